@@ -65,9 +65,10 @@ const char *sl_err_name(sl_err_t err);
 const char *sl_err_str(sl_err_t err);
 /* true for codes Kafka defines (>= -1), false for Sluice's own. */
 bool sl_err_is_kafka(sl_err_t err);
-/* The code to put on the wire: Kafka codes unchanged, Sluice's own codes as
- * UNKNOWN_SERVER_ERROR (-1) except where a closer Kafka code exists
- * (SL_ERR_PARSE -> CORRUPT_MESSAGE, SL_ERR_UNSUPPORTED -> UNSUPPORTED_VERSION). */
+/* The code to put on the wire: Kafka codes unchanged; Sluice's own codes as
+ * the closest Kafka code (PARSE, TRUNCATED, CRC, COMPRESSION -> CORRUPT_MESSAGE;
+ * UNSUPPORTED -> UNSUPPORTED_VERSION; TOO_LARGE -> MESSAGE_TOO_LARGE), else
+ * UNKNOWN_SERVER_ERROR (-1). */
 int16_t sl_err_wire(sl_err_t err);
 
 /* ======================================================================
