@@ -104,7 +104,8 @@ void *sl_arena_memdup(sl_arena_t *arena, const void *p, size_t n);
 void sl_arena_reset(sl_arena_t *arena);
 /* Frees everything. The arena may be init'ed again. Accepts NULL. */
 void sl_arena_fini(sl_arena_t *arena);
-/* Bytes handed out since init/reset. */
+/* Bytes handed out since init/reset, each allocation rounded up to 16 (the
+ * figure the limit is checked against). */
 size_t sl_arena_used(const sl_arena_t *arena);
 
 /* ======================================================================
