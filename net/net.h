@@ -163,8 +163,9 @@ void sl_loop_set_wake(sl_loop_t *loop, sl_loop_fn *fn, void *arg);
 void sl_loop_wake(sl_loop_t *loop);
 
 /* Any thread: queues fn(loop, arg) to run once on the loop thread, in the
- * order posted, and wakes the loop. arg is kept. SL_OK or SL_ERR_NOMEM. Work
- * still queued at sl_loop_free() is dropped without being called. */
+ * order posted, and wakes the loop. arg is kept. SL_OK, SL_ERR_INVAL (fn
+ * NULL) or SL_ERR_NOMEM. Work still queued at sl_loop_free() is dropped
+ * without being called. */
 sl_err_t sl_loop_post(sl_loop_t *loop, sl_loop_fn *fn, void *arg);
 
 /* ======================================================================
