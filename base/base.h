@@ -320,7 +320,9 @@ void sl_log_vwrite(sl_log_level_t level, const char *module, const char *fmt, va
  * the line (leading whitespace of the next line dropped), keys and values
  * UTF-8 (\u escapes are turned into UTF-8; surrogate pairs are joined).
  * Where Java is lenient we fail with a clear message instead:
- *   malformed \uXXXX, an unpaired surrogate, a NUL byte, invalid UTF-8.
+ *   malformed \uXXXX, an unpaired surrogate, a NUL byte (raw or \u0000),
+ *   invalid UTF-8. A UTF-8 byte order mark at the start is skipped.
+ * Input is limited to 16 MiB.
  * A later duplicate key replaces an earlier one (as Java), keeping the line
  * number of the latest.
  * ====================================================================== */
@@ -329,11 +331,14 @@ typedef struct sl_props sl_props_t;
 /* Parses text[0..len) (borrowed). origin names the source in error messages
  * (a file name, "--override"). On success *out is a new object (free with
  * sl_props_free). On failure *out is NULL, and errbuf (if given) holds
- * "origin:LINE: what was wrong". Returns SL_OK, SL_ERR_CONFIG or SL_ERR_NOMEM. */
+ * "origin:LINE: what was wrong" (LINE is the natural line, 1-based; errors
+ * about the whole input, such as its size, are "origin: what was wrong").
+ * Returns SL_OK, SL_ERR_CONFIG or SL_ERR_NOMEM. */
 sl_err_t sl_props_parse(const char *text, size_t len, const char *origin,
                         sl_props_t **out, char *errbuf, size_t errlen);
 /* Reads and parses the file at path. SL_ERR_IO (errbuf says why) when it
- * cannot be read; otherwise as sl_props_parse with origin = path. */
+ * cannot be read, SL_ERR_CONFIG when it is larger than 16 MiB; otherwise as
+ * sl_props_parse with origin = path. */
 sl_err_t sl_props_load(const char *path, sl_props_t **out, char *errbuf, size_t errlen);
 /* An empty set (for building configs from overrides). NULL on no memory. */
 sl_props_t *sl_props_new(void);
