@@ -219,11 +219,19 @@ sl_err_t sl_record_iter_next(sl_record_iter_t *it, sl_record_t *rec)
     x.attributes = sl_rd_i8(&r);
     x.timestamp_delta = sl_rd_varlong(&r);
     x.offset_delta = sl_rd_varint(&r);
+    if (!sl_rd_ok(&r))
+        return iter_fail(it, SL_ERR_CORRUPT_MESSAGE, "record %d: malformed timestamp or offset delta", i);
     x.key_len = read_bytes(&r, &x.key);
+    if (!sl_rd_ok(&r))
+        return iter_fail(it, SL_ERR_CORRUPT_MESSAGE, "record %d: malformed key (bad length or past the record)",
+                         i);
     x.value_len = read_bytes(&r, &x.value);
+    if (!sl_rd_ok(&r))
+        return iter_fail(it, SL_ERR_CORRUPT_MESSAGE,
+                         "record %d: malformed value (bad length or past the record)", i);
     x.header_count = sl_rd_varint(&r);
     if (!sl_rd_ok(&r))
-        return iter_fail(it, SL_ERR_CORRUPT_MESSAGE, "record %d: malformed key, value or header count", i);
+        return iter_fail(it, SL_ERR_CORRUPT_MESSAGE, "record %d: malformed header count", i);
     /* Each header takes at least two bytes (key and value lengths). */
     if (x.header_count < 0 || (size_t)x.header_count > sl_rd_left(&r) / 2)
         return iter_fail(it, SL_ERR_CORRUPT_MESSAGE, "record %d: header count %d with %zu bytes left", i,

@@ -130,8 +130,8 @@ static void build(sl_buf_t *out, const sl_batch_opts_t *o, size_t n)
     assert_int_equal(sl_batch_builder_begin(&b, out, o), SL_OK);
     for (size_t i = 0; i < n; i++) {
         const trec_t *r = &recs[i];
-        assert_int_equal(sl_batch_builder_add(&b, r->ts, r->key, r->key_len, r->value, r->value_len, r->hdrs, r->nh),
-                         SL_OK);
+        sl_err_t err = sl_batch_builder_add(&b, r->ts, r->key, r->key_len, r->value, r->value_len, r->hdrs, r->nh);
+        assert_int_equal(err, SL_OK);
     }
     assert_int_equal(sl_batch_builder_count(&b), (int32_t)n);
     assert_true(sl_batch_builder_size(&b) >= SL_BATCH_HEADER_SIZE);
@@ -296,7 +296,8 @@ static size_t raw_decompress(sl_compression_t codec, const uint8_t *src, size_t 
             assert_int_equal(snappy_uncompressed_length((const char *)src + pos, blen, &ulen), SNAPPY_OK);
             assert_true(ulen <= 32 * 1024);
             assert_true(ulen <= cap - len);
-            assert_int_equal(snappy_uncompress((const char *)src + pos, blen, (char *)dst + len, &ulen), SNAPPY_OK);
+            snappy_status st = snappy_uncompress((const char *)src + pos, blen, (char *)dst + len, &ulen);
+            assert_int_equal(st, SNAPPY_OK);
             len += ulen;
             pos += blen;
         }
