@@ -229,11 +229,15 @@ typedef struct sl_conn_opts {
  * comes to opts->on_connect from the loop (never from inside this call).
  * host is a numeric IPv4/IPv6 address or a name; names are resolved here,
  * synchronously (getaddrinfo blocks the loop: pass numeric addresses on a
- * busy loop). Each resolved address is tried in turn until one connects.
- * user becomes the connection's user pointer (kept). Sends before the connect
- * completes are queued. *out receives the handle. SL_ERR_INVAL (bad
- * arguments, name does not resolve; logged), SL_ERR_NOMEM, SL_ERR_IO (no
- * socket; logged). On error no connection exists and no callback runs. */
+ * busy loop). Each resolved address is tried in turn until one connects;
+ * connect_timeout_ms bounds the whole attempt. Failures (refused,
+ * unreachable, no descriptor left) come as SL_ERR_IO to on_connect, then
+ * on_close. user becomes the connection's user pointer (kept). Sends before
+ * the connect completes are queued. If the owner closes the connection before
+ * the connect finishes, on_connect is not called, only on_close.
+ * *out receives the handle. Returns SL_OK, or with no connection and no
+ * callback: SL_ERR_INVAL (host NULL or empty, port 0, negative timeout, or a
+ * name that does not resolve; logged), SL_ERR_NOMEM. */
 sl_err_t sl_conn_connect(sl_loop_t *loop, const char *host, uint16_t port,
                          const sl_conn_opts_t *opts, void *user, sl_conn_t **out);
 
@@ -300,7 +304,8 @@ typedef struct sl_listener_opts {
 
 /* Listens on host:port (SO_REUSEADDR; port 0: an ephemeral port, read it back
  * with sl_listener_port). host is a numeric address or a name (resolved here,
- * first address used); NULL or "" means every IPv4 interface. opts is copied.
+ * first address used); NULL or "" means every IPv4 interface. opts is copied
+ * (NULL: all defaults).
  * Accepts many connections per wakeup; when the process runs out of
  * descriptors (EMFILE, ENFILE) or memory it logs, stops accepting for 100 ms
  * and tries again, leaving the rest in the kernel's queue. *out receives the

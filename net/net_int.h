@@ -98,6 +98,44 @@ struct sl_loop {
     sl_list_t tasks;      /* net_task_t queued for the next chance */
 };
 
+typedef enum net_conn_state {
+    NET_CONN_CONNECTING,
+    NET_CONN_OPEN,
+    NET_CONN_CLOSED   /* descriptor gone; the close callback is owed */
+} net_conn_state_t;
+
+struct sl_conn {
+    net_handle_t handle;     /* loop->handles, until freed */
+    net_task_t task;         /* hand out buffered frames / call on_close */
+    sl_loop_t *loop;
+    int fd;                  /* -1 when there is none */
+    uint64_t id;
+    net_conn_state_t state;
+    sl_conn_opts_t opts;
+    void *user;
+
+    sl_buf_t in;             /* received bytes; the next frame starts at in_off */
+    size_t in_off;
+    sl_buf_t out;            /* bytes to send start at out_off */
+    size_t out_off;
+    unsigned mask;           /* SL_EV_* currently asked of the loop */
+
+    bool paused;             /* by the owner */
+    bool backpressured;      /* output went above out_high, not yet down to out_low */
+    bool flush_close;        /* close once the output is out */
+    bool report_connect;     /* outgoing connect failed: on_connect is owed */
+
+    sl_err_t reason;         /* why it closed */
+    int sys_errno;
+
+    /* Outgoing connections, while connecting. */
+    struct addrinfo *ai_list;
+    struct addrinfo *ai_next; /* next address to try */
+    sl_timer_id_t connect_timer;
+
+    char peer[64];
+};
+
 /* loop.c */
 void net_task_queue(sl_loop_t *loop, net_task_t *task);
 void net_tasks_run(sl_loop_t *loop);
@@ -114,5 +152,28 @@ void net_timers_run(sl_loop_t *loop, int64_t now);
 /* wake.c */
 sl_err_t net_wake_init(sl_loop_t *loop);
 void net_wake_fini(sl_loop_t *loop);
+
+/* conn.c */
+/* A connection in state NET_CONN_CONNECTING (fd -1) when fd < 0, else an
+ * open one watched for reads. Links it to the loop. */
+sl_err_t net_conn_new(sl_loop_t *loop, int fd, const sl_conn_opts_t *opts, void *user,
+                      sl_conn_t **out);
+/* Closes the descriptor now; the close callback comes from a task. */
+void net_conn_close_now(sl_conn_t *conn, sl_err_t reason, int sys_errno);
+void net_conn_update_events(sl_conn_t *conn);
+void net_conn_flush(sl_conn_t *conn);
+void net_conn_fd_event(sl_loop_t *loop, int fd, unsigned events, void *arg);
+
+/* connect.c */
+void net_connect_writable(sl_conn_t *conn);
+void net_connect_cleanup(sl_conn_t *conn);
+
+/* addr.c */
+/* "a.b.c.d:port" or "[v6]:port" into out. */
+void net_addr_format(const struct sockaddr *sa, char *out, size_t outlen);
+/* getaddrinfo for TCP; host NULL/"" with passive means any IPv4 address.
+ * SL_ERR_INVAL (logged) when it does not resolve. */
+sl_err_t net_addr_resolve(const char *host, uint16_t port, bool passive, struct addrinfo **out);
+void net_set_nodelay(int fd);
 
 #endif /* SL_NET_INT_H */
