@@ -371,12 +371,13 @@ sl_err_t sl_batch_builder_begin(sl_batch_builder_t *b, sl_buf_t *out, const sl_b
  * (copied; a header key is never null, value_len -1 = null value).
  * Returns SL_OK, SL_ERR_INVAL (length below -1, header key NULL with a
  * length, more than INT32_MAX records), SL_ERR_TOO_LARGE (record above
- * INT32_MAX bytes) or SL_ERR_NOMEM. Errors stick: finish then fails too. */
+ * INT32_MAX bytes), SL_ERR_NOMEM, or SL_ERR_STATE (no batch begun). Errors
+ * stick: finish then fails too. */
 sl_err_t sl_batch_builder_add(sl_batch_builder_t *b, int64_t timestamp, const void *key, int32_t key_len,
                               const void *value, int32_t value_len, const sl_header_t *headers,
                               size_t nheaders);
-/* Records added so far, and a lower bound of the batch size so far
- * (uncompressed), for callers that cut batches by size. */
+/* Records added so far, and the batch's size so far before compression
+ * (header + encoded records), for callers that cut batches by size. */
 int32_t sl_batch_builder_count(const sl_batch_builder_t *b);
 size_t sl_batch_builder_size(const sl_batch_builder_t *b);
 /* Completes the batch: compresses the records if asked, fills lengths,
@@ -384,8 +385,9 @@ size_t sl_batch_builder_size(const sl_batch_builder_t *b);
  * from the offset it had at begin. An empty batch (0 records) is allowed:
  * lastOffsetDelta -1, timestamps SL_NO_TIMESTAMP. Returns SL_OK, or the
  * sticky error, SL_ERR_COMPRESSION, SL_ERR_TOO_LARGE (batch above
- * INT32_MAX), SL_ERR_NOMEM; on error out is cut back to where it was at
- * begin. The builder is finished either way (begin may be called again). */
+ * INT32_MAX), SL_ERR_NOMEM, SL_ERR_STATE (no batch begun); on error out is
+ * cut back to where it was at begin. The builder is finished either way
+ * (begin may be called again). */
 sl_err_t sl_batch_builder_finish(sl_batch_builder_t *b);
 /* Drops an unfinished batch: out is cut back, internal memory freed.
  * Accepts a builder that is finished or zeroed. */
@@ -422,7 +424,11 @@ sl_err_t sl_compress(sl_compression_t codec, int level, const void *src, size_t 
  * snappy (raw, or xerial-framed when it starts with the xerial magic), lz4
  * frames and zstd frames (content size present or not). Sizes declared in
  * the input are checked against max_out before anything is allocated for
- * them. Returns SL_OK, SL_ERR_TOO_LARGE (output would pass max_out),
+ * them. The codec libraries' own working memory is bounded separately: lz4
+ * keeps up to one 4 MiB block, and zstd refuses (SL_ERR_TOO_LARGE) frames
+ * whose window exceeds max(8 MiB, max_out rounded up to a power of two,
+ * capped at 128 MiB) and may allocate a window that large even when max_out
+ * is smaller. Returns SL_OK, SL_ERR_TOO_LARGE (output would pass max_out),
  * SL_ERR_COMPRESSION (malformed or truncated input),
  * SL_ERR_UNSUPPORTED_COMPRESSION_TYPE (unknown codec), SL_ERR_NOMEM; on
  * error out's length is as before. errbuf (may be NULL) gets a sentence. */
