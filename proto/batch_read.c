@@ -318,13 +318,23 @@ sl_err_t sl_control_record_marker(const sl_record_t *rec, int32_t *coordinator_e
 sl_err_t sl_batch_validate(const sl_batch_t *batch, unsigned flags, sl_buf_t *scratch,
                            size_t max_decompressed, char *errbuf, size_t errlen)
 {
+    bool strict = (flags & SL_BATCH_VALIDATE_STRICT) != 0;
+    if (strict && sl_batch_is_control(batch)) {
+        sl_rec_errf(errbuf, errlen, "batch at offset %lld: clients may not write control batches",
+                    (long long)batch->base_offset);
+        return SL_ERR_INVALID_RECORD;
+    }
+    if (strict && batch->producer_id >= 0 && batch->base_sequence < 0) {
+        sl_rec_errf(errbuf, errlen, "batch at offset %lld: producer id %lld with base sequence %d",
+                    (long long)batch->base_offset, (long long)batch->producer_id, batch->base_sequence);
+        return SL_ERR_INVALID_RECORD;
+    }
     sl_record_iter_t it;
     sl_err_t err = sl_record_iter_init(&it, batch, scratch, max_decompressed);
     if (err) {
         sl_rec_errf(errbuf, errlen, "%s", it.errmsg);
         return err;
     }
-    bool strict = (flags & SL_BATCH_VALIDATE_STRICT) != 0;
     sl_record_t rec;
     int32_t n = 0;
     while ((err = sl_record_iter_next(&it, &rec)) == SL_OK) {

@@ -293,10 +293,11 @@ sl_err_t sl_control_record_marker(const sl_record_t *rec, int32_t *coordinator_e
 /* ======================================================================
  * Validation (the broker's Produce path)
  * ====================================================================== */
-/* Require what a producer must send: record count >= 1, offset deltas
- * exactly 0, 1, ..., count-1 and last_offset_delta == count-1 (else
- * SL_ERR_INVALID_RECORD). Without it, batches left by compaction (gaps,
- * zero records) pass. */
+/* Require what a producer must send (as Kafka's broker does), else
+ * SL_ERR_INVALID_RECORD: not a control batch; a base sequence >= 0 when
+ * there is a producer id; record count >= 1, offset deltas exactly
+ * 0, 1, ..., count-1 and last_offset_delta == count-1. Without it, batches
+ * left by compaction (gaps, zero records) and markers pass. */
 #define SL_BATCH_VALIDATE_STRICT 0x1
 
 /* Reads every record of batch (as sl_record_iter_*), decompressing into

@@ -512,7 +512,7 @@ static void patch_log_append_time_sets_record_timestamps(void **state)
     sl_buf_free(&out);
 }
 
-static void validate_strict_rejects_offset_gaps_and_empty_batches(void **state)
+static void validate_strict_rejects_gaps_empty_control_and_unsequenced(void **state)
 {
     (void)state;
     sl_batch_opts_t o;
@@ -552,6 +552,27 @@ static void validate_strict_rejects_offset_gaps_and_empty_batches(void **state)
     t_fix_crc(out.data, out.len);
     assert_int_equal(sl_batch_peek(out.data, out.len, &batch, NULL, 0), SL_OK);
     assert_int_equal(sl_batch_validate(&batch, SL_BATCH_VALIDATE_STRICT, NULL, 0, why, sizeof(why)), SL_OK);
+
+    /* Clients may not write markers, nor idempotent batches without a sequence. */
+    sl_buf_reset(&out);
+    o.producer_id = 5;
+    assert_int_equal(sl_batch_write_control(&out, &o, true, 0, 1), SL_OK);
+    assert_int_equal(sl_batch_peek(out.data, out.len, &batch, NULL, 0), SL_OK);
+    assert_int_equal(sl_batch_validate(&batch, 0, NULL, 0, why, sizeof(why)), SL_OK);
+    assert_int_equal(sl_batch_validate(&batch, SL_BATCH_VALIDATE_STRICT, NULL, 0, why, sizeof(why)),
+                     SL_ERR_INVALID_RECORD);
+    assert_non_null(strstr(why, "control"));
+    sl_buf_reset(&out);
+    o.base_sequence = SL_NO_SEQUENCE;
+    assert_int_equal(sl_batch_builder_begin(&b, &out, &o), SL_OK);
+    assert_int_equal(sl_batch_builder_add(&b, 1, "k", 1, "v", 1, NULL, 0), SL_OK);
+    assert_int_equal(sl_batch_builder_finish(&b), SL_OK);
+    assert_int_equal(sl_batch_peek(out.data, out.len, &batch, NULL, 0), SL_OK);
+    assert_int_equal(sl_batch_validate(&batch, 0, NULL, 0, why, sizeof(why)), SL_OK);
+    assert_int_equal(sl_batch_validate(&batch, SL_BATCH_VALIDATE_STRICT, NULL, 0, why, sizeof(why)),
+                     SL_ERR_INVALID_RECORD);
+    assert_non_null(strstr(why, "base sequence -1"));
+    o.producer_id = SL_NO_PRODUCER_ID;
 
     /* An empty batch: fine in a log, not from a producer. */
     sl_buf_reset(&out);
@@ -634,7 +655,7 @@ int main(void)
         cmocka_unit_test(roundtrip_blob_loaded_from_file),
         cmocka_unit_test(patch_assign_offsets_keeps_crc_valid),
         cmocka_unit_test(patch_log_append_time_sets_record_timestamps),
-        cmocka_unit_test(validate_strict_rejects_offset_gaps_and_empty_batches),
+        cmocka_unit_test(validate_strict_rejects_gaps_empty_control_and_unsequenced),
         cmocka_unit_test(builder_rejects_bad_arguments_and_cuts_back),
         cmocka_unit_test(compression_names_parse_both_ways),
     };
