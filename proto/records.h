@@ -181,8 +181,10 @@ static inline int64_t sl_batch_last_offset(const sl_batch_t *b)
  *   SL_ERR_TRUNCATED  fewer than out->size bytes are there (or fewer than 17,
  *                     too few to know); *out is not filled;
  *   SL_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT  magic 0 or 1;
- *   SL_ERR_CORRUPT_MESSAGE  other magic, batchLength below the header size,
- *                     CRC mismatch, negative record count.
+ *   SL_ERR_CORRUPT_MESSAGE  other magic, negative batchLength or one below
+ *                     the header size, CRC mismatch, negative record count;
+ *   SL_ERR_INVAL      out NULL, or p NULL with n > 0.
+ * The compression bits are not judged here (sl_record_iter_init does).
  * errbuf (may be NULL) gets a sentence on error. */
 sl_err_t sl_batch_peek(const void *p, size_t n, sl_batch_t *out, char *errbuf, size_t errlen);
 
@@ -205,7 +207,8 @@ void sl_batch_iter_init(sl_batch_iter_t *it, const void *blob, size_t len);
  * with *out filled; SL_ERR_NOENT when every byte of the blob has been
  * consumed by whole batches; SL_ERR_TRUNCATED when the rest of the blob is an
  * incomplete batch (it->pos says where it starts: the consumer stops there
- * and may fetch again from the last returned batch's last offset + 1); or an
+ * and fetches again from the last returned batch's last offset + 1; when
+ * it->pos is 0 the first batch is larger than the fetch size); or an
  * error as sl_batch_peek, with it->errmsg filled. Errors (not NOENT) stick:
  * later calls return the same code. */
 sl_err_t sl_batch_iter_next(sl_batch_iter_t *it, sl_batch_t *out);
@@ -236,10 +239,14 @@ typedef struct sl_record {
     size_t headers_size;
 } sl_record_t;
 
+/* A record header, as read (sl_header_iter_next) or as given to
+ * sl_batch_builder_add. */
 typedef struct sl_header {
-    const uint8_t *key;       /* never NULL (empty key: zero length) */
+    const uint8_t *key;       /* never NULL when read (an empty key has
+                               * key_len 0); as input NULL is allowed only
+                               * with key_len 0. Header keys cannot be null. */
     size_t key_len;
-    const uint8_t *value;     /* NULL when value_len is -1 */
+    const uint8_t *value;     /* NULL when value_len is -1 (null value) */
     int32_t value_len;
 } sl_header_t;
 
