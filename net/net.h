@@ -79,7 +79,8 @@ sl_err_t sl_loop_run(sl_loop_t *loop);
 
 /* One iteration of sl_loop_run(), waiting at most timeout_ms for events
  * (-1: until an event or timer, 0: do not wait). For tests and for callers
- * that own the outer loop. Ignores and keeps a pending stop request. */
+ * that own the outer loop. A pending stop request is left for sl_loop_run()
+ * (it only keeps this call from waiting). */
 sl_err_t sl_loop_run_once(sl_loop_t *loop, int timeout_ms);
 
 /* Asks sl_loop_run() to return after the current iteration. Any thread. If
@@ -185,6 +186,10 @@ sl_err_t sl_loop_post(sl_loop_t *loop, sl_loop_fn *fn, void *arg);
  *   - its pending output is above out_high (backpressure); reading resumes
  *     once output has drained to out_low or below;
  *   - it is closing.
+ *
+ * A paused connection with nothing to send is not watched at all, so a peer
+ * that goes away meanwhile is noticed only when reading resumes or a send
+ * fails.
  *
  * Lifetime: a connection is handed to its owner by the listener's accept
  * callback or by sl_conn_connect(). The close callback is called exactly once
