@@ -136,9 +136,10 @@ typedef uint64_t sl_timer_id_t;
 typedef void sl_timer_fn(sl_loop_t *loop, sl_timer_id_t id, void *arg);
 
 /* Calls fn(loop, id, arg) after ms milliseconds (ms >= 0), then, if repeat,
- * every ms milliseconds from the previous deadline's iteration (a repeating
- * timer with ms 0 fires once per iteration). arg is kept. *id (if id is not
- * NULL) receives the timer's id. SL_OK, SL_ERR_INVAL (ms < 0 or fn NULL),
+ * again ms milliseconds after the iteration in which it fired (a late loop
+ * does not cause a burst of catch-up calls; a repeating timer with ms 0 fires
+ * once per iteration). A timer never fires early. arg is kept. *id (if id is
+ * not NULL) receives the timer's id. SL_OK, SL_ERR_INVAL (ms < 0 or fn NULL),
  * SL_ERR_NOMEM. */
 sl_err_t sl_loop_timer_add(sl_loop_t *loop, int64_t ms, bool repeat, sl_timer_fn *fn, void *arg,
                            sl_timer_id_t *id);
