@@ -304,7 +304,7 @@ sl_err_t sl_log_parse_level(const char *name, sl_log_level_t *level);
 void sl_log_set_sink(sl_log_sink_fn *fn, void *ctx);
 /* module: short tag such as "net" (borrowed). Lines longer than 4 KiB are cut. */
 void sl_log_write(sl_log_level_t level, const char *module, const char *fmt, ...) SL_PRINTF(3, 4);
-void sl_log_vwrite(sl_log_level_t level, const char *module, const char *fmt, va_list ap);
+void sl_log_vwrite(sl_log_level_t level, const char *module, const char *fmt, va_list ap) SL_PRINTF(3, 0);
 
 #define SL_LOG_AT(lvl, mod, ...) \
     do { if ((lvl) >= sl_log_get_level()) sl_log_write((lvl), (mod), __VA_ARGS__); } while (0)
