@@ -313,7 +313,8 @@ typedef struct sl_request {
 
 /* Decodes a request frame without its 4-byte size prefix: frame[0..len)
  * (borrowed, and borrowed again by out->hdr.client_id and the body). The body
- * struct is allocated from arena. Returns SL_OK; the header errors of
+ * struct is allocated from arena; bytes after the body are ignored, as Kafka
+ * does. Returns SL_OK; the header errors of
  * sl_req_hdr_decode with hdr_ok false (the connection cannot be answered);
  * or, with hdr_ok true: SL_ERR_INVALID_REQUEST for an unknown api key,
  * SL_ERR_UNSUPPORTED_VERSION, and the body decode errors. */
