@@ -101,26 +101,6 @@ static void dump_records(FILE *out, sl_kbytes_t blob)
     sl_buf_free(&scratch);
 }
 
-static size_t kind_size(const sl_field_desc_t *f)
-{
-    switch ((sl_kind_t)f->kind) {
-    case SL_K_BOOL: return sizeof(bool);
-    case SL_K_INT8: return sizeof(int8_t);
-    case SL_K_INT16: return sizeof(int16_t);
-    case SL_K_UINT16: return sizeof(uint16_t);
-    case SL_K_INT32: return sizeof(int32_t);
-    case SL_K_UINT32: return sizeof(uint32_t);
-    case SL_K_INT64: return sizeof(int64_t);
-    case SL_K_FLOAT64: return sizeof(double);
-    case SL_K_UUID: return sizeof(sl_uuid_t);
-    case SL_K_STRING: return sizeof(sl_kstr_t);
-    case SL_K_BYTES:
-    case SL_K_RECORDS: return sizeof(sl_kbytes_t);
-    case SL_K_STRUCT: return f->sdesc->size;
-    }
-    return 0;
-}
-
 static void dump_struct(FILE *out, const sl_struct_desc_t *sd, const void *m, int16_t version);
 
 static void dump_value(FILE *out, const sl_field_desc_t *f, const void *p, int16_t version)
@@ -171,7 +151,7 @@ static void dump_struct(FILE *out, const sl_struct_desc_t *sd, const void *m, in
             fputs("null", out);
             continue;
         }
-        size_t esz = kind_size(f);
+        size_t esz = f->kind == SL_K_STRUCT ? f->sdesc->size : sl_kind_size((sl_kind_t)f->kind);
         fputc('[', out);
         for (int32_t j = 0; j < arr->count; j++) {
             if (j)
