@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "prim.h"
+#include "prim_int.h"
 
 const sl_api_t *sl_api_get(int16_t api_key)
 {

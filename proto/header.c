@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "prim.h"
+#include "prim_int.h"
 
 #define API_CONTROLLED_SHUTDOWN 7
 #define API_API_VERSIONS 18

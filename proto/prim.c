@@ -2,11 +2,11 @@
  * prim.c - the out-of-line wire primitives behind the generated codec:
  * strings, bytes, array counts and primitive arrays (classic and compact
  * forms), tagged-field sections. The fixed-width readers are inline in
- * prim.h because every generated decoder calls them per field.
+ * prim_int.h because every generated decoder calls them per field.
  */
 #include <string.h>
 
-#include "prim.h"
+#include "prim_int.h"
 
 /* A length or count: int16/int32 classic, or uvarint N+1 compact. Returns
  * the value with -1 for null, or -2 after recording an error. */

@@ -2,7 +2,7 @@
 /*
  * api_table.c - every api (by key) and every message (by name).
  */
-#include "prim.h"
+#include "prim_int.h"
 #include "proto.h"
 
 const sl_api_t sl_gen_apis[] = {

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "prim.h"
+#include "prim_int.h"
 #include "proto.h"
 
 /* ======== DeleteTopicsRequest ======== */

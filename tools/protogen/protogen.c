@@ -1482,7 +1482,7 @@ static void emit_unit(const char *base, const char *title, msg_t **ms, int n)
     sb_printf(&h, "#endif /* %s */\n", guard);
 
     sb_printf(&c, "/* %s */\n/*\n * %s.c - %s: init, decode, encode, descriptors.\n */\n", MARK, base, title);
-    sb_printf(&c, "#include <stddef.h>\n#include <string.h>\n\n#include \"prim.h\"\n#include \"proto.h\"\n\n");
+    sb_printf(&c, "#include <stddef.h>\n#include <string.h>\n\n#include \"prim_int.h\"\n#include \"proto.h\"\n\n");
     for (int i = 0; i < n; i++)
         emit_message(&c, ms[i]);
     add_out(xfmt("%s.h", base), &h);
@@ -1548,7 +1548,7 @@ static void generate(void)
     cur_file = "(api table)";
     sb_t t = {0};
     sb_printf(&t, "/* %s */\n/*\n * api_table.c - every api (by key) and every message (by name).\n */\n", MARK);
-    sb_printf(&t, "#include \"prim.h\"\n#include \"proto.h\"\n\n");
+    sb_printf(&t, "#include \"prim_int.h\"\n#include \"proto.h\"\n\n");
     sb_printf(&t, "const sl_api_t sl_gen_apis[] = {\n");
     int napis = 0;
     for (int k = 0; k <= maxkey; k++) {

@@ -1,13 +1,13 @@
 /*
- * prim.h - wire primitives of the message codec, internal to libsluice-proto:
+ * prim_int.h - wire primitives of the message codec, internal to libsluice-proto:
  * what the generated code in gen/ is written in. Readers work on sl_rd_t and
  * share its sticky error; the SLW_* macros jump to the decoder's err_parse
  * label on failure (the pattern of librdkafka's rdkafka_buf.h), so generated
  * decoders read like the field list. Writers append to sl_buf_t and return
  * sl_err_t for the checks Kafka's serializer makes (nulls, lengths).
  */
-#ifndef SL_PROTO_PRIM_H
-#define SL_PROTO_PRIM_H
+#ifndef SL_PROTO_PRIM_INT_H
+#define SL_PROTO_PRIM_INT_H
 
 #include <string.h>
 
@@ -222,4 +222,4 @@ extern const int16_t sl_gen_api_key_max;
 extern const sl_msg_desc_t *const sl_gen_msgs[];
 extern const size_t sl_gen_msg_count;
 
-#endif /* SL_PROTO_PRIM_H */
+#endif /* SL_PROTO_PRIM_INT_H */
