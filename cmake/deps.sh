@@ -16,12 +16,24 @@ done
 # kafkajs (integration tests) needs node and npm; a machine may already have
 # them from another Debian-format package (nodesource's nodejs bundles npm).
 command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1 || missing="$missing nodejs npm"
-[ -z "$missing" ] && exit 0
-if [ "$(id -u)" -ne 0 ]; then
-  echo "missing packages; run as root:" >&2
-  echo "  apt-get install -y$missing" >&2
-  exit 1
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing packages; run as root:" >&2
+    echo "  apt-get install -y$missing" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q || true
+  apt-get install -y -q --no-install-recommends$missing
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q || true
-apt-get install -y -q --no-install-recommends$missing
+# kafkajs for the broker's integration tests, pinned by
+# tests/integration/js/package-lock.json and installed into that folder only
+# (any user may do this: it writes inside the repository).
+js="$(cd "$(dirname "$0")/.." && pwd)/tests/integration/js"
+if [ ! -f "$js/node_modules/kafkajs/package.json" ]; then
+  echo "installing kafkajs into $js/node_modules (npm ci)" >&2
+  if ! npm ci --prefix "$js" --no-audit --no-fund; then
+    echo "npm ci failed in $js: the kafkajs integration test cannot run" >&2
+    exit 1
+  fi
+fi
