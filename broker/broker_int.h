@@ -1,0 +1,454 @@
+/*
+ * broker_int.h - the internal manual of sluiced, the single-node broker: the
+ * broker object, the topic/partition registry and its locking rules, the
+ * request handlers (signature, replying now or later), the dispatch table,
+ * and the threads that run it all. Everything in broker/ except the log
+ * (broker/log/log.h) and the configuration (broker/config.h) is described
+ * here; handler files (produce.c, fetch.c, admin_*.c...) include only this.
+ *
+ * ======================================================================
+ * Threads
+ * ======================================================================
+ *
+ *   main thread     parses the configuration, opens the broker (topics,
+ *                   logs), starts the network threads, then runs the
+ *                   maintenance loop (its own sl_loop_t): signals (signalfd),
+ *                   retention every log.retention.check.interval.ms, segment
+ *                   roll by time and flush.ms checks. On SIGTERM/SIGINT it
+ *                   stops the network threads, joins them and closes the
+ *                   broker (every log flushed and closed, then the
+ *                   clean-shutdown marker written).
+ *
+ *   network threads num.network.threads of them (default: online CPUs). Each
+ *                   runs one sl_broker_worker_t: its own sl_loop_t and its
+ *                   own listener on the same host:port (SO_REUSEPORT, so the
+ *                   kernel spreads new connections). A connection, its
+ *                   requests, its timers and its replies live on the one
+ *                   worker that accepted it; nothing of a connection is
+ *                   touched by another thread. Handlers run on the network
+ *                   thread and do the disk work themselves (appends go to
+ *                   the page cache; fsyncs are grouped, see below).
+ *
+ * Who owns what
+ *   sl_broker_t           shared by all threads. Fields marked "const" are set
+ *                         before the threads start and never change.
+ *   topic registry        broker->reg_lock (rwlock): the name and id maps and,
+ *                         in every topic, parts/nparts/overrides/cfg.
+ *   sl_topic_t            reference-counted (atomic): a topic found in the
+ *                         registry stays allocated, with its partitions, until
+ *                         the last reference is dropped, even if it is deleted
+ *                         meanwhile. name and id are const.
+ *   sl_partition_t        part->mu (mutex): the log (NULL once the topic is
+ *                         deleted), the partition's copy of the topic config,
+ *                         the fetch waiters. Every call on the log happens
+ *                         under part->mu (appends, reads, flush, retention,
+ *                         roll, DeleteRecords).
+ *   admin changes         broker->admin_mu (mutex) serialises topic creation,
+ *                         deletion, partition additions and config changes,
+ *                         including their disk work; the data path never
+ *                         takes it.
+ *   sl_broker_worker_t    its network thread, except wake_mu/woken, which any
+ *                         thread may use to wake a deferred request
+ *                         (sl_broker_worker_wake).
+ *
+ * Lock order (take left before right, never the other way):
+ *     admin_mu  ->  reg_lock  ->  part->mu  ->  worker->wake_mu
+ * Nothing waits for the network or calls a handler's callback while holding
+ * any of them. reg_lock is held for map lookups and pointer swaps only: disk
+ * work (opening and deleting logs, writing topic metadata) is done under
+ * admin_mu with reg_lock released. part->mu is held across a log call, which
+ * may mean a write(2), pread(2) or fsync(2) on that partition's files.
+ *
+ * ======================================================================
+ * Requests
+ * ======================================================================
+ *
+ * A connection handles one request at a time, in order (Kafka answers in
+ * request order per connection). When a frame arrives the worker copies it
+ * into a new sl_broker_req_t (the request owns its bytes, so a handler may
+ * keep pointers into the decoded request, and Produce may modify its record
+ * batches in place), decodes it with an arena bounded by
+ * SL_BROKER_REQ_ARENA_LIMIT, and calls the handler from the dispatch table.
+ *
+ * A handler finishes its request with exactly one of
+ *     sl_broker_req_reply(req, &resp)     encode and queue the response
+ *     sl_broker_req_finish(req)           no response (Produce with acks=0)
+ *     sl_broker_req_close(req, fmt, ...)  log a line and close the connection
+ * either before it returns (answered now), or later, on the same network
+ * thread, after calling sl_broker_req_defer() (answered later: long-poll
+ * Fetch, a Produce waiting for its fsync). While a request is deferred its
+ * connection is not read (sl_conn_pause_read); reading resumes when it
+ * finishes. If the connection goes away or the worker stops first, the
+ * cancel function given to sl_broker_req_defer runs instead: it releases what
+ * the handler holds (timers, waiters, references) and must not reply; the
+ * request is freed after it returns. After any of the finishing calls, or
+ * after cancel, the request and its arena are gone.
+ *
+ * Errors a handler cannot put in its response (the arena ran out, an encode
+ * failed) close the connection: a Kafka client reconnects and retries.
+ *
+ * ======================================================================
+ * Group commit (fsync before the ack)
+ * ======================================================================
+ *
+ * A produce to a partition whose unflushed message count reaches the topic's
+ * flush.messages (e.g. flush.messages=1) must not be acknowledged before an
+ * fsync. The handler appends, marks the partition dirty on its worker
+ * (sl_broker_worker_mark_dirty), defers the request and puts it on the
+ * worker's flush list (sl_broker_worker_flush_wait). The worker's
+ * before-sleep hook, which runs once per loop iteration, fsyncs every dirty
+ * partition once (sl_log_flush under part->mu) and then replies to every
+ * request on the flush list: one fsync per partition per iteration covers
+ * all the produces that iteration handled.
+ */
+#ifndef SL_BROKER_INT_H
+#define SL_BROKER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base.h"
+#include "config.h"
+#include "log/log.h"
+#include "net.h"
+#include "proto.h"
+
+#define SL_BROKER_LOG "broker" /* module tag of the broker's log lines */
+
+/* Upper bound on the memory one request may take from its arena (decoded
+ * arrays and the response built from them). A request that needs more is
+ * refused: the connection is closed with a log line. Record bytes are not
+ * counted: they stay in the frame. */
+#define SL_BROKER_REQ_ARENA_LIMIT ((size_t)64 << 20)
+
+/* Largest Fetch response we build whatever the client asks: Kafka's
+ * fetch.max.bytes default (55 MiB). */
+#define SL_BROKER_FETCH_MAX_BYTES (55 * 1024 * 1024)
+
+/* Longest long-poll we hold a Fetch (a client's MaxWaitMs above it is cut). */
+#define SL_BROKER_FETCH_MAX_WAIT_MS 30000
+
+typedef struct sl_broker sl_broker_t;
+typedef struct sl_broker_worker sl_broker_worker_t;
+typedef struct sl_broker_conn sl_broker_conn_t;
+typedef struct sl_broker_req sl_broker_req_t;
+typedef struct sl_topic sl_topic_t;
+typedef struct sl_partition sl_partition_t;
+
+/* Kafka api keys the broker names in code. */
+enum {
+    SL_APIKEY_PRODUCE = 0,
+    SL_APIKEY_FETCH = 1,
+    SL_APIKEY_LIST_OFFSETS = 2,
+    SL_APIKEY_METADATA = 3,
+    SL_APIKEY_FIND_COORDINATOR = 10,
+    SL_APIKEY_API_VERSIONS = 18,
+    SL_APIKEY_CREATE_TOPICS = 19,
+    SL_APIKEY_DELETE_TOPICS = 20,
+    SL_APIKEY_DELETE_RECORDS = 21,
+    SL_APIKEY_OFFSET_FOR_LEADER_EPOCH = 23,
+    SL_APIKEY_DESCRIBE_CONFIGS = 32,
+    SL_APIKEY_ALTER_CONFIGS = 33,
+    SL_APIKEY_CREATE_PARTITIONS = 37,
+    SL_APIKEY_INCREMENTAL_ALTER_CONFIGS = 44,
+    SL_APIKEY_DESCRIBE_CLUSTER = 60,
+};
+
+/* ======================================================================
+ * The broker
+ * ====================================================================== */
+
+struct sl_broker {
+    const sl_broker_config_t *cfg;   /* const; owned by main */
+    char cluster_id[32];             /* const: meta.properties cluster.id (22 chars) */
+    int32_t node_id;                 /* const: cfg->node_id */
+    char adv_host[256];              /* const: advertised host for Metadata */
+    uint16_t adv_port;               /* const: advertised port (the bound port when
+                                      * the configured one was 0) */
+
+    pthread_rwlock_t reg_lock;       /* the registry; see the top of this file */
+    sl_map_t topics;                 /* name -> sl_topic_t (one reference) */
+    sl_map_t topic_ids;              /* 16-byte id -> sl_topic_t (no reference) */
+
+    pthread_mutex_t admin_mu;        /* serialises topic changes */
+    int *dir_load;                   /* under admin_mu: partitions per log dir */
+
+    sl_broker_worker_t **workers;    /* const once started */
+    int nworkers;
+    atomic_bool stopping;            /* set at shutdown: refuse new long polls */
+};
+
+/* Opens the broker: checks and creates each log dir, reads or writes
+ * meta.properties (version=0, node.id, broker.id, cluster.id; a new cluster id
+ * at first start; a node.id that differs from the one on disk is an error, as
+ * Kafka's), reads and removes the clean-shutdown markers (all present:
+ * clean start), loads every saved topic and opens its partition logs.
+ * cfg is kept (must outlive the broker). Logs what it found (topics,
+ * partitions, clean or recovered). *out gets the broker.
+ * SL_OK; SL_ERR_CONFIG or SL_ERR_IO with errbuf saying why; SL_ERR_NOMEM.
+ * Thread: main, before the network threads start. */
+sl_err_t sl_broker_open(const sl_broker_config_t *cfg, sl_broker_t **out, char *errbuf, size_t errlen);
+
+/* Closes every log (sl_log_close flushes), then writes the clean-shutdown
+ * marker in each log dir if every log closed cleanly, and frees the broker.
+ * Accepts NULL. Returns the first error met (the broker is freed anyway).
+ * Thread: main, after the network threads have been joined. */
+sl_err_t sl_broker_close(sl_broker_t *broker);
+
+/* Starts n network threads listening on host:port (SO_REUSEPORT; port 0 picks
+ * one port for all). The bound port becomes broker->adv_port when the
+ * advertised port is 0. SL_OK, SL_ERR_IO (bind failed; logged), SL_ERR_NOMEM.
+ * Thread: main. */
+sl_err_t sl_broker_start(sl_broker_t *broker, const char *host, uint16_t port, int n);
+/* Stops accepting, finishes what is in flight (replies already queued are
+ * sent, deferred requests are cancelled), closes every connection and joins
+ * the network threads. Thread: main. */
+void sl_broker_stop(sl_broker_t *broker);
+
+/* ======================================================================
+ * Topic registry
+ *
+ * Topics and partitions are found by name or id and come back holding a
+ * reference; drop it with sl_topic_unref / sl_partition_unref. Every lookup
+ * and iteration takes reg_lock for reading and releases it before returning.
+ * Changes take admin_mu for their whole run and reg_lock for writing only to
+ * publish.
+ * ====================================================================== */
+
+struct sl_topic {
+    char name[250];                  /* const */
+    sl_uuid_t id;                    /* const */
+    atomic_int refs;                 /* one held by the registry while listed */
+    /* under broker->reg_lock */
+    sl_partition_t **parts;          /* [nparts]; pointers stable while referenced */
+    int32_t nparts;
+    sl_props_t *overrides;           /* topic config overrides (owned) */
+    sl_topic_config_t cfg;           /* effective config */
+    bool listed;                     /* in the maps (false once deleted) */
+};
+
+struct sl_partition {
+    sl_topic_t *topic;               /* const: back pointer (not a reference) */
+    int32_t index;                   /* const */
+    int dir_idx;                     /* const: index in cfg->log_dirs */
+    pthread_mutex_t mu;
+    /* under mu */
+    sl_log_t *log;                   /* NULL once deleted (or failed to open) */
+    sl_topic_config_t cfg;           /* copy of the topic's effective config */
+    sl_list_t waiters;               /* sl_broker_waiter_t of long-poll Fetches */
+};
+
+/* Looks up a listed topic by name (len bytes, not NUL-terminated) or by id.
+ * Returns it with a reference, or NULL. Thread: any; takes reg_lock (read). */
+sl_topic_t *sl_broker_topic_get(sl_broker_t *broker, const char *name, size_t len);
+sl_topic_t *sl_broker_topic_get_by_id(sl_broker_t *broker, const sl_uuid_t *id);
+void sl_topic_ref(sl_topic_t *topic);
+/* Drops a reference; the last one frees the topic and its partitions (their
+ * logs were closed or deleted before). Accepts NULL. Thread: any, no lock. */
+void sl_topic_unref(sl_topic_t *topic);
+
+/* The partition count now (it only grows). Thread: any; takes reg_lock (read). */
+int32_t sl_topic_partition_count(sl_broker_t *broker, sl_topic_t *topic);
+/* Partition index of a referenced topic, or NULL when out of range. The
+ * pointer stays valid while the caller holds its topic reference (no
+ * separate reference is taken). Thread: any; takes reg_lock (read). */
+sl_partition_t *sl_topic_partition(sl_broker_t *broker, sl_topic_t *topic, int32_t index);
+
+/* Shortcut: the partition of the named topic with a reference on its topic
+ * (drop it with sl_partition_unref). SL_OK, SL_ERR_UNKNOWN_TOPIC_OR_PARTITION.
+ * Thread: any; takes reg_lock (read). */
+sl_err_t sl_broker_partition_get(sl_broker_t *broker, const char *name, size_t len, int32_t index,
+                                 sl_partition_t **out);
+static inline void sl_partition_unref(sl_partition_t *part)
+{
+    if (part)
+        sl_topic_unref(part->topic);
+}
+
+/* Every listed topic, each with a reference, sorted by name: *out (malloc'ed
+ * array; free with sl_broker_topics_release), *n. SL_OK or SL_ERR_NOMEM.
+ * Thread: any; takes reg_lock (read). */
+sl_err_t sl_broker_topics_list(sl_broker_t *broker, sl_topic_t ***out, size_t *n);
+void sl_broker_topics_release(sl_topic_t **topics, size_t n);
+
+/* The effective config of a topic, and a copy of its overrides (free with
+ * sl_props_free; NULL only on no memory). Thread: any; takes reg_lock (read). */
+void sl_topic_config_get(sl_broker_t *broker, sl_topic_t *topic, sl_topic_config_t *out);
+sl_props_t *sl_topic_overrides_dup(sl_broker_t *broker, sl_topic_t *topic);
+
+/* Creates a topic: checks the name (sl_topic_name_check), the partition
+ * count (1 .. 1000000; <= 0 is INVALID_PARTITIONS) and every override
+ * (sl_topic_config_check), then, unless validate_only, creates and opens
+ * each partition's log (in the log dir holding the fewest partitions),
+ * persists the metadata (sl_topic_meta_save) and lists the topic.
+ * overrides is borrowed (copied; NULL: none). *out (if out is not NULL)
+ * gets the new topic with a reference (NULL with validate_only).
+ * SL_OK; SL_ERR_INVALID_TOPIC_EXCEPTION, SL_ERR_TOPIC_ALREADY_EXISTS,
+ * SL_ERR_INVALID_PARTITIONS, SL_ERR_INVALID_CONFIG (errbuf says why);
+ * SL_ERR_KAFKA_STORAGE_ERROR (a log or the metadata could not be written:
+ * nothing is left behind); SL_ERR_NOMEM.
+ * Thread: any (blocks on admin_mu and disk I/O). */
+sl_err_t sl_broker_topic_create(sl_broker_t *broker, const char *name, size_t len, int32_t partitions,
+                                const sl_props_t *overrides, bool validate_only, sl_topic_t **out,
+                                char *errbuf, size_t errlen);
+
+/* Deletes a topic: unlists it (lookups stop finding it at once), deletes each
+ * partition's log (sl_log_delete under part->mu; requests holding a
+ * reference then see part->log == NULL and answer UNKNOWN_TOPIC_OR_PARTITION),
+ * wakes its fetch waiters and removes the metadata (sl_topic_meta_remove).
+ * SL_OK, SL_ERR_UNKNOWN_TOPIC_OR_PARTITION, SL_ERR_TOPIC_DELETION_DISABLED
+ * (delete.topic.enable=false), SL_ERR_KAFKA_STORAGE_ERROR (logged; the
+ * topic is gone from the registry anyway).
+ * Thread: any (blocks on admin_mu and disk I/O). */
+sl_err_t sl_broker_topic_delete(sl_broker_t *broker, const char *name, size_t len);
+sl_err_t sl_broker_topic_delete_by_id(sl_broker_t *broker, const sl_uuid_t *id);
+
+/* Grows a topic to total partitions (CreatePartitions). total below the
+ * current count: SL_ERR_INVALID_PARTITIONS ("Topic currently has N
+ * partitions, which is higher than the requested M."); equal: also
+ * INVALID_PARTITIONS, as Kafka. validate_only checks without changing.
+ * SL_OK, SL_ERR_UNKNOWN_TOPIC_OR_PARTITION, SL_ERR_INVALID_PARTITIONS,
+ * SL_ERR_KAFKA_STORAGE_ERROR, SL_ERR_NOMEM; errbuf says why.
+ * Thread: any (blocks on admin_mu and disk I/O). */
+sl_err_t sl_broker_topic_add_partitions(sl_broker_t *broker, const char *name, size_t len, int32_t total,
+                                        bool validate_only, char *errbuf, size_t errlen);
+
+/* Replaces a topic's config overrides with overrides (borrowed, copied;
+ * every value must have passed sl_topic_config_check), persists them,
+ * re-resolves the effective config and hands it to every partition
+ * (sl_log_set_config). SL_OK, SL_ERR_UNKNOWN_TOPIC_OR_PARTITION,
+ * SL_ERR_INVALID_CONFIG, SL_ERR_KAFKA_STORAGE_ERROR, SL_ERR_NOMEM.
+ * Thread: any (blocks on admin_mu and disk I/O). */
+sl_err_t sl_broker_topic_set_config(sl_broker_t *broker, const char *name, size_t len,
+                                    const sl_props_t *overrides, char *errbuf, size_t errlen);
+
+/* The log settings of a topic's effective config. Thread: any, pure. */
+void sl_broker_log_config(const sl_topic_config_t *tcfg, sl_log_config_t *out);
+
+/* Partition mutex, for handlers outside produce/fetch (DeleteRecords,
+ * OffsetForLeaderEpoch...). Check part->log != NULL after locking. */
+static inline void sl_partition_lock(sl_partition_t *part) { pthread_mutex_lock(&part->mu); }
+static inline void sl_partition_unlock(sl_partition_t *part) { pthread_mutex_unlock(&part->mu); }
+
+/* A long-poll Fetch waiting on a partition: linked in part->waiters (under
+ * part->mu) by the fetch handler, unlinked by an append (which wakes it) or
+ * by the fetch when it finishes. */
+typedef struct sl_broker_waiter {
+    sl_list_t node;                  /* in part->waiters */
+    sl_broker_worker_t *worker;      /* the worker to wake */
+    uint64_t req_id;                 /* the deferred request, by id */
+} sl_broker_waiter_t;
+
+/* After an append: unlinks every waiter of part and wakes its request.
+ * Thread: any; part->mu held. */
+void sl_partition_wake_waiters_locked(sl_partition_t *part);
+
+/* ======================================================================
+ * Handlers and the dispatch table
+ * ====================================================================== */
+
+typedef void sl_broker_handler_fn(sl_broker_req_t *req);
+/* Releases a deferred request's holdings without replying (see above). */
+typedef void sl_broker_cancel_fn(sl_broker_req_t *req);
+/* Called on the request's worker thread after sl_broker_worker_wake(req id). */
+typedef void sl_broker_wake_fn(sl_broker_req_t *req);
+/* Called on the request's worker thread once its partitions are fsynced. */
+typedef void sl_broker_flushed_fn(sl_broker_req_t *req);
+
+struct sl_broker_req {
+    sl_broker_t *broker;
+    sl_broker_worker_t *worker;      /* the network thread it runs on */
+    sl_broker_conn_t *bc;            /* its connection */
+    uint64_t id;                     /* unique in the process: for wake-ups */
+    sl_req_hdr_t hdr;                /* client_id borrows frame */
+    const sl_api_t *api;             /* proto's entry for hdr.api_key */
+    void *body;                      /* the decoded sl_<Api>Request_t (arena) */
+    sl_arena_t arena;                /* decoded request + response pieces */
+    uint8_t *frame;                  /* owned copy of the frame, writable */
+    size_t frame_len;
+    int64_t received_ms;             /* loop clock when the frame arrived */
+    /* deferred requests */
+    bool deferred;
+    bool finished;
+    sl_broker_cancel_fn *cancel;
+    sl_broker_wake_fn *wake;         /* may be NULL */
+    void *ctx;                       /* the handler's state while deferred */
+    sl_broker_flushed_fn *flushed;   /* on the worker's flush list: called after
+                                      * the fsync */
+    sl_list_t node;                  /* the worker's flush list; self-linked
+                                      * when on none */
+};
+
+/* Encodes resp (the sl_<Api>Response_t of req's api, borrowed) in the
+ * request's version with its correlation id, queues it on the connection and
+ * finishes the request. Encode errors are logged and close the connection.
+ * Thread: req's worker. */
+void sl_broker_req_reply(sl_broker_req_t *req, const void *resp);
+/* Finishes without a response. Thread: req's worker. */
+void sl_broker_req_finish(sl_broker_req_t *req);
+/* Logs "closing connection ID from PEER: <why>" (warning) and closes the
+ * connection at once; the request is finished. Thread: req's worker. */
+void sl_broker_req_close(sl_broker_req_t *req, const char *fmt, ...) SL_PRINTF(2, 3);
+/* The handler will finish later; until then the connection is not read.
+ * cancel (required) runs instead if the connection closes or the worker
+ * stops first; wake (optional) runs on sl_broker_worker_wake(req->id).
+ * ctx is kept in req->ctx. Thread: req's worker, inside the handler. */
+void sl_broker_req_defer(sl_broker_req_t *req, sl_broker_cancel_fn *cancel, sl_broker_wake_fn *wake,
+                         void *ctx);
+
+/* One entry of the dispatch table. */
+typedef struct sl_broker_api {
+    int16_t api_key;
+    int16_t min_version, max_version; /* within proto's range for the key */
+    sl_broker_handler_fn *handler;    /* NULL: not implemented (not advertised) */
+} sl_broker_api_t;
+
+#define SL_BROKER_API_SLOTS 68 /* api keys 0..67 (Kafka 3.4) */
+
+/* The dispatch table (dispatch.c), indexed by api key. ApiVersions answers
+ * from it, so only what has a handler is advertised. */
+extern const sl_broker_api_t sl_broker_apis[SL_BROKER_API_SLOTS];
+/* The entry for api_key if it has a handler, else NULL. Thread: any. */
+const sl_broker_api_t *sl_broker_api_find(int16_t api_key);
+/* Fills resp with the advertised api list from the table (arrays from
+ * arena) and error. SL_OK or SL_ERR_NOMEM. Thread: any. */
+sl_err_t sl_broker_api_versions_fill(sl_ApiVersionsResponse_t *resp, sl_arena_t *arena, int16_t error);
+
+/* Handlers (one file each). */
+void sl_broker_handle_api_versions(sl_broker_req_t *req);     /* dispatch.c */
+void sl_broker_handle_metadata(sl_broker_req_t *req);         /* metadata.c */
+void sl_broker_handle_produce(sl_broker_req_t *req);          /* produce.c */
+void sl_broker_handle_fetch(sl_broker_req_t *req);            /* fetch.c */
+void sl_broker_handle_list_offsets(sl_broker_req_t *req);     /* list_offsets.c */
+void sl_broker_handle_find_coordinator(sl_broker_req_t *req); /* find_coordinator.c */
+/* Admin handlers (admin_*.c) are declared here and entered in dispatch.c's
+ * table by the admin code, one line each. */
+
+/* ======================================================================
+ * Network threads (worker.c)
+ * ====================================================================== */
+
+/* Group commit. A produce handler that must not ack before an fsync calls
+ * sl_broker_worker_mark_dirty for each partition it appended to (takes a
+ * reference on the topic until the flush), defers its request, then calls
+ * sl_broker_worker_flush_wait: the worker's before-sleep hook fsyncs every
+ * dirty partition once (sl_log_flush under part->mu) and then calls
+ * flushed(req) for every request on its flush list; inside flushed,
+ * sl_broker_worker_flush_error(worker, part) gives the result of that
+ * partition's fsync. A cancelled request is taken off the list by the worker.
+ * SL_OK or SL_ERR_NOMEM. Thread: the worker's. */
+sl_err_t sl_broker_worker_mark_dirty(sl_broker_worker_t *worker, sl_partition_t *part);
+void sl_broker_worker_flush_wait(sl_broker_worker_t *worker, sl_broker_req_t *req, sl_broker_flushed_fn *flushed);
+sl_err_t sl_broker_worker_flush_error(sl_broker_worker_t *worker, const sl_partition_t *part);
+
+/* Wakes the deferred request req_id of worker: its wake function runs soon
+ * on the worker's thread (never inside this call); unknown or finished ids
+ * are ignored. Thread: any; may hold part->mu (takes worker->wake_mu). */
+void sl_broker_worker_wake(sl_broker_worker_t *worker, uint64_t req_id);
+
+/* The loop of a worker. Thread: any (the pointer is const). */
+sl_loop_t *sl_broker_worker_loop(sl_broker_worker_t *worker);
+
+#endif /* SL_BROKER_INT_H */

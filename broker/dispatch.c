@@ -1,0 +1,98 @@
+/*
+ * dispatch.c - the broker's dispatch table (api key, versions served,
+ * handler) and the ApiVersions handler that advertises exactly that table.
+ *
+ * Version ranges are chosen per API, within Kafka 3.4's (checked by
+ * broker_dispatch_test):
+ *   Produce 0-9      advertised from v0 because librdkafka (<= 2.11) only
+ *                    compresses with gzip/snappy/lz4 for brokers that accept
+ *                    Produce v0; v0-v2 carry magic 0/1 message sets, which
+ *                    are answered per partition with
+ *                    UNSUPPORTED_FOR_MESSAGE_FORMAT (docs/COMPATIBILITY.md).
+ *   Fetch 4-12       v4 is the first that can carry record batches v2 (we
+ *                    never down-convert); v13 (topic ids only) not yet.
+ *   FindCoordinator  answered COORDINATOR_NOT_AVAILABLE until consumer groups
+ *                    exist; advertised because librdkafka uses its presence
+ *                    to decide that lz4 is supported.
+ */
+#include <string.h>
+
+#include "broker_int.h"
+
+/* Admin code adds its entries here (and its handler prototypes in
+ * broker_int.h), one line per API. */
+const sl_broker_api_t sl_broker_apis[SL_BROKER_API_SLOTS] = {
+    [SL_APIKEY_PRODUCE] = {SL_APIKEY_PRODUCE, 0, 9, sl_broker_handle_produce},
+    [SL_APIKEY_FETCH] = {SL_APIKEY_FETCH, 4, 12, sl_broker_handle_fetch},
+    [SL_APIKEY_LIST_OFFSETS] = {SL_APIKEY_LIST_OFFSETS, 0, 7, sl_broker_handle_list_offsets},
+    [SL_APIKEY_METADATA] = {SL_APIKEY_METADATA, 0, 12, sl_broker_handle_metadata},
+    [SL_APIKEY_FIND_COORDINATOR] = {SL_APIKEY_FIND_COORDINATOR, 0, 4, sl_broker_handle_find_coordinator},
+    [SL_APIKEY_API_VERSIONS] = {SL_APIKEY_API_VERSIONS, 0, 3, sl_broker_handle_api_versions},
+};
+
+const sl_broker_api_t *sl_broker_api_find(int16_t api_key)
+{
+    if (api_key < 0 || api_key >= SL_BROKER_API_SLOTS || !sl_broker_apis[api_key].handler)
+        return NULL;
+    return &sl_broker_apis[api_key];
+}
+
+sl_err_t sl_broker_api_versions_fill(sl_ApiVersionsResponse_t *resp, sl_arena_t *arena, int16_t error)
+{
+    sl_ApiVersionsResponse_init(resp);
+    resp->ErrorCode = error;
+    size_t n = 0;
+    for (size_t k = 0; k < SL_BROKER_API_SLOTS; k++)
+        n += sl_broker_apis[k].handler != NULL;
+    resp->ApiKeys.items = sl_arena_calloc(arena, n ? n : 1, sizeof *resp->ApiKeys.items);
+    if (!resp->ApiKeys.items)
+        return SL_ERR_NOMEM;
+    resp->ApiKeys.count = 0;
+    for (size_t k = 0; k < SL_BROKER_API_SLOTS; k++) {
+        const sl_broker_api_t *api = &sl_broker_apis[k];
+        if (!api->handler)
+            continue;
+        sl_ApiVersionsResponse_ApiVersion_t *av = &resp->ApiKeys.items[resp->ApiKeys.count++];
+        sl_ApiVersionsResponse_ApiVersion_init(av);
+        av->ApiKey = api->api_key;
+        av->MinVersion = api->min_version;
+        av->MaxVersion = api->max_version;
+    }
+    return SL_OK;
+}
+
+/* Kafka's rule for ClientSoftwareName/Version (v3+):
+ * [a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])? */
+static bool software_field_ok(sl_kstr_t s)
+{
+    if (s.len <= 0)
+        return false;
+    for (int32_t i = 0; i < s.len; i++) {
+        char c = s.ptr[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        bool inner = c == '-' || c == '.';
+        if (!alnum && !(inner && i > 0 && i < s.len - 1))
+            return false;
+    }
+    return true;
+}
+
+/* The worker calls this with body NULL and version 0 when the client asked
+ * for a version we do not serve (KIP-511: the v0 answer carries
+ * UNSUPPORTED_VERSION and the list, so the client can pick a version). */
+void sl_broker_handle_api_versions(sl_broker_req_t *req)
+{
+    const sl_ApiVersionsRequest_t *avreq = req->body;
+    int16_t error = 0;
+    if (!avreq)
+        error = SL_ERR_UNSUPPORTED_VERSION;
+    else if (req->hdr.api_version >= 3 &&
+             (!software_field_ok(avreq->ClientSoftwareName) || !software_field_ok(avreq->ClientSoftwareVersion)))
+        error = SL_ERR_INVALID_REQUEST;
+    sl_ApiVersionsResponse_t resp;
+    if (sl_broker_api_versions_fill(&resp, &req->arena, error) != SL_OK) {
+        sl_broker_req_close(req, "no memory for the ApiVersions response");
+        return;
+    }
+    sl_broker_req_reply(req, &resp);
+}
