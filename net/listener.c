@@ -178,7 +178,12 @@ sl_err_t sl_listener_open(sl_loop_t *loop, const char *host, uint16_t port,
     if (fd >= 0) {
         int one = 1;
         what = "setsockopt(SO_REUSEADDR)";
-        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0) {
+        bool ok = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0;
+        if (ok && opts->reuseport) {
+            what = "setsockopt(SO_REUSEPORT)";
+            ok = setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0;
+        }
+        if (ok) {
             what = "bind";
             if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
                 what = "listen";

@@ -303,13 +303,19 @@ typedef void sl_listener_accept_fn(sl_listener_t *lst, sl_conn_t *conn, void *ar
 
 typedef struct sl_listener_opts {
     int backlog;                     /* listen(2) backlog; 0: SOMAXCONN */
+    bool reuseport;                  /* SO_REUSEPORT: several listeners (one per
+                                      * thread and loop) may bind the same
+                                      * host:port, and the kernel spreads new
+                                      * connections among them. All of them
+                                      * must set it. */
     sl_conn_opts_t conn;             /* for every accepted connection */
     sl_listener_accept_fn *on_accept; /* may be NULL */
     void *arg;                       /* kept */
 } sl_listener_opts_t;
 
-/* Listens on host:port (SO_REUSEADDR; port 0: an ephemeral port, read it back
- * with sl_listener_port). host is a numeric address or a name (resolved here,
+/* Listens on host:port (SO_REUSEADDR, and SO_REUSEPORT when opts->reuseport;
+ * port 0: an ephemeral port, read it back with sl_listener_port, then open
+ * the other reuseport listeners on that port). host is a numeric address or a name (resolved here,
  * first address used); NULL or "" means every IPv4 interface. opts is copied
  * (NULL: all defaults).
  * Accepts many connections per wakeup; when the process runs out of

@@ -121,6 +121,61 @@ static void listener_accepts_hundreds_pending_at_once(void **state)
     assert_int_equal(w.a.closes, N);
 }
 
+typedef struct acc_pair {
+    acc_t a, b;
+    int want;
+} acc_pair_t;
+
+static bool pair_accepted_n(void *arg)
+{
+    acc_pair_t *p = arg;
+    return p->a.accepted + p->b.accepted >= p->want;
+}
+
+static void listener_reuseport_shares_a_port_and_spreads_connections(void **state)
+{
+    (void)state;
+    enum { N = 64 };
+    tu_raise_nofile(3 * N + 64);
+    sl_loop_t *loop;
+    assert_int_equal(sl_loop_new(&loop), SL_OK);
+    acc_pair_t p = {.want = N};
+    sl_listener_opts_t loa = acc_opts(&p.a), lob = acc_opts(&p.b);
+    loa.reuseport = lob.reuseport = true;
+    sl_listener_t *a, *b, *c = (sl_listener_t *)1;
+    assert_int_equal(sl_listener_open(loop, "127.0.0.1", 0, &loa, &a), SL_OK);
+    uint16_t port = sl_listener_port(a);
+    assert_int_equal(sl_listener_open(loop, "127.0.0.1", port, &lob, &b), SL_OK);
+    assert_int_equal(sl_listener_port(b), port);
+    /* A listener without the option cannot join them. */
+    assert_int_equal(sl_listener_open(loop, "127.0.0.1", port, NULL, &c), SL_ERR_IO);
+    assert_null(c);
+
+    static tu_client_t cl[N];
+    for (int i = 0; i < N; i++)
+        tu_client_open(&cl[i], loop, port, 0, false);
+    assert_true(tu_run_until(loop, pair_accepted_n, &p, 20000));
+    assert_int_equal(p.a.accepted + p.b.accepted, N);
+    /* The kernel hashes each connection to one listener: with 64 of them,
+     * both get some (all on one side has odds of 2^-63). */
+    assert_true(p.a.accepted > 0);
+    assert_true(p.b.accepted > 0);
+    for (int i = 0; i < N; i++)
+        tu_client_close(&cl[i], false);
+
+    /* With one of them closed, the other takes every new connection. */
+    sl_listener_close(a);
+    p.a.accepted = p.b.accepted = 0;
+    p.want = 8;
+    for (int i = 0; i < 8; i++)
+        tu_client_open(&cl[i], loop, port, 0, false);
+    assert_true(tu_run_until(loop, pair_accepted_n, &p, 20000));
+    assert_int_equal(p.b.accepted, 8);
+    for (int i = 0; i < 8; i++)
+        tu_client_close(&cl[i], false);
+    sl_loop_free(loop);
+}
+
 static bool frames_1(void *arg) { return ((acc_t *)arg)->frames >= 1; }
 
 static void listener_close_in_accept_callback_keeps_the_connection(void **state)
@@ -241,6 +296,7 @@ int main(void)
         cmocka_unit_test(listener_ephemeral_port_is_reported),
         cmocka_unit_test(listener_port_in_use_fails_with_io),
         cmocka_unit_test(listener_accepts_hundreds_pending_at_once),
+        cmocka_unit_test(listener_reuseport_shares_a_port_and_spreads_connections),
         cmocka_unit_test(listener_close_in_accept_callback_keeps_the_connection),
         cmocka_unit_test(listener_survives_running_out_of_descriptors),
     };
