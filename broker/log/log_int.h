@@ -1,0 +1,205 @@
+/*
+ * log_int.h - private to libsluice-log: the segment and log structures, the
+ * in-memory indexes, the batch-header scanner and the helpers the log's
+ * source files share. Nothing outside broker/log/ includes it.
+ *
+ * Files: index.c (offset and time index entries, their files), segment.c
+ * (segment files: create, open, scan, recover, read), log.c (the log:
+ * open, append, roll, read, flush, close), retention.c (retention,
+ * DeleteRecords and its checkpoint, timestamp lookups).
+ */
+#ifndef SL_BROKER_LOG_INT_H
+#define SL_BROKER_LOG_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "records.h"
+
+#define LOG_MOD "log"
+
+#define OIDX_ENTRY 8   /* int32 relative offset, int32 position */
+#define TIDX_ENTRY 12  /* int64 timestamp, int32 relative offset */
+
+/* Inactive segments kept open (fd + indexes in memory), most recently read
+ * first; the active segment is always open and not counted. */
+#define LOG_OPEN_INACTIVE_MAX 4
+
+#define LOG_NAME_DIGITS 20
+#define LOG_CHECKPOINT_NAME "log-start-offset-checkpoint"
+
+typedef struct oidx_entry {
+    int32_t rel;  /* last offset of the batch - segment base */
+    int32_t pos;  /* file position of the batch */
+} oidx_entry_t;
+
+typedef struct tidx_entry {
+    int64_t ts;   /* largest batch max timestamp up to rel */
+    int32_t rel;  /* last offset of the batch that reached ts - segment base */
+} tidx_entry_t;
+
+/* One segment's indexes in memory. Entries [0, written) are in the file. */
+typedef struct seg_index {
+    oidx_entry_t *o;
+    size_t on, ocap, owritten;
+    tidx_entry_t *t;
+    size_t tn, tcap, twritten;
+    bool loaded;
+} seg_index_t;
+
+typedef struct seg {
+    int64_t base;          /* from the file name */
+    int64_t next_offset;   /* last offset of the last batch + 1 (base when empty) */
+    int64_t size;          /* bytes of whole batches in the file */
+    int64_t roll_base_ms;  /* segment_ms counts from here; -1 while empty */
+    int64_t max_ts;        /* largest batch max timestamp, -1 when none */
+    int64_t max_ts_off;    /* last offset of the batch holding max_ts, -1 */
+    int64_t bytes_since_index; /* log bytes since the last offset-index entry */
+    int fd;                /* -1 while closed */
+    bool writable;         /* fd opened O_RDWR */
+    bool unsynced;         /* appended bytes not yet fsynced */
+    bool idx_unsynced;     /* index files written but not yet fsynced */
+    bool need_truncate;    /* a failed write left bytes after size */
+    seg_index_t idx;
+    sl_list_t lru;         /* in log->lru while open and inactive */
+} seg_t;
+
+struct sl_log {
+    char *dir;
+    sl_log_config_t cfg;
+    seg_t **segs;          /* sorted by base offset; the last is active */
+    size_t nsegs, segcap;
+    int64_t start_offset;
+    int64_t next_offset;
+    bool force_roll;       /* the active segment cannot take the next offsets */
+    int64_t unflushed_msgs;
+    int64_t last_flush_ms;
+    sl_list_t lru;         /* open inactive segments, most recent first */
+    size_t nopen;
+    char errmsg[320];
+};
+
+/* ---- errors and paths (log.c) ---- */
+sl_err_t log_fail(sl_log_t *log, sl_err_t err, const char *fmt, ...) SL_PRINTF(3, 4);
+sl_err_t log_fail_errno(sl_log_t *log, const seg_t *seg, const char *ext, const char *what, int e);
+/* "<dir>/<20 digits><ext>" into buf (PATH_MAX). */
+void seg_path(const sl_log_t *log, int64_t base, const char *ext, char *buf, size_t n);
+/* "<20 digits><ext>" for messages. */
+void seg_name(int64_t base, const char *ext, char *buf, size_t n);
+sl_err_t log_sync_dir(sl_log_t *log);
+static inline seg_t *log_active(const sl_log_t *log) { return log->segs[log->nsegs - 1]; }
+
+/* ---- big-endian helpers ---- */
+static inline uint32_t be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+static inline uint64_t be64(const uint8_t *p) { return ((uint64_t)be32(p) << 32) | be32(p + 4); }
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+static inline void put_be64(uint8_t *p, uint64_t v)
+{
+    put_be32(p, (uint32_t)(v >> 32));
+    put_be32(p + 4, (uint32_t)v);
+}
+
+/* ---- indexes (index.c) ---- */
+void idx_free(seg_index_t *idx);
+/* Drops every entry (file contents are rewritten by idx_write_all). */
+void idx_clear(seg_index_t *idx);
+sl_err_t idx_oadd(seg_index_t *idx, int32_t rel, int32_t pos);
+sl_err_t idx_tadd(seg_index_t *idx, int64_t ts, int32_t rel);
+/* Largest entry with rel <= target: its position, or 0 when none. */
+int32_t idx_olookup(const seg_index_t *idx, int32_t target_rel);
+/* Largest entry whose position is <= pos, as an index, or -1. */
+ptrdiff_t idx_olookup_pos(const seg_index_t *idx, int64_t pos);
+/* Largest time entry with ts <= target: its rel, or -1 when none. */
+int64_t idx_tlookup(const seg_index_t *idx, int64_t target_ts);
+/* Records one batch at pos as an append does: keeps max_ts and adds index
+ * entries every index_interval_bytes. */
+sl_err_t seg_index_batch(seg_t *seg, int64_t pos, int64_t last_offset, int64_t max_ts, int64_t size,
+                         int32_t interval);
+/* The final time-index entry a segment gets when it stops being active. */
+sl_err_t seg_index_finish(seg_t *seg);
+/* Loads and validates both index files of seg against its size (and
+ * next_offset when known_next). SL_OK, SL_ERR_NOENT (missing file),
+ * SL_ERR_CORRUPT_MESSAGE (why says what), SL_ERR_NOMEM, SL_ERR_IO. */
+sl_err_t idx_load(sl_log_t *log, seg_t *seg, bool known_next, char *why, size_t whylen);
+/* Appends the unwritten entries to the files; fsyncs them when sync. */
+sl_err_t idx_write(sl_log_t *log, seg_t *seg, bool sync);
+/* Rewrites both files from the entries in memory. */
+sl_err_t idx_write_all(sl_log_t *log, seg_t *seg);
+
+/* ---- batch header scanner (segment.c) ---- */
+typedef struct seg_scan {
+    int fd;
+    int64_t end;        /* bytes of file to walk */
+    int64_t pos;        /* the next batch */
+    uint8_t *buf;
+    size_t cap;
+    size_t chunk;       /* bytes read at a time */
+    int64_t buf_pos;    /* file position of buf[0] */
+    size_t buf_len;
+    char why[200];      /* what stopped the walk */
+} seg_scan_t;
+
+typedef struct log_hdr {
+    int64_t base_offset;
+    int64_t last_offset;
+    int64_t max_timestamp;
+    int64_t size;       /* whole batch */
+    int32_t records;
+    int16_t attributes;
+} log_hdr_t;
+
+/* chunk: bytes per read (large for whole-file walks, small for hops). */
+void scan_init(seg_scan_t *sc, int fd, int64_t from, int64_t end, size_t chunk);
+void scan_fini(seg_scan_t *sc);
+/* The batch at sc->pos; advances past it. check_crc reads the whole batch
+ * and checks its CRC. SL_OK; SL_ERR_NOENT at the end; SL_ERR_CORRUPT_MESSAGE
+ * (sc->why says what: torn, zero-filled, bad magic, bad CRC...); SL_ERR_IO;
+ * SL_ERR_NOMEM. sc->pos stays at a failed batch. */
+sl_err_t scan_next(seg_scan_t *sc, bool check_crc, log_hdr_t *h);
+/* Parses the first SL_BATCH_HEADER_SIZE bytes of a batch. */
+sl_err_t hdr_parse(const uint8_t *p, log_hdr_t *h, char *why, size_t whylen);
+
+/* ---- segments (segment.c) ---- */
+seg_t *seg_new(int64_t base);
+void seg_free(seg_t *seg);
+/* Creates the three files of a new empty segment (truncating leftovers). */
+sl_err_t seg_create(sl_log_t *log, int64_t base, seg_t **out);
+/* Opens seg's log file (writable for the active segment). */
+sl_err_t seg_open_fd(sl_log_t *log, seg_t *seg, bool writable);
+/* Closes seg's fd and frees its indexes, taking it off the open list. */
+void log_seg_release(sl_log_t *log, seg_t *seg);
+/* Walks seg from byte 0, rebuilding its indexes, next offset and max
+ * timestamp. Stops at the first bad batch: *valid gets the bytes before it
+ * and why says what was wrong. The caller decides whether to truncate. */
+sl_err_t seg_rebuild(sl_log_t *log, seg_t *seg, bool check_crc, int64_t *valid, char *why, size_t whylen);
+/* Cuts seg's file to valid bytes (logging what was cut). */
+sl_err_t seg_truncate(sl_log_t *log, seg_t *seg, int64_t valid, const char *why);
+/* Makes an inactive segment readable: opens its fd and loads its indexes,
+ * evicting the least recently used open segment past the cap. */
+sl_err_t log_seg_use(sl_log_t *log, seg_t *seg);
+/* Removes seg's files (the log forgets it separately). */
+sl_err_t seg_unlink(sl_log_t *log, seg_t *seg);
+
+/* ---- log-level helpers ---- */
+/* The index of the segment holding offset: the last one with base <= offset
+ * (0 when offset is below every base). */
+size_t log_find_seg(const sl_log_t *log, int64_t offset);
+sl_err_t log_roll(sl_log_t *log, int64_t now_ms);
+/* Deletes the n oldest segments (never the active one). */
+sl_err_t log_drop_oldest(sl_log_t *log, size_t n);
+sl_err_t log_checkpoint_read(sl_log_t *log, int64_t *start);
+sl_err_t log_checkpoint_write(sl_log_t *log);
+
+#endif /* SL_BROKER_LOG_INT_H */

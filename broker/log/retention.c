@@ -1,0 +1,231 @@
+/*
+ * retention.c - what removes data from the log and what looks it up by
+ * time: retention by time and size, DeleteRecords with its persisted
+ * log-start-offset checkpoint, time-based rolls, ListOffsets by timestamp
+ * and the max timestamp.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log_int.h"
+
+/* ------------------------------------------------------------------ */
+/* log-start-offset checkpoint: "0\n<offset>\n" (version, start offset),
+ * written to a temporary file, fsynced and renamed over the old one. */
+
+sl_err_t log_checkpoint_read(sl_log_t *log, int64_t *start)
+{
+    char path[PATH_MAX], buf[64];
+    *start = -1;
+    snprintf(path, sizeof(path), "%s/%s", log->dir, LOG_CHECKPOINT_NAME);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return SL_OK;
+        return log_fail(log, SL_ERR_IO, "%s: open: %s", LOG_CHECKPOINT_NAME, strerror(errno));
+    }
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    int e = errno;
+    close(fd);
+    if (n < 0)
+        return log_fail(log, SL_ERR_IO, "%s: read: %s", LOG_CHECKPOINT_NAME, strerror(e));
+    buf[n] = '\0';
+    long long v;
+    int used = 0;
+    if (sscanf(buf, "0\n%lld\n%n", &v, &used) != 1 || used != n || v < 0) {
+        SL_WARN(LOG_MOD, "%s: ignoring malformed %s", log->dir, LOG_CHECKPOINT_NAME);
+        return SL_OK;
+    }
+    *start = v;
+    return SL_OK;
+}
+
+sl_err_t log_checkpoint_write(sl_log_t *log)
+{
+    char path[PATH_MAX], tmp[PATH_MAX], buf[64];
+    snprintf(path, sizeof(path), "%s/%s", log->dir, LOG_CHECKPOINT_NAME);
+    snprintf(tmp, sizeof(tmp), "%s/%s.tmp", log->dir, LOG_CHECKPOINT_NAME);
+    int n = snprintf(buf, sizeof(buf), "0\n%lld\n", (long long)log->start_offset);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return log_fail(log, SL_ERR_IO, "%s: create: %s", LOG_CHECKPOINT_NAME, strerror(errno));
+    const char *what = NULL;
+    if (write(fd, buf, (size_t)n) != n)
+        what = "write";
+    else if (fsync(fd) != 0)
+        what = "fsync";
+    int e = errno;
+    if (close(fd) != 0 && !what) {
+        what = "close";
+        e = errno;
+    }
+    if (!what && rename(tmp, path) != 0) {
+        what = "rename";
+        e = errno;
+    }
+    if (what) {
+        unlink(tmp);
+        return log_fail(log, SL_ERR_IO, "%s: %s: %s", LOG_CHECKPOINT_NAME, what, e ? strerror(e) : "short write");
+    }
+    return log_sync_dir(log);
+}
+
+/* ------------------------------------------------------------------ */
+/* DeleteRecords, retention, time rolls                                */
+
+/* Segments entirely below the log start offset (the next one starts at or
+ * before it). */
+static size_t below_start(const sl_log_t *log)
+{
+    size_t n = 0;
+    while (n + 1 < log->nsegs && log->segs[n + 1]->base <= log->start_offset)
+        n++;
+    return n;
+}
+
+sl_err_t sl_log_delete_records(sl_log_t *log, int64_t offset)
+{
+    log->errmsg[0] = '\0';
+    if (offset < log->start_offset || offset > log->next_offset)
+        return log_fail(log, SL_ERR_OFFSET_OUT_OF_RANGE, "delete records: offset %lld is outside %lld..%lld",
+                        (long long)offset, (long long)log->start_offset, (long long)log->next_offset);
+    if (offset == log->start_offset)
+        return SL_OK;
+    int64_t old = log->start_offset;
+    log->start_offset = offset;
+    sl_err_t err = log_checkpoint_write(log);
+    if (err) {
+        log->start_offset = old;
+        return err;
+    }
+    return log_drop_oldest(log, below_start(log));
+}
+
+/* Kafka's largestTimestamp: the newest batch timestamp, or the file's
+ * modification time when no batch carried one. */
+static int64_t seg_largest_ts(sl_log_t *log, const seg_t *seg)
+{
+    if (seg->max_ts >= 0)
+        return seg->max_ts;
+    char path[PATH_MAX];
+    struct stat st;
+    seg_path(log, seg->base, ".log", path, sizeof(path));
+    if (stat(path, &st) != 0)
+        return -1;
+    return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+sl_err_t sl_log_retain(sl_log_t *log, int64_t now_ms, int *deleted)
+{
+    log->errmsg[0] = '\0';
+    if (deleted)
+        *deleted = 0;
+    size_t before = log->nsegs, rolled = 0;
+    sl_err_t err = SL_OK;
+
+    /* By time: the oldest segments whose newest timestamp is old enough. */
+    if (log->cfg.retention_ms >= 0) {
+        size_t n = 0;
+        while (n < log->nsegs && now_ms - seg_largest_ts(log, log->segs[n]) > log->cfg.retention_ms)
+            n++;
+        if (n == log->nsegs && log_active(log)->size > 0) {
+            /* Even the active segment is expired: roll so it can go. */
+            err = log_roll(log, now_ms);
+            rolled = log->nsegs - before;
+        } else if (n == log->nsegs) {
+            n--;
+        }
+        if (!err)
+            err = log_drop_oldest(log, n);
+    }
+    /* By size: drop the oldest while what remains still reaches the limit. */
+    if (!err && log->cfg.retention_bytes >= 0) {
+        int64_t diff = sl_log_size(log) - log->cfg.retention_bytes;
+        size_t n = 0;
+        while (n + 1 < log->nsegs && diff - log->segs[n]->size >= 0) {
+            diff -= log->segs[n]->size;
+            n++;
+        }
+        err = log_drop_oldest(log, n);
+    }
+    /* Below the log start offset (DeleteRecords moved it). */
+    if (!err)
+        err = log_drop_oldest(log, below_start(log));
+
+    if (deleted)
+        *deleted = (int)(before + rolled - log->nsegs);
+    return err;
+}
+
+sl_err_t sl_log_roll_if_due(sl_log_t *log, int64_t now_ms)
+{
+    log->errmsg[0] = '\0';
+    seg_t *seg = log_active(log);
+    if (log->cfg.segment_ms > 0 && seg->size > 0 && seg->roll_base_ms >= 0 &&
+        now_ms - seg->roll_base_ms > log->cfg.segment_ms)
+        return log_roll(log, now_ms);
+    return SL_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Timestamps                                                          */
+
+sl_err_t sl_log_max_timestamp(sl_log_t *log, int64_t *offset, int64_t *timestamp)
+{
+    *offset = -1;
+    *timestamp = -1;
+    for (size_t i = 0; i < log->nsegs; i++) {
+        const seg_t *seg = log->segs[i];
+        if (seg->max_ts > *timestamp) {
+            *timestamp = seg->max_ts;
+            *offset = seg->max_ts_off;
+        }
+    }
+    return SL_OK;
+}
+
+sl_err_t sl_log_offset_for_time(sl_log_t *log, int64_t ts, int64_t *offset, int64_t *timestamp)
+{
+    log->errmsg[0] = '\0';
+    *offset = -1;
+    *timestamp = -1;
+    for (size_t i = log_find_seg(log, log->start_offset); i < log->nsegs; i++) {
+        seg_t *seg = log->segs[i];
+        if (seg->size == 0 || seg->max_ts < ts)
+            continue;
+        sl_err_t err = log_seg_use(log, seg);
+        if (err)
+            return err;
+        /* Time index: the newest entry below ts leads past every batch that
+         * cannot qualify; the offset index turns it into a position. */
+        int64_t from = 0;
+        int64_t rel = idx_tlookup(&seg->idx, ts);
+        if (rel >= 0)
+            from = idx_olookup(&seg->idx, (int32_t)rel);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            seg_scan_t sc;
+            scan_init(&sc, seg->fd, from, seg->size, 8192);
+            log_hdr_t h;
+            sl_err_t serr;
+            while ((serr = scan_next(&sc, false, &h)) == SL_OK) {
+                if (h.max_timestamp >= ts && h.last_offset >= log->start_offset) {
+                    *offset = SL_MAX(h.base_offset, log->start_offset);
+                    *timestamp = h.max_timestamp;
+                    break;
+                }
+            }
+            scan_fini(&sc);
+            if (*offset >= 0)
+                return SL_OK;
+            if (serr != SL_ERR_CORRUPT_MESSAGE || from == 0)
+                break;
+            from = 0; /* the index led to bad bytes: walk the whole segment */
+        }
+    }
+    return SL_OK;
+}
