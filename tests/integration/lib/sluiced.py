@@ -56,7 +56,7 @@ class Broker:
         self.logfile = os.path.join(self.dir, "sluiced.log")
         self.port = free_port()
         self.host = "127.0.0.1"
-        self.node_id = node_id
+        self.node_id = 0 if WIRETAP else node_id
         self.advertised_host = advertised_host
         self.config = dict(config or {})
         self.overrides = list(overrides)
