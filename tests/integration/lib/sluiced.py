@@ -178,12 +178,16 @@ class Broker:
             self.proc.wait(30)
             self.exits.append(("SIGKILL", self.proc.returncode))
 
-    def rss_kb(self):
+    def status_kb(self, field):
+        """A kB figure of /proc/PID/status: VmRSS (now), VmHWM (peak)."""
         with open("/proc/%d/status" % self.proc.pid) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
         return -1
+
+    def rss_kb(self):
+        return self.status_kb("VmRSS")
 
     def log_text(self):
         try:
