@@ -1,10 +1,298 @@
 #!/bin/sh
-# make bench: runs every benchmark program in BINDIR and prints its figures.
+# make bench: runs every benchmark program in BINDIR and prints its figures,
+# then the broker figures:
+#
+#   the broker under test  sluiced (sluice-wiretap while sluiced is not built;
+#                          SL_BENCH_BROKER=sluiced|wiretap|none overrides)
+#   peers                  peer_mock (librdkafka's in-memory mock cluster, own
+#                          process), redis-server (XADD, no persistence),
+#                          probe_tcp (loopback TCP), probe_disk (write+fdatasync
+#                          in the broker's log directory)
+#   driver                 bench_broker (librdkafka), the same for every broker
+#
+# Every process listens on a free 127.0.0.1 port, works in one temporary
+# directory and is stopped when this script exits, however it exits. Each
+# figure runs SL_BENCH_SECONDS (default 3) seconds. SL_BENCH_PARTS="micro broker"
+# (the default) picks which half runs.
 set -eu
 bindir=$1
+secs=${SL_BENCH_SECONDS:-3}
 echo "== Sluice benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m)"
-for b in bench_base bench_proto; do
-  echo
-  echo "== $b"
-  "$bindir/$b"
+parts=${SL_BENCH_PARTS:-micro broker}
+case " $parts " in
+  *" micro "*)
+    for b in bench_base bench_proto; do
+      echo
+      echo "== $b"
+      "$bindir/$b"
+    done ;;
+esac
+
+broker=${SL_BENCH_BROKER:-auto}
+case " $parts " in *" broker "*) ;; *) exit 0 ;; esac
+[ "$broker" = none ] && exit 0
+if [ "$broker" = auto ]; then
+  if [ -x "$bindir/sluiced" ]; then broker=sluiced; else broker=wiretap; fi
+fi
+case $broker in
+  sluiced|wiretap) ;;
+  *) echo "run.sh: SL_BENCH_BROKER wants sluiced, wiretap or none, got '$broker'" >&2; exit 2 ;;
+esac
+
+drv=$bindir/bench_broker
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench.XXXXXX")
+res=$tmp/results
+: >"$res"
+pids=""
+
+stop_pid() {  # TERM, up to 5 s to go, then KILL
+  kill -TERM "$1" 2>/dev/null || true
+  i=0
+  while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  pids=$(echo " $pids " | sed "s/ $1 / /")
+}
+cleanup() {
+  for p in $pids; do stop_pid "$p"; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_bg() {  # start_bg NAME CMD...: output in $tmp/NAME.out, pid in $last_pid
+  name=$1
+  shift
+  "$@" >"$tmp/$name.out" 2>&1 &
+  last_pid=$!
+  pids="$pids $last_pid"
+}
+
+# val "FILTER" KEY: KEY's value on the first result line containing FILTER.
+val() {
+  awk -v f="$1" -v k="$2" 'index($0, f) && !done {
+      for (i = 2; i <= NF; i++) { n = index($i, "="); if (substr($i, 1, n - 1) == k) v = substr($i, n + 1) }
+      done = 1 }
+    END { print v }' "$res"
+}
+
+# drive ARGS...: one driver run; its result line goes to $res and, shortened, to the screen.
+drive() {
+  if out=$("$drv" "$@"); then :; else echo "   driver failed: bench_broker $*" >&2; fi
+  [ -n "$out" ] || return 0
+  echo "$out" >>"$res"
+  echo "$out" | awk '{ s = "  "; for (i = 2; i <= NF; i++)
+      if ($i ~ /^(label|mode|topic|acks|msg_s|mb_s|batch_msgs|rate|p50_ms|p99_ms|lost|passes)=/) s = s " " $i
+      print s }'
+}
+
+echo
+echo "== broker: $broker against peers; $secs s per figure; work dir $tmp"
+
+# --- loopback TCP ceiling ------------------------------------------------
+"$bindir/probe_tcp" "$secs" | tee -a "$res"
+
+# --- in-memory peer ------------------------------------------------------
+start_bg mock "$bindir/peer_mock" p100x1:1 p100x6:6 p1024x1:1 p1024x6:6
+mock_pid=$last_pid
+i=0
+until grep -q '^bootstrap=' "$tmp/mock.out" 2>/dev/null; do
+  i=$((i + 1))
+  if [ $i -gt 100 ] || ! kill -0 $mock_pid 2>/dev/null; then
+    echo "run.sh: peer_mock did not start:" >&2
+    cat "$tmp/mock.out" >&2
+    exit 1
+  fi
+  sleep 0.1
 done
+mock=$(sed -n 's/^bootstrap=//p' "$tmp/mock.out")
+for s in 100 1024; do
+  for p in 1 6; do
+    drive produce -b "$mock" -l mock -t "p${s}x$p" -s $s -p $p -d "$secs"
+  done
+done
+# The mock keeps running (idle) for the latency runs at the end.
+
+# --- the broker under test -----------------------------------------------
+port=$("$drv" freeport)
+b=127.0.0.1:$port
+logdir=$tmp/log
+mkdir -p "$logdir"
+if [ "$broker" = sluiced ]; then
+  start_bg sluiced "$bindir/sluiced" --override "listeners=PLAINTEXT://$b" --override "log.dirs=$logdir"
+else
+  start_bg wiretap "$bindir/sluice-wiretap" --listen "$b" --partitions 6 --quiet
+fi
+broker_pid=$last_pid
+if ! "$drv" wait "$b" -d 15; then
+  echo "run.sh: $broker did not start listening on $b:" >&2
+  cat "$tmp/$broker.out" >&2
+  exit 1
+fi
+
+# Synced produce first, while no other writes are queued for the disk.
+for s in 100 1024; do
+  drive produce -b "$b" -l "$broker" -t "f${s}x1" -s $s -p 1 -d "$secs" -a all -c -C flush.messages=1
+done
+sizes="100 1024"
+for s in 100 1024; do
+  bb=$(val "label=$broker mode=produce topic=f${s}x1 " batch_bytes)
+  [ -n "$bb" ] && [ "$bb" -gt 0 ] 2>/dev/null && sizes="$sizes $bb"
+done
+"$bindir/probe_disk" "$logdir" "$(awk -v s="$secs" 'BEGIN { print s / 2 }')" $sizes | tee -a "$res"
+
+for s in 100 1024; do
+  for p in 1 6; do
+    drive produce -b "$b" -l "$broker" -t "p${s}x$p" -s $s -p $p -d "$secs" -c
+  done
+done
+drive consume -b "$b" -l "$broker" -t p1024x6 -p 6 -d "$secs"
+drive consume -b "$b" -l "$broker" -t p100x1 -p 1 -d "$secs"
+for s in 100 1024; do
+  max=$(val "label=$broker mode=produce topic=p${s}x1 " msg_s)
+  if [ -n "$max" ]; then
+    drive latency -b "$b" -l "$broker" -t "lat${s}x1" -s $s -p 1 -d "$secs" -c \
+      -r "$(awk -v m="$max" 'BEGIN { printf "%.0f", m / 2 }')"
+  fi
+done
+stop_pid $broker_pid
+
+# The mock at the same rates. It does not answer a waiting Fetch when data
+# arrives (only when fetch.wait.max.ms runs out), so its consumer polls every
+# millisecond: what librdkafka itself adds at this rate, not a broker's figure.
+for s in 100 1024; do
+  r=$(val "label=$broker mode=latency topic=lat${s}x1 " rate)
+  [ -n "$r" ] && drive latency -b "$mock" -l mock -t "p${s}x1" -s $s -p 1 -d "$secs" -r "$r" \
+    -X fetch.wait.max.ms=1
+done
+stop_pid $mock_pid
+
+# --- redis XADD ----------------------------------------------------------
+if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+  rport=$("$drv" freeport)
+  mkdir -p "$tmp/redis"
+  start_bg redis redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+    --dir "$tmp/redis" --daemonize no
+  redis_pid=$last_pid
+  if "$drv" wait "127.0.0.1:$rport" -d 10; then
+    for s in 100 1024; do
+      payload=$(head -c $s /dev/zero | tr '\0' x)
+      rb() {  # rb N: requests per second of N pipelined XADDs
+        redis-benchmark -h 127.0.0.1 -p "$rport" -c 50 -P 16 -n "$1" --csv XADD "bench$s" '*' f "$payload" |
+          awk -F'","' 'NR == 2 { print $2 + 0 }'
+      }
+      guess=$(rb 100000)
+      n=$(awk -v r="$guess" -v s="$secs" 'BEGIN { n = r * s; printf "%.0f", n < 100000 ? 100000 : n }')
+      rps=$(rb "$n")
+      echo "result label=redis mode=xadd topic=redis$s size=$s partitions=1 acks=- msgs=$n" \
+        "msg_s=$rps mb_s=$(awk -v r="$rps" -v s=$s 'BEGIN { printf "%.2f", r * s / 1e6 }')" | tee -a "$res"
+    done
+  else
+    echo "run.sh: redis-server did not start; no redis figures" >&2
+  fi
+  stop_pid $redis_pid
+else
+  echo "run.sh: redis-server or redis-benchmark missing (make deps installs them); no redis figures" >&2
+fi
+
+# --- the table -----------------------------------------------------------
+echo
+echo "== broker figures: $broker (payload bytes; ratio = $broker / peer)"
+echo
+awk -v B="$broker" -f - "$res" <<'EOF'
+function get(label, mode, topic, key,    i, n, v) {
+    v = ""
+    for (i = 1; i <= nl; i++)
+        if (index(line[i], "label=" label " mode=" mode " topic=" topic " ")) {
+            v = field(line[i], key)
+            break
+        }
+    return v
+}
+function probe(kind, size, key,    i) {
+    for (i = 1; i <= nl; i++)
+        if (index(line[i], "probe=" kind " ") && (size == "" || index(line[i], " size=" size " ")))
+            return field(line[i], key)
+    return ""
+}
+function field(l, key,    n, f, i, j) {
+    n = split(l, f, " ")
+    for (i = 2; i <= n; i++) {
+        j = index(f[i], "=")
+        if (substr(f[i], 1, j - 1) == key)
+            return substr(f[i], j + 1)
+    }
+    return ""
+}
+function commas(x,    s, neg) {
+    s = sprintf("%.0f", x)
+    neg = substr(s, 1, 1) == "-"
+    if (neg) s = substr(s, 2)
+    while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]($|,)/, ",&", s)
+    return (neg ? "-" : "") s
+}
+function mb(x) { return x + 0 >= 100 ? commas(x) : sprintf("%.1f", x) }
+function rate(m, b) { return m == "" ? "failed" : commas(m) " msg/s, " mb(b) " MB/s" }
+function ratio(a, p) { return a == "" || p == "" || p + 0 == 0 ? "-" : sprintf("%.2fx", a / p) }
+function met(ok) { return B != "sluiced" ? "n/a (" B ")" : (ok ? "yes" : "**no**") }
+function lat(label, t,    p50, p99, lost) {
+    p50 = get(label, "latency", t, "p50_ms"); p99 = get(label, "latency", t, "p99_ms")
+    lost = get(label, "latency", t, "lost")
+    if (p50 == "" || get(label, "latency", t, "received") + 0 == 0) return "failed"
+    return "p50 " p50 " ms, p99 " p99 " ms" (lost + 0 > 0 ? ", " commas(lost) " lost" : "")
+}
+function sz(s) { return s == 1024 ? "1 KiB" : s " B" }
+function row(a, b, c, d, e, f) { printf "| %s | %s | %s | %s | %s | %s |\n", a, b, c, d, e, f }
+{ line[++nl] = $0 }
+END {
+    row("figure", B, "peer", "ratio", "target", "met")
+    row("---", "---:", "---:", "---:", "---", "---")
+    for (si = 0; si < 2; si++) for (pi = 0; pi < 2; pi++) {
+        s = si ? 1024 : 100; p = pi ? 6 : 1; t = "p" s "x" p
+        bm = get(B, "produce", t, "msg_s"); pm = get("mock", "produce", t, "msg_s")
+        r = ratio(bm, pm)
+        row("produce " sz(s) ", " p " partition" (p > 1 ? "s" : "") ", acks=1", rate(bm, get(B, "produce", t, "mb_s")),
+            "mock: " rate(pm, get("mock", "produce", t, "mb_s")), r, ">= 1.2x", met(r != "-" && bm / pm >= 1.2))
+    }
+    tcp = probe("tcp", "", "mb_s")
+    for (ci = 0; ci < 2; ci++) {
+        t = ci ? "p100x1" : "p1024x6"
+        c = get(B, "consume", t, "mb_s")
+        r = ratio(c, tcp)
+        row("consume " (ci ? "100 B, 1 partition" : "1 KiB, 6 partitions") ", from the start, no group",
+            c == "" ? "failed" : mb(c) " MB/s", "loopback TCP: " mb(tcp) " MB/s", r, ">= 0.7x",
+            met(r != "-" && c / tcp >= 0.7))
+    }
+    for (si = 0; si < 2; si++) {
+        s = si ? 1024 : 100; t = "lat" s "x1"
+        p99 = get(B, "latency", t, "p99_ms"); lost = get(B, "latency", t, "lost")
+        rt = get(B, "latency", t, "rate"); mp99 = get("mock", "latency", "p" s "x1", "p99_ms")
+        row("end-to-end latency " sz(s) ", 1 partition, " (rt == "" ? "" : commas(rt) " msg/s (half max)"),
+            lat(B, "lat" s "x1"), mp99 == "" ? "-" : "mock, polled each ms: " lat("mock", "p" s "x1"),
+            lat(B, "lat" s "x1") == "failed" || mp99 == "" ? "-" : ratio(p99, mp99), "p99 <= 3 ms", met(p99 != "" && p99 + 0 <= 3 && lost + 0 == 0))
+    }
+    for (si = 0; si < 2; si++) {
+        s = si ? 1024 : 100; t = "f" s "x1"
+        bm = get(B, "produce", t, "msg_s"); bb = get(B, "produce", t, "batch_bytes")
+        bn = get(B, "produce", t, "batch_msgs")
+        ws = probe("disk", bb, "writes_s")
+        ceil = ws == "" ? "" : ws * bn * s / 1e6
+        row("produce " sz(s) ", 1 partition, acks=all, flush.messages=1",
+            rate(bm, get(B, "produce", t, "mb_s")) (bn == "" ? "" : " (" sprintf("%.0f", bn) " msgs/batch)"),
+            ceil == "" ? "-" : "disk, write+fdatasync per " commas(bb) " B batch: " mb(ceil) " MB/s",
+            ratio(get(B, "produce", t, "mb_s"), ceil), "report", "-")
+    }
+    for (si = 0; si < 2; si++) {
+        s = si ? 1024 : 100
+        bm = get(B, "produce", "p" s "x1", "msg_s"); rm = get("redis", "xadd", "redis" s, "msg_s")
+        row("produce " sz(s) ", 1 partition, acks=1 vs redis XADD (-P 16, -c 50)",
+            rate(bm, get(B, "produce", "p" s "x1", "mb_s")),
+            rm == "" ? "-" : "redis: " rate(rm, get("redis", "xadd", "redis" s, "mb_s")), ratio(bm, rm), "report", "-")
+    }
+}
+EOF
+if [ "$broker" != sluiced ]; then
+  echo
+  echo "sluiced is not built: the broker column shows sluice-wiretap, an in-memory protocol dump"
+  echo "tool, so that the harness runs end to end; no target is judged."
+fi
