@@ -399,7 +399,8 @@ sl_err_t sl_topic_meta_load_all(const char *log_dir, void (*fn)(void *arg, sl_to
         err = io_fail("cannot read directory", dir);
     closedir(d);
     if (!err) {
-        qsort(names, n, sizeof *names, cmp_str);
+        if (n > 0)
+            qsort(names, n, sizeof *names, cmp_str);
         for (size_t i = 0; i < n; i++) {
             sl_topic_meta_t meta;
             if (load_one(dir, names[i], &meta))

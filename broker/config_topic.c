@@ -125,7 +125,10 @@ sl_err_t sl_topic_config_check(const char *name, const char *value, char *errbuf
     }
     if (!cfg_value_check(&tk->spec, value, NULL, why, sizeof why)) {
         cfg_quote(q, sizeof q, value, strlen(value), 200);
-        if (errbuf && errlen)
+        /* A reason that already quotes the bad item says enough. */
+        if (errbuf && errlen && why[0] == '\'')
+            snprintf(errbuf, errlen, "%s: %s", name, why);
+        else if (errbuf && errlen)
             snprintf(errbuf, errlen, "%s: %s: '%s'", name, why, q);
         return SL_ERR_INVALID_CONFIG;
     }

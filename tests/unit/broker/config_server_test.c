@@ -605,6 +605,25 @@ static void stock_kraft_server_properties_loads(void **state)
     sl_broker_config_free(&c);
 }
 
+/* The sample shipped in config/ (tests run in tests/unit/broker). */
+static void sample_server_properties_loads(void **state)
+{
+    (void)state;
+    sl_broker_config_t c;
+    char err[512] = "";
+    log_capture();
+    sl_err_t e = sl_broker_config_load("../../../config/server.properties", NULL, 0, &c, err, sizeof err);
+    if (e)
+        fail_msg("%s", err);
+    assert_null(strstr(logbuf, "WARN"));
+    assert_string_equal(c.listener_host, "127.0.0.1");
+    assert_int_equal(c.listener_port, 9092);
+    assert_int_equal(c.n_log_dirs, 1);
+    assert_string_equal(c.log_dirs[0], "./data");
+    assert_int_equal(c.log_retention_ms, 168LL * 3600000);
+    sl_broker_config_free(&c);
+}
+
 /* ---- listeners --------------------------------------------------------- */
 
 static void listener_forms(void **state)
@@ -844,6 +863,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(ignored_kafka_keys_give_one_info_line, setup, teardown),
         cmocka_unit_test_setup_teardown(stock_kafka_server_properties_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(stock_kraft_server_properties_loads, setup, teardown),
+        cmocka_unit_test_setup_teardown(sample_server_properties_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(listener_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(help_lists_every_key_with_default, setup, teardown),
         cmocka_unit_test_setup_teardown(broker_describe_sources_and_values, setup, teardown),
