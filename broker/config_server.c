@@ -252,14 +252,19 @@ static int line_of(const sl_props_t *p, const char *key)
     return 0;
 }
 
-/* "file:LINE" for a key from the file, "--override:N" for the N-th override. */
+/* "file:LINE" for a key from the file, "--override:N" for the N-th
+ * override; a key not given at all (its default is involved in an error
+ * between keys) gets the file name alone, or "(defaults)". */
 static void where(const sl_props_t *p, const char *key, char *buf, size_t n)
 {
     int line = line_of(p, key);
+    const char *origin = sl_props_origin(p);
     if (line < 0)
         snprintf(buf, n, "--override:%d", -line);
+    else if (!sl_props_get(p, key))
+        snprintf(buf, n, "%s", origin[0] ? origin : "(defaults)");
     else
-        snprintf(buf, n, "%s:%d", sl_props_origin(p), line);
+        snprintf(buf, n, "%s:%d", origin, line);
 }
 
 static sl_err_t fail(loader_t *ld, const char *key, const char *value, const char *fmt, ...) SL_PRINTF(4, 5);
@@ -444,6 +449,10 @@ static sl_err_t derive_listeners(loader_t *ld, sl_broker_config_t *cfg)
     const char *ctl = given(ld, "controller.listener.names");
     if (!cfg_parse_listeners(lv, ls, 16, &n, why, sizeof why))
         return fail(ld, "listeners", lv, "%s", why);
+    /* A protocol problem with the default listeners is the map's fault. */
+    const char *pkey = !given(ld, "listeners") && given(ld, "listener.security.protocol.map")
+                           ? "listener.security.protocol.map" : "listeners";
+    const char *pval = eff(ld, pkey);
     const cfg_listener_t *use = NULL;
     for (int i = 0; i < n; i++) {
         if (ctl && name_in_list(ctl, ls[i].name)) {
@@ -453,10 +462,10 @@ static sl_err_t derive_listeners(loader_t *ld, sl_broker_config_t *cfg)
         }
         char proto[64];
         if (!protocol_of(map, ls[i].name, proto, sizeof proto))
-            return fail(ld, "listeners", lv,
+            return fail(ld, pkey, pval,
                         "listener %s has no security protocol in listener.security.protocol.map", ls[i].name);
         if (strcmp(proto, "PLAINTEXT") != 0)
-            return fail(ld, "listeners", lv, "listener %s uses %s: only PLAINTEXT is supported so far",
+            return fail(ld, pkey, pval, "listener %s uses %s: only PLAINTEXT is supported so far",
                         ls[i].name, proto);
         if (use)
             return fail(ld, "listeners", lv, "only one client listener is supported so far (%s and %s given)",

@@ -659,6 +659,16 @@ static void listener_forms(void **state)
     expect_error("listeners=CONTROLLER://:9093\ncontroller.listener.names=CONTROLLER\n"
                  "listener.security.protocol.map=CONTROLLER:PLAINTEXT\n",
                  rest);
+    /* With the default listeners, a map that breaks them is blamed. */
+    expect_error("# x\nlistener.security.protocol.map=PLAINTEXT:SSL\n",
+                 "2: listener.security.protocol.map=PLAINTEXT:SSL: listener PLAINTEXT uses SSL: only PLAINTEXT "
+                 "is supported so far");
+    sl_broker_config_t d;
+    char err[512];
+    const char *ov[] = {"controller.listener.names=PLAINTEXT"};
+    assert_int_equal(sl_broker_config_load(NULL, ov, 1, &d, err, sizeof err), SL_ERR_CONFIG);
+    assert_string_equal(err, "(defaults): listeners=PLAINTEXT://127.0.0.1:9092: no client listener (every "
+                             "listener is a controller listener)");
     expect_error("listeners=A://h:1,B://h:2\nlistener.security.protocol.map=A:PLAINTEXT,B:PLAINTEXT\n",
                  "1: listeners=A://h:1,B://h:2: only one client listener is supported so far (A and B given)");
 }
