@@ -236,11 +236,20 @@ class Closed(Exception):
 
 
 class Conn:
+    """One connection. After the broker closed it (Closed raised), the next
+    call() connects again, so one refused request does not spoil the
+    requests after it."""
+
     def __init__(self, host, port, timeout=20.0):
-        self.s = socket.create_connection((host, port), timeout=timeout)
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.addr = (host, port)
         self.timeout = timeout
         self.corr = 0
+        self._connect()
+
+    def _connect(self):
+        self.s = socket.create_connection(self.addr, timeout=self.timeout)
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.dead = False
 
     def close(self):
         try:
@@ -252,6 +261,7 @@ class Conn:
         try:
             self.s.sendall(data)
         except (BrokenPipeError, ConnectionResetError) as e:
+            self.dead = True
             raise Closed(str(e))
 
     def _recv_exact(self, n, deadline):
@@ -264,8 +274,10 @@ class Conn:
             try:
                 c = self.s.recv(min(n - len(out), 1 << 20))
             except ConnectionResetError as e:
+                self.dead = True
                 raise Closed(str(e))
             if not c:
+                self.dead = True
                 raise Closed("connection closed by the broker after %d of %d bytes" % (len(out), n))
             out += c
         return bytes(out)
@@ -280,6 +292,9 @@ class Conn:
     def call(self, api_key, version, body, header_version=1, resp_flexible=False):
         """Sends one request; returns a reader positioned after the response
         header (correlation id checked)."""
+        if self.dead:
+            self.close()
+            self._connect()
         self.corr += 1
         self.send(request(api_key, version, self.corr, body, header_version=header_version))
         r = R(self.recv_frame())
@@ -550,6 +565,9 @@ def produce(conn, topic, partitions, acks=-1, timeout_ms=10000, version=7):
     for idx, recs in partitions.items():
         w.i32(idx).bytes_(recs)
     if acks == 0:
+        if conn.dead:
+            conn.close()
+            conn._connect()
         conn.corr += 1
         conn.send(request(0, version, conn.corr, w.bytes()))
         return None

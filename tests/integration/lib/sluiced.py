@@ -80,6 +80,8 @@ class Broker:
                "log.dirs": self.data}
         if self.advertised_host:
             cfg["advertised.listeners"] = "PLAINTEXT://%s:%d" % (self.advertised_host, self.port)
+        if "broker.id" in self.config:  # the alias, on its own
+            del cfg["node.id"]
         cfg.update(self.config)
         self.config_file = os.path.join(self.dir, "server.properties")
         with open(self.config_file, "w") as f:
