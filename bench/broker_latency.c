@@ -145,7 +145,7 @@ int bb_latency(const bb_opts_t *o)
     char acks[32], linger[32];
     snprintf(acks, sizeof acks, "acks=%s", o->acks);
     snprintf(linger, sizeof linger, "linger.ms=%d", o->linger_ms < 0 ? 1 : o->linger_ms);
-    const char *pextra[] = {acks, linger};
+    const char *pextra[] = {acks, linger, "message.timeout.ms=30000"};
     rd_kafka_conf_t *pconf = bb_conf_new(o, pextra, (int)SL_ARRAY_LEN(pextra));
     rd_kafka_conf_set_opaque(pconf, &st);
     rd_kafka_conf_set_dr_msg_cb(pconf, on_delivery);

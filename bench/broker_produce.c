@@ -81,7 +81,8 @@ int bb_produce(const bb_opts_t *o)
     char acks[32], linger[32];
     snprintf(acks, sizeof acks, "acks=%s", o->acks);
     snprintf(linger, sizeof linger, "linger.ms=%d", o->linger_ms < 0 ? 5 : o->linger_ms);
-    const char *extra[] = {acks, linger, "statistics.interval.ms=500"};
+    /* A broker that stops answering fails the run in 30 s, not librdkafka's 300. */
+    const char *extra[] = {acks, linger, "statistics.interval.ms=500", "message.timeout.ms=30000"};
     rd_kafka_conf_t *conf = bb_conf_new(o, extra, (int)SL_ARRAY_LEN(extra));
     rd_kafka_conf_set_opaque(conf, &st);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);

@@ -77,8 +77,14 @@ val() {
 }
 
 # drive ARGS...: one driver run; its result line goes to $res and, shortened, to the screen.
+# A failed run (errors, lost or undelivered messages) against sluiced fails make bench
+# once the table is printed.
+failed=0
 drive() {
-  if out=$("$drv" "$@"); then :; else echo "   driver failed: bench_broker $*" >&2; fi
+  if out=$("$drv" "$@"); then :; else
+    echo "   driver failed: bench_broker $*" >&2
+    case " $* " in *" -l sluiced "*) failed=$((failed + 1)) ;; esac
+  fi
   [ -n "$out" ] || return 0
   echo "$out" >>"$res"
   echo "$out" | awk '{ s = "  "; for (i = 2; i <= NF; i++)
@@ -124,11 +130,15 @@ else
   start_bg wiretap "$bindir/sluice-wiretap" --listen "$b" --partitions 6 --quiet
 fi
 broker_pid=$last_pid
-if ! "$drv" wait "$b" -d 15; then
-  echo "run.sh: $broker did not start listening on $b:" >&2
-  cat "$tmp/$broker.out" >&2
-  exit 1
-fi
+i=0
+until "$drv" wait "$b" -d 0.5 2>/dev/null; do
+  i=$((i + 1))
+  if [ $i -ge 30 ] || ! kill -0 $broker_pid 2>/dev/null; then
+    echo "run.sh: $broker is not listening on $b:" >&2
+    cat "$tmp/$broker.out" >&2
+    exit 1
+  fi
+done
 
 # Synced produce first, while no other writes are queued for the disk.
 for s in 100 1024; do
@@ -293,6 +303,12 @@ END {
 EOF
 if [ "$broker" != sluiced ]; then
   echo
-  echo "sluiced is not built: the broker column shows sluice-wiretap, an in-memory protocol dump"
-  echo "tool, so that the harness runs end to end; no target is judged."
+  [ -x "$bindir/sluiced" ] && why="SL_BENCH_BROKER=$broker" || why="sluiced is not built"
+  echo "$why: the broker column shows sluice-wiretap, an in-memory protocol dump tool, so that"
+  echo "the harness runs end to end; no target is judged."
+fi
+if [ $failed -gt 0 ]; then
+  echo
+  echo "run.sh: $failed driver run(s) against sluiced failed (see the messages above)" >&2
+  exit 1
 fi
