@@ -125,6 +125,9 @@ class Test:
             if reports:
                 self._fail("broker %s log has no sanitizer reports" % b.name,
                            "\n".join(reports[:20]) + "\n" + b.log_tail(120))
+        if self.failed:
+            for b in self.brokers:
+                print(b.log_tail(80))
         keep = bool(self.failed) and os.environ.get("SLUICE_IT_KEEP")
         for b in self.brokers:
             b.close(keep=keep)
