@@ -68,7 +68,7 @@ sl_err_t idx_tadd(seg_index_t *idx, int64_t ts, int32_t rel)
     return SL_OK;
 }
 
-int32_t idx_olookup(const seg_index_t *idx, int32_t target_rel)
+ptrdiff_t idx_ofloor(const seg_index_t *idx, int32_t target_rel)
 {
     size_t lo = 0, hi = idx->on; /* first entry with rel > target */
     while (lo < hi) {
@@ -78,7 +78,7 @@ int32_t idx_olookup(const seg_index_t *idx, int32_t target_rel)
         else
             hi = mid;
     }
-    return lo ? idx->o[lo - 1].pos : 0;
+    return (ptrdiff_t)lo - 1;
 }
 
 ptrdiff_t idx_olookup_pos(const seg_index_t *idx, int64_t pos)

@@ -303,6 +303,9 @@ static sl_err_t seg_recover(sl_log_t *log, seg_t *seg, const char *reason)
         err = seg_rebuild(log, seg, true, &valid, why, sizeof(why));
     if (!err && valid < seg->size)
         err = seg_truncate(log, seg, valid, why);
+    /* The closing time-index entry, as a roll or a clean close writes it. */
+    if (!err)
+        err = seg_index_finish(seg);
     if (!err)
         err = idx_write_all(log, seg);
     return err;
@@ -355,8 +358,9 @@ static sl_err_t seg_load(sl_log_t *log, seg_t *seg, bool active, bool clean)
         expect_last = seg->base + idx->o[idx->on - 1].rel;
         seg->next_offset = expect_last; /* the batch at from ends there */
     }
+    int64_t file_max_ts = SL_NO_TIMESTAMP;
     if (idx->tn) {
-        seg->max_ts = idx->t[idx->tn - 1].ts;
+        seg->max_ts = file_max_ts = idx->t[idx->tn - 1].ts;
         seg->max_ts_off = seg->base + idx->t[idx->tn - 1].rel;
     }
     seg->bytes_since_index = 0;
@@ -408,9 +412,18 @@ static sl_err_t seg_load(sl_log_t *log, seg_t *seg, bool active, bool clean)
         snprintf(why, sizeof(why), ".timeindex points past the last offset");
         bad = why;
     }
+    /* A segment closed by a roll or a clean close ends its time index with
+     * its largest timestamp; a newer one in the tail means entries are
+     * missing (an emptied or cut file), and the segment's max timestamp
+     * would be wrong. */
+    if (!bad && seg->max_ts > file_max_ts) {
+        snprintf(why, sizeof(why), ".timeindex lacks timestamp %lld", (long long)seg->max_ts);
+        bad = why;
+    }
     if (bad)
         return seg_recover(log, seg, bad);
-    return SL_OK;
+    /* Entries the walk added (an index cut short, a zero tail) go to disk. */
+    return idx_write(log, seg, false);
 }
 
 static sl_err_t log_load(sl_log_t *log, bool clean)
@@ -727,29 +740,6 @@ sl_err_t sl_log_flush(sl_log_t *log, int64_t now_ms)
 /* ------------------------------------------------------------------ */
 /* Read                                                                */
 
-/* In seg, the first batch whose last offset is >= target, scanning from
- * byte from. SL_OK with *pos and *h; SL_ERR_NOENT when none; SL_ERR_CORRUPT_MESSAGE
- * when the walk hit bytes that are not a batch (why says what). */
-static sl_err_t seg_find(sl_log_t *log, seg_t *seg, int64_t from, int64_t target, int64_t *pos, log_hdr_t *h,
-                         char *why, size_t whylen)
-{
-    seg_scan_t sc;
-    scan_init(&sc, seg->fd, from, seg->size, 8192);
-    sl_err_t err;
-    for (;;) {
-        *pos = sc.pos;
-        err = scan_next(&sc, false, h);
-        if (err || h->last_offset >= target)
-            break;
-    }
-    if (err == SL_ERR_CORRUPT_MESSAGE || err == SL_ERR_IO)
-        snprintf(why, whylen, "batch at byte %lld: %s", (long long)*pos, sc.why);
-    if (err == SL_ERR_IO)
-        log_fail(log, SL_ERR_IO, "%020lld.log: %s", (long long)seg->base, sc.why);
-    scan_fini(&sc);
-    return err;
-}
-
 sl_err_t sl_log_read(sl_log_t *log, int64_t offset, int32_t max_bytes, bool min_one, sl_log_slice_t *out)
 {
     if (!log || !out)
@@ -773,22 +763,9 @@ sl_err_t sl_log_read(sl_log_t *log, int64_t offset, int32_t max_bytes, bool min_
         if (seg->size == 0)
             continue;
         int64_t target = SL_MAX(offset, seg->base);
-        int64_t rel = SL_MIN(target - seg->base, (int64_t)INT32_MAX);
-        int64_t from = idx_olookup(&seg->idx, (int32_t)rel);
         int64_t pos;
         log_hdr_t h;
-        char why[256];
-        err = seg_find(log, seg, from, target, &pos, &h, why, sizeof(why));
-        if (err == SL_ERR_CORRUPT_MESSAGE && from > 0) {
-            SL_WARN(LOG_MOD, "%s: %020lld.index leads to bad bytes (%s); scanning the segment", log->dir,
-                    (long long)seg->base, why);
-            err = seg_find(log, seg, 0, target, &pos, &h, why, sizeof(why));
-        }
-        if (err == SL_ERR_CORRUPT_MESSAGE) {
-            SL_WARN(LOG_MOD, "%s: %020lld.log: %s; skipping to the next segment", log->dir,
-                    (long long)seg->base, why);
-            continue;
-        }
+        err = seg_find_indexed(log, seg, target, INT64_MIN, target, &pos, &h);
         if (err == SL_ERR_NOENT)
             continue;
         if (err)
@@ -800,13 +777,18 @@ sl_err_t sl_log_read(sl_log_t *log, int64_t offset, int32_t max_bytes, bool min_
                 return SL_OK;
         } else {
             int64_t limit = SL_MIN(pos + (int64_t)max_bytes, seg->size);
-            /* Jump over whole batches with the index, then walk headers. */
-            ptrdiff_t k = idx_olookup_pos(&seg->idx, limit);
-            if (k >= 0 && seg->idx.o[k].pos > end)
-                end = seg->idx.o[k].pos;
+            /* Jump over whole batches with the index (when the batch it
+             * points at agrees), then walk headers up to the limit. */
             seg_scan_t sc;
-            scan_init(&sc, seg->fd, end, limit, 8192);
             log_hdr_t h2;
+            ptrdiff_t k = idx_olookup_pos(&seg->idx, limit);
+            if (k >= 0 && seg->idx.o[k].pos > end) {
+                scan_init(&sc, seg->fd, seg->idx.o[k].pos, limit, 8192);
+                if (scan_next(&sc, false, &h2) == SL_OK && h2.last_offset == seg->base + seg->idx.o[k].rel)
+                    end = sc.pos;
+                scan_fini(&sc);
+            }
+            scan_init(&sc, seg->fd, end, limit, 8192);
             while (scan_next(&sc, false, &h2) == SL_OK)
                 end = sc.pos;
             scan_fini(&sc);

@@ -117,8 +117,8 @@ void idx_free(seg_index_t *idx);
 void idx_clear(seg_index_t *idx);
 sl_err_t idx_oadd(seg_index_t *idx, int32_t rel, int32_t pos);
 sl_err_t idx_tadd(seg_index_t *idx, int64_t ts, int32_t rel);
-/* Largest entry with rel <= target: its position, or 0 when none. */
-int32_t idx_olookup(const seg_index_t *idx, int32_t target_rel);
+/* Largest entry with rel <= target, as an index, or -1 when none. */
+ptrdiff_t idx_ofloor(const seg_index_t *idx, int32_t target_rel);
 /* Largest entry whose position is <= pos, as an index, or -1. */
 ptrdiff_t idx_olookup_pos(const seg_index_t *idx, int64_t pos);
 /* Largest time entry with ts <= target: its rel, or -1 when none. */
@@ -184,6 +184,22 @@ void log_seg_release(sl_log_t *log, seg_t *seg);
  * timestamp. Stops at the first bad batch: *valid gets the bytes before it
  * and why says what was wrong. The caller decides whether to truncate. */
 sl_err_t seg_rebuild(sl_log_t *log, seg_t *seg, bool check_crc, int64_t *valid, char *why, size_t whylen);
+/* Where to start looking for target in seg: the position of the largest
+ * offset-index entry at or below it (0 when none), and the last offset the
+ * batch there must have (-1 when starting at 0). Nothing in an index file is
+ * trusted until the batch it points at says the same. */
+void seg_start_for(const seg_t *seg, int64_t target, int64_t *from, int64_t *expect_last);
+/* Walks seg's headers from byte from to the first batch whose last offset is
+ * >= target (or, with ts >= 0, whose max timestamp is >= ts and last offset
+ * >= target). The first batch must end at expect_last when that is >= 0.
+ * SL_OK with *pos and *h; SL_ERR_NOENT when none; SL_ERR_CORRUPT_MESSAGE
+ * when the walk hit bytes that are not a batch (why says what); SL_ERR_IO. */
+sl_err_t seg_find(sl_log_t *log, seg_t *seg, int64_t from, int64_t expect_last, int64_t target, int64_t ts,
+                  int64_t *pos, log_hdr_t *h, char *why, size_t whylen);
+/* seg_find from the index position, falling back to a walk from byte 0
+ * when the index leads to bytes that disagree with it. */
+sl_err_t seg_find_indexed(sl_log_t *log, seg_t *seg, int64_t target, int64_t ts, int64_t from_hint,
+                          int64_t *pos, log_hdr_t *h);
 /* Cuts seg's file to valid bytes (logging what was cut). */
 sl_err_t seg_truncate(sl_log_t *log, seg_t *seg, int64_t valid, const char *why);
 /* Makes an inactive segment readable: opens its fd and loads its indexes,

@@ -201,31 +201,20 @@ sl_err_t sl_log_offset_for_time(sl_log_t *log, int64_t ts, int64_t *offset, int6
         sl_err_t err = log_seg_use(log, seg);
         if (err)
             return err;
-        /* Time index: the newest entry below ts leads past every batch that
-         * cannot qualify; the offset index turns it into a position. */
-        int64_t from = 0;
+        /* Time index: the newest entry at or below ts is where the largest
+         * timestamp so far first reached it; no batch before it qualifies.
+         * The offset index turns it into a position. */
         int64_t rel = idx_tlookup(&seg->idx, ts);
-        if (rel >= 0)
-            from = idx_olookup(&seg->idx, (int32_t)rel);
-        for (int attempt = 0; attempt < 2; attempt++) {
-            seg_scan_t sc;
-            scan_init(&sc, seg->fd, from, seg->size, 8192);
-            log_hdr_t h;
-            sl_err_t serr;
-            while ((serr = scan_next(&sc, false, &h)) == SL_OK) {
-                if (h.max_timestamp >= ts && h.last_offset >= log->start_offset) {
-                    *offset = SL_MAX(h.base_offset, log->start_offset);
-                    *timestamp = h.max_timestamp;
-                    break;
-                }
-            }
-            scan_fini(&sc);
-            if (*offset >= 0)
-                return SL_OK;
-            if (serr != SL_ERR_CORRUPT_MESSAGE || from == 0)
-                break;
-            from = 0; /* the index led to bad bytes: walk the whole segment */
-        }
+        int64_t pos;
+        log_hdr_t h;
+        err = seg_find_indexed(log, seg, log->start_offset, ts, rel >= 0 ? seg->base + rel : -1, &pos, &h);
+        if (err == SL_ERR_NOENT)
+            continue;
+        if (err)
+            return err;
+        *offset = SL_MAX(h.base_offset, log->start_offset);
+        *timestamp = h.max_timestamp;
+        return SL_OK;
     }
     return SL_OK;
 }

@@ -361,6 +361,63 @@ sl_err_t seg_rebuild(sl_log_t *log, seg_t *seg, bool check_crc, int64_t *valid, 
     return err;
 }
 
+void seg_start_for(const seg_t *seg, int64_t target, int64_t *from, int64_t *expect_last)
+{
+    int64_t rel = SL_MIN(target - seg->base, (int64_t)INT32_MAX);
+    ptrdiff_t k = rel >= 0 ? idx_ofloor(&seg->idx, (int32_t)rel) : -1;
+    *from = k >= 0 ? seg->idx.o[k].pos : 0;
+    *expect_last = k >= 0 ? seg->base + seg->idx.o[k].rel : -1;
+}
+
+sl_err_t seg_find(sl_log_t *log, seg_t *seg, int64_t from, int64_t expect_last, int64_t target, int64_t ts,
+                  int64_t *pos, log_hdr_t *h, char *why, size_t whylen)
+{
+    seg_scan_t sc;
+    scan_init(&sc, seg->fd, from, seg->size, 8192);
+    sl_err_t err;
+    for (bool first = true;; first = false) {
+        *pos = sc.pos;
+        err = scan_next(&sc, false, h);
+        if (err)
+            break;
+        if (first && expect_last >= 0 && h->last_offset != expect_last) {
+            snprintf(sc.why, sizeof(sc.why), "the index says offset %lld, the batch there ends at %lld",
+                     (long long)expect_last, (long long)h->last_offset);
+            err = SL_ERR_CORRUPT_MESSAGE;
+            break;
+        }
+        if (h->last_offset >= target && (ts == INT64_MIN || h->max_timestamp >= ts))
+            break;
+    }
+    if (err == SL_ERR_CORRUPT_MESSAGE || err == SL_ERR_IO)
+        snprintf(why, whylen, "batch at byte %lld: %s", (long long)*pos, sc.why);
+    if (err == SL_ERR_IO)
+        log_fail(log, SL_ERR_IO, "%020lld.log: %s", (long long)seg->base, sc.why);
+    scan_fini(&sc);
+    return err;
+}
+
+sl_err_t seg_find_indexed(sl_log_t *log, seg_t *seg, int64_t target, int64_t ts, int64_t index_at,
+                          int64_t *pos, log_hdr_t *h)
+{
+    int64_t from = 0, expect = -1;
+    char why[256];
+    if (index_at >= seg->base)
+        seg_start_for(seg, index_at, &from, &expect);
+    sl_err_t err = seg_find(log, seg, from, expect, target, ts, pos, h, why, sizeof(why));
+    if (err == SL_ERR_CORRUPT_MESSAGE && from > 0) {
+        SL_WARN(LOG_MOD, "%s: %020lld.index leads to bad bytes (%s); walking the segment", log->dir,
+                (long long)seg->base, why);
+        err = seg_find(log, seg, 0, -1, target, ts, pos, h, why, sizeof(why));
+    }
+    if (err == SL_ERR_CORRUPT_MESSAGE) {
+        SL_WARN(LOG_MOD, "%s: %020lld.log: %s; the rest of the segment is skipped", log->dir,
+                (long long)seg->base, why);
+        err = SL_ERR_NOENT;
+    }
+    return err;
+}
+
 sl_err_t seg_truncate(sl_log_t *log, seg_t *seg, int64_t valid, const char *why)
 {
     char path[PATH_MAX];
@@ -401,6 +458,8 @@ sl_err_t log_seg_use(sl_log_t *log, seg_t *seg)
                         (long long)valid, (long long)seg->size, why);
                 seg->size = valid;
             }
+            if (!err)
+                err = seg_index_finish(seg);
             if (!err)
                 err = idx_write_all(log, seg);
         }

@@ -151,11 +151,10 @@ static void round_trip_across_many_segments(void **state)
     assert_true(t_seg_size(dir, 0, ".timeindex") > 0);
     assert_int_equal(t_seg_size(dir, 0, ".timeindex") % 12, 0);
 
-    t_sink_t sink;
-    t_sink_start(&sink);
+    t_sink_t *sink = t_sink_start();
     assert_int_equal(sl_log_open(dir, &cfg, true, &log), SL_OK);
     t_sink_stop();
-    assert_int_equal(sink.warnings, 0); /* nothing rebuilt after a clean close */
+    assert_int_equal(sink->warnings, 0); /* nothing rebuilt after a clean close */
     assert_int_equal(sl_log_end_offset(log), next);
     assert_int_equal(sl_log_segment_count(log), nseg);
     t_check_range(log, 0, next, 1 << 20);

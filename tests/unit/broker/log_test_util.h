@@ -246,10 +246,15 @@ static inline void t_sink_fn(void *ctx, sl_log_level_t level, const char *line, 
     }
 }
 
-static inline void t_sink_start(t_sink_t *s)
+/* One static sink: a failed assertion (longjmp) may skip t_sink_stop, and
+ * the log must never be left writing into a dead stack frame. */
+static t_sink_t t_the_sink;
+
+static inline t_sink_t *t_sink_start(void)
 {
-    memset(s, 0, sizeof(*s));
-    sl_log_set_sink(t_sink_fn, s);
+    memset(&t_the_sink, 0, sizeof(t_the_sink));
+    sl_log_set_sink(t_sink_fn, &t_the_sink);
+    return &t_the_sink;
 }
 
 static inline void t_sink_stop(void)
