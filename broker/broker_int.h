@@ -167,6 +167,7 @@ struct sl_broker {
     char adv_host[256];              /* const: advertised host for Metadata */
     uint16_t adv_port;               /* const: advertised port (the bound port when
                                       * the configured one was 0) */
+    uint16_t port;                   /* const once started: the bound port */
 
     pthread_rwlock_t reg_lock;       /* the registry; see the top of this file */
     sl_map_t topics;                 /* name -> sl_topic_t (one reference) */
@@ -175,6 +176,8 @@ struct sl_broker {
     pthread_mutex_t admin_mu;        /* serialises topic changes */
     int *dir_load;                   /* under admin_mu: partitions per log dir */
 
+    int lock_fds[SL_CONFIG_MAX_LOG_DIRS]; /* broker.c: <log dir>/.lock, flock'ed */
+    int fresh_dirs;                  /* broker.c: log dirs without meta.properties */
     sl_broker_worker_t **workers;    /* const once started */
     int nworkers;
     atomic_bool stopping;            /* set at shutdown: refuse new long polls */
@@ -207,6 +210,11 @@ sl_err_t sl_broker_start(sl_broker_t *broker, const char *host, uint16_t port, i
  * the network threads. Thread: main. */
 void sl_broker_stop(sl_broker_t *broker);
 
+/* Arms the housekeeping timers on the main thread's loop: retention every
+ * log.retention.check.interval.ms, segment roll by time and flush.ms checks
+ * at least every second (maint.c). SL_OK or SL_ERR_NOMEM. Thread: main. */
+sl_err_t sl_broker_maint_start(sl_broker_t *broker, sl_loop_t *loop);
+
 /* ======================================================================
  * Topic registry
  *
@@ -235,7 +243,9 @@ struct sl_partition {
     int dir_idx;                     /* const: index in cfg->log_dirs */
     pthread_mutex_t mu;
     /* under mu */
-    sl_log_t *log;                   /* NULL once deleted (or failed to open) */
+    sl_log_t *log;                   /* NULL once deleted, or when offline */
+    bool offline;                    /* its log failed to open at start-up:
+                                      * requests get KAFKA_STORAGE_ERROR */
     sl_topic_config_t cfg;           /* copy of the topic's effective config */
     sl_list_t waiters;               /* sl_broker_waiter_t of long-poll Fetches */
 };
@@ -326,6 +336,20 @@ sl_err_t sl_broker_topic_set_config(sl_broker_t *broker, const char *name, size_
 
 /* The log settings of a topic's effective config. Thread: any, pure. */
 void sl_broker_log_config(const sl_topic_config_t *tcfg, sl_log_config_t *out);
+
+/* A random version-4 uuid (topic ids, the cluster id). Thread: any. */
+void sl_broker_random_uuid(sl_uuid_t *id);
+
+/* Start-up: loads every saved topic (sl_topic_meta_load_all) and opens its
+ * partitions with clean_shutdown = clean. A partition whose log cannot be
+ * opened is kept offline; a topic file that cannot be used is skipped; both
+ * are logged and counted in *failed. SL_OK or SL_ERR_IO (metadata directory
+ * unreadable). Thread: main, before the network threads start. */
+sl_err_t sl_broker_registry_load(sl_broker_t *broker, bool clean, size_t *topics, size_t *partitions,
+                                 size_t *failed);
+/* Shutdown: closes every log (flushing it) and empties the registry.
+ * Returns the first close error. Thread: main, after the network threads. */
+sl_err_t sl_broker_registry_close(sl_broker_t *broker);
 
 /* Partition mutex, for handlers outside produce/fetch (DeleteRecords,
  * OffsetForLeaderEpoch...). Check part->log != NULL after locking. */
@@ -425,6 +449,50 @@ void sl_broker_handle_list_offsets(sl_broker_req_t *req);     /* list_offsets.c 
 void sl_broker_handle_find_coordinator(sl_broker_req_t *req); /* find_coordinator.c */
 /* Admin handlers (admin_*.c) are declared here and entered in dispatch.c's
  * table by the admin code, one line each. */
+void sl_broker_handle_create_topics(sl_broker_req_t *req);            /* admin_topics.c */
+void sl_broker_handle_delete_topics(sl_broker_req_t *req);            /* admin_topics.c */
+void sl_broker_handle_create_partitions(sl_broker_req_t *req);        /* admin_topics.c */
+void sl_broker_handle_describe_configs(sl_broker_req_t *req);         /* admin_configs.c */
+void sl_broker_handle_alter_configs(sl_broker_req_t *req);            /* admin_configs.c */
+void sl_broker_handle_incremental_alter_configs(sl_broker_req_t *req); /* admin_configs.c */
+void sl_broker_handle_delete_records(sl_broker_req_t *req);           /* admin_records.c */
+void sl_broker_handle_offset_for_leader_epoch(sl_broker_req_t *req);  /* admin_records.c */
+void sl_broker_handle_describe_cluster(sl_broker_req_t *req);         /* admin_cluster.c */
+
+/* ======================================================================
+ * Decisions of the data path, without sockets or locks (unit-tested)
+ * ====================================================================== */
+
+/* Produce: may the Records of one partition (records[0..len), len -1 for
+ * null) be appended to a topic with tcfg, for a request of this version?
+ * Returns 0 or the Kafka error code for the partition, and a sentence in
+ * msg: UNSUPPORTED_FOR_MESSAGE_FORMAT (v0-v2), INVALID_RECORD (not exactly
+ * one batch, magic 0/1 in v3+, bad offsets or counts, a control batch, a
+ * keyless record on a compacted topic), CORRUPT_MESSAGE (CRC, structure,
+ * a truncated batch, bad compressed data), UNSUPPORTED_COMPRESSION_TYPE
+ * (zstd before v7, unknown codec), TRANSACTIONAL_ID_AUTHORIZATION_FAILED (a
+ * transactional batch), MESSAGE_TOO_LARGE (batch above max.message.bytes, or
+ * decompressing past max(64 MiB, 2 x max.message.bytes)),
+ * RECORD_LIST_TOO_LARGE (above segment.bytes). scratch is the
+ * decompression buffer (reused). *nrecords gets the batch's record count.
+ * Thread: any. */
+int16_t sl_broker_produce_check(int16_t version, const uint8_t *records, int32_t len, const sl_topic_config_t *tcfg,
+                                sl_buf_t *scratch, int32_t *nrecords, char *msg, size_t msglen);
+
+/* Fetch byte budget (Kafka's ReplicaManager.readFromLocalLog, KIP-74): the
+ * response holds at most MaxBytes (capped at SL_BROKER_FETCH_MAX_BYTES),
+ * each partition at most its PartitionMaxBytes, except that the first
+ * partition that has data returns at least one whole batch even if that is
+ * larger than both. */
+typedef struct sl_fetch_budget {
+    int32_t left;                    /* bytes the response may still take */
+    bool min_one;                    /* no partition has returned data yet */
+} sl_fetch_budget_t;
+void sl_fetch_budget_init(sl_fetch_budget_t *budget, int32_t max_bytes);
+/* The max_bytes to read the next partition with, and its min_one flag. */
+int32_t sl_fetch_budget_part(const sl_fetch_budget_t *budget, int32_t partition_max_bytes, bool *min_one);
+/* Accounts for got bytes returned by that partition. */
+void sl_fetch_budget_take(sl_fetch_budget_t *budget, int32_t got);
 
 /* ======================================================================
  * Network threads (worker.c)
@@ -450,5 +518,8 @@ void sl_broker_worker_wake(sl_broker_worker_t *worker, uint64_t req_id);
 
 /* The loop of a worker. Thread: any (the pointer is const). */
 sl_loop_t *sl_broker_worker_loop(sl_broker_worker_t *worker);
+/* The worker's decompression buffer for validating batches (reused across
+ * requests; a handler may free it when it grew large). Thread: the worker's. */
+sl_buf_t *sl_broker_worker_scratch(sl_broker_worker_t *worker);
 
 #endif /* SL_BROKER_INT_H */

@@ -1,0 +1,305 @@
+/*
+ * fetch.c - Fetch (v4-v12): reads each partition through the log, within
+ * Kafka's byte limits (KIP-74), and long-polls: a fetch that has fewer than
+ * MinBytes waits, without blocking anything else, until an append to one of
+ * its partitions wakes it or MaxWaitMs passes.
+ *
+ * Phases of one evaluation (fetch_eval), run when the request arrives, on
+ * every wake-up and at the timeout:
+ *   1. per partition, under part->mu: check the offset against the log's
+ *      start and end, take a slice of whole batches (sl_log_read) within the
+ *      budget and, when the fetch may still wait, link a waiter into the
+ *      partition so the next append wakes this request (no append can slip
+ *      between the read and the registration);
+ *   2. outside the lock: pread the slice into the response buffer;
+ *   3. answer when there is an error, enough bytes, no time to wait or the
+ *      broker is stopping; otherwise stay deferred (timer armed once).
+ *
+ * Fetch sessions (KIP-227): this broker creates none. SessionEpoch -1 (no
+ * session) and 0 (asks for one) get a full answer with SessionId 0, which
+ * tells the client no session was created, so it keeps sending full fetches.
+ * An incremental fetch (epoch > 0) names a session that cannot exist:
+ * FETCH_SESSION_ID_NOT_FOUND, as Kafka answers for an evicted session.
+ *
+ * The high watermark and the last stable offset are both the log end offset
+ * (one replica, no transactions yet). Record bytes are copied from the
+ * segment files with pread; sending them with sendfile is still to come.
+ */
+#include <string.h>
+
+#include "broker_int.h"
+
+typedef sl_FetchResponse_PartitionData_t resp_part_t;
+
+typedef struct fetch_part {
+    sl_partition_t *part;            /* NULL: unknown topic or partition */
+    sl_broker_waiter_t waiter;       /* linked in part->waiters while waiting */
+    size_t data_off;                 /* its records in ctx->data */
+    int32_t data_len;
+} fetch_part_t;
+
+typedef struct fetch_ctx {
+    sl_FetchResponse_t resp;
+    sl_topic_t **topics;             /* [ntopics] references (NULL: unknown) */
+    int32_t ntopics;
+    fetch_part_t **parts;            /* per topic, per partition */
+    sl_buf_t data;                   /* records of every partition, back to back */
+    sl_timer_id_t timer;
+    bool waiting;                    /* deferred */
+} fetch_ctx_t;
+
+void sl_fetch_budget_init(sl_fetch_budget_t *budget, int32_t max_bytes)
+{
+    budget->left = SL_MAX(0, SL_MIN(max_bytes, SL_BROKER_FETCH_MAX_BYTES));
+    budget->min_one = true;
+}
+
+int32_t sl_fetch_budget_part(const sl_fetch_budget_t *budget, int32_t partition_max_bytes, bool *min_one)
+{
+    *min_one = budget->min_one;
+    return SL_MAX(0, SL_MIN(partition_max_bytes, budget->left));
+}
+
+void sl_fetch_budget_take(sl_fetch_budget_t *budget, int32_t got)
+{
+    if (got > 0)
+        budget->min_one = false; /* only the first partition with data may exceed the limits */
+    budget->left = SL_MAX(0, budget->left - SL_MAX(got, 0));
+}
+
+static void unlink_waiters(fetch_ctx_t *ctx)
+{
+    for (int32_t i = 0; i < ctx->ntopics; i++) {
+        const sl_FetchResponse_FetchableTopicResponse_t *rt = &ctx->resp.Responses.items[i];
+        for (int32_t j = 0; j < rt->Partitions.count; j++) {
+            fetch_part_t *fp = &ctx->parts[i][j];
+            if (!fp->part)
+                continue;
+            sl_partition_lock(fp->part);
+            sl_list_remove(&fp->waiter.node);
+            sl_partition_unlock(fp->part);
+        }
+    }
+}
+
+/* Drops what the request holds outside its arena, except the records. */
+static void release(sl_broker_req_t *req, fetch_ctx_t *ctx)
+{
+    if (ctx->timer) {
+        sl_loop_timer_cancel(sl_broker_worker_loop(req->worker), ctx->timer);
+        ctx->timer = 0;
+    }
+    unlink_waiters(ctx);
+    for (int32_t i = 0; i < ctx->ntopics; i++)
+        sl_topic_unref(ctx->topics[i]);
+    ctx->ntopics = 0;
+}
+
+/* Reads one partition into pr and ctx->data. Returns false when the
+ * partition has an error (the fetch then answers at once). */
+static bool read_partition(sl_broker_req_t *req, fetch_ctx_t *ctx, const sl_FetchRequest_FetchPartition_t *fpreq,
+                           fetch_part_t *fp, resp_part_t *pr, sl_fetch_budget_t *budget, bool may_wait)
+{
+    sl_partition_t *part = fp->part;
+    pr->HighWatermark = pr->LastStableOffset = pr->LogStartOffset = -1;
+    fp->data_len = 0;
+    if (!part) {
+        pr->ErrorCode = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return false;
+    }
+    if (fpreq->CurrentLeaderEpoch > 0) { /* we are at leader epoch 0 forever */
+        pr->ErrorCode = SL_ERR_UNKNOWN_LEADER_EPOCH;
+        return false;
+    }
+    bool min_one;
+    int32_t max = sl_fetch_budget_part(budget, fpreq->PartitionMaxBytes, &min_one);
+    sl_log_slice_t slice = {.fd = -1};
+    sl_err_t err = SL_OK;
+    sl_partition_lock(part);
+    if (!part->log) {
+        pr->ErrorCode = part->offline ? SL_ERR_KAFKA_STORAGE_ERROR : SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        sl_partition_unlock(part);
+        return false;
+    }
+    int64_t end = sl_log_end_offset(part->log), start = sl_log_start_offset(part->log);
+    pr->HighWatermark = pr->LastStableOffset = end;
+    pr->LogStartOffset = start;
+    if (fpreq->FetchOffset < start || fpreq->FetchOffset > end) {
+        pr->ErrorCode = SL_ERR_OFFSET_OUT_OF_RANGE;
+        sl_partition_unlock(part);
+        return false;
+    }
+    if (fpreq->FetchOffset < end && (max > 0 || min_one))
+        err = sl_log_read(part->log, fpreq->FetchOffset, max, min_one, &slice);
+    if (err == SL_OK && may_wait) {
+        fp->waiter.worker = req->worker;
+        fp->waiter.req_id = req->id;
+        sl_list_remove(&fp->waiter.node);
+        sl_list_insert_tail(&part->waiters, &fp->waiter.node);
+    }
+    if (err != SL_OK && err != SL_ERR_OFFSET_OUT_OF_RANGE)
+        SL_ERROR(SL_BROKER_LOG, "fetch from %s-%d at %lld failed: %s", part->topic->name, part->index,
+                 (long long)fpreq->FetchOffset, sl_log_errmsg(part->log));
+    sl_partition_unlock(part);
+
+    if (err == SL_OK && slice.len > 0) {
+        size_t before = ctx->data.len;
+        err = sl_log_slice_read(&slice, &ctx->data);
+        if (err == SL_OK) {
+            fp->data_off = before;
+            fp->data_len = (int32_t)(ctx->data.len - before);
+            sl_fetch_budget_take(budget, fp->data_len);
+        } else {
+            ctx->data.len = before;
+            SL_ERROR(SL_BROKER_LOG, "fetch from %s-%d: reading the segment failed: %s", part->topic->name,
+                     part->index, sl_err_name(err));
+        }
+    }
+    sl_log_slice_release(&slice);
+    if (err == SL_ERR_OFFSET_OUT_OF_RANGE) { /* retention moved the start meanwhile */
+        pr->ErrorCode = SL_ERR_OFFSET_OUT_OF_RANGE;
+        return false;
+    }
+    if (err != SL_OK) {
+        pr->ErrorCode = err == SL_ERR_NOMEM ? SL_ERR_UNKNOWN_SERVER_ERROR : SL_ERR_KAFKA_STORAGE_ERROR;
+        return false;
+    }
+    return true;
+}
+
+/* One evaluation (see the top). Returns true when the request was answered. */
+static bool fetch_eval(sl_broker_req_t *req, fetch_ctx_t *ctx, bool may_wait)
+{
+    const sl_FetchRequest_t *freq = req->body;
+    if (atomic_load(&req->broker->stopping))
+        may_wait = false;
+    sl_fetch_budget_t budget;
+    sl_fetch_budget_init(&budget, freq->MaxBytes);
+    sl_buf_reset(&ctx->data);
+    bool error = false;
+    size_t total = 0;
+    for (int32_t i = 0; i < ctx->ntopics; i++) {
+        const sl_FetchRequest_FetchTopic_t *ft = &freq->Topics.items[i];
+        sl_FetchResponse_FetchableTopicResponse_t *rt = &ctx->resp.Responses.items[i];
+        for (int32_t j = 0; j < rt->Partitions.count; j++) {
+            resp_part_t *pr = &rt->Partitions.items[j];
+            fetch_part_t *fp = &ctx->parts[i][j];
+            pr->ErrorCode = 0;
+            if (!read_partition(req, ctx, &ft->Partitions.items[j], fp, pr, &budget, may_wait))
+                error = true;
+            total += (size_t)fp->data_len;
+        }
+    }
+    if (sl_buf_err(&ctx->data) != SL_OK) {
+        release(req, ctx);
+        sl_buf_free(&ctx->data);
+        sl_broker_req_close(req, "no memory for the Fetch response");
+        return true;
+    }
+    if (may_wait && !error && total < (size_t)SL_MAX(freq->MinBytes, 0))
+        return false;
+
+    for (int32_t i = 0; i < ctx->ntopics; i++) {
+        sl_FetchResponse_FetchableTopicResponse_t *rt = &ctx->resp.Responses.items[i];
+        for (int32_t j = 0; j < rt->Partitions.count; j++) {
+            fetch_part_t *fp = &ctx->parts[i][j];
+            rt->Partitions.items[j].Records.ptr = fp->data_len ? ctx->data.data + fp->data_off : NULL;
+            rt->Partitions.items[j].Records.len = fp->data_len;
+        }
+    }
+    release(req, ctx);
+    /* The reply frees a deferred request's arena, and ctx with it. */
+    sl_buf_t data = ctx->data;
+    sl_buf_init(&ctx->data);
+    sl_broker_req_reply(req, &ctx->resp);
+    sl_buf_free(&data);
+    return true;
+}
+
+static void fetch_wake(sl_broker_req_t *req)
+{
+    fetch_eval(req, req->ctx, true);
+}
+
+static void fetch_timeout(sl_loop_t *loop, sl_timer_id_t id, void *arg)
+{
+    sl_broker_req_t *req = arg;
+    fetch_ctx_t *ctx = req->ctx;
+    SL_UNUSED(loop);
+    SL_UNUSED(id);
+    ctx->timer = 0;
+    fetch_eval(req, ctx, false);
+}
+
+static void fetch_cancel(sl_broker_req_t *req)
+{
+    fetch_ctx_t *ctx = req->ctx;
+    release(req, ctx);
+    sl_buf_free(&ctx->data);
+}
+
+void sl_broker_handle_fetch(sl_broker_req_t *req)
+{
+    sl_broker_t *broker = req->broker;
+    const sl_FetchRequest_t *freq = req->body;
+    sl_arena_t *arena = &req->arena;
+    fetch_ctx_t *ctx = sl_arena_zalloc(arena, sizeof *ctx);
+    if (!ctx)
+        goto nomem;
+    sl_FetchResponse_init(&ctx->resp);
+    sl_buf_init(&ctx->data);
+    ctx->resp.SessionId = 0;
+    if (freq->SessionEpoch > 0) {
+        ctx->resp.ErrorCode = SL_ERR_FETCH_SESSION_ID_NOT_FOUND;
+        sl_broker_req_reply(req, &ctx->resp);
+        return;
+    }
+    int32_t nt = SL_MAX(freq->Topics.count, 0);
+    ctx->resp.Responses.items = sl_arena_calloc(arena, (size_t)nt + 1, sizeof *ctx->resp.Responses.items);
+    ctx->topics = sl_arena_calloc(arena, (size_t)nt + 1, sizeof *ctx->topics);
+    ctx->parts = sl_arena_calloc(arena, (size_t)nt + 1, sizeof *ctx->parts);
+    if (!ctx->resp.Responses.items || !ctx->topics || !ctx->parts)
+        goto nomem;
+    ctx->resp.Responses.count = nt;
+    req->ctx = ctx;
+    for (int32_t i = 0; i < nt; i++) {
+        const sl_FetchRequest_FetchTopic_t *ft = &freq->Topics.items[i];
+        sl_FetchResponse_FetchableTopicResponse_t *rt = &ctx->resp.Responses.items[i];
+        sl_FetchResponse_FetchableTopicResponse_init(rt);
+        rt->Topic = ft->Topic;
+        int32_t np = SL_MAX(ft->Partitions.count, 0);
+        rt->Partitions.items = sl_arena_calloc(arena, (size_t)np + 1, sizeof *rt->Partitions.items);
+        ctx->parts[i] = sl_arena_calloc(arena, (size_t)np + 1, sizeof *ctx->parts[i]);
+        if (!rt->Partitions.items || !ctx->parts[i]) {
+            release(req, ctx);
+            goto nomem;
+        }
+        rt->Partitions.count = np;
+        sl_topic_t *topic = ft->Topic.len > 0 ? sl_broker_topic_get(broker, ft->Topic.ptr, (size_t)ft->Topic.len)
+                                              : NULL;
+        ctx->topics[i] = topic;
+        ctx->ntopics = i + 1;
+        for (int32_t j = 0; j < np; j++) {
+            resp_part_t *pr = &rt->Partitions.items[j];
+            fetch_part_t *fp = &ctx->parts[i][j];
+            sl_FetchResponse_PartitionData_init(pr);
+            pr->PartitionIndex = ft->Partitions.items[j].Partition;
+            /* read_committed gets an empty list of aborted transactions,
+             * read_uncommitted none, as Kafka sends them. */
+            pr->AbortedTransactions.count = freq->IsolationLevel == 1 ? 0 : -1;
+            sl_list_init(&fp->waiter.node);
+            fp->part = topic ? sl_topic_partition(broker, topic, pr->PartitionIndex) : NULL;
+        }
+    }
+
+    if (fetch_eval(req, ctx, freq->MaxWaitMs > 0))
+        return;
+    sl_broker_req_defer(req, fetch_cancel, fetch_wake, ctx);
+    int64_t wait = SL_MIN(freq->MaxWaitMs, SL_BROKER_FETCH_MAX_WAIT_MS);
+    if (sl_loop_timer_add(sl_broker_worker_loop(req->worker), wait, false, fetch_timeout, req, &ctx->timer) !=
+        SL_OK)
+        fetch_eval(req, ctx, false); /* cannot wait without a timer: answer now */
+    return;
+nomem:
+    sl_broker_req_close(req, "no memory for the Fetch response (arena limit)");
+}
