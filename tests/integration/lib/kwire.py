@@ -535,9 +535,8 @@ def metadata(conn, topics=None, auto_create=False):
         parts = {}
         for _p in range(r.i32()):
             perr, idx, leader = r.i16(), r.i32(), r.i32()
-            r.array(lambda x: x.i32())
-            r.array(lambda x: x.i32())
-            r.array(lambda x: x.i32())
+            r.array(lambda x: x.i32())  # replicas
+            r.array(lambda x: x.i32())  # isr (v4 has no offline replicas)
             parts[idx] = (perr, leader)
         out[name] = (err, parts)
     return brokers, out
