@@ -292,12 +292,15 @@ static sl_err_t scan_dir(sl_log_t *log, i64_vec_t *bases)
 
 /* Full recovery of one segment: every batch checked (CRC included), a bad
  * tail cut, the indexes rewritten. */
-static sl_err_t seg_recover(sl_log_t *log, seg_t *seg, const char *reason)
+static sl_err_t seg_recover(sl_log_t *log, seg_t *seg, bool clean_stop_expected, const char *reason)
 {
     char why[256];
     int64_t valid = 0;
-    if (reason)
-        SL_INFO(LOG_MOD, "%s: recovering %020lld.log (%s)", log->dir, (long long)seg->base, reason);
+    /* After an unclean stop this is routine; anything else is damage. */
+    if (clean_stop_expected)
+        SL_WARN(LOG_MOD, "%s/%020lld.log: recovering (%s)", log->dir, (long long)seg->base, reason);
+    else
+        SL_INFO(LOG_MOD, "%s/%020lld.log: recovering (%s)", log->dir, (long long)seg->base, reason);
     sl_err_t err = seg_open_fd(log, seg, true);
     if (!err)
         err = seg_rebuild(log, seg, true, &valid, why, sizeof(why));
@@ -315,8 +318,9 @@ static sl_err_t seg_recover(sl_log_t *log, seg_t *seg, const char *reason)
  * from the last offset-index entry to the end of the file, which gives the
  * next offset and checks that the index and the log agree. Anything wrong:
  * full recovery. */
-static sl_err_t seg_load(sl_log_t *log, seg_t *seg, bool active, bool clean)
+static sl_err_t seg_load(sl_log_t *log, seg_t *seg, bool active, bool clean, bool *misnamed)
 {
+    *misnamed = false;
     sl_err_t err = seg_open_fd(log, seg, active);
     if (err)
         return err;
@@ -324,15 +328,29 @@ static sl_err_t seg_load(sl_log_t *log, seg_t *seg, bool active, bool clean)
     if (fstat(seg->fd, &st) != 0)
         return log_fail_errno(log, seg, ".log", "fstat", errno);
     seg->size = st.st_size;
+    /* Batches below the name cannot be indexed (relative offsets would be
+     * negative): such a file is left alone, out of the log. */
+    if (seg->size >= SL_BATCH_HEADER_SIZE) {
+        uint8_t h0[SL_BATCH_HEADER_SIZE];
+        log_hdr_t h;
+        char why0[160];
+        if (pread(seg->fd, h0, sizeof(h0), 0) == (ssize_t)sizeof(h0) &&
+            hdr_parse(h0, &h, why0, sizeof(why0)) == SL_OK && h.base_offset < seg->base) {
+            SL_ERROR(LOG_MOD, "%s/%020lld.log: first batch has base offset %lld, below the file name",
+                     log->dir, (long long)seg->base, (long long)h.base_offset);
+            *misnamed = true;
+            return SL_OK;
+        }
+    }
     if (active && !clean)
-        return seg_recover(log, seg, "unclean shutdown");
+        return seg_recover(log, seg, false, "unclean shutdown");
 
     char why[256];
     char reason[300];
     err = idx_load(log, seg, false, why, sizeof(why));
     if (err == SL_ERR_NOENT || err == SL_ERR_CORRUPT_MESSAGE) {
         snprintf(reason, sizeof(reason), "index %s", why);
-        return seg_recover(log, seg, reason);
+        return seg_recover(log, seg, true, reason);
     }
     if (err)
         return err;
@@ -343,9 +361,9 @@ static sl_err_t seg_load(sl_log_t *log, seg_t *seg, bool active, bool clean)
         log_hdr_t h;
         ssize_t r = pread(seg->fd, h0, sizeof(h0), 0);
         if (r != (ssize_t)sizeof(h0) || hdr_parse(h0, &h, why, sizeof(why)) != SL_OK)
-            return seg_recover(log, seg, "first batch unreadable");
+            return seg_recover(log, seg, true, "first batch unreadable");
         if (h.base_offset != seg->base)
-            SL_ERROR(LOG_MOD, "%s: %020lld.log: first batch has base offset %lld, the file name says %lld",
+            SL_ERROR(LOG_MOD, "%s/%020lld.log: first batch has base offset %lld, the file name says %lld",
                      log->dir, (long long)seg->base, (long long)h.base_offset, (long long)seg->base);
         seg->roll_base_ms = h.max_timestamp >= 0 ? h.max_timestamp : sl_time_wall_ms();
     }
@@ -421,9 +439,28 @@ static sl_err_t seg_load(sl_log_t *log, seg_t *seg, bool active, bool clean)
         bad = why;
     }
     if (bad)
-        return seg_recover(log, seg, bad);
+        return seg_recover(log, seg, true, bad);
     /* Entries the walk added (an index cut short, a zero tail) go to disk. */
     return idx_write(log, seg, false);
+}
+
+/* Moves a segment's log file out of the way (<name>.log.misnamed, which no
+ * later open reads) and drops its index files. */
+static sl_err_t seg_set_aside(sl_log_t *log, seg_t *seg)
+{
+    char from[PATH_MAX], to[PATH_MAX + 16];
+    log_seg_release(log, seg);
+    seg_path(log, seg->base, ".log", from, sizeof(from));
+    snprintf(to, sizeof(to), "%s.misnamed", from);
+    if (rename(from, to) != 0)
+        return log_fail_errno(log, seg, ".log", "rename", errno);
+    SL_ERROR(LOG_MOD, "%s/%020lld.log: moved aside to %020lld.log.misnamed", log->dir, (long long)seg->base,
+             (long long)seg->base);
+    seg_path(log, seg->base, ".index", from, sizeof(from));
+    unlink(from);
+    seg_path(log, seg->base, ".timeindex", from, sizeof(from));
+    unlink(from);
+    return log_sync_dir(log);
 }
 
 static sl_err_t log_load(sl_log_t *log, bool clean)
@@ -440,8 +477,18 @@ static sl_err_t log_load(sl_log_t *log, bool clean)
             err = SL_ERR_NOMEM;
             break;
         }
-        bool active = i + 1 == bases.n;
-        err = seg_load(log, seg, active, clean);
+        bool active = i + 1 == bases.n, misnamed;
+        err = seg_load(log, seg, active, clean, &misnamed);
+        if (!err && misnamed) {
+            err = seg_set_aside(log, seg);
+            log->nsegs--;
+            seg_free(seg);
+            if (!err && active && log->nsegs > 0)
+                err = seg_load(log, log_active(log), true, clean, &misnamed);
+            if (!err && misnamed)
+                err = log_fail(log, SL_ERR_IO, "cannot pick an active segment");
+            continue;
+        }
         if (!err && !active)
             log_seg_release(log, seg); /* reopened lazily when read */
     }

@@ -11,20 +11,56 @@
  *                                     index_interval_bytes of log
  *     00000000000000000000.timeindex  12-byte entries (int64 max timestamp
  *                                     so far, int32 relative offset)
+ *     log-start-offset-checkpoint     "0\n<offset>\n": the start offset set
+ *                                     by DeleteRecords (written to a .tmp
+ *                                     file, fsynced, renamed)
  *     leader-epoch-checkpoint, partition.metadata   (owned by the broker)
  *   Segment file names are the segment's base offset, 20 digits.
+ *
+ * Indexes, as Kafka writes them: an offset-index entry names a batch by its
+ * last offset and its position; one is added for the first batch appended
+ * after more than index_interval_bytes since the previous entry. A time-index
+ * entry (largest timestamp so far, last offset of the batch that reached it)
+ * is added at the same moments when that timestamp grew, and once more when
+ * the segment stops being active (roll, close). Index files are not
+ * preallocated: entries are appended to them (at flush, roll and close), so
+ * a file is exactly its entries. A file preallocated by Kafka (ending in
+ * zero entries) opens too: the zero tail is ignored and cut on the next
+ * write. Nothing read from an index file is trusted until the batch it
+ * points at agrees (a lookup that lands elsewhere walks the segment instead).
  *
  * A log is single-threaded: the broker serializes every call on one log
  * (a mutex per partition). Different logs may be used from different threads.
  *
- * Durability: appends go to the page cache. sl_log_flush() fsyncs what was
- * appended so far (log file, then indexes). The broker decides when (flush
+ * Durability: appends go to the page cache, one pwrite(2) per call.
+ * sl_log_flush() fdatasyncs the active segment's log file. A roll fsyncs
+ * the segment it leaves (log, then indexes) before the new one is created,
+ * and creating or deleting segment files fsyncs the directory, so after a
+ * crash only the active segment can have a torn or unflushed tail: that is
+ * the segment an unclean open recovers, and whose indexes it rebuilds (which
+ * is why flush writes the active segment's index entries to their files but
+ * does not fsync them; close does). The broker decides when to flush (flush
  * policy, group commit); the log only remembers how much is flushed.
+ *
+ * File descriptors and memory: the active segment's log file stays open;
+ * other segments are opened when read, and at most 4 of them stay open
+ * (descriptor and indexes in memory), least recently read closed first, so
+ * a log of 1000 segments holds about 5 descriptors. Index files are opened
+ * only to be read or written. The active segment's index entries are kept
+ * in memory (at most max_index_bytes, since a full index rolls).
+ *
+ * Damaged files never crash the broker: every length and offset read from
+ * disk is checked before use, allocation never follows a length read from a
+ * file beyond the bytes the file has, and a segment region that does not
+ * parse is skipped by reads (with a warning) rather than served.
  *
  * Errors (sl_err_t, base/base.h): SL_ERR_IO (a system call failed; the log
  * says which file and errno in its message buffer and in the broker log; the
  * broker answers KAFKA_STORAGE_ERROR), SL_ERR_NOMEM, SL_ERR_OFFSET_OUT_OF_RANGE,
  * SL_ERR_INVAL (bad arguments), SL_ERR_CORRUPT_MESSAGE (refused batch bytes).
+ * Errors that are the caller's (out of range, bad batches, bad arguments)
+ * are only put in the message buffer (and logged at debug level); trouble
+ * with the files is logged as a warning (module "log").
  */
 #ifndef SL_BROKER_LOG_H
 #define SL_BROKER_LOG_H
@@ -67,18 +103,36 @@ void sl_log_config_defaults(sl_log_config_t *cfg);
  * entry size, entries out of order, pointing past the log) index files of
  * any segment are rebuilt from the log file in every case. What was cut is
  * logged (module "log") with file and byte counts.
- * *out gets the log. SL_OK, SL_ERR_IO, SL_ERR_NOMEM, SL_ERR_INVAL. */
+ * Also, in every case: each segment is checked from its last offset-index
+ * entry to its end (batch headers), and any disagreement (a torn or
+ * zero-filled tail, an index that does not match the batches, a time index
+ * missing the segment's largest timestamp) recovers that segment as above.
+ * Files ending in .deleted, .cleaned or .swap, index files without a .log
+ * and a leftover checkpoint .tmp are removed; a .log whose name is not 20
+ * digits is logged and skipped. A segment whose first batch has a base
+ * offset below its file name cannot be indexed: it is renamed
+ * <name>.log.misnamed, logged, and left out. Segments that overlap are
+ * logged; appends always continue above the largest offset found (in a new
+ * segment if need be), so offsets stay monotonic.
+ * The log start offset is the first segment's base offset, or the persisted
+ * DeleteRecords checkpoint when larger (at most the end offset).
+ * *out gets the log (NULL on error). SL_OK, SL_ERR_IO, SL_ERR_NOMEM,
+ * SL_ERR_INVAL. */
 sl_err_t sl_log_open(const char *dir, const sl_log_config_t *cfg, bool clean_shutdown, sl_log_t **out);
 
 /* Flushes (fsync) and closes every file, frees the log. Accepts NULL.
  * Returns the first error of the final flush (the log is freed anyway). */
 sl_err_t sl_log_close(sl_log_t *log);
 
-/* Closes the log and removes its directory and every file in it (DeleteTopics). */
+/* Closes the log and removes its directory and every file in it
+ * (DeleteTopics). The log is freed either way. SL_OK or SL_ERR_IO. */
 sl_err_t sl_log_delete(sl_log_t *log);
 
 /* Changes the settings (AlterConfigs). Takes effect for the next append,
- * roll and retention pass. */
+ * roll and retention pass. Out-of-range values are clamped: segment_bytes
+ * <= 0 or above INT32_MAX means INT32_MAX (positions in the index are
+ * int32), a negative index interval means 0, max_index_bytes below 12
+ * means 12 (one time-index entry). */
 void sl_log_set_config(sl_log_t *log, const sl_log_config_t *cfg);
 
 /* What an append did. */
@@ -98,8 +152,18 @@ typedef struct sl_log_append_info {
  * Rolls to a new segment first when the active one would pass segment_bytes
  * or is older than segment_ms, or its index is full. Either every batch is
  * appended or none is (a failed write is truncated away).
- * SL_OK with *info filled; SL_ERR_IO; SL_ERR_CORRUPT_MESSAGE (not whole
- * batches); SL_ERR_INVAL (len 0). */
+ * Details: "older than segment_ms" counts from now_ms of the segment's first
+ * append (for a segment found on disk, from its first batch's max timestamp);
+ * a non-empty segment also rolls when the new offsets would not fit its
+ * int32 relative offsets. An empty segment never rolls, so a batch larger
+ * than segment_bytes is stored alone in its own segment. The bytes are
+ * written with one pwrite(2); if it fails (ENOSPC, EFBIG...) the file is cut
+ * back to its size before the call, the log is unchanged (data[] keeps its
+ * patched offsets) and a retry may follow.
+ * SL_OK with *info filled (info may be NULL); SL_ERR_IO; SL_ERR_CORRUPT_MESSAGE
+ * (not whole batches, or a header no producer sends: magic other than 2, a
+ * negative last offset delta or record count); SL_ERR_INVAL (data NULL, len
+ * 0 or above INT32_MAX, offsets that would overflow). */
 sl_err_t sl_log_append(sl_log_t *log, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
                        sl_log_append_info_t *info);
 
@@ -117,8 +181,12 @@ int64_t sl_log_last_flush_ms(const sl_log_t *log);
 /* Number of segments (for tests and metrics). */
 size_t sl_log_segment_count(const sl_log_t *log);
 
-/* fsyncs everything appended so far (log files first, then indexes) and
- * records it as flushed. Cheap when nothing is unflushed. SL_OK or SL_ERR_IO. */
+/* fsyncs everything appended so far and records it as flushed: the active
+ * segment's log file is fdatasynced (older segments were synced when they
+ * rolled); its new index entries are written to the index files, which are
+ * fsynced at roll and close (an unclean open rebuilds them). Cheap when
+ * nothing is unflushed. After it returns SL_OK, no crash loses what was
+ * appended before it. SL_OK or SL_ERR_IO. */
 sl_err_t sl_log_flush(sl_log_t *log, int64_t now_ms);
 
 /* A run of whole batches in one segment file, to send as a Fetch's records. */
@@ -137,26 +205,43 @@ typedef struct sl_log_slice {
  * offset == end offset gives an empty slice (len 0). offset outside
  * [start offset, end offset] gives SL_ERR_OFFSET_OUT_OF_RANGE. The batch
  * holding offset may start before offset (consumers skip the records before).
- * SL_OK, SL_ERR_OFFSET_OUT_OF_RANGE, SL_ERR_IO. */
+ * When max_bytes is smaller than the first batch and min_one is false, the
+ * slice is empty (len 0, fd -1). Batches are served as stored: their
+ * framing (lengths, magic) was checked, their CRC is the consumer's to check
+ * (as with Kafka). Bytes of a segment that do not parse are skipped with a
+ * warning (the read continues in the next segment). The dup'ed fd keeps the
+ * bytes readable even if retention deletes the segment meanwhile.
+ * SL_OK, SL_ERR_OFFSET_OUT_OF_RANGE, SL_ERR_IO, SL_ERR_INVAL (NULL). */
 sl_err_t sl_log_read(sl_log_t *log, int64_t offset, int32_t max_bytes, bool min_one, sl_log_slice_t *out);
+/* Closes slice->fd (if any) and empties the slice. Accepts NULL and empty
+ * slices; calling it twice is harmless. */
 void sl_log_slice_release(sl_log_slice_t *slice);
 /* Convenience for callers without sendfile: preads the slice into buf
- * (appended). SL_OK, SL_ERR_IO, SL_ERR_NOMEM. */
+ * (appended; an empty slice appends nothing). SL_OK, SL_ERR_IO (the file
+ * ended early), SL_ERR_NOMEM, SL_ERR_INVAL. */
 sl_err_t sl_log_slice_read(const sl_log_slice_t *slice, sl_buf_t *buf);
 
 /* ListOffsets by timestamp: the first offset whose batch max timestamp is >=
  * ts (time index lookup, then a scan of that segment), and that batch's max
  * timestamp. When no batch qualifies: *offset = -1, *timestamp = -1 (Kafka
- * answers that way). SL_OK or SL_ERR_IO. */
+ * answers that way). SL_OK or SL_ERR_IO.
+ * "First offset" is the qualifying batch's base offset (batches are not
+ * decompressed), or the log start offset when that lies inside the batch;
+ * batches entirely below the log start offset do not count. Batches without
+ * a timestamp (-1) never qualify. */
 sl_err_t sl_log_offset_for_time(sl_log_t *log, int64_t ts, int64_t *offset, int64_t *timestamp);
 /* ListOffsets max timestamp (-3): offset and timestamp of the batch with the
- * largest max timestamp; -1/-1 on an empty log. */
+ * largest max timestamp; -1/-1 on an empty log. The offset is that batch's
+ * last offset (Kafka 3.4's answer); the earliest such batch on ties. Always
+ * SL_OK. */
 sl_err_t sl_log_max_timestamp(sl_log_t *log, int64_t *offset, int64_t *timestamp);
 
 /* DeleteRecords: moves the log start offset to offset (start <= offset <=
  * end, else SL_ERR_OFFSET_OUT_OF_RANGE) and deletes segments entirely below
  * it. The new start offset is persisted (log-start-offset-checkpoint in dir)
- * so it survives restarts. SL_OK, SL_ERR_IO. */
+ * so it survives restarts. SL_OK, SL_ERR_IO. The active segment is never
+ * deleted (offset == end leaves an empty-looking log whose next append
+ * continues at end). */
 sl_err_t sl_log_delete_records(sl_log_t *log, int64_t offset);
 
 /* Retention pass (called every log.retention.check.interval.ms): deletes
@@ -166,6 +251,9 @@ sl_err_t sl_log_delete_records(sl_log_t *log, int64_t offset);
  * deletes the active segment, unless it is old enough by time and not empty,
  * in which case the log first rolls (Kafka does the same). Advances the log
  * start offset. *deleted (if not NULL) gets the number of segments deleted.
+ * A segment's newest timestamp is its largest batch max timestamp, or the
+ * file's modification time when no batch had one (Kafka's rule). Segments
+ * below the log start offset (DeleteRecords) go in the same pass.
  * SL_OK or SL_ERR_IO. */
 sl_err_t sl_log_retain(sl_log_t *log, int64_t now_ms, int *deleted);
 

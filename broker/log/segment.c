@@ -346,8 +346,8 @@ sl_err_t seg_rebuild(sl_log_t *log, seg_t *seg, bool check_crc, int64_t *valid, 
         }
         if (pos == 0) {
             if (h.base_offset != seg->base)
-                SL_ERROR(LOG_MOD, "%020lld.log: first batch has base offset %lld, the file name says %lld",
-                         (long long)seg->base, (long long)h.base_offset, (long long)seg->base);
+                SL_ERROR(LOG_MOD, "%s/%020lld.log: first batch has base offset %lld, the file name says %lld",
+                         log->dir, (long long)seg->base, (long long)h.base_offset, (long long)seg->base);
             if (h.max_timestamp >= 0)
                 seg->roll_base_ms = h.max_timestamp;
         }
@@ -406,12 +406,12 @@ sl_err_t seg_find_indexed(sl_log_t *log, seg_t *seg, int64_t target, int64_t ts,
         seg_start_for(seg, index_at, &from, &expect);
     sl_err_t err = seg_find(log, seg, from, expect, target, ts, pos, h, why, sizeof(why));
     if (err == SL_ERR_CORRUPT_MESSAGE && from > 0) {
-        SL_WARN(LOG_MOD, "%s: %020lld.index leads to bad bytes (%s); walking the segment", log->dir,
+        SL_WARN(LOG_MOD, "%s/%020lld.index leads to bad bytes (%s); walking the segment", log->dir,
                 (long long)seg->base, why);
         err = seg_find(log, seg, 0, -1, target, ts, pos, h, why, sizeof(why));
     }
     if (err == SL_ERR_CORRUPT_MESSAGE) {
-        SL_WARN(LOG_MOD, "%s: %020lld.log: %s; the rest of the segment is skipped", log->dir,
+        SL_WARN(LOG_MOD, "%s/%020lld.log: %s; the rest of the segment is skipped", log->dir,
                 (long long)seg->base, why);
         err = SL_ERR_NOENT;
     }
@@ -423,7 +423,8 @@ sl_err_t seg_truncate(sl_log_t *log, seg_t *seg, int64_t valid, const char *why)
     char path[PATH_MAX];
     seg_path(log, seg->base, ".log", path, sizeof(path));
     int64_t cut = seg->size - valid;
-    SL_WARN(LOG_MOD, "%020lld.log: cut %lld bytes after byte %lld (%s)", (long long)seg->base, (long long)cut,
+    SL_WARN(LOG_MOD, "%s/%020lld.log: cut %lld bytes after byte %lld (%s)", log->dir, (long long)seg->base,
+            (long long)cut,
             (long long)valid, why && *why ? why : "no reason");
     if (truncate(path, (off_t)valid) != 0)
         return log_fail_errno(log, seg, ".log", "truncate", errno);
@@ -449,12 +450,14 @@ sl_err_t log_seg_use(sl_log_t *log, seg_t *seg)
         char why[256];
         err = idx_load(log, seg, true, why, sizeof(why));
         if (err == SL_ERR_NOENT || err == SL_ERR_CORRUPT_MESSAGE) {
-            SL_WARN(LOG_MOD, "%020lld: index %s; rebuilding it from the log", (long long)seg->base, why);
+            SL_WARN(LOG_MOD, "%s/%020lld: index %s; rebuilding it from the log", log->dir, (long long)seg->base,
+                    why);
             int64_t valid = 0;
             err = seg_rebuild(log, seg, true, &valid, why, sizeof(why));
             if (!err && valid < seg->size) {
                 /* Inactive and opened read-only: do not cut, only stop there. */
-                SL_WARN(LOG_MOD, "%020lld.log: bytes %lld..%lld are unreadable (%s)", (long long)seg->base,
+                SL_WARN(LOG_MOD, "%s/%020lld.log: bytes %lld..%lld are unreadable (%s)", log->dir,
+                        (long long)seg->base,
                         (long long)valid, (long long)seg->size, why);
                 seg->size = valid;
             }

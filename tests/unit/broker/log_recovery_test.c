@@ -319,6 +319,41 @@ static void misnamed_segments_keep_offsets_monotonic(void **state)
     t_rmdir(dir);
 }
 
+/* A segment named above its first batch cannot be indexed: it is moved
+ * aside (kept for inspection), and the log goes on from the one before. */
+static void segment_named_above_its_contents_is_set_aside(void **state)
+{
+    (void)state;
+    char *dir = t_mkdtemp();
+    sl_log_config_t cfg = t_cfg();
+    cfg.segment_bytes = 300;
+    make_log(dir, &cfg, 20, NULL);
+    int64_t last = -1;
+    for (int64_t b = 19; b >= 0 && last < 0; b--)
+        if (t_seg_size(dir, b, ".log") > 0)
+            last = b;
+    assert_true(last > 2);
+    char a[512], b[512];
+    t_path(a, sizeof(a), dir, last, ".log");
+    t_path(b, sizeof(b), dir, last + 5, ".log");
+    assert_int_equal(rename(a, b), 0);
+    for (int clean = 0; clean < 2; clean++) {
+        t_sink_t *sink = t_sink_start();
+        sl_log_t *log;
+        assert_int_equal(sl_log_open(dir, &cfg, clean, &log), SL_OK);
+        t_sink_stop();
+        if (clean == 0)
+            assert_non_null(strstr(sink->text, "below the file name"));
+        assert_int_equal(sl_log_end_offset(log), last);
+        t_check_range(log, 0, last, 1 << 20);
+        assert_int_equal(sl_log_close(log), SL_OK);
+    }
+    t_path(b, sizeof(b), dir, last + 5, ".log.misnamed");
+    assert_true(t_file_size(b) > 0);
+    open_check(dir, &cfg, false, last);
+    t_rmdir(dir);
+}
+
 /* Random bytes in every file: open and read never crash (ASan) or hang. */
 static void garbage_files_never_crash(void **state)
 {
@@ -552,6 +587,7 @@ int main(void)
         cmocka_unit_test(damaged_index_files_are_rebuilt),
         cmocka_unit_test(stray_and_misnamed_files),
         cmocka_unit_test(misnamed_segments_keep_offsets_monotonic),
+        cmocka_unit_test(segment_named_above_its_contents_is_set_aside),
         cmocka_unit_test(garbage_files_never_crash),
         cmocka_unit_test(flushed_data_survives_a_crash),
         cmocka_unit_test(failed_write_leaves_a_consistent_log),
