@@ -250,6 +250,13 @@ with t.step("ListOffsets v1 by time, earliest, latest; v0 old-style offsets"):
         t.eq((got[0], got[2]), (0, want), "ListOffsets v1 timestamp %d (error, offset)" % q)
     got = kwire.list_offsets(c, "when", {0: 1500})[0]
     t.eq(got[1], 2000, "timestamp answered for 1500")
+    # inside one batch: the first record at or after the time, not the batch
+    kwire.create_topics(c, [("when-batch", 1, 1, {})])
+    one = kwire.batch([(b"k", b"v%d" % i, [], 1000 * (i + 1)) for i in range(5)], base_ts=1000)
+    t.eq(kwire.produce(c, "when-batch", {0: one})[0][:2], (0, 0), "produce of a 5-record batch")
+    for q, want in ((1000, (1000, 0)), (2500, (3000, 2)), (5000, (5000, 4)), (5001, (-1, -1))):
+        got = kwire.list_offsets(c, "when-batch", {0: q})[0]
+        t.eq((got[0], got[1], got[2]), (0,) + want, "ListOffsets v1 in one batch, time %d (error, timestamp, offset)" % q)
     w = W().i32(-1).i32(1).string("when").i32(1).i32(0).i64(-1).i32(1)
     r = c.call(2, 0, w.bytes())
     r.i32(), r.string(), r.i32()
