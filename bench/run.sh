@@ -81,7 +81,7 @@ val() {
 # once the table is printed.
 failed=0
 drive() {
-  if out=$("$drv" "$@"); then :; else
+  if out=$(timeout -k 5 120 "$drv" "$@"); then :; else
     echo "   driver failed: bench_broker $*" >&2
     case " $* " in *" -l sluiced "*) failed=$((failed + 1)) ;; esac
   fi
@@ -188,7 +188,7 @@ if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; 
     for s in 100 1024; do
       payload=$(head -c $s /dev/zero | tr '\0' x)
       rb() {  # rb N: requests per second of N pipelined XADDs
-        redis-benchmark -h 127.0.0.1 -p "$rport" -c 50 -P 16 -n "$1" --csv XADD "bench$s" '*' f "$payload" |
+        timeout -k 5 60 redis-benchmark -h 127.0.0.1 -p "$rport" -c 50 -P 16 -n "$1" --csv XADD "bench$s" '*' f "$payload" |
           awk -F'","' 'NR == 2 { print $2 + 0 }'
       }
       guess=$(rb 100000)
