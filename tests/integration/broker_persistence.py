@@ -55,7 +55,8 @@ def check_all():
 
 
 def topic_cfg(name):
-    fs = ck.admin(B).describe_configs([ConfigResource(ConfigResource.Type.TOPIC, name)])
+    a = ck.admin(B)  # referenced until the answer is in
+    fs = a.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, name)])
     return {k: v.value for k, v in list(fs.values())[0].result(20).items()}
 
 
