@@ -28,6 +28,17 @@ const sl_broker_api_t sl_broker_apis[SL_BROKER_API_SLOTS] = {
     [SL_APIKEY_METADATA] = {SL_APIKEY_METADATA, 0, 12, sl_broker_handle_metadata},
     [SL_APIKEY_FIND_COORDINATOR] = {SL_APIKEY_FIND_COORDINATOR, 0, 4, sl_broker_handle_find_coordinator},
     [SL_APIKEY_API_VERSIONS] = {SL_APIKEY_API_VERSIONS, 0, 3, sl_broker_handle_api_versions},
+    [SL_APIKEY_CREATE_TOPICS] = {SL_APIKEY_CREATE_TOPICS, 0, 7, sl_broker_handle_create_topics},
+    [SL_APIKEY_DELETE_TOPICS] = {SL_APIKEY_DELETE_TOPICS, 0, 6, sl_broker_handle_delete_topics},
+    [SL_APIKEY_DELETE_RECORDS] = {SL_APIKEY_DELETE_RECORDS, 0, 2, sl_broker_handle_delete_records},
+    [SL_APIKEY_OFFSET_FOR_LEADER_EPOCH] = {SL_APIKEY_OFFSET_FOR_LEADER_EPOCH, 0, 4,
+                                           sl_broker_handle_offset_for_leader_epoch},
+    [SL_APIKEY_DESCRIBE_CONFIGS] = {SL_APIKEY_DESCRIBE_CONFIGS, 0, 4, sl_broker_handle_describe_configs},
+    [SL_APIKEY_ALTER_CONFIGS] = {SL_APIKEY_ALTER_CONFIGS, 0, 2, sl_broker_handle_alter_configs},
+    [SL_APIKEY_CREATE_PARTITIONS] = {SL_APIKEY_CREATE_PARTITIONS, 0, 3, sl_broker_handle_create_partitions},
+    [SL_APIKEY_INCREMENTAL_ALTER_CONFIGS] = {SL_APIKEY_INCREMENTAL_ALTER_CONFIGS, 0, 1,
+                                             sl_broker_handle_incremental_alter_configs},
+    [SL_APIKEY_DESCRIBE_CLUSTER] = {SL_APIKEY_DESCRIBE_CLUSTER, 0, 0, sl_broker_handle_describe_cluster},
 };
 
 const sl_broker_api_t *sl_broker_api_find(int16_t api_key)
