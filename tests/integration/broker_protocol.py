@@ -107,6 +107,21 @@ def metadata_any(conn, version, topics):
     return brokers, out
 
 
+def describe_topic(name):
+    w = W().i32(1).i8(2).string(name).i32(-1).boolean(False)
+    r = c.call(32, 1, w.bytes())
+    r.i32()
+    r.i32()
+    err, msg, _typ, rname = r.i16(), r.string(), r.i8(), r.string()
+    t.eq((err, rname), (0, name), "DescribeConfigs (%s)" % msg)
+    out = {}
+    for _ in range(r.i32()):
+        n, v, _ro, src, _sens = r.string(), r.string(), r.boolean(), r.i8(), r.boolean()
+        r.array(lambda x: (x.string(), x.string(), x.i8()))
+        out[n] = (v, src)
+    return out
+
+
 with t.step("ApiVersions v0-v3 answer; the contract's APIs and version ranges are advertised"):
     want = {"ApiVersions": (0, 3), "Metadata": (0, 12), "Produce": (3, 9), "Fetch": (4, 12),
             "ListOffsets": (0, 7), "CreateTopics": (0, 7), "DeleteTopics": None, "CreatePartitions": None,
@@ -263,6 +278,68 @@ with t.step("ListOffsets v1 by time, earliest, latest; v0 old-style offsets"):
     idx, err, offs = r.i32(), r.i16(), r.array(lambda x: x.i64())
     t.eq((idx, err, offs), (0, 0, [3]), "ListOffsets v0 latest")
 
+with t.step("flexible versions: Produce v9, Fetch v12, ListOffsets v7 round trip"):
+    kwire.create_topics(c, [("flex", 1, 1, {})])
+    recs = kwire.batch([(b"fk%d" % i, b"flex value %d" % i, [("h", b"%d" % i)], 5000 + i) for i in range(3)],
+                       base_ts=5000)
+    w = (W().cstring(None).i16(-1).i32(10000).uvarint(2).cstring("flex").uvarint(2)
+         .i32(0).uvarint(len(recs) + 1).raw(recs).tags().tags().tags())
+    r = c.call(0, 9, w.bytes(), header_version=2, resp_flexible=True)
+    res = []
+    for _ in range(r.uvarint() - 1):
+        r.cstring()
+        for _p in range(r.uvarint() - 1):
+            idx, err, base, _lat, _lso = r.i32(), r.i16(), r.i64(), r.i64(), r.i64()
+            for _e in range(r.uvarint() - 1):
+                r.i32(), r.cstring(), r.skip_tags()
+            r.cstring()
+            r.skip_tags()
+            res.append((idx, err, base))
+        r.skip_tags()
+    t.eq(res, [(0, 0, 0)], "Produce v9 answer (partition, error, base offset)")
+    w = (W().i32(-1).i32(100).i32(0).i32(1 << 20).i8(0).i32(0).i32(-1)
+         .uvarint(2).cstring("flex").uvarint(2).i32(0).i32(-1).i64(0).i32(-1).i64(-1).i32(1 << 20).tags().tags()
+         .uvarint(1).cstring("").tags())
+    r = c.call(1, 12, w.bytes(), header_version=2, resp_flexible=True)
+    r.i32()
+    t.eq(r.i16(), 0, "Fetch v12 top-level error")
+    r.i32()
+    got = None
+    for _ in range(r.uvarint() - 1):
+        r.cstring()
+        for _p in range(r.uvarint() - 1):
+            idx, err, hw, _lso, _ls = r.i32(), r.i16(), r.i64(), r.i64(), r.i64()
+            ab = r.uvarint()
+            for _a in range(max(ab - 1, 0)):
+                r.i64(), r.i64(), r.skip_tags()
+            r.i32()
+            n = r.uvarint()
+            data = bytes(r._take(n - 1)) if n else b""
+            r.skip_tags()
+            got = (idx, err, hw, data)
+        r.skip_tags()
+    t.expect(got is not None, "Fetch v12: no partition in the answer")
+    t.eq(got[:3], (0, 0, 3), "Fetch v12 (partition, error, high watermark)")
+    rs = [x for bt in kwire.read_batches(got[3]) for x in kwire.decode_records(bt)]
+    t.eq([(x["offset"], x["key"], x["ts"], x["headers"]) for x in rs],
+         [(i, b"fk%d" % i, 5000 + i, [("h", b"%d" % i)]) for i in range(3)], "records from Fetch v12")
+    for q, want in ((-2, 0), (-1, 3), (5000, 0), (5003, -1)):
+        w = W().i32(-1).i8(0).uvarint(2).cstring("flex").uvarint(2).i32(0).i32(-1).i64(q).tags().tags().tags()
+        r = c.call(2, 7, w.bytes(), header_version=2, resp_flexible=True)
+        r.i32()
+        r.uvarint(), r.cstring(), r.uvarint()
+        idx, err, ts, off, _ep = r.i32(), r.i16(), r.i64(), r.i64(), r.i32()
+        t.eq((idx, err, off), (0, 0, want), "ListOffsets v7 timestamp %d (partition, error, offset)" % q)
+
+with t.step("CreateTopics with every per-topic config of the contract; DescribeConfigs shows them as DYNAMIC_TOPIC"):
+    cfg = {"retention.ms": "3600000", "retention.bytes": "10485760", "segment.bytes": "1048576",
+           "segment.ms": "600000", "max.message.bytes": "200000", "min.insync.replicas": "1",
+           "flush.messages": "10", "flush.ms": "1000", "cleanup.policy": "delete",
+           "message.timestamp.type": "CreateTime"}
+    t.eq(kwire.create_topics(c, [("all-configs", 1, 1, cfg)]), {"all-configs": (0, None)}, "CreateTopics")
+    got = describe_topic("all-configs")
+    t.eq({k: got.get(k) for k in cfg}, {k: (v, 1) for k, v in cfg.items()}, "described (value, source)")
+
 with t.step("DescribeCluster v0: this broker as controller"):
     w = W().boolean(False).tags()
     r = c.call(60, 0, w.bytes(), header_version=2, resp_flexible=True)
@@ -285,21 +362,6 @@ with t.step("OffsetForLeaderEpoch v3: the current epoch ends at the log end offs
     r.i32(), r.i32(), r.string(), r.i32()
     err, idx, le, end = r.i16(), r.i32(), r.i32(), r.i64()
     t.eq((err, idx, le, end), (0, 0, epoch, 5), "error, partition, leader epoch, end offset")
-
-
-def describe_topic(name):
-    w = W().i32(1).i8(2).string(name).i32(-1).boolean(False)
-    r = c.call(32, 1, w.bytes())
-    r.i32()
-    r.i32()
-    err, msg, _typ, rname = r.i16(), r.string(), r.i8(), r.string()
-    t.eq((err, rname), (0, name), "DescribeConfigs (%s)" % msg)
-    out = {}
-    for _ in range(r.i32()):
-        n, v, _ro, src, _sens = r.string(), r.string(), r.boolean(), r.i8(), r.boolean()
-        r.array(lambda x: (x.string(), x.string(), x.i8()))
-        out[n] = (v, src)
-    return out
 
 
 def incremental(name, ops):
