@@ -1,34 +1,41 @@
 #!/bin/sh
-# make run: starts what Sluice has today on one machine and shows it working.
-#
-# Today that is sluice-wiretap (the broker, sluiced, is the next milestone):
-# a Kafka-speaking listener on 127.0.0.1:${SLUICE_PORT:-9092} that prints every
-# request a client sends, decoded by the generated codec. The demo points kcat
-# (librdkafka) at it: metadata, one produce per compression codec, a consume.
-# Then it keeps listening for your own clients until Ctrl-C.
-# SLUICE_DEMO_ONLY=1 stops after the demo.
+# make run: starts a single-node Sluice broker (sluiced) with its data in
+# ./data, listening on 127.0.0.1:9092 (config/server.properties), shows a
+# produce and a consume with kcat, prints how to do the same, and keeps the
+# broker in the foreground until Ctrl-C (a clean shutdown; the data stays).
+# SLUICE_DEMO_ONLY=1 stops after the demo. Extra arguments are passed to
+# sluiced (e.g. --override listeners=PLAINTEXT://127.0.0.1:19092).
 set -eu
 cd "$(dirname "$0")/.."
-port=${SLUICE_PORT:-9092}
 bin=build/bin
-b="127.0.0.1:$port"
 
-"$bin/sluice-wiretap" --listen "$b" &
-wt=$!
-trap 'kill $wt 2>/dev/null; wait $wt 2>/dev/null || true' EXIT INT TERM
-sleep 0.5
-kill -0 $wt 2>/dev/null || { echo "run: sluice-wiretap did not start (is $b in use?)" >&2; exit 1; }
+"$bin/sluiced" config/server.properties "$@" &
+pid=$!
+stop() { kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true; }
+trap stop EXIT INT TERM
 
-echo "--- kcat -L: cluster metadata"
-kcat -b "$b" -L
-for codec in none gzip snappy lz4 zstd; do
-  echo "--- kcat -P -z $codec: two records"
-  value=$(printf "sluice-$codec %.0s" $(seq 8))
-  printf 'k1:%s\nk2:%s\n' "$value" "$value" | kcat -b "$b" -P -t demo -K: -z $codec -H origin=make-run
+# The address sluiced listens on: the last listeners= given.
+listen=$(printf '%s\n' "$@" | sed -n 's/^listeners=PLAINTEXT:\/\///p' | tail -n 1)
+[ -n "$listen" ] || listen=$(sed -n 's/^listeners=PLAINTEXT:\/\///p' config/server.properties | tail -n 1)
+b=$listen
+i=0
+until kcat -b "$b" -L -m 1 >/dev/null 2>&1; do
+  i=$((i + 1))
+  kill -0 $pid 2>/dev/null && [ $i -lt 100 ] || { echo "run: sluiced did not start on $b" >&2; exit 1; }
+  sleep 0.1
 done
-echo "--- kcat -C: read everything back"
-kcat -b "$b" -C -t demo -o beginning -e -q -f 'offset %o key %k value %s\n'
 
+echo "--- kcat -P: three records to topic 'demo' (created on first use)"
+printf 'user-1:hello\nuser-2:from\nuser-3:sluice\n' | kcat -b "$b" -P -t demo -K: -z lz4
+echo "--- kcat -C: everything in 'demo'"
+kcat -b "$b" -C -t demo -o beginning -e -q -f 'partition %p offset %o key %k value %s\n'
+cat <<MSG
+
+sluiced is running on $b with its data in ./data. Try:
+  kcat -b $b -L                                      # brokers and topics
+  printf 'k:v\n' | kcat -b $b -P -t demo -K:         # produce (key:value lines)
+  kcat -b $b -C -t demo -o beginning -e              # consume from the start
+Ctrl-C stops it cleanly; the data stays in ./data for the next run.
+MSG
 [ "${SLUICE_DEMO_ONLY:-0}" = 1 ] && exit 0
-echo "--- sluice-wiretap keeps listening on $b: point any Kafka client at it; Ctrl-C stops it"
-wait $wt
+wait $pid
