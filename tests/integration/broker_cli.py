@@ -117,10 +117,64 @@ with t.step("auto.create.topics.enable=false: Metadata does not create, UNKNOWN_
     t.expect(not os.path.exists(b.partition_dir("not-made", 0)), "partition folder created anyway")
     t.eq(b.stop(), 0, "exit status after SIGTERM")
 
+def describe(conn, rtype, name):
+    """DescribeConfigs v1 of one resource (2 topic, 4 broker): {name: value}."""
+    w = kwire.W().i32(1).i8(rtype).string(name).i32(-1).boolean(False)
+    r = conn.call(32, 1, w.bytes())
+    r.i32(), r.i32()
+    err, msg, _typ, _name = r.i16(), r.string(), r.i8(), r.string()
+    t.eq(err, 0, "DescribeConfigs error (%s)" % msg)
+    out = {}
+    for _ in range(r.i32()):
+        n, v, _ro, _src, _sens = r.string(), r.string(), r.boolean(), r.i8(), r.boolean()
+        r.array(lambda x: (x.string(), x.string(), x.i8()))
+        out[n] = v
+    return out
+
+
+with t.step("every server key of the contract is accepted; topics inherit them (ms > minutes > hours)"):
+    keys = {"num.partitions": "2", "auto.create.topics.enable": "true", "message.max.bytes": "2000000",
+            "socket.request.max.bytes": "50000000", "log.segment.bytes": "10485760",
+            "log.roll.ms": "3600000", "log.roll.hours": "24", "log.retention.minutes": "120",
+            "log.retention.hours": "48", "log.retention.bytes": "1073741824",
+            "log.retention.check.interval.ms": "60000", "log.flush.interval.messages": "10000",
+            "log.flush.interval.ms": "1000", "delete.topic.enable": "false", "log.index.interval.bytes": "8192"}
+    b = t.broker(config=keys, advertised_host="127.0.0.1")
+    c = kwire.Conn(b.host, b.port)
+    try:
+        t.eq(kwire.create_topics(c, [("inherits", 1, 1, {})]), {"inherits": (0, None)}, "CreateTopics")
+        got = describe(c, 2, "inherits")
+        want = {"retention.ms": "7200000", "segment.ms": "3600000", "segment.bytes": "10485760",
+                "retention.bytes": "1073741824", "max.message.bytes": "2000000", "flush.messages": "10000",
+                "flush.ms": "1000", "index.interval.bytes": "8192"}
+        t.eq({k: got.get(k) for k in want}, want, "topic configs inherited from the server keys")
+        srv = describe(c, 4, "1")
+        t.eq({k: srv.get(k) for k in ("num.partitions", "message.max.bytes", "log.retention.minutes",
+                                      "delete.topic.enable")},
+             {"num.partitions": "2", "message.max.bytes": "2000000", "log.retention.minutes": "120",
+              "delete.topic.enable": "false"}, "broker configs described")
+    finally:
+        c.close()
+
+with t.step("delete.topic.enable=false: DeleteTopics v3 gets TOPIC_DELETION_DISABLED (v1: INVALID_REQUEST, "
+            "as Kafka answers older versions); the topic stays"):
+    c = kwire.Conn(b.host, b.port)
+    try:
+        for v, want in ((1, 42), (3, 73)):
+            r = c.call(20, v, kwire.W().i32(1).string("inherits").i32(10000).bytes())
+            r.i32()
+            res = dict(r.array(lambda x: (x.string(), x.i16())))
+            t.eq(kwire.errname(res.get("inherits", 0)), kwire.errname(want), "DeleteTopics v%d error" % v)
+        _, topics = kwire.metadata(c, None)
+        t.expect("inherits" in topics, "topic deleted anyway")
+    finally:
+        c.close()
+    t.eq(b.stop(), 0, "exit status after SIGTERM")
+
 with t.step("a port already in use stops start-up with a message (non-zero exit)"):
     b = t.broker()
     path = props("clash.properties", base_lines(b.port))
-    rc, out = run_sluiced([path])
+    rc, out = run_sluiced([path], timeout=15)
     t.expect(rc != 0, "second sluiced on port %d exited 0; output:\n%s" % (b.port, out[-1500:]))
     t.expect(str(b.port) in out or "in use" in out.lower(), "message does not say what failed:\n" + out[-1500:])
     t.eq(b.stop(), 0, "first broker's exit status after SIGTERM")
