@@ -10,6 +10,7 @@
  * (server.properties and --override): they are described, never altered.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin_int.h"
@@ -364,24 +365,30 @@ static void ov_set(ov_set_t *s, char *key, char *val)
     }
 }
 
-/* Checks every value of the set (INVALID_CONFIG, msg says which and why)
- * and builds the props to store. */
-static sl_err_t ov_build(const ov_set_t *s, sl_props_t **out, char *msg, size_t n)
+/* Checks every value of the set and the rules between keys (INVALID_CONFIG,
+ * msg says which and why) and builds the props to store, values in the
+ * config module's canonical form. */
+static sl_err_t ov_build(sl_broker_t *broker, const ov_set_t *s, sl_props_t **out, char *msg, size_t n)
 {
     *out = NULL;
     sl_props_t *props = sl_props_new();
     if (!props)
         return SL_ERR_NOMEM;
-    for (int32_t i = 0; i < s->n; i++) {
+    sl_err_t err = SL_OK;
+    for (int32_t i = 0; i < s->n && !err; i++) {
         if (!s->vals[i])
             continue;
-        sl_err_t err = sl_topic_config_check(s->keys[i], s->vals[i], msg, n);
+        char *canon = NULL;
+        err = sl_topic_config_canon(s->keys[i], s->vals[i], &canon, msg, n);
         if (!err)
-            err = sl_props_set(props, s->keys[i], s->vals[i], 0);
-        if (err) {
-            sl_props_free(props);
-            return err;
-        }
+            err = sl_props_set(props, s->keys[i], canon, 0);
+        free(canon);
+    }
+    if (!err)
+        err = sl_topic_config_check_all(broker->cfg, props, msg, n);
+    if (err) {
+        sl_props_free(props);
+        return err;
     }
     *out = props;
     return SL_OK;
@@ -392,7 +399,7 @@ static sl_err_t ov_apply(sl_broker_t *broker, sl_kstr_t topic, const ov_set_t *s
                          size_t n)
 {
     sl_props_t *props;
-    sl_err_t err = ov_build(s, &props, msg, n);
+    sl_err_t err = ov_build(broker, s, &props, msg, n);
     if (err)
         return err;
     if (!validate_only)

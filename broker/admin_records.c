@@ -31,7 +31,8 @@ static void delete_records_one(sl_partition_t *part, int64_t offset,
     sl_partition_lock(part);
     sl_log_t *log = part->log;
     if (!log) {
-        r->ErrorCode = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        /* deleted meanwhile, or its log failed to open at start-up */
+        r->ErrorCode = part->offline ? SL_ERR_KAFKA_STORAGE_ERROR : SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     } else if (!part->cfg.delete) {
         r->ErrorCode = SL_ERR_POLICY_VIOLATION;
     } else {
@@ -100,7 +101,8 @@ static void epoch_end_one(sl_partition_t *part, int32_t current, int32_t wanted,
     sl_partition_lock(part);
     sl_log_t *log = part->log;
     if (!log) {
-        r->ErrorCode = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        /* deleted meanwhile, or its log failed to open at start-up */
+        r->ErrorCode = part->offline ? SL_ERR_KAFKA_STORAGE_ERROR : SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     } else if (current != UNDEFINED_EPOCH && current < SL_ADMIN_LEADER_EPOCH) {
         r->ErrorCode = SL_ERR_FENCED_LEADER_EPOCH;
     } else if (current != UNDEFINED_EPOCH && current > SL_ADMIN_LEADER_EPOCH) {

@@ -7,6 +7,7 @@
  * their disk work. One answer per request entry, in request order.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin_int.h"
@@ -171,9 +172,10 @@ static sl_err_t check_create_assignments(sl_broker_t *broker,
     return SL_OK;
 }
 
-/* Builds the topic's overrides from the request's configs: INVALID_REQUEST
- * for null values (all named in msg), INVALID_CONFIG for an unknown name or
- * a bad value. A repeated name keeps its last value (Java Properties). */
+/* Builds the topic's overrides from the request's configs, each value in
+ * the config module's canonical form: INVALID_REQUEST for null values (all
+ * named in msg), INVALID_CONFIG for an unknown name or a bad value. A
+ * repeated name keeps its last value (Java Properties). */
 static sl_err_t build_create_overrides(const sl_CreateTopicsRequest_CreateableTopicConfig_array_t *cs,
                                        sl_arena_t *arena, sl_props_t **out, char *msg, size_t n)
 {
@@ -210,9 +212,11 @@ static sl_err_t build_create_overrides(const sl_CreateTopicsRequest_CreateableTo
             sl_props_free(props);
             return SL_ERR_INVALID_CONFIG;
         }
-        sl_err_t err = sl_topic_config_check(k, v, msg, n);
+        char *canon = NULL;
+        sl_err_t err = sl_topic_config_canon(k, v, &canon, msg, n);
         if (err == SL_OK)
-            err = sl_props_set(props, k, v, 0);
+            err = sl_props_set(props, k, canon, 0);
+        free(canon);
         if (err) {
             sl_props_free(props);
             return err;
@@ -246,7 +250,8 @@ static sl_err_t create_one(sl_broker_t *broker, int16_t version, bool validate_o
         snprintf(msg, sizeof msg, "Topic '%s' already exists.", sl_admin_quote(q, sizeof q, t->Name, 249));
         goto fail;
     }
-    if ((err = build_create_overrides(&t->Configs, arena, &overrides, msg, sizeof msg)) != SL_OK)
+    if ((err = build_create_overrides(&t->Configs, arena, &overrides, msg, sizeof msg)) != SL_OK ||
+        (err = sl_topic_config_check_all(broker->cfg, overrides, msg, sizeof msg)) != SL_OK)
         goto fail;
     if (t->Assignments.count > 0) {
         if (t->NumPartitions != NO_NUM_PARTITIONS || t->ReplicationFactor != NO_REPLICATION_FACTOR) {

@@ -368,6 +368,27 @@ static void incremental_alter_configs_refusals_change_nothing(void **state)
     assert_int_equal(resp->Responses.items[0].ErrorCode, SL_ERR_INVALID_REQUEST);
 }
 
+static void configs_are_stored_canonical_and_checked_across_keys(void **state)
+{
+    fx_t *fx = *state;
+    fx_topic(fx, "canon", 1, NULL, 0);
+    static const char *const spaced[] = {"retention.ms", " 1000 ", "cleanup.policy", "compact , delete"};
+    sl_AlterConfigsResponse_t *resp = alter(fx, 1, SL_ADMIN_RES_TOPIC, "canon", spaced, 4, false);
+    assert_int_equal(resp->Responses.items[0].ErrorCode, 0);
+    assert_string_equal(fx_override(fx, "canon", "retention.ms"), "1000");
+    assert_string_equal(fx_override(fx, "canon", "cleanup.policy"), "compact,delete");
+    static const char *const lags[] = {"min.compaction.lag.ms", "5000", "max.compaction.lag.ms", "10"};
+    resp = alter(fx, 1, SL_ADMIN_RES_TOPIC, "canon", lags, 4, false);
+    assert_int_equal(resp->Responses.items[0].ErrorCode, SL_ERR_INVALID_CONFIG);
+    assert_true(fx_str_has(resp->Responses.items[0].ErrorMessage, "min.compaction.lag.ms"));
+    assert_string_equal(fx_override(fx, "canon", "retention.ms"), "1000");
+    static const op_t raise[] = {{"min.compaction.lag.ms", SL_ADMIN_OP_SET, "5000"},
+                                 {"max.compaction.lag.ms", SL_ADMIN_OP_SET, "10"}};
+    assert_int_equal(incremental(fx, 1, SL_ADMIN_RES_TOPIC, "canon", raise, 2, false)->Responses.items[0].ErrorCode,
+                     SL_ERR_INVALID_CONFIG);
+    assert_null(fx_override(fx, "canon", "min.compaction.lag.ms"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +406,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(incremental_alter_configs_sets_deletes_appends_subtracts, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(incremental_alter_configs_refusals_change_nothing, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(configs_are_stored_canonical_and_checked_across_keys, fx_setup,
+                                        fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -226,6 +226,24 @@ static void create_topics_bad_configs_are_refused_with_a_message(void **state)
     assert_false(exists(fx, "c3"));
 }
 
+static void create_topics_stores_canonical_values_and_checks_key_rules(void **state)
+{
+    fx_t *fx = *state;
+    sl_CreateTopicsRequest_t *req = ct_req(fx, 2, false);
+    static const char *const spaced[] = {"flush.messages", " 10 ", "preallocate", "TRUE"};
+    static const char *const lags[] = {"min.compaction.lag.ms", "5000", "max.compaction.lag.ms", "10"};
+    ct_configs(fx, ct_topic(req, 0, "canonical", 1, 1), spaced, 4);
+    ct_configs(fx, ct_topic(req, 1, "lagged", 1, 1), lags, 4);
+    sl_CreateTopicsResponse_t *resp = create(fx, 7, req);
+    assert_int_equal(resp->Topics.items[0].ErrorCode, 0);
+    assert_true(fx_str_eq(find_cfg(&resp->Topics.items[0], "flush.messages")->Value, "10"));
+    assert_string_equal(fx_override(fx, "canonical", "flush.messages"), "10");
+    assert_string_equal(fx_override(fx, "canonical", "preallocate"), "true");
+    assert_int_equal(resp->Topics.items[1].ErrorCode, SL_ERR_INVALID_CONFIG);
+    assert_true(fx_str_has(resp->Topics.items[1].ErrorMessage, "max.compaction.lag.ms"));
+    assert_false(exists(fx, "lagged"));
+}
+
 static void create_topics_bad_names_are_invalid_topic_exception(void **state)
 {
     fx_t *fx = *state;
@@ -521,6 +539,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(create_topics_validate_only_creates_nothing_and_answers_as_if, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(create_topics_bad_configs_are_refused_with_a_message, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(create_topics_stores_canonical_values_and_checks_key_rules, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(create_topics_bad_names_are_invalid_topic_exception, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(create_topics_names_colliding_on_dot_and_underscore_are_refused, fx_setup,
