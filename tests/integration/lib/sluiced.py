@@ -25,6 +25,16 @@ class BrokerError(Exception):
     pass
 
 
+def _die_with_parent():
+    """In the child before exec: SIGKILL when the test process dies (a ctest
+    timeout kills only the test), so no broker outlives its test."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -122,7 +132,7 @@ class Broker:
         if WIRETAP:
             args = [self.exe, "--listen", self.bootstrap, "--partitions", "6"]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                     cwd=self.dir)
+                                     cwd=self.dir, preexec_fn=_die_with_parent)
         log.close()
 
     def wait_ready(self, wait=60.0):
