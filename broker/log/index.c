@@ -14,66 +14,91 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "log_int.h"
 
+static void arr_free(idx_arr_t *a)
+{
+    if (a->map_len)
+        munmap(a->p, a->map_len);
+    else
+        free(a->p);
+    memset(a, 0, sizeof(*a));
+}
+
 void idx_free(seg_index_t *idx)
 {
-    free(idx->o);
-    free(idx->t);
-    memset(idx, 0, sizeof(*idx));
+    arr_free(&idx->o);
+    arr_free(&idx->t);
+    idx->loaded = false;
 }
 
 void idx_clear(seg_index_t *idx)
 {
-    idx->on = idx->owritten = 0;
-    idx->tn = idx->twritten = 0;
+    /* A mapped file is read-only: entries built from here on are malloc'ed. */
+    if (idx->o.map_len)
+        arr_free(&idx->o);
+    if (idx->t.map_len)
+        arr_free(&idx->t);
+    idx->o.n = idx->o.written = 0;
+    idx->t.n = idx->t.written = 0;
 }
 
-static sl_err_t grow(void **p, size_t *cap, size_t need, size_t elem)
+/* Room for one more entry of size entry (never on a mapped array). */
+static uint8_t *arr_push(idx_arr_t *a, size_t entry)
 {
-    if (need <= *cap)
-        return SL_OK;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    while (ncap < need)
-        ncap *= 2;
-    void *np = realloc(*p, ncap * elem);
-    if (!np)
-        return SL_ERR_NOMEM;
-    *p = np;
-    *cap = ncap;
-    return SL_OK;
+    if (a->map_len)
+        return NULL;
+    size_t need = (a->n + 1) * entry;
+    if (need > a->cap) {
+        size_t ncap = a->cap ? a->cap * 2 : 64 * entry;
+        while (ncap < need)
+            ncap *= 2;
+        uint8_t *np = realloc(a->p, ncap);
+        if (!np)
+            return NULL;
+        a->p = np;
+        a->cap = ncap;
+    }
+    return a->p + a->n++ * entry;
 }
 
 sl_err_t idx_oadd(seg_index_t *idx, int32_t rel, int32_t pos)
 {
-    if (idx->on && (rel <= idx->o[idx->on - 1].rel || pos <= idx->o[idx->on - 1].pos))
-        return SL_OK; /* never out of order; an equal entry adds nothing */
-    if (grow((void **)&idx->o, &idx->ocap, idx->on + 1, sizeof(oidx_entry_t)))
+    size_t n = idx->o.n;
+    if (n && (rel <= oidx_rel(idx, n - 1) || pos <= oidx_pos(idx, n - 1)))
+        return SL_OK;
+    uint8_t *e = arr_push(&idx->o, OIDX_ENTRY);
+    if (!e)
         return SL_ERR_NOMEM;
-    idx->o[idx->on++] = (oidx_entry_t){rel, pos};
+    put_be32(e, (uint32_t)rel);
+    put_be32(e + 4, (uint32_t)pos);
     return SL_OK;
 }
 
 sl_err_t idx_tadd(seg_index_t *idx, int64_t ts, int32_t rel)
 {
-    int64_t last_ts = idx->tn ? idx->t[idx->tn - 1].ts : SL_NO_TIMESTAMP;
-    if (ts <= last_ts || (idx->tn && rel < idx->t[idx->tn - 1].rel))
+    size_t n = idx->t.n;
+    int64_t last_ts = n ? tidx_ts(idx, n - 1) : SL_NO_TIMESTAMP;
+    if (ts <= last_ts || (n && rel < tidx_rel(idx, n - 1)))
         return SL_OK;
-    if (grow((void **)&idx->t, &idx->tcap, idx->tn + 1, sizeof(tidx_entry_t)))
+    uint8_t *e = arr_push(&idx->t, TIDX_ENTRY);
+    if (!e)
         return SL_ERR_NOMEM;
-    idx->t[idx->tn++] = (tidx_entry_t){ts, rel};
+    put_be64(e, (uint64_t)ts);
+    put_be32(e + 8, (uint32_t)rel);
     return SL_OK;
 }
 
 ptrdiff_t idx_ofloor(const seg_index_t *idx, int32_t target_rel)
 {
-    size_t lo = 0, hi = idx->on; /* first entry with rel > target */
+    size_t lo = 0, hi = idx->o.n; /* first entry with rel > target */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (idx->o[mid].rel <= target_rel)
+        if (oidx_rel(idx, mid) <= target_rel)
             lo = mid + 1;
         else
             hi = mid;
@@ -83,10 +108,10 @@ ptrdiff_t idx_ofloor(const seg_index_t *idx, int32_t target_rel)
 
 ptrdiff_t idx_olookup_pos(const seg_index_t *idx, int64_t pos)
 {
-    size_t lo = 0, hi = idx->on;
+    size_t lo = 0, hi = idx->o.n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (idx->o[mid].pos <= pos)
+        if (oidx_pos(idx, mid) <= pos)
             lo = mid + 1;
         else
             hi = mid;
@@ -96,15 +121,15 @@ ptrdiff_t idx_olookup_pos(const seg_index_t *idx, int64_t pos)
 
 int64_t idx_tlookup(const seg_index_t *idx, int64_t target_ts)
 {
-    size_t lo = 0, hi = idx->tn;
+    size_t lo = 0, hi = idx->t.n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (idx->t[mid].ts <= target_ts)
+        if (tidx_ts(idx, mid) <= target_ts)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo ? idx->t[lo - 1].rel : -1;
+    return lo ? tidx_rel(idx, lo - 1) : -1;
 }
 
 /* Kafka's rule (LogSegment.append), applied per batch: remember the largest
@@ -217,95 +242,126 @@ static size_t trim_zero_tail(const uint8_t *p, size_t n, size_t entry)
     return n;
 }
 
+/* Checks the entries of one loaded file and makes buf the array. */
+static sl_err_t load_arr(seg_t *seg, idx_arr_t *a, uint8_t *buf, size_t n, bool offsets, bool known_next,
+                         char *why, size_t whylen)
+{
+    size_t entry = offsets ? OIDX_ENTRY : TIDX_ENTRY;
+    const char *file = offsets ? ".index" : ".timeindex";
+    if (n % entry) {
+        snprintf(why, whylen, "%s: size %zu is not a multiple of %zu", file, n, entry);
+        free(buf);
+        return SL_ERR_CORRUPT_MESSAGE;
+    }
+    size_t full = n;
+    n = trim_zero_tail(buf, n, entry);
+    for (size_t i = 0; i < n; i += entry) {
+        const char *bad = NULL;
+        int64_t key = offsets ? (int32_t)be32(buf + i) : (int64_t)be64(buf + i);
+        int32_t val = (int32_t)be32(buf + i + (offsets ? 4 : 8)); /* position, or relative offset */
+        int32_t rel = offsets ? (int32_t)key : val;
+        if (key < 0 || val < 0) {
+            bad = "negative";
+        } else if (i > 0) {
+            int64_t pkey = offsets ? (int32_t)be32(buf + i - entry) : (int64_t)be64(buf + i - entry);
+            int32_t pval = (int32_t)be32(buf + i - entry + (offsets ? 4 : 8));
+            if (key <= pkey || (offsets ? val <= pval : val < pval))
+                bad = "out of order";
+        }
+        if (!bad && offsets && val >= seg->size)
+            bad = "past the end of the log";
+        if (!bad && known_next && seg->base + rel >= seg->next_offset)
+            bad = "past the last offset";
+        if (bad) {
+            snprintf(why, whylen, "%s: entry %zu (%lld, %d) is %s", file, i / entry, (long long)key, val, bad);
+            free(buf);
+            return SL_ERR_CORRUPT_MESSAGE;
+        }
+    }
+    a->p = buf;
+    a->cap = full ? full : 1;
+    a->n = n / entry;
+    /* A zero tail is rewritten on the next write: count it as unwritten. */
+    a->written = full == n ? a->n : 0;
+    a->map_len = 0;
+    return SL_OK;
+}
+
 sl_err_t idx_load(sl_log_t *log, seg_t *seg, bool known_next, char *why, size_t whylen)
 {
     uint8_t *buf = NULL;
     size_t n = 0;
     seg_index_t *idx = &seg->idx;
-    idx_clear(idx);
-    idx->loaded = false;
-
-    /* Offset index. */
+    idx_free(idx);
     sl_err_t err = read_small_file(log, seg, ".index", max_index_file(log, seg, OIDX_ENTRY), &buf, &n, why,
                                    whylen);
-    if (err)
-        return err;
-    if (n % OIDX_ENTRY) {
-        snprintf(why, whylen, ".index: size %zu is not a multiple of %d", n, OIDX_ENTRY);
-        free(buf);
-        return SL_ERR_CORRUPT_MESSAGE;
-    }
-    size_t written = n;
-    n = trim_zero_tail(buf, n, OIDX_ENTRY);
-    for (size_t i = 0; i < n; i += OIDX_ENTRY) {
-        int32_t rel = (int32_t)be32(buf + i), pos = (int32_t)be32(buf + i + 4);
-        const oidx_entry_t *prev = idx->on ? &idx->o[idx->on - 1] : NULL;
-        const char *bad = NULL;
-        if (rel < 0 || pos < 0)
-            bad = "negative";
-        else if (prev && (rel <= prev->rel || pos <= prev->pos))
-            bad = "out of order";
-        else if (pos >= seg->size)
-            bad = "past the end of the log";
-        else if (known_next && seg->base + rel >= seg->next_offset)
-            bad = "past the last offset";
-        if (bad) {
-            snprintf(why, whylen, ".index: entry %zu (offset %d, position %d) is %s", i / OIDX_ENTRY, rel,
-                     pos, bad);
-            free(buf);
-            idx_clear(idx);
-            return SL_ERR_CORRUPT_MESSAGE;
-        }
-        if (idx_oadd(idx, rel, pos)) {
-            free(buf);
-            return SL_ERR_NOMEM;
-        }
-    }
-    /* A zero tail is rewritten on the next write; count it as unwritten. */
-    idx->owritten = written == n ? idx->on : 0;
-    free(buf);
-
-    /* Time index. */
-    err = read_small_file(log, seg, ".timeindex", max_index_file(log, seg, TIDX_ENTRY), &buf, &n, why,
-                          whylen);
+    if (!err)
+        err = load_arr(seg, &idx->o, buf, n, true, known_next, why, whylen);
+    if (!err)
+        err = read_small_file(log, seg, ".timeindex", max_index_file(log, seg, TIDX_ENTRY), &buf, &n, why,
+                              whylen);
+    if (!err)
+        err = load_arr(seg, &idx->t, buf, n, false, known_next, why, whylen);
     if (err) {
-        idx_clear(idx);
+        idx_free(idx);
         return err;
     }
-    if (n % TIDX_ENTRY) {
-        snprintf(why, whylen, ".timeindex: size %zu is not a multiple of %d", n, TIDX_ENTRY);
-        free(buf);
-        idx_clear(idx);
+    idx->loaded = true;
+    return SL_OK;
+}
+
+static sl_err_t map_file(sl_log_t *log, seg_t *seg, const char *ext, size_t entry, idx_arr_t *a, char *why,
+                         size_t whylen)
+{
+    char path[PATH_MAX];
+    seg_path(log, seg->base, ext, path, sizeof(path));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            snprintf(why, whylen, "%s missing", ext);
+            return SL_ERR_NOENT;
+        }
+        return log_fail_errno(log, seg, ext, "open", errno);
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return log_fail_errno(log, seg, ext, "fstat", e);
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size % (off_t)entry || (uint64_t)st.st_size > max_index_file(log, seg, entry)) {
+        close(fd);
+        snprintf(why, whylen, "%s: size %lld is not possible here", ext, (long long)st.st_size);
         return SL_ERR_CORRUPT_MESSAGE;
     }
-    written = n;
-    n = trim_zero_tail(buf, n, TIDX_ENTRY);
-    for (size_t i = 0; i < n; i += TIDX_ENTRY) {
-        int64_t ts = (int64_t)be64(buf + i);
-        int32_t rel = (int32_t)be32(buf + i + 8);
-        const tidx_entry_t *prev = idx->tn ? &idx->t[idx->tn - 1] : NULL;
-        const char *bad = NULL;
-        if (rel < 0 || ts < 0)
-            bad = "negative";
-        else if (prev && (ts <= prev->ts || rel < prev->rel))
-            bad = "out of order";
-        else if (known_next && seg->base + rel >= seg->next_offset)
-            bad = "past the last offset";
-        if (bad) {
-            snprintf(why, whylen, ".timeindex: entry %zu (timestamp %lld, offset %d) is %s", i / TIDX_ENTRY,
-                     (long long)ts, rel, bad);
-            free(buf);
-            idx_clear(idx);
-            return SL_ERR_CORRUPT_MESSAGE;
+    memset(a, 0, sizeof(*a));
+    if (st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED) {
+            int e = errno;
+            close(fd);
+            return log_fail_errno(log, seg, ext, "mmap", e);
         }
-        if (idx_tadd(idx, ts, rel)) {
-            free(buf);
-            idx_clear(idx);
-            return SL_ERR_NOMEM;
-        }
+        a->p = p;
+        a->map_len = (size_t)st.st_size;
+        a->n = trim_zero_tail(a->p, a->map_len, entry) / entry;
+        a->written = a->n;
     }
-    idx->twritten = written == n ? idx->tn : 0;
-    free(buf);
+    close(fd);
+    return SL_OK;
+}
+
+sl_err_t idx_map(sl_log_t *log, seg_t *seg, char *why, size_t whylen)
+{
+    seg_index_t *idx = &seg->idx;
+    idx_free(idx);
+    sl_err_t err = map_file(log, seg, ".index", OIDX_ENTRY, &idx->o, why, whylen);
+    if (!err)
+        err = map_file(log, seg, ".timeindex", TIDX_ENTRY, &idx->t, why, whylen);
+    if (err) {
+        idx_free(idx);
+        return err;
+    }
     idx->loaded = true;
     return SL_OK;
 }
@@ -349,36 +405,22 @@ static sl_err_t write_file(sl_log_t *log, seg_t *seg, const char *ext, const uin
 static sl_err_t write_entries(sl_log_t *log, seg_t *seg, bool all, bool sync)
 {
     seg_index_t *idx = &seg->idx;
-    size_t ofrom = all ? 0 : idx->owritten, tfrom = all ? 0 : idx->twritten;
-    if (ofrom < idx->on || all) {
-        size_t n = (idx->on - ofrom) * OIDX_ENTRY;
-        uint8_t *buf = malloc(n ? n : 1);
-        if (!buf)
-            return SL_ERR_NOMEM;
-        for (size_t i = ofrom; i < idx->on; i++) {
-            put_be32(buf + (i - ofrom) * OIDX_ENTRY, (uint32_t)idx->o[i].rel);
-            put_be32(buf + (i - ofrom) * OIDX_ENTRY + 4, (uint32_t)idx->o[i].pos);
-        }
-        sl_err_t err = write_file(log, seg, ".index", buf, n, (int64_t)(ofrom * OIDX_ENTRY), all, sync);
-        free(buf);
+    struct {
+        idx_arr_t *a;
+        const char *ext;
+        size_t entry;
+    } files[2] = {{&idx->o, ".index", OIDX_ENTRY}, {&idx->t, ".timeindex", TIDX_ENTRY}};
+    for (int i = 0; i < 2; i++) {
+        idx_arr_t *a = files[i].a;
+        size_t from = all ? 0 : a->written;
+        if (from >= a->n && !all)
+            continue;
+        size_t e = files[i].entry;
+        sl_err_t err = write_file(log, seg, files[i].ext, a->p ? a->p + from * e : NULL, (a->n - from) * e,
+                                  (int64_t)(from * e), all, sync);
         if (err)
             return err;
-        idx->owritten = idx->on;
-    }
-    if (tfrom < idx->tn || all) {
-        size_t n = (idx->tn - tfrom) * TIDX_ENTRY;
-        uint8_t *buf = malloc(n ? n : 1);
-        if (!buf)
-            return SL_ERR_NOMEM;
-        for (size_t i = tfrom; i < idx->tn; i++) {
-            put_be64(buf + (i - tfrom) * TIDX_ENTRY, (uint64_t)idx->t[i].ts);
-            put_be32(buf + (i - tfrom) * TIDX_ENTRY + 8, (uint32_t)idx->t[i].rel);
-        }
-        sl_err_t err = write_file(log, seg, ".timeindex", buf, n, (int64_t)(tfrom * TIDX_ENTRY), all, sync);
-        free(buf);
-        if (err)
-            return err;
-        idx->twritten = idx->tn;
+        a->written = a->n;
     }
     return SL_OK;
 }
@@ -387,14 +429,17 @@ sl_err_t idx_write(sl_log_t *log, seg_t *seg, bool sync)
 {
     if (!seg->idx.loaded)
         return SL_OK;
-    bool pending = seg->idx.owritten < seg->idx.on || seg->idx.twritten < seg->idx.tn;
+    if (seg->idx.o.map_len || seg->idx.t.map_len)
+        return SL_OK; /* mapped from the file: nothing to write */
+    bool pending = seg->idx.o.written < seg->idx.o.n || seg->idx.t.written < seg->idx.t.n;
     if (!pending && !(sync && seg->idx_unsynced))
         return SL_OK;
     if (!pending) {
         /* Only the fsync is missing: do it through the same path (empty write). */
-        sl_err_t err = write_file(log, seg, ".index", NULL, 0, (int64_t)(seg->idx.on * OIDX_ENTRY), false, true);
+        sl_err_t err = write_file(log, seg, ".index", NULL, 0, (int64_t)(seg->idx.o.n * OIDX_ENTRY), false, true);
         if (!err)
-            err = write_file(log, seg, ".timeindex", NULL, 0, (int64_t)(seg->idx.tn * TIDX_ENTRY), false, true);
+            err = write_file(log, seg, ".timeindex", NULL, 0, (int64_t)(seg->idx.t.n * TIDX_ENTRY), false,
+                             true);
         if (!err)
             seg->idx_unsynced = false;
         return err;

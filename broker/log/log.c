@@ -371,15 +371,15 @@ static sl_err_t seg_load(sl_log_t *log, seg_t *seg, bool active, bool clean, boo
     seg_index_t *idx = &seg->idx;
     int64_t from = 0, expect_last = -1;
     seg->next_offset = seg->base;
-    if (idx->on) {
-        from = idx->o[idx->on - 1].pos;
-        expect_last = seg->base + idx->o[idx->on - 1].rel;
+    if (idx->o.n) {
+        from = oidx_pos(idx, idx->o.n - 1);
+        expect_last = seg->base + oidx_rel(idx, idx->o.n - 1);
         seg->next_offset = expect_last; /* the batch at from ends there */
     }
     int64_t file_max_ts = SL_NO_TIMESTAMP;
-    if (idx->tn) {
-        seg->max_ts = file_max_ts = idx->t[idx->tn - 1].ts;
-        seg->max_ts_off = seg->base + idx->t[idx->tn - 1].rel;
+    if (idx->t.n) {
+        seg->max_ts = file_max_ts = tidx_ts(idx, idx->t.n - 1);
+        seg->max_ts_off = seg->base + tidx_rel(idx, idx->t.n - 1);
     }
     seg->bytes_since_index = 0;
     seg_scan_t sc;
@@ -426,7 +426,7 @@ static sl_err_t seg_load(sl_log_t *log, seg_t *seg, bool active, bool clean, boo
     scan_fini(&sc);
     if (err)
         return err;
-    if (!bad && idx->tn && seg->base + idx->t[idx->tn - 1].rel >= seg->next_offset) {
+    if (!bad && idx->t.n && seg->base + tidx_rel(idx, idx->t.n - 1) >= seg->next_offset) {
         snprintf(why, sizeof(why), ".timeindex points past the last offset");
         bad = why;
     }
@@ -620,7 +620,7 @@ static bool index_full(const sl_log_t *log, const seg_t *seg)
 {
     size_t omax = (size_t)log->cfg.max_index_bytes / OIDX_ENTRY;
     size_t tmax = (size_t)log->cfg.max_index_bytes / TIDX_ENTRY;
-    return seg->idx.on >= omax || seg->idx.tn >= tmax;
+    return seg->idx.o.n >= omax || seg->idx.t.n >= tmax;
 }
 
 static bool roll_due_by_time(const sl_log_t *log, const seg_t *seg, int64_t now_ms)
@@ -829,13 +829,16 @@ sl_err_t sl_log_read(sl_log_t *log, int64_t offset, int32_t max_bytes, bool min_
             seg_scan_t sc;
             log_hdr_t h2;
             ptrdiff_t k = idx_olookup_pos(&seg->idx, limit);
-            if (k >= 0 && seg->idx.o[k].pos > end) {
-                scan_init(&sc, seg->fd, seg->idx.o[k].pos, limit, 8192);
-                if (scan_next(&sc, false, &h2) == SL_OK && h2.last_offset == seg->base + seg->idx.o[k].rel)
-                    end = sc.pos;
-                scan_fini(&sc);
-            }
+            int64_t q = k >= 0 ? oidx_pos(&seg->idx, (size_t)k) : -1;
             scan_init(&sc, seg->fd, end, limit, 8192);
+            if (q > end) {
+                sc.pos = q;
+                sc.end = seg->size; /* the batch at q need not fit: it only has to be there */
+                if (scan_next(&sc, false, &h2) == SL_OK && h2.last_offset == seg->base + oidx_rel(&seg->idx, (size_t)k))
+                    end = q;
+                sc.pos = end;
+                sc.end = limit;
+            }
             while (scan_next(&sc, false, &h2) == SL_OK)
                 end = sc.pos;
             scan_fini(&sc);

@@ -31,22 +31,43 @@
 #define LOG_NAME_DIGITS 20
 #define LOG_CHECKPOINT_NAME "log-start-offset-checkpoint"
 
-typedef struct oidx_entry {
-    int32_t rel;  /* last offset of the batch - segment base */
-    int32_t pos;  /* file position of the batch */
-} oidx_entry_t;
+/* ---- big-endian helpers ---- */
+static inline uint32_t be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+static inline uint64_t be64(const uint8_t *p) { return ((uint64_t)be32(p) << 32) | be32(p + 4); }
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+static inline void put_be64(uint8_t *p, uint64_t v)
+{
+    put_be32(p, (uint32_t)(v >> 32));
+    put_be32(p + 4, (uint32_t)v);
+}
 
-typedef struct tidx_entry {
-    int64_t ts;   /* largest batch max timestamp up to rel */
-    int32_t rel;  /* last offset of the batch that reached ts - segment base */
-} tidx_entry_t;
+/* The entries of one index file, kept in the file's own format (big-endian
+ * entries back to back): malloc'ed for the active segment (and while a file
+ * is checked or rebuilt), mmapped read-only from the file for inactive
+ * segments being read, so opening one costs no copy. Entries [0, written)
+ * are in the file. */
+typedef struct idx_arr {
+    uint8_t *p;
+    size_t n;        /* entries */
+    size_t cap;      /* bytes allocated (malloc'ed) */
+    size_t written;  /* entries already in the file */
+    size_t map_len;  /* bytes mapped; 0 when malloc'ed */
+} idx_arr_t;
 
-/* One segment's indexes in memory. Entries [0, written) are in the file. */
+/* A segment's offset index (o: int32 relative last offset of a batch,
+ * int32 position) and time index (t: int64 timestamp, int32 relative
+ * offset). */
 typedef struct seg_index {
-    oidx_entry_t *o;
-    size_t on, ocap, owritten;
-    tidx_entry_t *t;
-    size_t tn, tcap, twritten;
+    idx_arr_t o, t;
     bool loaded;
 } seg_index_t;
 
@@ -92,29 +113,23 @@ void seg_name(int64_t base, const char *ext, char *buf, size_t n);
 sl_err_t log_sync_dir(sl_log_t *log);
 static inline seg_t *log_active(const sl_log_t *log) { return log->segs[log->nsegs - 1]; }
 
-/* ---- big-endian helpers ---- */
-static inline uint32_t be32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-static inline uint64_t be64(const uint8_t *p) { return ((uint64_t)be32(p) << 32) | be32(p + 4); }
-static inline void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-static inline void put_be64(uint8_t *p, uint64_t v)
-{
-    put_be32(p, (uint32_t)(v >> 32));
-    put_be32(p + 4, (uint32_t)v);
-}
-
 /* ---- indexes (index.c) ---- */
+static inline int32_t oidx_rel(const seg_index_t *x, size_t i) { return (int32_t)be32(x->o.p + i * OIDX_ENTRY); }
+static inline int32_t oidx_pos(const seg_index_t *x, size_t i)
+{
+    return (int32_t)be32(x->o.p + i * OIDX_ENTRY + 4);
+}
+static inline int64_t tidx_ts(const seg_index_t *x, size_t i) { return (int64_t)be64(x->t.p + i * TIDX_ENTRY); }
+static inline int32_t tidx_rel(const seg_index_t *x, size_t i)
+{
+    return (int32_t)be32(x->t.p + i * TIDX_ENTRY + 8);
+}
+/* Frees or unmaps the entries. */
 void idx_free(seg_index_t *idx);
 /* Drops every entry (file contents are rewritten by idx_write_all). */
 void idx_clear(seg_index_t *idx);
+/* Append an entry unless it would not be strictly after the last one (an
+ * equal entry adds nothing). SL_OK or SL_ERR_NOMEM. */
 sl_err_t idx_oadd(seg_index_t *idx, int32_t rel, int32_t pos);
 sl_err_t idx_tadd(seg_index_t *idx, int64_t ts, int32_t rel);
 /* Largest entry with rel <= target, as an index, or -1 when none. */
@@ -133,6 +148,11 @@ sl_err_t seg_index_finish(seg_t *seg);
  * next_offset when known_next). SL_OK, SL_ERR_NOENT (missing file),
  * SL_ERR_CORRUPT_MESSAGE (why says what), SL_ERR_NOMEM, SL_ERR_IO. */
 sl_err_t idx_load(sl_log_t *log, seg_t *seg, bool known_next, char *why, size_t whylen);
+/* Maps both index files of an inactive segment read-only, without
+ * checking the entries (they were checked when the log was opened, and
+ * every lookup is checked against the batch it leads to). SL_OK,
+ * SL_ERR_NOENT, SL_ERR_CORRUPT_MESSAGE (why says what), SL_ERR_IO. */
+sl_err_t idx_map(sl_log_t *log, seg_t *seg, char *why, size_t whylen);
 /* Appends the unwritten entries to the files; fsyncs them when sync. */
 sl_err_t idx_write(sl_log_t *log, seg_t *seg, bool sync);
 /* Rewrites both files from the entries in memory. */

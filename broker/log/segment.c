@@ -365,8 +365,8 @@ void seg_start_for(const seg_t *seg, int64_t target, int64_t *from, int64_t *exp
 {
     int64_t rel = SL_MIN(target - seg->base, (int64_t)INT32_MAX);
     ptrdiff_t k = rel >= 0 ? idx_ofloor(&seg->idx, (int32_t)rel) : -1;
-    *from = k >= 0 ? seg->idx.o[k].pos : 0;
-    *expect_last = k >= 0 ? seg->base + seg->idx.o[k].rel : -1;
+    *from = k >= 0 ? oidx_pos(&seg->idx, (size_t)k) : 0;
+    *expect_last = k >= 0 ? seg->base + oidx_rel(&seg->idx, (size_t)k) : -1;
 }
 
 sl_err_t seg_find(sl_log_t *log, seg_t *seg, int64_t from, int64_t expect_last, int64_t target, int64_t ts,
@@ -448,7 +448,7 @@ sl_err_t log_seg_use(sl_log_t *log, seg_t *seg)
         if (err)
             return err;
         char why[256];
-        err = idx_load(log, seg, true, why, sizeof(why));
+        err = idx_map(log, seg, why, sizeof(why));
         if (err == SL_ERR_NOENT || err == SL_ERR_CORRUPT_MESSAGE) {
             SL_WARN(LOG_MOD, "%s/%020lld: index %s; rebuilding it from the log", log->dir, (long long)seg->base,
                     why);
