@@ -208,7 +208,8 @@ static sl_err_t build_create_overrides(const sl_CreateTopicsRequest_CreateableTo
          * it rather than check something else than what was sent. */
         if (strlen(k) != (size_t)cs->items[i].Name.len || strlen(v) != (size_t)cs->items[i].Value.len) {
             char q[200];
-            snprintf(msg, n, "Invalid NUL byte in topic config %s", sl_admin_quote(q, sizeof q, cs->items[i].Name, 120));
+            snprintf(msg, n, "Invalid NUL byte in topic config %s",
+                     sl_admin_quote(q, sizeof q, cs->items[i].Name, 120));
             sl_props_free(props);
             return SL_ERR_INVALID_CONFIG;
         }
