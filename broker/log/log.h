@@ -44,10 +44,12 @@
  *
  * File descriptors and memory: the active segment's log file stays open;
  * other segments are opened when read, and at most 4 of them stay open
- * (descriptor and indexes in memory), least recently read closed first, so
- * a log of 1000 segments holds about 5 descriptors. Index files are opened
- * only to be read or written. The active segment's index entries are kept
- * in memory (at most max_index_bytes, since a full index rolls).
+ * (log descriptor, index files mapped read-only), least recently read
+ * closed first, so a log of 1000 segments holds about 5 descriptors. Index
+ * files are otherwise opened only to be read or written. The active
+ * segment's index entries are kept in memory (at most max_index_bytes,
+ * since a full index rolls). As with Kafka, index files must not be cut by
+ * another process while the log is open (a mapped file that shrinks faults).
  *
  * Damaged files never crash the broker: every length and offset read from
  * disk is checked before use, allocation never follows a length read from a
@@ -217,7 +219,8 @@ sl_err_t sl_log_read(sl_log_t *log, int64_t offset, int32_t max_bytes, bool min_
  * slices; calling it twice is harmless. */
 void sl_log_slice_release(sl_log_slice_t *slice);
 /* Convenience for callers without sendfile: preads the slice into buf
- * (appended; an empty slice appends nothing). SL_OK, SL_ERR_IO (the file
+ * (appended; an empty slice appends nothing). It uses only the slice, so
+ * it needs no lock on the log. SL_OK, SL_ERR_IO (the file
  * ended early), SL_ERR_NOMEM, SL_ERR_INVAL. */
 sl_err_t sl_log_slice_read(const sl_log_slice_t *slice, sl_buf_t *buf);
 

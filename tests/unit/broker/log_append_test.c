@@ -238,6 +238,108 @@ static void append_refuses_partial_batches(void **state)
     t_rmdir(dir);
 }
 
+/* Compressed batches: offsets come from each batch's header (last offset
+ * delta), the bytes are stored untouched and read back record by record. */
+static void compressed_batches_round_trip(void **state)
+{
+    (void)state;
+    char *dir = t_mkdtemp();
+    sl_log_config_t cfg = t_cfg();
+    cfg.segment_bytes = 2000;
+    sl_log_t *log;
+    assert_int_equal(sl_log_open(dir, &cfg, true, &log), SL_OK);
+    static const sl_compression_t codecs[] = {SL_COMPRESSION_GZIP, SL_COMPRESSION_SNAPPY, SL_COMPRESSION_LZ4,
+                                              SL_COMPRESSION_ZSTD, SL_COMPRESSION_NONE};
+    int64_t next = 0;
+    for (int round = 0; round < 20; round++) {
+        sl_buf_t buf = SL_BUF_INIT;
+        sl_batch_opts_t opts;
+        sl_batch_opts_init(&opts);
+        opts.compression = codecs[round % 5];
+        sl_batch_builder_t b;
+        assert_int_equal(sl_batch_builder_begin(&b, &buf, &opts), SL_OK);
+        int n = 1 + round % 7;
+        for (int i = 0; i < n; i++) {
+            char v[64];
+            int k = snprintf(v, sizeof(v), "v%lld-compressible-compressible", (long long)(next + i));
+            assert_int_equal(sl_batch_builder_add(&b, 1000 + next + i, "k", 1, v, k, NULL, 0), SL_OK);
+        }
+        assert_int_equal(sl_batch_builder_finish(&b), SL_OK);
+        sl_log_append_info_t info;
+        assert_int_equal(sl_log_append(log, buf.data, buf.len, 3, 1, &info), SL_OK);
+        assert_int_equal(info.base_offset, next);
+        assert_int_equal(info.last_offset, next + n - 1);
+        sl_buf_free(&buf);
+        next += n;
+    }
+    assert_true(sl_log_segment_count(log) > 1);
+    t_check_range(log, 0, next, 1 << 20);
+    for (int64_t o = 0; o < next; o++)
+        t_check_range(log, o, o + 1, 1);
+    assert_int_equal(sl_log_close(log), SL_OK);
+    t_rmdir(dir);
+}
+
+/* A read never crosses into the next segment; the next read continues there. */
+static void read_stops_at_the_segment_end(void **state)
+{
+    (void)state;
+    char *dir = t_mkdtemp();
+    sl_log_config_t cfg = t_cfg();
+    cfg.segment_bytes = 1000;
+    sl_log_t *log;
+    assert_int_equal(sl_log_open(dir, &cfg, true, &log), SL_OK);
+    for (int i = 0; i < 30; i++)
+        t_append(log, 1, i, 1000 + i, 30, 1);
+    int64_t seg0 = t_seg_size(dir, 0, ".log");
+    sl_log_slice_t s;
+    assert_int_equal(sl_log_read(log, 0, 1 << 20, false, &s), SL_OK);
+    assert_int_equal(s.pos, 0);
+    assert_int_equal(s.len, seg0);
+    sl_log_slice_release(&s);
+    sl_log_slice_release(&s); /* twice is harmless */
+    sl_log_slice_release(NULL);
+    assert_true(t_check_range(log, 0, 30, 1 << 20) >= (int)sl_log_segment_count(log));
+    assert_int_equal(sl_log_close(log), SL_OK);
+    t_rmdir(dir);
+}
+
+/* Counters the broker's flush policy reads. */
+static void flush_counters(void **state)
+{
+    (void)state;
+    char *dir = t_mkdtemp();
+    sl_log_config_t cfg = t_cfg();
+    sl_log_t *log;
+    assert_int_equal(sl_log_open(dir, &cfg, true, &log), SL_OK);
+    assert_int_equal(sl_log_unflushed_messages(log), 0);
+    assert_true(sl_log_last_flush_ms(log) > 0); /* the open counts as a flush */
+    t_append(log, 3, 0, 1000, 0, 1);
+    t_append(log, 2, 3, 1000, 0, 1);
+    assert_int_equal(sl_log_unflushed_messages(log), 5);
+    assert_int_equal(sl_log_flush(log, 42), SL_OK);
+    assert_int_equal(sl_log_unflushed_messages(log), 0);
+    assert_int_equal(sl_log_last_flush_ms(log), 42);
+    assert_int_equal(sl_log_flush(log, 43), SL_OK); /* nothing new: still fine */
+    assert_int_equal(sl_log_last_flush_ms(log), 43);
+    /* info may be NULL. */
+    sl_buf_t buf = SL_BUF_INIT;
+    t_batch(&buf, 1, 5, 1000, 0);
+    assert_int_equal(sl_log_append(log, buf.data, buf.len, 0, 1, NULL), SL_OK);
+    sl_buf_free(&buf);
+    assert_int_equal(sl_log_end_offset(log), 6);
+    /* Out-of-range settings are clamped, not trusted. */
+    cfg.segment_bytes = 0;
+    cfg.index_interval_bytes = -5;
+    cfg.max_index_bytes = 0;
+    sl_log_set_config(log, &cfg);
+    for (int i = 6; i < 12; i++)
+        t_append(log, 1, i, 1000 + i, 0, 1);
+    t_check_range(log, 0, 12, 1 << 20);
+    assert_int_equal(sl_log_close(log), SL_OK);
+    t_rmdir(dir);
+}
+
 static void open_rejects_bad_arguments(void **state)
 {
     (void)state;
@@ -280,6 +382,9 @@ int main(void)
         cmocka_unit_test(round_trip_across_many_segments),
         cmocka_unit_test(log_append_time_patches_timestamp_and_crc),
         cmocka_unit_test(append_refuses_partial_batches),
+        cmocka_unit_test(compressed_batches_round_trip),
+        cmocka_unit_test(read_stops_at_the_segment_end),
+        cmocka_unit_test(flush_counters),
         cmocka_unit_test(open_rejects_bad_arguments),
         cmocka_unit_test(delete_removes_the_directory),
     };

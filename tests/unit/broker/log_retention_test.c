@@ -143,6 +143,10 @@ static void retention_by_bytes_deletes_whole_old_segments(void **state)
     assert_int_equal(sl_log_read(log, 2, 100, true, &sl), SL_ERR_OFFSET_OUT_OF_RANGE);
     t_check_range(log, 3, 10, 1 << 20);
 
+    /* A slice taken before its segment is deleted still reads. */
+    sl_log_slice_t held;
+    assert_int_equal(sl_log_read(log, 3, 1 << 20, true, &held), SL_OK);
+
     /* retention 0 keeps only the active segment. */
     cfg.retention_bytes = 0;
     sl_log_set_config(log, &cfg);
@@ -151,6 +155,15 @@ static void retention_by_bytes_deletes_whole_old_segments(void **state)
     assert_int_equal(sl_log_segment_count(log), 1);
     assert_int_equal(sl_log_start_offset(log), 9);
     assert_int_equal(sl_log_end_offset(log), 10);
+    assert_int_equal(t_seg_size(dir, 3, ".log"), -1);
+    sl_buf_t data = SL_BUF_INIT;
+    assert_int_equal(sl_log_slice_read(&held, &data), SL_OK);
+    assert_int_equal(data.len, (size_t)held.len);
+    sl_batch_t b;
+    assert_int_equal(sl_batch_peek(data.data, data.len, &b, NULL, 0), SL_OK);
+    assert_int_equal(b.base_offset, 3);
+    sl_buf_free(&data);
+    sl_log_slice_release(&held);
     assert_int_equal(sl_log_close(log), SL_OK);
 
     /* Reopen: the start is the first segment's base. */
