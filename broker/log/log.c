@@ -130,18 +130,6 @@ static sl_err_t segs_push(sl_log_t *log, seg_t *seg)
     return SL_OK;
 }
 
-static void lru_push(sl_log_t *log, seg_t *seg)
-{
-    sl_list_t *head = &log->lru;
-    seg->lru.next = head->next;
-    seg->lru.prev = head;
-    head->next->prev = &seg->lru;
-    head->next = &seg->lru;
-    log->nopen++;
-    while (log->nopen > LOG_OPEN_INACTIVE_MAX)
-        log_seg_release(log, sl_container_of(log->lru.prev, seg_t, lru));
-}
-
 static void log_free(sl_log_t *log)
 {
     for (size_t i = 0; i < log->nsegs; i++)
@@ -191,9 +179,10 @@ static bool parse_seg_name(const char *name, const char *ext, int64_t *base)
     for (int i = 0; i < LOG_NAME_DIGITS; i++) {
         if (name[i] < '0' || name[i] > '9')
             return false;
-        v = v * 10 + (uint64_t)(name[i] - '0');
-        if (v > (uint64_t)INT64_MAX)
+        uint64_t d = (uint64_t)(name[i] - '0');
+        if (v > ((uint64_t)INT64_MAX - d) / 10)
             return false;
+        v = v * 10 + d;
     }
     *base = (int64_t)v;
     return true;
@@ -483,10 +472,9 @@ static sl_err_t log_load(sl_log_t *log, bool clean)
             err = seg_set_aside(log, seg);
             log->nsegs--;
             seg_free(seg);
+            /* The one before (loaded as inactive, not misnamed) becomes active. */
             if (!err && active && log->nsegs > 0)
                 err = seg_load(log, log_active(log), true, clean, &misnamed);
-            if (!err && misnamed)
-                err = log_fail(log, SL_ERR_IO, "cannot pick an active segment");
             continue;
         }
         if (!err && !active)
@@ -565,6 +553,8 @@ sl_err_t sl_log_open(const char *dir, const sl_log_config_t *cfg, bool clean_shu
 /* ------------------------------------------------------------------ */
 /* Roll                                                                */
 
+static sl_err_t seg_sync(sl_log_t *log, seg_t *seg);
+
 sl_err_t log_roll(sl_log_t *log, int64_t now_ms)
 {
     SL_UNUSED(now_ms);
@@ -579,9 +569,9 @@ sl_err_t log_roll(sl_log_t *log, int64_t now_ms)
         sl_err_t err = seg_index_finish(old);
         if (err)
             return err;
-        if (old->unsynced && fdatasync(old->fd) != 0)
-            return log_fail_errno(log, old, ".log", "fsync", errno);
-        old->unsynced = false;
+        err = seg_sync(log, old);
+        if (err)
+            return err;
         err = idx_write(log, old, true);
         if (err)
             return err;
@@ -595,7 +585,11 @@ sl_err_t log_roll(sl_log_t *log, int64_t now_ms)
         seg_free(seg);
         return SL_ERR_NOMEM;
     }
-    if (old->size == 0) {
+    if (old->size > 0) {
+        /* Its indexes are mapped from the files when it is next read, so a
+         * rolled segment keeps no index memory. */
+        log_seg_release(log, old);
+    } else {
         /* An empty segment whose base is behind the log end: replace it. */
         log_seg_release(log, old);
         seg_unlink(log, old);
@@ -605,8 +599,6 @@ sl_err_t log_roll(sl_log_t *log, int64_t now_ms)
         err = log_sync_dir(log);
         if (err)
             return err;
-    } else {
-        lru_push(log, old);
     }
     log->force_roll = false;
     SL_DEBUG(LOG_MOD, "%s: rolled to segment %020lld", log->dir, (long long)seg->base);
