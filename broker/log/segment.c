@@ -424,8 +424,7 @@ sl_err_t seg_truncate(sl_log_t *log, seg_t *seg, int64_t valid, const char *why)
     seg_path(log, seg->base, ".log", path, sizeof(path));
     int64_t cut = seg->size - valid;
     SL_WARN(LOG_MOD, "%s/%020lld.log: cut %lld bytes after byte %lld (%s)", log->dir, (long long)seg->base,
-            (long long)cut,
-            (long long)valid, why && *why ? why : "no reason");
+            (long long)cut, (long long)valid, why && *why ? why : "no reason");
     if (truncate(path, (off_t)valid) != 0)
         return log_fail_errno(log, seg, ".log", "truncate", errno);
     if (seg->fd >= 0 && fdatasync(seg->fd) != 0)
@@ -457,8 +456,7 @@ sl_err_t log_seg_use(sl_log_t *log, seg_t *seg)
             if (!err && valid < seg->size) {
                 /* Inactive and opened read-only: do not cut, only stop there. */
                 SL_WARN(LOG_MOD, "%s/%020lld.log: bytes %lld..%lld are unreadable (%s)", log->dir,
-                        (long long)seg->base,
-                        (long long)valid, (long long)seg->size, why);
+                        (long long)seg->base, (long long)valid, (long long)seg->size, why);
                 seg->size = valid;
             }
             if (!err)
