@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -364,8 +366,42 @@ sl_err_t sl_broker_close(sl_broker_t *broker)
     return err;
 }
 
+/* SO_REUSEPORT lets any process of the same user join a port group, so a
+ * second broker started on our port would silently share our connections.
+ * Before joining the group, check that nobody listens there: a plain bind
+ * (no SO_REUSEPORT) fails with EADDRINUSE when someone does, whatever
+ * options they used. A tiny race remains against a process binding between
+ * this check and our listeners; every sluiced checks, so two brokers cannot
+ * both pass. SL_OK or SL_ERR_IO (logged). */
+static sl_err_t port_free(const char *host, uint16_t port)
+{
+    char service[8];
+    snprintf(service, sizeof service, "%u", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    if (getaddrinfo(host && *host ? host : NULL, service, &hints, &ai) != 0 || !ai)
+        return SL_OK; /* the listener reports a bad host itself */
+    sl_err_t err = SL_OK;
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd >= 0) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno == EADDRINUSE) {
+            SL_ERROR(SL_BROKER_LOG, "cannot listen on %s:%u: Address already in use", host && *host ? host : "*",
+                     port);
+            err = SL_ERR_IO;
+        }
+        close(fd);
+    }
+    freeaddrinfo(ai);
+    return err;
+}
+
 sl_err_t sl_broker_start(sl_broker_t *broker, const char *host, uint16_t port, int n)
 {
+    if (port != 0 && port_free(host, port) != SL_OK)
+        return SL_ERR_IO;
     if (n < 1)
         n = 1;
     broker->workers = calloc((size_t)n, sizeof *broker->workers);
