@@ -94,11 +94,14 @@ drive() {
 
 echo
 echo "== broker: $broker against peers; $secs s per figure; work dir $tmp"
+echo "   load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure)"
 
 # --- loopback TCP ceiling ------------------------------------------------
 "$bindir/probe_tcp" "$secs" | tee -a "$res"
 
-# --- in-memory peer ------------------------------------------------------
+# --- start the brokers --------------------------------------------------
+# All of them run (idle when not driven) from here to the end, so that each
+# peer figure is taken right next to sluiced's, under the same conditions.
 start_bg mock "$bindir/peer_mock" p100x1:1 p100x6:6 p1024x1:1 p1024x6:6
 mock_pid=$last_pid
 i=0
@@ -112,14 +115,7 @@ until grep -q '^bootstrap=' "$tmp/mock.out" 2>/dev/null; do
   sleep 0.1
 done
 mock=$(sed -n 's/^bootstrap=//p' "$tmp/mock.out")
-for s in 100 1024; do
-  for p in 1 6; do
-    drive produce -b "$mock" -l mock -t "p${s}x$p" -s $s -p $p -d "$secs"
-  done
-done
-# The mock keeps running (idle) for the latency runs at the end.
 
-# --- the broker under test -----------------------------------------------
 port=$("$drv" freeport)
 b=127.0.0.1:$port
 logdir=$tmp/log
@@ -140,7 +136,44 @@ until "$drv" wait "$b" -d 0.5 2>/dev/null; do
   fi
 done
 
-# Synced produce first, while no other writes are queued for the disk.
+redis=""
+if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+  rport=$("$drv" freeport)
+  mkdir -p "$tmp/redis"
+  start_bg redis redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+    --dir "$tmp/redis" --daemonize no
+  redis_pid=$last_pid
+  if "$drv" wait "127.0.0.1:$rport" -d 10; then
+    redis=127.0.0.1:$rport
+  else
+    echo "run.sh: redis-server did not start; no redis figures" >&2
+  fi
+else
+  echo "run.sh: redis-server or redis-benchmark missing (make deps installs them); no redis figures" >&2
+fi
+
+# xadd SIZE: redis-benchmark, 50 connections, 16 pipelined XADDs each, about $secs s.
+xadd() {
+  payload=$(head -c "$1" /dev/zero | tr '\0' x)
+  rb() {  # rb N: requests per second of N XADDs
+    timeout -k 5 60 redis-benchmark -h 127.0.0.1 -p "$rport" -c 50 -P 16 -n "$1" --csv \
+      XADD "bench$s" '*' f "$payload" | awk -F'","' 'NR == 2 { print $2 + 0 }'
+  }
+  guess=$(rb 100000)
+  n=$(awk -v r="$guess" -v s="$secs" 'BEGIN { n = r * s; printf "%.0f", n < 100000 ? 100000 : n }')
+  rps=$(rb "$n")
+  [ -n "$rps" ] || { echo "   redis-benchmark failed" >&2; return 0; }
+  echo "result label=redis mode=xadd topic=redis$1 size=$1 partitions=1 acks=- msgs=$n msg_s=$rps" \
+    "mb_s=$(awk -v r="$rps" -v s="$1" 'BEGIN { printf "%.2f", r * s / 1e6 }')" >>"$res"
+  echo "   label=redis mode=xadd size=$1 msg_s=$rps"
+}
+
+# Every figure starts with the page cache written back, so none pays for the
+# previous one's writes.
+quiet() { sync -f "$logdir" 2>/dev/null || sync; }
+
+# --- synced produce first, while nothing else is queued for the disk -------
+quiet
 for s in 100 1024; do
   drive produce -b "$b" -l "$broker" -t "f${s}x1" -s $s -p 1 -d "$secs" -a all -c -C flush.messages=1
 done
@@ -149,65 +182,44 @@ for s in 100 1024; do
   bb=$(val "label=$broker mode=produce topic=f${s}x1 " batch_bytes)
   [ -n "$bb" ] && [ "$bb" -gt 0 ] 2>/dev/null && sizes="$sizes $bb"
 done
+quiet
 "$bindir/probe_disk" "$logdir" "$(awk -v s="$secs" 'BEGIN { print s / 2 }')" $sizes | tee -a "$res"
 
+# --- produce, acks=1: the mock, sluiced and redis back to back ------------
 for s in 100 1024; do
   for p in 1 6; do
+    quiet
+    drive produce -b "$mock" -l mock -t "p${s}x$p" -s $s -p $p -d "$secs"
     drive produce -b "$b" -l "$broker" -t "p${s}x$p" -s $s -p $p -d "$secs" -c
+    [ $p = 1 ] && [ -n "$redis" ] && xadd $s
   done
 done
+
+# --- consume what the produce runs left ----------------------------------
+quiet
 drive consume -b "$b" -l "$broker" -t p1024x6 -p 6 -d "$secs"
 drive consume -b "$b" -l "$broker" -t p100x1 -p 1 -d "$secs"
-for s in 100 1024; do
-  max=$(val "label=$broker mode=produce topic=p${s}x1 " msg_s)
-  if [ -n "$max" ]; then
-    drive latency -b "$b" -l "$broker" -t "lat${s}x1" -s $s -p 1 -d "$secs" -c \
-      -r "$(awk -v m="$max" 'BEGIN { printf "%.0f", m / 2 }')"
-  fi
-done
-stop_pid $broker_pid
 
-# The mock at the same rates. It does not answer a waiting Fetch when data
+# --- latency at half the produce maximum ---------------------------------
+# The mock runs at the same rate. It does not answer a waiting Fetch when data
 # arrives (only when fetch.wait.max.ms runs out), so its consumer polls every
 # millisecond: what librdkafka itself adds at this rate, not a broker's figure.
 for s in 100 1024; do
-  r=$(val "label=$broker mode=latency topic=lat${s}x1 " rate)
-  [ -n "$r" ] && drive latency -b "$mock" -l mock -t "p${s}x1" -s $s -p 1 -d "$secs" -r "$r" \
-    -X fetch.wait.max.ms=1
+  max=$(val "label=$broker mode=produce topic=p${s}x1 " msg_s)
+  [ -n "$max" ] || continue
+  r=$(awk -v m="$max" 'BEGIN { printf "%.0f", m / 2 }')
+  quiet
+  drive latency -b "$b" -l "$broker" -t "lat${s}x1" -s $s -p 1 -d "$secs" -c -r "$r"
+  drive latency -b "$mock" -l mock -t "p${s}x1" -s $s -p 1 -d "$secs" -r "$r" -X fetch.wait.max.ms=1
 done
+stop_pid $broker_pid
 stop_pid $mock_pid
-
-# --- redis XADD ----------------------------------------------------------
-if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
-  rport=$("$drv" freeport)
-  mkdir -p "$tmp/redis"
-  start_bg redis redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
-    --dir "$tmp/redis" --daemonize no
-  redis_pid=$last_pid
-  if "$drv" wait "127.0.0.1:$rport" -d 10; then
-    for s in 100 1024; do
-      payload=$(head -c $s /dev/zero | tr '\0' x)
-      rb() {  # rb N: requests per second of N pipelined XADDs
-        timeout -k 5 60 redis-benchmark -h 127.0.0.1 -p "$rport" -c 50 -P 16 -n "$1" --csv XADD "bench$s" '*' f "$payload" |
-          awk -F'","' 'NR == 2 { print $2 + 0 }'
-      }
-      guess=$(rb 100000)
-      n=$(awk -v r="$guess" -v s="$secs" 'BEGIN { n = r * s; printf "%.0f", n < 100000 ? 100000 : n }')
-      rps=$(rb "$n")
-      echo "result label=redis mode=xadd topic=redis$s size=$s partitions=1 acks=- msgs=$n" \
-        "msg_s=$rps mb_s=$(awk -v r="$rps" -v s=$s 'BEGIN { printf "%.2f", r * s / 1e6 }')" | tee -a "$res"
-    done
-  else
-    echo "run.sh: redis-server did not start; no redis figures" >&2
-  fi
-  stop_pid $redis_pid
-else
-  echo "run.sh: redis-server or redis-benchmark missing (make deps installs them); no redis figures" >&2
-fi
+[ -n "$redis" ] && stop_pid $redis_pid
 
 # --- the table -----------------------------------------------------------
 echo
-echo "== broker figures: $broker (payload bytes; ratio = $broker / peer)"
+echo "== broker figures: $broker (payload bytes; ratio = $broker / peer);" \
+  "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 awk -v B="$broker" -f - "$res" <<'EOF'
 function get(label, mode, topic, key,    i, n, v) {
