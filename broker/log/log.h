@@ -228,10 +228,14 @@ sl_err_t sl_log_slice_read(const sl_log_slice_t *slice, sl_buf_t *buf);
  * ts (time index lookup, then a scan of that segment), and that batch's max
  * timestamp. When no batch qualifies: *offset = -1, *timestamp = -1 (Kafka
  * answers that way). SL_OK or SL_ERR_IO.
- * "First offset" is the qualifying batch's base offset (batches are not
- * decompressed), or the log start offset when that lies inside the batch;
- * batches entirely below the log start offset do not count. Batches without
- * a timestamp (-1) never qualify. */
+ * Precisely, as Kafka answers: in the first batch (at or above the log start
+ * offset) whose max timestamp is >= ts, the first record at or above the log
+ * start offset whose timestamp is >= ts, and that record's timestamp (under
+ * LogAppendTime every record carries the batch's max timestamp, so that is
+ * the batch's first offset). The batch is read, CRC-checked and, when
+ * compressed, decompressed for this; if that fails (damaged bytes, a batch
+ * above 16 MiB) the answer is the batch's first offset and max timestamp.
+ * Batches without a timestamp (-1) never qualify. */
 sl_err_t sl_log_offset_for_time(sl_log_t *log, int64_t ts, int64_t *offset, int64_t *timestamp);
 /* ListOffsets max timestamp (-3): offset and timestamp of the batch with the
  * largest max timestamp; -1/-1 on an empty log. The offset is that batch's

@@ -189,6 +189,64 @@ sl_err_t sl_log_max_timestamp(sl_log_t *log, int64_t *offset, int64_t *timestamp
     return SL_OK;
 }
 
+/* Batches larger than this are answered at batch level rather than read
+ * whole (a damaged length must not make a lookup allocate much). */
+#define FOR_TIME_READ_MAX ((size_t)16 << 20)
+
+/* Kafka answers with the first record (at or above the log start offset)
+ * whose timestamp is >= ts in the batch found: read it (checking its CRC),
+ * decompress if need be, walk its records. Anything that stops that answers
+ * with the batch itself (its first offset, its max timestamp). */
+static void record_for_time(sl_log_t *log, seg_t *seg, int64_t pos, const log_hdr_t *h, int64_t ts,
+                            int64_t *offset, int64_t *timestamp)
+{
+    *offset = SL_MAX(h->base_offset, log->start_offset);
+    *timestamp = h->max_timestamp;
+    if ((size_t)h->size > FOR_TIME_READ_MAX)
+        return;
+    size_t n = (size_t)h->size;
+    uint8_t *buf = malloc(n);
+    if (!buf)
+        return;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(seg->fd, buf + got, n - got, (off_t)(pos + (int64_t)got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    sl_batch_t b;
+    sl_buf_t scratch = SL_BUF_INIT;
+    sl_record_iter_t it;
+    char why[160] = "";
+    if (got < n) {
+        snprintf(why, sizeof(why), "file ends early");
+    } else if (sl_batch_peek(buf, n, &b, why, sizeof(why)) != SL_OK) {
+        /* why says it */
+    } else if (sl_record_iter_init(&it, &b, &scratch, 0) != SL_OK) {
+        snprintf(why, sizeof(why), "%s", it.errmsg);
+    } else {
+        sl_record_t r;
+        sl_err_t err;
+        while ((err = sl_record_iter_next(&it, &r)) == SL_OK) {
+            if (r.offset >= log->start_offset && r.timestamp >= ts) {
+                *offset = r.offset;
+                *timestamp = r.timestamp;
+                break;
+            }
+        }
+        if (err != SL_OK && err != SL_ERR_NOENT)
+            snprintf(why, sizeof(why), "%s", it.errmsg);
+    }
+    if (why[0])
+        SL_WARN(LOG_MOD, "%s/%020lld.log: batch at byte %lld unreadable for a time lookup (%s)", log->dir,
+                (long long)seg->base, (long long)pos, why);
+    sl_buf_free(&scratch);
+    free(buf);
+}
+
 sl_err_t sl_log_offset_for_time(sl_log_t *log, int64_t ts, int64_t *offset, int64_t *timestamp)
 {
     log->errmsg[0] = '\0';
@@ -212,8 +270,7 @@ sl_err_t sl_log_offset_for_time(sl_log_t *log, int64_t ts, int64_t *offset, int6
             continue;
         if (err)
             return err;
-        *offset = SL_MAX(h.base_offset, log->start_offset);
-        *timestamp = h.max_timestamp;
+        record_for_time(log, seg, pos, &h, ts, offset, timestamp);
         return SL_OK;
     }
     return SL_OK;

@@ -276,6 +276,13 @@ static void compressed_batches_round_trip(void **state)
     t_check_range(log, 0, next, 1 << 20);
     for (int64_t o = 0; o < next; o++)
         t_check_range(log, o, o + 1, 1);
+    /* Time lookups find the record inside compressed batches. */
+    for (int64_t o = 0; o < next; o++) {
+        int64_t off, ts;
+        assert_int_equal(sl_log_offset_for_time(log, 1000 + o, &off, &ts), SL_OK);
+        assert_int_equal(off, o);
+        assert_int_equal(ts, 1000 + o);
+    }
     assert_int_equal(sl_log_close(log), SL_OK);
     t_rmdir(dir);
 }

@@ -321,9 +321,10 @@ static void delete_records_moves_start_and_persists(void **state)
     t_rmdir(dir);
 }
 
-/* Brute force: first batch (in order) with max timestamp >= ts. */
+/* Brute force: the first record (in offset order) with timestamp >= ts.
+ * Records of a batch have timestamps t0, t0+1, ... */
 typedef struct t_batchinfo {
-    int64_t base, last, max_ts;
+    int64_t base, last, t0, max_ts;
 } t_batchinfo_t;
 
 static void expect_for_time(sl_log_t *log, const t_batchinfo_t *bs, size_t n, int64_t ts)
@@ -331,8 +332,9 @@ static void expect_for_time(sl_log_t *log, const t_batchinfo_t *bs, size_t n, in
     int64_t want_off = -1, want_ts = -1;
     for (size_t i = 0; i < n; i++) {
         if (bs[i].max_ts >= ts) {
-            want_off = bs[i].base;
-            want_ts = bs[i].max_ts;
+            int64_t k = ts > bs[i].t0 ? ts - bs[i].t0 : 0;
+            want_off = bs[i].base + k;
+            want_ts = bs[i].t0 + k;
             break;
         }
     }
@@ -343,6 +345,8 @@ static void expect_for_time(sl_log_t *log, const t_batchinfo_t *bs, size_t n, in
                  (long long)want_off, (long long)want_ts);
 }
 
+/* Kafka's answers: the first record whose timestamp is >= ts (inside the
+ * batch), -1/-1 past the newest; the max timestamp and its batch. */
 static void offset_for_time_and_max_timestamp(void **state)
 {
     (void)state;
@@ -371,6 +375,7 @@ static void offset_for_time_and_max_timestamp(void **state)
         clock += 10 + (int64_t)((seed >> 20) % 50);
         bs[i].base = t_append(log, n, next, t0, (size_t)(seed >> 50) % 40, 1);
         bs[i].last = bs[i].base + n - 1;
+        bs[i].t0 = t0;
         bs[i].max_ts = t0 + n - 1;
         next += n;
     }
