@@ -65,6 +65,8 @@ int bb_consume(const bb_opts_t *o)
 
     cons_state_t st = {.o = o, .eof = eof};
     int passes = 1;
+    bb_clock_t clk;
+    bb_clock_start(&clk);
     int64_t t0 = sl_time_mono_ns(), end = t0 + (int64_t)(o->seconds * 1e9);
     st.t_last = t0;
     for (int32_t p = 0; p < o->partitions; p++) {
@@ -89,6 +91,7 @@ int bb_consume(const bb_opts_t *o)
             passes++;
         }
     }
+    double cores = bb_clock_cores(&clk);
     for (int32_t p = 0; p < o->partitions; p++)
         rd_kafka_consume_stop(rkt, p);
 
@@ -97,9 +100,10 @@ int bb_consume(const bb_opts_t *o)
     bb_opts_t shown = *o;
     shown.size = msgs ? (int)(bytes / msgs) : 0;
     bb_result(&shown, "consume",
-              "msgs=%" PRIu64 " bytes=%" PRIu64 " errors=%" PRIu64 " seconds=%.3f msg_s=%.0f mb_s=%.2f passes=%d",
+              "msgs=%" PRIu64 " bytes=%" PRIu64 " errors=%" PRIu64 " seconds=%.3f msg_s=%.0f mb_s=%.2f passes=%d"
+              " client_cores=%.2f",
               msgs, bytes, errors, secs, secs > 0 ? (double)msgs / secs : 0,
-              secs > 0 ? (double)bytes / secs / 1e6 : 0, passes);
+              secs > 0 ? (double)bytes / secs / 1e6 : 0, passes, cores);
     free(eof);
     rd_kafka_queue_destroy(q);
     rd_kafka_topic_destroy(rkt);

@@ -59,6 +59,17 @@ rd_kafka_t *bb_client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf);
  * with a leader. 0 or -1 (message printed). */
 int bb_topic_prepare(rd_kafka_t *rk, const bb_opts_t *o);
 
+/* CPU the driver process used over a stretch of wall time (all its threads,
+ * librdkafka's included): shows whether the client or the broker is the
+ * limit of a figure. */
+typedef struct bb_clock {
+    int64_t wall_ns;
+    double cpu_s;
+} bb_clock_t;
+void bb_clock_start(bb_clock_t *c);
+/* CPU seconds per wall second since bb_clock_start: cores kept busy. */
+double bb_clock_cores(const bb_clock_t *c);
+
 /* Fills buf[0..n) with bytes that do not compress (a fixed xorshift stream). */
 void bb_fill_payload(uint8_t *buf, size_t n);
 

@@ -185,6 +185,8 @@ int bb_latency(const bb_opts_t *o)
         nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
     }
 
+    bb_clock_t clk;
+    bb_clock_start(&clk);
     int64_t t_start = sl_time_mono_ns(), warm_end = t_start + LAT_WARMUP_NS;
     int64_t meas_end = warm_end + (int64_t)(o->seconds * 1e9), tick = t_start;
     while (rc == 0) {
@@ -206,6 +208,7 @@ int bb_latency(const bb_opts_t *o)
         else
             tick = now;
     }
+    double cores = bb_clock_cores(&clk);
     rd_kafka_flush(prk, 30000);
     deadline = sl_time_mono_ns() + 10 * (int64_t)1000000000;
     while (atomic_load(&st.received) < measured && sl_time_mono_ns() < deadline)
@@ -223,11 +226,12 @@ int bb_latency(const bb_opts_t *o)
     mean = st.n_lat ? mean / (double)st.n_lat / 1e6 : 0;
     bb_result(o, "latency",
               "rate=%.0f achieved=%.0f sent=%" PRIu64 " received=%" PRIu64 " lost=%" PRIu64
-              " p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f mean_ms=%.3f queue_full=%" PRIu64,
+              " p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f mean_ms=%.3f queue_full=%" PRIu64
+              " client_cores=%.2f",
               o->rate, (double)measured / o->seconds, measured, received,
               measured > received ? measured - received : 0, pct_ms(st.lat, st.n_lat, 0.50),
               pct_ms(st.lat, st.n_lat, 0.90), pct_ms(st.lat, st.n_lat, 0.99), pct_ms(st.lat, st.n_lat, 0.999),
-              st.n_lat ? (double)st.lat[st.n_lat - 1] / 1e6 : 0, mean, queue_full);
+              st.n_lat ? (double)st.lat[st.n_lat - 1] / 1e6 : 0, mean, queue_full, cores);
 
     rd_kafka_queue_destroy(st.q);
     rd_kafka_topic_destroy(crkt);

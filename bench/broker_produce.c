@@ -104,6 +104,8 @@ int bb_produce(const bb_opts_t *o)
     st.rtt_us_sum = st.rtt_cnt = 0;
 
     uint64_t sent = 0, queue_full = 0;
+    bb_clock_t clk;
+    bb_clock_start(&clk);
     int64_t t0 = sl_time_mono_ns(), end = t0 + (int64_t)(o->seconds * 1e9);
     int fatal = 0;
     while (!fatal && sl_time_mono_ns() < end) {
@@ -128,6 +130,7 @@ int bb_produce(const bb_opts_t *o)
     }
     int64_t t_sent = sl_time_mono_ns();
     rd_kafka_resp_err_t ferr = rd_kafka_flush(rk, 60000);
+    double cores = bb_clock_cores(&clk);
     if (ferr)
         fprintf(stderr, "bench_broker produce: flush: %s (%d messages undelivered)\n", rd_kafka_err2str(ferr),
                 rd_kafka_outq_len(rk));
@@ -142,9 +145,9 @@ int bb_produce(const bb_opts_t *o)
     double rtt_ms = st.rtt_cnt > 0 ? st.rtt_us_sum / st.rtt_cnt / 1000 : 0;
     bb_result(o, "produce",
               "msgs=%" PRIu64 " failed=%" PRIu64 " seconds=%.3f msg_s=%.0f mb_s=%.2f batch_msgs=%.1f "
-              "batch_bytes=%.0f rtt_ms=%.3f queue_full=%" PRIu64,
+              "batch_bytes=%.0f rtt_ms=%.3f queue_full=%" PRIu64 " client_cores=%.2f",
               st.ok, st.failed + (uint64_t)rd_kafka_outq_len(rk), secs, msg_s,
-              msg_s * o->size / 1e6, bmsgs, bbytes, rtt_ms, queue_full);
+              msg_s * o->size / 1e6, bmsgs, bbytes, rtt_ms, queue_full, cores);
     free(payload);
     rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk);

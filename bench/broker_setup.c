@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "broker_int.h"
@@ -184,4 +185,24 @@ void bb_fill_payload(uint8_t *buf, size_t n)
         x ^= x << 17;
         buf[i] = (uint8_t)x;
     }
+}
+
+static double cpu_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+void bb_clock_start(bb_clock_t *c)
+{
+    c->wall_ns = sl_time_mono_ns();
+    c->cpu_s = cpu_now();
+}
+
+double bb_clock_cores(const bb_clock_t *c)
+{
+    double wall = (double)(sl_time_mono_ns() - c->wall_ns) / 1e9;
+    return wall > 0 ? (cpu_now() - c->cpu_s) / wall : 0;
 }

@@ -76,19 +76,30 @@ val() {
     END { print v }' "$res"
 }
 
-# drive ARGS...: one driver run; its result line goes to $res and, shortened, to the screen.
-# A failed run (errors, lost or undelivered messages) against sluiced fails make bench
-# once the table is printed.
+# drive_on PID ARGS...: one driver run against the broker whose process is PID;
+# its result line goes to $res and, shortened, to the screen. PID's CPU use over
+# the run (utime + stime per second) is added as broker_cores, next to the
+# driver's own client_cores. A failed run (errors, lost or undelivered messages)
+# against sluiced fails make bench once the table is printed.
 failed=0
-drive() {
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+now() { date +%s.%N; }
+hz=$(getconf CLK_TCK)
+drive_on() {
+  pid=$1
+  shift
+  t0=$(now)
+  c0=$(ticks "$pid")
   if out=$(timeout -k 5 120 "$drv" "$@"); then :; else
     echo "   driver failed: bench_broker $*" >&2
     case " $* " in *" -l sluiced "*) failed=$((failed + 1)) ;; esac
   fi
   [ -n "$out" ] || return 0
+  out="$out broker_cores=$(awk -v a="$c0" -v b="$(ticks "$pid")" -v t0="$t0" -v t1="$(now)" -v hz="$hz" \
+    'BEGIN { printf "%.2f", (b - a) / hz / (t1 - t0) }')"
   echo "$out" >>"$res"
   echo "$out" | awk '{ s = "  "; for (i = 2; i <= NF; i++)
-      if ($i ~ /^(label|mode|topic|acks|msg_s|mb_s|batch_msgs|rate|p50_ms|p99_ms|lost|passes)=/) s = s " " $i
+      if ($i ~ /^(label|mode|topic|acks|msg_s|mb_s|batch_msgs|rate|p50_ms|p99_ms|lost|passes|client_cores|broker_cores)=/) s = s " " $i
       print s }'
 }
 
@@ -175,7 +186,7 @@ quiet() { sync -f "$logdir" 2>/dev/null || sync; }
 # --- synced produce first, while nothing else is queued for the disk -------
 quiet
 for s in 100 1024; do
-  drive produce -b "$b" -l "$broker" -t "f${s}x1" -s $s -p 1 -d "$secs" -a all -c -C flush.messages=1
+  drive_on $broker_pid produce -b "$b" -l "$broker" -t "f${s}x1" -s $s -p 1 -d "$secs" -a all -c -C flush.messages=1
 done
 sizes="100 1024"
 for s in 100 1024; do
@@ -189,16 +200,16 @@ quiet
 for s in 100 1024; do
   for p in 1 6; do
     quiet
-    drive produce -b "$mock" -l mock -t "p${s}x$p" -s $s -p $p -d "$secs"
-    drive produce -b "$b" -l "$broker" -t "p${s}x$p" -s $s -p $p -d "$secs" -c
+    drive_on $mock_pid produce -b "$mock" -l mock -t "p${s}x$p" -s $s -p $p -d "$secs"
+    drive_on $broker_pid produce -b "$b" -l "$broker" -t "p${s}x$p" -s $s -p $p -d "$secs" -c
     [ $p = 1 ] && [ -n "$redis" ] && xadd $s
   done
 done
 
 # --- consume what the produce runs left ----------------------------------
 quiet
-drive consume -b "$b" -l "$broker" -t p1024x6 -p 6 -d "$secs"
-drive consume -b "$b" -l "$broker" -t p100x1 -p 1 -d "$secs"
+drive_on $broker_pid consume -b "$b" -l "$broker" -t p1024x6 -p 6 -d "$secs"
+drive_on $broker_pid consume -b "$b" -l "$broker" -t p100x1 -p 1 -d "$secs"
 
 # --- latency at half the produce maximum ---------------------------------
 # The mock runs at the same rate. It does not answer a waiting Fetch when data
@@ -209,8 +220,8 @@ for s in 100 1024; do
   [ -n "$max" ] || continue
   r=$(awk -v m="$max" 'BEGIN { printf "%.0f", m / 2 }')
   quiet
-  drive latency -b "$b" -l "$broker" -t "lat${s}x1" -s $s -p 1 -d "$secs" -c -r "$r"
-  drive latency -b "$mock" -l mock -t "p${s}x1" -s $s -p 1 -d "$secs" -r "$r" -X fetch.wait.max.ms=1
+  drive_on $broker_pid latency -b "$b" -l "$broker" -t "lat${s}x1" -s $s -p 1 -d "$secs" -c -r "$r"
+  drive_on $mock_pid latency -b "$mock" -l mock -t "p${s}x1" -s $s -p 1 -d "$secs" -r "$r" -X fetch.wait.max.ms=1
 done
 stop_pid $broker_pid
 stop_pid $mock_pid
@@ -313,6 +324,15 @@ END {
     }
 }
 EOF
+echo
+echo "CPU during each run (cores busy; the machine has $(nproc)): driver = bench_broker with"
+echo "librdkafka's threads, broker = the broker process over the whole run"
+echo
+awk 'BEGIN { printf "| %-8s | %-8s | %-10s | %6s | %6s |\n|---|---|---|---:|---:|\n", "broker", "run", "topic", "driver", "broker" }
+  $1 == "result" && /client_cores=/ {
+    for (i = 2; i <= NF; i++) { j = index($i, "="); v[substr($i, 1, j - 1)] = substr($i, j + 1) }
+    printf "| %-8s | %-8s | %-10s | %6s | %6s |\n", v["label"], v["mode"] (v["acks"] == "all" ? " all" : ""),
+      v["topic"], v["client_cores"], v["broker_cores"] }' "$res"
 if [ "$broker" != sluiced ]; then
   echo
   [ -x "$bindir/sluiced" ] && why="SL_BENCH_BROKER=$broker" || why="sluiced is not built"
