@@ -521,7 +521,8 @@ sl_err_t sl_log_open(const char *dir, const sl_log_config_t *cfg, bool clean_shu
     if (!out)
         return SL_ERR_INVAL;
     *out = NULL;
-    if (!dir || !*dir || !cfg)
+    /* Room for "/<20 digits>.timeindex.misnamed" after the directory. */
+    if (!dir || !*dir || !cfg || strlen(dir) + 64 >= PATH_MAX)
         return SL_ERR_INVAL;
     sl_log_t *log = calloc(1, sizeof(*log));
     if (!log)

@@ -4,6 +4,8 @@
  * right batch for every offset, read limits (max bytes, KIP-74 min one),
  * reopening after a clean close, LogAppendTime, bad input.
  */
+#include <limits.h>
+
 #include "log_test_util.h"
 
 static void append_assigns_offsets_and_reads_back(void **state)
@@ -356,6 +358,14 @@ static void open_rejects_bad_arguments(void **state)
     assert_null(log);
     assert_int_equal(sl_log_open("/tmp", NULL, true, &log), SL_ERR_INVAL);
     assert_int_equal(sl_log_open("/tmp", &cfg, true, NULL), SL_ERR_INVAL);
+    assert_int_equal(sl_log_open("", &cfg, true, &log), SL_ERR_INVAL);
+    char *longname = malloc(PATH_MAX + 10);
+    assert_non_null(longname);
+    memset(longname, 'a', PATH_MAX + 9);
+    longname[0] = '/';
+    longname[PATH_MAX + 9] = '\0';
+    assert_int_equal(sl_log_open(longname, &cfg, true, &log), SL_ERR_INVAL);
+    free(longname);
     /* A directory that cannot be created. */
     assert_int_equal(sl_log_open("/proc/sl-log-test/x", &cfg, true, &log), SL_ERR_IO);
     assert_null(log);
