@@ -4,9 +4,16 @@
  * largest timestamp (-3, v7) or the first offset at or after a timestamp,
  * per partition.
  *
+ * A partition named twice in one request gets INVALID_REQUEST (both times),
+ * as Kafka answers.
+ * A timestamp is answered with the first record (not batch) whose timestamp
+ * is at or after it, and that record's timestamp, as Kafka does.
+ *
  * v0 answers OldStyleOffsets with one offset (Kafka's v0 may list older
  * segment base offsets too, up to MaxNumOffsets; clients ask for one).
  */
+#include <string.h>
+
 #include "broker_int.h"
 
 #define TS_LATEST (-1)
@@ -15,11 +22,46 @@
 
 typedef sl_ListOffsetsResponse_ListOffsetsPartitionResponse_t resp_part_t;
 
+/* The log answers a timestamp with the first qualifying batch; Kafka
+ * answers with the first record in it whose timestamp is >= ts (and that
+ * record's timestamp), so look inside the batch. slice holds the batch;
+ * *offset and *timestamp keep the batch's answer if the records cannot be
+ * read. */
+static void refine_by_time(sl_broker_req_t *req, const sl_log_slice_t *slice, int64_t ts, int64_t *offset,
+                           int64_t *timestamp)
+{
+    sl_buf_t bytes = SL_BUF_INIT;
+    sl_batch_iter_t it;
+    sl_batch_t batch;
+    sl_record_iter_t rit;
+    sl_record_t rec;
+    if (sl_log_slice_read(slice, &bytes) != SL_OK)
+        goto out;
+    sl_batch_iter_init(&it, bytes.data, bytes.len);
+    if (sl_batch_iter_next(&it, &batch) != SL_OK)
+        goto out;
+    sl_buf_t *scratch = sl_broker_worker_scratch(req->worker);
+    if (sl_record_iter_init(&rit, &batch, scratch, 0) != SL_OK)
+        goto out;
+    while (sl_record_iter_next(&rit, &rec) == SL_OK) {
+        if (rec.offset >= *offset && rec.timestamp >= ts) {
+            *offset = rec.offset;
+            *timestamp = rec.timestamp;
+            break;
+        }
+    }
+out:
+    sl_buf_free(&bytes);
+}
+
 /* The offset (and timestamp) asked for on one partition. SL_OK or the Kafka
  * error code for it. */
-static sl_err_t lookup(sl_partition_t *part, int16_t version, int64_t ts, int64_t *offset, int64_t *timestamp)
+static sl_err_t lookup(sl_broker_req_t *req, sl_partition_t *part, int16_t version, int64_t ts, int64_t *offset,
+                       int64_t *timestamp)
 {
     sl_err_t err = SL_OK;
+    sl_log_slice_t slice = {.fd = -1};
+    bool by_time = false;
     *offset = *timestamp = -1;
     sl_partition_lock(part);
     if (!part->log) {
@@ -32,6 +74,8 @@ static sl_err_t lookup(sl_partition_t *part, int16_t version, int64_t ts, int64_
         err = sl_log_max_timestamp(part->log, offset, timestamp);
     } else {
         err = sl_log_offset_for_time(part->log, ts, offset, timestamp);
+        /* The batch itself (at least one whole batch, whatever its size). */
+        by_time = err == SL_OK && *offset >= 0 && sl_log_read(part->log, *offset, 1, true, &slice) == SL_OK;
     }
     if (err != SL_OK && err != SL_ERR_UNKNOWN_TOPIC_OR_PARTITION && err != SL_ERR_KAFKA_STORAGE_ERROR) {
         SL_ERROR(SL_BROKER_LOG, "ListOffsets on %s-%d failed: %s", part->topic->name, part->index,
@@ -39,7 +83,40 @@ static sl_err_t lookup(sl_partition_t *part, int16_t version, int64_t ts, int64_
         err = SL_ERR_KAFKA_STORAGE_ERROR;
     }
     sl_partition_unlock(part);
+    if (by_time)
+        refine_by_time(req, &slice, ts, offset, timestamp);
+    sl_log_slice_release(&slice);
     return err;
+}
+
+/* Kafka answers INVALID_REQUEST for every partition named more than once in
+ * a request. Marks them in dup (one flag per partition, in request order).
+ * false on no memory. */
+static bool find_duplicates(const sl_ListOffsetsRequest_t *lreq, bool *dup)
+{
+    sl_map_t seen; /* "topic\0" + partition -> first index + 1 */
+    sl_map_init(&seen);
+    bool ok = true;
+    size_t k = 0;
+    char key[260];
+    for (int32_t i = 0; ok && i < lreq->Topics.count; i++) {
+        const sl_ListOffsetsRequest_ListOffsetsTopic_t *lt = &lreq->Topics.items[i];
+        size_t nlen = (size_t)SL_MIN(SL_MAX(lt->Name.len, 0), 250);
+        for (int32_t j = 0; ok && j < lt->Partitions.count; j++, k++) {
+            memcpy(key, lt->Name.ptr, nlen);
+            key[nlen] = '\0';
+            memcpy(key + nlen + 1, &lt->Partitions.items[j].PartitionIndex, sizeof(int32_t));
+            size_t klen = nlen + 1 + sizeof(int32_t);
+            uintptr_t first = (uintptr_t)sl_map_get(&seen, key, klen);
+            if (first) {
+                dup[first - 1] = dup[k] = true;
+            } else if (sl_map_put(&seen, key, klen, (void *)(uintptr_t)(k + 1), NULL) != SL_OK) {
+                ok = false;
+            }
+        }
+    }
+    sl_map_fini(&seen, NULL);
+    return ok;
 }
 
 void sl_broker_handle_list_offsets(sl_broker_req_t *req)
@@ -55,6 +132,13 @@ void sl_broker_handle_list_offsets(sl_broker_req_t *req)
     if (!resp.Topics.items)
         goto nomem;
     resp.Topics.count = nt;
+    size_t nparts = 0;
+    for (int32_t i = 0; i < nt; i++)
+        nparts += (size_t)SL_MAX(lreq->Topics.items[i].Partitions.count, 0);
+    bool *dup = sl_arena_calloc(arena, nparts + 1, sizeof *dup);
+    if (!dup || !find_duplicates(lreq, dup))
+        goto nomem;
+    size_t k = 0;
     for (int32_t i = 0; i < nt; i++) {
         const sl_ListOffsetsRequest_ListOffsetsTopic_t *lt = &lreq->Topics.items[i];
         sl_ListOffsetsResponse_ListOffsetsTopicResponse_t *rt = &resp.Topics.items[i];
@@ -74,12 +158,14 @@ void sl_broker_handle_list_offsets(sl_broker_req_t *req)
             sl_partition_t *part = topic ? sl_topic_partition(broker, topic, lp->PartitionIndex) : NULL;
             int64_t offset = -1, timestamp = -1;
             sl_err_t err;
-            if (!part)
+            if (dup[k++])
+                err = SL_ERR_INVALID_REQUEST;
+            else if (!part)
                 err = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
             else if (version >= 4 && lp->CurrentLeaderEpoch > 0) /* leader epoch is always 0 here */
                 err = SL_ERR_UNKNOWN_LEADER_EPOCH;
             else
-                err = lookup(part, version, lp->Timestamp, &offset, &timestamp);
+                err = lookup(req, part, version, lp->Timestamp, &offset, &timestamp);
             rp->ErrorCode = (int16_t)err;
             /* Fields a version lacks must keep their defaults to encode. */
             if (version >= 1) {
