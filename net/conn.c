@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -28,7 +29,18 @@ static void conn_handle_close(net_handle_t *h);
 
 static size_t out_pending(const sl_conn_t *c)
 {
-    return c->out.len - c->out_off;
+    return c->out.len - c->out_off + c->file_pending;
+}
+
+/* Closes the descriptors of file ranges not sent yet. */
+static void files_drop(sl_conn_t *c)
+{
+    for (size_t i = 0; i < c->files_n; i++)
+        close(c->files[(c->files_head + i) % c->files_cap].fd);
+    free(c->files);
+    c->files = NULL;
+    c->files_head = c->files_n = c->files_cap = 0;
+    c->file_pending = 0;
 }
 
 /* Whether frames may be handed out and the socket read. */
@@ -114,6 +126,7 @@ void net_conn_close_now(sl_conn_t *c, sl_err_t reason, int sys_errno)
         c->mask = 0;
     }
     net_connect_cleanup(c);
+    files_drop(c);
     /* The input buffer stays: a frame callback up the stack may still be
      * looking at its frame. Everything goes in the task. */
     net_task_queue(c->loop, &c->task);
@@ -128,6 +141,7 @@ static void conn_free(sl_conn_t *c)
         c->opts.on_close(c, c->user, c->reason);
     sl_buf_free(&c->in);
     sl_buf_free(&c->out);
+    files_drop(c);
     free(c);
 }
 
@@ -257,12 +271,59 @@ static void output_drained_some(sl_conn_t *c)
     }
 }
 
+/* Sends from the head file range. >0 bytes sent, 0 would block, -1 the
+ * connection was closed. */
+static ssize_t flush_file(sl_conn_t *c)
+{
+    net_file_chunk_t *f = &c->files[c->files_head];
+    off_t off = (off_t)f->off;
+    ssize_t n;
+    do {
+        n = sendfile(c->fd, f->fd, &off, SL_MIN(f->len, (size_t)1 << 30));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return 0;
+    if (n <= 0) {
+        /* n == 0: the file is shorter than the range; the peer would wait
+         * for bytes that never come, so the connection cannot go on. */
+        net_conn_close_now(c, SL_ERR_IO, n < 0 ? errno : EIO);
+        return -1;
+    }
+    f->off += n;
+    f->len -= (size_t)n;
+    c->file_pending -= (size_t)n;
+    if (f->len == 0) {
+        close(f->fd);
+        c->files_head = (c->files_head + 1) % c->files_cap;
+        c->files_n--;
+    }
+    return n;
+}
+
 void net_conn_flush(sl_conn_t *c)
 {
     while (c->state == NET_CONN_OPEN && out_pending(c) > 0) {
-        ssize_t n = send(c->fd, c->out.data + c->out_off, out_pending(c), MSG_NOSIGNAL);
+        size_t mem = c->out.len - c->out_off;
+        bool file_next = false;
+        if (c->files_n > 0) {
+            uint64_t before = c->files[c->files_head].at - c->mem_sent;
+            file_next = before == 0;
+            mem = SL_MIN(mem, (size_t)before);
+        }
+        if (file_next) {
+            ssize_t n = flush_file(c);
+            if (n < 0)
+                return;
+            if (n == 0)
+                break;
+            continue;
+        }
+        /* MSG_MORE: a file range follows these bytes, let them share packets. */
+        int flags = MSG_NOSIGNAL | (c->files_n > 0 ? MSG_MORE : 0);
+        ssize_t n = send(c->fd, c->out.data + c->out_off, mem, flags);
         if (n > 0) {
             c->out_off += (size_t)n;
+            c->mem_sent += (uint64_t)n;
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -277,6 +338,16 @@ void net_conn_flush(sl_conn_t *c)
     output_drained_some(c);
     if (c->state == NET_CONN_OPEN)
         net_conn_update_events(c);
+}
+
+/* Output above out_high stops reading (see net.h). */
+static void note_backlog(sl_conn_t *c)
+{
+    if (!c->backpressured && out_pending(c) > c->opts.out_high) {
+        c->backpressured = true;
+        SL_DEBUG(NET_LOG, "conn %llu %s: %zu bytes of output pending, not reading",
+                 (unsigned long long)c->id, c->peer, out_pending(c));
+    }
 }
 
 static sl_err_t conn_sendv(sl_conn_t *c, const struct iovec *iov, int cnt)
@@ -307,6 +378,8 @@ static sl_err_t conn_sendv(sl_conn_t *c, const struct iovec *iov, int cnt)
         }
         sent = n > 0 ? (size_t)n : 0;
     }
+    c->mem_queued += total;
+    c->mem_sent += sent;
     for (int i = 0; i < cnt; i++) {
         size_t len = iov[i].iov_len;
         if (sent >= len) {
@@ -320,11 +393,7 @@ static sl_err_t conn_sendv(sl_conn_t *c, const struct iovec *iov, int cnt)
         net_conn_close_now(c, SL_ERR_NOMEM, 0);
         return SL_ERR_NOMEM;
     }
-    if (!c->backpressured && out_pending(c) > c->opts.out_high) {
-        c->backpressured = true;
-        SL_DEBUG(NET_LOG, "conn %llu %s: %zu bytes of output pending, not reading",
-                 (unsigned long long)c->id, c->peer, out_pending(c));
-    }
+    note_backlog(c);
     net_conn_update_events(c);
     return c->state == NET_CONN_CLOSED ? SL_ERR_IO : SL_OK;
 }
@@ -333,6 +402,51 @@ sl_err_t sl_conn_send(sl_conn_t *conn, const void *p, size_t n)
 {
     struct iovec iov = {(void *)p, n};
     return conn_sendv(conn, &iov, 1);
+}
+
+sl_err_t sl_conn_send_file(sl_conn_t *conn, int fd, int64_t off, size_t len)
+{
+    if (fd < 0 || off < 0)
+        return SL_ERR_INVAL;
+    if (conn->state == NET_CONN_CLOSED || conn->flush_close) {
+        close(fd);
+        return SL_ERR_CLOSED;
+    }
+    if (len == 0) {
+        close(fd);
+        return SL_OK;
+    }
+    if (conn->files_n == conn->files_cap) {
+        size_t cap = conn->files_cap ? conn->files_cap * 2 : 8;
+        net_file_chunk_t *files = malloc(cap * sizeof(*files));
+        if (!files) {
+            close(fd);
+            net_conn_close_now(conn, SL_ERR_NOMEM, 0);
+            return SL_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < conn->files_n; i++)
+            files[i] = conn->files[(conn->files_head + i) % conn->files_cap];
+        free(conn->files);
+        conn->files = files;
+        conn->files_cap = cap;
+        conn->files_head = 0;
+    }
+    bool idle = out_pending(conn) == 0;
+    net_file_chunk_t *f = &conn->files[(conn->files_head + conn->files_n) % conn->files_cap];
+    f->at = conn->mem_queued;
+    f->fd = fd;
+    f->off = off;
+    f->len = len;
+    conn->files_n++;
+    conn->file_pending += len;
+    /* Nothing was queued: send now, as sl_conn_send does. */
+    if (idle && conn->state == NET_CONN_OPEN)
+        net_conn_flush(conn);
+    if (conn->state == NET_CONN_CLOSED)
+        return SL_ERR_IO;
+    note_backlog(conn);
+    net_conn_update_events(conn);
+    return SL_OK;
 }
 
 sl_err_t sl_conn_send_frame(sl_conn_t *conn, const void *p, size_t n)

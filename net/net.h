@@ -178,7 +178,8 @@ sl_err_t sl_loop_post(sl_loop_t *loop, sl_loop_fn *fn, void *arg);
  * memory is set aside for the frame, and the input buffer only grows with the
  * bytes actually received, so a peer cannot make us allocate what it has not
  * sent. Output is whatever bytes the owner sends (sl_conn_send adds nothing;
- * sl_conn_send_frame adds the length prefix).
+ * sl_conn_send_frame adds the length prefix; sl_conn_send_file adds a range
+ * of a file), in the order the calls were made.
  *
  * Reading from a connection stops (no new reads, no further frames handed
  * out, even ones already buffered) while any of these holds:
@@ -258,7 +259,21 @@ sl_err_t sl_conn_send(sl_conn_t *conn, const void *p, size_t n);
  * SL_ERR_INVAL if n > INT32_MAX. */
 sl_err_t sl_conn_send_frame(sl_conn_t *conn, const void *p, size_t n);
 
-/* Bytes queued and not yet taken by the socket. */
+/* Queues len bytes of the file fd, from offset off, after everything queued
+ * before: they go out with sendfile(2), from the page cache to the socket
+ * without a copy through user memory (zero-copy Fetch responses). Takes fd:
+ * it is closed once the range is sent, when the connection closes, or at
+ * once when this call fails or len is 0. The file must keep those bytes
+ * until they are sent (a file that turns out shorter closes the connection
+ * with SL_ERR_IO; an unlinked file whose descriptor is open still has them).
+ * Queued file bytes count as pending output for backpressure. If nothing
+ * was queued, sending starts at once. Returns SL_OK; SL_ERR_INVAL (fd or off
+ * negative; fd is not taken); SL_ERR_CLOSED (closing or closed); SL_ERR_NOMEM
+ * (the connection is then closed, with SL_ERR_NOMEM); SL_ERR_IO (the socket
+ * failed; the connection is then closed, with SL_ERR_IO). */
+sl_err_t sl_conn_send_file(sl_conn_t *conn, int fd, int64_t off, size_t len);
+
+/* Bytes queued and not yet taken by the socket (file ranges included). */
 size_t sl_conn_out_pending(const sl_conn_t *conn);
 
 /* Stops handing out frames and reading from the socket, until resumed. Frames

@@ -98,6 +98,15 @@ struct sl_loop {
     sl_list_t tasks;      /* net_task_t queued for the next chance */
 };
 
+/* A file range queued for sendfile, placed after the memory output queued
+ * before it: it goes once mem_sent reaches at. */
+typedef struct net_file_chunk {
+    uint64_t at;       /* value of mem_queued when it was queued */
+    int fd;            /* owned: closed once sent or when the connection closes */
+    int64_t off;       /* next byte to send */
+    size_t len;        /* bytes left */
+} net_file_chunk_t;
+
 typedef enum net_conn_state {
     NET_CONN_CONNECTING,
     NET_CONN_OPEN,
@@ -118,6 +127,11 @@ struct sl_conn {
     size_t in_off;
     sl_buf_t out;            /* bytes to send start at out_off */
     size_t out_off;
+    uint64_t mem_queued;     /* memory output bytes ever queued (out or sent at once) */
+    uint64_t mem_sent;       /* ... and sent */
+    net_file_chunk_t *files; /* file ranges to send, a FIFO ring */
+    size_t files_head, files_n, files_cap;
+    size_t file_pending;     /* bytes of the queued file ranges */
     unsigned mask;           /* SL_EV_* currently asked of the loop */
 
     bool paused;             /* by the owner */

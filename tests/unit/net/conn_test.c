@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
 
 #include "net_util.h"
 
@@ -593,6 +595,172 @@ static void conn_loop_free_closes_open_connections_with_ok(void **state)
     }
 }
 
+/* ---- file ranges (sendfile) ---- */
+
+/* Descriptors open in this process. */
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* A temp file of n pseudo-random bytes (seed), unlinked; its fd, and its
+ * bytes in *content (caller frees). */
+static int temp_file(size_t n, uint32_t seed, uint8_t **content)
+{
+    char path[] = "/tmp/sl-conn-file-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    uint8_t *p = malloc(n);
+    assert_non_null(p);
+    fill(p, n, seed);
+    assert_int_equal(write(fd, p, n), (ssize_t)n);
+    *content = p;
+    return fd;
+}
+
+static void conn_send_file_goes_out_in_order_with_other_output(void **state)
+{
+    (void)state;
+    enum { FILE_LEN = 3 * 1024 * 1024 };
+    srv_t s;
+    srv_open(&s, NULL);
+    tu_client_t c;
+    tu_client_open(&c, s.loop, s.port, 0, true);
+    assert_true(tu_run_until(s.loop, accepted_one, &s, 5000));
+    uint8_t *content;
+    int fd = temp_file(FILE_LEN, 7, &content);
+    int fds_before = open_fds();
+    sl_buf_t want = SL_BUF_INIT;
+
+    assert_int_equal(sl_conn_send(s.conn, "head", 4), SL_OK);
+    sl_buf_put(&want, "head", 4);
+    /* Each range takes its own descriptor. */
+    assert_int_equal(sl_conn_send_file(s.conn, dup(fd), 1000, 1500000), SL_OK);
+    sl_buf_put(&want, content + 1000, 1500000);
+    assert_int_equal(sl_conn_send_frame(s.conn, "mid", 3), SL_OK);
+    sl_buf_put_u32(&want, 3);
+    sl_buf_put(&want, "mid", 3);
+    assert_int_equal(sl_conn_send_file(s.conn, dup(fd), 5, 100), SL_OK);
+    sl_buf_put(&want, content + 5, 100);
+    assert_int_equal(sl_conn_send_file(s.conn, dup(fd), 0, 0), SL_OK); /* empty: nothing */
+    assert_int_equal(sl_conn_send_file(s.conn, dup(fd), 2000000, FILE_LEN - 2000000), SL_OK);
+    sl_buf_put(&want, content + 2000000, FILE_LEN - 2000000);
+    assert_int_equal(sl_conn_send(s.conn, "tail", 4), SL_OK);
+    sl_buf_put(&want, "tail", 4);
+
+    want_t w = {&s, &c, 0, want.len};
+    assert_true(tu_run_until(s.loop, have_bytes, &w, 20000));
+    assert_int_equal(c.got.len, want.len);
+    assert_memory_equal(c.got.data, want.data, want.len);
+    assert_int_equal(sl_conn_out_pending(s.conn), 0);
+    /* Every range's descriptor was closed once sent. */
+    assert_int_equal(open_fds(), fds_before);
+    assert_int_equal(s.closes, 0);
+
+    assert_int_equal(sl_conn_send_file(s.conn, -1, 0, 10), SL_ERR_INVAL);
+    assert_int_equal(sl_conn_send_file(s.conn, fd, -1, 10), SL_ERR_INVAL);
+    close(fd);
+    free(content);
+    sl_buf_free(&want);
+    tu_client_close(&c, false);
+    srv_free(&s);
+}
+
+static bool pending_stable(void *arg)
+{
+    srv_t *s = arg;
+    static size_t last;
+    static int same;
+    size_t now = s->conn ? sl_conn_out_pending(s->conn) : 0;
+    same = now == last ? same + 1 : 0;
+    last = now;
+    return same >= 20;
+}
+
+static void conn_send_file_counts_as_backlog_and_close_releases_it(void **state)
+{
+    (void)state;
+    enum { FILE_LEN = 8 * 1024 * 1024, HIGH = 256 * 1024 };
+    srv_t s;
+    sl_conn_opts_t o = {.out_high = HIGH};
+    srv_open(&s, &o);
+    tu_client_t c;
+    tu_client_open(&c, s.loop, s.port, 16384, false); /* small window, not reading */
+    assert_true(tu_run_until(s.loop, accepted_one, &s, 5000));
+    uint8_t *content;
+    int fd = temp_file(FILE_LEN, 9, &content);
+    int fds_before = open_fds();
+    assert_int_equal(sl_conn_send_file(s.conn, fd, 0, FILE_LEN), SL_OK);
+    assert_true(tu_run_until(s.loop, pending_stable, &s, 10000));
+    /* The kernel took some; the rest is pending and stops reading. */
+    size_t pending = sl_conn_out_pending(s.conn);
+    assert_true(pending > HIGH);
+    assert_true(pending < FILE_LEN);
+    tu_client_write_frame(&c, "x", 1);
+    tu_run_for(s.loop, 20, 5);
+    assert_int_equal(s.frames, 0);
+
+    /* Closed with the range half sent: its descriptor goes too. */
+    sl_conn_close(s.conn, false);
+    assert_true(tu_run_until(s.loop, closed_one, &s, 5000));
+    assert_int_equal(s.reason, SL_OK);
+    assert_int_equal(open_fds(), fds_before - 2); /* the socket and the file */
+    free(content);
+    tu_client_close(&c, false);
+    srv_free(&s);
+}
+
+static void conn_send_file_shorter_than_announced_closes_with_io(void **state)
+{
+    (void)state;
+    srv_t s;
+    srv_open(&s, NULL);
+    tu_client_t c;
+    tu_client_open(&c, s.loop, s.port, 0, true);
+    assert_true(tu_run_until(s.loop, accepted_one, &s, 5000));
+    uint8_t *content;
+    int fd = temp_file(1000, 3, &content);
+    int fds_before = open_fds();
+    sl_conn_t *conn = s.conn;
+    /* 500 bytes go, then the file ends: the peer would wait forever. */
+    sl_err_t err = sl_conn_send_file(conn, fd, 500, 5000);
+    assert_true(err == SL_OK || err == SL_ERR_IO);
+    assert_true(tu_run_until(s.loop, closed_one, &s, 5000));
+    assert_int_equal(s.reason, SL_ERR_IO);
+    assert_int_equal(open_fds(), fds_before - 2); /* the socket and the file */
+    free(content);
+    tu_client_close(&c, false);
+    srv_free(&s);
+}
+
+static void conn_send_file_after_close_is_refused_and_releases_fd(void **state)
+{
+    (void)state;
+    srv_t s;
+    srv_open(&s, NULL);
+    tu_client_t c;
+    tu_client_open(&c, s.loop, s.port, 0, true);
+    assert_true(tu_run_until(s.loop, accepted_one, &s, 5000));
+    uint8_t *content;
+    int fd = temp_file(100, 5, &content);
+    int fds_before = open_fds();
+    sl_conn_close(s.conn, false);
+    assert_int_equal(sl_conn_send_file(s.conn, fd, 0, 100), SL_ERR_CLOSED);
+    assert_int_equal(open_fds(), fds_before - 2); /* the socket and the file */
+    assert_true(tu_run_until(s.loop, closed_one, &s, 5000));
+    free(content);
+    tu_client_close(&c, false);
+    srv_free(&s);
+}
+
 int main(void)
 {
     sl_log_set_level(SL_LOG_WARN);
@@ -612,6 +780,10 @@ int main(void)
         cmocka_unit_test(conn_peer_reset_closes_with_io_error),
         cmocka_unit_test(conn_peer_close_midframe_closes_with_closed),
         cmocka_unit_test(conn_loop_free_closes_open_connections_with_ok),
+        cmocka_unit_test(conn_send_file_goes_out_in_order_with_other_output),
+        cmocka_unit_test(conn_send_file_counts_as_backlog_and_close_releases_it),
+        cmocka_unit_test(conn_send_file_shorter_than_announced_closes_with_io),
+        cmocka_unit_test(conn_send_file_after_close_is_refused_and_releases_fd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
