@@ -13,7 +13,8 @@
 # Every process listens on a free 127.0.0.1 port, works in one temporary
 # directory and is stopped when this script exits, however it exits. Each
 # figure runs SL_BENCH_SECONDS (default 3) seconds. SL_BENCH_PARTS="micro broker"
-# (the default) picks which half runs.
+# (the default) picks which half runs; SL_BENCH_RESULTS=FILE keeps every
+# result line (key=value) of the broker half.
 set -eu
 bindir=$1
 secs=${SL_BENCH_SECONDS:-3}
@@ -55,6 +56,7 @@ stop_pid() {  # TERM, up to 5 s to go, then KILL
 }
 cleanup() {
   for p in $pids; do stop_pid "$p"; done
+  [ -n "${SL_BENCH_RESULTS:-}" ] && cp "$res" "$SL_BENCH_RESULTS"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
