@@ -127,6 +127,17 @@
  * fetch.max.bytes default (55 MiB). */
 #define SL_BROKER_FETCH_MAX_BYTES (55 * 1024 * 1024)
 
+/* A network thread keeps its reusable buffers (response encoding, fetched
+ * records, decompression) up to this capacity between requests, so big
+ * responses do not pay for fresh pages each time. */
+#define SL_BROKER_KEEP_BUF_MAX ((size_t)64 << 20)
+
+/* Fetch: record slices at least this large are sent from their segment
+ * file with sendfile (zero-copy) rather than copied, for at most this many
+ * partitions per response (each holds a descriptor until sent). */
+#define SL_BROKER_SENDFILE_MIN (16 * 1024)
+#define SL_BROKER_FETCH_MAX_FILES 32
+
 /* Longest long-poll we hold a Fetch (a client's MaxWaitMs above it is cut). */
 #define SL_BROKER_FETCH_MAX_WAIT_MS 30000
 
@@ -410,6 +421,21 @@ struct sl_broker_req {
  * finishes the request. Encode errors are logged and close the connection.
  * Thread: req's worker. */
 void sl_broker_req_reply(sl_broker_req_t *req, const void *resp);
+/* A file range spliced into a response frame (zero-copy Fetch). */
+typedef struct sl_broker_file_part {
+    size_t at;                       /* where in the frame's bytes it goes */
+    int fd;                          /* taken: closed once sent */
+    int64_t pos;                     /* file offset */
+    size_t len;
+} sl_broker_file_part_t;
+
+/* Queues a whole response frame already encoded by the handler:
+ * bytes[0..len) (borrowed, copied or sent at once) with files[0..nfiles)
+ * spliced in at their positions (ascending), sent with sendfile, and
+ * finishes the request. Takes every descriptor, also when the connection
+ * is gone. Thread: req's worker. */
+void sl_broker_req_reply_frame(sl_broker_req_t *req, const uint8_t *bytes, size_t len,
+                               const sl_broker_file_part_t *files, size_t nfiles);
 /* Finishes without a response. Thread: req's worker. */
 void sl_broker_req_finish(sl_broker_req_t *req);
 /* Logs "closing connection ID from PEER: <why>" (warning) and closes the
@@ -518,8 +544,24 @@ void sl_broker_worker_wake(sl_broker_worker_t *worker, uint64_t req_id);
 
 /* The loop of a worker. Thread: any (the pointer is const). */
 sl_loop_t *sl_broker_worker_loop(sl_broker_worker_t *worker);
-/* The worker's decompression buffer for validating batches (reused across
- * requests; a handler may free it when it grew large). Thread: the worker's. */
+/* The worker's decompression buffer for validating batches, and its buffer
+ * for the records of the Fetch being answered (both reused across requests;
+ * a handler frees them when they grew past SL_BROKER_KEEP_BUF_MAX). Thread:
+ * the worker's. */
 sl_buf_t *sl_broker_worker_scratch(sl_broker_worker_t *worker);
+sl_buf_t *sl_broker_worker_records(sl_broker_worker_t *worker);
+/* The worker's buffer for encoding a response frame by hand (reused). */
+sl_buf_t *sl_broker_worker_frame(sl_broker_worker_t *worker);
+
+/* Fetch response frame v4-v12 (fetch_wire.c): appends the size prefix,
+ * response header and body of resp to out, byte for byte as the generated
+ * encoder would, except that a partition whose Records has ptr NULL and
+ * len > 0 is a hole: its bytes are counted in the size but not written, and
+ * its position (from the frame's first byte) goes to holes[(*nholes)++]
+ * (room for one per such partition). SL_OK, SL_ERR_UNSUPPORTED_VERSION,
+ * SL_ERR_UNSUPPORTED (a field the version lacks is set), SL_ERR_INVAL,
+ * SL_ERR_TOO_LARGE, SL_ERR_NOMEM. Thread: any. */
+sl_err_t sl_broker_fetch_encode(sl_buf_t *out, int16_t version, int32_t correlation_id, const sl_FetchResponse_t *resp,
+                                size_t *holes, size_t *nholes);
 
 #endif /* SL_BROKER_INT_H */

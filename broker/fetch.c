@@ -22,10 +22,17 @@
  * FETCH_SESSION_ID_NOT_FOUND, as Kafka answers for an evicted session.
  *
  * The high watermark and the last stable offset are both the log end offset
- * (one replica, no transactions yet). Record bytes are copied from the
- * segment files with pread; sending them with sendfile is still to come.
+ * (one replica, no transactions yet).
+ *
+ * Record bytes: a partition's slice of at least SL_BROKER_SENDFILE_MIN bytes
+ * goes from its segment file to the socket with sendfile (the frame is
+ * written by fetch_wire.c with a hole there), for at most
+ * SL_BROKER_FETCH_MAX_FILES partitions per response, which bounds the
+ * descriptors one response holds; smaller or further slices are copied in
+ * with pread.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "broker_int.h"
 
@@ -34,8 +41,9 @@ typedef sl_FetchResponse_PartitionData_t resp_part_t;
 typedef struct fetch_part {
     sl_partition_t *part;            /* NULL: unknown topic or partition */
     sl_broker_waiter_t waiter;       /* linked in part->waiters while waiting */
-    size_t data_off;                 /* its records in ctx->data */
-    int32_t data_len;
+    size_t data_off;                 /* its records in the worker's records buffer */
+    int32_t data_len;                /* bytes of records (in the buffer or the slice) */
+    sl_log_slice_t slice;            /* fd >= 0: sent from the file, not copied */
 } fetch_part_t;
 
 typedef struct fetch_ctx {
@@ -43,9 +51,8 @@ typedef struct fetch_ctx {
     sl_topic_t **topics;             /* [ntopics] references (NULL: unknown) */
     int32_t ntopics;
     fetch_part_t **parts;            /* per topic, per partition */
-    sl_buf_t data;                   /* records of every partition, back to back */
     sl_timer_id_t timer;
-    bool waiting;                    /* deferred */
+    int nfiles;                      /* partitions kept as file slices */
 } fetch_ctx_t;
 
 void sl_fetch_budget_init(sl_fetch_budget_t *budget, int32_t max_bytes)
@@ -83,21 +90,34 @@ static void unlink_waiters(fetch_ctx_t *ctx)
 }
 
 /* Drops what the request holds outside its arena, except the records. */
+/* Closes the file slices kept by the last evaluation. */
+static void drop_slices(fetch_ctx_t *ctx)
+{
+    for (int32_t i = 0; ctx->nfiles > 0 && i < ctx->ntopics; i++) {
+        const sl_FetchResponse_FetchableTopicResponse_t *rt = &ctx->resp.Responses.items[i];
+        for (int32_t j = 0; j < rt->Partitions.count; j++)
+            sl_log_slice_release(&ctx->parts[i][j].slice);
+    }
+    ctx->nfiles = 0;
+}
+
 static void release(sl_broker_req_t *req, fetch_ctx_t *ctx)
 {
     if (ctx->timer) {
         sl_loop_timer_cancel(sl_broker_worker_loop(req->worker), ctx->timer);
         ctx->timer = 0;
     }
+    drop_slices(ctx);
     unlink_waiters(ctx);
     for (int32_t i = 0; i < ctx->ntopics; i++)
         sl_topic_unref(ctx->topics[i]);
     ctx->ntopics = 0;
 }
 
-/* Reads one partition into pr and ctx->data. Returns false when the
+/* Reads one partition into pr and data (the worker's records buffer). Returns false when the
  * partition has an error (the fetch then answers at once). */
-static bool read_partition(sl_broker_req_t *req, fetch_ctx_t *ctx, const sl_FetchRequest_FetchPartition_t *fpreq,
+static bool read_partition(sl_broker_req_t *req, fetch_ctx_t *ctx, sl_buf_t *data,
+                           const sl_FetchRequest_FetchPartition_t *fpreq,
                            fetch_part_t *fp, resp_part_t *pr, sl_fetch_budget_t *budget, bool may_wait)
 {
     sl_partition_t *part = fp->part;
@@ -142,15 +162,21 @@ static bool read_partition(sl_broker_req_t *req, fetch_ctx_t *ctx, const sl_Fetc
                  (long long)fpreq->FetchOffset, sl_log_errmsg(part->log));
     sl_partition_unlock(part);
 
-    if (err == SL_OK && slice.len > 0) {
-        size_t before = ctx->data.len;
-        err = sl_log_slice_read(&slice, &ctx->data);
+    if (err == SL_OK && slice.len >= SL_BROKER_SENDFILE_MIN && ctx->nfiles < SL_BROKER_FETCH_MAX_FILES) {
+        fp->slice = slice; /* the descriptor now belongs to fp */
+        slice.fd = -1;
+        fp->data_len = fp->slice.len;
+        ctx->nfiles++;
+        sl_fetch_budget_take(budget, fp->data_len);
+    } else if (err == SL_OK && slice.len > 0) {
+        size_t before = data->len;
+        err = sl_log_slice_read(&slice, data);
         if (err == SL_OK) {
             fp->data_off = before;
-            fp->data_len = (int32_t)(ctx->data.len - before);
+            fp->data_len = (int32_t)(data->len - before);
             sl_fetch_budget_take(budget, fp->data_len);
         } else {
-            ctx->data.len = before;
+            data->len = before;
             SL_ERROR(SL_BROKER_LOG, "fetch from %s-%d: reading the segment failed: %s", part->topic->name,
                      part->index, sl_err_name(err));
         }
@@ -167,6 +193,8 @@ static bool read_partition(sl_broker_req_t *req, fetch_ctx_t *ctx, const sl_Fetc
     return true;
 }
 
+static void answer(sl_broker_req_t *req, fetch_ctx_t *ctx, sl_buf_t *data);
+
 /* One evaluation (see the top). Returns true when the request was answered. */
 static bool fetch_eval(sl_broker_req_t *req, fetch_ctx_t *ctx, bool may_wait)
 {
@@ -175,7 +203,10 @@ static bool fetch_eval(sl_broker_req_t *req, fetch_ctx_t *ctx, bool may_wait)
         may_wait = false;
     sl_fetch_budget_t budget;
     sl_fetch_budget_init(&budget, freq->MaxBytes);
-    sl_buf_reset(&ctx->data);
+    /* The records are copied into the reply before this returns, so one
+     * buffer per network thread serves every fetch, and keeps its pages. */
+    sl_buf_t *data = sl_broker_worker_records(req->worker);
+    sl_buf_reset(data);
     bool error = false;
     size_t total = 0;
     for (int32_t i = 0; i < ctx->ntopics; i++) {
@@ -185,35 +216,73 @@ static bool fetch_eval(sl_broker_req_t *req, fetch_ctx_t *ctx, bool may_wait)
             resp_part_t *pr = &rt->Partitions.items[j];
             fetch_part_t *fp = &ctx->parts[i][j];
             pr->ErrorCode = 0;
-            if (!read_partition(req, ctx, &ft->Partitions.items[j], fp, pr, &budget, may_wait))
+            if (!read_partition(req, ctx, data, &ft->Partitions.items[j], fp, pr, &budget, may_wait))
                 error = true;
             total += (size_t)fp->data_len;
         }
     }
-    if (sl_buf_err(&ctx->data) != SL_OK) {
+    if (sl_buf_err(data) != SL_OK) {
         release(req, ctx);
-        sl_buf_free(&ctx->data);
+        sl_buf_free(data);
         sl_broker_req_close(req, "no memory for the Fetch response");
         return true;
     }
-    if (may_wait && !error && total < (size_t)SL_MAX(freq->MinBytes, 0))
+    if (may_wait && !error && total < (size_t)SL_MAX(freq->MinBytes, 0)) {
+        drop_slices(ctx); /* read again when woken */
         return false;
+    }
+    answer(req, ctx, data);
+    return true;
+}
 
+/* Sends the response: the frame written by fetch_wire.c with the kept
+ * slices spliced in as file ranges. */
+static void answer(sl_broker_req_t *req, fetch_ctx_t *ctx, sl_buf_t *data)
+{
+    sl_broker_file_part_t files[SL_BROKER_FETCH_MAX_FILES];
+    size_t holes[SL_BROKER_FETCH_MAX_FILES];
+    size_t nfiles = 0, nholes = 0;
     for (int32_t i = 0; i < ctx->ntopics; i++) {
         sl_FetchResponse_FetchableTopicResponse_t *rt = &ctx->resp.Responses.items[i];
         for (int32_t j = 0; j < rt->Partitions.count; j++) {
             fetch_part_t *fp = &ctx->parts[i][j];
-            rt->Partitions.items[j].Records.ptr = fp->data_len ? ctx->data.data + fp->data_off : NULL;
-            rt->Partitions.items[j].Records.len = fp->data_len;
+            sl_kbytes_t *records = &rt->Partitions.items[j].Records;
+            records->len = fp->data_len;
+            records->ptr = NULL; /* NULL with a length: a hole for a file */
+            if (fp->slice.fd >= 0) {
+                files[nfiles].fd = fp->slice.fd;
+                files[nfiles].pos = fp->slice.pos;
+                files[nfiles].len = (size_t)fp->slice.len;
+                fp->slice.fd = -1; /* given to the reply */
+                nfiles++;
+            } else if (fp->data_len > 0) {
+                records->ptr = data->data + fp->data_off;
+            }
         }
     }
+    ctx->nfiles = 0;
+    sl_buf_t *out = sl_broker_worker_frame(req->worker);
+    sl_buf_reset(out);
+    sl_err_t err = sl_broker_fetch_encode(out, req->hdr.api_version, req->hdr.correlation_id, &ctx->resp, holes,
+                                          &nholes);
+    if (err == SL_OK && nholes != nfiles)
+        err = SL_ERR_STATE;
+    for (size_t k = 0; k < nfiles; k++)
+        files[k].at = holes[k];
     release(req, ctx);
-    /* The reply frees a deferred request's arena, and ctx with it. */
-    sl_buf_t data = ctx->data;
-    sl_buf_init(&ctx->data);
-    sl_broker_req_reply(req, &ctx->resp);
-    sl_buf_free(&data);
-    return true;
+    if (err != SL_OK) {
+        for (size_t k = 0; k < nfiles; k++)
+            close(files[k].fd);
+        sl_broker_req_close(req, "cannot encode the Fetch v%d response: %s", req->hdr.api_version,
+                            sl_err_name(err));
+    } else {
+        /* Frees a deferred request, ctx with it. */
+        sl_broker_req_reply_frame(req, out->data, out->len, files, nfiles);
+    }
+    if (data->cap > SL_BROKER_KEEP_BUF_MAX)
+        sl_buf_free(data);
+    if (out->cap > SL_BROKER_KEEP_BUF_MAX)
+        sl_buf_free(out);
 }
 
 static void fetch_wake(sl_broker_req_t *req)
@@ -233,9 +302,7 @@ static void fetch_timeout(sl_loop_t *loop, sl_timer_id_t id, void *arg)
 
 static void fetch_cancel(sl_broker_req_t *req)
 {
-    fetch_ctx_t *ctx = req->ctx;
-    release(req, ctx);
-    sl_buf_free(&ctx->data);
+    release(req, req->ctx);
 }
 
 void sl_broker_handle_fetch(sl_broker_req_t *req)
@@ -247,7 +314,6 @@ void sl_broker_handle_fetch(sl_broker_req_t *req)
     if (!ctx)
         goto nomem;
     sl_FetchResponse_init(&ctx->resp);
-    sl_buf_init(&ctx->data);
     ctx->resp.SessionId = 0;
     if (freq->SessionEpoch > 0) {
         ctx->resp.ErrorCode = SL_ERR_FETCH_SESSION_ID_NOT_FOUND;
@@ -288,6 +354,7 @@ void sl_broker_handle_fetch(sl_broker_req_t *req)
              * read_uncommitted none, as Kafka sends them. */
             pr->AbortedTransactions.count = freq->IsolationLevel == 1 ? 0 : -1;
             sl_list_init(&fp->waiter.node);
+            fp->slice.fd = -1;
             fp->part = topic ? sl_topic_partition(broker, topic, pr->PartitionIndex) : NULL;
         }
     }

@@ -291,8 +291,8 @@ void sl_broker_handle_produce(sl_broker_req_t *req)
         }
         sl_topic_unref(topic);
     }
-    if (scratch->cap > ((size_t)8 << 20))
-        sl_buf_free(scratch); /* a big decompression buffer is not kept */
+    if (scratch->cap > SL_BROKER_KEEP_BUF_MAX)
+        sl_buf_free(scratch);
 
     if (ctx->nwaits > 0) {
         sl_broker_req_defer(req, produce_cancel, NULL, ctx);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "worker_int.h"
 
@@ -64,11 +65,36 @@ void sl_broker_req_reply(sl_broker_req_t *req, const void *resp)
             return;
         }
         sl_conn_send(bc->conn, worker->out.data, worker->out.len);
-        /* Do not keep a large fetch response's buffer around. */
-        if (worker->out.cap > ((size_t)1 << 20))
+        if (worker->out.cap > SL_BROKER_KEEP_BUF_MAX)
             sl_buf_free(&worker->out);
     }
     req_done(req);
+}
+
+void sl_broker_req_reply_frame(sl_broker_req_t *req, const uint8_t *bytes, size_t len,
+                               const sl_broker_file_part_t *files, size_t nfiles)
+{
+    sl_broker_conn_t *bc = req->bc;
+    size_t k = 0;
+    if (!req->finished && !bc->closing) {
+        size_t done = 0;
+        sl_err_t err = SL_OK;
+        for (; k < nfiles && err == SL_OK; k++) {
+            if (files[k].at > done)
+                err = sl_conn_send(bc->conn, bytes + done, files[k].at - done);
+            done = files[k].at;
+            if (err == SL_OK)
+                err = sl_conn_send_file(bc->conn, files[k].fd, files[k].pos, files[k].len);
+            else
+                close(files[k].fd);
+        }
+        if (err == SL_OK && len > done)
+            sl_conn_send(bc->conn, bytes + done, len - done);
+    }
+    for (; k < nfiles; k++) /* not handed to the connection */
+        close(files[k].fd);
+    if (!req->finished)
+        req_done(req);
 }
 
 void sl_broker_req_finish(sl_broker_req_t *req)
@@ -400,6 +426,16 @@ sl_buf_t *sl_broker_worker_scratch(sl_broker_worker_t *worker)
     return &worker->scratch;
 }
 
+sl_buf_t *sl_broker_worker_records(sl_broker_worker_t *worker)
+{
+    return &worker->records;
+}
+
+sl_buf_t *sl_broker_worker_frame(sl_broker_worker_t *worker)
+{
+    return &worker->frame;
+}
+
 /* ---- life cycle -------------------------------------------------------- */
 
 sl_err_t sl_broker_worker_new(sl_broker_t *broker, int index, const char *host, uint16_t port,
@@ -531,6 +567,8 @@ void sl_broker_worker_free(sl_broker_worker_t *worker)
     sl_map_fini(&worker->deferred, NULL);
     sl_buf_free(&worker->out);
     sl_buf_free(&worker->scratch);
+    sl_buf_free(&worker->records);
+    sl_buf_free(&worker->frame);
     pthread_mutex_destroy(&worker->wake_mu);
     free(worker);
 }

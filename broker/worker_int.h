@@ -38,6 +38,8 @@ struct sl_broker_worker {
     size_t ndirty, capdirty;
     sl_buf_t out;                    /* response encoding buffer, reused */
     sl_buf_t scratch;                /* decompression buffer, reused */
+    sl_buf_t records;                /* records of the Fetch being answered, reused */
+    sl_buf_t frame;                  /* a frame encoded by a handler, reused */
     bool stopping;
 
     pthread_mutex_t wake_mu;         /* guards woken; any thread */
