@@ -130,6 +130,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "freeport") == 0)
         return mode_freeport();
+    if (strcmp(mode, "wait") != 0 && strcmp(mode, "produce") != 0 && strcmp(mode, "consume") != 0 &&
+        strcmp(mode, "latency") != 0) {
+        fprintf(stderr, "bench_broker: unknown mode '%s'\n", mode);
+        usage(stderr);
+        return 2;
+    }
 
     bb_opts_t o = {.label = "broker", .size = 100, .partitions = 1, .seconds = 3, .acks = "1",
                    .linger_ms = -1};
@@ -188,14 +194,9 @@ int main(int argc, char **argv)
         return bb_produce(&o);
     if (strcmp(mode, "consume") == 0)
         return bb_consume(&o);
-    if (strcmp(mode, "latency") == 0) {
-        if (o.rate <= 0) {
-            fprintf(stderr, "bench_broker latency: -r MSGS_PER_S is required\n");
-            return 2;
-        }
-        return bb_latency(&o);
+    if (o.rate <= 0) {
+        fprintf(stderr, "bench_broker latency: -r MSGS_PER_S is required\n");
+        return 2;
     }
-    fprintf(stderr, "bench_broker: unknown mode '%s'\n", mode);
-    usage(stderr);
-    return 2;
+    return bb_latency(&o);
 }
