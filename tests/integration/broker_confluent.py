@@ -90,14 +90,17 @@ with t.step("ListOffsets: watermarks (earliest, latest) and offsets_for_times"):
             if off == 10:
                 qs.append(ck.TopicPartition(TOPIC, part, m["timestamp"]))
                 want[part] = 10
-        qs.append(ck.TopicPartition(TOPIC, 0, T0 + 10 * N))  # past the last: end (-1)
         res = c.offsets_for_times(qs, timeout=20)
+        # A time past the last message: the end (-1). Its own request, since
+        # Kafka answers a partition named twice in one ListOffsets with
+        # INVALID_REQUEST.
+        past = c.offsets_for_times([ck.TopicPartition(TOPIC, 0, T0 + 10 * N)], timeout=20)
     finally:
         c.close()
-    for r in res[:-1]:
+    for r in res:
         t.expect(r.error is None, "offsets_for_times %d: %s" % (r.partition, r.error))
         t.eq(r.offset, want[r.partition], "offset for time, partition %d" % r.partition)
-    t.expect(res[-1].offset in (-1, ends[0]), "offset for a time past the end: %s" % res[-1].offset)
+    t.expect(past[0].offset in (-1, ends[0]), "offset for a time past the end: %s" % past[0].offset)
 
 with t.step("AdminClient.describe_configs: topic overrides and defaults, with sources"):
     fs = A.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, TOPIC)])
