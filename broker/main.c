@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -114,6 +115,16 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    /* Every partition keeps its segment files open and Fetch responses hold
+     * descriptors until sent: use all the descriptors we may (Kafka asks
+     * for 100000 or more). */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            SL_WARN(SL_BROKER_LOG, "cannot raise the open file limit: %s", strerror(errno));
+    }
+
     /* Signals arrive on the main loop's signalfd; every thread inherits
      * the mask, so none of them is interrupted by one. */
     sigset_t mask;
@@ -155,9 +166,10 @@ int main(int argc, char **argv)
     }
     SL_INFO(SL_BROKER_LOG,
             "sluiced started: node %d, cluster %s, listening on %s:%u (advertised %s:%u), %d network threads, "
-            "log dirs %s",
+            "log dirs %s, open file limit %lld",
             broker->node_id, broker->cluster_id, cfg.listener_host[0] ? cfg.listener_host : "0.0.0.0",
-            broker->port, broker->adv_host, broker->adv_port, nthreads, dirs);
+            broker->port, broker->adv_host, broker->adv_port, nthreads, dirs,
+            getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long long)rl.rlim_cur : -1LL);
     sl_loop_run(loop);
     SL_INFO(SL_BROKER_LOG, "shutting down (%s)", sc.signo ? strsignal(sc.signo) : "loop stopped");
     status = 0;
