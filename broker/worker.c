@@ -160,6 +160,11 @@ static void dispatch(sl_broker_req_t *req)
         return;
     }
     const char *name = r.api ? r.api->name : "unknown api";
+    /* One line per request at debug level: which client uses which API
+     * version (docs/COMPATIBILITY.md's "seen using" column comes from it). */
+    SL_DEBUG("request", "%s v%d client_id=%.*s", name, r.hdr.api_version,
+             r.hdr.client_id.len > 0 ? (int)SL_MIN(r.hdr.client_id.len, 128) : 0,
+             r.hdr.client_id.len > 0 ? r.hdr.client_id.ptr : "");
     if (r.hdr.api_key == SL_APIKEY_API_VERSIONS && err == SL_ERR_UNSUPPORTED_VERSION) {
         /* KIP-511: a newer client gets a v0 answer it can read. */
         req->hdr.api_version = 0;

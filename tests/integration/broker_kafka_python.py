@@ -38,7 +38,7 @@ sent, meta = [], []
 
 
 def admin():
-    return KafkaAdminClient(bootstrap_servers=B, request_timeout_ms=20000, client_id="sluice-it")
+    return KafkaAdminClient(bootstrap_servers=B, request_timeout_ms=20000, client_id="sluice-it-kafka-python")
 
 
 def topic_errors(resp, field="topic_errors"):

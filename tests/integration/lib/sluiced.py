@@ -239,5 +239,11 @@ class Broker:
         """Kills a still running broker and removes the directory unless keep."""
         if self.proc and self.proc.poll() is None:
             self.kill()
+        # SLUICE_IT_KEEP_LOGS=DIR keeps a copy of every broker log (to tabulate
+        # which client used which API version, for docs/COMPATIBILITY.md).
+        keep_logs = os.environ.get("SLUICE_IT_KEEP_LOGS")
+        if keep_logs and os.path.exists(self.logfile):
+            os.makedirs(keep_logs, exist_ok=True)
+            shutil.copy(self.logfile, os.path.join(keep_logs, "%s-%d.log" % (os.path.basename(self.dir), os.getpid())))
         if not keep:
             shutil.rmtree(self.dir, ignore_errors=True)
