@@ -7,7 +7,8 @@
  * A partition named twice in one request gets INVALID_REQUEST (both times),
  * as Kafka answers.
  * A timestamp is answered with the first record (not batch) whose timestamp
- * is at or after it, and that record's timestamp, as Kafka does.
+ * is at or after it, and that record's timestamp, as Kafka does (the log
+ * looks inside the batch).
  *
  * v0 answers OldStyleOffsets with one offset (Kafka's v0 may list older
  * segment base offsets too, up to MaxNumOffsets; clients ask for one).
@@ -22,46 +23,12 @@
 
 typedef sl_ListOffsetsResponse_ListOffsetsPartitionResponse_t resp_part_t;
 
-/* The log answers a timestamp with the first qualifying batch; Kafka
- * answers with the first record in it whose timestamp is >= ts (and that
- * record's timestamp), so look inside the batch. slice holds the batch;
- * *offset and *timestamp keep the batch's answer if the records cannot be
- * read. */
-static void refine_by_time(sl_broker_req_t *req, const sl_log_slice_t *slice, int64_t ts, int64_t *offset,
-                           int64_t *timestamp)
-{
-    sl_buf_t bytes = SL_BUF_INIT;
-    sl_batch_iter_t it;
-    sl_batch_t batch;
-    sl_record_iter_t rit;
-    sl_record_t rec;
-    if (sl_log_slice_read(slice, &bytes) != SL_OK)
-        goto out;
-    sl_batch_iter_init(&it, bytes.data, bytes.len);
-    if (sl_batch_iter_next(&it, &batch) != SL_OK)
-        goto out;
-    sl_buf_t *scratch = sl_broker_worker_scratch(req->worker);
-    if (sl_record_iter_init(&rit, &batch, scratch, 0) != SL_OK)
-        goto out;
-    while (sl_record_iter_next(&rit, &rec) == SL_OK) {
-        if (rec.offset >= *offset && rec.timestamp >= ts) {
-            *offset = rec.offset;
-            *timestamp = rec.timestamp;
-            break;
-        }
-    }
-out:
-    sl_buf_free(&bytes);
-}
-
 /* The offset (and timestamp) asked for on one partition. SL_OK or the Kafka
  * error code for it. */
-static sl_err_t lookup(sl_broker_req_t *req, sl_partition_t *part, int16_t version, int64_t ts, int64_t *offset,
+static sl_err_t lookup(sl_partition_t *part, int16_t version, int64_t ts, int64_t *offset,
                        int64_t *timestamp)
 {
     sl_err_t err = SL_OK;
-    sl_log_slice_t slice = {.fd = -1};
-    bool by_time = false;
     *offset = *timestamp = -1;
     sl_partition_lock(part);
     if (!part->log) {
@@ -73,9 +40,7 @@ static sl_err_t lookup(sl_broker_req_t *req, sl_partition_t *part, int16_t versi
     } else if (ts == TS_MAX && version >= 7) {
         err = sl_log_max_timestamp(part->log, offset, timestamp);
     } else {
-        err = sl_log_offset_for_time(part->log, ts, offset, timestamp);
-        /* The batch itself (at least one whole batch, whatever its size). */
-        by_time = err == SL_OK && *offset >= 0 && sl_log_read(part->log, *offset, 1, true, &slice) == SL_OK;
+        err = sl_log_offset_for_time(part->log, ts, offset, timestamp); /* record-exact */
     }
     if (err != SL_OK && err != SL_ERR_UNKNOWN_TOPIC_OR_PARTITION && err != SL_ERR_KAFKA_STORAGE_ERROR) {
         SL_ERROR(SL_BROKER_LOG, "ListOffsets on %s-%d failed: %s", part->topic->name, part->index,
@@ -83,9 +48,6 @@ static sl_err_t lookup(sl_broker_req_t *req, sl_partition_t *part, int16_t versi
         err = SL_ERR_KAFKA_STORAGE_ERROR;
     }
     sl_partition_unlock(part);
-    if (by_time)
-        refine_by_time(req, &slice, ts, offset, timestamp);
-    sl_log_slice_release(&slice);
     return err;
 }
 
@@ -165,7 +127,7 @@ void sl_broker_handle_list_offsets(sl_broker_req_t *req)
             else if (version >= 4 && lp->CurrentLeaderEpoch > 0) /* leader epoch is always 0 here */
                 err = SL_ERR_UNKNOWN_LEADER_EPOCH;
             else
-                err = lookup(req, part, version, lp->Timestamp, &offset, &timestamp);
+                err = lookup(part, version, lp->Timestamp, &offset, &timestamp);
             rp->ErrorCode = (int16_t)err;
             /* Fields a version lacks must keep their defaults to encode. */
             if (version >= 1) {
