@@ -326,17 +326,6 @@ static void put_utf8(sl_buf_t *out, uint32_t cp)
     sl_buf_put(out, b, n);
 }
 
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads the four hex digits of a \u escape whose 'u' is at s[*i - 1],
  * within s[..end). On error reports what was found, whole UTF-8 characters
  * only. */
@@ -345,7 +334,7 @@ static sl_err_t read_u4(parser_t *ps, const uint8_t *s, size_t end, size_t *i, u
     size_t start = *i;
     uint32_t v = 0;
     for (int k = 0; k < 4; k++) {
-        if (start + (size_t)k >= end || hexval(s[start + k]) < 0) {
+        if (start + (size_t)k >= end || sl_hex_value(s[start + k]) < 0) {
             /* Show up to four characters after \u as they stand in the
              * line (a key's escape may run into the separator). */
             size_t lend = ps->lbuf.len, j = start, chars = 0;
@@ -361,7 +350,7 @@ static sl_err_t read_u4(parser_t *ps, const uint8_t *s, size_t end, size_t *i, u
             return perr(ps, line, "malformed \\uXXXX escape: found \"\\u%.*s\"",
                         (int)(j - start), (const char *)s + start);
         }
-        v = (v << 4) | (uint32_t)hexval(s[start + k]);
+        v = (v << 4) | (uint32_t)sl_hex_value(s[start + k]);
     }
     *i = start + 4;
     *cu = v;

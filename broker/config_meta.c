@@ -261,17 +261,6 @@ sl_err_t sl_topic_meta_remove(const char *log_dir, const char *topic)
     return fsync_dir(dir);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads one file into meta; false (after logging why) when it is unusable. */
 static bool load_one(const char *dir, const char *fname, sl_topic_meta_t *meta)
 {
@@ -302,7 +291,7 @@ static bool load_one(const char *dir, const char *fname, sl_topic_meta_t *meta)
     else if (!parts || !cfg_parse_i64(parts, &n) || n < 1 || n > INT32_MAX)
         bad = "partitions is missing or not a count from 1 to 2147483647";
     for (int i = 0; !bad && i < 16; i++) {
-        int hi = hexval(id[2 * i]), lo = hexval(id[2 * i + 1]);
+        int hi = sl_hex_value(id[2 * i]), lo = sl_hex_value(id[2 * i + 1]);
         if (hi < 0 || lo < 0)
             bad = "topic.id is missing or not 32 hex digits";
         else
