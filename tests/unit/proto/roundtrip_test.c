@@ -15,8 +15,7 @@
 #include "proto.h"
 
 /* Sum over all 144 Kafka 3.4 schemas of (max valid version - min + 1),
- * counted from /work/shared/kafka-protocol/messages independently of the
- * generator. */
+ * counted from the schema files independently of the generator. */
 #define EXPECTED_MESSAGES 144
 #define EXPECTED_PAIRS 559
 #define ROUNDS 4
