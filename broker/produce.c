@@ -12,14 +12,17 @@
  *   - Transactional batches get TRANSACTIONAL_ID_AUTHORIZATION_FAILED (what
  *     Kafka answers when a producer may not write for its transactional id)
  *     until the transactions milestone.
- *   - Idempotent batches (producer id >= 0) are appended as plain batches:
- *     no sequence checks or duplicate detection yet.
+ *   - Idempotent batches (producer id >= 0) are checked against the
+ *     partition's producer state (producer_int.h: Kafka 3.4's sequence and
+ *     epoch rules); a duplicate of one of the producer's last 5 batches is
+ *     answered with its original base offset and not appended.
  *   - A partition whose name is illegal gets INVALID_TOPIC_EXCEPTION.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "broker_int.h"
+#include "producer_int.h"
 
 typedef sl_ProduceResponse_PartitionProduceResponse_t resp_part_t;
 
@@ -34,6 +37,7 @@ typedef struct produce_ctx {
     produce_wait_t *waits;
     size_t nwaits;
     bool acks0;
+    bool appended;  /* something was appended (for the test hook) */
 } produce_ctx_t;
 
 /* Maps a records.h error to what Kafka puts on the wire for it. */
@@ -131,18 +135,93 @@ int16_t sl_broker_produce_check(int16_t version, const uint8_t *records, int32_t
     return 0;
 }
 
-/* Appends one validated batch. Fills pr; true when an fsync must come
- * before the ack (the partition is then marked dirty on this worker). */
-static bool append(sl_broker_req_t *req, sl_partition_t *part, uint8_t *data, int32_t len, resp_part_t *pr)
+/* The producer fields of a validated batch's header. */
+typedef struct producer_hdr {
+    int64_t producer_id;
+    int16_t epoch;
+    int32_t first_seq;
+    int32_t last_offset_delta;
+} producer_hdr_t;
+
+static void producer_hdr_read(const uint8_t *data, int32_t len, producer_hdr_t *h)
+{
+    sl_rd_t rd;
+    sl_rd_init(&rd, data, (size_t)len);
+    sl_rd_skip(&rd, SL_BATCH_OFF_ATTRIBUTES + 2);
+    h->last_offset_delta = sl_rd_i32(&rd);
+    sl_rd_skip(&rd, 16); /* base and max timestamps */
+    h->producer_id = sl_rd_i64(&rd);
+    h->epoch = sl_rd_i16(&rd);
+    h->first_seq = sl_rd_i32(&rd);
+    if (rd.err != SL_OK)
+        h->producer_id = -1; /* cannot happen: the batch was validated */
+}
+
+/* The sequence check of an idempotent batch, part->mu held: 0 (append, or
+ * *dup with the original batch in *orig) or a Kafka error code. *stp gets
+ * the partition's producer state, rebuilt from the log on first use. */
+static int16_t producer_check(sl_partition_t *part, const producer_hdr_t *h, sl_producer_state_t **stp, bool *dup,
+                              sl_producer_batch_t *orig, char *msg, size_t msglen)
+{
+    sl_producer_state_t *st = sl_producer_state_of(part);
+    if (!st) {
+        snprintf(msg, msglen, "no memory for the producer state");
+        return SL_ERR_UNKNOWN_SERVER_ERROR;
+    }
+    if (!st->loaded) {
+        sl_producer_state_fini(st);
+        sl_producer_state_init(st);
+        sl_err_t err = sl_producer_state_rebuild(st, part->log);
+        if (err != SL_OK) {
+            SL_ERROR(SL_BROKER_LOG, "%s-%d: producer state rebuild failed: %s", part->topic->name, part->index,
+                     err == SL_ERR_NOMEM ? "no memory" : sl_log_errmsg(part->log));
+            snprintf(msg, msglen, "the producer state could not be read from the log");
+            return err == SL_ERR_NOMEM ? SL_ERR_UNKNOWN_SERVER_ERROR : SL_ERR_KAFKA_STORAGE_ERROR;
+        }
+        SL_DEBUG(SL_BROKER_LOG, "%s-%d: producer state rebuilt: %zu producers", part->topic->name, part->index,
+                 sl_map_count(&st->producers));
+    }
+    *stp = st;
+    return sl_producer_state_check(st, h->producer_id, h->epoch, h->first_seq, h->last_offset_delta, dup, orig, msg,
+                                   msglen);
+}
+
+/* Appends one validated batch, unless it is an idempotent producer's
+ * duplicate or out of sequence. Fills pr (and msg on refusal); true when an
+ * fsync must come before the ack (the partition is then marked dirty on
+ * this worker). *appended is set when the batch went into the log. */
+static bool append(sl_broker_req_t *req, sl_partition_t *part, uint8_t *data, int32_t len, resp_part_t *pr,
+                   bool *appended, char *msg, size_t msglen)
 {
     bool flush = false;
     sl_log_append_info_t info;
+    producer_hdr_t ph;
+    producer_hdr_read(data, len, &ph);
+    sl_producer_state_t *st = NULL;
+    bool dup = false;
+    sl_producer_batch_t orig;
     sl_partition_lock(part);
     if (!part->log) {
         pr->ErrorCode = part->offline ? SL_ERR_KAFKA_STORAGE_ERROR : SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    } else if (ph.producer_id >= 0 &&
+               (pr->ErrorCode = producer_check(part, &ph, &st, &dup, &orig, msg, msglen)) != 0) {
+        /* refused: pr->ErrorCode and msg say why */
+    } else if (dup) {
+        /* Kafka 3.4: a success carrying the original batch's offset. */
+        pr->BaseOffset = orig.first_offset;
+        pr->LogAppendTimeMs = -1;
+        pr->LogStartOffset = sl_log_start_offset(part->log);
+        flush = sl_log_unflushed_messages(part->log) >= part->cfg.flush_messages;
+        SL_DEBUG(SL_BROKER_LOG, "%s-%d: duplicate batch of producer %lld (epoch %d, sequence %d) at offset %lld",
+                 part->topic->name, part->index, (long long)ph.producer_id, ph.epoch, ph.first_seq,
+                 (long long)orig.first_offset);
     } else {
         sl_err_t err = sl_log_append(part->log, data, (size_t)len, 0, sl_time_wall_ms(), &info);
         if (err == SL_OK) {
+            *appended = true;
+            if (st && sl_producer_state_update(st, ph.producer_id, ph.epoch, ph.first_seq, ph.last_offset_delta,
+                                               info.base_offset, info.last_offset) != SL_OK)
+                st->loaded = false; /* no memory: rebuild from the log next time */
             pr->BaseOffset = info.base_offset;
             pr->LogAppendTimeMs = info.log_append_time;
             pr->LogStartOffset = sl_log_start_offset(part->log);
@@ -183,7 +262,9 @@ static bool any_error(const sl_ProduceResponse_t *resp)
  * connection when an acks=0 produce failed, so the producer notices. */
 static void answer(sl_broker_req_t *req, produce_ctx_t *ctx)
 {
-    if (!ctx->acks0)
+    if (ctx->appended && !ctx->acks0 && sl_producer_test_drop_now())
+        sl_broker_req_close(req, "test hook SLUICE_TEST_DROP_AFTER_APPEND: produce appended, answer dropped");
+    else if (!ctx->acks0)
         sl_broker_req_reply(req, &ctx->resp);
     else if (any_error(&ctx->resp))
         sl_broker_req_close(req, "an acks=0 produce failed");
@@ -274,7 +355,8 @@ void sl_broker_handle_produce(sl_broker_req_t *req)
                 }
                 /* The request owns its frame: the batch is patched in place. */
                 if (pr->ErrorCode == 0 &&
-                    append(req, part, (uint8_t *)pd->Records.ptr, pd->Records.len, pr)) {
+                    append(req, part, (uint8_t *)pd->Records.ptr, pd->Records.len, pr, &ctx->appended, msg,
+                           sizeof msg)) {
                     ctx->waits[ctx->nwaits].part = part;
                     ctx->waits[ctx->nwaits].pr = pr;
                     ctx->nwaits++;
