@@ -232,7 +232,7 @@ static sl_err_t scan_dir(sl_log_t *log, i64_vec_t *bases)
         if (name[0] == '.')
             continue;
         if (has_suffix(name, ".deleted") || has_suffix(name, ".cleaned") || has_suffix(name, ".swap") ||
-            strcmp(name, LOG_CHECKPOINT_NAME ".tmp") == 0) {
+            strcmp(name, LOG_CHECKPOINT_NAME ".tmp") == 0 || strcmp(name, LOG_CLEANER_CHECKPOINT_NAME ".tmp") == 0) {
             SL_WARN(LOG_MOD, "%s: removing stray file %s", log->dir, name);
             if (unlinkat(dfd, name, 0) != 0)
                 SL_WARN(LOG_MOD, "%s: unlink %s: %s", log->dir, name, strerror(errno));
@@ -351,9 +351,11 @@ static sl_err_t seg_load(sl_log_t *log, seg_t *seg, bool active, bool clean, boo
         ssize_t r = pread(seg->fd, h0, sizeof(h0), 0);
         if (r != (ssize_t)sizeof(h0) || hdr_parse(h0, &h, why, sizeof(why)) != SL_OK)
             return seg_recover(log, seg, true, "first batch unreadable");
+        /* Above the name is normal once the cleaner removed the first
+         * batches (compaction), so it is only noted. */
         if (h.base_offset != seg->base)
-            SL_ERROR(LOG_MOD, "%s/%020lld.log: first batch has base offset %lld, the file name says %lld",
-                     log->dir, (long long)seg->base, (long long)h.base_offset, (long long)seg->base);
+            SL_INFO(LOG_MOD, "%s/%020lld.log: first batch has base offset %lld, the file name says %lld",
+                    log->dir, (long long)seg->base, (long long)h.base_offset, (long long)seg->base);
         seg->roll_base_ms = h.max_timestamp >= 0 ? h.max_timestamp : sl_time_wall_ms();
     }
 

@@ -264,6 +264,57 @@ sl_err_t sl_log_delete_records(sl_log_t *log, int64_t offset);
  * SL_OK or SL_ERR_IO. */
 sl_err_t sl_log_retain(sl_log_t *log, int64_t now_ms, int *deleted);
 
+/* ---- Compaction (cleanup.policy=compact) ----
+ * The cleaner keeps the latest record of each key. Records keep their
+ * offsets: a batch that loses records is rewritten with the survivors
+ * (same base offset, lastOffsetDelta, timestamps, producer id/epoch/
+ * sequence, attributes and codec; offset deltas then have gaps), a batch
+ * that loses every record is dropped unless it carries a producer id (it
+ * stays, empty, for the producer's sequence state). Control batches are
+ * kept as they are. Records without a key are dropped.
+ * Only segments below the active one, and whose newest timestamp is at
+ * least min_compaction_lag_ms old, are cleaned ("cleanable"). The offset up
+ * to which the log was cleaned is persisted in cleaner-offset-checkpoint
+ * ("0\n<offset>\n", written to a .tmp file, fsynced, renamed); the bytes of
+ * cleanable segments at or above it are dirty. A pass runs when dirty /
+ * cleanable bytes >= min_cleanable_dirty_ratio (and dirty > 0).
+ * Tombstones (null value) stay until delete_retention_ms after their segment
+ * was first cleaned: the cleaner stamps a segment's .log modification time
+ * with now_ms when it first cleans it and keeps that stamp on later
+ * rewrites; a tombstone in a segment cleaned in an earlier pass whose stamp
+ * is older than delete_retention_ms is removed.
+ * Each segment is rewritten into <base>.log.cleaned (fsynced), renamed to
+ * <base>.log.swap (directory fsynced), its old index files are removed and
+ * the swap file renamed over <base>.log (directory fsynced); the indexes are
+ * then rebuilt. Open removes .cleaned and .swap leftovers and rebuilds
+ * missing indexes, so a crash at any step leaves the old or the new
+ * segment, whole. Readers holding a slice keep the old file's bytes. */
+typedef struct sl_log_clean_opts {
+    double min_cleanable_dirty_ratio; /* min.cleanable.dirty.ratio (0.5) */
+    int64_t min_compaction_lag_ms;    /* min.compaction.lag.ms (0) */
+    int64_t delete_retention_ms;      /* delete.retention.ms (86400000) */
+} sl_log_clean_opts_t;
+
+/* Kafka's defaults, as noted above. */
+void sl_log_clean_opts_defaults(sl_log_clean_opts_t *opts);
+
+/* What a cleaning pass did. */
+typedef struct sl_log_clean_info {
+    bool ran;                 /* false: nothing cleanable or not dirty enough */
+    int32_t segments;         /* segments rewritten */
+    int64_t bytes_before;     /* bytes of the cleanable segments before ... */
+    int64_t bytes_after;      /* ... and after */
+    int64_t records_removed;  /* superseded records, tombstones, keyless */
+} sl_log_clean_info_t;
+
+/* One cleaning pass at time now_ms (see above). The caller serializes it
+ * with every other call on the log. Memory: a map of the distinct keys in
+ * the dirty range (each key copied once) and one segment's batches at a
+ * time. info may be NULL. SL_OK (also when nothing was due), SL_ERR_IO,
+ * SL_ERR_NOMEM, SL_ERR_INVAL (NULL log or opts). A segment whose batches do
+ * not parse is left as it is (logged). */
+sl_err_t sl_log_clean(sl_log_t *log, const sl_log_clean_opts_t *opts, int64_t now_ms, sl_log_clean_info_t *info);
+
 /* Rolls if the active segment is older than segment_ms (called on a timer so
  * idle partitions roll too). SL_OK or SL_ERR_IO. */
 sl_err_t sl_log_roll_if_due(sl_log_t *log, int64_t now_ms);

@@ -6,7 +6,8 @@
  * Files: index.c (offset and time index entries, their files), segment.c
  * (segment files: create, open, scan, recover, read), log.c (the log:
  * open, append, roll, read, flush, close), retention.c (retention,
- * DeleteRecords and its checkpoint, timestamp lookups).
+ * DeleteRecords and its checkpoint, timestamp lookups), cleaner.c
+ * (compaction).
  */
 #ifndef SL_BROKER_LOG_INT_H
 #define SL_BROKER_LOG_INT_H
@@ -30,6 +31,7 @@
 
 #define LOG_NAME_DIGITS 20
 #define LOG_CHECKPOINT_NAME "log-start-offset-checkpoint"
+#define LOG_CLEANER_CHECKPOINT_NAME "cleaner-offset-checkpoint"
 
 /* ---- big-endian helpers ---- */
 static inline uint32_t be32(const uint8_t *p)

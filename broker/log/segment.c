@@ -345,9 +345,12 @@ sl_err_t seg_rebuild(sl_log_t *log, seg_t *seg, bool check_crc, int64_t *valid, 
             break;
         }
         if (pos == 0) {
+            /* Above the name is normal once the cleaner removed the first
+             * batches (compaction), so it is only noted; below it was refused
+             * above. */
             if (h.base_offset != seg->base)
-                SL_ERROR(LOG_MOD, "%s/%020lld.log: first batch has base offset %lld, the file name says %lld",
-                         log->dir, (long long)seg->base, (long long)h.base_offset, (long long)seg->base);
+                SL_INFO(LOG_MOD, "%s/%020lld.log: first batch has base offset %lld, the file name says %lld",
+                        log->dir, (long long)seg->base, (long long)h.base_offset, (long long)seg->base);
             if (h.max_timestamp >= 0)
                 seg->roll_base_ms = h.max_timestamp;
         }

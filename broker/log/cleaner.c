@@ -1,0 +1,563 @@
+/*
+ * cleaner.c - log compaction (log.h, "Compaction"): the key -> latest
+ * offset map over the dirty range, the rewrite of each cleanable segment
+ * into a .cleaned file, the crash-safe swap (.cleaned -> .swap -> .log) and
+ * the persisted cleaner checkpoint.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log_int.h"
+
+#define CLEAN_CHECKPOINT_NAME LOG_CLEANER_CHECKPOINT_NAME
+/* A batch larger than this is kept as it is rather than read whole (a
+ * damaged length must not make the cleaner allocate much). */
+#define CLEAN_BATCH_MAX ((int64_t)64 << 20)
+
+_Static_assert(sizeof(void *) >= sizeof(int64_t), "offsets are kept in map values");
+
+void sl_log_clean_opts_defaults(sl_log_clean_opts_t *opts)
+{
+    opts->min_cleanable_dirty_ratio = 0.5;
+    opts->min_compaction_lag_ms = 0;
+    opts->delete_retention_ms = 86400000;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checkpoint: "0\n<offset>\n", as the log-start-offset checkpoint.     */
+
+static int64_t clean_checkpoint_read(sl_log_t *log)
+{
+    char path[PATH_MAX], buf[64];
+    snprintf(path, sizeof(path), "%s/%s", log->dir, CLEAN_CHECKPOINT_NAME);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    long long v;
+    int used = 0;
+    if (sscanf(buf, "0\n%lld\n%n", &v, &used) != 1 || used != n || v < 0) {
+        SL_WARN(LOG_MOD, "%s: ignoring malformed %s", log->dir, CLEAN_CHECKPOINT_NAME);
+        return -1;
+    }
+    return v;
+}
+
+static sl_err_t write_all(int fd, const uint8_t *p, size_t n, int64_t at)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = pwrite(fd, p + done, n - done, (off_t)(at + (int64_t)done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return SL_ERR_IO;
+        }
+        done += (size_t)w;
+    }
+    return SL_OK;
+}
+
+static sl_err_t clean_checkpoint_write(sl_log_t *log, int64_t offset)
+{
+    char path[PATH_MAX], tmp[PATH_MAX], buf[64];
+    snprintf(path, sizeof(path), "%s/%s", log->dir, CLEAN_CHECKPOINT_NAME);
+    snprintf(tmp, sizeof(tmp), "%s/%s.tmp", log->dir, CLEAN_CHECKPOINT_NAME);
+    int n = snprintf(buf, sizeof(buf), "0\n%lld\n", (long long)offset);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return log_fail(log, SL_ERR_IO, "%s: create: %s", CLEAN_CHECKPOINT_NAME, strerror(errno));
+    const char *what = NULL;
+    if (write_all(fd, (const uint8_t *)buf, (size_t)n, 0) != SL_OK)
+        what = "write";
+    else if (fsync(fd) != 0)
+        what = "fsync";
+    int e = errno;
+    if (close(fd) != 0 && !what) {
+        what = "close";
+        e = errno;
+    }
+    if (!what && rename(tmp, path) != 0) {
+        what = "rename";
+        e = errno;
+    }
+    if (what) {
+        unlink(tmp);
+        return log_fail(log, SL_ERR_IO, "%s: %s: %s", CLEAN_CHECKPOINT_NAME, what, strerror(e));
+    }
+    return log_sync_dir(log);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading a segment batch by batch on a descriptor of our own          */
+
+typedef struct batch_walk {
+    seg_scan_t sc;
+    uint8_t *buf;
+    size_t cap;
+} batch_walk_t;
+
+/* The next whole batch in w->buf[0..h->size). SL_OK, SL_ERR_NOENT at the
+ * end, SL_ERR_CORRUPT_MESSAGE (sc.why), SL_ERR_IO, SL_ERR_NOMEM. */
+static sl_err_t walk_next(batch_walk_t *w, log_hdr_t *h, int64_t *pos)
+{
+    *pos = w->sc.pos;
+    sl_err_t err = scan_next(&w->sc, false, h);
+    if (err)
+        return err;
+    if (h->size > CLEAN_BATCH_MAX) {
+        snprintf(w->sc.why, sizeof(w->sc.why), "batch of %lld bytes", (long long)h->size);
+        return SL_ERR_CORRUPT_MESSAGE;
+    }
+    if ((size_t)h->size > w->cap) {
+        uint8_t *nb = realloc(w->buf, (size_t)h->size);
+        if (!nb)
+            return SL_ERR_NOMEM;
+        w->buf = nb;
+        w->cap = (size_t)h->size;
+    }
+    size_t got = 0, n = (size_t)h->size;
+    while (got < n) {
+        ssize_t r = pread(w->sc.fd, w->buf + got, n - got, (off_t)(*pos + (int64_t)got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            snprintf(w->sc.why, sizeof(w->sc.why), "read: %s", r < 0 ? strerror(errno) : "file ends early");
+            return SL_ERR_IO;
+        }
+        got += (size_t)r;
+    }
+    return SL_OK;
+}
+
+static int open_seg_ro(sl_log_t *log, const seg_t *seg)
+{
+    char path[PATH_MAX];
+    seg_path(log, seg->base, ".log", path, sizeof(path));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        log_fail_errno(log, seg, ".log", "open", errno);
+    return fd;
+}
+
+/* ------------------------------------------------------------------ */
+/* The key map                                                         */
+
+static inline void *off_val(int64_t off) { return (void *)(uintptr_t)(off + 1); }
+static inline int64_t val_off(void *v) { return v ? (int64_t)(uintptr_t)v - 1 : -1; }
+
+/* Records key -> offset for every keyed record at offsets [from, to) of seg. */
+static sl_err_t map_segment(sl_log_t *log, seg_t *seg, int64_t from, int64_t to, sl_map_t *map,
+                            sl_buf_t *scratch)
+{
+    int fd = open_seg_ro(log, seg);
+    if (fd < 0)
+        return SL_ERR_IO;
+    batch_walk_t w = {0};
+    scan_init(&w.sc, fd, 0, seg->size, 256 * 1024);
+    sl_err_t err;
+    for (;;) {
+        log_hdr_t h;
+        int64_t pos;
+        err = walk_next(&w, &h, &pos);
+        if (err)
+            break;
+        if (h.last_offset < from || (h.attributes & SL_BATCH_ATTR_CONTROL))
+            continue;
+        if (h.base_offset >= to)
+            break;
+        sl_batch_t b;
+        sl_record_iter_t it;
+        char why[160];
+        if (sl_batch_peek(w.buf, (size_t)h.size, &b, why, sizeof(why)) != SL_OK ||
+            sl_record_iter_init(&it, &b, scratch, 0) != SL_OK) {
+            SL_WARN(LOG_MOD, "%s/%020lld.log: batch at byte %lld unreadable for the cleaner, skipped", log->dir,
+                    (long long)seg->base, (long long)pos);
+            continue;
+        }
+        sl_record_t r;
+        while ((err = sl_record_iter_next(&it, &r)) == SL_OK) {
+            if (r.key_len < 0 || r.offset < from || r.offset >= to)
+                continue;
+            err = sl_map_put(map, r.key, (size_t)r.key_len, off_val(r.offset), NULL);
+            if (err)
+                break;
+        }
+        if (err == SL_ERR_NOMEM)
+            break;
+        err = SL_OK;
+    }
+    if (err == SL_ERR_NOENT)
+        err = SL_OK;
+    else if (err == SL_ERR_CORRUPT_MESSAGE) {
+        SL_WARN(LOG_MOD, "%s/%020lld.log: cleaner stops reading at %s", log->dir, (long long)seg->base, w.sc.why);
+        err = SL_OK;
+    } else if (err == SL_ERR_IO) {
+        err = log_fail(log, SL_ERR_IO, "%020lld.log: %s", (long long)seg->base, w.sc.why);
+    }
+    scan_fini(&w.sc);
+    free(w.buf);
+    close(fd);
+    return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rewriting one batch                                                 */
+
+static size_t zz_size(int64_t v)
+{
+    return sl_uvarint_size(((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+/* Appends record r (its original deltas) to out. */
+static void put_record(sl_buf_t *out, const sl_record_t *r)
+{
+    size_t body = 1 + zz_size(r->timestamp_delta) + zz_size(r->offset_delta);
+    body += r->key_len < 0 ? 1 : zz_size(r->key_len) + (size_t)r->key_len;
+    body += r->value_len < 0 ? 1 : zz_size(r->value_len) + (size_t)r->value_len;
+    body += zz_size(r->header_count) + r->headers_size;
+    sl_buf_put_varint(out, (int64_t)body);
+    sl_buf_put_i8(out, r->attributes);
+    sl_buf_put_varint(out, r->timestamp_delta);
+    sl_buf_put_varint(out, r->offset_delta);
+    sl_buf_put_varint(out, r->key_len);
+    if (r->key_len > 0)
+        sl_buf_put(out, r->key, (size_t)r->key_len);
+    sl_buf_put_varint(out, r->value_len);
+    if (r->value_len > 0)
+        sl_buf_put(out, r->value, (size_t)r->value_len);
+    sl_buf_put_varint(out, r->header_count);
+    if (r->headers_size)
+        sl_buf_put(out, r->headers, r->headers_size);
+}
+
+typedef struct clean_ctx {
+    sl_log_t *log;
+    sl_map_t *map;
+    bool drop_tombstones;
+    sl_buf_t scratch;  /* decompressed records */
+    sl_buf_t recs;     /* surviving records, uncompressed */
+    sl_buf_t out;      /* the cleaned segment */
+    int64_t removed;
+} clean_ctx_t;
+
+static bool keep_record(const clean_ctx_t *c, const sl_record_t *r)
+{
+    if (r->key_len < 0)
+        return false;
+    int64_t latest = val_off(sl_map_get(c->map, r->key, (size_t)r->key_len));
+    if (latest > r->offset)
+        return false;
+    if (r->value_len < 0 && c->drop_tombstones)
+        return false;
+    return true;
+}
+
+/* Appends batch b, cleaned, to c->out. *changed is set when anything was
+ * removed. */
+static sl_err_t clean_batch(clean_ctx_t *c, const sl_batch_t *b, bool *changed)
+{
+    if (sl_batch_is_control(b)) {
+        sl_buf_put(&c->out, b->data, b->size);
+        return sl_buf_err(&c->out);
+    }
+    sl_record_iter_t it;
+    if (sl_record_iter_init(&it, b, &c->scratch, 0) != SL_OK) {
+        sl_buf_put(&c->out, b->data, b->size); /* unreadable: kept as it is */
+        return sl_buf_err(&c->out);
+    }
+    sl_buf_reset(&c->recs);
+    int32_t kept = 0, total = 0;
+    sl_record_t r;
+    sl_err_t err;
+    while ((err = sl_record_iter_next(&it, &r)) == SL_OK) {
+        total++;
+        if (!keep_record(c, &r))
+            continue;
+        put_record(&c->recs, &r);
+        kept++;
+    }
+    if (err != SL_ERR_NOENT || sl_buf_err(&c->recs)) {
+        if (sl_buf_err(&c->recs))
+            return SL_ERR_NOMEM;
+        sl_buf_put(&c->out, b->data, b->size); /* malformed: kept as it is */
+        return sl_buf_err(&c->out);
+    }
+    if (kept == total) {
+        sl_buf_put(&c->out, b->data, b->size);
+        return sl_buf_err(&c->out);
+    }
+    *changed = true;
+    c->removed += total - kept;
+    if (kept == 0 && b->producer_id < 0)
+        return SL_OK;
+
+    /* Header as it was (producer fields, timestamps, lastOffsetDelta),
+     * records and count new. */
+    size_t start = c->out.len;
+    sl_buf_put(&c->out, b->data, SL_BATCH_HEADER_SIZE);
+    sl_compression_t codec = sl_batch_compression(b);
+    if (kept > 0 && codec != SL_COMPRESSION_NONE) {
+        err = sl_compress(codec, 0, c->recs.data, c->recs.len, &c->out);
+        if (err)
+            return err;
+    } else if (kept > 0) {
+        sl_buf_put(&c->out, c->recs.data, c->recs.len);
+    }
+    if (sl_buf_err(&c->out))
+        return SL_ERR_NOMEM;
+    size_t len = c->out.len - start;
+    uint8_t *h = c->out.data + start;
+    put_be32(h + SL_BATCH_OFF_LENGTH, (uint32_t)(len - SL_BATCH_LOG_OVERHEAD));
+    put_be32(h + 57, (uint32_t)kept);
+    put_be32(h + SL_BATCH_OFF_CRC,
+             sl_crc32c(0, h + SL_BATCH_OFF_ATTRIBUTES, len - SL_BATCH_OFF_ATTRIBUTES));
+    return SL_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rewriting one segment, and the swap                                 */
+
+static int64_t seg_mtime_ms(sl_log_t *log, const seg_t *seg)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    seg_path(log, seg->base, ".log", path, sizeof(path));
+    if (stat(path, &st) != 0)
+        return -1;
+    return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+static void ms_to_timespec(int64_t ms, struct timespec ts[2])
+{
+    ts[0].tv_sec = ts[1].tv_sec = (time_t)(ms / 1000);
+    ts[0].tv_nsec = ts[1].tv_nsec = (long)(ms % 1000) * 1000000;
+}
+
+static sl_err_t stamp(sl_log_t *log, const seg_t *seg, int64_t ms)
+{
+    char path[PATH_MAX];
+    struct timespec ts[2];
+    ms_to_timespec(ms, ts);
+    seg_path(log, seg->base, ".log", path, sizeof(path));
+    if (utimensat(AT_FDCWD, path, ts, 0) != 0)
+        return log_fail_errno(log, seg, ".log", "utimensat", errno);
+    return SL_OK;
+}
+
+/* Builds the cleaned bytes of seg in c->out. *changed when they differ. */
+static sl_err_t clean_read(clean_ctx_t *c, seg_t *seg, bool *changed)
+{
+    sl_log_t *log = c->log;
+    int fd = open_seg_ro(log, seg);
+    if (fd < 0)
+        return SL_ERR_IO;
+    batch_walk_t w = {0};
+    scan_init(&w.sc, fd, 0, seg->size, 256 * 1024);
+    sl_err_t err;
+    for (;;) {
+        log_hdr_t h;
+        int64_t pos;
+        err = walk_next(&w, &h, &pos);
+        if (err)
+            break;
+        sl_batch_t b;
+        char why[160];
+        if (sl_batch_peek(w.buf, (size_t)h.size, &b, why, sizeof(why)) != SL_OK) {
+            snprintf(w.sc.why, sizeof(w.sc.why), "%s", why);
+            err = SL_ERR_CORRUPT_MESSAGE;
+            break;
+        }
+        err = clean_batch(c, &b, changed);
+        if (err)
+            break;
+    }
+    if (err == SL_ERR_NOENT)
+        err = SL_OK;
+    else if (err == SL_ERR_CORRUPT_MESSAGE) {
+        SL_WARN(LOG_MOD, "%s/%020lld.log: not cleaned: %s", log->dir, (long long)seg->base, w.sc.why);
+        *changed = false;
+        err = SL_OK;
+    } else if (err == SL_ERR_IO) {
+        err = log_fail(log, SL_ERR_IO, "%020lld.log: %s", (long long)seg->base, w.sc.why);
+    }
+    scan_fini(&w.sc);
+    free(w.buf);
+    close(fd);
+    return err;
+}
+
+/* Writes c->out as seg's new file and swaps it in (see log.h), then
+ * reloads seg's state and indexes from it. stamp_ms becomes its mtime. */
+static sl_err_t clean_swap(clean_ctx_t *c, seg_t *seg, int64_t stamp_ms)
+{
+    sl_log_t *log = c->log;
+    char cleaned[PATH_MAX], swap[PATH_MAX], final[PATH_MAX], idx[PATH_MAX];
+    seg_path(log, seg->base, ".log.cleaned", cleaned, sizeof(cleaned));
+    seg_path(log, seg->base, ".log.swap", swap, sizeof(swap));
+    seg_path(log, seg->base, ".log", final, sizeof(final));
+
+    int fd = open(cleaned, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return log_fail_errno(log, seg, ".log.cleaned", "create", errno);
+    const char *what = NULL;
+    if (write_all(fd, c->out.data, c->out.len, 0) != SL_OK)
+        what = "write";
+    else if (fsync(fd) != 0)
+        what = "fsync";
+    struct timespec ts[2];
+    ms_to_timespec(stamp_ms, ts);
+    if (!what && futimens(fd, ts) != 0)
+        what = "futimens";
+    int e = errno;
+    if (close(fd) != 0 && !what) {
+        what = "close";
+        e = errno;
+    }
+    if (!what && rename(cleaned, swap) != 0) {
+        what = "rename to .swap";
+        e = errno;
+    }
+    if (what) {
+        unlink(cleaned);
+        return log_fail_errno(log, seg, ".log.cleaned", what, e);
+    }
+    sl_err_t err = log_sync_dir(log);
+    /* Old indexes go first: a crash from here on finds either the old .log
+     * or the new one without indexes, and rebuilds them. */
+    log_seg_release(log, seg);
+    static const char *const exts[] = {".index", ".timeindex"};
+    for (size_t k = 0; !err && k < SL_ARRAY_LEN(exts); k++) {
+        seg_path(log, seg->base, exts[k], idx, sizeof(idx));
+        if (unlink(idx) != 0 && errno != ENOENT)
+            err = log_fail_errno(log, seg, exts[k], "unlink", errno);
+    }
+    if (!err)
+        err = log_sync_dir(log);
+    if (!err && rename(swap, final) != 0)
+        err = log_fail_errno(log, seg, ".log.swap", "rename to .log", errno);
+    if (!err)
+        err = log_sync_dir(log);
+    if (err) {
+        unlink(swap);
+        /* The old file is still in place; reload its state. */
+    }
+
+    /* Reload from whichever file is now <base>.log. */
+    char why[256];
+    int64_t valid = 0;
+    sl_err_t err2 = seg_open_fd(log, seg, false);
+    if (!err2)
+        err2 = seg_rebuild(log, seg, false, &valid, why, sizeof(why));
+    if (!err2 && valid < seg->size) {
+        SL_WARN(LOG_MOD, "%s/%020lld.log: bytes %lld..%lld are unreadable (%s)", log->dir, (long long)seg->base,
+                (long long)valid, (long long)seg->size, why);
+        seg->size = valid;
+    }
+    if (!err2)
+        err2 = seg_index_finish(seg);
+    if (!err2)
+        err2 = idx_write_all(log, seg);
+    log_seg_release(log, seg);
+    return err ? err : err2;
+}
+
+/* ------------------------------------------------------------------ */
+/* The pass                                                            */
+
+static int64_t seg_newest_ts(sl_log_t *log, const seg_t *seg)
+{
+    return seg->max_ts >= 0 ? seg->max_ts : seg_mtime_ms(log, seg);
+}
+
+sl_err_t sl_log_clean(sl_log_t *log, const sl_log_clean_opts_t *opts, int64_t now_ms, sl_log_clean_info_t *info)
+{
+    sl_log_clean_info_t ignored;
+    if (!info)
+        info = &ignored;
+    memset(info, 0, sizeof(*info));
+    if (!log || !opts)
+        return SL_ERR_INVAL;
+    log->errmsg[0] = '\0';
+
+    /* Cleanable: below the active segment and old enough. */
+    size_t end_idx = 0;
+    while (end_idx + 1 < log->nsegs &&
+           (log->segs[end_idx]->size == 0 ||
+            now_ms - seg_newest_ts(log, log->segs[end_idx]) >= SL_MAX(opts->min_compaction_lag_ms, 0)))
+        end_idx++;
+    if (end_idx == 0)
+        return SL_OK;
+    int64_t end_off = log->segs[end_idx]->base;
+    int64_t cp = clean_checkpoint_read(log);
+    if (cp < log->start_offset || cp > log->next_offset)
+        cp = log->segs[0]->base;
+    if (cp > end_off)
+        cp = end_off;
+
+    int64_t total = 0, dirty = 0;
+    for (size_t i = 0; i < end_idx; i++) {
+        seg_t *seg = log->segs[i];
+        total += seg->size;
+        if (seg->base >= cp)
+            dirty += seg->size;
+        else if (seg->next_offset > cp) /* straddles: count it whole */
+            dirty += seg->size;
+    }
+    if (total == 0 || dirty == 0 || (double)dirty / (double)total < opts->min_cleanable_dirty_ratio)
+        return SL_OK;
+
+    sl_map_t map;
+    sl_map_init(&map);
+    clean_ctx_t c = {.log = log, .map = &map, .scratch = SL_BUF_INIT, .recs = SL_BUF_INIT, .out = SL_BUF_INIT};
+    sl_err_t err = SL_OK;
+    for (size_t i = 0; !err && i < end_idx; i++) {
+        if (log->segs[i]->next_offset > cp && log->segs[i]->size > 0)
+            err = map_segment(log, log->segs[i], cp, end_off, &map, &c.scratch);
+    }
+
+    info->ran = true;
+    for (size_t i = 0; !err && i < end_idx; i++) {
+        seg_t *seg = log->segs[i];
+        info->bytes_before += seg->size;
+        /* Cleaned in an earlier pass: its mtime is when it was first
+         * cleaned. */
+        bool was_clean = i + 1 < log->nsegs && log->segs[i + 1]->base <= cp;
+        int64_t cleaned_at = was_clean ? seg_mtime_ms(log, seg) : now_ms;
+        c.drop_tombstones = was_clean && cleaned_at >= 0 && now_ms - cleaned_at >= opts->delete_retention_ms;
+        bool changed = false;
+        sl_buf_reset(&c.out);
+        if (seg->size > 0)
+            err = clean_read(&c, seg, &changed);
+        if (!err && changed) {
+            err = clean_swap(&c, seg, cleaned_at >= 0 ? cleaned_at : now_ms);
+            info->segments++;
+        } else if (!err && !was_clean) {
+            err = stamp(log, seg, now_ms);
+        }
+        info->bytes_after += seg->size;
+    }
+    info->records_removed = c.removed;
+    if (!err)
+        err = clean_checkpoint_write(log, end_off);
+    sl_map_fini(&map, NULL);
+    sl_buf_free(&c.scratch);
+    sl_buf_free(&c.recs);
+    sl_buf_free(&c.out);
+    if (!err)
+        SL_INFO(LOG_MOD, "%s: cleaned up to offset %lld: %d segments rewritten, %lld records removed, %lld -> %lld bytes",
+                log->dir, (long long)end_off, info->segments, (long long)info->records_removed,
+                (long long)info->bytes_before, (long long)info->bytes_after);
+    return err;
+}
