@@ -154,7 +154,13 @@ enum {
     SL_APIKEY_FETCH = 1,
     SL_APIKEY_LIST_OFFSETS = 2,
     SL_APIKEY_METADATA = 3,
+    SL_APIKEY_OFFSET_COMMIT = 8,
+    SL_APIKEY_OFFSET_FETCH = 9,
     SL_APIKEY_FIND_COORDINATOR = 10,
+    SL_APIKEY_JOIN_GROUP = 11,
+    SL_APIKEY_HEARTBEAT = 12,
+    SL_APIKEY_LEAVE_GROUP = 13,
+    SL_APIKEY_SYNC_GROUP = 14,
     SL_APIKEY_API_VERSIONS = 18,
     SL_APIKEY_CREATE_TOPICS = 19,
     SL_APIKEY_DELETE_TOPICS = 20,
@@ -474,6 +480,14 @@ void sl_broker_handle_produce(sl_broker_req_t *req);          /* produce.c */
 void sl_broker_handle_fetch(sl_broker_req_t *req);            /* fetch.c */
 void sl_broker_handle_list_offsets(sl_broker_req_t *req);     /* list_offsets.c */
 void sl_broker_handle_find_coordinator(sl_broker_req_t *req); /* find_coordinator.c */
+/* The group coordinator (group/group_api.c; its threads and locks are
+ * described there). */
+void sl_broker_handle_join_group(sl_broker_req_t *req);
+void sl_broker_handle_sync_group(sl_broker_req_t *req);
+void sl_broker_handle_heartbeat(sl_broker_req_t *req);
+void sl_broker_handle_leave_group(sl_broker_req_t *req);
+void sl_broker_handle_offset_commit(sl_broker_req_t *req);
+void sl_broker_handle_offset_fetch(sl_broker_req_t *req);
 void sl_broker_handle_init_producer_id(sl_broker_req_t *req); /* producer_init.c */
 /* Admin handlers (admin_*.c) are declared here and entered in dispatch.c's
  * table by the admin code, one line each. */

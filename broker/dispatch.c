@@ -11,9 +11,10 @@
  *                    UNSUPPORTED_FOR_MESSAGE_FORMAT (docs/COMPATIBILITY.md).
  *   Fetch 4-12       v4 is the first that can carry record batches v2 (we
  *                    never down-convert); v13 (topic ids only) not yet.
- *   FindCoordinator  answered COORDINATOR_NOT_AVAILABLE until consumer groups
- *                    exist; advertised because librdkafka uses its presence
- *                    to decide that lz4 is supported.
+ *   FindCoordinator  this node for groups (key type 0); transactions (1)
+ *                    COORDINATOR_NOT_AVAILABLE until they exist.
+ *   Groups           JoinGroup 0-9, SyncGroup 0-5, Heartbeat 0-4, LeaveGroup
+ *                    0-5, OffsetCommit 0-8, OffsetFetch 0-8 (group/).
  */
 #include <string.h>
 
@@ -26,7 +27,13 @@ const sl_broker_api_t sl_broker_apis[SL_BROKER_API_SLOTS] = {
     [SL_APIKEY_FETCH] = {SL_APIKEY_FETCH, 4, 12, sl_broker_handle_fetch},
     [SL_APIKEY_LIST_OFFSETS] = {SL_APIKEY_LIST_OFFSETS, 0, 7, sl_broker_handle_list_offsets},
     [SL_APIKEY_METADATA] = {SL_APIKEY_METADATA, 0, 12, sl_broker_handle_metadata},
+    [SL_APIKEY_OFFSET_COMMIT] = {SL_APIKEY_OFFSET_COMMIT, 0, 8, sl_broker_handle_offset_commit},
+    [SL_APIKEY_OFFSET_FETCH] = {SL_APIKEY_OFFSET_FETCH, 0, 8, sl_broker_handle_offset_fetch},
     [SL_APIKEY_FIND_COORDINATOR] = {SL_APIKEY_FIND_COORDINATOR, 0, 4, sl_broker_handle_find_coordinator},
+    [SL_APIKEY_JOIN_GROUP] = {SL_APIKEY_JOIN_GROUP, 0, 9, sl_broker_handle_join_group},
+    [SL_APIKEY_HEARTBEAT] = {SL_APIKEY_HEARTBEAT, 0, 4, sl_broker_handle_heartbeat},
+    [SL_APIKEY_LEAVE_GROUP] = {SL_APIKEY_LEAVE_GROUP, 0, 5, sl_broker_handle_leave_group},
+    [SL_APIKEY_SYNC_GROUP] = {SL_APIKEY_SYNC_GROUP, 0, 5, sl_broker_handle_sync_group},
     [SL_APIKEY_API_VERSIONS] = {SL_APIKEY_API_VERSIONS, 0, 3, sl_broker_handle_api_versions},
     [SL_APIKEY_CREATE_TOPICS] = {SL_APIKEY_CREATE_TOPICS, 0, 7, sl_broker_handle_create_topics},
     [SL_APIKEY_DELETE_TOPICS] = {SL_APIKEY_DELETE_TOPICS, 0, 6, sl_broker_handle_delete_topics},

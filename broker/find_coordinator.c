@@ -1,16 +1,35 @@
 /*
- * find_coordinator.c - FindCoordinator (v0-v4) until consumer groups and
- * transactions exist: every key is answered COORDINATOR_NOT_AVAILABLE, which
- * clients treat as "retry later". It is served at all because librdkafka
- * (<= 2.11) enables lz4 only for brokers that advertise FindCoordinator
- * (docs/COMPATIBILITY.md). The groups milestone replaces this file.
+ * find_coordinator.c - FindCoordinator (v0-v4): this node coordinates every
+ * consumer group (key type 0; a single-node cluster), answered with the
+ * advertised host and port Metadata gives. Transactions (key type 1) are
+ * answered COORDINATOR_NOT_AVAILABLE, which clients treat as "retry later",
+ * until they exist; other key types are INVALID_REQUEST.
  */
 #include "broker_int.h"
 
 /* Kafka's CoordinatorType: GROUP 0, TRANSACTION 1. */
-static int16_t key_error(int8_t key_type)
+static int16_t key_error(int8_t key_type, sl_kstr_t key)
 {
-    return key_type == 0 || key_type == 1 ? SL_ERR_COORDINATOR_NOT_AVAILABLE : SL_ERR_INVALID_REQUEST;
+    if (key_type == 0)
+        return key.len > 0 ? 0 : SL_ERR_INVALID_REQUEST;
+    return key_type == 1 ? SL_ERR_COORDINATOR_NOT_AVAILABLE : SL_ERR_INVALID_REQUEST;
+}
+
+static void fill(const sl_broker_t *broker, int16_t error, int32_t *node, sl_kstr_t *host, int32_t *port,
+                 int16_t *err, sl_kstr_t *msg)
+{
+    *err = error;
+    if (error) {
+        *msg = sl_kstr(sl_err_str(error));
+        *node = -1;
+        *host = sl_kstr("");
+        *port = -1;
+    } else {
+        *msg = sl_kstr_null();
+        *node = broker->node_id;
+        *host = sl_kstr(broker->adv_host);
+        *port = broker->adv_port;
+    }
 }
 
 void sl_broker_handle_find_coordinator(sl_broker_req_t *req)
@@ -18,13 +37,9 @@ void sl_broker_handle_find_coordinator(sl_broker_req_t *req)
     const sl_FindCoordinatorRequest_t *freq = req->body;
     sl_FindCoordinatorResponse_t resp;
     sl_FindCoordinatorResponse_init(&resp);
-    int16_t error = key_error(freq->KeyType);
     if (req->hdr.api_version < 4) {
-        resp.ErrorCode = error;
-        resp.ErrorMessage = sl_kstr(sl_err_str(error));
-        resp.NodeId = -1;
-        resp.Host = sl_kstr("");
-        resp.Port = -1;
+        fill(req->broker, key_error(freq->KeyType, freq->Key), &resp.NodeId, &resp.Host, &resp.Port,
+             &resp.ErrorCode, &resp.ErrorMessage);
     } else {
         int32_t nk = SL_MAX(freq->CoordinatorKeys.count, 0);
         resp.Coordinators.items = sl_arena_calloc(&req->arena, (size_t)nk + 1, sizeof *resp.Coordinators.items);
@@ -37,11 +52,8 @@ void sl_broker_handle_find_coordinator(sl_broker_req_t *req)
             sl_FindCoordinatorResponse_Coordinator_t *c = &resp.Coordinators.items[i];
             sl_FindCoordinatorResponse_Coordinator_init(c);
             c->Key = freq->CoordinatorKeys.items[i];
-            c->NodeId = -1;
-            c->Host = sl_kstr("");
-            c->Port = -1;
-            c->ErrorCode = error;
-            c->ErrorMessage = sl_kstr(sl_err_str(error));
+            fill(req->broker, key_error(freq->KeyType, c->Key), &c->NodeId, &c->Host, &c->Port, &c->ErrorCode,
+                 &c->ErrorMessage);
         }
     }
     sl_broker_req_reply(req, &resp);
