@@ -5,13 +5,21 @@
  * segment.ms (so idle partitions roll too) and flushes partitions whose
  * flush.ms has passed. Each partition is handled under its mutex, one at a
  * time, so the network threads are held up by at most one partition's work.
+ * The log cleaner runs every CLEANER_BACKOFF_MS on the partitions of
+ * compacted topics (cleanup.policy contains compact), one log at a time;
+ * topics whose policy lacks delete get no retention pass (Kafka's rule).
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "broker_int.h"
 
 #define TICK_MAX_MS 1000 /* roll and flush.ms checks at least this often */
 #define TICK_MIN_MS 10
+/* log.cleaner.backoff.ms (Kafka's default); the config module does not know
+ * the key, so it is a constant. */
+#define CLEANER_BACKOFF_MS 15000
 
 typedef void part_fn(sl_partition_t *part, int64_t now, void *arg);
 
@@ -40,6 +48,8 @@ static void retain_one(sl_partition_t *part, int64_t now, void *arg)
 {
     int *total = arg;
     int deleted = 0;
+    if (part->cfg.compact && !part->cfg.delete)
+        return;
     if (sl_log_retain(part->log, now, &deleted) != SL_OK)
         SL_ERROR(SL_BROKER_LOG, "retention on %s-%d failed: %s", part->topic->name, part->index,
                  sl_log_errmsg(part->log));
@@ -84,11 +94,89 @@ static void housekeeping_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
     sl_loop_timer_add(loop, SL_MAX(TICK_MIN_MS, SL_MIN(next, TICK_MAX_MS)), false, housekeeping_tick, broker, NULL);
 }
 
+/* The topic's value of key, else the server's value of srv_key, else
+ * nothing (the default stays). */
+static const char *clean_key(const sl_props_t *ov, const sl_props_t *srv, const char *key, const char *srv_key)
+{
+    const char *v = ov ? sl_props_get(ov, key) : NULL;
+    if (!v && srv)
+        v = sl_props_get(srv, srv_key);
+    return v;
+}
+
+static void clean_i64(const sl_props_t *ov, const sl_props_t *srv, const char *key, const char *srv_key,
+                      int64_t *out)
+{
+    const char *v = clean_key(ov, srv, key, srv_key);
+    if (!v)
+        return;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (errno == 0 && end != v && *end == '\0' && x >= 0)
+        *out = x;
+}
+
+static void clean_opts(sl_broker_t *broker, sl_topic_t *topic, sl_log_clean_opts_t *o)
+{
+    sl_log_clean_opts_defaults(o);
+    sl_props_t *ov = sl_topic_overrides_dup(broker, topic);
+    const sl_props_t *srv = broker->cfg->given;
+    clean_i64(ov, srv, "delete.retention.ms", "log.cleaner.delete.retention.ms", &o->delete_retention_ms);
+    clean_i64(ov, srv, "min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms", &o->min_compaction_lag_ms);
+    const char *v = clean_key(ov, srv, "min.cleanable.dirty.ratio", "log.cleaner.min.cleanable.ratio");
+    if (v) {
+        char *end;
+        double d = strtod(v, &end);
+        if (end != v && *end == '\0' && d >= 0 && d <= 1)
+            o->min_cleanable_dirty_ratio = d;
+    }
+    sl_props_free(ov);
+}
+
+/* Config values are read before any partition mutex is taken (reg_lock
+ * comes first in the lock order). */
+static void cleaner_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
+{
+    sl_broker_t *broker = arg;
+    SL_UNUSED(loop);
+    SL_UNUSED(id);
+    sl_topic_t **topics;
+    size_t n;
+    if (sl_broker_topics_list(broker, &topics, &n) != SL_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        sl_topic_config_t tcfg;
+        sl_topic_config_get(broker, topics[i], &tcfg);
+        if (!tcfg.compact)
+            continue;
+        sl_log_clean_opts_t opts;
+        clean_opts(broker, topics[i], &opts);
+        int32_t np = sl_topic_partition_count(broker, topics[i]);
+        for (int32_t p = 0; p < np; p++) {
+            sl_partition_t *part = sl_topic_partition(broker, topics[i], p);
+            if (!part)
+                continue;
+            sl_partition_lock(part);
+            if (part->log && part->cfg.compact) {
+                sl_log_clean_info_t info;
+                if (sl_log_clean(part->log, &opts, sl_time_wall_ms(), &info) != SL_OK)
+                    SL_ERROR(SL_BROKER_LOG, "cleaning %s-%d failed: %s", part->topic->name, part->index,
+                             sl_log_errmsg(part->log));
+            }
+            sl_partition_unlock(part);
+        }
+    }
+    sl_broker_topics_release(topics, n);
+}
+
 sl_err_t sl_broker_maint_start(sl_broker_t *broker, sl_loop_t *loop)
 {
     int64_t every = broker->cfg->log_retention_check_interval_ms;
     sl_err_t err = sl_loop_timer_add(loop, every > 0 ? every : 300000, true, retention_tick, broker, NULL);
     if (err == SL_OK)
         err = sl_loop_timer_add(loop, TICK_MAX_MS, false, housekeeping_tick, broker, NULL);
+    if (err == SL_OK)
+        err = sl_loop_timer_add(loop, CLEANER_BACKOFF_MS, true, cleaner_tick, broker, NULL);
     return err;
 }
