@@ -161,6 +161,8 @@ enum {
     SL_APIKEY_HEARTBEAT = 12,
     SL_APIKEY_LEAVE_GROUP = 13,
     SL_APIKEY_SYNC_GROUP = 14,
+    SL_APIKEY_DESCRIBE_GROUPS = 15,
+    SL_APIKEY_LIST_GROUPS = 16,
     SL_APIKEY_API_VERSIONS = 18,
     SL_APIKEY_CREATE_TOPICS = 19,
     SL_APIKEY_DELETE_TOPICS = 20,
@@ -170,6 +172,7 @@ enum {
     SL_APIKEY_DESCRIBE_CONFIGS = 32,
     SL_APIKEY_ALTER_CONFIGS = 33,
     SL_APIKEY_CREATE_PARTITIONS = 37,
+    SL_APIKEY_DELETE_GROUPS = 42,
     SL_APIKEY_INCREMENTAL_ALTER_CONFIGS = 44,
     SL_APIKEY_DESCRIBE_CLUSTER = 60,
 };
@@ -488,6 +491,9 @@ void sl_broker_handle_heartbeat(sl_broker_req_t *req);
 void sl_broker_handle_leave_group(sl_broker_req_t *req);
 void sl_broker_handle_offset_commit(sl_broker_req_t *req);
 void sl_broker_handle_offset_fetch(sl_broker_req_t *req);
+void sl_broker_handle_describe_groups(sl_broker_req_t *req); /* group/group_admin.c */
+void sl_broker_handle_list_groups(sl_broker_req_t *req);     /* group/group_admin.c */
+void sl_broker_handle_delete_groups(sl_broker_req_t *req);   /* group/group_admin.c */
 void sl_broker_handle_init_producer_id(sl_broker_req_t *req); /* producer_init.c */
 /* Admin handlers (admin_*.c) are declared here and entered in dispatch.c's
  * table by the admin code, one line each. */

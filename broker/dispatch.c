@@ -14,7 +14,8 @@
  *   FindCoordinator  this node for groups (key type 0); transactions (1)
  *                    COORDINATOR_NOT_AVAILABLE until they exist.
  *   Groups           JoinGroup 0-9, SyncGroup 0-5, Heartbeat 0-4, LeaveGroup
- *                    0-5, OffsetCommit 0-8, OffsetFetch 0-8 (group/).
+ *                    0-5, OffsetCommit 0-8, OffsetFetch 0-8, DescribeGroups
+ *                    0-5, ListGroups 0-4, DeleteGroups 0-2 (group/).
  */
 #include <string.h>
 
@@ -34,6 +35,8 @@ const sl_broker_api_t sl_broker_apis[SL_BROKER_API_SLOTS] = {
     [SL_APIKEY_HEARTBEAT] = {SL_APIKEY_HEARTBEAT, 0, 4, sl_broker_handle_heartbeat},
     [SL_APIKEY_LEAVE_GROUP] = {SL_APIKEY_LEAVE_GROUP, 0, 5, sl_broker_handle_leave_group},
     [SL_APIKEY_SYNC_GROUP] = {SL_APIKEY_SYNC_GROUP, 0, 5, sl_broker_handle_sync_group},
+    [SL_APIKEY_DESCRIBE_GROUPS] = {SL_APIKEY_DESCRIBE_GROUPS, 0, 5, sl_broker_handle_describe_groups},
+    [SL_APIKEY_LIST_GROUPS] = {SL_APIKEY_LIST_GROUPS, 0, 4, sl_broker_handle_list_groups},
     [SL_APIKEY_API_VERSIONS] = {SL_APIKEY_API_VERSIONS, 0, 3, sl_broker_handle_api_versions},
     [SL_APIKEY_CREATE_TOPICS] = {SL_APIKEY_CREATE_TOPICS, 0, 7, sl_broker_handle_create_topics},
     [SL_APIKEY_DELETE_TOPICS] = {SL_APIKEY_DELETE_TOPICS, 0, 6, sl_broker_handle_delete_topics},
@@ -44,6 +47,7 @@ const sl_broker_api_t sl_broker_apis[SL_BROKER_API_SLOTS] = {
     [SL_APIKEY_DESCRIBE_CONFIGS] = {SL_APIKEY_DESCRIBE_CONFIGS, 0, 4, sl_broker_handle_describe_configs},
     [SL_APIKEY_ALTER_CONFIGS] = {SL_APIKEY_ALTER_CONFIGS, 0, 2, sl_broker_handle_alter_configs},
     [SL_APIKEY_CREATE_PARTITIONS] = {SL_APIKEY_CREATE_PARTITIONS, 0, 3, sl_broker_handle_create_partitions},
+    [SL_APIKEY_DELETE_GROUPS] = {SL_APIKEY_DELETE_GROUPS, 0, 2, sl_broker_handle_delete_groups},
     [SL_APIKEY_INCREMENTAL_ALTER_CONFIGS] = {SL_APIKEY_INCREMENTAL_ALTER_CONFIGS, 0, 1,
                                              sl_broker_handle_incremental_alter_configs},
     [SL_APIKEY_DESCRIBE_CLUSTER] = {SL_APIKEY_DESCRIBE_CLUSTER, 0, 0, sl_broker_handle_describe_cluster},

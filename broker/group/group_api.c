@@ -50,11 +50,12 @@
 #define GROUP_TICK_MAX_MS 1000
 #define OFFSETS_FILE "consumer_offsets"
 
-typedef struct grp {
+typedef struct sl_coord_group grp_t;
+struct sl_coord_group {
     pthread_mutex_t mu;
     sl_group_t *g;
     sl_map_t offsets;                  /* sl_offset_t by topic+partition */
-} grp_t;
+};
 
 static struct {
     pthread_mutex_t mu;
@@ -143,7 +144,8 @@ static size_t load_file(int fd, size_t *live, off_t *valid)
         sl_kstr_t group, topic, meta;
         int32_t partition;
         sl_offset_t o;
-        sl_err_t err = sl_offsets_record_read(&rd, &group, &topic, &partition, &o, &meta);
+        bool deleted;
+        sl_err_t err = sl_offsets_record_read(&rd, &group, &topic, &partition, &o, &meta, &deleted);
         if (err != SL_OK) {
             if (err != SL_ERR_TRUNCATED || sl_rd_left(&rd) > 0)
                 SL_WARN(GROUP_LOG, "%s: unreadable record at byte %lld (%s): the rest is dropped", coord.path,
@@ -152,7 +154,12 @@ static size_t load_file(int fd, size_t *live, off_t *valid)
         }
         *valid = (off_t)(got - sl_rd_left(&rd));
         records++;
-        grp_t *grp = grp_lookup_locked(group.ptr, (size_t)group.len, true);
+        grp_t *grp = grp_lookup_locked(group.ptr, (size_t)group.len, !deleted);
+        if (deleted) {
+            if (grp)
+                sl_offsets_del(&grp->offsets, topic, partition);
+            continue;
+        }
         char *m = sl_kstr_is_null(meta) ? NULL : strndup(meta.ptr, (size_t)meta.len);
         o.metadata = m;
         if (grp && (m || sl_kstr_is_null(meta)))
@@ -954,4 +961,121 @@ void sl_broker_handle_offset_fetch(sl_broker_req_t *req)
     return;
 nomem:
     sl_broker_req_close(req, "no memory for the OffsetFetch response (arena limit)");
+}
+
+/* ======================================================================
+ * For the admin handlers (group_int.h)
+ * ====================================================================== */
+
+/* grp->mu held. */
+static bool grp_exists_locked(grp_t *grp)
+{
+    return sl_group_member_count(grp->g) > 0 || sl_map_count(&grp->offsets) > 0 ||
+           sl_group_state(grp->g) != SL_GROUP_EMPTY;
+}
+
+static grp_t *grp_find(sl_broker_t *broker, sl_kstr_t id)
+{
+    if (id.len < 0)
+        return NULL;
+    coord_ready(broker);
+    pthread_mutex_lock(&coord.mu);
+    grp_t *grp = grp_lookup_locked(id.ptr ? id.ptr : "", (size_t)id.len, false);
+    pthread_mutex_unlock(&coord.mu);
+    return grp;
+}
+
+sl_coord_group_t *sl_coord_group_find(sl_broker_t *broker, sl_kstr_t id)
+{
+    grp_t *grp = grp_find(broker, id);
+    if (!grp)
+        return NULL;
+    pthread_mutex_lock(&grp->mu);
+    sl_group_tick(grp->g, sl_time_mono_ms());
+    bool exists = grp_exists_locked(grp);
+    pthread_mutex_unlock(&grp->mu);
+    return exists ? grp : NULL;
+}
+
+sl_group_t *sl_coord_group_lock(sl_coord_group_t *cg)
+{
+    pthread_mutex_lock(&cg->mu);
+    sl_group_tick(cg->g, sl_time_mono_ms());
+    return cg->g;
+}
+
+void sl_coord_group_unlock(sl_coord_group_t *cg) { pthread_mutex_unlock(&cg->mu); }
+
+int32_t sl_coord_group_ids(sl_broker_t *broker, char ***out)
+{
+    coord_ready(broker);
+    *out = NULL;
+    /* Snapshot the groups first: grp->mu is never taken under coord.mu
+     * while a request may hold grp->mu and wait for coord.mu. */
+    pthread_mutex_lock(&coord.mu);
+    size_t n = sl_map_count(&coord.groups), k = 0;
+    grp_t **all = calloc(n + 1, sizeof *all);
+    size_t it = 0;
+    const void *key;
+    size_t kl;
+    void *v;
+    while (all && sl_map_next(&coord.groups, &it, &key, &kl, &v) && k < n)
+        all[k++] = v;
+    pthread_mutex_unlock(&coord.mu);
+    char **ids = calloc(k + 1, sizeof *ids);
+    if (!all || !ids) {
+        free(all);
+        free(ids);
+        return -1;
+    }
+    int32_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        pthread_mutex_lock(&all[i]->mu);
+        sl_group_tick(all[i]->g, sl_time_mono_ms());
+        if (grp_exists_locked(all[i]))
+            ids[m] = strdup(sl_group_id(all[i]->g));
+        pthread_mutex_unlock(&all[i]->mu);
+        if (ids[m])
+            m++;
+    }
+    free(all);
+    *out = ids;
+    return m;
+}
+
+int16_t sl_coord_group_delete(sl_broker_t *broker, sl_kstr_t id)
+{
+    grp_t *grp = grp_find(broker, id);
+    if (!grp)
+        return SL_ERR_GROUP_ID_NOT_FOUND;
+    int16_t err = 0;
+    pthread_mutex_lock(&grp->mu);
+    sl_group_tick(grp->g, sl_time_mono_ms());
+    if (!grp_exists_locked(grp)) {
+        err = SL_ERR_GROUP_ID_NOT_FOUND;
+    } else if (sl_group_state(grp->g) != SL_GROUP_EMPTY) {
+        err = SL_ERR_NON_EMPTY_GROUP;
+    } else if (sl_map_count(&grp->offsets) > 0) {
+        sl_buf_t recs;
+        sl_buf_init(&recs);
+        size_t it = 0;
+        const void *k;
+        size_t kl;
+        void *v;
+        while (sl_map_next(&grp->offsets, &it, &k, &kl, &v)) {
+            sl_kstr_t topic;
+            int32_t partition;
+            sl_offsets_key_split(k, kl, &topic, &partition);
+            sl_offsets_record_append(&recs, id, topic, partition, NULL);
+        }
+        if (sl_buf_err(&recs) != SL_OK || file_append(&recs) != SL_OK) {
+            err = SL_ERR_COORDINATOR_NOT_AVAILABLE;
+        } else {
+            sl_offsets_fini(&grp->offsets);
+            sl_offsets_init(&grp->offsets);
+        }
+        sl_buf_free(&recs);
+    }
+    pthread_mutex_unlock(&grp->mu);
+    return err;
 }

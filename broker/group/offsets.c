@@ -65,6 +65,17 @@ const sl_offset_t *sl_offsets_get(const sl_map_t *map, sl_kstr_t topic, int32_t 
     return sl_map_get(map, key, klen);
 }
 
+bool sl_offsets_del(sl_map_t *map, sl_kstr_t topic, int32_t partition)
+{
+    uint8_t key[512];
+    size_t klen = make_key(key, sizeof key, topic, partition);
+    void *old = NULL;
+    if (!sl_map_del(map, key, klen, &old))
+        return false;
+    offset_free(old);
+    return true;
+}
+
 void sl_offsets_key_split(const void *key, size_t klen, sl_kstr_t *topic, int32_t *partition)
 {
     const uint8_t *k = key;
@@ -93,16 +104,19 @@ void sl_offsets_record_append(sl_buf_t *out, sl_kstr_t group, sl_kstr_t topic, i
     put_str(out, topic);
     sl_buf_put_i32(out, partition);
     size_t vsize = out->len;
-    sl_buf_put_i32(out, 0);
-    sl_buf_put_i16(out, 3);
-    sl_buf_put_i64(out, o->offset);
-    sl_buf_put_i32(out, o->leader_epoch);
-    put_str(out, sl_kstr(o->metadata));
-    sl_buf_put_i64(out, o->commit_ts);
+    sl_buf_put_i32(out, o ? 0 : -1);
+    if (o) {
+        sl_buf_put_i16(out, 3);
+        sl_buf_put_i64(out, o->offset);
+        sl_buf_put_i32(out, o->leader_epoch);
+        put_str(out, sl_kstr(o->metadata));
+        sl_buf_put_i64(out, o->commit_ts);
+    }
     if (sl_buf_err(out) != SL_OK)
         return;
     sl_buf_set_i32(out, ksize, (int32_t)(vsize - ksize - 4));
-    sl_buf_set_i32(out, vsize, (int32_t)(out->len - vsize - 4));
+    if (o)
+        sl_buf_set_i32(out, vsize, (int32_t)(out->len - vsize - 4));
     sl_buf_set_i32(out, start, (int32_t)(out->len - start - 4));
     sl_buf_set_u32(out, start + 4, sl_crc32c(0, out->data + start + 8, out->len - start - 8));
 }
@@ -120,8 +134,9 @@ static sl_kstr_t rd_str(sl_rd_t *rd)
 }
 
 sl_err_t sl_offsets_record_read(sl_rd_t *rd, sl_kstr_t *group, sl_kstr_t *topic, int32_t *partition, sl_offset_t *o,
-                                sl_kstr_t *metadata)
+                                sl_kstr_t *metadata, bool *deleted)
 {
+    *deleted = false;
     if (sl_rd_left(rd) < 8)
         return SL_ERR_TRUNCATED;
     int32_t size = sl_rd_i32(rd);
@@ -140,14 +155,22 @@ sl_err_t sl_offsets_record_read(sl_rd_t *rd, sl_kstr_t *group, sl_kstr_t *topic,
         return SL_ERR_PARSE;
     sl_rd_t k = sl_rd_sub(&r, (size_t)klen);
     int32_t vlen = sl_rd_i32(&r);
-    if (vlen < 0 || (size_t)vlen > sl_rd_left(&r))
+    if (vlen < -1 || (vlen >= 0 && (size_t)vlen > sl_rd_left(&r)))
         return SL_ERR_PARSE;
-    sl_rd_t v = sl_rd_sub(&r, (size_t)vlen);
-    if (sl_rd_i16(&k) != 1 || sl_rd_i16(&v) != 3)
-        return sl_rd_ok(&k) && sl_rd_ok(&v) ? SL_ERR_UNSUPPORTED : SL_ERR_PARSE;
+    int16_t kv = sl_rd_i16(&k);
+    if (kv != 1)
+        return sl_rd_ok(&k) ? SL_ERR_UNSUPPORTED : SL_ERR_PARSE;
     *group = rd_str(&k);
     *topic = rd_str(&k);
     *partition = sl_rd_i32(&k);
+    if (vlen < 0) {
+        *deleted = true;
+        *metadata = sl_kstr_null();
+        return sl_rd_ok(&k) && group->len >= 0 && topic->len >= 0 ? SL_OK : SL_ERR_PARSE;
+    }
+    sl_rd_t v = sl_rd_sub(&r, (size_t)vlen);
+    if (sl_rd_i16(&v) != 3)
+        return sl_rd_ok(&v) ? SL_ERR_UNSUPPORTED : SL_ERR_PARSE;
     o->offset = sl_rd_i64(&v);
     o->leader_epoch = sl_rd_i32(&v);
     *metadata = rd_str(&v);

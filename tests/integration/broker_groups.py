@@ -3,8 +3,10 @@ against sluiced: three consumers subscribed in one group to a 6-partition
 topic get two partitions each (range assignor) and read every message
 between them; their committed offsets are what OffsetFetch returns, also
 after a broker restart; when one consumer closes (LeaveGroup), its
-partitions move to the other two. A consumer using assign() with the same
-group id commits without membership only while the group is empty.
+partitions move to the other two; ListGroups and DescribeGroups show the
+group; a consumer using assign() commits without membership in an empty
+group; DeleteGroups refuses a group with members and drops the offsets of
+an empty one.
 Usage: broker_groups.py BINDIR
 """
 import os
@@ -55,6 +57,11 @@ def assignments(consumers, want, timeout=40):
     return got, seen
 
 
+def err_name(e):
+    """kafka-python's admin results hold error classes (or instances)."""
+    return e.__name__ if isinstance(e, type) else type(e).__name__
+
+
 def committed(group, timeout=20):
     c = ck.consumer(B, **{"group.id": group})
     try:
@@ -97,6 +104,22 @@ with t.step("one consumer closes: its partitions move to the other two"):
     members.pop(gone).close()
     got, _ = assignments(members, [3, 3])
     t.eq(sorted(len(v) for v in got.values()), [3, 3], "partitions per consumer after %s left (%s)" % (gone, got))
+
+with t.step("ListGroups/DescribeGroups (AdminClient.list_groups): the group is Stable with two members"):
+    groups = {g.id: g for g in ck.admin(B).list_groups(timeout=20)}
+    t.expect(GROUP in groups, "group missing from ListGroups: %s" % sorted(groups))
+    g = ck.admin(B).list_groups(GROUP, timeout=20)[0]
+    t.eq((g.state, g.protocol_type, g.protocol), ("Stable", "consumer", "range"), "state, type, protocol")
+    t.eq(sorted(m.client_id for m in g.members), sorted(members), "member client ids")
+    t.expect(all(len(m.assignment) > 0 and len(m.metadata) > 0 for m in g.members),
+             "members carry subscription and assignment bytes")
+
+with t.step("DeleteGroups (kafka-python) refuses a group with members"):
+    from kafka import KafkaAdminClient  # noqa: E402
+    ka = KafkaAdminClient(bootstrap_servers=B, request_timeout_ms=20000)
+    res = dict(ka.delete_consumer_groups([GROUP]))
+    ka.close()
+    t.eq(err_name(res[GROUP]), "NonEmptyGroupError", "error for a group with members")
     for c in members.values():
         c.close()
     members.clear()
@@ -122,5 +145,18 @@ with t.step("a new member after the restart resumes at the committed offsets (no
     t.eq(len(seen), 0, "messages read again after the commit")
     c.close()
     members.clear()
+
+with t.step("DeleteGroups of an empty group drops its offsets, also across a restart"):
+    from kafka import KafkaAdminClient  # noqa: E402
+    ka = KafkaAdminClient(bootstrap_servers=B, request_timeout_ms=20000)
+    res = dict(ka.delete_consumer_groups(["grp-assign", "no-such-group"]))
+    ka.close()
+    t.eq(err_name(res["grp-assign"]), "NoError", "error for grp-assign")
+    t.eq(err_name(res["no-such-group"]), "GroupIdNotFoundError", "error for an unknown group")
+    t.eq(committed("grp-assign")[0], -1001, "offset after delete")
+    t.eq(b.stop(), 0, "exit status")
+    b.start()
+    t.eq(committed("grp-assign")[0], -1001, "offset after delete and restart")
+    t.eq(committed(GROUP), {p: PER_PART for p in range(NPARTS)}, "the other group keeps its offsets")
 
 t.done()

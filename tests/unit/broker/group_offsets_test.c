@@ -1,7 +1,7 @@
 /* group_offsets_test.c - committed offsets (broker/group/offsets.c): the map
  * by topic and partition, and the durable record (Kafka's OffsetCommitKey v1
  * / OffsetCommitValue v3 bodies, framed with size and CRC-32C): round trip,
- * a torn tail, a flipped byte, another value version. */
+ * tombstones, a torn tail, a flipped byte. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,7 +64,8 @@ static void group_offsets_record_round_trips_and_rejects_damage(void **state)
     sl_kstr_t g, t, meta;
     int32_t p;
     sl_offset_t r;
-    assert_int_equal(sl_offsets_record_read(&rd, &g, &t, &p, &r, &meta), SL_OK);
+    bool del;
+    assert_int_equal(sl_offsets_record_read(&rd, &g, &t, &p, &r, &meta, &del), SL_OK);
     assert_true(sl_kstr_eq(g, "group-a"));
     assert_true(sl_kstr_eq(t, "topic-x"));
     assert_int_equal(p, 17);
@@ -72,23 +73,35 @@ static void group_offsets_record_round_trips_and_rejects_damage(void **state)
     assert_int_equal(r.leader_epoch, 3);
     assert_int_equal(r.commit_ts, 42);
     assert_true(sl_kstr_eq(meta, "m1"));
-    assert_int_equal(sl_offsets_record_read(&rd, &g, &t, &p, &r, &meta), SL_OK);
+    assert_int_equal(sl_offsets_record_read(&rd, &g, &t, &p, &r, &meta, &del), SL_OK);
     assert_true(sl_kstr_is_null(meta));
+    assert_false(del);
     assert_int_equal(sl_rd_left(&rd), 0);
+
+    /* a tombstone: the key without a value */
+    sl_buf_t tb;
+    sl_buf_init(&tb);
+    sl_offsets_record_append(&tb, sl_kstr("g"), sl_kstr("t"), 3, NULL);
+    sl_rd_init(&rd, tb.data, tb.len);
+    assert_int_equal(sl_offsets_record_read(&rd, &g, &t, &p, &r, &meta, &del), SL_OK);
+    assert_true(del);
+    assert_int_equal(p, 3);
+    assert_true(sl_kstr_eq(t, "t"));
+    sl_buf_free(&tb);
 
     /* the value starts with version 3 (Kafka's OffsetCommitValue v3) */
     size_t first = 4 + (size_t)((uint32_t)b.data[0] << 24 | (uint32_t)b.data[1] << 16 | b.data[2] << 8 | b.data[3]);
     /* a torn tail: every prefix of the second record is TRUNCATED */
     for (size_t cut = first; cut < b.len; cut++) {
         sl_rd_init(&rd, b.data, cut);
-        assert_int_equal(sl_offsets_record_read(&rd, &g, &t, &p, &r, &meta), SL_OK);
+        assert_int_equal(sl_offsets_record_read(&rd, &g, &t, &p, &r, &meta, &del), SL_OK);
         if (cut > first)
-            assert_int_equal(sl_offsets_record_read(&rd, &g, &t, &p, &r, &meta), SL_ERR_TRUNCATED);
+            assert_int_equal(sl_offsets_record_read(&rd, &g, &t, &p, &r, &meta, &del), SL_ERR_TRUNCATED);
     }
     /* one flipped byte in the body fails the CRC */
     b.data[20] ^= 0x40;
     sl_rd_init(&rd, b.data, b.len);
-    assert_int_equal(sl_offsets_record_read(&rd, &g, &t, &p, &r, &meta), SL_ERR_CRC);
+    assert_int_equal(sl_offsets_record_read(&rd, &g, &t, &p, &r, &meta, &del), SL_ERR_CRC);
     sl_buf_free(&b);
 }
 
