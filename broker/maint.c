@@ -6,7 +6,8 @@
  * flush.ms has passed. Each partition is handled under its mutex, one at a
  * time, so the network threads are held up by at most one partition's work.
  * The log cleaner runs every CLEANER_BACKOFF_MS on the partitions of
- * compacted topics (cleanup.policy contains compact), one log at a time;
+ * compacted topics (cleanup.policy contains compact), one log at a time,
+ * holding the partition's mutex only to plan and to swap segments in;
  * topics whose policy lacks delete get no retention pass (Kafka's rule).
  */
 #include <errno.h>
@@ -134,6 +135,36 @@ static void clean_opts(sl_broker_t *broker, sl_topic_t *topic, sl_log_clean_opts
     sl_props_free(ov);
 }
 
+/* The partition's mutex is held to plan and to swap segments in, not while
+ * segments are read and rewritten: produce and fetch go on meanwhile. The
+ * log cannot be closed under us while the mutex is released except by
+ * DeleteTopics (part->log becomes NULL), checked before installing. */
+static void clean_partition(sl_partition_t *part, const sl_log_clean_opts_t *opts)
+{
+    sl_log_clean_job_t *job = NULL;
+    sl_log_t *log;
+    sl_err_t err = SL_OK;
+    sl_partition_lock(part);
+    log = part->log;
+    if (log && part->cfg.compact)
+        err = sl_log_clean_prepare(log, opts, sl_time_wall_ms(), &job);
+    if (err)
+        SL_ERROR(SL_BROKER_LOG, "cleaning %s-%d failed: %s", part->topic->name, part->index, sl_log_errmsg(log));
+    sl_partition_unlock(part);
+    if (!job)
+        return;
+    err = sl_log_clean_build(job);
+    if (err != SL_OK)
+        SL_ERROR(SL_BROKER_LOG, "cleaning %s-%d failed: %s", part->topic->name, part->index, sl_err_str(err));
+    sl_partition_lock(part);
+    if (err == SL_OK && part->log == log && sl_log_clean_install(log, job, NULL) != SL_OK)
+        SL_ERROR(SL_BROKER_LOG, "cleaning %s-%d failed: %s", part->topic->name, part->index, sl_log_errmsg(log));
+    sl_partition_unlock(part);
+    /* Only .swap files not installed are removed (none exist once the
+     * directory is gone). */
+    sl_log_clean_job_free(job);
+}
+
 /* Config values are read before any partition mutex is taken (reg_lock
  * comes first in the lock order). */
 static void cleaner_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
@@ -157,14 +188,7 @@ static void cleaner_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
             sl_partition_t *part = sl_topic_partition(broker, topics[i], p);
             if (!part)
                 continue;
-            sl_partition_lock(part);
-            if (part->log && part->cfg.compact) {
-                sl_log_clean_info_t info;
-                if (sl_log_clean(part->log, &opts, sl_time_wall_ms(), &info) != SL_OK)
-                    SL_ERROR(SL_BROKER_LOG, "cleaning %s-%d failed: %s", part->topic->name, part->index,
-                             sl_log_errmsg(part->log));
-            }
-            sl_partition_unlock(part);
+            clean_partition(part, &opts);
         }
     }
     sl_broker_topics_release(topics, n);

@@ -141,13 +141,67 @@ static sl_err_t walk_next(batch_walk_t *w, log_hdr_t *h, int64_t *pos)
     return SL_OK;
 }
 
-static int open_seg_ro(sl_log_t *log, const seg_t *seg)
+/* ------------------------------------------------------------------ */
+/* The job: what prepare decided, what build did. Build touches only the
+ * job and the files, never the sl_log_t, so it runs without the log's
+ * lock (inactive segment files change only under it: retention and
+ * DeleteRecords delete whole files, which open descriptors still read). */
+
+typedef struct job_seg {
+    int64_t base;
+    int64_t size;        /* at prepare */
+    int64_t next_offset; /* at prepare */
+    bool was_clean;      /* cleaned in an earlier pass */
+    int64_t cleaned_at;  /* when first cleaned (mtime), or now */
+    bool drop_tombstones;
+    bool swapped;        /* build left <base>.log.swap */
+} job_seg_t;
+
+struct sl_log_clean_job {
+    char *dir;
+    int64_t now_ms;
+    int64_t cp, end_off;
+    job_seg_t *segs;
+    size_t nsegs;
+    sl_map_t map;
+    int64_t removed;
+    int64_t bytes_after_build; /* sizes of the rewritten files */
+    char errmsg[320];
+};
+
+static void job_path(const sl_log_clean_job_t *job, int64_t base, const char *ext, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/%020lld%s", job->dir, (long long)base, ext);
+}
+
+static sl_err_t job_fail(sl_log_clean_job_t *job, int64_t base, const char *ext, const char *what, int e)
+{
+    snprintf(job->errmsg, sizeof(job->errmsg), "%020lld%s: %s: %s", (long long)base, ext, what, strerror(e));
+    SL_WARN(LOG_MOD, "%s: cleaner: %s", job->dir, job->errmsg);
+    return e == ENOMEM ? SL_ERR_NOMEM : SL_ERR_IO;
+}
+
+static sl_err_t sync_dir_path(sl_log_clean_job_t *job)
+{
+    int fd = open(job->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return job_fail(job, 0, "", "open directory", errno);
+    if (fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        return job_fail(job, 0, "", "fsync directory", e);
+    }
+    close(fd);
+    return SL_OK;
+}
+
+static int open_ro(sl_log_clean_job_t *job, int64_t base)
 {
     char path[PATH_MAX];
-    seg_path(log, seg->base, ".log", path, sizeof(path));
+    job_path(job, base, ".log", path, sizeof(path));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        log_fail_errno(log, seg, ".log", "open", errno);
+        job_fail(job, base, ".log", "open", errno);
     return fd;
 }
 
@@ -157,15 +211,15 @@ static int open_seg_ro(sl_log_t *log, const seg_t *seg)
 static inline void *off_val(int64_t off) { return (void *)(uintptr_t)(off + 1); }
 static inline int64_t val_off(void *v) { return v ? (int64_t)(uintptr_t)v - 1 : -1; }
 
-/* Records key -> offset for every keyed record at offsets [from, to) of seg. */
-static sl_err_t map_segment(sl_log_t *log, seg_t *seg, int64_t from, int64_t to, sl_map_t *map,
-                            sl_buf_t *scratch)
+/* Records key -> offset for every keyed record at offsets [cp, end_off) of
+ * the segment. */
+static sl_err_t map_segment(sl_log_clean_job_t *job, const job_seg_t *js, sl_buf_t *scratch)
 {
-    int fd = open_seg_ro(log, seg);
+    int fd = open_ro(job, js->base);
     if (fd < 0)
         return SL_ERR_IO;
     batch_walk_t w = {0};
-    scan_init(&w.sc, fd, 0, seg->size, 256 * 1024);
+    scan_init(&w.sc, fd, 0, js->size, 256 * 1024);
     sl_err_t err;
     for (;;) {
         log_hdr_t h;
@@ -173,24 +227,24 @@ static sl_err_t map_segment(sl_log_t *log, seg_t *seg, int64_t from, int64_t to,
         err = walk_next(&w, &h, &pos);
         if (err)
             break;
-        if (h.last_offset < from || (h.attributes & SL_BATCH_ATTR_CONTROL))
+        if (h.last_offset < job->cp || (h.attributes & SL_BATCH_ATTR_CONTROL))
             continue;
-        if (h.base_offset >= to)
+        if (h.base_offset >= job->end_off)
             break;
         sl_batch_t b;
         sl_record_iter_t it;
         char why[160];
         if (sl_batch_peek(w.buf, (size_t)h.size, &b, why, sizeof(why)) != SL_OK ||
             sl_record_iter_init(&it, &b, scratch, 0) != SL_OK) {
-            SL_WARN(LOG_MOD, "%s/%020lld.log: batch at byte %lld unreadable for the cleaner, skipped", log->dir,
-                    (long long)seg->base, (long long)pos);
+            SL_WARN(LOG_MOD, "%s/%020lld.log: batch at byte %lld unreadable for the cleaner, skipped", job->dir,
+                    (long long)js->base, (long long)pos);
             continue;
         }
         sl_record_t r;
         while ((err = sl_record_iter_next(&it, &r)) == SL_OK) {
-            if (r.key_len < 0 || r.offset < from || r.offset >= to)
+            if (r.key_len < 0 || r.offset < job->cp || r.offset >= job->end_off)
                 continue;
-            err = sl_map_put(map, r.key, (size_t)r.key_len, off_val(r.offset), NULL);
+            err = sl_map_put(&job->map, r.key, (size_t)r.key_len, off_val(r.offset), NULL);
             if (err)
                 break;
         }
@@ -198,13 +252,14 @@ static sl_err_t map_segment(sl_log_t *log, seg_t *seg, int64_t from, int64_t to,
             break;
         err = SL_OK;
     }
-    if (err == SL_ERR_NOENT)
+    if (err == SL_ERR_NOENT) {
         err = SL_OK;
-    else if (err == SL_ERR_CORRUPT_MESSAGE) {
-        SL_WARN(LOG_MOD, "%s/%020lld.log: cleaner stops reading at %s", log->dir, (long long)seg->base, w.sc.why);
+    } else if (err == SL_ERR_CORRUPT_MESSAGE) {
+        SL_WARN(LOG_MOD, "%s/%020lld.log: cleaner stops reading at %s", job->dir, (long long)js->base, w.sc.why);
         err = SL_OK;
     } else if (err == SL_ERR_IO) {
-        err = log_fail(log, SL_ERR_IO, "%020lld.log: %s", (long long)seg->base, w.sc.why);
+        snprintf(job->errmsg, sizeof(job->errmsg), "%020lld.log: %s", (long long)js->base, w.sc.why);
+        SL_WARN(LOG_MOD, "%s: cleaner: %s", job->dir, job->errmsg);
     }
     scan_fini(&w.sc);
     free(w.buf);
@@ -243,12 +298,11 @@ static void put_record(sl_buf_t *out, const sl_record_t *r)
 }
 
 typedef struct clean_ctx {
-    sl_log_t *log;
     sl_map_t *map;
     bool drop_tombstones;
     sl_buf_t scratch;  /* decompressed records */
     sl_buf_t recs;     /* surviving records, uncompressed */
-    sl_buf_t out;      /* the cleaned segment */
+    sl_buf_t out;      /* cleaned batches not yet written */
     int64_t removed;
 } clean_ctx_t;
 
@@ -326,18 +380,9 @@ static sl_err_t clean_batch(clean_ctx_t *c, const sl_batch_t *b, bool *changed)
     return SL_OK;
 }
 
-/* ------------------------------------------------------------------ */
-/* Rewriting one segment, and the swap                                 */
 
-static int64_t seg_mtime_ms(sl_log_t *log, const seg_t *seg)
-{
-    char path[PATH_MAX];
-    struct stat st;
-    seg_path(log, seg->base, ".log", path, sizeof(path));
-    if (stat(path, &st) != 0)
-        return -1;
-    return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
-}
+/* ------------------------------------------------------------------ */
+/* Rewriting one segment into <base>.log.cleaned, then .swap            */
 
 static void ms_to_timespec(int64_t ms, struct timespec ts[2])
 {
@@ -345,27 +390,34 @@ static void ms_to_timespec(int64_t ms, struct timespec ts[2])
     ts[0].tv_nsec = ts[1].tv_nsec = (long)(ms % 1000) * 1000000;
 }
 
-static sl_err_t stamp(sl_log_t *log, const seg_t *seg, int64_t ms)
-{
-    char path[PATH_MAX];
-    struct timespec ts[2];
-    ms_to_timespec(ms, ts);
-    seg_path(log, seg->base, ".log", path, sizeof(path));
-    if (utimensat(AT_FDCWD, path, ts, 0) != 0)
-        return log_fail_errno(log, seg, ".log", "utimensat", errno);
-    return SL_OK;
-}
+/* Bytes of cleaned output gathered before each write to the file. */
+#define CLEAN_WRITE_CHUNK ((size_t)1 << 20)
 
-/* Builds the cleaned bytes of seg in c->out. *changed when they differ. */
-static sl_err_t clean_read(clean_ctx_t *c, seg_t *seg, bool *changed)
+/* Rewrites js's file. When anything was removed the result is left as
+ * <base>.log.swap (fsynced, mtime cleaned_at) and js->swapped set;
+ * otherwise no file is left. */
+static sl_err_t build_segment(clean_ctx_t *c, sl_log_clean_job_t *job, job_seg_t *js)
 {
-    sl_log_t *log = c->log;
-    int fd = open_seg_ro(log, seg);
-    if (fd < 0)
+    char cleaned[PATH_MAX], swap[PATH_MAX];
+    job_path(job, js->base, ".log.cleaned", cleaned, sizeof(cleaned));
+    job_path(job, js->base, ".log.swap", swap, sizeof(swap));
+    int in = open_ro(job, js->base);
+    if (in < 0)
         return SL_ERR_IO;
+    int out = open(cleaned, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) {
+        close(in);
+        return job_fail(job, js->base, ".log.cleaned", "create", errno);
+    }
+    c->drop_tombstones = js->drop_tombstones;
+    sl_buf_reset(&c->out);
+    int64_t written = 0;
+    bool changed = false;
     batch_walk_t w = {0};
-    scan_init(&w.sc, fd, 0, seg->size, 256 * 1024);
+    scan_init(&w.sc, in, 0, js->size, 256 * 1024);
     sl_err_t err;
+    const char *what = NULL;
+    int e = 0;
     for (;;) {
         log_hdr_t h;
         int64_t pos;
@@ -379,115 +431,102 @@ static sl_err_t clean_read(clean_ctx_t *c, seg_t *seg, bool *changed)
             err = SL_ERR_CORRUPT_MESSAGE;
             break;
         }
-        err = clean_batch(c, &b, changed);
+        err = clean_batch(c, &b, &changed);
         if (err)
             break;
+        if (c->out.len >= CLEAN_WRITE_CHUNK) {
+            if (write_all(out, c->out.data, c->out.len, written) != SL_OK) {
+                what = "write";
+                e = errno;
+                break;
+            }
+            written += (int64_t)c->out.len;
+            sl_buf_reset(&c->out);
+        }
     }
-    if (err == SL_ERR_NOENT)
+    if (err == SL_ERR_NOENT) {
         err = SL_OK;
-    else if (err == SL_ERR_CORRUPT_MESSAGE) {
-        SL_WARN(LOG_MOD, "%s/%020lld.log: not cleaned: %s", log->dir, (long long)seg->base, w.sc.why);
-        *changed = false;
+    } else if (err == SL_ERR_CORRUPT_MESSAGE) {
+        SL_WARN(LOG_MOD, "%s/%020lld.log: not cleaned: %s", job->dir, (long long)js->base, w.sc.why);
+        changed = false;
         err = SL_OK;
     } else if (err == SL_ERR_IO) {
-        err = log_fail(log, SL_ERR_IO, "%020lld.log: %s", (long long)seg->base, w.sc.why);
+        snprintf(job->errmsg, sizeof(job->errmsg), "%020lld.log: %s", (long long)js->base, w.sc.why);
+        SL_WARN(LOG_MOD, "%s: cleaner: %s", job->dir, job->errmsg);
     }
     scan_fini(&w.sc);
     free(w.buf);
-    close(fd);
-    return err;
-}
-
-/* Writes c->out as seg's new file and swaps it in (see log.h), then
- * reloads seg's state and indexes from it. stamp_ms becomes its mtime. */
-static sl_err_t clean_swap(clean_ctx_t *c, seg_t *seg, int64_t stamp_ms)
-{
-    sl_log_t *log = c->log;
-    char cleaned[PATH_MAX], swap[PATH_MAX], final[PATH_MAX], idx[PATH_MAX];
-    seg_path(log, seg->base, ".log.cleaned", cleaned, sizeof(cleaned));
-    seg_path(log, seg->base, ".log.swap", swap, sizeof(swap));
-    seg_path(log, seg->base, ".log", final, sizeof(final));
-
-    int fd = open(cleaned, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return log_fail_errno(log, seg, ".log.cleaned", "create", errno);
-    const char *what = NULL;
-    if (write_all(fd, c->out.data, c->out.len, 0) != SL_OK)
-        what = "write";
-    else if (fsync(fd) != 0)
-        what = "fsync";
-    struct timespec ts[2];
-    ms_to_timespec(stamp_ms, ts);
-    if (!what && futimens(fd, ts) != 0)
-        what = "futimens";
-    int e = errno;
-    if (close(fd) != 0 && !what) {
+    close(in);
+    if (!err && !what && changed) {
+        struct timespec ts[2];
+        ms_to_timespec(js->cleaned_at, ts);
+        if (c->out.len && write_all(out, c->out.data, c->out.len, written) != SL_OK)
+            what = "write";
+        else if (fsync(out) != 0)
+            what = "fsync";
+        else if (futimens(out, ts) != 0)
+            what = "futimens";
+        e = errno;
+        written += (int64_t)c->out.len;
+    }
+    if (close(out) != 0 && !what && !err && changed) {
         what = "close";
         e = errno;
     }
-    if (!what && rename(cleaned, swap) != 0) {
+    if (!err && !what && changed && rename(cleaned, swap) != 0) {
         what = "rename to .swap";
         e = errno;
     }
-    if (what) {
+    if (err || what || !changed) {
         unlink(cleaned);
-        return log_fail_errno(log, seg, ".log.cleaned", what, e);
+        return what ? job_fail(job, js->base, ".log.cleaned", what, e) : err;
     }
-    sl_err_t err = log_sync_dir(log);
-    /* Old indexes go first: a crash from here on finds either the old .log
-     * or the new one without indexes, and rebuilds them. */
-    log_seg_release(log, seg);
-    static const char *const exts[] = {".index", ".timeindex"};
-    for (size_t k = 0; !err && k < SL_ARRAY_LEN(exts); k++) {
-        seg_path(log, seg->base, exts[k], idx, sizeof(idx));
-        if (unlink(idx) != 0 && errno != ENOENT)
-            err = log_fail_errno(log, seg, exts[k], "unlink", errno);
-    }
-    if (!err)
-        err = log_sync_dir(log);
-    if (!err && rename(swap, final) != 0)
-        err = log_fail_errno(log, seg, ".log.swap", "rename to .log", errno);
-    if (!err)
-        err = log_sync_dir(log);
-    if (err) {
-        unlink(swap);
-        /* The old file is still in place; reload its state. */
-    }
-
-    /* Reload from whichever file is now <base>.log. */
-    char why[256];
-    int64_t valid = 0;
-    sl_err_t err2 = seg_open_fd(log, seg, false);
-    if (!err2)
-        err2 = seg_rebuild(log, seg, false, &valid, why, sizeof(why));
-    if (!err2 && valid < seg->size) {
-        SL_WARN(LOG_MOD, "%s/%020lld.log: bytes %lld..%lld are unreadable (%s)", log->dir, (long long)seg->base,
-                (long long)valid, (long long)seg->size, why);
-        seg->size = valid;
-    }
-    if (!err2)
-        err2 = seg_index_finish(seg);
-    if (!err2)
-        err2 = idx_write_all(log, seg);
-    log_seg_release(log, seg);
-    return err ? err : err2;
+    js->swapped = true;
+    job->bytes_after_build += written;
+    return SL_OK;
 }
 
 /* ------------------------------------------------------------------ */
-/* The pass                                                            */
+/* Prepare (locked), build (unlocked), install (locked)                 */
+
+static int64_t seg_mtime_ms(sl_log_t *log, const seg_t *seg)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    seg_path(log, seg->base, ".log", path, sizeof(path));
+    if (stat(path, &st) != 0)
+        return -1;
+    return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
 
 static int64_t seg_newest_ts(sl_log_t *log, const seg_t *seg)
 {
     return seg->max_ts >= 0 ? seg->max_ts : seg_mtime_ms(log, seg);
 }
 
-sl_err_t sl_log_clean(sl_log_t *log, const sl_log_clean_opts_t *opts, int64_t now_ms, sl_log_clean_info_t *info)
+void sl_log_clean_job_free(sl_log_clean_job_t *job)
 {
-    sl_log_clean_info_t ignored;
-    if (!info)
-        info = &ignored;
-    memset(info, 0, sizeof(*info));
-    if (!log || !opts)
+    if (!job)
+        return;
+    for (size_t i = 0; i < job->nsegs; i++) {
+        if (job->segs[i].swapped) {
+            char swap[PATH_MAX];
+            job_path(job, job->segs[i].base, ".log.swap", swap, sizeof(swap));
+            unlink(swap);
+        }
+    }
+    sl_map_fini(&job->map, NULL);
+    free(job->segs);
+    free(job->dir);
+    free(job);
+}
+
+sl_err_t sl_log_clean_prepare(sl_log_t *log, const sl_log_clean_opts_t *opts, int64_t now_ms,
+                              sl_log_clean_job_t **out)
+{
+    if (out)
+        *out = NULL;
+    if (!log || !opts || !out)
         return SL_ERR_INVAL;
     log->errmsg[0] = '\0';
 
@@ -510,54 +549,173 @@ sl_err_t sl_log_clean(sl_log_t *log, const sl_log_clean_opts_t *opts, int64_t no
     for (size_t i = 0; i < end_idx; i++) {
         seg_t *seg = log->segs[i];
         total += seg->size;
-        if (seg->base >= cp)
-            dirty += seg->size;
-        else if (seg->next_offset > cp) /* straddles: count it whole */
+        if (seg->next_offset > cp) /* dirty, or straddling: counted whole */
             dirty += seg->size;
     }
     if (total == 0 || dirty == 0 || (double)dirty / (double)total < opts->min_cleanable_dirty_ratio)
         return SL_OK;
 
-    sl_map_t map;
-    sl_map_init(&map);
-    clean_ctx_t c = {.log = log, .map = &map, .scratch = SL_BUF_INIT, .recs = SL_BUF_INIT, .out = SL_BUF_INIT};
-    sl_err_t err = SL_OK;
-    for (size_t i = 0; !err && i < end_idx; i++) {
-        if (log->segs[i]->next_offset > cp && log->segs[i]->size > 0)
-            err = map_segment(log, log->segs[i], cp, end_off, &map, &c.scratch);
+    sl_log_clean_job_t *job = calloc(1, sizeof(*job));
+    if (!job)
+        return SL_ERR_NOMEM;
+    sl_map_init(&job->map);
+    job->dir = strdup(log->dir);
+    job->segs = calloc(end_idx, sizeof(*job->segs));
+    if (!job->dir || !job->segs) {
+        sl_log_clean_job_free(job);
+        return SL_ERR_NOMEM;
     }
-
-    info->ran = true;
-    for (size_t i = 0; !err && i < end_idx; i++) {
+    job->now_ms = now_ms;
+    job->cp = cp;
+    job->end_off = end_off;
+    job->nsegs = end_idx;
+    for (size_t i = 0; i < end_idx; i++) {
         seg_t *seg = log->segs[i];
-        info->bytes_before += seg->size;
+        job_seg_t *js = &job->segs[i];
+        js->base = seg->base;
+        js->size = seg->size;
+        js->next_offset = seg->next_offset;
         /* Cleaned in an earlier pass: its mtime is when it was first
          * cleaned. */
-        bool was_clean = i + 1 < log->nsegs && log->segs[i + 1]->base <= cp;
-        int64_t cleaned_at = was_clean ? seg_mtime_ms(log, seg) : now_ms;
-        c.drop_tombstones = was_clean && cleaned_at >= 0 && now_ms - cleaned_at >= opts->delete_retention_ms;
-        bool changed = false;
-        sl_buf_reset(&c.out);
-        if (seg->size > 0)
-            err = clean_read(&c, seg, &changed);
-        if (!err && changed) {
-            err = clean_swap(&c, seg, cleaned_at >= 0 ? cleaned_at : now_ms);
-            info->segments++;
-        } else if (!err && !was_clean) {
-            err = stamp(log, seg, now_ms);
-        }
-        info->bytes_after += seg->size;
+        js->was_clean = log->segs[i + 1]->base <= cp;
+        int64_t mt = js->was_clean ? seg_mtime_ms(log, seg) : -1;
+        js->cleaned_at = mt >= 0 ? mt : now_ms;
+        js->drop_tombstones = js->was_clean && mt >= 0 && now_ms - mt >= opts->delete_retention_ms;
     }
-    info->records_removed = c.removed;
-    if (!err)
-        err = clean_checkpoint_write(log, end_off);
-    sl_map_fini(&map, NULL);
+    *out = job;
+    return SL_OK;
+}
+
+sl_err_t sl_log_clean_build(sl_log_clean_job_t *job)
+{
+    if (!job)
+        return SL_ERR_INVAL;
+    clean_ctx_t c = {.map = &job->map, .scratch = SL_BUF_INIT, .recs = SL_BUF_INIT, .out = SL_BUF_INIT};
+    sl_err_t err = SL_OK;
+    for (size_t i = 0; !err && i < job->nsegs; i++) {
+        if (job->segs[i].next_offset > job->cp && job->segs[i].size > 0)
+            err = map_segment(job, &job->segs[i], &c.scratch);
+    }
+    bool any = false;
+    for (size_t i = 0; !err && i < job->nsegs; i++) {
+        if (job->segs[i].size > 0)
+            err = build_segment(&c, job, &job->segs[i]);
+        any |= job->segs[i].swapped;
+    }
+    if (!err && any)
+        err = sync_dir_path(job);
+    job->removed = c.removed;
     sl_buf_free(&c.scratch);
     sl_buf_free(&c.recs);
     sl_buf_free(&c.out);
+    return err;
+}
+
+/* Puts <base>.log.swap in place of seg's file (see log.h) and reloads seg's
+ * state and indexes from whichever file is then <base>.log. */
+static sl_err_t install_segment(sl_log_t *log, seg_t *seg)
+{
+    char swap[PATH_MAX], final[PATH_MAX], idx[PATH_MAX];
+    seg_path(log, seg->base, ".log.swap", swap, sizeof(swap));
+    seg_path(log, seg->base, ".log", final, sizeof(final));
+    /* Old indexes go first: a crash from here on finds either the old .log
+     * or the new one without indexes, and rebuilds them. */
+    log_seg_release(log, seg);
+    sl_err_t err = SL_OK;
+    static const char *const exts[] = {".index", ".timeindex"};
+    for (size_t k = 0; !err && k < SL_ARRAY_LEN(exts); k++) {
+        seg_path(log, seg->base, exts[k], idx, sizeof(idx));
+        if (unlink(idx) != 0 && errno != ENOENT)
+            err = log_fail_errno(log, seg, exts[k], "unlink", errno);
+    }
+    if (!err)
+        err = log_sync_dir(log);
+    if (!err && rename(swap, final) != 0)
+        err = log_fail_errno(log, seg, ".log.swap", "rename to .log", errno);
+    if (!err)
+        err = log_sync_dir(log);
+
+    char why[256];
+    int64_t valid = 0;
+    sl_err_t err2 = seg_open_fd(log, seg, false);
+    if (!err2)
+        err2 = seg_rebuild(log, seg, false, &valid, why, sizeof(why));
+    if (!err2 && valid < seg->size) {
+        SL_WARN(LOG_MOD, "%s/%020lld.log: bytes %lld..%lld are unreadable (%s)", log->dir, (long long)seg->base,
+                (long long)valid, (long long)seg->size, why);
+        seg->size = valid;
+    }
+    if (!err2)
+        err2 = seg_index_finish(seg);
+    if (!err2)
+        err2 = idx_write_all(log, seg);
+    log_seg_release(log, seg);
+    return err ? err : err2;
+}
+
+static sl_err_t stamp(sl_log_t *log, const seg_t *seg, int64_t ms)
+{
+    char path[PATH_MAX];
+    struct timespec ts[2];
+    ms_to_timespec(ms, ts);
+    seg_path(log, seg->base, ".log", path, sizeof(path));
+    if (utimensat(AT_FDCWD, path, ts, 0) != 0)
+        return log_fail_errno(log, seg, ".log", "utimensat", errno);
+    return SL_OK;
+}
+
+sl_err_t sl_log_clean_install(sl_log_t *log, sl_log_clean_job_t *job, sl_log_clean_info_t *info)
+{
+    sl_log_clean_info_t ignored;
+    if (!info)
+        info = &ignored;
+    memset(info, 0, sizeof(*info));
+    if (!log || !job)
+        return SL_ERR_INVAL;
+    log->errmsg[0] = '\0';
+    info->ran = true;
+    sl_err_t err = SL_OK;
+    for (size_t i = 0; !err && i < job->nsegs; i++) {
+        job_seg_t *js = &job->segs[i];
+        /* The segment must still be there, inactive and as it was
+         * (DeleteRecords may have removed it meanwhile). */
+        size_t k = log_find_seg(log, js->base);
+        seg_t *seg = log->segs[k];
+        if (seg->base != js->base || k + 1 >= log->nsegs || seg->size != js->size)
+            continue;
+        info->bytes_before += seg->size;
+        if (js->swapped) {
+            err = install_segment(log, seg);
+            js->swapped = false;
+            info->segments++;
+        } else if (!js->was_clean) {
+            err = stamp(log, seg, job->now_ms);
+        }
+        info->bytes_after += seg->size;
+    }
+    info->records_removed = job->removed;
+    if (!err && job->end_off >= log->start_offset && job->end_off <= log->next_offset)
+        err = clean_checkpoint_write(log, job->end_off);
     if (!err)
         SL_INFO(LOG_MOD, "%s: cleaned up to offset %lld: %d segments rewritten, %lld records removed, %lld -> %lld bytes",
-                log->dir, (long long)end_off, info->segments, (long long)info->records_removed,
+                log->dir, (long long)job->end_off, info->segments, (long long)info->records_removed,
                 (long long)info->bytes_before, (long long)info->bytes_after);
+    return err;
+}
+
+sl_err_t sl_log_clean(sl_log_t *log, const sl_log_clean_opts_t *opts, int64_t now_ms, sl_log_clean_info_t *info)
+{
+    if (info)
+        memset(info, 0, sizeof(*info));
+    sl_log_clean_job_t *job = NULL;
+    sl_err_t err = sl_log_clean_prepare(log, opts, now_ms, &job);
+    if (err || !job)
+        return err;
+    err = sl_log_clean_build(job);
+    if (err)
+        log_fail(log, err, "cleaner: %s", job->errmsg[0] ? job->errmsg : sl_err_str(err));
+    else
+        err = sl_log_clean_install(log, job, info);
+    sl_log_clean_job_free(job);
     return err;
 }

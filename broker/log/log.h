@@ -282,7 +282,8 @@ sl_err_t sl_log_retain(sl_log_t *log, int64_t now_ms, int *deleted);
  * was first cleaned: the cleaner stamps a segment's .log modification time
  * with now_ms when it first cleans it and keeps that stamp on later
  * rewrites; a tombstone in a segment cleaned in an earlier pass whose stamp
- * is older than delete_retention_ms is removed.
+ * is older than delete_retention_ms is removed. Segments are rewritten one
+ * to one (not merged), so a segment may end up empty.
  * Each segment is rewritten into <base>.log.cleaned (fsynced), renamed to
  * <base>.log.swap (directory fsynced), its old index files are removed and
  * the swap file renamed over <base>.log (directory fsynced); the indexes are
@@ -307,12 +308,37 @@ typedef struct sl_log_clean_info {
     int64_t records_removed;  /* superseded records, tombstones, keyless */
 } sl_log_clean_info_t;
 
-/* One cleaning pass at time now_ms (see above). The caller serializes it
- * with every other call on the log. Memory: a map of the distinct keys in
- * the dirty range (each key copied once) and one segment's batches at a
- * time. info may be NULL. SL_OK (also when nothing was due), SL_ERR_IO,
- * SL_ERR_NOMEM, SL_ERR_INVAL (NULL log or opts). A segment whose batches do
- * not parse is left as it is (logged). */
+/* A pass runs in three steps so that the heavy part needs no lock:
+ *   prepare (with the log serialized, cheap): decides the range, copies
+ *     what it needs (directory, segment bases and sizes) into *job; *job
+ *     stays NULL when nothing is due. SL_OK, SL_ERR_NOMEM, SL_ERR_INVAL.
+ *   build (WITHOUT the log: it touches only the job and the files): reads
+ *     the cleanable segments (their files do not change while inactive:
+ *     retention and DeleteRecords only delete whole files, which open
+ *     descriptors keep readable), builds the key map and writes each
+ *     changed segment to <base>.log.cleaned, fsynced, renamed to
+ *     <base>.log.swap. It must not run concurrently with another pass on
+ *     the same log, nor with sl_log_delete (whose directory removal could
+ *     then fail). Memory: the distinct keys of the dirty range (copied
+ *     once) plus about 1 MiB and one batch. SL_OK, SL_ERR_IO, SL_ERR_NOMEM.
+ *   install (with the log serialized again): for each segment still in
+ *     the log as it was (DeleteRecords may have removed some), removes its
+ *     index files, renames the .swap over its .log and rebuilds its
+ *     indexes; stamps first-cleaned segments; writes the checkpoint. info
+ *     may be NULL. SL_OK, SL_ERR_IO, SL_ERR_NOMEM, SL_ERR_INVAL.
+ * sl_log_clean_job_free removes .swap files not installed and frees the
+ * job (accepts NULL). A segment whose batches do not parse is left as it
+ * is (logged). */
+typedef struct sl_log_clean_job sl_log_clean_job_t;
+sl_err_t sl_log_clean_prepare(sl_log_t *log, const sl_log_clean_opts_t *opts, int64_t now_ms,
+                              sl_log_clean_job_t **job);
+sl_err_t sl_log_clean_build(sl_log_clean_job_t *job);
+sl_err_t sl_log_clean_install(sl_log_t *log, sl_log_clean_job_t *job, sl_log_clean_info_t *info);
+void sl_log_clean_job_free(sl_log_clean_job_t *job);
+
+/* The three steps at once, for callers that hold the log throughout.
+ * info may be NULL. SL_OK (also when nothing was due), or the first step's
+ * error. */
 sl_err_t sl_log_clean(sl_log_t *log, const sl_log_clean_opts_t *opts, int64_t now_ms, sl_log_clean_info_t *info);
 
 /* Rolls if the active segment is older than segment_ms (called on a timer so

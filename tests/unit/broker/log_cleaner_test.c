@@ -3,7 +3,8 @@
  * latest value per key at original offsets, the active segment untouched,
  * tombstones kept then removed after delete.retention.ms (fake clock),
  * producer fields and compression kept, stray .cleaned/.swap files after a
- * crash, the dirty ratio and the compaction lag.
+ * crash, the dirty ratio and the compaction lag, the three-step pass with
+ * the log used between the steps.
  */
 #include "log_test_util.h"
 
@@ -436,6 +437,65 @@ static void clean_leftovers_after_a_crash_lose_nothing(void **state)
     t_rmdir(dir);
 }
 
+/* prepare, build, install with the log used in between (as the broker
+ * does with the partition's mutex released): appends and DeleteRecords
+ * between build and install; a job freed without install leaves no file. */
+static void clean_in_steps_lets_the_log_be_used_meanwhile(void **state)
+{
+    SL_UNUSED(state);
+    char *dir = t_mkdtemp();
+    int64_t now = sl_time_wall_ms();
+    sl_log_t *log = open_small(dir, 4096, true);
+    fill_updates(log, now, SL_COMPRESSION_NONE);
+    sl_log_clean_opts_t opts = eager();
+
+    /* Abandoned after build: the .swap files go with the job. */
+    sl_log_clean_job_t *job = NULL;
+    assert_int_equal(sl_log_clean_prepare(log, &opts, now, &job), SL_OK);
+    assert_non_null(job);
+    assert_int_equal(sl_log_clean_build(job), SL_OK);
+    assert_true(t_count_files(dir, ".swap") > 0);
+    assert_int_equal(t_count_files(dir, ".cleaned"), 0);
+    sl_log_clean_job_free(job);
+    assert_int_equal(t_count_files(dir, ".swap"), 0);
+
+    job = NULL;
+    assert_int_equal(sl_log_clean_prepare(log, &opts, now, &job), SL_OK);
+    assert_non_null(job);
+    assert_int_equal(sl_log_clean_build(job), SL_OK);
+    int64_t end = sl_log_end_offset(log);
+    /* Meanwhile: more updates (the old active segment rolls away) and
+     * DeleteRecords past the first segments. */
+    for (int64_t seq = end; seq < end + 500; seq += PER_BATCH)
+        k_append(log, PER_BATCH, (int)(seq % NKEYS), NKEYS, seq, false, now - 1000, SL_COMPRESSION_NONE, -1);
+    assert_int_equal(sl_log_delete_records(log, 500), SL_OK);
+    sl_log_clean_info_t info;
+    assert_int_equal(sl_log_clean_install(log, job, &info), SL_OK);
+    sl_log_clean_job_free(job);
+    assert_true(info.segments > 0);
+    assert_int_equal(t_count_files(dir, ".swap"), 0);
+    assert_int_equal(sl_log_end_offset(log), end + 500);
+
+    read_all_t ra;
+    read_all(log, &ra);
+    /* Everything at and above the old end is there, in order. */
+    size_t n_new = 0;
+    for (size_t i = 0; i < ra.n; i++) {
+        char want[32];
+        snprintf(want, sizeof(want), "v%lld", (long long)ra.r[i].offset);
+        assert_string_equal(ra.r[i].val, want);
+        assert_true(ra.r[i].offset >= 500);
+        if (i)
+            assert_true(ra.r[i].offset > ra.r[i - 1].offset);
+        n_new += ra.r[i].offset >= end;
+    }
+    assert_int_equal(n_new, 500);
+    assert_true(ra.n < (size_t)(end + 500 - 500));
+    free(ra.r);
+    assert_int_equal(sl_log_close(log), SL_OK);
+    t_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +506,7 @@ int main(void)
         cmocka_unit_test(clean_drops_keyless_records),
         cmocka_unit_test(clean_waits_for_dirty_ratio_and_compaction_lag),
         cmocka_unit_test(clean_leftovers_after_a_crash_lose_nothing),
+        cmocka_unit_test(clean_in_steps_lets_the_log_be_used_meanwhile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
