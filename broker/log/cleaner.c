@@ -697,7 +697,8 @@ sl_err_t sl_log_clean_install(sl_log_t *log, sl_log_clean_job_t *job, sl_log_cle
     if (!err && job->end_off >= log->start_offset && job->end_off <= log->next_offset)
         err = clean_checkpoint_write(log, job->end_off);
     if (!err)
-        SL_INFO(LOG_MOD, "%s: cleaned up to offset %lld: %d segments rewritten, %lld records removed, %lld -> %lld bytes",
+        SL_INFO(LOG_MOD,
+                "%s: cleaned up to offset %lld: %d segments rewritten, %lld records removed, %lld -> %lld bytes",
                 log->dir, (long long)job->end_off, info->segments, (long long)info->records_removed,
                 (long long)info->bytes_before, (long long)info->bytes_after);
     return err;

@@ -109,8 +109,9 @@ void sl_log_config_defaults(sl_log_config_t *cfg);
  * entry to its end (batch headers), and any disagreement (a torn or
  * zero-filled tail, an index that does not match the batches, a time index
  * missing the segment's largest timestamp) recovers that segment as above.
- * Files ending in .deleted, .cleaned or .swap, index files without a .log
- * and a leftover checkpoint .tmp are removed; a .log whose name is not 20
+ * Files ending in .deleted, .cleaned or .swap (a cleaning pass cut short:
+ * the segment's .log is still the old one, see Compaction), index files
+ * without a .log and leftover checkpoint .tmp files are removed; a .log whose name is not 20
  * digits is logged and skipped. A segment whose first batch has a base
  * offset below its file name cannot be indexed: it is renamed
  * <name>.log.misnamed, logged, and left out. Segments that overlap are
