@@ -2,9 +2,8 @@
  * group.c - the classic group state machine of group.h: membership, the
  * two-phase rebalance (JoinGroup collects members, the leader's SyncGroup
  * distributes assignments), session and rebalance timeouts, protocol
- * selection, generations. Follows the behaviour of Kafka's GroupCoordinator
- * (3.4) for the consumer protocol; static membership is not implemented (a
- * group.instance.id is kept and reported, the member is treated as dynamic).
+ * selection, generations, static membership (group.instance.id). Follows
+ * the behaviour of Kafka's GroupCoordinator (3.4) for the consumer protocol.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +134,7 @@ void sl_group_waiter_clear(sl_group_waiter_t *w)
     w->assignment_len = 0;
     w->done = false;
     w->error = 0;
+    w->skip_assignment = false;
 }
 
 /* Fills the common fields; the rest is the caller's. */
@@ -430,6 +430,28 @@ static void prepare_rebalance(sl_group_t *g, int64_t now)
 
 static void remove_member(sl_group_t *g, member_t *m, int64_t now);
 
+/* The leader's view: every member with the chosen protocol's metadata. */
+static void fill_members(const sl_group_t *g, sl_group_waiter_t *w)
+{
+    w->members = calloc((size_t)g->nmembers + 1, sizeof *w->members);
+    if (!w->members) {
+        w->error = SL_ERR_NOMEM;
+        return;
+    }
+    const sl_list_t *q;
+    for (q = g->members.next; q != &g->members; q = q->next) {
+        const member_t *o = (const member_t *)q;
+        if (o->pending)
+            continue;
+        sl_group_member_info_t *mi = &w->members[w->nmembers++];
+        const member_proto_t *p = member_proto(o, g->protocol_name);
+        mi->member_id = sdup(o->id);
+        mi->instance_id = sdup(o->instance_id);
+        mi->metadata_len = p ? p->len : 0;
+        mi->metadata = bdup(p ? p->meta : NULL, mi->metadata_len);
+    }
+}
+
 /* Completes the join phase: members that did not rejoin are removed, the
  * generation moves on, a protocol and a leader are chosen and every parked
  * JoinGroup is answered. */
@@ -483,25 +505,8 @@ static void complete_join(sl_group_t *g, int64_t now)
         w->protocol_type = sdup(g->protocol_type);
         w->protocol_name = sdup(g->protocol_name);
         w->leader = sdup(g->leader);
-        if (m == leader) {
-            w->members = calloc((size_t)g->nmembers, sizeof *w->members);
-            if (w->members) {
-                const sl_list_t *q;
-                for (q = g->members.next; q != &g->members; q = q->next) {
-                    const member_t *o = (const member_t *)q;
-                    if (o->pending)
-                        continue;
-                    sl_group_member_info_t *mi = &w->members[w->nmembers++];
-                    const member_proto_t *p = member_proto(o, g->protocol_name);
-                    mi->member_id = sdup(o->id);
-                    mi->instance_id = sdup(o->instance_id);
-                    mi->metadata_len = p ? p->len : 0;
-                    mi->metadata = bdup(p ? p->meta : NULL, mi->metadata_len);
-                }
-            } else {
-                w->error = SL_ERR_NOMEM;
-            }
-        }
+        if (m == leader)
+            fill_members(g, w);
         w_release(w);
     }
 }
@@ -575,6 +580,92 @@ static void park_join(sl_group_t *g, member_t *m, sl_group_waiter_t *w)
     w->group = g;
 }
 
+/* client id, '-', a process nonce and a sequence number (Kafka: client id
+ * and a uuid). malloc'ed; NULL on no memory. */
+static char *new_member_id(sl_group_t *g, sl_kstr_t client_id)
+{
+    char idbuf[64];
+    uint64_t seq = ++g->seq;
+    snprintf(idbuf, sizeof idbuf, "-%08x-%016llx", g->nonce, (unsigned long long)seq);
+    size_t clen = (size_t)SL_MAX(client_id.len, 0);
+    char *id = malloc(clen + strlen(idbuf) + 1);
+    if (!id)
+        return NULL;
+    if (clen)
+        memcpy(id, client_id.ptr, clen);
+    strcpy(id + clen, idbuf);
+    return id;
+}
+
+static member_t *find_instance(sl_group_t *g, sl_kstr_t instance_id)
+{
+    if (instance_id.len < 0)
+        return NULL;
+    sl_list_t *pos;
+    for (pos = g->members.next; pos != &g->members; pos = pos->next)
+        if (keq(instance_id, ((member_t *)pos)->instance_id))
+            return (member_t *)pos;
+    return NULL;
+}
+
+int16_t sl_group_check_instance(sl_group_t *g, sl_kstr_t member_id, sl_kstr_t instance_id)
+{
+    member_t *m = find_instance(g, instance_id);
+    return m && !keq(member_id, m->id) ? SL_ERR_FENCED_INSTANCE_ID : 0;
+}
+
+/* A static member (known group.instance.id) joins again without its member
+ * id (a restart): it gets a new id, the requests of the old one are fenced,
+ * and a Stable group whose subscriptions did not change carries on without
+ * a rebalance (Kafka's updateStaticMemberAndRebalance). */
+static bool static_rejoin(sl_group_t *g, member_t *m, const sl_group_join_args_t *a, int32_t rebalance_ms,
+                          int64_t now, sl_group_waiter_t *w)
+{
+    char *id = new_member_id(g, a->client_id);
+    if (!id) {
+        w_fill(w, SL_ERR_NOMEM, -1, NULL);
+        return false;
+    }
+    if (m->join_w) {
+        sl_group_waiter_t *old = m->join_w;
+        m->join_w = NULL;
+        w_fill(old, SL_ERR_FENCED_INSTANCE_ID, -1, m->id);
+        w_release(old);
+    }
+    if (m->sync_w) {
+        sl_group_waiter_t *old = m->sync_w;
+        m->sync_w = NULL;
+        w_fill(old, SL_ERR_FENCED_INSTANCE_ID, -1, m->id);
+        w_release(old);
+    }
+    bool leader = g->leader && strcmp(g->leader, m->id) == 0;
+    free(m->id);
+    m->id = id;
+    if (leader) {
+        free(g->leader);
+        g->leader = sdup(id);
+    }
+    m->last_seen = now;
+    m->session_ms = a->session_timeout_ms;
+    m->rebalance_ms = rebalance_ms;
+    if (g->state == SL_GROUP_STABLE && protos_same(m, a)) {
+        answer_current(g, m, w);
+        if (leader) { /* it must not assign again (v9 says so; older leaders re-sync) */
+            fill_members(g, w);
+            w->skip_assignment = true;
+        }
+        return false;
+    }
+    if (!protos_set(m, a)) {
+        w_fill(w, SL_ERR_NOMEM, -1, NULL);
+        return false;
+    }
+    park_join(g, m, w);
+    prepare_rebalance(g, now);
+    try_complete_join(g, now);
+    return !w->done;
+}
+
 bool sl_group_join(sl_group_t *g, const sl_group_join_args_t *a, int64_t now, sl_group_waiter_t *w)
 {
     if (a->session_timeout_ms < g->lim.min_session_timeout_ms ||
@@ -588,6 +679,11 @@ bool sl_group_join(sl_group_t *g, const sl_group_join_args_t *a, int64_t now, sl
         return false;
     }
     member_t *m = NULL;
+    member_t *inst = find_instance(g, a->instance_id);
+    if (inst && a->member_id.len > 0 && !keq(a->member_id, inst->id)) {
+        w_fill(w, SL_ERR_FENCED_INSTANCE_ID, -1, NULL);
+        return false;
+    }
     if (a->member_id.len > 0) {
         m = find_member(g, a->member_id);
         if (!m) {
@@ -602,25 +698,19 @@ bool sl_group_join(sl_group_t *g, const sl_group_join_args_t *a, int64_t now, sl
         return false;
     }
     int32_t rebalance_ms = a->rebalance_timeout_ms > 0 ? a->rebalance_timeout_ms : a->session_timeout_ms;
+    if (!m && inst && !inst->pending)
+        return static_rejoin(g, inst, a, rebalance_ms, now, w);
 
     if (!m || m->pending) {
         if (!m) {
             m = calloc(1, sizeof *m);
-            char idbuf[64];
-            uint64_t seq = ++g->seq;
-            snprintf(idbuf, sizeof idbuf, "-%08x-%016llx", g->nonce, (unsigned long long)seq);
-            size_t clen = (size_t)SL_MAX(a->client_id.len, 0);
             if (m)
-                m->id = malloc(clen + strlen(idbuf) + 1);
+                m->id = new_member_id(g, a->client_id);
             if (!m || !m->id) {
-                if (m)
-                    free(m);
+                free(m);
                 w_fill(w, SL_ERR_NOMEM, -1, NULL);
                 return false;
             }
-            if (clen)
-                memcpy(m->id, a->client_id.ptr, clen);
-            strcpy(m->id + clen, idbuf);
             m->client_id = kdup(a->client_id.len >= 0 ? a->client_id : sl_kstr(""));
             m->instance_id = kdup(a->instance_id);
             m->session_ms = a->session_timeout_ms;

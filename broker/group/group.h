@@ -79,6 +79,8 @@ struct sl_group_waiter {
     char *leader;                      /* join */
     int32_t nmembers;                  /* join: the leader's view, else 0 */
     sl_group_member_info_t *members;
+    bool skip_assignment;              /* join: a static leader rejoined a Stable
+                                        * group: it must not assign again */
     uint8_t *assignment;               /* sync */
     int32_t assignment_len;
     sl_group_t *group;                 /* while parked */
@@ -128,8 +130,10 @@ typedef struct sl_group_join_args {
 /* JoinGroup. Returns false when w was answered at once (w->done, notify
  * not called): errors (INVALID_SESSION_TIMEOUT, INCONSISTENT_GROUP_PROTOCOL,
  * UNKNOWN_MEMBER_ID, MEMBER_ID_REQUIRED with the new id in w->member_id,
- * SL_ERR_NOMEM) or a member that rejoins unchanged while the group is
- * CompletingRebalance or Stable. Returns true when w was parked: notify
+ * SL_ERR_NOMEM, FENCED_INSTANCE_ID) or a member that rejoins unchanged
+ * while the group is CompletingRebalance or Stable (also a static member,
+ * known by its instance id, rejoining without member id: it gets a new
+ * id). Returns true when w was parked: notify
  * runs when the rebalance completes (or the member is removed:
  * UNKNOWN_MEMBER_ID). */
 bool sl_group_join(sl_group_t *g, const sl_group_join_args_t *a, int64_t now, sl_group_waiter_t *w);
@@ -155,6 +159,12 @@ typedef struct sl_group_sync_args {
  * until the leader's assignment arrives (or a new rebalance starts:
  * REBALANCE_IN_PROGRESS). */
 bool sl_group_sync(sl_group_t *g, const sl_group_sync_args_t *a, int64_t now, sl_group_waiter_t *w);
+
+/* Static membership: FENCED_INSTANCE_ID when instance_id belongs to a
+ * member other than member_id (an older incarnation of a restarted static
+ * consumer), else 0. Callers check it before Heartbeat, SyncGroup and
+ * OffsetCommit. */
+int16_t sl_group_check_instance(sl_group_t *g, sl_kstr_t member_id, sl_kstr_t instance_id);
 
 /* Heartbeat: 0, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION,
  * REBALANCE_IN_PROGRESS (the member should rejoin). */

@@ -429,6 +429,8 @@ static void join_answer(sl_broker_req_t *req, sl_group_waiter_t *w)
     resp.ProtocolName = w->protocol_name ? sl_kstr(w->protocol_name) : (v >= 7 ? sl_kstr_null() : sl_kstr(""));
     resp.Leader = kstr_or(w->leader, "");
     resp.MemberId = kstr_or(w->member_id, "");
+    if (v >= 9)
+        resp.SkipAssignment = w->skip_assignment;
     if (w->nmembers > 0) {
         resp.Members.items = sl_arena_calloc(&req->arena, (size_t)w->nmembers, sizeof *resp.Members.items);
         if (!resp.Members.items) {
@@ -549,7 +551,14 @@ void sl_broker_handle_sync_group(sl_broker_req_t *req)
     int64_t now = sl_time_mono_ms();
     pthread_mutex_lock(&grp->mu);
     sl_group_tick(grp->g, now);
-    bool parked = sl_group_sync(grp->g, &a, now, &gw->w);
+    int16_t fenced = sl_group_check_instance(grp->g, sreq->MemberId, sreq->GroupInstanceId);
+    bool parked = false;
+    if (fenced) {
+        gw->w.done = true;
+        gw->w.error = fenced;
+    } else {
+        parked = sl_group_sync(grp->g, &a, now, &gw->w);
+    }
     pthread_mutex_unlock(&grp->mu);
     gw_start(req, gw, parked);
 }
@@ -570,7 +579,9 @@ void sl_broker_handle_heartbeat(sl_broker_req_t *req)
         int64_t now = sl_time_mono_ms();
         pthread_mutex_lock(&grp->mu);
         sl_group_tick(grp->g, now);
-        resp.ErrorCode = sl_group_heartbeat(grp->g, hreq->MemberId, hreq->GenerationId, now);
+        resp.ErrorCode = sl_group_check_instance(grp->g, hreq->MemberId, hreq->GroupInstanceId);
+        if (!resp.ErrorCode)
+            resp.ErrorCode = sl_group_heartbeat(grp->g, hreq->MemberId, hreq->GenerationId, now);
         pthread_mutex_unlock(&grp->mu);
     }
     sl_broker_req_reply(req, &resp);
@@ -677,7 +688,9 @@ void sl_broker_handle_offset_commit(sl_broker_req_t *req)
     if (grp) {
         pthread_mutex_lock(&grp->mu);
         sl_group_tick(grp->g, now);
-        group_error = sl_group_commit_check(grp->g, creq->MemberId, creq->GenerationId, now);
+        group_error = sl_group_check_instance(grp->g, creq->MemberId, creq->GroupInstanceId);
+        if (!group_error)
+            group_error = sl_group_commit_check(grp->g, creq->MemberId, creq->GenerationId, now);
     }
     for (int32_t i = 0; i < nt; i++) {
         const sl_OffsetCommitRequest_OffsetCommitRequestTopic_t *t = &creq->Topics.items[i];

@@ -6,7 +6,8 @@ after a broker restart; when one consumer closes (LeaveGroup), its
 partitions move to the other two; ListGroups and DescribeGroups show the
 group; a consumer using assign() commits without membership in an empty
 group; DeleteGroups refuses a group with members and drops the offsets of
-an empty one.
+an empty one; a static member (group.instance.id) that restarts gets its
+partitions back without a rebalance.
 Usage: broker_groups.py BINDIR
 """
 import os
@@ -158,5 +159,34 @@ with t.step("DeleteGroups of an empty group drops its offsets, also across a res
     b.start()
     t.eq(committed("grp-assign")[0], -1001, "offset after delete and restart")
     t.eq(committed(GROUP), {p: PER_PART for p in range(NPARTS)}, "the other group keeps its offsets")
+
+with t.step("static members (group.instance.id): one restarts and gets its partitions back, no rebalance"):
+    revoked = []
+
+    def static(name, on_revoke=None):
+        c = ck.consumer(B, **{"group.id": "grp-static", "group.instance.id": name, "client.id": name,
+                              "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
+                              "partition.assignment.strategy": "range", "auto.offset.reset": "earliest",
+                              "enable.partition.eof": False})
+        if on_revoke:
+            c.subscribe([TOPIC], on_revoke=on_revoke)
+        else:
+            c.subscribe([TOPIC])
+        return c
+
+    s1 = static("s1", on_revoke=lambda c, parts: revoked.append(len(parts)))
+    s2 = static("s2")
+    got, _ = assignments({"s1": s1, "s2": s2}, [3, 3])
+    t.eq(sorted(len(v) for v in got.values()), [3, 3], "partitions per static member (%s)" % got)
+    before = got["s2"]
+    revoked_before = len(revoked)
+    s2.close()  # a static member does not leave on close
+    s2 = static("s2")
+    got2, _ = assignments({"s1": s1, "s2": s2}, [3, 3], timeout=20)
+    t.eq(got2.get("s2"), before, "partitions of s2 after its restart")
+    t.eq(got2.get("s1"), got["s1"], "partitions of s1")
+    t.eq(len(revoked), revoked_before, "revocations seen by s1 during s2's restart")
+    s1.close()
+    s2.close()
 
 t.done()

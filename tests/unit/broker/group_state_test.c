@@ -2,7 +2,8 @@
  * driven by a fake clock: a three-member join where the leader sees every
  * subscription, assignments handed out by SyncGroup, session expiry and the
  * rebalance that follows, LeaveGroup, the MEMBER_ID_REQUIRED two-step join,
- * protocol selection and INCONSISTENT_GROUP_PROTOCOL, stale generations. */
+ * protocol selection and INCONSISTENT_GROUP_PROTOCOL, stale generations,
+ * static members restarting without a rebalance. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -325,6 +326,78 @@ static void group_selects_protocol_all_members_support(void **state)
     sl_group_free(g);
 }
 
+static bool join_static(sl_group_t *g, const char *member, const char *instance, int64_t now, waiter_t *t)
+{
+    sl_group_protocol_in_t p = {sl_kstr("range"), {(const uint8_t *)"s", 1}};
+    sl_group_join_args_t a = {
+        .member_id = sl_kstr(member),
+        .instance_id = sl_kstr(instance),
+        .client_id = sl_kstr("c"),
+        .protocol_type = sl_kstr("consumer"),
+        .session_timeout_ms = 6000,
+        .rebalance_timeout_ms = 10000,
+        .nprotocols = 1,
+        .protocols = &p,
+    };
+    waiter_init(t);
+    return sl_group_join(g, &a, now, &t->w);
+}
+
+/* A static member restarts: new member id, same generation and assignment,
+ * no rebalance; its old id is fenced. */
+static void group_static_member_rejoins_without_rebalance(void **state)
+{
+    (void)state;
+    sl_group_t *g = new_group(3000);
+    waiter_t a, b;
+    assert_true(join_static(g, "", "i1", 0, &a));
+    assert_true(join_static(g, "", "i2", 0, &b));
+    sl_group_tick(g, 3000);
+    assert_true(a.w.done && b.w.done);
+    char id1[128], id2[128];
+    strcpy(id1, a.w.member_id);
+    strcpy(id2, b.w.member_id);
+    int32_t gen = a.w.generation;
+    sl_group_waiter_clear(&a.w);
+    sl_group_waiter_clear(&b.w);
+    sl_group_assign_in_t as[2] = {{sl_kstr(id1), {(const uint8_t *)"P0", 2}}, {sl_kstr(id2), {(const uint8_t *)"P1", 2}}};
+    assert_true(sync_(g, id2, gen, 0, NULL, 3000, &b));
+    assert_false(sync_(g, id1, gen, 2, as, 3000, &a));
+    assert_int_equal(sl_group_state(g), SL_GROUP_STABLE);
+    sl_group_waiter_clear(&a.w);
+    sl_group_waiter_clear(&b.w);
+
+    /* i2 comes back without its member id */
+    assert_false(join_static(g, "", "i2", 4000, &b));
+    assert_int_equal(b.w.error, 0);
+    assert_int_equal(b.w.generation, gen);
+    assert_string_not_equal(b.w.member_id, id2);
+    assert_int_equal(sl_group_state(g), SL_GROUP_STABLE);
+    char new2[128];
+    strcpy(new2, b.w.member_id);
+    sl_group_waiter_clear(&b.w);
+    assert_false(sync_(g, new2, gen, 0, NULL, 4000, &b));
+    assert_int_equal(b.w.error, 0);
+    assert_memory_equal(b.w.assignment, "P1", 2);
+    sl_group_waiter_clear(&b.w);
+    /* the old incarnation is fenced */
+    assert_int_equal(sl_group_check_instance(g, sl_kstr(id2), sl_kstr("i2")), SL_ERR_FENCED_INSTANCE_ID);
+    assert_int_equal(sl_group_check_instance(g, sl_kstr(new2), sl_kstr("i2")), 0);
+    assert_false(join_static(g, id2, "i2", 4000, &b));
+    assert_int_equal(b.w.error, SL_ERR_FENCED_INSTANCE_ID);
+    sl_group_waiter_clear(&b.w);
+    /* the static leader restarting gets the member list but must not assign */
+    assert_false(join_static(g, "", "i1", 4000, &a));
+    assert_true(a.w.skip_assignment);
+    assert_int_equal(a.w.nmembers, 2);
+    assert_string_equal(sl_group_leader(g), a.w.member_id);
+    sl_group_waiter_clear(&a.w);
+    /* leave by instance id */
+    assert_int_equal(sl_group_leave(g, sl_kstr(""), sl_kstr("i2"), 5000), 0);
+    assert_int_equal(sl_group_member_count(g), 1);
+    sl_group_free(g);
+}
+
 static void group_commit_without_membership_only_when_empty(void **state)
 {
     (void)state;
@@ -349,6 +422,7 @@ int main(void)
         cmocka_unit_test(group_inconsistent_protocol_is_refused),
         cmocka_unit_test(group_selects_protocol_all_members_support),
         cmocka_unit_test(group_commit_without_membership_only_when_empty),
+        cmocka_unit_test(group_static_member_rejoins_without_rebalance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
