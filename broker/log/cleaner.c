@@ -164,6 +164,7 @@ struct sl_log_clean_job {
     job_seg_t *segs;
     size_t nsegs;
     sl_map_t map;
+    sl_map_t pids;       /* producer id -> base offset of its last batch */
     int64_t removed;
     int64_t bytes_after_build; /* sizes of the rewritten files */
     char errmsg[320];
@@ -210,6 +211,40 @@ static int open_ro(sl_log_clean_job_t *job, int64_t base)
 
 static inline void *off_val(int64_t off) { return (void *)(uintptr_t)(off + 1); }
 static inline int64_t val_off(void *v) { return v ? (int64_t)(uintptr_t)v - 1 : -1; }
+
+/* Records producer id -> base offset of its last batch in the segment
+ * (headers only). */
+static sl_err_t map_producers(sl_log_clean_job_t *job, const job_seg_t *js)
+{
+    int fd = open_ro(job, js->base);
+    if (fd < 0)
+        return SL_ERR_IO;
+    uint8_t h0[SL_BATCH_HEADER_SIZE];
+    seg_scan_t sc;
+    scan_init(&sc, fd, 0, js->size, 256 * 1024);
+    sl_err_t err;
+    for (;;) {
+        log_hdr_t h;
+        int64_t pos = sc.pos;
+        err = scan_next(&sc, false, &h);
+        if (err)
+            break;
+        if (pread(fd, h0, sizeof(h0), (off_t)pos) != (ssize_t)sizeof(h0)) {
+            err = SL_ERR_CORRUPT_MESSAGE;
+            break;
+        }
+        int64_t pid = (int64_t)be64(h0 + 43);
+        if (pid < 0)
+            continue;
+        err = sl_map_put(&job->pids, &pid, sizeof(pid), off_val(h.base_offset), NULL);
+        if (err)
+            break;
+    }
+    scan_fini(&sc);
+    close(fd);
+    /* A segment that does not parse is left as it is by the rewrite. */
+    return err == SL_ERR_NOMEM ? err : SL_OK;
+}
 
 /* Records key -> offset for every keyed record at offsets [cp, end_off) of
  * the segment. */
@@ -299,6 +334,7 @@ static void put_record(sl_buf_t *out, const sl_record_t *r)
 
 typedef struct clean_ctx {
     sl_map_t *map;
+    const sl_map_t *pids;
     bool drop_tombstones;
     sl_buf_t scratch;  /* decompressed records */
     sl_buf_t recs;     /* surviving records, uncompressed */
@@ -354,7 +390,10 @@ static sl_err_t clean_batch(clean_ctx_t *c, const sl_batch_t *b, bool *changed)
     }
     *changed = true;
     c->removed += total - kept;
-    if (kept == 0 && b->producer_id < 0)
+    /* An emptied batch stays only as its producer's last batch in the
+     * cleanable range (its header carries the producer's sequence state). */
+    if (kept == 0 && (b->producer_id < 0 ||
+                      val_off(sl_map_get(c->pids, &b->producer_id, sizeof(b->producer_id))) > b->base_offset))
         return SL_OK;
 
     /* Header as it was (producer fields, timestamps, lastOffsetDelta),
@@ -516,6 +555,7 @@ void sl_log_clean_job_free(sl_log_clean_job_t *job)
         }
     }
     sl_map_fini(&job->map, NULL);
+    sl_map_fini(&job->pids, NULL);
     free(job->segs);
     free(job->dir);
     free(job);
@@ -559,6 +599,7 @@ sl_err_t sl_log_clean_prepare(sl_log_t *log, const sl_log_clean_opts_t *opts, in
     if (!job)
         return SL_ERR_NOMEM;
     sl_map_init(&job->map);
+    sl_map_init(&job->pids);
     job->dir = strdup(log->dir);
     job->segs = calloc(end_idx, sizeof(*job->segs));
     if (!job->dir || !job->segs) {
@@ -590,10 +631,12 @@ sl_err_t sl_log_clean_build(sl_log_clean_job_t *job)
 {
     if (!job)
         return SL_ERR_INVAL;
-    clean_ctx_t c = {.map = &job->map, .scratch = SL_BUF_INIT, .recs = SL_BUF_INIT, .out = SL_BUF_INIT};
+    clean_ctx_t c = {.map = &job->map, .pids = &job->pids, .scratch = SL_BUF_INIT, .recs = SL_BUF_INIT, .out = SL_BUF_INIT};
     sl_err_t err = SL_OK;
     for (size_t i = 0; !err && i < job->nsegs; i++) {
-        if (job->segs[i].next_offset > job->cp && job->segs[i].size > 0)
+        if (job->segs[i].size > 0)
+            err = map_producers(job, &job->segs[i]);
+        if (!err && job->segs[i].next_offset > job->cp && job->segs[i].size > 0)
             err = map_segment(job, &job->segs[i], &c.scratch);
     }
     bool any = false;

@@ -270,8 +270,9 @@ sl_err_t sl_log_retain(sl_log_t *log, int64_t now_ms, int *deleted);
  * offsets: a batch that loses records is rewritten with the survivors
  * (same base offset, lastOffsetDelta, timestamps, producer id/epoch/
  * sequence, attributes and codec; offset deltas then have gaps), a batch
- * that loses every record is dropped unless it carries a producer id (it
- * stays, empty, for the producer's sequence state). Control batches are
+ * that loses every record is dropped unless it is the last batch of its
+ * producer id among the cleanable segments (it stays, empty, for the
+ * producer's sequence state). Control batches are
  * kept as they are. Records without a key are dropped.
  * Only segments below the active one, and whose newest timestamp is at
  * least min_compaction_lag_ms old, are cleaned ("cleanable"). The offset up

@@ -311,21 +311,22 @@ static void clean_removes_tombstones_only_after_delete_retention(void **state)
     t_rmdir(dir);
 }
 
-static void clean_keeps_producer_fields_of_emptied_batches(void **state)
+static void clean_keeps_the_last_emptied_batch_of_a_producer(void **state)
 {
     SL_UNUSED(state);
     char *dir = t_mkdtemp();
     int64_t t0 = sl_time_wall_ms();
     sl_log_t *log = open_small(dir, 100, true);
     k_append(log, 2, 0, 2, 0, false, t0, SL_COMPRESSION_NONE, 77); /* 0,1: k0 k1 by producer 77 */
-    k_append(log, 2, 0, 2, 2, false, t0, SL_COMPRESSION_NONE, -1); /* 2,3: k0 k1 */
-    k_append(log, 1, 0, 2, 4, false, t0, SL_COMPRESSION_NONE, -1); /* 4: active */
+    k_append(log, 2, 0, 2, 2, false, t0, SL_COMPRESSION_NONE, 77); /* 2,3: again, its last batch */
+    k_append(log, 2, 0, 2, 4, false, t0, SL_COMPRESSION_NONE, -1); /* 4,5: k0 k1 */
+    k_append(log, 1, 0, 2, 6, false, t0, SL_COMPRESSION_NONE, -1); /* 6: active */
     sl_log_clean_opts_t opts = eager();
     assert_int_equal(sl_log_clean(log, &opts, t0, NULL), SL_OK);
     read_all_t ra;
     read_all(log, &ra);
     assert_int_equal(ra.n, 3);
-    assert_int_equal(ra.r[0].offset, 2);
+    assert_int_equal(ra.r[0].offset, 4);
     assert_int_equal(ra.empty_batches, 1);
     assert_int_equal(ra.pid, 77);
     assert_int_equal(ra.epoch, 3);
@@ -502,7 +503,7 @@ int main(void)
         cmocka_unit_test(clean_keeps_latest_value_per_key_at_original_offsets),
         cmocka_unit_test(clean_keeps_latest_value_per_key_in_compressed_batches),
         cmocka_unit_test(clean_removes_tombstones_only_after_delete_retention),
-        cmocka_unit_test(clean_keeps_producer_fields_of_emptied_batches),
+        cmocka_unit_test(clean_keeps_the_last_emptied_batch_of_a_producer),
         cmocka_unit_test(clean_drops_keyless_records),
         cmocka_unit_test(clean_waits_for_dirty_ratio_and_compaction_lag),
         cmocka_unit_test(clean_leftovers_after_a_crash_lose_nothing),
