@@ -14,6 +14,10 @@
  * found, coord.mu dropped, then grp->mu taken; groups are never freed
  * while the process runs, so the pointer stays valid.)
  *
+ * Settings: group.initial.rebalance.delay.ms, group.min.session.timeout.ms
+ * and group.max.session.timeout.ms are read from the configuration as given
+ * (Kafka's defaults when absent), at the first group request.
+ *
  * JoinGroup and SyncGroup that must wait are deferred: their waiter
  * (group.h) lives in the request's arena and is parked on the member. The
  * call that completes it (on any network thread, under grp->mu) wakes the
@@ -64,6 +68,7 @@ static struct {
     int fd;                            /* offsets file, -1 when none */
     char path[4200];
     bool ready;
+    sl_group_limits_t lim;             /* const once ready */
 } coord = {.mu = PTHREAD_MUTEX_INITIALIZER, .file_mu = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
 
 static void grp_free(void *v)
@@ -90,10 +95,8 @@ static grp_t *grp_new(const char *id, size_t len)
 {
     grp_t *grp = calloc(1, sizeof *grp);
     char *name = strndup(id, len);
-    sl_group_limits_t lim;
-    sl_group_limits_default(&lim);
     if (grp && name)
-        grp->g = sl_group_new(name, &lim, (uint32_t)sl_time_wall_ms() ^ (uint32_t)getpid());
+        grp->g = sl_group_new(name, &coord.lim, (uint32_t)sl_time_wall_ms() ^ (uint32_t)getpid());
     free(name);
     if (!grp || !grp->g) {
         free(grp);
@@ -228,6 +231,24 @@ static void compact_file(void)
     sl_buf_free(&out);
 }
 
+/* A group setting from the configuration as given (the configuration
+ * module does not know these keys yet: it warns that they are unknown and
+ * keeps them), or dflt when absent or not a whole number in [lo, hi]. */
+static int32_t setting(const sl_broker_t *broker, const char *key, int32_t dflt, int32_t lo, int32_t hi)
+{
+    const char *v = broker->cfg->given ? sl_props_get(broker->cfg->given, key) : NULL;
+    if (!v)
+        return dflt;
+    char *end = NULL;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (errno || end == v || *end != '\0' || x < lo || x > hi) {
+        SL_WARN(GROUP_LOG, "%s=%s: not a whole number in [%d, %d]; using %d", key, v, lo, hi, dflt);
+        return dflt;
+    }
+    return (int32_t)x;
+}
+
 /* Creates the coordinator at the first group request. */
 static void coord_ready(sl_broker_t *broker)
 {
@@ -238,6 +259,17 @@ static void coord_ready(sl_broker_t *broker)
     }
     sl_map_init(&coord.groups);
     coord.ready = true;
+    sl_group_limits_default(&coord.lim);
+    coord.lim.initial_rebalance_delay_ms = setting(broker, "group.initial.rebalance.delay.ms",
+                                                   coord.lim.initial_rebalance_delay_ms, 0, INT32_MAX);
+    coord.lim.min_session_timeout_ms = setting(broker, "group.min.session.timeout.ms",
+                                               coord.lim.min_session_timeout_ms, 0, INT32_MAX);
+    coord.lim.max_session_timeout_ms = setting(broker, "group.max.session.timeout.ms",
+                                               coord.lim.max_session_timeout_ms, 0, INT32_MAX);
+    if (coord.lim.max_session_timeout_ms < coord.lim.min_session_timeout_ms) {
+        SL_WARN(GROUP_LOG, "group.max.session.timeout.ms below group.min.session.timeout.ms: using Kafka's defaults");
+        sl_group_limits_default(&coord.lim);
+    }
     atexit(coord_free);
     snprintf(coord.path, sizeof coord.path, "%s/.sluice/%s", broker->cfg->log_dirs[0], OFFSETS_FILE);
     int fd = open(coord.path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);

@@ -22,7 +22,7 @@ t = check.Test("broker_groups", budget_s=240)
 import ck  # noqa: E402
 from ck import TopicPartition  # noqa: E402
 
-b = t.broker()
+b = t.broker(config={"group.initial.rebalance.delay.ms": "500"})
 B = b.bootstrap
 TOPIC = "grp-events"
 NPARTS = 6
