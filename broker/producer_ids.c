@@ -51,7 +51,11 @@ static sl_err_t read_next(const char *path, int64_t *out)
 static sl_err_t write_next(const char *dir, const char *path, int64_t value)
 {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int len = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (len < 0 || (size_t)len >= sizeof tmp) {
+        SL_ERROR(SL_BROKER_LOG, "%s: path too long for its temporary file", path);
+        return SL_ERR_IO;
+    }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         goto fail;
