@@ -53,7 +53,14 @@ with t.step("open %d idle connections (every 4th sends 3 bytes of a frame header
     err, _ = kwire.api_versions(last, 0)
     last.close()
     t.eq(err, 0, "ApiVersions on connection %d" % (IDLE + 1))
+    # Each network thread has its own SO_REUSEPORT listener and accept queue:
+    # the one that answered above may be done while another is still
+    # accepting its share, so wait (bounded) for the count to catch up.
+    deadline = time.monotonic() + 20
     n_fds = len(os.listdir("/proc/%d/fd" % b.pid))
+    while n_fds < IDLE and time.monotonic() < deadline:
+        time.sleep(0.1)
+        n_fds = len(os.listdir("/proc/%d/fd" % b.pid))
     t.expect(n_fds >= IDLE, "the broker holds %d file descriptors; %d connections are open" % (n_fds, IDLE))
     print("   broker: %d fds, VmRSS %d -> %d MiB" % (n_fds, rss0 // 1024, b.rss_kb() // 1024))
 
