@@ -28,30 +28,6 @@ void sl_log_clean_opts_defaults(sl_log_clean_opts_t *opts)
     opts->delete_retention_ms = 86400000;
 }
 
-/* ------------------------------------------------------------------ */
-/* Checkpoint: "0\n<offset>\n", as the log-start-offset checkpoint.     */
-
-static int64_t clean_checkpoint_read(sl_log_t *log)
-{
-    char path[PATH_MAX], buf[64];
-    snprintf(path, sizeof(path), "%s/%s", log->dir, CLEAN_CHECKPOINT_NAME);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n < 0)
-        return -1;
-    buf[n] = '\0';
-    long long v;
-    int used = 0;
-    if (sscanf(buf, "0\n%lld\n%n", &v, &used) != 1 || used != n || v < 0) {
-        SL_WARN(LOG_MOD, "%s: ignoring malformed %s", log->dir, CLEAN_CHECKPOINT_NAME);
-        return -1;
-    }
-    return v;
-}
-
 static sl_err_t write_all(int fd, const uint8_t *p, size_t n, int64_t at)
 {
     size_t done = 0;
@@ -67,36 +43,6 @@ static sl_err_t write_all(int fd, const uint8_t *p, size_t n, int64_t at)
         done += (size_t)w;
     }
     return SL_OK;
-}
-
-static sl_err_t clean_checkpoint_write(sl_log_t *log, int64_t offset)
-{
-    char path[PATH_MAX], tmp[PATH_MAX], buf[64];
-    snprintf(path, sizeof(path), "%s/%s", log->dir, CLEAN_CHECKPOINT_NAME);
-    snprintf(tmp, sizeof(tmp), "%s/%s.tmp", log->dir, CLEAN_CHECKPOINT_NAME);
-    int n = snprintf(buf, sizeof(buf), "0\n%lld\n", (long long)offset);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return log_fail(log, SL_ERR_IO, "%s: create: %s", CLEAN_CHECKPOINT_NAME, strerror(errno));
-    const char *what = NULL;
-    if (write_all(fd, (const uint8_t *)buf, (size_t)n, 0) != SL_OK)
-        what = "write";
-    else if (fsync(fd) != 0)
-        what = "fsync";
-    int e = errno;
-    if (close(fd) != 0 && !what) {
-        what = "close";
-        e = errno;
-    }
-    if (!what && rename(tmp, path) != 0) {
-        what = "rename";
-        e = errno;
-    }
-    if (what) {
-        unlink(tmp);
-        return log_fail(log, SL_ERR_IO, "%s: %s: %s", CLEAN_CHECKPOINT_NAME, what, strerror(e));
-    }
-    return log_sync_dir(log);
 }
 
 /* ------------------------------------------------------------------ */
@@ -579,7 +525,11 @@ sl_err_t sl_log_clean_prepare(sl_log_t *log, const sl_log_clean_opts_t *opts, in
     if (end_idx == 0)
         return SL_OK;
     int64_t end_off = log->segs[end_idx]->base;
-    int64_t cp = clean_checkpoint_read(log);
+    /* The cleaner's progress ("0\n<offset>\n", as the log start offset's);
+     * unreadable counts as none: the pass starts from the first segment. */
+    int64_t cp;
+    if (log_offset_file_read(log, CLEAN_CHECKPOINT_NAME, &cp) != SL_OK)
+        cp = -1;
     if (cp < log->start_offset || cp > log->next_offset)
         cp = log->segs[0]->base;
     if (cp > end_off)
@@ -738,7 +688,7 @@ sl_err_t sl_log_clean_install(sl_log_t *log, sl_log_clean_job_t *job, sl_log_cle
     }
     info->records_removed = job->removed;
     if (!err && job->end_off >= log->start_offset && job->end_off <= log->next_offset)
-        err = clean_checkpoint_write(log, job->end_off);
+        err = log_offset_file_write(log, CLEAN_CHECKPOINT_NAME, job->end_off);
     if (!err)
         SL_INFO(LOG_MOD,
                 "%s: cleaned up to offset %lld: %d segments rewritten, %lld records removed, %lld -> %lld bytes",

@@ -460,7 +460,7 @@ static sl_err_t log_load(sl_log_t *log, bool clean)
     sl_err_t err = scan_dir(log, &bases);
     int64_t ckpt = -1;
     if (!err)
-        err = log_checkpoint_read(log, &ckpt);
+        err = log_offset_file_read(log, LOG_CHECKPOINT_NAME, &ckpt);
     for (size_t i = 0; !err && i < bases.n; i++) {
         seg_t *seg = seg_new(bases.v[i]);
         if (!seg || segs_push(log, seg)) {

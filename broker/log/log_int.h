@@ -237,7 +237,11 @@ size_t log_find_seg(const sl_log_t *log, int64_t offset);
 sl_err_t log_roll(sl_log_t *log, int64_t now_ms);
 /* Deletes the n oldest segments (never the active one). */
 sl_err_t log_drop_oldest(sl_log_t *log, size_t n);
-sl_err_t log_checkpoint_read(sl_log_t *log, int64_t *start);
-sl_err_t log_checkpoint_write(sl_log_t *log);
+/* Offset checkpoint files in the log's directory ("0\n<offset>\n"): read
+ * gives -1 when the file is missing or malformed (the latter logged); write
+ * replaces it atomically (temp file, fsync, rename, directory fsync).
+ * SL_OK or SL_ERR_IO (errmsg set). */
+sl_err_t log_offset_file_read(sl_log_t *log, const char *name, int64_t *value);
+sl_err_t log_offset_file_write(sl_log_t *log, const char *name, int64_t value);
 
 #endif /* SL_BROKER_LOG_INT_H */

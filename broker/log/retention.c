@@ -15,46 +15,48 @@
 #include "log_int.h"
 
 /* ------------------------------------------------------------------ */
-/* log-start-offset checkpoint: "0\n<offset>\n" (version, start offset),
- * written to a temporary file, fsynced and renamed over the old one. */
+/* Offset checkpoint files in the log's directory (the log start offset,
+ * the cleaner's progress): "0\n<offset>\n" (version, offset), written to a
+ * temporary file, fsynced and renamed over the old one. */
 
-sl_err_t log_checkpoint_read(sl_log_t *log, int64_t *start)
+sl_err_t log_offset_file_read(sl_log_t *log, const char *name, int64_t *value)
 {
     char path[PATH_MAX], buf[64];
-    *start = -1;
-    snprintf(path, sizeof(path), "%s/%s", log->dir, LOG_CHECKPOINT_NAME);
+    *value = -1;
+    snprintf(path, sizeof(path), "%s/%s", log->dir, name);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
             return SL_OK;
-        return log_fail(log, SL_ERR_IO, "%s: open: %s", LOG_CHECKPOINT_NAME, strerror(errno));
+        return log_fail(log, SL_ERR_IO, "%s: open: %s", name, strerror(errno));
     }
     ssize_t n = read(fd, buf, sizeof(buf) - 1);
     int e = errno;
     close(fd);
     if (n < 0)
-        return log_fail(log, SL_ERR_IO, "%s: read: %s", LOG_CHECKPOINT_NAME, strerror(e));
+        return log_fail(log, SL_ERR_IO, "%s: read: %s", name, strerror(e));
     buf[n] = '\0';
     long long v;
     int used = 0;
     if (sscanf(buf, "0\n%lld\n%n", &v, &used) != 1 || used != n || v < 0) {
-        SL_WARN(LOG_MOD, "%s: ignoring malformed %s", log->dir, LOG_CHECKPOINT_NAME);
+        SL_WARN(LOG_MOD, "%s: ignoring malformed %s", log->dir, name);
         return SL_OK;
     }
-    *start = v;
+    *value = v;
     return SL_OK;
 }
 
-sl_err_t log_checkpoint_write(sl_log_t *log)
+sl_err_t log_offset_file_write(sl_log_t *log, const char *name, int64_t value)
 {
     char path[PATH_MAX], tmp[PATH_MAX], buf[64];
-    snprintf(path, sizeof(path), "%s/%s", log->dir, LOG_CHECKPOINT_NAME);
-    snprintf(tmp, sizeof(tmp), "%s/%s.tmp", log->dir, LOG_CHECKPOINT_NAME);
-    int n = snprintf(buf, sizeof(buf), "0\n%lld\n", (long long)log->start_offset);
+    snprintf(path, sizeof(path), "%s/%s", log->dir, name);
+    snprintf(tmp, sizeof(tmp), "%s/%s.tmp", log->dir, name);
+    int n = snprintf(buf, sizeof(buf), "0\n%lld\n", (long long)value);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-        return log_fail(log, SL_ERR_IO, "%s: create: %s", LOG_CHECKPOINT_NAME, strerror(errno));
+        return log_fail(log, SL_ERR_IO, "%s: create: %s", name, strerror(errno));
     const char *what = NULL;
+    errno = 0;
     if (write(fd, buf, (size_t)n) != n)
         what = "write";
     else if (fsync(fd) != 0)
@@ -70,7 +72,7 @@ sl_err_t log_checkpoint_write(sl_log_t *log)
     }
     if (what) {
         unlink(tmp);
-        return log_fail(log, SL_ERR_IO, "%s: %s: %s", LOG_CHECKPOINT_NAME, what, e ? strerror(e) : "short write");
+        return log_fail(log, SL_ERR_IO, "%s: %s: %s", name, what, e ? strerror(e) : "short write");
     }
     return log_sync_dir(log);
 }
@@ -98,7 +100,7 @@ sl_err_t sl_log_delete_records(sl_log_t *log, int64_t offset)
         return SL_OK;
     int64_t old = log->start_offset;
     log->start_offset = offset;
-    sl_err_t err = log_checkpoint_write(log);
+    sl_err_t err = log_offset_file_write(log, LOG_CHECKPOINT_NAME, log->start_offset);
     if (err) {
         log->start_offset = old;
         return err;
