@@ -154,6 +154,18 @@ static void w_release(sl_group_waiter_t *w)
         w->notify(w);
 }
 
+/* Answers the waiter parked in *slot, if any, with error and generation,
+ * and empties the slot. */
+static void w_answer(sl_group_waiter_t **slot, int16_t error, int32_t generation, const char *member_id)
+{
+    sl_group_waiter_t *w = *slot;
+    if (!w)
+        return;
+    *slot = NULL;
+    w_fill(w, error, generation, member_id);
+    w_release(w);
+}
+
 /* ---- members ---- */
 
 static void protos_free(member_t *m)
@@ -401,12 +413,7 @@ static void abort_syncs(sl_group_t *g, int16_t error)
         free(m->assignment);
         m->assignment = NULL;
         m->assignment_len = 0;
-        if (m->sync_w) {
-            sl_group_waiter_t *w = m->sync_w;
-            m->sync_w = NULL;
-            w_fill(w, error, g->generation, m->id);
-            w_release(w);
-        }
+        w_answer(&m->sync_w, error, g->generation, m->id);
     }
 }
 
@@ -464,12 +471,7 @@ static void complete_join(sl_group_t *g, int64_t now)
         if (!m->pending && !m->join_w) {
             sl_list_remove(pos);
             g->nmembers--;
-            if (m->sync_w) {
-                w_fill(m->sync_w, SL_ERR_UNKNOWN_MEMBER_ID, g->generation, m->id);
-                sl_group_waiter_t *w = m->sync_w;
-                m->sync_w = NULL;
-                w_release(w);
-            }
+            w_answer(&m->sync_w, SL_ERR_UNKNOWN_MEMBER_ID, g->generation, m->id);
             member_free(m);
         }
     }
@@ -539,18 +541,8 @@ static void remove_member(sl_group_t *g, member_t *m, int64_t now)
     sl_list_remove(&m->node);
     if (!m->pending)
         g->nmembers--;
-    if (m->join_w) {
-        sl_group_waiter_t *w = m->join_w;
-        m->join_w = NULL;
-        w_fill(w, SL_ERR_UNKNOWN_MEMBER_ID, -1, m->id);
-        w_release(w);
-    }
-    if (m->sync_w) {
-        sl_group_waiter_t *w = m->sync_w;
-        m->sync_w = NULL;
-        w_fill(w, SL_ERR_UNKNOWN_MEMBER_ID, -1, m->id);
-        w_release(w);
-    }
+    w_answer(&m->join_w, SL_ERR_UNKNOWN_MEMBER_ID, -1, m->id);
+    w_answer(&m->sync_w, SL_ERR_UNKNOWN_MEMBER_ID, -1, m->id);
     bool was_pending = m->pending;
     member_free(m);
     if (was_pending)
@@ -626,18 +618,8 @@ static bool static_rejoin(sl_group_t *g, member_t *m, const sl_group_join_args_t
         w_fill(w, SL_ERR_NOMEM, -1, NULL);
         return false;
     }
-    if (m->join_w) {
-        sl_group_waiter_t *old = m->join_w;
-        m->join_w = NULL;
-        w_fill(old, SL_ERR_FENCED_INSTANCE_ID, -1, m->id);
-        w_release(old);
-    }
-    if (m->sync_w) {
-        sl_group_waiter_t *old = m->sync_w;
-        m->sync_w = NULL;
-        w_fill(old, SL_ERR_FENCED_INSTANCE_ID, -1, m->id);
-        w_release(old);
-    }
+    w_answer(&m->join_w, SL_ERR_FENCED_INSTANCE_ID, -1, m->id);
+    w_answer(&m->sync_w, SL_ERR_FENCED_INSTANCE_ID, -1, m->id);
     bool leader = g->leader && strcmp(g->leader, m->id) == 0;
     free(m->id);
     m->id = id;
@@ -816,12 +798,8 @@ bool sl_group_sync(sl_group_t *g, const sl_group_sync_args_t *a, int64_t now, sl
         w_fill(w, SL_ERR_UNKNOWN_MEMBER_ID, -1, NULL);
         return false;
     }
-    if (m->sync_w && m->sync_w != w) {
-        sl_group_waiter_t *old = m->sync_w;
-        w_fill(old, SL_ERR_REBALANCE_IN_PROGRESS, g->generation, m->id);
-        m->sync_w = NULL;
-        w_release(old);
-    }
+    if (m->sync_w != w)
+        w_answer(&m->sync_w, SL_ERR_REBALANCE_IN_PROGRESS, g->generation, m->id);
     m->sync_w = w;
     w->parked = true;
     w->group = g;
