@@ -226,17 +226,8 @@ static uint32_t crc_hw3_raw(uint32_t c, const uint8_t *p, size_t n)
             n -= 3 * b;
         }
     }
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, sizeof(w));
-        c64 = _mm_crc32_u64(c64, w);
-        p += 8;
-        n -= 8;
-    }
-    c = (uint32_t)c64;
-    while (n--)
-        c = _mm_crc32_u8(c, *p++);
-    return c;
+    /* Less than the smallest chunk is left: one chain. */
+    return crc_hw_raw((uint32_t)c64, p, n);
 }
 #endif
 
