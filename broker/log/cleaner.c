@@ -253,7 +253,7 @@ static sl_err_t map_segment(sl_log_clean_job_t *job, const job_seg_t *js, sl_buf
 
 static size_t zz_size(int64_t v)
 {
-    return sl_uvarint_size(((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+    return sl_uvarint_size(sl_zigzag64(v));
 }
 
 /* Appends record r (its original deltas) to out. */
