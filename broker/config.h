@@ -93,6 +93,24 @@ typedef struct sl_broker_config {
     int32_t connections_max_idle_ms;  /* connections.max.idle.ms, 600000; -1: never close
                                        * idle connections (Kafka's type is long; Sluice
                                        * takes -1..INT32_MAX, about 24.8 days) */
+    /* group coordinator (Kafka's names and defaults) */
+    int32_t offsets_topic_num_partitions;     /* offsets.topic.num.partitions, 50 */
+    int32_t offsets_topic_segment_bytes;      /* offsets.topic.segment.bytes, 104857600 */
+    int64_t offsets_retention_ms;             /* offsets.retention.minutes (10080), in ms */
+    int64_t offsets_retention_check_interval_ms; /* offsets.retention.check.interval.ms, 600000 */
+    int32_t offset_metadata_max_bytes;        /* offset.metadata.max.bytes, 4096 */
+    int32_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms, 3000 */
+    int32_t group_min_session_timeout_ms;     /* group.min.session.timeout.ms, 6000 */
+    int32_t group_max_session_timeout_ms;     /* group.max.session.timeout.ms, 1800000 (not
+                                               * below the minimum: a load error) */
+    int32_t group_max_size;                   /* group.max.size, INT32_MAX */
+    /* log cleaner and idempotent producers */
+    bool log_cleaner_enable;                  /* log.cleaner.enable, true */
+    int64_t log_cleaner_dedupe_buffer_size;   /* log.cleaner.dedupe.buffer.size, 134217728 */
+    int64_t log_cleaner_backoff_ms;           /* log.cleaner.backoff.ms, 15000 */
+    int32_t producer_id_expiration_ms;        /* producer.id.expiration.ms, 86400000 */
+    int32_t producer_id_expiration_check_interval_ms; /* producer.id.expiration.check.interval.ms,
+                                                       * 600000 */
     sl_props_t *given;                /* every key as given (file, then overrides), for
                                        * DescribeConfigs sources; owned. A later value
                                        * replaces an earlier one; values of known keys

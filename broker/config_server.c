@@ -107,6 +107,40 @@ static const cfg_spec_t server_keys[] = {
     RANGE("log.retention.check.interval.ms", SL_CFG_LONG, "300000", 1, I64MAX, USE_ACTIVE,
           "How often retention is enforced."),
 
+    GROUP("Group coordinator and committed offsets"),
+    RANGE("offsets.topic.num.partitions", SL_CFG_INT, "50", 1, 10000, USE_ACTIVE,
+          "Partitions of the internal topic __consumer_offsets (fixed once the topic exists)."),
+    RANGE("offsets.topic.replication.factor", SL_CFG_INT, "3", 1, INT16_MAX, USE_STORED,
+          "Replication factor of __consumer_offsets (one node: one copy)."),
+    RANGE("offsets.topic.segment.bytes", SL_CFG_INT, "104857600", 14, I32MAX, USE_ACTIVE,
+          "Segment size of __consumer_offsets."),
+    RANGE("offsets.retention.minutes", SL_CFG_INT, "10080", 1, I32MAX, USE_ACTIVE,
+          "Committed offsets of a group that has been empty this long are deleted."),
+    RANGE("offsets.retention.check.interval.ms", SL_CFG_LONG, "600000", 1, I64MAX, USE_ACTIVE,
+          "How often expired committed offsets are looked for."),
+    RANGE("offset.metadata.max.bytes", SL_CFG_INT, "4096", 0, I32MAX, USE_ACTIVE,
+          "Longest metadata string of a committed offset."),
+    RANGE("group.initial.rebalance.delay.ms", SL_CFG_INT, "3000", 0, I32MAX, USE_ACTIVE,
+          "How long the first rebalance of an empty group waits for more members."),
+    RANGE("group.min.session.timeout.ms", SL_CFG_INT, "6000", 0, I32MAX, USE_ACTIVE,
+          "Shortest session timeout a member may ask for."),
+    RANGE("group.max.session.timeout.ms", SL_CFG_INT, "1800000", 0, I32MAX, USE_ACTIVE,
+          "Longest session timeout a member may ask for."),
+    RANGE("group.max.size", SL_CFG_INT, "2147483647", 1, I32MAX, USE_ACTIVE,
+          "Most members of one group; a member beyond it gets GROUP_MAX_SIZE_REACHED."),
+
+    GROUP("Log cleaner and idempotent producers"),
+    KEY("log.cleaner.enable", SL_CFG_BOOLEAN, "true", USE_ACTIVE,
+        "Run the cleaner for topics with cleanup.policy=compact."),
+    RANGE("log.cleaner.dedupe.buffer.size", SL_CFG_LONG, "134217728", 1048576, I64MAX, USE_ACTIVE,
+          "Memory for the cleaner's key map; a dirty range with more keys is cleaned in steps."),
+    RANGE("log.cleaner.backoff.ms", SL_CFG_LONG, "15000", 0, I64MAX, USE_ACTIVE,
+          "Sleep of the cleaner when no log needs cleaning."),
+    RANGE("producer.id.expiration.ms", SL_CFG_INT, "86400000", 1, I32MAX, USE_ACTIVE,
+          "A producer id idle this long is forgotten by the partitions it wrote to."),
+    RANGE("producer.id.expiration.check.interval.ms", SL_CFG_INT, "600000", 1, I32MAX, USE_ACTIVE,
+          "How often idle producer ids are looked for."),
+
     GROUP("Topic defaults reported by DescribeConfigs (checked and stored; Sluice does not act on them yet)"),
     CHECK("compression.type", SL_CFG_STRING, "producer", CK_ENUM, "uncompressed|zstd|lz4|snappy|gzip|producer",
           USE_STORED, "Compression of stored batches; producer keeps the producer's."),
@@ -143,8 +177,8 @@ static const cfg_spec_t server_keys[] = {
 static const char *const ignored_keys[] = {
     "zookeeper.", "ssl.", "sasl.", "listener.name.", "security.", "authorizer.", "super.users",
     "allow.everyone.if.no.acl.found", "principal.builder.class", "delegation.token.", "password.encoder.",
-    "transaction.", "transactional.id.", "producer.id.", "offsets.", "offset.metadata.max.bytes",
-    "group.", "replica.", "controller.", "process.roles", "metadata.", "early.start.listeners",
+    "transaction.", "transactional.id.", "offsets.commit.", "offsets.load.buffer.size",
+    "group.consumer.", "replica.", "controller.", "process.roles", "metadata.", "early.start.listeners",
     "initial.broker.registration.timeout.ms", "broker.", "inter.broker.", "reserved.broker.max.id",
     "auto.leader.rebalance.enable", "leader.imbalance.", "controlled.shutdown.",
     "unstable.api.versions.enable", "unstable.metadata.versions.enable",
@@ -618,6 +652,25 @@ static sl_err_t derive(loader_t *ld, sl_broker_config_t *cfg)
         cfg->num_network_threads = (int32_t)(cpus < 1 ? 1 : cpus > 4096 ? 4096 : cpus);
     }
     cfg->connections_max_idle_ms = (int32_t)eff_i64(ld, "connections.max.idle.ms");
+
+    cfg->offsets_topic_num_partitions = (int32_t)eff_i64(ld, "offsets.topic.num.partitions");
+    cfg->offsets_topic_segment_bytes = (int32_t)eff_i64(ld, "offsets.topic.segment.bytes");
+    cfg->offsets_retention_ms = eff_i64(ld, "offsets.retention.minutes") * 60000;
+    cfg->offsets_retention_check_interval_ms = eff_i64(ld, "offsets.retention.check.interval.ms");
+    cfg->offset_metadata_max_bytes = (int32_t)eff_i64(ld, "offset.metadata.max.bytes");
+    cfg->group_initial_rebalance_delay_ms = (int32_t)eff_i64(ld, "group.initial.rebalance.delay.ms");
+    cfg->group_min_session_timeout_ms = (int32_t)eff_i64(ld, "group.min.session.timeout.ms");
+    cfg->group_max_session_timeout_ms = (int32_t)eff_i64(ld, "group.max.session.timeout.ms");
+    cfg->group_max_size = (int32_t)eff_i64(ld, "group.max.size");
+    if (cfg->group_max_session_timeout_ms < cfg->group_min_session_timeout_ms) {
+        return fail(ld, "group.max.session.timeout.ms", eff(ld, "group.max.session.timeout.ms"),
+                    "below group.min.session.timeout.ms (%d)", cfg->group_min_session_timeout_ms);
+    }
+    cfg->log_cleaner_enable = eff_bool(ld, "log.cleaner.enable");
+    cfg->log_cleaner_dedupe_buffer_size = eff_i64(ld, "log.cleaner.dedupe.buffer.size");
+    cfg->log_cleaner_backoff_ms = eff_i64(ld, "log.cleaner.backoff.ms");
+    cfg->producer_id_expiration_ms = (int32_t)eff_i64(ld, "producer.id.expiration.ms");
+    cfg->producer_id_expiration_check_interval_ms = (int32_t)eff_i64(ld, "producer.id.expiration.check.interval.ms");
     return SL_OK;
 }
 
