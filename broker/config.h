@@ -282,6 +282,11 @@ typedef struct sl_topic_meta {
  * fine; odd bytes show as \xHH in the message). SL_OK or
  * SL_ERR_INVALID_TOPIC_EXCEPTION with errbuf saying why. */
 sl_err_t sl_topic_name_check(const char *name, size_t len, char *errbuf, size_t errlen);
+/* The internal topic of committed offsets and group metadata. */
+#define SL_TOPIC_CONSUMER_OFFSETS "__consumer_offsets"
+/* True when name[0..len) (borrowed) is an internal topic: clients may read
+ * it but not produce to it, delete it or add partitions (Kafka's rule). */
+bool sl_topic_is_internal(const char *name, size_t len);
 /* Kafka's metric-name collision rule: true when a and b (NUL-terminated)
  * are equal once every '.' reads as '_' ("a.b" and "a_b" collide; so do
  * equal names). Kafka refuses a new topic that collides with a different

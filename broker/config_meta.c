@@ -22,6 +22,11 @@
 #define META_SUFFIX ".meta"
 #define TMP_PREFIX ".tmp-"
 
+bool sl_topic_is_internal(const char *name, size_t len)
+{
+    return name && len == sizeof SL_TOPIC_CONSUMER_OFFSETS - 1 && memcmp(name, SL_TOPIC_CONSUMER_OFFSETS, len) == 0;
+}
+
 sl_err_t sl_topic_name_check(const char *name, size_t len, char *errbuf, size_t errlen)
 {
     char q[300];

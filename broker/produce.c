@@ -16,7 +16,9 @@
  *     partition's producer state (producer_int.h: Kafka 3.4's sequence and
  *     epoch rules); a duplicate of one of the producer's last 5 batches is
  *     answered with its original base offset and not appended.
- *   - A partition whose name is illegal gets INVALID_TOPIC_EXCEPTION.
+ *   - A partition whose name is illegal gets INVALID_TOPIC_EXCEPTION; so
+ *     does one of an internal topic (__consumer_offsets): only the broker
+ *     writes there (Kafka: "Cannot append to internal topic").
  */
 #include <stdio.h>
 #include <string.h>
@@ -336,7 +338,7 @@ void sl_broker_handle_produce(sl_broker_req_t *req)
             sl_partition_t *part = topic ? sl_topic_partition(broker, topic, pd->Index) : NULL;
             if (!acks_ok) {
                 pr->ErrorCode = SL_ERR_INVALID_REQUIRED_ACKS;
-            } else if (!name_ok) {
+            } else if (!name_ok || sl_topic_is_internal(td->Name.ptr, name_len)) {
                 pr->ErrorCode = SL_ERR_INVALID_TOPIC_EXCEPTION;
             } else if (!part) {
                 pr->ErrorCode = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;

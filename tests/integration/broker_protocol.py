@@ -187,11 +187,13 @@ with t.step("Produce acks=1 and acks=-1: base offsets follow on, v3 to v8"):
         t.eq(r, {0: (0, off, -1)}, "Produce v%d acks=%d answer" % (v, acks))
         off += 1
 
-with t.step("Produce to an unknown topic / partition: UNKNOWN_TOPIC_OR_PARTITION; bad name: 3 or 17"):
+with t.step("Produce to an unknown topic / partition: UNKNOWN_TOPIC_OR_PARTITION; bad name: 3 or 17; internal: 17"):
     t.eq(errname(kwire.produce(c, "no-such-topic", {0: rec(b"k", b"v")})[0][0]), errname(3), "unknown topic")
     t.eq(errname(kwire.produce(c, "proto", {7: rec(b"k", b"v")})[7][0]), errname(3), "unknown partition")
     e = kwire.produce(c, "bad name!", {0: rec(b"k", b"v")})[0][0]
     t.expect(e in (3, 17), "Produce to 'bad name!': %s" % errname(e))
+    t.eq(errname(kwire.produce(c, "__consumer_offsets", {0: rec(b"k", b"v")})[0][0]), errname(17),
+         "Produce to the internal topic __consumer_offsets")
 
 with t.step("Produce over the topic's max.message.bytes: MESSAGE_TOO_LARGE, smaller goes"):
     kwire.create_topics(c, [("tiny-max", 1, 1, {"max.message.bytes": "1000"})])
