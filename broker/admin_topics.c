@@ -5,6 +5,9 @@
  * config values, '.'/'_' name collisions), then the registry's create,
  * delete and add-partitions calls (broker_int.h), which hold admin_mu for
  * their disk work. One answer per request entry, in request order.
+ * Internal topics (__consumer_offsets) cannot be deleted or grown:
+ * INVALID_TOPIC_EXCEPTION, as Kafka refuses them; CreateTopics of one
+ * finds it existing (TOPIC_ALREADY_EXISTS).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,6 +357,19 @@ sl_err_t sl_admin_create_topics(sl_broker_t *broker, int16_t version, const sl_C
 
 /* ---- DeleteTopics ------------------------------------------------------ */
 
+/* Fills r with Kafka's refusal when name is an internal topic. */
+static bool refuse_internal(const char *name, size_t len, const char *what, sl_arena_t *arena, int16_t *code,
+                            sl_kstr_t *msg)
+{
+    if (!sl_topic_is_internal(name, len))
+        return false;
+    *code = SL_ERR_INVALID_TOPIC_EXCEPTION;
+    *msg = sl_admin_msg(arena, "Topic %.*s is a Kafka internal topic and %s.", (int)len, name, what);
+    return true;
+}
+
+#define NO_DELETE "is not allowed to be marked for deletion"
+
 /* Names and ids deleted earlier in the same request: a repeated entry
  * answers as the first did (Kafka deletes a set of names). */
 typedef struct deleted {
@@ -387,6 +403,8 @@ static sl_err_t delete_by_name(sl_broker_t *broker, int16_t version, sl_kstr_t n
         return SL_ERR_NOMEM;
     if (version >= 6)
         r->TopicId = *id;
+    if (refuse_internal(name.ptr, (size_t)name.len, NO_DELETE, arena, &r->ErrorCode, &r->ErrorMessage))
+        return SL_OK;
     sl_err_t err = sl_broker_topic_delete(broker, name.ptr, (size_t)name.len);
     if (err) {
         r->ErrorCode = sl_err_wire(err);
@@ -426,6 +444,8 @@ static sl_err_t delete_by_id(sl_broker_t *broker, const sl_uuid_t *id, deleted_t
     sl_topic_unref(topic);
     if (r->Name.len < 0 || !idc)
         return SL_ERR_NOMEM;
+    if (refuse_internal(r->Name.ptr, (size_t)r->Name.len, NO_DELETE, arena, &r->ErrorCode, &r->ErrorMessage))
+        return SL_OK;
     sl_err_t err = sl_broker_topic_delete_by_id(broker, id);
     if (err) {
         r->ErrorCode = sl_err_wire(err == SL_ERR_UNKNOWN_TOPIC_OR_PARTITION ? SL_ERR_UNKNOWN_TOPIC_ID : err);
@@ -529,6 +549,9 @@ static void add_partitions_one(sl_broker_t *broker, bool validate_only,
     }
     int32_t cur = sl_topic_partition_count(broker, topic);
     sl_topic_unref(topic);
+    if (refuse_internal(t->Name.ptr, (size_t)t->Name.len, "its partitions cannot be changed", arena, &r->ErrorCode,
+                        &r->ErrorMessage))
+        return;
     if (t->Count < cur) {
         err = SL_ERR_INVALID_PARTITIONS;
         snprintf(msg, sizeof msg, "Topic currently has %d partitions, which is higher than the requested %d.",

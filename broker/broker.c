@@ -2,7 +2,10 @@
  * broker.c - the broker's life cycle: log dirs (created, locked against a
  * second broker), meta.properties (node id and cluster id, as Kafka writes
  * them), the clean-shutdown marker, loading the registry, starting and
- * stopping the network threads, and closing everything in order.
+ * stopping the network threads, and closing everything in order. The
+ * group coordinator opens as the network threads start, after the
+ * registry (it creates and loads __consumer_offsets), and closes before
+ * the registry.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -356,6 +359,7 @@ sl_err_t sl_broker_close(sl_broker_t *broker)
     for (int i = 0; i < broker->nworkers; i++)
         sl_broker_worker_free(broker->workers[i]);
     broker->nworkers = 0;
+    sl_coord_close(broker);
     sl_err_t err = sl_broker_registry_close(broker);
     if (err == SL_OK)
         write_clean_markers(broker->cfg);
@@ -402,6 +406,11 @@ sl_err_t sl_broker_start(sl_broker_t *broker, const char *host, uint16_t port, i
 {
     if (port != 0 && port_free(host, port) != SL_OK)
         return SL_ERR_IO;
+    /* Before the first request: __consumer_offsets exists and its loading
+     * has begun. (Brokers opened without network threads, as unit tests
+     * do, have no coordinator.) */
+    if (sl_coord_open(broker) != SL_OK)
+        return SL_ERR_NOMEM;
     if (n < 1)
         n = 1;
     broker->workers = calloc((size_t)n, sizeof *broker->workers);

@@ -174,6 +174,7 @@ enum {
     SL_APIKEY_CREATE_PARTITIONS = 37,
     SL_APIKEY_DELETE_GROUPS = 42,
     SL_APIKEY_INCREMENTAL_ALTER_CONFIGS = 44,
+    SL_APIKEY_OFFSET_DELETE = 47,
     SL_APIKEY_DESCRIBE_CLUSTER = 60,
 };
 
@@ -494,6 +495,20 @@ void sl_broker_handle_offset_fetch(sl_broker_req_t *req);
 void sl_broker_handle_describe_groups(sl_broker_req_t *req); /* group/group_admin.c */
 void sl_broker_handle_list_groups(sl_broker_req_t *req);     /* group/group_admin.c */
 void sl_broker_handle_delete_groups(sl_broker_req_t *req);   /* group/group_admin.c */
+void sl_broker_handle_offset_delete(sl_broker_req_t *req);   /* group/group_admin.c */
+/* The coordinator's life (group/coord.c; one broker per process at a
+ * time). sl_coord_open creates __consumer_offsets when missing and starts
+ * the thread that loads the groups from it (group requests answer
+ * COORDINATOR_LOAD_IN_PROGRESS until their partition is loaded); SL_OK or
+ * SL_ERR_NOMEM (a topic that cannot be created is logged and groups answer
+ * COORDINATOR_NOT_AVAILABLE). Thread: main, in sl_broker_start before the
+ * network threads start. sl_coord_start arms offset expiry on the main loop
+ * (every offsets.retention.check.interval.ms); SL_OK or SL_ERR_NOMEM.
+ * sl_coord_close stops the loader and frees the groups; thread: main, in
+ * sl_broker_close once the network threads are gone. */
+sl_err_t sl_coord_open(sl_broker_t *broker);
+sl_err_t sl_coord_start(sl_broker_t *broker, sl_loop_t *loop);
+void sl_coord_close(sl_broker_t *broker);
 void sl_broker_handle_init_producer_id(sl_broker_req_t *req); /* producer_init.c */
 /* Admin handlers (admin_*.c) are declared here and entered in dispatch.c's
  * table by the admin code, one line each. */

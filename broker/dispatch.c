@@ -15,7 +15,8 @@
  *                    COORDINATOR_NOT_AVAILABLE until they exist.
  *   Groups           JoinGroup 0-9, SyncGroup 0-5, Heartbeat 0-4, LeaveGroup
  *                    0-5, OffsetCommit 0-8, OffsetFetch 0-8, DescribeGroups
- *                    0-5, ListGroups 0-4, DeleteGroups 0-2 (group/).
+ *                    0-5, ListGroups 0-4, DeleteGroups 0-2, OffsetDelete 0
+ *                    (group/).
  */
 #include <string.h>
 
@@ -48,6 +49,7 @@ const sl_broker_api_t sl_broker_apis[SL_BROKER_API_SLOTS] = {
     [SL_APIKEY_ALTER_CONFIGS] = {SL_APIKEY_ALTER_CONFIGS, 0, 2, sl_broker_handle_alter_configs},
     [SL_APIKEY_CREATE_PARTITIONS] = {SL_APIKEY_CREATE_PARTITIONS, 0, 3, sl_broker_handle_create_partitions},
     [SL_APIKEY_DELETE_GROUPS] = {SL_APIKEY_DELETE_GROUPS, 0, 2, sl_broker_handle_delete_groups},
+    [SL_APIKEY_OFFSET_DELETE] = {SL_APIKEY_OFFSET_DELETE, 0, 0, sl_broker_handle_offset_delete},
     [SL_APIKEY_INCREMENTAL_ALTER_CONFIGS] = {SL_APIKEY_INCREMENTAL_ALTER_CONFIGS, 0, 1,
                                              sl_broker_handle_incremental_alter_configs},
     [SL_APIKEY_DESCRIBE_CLUSTER] = {SL_APIKEY_DESCRIBE_CLUSTER, 0, 0, sl_broker_handle_describe_cluster},

@@ -12,7 +12,8 @@
  * unknown get UNKNOWN_TOPIC_ID. One difference: Kafka answers a topic it has
  * just auto-created with LEADER_NOT_AVAILABLE (the creation is asynchronous
  * there) and the client asks again; here the creation is done before the
- * answer, so the topic comes back complete at once.
+ * answer, so the topic comes back complete at once. __consumer_offsets is
+ * marked internal (v1+), as Kafka marks it.
  */
 #include <string.h>
 
@@ -33,6 +34,7 @@ static bool fill_topic(sl_broker_req_t *req, sl_topic_t *topic, bool ops, resp_t
     sl_MetadataResponse_MetadataResponseTopic_init(rt);
     rt->Name = sl_kstr(sl_arena_strndup(arena, topic->name, strlen(topic->name)));
     rt->TopicId = topic->id;
+    rt->IsInternal = sl_topic_is_internal(topic->name, strlen(topic->name)); /* v1+ */
     if (ops)
         rt->TopicAuthorizedOperations = OPS_TOPIC;
     int32_t n = sl_topic_partition_count(broker, topic);

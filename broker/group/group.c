@@ -320,6 +320,36 @@ bool sl_group_member_at(const sl_group_t *g, int32_t i, const char **member_id, 
     return false;
 }
 
+bool sl_group_member_timeouts(const sl_group_t *g, int32_t i, int32_t *session_ms, int32_t *rebalance_ms)
+{
+    const sl_list_t *pos;
+    int32_t k = 0;
+    for (pos = g->members.next; pos != &g->members; pos = pos->next) {
+        const member_t *m = (const member_t *)pos;
+        if (m->pending || k++ != i)
+            continue;
+        *session_ms = m->session_ms;
+        *rebalance_ms = m->rebalance_ms;
+        return true;
+    }
+    return false;
+}
+
+bool sl_group_restore(sl_group_t *g, const char *protocol_type, int32_t generation)
+{
+    if (g->state != SL_GROUP_EMPTY || !sl_list_empty(&g->members))
+        return false;
+    char *pt = protocol_type && *protocol_type ? sdup(protocol_type) : NULL;
+    if (protocol_type && *protocol_type && !pt)
+        return false;
+    free(g->protocol_type);
+    g->protocol_type = pt;
+    free(g->protocol_name);
+    g->protocol_name = NULL;
+    g->generation = generation;
+    return true;
+}
+
 /* Is there a protocol every member (and the candidate a, when given)
  * supports? Kafka's rule for a join into a non-empty group. */
 static bool protocol_supported_by_all(const sl_group_t *g, const member_t *skip, const sl_group_join_args_t *a)

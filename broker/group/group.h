@@ -110,6 +110,15 @@ const char *sl_group_protocol_name(const sl_group_t *g);
 bool sl_group_member_at(const sl_group_t *g, int32_t i, const char **member_id, const char **client_id,
                         const char **instance_id, sl_kbytes_t *metadata, sl_kbytes_t *assignment);
 
+/* The i-th member's session and rebalance timeouts (ms). */
+bool sl_group_member_timeouts(const sl_group_t *g, int32_t i, int32_t *session_ms, int32_t *rebalance_ms);
+
+/* Restores what __consumer_offsets remembers of an Empty group without
+ * members: its protocol type (NULL or "": none) and generation (the next
+ * rebalance takes generation + 1). false (nothing changed) when the group
+ * has members or is not Empty, or on no memory. */
+bool sl_group_restore(sl_group_t *g, const char *protocol_type, int32_t generation);
+
 typedef struct sl_group_protocol_in {
     sl_kstr_t name;
     sl_kbytes_t metadata;

@@ -1,9 +1,9 @@
 /*
  * group_admin.c - the group admin APIs over the coordinator's groups:
- * DescribeGroups (v0-5), ListGroups (v0-4, with the v4 states filter) and
- * DeleteGroups (v0-2). A group exists while it has members or committed
- * offsets; DescribeGroups answers an unknown one as Kafka does, without an
- * error and in state Dead.
+ * DescribeGroups (v0-5), ListGroups (v0-4, with the v4 states filter),
+ * DeleteGroups (v0-2) and OffsetDelete (v0). A group exists while it has
+ * members, committed offsets or a generation; DescribeGroups answers an
+ * unknown one as Kafka does, without an error and in state Dead.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -47,9 +47,11 @@ static bool describe_one(sl_broker_req_t *req, sl_kstr_t id, sl_DescribeGroupsRe
         dg->GroupState = sl_kstr("");
         return true;
     }
-    sl_coord_group_t *cg = sl_coord_group_find(req->broker, id);
+    int16_t err = 0;
+    sl_coord_group_t *cg = sl_coord_group_find(req->broker, id, &err);
     if (!cg) {
-        dg->GroupState = sl_kstr("Dead");
+        dg->ErrorCode = err;
+        dg->GroupState = sl_kstr(err ? "" : "Dead");
         return true;
     }
     sl_group_t *g = sl_coord_group_lock(cg);
@@ -117,7 +119,7 @@ void sl_broker_handle_list_groups(sl_broker_req_t *req)
     sl_ListGroupsResponse_t resp;
     sl_ListGroupsResponse_init(&resp);
     char **ids = NULL;
-    int32_t n = sl_coord_group_ids(req->broker, &ids);
+    int32_t n = sl_coord_group_ids(req->broker, &ids, &resp.ErrorCode);
     if (n < 0) {
         sl_broker_req_close(req, "no memory for the ListGroups response");
         return;
@@ -125,7 +127,8 @@ void sl_broker_handle_list_groups(sl_broker_req_t *req)
     resp.Groups.items = sl_arena_calloc(&req->arena, (size_t)n + 1, sizeof *resp.Groups.items);
     bool ok = resp.Groups.items != NULL;
     for (int32_t i = 0; ok && i < n; i++) {
-        sl_coord_group_t *cg = sl_coord_group_find(req->broker, sl_kstr(ids[i]));
+        int16_t err = 0;
+        sl_coord_group_t *cg = sl_coord_group_find(req->broker, sl_kstr(ids[i]), &err);
         if (!cg)
             continue;
         sl_group_t *g = sl_coord_group_lock(cg);
@@ -171,4 +174,121 @@ void sl_broker_handle_delete_groups(sl_broker_req_t *req)
         r->ErrorCode = r->GroupId.len > 0 ? sl_coord_group_delete(req->broker, r->GroupId) : SL_ERR_INVALID_GROUP_ID;
     }
     sl_broker_req_reply(req, &resp);
+}
+
+/* ======================================================================
+ * OffsetDelete
+ * ====================================================================== */
+
+/* Is topic in the subscription of one of the group's members? Only the
+ * consumer protocol's subscriptions can be read; others never match
+ * (Kafka's isSubscribedToTopic). g locked. */
+static bool subscribed(sl_group_t *g, sl_kstr_t topic, sl_arena_t *arena)
+{
+    const char *ptype = sl_group_protocol_type(g);
+    if (!ptype || strcmp(ptype, "consumer") != 0)
+        return false;
+    int32_t n = sl_group_member_count(g);
+    for (int32_t i = 0; i < n; i++) {
+        const char *mid, *cid, *iid;
+        sl_kbytes_t meta, assign;
+        if (!sl_group_member_at(g, i, &mid, &cid, &iid, &meta, &assign) || !meta.ptr || meta.len < 2)
+            continue;
+        sl_rd_t rd;
+        sl_rd_init(&rd, meta.ptr, (size_t)meta.len);
+        int16_t version = sl_rd_i16(&rd);
+        sl_ConsumerProtocolSubscription_t sub;
+        /* newer versions only add fields at the end: read as the newest known */
+        if (sl_ConsumerProtocolSubscription_decode(&rd, SL_MIN(SL_MAX(version, 0), 3), arena, &sub) != SL_OK)
+            continue;
+        for (int32_t t = 0; t < sub.Topics.count; t++)
+            if (sub.Topics.items[t].len == topic.len &&
+                (topic.len == 0 || memcmp(sub.Topics.items[t].ptr, topic.ptr, (size_t)topic.len) == 0))
+                return true;
+    }
+    return false;
+}
+
+void sl_broker_handle_offset_delete(sl_broker_req_t *req)
+{
+    const sl_OffsetDeleteRequest_t *dreq = req->body;
+    sl_arena_t *arena = &req->arena;
+    sl_OffsetDeleteResponse_t resp;
+    sl_OffsetDeleteResponse_init(&resp);
+    int32_t nt = SL_MAX(dreq->Topics.count, 0);
+    resp.Topics.items = sl_arena_calloc(arena, (size_t)nt + 1, sizeof *resp.Topics.items);
+    if (!resp.Topics.items)
+        goto nomem;
+    for (int32_t i = 0; i < nt; i++) {
+        const sl_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *t = &dreq->Topics.items[i];
+        sl_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *rt = &resp.Topics.items[i];
+        sl_OffsetDeleteResponse_OffsetDeleteResponseTopic_init(rt);
+        rt->Name = t->Name;
+        int32_t np = SL_MAX(t->Partitions.count, 0);
+        rt->Partitions.items = sl_arena_calloc(arena, (size_t)np + 1, sizeof *rt->Partitions.items);
+        if (!rt->Partitions.items)
+            goto nomem;
+        rt->Partitions.count = np;
+        for (int32_t j = 0; j < np; j++) {
+            sl_OffsetDeleteResponse_OffsetDeleteResponsePartition_init(&rt->Partitions.items[j]);
+            rt->Partitions.items[j].PartitionIndex = t->Partitions.items[j].PartitionIndex;
+        }
+    }
+    resp.Topics.count = nt;
+    int16_t err = 0;
+    sl_coord_group_t *cg = dreq->GroupId.len > 0 ? sl_coord_group_find(req->broker, dreq->GroupId, &err) : NULL;
+    if (!cg) {
+        resp.ErrorCode = dreq->GroupId.len <= 0 ? SL_ERR_INVALID_GROUP_ID : err ? err : SL_ERR_GROUP_ID_NOT_FOUND;
+        resp.Topics.count = 0;
+        sl_broker_req_reply(req, &resp);
+        return;
+    }
+    sl_group_t *g = sl_coord_group_lock(cg);
+    sl_group_state_t st = sl_group_state(g);
+    const char *ptype = sl_group_protocol_type(g);
+    bool consumer = ptype && strcmp(ptype, "consumer") == 0;
+    if (st != SL_GROUP_EMPTY && !consumer) {
+        resp.ErrorCode = SL_ERR_NON_EMPTY_GROUP; /* Kafka: only consumer groups can tell */
+        resp.Topics.count = 0;
+    } else {
+        sl_map_t keys;
+        sl_map_init(&keys);
+        bool ok = true;
+        for (int32_t i = 0; i < nt && ok; i++) {
+            const sl_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *t = &dreq->Topics.items[i];
+            sl_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *rt = &resp.Topics.items[i];
+            bool busy = st != SL_GROUP_EMPTY && subscribed(g, t->Name, arena);
+            for (int32_t j = 0; j < rt->Partitions.count && ok; j++) {
+                sl_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *rp = &rt->Partitions.items[j];
+                sl_partition_t *part = NULL;
+                if (t->Name.len <= 0 || sl_broker_partition_get(req->broker, t->Name.ptr, (size_t)t->Name.len,
+                                                                rp->PartitionIndex, &part) != SL_OK) {
+                    rp->ErrorCode = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                    continue;
+                }
+                sl_partition_unref(part);
+                if (busy) {
+                    rp->ErrorCode = SL_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
+                    continue;
+                }
+                if (!sl_offsets_get(&cg->offsets, t->Name, rp->PartitionIndex))
+                    continue; /* nothing committed: deleted already */
+                uint8_t key[512];
+                size_t kl = sl_offsets_key(key, sizeof key, t->Name, rp->PartitionIndex);
+                ok = sl_map_put(&keys, key, kl, (void *)1, NULL) == SL_OK;
+            }
+        }
+        int16_t werr = !ok ? SL_ERR_UNKNOWN_SERVER_ERROR
+                           : sl_map_count(&keys) ? sl_coord_offsets_remove_locked(cg, &keys) : 0;
+        if (werr) {
+            resp.ErrorCode = werr;
+            resp.Topics.count = 0;
+        }
+        sl_map_fini(&keys, NULL);
+    }
+    sl_coord_group_unlock(cg);
+    sl_broker_req_reply(req, &resp);
+    return;
+nomem:
+    sl_broker_req_close(req, "no memory for the OffsetDelete response (arena limit)");
 }

@@ -1,22 +1,26 @@
 /*
- * group_api.c - the group coordinator of sluiced: JoinGroup (v0-9),
- * SyncGroup (v0-5), Heartbeat (v0-4), LeaveGroup (v0-5), OffsetCommit
- * (v0-8) and OffsetFetch (v0-8) over the state machine of group.h, and the
- * committed offsets, kept durable in an offsets file.
+ * group_api.c - the group coordinator's member-facing requests: JoinGroup
+ * (v0-9), SyncGroup (v0-5), Heartbeat (v0-4), LeaveGroup (v0-5),
+ * OffsetCommit (v0-8) and OffsetFetch (v0-8) over the state machine of
+ * group.h and the groups of coord.c.
  *
- * Threads and locks. The coordinator is one per process (the broker runs
- * one per process); it is created at the first group request and freed at
- * exit. coord.mu guards the map of groups (lookups and creation only);
- * each group has its own mutex, grp->mu, that guards its state machine and
- * its offsets; coord.file_mu guards the offsets file. Lock order:
- *     coord.mu -> grp->mu -> coord.file_mu -> worker->wake_mu
+ * Threads and locks. The coordinator is one per broker (coord.c), opened
+ * with the broker and closed with it. coord.mu guards the map of groups
+ * (lookups and creation only); each group has its own mutex, grp->mu, that
+ * guards its state machine, its offsets and what was last written of it.
+ * Writes to __consumer_offsets take the partition's mutex under grp->mu.
+ * Lock order:
+ *     coord.mu -> grp->mu -> part->mu -> worker->wake_mu
  * (coord.mu is never held while taking grp->mu in practice: a group is
- * found, coord.mu dropped, then grp->mu taken; groups are never freed
- * while the process runs, so the pointer stays valid.)
+ * found, coord.mu dropped, then grp->mu taken; groups are not freed while
+ * the broker is open, so the pointer stays valid.) The loader thread
+ * (coord.c) fills the groups of one partition at a time; requests for a
+ * group whose partition is not loaded yet answer
+ * COORDINATOR_LOAD_IN_PROGRESS and touch nothing.
  *
- * Settings: group.initial.rebalance.delay.ms, group.min.session.timeout.ms
- * and group.max.session.timeout.ms are read from the configuration as given
- * (Kafka's defaults when absent), at the first group request.
+ * Settings: group.initial.rebalance.delay.ms, group.min.session.timeout.ms,
+ * group.max.session.timeout.ms and offset.metadata.max.bytes, from the
+ * broker configuration.
  *
  * JoinGroup and SyncGroup that must wait are deferred: their waiter
  * (group.h) lives in the request's arena and is parked on the member. The
@@ -29,14 +33,16 @@
  * group first, so a member that stopped heart-beating is removed at the
  * latest when another member of its group talks to the coordinator.
  *
- * Offsets file (interim durable form, until __consumer_offsets is served
- * as a compacted internal topic): <first log dir>/.sluice/consumer_offsets,
- * one framed record per committed partition (group_int.h: Kafka's
- * OffsetCommitKey v1 / OffsetCommitValue v3 bodies), appended with one
- * write(2) per OffsetCommit before it is answered (page cache, like a
- * produce with the default flush settings). Read at the coordinator's
- * creation, last record wins; a torn tail is cut off; the file is rewritten
- * with only the live records when it holds more than twice as many.
+ * Durable form: Kafka's. Every OffsetCommit appends one record batch
+ * (OffsetCommitKey v1 / OffsetCommitValue v3 per partition) to the group's
+ * partition of the compacted topic __consumer_offsets before it is
+ * answered (page cache, or fsync'ed first when the topic's flush.messages
+ * asks, like a produce); a failed append answers the commit with the error
+ * Kafka maps it to. Every call that changed a group's state machine
+ * releases it with sl_coord_group_release, which writes GroupMetadataKey v2
+ * / GroupMetadataValue v3 when the group reached Stable at a new generation
+ * or became Empty. The interim offsets file of earlier development builds
+ * (<log dir>/.sluice/consumer_offsets) is no longer read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,281 +58,13 @@
 
 #define GROUP_LOG "group"
 #define GROUP_TICK_MAX_MS 1000
-#define OFFSETS_FILE "consumer_offsets"
 
-typedef struct sl_coord_group grp_t;
-struct sl_coord_group {
-    pthread_mutex_t mu;
-    sl_group_t *g;
-    sl_map_t offsets;                  /* sl_offset_t by topic+partition */
-};
+typedef sl_coord_group_t grp_t;
 
-static struct {
-    pthread_mutex_t mu;
-    sl_map_t groups;                   /* group id -> grp_t */
-    pthread_mutex_t file_mu;
-    int fd;                            /* offsets file, -1 when none */
-    char path[4200];
-    bool ready;
-    sl_group_limits_t lim;             /* const once ready */
-} coord = {.mu = PTHREAD_MUTEX_INITIALIZER, .file_mu = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
-
-static void grp_free(void *v)
+/* The request's group, or NULL with *err (sl_coord_get). */
+static grp_t *grp_get(sl_broker_req_t *req, sl_kstr_t id, bool create, int16_t *err)
 {
-    grp_t *grp = v;
-    sl_group_free(grp->g);
-    sl_offsets_fini(&grp->offsets);
-    pthread_mutex_destroy(&grp->mu);
-    free(grp);
-}
-
-static void coord_free(void)
-{
-    pthread_mutex_lock(&coord.mu);
-    sl_map_fini(&coord.groups, grp_free);
-    coord.ready = false;
-    if (coord.fd >= 0)
-        close(coord.fd);
-    coord.fd = -1;
-    pthread_mutex_unlock(&coord.mu);
-}
-
-static grp_t *grp_new(const char *id, size_t len)
-{
-    grp_t *grp = calloc(1, sizeof *grp);
-    char *name = strndup(id, len);
-    if (grp && name)
-        grp->g = sl_group_new(name, &coord.lim, (uint32_t)sl_time_wall_ms() ^ (uint32_t)getpid());
-    free(name);
-    if (!grp || !grp->g) {
-        free(grp);
-        return NULL;
-    }
-    pthread_mutex_init(&grp->mu, NULL);
-    sl_offsets_init(&grp->offsets);
-    return grp;
-}
-
-/* coord.mu held. */
-static grp_t *grp_lookup_locked(const char *id, size_t len, bool create)
-{
-    grp_t *grp = sl_map_get(&coord.groups, id, len);
-    if (grp || !create)
-        return grp;
-    grp = grp_new(id, len);
-    if (grp && sl_map_put(&coord.groups, id, len, grp, NULL) != SL_OK) {
-        grp_free(grp);
-        grp = NULL;
-    }
-    return grp;
-}
-
-/* Reads the offsets file into the groups; returns how many records it
- * held and sets *valid to the length of its well-formed prefix. */
-static size_t load_file(int fd, size_t *live, off_t *valid)
-{
-    struct stat st;
-    *valid = 0;
-    *live = 0;
-    if (fstat(fd, &st) != 0 || st.st_size <= 0)
-        return 0;
-    uint8_t *data = malloc((size_t)st.st_size);
-    if (!data)
-        return 0;
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t n = pread(fd, data + got, (size_t)st.st_size - got, (off_t)got);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    sl_rd_t rd;
-    sl_rd_init(&rd, data, got);
-    size_t records = 0;
-    while (sl_rd_left(&rd) > 0) {
-        sl_kstr_t group, topic, meta;
-        int32_t partition;
-        sl_offset_t o;
-        bool deleted;
-        sl_err_t err = sl_offsets_record_read(&rd, &group, &topic, &partition, &o, &meta, &deleted);
-        if (err != SL_OK) {
-            if (err != SL_ERR_TRUNCATED || sl_rd_left(&rd) > 0)
-                SL_WARN(GROUP_LOG, "%s: unreadable record at byte %lld (%s): the rest is dropped", coord.path,
-                        (long long)*valid, sl_err_name(err));
-            break;
-        }
-        *valid = (off_t)(got - sl_rd_left(&rd));
-        records++;
-        grp_t *grp = grp_lookup_locked(group.ptr, (size_t)group.len, !deleted);
-        if (deleted) {
-            if (grp)
-                sl_offsets_del(&grp->offsets, topic, partition);
-            continue;
-        }
-        char *m = sl_kstr_is_null(meta) ? NULL : strndup(meta.ptr, (size_t)meta.len);
-        o.metadata = m;
-        if (grp && (m || sl_kstr_is_null(meta)))
-            sl_offsets_put(&grp->offsets, topic, partition, &o);
-        free(m);
-    }
-    free(data);
-    size_t it = 0;
-    const void *k;
-    size_t kl;
-    void *v;
-    while (sl_map_next(&coord.groups, &it, &k, &kl, &v))
-        *live += sl_map_count(&((grp_t *)v)->offsets);
-    return records;
-}
-
-/* Writes every live offset to path.tmp and renames it over the file. */
-static void compact_file(void)
-{
-    char tmp[sizeof coord.path + 8];
-    snprintf(tmp, sizeof tmp, "%s.tmp", coord.path);
-    sl_buf_t out;
-    sl_buf_init(&out);
-    size_t it = 0;
-    const void *k;
-    size_t kl;
-    void *v;
-    while (sl_map_next(&coord.groups, &it, &k, &kl, &v)) {
-        grp_t *grp = v;
-        sl_kstr_t gid = sl_kstr_n(k, (int32_t)kl);
-        size_t it2 = 0;
-        const void *k2;
-        size_t kl2;
-        void *v2;
-        while (sl_map_next(&grp->offsets, &it2, &k2, &kl2, &v2)) {
-            sl_kstr_t topic;
-            int32_t partition;
-            sl_offsets_key_split(k2, kl2, &topic, &partition);
-            sl_offsets_record_append(&out, gid, topic, partition, v2);
-        }
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    bool ok = fd >= 0 && sl_buf_err(&out) == SL_OK;
-    size_t done = 0;
-    while (ok && done < out.len) {
-        ssize_t n = write(fd, out.data + done, out.len - done);
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR)
-                continue;
-            ok = false;
-        } else {
-            done += (size_t)n;
-        }
-    }
-    if (ok)
-        ok = fsync(fd) == 0;
-    if (fd >= 0)
-        close(fd);
-    if (ok && rename(tmp, coord.path) == 0) {
-        if (coord.fd >= 0)
-            close(coord.fd);
-        coord.fd = open(coord.path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    } else {
-        unlink(tmp);
-    }
-    sl_buf_free(&out);
-}
-
-/* A group setting from the configuration as given (the configuration
- * module does not know these keys yet: it warns that they are unknown and
- * keeps them), or dflt when absent or not a whole number in [lo, hi]. */
-static int32_t setting(const sl_broker_t *broker, const char *key, int32_t dflt, int32_t lo, int32_t hi)
-{
-    const char *v = broker->cfg->given ? sl_props_get(broker->cfg->given, key) : NULL;
-    if (!v)
-        return dflt;
-    char *end = NULL;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (errno || end == v || *end != '\0' || x < lo || x > hi) {
-        SL_WARN(GROUP_LOG, "%s=%s: not a whole number in [%d, %d]; using %d", key, v, lo, hi, dflt);
-        return dflt;
-    }
-    return (int32_t)x;
-}
-
-/* Creates the coordinator at the first group request. */
-static void coord_ready(sl_broker_t *broker)
-{
-    pthread_mutex_lock(&coord.mu);
-    if (coord.ready) {
-        pthread_mutex_unlock(&coord.mu);
-        return;
-    }
-    sl_map_init(&coord.groups);
-    coord.ready = true;
-    sl_group_limits_default(&coord.lim);
-    coord.lim.initial_rebalance_delay_ms = setting(broker, "group.initial.rebalance.delay.ms",
-                                                   coord.lim.initial_rebalance_delay_ms, 0, INT32_MAX);
-    coord.lim.min_session_timeout_ms = setting(broker, "group.min.session.timeout.ms",
-                                               coord.lim.min_session_timeout_ms, 0, INT32_MAX);
-    coord.lim.max_session_timeout_ms = setting(broker, "group.max.session.timeout.ms",
-                                               coord.lim.max_session_timeout_ms, 0, INT32_MAX);
-    if (coord.lim.max_session_timeout_ms < coord.lim.min_session_timeout_ms) {
-        SL_WARN(GROUP_LOG, "group.max.session.timeout.ms below group.min.session.timeout.ms: using Kafka's defaults");
-        sl_group_limits_default(&coord.lim);
-    }
-    atexit(coord_free);
-    snprintf(coord.path, sizeof coord.path, "%s/.sluice/%s", broker->cfg->log_dirs[0], OFFSETS_FILE);
-    int fd = open(coord.path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        SL_ERROR(GROUP_LOG, "cannot open %s: %s: committed offsets will not survive a restart", coord.path,
-                 strerror(errno));
-    } else {
-        size_t live;
-        off_t valid;
-        size_t records = load_file(fd, &live, &valid);
-        struct stat st;
-        if (fstat(fd, &st) == 0 && st.st_size > valid && ftruncate(fd, valid) != 0)
-            SL_WARN(GROUP_LOG, "cannot cut %s to %lld bytes: %s", coord.path, (long long)valid, strerror(errno));
-        close(fd);
-        coord.fd = open(coord.path, O_WRONLY | O_APPEND | O_CLOEXEC);
-        if (records > 2 * live)
-            compact_file();
-        SL_INFO(GROUP_LOG, "loaded %zu committed offsets of %zu groups from %s", live, sl_map_count(&coord.groups),
-                coord.path);
-    }
-    pthread_mutex_unlock(&coord.mu);
-}
-
-static grp_t *grp_get(sl_broker_req_t *req, sl_kstr_t id, bool create)
-{
-    if (id.len < 0)
-        return NULL;
-    coord_ready(req->broker);
-    pthread_mutex_lock(&coord.mu);
-    grp_t *grp = grp_lookup_locked(id.ptr ? id.ptr : "", (size_t)id.len, create);
-    pthread_mutex_unlock(&coord.mu);
-    return grp;
-}
-
-/* Appends the records in buf to the offsets file. */
-static sl_err_t file_append(const sl_buf_t *buf)
-{
-    sl_err_t err = SL_OK;
-    pthread_mutex_lock(&coord.file_mu);
-    if (coord.fd < 0) {
-        err = SL_ERR_IO;
-    } else {
-        size_t done = 0;
-        while (done < buf->len) {
-            ssize_t n = write(coord.fd, buf->data + done, buf->len - done);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                SL_ERROR(GROUP_LOG, "writing %s failed: %s", coord.path, strerror(errno));
-                err = SL_ERR_IO;
-                break;
-            }
-            done += (size_t)n;
-        }
-    }
-    pthread_mutex_unlock(&coord.file_mu);
-    return err;
+    return sl_coord_get(req->broker, id, create, err);
 }
 
 /* ======================================================================
@@ -374,7 +112,7 @@ static void gw_check(sl_broker_req_t *req, gwait_t *gw, bool tick)
     if (tick && !gw->w.done)
         sl_group_tick(gw->grp->g, sl_time_mono_ms());
     bool done = gw->w.done;
-    pthread_mutex_unlock(&gw->grp->mu);
+    sl_coord_group_release(gw->grp);
     if (done)
         gw_finish(req, gw);
     else if (tick)
@@ -498,9 +236,10 @@ void sl_broker_handle_join_group(sl_broker_req_t *req)
         join_error(req, SL_ERR_INVALID_GROUP_ID);
         return;
     }
-    grp_t *grp = grp_get(req, jreq->GroupId, true);
+    int16_t lerr = 0;
+    grp_t *grp = grp_get(req, jreq->GroupId, true, &lerr);
     if (!grp) {
-        join_error(req, SL_ERR_COORDINATOR_NOT_AVAILABLE);
+        join_error(req, lerr ? lerr : SL_ERR_COORDINATOR_NOT_AVAILABLE);
         return;
     }
     int32_t np = SL_MAX(jreq->Protocols.count, 0);
@@ -530,7 +269,7 @@ void sl_broker_handle_join_group(sl_broker_req_t *req)
     pthread_mutex_lock(&grp->mu);
     sl_group_tick(grp->g, now);
     bool parked = sl_group_join(grp->g, &a, now, &gw->w);
-    pthread_mutex_unlock(&grp->mu);
+    sl_coord_group_release(grp);
     gw_start(req, gw, parked);
 }
 
@@ -553,11 +292,12 @@ static void sync_answer(sl_broker_req_t *req, sl_group_waiter_t *w)
 void sl_broker_handle_sync_group(sl_broker_req_t *req)
 {
     const sl_SyncGroupRequest_t *sreq = req->body;
-    grp_t *grp = sreq->GroupId.len > 0 ? grp_get(req, sreq->GroupId, false) : NULL;
+    int16_t lerr = 0;
+    grp_t *grp = sreq->GroupId.len > 0 ? grp_get(req, sreq->GroupId, false, &lerr) : NULL;
     if (!grp) {
         sl_group_waiter_t w;
         memset(&w, 0, sizeof w);
-        w.error = sreq->GroupId.len > 0 ? SL_ERR_UNKNOWN_MEMBER_ID : SL_ERR_INVALID_GROUP_ID;
+        w.error = lerr ? lerr : sreq->GroupId.len > 0 ? SL_ERR_UNKNOWN_MEMBER_ID : SL_ERR_INVALID_GROUP_ID;
         sync_answer(req, &w);
         return;
     }
@@ -591,7 +331,7 @@ void sl_broker_handle_sync_group(sl_broker_req_t *req)
     } else {
         parked = sl_group_sync(grp->g, &a, now, &gw->w);
     }
-    pthread_mutex_unlock(&grp->mu);
+    sl_coord_group_release(grp);
     gw_start(req, gw, parked);
 }
 
@@ -604,9 +344,10 @@ void sl_broker_handle_heartbeat(sl_broker_req_t *req)
     const sl_HeartbeatRequest_t *hreq = req->body;
     sl_HeartbeatResponse_t resp;
     sl_HeartbeatResponse_init(&resp);
-    grp_t *grp = hreq->GroupId.len > 0 ? grp_get(req, hreq->GroupId, false) : NULL;
+    int16_t lerr = 0;
+    grp_t *grp = hreq->GroupId.len > 0 ? grp_get(req, hreq->GroupId, false, &lerr) : NULL;
     if (!grp) {
-        resp.ErrorCode = hreq->GroupId.len > 0 ? SL_ERR_UNKNOWN_MEMBER_ID : SL_ERR_INVALID_GROUP_ID;
+        resp.ErrorCode = lerr ? lerr : hreq->GroupId.len > 0 ? SL_ERR_UNKNOWN_MEMBER_ID : SL_ERR_INVALID_GROUP_ID;
     } else {
         int64_t now = sl_time_mono_ms();
         pthread_mutex_lock(&grp->mu);
@@ -614,7 +355,7 @@ void sl_broker_handle_heartbeat(sl_broker_req_t *req)
         resp.ErrorCode = sl_group_check_instance(grp->g, hreq->MemberId, hreq->GroupInstanceId);
         if (!resp.ErrorCode)
             resp.ErrorCode = sl_group_heartbeat(grp->g, hreq->MemberId, hreq->GenerationId, now);
-        pthread_mutex_unlock(&grp->mu);
+        sl_coord_group_release(grp);
     }
     sl_broker_req_reply(req, &resp);
 }
@@ -625,10 +366,13 @@ void sl_broker_handle_leave_group(sl_broker_req_t *req)
     int16_t v = req->hdr.api_version;
     sl_LeaveGroupResponse_t resp;
     sl_LeaveGroupResponse_init(&resp);
-    grp_t *grp = lreq->GroupId.len > 0 ? grp_get(req, lreq->GroupId, false) : NULL;
+    int16_t lerr = 0;
+    grp_t *grp = lreq->GroupId.len > 0 ? grp_get(req, lreq->GroupId, false, &lerr) : NULL;
     int64_t now = sl_time_mono_ms();
     if (lreq->GroupId.len <= 0) {
         resp.ErrorCode = SL_ERR_INVALID_GROUP_ID;
+    } else if (lerr) {
+        resp.ErrorCode = lerr;
     } else if (v < 3) {
         if (!grp) {
             resp.ErrorCode = SL_ERR_UNKNOWN_MEMBER_ID;
@@ -636,7 +380,7 @@ void sl_broker_handle_leave_group(sl_broker_req_t *req)
             pthread_mutex_lock(&grp->mu);
             sl_group_tick(grp->g, now);
             resp.ErrorCode = sl_group_leave(grp->g, lreq->MemberId, sl_kstr_null(), now);
-            pthread_mutex_unlock(&grp->mu);
+            sl_coord_group_release(grp);
         }
     } else {
         int32_t n = SL_MAX(lreq->Members.count, 0);
@@ -660,7 +404,7 @@ void sl_broker_handle_leave_group(sl_broker_req_t *req)
                                 : SL_ERR_UNKNOWN_MEMBER_ID;
         }
         if (grp)
-            pthread_mutex_unlock(&grp->mu);
+            sl_coord_group_release(grp);
     }
     sl_broker_req_reply(req, &resp);
 }
@@ -710,13 +454,16 @@ void sl_broker_handle_offset_commit(sl_broker_req_t *req)
     if (creq->GroupId.len < 0) {
         group_error = SL_ERR_INVALID_GROUP_ID;
     } else {
-        grp = grp_get(req, creq->GroupId, creq->GenerationId < 0);
+        int16_t lerr = 0;
+        grp = grp_get(req, creq->GroupId, creq->GenerationId < 0, &lerr);
         if (!grp)
-            group_error = creq->GenerationId < 0 ? SL_ERR_COORDINATOR_NOT_AVAILABLE : SL_ERR_ILLEGAL_GENERATION;
+            group_error = lerr                     ? lerr
+                          : creq->GenerationId < 0 ? SL_ERR_COORDINATOR_NOT_AVAILABLE
+                                                   : SL_ERR_ILLEGAL_GENERATION;
     }
     int64_t now = sl_time_mono_ms(), wall = sl_time_wall_ms();
-    sl_buf_t recs;
-    sl_buf_init(&recs);
+    sl_coord_batch_t recs;
+    sl_coord_batch_init(&recs);
     if (grp) {
         pthread_mutex_lock(&grp->mu);
         sl_group_tick(grp->g, now);
@@ -732,7 +479,7 @@ void sl_broker_handle_offset_commit(sl_broker_req_t *req)
             int16_t *err = &rt->Partitions.items[j].ErrorCode;
             if (group_error) {
                 *err = group_error;
-            } else if (p->CommittedMetadata.len > SL_GROUP_OFFSET_METADATA_MAX) {
+            } else if (p->CommittedMetadata.len > sl_coord_offset_metadata_max()) {
                 *err = SL_ERR_OFFSET_METADATA_TOO_LARGE;
             } else if (!partition_exists(req->broker, t->Name, p->PartitionIndex)) {
                 *err = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -746,12 +493,12 @@ void sl_broker_handle_offset_commit(sl_broker_req_t *req)
                 if (!sl_kstr_is_null(p->CommittedMetadata) && !o.metadata)
                     *err = SL_ERR_UNKNOWN_SERVER_ERROR;
                 else
-                    sl_offsets_record_append(&recs, creq->GroupId, t->Name, p->PartitionIndex, &o);
+                    sl_coord_batch_offset(&recs, creq->GroupId, t->Name, p->PartitionIndex, &o);
             }
         }
     }
-    /* Durable first, then visible: a commit answered is in the file. */
-    sl_err_t ferr = recs.len > 0 ? (sl_buf_err(&recs) != SL_OK ? SL_ERR_NOMEM : file_append(&recs)) : SL_OK;
+    /* Durable first, then visible: a commit answered is in the log. */
+    int16_t ferr = grp && !group_error ? sl_coord_group_append(grp, &recs) : 0;
     for (int32_t i = 0; grp && !group_error && i < nt; i++) {
         const sl_OffsetCommitRequest_OffsetCommitRequestTopic_t *t = &creq->Topics.items[i];
         sl_OffsetCommitResponse_OffsetCommitResponseTopic_t *rt = &resp.Topics.items[i];
@@ -760,8 +507,8 @@ void sl_broker_handle_offset_commit(sl_broker_req_t *req)
             int16_t *err = &rt->Partitions.items[j].ErrorCode;
             if (*err)
                 continue;
-            if (ferr != SL_OK) {
-                *err = SL_ERR_COORDINATOR_NOT_AVAILABLE; /* clients retry */
+            if (ferr) {
+                *err = ferr;
                 continue;
             }
             sl_offset_t o = {
@@ -775,8 +522,8 @@ void sl_broker_handle_offset_commit(sl_broker_req_t *req)
         }
     }
     if (grp)
-        pthread_mutex_unlock(&grp->mu);
-    sl_buf_free(&recs);
+        sl_coord_group_release(grp);
+    sl_coord_batch_free(&recs);
     sl_broker_req_reply(req, &resp);
     return;
 nomem:
@@ -794,6 +541,7 @@ typedef struct fetched {
     int64_t offset;
     int32_t epoch;
     sl_kstr_t metadata;
+    int16_t error;
 } fetched_t;
 
 static int fetched_cmp(const void *a, const void *b)
@@ -820,11 +568,14 @@ static void fetched_fill(fetched_t *f, sl_arena_t *arena, const sl_offset_t *o)
 
 /* The offsets asked for one group: topics[ntopics] with their partitions,
  * or every committed offset when all. Returns the list (arena), sorted by
- * topic then partition, in *out; -1 on no memory. */
+ * topic then partition, in *out; -1 on no memory. *gerr gets the group's
+ * error (COORDINATOR_LOAD_IN_PROGRESS...): each asked partition carries it
+ * too, and all gives none. */
 static int32_t fetch_group(sl_broker_req_t *req, sl_kstr_t group, bool all, int32_t ntopics,
-                           const sl_kstr_t *names, const sl_int32_array_t *parts, fetched_t **out)
+                           const sl_kstr_t *names, const sl_int32_array_t *parts, fetched_t **out, int16_t *gerr)
 {
-    grp_t *grp = group.len >= 0 ? grp_get(req, group, false) : NULL;
+    *gerr = 0;
+    grp_t *grp = group.len >= 0 ? grp_get(req, group, false, gerr) : NULL;
     sl_arena_t *arena = &req->arena;
     int32_t n = 0;
     if (grp)
@@ -861,6 +612,7 @@ static int32_t fetch_group(sl_broker_req_t *req, sl_kstr_t group, bool all, int3
                 f[n].topic = names[i];
                 f[n].partition = parts[i].items[j];
                 fetched_fill(&f[n], arena, grp ? sl_offsets_get(&grp->offsets, names[i], f[n].partition) : NULL);
+                f[n].error = *gerr;
                 n++;
             }
         }
@@ -918,6 +670,7 @@ static bool build_v0(sl_arena_t *arena, const fetched_t *f, int32_t n,
             p->CommittedOffset = f[k].offset;
             p->CommittedLeaderEpoch = f[k].epoch;
             p->Metadata = f[k].metadata;
+            p->ErrorCode = f[k].error;
         }
         i = j;
     }
@@ -950,6 +703,7 @@ static bool build_v8(sl_arena_t *arena, const fetched_t *f, int32_t n,
             p->CommittedOffset = f[k].offset;
             p->CommittedLeaderEpoch = f[k].epoch;
             p->Metadata = f[k].metadata;
+            p->ErrorCode = f[k].error;
         }
         i = j;
     }
@@ -973,9 +727,12 @@ void sl_broker_handle_offset_fetch(sl_broker_req_t *req)
             parts[i] = freq->Topics.items[i].PartitionIndexes;
         }
         fetched_t *f = NULL;
-        int32_t n = fetch_group(req, freq->GroupId, freq->Topics.count < 0, nt, names, parts, &f);
+        int16_t gerr = 0;
+        int32_t n = fetch_group(req, freq->GroupId, freq->Topics.count < 0, nt, names, parts, &f, &gerr);
         if (n < 0 || !build_v0(arena, f, n, &resp.Topics))
             goto nomem;
+        if (req->hdr.api_version >= 2)
+            resp.ErrorCode = gerr;
     } else {
         int32_t ng = SL_MAX(freq->Groups.count, 0);
         resp.Groups.items = sl_arena_calloc(arena, (size_t)ng + 1, sizeof *resp.Groups.items);
@@ -997,7 +754,7 @@ void sl_broker_handle_offset_fetch(sl_broker_req_t *req)
                 parts[i] = gq->Topics.items[i].PartitionIndexes;
             }
             fetched_t *f = NULL;
-            int32_t n = fetch_group(req, gq->groupId, gq->Topics.count < 0, nt, names, parts, &f);
+            int32_t n = fetch_group(req, gq->groupId, gq->Topics.count < 0, nt, names, parts, &f, &gr->ErrorCode);
             if (n < 0 || !build_v8(arena, f, n, &gr->Topics))
                 goto nomem;
         }
@@ -1006,121 +763,4 @@ void sl_broker_handle_offset_fetch(sl_broker_req_t *req)
     return;
 nomem:
     sl_broker_req_close(req, "no memory for the OffsetFetch response (arena limit)");
-}
-
-/* ======================================================================
- * For the admin handlers (group_int.h)
- * ====================================================================== */
-
-/* grp->mu held. */
-static bool grp_exists_locked(grp_t *grp)
-{
-    return sl_group_member_count(grp->g) > 0 || sl_map_count(&grp->offsets) > 0 ||
-           sl_group_state(grp->g) != SL_GROUP_EMPTY;
-}
-
-static grp_t *grp_find(sl_broker_t *broker, sl_kstr_t id)
-{
-    if (id.len < 0)
-        return NULL;
-    coord_ready(broker);
-    pthread_mutex_lock(&coord.mu);
-    grp_t *grp = grp_lookup_locked(id.ptr ? id.ptr : "", (size_t)id.len, false);
-    pthread_mutex_unlock(&coord.mu);
-    return grp;
-}
-
-sl_coord_group_t *sl_coord_group_find(sl_broker_t *broker, sl_kstr_t id)
-{
-    grp_t *grp = grp_find(broker, id);
-    if (!grp)
-        return NULL;
-    pthread_mutex_lock(&grp->mu);
-    sl_group_tick(grp->g, sl_time_mono_ms());
-    bool exists = grp_exists_locked(grp);
-    pthread_mutex_unlock(&grp->mu);
-    return exists ? grp : NULL;
-}
-
-sl_group_t *sl_coord_group_lock(sl_coord_group_t *cg)
-{
-    pthread_mutex_lock(&cg->mu);
-    sl_group_tick(cg->g, sl_time_mono_ms());
-    return cg->g;
-}
-
-void sl_coord_group_unlock(sl_coord_group_t *cg) { pthread_mutex_unlock(&cg->mu); }
-
-int32_t sl_coord_group_ids(sl_broker_t *broker, char ***out)
-{
-    coord_ready(broker);
-    *out = NULL;
-    /* Snapshot the groups first: grp->mu is never taken under coord.mu
-     * while a request may hold grp->mu and wait for coord.mu. */
-    pthread_mutex_lock(&coord.mu);
-    size_t n = sl_map_count(&coord.groups), k = 0;
-    grp_t **all = calloc(n + 1, sizeof *all);
-    size_t it = 0;
-    const void *key;
-    size_t kl;
-    void *v;
-    while (all && sl_map_next(&coord.groups, &it, &key, &kl, &v) && k < n)
-        all[k++] = v;
-    pthread_mutex_unlock(&coord.mu);
-    char **ids = calloc(k + 1, sizeof *ids);
-    if (!all || !ids) {
-        free(all);
-        free(ids);
-        return -1;
-    }
-    int32_t m = 0;
-    for (size_t i = 0; i < k; i++) {
-        pthread_mutex_lock(&all[i]->mu);
-        sl_group_tick(all[i]->g, sl_time_mono_ms());
-        if (grp_exists_locked(all[i]))
-            ids[m] = strdup(sl_group_id(all[i]->g));
-        pthread_mutex_unlock(&all[i]->mu);
-        if (ids[m])
-            m++;
-    }
-    free(all);
-    *out = ids;
-    return m;
-}
-
-int16_t sl_coord_group_delete(sl_broker_t *broker, sl_kstr_t id)
-{
-    grp_t *grp = grp_find(broker, id);
-    if (!grp)
-        return SL_ERR_GROUP_ID_NOT_FOUND;
-    int16_t err = 0;
-    pthread_mutex_lock(&grp->mu);
-    sl_group_tick(grp->g, sl_time_mono_ms());
-    if (!grp_exists_locked(grp)) {
-        err = SL_ERR_GROUP_ID_NOT_FOUND;
-    } else if (sl_group_state(grp->g) != SL_GROUP_EMPTY) {
-        err = SL_ERR_NON_EMPTY_GROUP;
-    } else if (sl_map_count(&grp->offsets) > 0) {
-        sl_buf_t recs;
-        sl_buf_init(&recs);
-        size_t it = 0;
-        const void *k;
-        size_t kl;
-        void *v;
-        while (sl_map_next(&grp->offsets, &it, &k, &kl, &v)) {
-            sl_kstr_t topic;
-            int32_t partition;
-            sl_offsets_key_split(k, kl, &topic, &partition);
-            sl_offsets_record_append(&recs, id, topic, partition, NULL);
-        }
-        if (sl_buf_err(&recs) != SL_OK || file_append(&recs) != SL_OK) {
-            err = SL_ERR_COORDINATOR_NOT_AVAILABLE;
-        } else {
-            sl_offsets_fini(&grp->offsets);
-            sl_offsets_init(&grp->offsets);
-        }
-        sl_buf_free(&recs);
-    }
-    pthread_mutex_unlock(&grp->mu);
-    return err;
 }

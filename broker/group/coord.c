@@ -1,0 +1,611 @@
+/*
+ * coord.c - the group coordinator's groups and their durable life in
+ * __consumer_offsets: the map of groups, the loader thread that rebuilds
+ * them from the topic at start-up (groups of a partition not loaded yet
+ * answer COORDINATOR_LOAD_IN_PROGRESS), the group metadata written after
+ * each completed rebalance and when a group empties, DeleteGroups, and
+ * offset expiry on the main loop's timer (KIP-211 rules).
+ *
+ * Restored groups: a GroupMetadata record brings back an Empty group with
+ * its protocol type and generation (DescribeGroups and ListGroups show it);
+ * its members are not restored: they were connected to the previous run,
+ * and learn with UNKNOWN_MEMBER_ID that they must join again. The group
+ * counts as Empty from the restart when it had members, else from the
+ * record's state timestamp.
+ *
+ * Threads and locks are group_api.c's (coord.mu -> grp->mu -> part->mu);
+ * the loader takes coord.mu and grp->mu one at a time, and only for groups
+ * of the partition it is loading, which no request touches meanwhile.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker_int.h"
+#include "group.h"
+#include "group_int.h"
+
+#define GROUP_LOG "group"
+
+static struct {
+    pthread_mutex_t mu;                /* the map of groups */
+    sl_map_t groups;                   /* group id -> grp_t */
+    bool open;
+    sl_broker_t *broker;               /* const while open */
+    sl_group_limits_t lim;             /* const while open */
+    int32_t nparts;                    /* const: __consumer_offsets' count; -1 none */
+    atomic_bool *loaded;               /* [nparts] */
+    atomic_bool all_loaded;
+    atomic_bool stop;
+    pthread_t loader;
+    bool loader_started;
+    int64_t retention_ms;              /* const while open */
+} coord = {.mu = PTHREAD_MUTEX_INITIALIZER, .nparts = -1};
+
+typedef sl_coord_group_t grp_t;
+
+static void grp_free(void *v)
+{
+    grp_t *grp = v;
+    sl_group_free(grp->g);
+    sl_offsets_fini(&grp->offsets);
+    pthread_mutex_destroy(&grp->mu);
+    free(grp);
+}
+
+static sl_group_t *group_new(const char *id, size_t len)
+{
+    char *name = strndup(id, len);
+    sl_group_t *g = name ? sl_group_new(name, &coord.lim, (uint32_t)sl_time_wall_ms() ^ (uint32_t)getpid()) : NULL;
+    free(name);
+    return g;
+}
+
+static grp_t *grp_new(const char *id, size_t len)
+{
+    grp_t *grp = calloc(1, sizeof *grp);
+    if (grp)
+        grp->g = group_new(id, len);
+    if (!grp || !grp->g) {
+        free(grp);
+        return NULL;
+    }
+    pthread_mutex_init(&grp->mu, NULL);
+    sl_offsets_init(&grp->offsets);
+    grp->partition = sl_coord_partition_for(id, len, coord.nparts);
+    grp->written_state = SL_GROUP_EMPTY;
+    grp->empty_since = sl_time_wall_ms();
+    return grp;
+}
+
+/* coord.mu held. */
+static grp_t *grp_lookup_locked(const char *id, size_t len, bool create)
+{
+    grp_t *grp = sl_map_get(&coord.groups, id, len);
+    if (grp || !create)
+        return grp;
+    grp = grp_new(id, len);
+    if (grp && sl_map_put(&coord.groups, id, len, grp, NULL) != SL_OK) {
+        grp_free(grp);
+        grp = NULL;
+    }
+    return grp;
+}
+
+static grp_t *grp_lookup(sl_kstr_t id, bool create)
+{
+    pthread_mutex_lock(&coord.mu);
+    grp_t *grp = grp_lookup_locked(id.ptr ? id.ptr : "", (size_t)SL_MAX(id.len, 0), create);
+    pthread_mutex_unlock(&coord.mu);
+    return grp;
+}
+
+/* Back to a new Empty group of generation 0 (deleted or expired); its
+ * offsets are the caller's. grp->mu held; the group has no members. */
+static void grp_reset_locked(grp_t *grp)
+{
+    const char *id = sl_group_id(grp->g);
+    sl_group_t *g = group_new(id, strlen(id));
+    if (!g) {
+        sl_group_restore(grp->g, NULL, 0); /* no memory: the same, by hand */
+    } else {
+        sl_group_free(grp->g);
+        grp->g = g;
+    }
+    grp->written_gen = 0;
+    grp->written_state = SL_GROUP_EMPTY;
+    grp->empty_since = sl_time_wall_ms();
+}
+
+/* grp->mu held. A group exists while it has members, offsets, or a
+ * generation (Kafka keeps an Empty group until its offsets expire). */
+static bool grp_exists_locked(grp_t *grp)
+{
+    return sl_group_member_count(grp->g) > 0 || sl_map_count(&grp->offsets) > 0 ||
+           sl_group_state(grp->g) != SL_GROUP_EMPTY || sl_group_generation(grp->g) > 0;
+}
+
+/* ======================================================================
+ * Lookups for the handlers
+ * ====================================================================== */
+
+static int16_t load_error(sl_kstr_t id)
+{
+    if (!coord.open || coord.nparts <= 0)
+        return SL_ERR_COORDINATOR_NOT_AVAILABLE;
+    int32_t p = sl_coord_partition_for(id.ptr ? id.ptr : "", (size_t)SL_MAX(id.len, 0), coord.nparts);
+    return atomic_load(&coord.loaded[p]) ? 0 : SL_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+}
+
+sl_coord_group_t *sl_coord_get(sl_broker_t *broker, sl_kstr_t id, bool create, int16_t *err)
+{
+    SL_UNUSED(broker);
+    *err = id.len < 0 ? SL_ERR_INVALID_GROUP_ID : load_error(id);
+    if (*err)
+        return NULL;
+    return grp_lookup(id, create);
+}
+
+sl_coord_group_t *sl_coord_group_find(sl_broker_t *broker, sl_kstr_t id, int16_t *err)
+{
+    grp_t *grp = sl_coord_get(broker, id, false, err);
+    if (!grp)
+        return NULL;
+    pthread_mutex_lock(&grp->mu);
+    sl_group_tick(grp->g, sl_time_mono_ms());
+    bool exists = grp_exists_locked(grp);
+    sl_coord_group_release(grp);
+    return exists ? grp : NULL;
+}
+
+sl_group_t *sl_coord_group_lock(sl_coord_group_t *cg)
+{
+    pthread_mutex_lock(&cg->mu);
+    sl_group_tick(cg->g, sl_time_mono_ms());
+    return cg->g;
+}
+
+void sl_coord_group_unlock(sl_coord_group_t *cg) { sl_coord_group_release(cg); }
+
+int32_t sl_coord_offset_metadata_max(void)
+{
+    return coord.broker ? coord.broker->cfg->offset_metadata_max_bytes : 4096;
+}
+
+int16_t sl_coord_group_append(sl_coord_group_t *cg, sl_coord_batch_t *cb)
+{
+    if (!coord.open)
+        return SL_ERR_COORDINATOR_NOT_AVAILABLE;
+    return sl_coord_batch_append(coord.broker, cg->partition, cb);
+}
+
+/* A snapshot of every group (grp->mu is never taken under coord.mu while
+ * a request may hold grp->mu and wait for coord.mu). *n gets the count;
+ * NULL on no memory. */
+static grp_t **groups_snapshot(size_t *n)
+{
+    pthread_mutex_lock(&coord.mu);
+    size_t cnt = sl_map_count(&coord.groups), k = 0;
+    grp_t **all = calloc(cnt + 1, sizeof *all);
+    size_t it = 0;
+    const void *key;
+    size_t kl;
+    void *v;
+    while (all && sl_map_next(&coord.groups, &it, &key, &kl, &v) && k < cnt)
+        all[k++] = v;
+    pthread_mutex_unlock(&coord.mu);
+    *n = k;
+    return all;
+}
+
+int32_t sl_coord_group_ids(sl_broker_t *broker, char ***out, int16_t *err)
+{
+    SL_UNUSED(broker);
+    *out = NULL;
+    *err = !coord.open || coord.nparts <= 0     ? SL_ERR_COORDINATOR_NOT_AVAILABLE
+           : !atomic_load(&coord.all_loaded) ? SL_ERR_COORDINATOR_LOAD_IN_PROGRESS
+                                             : 0;
+    size_t k = 0;
+    grp_t **all = coord.open ? groups_snapshot(&k) : calloc(1, sizeof *all);
+    char **ids = calloc(k + 1, sizeof *ids);
+    if (!all || !ids) {
+        free(all);
+        free(ids);
+        return -1;
+    }
+    int32_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!atomic_load(&coord.loaded[all[i]->partition]))
+            continue; /* Kafka lists what is loaded so far, with the error */
+        pthread_mutex_lock(&all[i]->mu);
+        sl_group_tick(all[i]->g, sl_time_mono_ms());
+        if (grp_exists_locked(all[i]))
+            ids[m] = strdup(sl_group_id(all[i]->g));
+        sl_coord_group_release(all[i]);
+        if (ids[m])
+            m++;
+    }
+    free(all);
+    *out = ids;
+    return m;
+}
+
+/* ======================================================================
+ * Group metadata records
+ * ====================================================================== */
+
+/* Adds the group's metadata record to cb. grp->mu held. */
+static void add_group_record(sl_coord_batch_t *cb, grp_t *grp)
+{
+    sl_group_t *g = grp->g;
+    int32_t n = sl_group_member_count(g);
+    sl_group_record_member_t *ms = calloc((size_t)n + 1, sizeof *ms);
+    if (!ms) {
+        cb->err = SL_ERR_NOMEM;
+        return;
+    }
+    int32_t k = 0;
+    for (int32_t i = 0; i < n; i++) {
+        const char *mid, *cid, *iid;
+        sl_kbytes_t meta, assign;
+        int32_t session = 0, rebalance = 0;
+        if (!sl_group_member_at(g, i, &mid, &cid, &iid, &meta, &assign))
+            break;
+        sl_group_member_timeouts(g, i, &session, &rebalance);
+        sl_group_record_member_t *m = &ms[k++];
+        m->member_id = sl_kstr(mid);
+        m->instance_id = iid ? sl_kstr(iid) : sl_kstr_null();
+        m->client_id = sl_kstr(cid ? cid : "");
+        m->client_host = sl_kstr(""); /* not recorded */
+        m->session_timeout_ms = session;
+        m->rebalance_timeout_ms = rebalance;
+        m->subscription = meta.ptr ? meta : (sl_kbytes_t){(const uint8_t *)"", 0};
+        m->assignment = assign.ptr ? assign : (sl_kbytes_t){(const uint8_t *)"", 0};
+    }
+    const char *ptype = sl_group_protocol_type(g), *proto = sl_group_protocol_name(g), *leader = sl_group_leader(g);
+    sl_group_record_t rec = {
+        .protocol_type = sl_kstr(ptype ? ptype : ""),
+        .generation = sl_group_generation(g),
+        .protocol = proto ? sl_kstr(proto) : sl_kstr_null(),
+        .leader = leader ? sl_kstr(leader) : sl_kstr_null(),
+        .state_ts = sl_time_wall_ms(),
+        .nmembers = k,
+        .members = ms,
+    };
+    sl_coord_batch_group(cb, sl_kstr(sl_group_id(g)), &rec);
+    free(ms);
+}
+
+/* After the state machine ran: records when the group became Empty, and
+ * writes its metadata when it reached Stable at a new generation or became
+ * Empty (Kafka writes it at the leader's SyncGroup and when the group
+ * empties). A failed write is logged and retried at the next call.
+ * grp->mu held. */
+static void persist_locked(grp_t *grp)
+{
+    sl_group_state_t st = sl_group_state(grp->g);
+    int32_t gen = sl_group_generation(grp->g);
+    if (st != SL_GROUP_EMPTY)
+        grp->empty_since = -1;
+    else if (grp->empty_since < 0)
+        grp->empty_since = sl_time_wall_ms();
+    if (!coord.open || (st != SL_GROUP_STABLE && st != SL_GROUP_EMPTY) ||
+        (gen == grp->written_gen && (int)st == grp->written_state))
+        return;
+    sl_coord_batch_t cb;
+    sl_coord_batch_init(&cb);
+    add_group_record(&cb, grp);
+    int16_t err = sl_coord_group_append(grp, &cb);
+    sl_coord_batch_free(&cb);
+    if (err) {
+        SL_WARN(GROUP_LOG, "group %s: its metadata could not be written (%s); will retry", sl_group_id(grp->g),
+                sl_err_name(err));
+        return;
+    }
+    grp->written_gen = gen;
+    grp->written_state = (int)st;
+}
+
+void sl_coord_group_release(sl_coord_group_t *cg)
+{
+    persist_locked(cg);
+    pthread_mutex_unlock(&cg->mu);
+}
+
+/* Removes the offsets expiring at now (all of them when all), and the
+ * group itself when it is then Empty without offsets and was known
+ * (generation > 0, or offsets were removed): tombstones first, then the
+ * memory. Returns 0 or the append's error. grp->mu held. */
+static int16_t remove_offsets_locked(grp_t *grp, bool all, const sl_map_t *only, int64_t now, size_t *removed)
+{
+    sl_kstr_t gid = sl_kstr(sl_group_id(grp->g));
+    sl_coord_batch_t cb;
+    sl_coord_batch_init(&cb);
+    bool had_members = sl_group_protocol_type(grp->g) != NULL;
+    bool empty = sl_group_state(grp->g) == SL_GROUP_EMPTY;
+    size_t n = 0, it = 0;
+    const void *k;
+    size_t kl;
+    void *v;
+    sl_map_t gone;
+    sl_map_init(&gone);
+    while (sl_map_next(&grp->offsets, &it, &k, &kl, &v)) {
+        const sl_offset_t *o = v;
+        bool drop;
+        if (only)
+            drop = sl_map_get(only, k, kl) != NULL;
+        else if (all)
+            drop = true;
+        else if (!empty)
+            drop = false;
+        else if (had_members)
+            drop = grp->empty_since >= 0 && now - grp->empty_since >= coord.retention_ms;
+        else
+            drop = now - o->commit_ts >= coord.retention_ms;
+        if (!drop)
+            continue;
+        sl_kstr_t topic;
+        int32_t partition;
+        sl_offsets_key_split(k, kl, &topic, &partition);
+        sl_coord_batch_offset(&cb, gid, topic, partition, NULL);
+        if (sl_map_put(&gone, k, kl, (void *)1, NULL) != SL_OK)
+            cb.err = SL_ERR_NOMEM;
+        n++;
+    }
+    bool drop_group = empty && n == sl_map_count(&grp->offsets) && (n > 0 || sl_group_generation(grp->g) > 0) &&
+                      sl_group_member_count(grp->g) == 0;
+    if (drop_group)
+        sl_coord_batch_group(&cb, gid, NULL);
+    int16_t err = sl_coord_group_append(grp, &cb);
+    sl_coord_batch_free(&cb);
+    if (!err) {
+        it = 0;
+        while (sl_map_next(&gone, &it, &k, &kl, &v)) {
+            sl_kstr_t topic;
+            int32_t partition;
+            sl_offsets_key_split(k, kl, &topic, &partition);
+            sl_offsets_del(&grp->offsets, topic, partition);
+        }
+        if (drop_group)
+            grp_reset_locked(grp);
+    }
+    sl_map_fini(&gone, NULL);
+    *removed = err ? 0 : n;
+    return err;
+}
+
+int16_t sl_coord_offsets_remove_locked(sl_coord_group_t *cg, const sl_map_t *keys)
+{
+    size_t removed;
+    return remove_offsets_locked(cg, false, keys, sl_time_wall_ms(), &removed);
+}
+
+int16_t sl_coord_group_delete(sl_broker_t *broker, sl_kstr_t id)
+{
+    int16_t err;
+    grp_t *grp = sl_coord_get(broker, id, false, &err);
+    if (!grp)
+        return err ? err : SL_ERR_GROUP_ID_NOT_FOUND;
+    pthread_mutex_lock(&grp->mu);
+    sl_group_tick(grp->g, sl_time_mono_ms());
+    if (!grp_exists_locked(grp)) {
+        err = SL_ERR_GROUP_ID_NOT_FOUND;
+    } else if (sl_group_state(grp->g) != SL_GROUP_EMPTY) {
+        err = SL_ERR_NON_EMPTY_GROUP;
+    } else {
+        size_t removed; /* the offsets' tombstones, then the group's */
+        err = remove_offsets_locked(grp, true, NULL, sl_time_wall_ms(), &removed);
+    }
+    sl_coord_group_release(grp);
+    return err;
+}
+
+/* ======================================================================
+ * Expiry (main loop)
+ * ====================================================================== */
+
+static void expire_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
+{
+    SL_UNUSED(loop);
+    SL_UNUSED(id);
+    SL_UNUSED(arg);
+    size_t n = 0, total = 0;
+    grp_t **all = groups_snapshot(&n);
+    for (size_t i = 0; all && i < n; i++) {
+        grp_t *grp = all[i];
+        if (!atomic_load(&coord.loaded[grp->partition]))
+            continue;
+        pthread_mutex_lock(&grp->mu);
+        sl_group_tick(grp->g, sl_time_mono_ms());
+        size_t removed = 0;
+        if (sl_map_count(&grp->offsets) > 0 || sl_group_generation(grp->g) > 0)
+            remove_offsets_locked(grp, false, NULL, sl_time_wall_ms(), &removed);
+        total += removed;
+        sl_coord_group_release(grp);
+    }
+    free(all);
+    if (total)
+        SL_INFO(GROUP_LOG, "removed %zu expired offsets", total);
+}
+
+sl_err_t sl_coord_start(sl_broker_t *broker, sl_loop_t *loop)
+{
+    int64_t every = SL_MAX(broker->cfg->offsets_retention_check_interval_ms, 1);
+    return sl_loop_timer_add(loop, every, true, expire_tick, NULL, NULL);
+}
+
+/* ======================================================================
+ * Loading
+ * ====================================================================== */
+
+typedef struct load_ctx {
+    int32_t partition;
+    size_t records, skipped;
+    sl_arena_t arena;
+} load_ctx_t;
+
+static void load_offset(const sl_coord_key_t *k, const uint8_t *value, int32_t vlen, load_ctx_t *ctx)
+{
+    grp_t *grp = grp_lookup(k->group, vlen >= 0);
+    if (!grp)
+        return;
+    pthread_mutex_lock(&grp->mu);
+    if (vlen < 0) {
+        sl_offsets_del(&grp->offsets, k->topic, k->partition);
+    } else {
+        sl_offset_t o;
+        sl_kstr_t meta;
+        if (sl_coord_offset_value_read(value, (size_t)vlen, &o, &meta) != SL_OK) {
+            ctx->skipped++;
+        } else {
+            o.metadata = meta.len >= 0 ? strndup(meta.ptr ? meta.ptr : "", (size_t)meta.len) : NULL;
+            sl_offsets_put(&grp->offsets, k->topic, k->partition, &o);
+            free(o.metadata);
+        }
+    }
+    pthread_mutex_unlock(&grp->mu);
+}
+
+static void load_group(const sl_coord_key_t *k, const uint8_t *value, int32_t vlen, load_ctx_t *ctx)
+{
+    sl_group_record_t rec;
+    if (vlen >= 0 && sl_coord_group_value_read(value, (size_t)vlen, &ctx->arena, &rec) != SL_OK) {
+        ctx->skipped++;
+        return;
+    }
+    grp_t *grp = grp_lookup(k->group, vlen >= 0);
+    if (!grp)
+        return;
+    pthread_mutex_lock(&grp->mu);
+    grp_reset_locked(grp);
+    if (vlen >= 0) {
+        char *ptype = strndup(rec.protocol_type.ptr ? rec.protocol_type.ptr : "", (size_t)rec.protocol_type.len);
+        sl_group_restore(grp->g, ptype, rec.generation);
+        free(ptype);
+        grp->written_gen = rec.generation;
+        grp->empty_since = rec.nmembers > 0 || rec.state_ts < 0 ? sl_time_wall_ms() : rec.state_ts;
+    }
+    pthread_mutex_unlock(&grp->mu);
+}
+
+static void load_record(void *arg, const uint8_t *key, size_t klen, const uint8_t *value, int32_t vlen,
+                        int64_t offset)
+{
+    load_ctx_t *ctx = arg;
+    sl_coord_key_t k;
+    sl_err_t err = sl_coord_key_read(key, klen, &k);
+    ctx->records++;
+    if (err != SL_OK) {
+        if (err != SL_ERR_UNSUPPORTED)
+            SL_WARN(GROUP_LOG, "%s-%d: record at offset %lld has an unreadable key: skipped",
+                    SL_TOPIC_CONSUMER_OFFSETS, ctx->partition, (long long)offset);
+        ctx->skipped++;
+        return;
+    }
+    if (k.group.len <= 0 || sl_coord_partition_for(k.group.ptr, (size_t)k.group.len, coord.nparts) != ctx->partition) {
+        ctx->skipped++; /* a group of another partition: not ours to load here */
+        return;
+    }
+    if (k.version <= 1)
+        load_offset(&k, value, vlen, ctx);
+    else
+        load_group(&k, value, vlen, ctx);
+    sl_arena_reset(&ctx->arena);
+}
+
+static void *loader_main(void *arg)
+{
+    SL_UNUSED(arg);
+    int64_t t0 = sl_time_mono_ms();
+    /* Test-only: SLUICE_TEST_OFFSETS_LOAD_DELAY_MS holds the load back so
+     * tests can see COORDINATOR_LOAD_IN_PROGRESS. */
+    const char *delay = getenv("SLUICE_TEST_OFFSETS_LOAD_DELAY_MS");
+    int64_t until = t0 + (delay ? atoll(delay) : 0);
+    while (sl_time_mono_ms() < until && !atomic_load(&coord.stop)) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    size_t records = 0, skipped = 0;
+    for (int32_t p = 0; p < coord.nparts && !atomic_load(&coord.stop); p++) {
+        load_ctx_t ctx = {.partition = p};
+        sl_arena_init(&ctx.arena, 0, SL_BROKER_REQ_ARENA_LIMIT);
+        sl_err_t err = sl_coord_topic_scan(coord.broker, p, &coord.stop, load_record, &ctx);
+        sl_arena_fini(&ctx.arena);
+        if (err != SL_OK)
+            SL_ERROR(GROUP_LOG, "%s-%d: cannot be read (%s): its groups start without their offsets",
+                     SL_TOPIC_CONSUMER_OFFSETS, p, sl_err_name(err));
+        records += ctx.records;
+        skipped += ctx.skipped;
+        atomic_store(&coord.loaded[p], true);
+    }
+    if (atomic_load(&coord.stop))
+        return NULL;
+    atomic_store(&coord.all_loaded, true);
+    SL_INFO(GROUP_LOG, "loaded %zu groups from %zu records of %s (%zu skipped) in %lld ms",
+            sl_map_count(&coord.groups), records, SL_TOPIC_CONSUMER_OFFSETS, skipped,
+            (long long)(sl_time_mono_ms() - t0));
+    return NULL;
+}
+
+/* ======================================================================
+ * Life cycle
+ * ====================================================================== */
+
+sl_err_t sl_coord_open(sl_broker_t *broker)
+{
+    const sl_broker_config_t *cfg = broker->cfg;
+    sl_map_init(&coord.groups);
+    coord.broker = broker;
+    sl_group_limits_default(&coord.lim);
+    coord.lim.initial_rebalance_delay_ms = cfg->group_initial_rebalance_delay_ms;
+    coord.lim.min_session_timeout_ms = cfg->group_min_session_timeout_ms;
+    coord.lim.max_session_timeout_ms = cfg->group_max_session_timeout_ms;
+    coord.retention_ms = cfg->offsets_retention_ms;
+    /* Test-only: SLUICE_TEST_OFFSETS_RETENTION_MS replaces
+     * offsets.retention.minutes, so tests can expire offsets in seconds. */
+    const char *rt = getenv("SLUICE_TEST_OFFSETS_RETENTION_MS");
+    if (rt && atoll(rt) > 0)
+        coord.retention_ms = atoll(rt);
+    atomic_store(&coord.stop, false);
+    atomic_store(&coord.all_loaded, false);
+    coord.nparts = sl_coord_topic_ensure(broker);
+    coord.open = true;
+    if (coord.nparts <= 0)
+        return SL_OK; /* logged: group requests answer COORDINATOR_NOT_AVAILABLE */
+    coord.loaded = calloc((size_t)coord.nparts, sizeof *coord.loaded);
+    if (!coord.loaded) {
+        coord.nparts = -1;
+        return SL_ERR_NOMEM;
+    }
+    for (int32_t p = 0; p < coord.nparts; p++)
+        atomic_init(&coord.loaded[p], false);
+    if (pthread_create(&coord.loader, NULL, loader_main, NULL) != 0) {
+        free(coord.loaded);
+        coord.loaded = NULL;
+        coord.nparts = -1;
+        return SL_ERR_NOMEM;
+    }
+    coord.loader_started = true;
+    return SL_OK;
+}
+
+void sl_coord_close(sl_broker_t *broker)
+{
+    SL_UNUSED(broker);
+    if (!coord.open)
+        return;
+    atomic_store(&coord.stop, true);
+    if (coord.loader_started)
+        pthread_join(coord.loader, NULL);
+    coord.loader_started = false;
+    pthread_mutex_lock(&coord.mu);
+    coord.open = false;
+    sl_map_fini(&coord.groups, grp_free);
+    free(coord.loaded);
+    coord.loaded = NULL;
+    coord.nparts = -1;
+    coord.broker = NULL;
+    pthread_mutex_unlock(&coord.mu);
+}
