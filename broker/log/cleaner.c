@@ -1,8 +1,9 @@
 /*
- * cleaner.c - log compaction (log.h, "Compaction"): the key -> latest
- * offset map over the dirty range, the rewrite of each cleanable segment
- * into a .cleaned file, the crash-safe swap (.cleaned -> .swap -> .log) and
- * the persisted cleaner checkpoint.
+ * cleaner.c - log compaction (log.h, "Compaction"): planning a pass
+ * (prepare), the key -> latest offset map over as much of the dirty range
+ * as the dedupe buffer holds, the rewrite of the cleanable segments into
+ * merged groups (<first base>.log.cleaned files), the pass's end
+ * (install, in cleaner_swap.c) and the persisted cleaner checkpoint.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,9 @@ void sl_log_clean_opts_defaults(sl_log_clean_opts_t *opts)
 {
     opts->min_cleanable_dirty_ratio = 0.5;
     opts->min_compaction_lag_ms = 0;
+    opts->max_compaction_lag_ms = INT64_MAX;
     opts->delete_retention_ms = 86400000;
+    opts->dedupe_buffer_bytes = (int64_t)128 << 20;
 }
 
 static sl_err_t write_all(int fd, const uint8_t *p, size_t n, int64_t at)
@@ -88,37 +91,21 @@ static sl_err_t walk_next(batch_walk_t *w, log_hdr_t *h, int64_t *pos)
 }
 
 /* ------------------------------------------------------------------ */
-/* The job: what prepare decided, what build did. Build touches only the
- * job and the files, never the sl_log_t, so it runs without the log's
- * lock (inactive segment files change only under it: retention and
- * DeleteRecords delete whole files, which open descriptors still read). */
+/* The job (log_int.h): what prepare decided, what build did. Build
+ * touches only the job and the files, never the sl_log_t, so it runs
+ * without the log's lock (inactive segment files change only under it:
+ * retention and DeleteRecords delete whole files, which open descriptors
+ * still read). */
 
-typedef struct job_seg {
-    int64_t base;
-    int64_t size;        /* at prepare */
-    int64_t next_offset; /* at prepare */
-    bool was_clean;      /* cleaned in an earlier pass */
-    int64_t cleaned_at;  /* when first cleaned (mtime), or now */
-    bool drop_tombstones;
-    bool swapped;        /* build left <base>.log.swap */
-} job_seg_t;
-
-struct sl_log_clean_job {
-    char *dir;
-    int64_t now_ms;
-    int64_t cp, end_off;
-    job_seg_t *segs;
-    size_t nsegs;
-    sl_map_t map;
-    sl_map_t pids;       /* producer id -> base offset of its last batch */
-    int64_t removed;
-    int64_t bytes_after_build; /* sizes of the rewritten files */
-    char errmsg[320];
-};
-
-static void job_path(const sl_log_clean_job_t *job, int64_t base, const char *ext, char *buf, size_t n)
+void job_path(const sl_log_clean_job_t *job, int64_t base, const char *ext, char *buf, size_t n)
 {
     snprintf(buf, n, "%s/%020lld%s", job->dir, (long long)base, ext);
+}
+
+void ms_to_timespec(int64_t ms, struct timespec ts[2])
+{
+    ts[0].tv_sec = ts[1].tv_sec = (time_t)(ms / 1000);
+    ts[0].tv_nsec = ts[1].tv_nsec = (long)(ms % 1000) * 1000000;
 }
 
 static sl_err_t job_fail(sl_log_clean_job_t *job, int64_t base, const char *ext, const char *what, int e)
@@ -193,8 +180,10 @@ static sl_err_t map_producers(sl_log_clean_job_t *job, const job_seg_t *js)
 }
 
 /* Records key -> offset for every keyed record at offsets [cp, end_off) of
- * the segment. */
-static sl_err_t map_segment(sl_log_clean_job_t *job, const job_seg_t *js, sl_buf_t *scratch)
+ * the segment, until the map is full: then *full is set and *stop gets the
+ * offset of the first record left out. */
+static sl_err_t map_segment(sl_log_clean_job_t *job, const job_seg_t *js, sl_buf_t *scratch, bool *full,
+                            int64_t *stop)
 {
     int fd = open_ro(job, js->base);
     if (fd < 0)
@@ -225,15 +214,17 @@ static sl_err_t map_segment(sl_log_clean_job_t *job, const job_seg_t *js, sl_buf
         while ((err = sl_record_iter_next(&it, &r)) == SL_OK) {
             if (r.key_len < 0 || r.offset < job->cp || r.offset >= job->end_off)
                 continue;
-            err = sl_map_put(&job->map, r.key, (size_t)r.key_len, off_val(r.offset), NULL);
-            if (err)
+            if (!clean_map_put(&job->map, r.key, (size_t)r.key_len, r.offset)) {
+                *full = true;
+                *stop = r.offset;
                 break;
+            }
         }
-        if (err == SL_ERR_NOMEM)
+        if (err == SL_ERR_NOMEM || *full)
             break;
         err = SL_OK;
     }
-    if (err == SL_ERR_NOENT) {
+    if (*full || err == SL_ERR_NOENT) {
         err = SL_OK;
     } else if (err == SL_ERR_CORRUPT_MESSAGE) {
         SL_WARN(LOG_MOD, "%s/%020lld.log: cleaner stops reading at %s", job->dir, (long long)js->base, w.sc.why);
@@ -245,6 +236,44 @@ static sl_err_t map_segment(sl_log_clean_job_t *job, const job_seg_t *js, sl_buf
     scan_fini(&w.sc);
     free(w.buf);
     close(fd);
+    return err;
+}
+
+/* Builds the key map from the first dirty segment on, as far as it holds
+ * (Kafka's rule): when it fills up in a later segment, the pass ends at
+ * that segment's base (the last whole segment that fit); when it fills up
+ * in the first dirty segment, the pass ends at the first record left out
+ * (a prefix of that segment: more than Kafka, which gives up on the log).
+ * Either way the rest is the next pass's, and job->end_off says where this
+ * one ends. Keys of the segment left partly mapped stay in the map: their
+ * offsets are later ones that stay in the log, so the older records they
+ * supersede may go. */
+static sl_err_t build_map(sl_log_clean_job_t *job, sl_buf_t *scratch)
+{
+    size_t first = job->nsegs;
+    for (size_t i = 0; i < job->nsegs; i++) {
+        if (job->segs[i].next_offset > job->cp && job->segs[i].size > 0) {
+            first = i;
+            break;
+        }
+    }
+    sl_err_t err = clean_map_init(&job->map, job->dedupe_bytes, SL_MAX(job->end_off - job->cp, 0));
+    for (size_t i = first; !err && i < job->nsegs; i++) {
+        bool full = false;
+        int64_t stop = -1;
+        err = map_segment(job, &job->segs[i], scratch, &full, &stop);
+        if (err || !full)
+            continue;
+        int64_t end = i > first ? job->segs[i].base : stop;
+        SL_INFO(LOG_MOD, "%s: cleaner key map full (%zu keys in %lld bytes): this pass ends at offset %lld, "
+                "the rest is cleaned next", job->dir, job->map.used, (long long)job->dedupe_bytes,
+                (long long)end);
+        job->end_off = end;
+        break;
+    }
+    job->nrewrite = 0;
+    while (job->nrewrite < job->nsegs && job->segs[job->nrewrite].base < job->end_off)
+        job->nrewrite++;
     return err;
 }
 
@@ -279,20 +308,24 @@ static void put_record(sl_buf_t *out, const sl_record_t *r)
 }
 
 typedef struct clean_ctx {
-    sl_map_t *map;
+    const clean_map_t *map;
     const sl_map_t *pids;
     bool drop_tombstones;
+    int64_t end_off;   /* records from here on are the next pass's */
     sl_buf_t scratch;  /* decompressed records */
     sl_buf_t recs;     /* surviving records, uncompressed */
     sl_buf_t out;      /* cleaned batches not yet written */
+    int64_t batches;   /* batches put in out */
     int64_t removed;
 } clean_ctx_t;
 
 static bool keep_record(const clean_ctx_t *c, const sl_record_t *r)
 {
+    if (r->offset >= c->end_off)
+        return true;
     if (r->key_len < 0)
         return false;
-    int64_t latest = val_off(sl_map_get(c->map, r->key, (size_t)r->key_len));
+    int64_t latest = clean_map_get(c->map, r->key, (size_t)r->key_len);
     if (latest > r->offset)
         return false;
     if (r->value_len < 0 && c->drop_tombstones)
@@ -304,6 +337,7 @@ static bool keep_record(const clean_ctx_t *c, const sl_record_t *r)
  * removed. */
 static sl_err_t clean_batch(clean_ctx_t *c, const sl_batch_t *b, bool *changed)
 {
+    c->batches++; /* undone below when the batch goes */
     if (sl_batch_is_control(b)) {
         sl_buf_put(&c->out, b->data, b->size);
         return sl_buf_err(&c->out);
@@ -339,8 +373,10 @@ static sl_err_t clean_batch(clean_ctx_t *c, const sl_batch_t *b, bool *changed)
     /* An emptied batch stays only as its producer's last batch in the
      * cleanable range (its header carries the producer's sequence state). */
     if (kept == 0 && (b->producer_id < 0 ||
-                      val_off(sl_map_get(c->pids, &b->producer_id, sizeof(b->producer_id))) > b->base_offset))
+                      val_off(sl_map_get(c->pids, &b->producer_id, sizeof(b->producer_id))) > b->base_offset)) {
+        c->batches--;
         return SL_OK;
+    }
 
     /* Header as it was (producer fields, timestamps, lastOffsetDelta),
      * records and count new. */
@@ -367,42 +403,119 @@ static sl_err_t clean_batch(clean_ctx_t *c, const sl_batch_t *b, bool *changed)
 
 
 /* ------------------------------------------------------------------ */
-/* Rewriting one segment into <base>.log.cleaned, then .swap            */
-
-static void ms_to_timespec(int64_t ms, struct timespec ts[2])
-{
-    ts[0].tv_sec = ts[1].tv_sec = (time_t)(ms / 1000);
-    ts[0].tv_nsec = ts[1].tv_nsec = (long)(ms % 1000) * 1000000;
-}
+/* Rewriting segments into merged groups                               */
 
 /* Bytes of cleaned output gathered before each write to the file. */
 #define CLEAN_WRITE_CHUNK ((size_t)1 << 20)
 
-/* Rewrites js's file. When anything was removed the result is left as
- * <base>.log.swap (fsynced, mtime cleaned_at) and js->swapped set;
- * otherwise no file is left. */
-static sl_err_t build_segment(clean_ctx_t *c, sl_log_clean_job_t *job, job_seg_t *js)
+/* The group being written: job->groups[job->ngroups - 1] while fd >= 0. */
+typedef struct group_out {
+    int fd;
+    int64_t written;   /* bytes in the file */
+    int64_t batches;   /* batches in the file */
+} group_out_t;
+
+static job_group_t *cur_group(sl_log_clean_job_t *job) { return &job->groups[job->ngroups - 1]; }
+
+static sl_err_t group_open(sl_log_clean_job_t *job, group_out_t *go, size_t first)
 {
-    char cleaned[PATH_MAX], swap[PATH_MAX];
-    job_path(job, js->base, ".log.cleaned", cleaned, sizeof(cleaned));
-    job_path(job, js->base, ".log.swap", swap, sizeof(swap));
+    char path[PATH_MAX];
+    int64_t base = job->segs[first].base;
+    job_path(job, base, ".log.cleaned", path, sizeof(path));
+    go->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (go->fd < 0)
+        return job_fail(job, base, ".log.cleaned", "create", errno);
+    go->written = go->batches = 0;
+    job_group_t *g = &job->groups[job->ngroups++];
+    memset(g, 0, sizeof(*g));
+    g->first = first;
+    return SL_OK;
+}
+
+/* Ends group g (written through go): a group of one unchanged segment
+ * leaves no file (the segment stays as it is); otherwise the file is
+ * fsynced and gets the latest first-cleaned time of its segments as mtime
+ * (so no tombstone goes before its own segment's delete retention). keep
+ * false drops the file. A group with no segment (the last one) is
+ * forgotten. */
+static sl_err_t group_close(sl_log_clean_job_t *job, group_out_t *go, job_group_t *g, bool keep)
+{
+    char path[PATH_MAX];
+    job_path(job, job->segs[g->first].base, ".log.cleaned", path, sizeof(path));
+    bool changed = false;
+    g->stamp = 0;
+    for (size_t j = 0; j < g->n; j++) {
+        changed |= job->segs[g->first + j].changed;
+        g->stamp = SL_MAX(g->stamp, job->segs[g->first + j].cleaned_at);
+    }
+    keep = keep && (g->n > 1 || changed);
+    const char *what = NULL;
+    int e = 0;
+    if (keep) {
+        struct timespec ts[2];
+        ms_to_timespec(g->stamp, ts);
+        if (fsync(go->fd) != 0)
+            what = "fsync";
+        else if (futimens(go->fd, ts) != 0)
+            what = "futimens";
+        e = errno;
+    }
+    if (close(go->fd) != 0 && keep && !what) {
+        what = "close";
+        e = errno;
+    }
+    go->fd = -1;
+    if (what || !keep)
+        unlink(path);
+    g->built = keep && !what;
+    g->bytes = go->written;
+    if (g->n == 0)
+        job->ngroups--;
+    return what ? job_fail(job, job->segs[g->first].base, ".log.cleaned", what, e) : SL_OK;
+}
+
+/* Whether the open group, as written, may stay one segment: Kafka's
+ * groupSegmentsBySize limits (at most segment.bytes, positions within
+ * int32, index files within segment.index.bytes; the offset span is
+ * checked before a segment joins). Index entries are bounded by one per
+ * index_interval_bytes of log, and by one per batch. */
+static bool group_fits(const sl_log_clean_job_t *job, const group_out_t *go)
+{
+    if (go->written > job->segment_bytes || go->written > INT32_MAX)
+        return false;
+    int64_t per_bytes = job->index_interval > 0 ? go->written / job->index_interval + 1 : go->batches;
+    int64_t entries = SL_MIN(go->batches, per_bytes) + 1;
+    return entries * TIDX_ENTRY <= job->max_index_bytes;
+}
+
+static sl_err_t out_flush(clean_ctx_t *c, sl_log_clean_job_t *job, group_out_t *go)
+{
+    if (!c->out.len)
+        return SL_OK;
+    if (write_all(go->fd, c->out.data, c->out.len, go->written) != SL_OK)
+        return job_fail(job, job->segs[cur_group(job)->first].base, ".log.cleaned", "write", errno);
+    go->written += (int64_t)c->out.len;
+    go->batches += c->batches;
+    sl_buf_reset(&c->out);
+    c->batches = 0;
+    return SL_OK;
+}
+
+/* Appends js's cleaned batches to the open group's file. SL_ERR_CORRUPT_MESSAGE
+ * (logged) when the segment does not parse: the caller cuts what was
+ * written of it and leaves it as it is. */
+static sl_err_t seg_out(clean_ctx_t *c, sl_log_clean_job_t *job, group_out_t *go, job_seg_t *js)
+{
     int in = open_ro(job, js->base);
     if (in < 0)
         return SL_ERR_IO;
-    int out = open(cleaned, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out < 0) {
-        close(in);
-        return job_fail(job, js->base, ".log.cleaned", "create", errno);
-    }
     c->drop_tombstones = js->drop_tombstones;
+    c->end_off = job->end_off;
     sl_buf_reset(&c->out);
-    int64_t written = 0;
-    bool changed = false;
+    c->batches = 0;
     batch_walk_t w = {0};
     scan_init(&w.sc, in, 0, js->size, 256 * 1024);
     sl_err_t err;
-    const char *what = NULL;
-    int e = 0;
     for (;;) {
         log_hdr_t h;
         int64_t pos;
@@ -416,59 +529,117 @@ static sl_err_t build_segment(clean_ctx_t *c, sl_log_clean_job_t *job, job_seg_t
             err = SL_ERR_CORRUPT_MESSAGE;
             break;
         }
-        err = clean_batch(c, &b, &changed);
+        err = clean_batch(c, &b, &js->changed);
+        if (!err && go->written + (int64_t)c->out.len > INT32_MAX) {
+            snprintf(w.sc.why, sizeof(w.sc.why), "cleaned segment passes 2 GiB");
+            err = SL_ERR_CORRUPT_MESSAGE;
+        }
+        if (!err && c->out.len >= CLEAN_WRITE_CHUNK)
+            err = out_flush(c, job, go);
         if (err)
             break;
-        if (c->out.len >= CLEAN_WRITE_CHUNK) {
-            if (write_all(out, c->out.data, c->out.len, written) != SL_OK) {
-                what = "write";
-                e = errno;
-                break;
-            }
-            written += (int64_t)c->out.len;
-            sl_buf_reset(&c->out);
-        }
     }
     if (err == SL_ERR_NOENT) {
-        err = SL_OK;
+        err = out_flush(c, job, go);
     } else if (err == SL_ERR_CORRUPT_MESSAGE) {
         SL_WARN(LOG_MOD, "%s/%020lld.log: not cleaned: %s", job->dir, (long long)js->base, w.sc.why);
-        changed = false;
-        err = SL_OK;
-    } else if (err == SL_ERR_IO) {
+    } else if (err == SL_ERR_IO && !job->errmsg[0]) {
         snprintf(job->errmsg, sizeof(job->errmsg), "%020lld.log: %s", (long long)js->base, w.sc.why);
         SL_WARN(LOG_MOD, "%s: cleaner: %s", job->dir, job->errmsg);
     }
     scan_fini(&w.sc);
     free(w.buf);
     close(in);
-    if (!err && !what && changed) {
-        struct timespec ts[2];
-        ms_to_timespec(js->cleaned_at, ts);
-        if (c->out.len && write_all(out, c->out.data, c->out.len, written) != SL_OK)
-            what = "write";
-        else if (fsync(out) != 0)
-            what = "fsync";
-        else if (futimens(out, ts) != 0)
-            what = "futimens";
-        e = errno;
-        written += (int64_t)c->out.len;
+    return err;
+}
+
+/* Copies the file's bytes [from, end) to fd_to at 0 and cuts fd_from at
+ * from. */
+static sl_err_t move_tail(sl_log_clean_job_t *job, int64_t base, int fd_from, int64_t from, int64_t end, int fd_to,
+                          sl_buf_t *tmp)
+{
+    sl_buf_reset(tmp);
+    if (sl_buf_reserve(tmp, CLEAN_WRITE_CHUNK) != SL_OK)
+        return SL_ERR_NOMEM;
+    for (int64_t at = from; at < end;) {
+        size_t n = (size_t)SL_MIN((int64_t)CLEAN_WRITE_CHUNK, end - at);
+        ssize_t r = pread(fd_from, tmp->data, n, (off_t)at);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return job_fail(job, base, ".log.cleaned", "read", r < 0 ? errno : EIO);
+        if (write_all(fd_to, tmp->data, (size_t)r, at - from) != SL_OK)
+            return job_fail(job, base, ".log.cleaned", "write", errno);
+        at += r;
     }
-    if (close(out) != 0 && !what && !err && changed) {
-        what = "close";
-        e = errno;
-    }
-    if (!err && !what && changed && rename(cleaned, swap) != 0) {
-        what = "rename to .swap";
-        e = errno;
-    }
-    if (err || what || !changed) {
-        unlink(cleaned);
-        return what ? job_fail(job, js->base, ".log.cleaned", what, e) : err;
-    }
-    js->swapped = true;
-    job->bytes_after_build += written;
+    if (ftruncate(fd_from, (off_t)from) != 0)
+        return job_fail(job, base, ".log.cleaned", "truncate", errno);
     return SL_OK;
+}
+
+/* Segment i, just written at [start, go->written) of the open group,
+ * made the group pass its limits: it starts a group of its own, taking
+ * its bytes along; the group before it ends. */
+static sl_err_t group_split(sl_log_clean_job_t *job, group_out_t *go, size_t i, int64_t start,
+                            int64_t start_batches, sl_buf_t *tmp)
+{
+    size_t old = job->ngroups - 1;
+    job->groups[old].n--;
+    group_out_t next;
+    sl_err_t err = group_open(job, &next, i);
+    if (err)
+        return err;
+    job->groups[old + 1].n = 1;
+    err = move_tail(job, job->segs[i].base, go->fd, start, go->written, next.fd, tmp);
+    next.written = go->written - start;
+    next.batches = go->batches - start_batches;
+    go->written = start;
+    go->batches = start_batches;
+    sl_err_t err2 = group_close(job, go, &job->groups[old], !err);
+    *go = next;
+    return err ? err : err2;
+}
+
+/* Rewrites segments [0, nrewrite) into groups. A segment that does not
+ * parse stays as it is, outside any group. */
+static sl_err_t build_groups(sl_log_clean_job_t *job, clean_ctx_t *c)
+{
+    group_out_t go = {.fd = -1};
+    sl_err_t err = SL_OK;
+    for (size_t i = 0; !err && i < job->nrewrite; i++) {
+        job_seg_t *js = &job->segs[i];
+        /* Offsets relative to the group's base must fit an int32, and
+         * positions too (the cleaned bytes are at most about the old). */
+        if (go.fd >= 0 && (js->next_offset - 1 - job->segs[cur_group(job)->first].base > INT32_MAX ||
+                           go.written + js->size > INT32_MAX))
+            err = group_close(job, &go, cur_group(job), true);
+        if (!err && go.fd < 0)
+            err = group_open(job, &go, i);
+        if (err)
+            break;
+        int64_t start = go.written, start_batches = go.batches;
+        err = seg_out(c, job, &go, js);
+        if (err == SL_ERR_CORRUPT_MESSAGE) {
+            js->bad = true;
+            js->changed = false;
+            go.written = start;
+            go.batches = start_batches;
+            err = ftruncate(go.fd, (off_t)start) == 0 ? SL_OK : job_fail(job, js->base, ".log.cleaned", "truncate", errno);
+            if (!err)
+                err = group_close(job, &go, cur_group(job), true);
+            continue;
+        }
+        if (err)
+            break;
+        cur_group(job)->n++;
+        if (cur_group(job)->n > 1 && !group_fits(job, &go))
+            err = group_split(job, &go, i, start, start_batches, &c->recs);
+    }
+    if (go.fd >= 0) {
+        sl_err_t err2 = group_close(job, &go, cur_group(job), !err);
+        err = err ? err : err2;
+    }
+    return err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -489,19 +660,60 @@ static int64_t seg_newest_ts(sl_log_t *log, const seg_t *seg)
     return seg->max_ts >= 0 ? seg->max_ts : seg_mtime_ms(log, seg);
 }
 
+/* The max timestamp of seg's first batch (Kafka's "first batch
+ * timestamp" of a segment), -1 when unreadable or absent. */
+static int64_t seg_first_batch_ts(sl_log_t *log, seg_t *seg)
+{
+    if (seg->size < SL_BATCH_HEADER_SIZE)
+        return -1;
+    char path[PATH_MAX];
+    seg_path(log, seg->base, ".log", path, sizeof(path));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    uint8_t h0[SL_BATCH_HEADER_SIZE];
+    log_hdr_t h;
+    char why[160];
+    int64_t ts = -1;
+    if (pread(fd, h0, sizeof(h0), 0) == (ssize_t)sizeof(h0) && hdr_parse(h0, &h, why, sizeof(why)) == SL_OK)
+        ts = h.max_timestamp;
+    close(fd);
+    return ts;
+}
+
+/* max.compaction.lag.ms, as Kafka's maxCompactionDelay: the earliest
+ * first-batch timestamp (> 0) of the dirty inactive segments is older than
+ * now - max lag. */
+static bool compaction_overdue(sl_log_t *log, const sl_log_clean_opts_t *opts, int64_t cp, int64_t now_ms)
+{
+    if (opts->max_compaction_lag_ms == INT64_MAX)
+        return false;
+    int64_t until = now_ms - SL_MAX(opts->max_compaction_lag_ms, 0);
+    for (size_t i = 0; i + 1 < log->nsegs; i++) {
+        seg_t *seg = log->segs[i];
+        if (seg->next_offset <= cp || seg->size == 0)
+            continue;
+        int64_t ts = seg_first_batch_ts(log, seg);
+        if (ts > 0 && ts < until)
+            return true;
+    }
+    return false;
+}
+
 void sl_log_clean_job_free(sl_log_clean_job_t *job)
 {
     if (!job)
         return;
-    for (size_t i = 0; i < job->nsegs; i++) {
-        if (job->segs[i].swapped) {
-            char swap[PATH_MAX];
-            job_path(job, job->segs[i].base, ".log.swap", swap, sizeof(swap));
-            unlink(swap);
-        }
+    /* Whatever a group left behind and install did not take: its .cleaned
+     * file (gone already when installed). */
+    for (size_t i = 0; i < job->ngroups; i++) {
+        char path[PATH_MAX];
+        job_path(job, job->segs[job->groups[i].first].base, ".log.cleaned", path, sizeof(path));
+        unlink(path);
     }
-    sl_map_fini(&job->map, NULL);
+    clean_map_fini(&job->map);
     sl_map_fini(&job->pids, NULL);
+    free(job->groups);
     free(job->segs);
     free(job->dir);
     free(job);
@@ -542,17 +754,20 @@ sl_err_t sl_log_clean_prepare(sl_log_t *log, const sl_log_clean_opts_t *opts, in
         if (seg->next_offset > cp) /* dirty, or straddling: counted whole */
             dirty += seg->size;
     }
-    if (total == 0 || dirty == 0 || (double)dirty / (double)total < opts->min_cleanable_dirty_ratio)
+    if (total == 0 || dirty == 0)
+        return SL_OK;
+    if ((double)dirty / (double)total < opts->min_cleanable_dirty_ratio &&
+        !compaction_overdue(log, opts, cp, now_ms))
         return SL_OK;
 
     sl_log_clean_job_t *job = calloc(1, sizeof(*job));
     if (!job)
         return SL_ERR_NOMEM;
-    sl_map_init(&job->map);
     sl_map_init(&job->pids);
     job->dir = strdup(log->dir);
     job->segs = calloc(end_idx, sizeof(*job->segs));
-    if (!job->dir || !job->segs) {
+    job->groups = calloc(end_idx, sizeof(*job->groups));
+    if (!job->dir || !job->segs || !job->groups) {
         sl_log_clean_job_free(job);
         return SL_ERR_NOMEM;
     }
@@ -560,6 +775,10 @@ sl_err_t sl_log_clean_prepare(sl_log_t *log, const sl_log_clean_opts_t *opts, in
     job->cp = cp;
     job->end_off = end_off;
     job->nsegs = end_idx;
+    job->dedupe_bytes = opts->dedupe_buffer_bytes;
+    job->segment_bytes = log->cfg.segment_bytes;
+    job->index_interval = log->cfg.index_interval_bytes;
+    job->max_index_bytes = log->cfg.max_index_bytes;
     for (size_t i = 0; i < end_idx; i++) {
         seg_t *seg = log->segs[i];
         job_seg_t *js = &job->segs[i];
@@ -581,80 +800,23 @@ sl_err_t sl_log_clean_build(sl_log_clean_job_t *job)
 {
     if (!job)
         return SL_ERR_INVAL;
-    clean_ctx_t c = {.map = &job->map, .pids = &job->pids, .scratch = SL_BUF_INIT, .recs = SL_BUF_INIT, .out = SL_BUF_INIT};
+    clean_ctx_t c = {.map = &job->map, .pids = &job->pids, .scratch = SL_BUF_INIT, .recs = SL_BUF_INIT,
+                     .out = SL_BUF_INIT};
     sl_err_t err = SL_OK;
-    for (size_t i = 0; !err && i < job->nsegs; i++) {
+    for (size_t i = 0; !err && i < job->nsegs; i++)
         if (job->segs[i].size > 0)
             err = map_producers(job, &job->segs[i]);
-        if (!err && job->segs[i].next_offset > job->cp && job->segs[i].size > 0)
-            err = map_segment(job, &job->segs[i], &c.scratch);
-    }
-    bool any = false;
-    for (size_t i = 0; !err && i < job->nsegs; i++) {
-        if (job->segs[i].size > 0)
-            err = build_segment(&c, job, &job->segs[i]);
-        any |= job->segs[i].swapped;
-    }
-    if (!err && any)
+    if (!err)
+        err = build_map(job, &c.scratch);
+    if (!err)
+        err = build_groups(job, &c);
+    if (!err && job->ngroups)
         err = sync_dir_path(job);
     job->removed = c.removed;
     sl_buf_free(&c.scratch);
     sl_buf_free(&c.recs);
     sl_buf_free(&c.out);
     return err;
-}
-
-/* Puts <base>.log.swap in place of seg's file (see log.h) and reloads seg's
- * state and indexes from whichever file is then <base>.log. */
-static sl_err_t install_segment(sl_log_t *log, seg_t *seg)
-{
-    char swap[PATH_MAX], final[PATH_MAX], idx[PATH_MAX];
-    seg_path(log, seg->base, ".log.swap", swap, sizeof(swap));
-    seg_path(log, seg->base, ".log", final, sizeof(final));
-    /* Old indexes go first: a crash from here on finds either the old .log
-     * or the new one without indexes, and rebuilds them. */
-    log_seg_release(log, seg);
-    sl_err_t err = SL_OK;
-    static const char *const exts[] = {".index", ".timeindex"};
-    for (size_t k = 0; !err && k < SL_ARRAY_LEN(exts); k++) {
-        seg_path(log, seg->base, exts[k], idx, sizeof(idx));
-        if (unlink(idx) != 0 && errno != ENOENT)
-            err = log_fail_errno(log, seg, exts[k], "unlink", errno);
-    }
-    if (!err)
-        err = log_sync_dir(log);
-    if (!err && rename(swap, final) != 0)
-        err = log_fail_errno(log, seg, ".log.swap", "rename to .log", errno);
-    if (!err)
-        err = log_sync_dir(log);
-
-    char why[256];
-    int64_t valid = 0;
-    sl_err_t err2 = seg_open_fd(log, seg, false);
-    if (!err2)
-        err2 = seg_rebuild(log, seg, false, &valid, why, sizeof(why));
-    if (!err2 && valid < seg->size) {
-        SL_WARN(LOG_MOD, "%s/%020lld.log: bytes %lld..%lld are unreadable (%s)", log->dir, (long long)seg->base,
-                (long long)valid, (long long)seg->size, why);
-        seg->size = valid;
-    }
-    if (!err2)
-        err2 = seg_index_finish(seg);
-    if (!err2)
-        err2 = idx_write_all(log, seg);
-    log_seg_release(log, seg);
-    return err ? err : err2;
-}
-
-static sl_err_t stamp(sl_log_t *log, const seg_t *seg, int64_t ms)
-{
-    char path[PATH_MAX];
-    struct timespec ts[2];
-    ms_to_timespec(ms, ts);
-    seg_path(log, seg->base, ".log", path, sizeof(path));
-    if (utimensat(AT_FDCWD, path, ts, 0) != 0)
-        return log_fail_errno(log, seg, ".log", "utimensat", errno);
-    return SL_OK;
 }
 
 sl_err_t sl_log_clean_install(sl_log_t *log, sl_log_clean_job_t *job, sl_log_clean_info_t *info)
@@ -667,33 +829,17 @@ sl_err_t sl_log_clean_install(sl_log_t *log, sl_log_clean_job_t *job, sl_log_cle
         return SL_ERR_INVAL;
     log->errmsg[0] = '\0';
     info->ran = true;
-    sl_err_t err = SL_OK;
-    for (size_t i = 0; !err && i < job->nsegs; i++) {
-        job_seg_t *js = &job->segs[i];
-        /* The segment must still be there, inactive and as it was
-         * (DeleteRecords may have removed it meanwhile). */
-        size_t k = log_find_seg(log, js->base);
-        seg_t *seg = log->segs[k];
-        if (seg->base != js->base || k + 1 >= log->nsegs || seg->size != js->size)
-            continue;
-        info->bytes_before += seg->size;
-        if (js->swapped) {
-            err = install_segment(log, seg);
-            js->swapped = false;
-            info->segments++;
-        } else if (!js->was_clean) {
-            err = stamp(log, seg, job->now_ms);
-        }
-        info->bytes_after += seg->size;
-    }
     info->records_removed = job->removed;
+    info->cleaned_to = job->end_off;
+    sl_err_t err = clean_install_groups(log, job, info);
     if (!err && job->end_off >= log->start_offset && job->end_off <= log->next_offset)
         err = log_offset_file_write(log, CLEAN_CHECKPOINT_NAME, job->end_off);
     if (!err)
         SL_INFO(LOG_MOD,
-                "%s: cleaned up to offset %lld: %d segments rewritten, %lld records removed, %lld -> %lld bytes",
-                log->dir, (long long)job->end_off, info->segments, (long long)info->records_removed,
-                (long long)info->bytes_before, (long long)info->bytes_after);
+                "%s: cleaned up to offset %lld: %d segments rewritten into %d, %lld records removed, "
+                "%lld -> %lld bytes",
+                log->dir, (long long)job->end_off, info->segments, info->segments_after,
+                (long long)info->records_removed, (long long)info->bytes_before, (long long)info->bytes_after);
     return err;
 }
 

@@ -457,7 +457,9 @@ static sl_err_t seg_set_aside(sl_log_t *log, seg_t *seg)
 static sl_err_t log_load(sl_log_t *log, bool clean)
 {
     i64_vec_t bases = {0};
-    sl_err_t err = scan_dir(log, &bases);
+    sl_err_t err = clean_recover_swaps(log);
+    if (!err)
+        err = scan_dir(log, &bases);
     int64_t ckpt = -1;
     if (!err)
         err = log_offset_file_read(log, LOG_CHECKPOINT_NAME, &ckpt);

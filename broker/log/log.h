@@ -109,9 +109,9 @@ void sl_log_config_defaults(sl_log_config_t *cfg);
  * entry to its end (batch headers), and any disagreement (a torn or
  * zero-filled tail, an index that does not match the batches, a time index
  * missing the segment's largest timestamp) recovers that segment as above.
- * Files ending in .deleted, .cleaned or .swap (a cleaning pass cut short:
- * the segment's .log is still the old one, see Compaction), index files
- * without a .log and leftover checkpoint .tmp files are removed; a .log whose name is not 20
+ * A cleaner swap cut short is undone or finished (see Compaction, Swap);
+ * files ending in .deleted, .cleaned or .swap, index files without a
+ * .log and leftover checkpoint .tmp files are removed; a .log whose name is not 20
  * digits is logged and skipped. A segment whose first batch has a base
  * offset below its file name cannot be indexed: it is renamed
  * <name>.log.misnamed, logged, and left out. Segments that overlap are
@@ -272,30 +272,60 @@ sl_err_t sl_log_retain(sl_log_t *log, int64_t now_ms, int *deleted);
  * sequence, attributes and codec; offset deltas then have gaps), a batch
  * that loses every record is dropped unless it is the last batch of its
  * producer id among the cleanable segments (it stays, empty, for the
- * producer's sequence state). Control batches are
- * kept as they are. Records without a key are dropped.
+ * producer's sequence state, as Kafka keeps it). Control batches are kept
+ * as they are. Records without a key are dropped.
  * Only segments below the active one, and whose newest timestamp is at
  * least min_compaction_lag_ms old, are cleaned ("cleanable"). The offset up
  * to which the log was cleaned is persisted in cleaner-offset-checkpoint
  * ("0\n<offset>\n", written to a .tmp file, fsynced, renamed); the bytes of
  * cleanable segments at or above it are dirty. A pass runs when dirty /
- * cleanable bytes >= min_cleanable_dirty_ratio (and dirty > 0).
+ * cleanable bytes >= min_cleanable_dirty_ratio (and dirty > 0), or when
+ * compaction is overdue: the earliest first-batch max timestamp (> 0) of
+ * the dirty inactive segments is older than now_ms - max_compaction_lag_ms
+ * (Kafka's rule; the lag still limits what is cleanable).
+ * Key map: each key of the dirty range is kept as a 128-bit SipHash-2-4 of
+ * the key, under a random key drawn per pass (so producers cannot choose
+ * colliding keys; a collision would drop a live record, and for n keys its
+ * chance is about n^2 / 2^129), with its latest offset: 24 bytes an entry,
+ * in a table of at most dedupe_buffer_bytes filled to 90%, allocated once
+ * per pass (smaller when the dirty range cannot hold that many keys). When
+ * the dirty range has more keys, the pass ends at the last whole segment
+ * whose keys fit (Kafka's rule), or, when not even the first dirty segment
+ * fits, at the first record whose key did not fit (a prefix of that
+ * segment); the checkpoint moves only that far and the next pass goes on
+ * from there.
  * Tombstones (null value) stay until delete_retention_ms after their segment
  * was first cleaned: the cleaner stamps a segment's .log modification time
- * with now_ms when it first cleans it and keeps that stamp on later
- * rewrites; a tombstone in a segment cleaned in an earlier pass whose stamp
- * is older than delete_retention_ms is removed. Segments are rewritten one
- * to one (not merged), so a segment may end up empty.
- * Each segment is rewritten into <base>.log.cleaned (fsynced), renamed to
- * <base>.log.swap (directory fsynced), its old index files are removed and
- * the swap file renamed over <base>.log (directory fsynced); the indexes are
- * then rebuilt. Open removes .cleaned and .swap leftovers and rebuilds
- * missing indexes, so a crash at any step leaves the old or the new
- * segment, whole. Readers holding a slice keep the old file's bytes. */
+ * with now_ms when it first cleans it; a tombstone in a segment cleaned in
+ * an earlier pass whose stamp is older than delete_retention_ms is removed.
+ * A merged segment gets the latest stamp of the segments it was made from
+ * (tombstones may then stay longer, never shorter).
+ * Merging: the cleanable segments below the pass's end are rewritten in
+ * order into groups, as Kafka's groupSegmentsBySize: consecutive segments
+ * whose cleaned bytes fit segment_bytes, whose index entries (at most one
+ * per index_interval_bytes and per batch) fit max_index_bytes and whose
+ * offsets fit int32 relative offsets from the first one's base become one
+ * segment named after the first one's base. A group of one segment that
+ * lost nothing is left as it is. A segment whose batches do not parse is
+ * left as it is, in no group.
+ * Swap: build writes each group to <first base>.log.cleaned (fsynced);
+ * install then, group by group: renames it to .log.swap (directory
+ * fsynced), removes the members' index files, renames the other members'
+ * .log files to .log.replaced (directory fsynced), renames the .swap over
+ * <first base>.log (directory fsynced) and removes the .replaced files;
+ * indexes are rebuilt. At most one .swap exists at a time, so open undoes
+ * a swap cut short while its .swap is there (.replaced files get their
+ * .log names back, then the .swap is removed) and finishes it otherwise
+ * (leftover .replaced files removed); .cleaned files are removed. A crash
+ * at any step leaves the old segments or the new one, whole: no record
+ * lost, none twice. Readers holding a slice keep the old file's bytes. */
 typedef struct sl_log_clean_opts {
     double min_cleanable_dirty_ratio; /* min.cleanable.dirty.ratio (0.5) */
     int64_t min_compaction_lag_ms;    /* min.compaction.lag.ms (0) */
+    int64_t max_compaction_lag_ms;    /* max.compaction.lag.ms (INT64_MAX: never) */
     int64_t delete_retention_ms;      /* delete.retention.ms (86400000) */
+    int64_t dedupe_buffer_bytes;      /* log.cleaner.dedupe.buffer.size (128 MiB);
+                                       * at least 2 entries are used */
 } sl_log_clean_opts_t;
 
 /* Kafka's defaults, as noted above. */
@@ -304,33 +334,35 @@ void sl_log_clean_opts_defaults(sl_log_clean_opts_t *opts);
 /* What a cleaning pass did. */
 typedef struct sl_log_clean_info {
     bool ran;                 /* false: nothing cleanable or not dirty enough */
-    int32_t segments;         /* segments rewritten */
+    int32_t segments;         /* segments rewritten ... */
+    int32_t segments_after;   /* ... into this many (merged) segments */
     int64_t bytes_before;     /* bytes of the cleanable segments before ... */
     int64_t bytes_after;      /* ... and after */
     int64_t records_removed;  /* superseded records, tombstones, keyless */
+    int64_t cleaned_to;       /* the checkpoint: the pass's end offset */
 } sl_log_clean_info_t;
 
 /* A pass runs in three steps so that the heavy part needs no lock:
  *   prepare (with the log serialized, cheap): decides the range, copies
- *     what it needs (directory, segment bases and sizes) into *job; *job
- *     stays NULL when nothing is due. SL_OK, SL_ERR_NOMEM, SL_ERR_INVAL.
+ *     what it needs (directory, segment bases and sizes, segment and index
+ *     limits) into *job; *job stays NULL when nothing is due. SL_OK,
+ *     SL_ERR_NOMEM, SL_ERR_INVAL.
  *   build (WITHOUT the log: it touches only the job and the files): reads
  *     the cleanable segments (their files do not change while inactive:
  *     retention and DeleteRecords only delete whole files, which open
  *     descriptors keep readable), builds the key map and writes each
- *     changed segment to <base>.log.cleaned, fsynced, renamed to
- *     <base>.log.swap. It must not run concurrently with another pass on
- *     the same log, nor with sl_log_delete (whose directory removal could
- *     then fail). Memory: the distinct keys of the dirty range (copied
- *     once) plus about 1 MiB and one batch. SL_OK, SL_ERR_IO, SL_ERR_NOMEM.
- *   install (with the log serialized again): for each segment still in
- *     the log as it was (DeleteRecords may have removed some), removes its
- *     index files, renames the .swap over its .log and rebuilds its
- *     indexes; stamps first-cleaned segments; writes the checkpoint. info
- *     may be NULL. SL_OK, SL_ERR_IO, SL_ERR_NOMEM, SL_ERR_INVAL.
- * sl_log_clean_job_free removes .swap files not installed and frees the
- * job (accepts NULL). A segment whose batches do not parse is left as it
- * is (logged). */
+ *     group to <first base>.log.cleaned, fsynced. It must not run
+ *     concurrently with another pass on the same log, nor with
+ *     sl_log_delete (whose directory removal could then fail). Memory: the
+ *     key map (at most dedupe_buffer_bytes), the producer ids seen, about
+ *     2 MiB and one batch. SL_OK, SL_ERR_IO, SL_ERR_NOMEM.
+ *   install (with the log serialized again): for each group whose
+ *     segments are all still in the log as they were (DeleteRecords may
+ *     have removed some), swaps it in (see Swap) and rebuilds its indexes;
+ *     stamps first-cleaned segments; writes the checkpoint. info may be
+ *     NULL. SL_OK, SL_ERR_IO, SL_ERR_NOMEM, SL_ERR_INVAL.
+ * sl_log_clean_job_free removes .cleaned files not installed and frees
+ * the job (accepts NULL). */
 typedef struct sl_log_clean_job sl_log_clean_job_t;
 sl_err_t sl_log_clean_prepare(sl_log_t *log, const sl_log_clean_opts_t *opts, int64_t now_ms,
                               sl_log_clean_job_t **job);

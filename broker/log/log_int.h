@@ -7,7 +7,9 @@
  * (segment files: create, open, scan, recover, read), log.c (the log:
  * open, append, roll, read, flush, close), retention.c (retention,
  * DeleteRecords and its checkpoint, timestamp lookups), cleaner.c
- * (compaction).
+ * (compaction: planning, the key map pass, rewriting segments into merged
+ * groups), cleaner_map.c (the bounded key map), cleaner_swap.c (putting
+ * cleaned groups in place, and finishing or undoing a swap cut short).
  */
 #ifndef SL_BROKER_LOG_INT_H
 #define SL_BROKER_LOG_INT_H
@@ -16,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "log.h"
 #include "records.h"
@@ -243,5 +246,92 @@ sl_err_t log_drop_oldest(sl_log_t *log, size_t n);
  * SL_OK or SL_ERR_IO (errmsg set). */
 sl_err_t log_offset_file_read(sl_log_t *log, const char *name, int64_t *value);
 sl_err_t log_offset_file_write(sl_log_t *log, const char *name, int64_t value);
+
+/* ---- cleaner key map (cleaner_map.c) ----
+ * Fixed-size open addressing: 24-byte entries (128-bit keyed hash of the
+ * record key, latest offset), filled to CLEAN_MAP_LOAD_PERCENT of its
+ * slots at most, allocated once by init and never grown. */
+#define CLEAN_MAP_ENTRY_BYTES 24
+#define CLEAN_MAP_LOAD_PERCENT 90
+
+typedef struct clean_map {
+    void *slots;
+    size_t nslots, used, max_used;
+    uint64_t key[2];   /* SipHash key, random per map */
+    int64_t latest;    /* largest offset put, -1 */
+} clean_map_t;
+
+/* SipHash-2-4 with 128-bit output of data[0..len) under key (out[0] is
+ * the first 8 output bytes, little-endian). */
+void clean_siphash128(const uint64_t key[2], const void *data, size_t len, uint64_t out[2]);
+/* Slots: budget_bytes / 24, but no more than max_keys need at the load
+ * factor, and at least 2 (one usable). SL_OK or SL_ERR_NOMEM. */
+sl_err_t clean_map_init(clean_map_t *m, int64_t budget_bytes, int64_t max_keys);
+void clean_map_fini(clean_map_t *m);
+/* Records key -> offset (the larger offset wins). false when the key is
+ * new and the map already holds max_used keys (nothing changed). */
+bool clean_map_put(clean_map_t *m, const void *key, size_t len, int64_t offset);
+/* The latest offset put for key, or -1. */
+int64_t clean_map_get(const clean_map_t *m, const void *key, size_t len);
+
+/* ---- cleaner job (cleaner.c, cleaner_swap.c) ---- */
+
+/* One cleanable segment as prepare saw it. */
+typedef struct job_seg {
+    int64_t base;
+    int64_t size;        /* at prepare */
+    int64_t next_offset; /* at prepare */
+    bool was_clean;      /* wholly below the checkpoint: cleaned before */
+    int64_t cleaned_at;  /* when first cleaned (its mtime), or now */
+    bool drop_tombstones;
+    bool changed;        /* build removed records from it */
+    bool bad;            /* does not parse: left as it is */
+} job_seg_t;
+
+/* Consecutive segments job->segs[first, first + n) rewritten into one
+ * file, <segs[first].base>.log.cleaned. */
+typedef struct job_group {
+    size_t first, n;
+    int64_t bytes;       /* of the cleaned file */
+    bool built;          /* the .cleaned file is whole and fsynced */
+    int64_t stamp;       /* mtime given to it: the latest cleaned_at */
+} job_group_t;
+
+struct sl_log_clean_job {
+    char *dir;
+    int64_t now_ms;
+    int64_t cp;          /* checkpoint at prepare */
+    int64_t end_off;     /* cleaned up to here (build may lower it) */
+    int64_t dedupe_bytes;
+    int64_t segment_bytes;
+    int32_t index_interval, max_index_bytes;
+    job_seg_t *segs;
+    size_t nsegs;        /* cleanable at prepare */
+    size_t nrewrite;     /* segments below end_off, read and rewritten */
+    job_group_t *groups;
+    size_t ngroups;
+    clean_map_t map;
+    sl_map_t pids;       /* producer id -> base offset of its last batch */
+    int64_t removed;
+    char errmsg[320];
+};
+
+void job_path(const sl_log_clean_job_t *job, int64_t base, const char *ext, char *buf, size_t n);
+void ms_to_timespec(int64_t ms, struct timespec ts[2]);
+
+/* Test hook: when set, install calls it at each step of a group's swap
+ * ("swap", "replaced", "renamed") and, when it returns true, stops there
+ * as a crash would (SL_ERR_IO, files left as they are). */
+extern bool (*log_clean_crash_hook)(const char *step);
+
+/* Puts every built group of job in place (see log.h) and stamps segments
+ * cleaned for the first time; fills info's segment counts. */
+sl_err_t clean_install_groups(sl_log_t *log, sl_log_clean_job_t *job, sl_log_clean_info_t *info);
+
+/* At open, before segments are listed: a group swap cut short by a crash
+ * is undone when its .swap file is still there (the old segments, renamed
+ * <base>.log.replaced, get their names back, then the .swap goes), and
+ * finished otherwise (the .replaced files go). SL_OK or SL_ERR_IO. */
+sl_err_t clean_recover_swaps(sl_log_t *log);
 
 #endif /* SL_BROKER_LOG_INT_H */
