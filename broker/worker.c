@@ -1,7 +1,7 @@
 /*
  * worker.c - a network thread: its event loop, its SO_REUSEPORT listener,
  * the connections it accepted and the requests on them. Here a frame becomes
- * a request (copied, decoded, dispatched), a handler's answer goes out in
+ * a request (decoded in place, dispatched), a handler's answer goes out in
  * request order, deferred requests wait (and are woken or cancelled), idle
  * connections are closed, and the before-sleep hook does the group commit
  * (one fsync per dirty partition, then every reply waiting for it).
@@ -26,7 +26,6 @@ static atomic_uint_fast64_t next_req_id = 1;
 static void req_free(sl_broker_req_t *req)
 {
     sl_arena_fini(&req->arena);
-    free(req->frame);
     free(req);
 }
 
@@ -197,19 +196,17 @@ static void conn_on_frame(sl_conn_t *conn, void *user, const uint8_t *frame, siz
     }
     bc->last_active_ms = sl_loop_now_ms(worker->loop);
     sl_broker_req_t *req = calloc(1, sizeof *req);
-    uint8_t *copy = malloc(len ? len : 1);
-    if (!req || !copy) {
-        free(req);
-        free(copy);
+    if (!req) {
         conn_close_for(bc, "no memory for a request");
         return;
     }
-    memcpy(copy, frame, len);
     req->broker = worker->broker;
     req->worker = worker;
     req->bc = bc;
     req->id = atomic_fetch_add(&next_req_id, 1);
-    req->frame = copy;
+    /* Borrowed from the connection (net.h): a request that is deferred
+     * pauses reading below, which keeps the frame in place until it ends. */
+    req->frame = (uint8_t *)frame;
     req->frame_len = len;
     req->received_ms = bc->last_active_ms;
     sl_list_init(&req->node);

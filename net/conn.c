@@ -206,7 +206,9 @@ static void deliver(sl_conn_t *c)
         if (c->state == NET_CONN_CLOSED)
             return;
     }
-    if (c->in_off == c->in.len) {
+    /* A paused owner may still hold the last frame handed out: the buffer
+     * is kept as it is until reading resumes. */
+    if (c->in_off == c->in.len && can_read(c)) {
         c->in_off = 0;
         if (c->in.cap > SHRINK_ABOVE)
             sl_buf_free(&c->in);
@@ -474,7 +476,9 @@ void net_conn_fd_event(sl_loop_t *loop, int fd, unsigned events, void *arg)
         net_connect_writable(c);
         return;
     }
-    if (events & SL_EV_READ)
+    /* A read event of the same wait that paused the connection must not
+     * move the input buffer under a frame its owner still holds. */
+    if ((events & SL_EV_READ) && can_read(c))
         conn_read(c);
     if ((events & SL_EV_WRITE) && c->state == NET_CONN_OPEN)
         net_conn_flush(c);

@@ -204,8 +204,14 @@ sl_err_t sl_loop_post(sl_loop_t *loop, sl_loop_fn *fn, void *arg);
  * ====================================================================== */
 
 /* A complete frame. frame[0..len) is the frame body without its length prefix,
- * borrowed: valid only during the call (len 0: an empty frame; frame is then
- * not NULL but must not be read). */
+ * borrowed from the connection's input buffer (len 0: an empty frame; frame
+ * is then not NULL but must not be read). It is valid during the call; when
+ * the callback paused reading (sl_conn_pause_read) before returning, it stays
+ * valid and in place until the connection is resumed or its close callback
+ * returns, so a request that waits can keep pointing into its frame instead
+ * of copying it. The callback may write into those bytes (the buffer is the
+ * connection's own heap memory); the pointer is const only so that callers
+ * that merely read need no casts. */
 typedef void sl_conn_frame_fn(sl_conn_t *conn, void *user, const uint8_t *frame, size_t len);
 /* The connection is gone; reason as listed at the top. user is the last value
  * given to sl_conn_set_user (free it here if the owner allocated it). */
