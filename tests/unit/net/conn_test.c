@@ -35,6 +35,7 @@ typedef struct srv {
     size_t reply_size;      /* > 0: answer each frame with a frame this long */
     size_t max_pending;     /* largest output backlog seen after a send */
     bool pause_each;        /* pause after every frame, like a request that waits */
+    const uint8_t *held;    /* the last frame, kept past its callback */
     int close_after;        /* > 0: close (no flush) in the frame callback of this frame */
     sl_err_t send_after_close;
 } srv_t;
@@ -47,6 +48,7 @@ static void srv_frame(sl_conn_t *conn, void *user, const uint8_t *frame, size_t 
         s->lens[s->frames] = len;
     s->frames++;
     sl_buf_put(&s->data, frame, len);
+    s->held = frame;
     if (s->echo)
         assert_int_equal(sl_conn_send_frame(conn, frame, len), SL_OK);
     if (s->reply_size) {
@@ -467,6 +469,44 @@ static void conn_pause_in_frame_callback_holds_later_frames_until_resume(void **
     srv_free(&s);
 }
 
+/* A paused owner keeps its frame: the loop running, more input and read
+ * events do not move or free the buffer it lives in, even one large enough
+ * to be given back once empty (ASan would see a use after free). */
+static void conn_paused_owner_keeps_its_frame_in_place_until_resume(void **state)
+{
+    (void)state;
+    srv_t s;
+    srv_open(&s, NULL);
+    s.pause_each = true;
+    tu_client_t c;
+    tu_client_open(&c, s.loop, s.port, 0, true);
+    size_t big = 3u << 19; /* 1.5 MiB: above the size where an empty buffer is freed */
+    uint8_t *payload = malloc(big);
+    assert_non_null(payload);
+    for (size_t i = 0; i < big; i++)
+        payload[i] = (uint8_t)(i * 7);
+    tu_client_write_frame(&c, payload, big);
+    want_t w = {&s, &c, 1, 0};
+    assert_true(tu_run_until(s.loop, have_frames, &w, 5000));
+    const uint8_t *held = s.held;
+    assert_int_equal(s.lens[0], big);
+
+    tu_client_write_frame(&c, "hello", 5);
+    tu_run_for(s.loop, 20, 5);
+    assert_int_equal(s.frames, 1);
+    assert_memory_equal(held, payload, big);
+
+    s.pause_each = false;
+    sl_conn_resume_read(s.conn);
+    w.frames = 2;
+    assert_true(tu_run_until(s.loop, have_frames, &w, 5000));
+    assert_int_equal(s.lens[1], 5);
+    assert_memory_equal(s.data.data + big, "hello", 5);
+    free(payload);
+    tu_client_close(&c, false);
+    srv_free(&s);
+}
+
 /* ---- closing ---- */
 
 static void conn_close_in_frame_callback_stops_delivery_and_calls_close_once(void **state)
@@ -775,6 +815,7 @@ int main(void)
         cmocka_unit_test(conn_buffer_grows_with_received_bytes_not_announced_length),
         cmocka_unit_test(conn_backpressure_stops_reading_until_client_drains),
         cmocka_unit_test(conn_pause_in_frame_callback_holds_later_frames_until_resume),
+        cmocka_unit_test(conn_paused_owner_keeps_its_frame_in_place_until_resume),
         cmocka_unit_test(conn_close_in_frame_callback_stops_delivery_and_calls_close_once),
         cmocka_unit_test(conn_close_with_flush_sends_pending_output_first),
         cmocka_unit_test(conn_peer_reset_closes_with_io_error),
