@@ -95,8 +95,10 @@ static sl_err_t install_group(sl_log_t *log, const job_group_t *g, size_t k)
         }
     }
     size_t moved = 1;
-    for (; !err && moved < g->n; moved++)
+    while (!err && moved < g->n) {
         err = rename_seg(log, m[moved], ".log", ".log.replaced");
+        moved += !err;
+    }
     if (!err)
         err = log_sync_dir(log);
     if (!err && crash_at(log, "replaced"))
