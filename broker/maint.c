@@ -9,12 +9,16 @@
  * compacted topics (cleanup.policy contains compact), one log at a time,
  * holding the partition's mutex only to plan and to swap segments in;
  * topics whose policy lacks delete get no retention pass (Kafka's rule).
+ * The idempotent producers' state (producer_int.h) is snapshotted when due,
+ * checked every SL_PRODUCER_SNAPSHOT_CHECK_MS, and its idle producers
+ * expired every producer.id.expiration.check.interval.ms.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 
 #include "broker_int.h"
+#include "producer_int.h"
 
 #define TICK_MAX_MS 1000 /* roll and flush.ms checks at least this often */
 #define TICK_MIN_MS 10
@@ -93,6 +97,32 @@ static void housekeeping_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
     int64_t next = TICK_MAX_MS;
     each_partition(broker, tick_one, &next);
     sl_loop_timer_add(loop, SL_MAX(TICK_MIN_MS, SL_MIN(next, TICK_MAX_MS)), false, housekeeping_tick, broker, NULL);
+}
+
+static void producer_snapshot_one(sl_partition_t *part, int64_t now, void *arg)
+{
+    SL_UNUSED(arg);
+    sl_producer_part_snapshot_if_due(part, part->log, now);
+}
+
+static void producer_snapshot_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
+{
+    SL_UNUSED(loop);
+    SL_UNUSED(id);
+    each_partition(arg, producer_snapshot_one, NULL);
+}
+
+static void producer_expire_one(sl_partition_t *part, int64_t now, void *arg)
+{
+    SL_UNUSED(arg);
+    sl_producer_part_expire(part, now);
+}
+
+static void producer_expire_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
+{
+    SL_UNUSED(loop);
+    SL_UNUSED(id);
+    each_partition(arg, producer_expire_one, NULL);
 }
 
 /* The topic's value of key, else the server's value of srv_key, else
@@ -202,5 +232,11 @@ sl_err_t sl_broker_maint_start(sl_broker_t *broker, sl_loop_t *loop)
         err = sl_loop_timer_add(loop, TICK_MAX_MS, false, housekeeping_tick, broker, NULL);
     if (err == SL_OK)
         err = sl_loop_timer_add(loop, CLEANER_BACKOFF_MS, true, cleaner_tick, broker, NULL);
+    if (err == SL_OK)
+        err = sl_loop_timer_add(loop, SL_PRODUCER_SNAPSHOT_CHECK_MS, true, producer_snapshot_tick, broker, NULL);
+    int64_t expire_every = broker->cfg->producer_id_expiration_check_interval_ms;
+    if (err == SL_OK)
+        err = sl_loop_timer_add(loop, expire_every > 0 ? expire_every : 600000, true, producer_expire_tick, broker,
+                                NULL);
     return err;
 }

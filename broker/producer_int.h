@@ -1,8 +1,9 @@
 /*
  * producer_int.h - the idempotent producer: the internal manual of
- * producer_state.c (per-partition producer state and Kafka's sequence
- * rules), producer_ids.c (producer id allocation, persisted) and
- * producer_init.c (InitProducerId).
+ * producer_state.c (per-partition producer state, Kafka's sequence rules,
+ * expiry, the process-wide table), producer_snapshot.c (snapshot files),
+ * producer_ids.c (producer id allocation, persisted) and producer_init.c
+ * (InitProducerId).
  *
  * Per partition, for each producer id seen, we keep its epoch and the
  * metadata of its last 5 batches (first/last sequence, first/last offset),
@@ -25,13 +26,60 @@
  *     state may have gone with retention or DeleteRecords).
  *
  * Where the state lives: a process-wide table keyed by (topic id,
- * partition index), created on first use. A partition's entry is rebuilt
- * from its log the first time an idempotent batch reaches it after start
- * (every batch header of the log is read: producer id, epoch, base sequence,
- * last offset delta), so a restart, clean or not, loses no producer that
- * still has batches in the log. There are no snapshot files yet: the
- * rebuild reads the whole log once. Topic ids are never reused, so entries
- * of deleted topics are never found again (they are not freed before exit).
+ * partition index). The registry attaches each partition when it opens its
+ * log (sl_producer_part_attach: the partition directory, the expiry
+ * setting), drops its entry when the topic is deleted (the snapshot files go
+ * with the directory) and closes it at shutdown (sl_producer_part_close). A
+ * partition's state is loaded the first time an idempotent batch reaches it
+ * after start (sl_producer_state_rebuild, from produce.c): from the newest
+ * usable snapshot, then the batch headers after it (producer id, epoch,
+ * base sequence, last offset delta, max timestamp); without a usable
+ * snapshot, from every batch header of the log.
+ *
+ * Snapshots (producer_snapshot.c): <partition dir>/<20-digit offset>.snapshot
+ * holds the state as of that log end offset (every producer with its epoch,
+ * last append time and last 5 batches). Layout, big-endian: "SLPS", int16
+ * version (1), uint32 CRC-32C of everything after it, int64 offset (must
+ * match the file name), int32 producer count, then per producer: int64 id,
+ * int16 epoch, int64 last timestamp, int8 batch count (0..5) and per batch
+ * int32 first/last sequence, int64 first/last offset. Written to a .tmp
+ * file, fsynced, renamed, the directory fsynced; then only the two newest
+ * are kept (an older one is the fallback when the newest is damaged). A
+ * file that does not read back whole (magic, version, CRC, counts within
+ * the file, offsets below its own, no trailing bytes) is logged, deleted
+ * and the next older one tried.
+ * Which snapshot is used: the newest whose offset lies in [log start, log
+ * end], as Kafka: one above the log end describes batches an unclean
+ * shutdown cut off (those are deleted at attach, before any append can
+ * reuse their offsets); one below the log start would leave a gap of
+ * deleted batches whose producers' sequences it does not know, and a stale
+ * sequence answered OUT_OF_ORDER_SEQUENCE_NUMBER is fatal to a client,
+ * whereas a forgotten producer is simply accepted (KIP-360).
+ * When snapshots are written:
+ *   - at clean shutdown (registry close, before the log closes), for every
+ *     loaded state that changed or whose snapshot is behind the log end;
+ *   - from housekeeping every SL_PRODUCER_SNAPSHOT_CHECK_MS, for a loaded
+ *     state that changed, once SL_PRODUCER_SNAPSHOT_INTERVAL_MS passed since
+ *     its last snapshot or the log grew by a segment.bytes since then (the
+ *     size of Kafka's per-roll step); and for one whose newest snapshot fell
+ *     below the log start (retention, DeleteRecords), so that a crash does
+ *     not forget producers whose batches are gone. Kafka snapshots at each
+ *     segment roll; the roll happens inside the log's append, which this
+ *     module does not see, so time and growth stand in for it: after a crash
+ *     the replay reads at most about a segment or an interval's appends.
+ * A partition whose state was never loaded has nothing to snapshot: its
+ * newest snapshot plus the log after it still describe it.
+ *
+ * Expiry (producer.id.expiration.ms, checked every
+ * producer.id.expiration.check.interval.ms from housekeeping, and when a
+ * state is loaded): a producer whose last batch is at least that old is
+ * forgotten (Kafka's rule, currentTime - lastTimestamp >= expiration); its
+ * next batch is then accepted at any sequence. Kafka keeps the batch's max
+ * timestamp; an append here records the broker's clock at the append
+ * (produce.c does not pass the batch's timestamps; under LogAppendTime they
+ * are the same), the replay of the log uses the batch's max timestamp.
+ * Retention and DeleteRecords forget nobody: as in Kafka, producers leave by
+ * expiry only.
  *
  * Producer ids: blocks of SL_PRODUCER_ID_BLOCK ids. The start of the next
  * unused block is persisted in <first log dir>/.sluice/producer_ids (a
@@ -55,6 +103,10 @@
 
 #define SL_PRODUCER_MAX_BATCHES 5          /* batches remembered per producer */
 #define SL_PRODUCER_ID_BLOCK 1000          /* ids reserved per persisted block */
+#define SL_PRODUCER_SNAPSHOTS_KEPT 2       /* snapshot files kept per partition */
+#define SL_PRODUCER_SNAPSHOT_CHECK_MS 5000 /* housekeeping looks this often */
+#define SL_PRODUCER_SNAPSHOT_INTERVAL_MS 30000 /* a changed state waits at most this */
+#define SL_PRODUCER_SNAPSHOT_MAX_BYTES ((int64_t)1 << 30) /* larger files are refused */
 
 typedef struct sl_producer_batch {
     int32_t first_seq;
@@ -65,6 +117,7 @@ typedef struct sl_producer_batch {
 
 typedef struct sl_producer_entry {
     int64_t producer_id;
+    int64_t last_ts;                                 /* ms: its last batch (see Expiry) */
     int16_t epoch;
     int nbatches;                                    /* 0..5, oldest first */
     sl_producer_batch_t batches[SL_PRODUCER_MAX_BATCHES];
@@ -74,6 +127,10 @@ typedef struct sl_producer_entry {
 typedef struct sl_producer_state {
     sl_map_t producers;  /* 8-byte producer id -> sl_producer_entry_t (owned) */
     bool loaded;         /* rebuilt from the log already */
+    bool changed;        /* differs from its newest snapshot (or has none) */
+    int64_t snap_offset; /* offset of the newest snapshot read or written; -1 */
+    int64_t snap_ms;     /* wall clock when it was read or written */
+    int64_t snap_size;   /* log size then (for the growth rule) */
 } sl_producer_state_t;
 
 /* Empty state. Free with sl_producer_state_fini. */
@@ -98,9 +155,18 @@ int16_t sl_producer_state_check(const sl_producer_state_t *st, int64_t producer_
 /* Records an appended batch (offsets first_offset..last_offset): a higher
  * epoch replaces the entry's epoch and forgets its batches; a lower one is
  * ignored (rebuild only; the check refuses it); the batch becomes the
- * newest of the last 5. SL_OK or SL_ERR_NOMEM (st unchanged). */
+ * newest of the last 5 and ts_ms the producer's last timestamp (update:
+ * the wall clock now). Marks st changed. SL_OK or SL_ERR_NOMEM (st
+ * unchanged). */
 sl_err_t sl_producer_state_update(sl_producer_state_t *st, int64_t producer_id, int16_t epoch, int32_t first_seq,
                                   int32_t last_offset_delta, int64_t first_offset, int64_t last_offset);
+sl_err_t sl_producer_state_update_at(sl_producer_state_t *st, int64_t producer_id, int16_t epoch, int32_t first_seq,
+                                     int32_t last_offset_delta, int64_t first_offset, int64_t last_offset,
+                                     int64_t ts_ms);
+
+/* Forgets every producer whose last timestamp is expiration_ms or more
+ * before now_ms (marking st changed if any). Returns how many went. */
+size_t sl_producer_state_expire(sl_producer_state_t *st, int64_t now_ms, int64_t expiration_ms);
 
 /* Applies every batch with a producer id in blob[0..len) (whole batches as
  * stored in a segment; control batches and batches ending below
@@ -111,15 +177,88 @@ sl_err_t sl_producer_state_update(sl_producer_state_t *st, int64_t producer_id, 
 sl_err_t sl_producer_state_load_blob(sl_producer_state_t *st, const uint8_t *blob, size_t len, int64_t from_offset,
                                      int64_t *next);
 
-/* Rebuilds st from the whole of log (sl_log_read from the start offset,
- * a MiB at a time) and marks it loaded. Caller holds part->mu.
- * SL_OK, SL_ERR_IO, SL_ERR_NOMEM. */
+/* Loads an empty st for log: from the newest usable snapshot in dir (see
+ * "Which snapshot is used"; dir NULL: none), then the batches of log after
+ * it (sl_log_read, a MiB at a time), or from the log start when no
+ * snapshot serves; then forgets producers expired at now_ms
+ * (expiration_ms <= 0: none). Marks st loaded; st->changed tells whether
+ * it differs from the snapshot it started from. On error st is left
+ * empty, not loaded. SL_OK, SL_ERR_IO, SL_ERR_NOMEM. */
+sl_err_t sl_producer_state_load(sl_producer_state_t *st, sl_log_t *log, const char *dir, int64_t expiration_ms,
+                                int64_t now_ms);
+
+/* sl_producer_state_load for a state of the table with its partition's
+ * directory and expiry (a state from elsewhere: every batch of the log, no
+ * expiry). Caller holds part->mu. SL_OK, SL_ERR_IO, SL_ERR_NOMEM. */
 sl_err_t sl_producer_state_rebuild(sl_producer_state_t *st, sl_log_t *log);
 
 /* The state of part from the process-wide table, created empty (not
- * loaded) on first use; NULL on no memory. The pointer stays valid for
- * the life of the process; use it under part->mu only. Thread: any. */
+ * loaded) on first use; NULL on no memory. The pointer stays valid until
+ * the partition is dropped or closed (below); use it under part->mu only.
+ * Thread: any. */
 sl_producer_state_t *sl_producer_state_of(const sl_partition_t *part);
+
+/* ---- the partition's life (registry.c, maint.c) ----
+ * Each takes the table's mutex inside; the caller holds what it says. */
+
+/* A partition's log was opened (dir, log borrowed; under admin_mu or at
+ * start-up): remembers dir and expiration_ms for its state, and removes
+ * snapshot files it must not use: those above the log end (cut by
+ * recovery), leftover .tmp files, and all of them when fresh (a new
+ * partition in a directory left by an earlier topic). SL_OK or
+ * SL_ERR_NOMEM (the state then works without snapshots). */
+sl_err_t sl_producer_part_attach(const sl_partition_t *part, const char *dir, sl_log_t *log, bool fresh,
+                                 int64_t expiration_ms);
+
+/* Clean shutdown, part->mu held, log still open (borrowed): writes a
+ * snapshot at the log end when the state is loaded and changed or its
+ * snapshot is behind, then frees the entry. Failures are logged. */
+void sl_producer_part_close(const sl_partition_t *part, sl_log_t *log);
+
+/* The topic is deleted or its creation failed (part->mu held or the
+ * partition unpublished): frees the entry; its files go with the
+ * directory. */
+void sl_producer_part_drop(const sl_partition_t *part);
+
+/* Housekeeping, part->mu held: a snapshot when due (see "When snapshots
+ * are written"); failures are logged and retried at the next check. */
+void sl_producer_part_snapshot_if_due(const sl_partition_t *part, sl_log_t *log, int64_t now_ms);
+
+/* Housekeeping, part->mu held: expires the loaded state's idle producers
+ * (sl_producer_state_expire with the attached expiration). Returns how
+ * many went. */
+size_t sl_producer_part_expire(const sl_partition_t *part, int64_t now_ms);
+
+/* ---- snapshot files (producer_snapshot.c) ---- */
+
+/* Serialises st as a snapshot at offset (the layout above), appended to
+ * out. SL_OK or SL_ERR_NOMEM. */
+sl_err_t sl_producer_snapshot_encode(const sl_producer_state_t *st, int64_t offset, sl_buf_t *out);
+
+/* Reads snapshot bytes p[0..len) (untrusted) into st, which must be empty;
+ * *offset gets the offset the file says. SL_OK; SL_ERR_CORRUPT_MESSAGE
+ * with why filled (st then empty again); SL_ERR_NOMEM. */
+sl_err_t sl_producer_snapshot_decode(sl_producer_state_t *st, const uint8_t *p, size_t len, int64_t *offset,
+                                     char *why, size_t whylen);
+
+/* Writes st as <dir>/<offset>.snapshot (tmp, fsync, rename, directory
+ * fsync), then removes every other snapshot except the newest below it
+ * (so SL_PRODUCER_SNAPSHOTS_KEPT remain). SL_OK, SL_ERR_IO (logged),
+ * SL_ERR_NOMEM. */
+sl_err_t sl_producer_snapshot_write(const char *dir, const sl_producer_state_t *st, int64_t offset);
+
+/* Fills the empty st from the newest snapshot in dir whose offset is in
+ * [min_offset, max_offset]; a damaged one is logged, deleted, and the next
+ * older tried. *offset gets the snapshot's offset, -1 when none served
+ * (st empty). SL_OK (also when none), SL_ERR_NOMEM, SL_ERR_IO (the
+ * directory cannot be listed). */
+sl_err_t sl_producer_snapshot_read_newest(const char *dir, sl_producer_state_t *st, int64_t min_offset,
+                                          int64_t max_offset, int64_t *offset);
+
+/* Removes the snapshots of dir above max_offset (all when max_offset < 0)
+ * and leftover snapshot .tmp files, logging each. SL_OK or SL_ERR_IO (the
+ * directory cannot be listed). */
+sl_err_t sl_producer_snapshot_prune(const char *dir, int64_t max_offset);
 
 /* Hands out the next producer id for the broker's first log dir,
  * persisting a new block when the current one is used up. SL_OK;

@@ -1,9 +1,11 @@
 /*
- * producer_state.c - one partition's producer state (epoch and last 5
- * batches per producer id), Kafka's sequence rules for a client's batch, the
- * rebuild from the log's batch headers, and the process-wide table that
- * holds every partition's state (producer_int.h says why and how).
+ * producer_state.c - one partition's producer state (epoch, last append
+ * time and last 5 batches per producer id), Kafka's sequence rules for a
+ * client's batch, expiry, the load from a snapshot and the log's batch
+ * headers, and the process-wide table that holds every partition's state
+ * with its directory (producer_int.h says why and how).
  */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,10 @@ void sl_producer_state_init(sl_producer_state_t *st)
 {
     sl_map_init(&st->producers);
     st->loaded = false;
+    st->changed = false;
+    st->snap_offset = -1;
+    st->snap_ms = 0;
+    st->snap_size = 0;
 }
 
 void sl_producer_state_fini(sl_producer_state_t *st)
@@ -88,6 +94,14 @@ int16_t sl_producer_state_check(const sl_producer_state_t *st, int64_t producer_
 sl_err_t sl_producer_state_update(sl_producer_state_t *st, int64_t producer_id, int16_t epoch, int32_t first_seq,
                                   int32_t last_offset_delta, int64_t first_offset, int64_t last_offset)
 {
+    return sl_producer_state_update_at(st, producer_id, epoch, first_seq, last_offset_delta, first_offset,
+                                       last_offset, sl_time_wall_ms());
+}
+
+sl_err_t sl_producer_state_update_at(sl_producer_state_t *st, int64_t producer_id, int16_t epoch, int32_t first_seq,
+                                     int32_t last_offset_delta, int64_t first_offset, int64_t last_offset,
+                                     int64_t ts_ms)
+{
     sl_producer_entry_t *e = sl_map_get(&st->producers, &producer_id, sizeof producer_id);
     if (!e) {
         e = calloc(1, sizeof *e);
@@ -102,6 +116,8 @@ sl_err_t sl_producer_state_update(sl_producer_state_t *st, int64_t producer_id, 
     }
     if (epoch < e->epoch)
         return SL_OK;
+    st->changed = true;
+    e->last_ts = ts_ms;
     if (epoch > e->epoch) {
         e->epoch = epoch;
         e->nbatches = 0;
@@ -134,8 +150,8 @@ sl_err_t sl_producer_state_load_blob(sl_producer_state_t *st, const uint8_t *blo
             *next = last + 1;
         if (b.producer_id < 0 || sl_batch_is_control(&b))
             continue;
-        err = sl_producer_state_update(st, b.producer_id, b.producer_epoch, b.base_sequence, b.last_offset_delta,
-                                       b.base_offset, last);
+        err = sl_producer_state_update_at(st, b.producer_id, b.producer_epoch, b.base_sequence,
+                                          b.last_offset_delta, b.base_offset, last, b.max_timestamp);
         if (err != SL_OK)
             return err;
     }
@@ -144,11 +160,30 @@ sl_err_t sl_producer_state_load_blob(sl_producer_state_t *st, const uint8_t *blo
     return err == SL_ERR_NOMEM ? SL_ERR_NOMEM : SL_ERR_CORRUPT_MESSAGE;
 }
 
-sl_err_t sl_producer_state_rebuild(sl_producer_state_t *st, sl_log_t *log)
+size_t sl_producer_state_expire(sl_producer_state_t *st, int64_t now_ms, int64_t expiration_ms)
+{
+    size_t gone = 0, it = 0;
+    const void *key;
+    size_t klen;
+    void *val;
+    while (sl_map_next(&st->producers, &it, &key, &klen, &val)) {
+        sl_producer_entry_t *e = val;
+        if (now_ms - e->last_ts < expiration_ms)
+            continue;
+        sl_map_del(&st->producers, key, klen, NULL);
+        free(e);
+        gone++;
+    }
+    if (gone)
+        st->changed = true;
+    return gone;
+}
+
+/* Applies the batches of log from off to its end. */
+static sl_err_t replay(sl_producer_state_t *st, sl_log_t *log, int64_t off)
 {
     sl_buf_t buf;
     sl_buf_init(&buf);
-    int64_t off = sl_log_start_offset(log);
     int64_t end = sl_log_end_offset(log);
     sl_err_t err = SL_OK;
     while (off < end) {
@@ -180,17 +215,53 @@ sl_err_t sl_producer_state_rebuild(sl_producer_state_t *st, sl_log_t *log)
         off = next;
     }
     sl_buf_free(&buf);
-    if (err == SL_ERR_OFFSET_OUT_OF_RANGE)
-        err = SL_OK;
+    return err == SL_ERR_OFFSET_OUT_OF_RANGE ? SL_OK : err;
+}
+
+sl_err_t sl_producer_state_load(sl_producer_state_t *st, sl_log_t *log, const char *dir, int64_t expiration_ms,
+                                int64_t now_ms)
+{
+    int64_t start = sl_log_start_offset(log);
+    int64_t end = sl_log_end_offset(log);
+    int64_t snap = -1;
+    sl_err_t err = SL_OK;
+    if (dir)
+        err = sl_producer_snapshot_read_newest(dir, st, start, end, &snap);
+    if (err == SL_ERR_IO)
+        err = SL_OK; /* logged: the log alone still tells */
+    st->changed = false;
+    st->snap_offset = snap;
+    st->snap_ms = now_ms;
+    st->snap_size = sl_log_size(log);
     if (err == SL_OK)
-        st->loaded = true;
-    return err;
+        err = replay(st, log, snap >= 0 ? snap : start);
+    if (err == SL_OK && expiration_ms > 0)
+        sl_producer_state_expire(st, now_ms, expiration_ms);
+    if (err != SL_OK) {
+        sl_producer_state_fini(st);
+        sl_producer_state_init(st);
+        return err;
+    }
+    st->loaded = true;
+    if (dir)
+        SL_INFO(SL_BROKER_LOG, "%s: producer state loaded: %zu producers, %s %" PRId64 " to %" PRId64, dir,
+                sl_map_count(&st->producers), snap >= 0 ? "snapshot at" : "no snapshot, log from",
+                snap >= 0 ? snap : start, end);
+    return SL_OK;
 }
 
 /* ---- the process-wide table ---- */
 
+/* A partition's entry: its state and where its snapshots live. */
+typedef struct home {
+    sl_producer_state_t st;
+    char *dir;               /* NULL until attached */
+    int64_t expiration_ms;   /* 0 until attached: no expiry */
+} home_t;
+
 static pthread_mutex_t table_mu = PTHREAD_MUTEX_INITIALIZER;
-static sl_map_t table; /* 20-byte key (topic id, index) -> sl_producer_state_t */
+static sl_map_t table;    /* 20-byte key (topic id, index) -> home_t */
+static sl_map_t by_state; /* address of a home's st -> home_t (no ownership) */
 static bool table_ready;
 
 typedef struct table_key {
@@ -198,28 +269,171 @@ typedef struct table_key {
     int32_t index;
 } table_key_t;
 
-sl_producer_state_t *sl_producer_state_of(const sl_partition_t *part)
+static table_key_t key_of(const sl_partition_t *part)
 {
     table_key_t key;
     memset(&key, 0, sizeof key);
     memcpy(key.topic_id, &part->topic->id, sizeof key.topic_id);
     key.index = part->index;
-    pthread_mutex_lock(&table_mu);
+    return key;
+}
+
+static void home_free(home_t *h)
+{
+    if (!h)
+        return;
+    sl_producer_state_fini(&h->st);
+    free(h->dir);
+    free(h);
+}
+
+/* The entry of key, created when create is set. Under table_mu. */
+static home_t *home_get(const table_key_t *key, bool create)
+{
     if (!table_ready) {
         sl_map_init(&table);
+        sl_map_init(&by_state);
         table_ready = true;
     }
-    sl_producer_state_t *st = sl_map_get(&table, &key, sizeof key);
-    if (!st) {
-        st = calloc(1, sizeof *st);
-        if (st) {
-            sl_producer_state_init(st);
-            if (sl_map_put(&table, &key, sizeof key, st, NULL) != SL_OK) {
-                free(st);
-                st = NULL;
-            }
-        }
+    home_t *h = sl_map_get(&table, key, sizeof *key);
+    if (h || !create)
+        return h;
+    h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    sl_producer_state_init(&h->st);
+    const sl_producer_state_t *stp = &h->st;
+    if (sl_map_put(&table, key, sizeof *key, h, NULL) != SL_OK) {
+        free(h);
+        return NULL;
+    }
+    if (sl_map_put(&by_state, &stp, sizeof stp, h, NULL) != SL_OK) {
+        sl_map_del(&table, key, sizeof *key, NULL);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+/* Unlists and frees the entry of key. Under table_mu. */
+static void home_remove(const table_key_t *key)
+{
+    home_t *h = table_ready ? sl_map_get(&table, key, sizeof *key) : NULL;
+    if (!h)
+        return;
+    const sl_producer_state_t *stp = &h->st;
+    sl_map_del(&by_state, &stp, sizeof stp, NULL);
+    sl_map_del(&table, key, sizeof *key, NULL);
+    home_free(h);
+}
+
+sl_producer_state_t *sl_producer_state_of(const sl_partition_t *part)
+{
+    table_key_t key = key_of(part);
+    pthread_mutex_lock(&table_mu);
+    home_t *h = home_get(&key, true);
+    pthread_mutex_unlock(&table_mu);
+    return h ? &h->st : NULL;
+}
+
+/* The home of a part's state; NULL when it has none. The caller holds
+ * part->mu, under which homes are removed, so the pointer stays good. */
+static home_t *home_of_part(const sl_partition_t *part)
+{
+    table_key_t key = key_of(part);
+    pthread_mutex_lock(&table_mu);
+    home_t *h = home_get(&key, false);
+    pthread_mutex_unlock(&table_mu);
+    return h;
+}
+
+sl_err_t sl_producer_state_rebuild(sl_producer_state_t *st, sl_log_t *log)
+{
+    const sl_producer_state_t *stp = st;
+    pthread_mutex_lock(&table_mu);
+    const home_t *h = table_ready ? sl_map_get(&by_state, &stp, sizeof stp) : NULL;
+    pthread_mutex_unlock(&table_mu);
+    return sl_producer_state_load(st, log, h ? h->dir : NULL, h ? h->expiration_ms : 0, sl_time_wall_ms());
+}
+
+sl_err_t sl_producer_part_attach(const sl_partition_t *part, const char *dir, sl_log_t *log, bool fresh,
+                                 int64_t expiration_ms)
+{
+    /* Before anything can be appended at the offsets they describe. */
+    if (sl_producer_snapshot_prune(dir, fresh ? -1 : sl_log_end_offset(log)) != SL_OK)
+        SL_WARN(SL_BROKER_LOG, "%s: producer snapshots not checked", dir);
+    char *copy = strdup(dir);
+    table_key_t key = key_of(part);
+    pthread_mutex_lock(&table_mu);
+    home_t *h = copy ? home_get(&key, true) : NULL;
+    if (h) {
+        /* A stale entry of the same partition (a broker reopened in this
+         * process) starts over. */
+        sl_producer_state_fini(&h->st);
+        sl_producer_state_init(&h->st);
+        free(h->dir);
+        h->dir = copy;
+        h->expiration_ms = expiration_ms;
+        copy = NULL;
     }
     pthread_mutex_unlock(&table_mu);
-    return st;
+    free(copy);
+    return h ? SL_OK : SL_ERR_NOMEM;
+}
+
+/* Writes st's snapshot at the log end. */
+static void snapshot_now(home_t *h, sl_log_t *log, int64_t now_ms)
+{
+    int64_t end = sl_log_end_offset(log);
+    if (sl_producer_snapshot_write(h->dir, &h->st, end) != SL_OK)
+        return; /* logged; tried again later */
+    h->st.changed = false;
+    h->st.snap_offset = end;
+    h->st.snap_ms = now_ms;
+    h->st.snap_size = sl_log_size(log);
+    SL_DEBUG(SL_BROKER_LOG, "%s: producer snapshot at %" PRId64 " (%zu producers)", h->dir, end,
+             sl_map_count(&h->st.producers));
+}
+
+void sl_producer_part_close(const sl_partition_t *part, sl_log_t *log)
+{
+    home_t *h = home_of_part(part);
+    if (h && h->dir && h->st.loaded && log && (h->st.changed || h->st.snap_offset < sl_log_end_offset(log)))
+        snapshot_now(h, log, sl_time_wall_ms());
+    sl_producer_part_drop(part);
+}
+
+void sl_producer_part_drop(const sl_partition_t *part)
+{
+    table_key_t key = key_of(part);
+    pthread_mutex_lock(&table_mu);
+    home_remove(&key);
+    pthread_mutex_unlock(&table_mu);
+}
+
+void sl_producer_part_snapshot_if_due(const sl_partition_t *part, sl_log_t *log, int64_t now_ms)
+{
+    home_t *h = home_of_part(part);
+    if (!h || !h->dir || !h->st.loaded)
+        return;
+    const sl_producer_state_t *st = &h->st;
+    bool due = st->changed && (now_ms - st->snap_ms >= SL_PRODUCER_SNAPSHOT_INTERVAL_MS ||
+                               sl_log_size(log) - st->snap_size >= part->cfg.segment_bytes);
+    /* Retention or DeleteRecords passed the newest snapshot: after a crash
+     * it could not be used, and producers would be forgotten. */
+    bool behind = st->snap_offset < sl_log_start_offset(log) && sl_map_count(&st->producers) > 0;
+    if (due || behind)
+        snapshot_now(h, log, now_ms);
+}
+
+size_t sl_producer_part_expire(const sl_partition_t *part, int64_t now_ms)
+{
+    home_t *h = home_of_part(part);
+    if (!h || !h->st.loaded || h->expiration_ms <= 0)
+        return 0;
+    size_t gone = sl_producer_state_expire(&h->st, now_ms, h->expiration_ms);
+    if (gone)
+        SL_INFO(SL_BROKER_LOG, "%s-%d: %zu idle producer ids expired (producer.id.expiration.ms=%" PRId64 ")",
+                part->topic->name, part->index, gone, h->expiration_ms);
+    return gone;
 }

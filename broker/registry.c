@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "broker_int.h"
+#include "producer_int.h"
 
 #define MAX_PARTITIONS 1000000
 
@@ -299,6 +300,9 @@ static sl_err_t partition_open(sl_broker_t *broker, sl_topic_t *topic, int32_t i
         partition_free(part);
         return err == SL_ERR_NOMEM ? SL_ERR_NOMEM : SL_ERR_KAFKA_STORAGE_ERROR;
     }
+    /* Without memory for it the producer state works without snapshots. */
+    if (sl_producer_part_attach(part, path, part->log, fresh, broker->cfg->producer_id_expiration_ms) != SL_OK)
+        SL_WARN(SL_BROKER_LOG, "%s-%d: no memory for the producer state's home", topic->name, index);
     broker->dir_load[dir_idx]++;
     *out = part;
     return SL_OK;
@@ -311,6 +315,7 @@ static void partitions_discard(sl_broker_t *broker, sl_partition_t **parts, int3
         if (!parts[i])
             continue;
         broker->dir_load[parts[i]->dir_idx]--;
+        sl_producer_part_drop(parts[i]);
         sl_log_delete(parts[i]->log);
         parts[i]->log = NULL;
         partition_free(parts[i]);
@@ -520,6 +525,7 @@ static sl_err_t topic_delete(sl_broker_t *broker, sl_topic_t *topic)
             part->log = NULL;
             broker->dir_load[part->dir_idx]--;
         }
+        sl_producer_part_drop(part); /* its snapshots went with the directory */
         part->offline = false;
         sl_partition_wake_waiters_locked(part);
         sl_partition_unlock(part);
@@ -753,6 +759,7 @@ sl_err_t sl_broker_registry_close(sl_broker_t *broker)
         for (int32_t i = 0; i < topic->nparts; i++) {
             sl_partition_t *part = topic->parts[i];
             sl_partition_lock(part);
+            sl_producer_part_close(part, part->log); /* the last snapshot, while the log is open */
             if (part->log) {
                 sl_err_t err = sl_log_close(part->log);
                 if (err != SL_OK) {

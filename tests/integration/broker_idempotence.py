@@ -6,14 +6,23 @@ original offset and not appended, gap, old epoch, new epoch from 0); the
 producer state survives a clean restart and a kill -9 (rebuilt from the log)
 and producer ids are never handed out twice; confluent_kafka with
 enable.idempotence=True writes every message exactly once, in order, over
-several partitions; and with the broker's test hook
+several partitions; its state is snapshotted at a clean shutdown (snapshot
+files in each partition directory) and restored from it: after a clean
+restart and after kill -9 (snapshot plus the batches after it) a raw
+producer re-sending that producer's last batch gets its original offset
+and a gap gets OUT_OF_ORDER_SEQUENCE_NUMBER; DeleteRecords up to the end
+forgets no producer, across a restart too; with a small
+producer.id.expiration.ms an idle producer is forgotten (its next batch is
+accepted at any sequence); and with the broker's test hook
 SLUICE_TEST_DROP_AFTER_APPEND (the connection is dropped after an append,
 before the answer) librdkafka retries and the log still holds every message
 exactly once, in order.
 Usage: broker_idempotence.py BINDIR
 """
 import os
+import struct
 import sys
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -57,6 +66,56 @@ def records(n, tag):
 
 def idem(pid, epoch, seq, n, tag):
     return kwire.batch(records(n, tag), producer_id=pid, producer_epoch=epoch, base_sequence=seq)
+
+
+def idem_now(pid, epoch, seq, n, tag):
+    """As idem, with records stamped now: a replay of the log takes a
+    producer's last time from its batches' timestamps, and an old one
+    would expire it."""
+    now = int(time.time() * 1000)
+    recs = [(None, b"%s-%d" % (tag, i), [], now) for i in range(n)]
+    return kwire.batch(recs, producer_id=pid, producer_epoch=epoch, base_sequence=seq)
+
+
+def producer_batches(bk, topic, part):
+    """(base offset, producer id, epoch, base sequence, record count) of each
+    batch on disk (kwire.read_batches leaves out epoch and sequence)."""
+    out = []
+    for path in bk.segment_files(topic, part):
+        with open(path, "rb") as f:
+            data = f.read()
+        p = 0
+        while len(data) - p >= 61:
+            base, length = struct.unpack_from(">qi", data, p)
+            if length < 49 or p + 12 + length > len(data):
+                break
+            pid, epoch, seq, count = struct.unpack_from(">qhii", data, p + 43)
+            out.append((base, pid, epoch, seq, count))
+            p += 12 + length
+    return out
+
+
+def snapshots(bk, topic, part):
+    d = bk.partition_dir(topic, part)
+    return sorted(f for f in os.listdir(d) if f.endswith(".snapshot"))
+
+
+def last_start_log(bk):
+    """The broker's log since its latest start."""
+    return bk.log_text().split("==== start")[-1]
+
+
+def delete_records(c, topic, part, offset):
+    """DeleteRecords v1 of one partition; returns (error, low watermark)."""
+    w = W().i32(1).string(topic).i32(1).i32(part).i64(offset).i32(10000)
+    r = c.call(21, 1, w.bytes())
+    r.i32()
+    t.eq(r.i32(), 1, "DeleteRecords response topic count")
+    r.string()
+    t.eq(r.i32(), 1, "DeleteRecords response partition count")
+    r.i32()
+    low = r.i64()
+    return r.i16(), low
 
 
 def end_offset(b, topic, part=0):
@@ -143,6 +202,87 @@ with t.step("confluent_kafka enable.idempotence=True: 3000 messages over 4 parti
     ck.create_topics(b.bootstrap, [("idem-cf", 4, {})])
     pids = produce_and_check(b, "idem-cf", 4, 3000, **{"linger.ms": 2, "batch.num.messages": 40})
     t.expect(len(pids) == 1 and min(pids) >= 0, "producer ids in the batches: %s" % sorted(pids))
+
+SNAP = "idem-snap"
+with t.step("confluent_kafka idempotent producer, clean restart: snapshot files hold its state; its last batch "
+            "re-sent raw gets the original offset, a gap OUT_OF_ORDER_SEQUENCE_NUMBER"):
+    ck.create_topics(b.bootstrap, [(SNAP, 2, {})])
+    pids = produce_and_check(b, SNAP, 2, 400, **{"linger.ms": 2, "batch.num.messages": 30})
+    t.expect(len(pids) == 1 and min(pids) >= 0, "producer ids in the batches: %s" % sorted(pids))
+    last = {q: producer_batches(b, SNAP, q)[-1] for q in (0, 1)}
+    t.eq(b.stop(), 0, "exit status")
+    for q in (0, 1):
+        snaps = snapshots(b, SNAP, q)
+        t.expect(1 <= len(snaps) <= 2, "partition %d: snapshot files %s" % (q, snaps))
+        base, _pid, _epoch, _seq, n = last[q]
+        t.eq(int(snaps[-1].split(".")[0]), base + n, "partition %d: newest snapshot at the log end" % q)
+    b.start()
+    c = kwire.Conn(b.host, b.port)
+    for q in (0, 1):
+        base, pid, epoch, seq, n = last[q]
+        t.eq(produce_raw(c, SNAP, q, idem_now(pid, epoch, seq, n, b"dup")), (0, base),
+             "partition %d: the last batch (seq %d-%d) again" % (q, seq, seq + n - 1))
+        t.eq(produce_raw(c, SNAP, q, idem_now(pid, epoch, seq + n + 5, 1, b"gap"))[0], OUT_OF_ORDER,
+             "partition %d: a gap" % q)
+        t.eq(produce_raw(c, SNAP, q, idem_now(pid, epoch, seq + n, 2, b"next")), (0, base + n),
+             "partition %d: the next sequence, appended" % q)
+    loaded = [ln for ln in last_start_log(b).splitlines() if "producer state loaded" in ln and SNAP in ln]
+    t.eq(len(loaded), 2, "state loads logged: %s" % loaded)
+    t.expect(all("snapshot at" in ln for ln in loaded), "loaded from snapshots: %s" % loaded)
+
+with t.step("kill -9: the state comes back from the snapshot and the batches after it"):
+    c.close()
+    b.kill()
+    b.start()
+    c = kwire.Conn(b.host, b.port)
+    for q in (0, 1):
+        base, pid, epoch, seq, n = last[q]
+        t.eq(produce_raw(c, SNAP, q, idem_now(pid, epoch, seq + n, 2, b"next")), (0, base + n),
+             "partition %d: the batch appended after the snapshot, again" % q)
+        t.eq(produce_raw(c, SNAP, q, idem_now(pid, epoch, seq, n, b"dup")), (0, base),
+             "partition %d: the snapshot's last batch, again" % q)
+        t.eq(produce_raw(c, SNAP, q, idem_now(pid, epoch, seq + n + 3, 1, b"gap"))[0], OUT_OF_ORDER,
+             "partition %d: a gap" % q)
+        t.eq(produce_raw(c, SNAP, q, idem_now(pid, epoch, seq + n + 2, 1, b"more")), (0, base + n + 2),
+             "partition %d: in sequence, appended" % q)
+        t.expect(len(snapshots(b, SNAP, q)) <= 2, "partition %d: at most two snapshots" % q)
+
+with t.step("DeleteRecords to the end forgets no producer, across a clean restart too"):
+    base, pid, epoch, seq, n = last[0]
+    end = end_offset(b, SNAP, 0)
+    t.eq(end, base + n + 3, "end offset")
+    t.eq(delete_records(c, SNAP, 0, end), (0, end), "DeleteRecords answer")
+    for how in ("before", "after"):
+        if how == "after":
+            c.close()
+            t.eq(b.stop(), 0, "exit status")
+            b.start()
+            c = kwire.Conn(b.host, b.port)
+        t.eq(produce_raw(c, SNAP, 0, idem_now(pid, epoch, seq + n + 2, 1, b"more")), (0, base + n + 2),
+             "%s the restart: its last batch, deleted, still a duplicate" % how)
+        t.eq(produce_raw(c, SNAP, 0, idem_now(pid, epoch, seq + n + 9, 1, b"gap"))[0], OUT_OF_ORDER,
+             "%s the restart: a gap" % how)
+    t.eq(end_offset(b, SNAP, 0), end, "nothing appended")
+c.close()
+
+with t.step("producer.id.expiration.ms=3000, checked every 200 ms: an idle producer is forgotten"):
+    eb = t.broker(overrides=["producer.id.expiration.ms=3000", "producer.id.expiration.check.interval.ms=200"])
+    ec = kwire.Conn(eb.host, eb.port)
+    t.eq(kwire.create_topics(ec, [("idem-exp", 1, 1, {})]), {"idem-exp": (0, None)}, "CreateTopics answer")
+    err, epid, _ = init_pid(ec, 4)
+    t.eq(err, 0, "InitProducerId error")
+    t.eq(produce_raw(ec, "idem-exp", 0, idem_now(epid, 0, 0, 3, b"a")), (0, 0), "first batch (seq 0-2)")
+    t.eq(produce_raw(ec, "idem-exp", 0, idem_now(epid, 0, 40, 1, b"b"))[0], OUT_OF_ORDER, "a gap while known")
+    deadline = time.time() + 60
+    while "idle producer ids expired" not in eb.log_text() and time.time() < deadline:
+        time.sleep(0.2)
+    t.expect("idle producer ids expired" in eb.log_text(), "the broker logged the expiry")
+    t.eq(produce_raw(ec, "idem-exp", 0, idem_now(epid, 0, 40, 1, b"b")), (0, 3),
+         "seq 40 after the expiry: accepted, as for an unknown producer")
+    t.eq(produce_raw(ec, "idem-exp", 0, idem_now(epid, 0, 0, 3, b"a"))[0], OUT_OF_ORDER,
+         "the forgotten first batch is no longer a duplicate")
+    t.eq(end_offset(eb, "idem-exp"), 4, "end offset")
+    ec.close()
 
 os.environ["SLUICE_TEST_DROP_AFTER_APPEND"] = "3"
 try:

@@ -1,8 +1,13 @@
 /* producer_state_test.c - the idempotent producer's per-partition rules
  * (producer_int.h): in-sequence batches, duplicates of each of the last 5
  * batches, gaps, old and new epochs, unknown producers, the sequence wrap at
- * INT32_MAX; the state rebuilt from a real log's batch headers; producer
- * ids persisted in blocks and never handed out twice. */
+ * INT32_MAX; the state rebuilt from a real log's batch headers; loaded
+ * from a snapshot plus the batches after it (the same state as a full
+ * rebuild), with snapshots outside [log start, log end] unused and expired
+ * producers dropped; a partition's life in the process-wide table (attach
+ * prunes snapshots above the log end, the rebuild uses its directory,
+ * close writes a snapshot, housekeeping snapshots and expires, drop frees);
+ * producer ids persisted in blocks and never handed out twice. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -146,6 +152,8 @@ static void sequence_wraps_at_int32_max(void **state)
     sl_producer_state_fini(&st);
 }
 
+static int64_t batch_ts = 1000; /* first record's timestamp */
+
 /* One batch of n records for producer pid (epoch, base sequence). */
 static void build(sl_buf_t *out, int64_t pid, int16_t epoch, int32_t seq, int n)
 {
@@ -157,7 +165,7 @@ static void build(sl_buf_t *out, int64_t pid, int16_t epoch, int32_t seq, int n)
     sl_batch_builder_t b;
     assert_int_equal(sl_batch_builder_begin(&b, out, &o), SL_OK);
     for (int i = 0; i < n; i++)
-        assert_int_equal(sl_batch_builder_add(&b, 1000 + i, NULL, -1, "v", 1, NULL, 0), SL_OK);
+        assert_int_equal(sl_batch_builder_add(&b, batch_ts + i, NULL, -1, "v", 1, NULL, 0), SL_OK);
     assert_int_equal(sl_batch_builder_finish(&b), SL_OK);
 }
 
@@ -243,6 +251,233 @@ static void load_blob_stops_at_truncated_tail_and_rejects_garbage(void **state)
     sl_buf_free(&buf);
 }
 
+static void assert_same_state(const sl_producer_state_t *a, const sl_producer_state_t *b)
+{
+    assert_int_equal(sl_map_count(&a->producers), sl_map_count(&b->producers));
+    size_t it = 0;
+    const void *key;
+    size_t klen;
+    void *val;
+    while (sl_map_next(&a->producers, &it, &key, &klen, &val)) {
+        const sl_producer_entry_t *x = val;
+        const sl_producer_entry_t *y = sl_producer_state_find(b, x->producer_id);
+        assert_non_null(y);
+        assert_int_equal(x->epoch, y->epoch);
+        assert_int_equal(x->nbatches, y->nbatches);
+        assert_memory_equal(x->batches, y->batches, (size_t)x->nbatches * sizeof x->batches[0]);
+    }
+}
+
+static bool snap_exists(const char *dir, int64_t off)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%020lld.snapshot", dir, (long long)off);
+    return access(path, F_OK) == 0;
+}
+
+static void rm_dir(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A log in a new temp dir (dir gets its path) with small segments. */
+static sl_log_t *log_new(char *dir, sl_log_config_t *cfg)
+{
+    assert_non_null(mkdtemp(dir));
+    sl_log_config_defaults(cfg);
+    cfg->segment_bytes = 300;
+    sl_log_t *log = NULL;
+    assert_int_equal(sl_log_open(dir, cfg, true, &log), SL_OK);
+    return log;
+}
+
+static void load_from_snapshot_then_the_batches_after_it(void **state)
+{
+    SL_UNUSED(state);
+    char dir[] = "/tmp/sl-producer-load-XXXXXX";
+    sl_log_config_t cfg;
+    sl_log_t *log = log_new(dir, &cfg);
+    append_batch(log, 7, 0, 0, 3);        /* 0-2 */
+    append_batch(log, 8, 1, 0, 2);        /* 3-4 */
+    sl_producer_state_t st;
+    sl_producer_state_init(&st);
+    assert_int_equal(sl_producer_state_load(&st, log, dir, 0, 0), SL_OK);
+    assert_int_equal(st.snap_offset, -1);
+    assert_true(st.changed);
+    assert_int_equal(sl_producer_snapshot_write(dir, &st, sl_log_end_offset(log)), SL_OK); /* at 5 */
+    sl_producer_state_fini(&st);
+    for (int i = 0; i < 4; i++)
+        append_batch(log, 7, 0, 3 + i, 1); /* 5-8 */
+    append_batch(log, 9, 0, 40, 2);         /* 9-10 */
+
+    /* From the snapshot at 5 plus 5..10: the same as every batch read. */
+    sl_producer_state_t full, snap;
+    sl_producer_state_init(&full);
+    assert_int_equal(sl_producer_state_load(&full, log, NULL, 0, 0), SL_OK);
+    sl_producer_state_init(&snap);
+    assert_int_equal(sl_producer_state_load(&snap, log, dir, 0, 0), SL_OK);
+    assert_true(snap.loaded);
+    assert_int_equal(snap.snap_offset, 5);
+    assert_true(snap.changed);
+    assert_same_state(&full, &snap);
+    assert_int_equal(sl_producer_state_find(&snap, 7)->nbatches, 5);
+    assert_int_equal(sl_producer_state_find(&snap, 7)->batches[0].first_offset, 0);
+    sl_producer_state_fini(&snap);
+
+    /* The snapshot really is used: one that says something else wins over
+     * the log below it. */
+    sl_producer_state_t fake;
+    sl_producer_state_init(&fake);
+    assert_int_equal(sl_producer_state_update_at(&fake, 99, 4, 10, 0, 1, 1, 5), SL_OK);
+    assert_int_equal(sl_producer_snapshot_write(dir, &fake, 9), SL_OK);
+    sl_producer_state_fini(&fake);
+    sl_producer_state_init(&snap);
+    assert_int_equal(sl_producer_state_load(&snap, log, dir, 0, 0), SL_OK);
+    assert_int_equal(snap.snap_offset, 9);
+    assert_non_null(sl_producer_state_find(&snap, 99));
+    assert_null(sl_producer_state_find(&snap, 7));
+    assert_non_null(sl_producer_state_find(&snap, 9)); /* replayed from 9 */
+    sl_producer_state_fini(&snap);
+
+    /* Above the log end (a snapshot of batches since cut off): unused. */
+    sl_producer_state_init(&fake);
+    assert_int_equal(sl_producer_state_update_at(&fake, 98, 0, 0, 0, 20, 20, 5), SL_OK);
+    assert_int_equal(sl_producer_snapshot_write(dir, &fake, 50), SL_OK);
+    sl_producer_state_fini(&fake);
+    sl_producer_state_init(&snap);
+    assert_int_equal(sl_producer_state_load(&snap, log, dir, 0, 0), SL_OK);
+    assert_int_equal(snap.snap_offset, 9); /* 50 describes offsets the log does not have */
+    assert_non_null(sl_producer_state_find(&snap, 99));
+    assert_null(sl_producer_state_find(&snap, 98));
+    sl_producer_state_fini(&snap);
+    sl_producer_state_fini(&full);
+    assert_int_equal(sl_log_close(log), SL_OK);
+    rm_dir(dir);
+}
+
+static void snapshot_below_the_log_start_is_unused_and_expiry_applies(void **state)
+{
+    SL_UNUSED(state);
+    char dir[] = "/tmp/sl-producer-start-XXXXXX";
+    sl_log_config_t cfg;
+    sl_log_t *log = log_new(dir, &cfg);
+    append_batch(log, 7, 0, 0, 3); /* 0-2 */
+    sl_producer_state_t st;
+    sl_producer_state_init(&st);
+    assert_int_equal(sl_producer_state_update_at(&st, 7, 0, 0, 2, 0, 2, 1000), SL_OK);
+    assert_int_equal(sl_producer_state_update_at(&st, 70, 0, 0, 0, 1, 1, 1000), SL_OK);
+    assert_int_equal(sl_producer_snapshot_write(dir, &st, 3), SL_OK);
+    sl_producer_state_fini(&st);
+    append_batch(log, 8, 0, 0, 3); /* 3-5 */
+
+    /* Expiry at load: producer 7 and 70 (snapshot, time 1000) are old at
+     * 100000 with 50000 ms; 8 (the batch's max timestamp, about 1000 as
+     * the builder stamps it) too; with a longer expiration all stay. */
+    sl_producer_state_init(&st);
+    assert_int_equal(sl_producer_state_load(&st, log, dir, 1000000, 100000), SL_OK);
+    assert_int_equal(sl_map_count(&st.producers), 3);
+    assert_int_equal(st.snap_offset, 3);
+    sl_producer_state_fini(&st);
+    sl_producer_state_init(&st);
+    assert_int_equal(sl_producer_state_load(&st, log, dir, 50000, 100000), SL_OK);
+    assert_int_equal(sl_map_count(&st.producers), 0);
+    assert_true(st.loaded);
+    sl_producer_state_fini(&st);
+
+    /* DeleteRecords past the snapshot: it is not used (its producers'
+     * later batches are unknown), the log from its start is. */
+    append_batch(log, -1, -1, -1, 1); /* 6 */
+    assert_int_equal(sl_log_delete_records(log, 4), SL_OK);
+    sl_producer_state_init(&st);
+    assert_int_equal(sl_producer_state_load(&st, log, dir, 0, 0), SL_OK);
+    assert_int_equal(st.snap_offset, -1);
+    assert_null(sl_producer_state_find(&st, 70));
+    assert_non_null(sl_producer_state_find(&st, 8)); /* its batch 3-5 holds offset 4 */
+    sl_producer_state_fini(&st);
+    assert_int_equal(sl_log_close(log), SL_OK);
+    rm_dir(dir);
+}
+
+static void a_partition_in_the_table_snapshots_expires_and_is_freed(void **state)
+{
+    SL_UNUSED(state);
+    char dir[] = "/tmp/sl-producer-part-XXXXXX";
+    sl_log_config_t cfg;
+    sl_log_t *log = log_new(dir, &cfg);
+    batch_ts = sl_time_wall_ms(); /* replayed batches are recent */
+    append_batch(log, 7, 0, 0, 3); /* 0-2 */
+    sl_topic_t topic;
+    memset(&topic, 0, sizeof topic);
+    snprintf(topic.name, sizeof topic.name, "t");
+    topic.id.b[0] = 0x42;
+    sl_partition_t part;
+    memset(&part, 0, sizeof part);
+    part.topic = &topic;
+    part.index = 3;
+    part.cfg.segment_bytes = 1 << 30;
+
+    /* A snapshot above the log end (the log lost its tail) goes at attach. */
+    sl_producer_state_t other;
+    sl_producer_state_init(&other);
+    assert_int_equal(sl_producer_state_update_at(&other, 5, 0, 0, 0, 10, 10, 1), SL_OK);
+    assert_int_equal(sl_producer_snapshot_write(dir, &other, 11), SL_OK);
+    sl_producer_state_fini(&other);
+    assert_int_equal(sl_producer_part_attach(&part, dir, log, false, 3600000), SL_OK);
+    assert_false(snap_exists(dir, 11));
+
+    sl_producer_state_t *st = sl_producer_state_of(&part);
+    assert_non_null(st);
+    assert_false(st->loaded);
+    assert_int_equal(sl_producer_state_rebuild(st, log), SL_OK); /* as produce.c does */
+    assert_true(st->loaded);
+    assert_non_null(sl_producer_state_find(st, 7));
+    /* Housekeeping: no snapshot yet, producers: one is written at once. */
+    int64_t now = sl_time_wall_ms();
+    sl_producer_part_snapshot_if_due(&part, log, now);
+    assert_true(snap_exists(dir, 3));
+    assert_false(st->changed);
+    /* A change waits for the interval (or a segment's growth). */
+    append_batch(log, 7, 0, 3, 1); /* 3 */
+    assert_int_equal(sl_producer_state_update(st, 7, 0, 3, 0, 3, 3), SL_OK);
+    sl_producer_part_snapshot_if_due(&part, log, now + 1);
+    assert_false(snap_exists(dir, 4));
+    sl_producer_part_snapshot_if_due(&part, log, now + SL_PRODUCER_SNAPSHOT_INTERVAL_MS);
+    assert_true(snap_exists(dir, 4));
+    /* Expiry with the attached setting (an hour). */
+    assert_int_equal(sl_producer_part_expire(&part, now + 1000), 0);
+    assert_int_equal(sl_producer_part_expire(&part, now + 3600000 + 1000), 1);
+    assert_int_equal(sl_map_count(&st->producers), 0);
+    assert_true(st->changed);
+    /* Close: a snapshot at the log end with the state as it is. */
+    append_batch(log, 8, 0, 0, 1); /* 4 */
+    assert_int_equal(sl_producer_state_update(st, 8, 0, 0, 0, 4, 4), SL_OK);
+    sl_producer_part_close(&part, log);
+    assert_true(snap_exists(dir, 5));
+    assert_true(snap_exists(dir, 4));
+    assert_false(snap_exists(dir, 3)); /* two kept */
+    /* The entry is gone: a fresh one comes back empty; the reload finds 8
+     * from the snapshot, and 7 stays expired. */
+    st = sl_producer_state_of(&part);
+    assert_false(st->loaded);
+    assert_int_equal(sl_producer_part_attach(&part, dir, log, false, 3600000), SL_OK);
+    st = sl_producer_state_of(&part);
+    assert_int_equal(sl_producer_state_rebuild(st, log), SL_OK);
+    assert_int_equal(st->snap_offset, 5);
+    assert_null(sl_producer_state_find(st, 7));
+    assert_non_null(sl_producer_state_find(st, 8));
+    sl_producer_part_drop(&part);
+    /* A fresh partition in that directory: every snapshot goes. */
+    assert_int_equal(sl_producer_part_attach(&part, dir, log, true, 3600000), SL_OK);
+    assert_false(snap_exists(dir, 5));
+    assert_false(snap_exists(dir, 4));
+    sl_producer_part_drop(&part);
+    assert_int_equal(sl_log_close(log), SL_OK);
+    rm_dir(dir);
+    batch_ts = 1000;
+}
+
 static void producer_ids_are_never_reused_across_restarts(void **state)
 {
     SL_UNUSED(state);
@@ -304,6 +539,9 @@ int main(void)
         cmocka_unit_test(sequence_wraps_at_int32_max),
         cmocka_unit_test(state_is_rebuilt_from_the_log),
         cmocka_unit_test(load_blob_stops_at_truncated_tail_and_rejects_garbage),
+        cmocka_unit_test(load_from_snapshot_then_the_batches_after_it),
+        cmocka_unit_test(snapshot_below_the_log_start_is_unused_and_expiry_applies),
+        cmocka_unit_test(a_partition_in_the_table_snapshots_expires_and_is_freed),
         cmocka_unit_test(producer_ids_are_never_reused_across_restarts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
