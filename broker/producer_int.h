@@ -61,7 +61,8 @@
  *   - from housekeeping every SL_PRODUCER_SNAPSHOT_CHECK_MS, for a loaded
  *     state that changed, once SL_PRODUCER_SNAPSHOT_INTERVAL_MS passed since
  *     its last snapshot or the log grew by a segment.bytes since then (the
- *     size of Kafka's per-roll step); and for one whose newest snapshot fell
+ *     size of Kafka's per-roll step); and, within one check, for one with
+ *     producers that has no snapshot yet or whose newest snapshot fell
  *     below the log start (retention, DeleteRecords), so that a crash does
  *     not forget producers whose batches are gone. Kafka snapshots at each
  *     segment roll; the roll happens inside the log's append, which this
@@ -78,8 +79,13 @@
  * timestamp; an append here records the broker's clock at the append
  * (produce.c does not pass the batch's timestamps; under LogAppendTime they
  * are the same), the replay of the log uses the batch's max timestamp.
+ * A replayed producer whose batches carry old client timestamps may thus be
+ * expired at load, as in Kafka.
  * Retention and DeleteRecords forget nobody: as in Kafka, producers leave by
- * expiry only.
+ * expiry only. The one exception, also Kafka's: a crash between such a
+ * deletion and the next snapshot (at most one check) leaves only a snapshot
+ * below the log start, which is not used, so the producers whose batches
+ * went are forgotten (accepted at any sequence).
  *
  * Producer ids: blocks of SL_PRODUCER_ID_BLOCK ids. The start of the next
  * unused block is persisted in <first log dir>/.sluice/producer_ids (a
