@@ -246,6 +246,9 @@ with t.step("kill -9: the state comes back from the snapshot and the batches aft
         t.eq(produce_raw(c, SNAP, q, idem_now(pid, epoch, seq + n + 2, 1, b"more")), (0, base + n + 2),
              "partition %d: in sequence, appended" % q)
         t.expect(len(snapshots(b, SNAP, q)) <= 2, "partition %d: at most two snapshots" % q)
+    loaded = [ln for ln in last_start_log(b).splitlines() if "producer state loaded" in ln and SNAP in ln]
+    t.eq(len(loaded), 2, "state loads logged: %s" % loaded)
+    t.expect(all("snapshot at" in ln for ln in loaded), "loaded from snapshots, then the log: %s" % loaded)
 
 with t.step("DeleteRecords to the end forgets no producer, across a clean restart too"):
     base, pid, epoch, seq, n = last[0]
