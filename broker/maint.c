@@ -5,10 +5,12 @@
  * segment.ms (so idle partitions roll too) and flushes partitions whose
  * flush.ms has passed. Each partition is handled under its mutex, one at a
  * time, so the network threads are held up by at most one partition's work.
- * The log cleaner runs every CLEANER_BACKOFF_MS on the partitions of
- * compacted topics (cleanup.policy contains compact), one log at a time,
- * holding the partition's mutex only to plan and to swap segments in;
- * topics whose policy lacks delete get no retention pass (Kafka's rule).
+ * The log cleaner (log.cleaner.enable) runs every log.cleaner.backoff.ms
+ * on the partitions of compacted topics (cleanup.policy contains compact),
+ * one log at a time, with the whole log.cleaner.dedupe.buffer.size (one
+ * cleaner thread), holding the partition's mutex only to plan and to swap
+ * segments in; topics whose policy lacks delete get no retention pass
+ * (Kafka's rule).
  * The idempotent producers' state (producer_int.h) is snapshotted when due,
  * checked every SL_PRODUCER_SNAPSHOT_CHECK_MS, and its idle producers
  * expired every producer.id.expiration.check.interval.ms.
@@ -22,9 +24,9 @@
 
 #define TICK_MAX_MS 1000 /* roll and flush.ms checks at least this often */
 #define TICK_MIN_MS 10
-/* log.cleaner.backoff.ms (Kafka's default); the config module does not know
- * the key, so it is a constant. */
-#define CLEANER_BACKOFF_MS 15000
+/* The cleaner's timer runs at most this often (log.cleaner.backoff.ms=0
+ * would otherwise spin the main loop). */
+#define CLEANER_MIN_BACKOFF_MS 10
 
 typedef void part_fn(sl_partition_t *part, int64_t now, void *arg);
 
@@ -155,6 +157,8 @@ static void clean_opts(sl_broker_t *broker, sl_topic_t *topic, sl_log_clean_opts
     const sl_props_t *srv = broker->cfg->given;
     clean_i64(ov, srv, "delete.retention.ms", "log.cleaner.delete.retention.ms", &o->delete_retention_ms);
     clean_i64(ov, srv, "min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms", &o->min_compaction_lag_ms);
+    clean_i64(ov, srv, "max.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", &o->max_compaction_lag_ms);
+    o->dedupe_buffer_bytes = broker->cfg->log_cleaner_dedupe_buffer_size;
     const char *v = clean_key(ov, srv, "min.cleanable.dirty.ratio", "log.cleaner.min.cleanable.ratio");
     if (v) {
         char *end;
@@ -230,8 +234,9 @@ sl_err_t sl_broker_maint_start(sl_broker_t *broker, sl_loop_t *loop)
     sl_err_t err = sl_loop_timer_add(loop, every > 0 ? every : 300000, true, retention_tick, broker, NULL);
     if (err == SL_OK)
         err = sl_loop_timer_add(loop, TICK_MAX_MS, false, housekeeping_tick, broker, NULL);
-    if (err == SL_OK)
-        err = sl_loop_timer_add(loop, CLEANER_BACKOFF_MS, true, cleaner_tick, broker, NULL);
+    if (err == SL_OK && broker->cfg->log_cleaner_enable)
+        err = sl_loop_timer_add(loop, SL_MAX(broker->cfg->log_cleaner_backoff_ms, CLEANER_MIN_BACKOFF_MS), true,
+                                cleaner_tick, broker, NULL);
     if (err == SL_OK)
         err = sl_loop_timer_add(loop, SL_PRODUCER_SNAPSHOT_CHECK_MS, true, producer_snapshot_tick, broker, NULL);
     int64_t expire_every = broker->cfg->producer_id_expiration_check_interval_ms;
