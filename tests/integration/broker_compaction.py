@@ -1,13 +1,19 @@
-"""broker_compaction.py - the log cleaner on a compacted topic.
+"""broker_compaction.py - the log cleaner on compacted topics.
 
-A topic with cleanup.policy=compact, small segments (segment.bytes=16384)
-and min.cleanable.dirty.ratio=0.01 gets 10,000 updates over 100 keys from
-confluent_kafka. The cleaner runs every 15 s (log.cleaner.backoff.ms);
-within a bounded wait the partition's segment files shrink. Reading from
-the beginning then gives, for every key, its latest value at the offset the
-producer was told, offsets still increasing, and at most one record per
-key below the active segment. A record without a key is refused
-with INVALID_RECORD. After a restart the same records read back.
+The broker runs the cleaner every second (log.cleaner.backoff.ms=1000) with
+the smallest key map allowed (log.cleaner.dedupe.buffer.size=1 MiB: 39,321
+keys). A topic with cleanup.policy=compact, small segments
+(segment.bytes=16384) and min.cleanable.dirty.ratio=0.01 gets 10,000
+updates over 100 keys from confluent_kafka, in dozens of segments. Within a
+bounded wait the partition's segment files shrink, and the cleaned
+segments are merged into a few. Reading from the beginning then gives, for
+every key, its latest value at the offset the producer was told, offsets
+still increasing, and at most one record per key below the active
+segment. A record without a key is refused with INVALID_RECORD.
+A second topic gets 45,000 keys written twice: more keys than the map
+holds, so the cleaner needs several passes (the broker log says the map
+was full); in the end every key is there once, with its second value at
+its original offset. After a restart the same records read back.
 Usage: broker_compaction.py BINDIR
 """
 import os
@@ -21,11 +27,13 @@ import check  # noqa: E402
 t = check.Test("broker_compaction", budget_s=280)
 import ck  # noqa: E402
 
-b = t.broker()
+b = t.broker(config={"log.cleaner.backoff.ms": "1000", "log.cleaner.dedupe.buffer.size": "1048576"})
 B = b.bootstrap
 TOPIC = "compacted"
 KEYS = 100
 N = 10000
+MANY = "manykeys"
+MANY_KEYS = 45000
 
 
 def log_bytes():
@@ -49,8 +57,8 @@ with t.step("produce 10,000 updates over 100 keys to a compacted topic"):
         latest[msgs[i]["key"]] = (r[2], msgs[i]["value"])
     t.eq(reports[-1][2], N - 1, "offset of the last update")
     before = log_bytes()
-    t.expect(len(b.segment_files(TOPIC, 0)) > 5, "expected many segments, got %d"
-             % len(b.segment_files(TOPIC, 0)))
+    segs_before = len(b.segment_files(TOPIC, 0))
+    t.expect(segs_before > 10, "expected many segments, got %d" % segs_before)
 
 with t.step("a record without a key is refused with INVALID_RECORD"):
     result = []
@@ -62,11 +70,21 @@ with t.step("a record without a key is refused with INVALID_RECORD"):
 
 with t.step("the cleaner runs within a bounded wait and the log shrinks"):
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and log_bytes() * 2 > before:
+    while time.monotonic() < deadline and (log_bytes() * 2 > before or "cleaned up to offset" not in b.log_text()):
         time.sleep(0.5)
     after = log_bytes()
     t.expect(after * 2 <= before, "log still %d bytes after 90s (was %d)" % (after, before))
     t.expect("cleaned up to offset" in b.log_text(), "no cleaner pass in the broker log")
+
+with t.step("the small cleaned segments are merged into a few"):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(b.segment_files(TOPIC, 0)) > 3:
+        time.sleep(0.5)
+    segs_after = len(b.segment_files(TOPIC, 0))
+    t.expect(segs_after <= 3, "%d segments after cleaning (were %d)" % (segs_after, segs_before))
+    for f in b.segment_files(TOPIC, 0):
+        t.expect(os.path.getsize(f) <= 16384, "%s has %d bytes, above segment.bytes"
+                 % (f, os.path.getsize(f)))
 
 with t.step("consuming from the beginning: the latest value of every key at its original offset"):
     recs = read_all(N)
@@ -86,9 +104,57 @@ with t.step("consuming from the beginning: the latest value of every key at its 
     t.expect(len(cleaned) > 0, "nothing below the active segment (base %d)" % active)
     t.eq(len(cleaned), len(set(cleaned)), "records per key below the active segment (base %d)" % active)
 
+with t.step("45,000 keys written twice: more than the key map holds, cleaned in several passes"):
+    ck.create_topics(B, [(MANY, 1, {"cleanup.policy": "compact", "segment.bytes": "131072",
+                                    "min.cleanable.dirty.ratio": "0.01"})])
+    many = [{"topic": MANY, "partition": 0, "key": b"mk-%05d" % (i % MANY_KEYS),
+             "value": b"r%d-%05d" % (i // MANY_KEYS, i % MANY_KEYS)} for i in range(2 * MANY_KEYS)]
+    p2 = ck.producer(B, **{"linger.ms": 20, "batch.num.messages": 1000})
+    mreports = ck.produce_all(p2, many, timeout=120)
+    mend = mreports[-1][2] + 1
+    t.eq(mend, 2 * MANY_KEYS, "end offset")
+
+    def many_below_active():
+        files = b.segment_files(MANY, 0)
+        return int(os.path.basename(files[-1])[:-4]), files
+
+    def many_bytes():
+        return sum(os.path.getsize(f) for f in b.segment_files(MANY, 0))
+
+    def expected_below(active):
+        last = {}
+        for i, r in enumerate(mreports):
+            if r[2] < active:
+                last[many[i]["key"]] = (r[2], many[i]["key"], many[i]["value"])
+        return sorted(last.values())
+
+    # Done when the records below the active segment are the latest of each
+    # key there (the log about halves first).
+    mbefore = many_bytes()
+    deadline = time.monotonic() + 120
+    mrecs, ok = [], False
+    while time.monotonic() < deadline and not ok:
+        time.sleep(1)
+        if many_bytes() * 10 > mbefore * 7:
+            continue
+        active, _ = many_below_active()
+        mrecs = [(m.offset(), m.key(), m.value()) for m in ck.read_partitions(B, MANY, {0: mend}, timeout=60)[0]]
+        ok = [r for r in mrecs if r[0] < active] == expected_below(active)
+    t.expect("key map full" in b.log_text(), "the cleaner never reported a full key map")
+    active, _ = many_below_active()
+    t.expect(active > MANY_KEYS, "active segment starts at %d" % active)
+    t.eq([r for r in mrecs if r[0] < active], expected_below(active),
+         "records below the active segment (base %d): the latest of each key, at its offset" % active)
+    t.eq([r for r in mrecs if r[0] >= active],
+         [(mreports[i][2], m["key"], m["value"]) for i, m in enumerate(many) if mreports[i][2] >= active],
+         "records of the active segment, untouched")
+    t.eq(len(set(k for _, k, _ in mrecs)), MANY_KEYS, "distinct keys")
+
 with t.step("after a restart the same records read back"):
     b.stop()
     b.start()
     t.eq(read_all(N), recs, "records after restart")
+    again = [(m.offset(), m.key(), m.value()) for m in ck.read_partitions(B, MANY, {0: mend}, timeout=60)[0]]
+    t.eq(again, mrecs, "records of %s after restart" % MANY)
 
 t.done()
