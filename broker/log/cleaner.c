@@ -468,7 +468,6 @@ static sl_err_t group_close(sl_log_clean_job_t *job, group_out_t *go, job_group_
     if (what || !keep)
         unlink(path);
     g->built = keep && !what;
-    g->bytes = go->written;
     if (g->n == 0)
         job->ngroups--;
     return what ? job_fail(job, job->segs[g->first].base, ".log.cleaned", what, e) : SL_OK;
@@ -620,7 +619,6 @@ static sl_err_t build_groups(sl_log_clean_job_t *job, clean_ctx_t *c)
         int64_t start = go.written, start_batches = go.batches;
         err = seg_out(c, job, &go, js);
         if (err == SL_ERR_CORRUPT_MESSAGE) {
-            js->bad = true;
             js->changed = false;
             go.written = start;
             go.batches = start_batches;

@@ -285,14 +285,12 @@ typedef struct job_seg {
     int64_t cleaned_at;  /* when first cleaned (its mtime), or now */
     bool drop_tombstones;
     bool changed;        /* build removed records from it */
-    bool bad;            /* does not parse: left as it is */
 } job_seg_t;
 
 /* Consecutive segments job->segs[first, first + n) rewritten into one
  * file, <segs[first].base>.log.cleaned. */
 typedef struct job_group {
     size_t first, n;
-    int64_t bytes;       /* of the cleaned file */
     bool built;          /* the .cleaned file is whole and fsynced */
     int64_t stamp;       /* mtime given to it: the latest cleaned_at */
 } job_group_t;

@@ -13,7 +13,8 @@ segment. A record without a key is refused with INVALID_RECORD.
 A second topic gets 45,000 keys written twice: more keys than the map
 holds, so the cleaner needs several passes (the broker log says the map
 was full); in the end every key is there once, with its second value at
-its original offset. After a restart the same records read back.
+its original offset. After a restart the same records read back. A broker
+with log.cleaner.enable=false leaves a compacted topic as written.
 Usage: broker_compaction.py BINDIR
 """
 import os
@@ -156,5 +157,22 @@ with t.step("after a restart the same records read back"):
     t.eq(read_all(N), recs, "records after restart")
     again = [(m.offset(), m.key(), m.value()) for m in ck.read_partitions(B, MANY, {0: mend}, timeout=60)[0]]
     t.eq(again, mrecs, "records of %s after restart" % MANY)
+
+with t.step("log.cleaner.enable=false: a compacted topic is left as written"):
+    b.stop()
+    off = t.broker(config={"log.cleaner.enable": "false", "log.cleaner.backoff.ms": "100"})
+    ck.create_topics(off.bootstrap, [(TOPIC, 1, {"cleanup.policy": "compact", "segment.bytes": "16384",
+                                                 "min.cleanable.dirty.ratio": "0.01"})])
+    p3 = ck.producer(off.bootstrap, **{"linger.ms": 5, "batch.num.messages": 50})
+    ck.produce_all(p3, [{"topic": TOPIC, "partition": 0, "key": b"key-%d" % (i % 10), "value": b"v%05d" % i}
+                        for i in range(3000)])
+    sizes = [os.path.getsize(f) for f in off.segment_files(TOPIC, 0)]
+    t.expect(len(sizes) > 3, "expected several segments, got %d" % len(sizes))
+    # Thirty cleaner periods: an enabled cleaner would have run.
+    time.sleep(3)
+    t.eq([os.path.getsize(f) for f in off.segment_files(TOPIC, 0)], sizes, "segment sizes")
+    t.expect("cleaned up to offset" not in off.log_text(), "the cleaner ran although disabled")
+    got = ck.read_partitions(off.bootstrap, TOPIC, {0: 3000}, timeout=60)[0]
+    t.eq(len(got), 3000, "records")
 
 t.done()

@@ -3,7 +3,8 @@
  * small cleaned segments merged into fewer (within segment_bytes and the
  * index size), every latest value at its original offset; a crash at each
  * step of a group's swap (test hook, then the directory as it was opened
- * again) loses nothing and duplicates nothing; max.compaction.lag.ms
+ * again) loses nothing and duplicates nothing, nor does a swap that fails
+ * half-way (undone at once); max.compaction.lag.ms
  * cleaning a log whose dirty ratio is low; an idempotent producer's last
  * batch kept through passes and merges.
  */
@@ -182,6 +183,65 @@ static void crash_during_a_group_swap_loses_nothing(void **state)
     }
 }
 
+/* A swap that fails half-way (one member cannot be renamed: a directory
+ * holds its .replaced name) is undone at once: the pass fails, the log
+ * reads as before, nothing is left over, and a later pass succeeds. */
+static void failed_group_swap_is_undone(void **state)
+{
+    SL_UNUSED(state);
+    int64_t now = sl_time_wall_ms();
+    char *dir = t_mkdtemp();
+    sl_log_t *log = fill_cfg(dir, 4096, 10 << 20, now);
+    read_all_t before;
+    read_all(log, &before);
+    /* The third segment's base, from the second's end. */
+    sl_log_slice_t sl;
+    assert_int_equal(sl_log_read(log, 0, 1 << 20, true, &sl), SL_OK);
+    int64_t third = -1;
+    for (int64_t b = sl.first_offset + 1; b < sl_log_end_offset(log) && third < 0; b++) {
+        if (t_seg_size(dir, b, ".log") >= 0) {
+            for (int64_t c = b + 1; c < sl_log_end_offset(log); c++) {
+                if (t_seg_size(dir, c, ".log") >= 0) {
+                    third = c;
+                    break;
+                }
+            }
+        }
+    }
+    sl_log_slice_release(&sl);
+    assert_true(third > 0);
+    char blocker[512];
+    t_path(blocker, sizeof(blocker), dir, third, ".log.replaced");
+    assert_int_equal(mkdir(blocker, 0755), 0);
+    /* An entry in it, so that rename(2) cannot replace it. */
+    char inner[600];
+    snprintf(inner, sizeof(inner), "%s/x", blocker);
+    t_write_file(inner, "x", 1, O_TRUNC);
+
+    sl_log_clean_opts_t opts = eager();
+    assert_int_equal(sl_log_clean(log, &opts, now, NULL), SL_ERR_IO);
+    assert_non_null(strstr(sl_log_errmsg(log), "rename"));
+    assert_int_equal(t_count_files(dir, ".swap"), 0);
+    assert_int_equal(t_count_files(dir, ".cleaned"), 0);
+    assert_int_equal(t_count_files(dir, ".replaced"), 1); /* the blocker */
+    read_all_t after;
+    read_all(log, &after);
+    ra_assert_equal(&after, &before);
+    free(after.r);
+
+    unlink(inner);
+    rmdir(blocker);
+    sl_log_clean_info_t info;
+    assert_int_equal(sl_log_clean(log, &opts, now, &info), SL_OK);
+    assert_true(info.segments_after < info.segments);
+    read_all(log, &after);
+    check_latest(&after, info.cleaned_to, NKEYS);
+    free(after.r);
+    free(before.r);
+    assert_int_equal(sl_log_close(log), SL_OK);
+    t_rmdir(dir);
+}
+
 /* ---- max.compaction.lag.ms ---- */
 
 static void max_compaction_lag_cleans_a_log_below_the_dirty_ratio(void **state)
@@ -261,6 +321,7 @@ int main(void)
         cmocka_unit_test(small_cleaned_segments_are_merged),
         cmocka_unit_test(merged_segments_respect_segment_and_index_limits),
         cmocka_unit_test(crash_during_a_group_swap_loses_nothing),
+        cmocka_unit_test(failed_group_swap_is_undone),
         cmocka_unit_test(max_compaction_lag_cleans_a_log_below_the_dirty_ratio),
         cmocka_unit_test(last_batch_of_a_producer_survives_passes_and_merges),
     };
