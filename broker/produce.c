@@ -143,6 +143,7 @@ typedef struct producer_hdr {
     int16_t epoch;
     int32_t first_seq;
     int32_t last_offset_delta;
+    int64_t max_timestamp;             /* CreateTime: the producer's clock */
 } producer_hdr_t;
 
 static void producer_hdr_read(const uint8_t *data, int32_t len, producer_hdr_t *h)
@@ -151,7 +152,8 @@ static void producer_hdr_read(const uint8_t *data, int32_t len, producer_hdr_t *
     sl_rd_init(&rd, data, (size_t)len);
     sl_rd_skip(&rd, SL_BATCH_OFF_ATTRIBUTES + 2);
     h->last_offset_delta = sl_rd_i32(&rd);
-    sl_rd_skip(&rd, 16); /* base and max timestamps */
+    sl_rd_skip(&rd, 8); /* base timestamp */
+    h->max_timestamp = sl_rd_i64(&rd);
     h->producer_id = sl_rd_i64(&rd);
     h->epoch = sl_rd_i16(&rd);
     h->first_seq = sl_rd_i32(&rd);
@@ -221,8 +223,11 @@ static bool append(sl_broker_req_t *req, sl_partition_t *part, uint8_t *data, in
         sl_err_t err = sl_log_append(part->log, data, (size_t)len, 0, sl_time_wall_ms(), &info);
         if (err == SL_OK) {
             *appended = true;
-            if (st && sl_producer_state_update(st, ph.producer_id, ph.epoch, ph.first_seq, ph.last_offset_delta,
-                                               info.base_offset, info.last_offset) != SL_OK)
+            /* The producer's last timestamp is the batch's max timestamp, as
+             * Kafka keeps it (and as the rebuild from the log reads it). */
+            int64_t ts = info.log_append_time >= 0 ? info.log_append_time : ph.max_timestamp;
+            if (st && sl_producer_state_update_at(st, ph.producer_id, ph.epoch, ph.first_seq, ph.last_offset_delta,
+                                                  info.base_offset, info.last_offset, ts) != SL_OK)
                 st->loaded = false; /* no memory: rebuild from the log next time */
             pr->BaseOffset = info.base_offset;
             pr->LogAppendTimeMs = info.log_append_time;

@@ -75,12 +75,11 @@
  * producer.id.expiration.check.interval.ms from housekeeping, and when a
  * state is loaded): a producer whose last batch is at least that old is
  * forgotten (Kafka's rule, currentTime - lastTimestamp >= expiration); its
- * next batch is then accepted at any sequence. Kafka keeps the batch's max
- * timestamp; an append here records the broker's clock at the append
- * (produce.c does not pass the batch's timestamps; under LogAppendTime they
- * are the same), the replay of the log uses the batch's max timestamp.
- * A replayed producer whose batches carry old client timestamps may thus be
- * expired at load, as in Kafka.
+ * next batch is then accepted at any sequence. A producer's last timestamp
+ * is its last batch's max timestamp, as Kafka keeps it, both on append
+ * (produce.c; under LogAppendTime the broker's stamp) and in the replay of
+ * the log, so a producer whose batches carry old client timestamps expires
+ * early, as in Kafka.
  * Retention and DeleteRecords forget nobody: as in Kafka, producers leave by
  * expiry only. The one exception, also Kafka's: a crash between such a
  * deletion and the next snapshot (at most one check) leaves only a snapshot

@@ -61,20 +61,15 @@ def produce_raw(c, topic, part, batch):
 
 
 def records(n, tag):
-    return [(None, b"%s-%d" % (tag, i), [], 1_700_000_000_000 + i) for i in range(n)]
+    """Stamped now: a producer's last timestamp is its batches' max
+    timestamp (Kafka's rule), and producer.id.expiration.ms forgets one
+    whose timestamps are old."""
+    now = int(time.time() * 1000)
+    return [(None, b"%s-%d" % (tag, i), [], now + i) for i in range(n)]
 
 
 def idem(pid, epoch, seq, n, tag):
     return kwire.batch(records(n, tag), producer_id=pid, producer_epoch=epoch, base_sequence=seq)
-
-
-def idem_now(pid, epoch, seq, n, tag):
-    """As idem, with records stamped now: a replay of the log takes a
-    producer's last time from its batches' timestamps, and an old one
-    would expire it."""
-    now = int(time.time() * 1000)
-    recs = [(None, b"%s-%d" % (tag, i), [], now) for i in range(n)]
-    return kwire.batch(recs, producer_id=pid, producer_epoch=epoch, base_sequence=seq)
 
 
 def producer_batches(bk, topic, part):
@@ -220,11 +215,11 @@ with t.step("confluent_kafka idempotent producer, clean restart: snapshot files 
     c = kwire.Conn(b.host, b.port)
     for q in (0, 1):
         base, pid, epoch, seq, n = last[q]
-        t.eq(produce_raw(c, SNAP, q, idem_now(pid, epoch, seq, n, b"dup")), (0, base),
+        t.eq(produce_raw(c, SNAP, q, idem(pid, epoch, seq, n, b"dup")), (0, base),
              "partition %d: the last batch (seq %d-%d) again" % (q, seq, seq + n - 1))
-        t.eq(produce_raw(c, SNAP, q, idem_now(pid, epoch, seq + n + 5, 1, b"gap"))[0], OUT_OF_ORDER,
+        t.eq(produce_raw(c, SNAP, q, idem(pid, epoch, seq + n + 5, 1, b"gap"))[0], OUT_OF_ORDER,
              "partition %d: a gap" % q)
-        t.eq(produce_raw(c, SNAP, q, idem_now(pid, epoch, seq + n, 2, b"next")), (0, base + n),
+        t.eq(produce_raw(c, SNAP, q, idem(pid, epoch, seq + n, 2, b"next")), (0, base + n),
              "partition %d: the next sequence, appended" % q)
     loaded = [ln for ln in last_start_log(b).splitlines() if "producer state loaded" in ln and SNAP in ln]
     t.eq(len(loaded), 2, "state loads logged: %s" % loaded)
@@ -237,13 +232,13 @@ with t.step("kill -9: the state comes back from the snapshot and the batches aft
     c = kwire.Conn(b.host, b.port)
     for q in (0, 1):
         base, pid, epoch, seq, n = last[q]
-        t.eq(produce_raw(c, SNAP, q, idem_now(pid, epoch, seq + n, 2, b"next")), (0, base + n),
+        t.eq(produce_raw(c, SNAP, q, idem(pid, epoch, seq + n, 2, b"next")), (0, base + n),
              "partition %d: the batch appended after the snapshot, again" % q)
-        t.eq(produce_raw(c, SNAP, q, idem_now(pid, epoch, seq, n, b"dup")), (0, base),
+        t.eq(produce_raw(c, SNAP, q, idem(pid, epoch, seq, n, b"dup")), (0, base),
              "partition %d: the snapshot's last batch, again" % q)
-        t.eq(produce_raw(c, SNAP, q, idem_now(pid, epoch, seq + n + 3, 1, b"gap"))[0], OUT_OF_ORDER,
+        t.eq(produce_raw(c, SNAP, q, idem(pid, epoch, seq + n + 3, 1, b"gap"))[0], OUT_OF_ORDER,
              "partition %d: a gap" % q)
-        t.eq(produce_raw(c, SNAP, q, idem_now(pid, epoch, seq + n + 2, 1, b"more")), (0, base + n + 2),
+        t.eq(produce_raw(c, SNAP, q, idem(pid, epoch, seq + n + 2, 1, b"more")), (0, base + n + 2),
              "partition %d: in sequence, appended" % q)
         t.expect(len(snapshots(b, SNAP, q)) <= 2, "partition %d: at most two snapshots" % q)
     loaded = [ln for ln in last_start_log(b).splitlines() if "producer state loaded" in ln and SNAP in ln]
@@ -261,9 +256,9 @@ with t.step("DeleteRecords to the end forgets no producer, across a clean restar
             t.eq(b.stop(), 0, "exit status")
             b.start()
             c = kwire.Conn(b.host, b.port)
-        t.eq(produce_raw(c, SNAP, 0, idem_now(pid, epoch, seq + n + 2, 1, b"more")), (0, base + n + 2),
+        t.eq(produce_raw(c, SNAP, 0, idem(pid, epoch, seq + n + 2, 1, b"more")), (0, base + n + 2),
              "%s the restart: its last batch, deleted, still a duplicate" % how)
-        t.eq(produce_raw(c, SNAP, 0, idem_now(pid, epoch, seq + n + 9, 1, b"gap"))[0], OUT_OF_ORDER,
+        t.eq(produce_raw(c, SNAP, 0, idem(pid, epoch, seq + n + 9, 1, b"gap"))[0], OUT_OF_ORDER,
              "%s the restart: a gap" % how)
     t.eq(end_offset(b, SNAP, 0), end, "nothing appended")
 c.close()
@@ -274,15 +269,15 @@ with t.step("producer.id.expiration.ms=3000, checked every 200 ms: an idle produ
     t.eq(kwire.create_topics(ec, [("idem-exp", 1, 1, {})]), {"idem-exp": (0, None)}, "CreateTopics answer")
     err, epid, _ = init_pid(ec, 4)
     t.eq(err, 0, "InitProducerId error")
-    t.eq(produce_raw(ec, "idem-exp", 0, idem_now(epid, 0, 0, 3, b"a")), (0, 0), "first batch (seq 0-2)")
-    t.eq(produce_raw(ec, "idem-exp", 0, idem_now(epid, 0, 40, 1, b"b"))[0], OUT_OF_ORDER, "a gap while known")
+    t.eq(produce_raw(ec, "idem-exp", 0, idem(epid, 0, 0, 3, b"a")), (0, 0), "first batch (seq 0-2)")
+    t.eq(produce_raw(ec, "idem-exp", 0, idem(epid, 0, 40, 1, b"b"))[0], OUT_OF_ORDER, "a gap while known")
     deadline = time.time() + 60
     while "idle producer ids expired" not in eb.log_text() and time.time() < deadline:
         time.sleep(0.2)
     t.expect("idle producer ids expired" in eb.log_text(), "the broker logged the expiry")
-    t.eq(produce_raw(ec, "idem-exp", 0, idem_now(epid, 0, 40, 1, b"b")), (0, 3),
+    t.eq(produce_raw(ec, "idem-exp", 0, idem(epid, 0, 40, 1, b"b")), (0, 3),
          "seq 40 after the expiry: accepted, as for an unknown producer")
-    t.eq(produce_raw(ec, "idem-exp", 0, idem_now(epid, 0, 0, 3, b"a"))[0], OUT_OF_ORDER,
+    t.eq(produce_raw(ec, "idem-exp", 0, idem(epid, 0, 0, 3, b"a"))[0], OUT_OF_ORDER,
          "the forgotten first batch is no longer a duplicate")
     t.eq(end_offset(eb, "idem-exp"), 4, "end offset")
     ec.close()
