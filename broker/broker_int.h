@@ -412,7 +412,10 @@ struct sl_broker_req {
     const sl_api_t *api;             /* proto's entry for hdr.api_key */
     void *body;                      /* the decoded sl_<Api>Request_t (arena) */
     sl_arena_t arena;                /* decoded request + response pieces */
-    uint8_t *frame;                  /* owned copy of the frame, writable */
+    uint8_t *frame;                  /* the frame, in the connection's input buffer
+                                      * (net.h: valid while the request runs, since a
+                                      * deferred request pauses its connection);
+                                      * writable: Produce patches batches in place */
     size_t frame_len;
     int64_t received_ms;             /* loop clock when the frame arrived */
     /* deferred requests */
