@@ -15,7 +15,8 @@
  * at open a .swap means step 4 did not happen: the .replaced files are the
  * old members, renamed back, and the .swap goes (the old segments are
  * whole). No .swap means step 4 happened (or nothing began): .replaced
- * files are leftovers and go. .cleaned files always go.
+ * files are leftovers and go, as do any below the .swap's base (left by
+ * an earlier group whose step 5 failed). .cleaned files always go.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -214,12 +215,13 @@ sl_err_t clean_recover_swaps(sl_log_t *log)
     if (!d)
         return log_fail(log, SL_ERR_IO, "opendir: %s", strerror(errno));
     int dfd = dirfd(d);
-    bool swap = false;
+    /* The swap in progress: groups are installed one at a time, in order. */
+    int64_t swap_base = -1;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         int64_t base;
-        if (name_is(de->d_name, ".log.swap", &base))
-            swap = true;
+        if (name_is(de->d_name, ".log.swap", &base) && base > swap_base)
+            swap_base = base;
     }
     bool changed = false;
     rewinddir(d);
@@ -230,7 +232,10 @@ sl_err_t clean_recover_swaps(sl_log_t *log)
         char to[64];
         seg_name(base, ".log", to, sizeof(to));
         struct stat st;
-        if (swap && fstatat(dfd, to, &st, 0) != 0) {
+        /* Only the swap's own members (above its base) come back; one
+         * below it was left by a group installed before (its removal
+         * failed) and is a leftover. */
+        if (swap_base >= 0 && base > swap_base && fstatat(dfd, to, &st, 0) != 0) {
             SL_WARN(LOG_MOD, "%s: undoing a cleaner swap cut short: %s back to %s", log->dir, de->d_name, to);
             if (renameat(dfd, de->d_name, dfd, to) != 0) {
                 sl_err_t err = log_fail(log, SL_ERR_IO, "rename %s: %s", de->d_name, strerror(errno));
