@@ -511,9 +511,7 @@ static void complete_join(sl_group_t *g, int64_t now)
     free(g->leader);
     g->leader = NULL;
     if (g->nmembers == 0) {
-        g->state = SL_GROUP_EMPTY;
-        free(g->protocol_type);
-        g->protocol_type = NULL;
+        g->state = SL_GROUP_EMPTY; /* the protocol type stays, as in Kafka */
         return;
     }
     g->protocol_name = sdup(select_protocol(g));
@@ -745,8 +743,12 @@ bool sl_group_join(sl_group_t *g, const sl_group_join_args_t *a, int64_t now, sl
         m->rebalance_ms = rebalance_ms;
         m->last_seen = now;
         g->nmembers++;
-        if (!g->protocol_type)
+        if (g->nmembers == 1 || !g->protocol_type) {
+            /* the first member sets the type (an Empty group keeps its
+             * last one until then, as Kafka's does) */
+            free(g->protocol_type);
             g->protocol_type = kdup(a->protocol_type);
+        }
         bool was_delayed = g->state == SL_GROUP_PREPARING_REBALANCE && g->initial_until;
         park_join(g, m, w);
         if (g->state != SL_GROUP_PREPARING_REBALANCE) {

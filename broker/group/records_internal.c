@@ -262,9 +262,9 @@ sl_err_t sl_coord_group_value_read(const void *p, size_t n, sl_arena_t *arena, s
     int32_t nm = sl_rd_i32(&rd);
     if (!sl_rd_ok(&rd) || nm < 0)
         return SL_ERR_PARSE;
-    /* each member takes at least 20 bytes: a count the bytes cannot hold
-     * is refused before anything is allocated */
-    if ((size_t)nm > sl_rd_left(&rd) / 20)
+    /* each member takes at least 18 bytes (v0): a count the bytes cannot
+     * hold is refused before anything is allocated */
+    if ((size_t)nm > sl_rd_left(&rd) / 18)
         return SL_ERR_PARSE;
     g->members = sl_arena_calloc(arena, (size_t)nm + 1, sizeof *g->members);
     if (!g->members)

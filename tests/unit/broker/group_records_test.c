@@ -121,7 +121,10 @@ static void group_records_older_and_unknown_versions(void **state)
 {
     (void)state;
     /* OffsetCommitValue v1: offset, metadata, commit and expire timestamps */
-    const uint8_t v1[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5,
+    const uint8_t v1[] = {0, 1,                   /* version */
+                          0, 0, 0, 0, 0, 0, 0, 9, /* offset */
+                          0, 0,                   /* metadata "" */
+                          0, 0, 0, 0, 0, 0, 0, 5, /* commit timestamp */
                           0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     sl_offset_t r;
     sl_kstr_t meta;
