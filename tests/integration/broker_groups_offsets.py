@@ -12,7 +12,9 @@ finds it existing; OffsetDelete (raw v0) deletes, refuses a subscribed
 topic and an unknown group; DeleteGroups' offsets stay gone after a
 restart; offsets expire (test-only SLUICE_TEST_OFFSETS_RETENTION_MS);
 group requests answer COORDINATOR_LOAD_IN_PROGRESS while the loader is
-held back (test-only SLUICE_TEST_OFFSETS_LOAD_DELAY_MS).
+held back (test-only SLUICE_TEST_OFFSETS_LOAD_DELAY_MS); once the cleaner
+has compacted the topic, a restart loads the latest offsets and the
+tombstones still hide a deleted group.
 Usage: broker_groups_offsets.py BINDIR
 """
 import os
@@ -328,5 +330,40 @@ with t.step("offsets.topic.num.partitions: 3 on a fresh dir, kept when the setti
     lc = kwire.Conn(lb.host, lb.port)
     t.eq(meta_internal(lc, [OFFSETS]).get(OFFSETS), (0, True, 3), "after a restart asking for 5")
     t.expect("keeping 3" in lb.log_text(), "the kept count is not logged")
+
+# ---- a compacted __consumer_offsets ---------------------------------------------
+cb = t.broker(config={"offsets.topic.num.partitions": "1", "offsets.topic.segment.bytes": "4096",
+                      "log.cleaner.backoff.ms": "200", "log.cleaner.min.cleanable.ratio": "0.01"})
+CB = cb.bootstrap
+
+with t.step("a compacted __consumer_offsets loads the latest offsets and keeps the tombstones"):
+    ck.create_topics(CB, [(TOPIC, NPARTS, {})])
+    commit(CB, "cmp-del", {0: 1, 1: 2})
+    c = ck.consumer(CB, **{"group.id": "cmp-keep"})
+    for i in range(400):
+        c.commit(offsets=[TopicPartition(TOPIC, i % NPARTS, i)], asynchronous=False)
+    c.close()
+    from kafka import KafkaAdminClient  # noqa: E402
+    ka = KafkaAdminClient(bootstrap_servers=CB, request_timeout_ms=20000)
+    ka.delete_consumer_groups(["cmp-del"])
+    ka.close()
+    c = ck.consumer(CB, **{"group.id": "cmp-keep"})
+    for i in range(400, 440):  # more segments after the tombstones
+        c.commit(offsets=[TopicPartition(TOPIC, i % NPARTS, i)], asynchronous=False)
+    c.close()
+    end = time.monotonic() + 60
+    while time.monotonic() < end and OFFSETS + "-0: cleaned up to offset" not in cb.log_text():
+        time.sleep(0.3)
+    t.expect(OFFSETS + "-0: cleaned up to offset" in cb.log_text(), "the cleaner never cleaned %s-0" % OFFSETS)
+    recs = read_offsets_partition(CB, 0)
+    keep = [k for k, _v in recs if parse_key(k)[:2] == ("offset", "cmp-keep")]
+    t.expect(len(keep) < 200, "cmp-keep still has %d offset records after cleaning" % len(keep))
+    dels = [v for k, v in recs if parse_key(k)[:2] == ("offset", "cmp-del")]
+    t.expect(dels and dels[-1] is None, "the tombstones of cmp-del are gone: %r" % dels)
+    cb.stop()
+    cb.start()
+    want = {p: max(i for i in range(440) if i % NPARTS == p) for p in range(NPARTS)}
+    t.eq(committed(CB, "cmp-keep"), want, "cmp-keep after cleaning and a restart")
+    t.eq(committed(CB, "cmp-del", [0, 1]), {0: -1001, 1: -1001}, "cmp-del after cleaning and a restart")
 
 t.done()
