@@ -180,20 +180,25 @@ typedef struct sl_topic_config {
     int32_t index_interval_bytes;  /* index.interval.bytes <- log.index.interval.bytes */
     int32_t segment_index_bytes;   /* segment.index.bytes <- log.index.size.max.bytes */
     bool log_append_time;          /* message.timestamp.type <- log.message.timestamp.type */
+    int64_t max_compaction_lag_ms; /* max.compaction.lag.ms <- log.cleaner.max.compaction.lag.ms;
+                                    * on a compacted topic it also caps segment.ms
+                                    * (sl_broker_log_config), as in Kafka */
     bool compact;                  /* cleanup.policy contains "compact" */
     bool delete;                   /* cleanup.policy contains "delete" */
 } sl_topic_config_t;
 
 /* Topic config names: all of Kafka 3.4's, with its types, defaults and
  * validators, so DescribeConfigs answers as Kafka does. Sluice acts on the
- * fields above. Checked and stored only, not acted on yet: compression.type,
- * delete.retention.ms, file.delete.delay.ms,
+ * fields above and, through the cleaner (maint.c reads them from the
+ * overrides), on delete.retention.ms, min.compaction.lag.ms and
+ * min.cleanable.dirty.ratio. Checked and stored only, not acted on yet:
+ * compression.type, file.delete.delay.ms,
  * follower.replication.throttled.replicas,
  * leader.replication.throttled.replicas, local.retention.bytes,
- * local.retention.ms, max.compaction.lag.ms, message.downconversion.enable,
+ * local.retention.ms, message.downconversion.enable,
  * message.format.version, message.timestamp.difference.max.ms,
- * min.cleanable.dirty.ratio, min.compaction.lag.ms, preallocate,
- * remote.storage.enable, segment.jitter.ms, unclean.leader.election.enable. */
+ * preallocate, remote.storage.enable, segment.jitter.ms,
+ * unclean.leader.election.enable. */
 
 /* Checks one topic config value (both borrowed, NUL-terminated). SL_OK;
  * SL_ERR_INVALID_CONFIG with errbuf "<name>: <why>: '<value>'", e.g.

@@ -39,7 +39,7 @@ static const topic_key_t topic_keys[] = {
        "delete (by retention), compact (keep the last value per key), or both.", S("log.cleanup.policy")),
     TK("compression.type", SL_CFG_STRING, "producer", CK_ENUM, 0, 0, "uncompressed|zstd|lz4|snappy|gzip|producer",
        USE_STORED, "Compression of stored batches; producer keeps the producer's.", S("compression.type")),
-    TK("delete.retention.ms", SL_CFG_LONG, "86400000", CK_RANGE, 0, I64MAX, NULL, USE_STORED,
+    TK("delete.retention.ms", SL_CFG_LONG, "86400000", CK_RANGE, 0, I64MAX, NULL, USE_ACTIVE,
        "How long tombstones stay in a compacted topic.", S("log.cleaner.delete.retention.ms")),
     TK("file.delete.delay.ms", SL_CFG_LONG, "60000", CK_RANGE, 0, I64MAX, NULL, USE_STORED,
        "Wait before deleting a segment file.", S("log.segment.delete.delay.ms")),
@@ -58,7 +58,7 @@ static const topic_key_t topic_keys[] = {
        "Local size limit with tiered storage; -2 means retention.bytes.", {NULL, 0}),
     TK("local.retention.ms", SL_CFG_LONG, "-2", CK_RANGE, -2, I64MAX, NULL, USE_STORED,
        "Local time limit with tiered storage; -2 means retention.ms.", {NULL, 0}),
-    TK("max.compaction.lag.ms", SL_CFG_LONG, LMAX, CK_RANGE, 1, I64MAX, NULL, USE_STORED,
+    TK("max.compaction.lag.ms", SL_CFG_LONG, LMAX, CK_RANGE, 1, I64MAX, NULL, USE_ACTIVE,
        "Longest time a message stays uncompacted.", S("log.cleaner.max.compaction.lag.ms")),
     TK("max.message.bytes", SL_CFG_INT, "1048588", CK_RANGE, 0, I32MAX, NULL, USE_ACTIVE,
        "Largest record batch accepted, in bytes.", S("message.max.bytes")),
@@ -72,9 +72,9 @@ static const topic_key_t topic_keys[] = {
     TK("message.timestamp.type", SL_CFG_STRING, "CreateTime", CK_ENUM, 0, 0, "CreateTime|LogAppendTime",
        USE_ACTIVE, "CreateTime keeps the producer's timestamps; LogAppendTime stamps on append.",
        S("log.message.timestamp.type")),
-    TK("min.cleanable.dirty.ratio", SL_CFG_DOUBLE, "0.5", CK_RATIO, 0, 0, NULL, USE_STORED,
+    TK("min.cleanable.dirty.ratio", SL_CFG_DOUBLE, "0.5", CK_RATIO, 0, 0, NULL, USE_ACTIVE,
        "Dirty ratio that makes a log eligible for compaction.", S("log.cleaner.min.cleanable.ratio")),
-    TK("min.compaction.lag.ms", SL_CFG_LONG, "0", CK_RANGE, 0, I64MAX, NULL, USE_STORED,
+    TK("min.compaction.lag.ms", SL_CFG_LONG, "0", CK_RANGE, 0, I64MAX, NULL, USE_ACTIVE,
        "Least time a message stays uncompacted.", S("log.cleaner.min.compaction.lag.ms")),
     TK("min.insync.replicas", SL_CFG_INT, "1", CK_RANGE, 1, I32MAX, NULL, USE_ACTIVE,
        "Replicas that must acknowledge a write with acks=all.", S("min.insync.replicas")),
@@ -258,6 +258,7 @@ void sl_topic_config_resolve(const sl_broker_config_t *srv, const sl_props_t *ov
     out->retention_bytes = eff_i64(srv, overrides, "retention.bytes");
     out->segment_bytes = eff_i64(srv, overrides, "segment.bytes");
     out->segment_ms = eff_i64(srv, overrides, "segment.ms");
+    out->max_compaction_lag_ms = eff_i64(srv, overrides, "max.compaction.lag.ms");
     out->max_message_bytes = (int32_t)eff_i64(srv, overrides, "max.message.bytes");
     out->min_insync_replicas = (int32_t)eff_i64(srv, overrides, "min.insync.replicas");
     out->flush_messages = eff_i64(srv, overrides, "flush.messages");

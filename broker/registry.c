@@ -178,7 +178,11 @@ void sl_broker_log_config(const sl_topic_config_t *tcfg, sl_log_config_t *out)
 {
     sl_log_config_defaults(out);
     out->segment_bytes = tcfg->segment_bytes;
-    out->segment_ms = tcfg->segment_ms;
+    /* Kafka rolls a compacted log's active segment by max.compaction.lag.ms
+     * too, so that no record stays out of the cleaner's reach longer. */
+    out->segment_ms = tcfg->compact && tcfg->max_compaction_lag_ms > 0
+                          ? SL_MIN(tcfg->segment_ms, tcfg->max_compaction_lag_ms)
+                          : tcfg->segment_ms;
     out->retention_ms = tcfg->delete ? tcfg->retention_ms : -1;
     out->retention_bytes = tcfg->delete ? tcfg->retention_bytes : -1;
     out->index_interval_bytes = tcfg->index_interval_bytes;

@@ -13,7 +13,10 @@ segment. A record without a key is refused with INVALID_RECORD.
 A second topic gets 45,000 keys written twice: more keys than the map
 holds, so the cleaner needs several passes (the broker log says the map
 was full); in the end every key is there once, with its second value at
-its original offset. After a restart the same records read back. A broker
+its original offset. After a restart the same records read back. A topic
+with max.compaction.lag.ms=1000 has its one segment rolled and cleaned
+although segment.ms is the default 7 days (Kafka caps a compacted log's
+segment.ms by its max.compaction.lag.ms). A broker
 with log.cleaner.enable=false leaves a compacted topic as written.
 Usage: broker_compaction.py BINDIR
 """
@@ -157,6 +160,22 @@ with t.step("after a restart the same records read back"):
     t.eq(read_all(N), recs, "records after restart")
     again = [(m.offset(), m.key(), m.value()) for m in ck.read_partitions(B, MANY, {0: mend}, timeout=60)[0]]
     t.eq(again, mrecs, "records of %s after restart" % MANY)
+
+with t.step("max.compaction.lag.ms rolls a compacted topic's only segment, so the cleaner reaches it"):
+    LAG = "lagged"
+    ck.create_topics(B, [(LAG, 1, {"cleanup.policy": "compact", "max.compaction.lag.ms": "1000"})])
+    p4 = ck.producer(B, **{"linger.ms": 5})
+    lrep = ck.produce_all(p4, [{"topic": LAG, "partition": 0, "key": b"k%d" % (i % 2), "value": b"v%03d" % i}
+                               for i in range(200)])
+    want = sorted((r[2], b"k%d" % (i % 2), b"v%03d" % i) for i, r in enumerate(lrep) if i >= 198)
+    deadline = time.time() + 60
+    got = []
+    while time.time() < deadline:
+        got = [(m.offset(), m.key(), m.value()) for m in ck.read_partitions(B, LAG, {0: 200}, timeout=30)[0]]
+        if got == want:
+            break
+        time.sleep(0.5)
+    t.eq(got, want, "the latest value of each key at its original offset (segment.ms is 7 days by default)")
 
 with t.step("log.cleaner.enable=false: a compacted topic is left as written"):
     b.stop()
