@@ -8,18 +8,25 @@
 #                          process), redis-server (XADD, no persistence),
 #                          probe_tcp (loopback TCP), probe_disk (write+fdatasync
 #                          in the broker's log directory)
-#   driver                 bench_broker (librdkafka), the same for every broker
+#   driver                 bench_broker (librdkafka), the same for every broker;
+#                          bench_group (librdkafka) for consumer group rebalances
+#                          and synchronous commits
+#
+# sluiced runs with group.initial.rebalance.delay.ms=0 (as Kafka users set it in
+# tests), so forming the measured groups does not wait 3 s. The log cleaner
+# has a part of its own: bench_cleaner through the log library, in a
+# temporary directory.
 #
 # Every process listens on a free 127.0.0.1 port, works in one temporary
 # directory and is stopped when this script exits, however it exits. Each
-# figure runs SL_BENCH_SECONDS (default 3) seconds. SL_BENCH_PARTS="micro broker"
-# (the default) picks which half runs; SL_BENCH_RESULTS=FILE keeps every
-# result line (key=value) of the broker half.
+# figure runs SL_BENCH_SECONDS (default 3) seconds. SL_BENCH_PARTS="micro cleaner
+# broker" (the default) picks which parts run; SL_BENCH_RESULTS=FILE keeps
+# every result line (key=value) of the broker part.
 set -eu
 bindir=$1
 secs=${SL_BENCH_SECONDS:-3}
 echo "== Sluice benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m)"
-parts=${SL_BENCH_PARTS:-micro broker}
+parts=${SL_BENCH_PARTS:-micro cleaner broker}
 case " $parts " in
   *" micro "*)
     for b in bench_base bench_proto; do
@@ -27,6 +34,17 @@ case " $parts " in
       echo "== $b"
       "$bindir/$b"
     done ;;
+esac
+case " $parts " in
+  *" cleaner "*)
+    echo
+    echo "== bench_cleaner"
+    cdir=$(mktemp -d "${TMPDIR:-/tmp}/sluice-cleaner.XXXXXX")
+    crc=0
+    "$bindir/bench_cleaner" "$cdir" >"$cdir/out" || crc=$?
+    grep -v '^result ' "$cdir/out" || true
+    rm -rf "$cdir"
+    [ $crc = 0 ] || { echo "run.sh: bench_cleaner failed" >&2; exit 1; } ;;
 esac
 
 broker=${SL_BENCH_BROKER:-auto}
@@ -87,13 +105,15 @@ failed=0
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 now() { date +%s.%N; }
 hz=$(getconf CLK_TCK)
-drive_on() {
-  pid=$1
-  shift
+drive_on() { drive_with "$drv" "$@"; }
+drive_with() {  # drive_with PROGRAM PID ARGS...: drive_on with another driver
+  prog=$1
+  pid=$2
+  shift 2
   t0=$(now)
   c0=$(ticks "$pid")
-  if out=$(timeout -k 5 120 "$drv" "$@"); then :; else
-    echo "   driver failed: bench_broker $*" >&2
+  if out=$(timeout -k 5 120 "$prog" "$@"); then :; else
+    echo "   driver failed: ${prog##*/} $*" >&2
     case " $* " in *" -l sluiced "*) failed=$((failed + 1)) ;; esac
   fi
   [ -n "$out" ] || return 0
@@ -101,7 +121,7 @@ drive_on() {
     'BEGIN { printf "%.2f", (b - a) / hz / (t1 - t0) }')"
   echo "$out" >>"$res"
   echo "$out" | awk '{ s = "  "; for (i = 2; i <= NF; i++)
-      if ($i ~ /^(label|mode|topic|acks|msg_s|mb_s|batch_msgs|rate|p50_ms|p99_ms|lost|passes|client_cores|broker_cores)=/) s = s " " $i
+      if ($i ~ /^(label|mode|topic|acks|msg_s|mb_s|batch_msgs|rate|p50_ms|p99_ms|lost|passes|assignor|join_ms_p50|leave_ms_p50|commits_s|client_cores|broker_cores)=/) s = s " " $i
       print s }'
 }
 
@@ -134,7 +154,8 @@ b=127.0.0.1:$port
 logdir=$tmp/log
 mkdir -p "$logdir"
 if [ "$broker" = sluiced ]; then
-  start_bg sluiced "$bindir/sluiced" --override "listeners=PLAINTEXT://$b" --override "log.dirs=$logdir"
+  start_bg sluiced "$bindir/sluiced" --override "listeners=PLAINTEXT://$b" --override "log.dirs=$logdir" \
+    --override group.initial.rebalance.delay.ms=0
 else
   start_bg wiretap "$bindir/sluice-wiretap" --listen "$b" --partitions 6 --quiet
 fi
@@ -225,6 +246,23 @@ for s in 100 1024; do
   drive_on $broker_pid latency -b "$b" -l "$broker" -t "lat${s}x1" -s $s -p 1 -d "$secs" -c -r "$r"
   drive_on $mock_pid latency -b "$mock" -l mock -t "p${s}x1" -s $s -p 1 -d "$secs" -r "$r" -X fetch.wait.max.ms=1
 done
+
+# --- consumer groups -----------------------------------------------------
+# Rebalances against sluiced only: the mock's group coordinator ends a
+# rebalance on a timer (session.timeout.ms - 1 s), not when every member has
+# rejoined, so it gives no figure to compare with (docs/BENCHMARKS.md).
+# heartbeat.interval.ms=100 so that a run takes seconds, not minutes.
+# Synchronous commits: the mock, then sluiced, on the topic p100x1 the
+# produce runs filled.
+if [ "$broker" = sluiced ]; then
+  grp=$bindir/bench_group
+  for a in range cooperative-sticky; do
+    drive_with "$grp" $broker_pid rebalance -b "$b" -l "$broker" -t grp60 -p 60 -c -n 10 -r 5 -a $a \
+      -X heartbeat.interval.ms=100
+  done
+  drive_with "$grp" $mock_pid commit -b "$mock" -l mock -t p100x1 -d "$secs"
+  drive_with "$grp" $broker_pid commit -b "$b" -l "$broker" -t p100x1 -d "$secs"
+fi
 stop_pid $broker_pid
 stop_pid $mock_pid
 [ -n "$redis" ] && stop_pid $redis_pid
@@ -326,6 +364,30 @@ END {
     }
 }
 EOF
+if [ "$broker" = sluiced ]; then
+  echo
+  echo "consumer groups: rebalance of a 10-member group on 60 partitions as an 11th member"
+  echo "joins and leaves (ms, median [min-max] of the repetitions; heartbeat.interval.ms=100),"
+  echo "synchronous commits after every message (ratio = $broker / mock)"
+  echo
+  awk -v B="$broker" 'BEGIN { printf "| figure | %s | peer | ratio |\n| --- | ---: | ---: | ---: |\n", B }
+    $1 == "result" {
+      delete v
+      for (i = 2; i <= NF; i++) { j = index($i, "="); v[substr($i, 1, j - 1)] = substr($i, j + 1) }
+      if (v["mode"] == "rebalance" && v["label"] == B)
+        for (k = 0; k < 2; k++) {
+          w = k ? "leave" : "join"
+          printf "| rebalance %s, %s | %s ms [%s-%s] | - | - |\n", v["assignor"], k ? "one leaves" : "an 11th joins",
+            v[w "_ms_p50"], v[w "_ms_min"], v[w "_ms_max"]
+        }
+      if (v["mode"] == "commit") { c[v["label"]] = v["commits_s"]; p[v["label"]] = v["p50_ms"] " / " v["p99_ms"] }
+    }
+    END {
+      if (B in c || "mock" in c)
+        printf "| synchronous commit after each message | %s commits/s (p50/p99 %s ms) | mock: %s commits/s (p50/p99 %s ms) | %s |\n",
+          c[B], p[B], c["mock"], p["mock"], (c[B] != "" && c["mock"] + 0 > 0 ? sprintf("%.2fx", c[B] / c["mock"]) : "-")
+    }' "$res"
+fi
 echo
 echo "CPU during each run (cores busy; the machine has $(nproc)): driver = bench_broker with"
 echo "librdkafka's threads, broker = the broker process over the whole run"
