@@ -508,7 +508,11 @@ void sl_broker_handle_offset_delete(sl_broker_req_t *req);   /* group/group_admi
  * network threads start. sl_coord_start arms offset expiry on the main loop
  * (every offsets.retention.check.interval.ms); SL_OK or SL_ERR_NOMEM.
  * sl_coord_close stops the loader and frees the groups; thread: main, in
- * sl_broker_close once the network threads are gone. */
+ * sl_broker_close once the network threads are gone.
+ * Test-only environment variables (never for production):
+ * SLUICE_TEST_OFFSETS_LOAD_DELAY_MS holds the loader back that long, so
+ * tests see COORDINATOR_LOAD_IN_PROGRESS; SLUICE_TEST_OFFSETS_RETENTION_MS
+ * replaces offsets.retention.minutes, so tests expire offsets in seconds. */
 sl_err_t sl_coord_open(sl_broker_t *broker);
 sl_err_t sl_coord_start(sl_broker_t *broker, sl_loop_t *loop);
 void sl_coord_close(sl_broker_t *broker);
