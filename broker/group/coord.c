@@ -4,7 +4,7 @@
  * them from the topic at start-up (groups of a partition not loaded yet
  * answer COORDINATOR_LOAD_IN_PROGRESS), the group metadata written after
  * each completed rebalance and when a group empties, DeleteGroups, and
- * offset expiry on the main loop's timer (KIP-211 rules).
+ * offset expiry on the main loop's timer (KIP-211 and KIP-496 rules).
  *
  * Restored groups: a GroupMetadata record brings back an Empty group with
  * its protocol type and generation (DescribeGroups and ListGroups show it);
@@ -232,6 +232,33 @@ int32_t sl_coord_group_ids(sl_broker_t *broker, char ***out, int16_t *err)
     return m;
 }
 
+int sl_coord_subscribes(struct sl_group *g, sl_kstr_t topic, sl_arena_t *arena)
+{
+    const char *ptype = sl_group_protocol_type(g);
+    int32_t n = sl_group_member_count(g);
+    if (!ptype || strcmp(ptype, "consumer") != 0 || n == 0)
+        return -1;
+    bool found = false;
+    for (int32_t i = 0; i < n; i++) {
+        const char *mid, *cid, *iid;
+        sl_kbytes_t meta, assign;
+        if (!sl_group_member_at(g, i, &mid, &cid, &iid, &meta, &assign) || !meta.ptr || meta.len < 2)
+            return -1;
+        sl_rd_t rd;
+        sl_rd_init(&rd, meta.ptr, (size_t)meta.len);
+        int16_t version = sl_rd_i16(&rd);
+        sl_ConsumerProtocolSubscription_t sub;
+        /* newer versions only add fields at the end: read as the newest known */
+        if (version < 0 ||
+            sl_ConsumerProtocolSubscription_decode(&rd, SL_MIN(version, 3), arena, &sub) != SL_OK)
+            return -1;
+        for (int32_t k = 0; k < sub.Topics.count; k++)
+            found = found || (sub.Topics.items[k].len == topic.len &&
+                              (topic.len == 0 || memcmp(sub.Topics.items[k].ptr, topic.ptr, (size_t)topic.len) == 0));
+    }
+    return found ? 1 : 0;
+}
+
 /* ======================================================================
  * Group metadata records
  * ====================================================================== */
@@ -314,6 +341,19 @@ void sl_coord_group_release(sl_coord_group_t *cg)
     pthread_mutex_unlock(&cg->mu);
 }
 
+/* Kafka 2.4+ (KIP-496): a Stable consumer group's offsets of a topic
+ * none of its members subscribes to expire by commit time. Unreadable
+ * subscriptions keep them. */
+static bool topic_unsubscribed(grp_t *grp, const void *key, size_t klen, sl_arena_t *arena)
+{
+    sl_kstr_t topic;
+    int32_t partition;
+    sl_offsets_key_split(key, klen, &topic, &partition);
+    bool gone = sl_coord_subscribes(grp->g, topic, arena) == 0;
+    sl_arena_reset(arena);
+    return gone;
+}
+
 /* Removes the offsets expiring at now (all of them when all), and the
  * group itself when it is then Empty without offsets and was known
  * (generation > 0, or offsets were removed): tombstones first, then the
@@ -325,6 +365,9 @@ static int16_t remove_offsets_locked(grp_t *grp, bool all, const sl_map_t *only,
     sl_coord_batch_init(&cb);
     bool had_members = sl_group_protocol_type(grp->g) != NULL;
     bool empty = sl_group_state(grp->g) == SL_GROUP_EMPTY;
+    bool stable = sl_group_state(grp->g) == SL_GROUP_STABLE;
+    sl_arena_t arena;
+    sl_arena_init(&arena, 0, SL_BROKER_REQ_ARENA_LIMIT);
     size_t n = 0, it = 0;
     const void *k;
     size_t kl;
@@ -339,7 +382,7 @@ static int16_t remove_offsets_locked(grp_t *grp, bool all, const sl_map_t *only,
         else if (all)
             drop = true;
         else if (!empty)
-            drop = false;
+            drop = stable && now - o->commit_ts >= coord.retention_ms && topic_unsubscribed(grp, k, kl, &arena);
         else if (had_members)
             drop = grp->empty_since >= 0 && now - grp->empty_since >= coord.retention_ms;
         else
@@ -372,6 +415,7 @@ static int16_t remove_offsets_locked(grp_t *grp, bool all, const sl_map_t *only,
             grp_reset_locked(grp);
     }
     sl_map_fini(&gone, NULL);
+    sl_arena_fini(&arena);
     *removed = err ? 0 : n;
     return err;
 }

@@ -180,35 +180,6 @@ void sl_broker_handle_delete_groups(sl_broker_req_t *req)
  * OffsetDelete
  * ====================================================================== */
 
-/* Is topic in the subscription of one of the group's members? Only the
- * consumer protocol's subscriptions can be read; others never match
- * (Kafka's isSubscribedToTopic). g locked. */
-static bool subscribed(sl_group_t *g, sl_kstr_t topic, sl_arena_t *arena)
-{
-    const char *ptype = sl_group_protocol_type(g);
-    if (!ptype || strcmp(ptype, "consumer") != 0)
-        return false;
-    int32_t n = sl_group_member_count(g);
-    for (int32_t i = 0; i < n; i++) {
-        const char *mid, *cid, *iid;
-        sl_kbytes_t meta, assign;
-        if (!sl_group_member_at(g, i, &mid, &cid, &iid, &meta, &assign) || !meta.ptr || meta.len < 2)
-            continue;
-        sl_rd_t rd;
-        sl_rd_init(&rd, meta.ptr, (size_t)meta.len);
-        int16_t version = sl_rd_i16(&rd);
-        sl_ConsumerProtocolSubscription_t sub;
-        /* newer versions only add fields at the end: read as the newest known */
-        if (sl_ConsumerProtocolSubscription_decode(&rd, SL_MIN(SL_MAX(version, 0), 3), arena, &sub) != SL_OK)
-            continue;
-        for (int32_t t = 0; t < sub.Topics.count; t++)
-            if (sub.Topics.items[t].len == topic.len &&
-                (topic.len == 0 || memcmp(sub.Topics.items[t].ptr, topic.ptr, (size_t)topic.len) == 0))
-                return true;
-    }
-    return false;
-}
-
 void sl_broker_handle_offset_delete(sl_broker_req_t *req)
 {
     const sl_OffsetDeleteRequest_t *dreq = req->body;
@@ -257,7 +228,8 @@ void sl_broker_handle_offset_delete(sl_broker_req_t *req)
         for (int32_t i = 0; i < nt && ok; i++) {
             const sl_OffsetDeleteRequest_OffsetDeleteRequestTopic_t *t = &dreq->Topics.items[i];
             sl_OffsetDeleteResponse_OffsetDeleteResponseTopic_t *rt = &resp.Topics.items[i];
-            bool busy = st != SL_GROUP_EMPTY && subscribed(g, t->Name, arena);
+            /* an unreadable subscription counts as not subscribed (Kafka's isSubscribedToTopic) */
+            bool busy = st != SL_GROUP_EMPTY && sl_coord_subscribes(g, t->Name, arena) == 1;
             for (int32_t j = 0; j < rt->Partitions.count && ok; j++) {
                 sl_OffsetDeleteResponse_OffsetDeleteResponsePartition_t *rp = &rt->Partitions.items[j];
                 sl_partition_t *part = NULL;

@@ -208,6 +208,10 @@ int16_t sl_coord_group_append(sl_coord_group_t *cg, sl_coord_batch_t *cb);
  * tombstones first; an Empty group left without offsets is removed too
  * (its tombstone). 0 or the append's error (nothing removed). cg->mu held. */
 int16_t sl_coord_offsets_remove_locked(sl_coord_group_t *cg, const sl_map_t *keys);
+/* Does a member of the group (locked) subscribe to topic? 1 yes, 0 no, -1
+ * unknown (not a consumer-protocol group, no members, or a subscription
+ * that cannot be read). Decoded subscriptions come from arena. */
+int sl_coord_subscribes(struct sl_group *g, sl_kstr_t topic, sl_arena_t *arena);
 /* offset.metadata.max.bytes. */
 int32_t sl_coord_offset_metadata_max(void);
 /* Every existing group id of the loaded partitions, as malloc'ed strings

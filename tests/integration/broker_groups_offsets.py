@@ -10,7 +10,8 @@ for a subscribed group, which DescribeGroups shows Empty after a restart;
 DeleteTopics and CreatePartitions of the topic are refused, CreateTopics
 finds it existing; OffsetDelete (raw v0) deletes, refuses a subscribed
 topic and an unknown group; DeleteGroups' offsets stay gone after a
-restart; offsets expire (test-only SLUICE_TEST_OFFSETS_RETENTION_MS);
+restart; offsets expire, also a Stable group's of a topic it does not
+subscribe to (test-only SLUICE_TEST_OFFSETS_RETENTION_MS);
 group requests answer COORDINATOR_LOAD_IN_PROGRESS while the loader is
 held back (test-only SLUICE_TEST_OFFSETS_LOAD_DELAY_MS); once the cleaner
 has compacted the topic, a restart loads the latest offsets and the
@@ -273,8 +274,9 @@ e = t.broker(config={"group.initial.rebalance.delay.ms": "0"},
 del os.environ["SLUICE_TEST_OFFSETS_RETENTION_MS"]
 E = e.bootstrap
 
-with t.step("offsets expire: an assign()-only group's by commit time, a former member group's once empty"):
-    ck.create_topics(E, [(TOPIC, NPARTS, {})])
+with t.step("offsets expire: an assign()-only group's by commit time, a former member group's once empty, "
+            "a Stable group's of an unsubscribed topic"):
+    ck.create_topics(E, [(TOPIC, NPARTS, {}), ("exp-other", 1, {})])
     commit(E, "exp-standalone", {0: 3})
     c = ck.consumer(E, **{"group.id": "exp-members", "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
                           "auto.offset.reset": "earliest", "enable.partition.eof": False})
@@ -283,11 +285,20 @@ with t.step("offsets expire: an assign()-only group's by commit time, a former m
     while time.monotonic() < end and not c.assignment():
         c.poll(0.2)
     t.expect(len(c.assignment()) == NPARTS, "exp-members never got its assignment")
-    c.commit(offsets=[TopicPartition(TOPIC, 1, 4)], asynchronous=False)
-    # while the member stays, its group's offsets stay
-    stay_until = time.monotonic() + 3
-    while time.monotonic() < stay_until:
+    c.commit(offsets=[TopicPartition(TOPIC, 1, 4), TopicPartition("exp-other", 0, 7)], asynchronous=False)
+    t.eq(committed(E, "exp-members", [1]), {1: 4}, "the member's commit")
+    # while the member stays, its group's offsets of the subscribed topic
+    # stay; those of a topic nobody subscribes to expire (KIP-496)
+    other = None
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
         c.poll(0.2)
+        oc = ck.consumer(E, **{"group.id": "exp-members"})
+        other = oc.committed([TopicPartition("exp-other", 0)], timeout=20)[0].offset
+        oc.close()
+        if other == -1001:
+            break
+    t.eq(other, -1001, "the offset of an unsubscribed topic in a Stable group after the retention")
     kept = committed(E, "exp-members", [1])
     c.close()
     t.eq(kept, {1: 4}, "offsets of a group with a live member after the retention")
