@@ -614,6 +614,13 @@ sl_err_t sl_coord_open(sl_broker_t *broker)
         coord.retention_ms = atoll(rt);
     atomic_store(&coord.stop, false);
     atomic_store(&coord.all_loaded, false);
+    /* Development builds kept offsets in a file; there has been no
+     * release with it, so it is not imported, only pointed out. */
+    char old[4200];
+    snprintf(old, sizeof old, "%s/.sluice/consumer_offsets", cfg->log_dirs[0]);
+    if (access(old, F_OK) == 0)
+        SL_WARN(GROUP_LOG, "%s (offsets file of development builds) is no longer read; committed offsets live in %s",
+                old, SL_TOPIC_CONSUMER_OFFSETS);
     coord.nparts = sl_coord_topic_ensure(broker);
     coord.open = true;
     if (coord.nparts <= 0)
