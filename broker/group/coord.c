@@ -606,6 +606,7 @@ sl_err_t sl_coord_open(sl_broker_t *broker)
     coord.lim.initial_rebalance_delay_ms = cfg->group_initial_rebalance_delay_ms;
     coord.lim.min_session_timeout_ms = cfg->group_min_session_timeout_ms;
     coord.lim.max_session_timeout_ms = cfg->group_max_session_timeout_ms;
+    coord.lim.max_size = cfg->group_max_size;
     coord.retention_ms = cfg->offsets_retention_ms;
     /* Test-only: SLUICE_TEST_OFFSETS_RETENTION_MS replaces
      * offsets.retention.minutes, so tests can expire offsets in seconds. */

@@ -67,6 +67,7 @@ void sl_group_limits_default(sl_group_limits_t *lim)
     lim->min_session_timeout_ms = 6000;
     lim->max_session_timeout_ms = 1800000;
     lim->initial_rebalance_delay_ms = 3000;
+    lim->max_size = INT32_MAX;
 }
 
 static char *kdup(sl_kstr_t s)
@@ -573,8 +574,10 @@ static void remove_member(sl_group_t *g, member_t *m, int64_t now)
     w_answer(&m->sync_w, SL_ERR_UNKNOWN_MEMBER_ID, -1, m->id);
     bool was_pending = m->pending;
     member_free(m);
-    if (was_pending)
+    if (was_pending) { /* a join may have been waiting for it */
+        try_complete_join(g, now);
         return;
+    }
     if (g->state == SL_GROUP_STABLE || g->state == SL_GROUP_COMPLETING_REBALANCE)
         prepare_rebalance(g, now);
     try_complete_join(g, now);
@@ -712,6 +715,14 @@ bool sl_group_join(sl_group_t *g, const sl_group_join_args_t *a, int64_t now, sl
         return static_rejoin(g, inst, a, rebalance_ms, now, w);
 
     if (!m || m->pending) {
+        /* Kafka refuses a member that is not in the group yet once it
+         * is full; one given an id by MEMBER_ID_REQUIRED is dropped then. */
+        if (g->nmembers >= g->lim.max_size) {
+            if (m)
+                remove_member(g, m, now);
+            w_fill(w, SL_ERR_GROUP_MAX_SIZE_REACHED, -1, NULL);
+            return false;
+        }
         if (!m) {
             m = calloc(1, sizeof *m);
             if (m)

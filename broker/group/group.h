@@ -49,6 +49,8 @@ typedef struct sl_group_limits {
     int32_t min_session_timeout_ms;    /* group.min.session.timeout.ms [6000] */
     int32_t max_session_timeout_ms;    /* group.max.session.timeout.ms [1800000] */
     int32_t initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms [3000] */
+    int32_t max_size;                  /* group.max.size [INT32_MAX]: members beyond it
+                                        * get GROUP_MAX_SIZE_REACHED */
 } sl_group_limits_t;
 void sl_group_limits_default(sl_group_limits_t *lim);
 
@@ -139,7 +141,8 @@ typedef struct sl_group_join_args {
 /* JoinGroup. Returns false when w was answered at once (w->done, notify
  * not called): errors (INVALID_SESSION_TIMEOUT, INCONSISTENT_GROUP_PROTOCOL,
  * UNKNOWN_MEMBER_ID, MEMBER_ID_REQUIRED with the new id in w->member_id,
- * SL_ERR_NOMEM, FENCED_INSTANCE_ID) or a member that rejoins unchanged
+ * SL_ERR_NOMEM, FENCED_INSTANCE_ID, GROUP_MAX_SIZE_REACHED for a member
+ * not in the group yet when it holds max_size members) or a member that rejoins unchanged
  * while the group is CompletingRebalance or Stable (also a static member,
  * known by its instance id, rejoining without member id: it gets a new
  * id). Returns true when w was parked: notify

@@ -6,7 +6,8 @@ loses its partitions to the others once its session times out, and with a
 synchronous commit after each processed message no message is committed
 twice and every one is processed; kcat -G reads a topic as a balanced
 consumer; a member whose only assignor is not supported by the group is
-refused with INCONSISTENT_GROUP_PROTOCOL.
+refused with INCONSISTENT_GROUP_PROTOCOL; with group.max.size=2 a third
+member is refused with GROUP_MAX_SIZE_REACHED.
 Usage: broker_groups_more.py BINDIR
 """
 import os
@@ -298,5 +299,43 @@ with t.step("a member with an assignor the group does not support gets INCONSIST
     finally:
         a.close()
         bc.close()
+
+with t.step("group.max.size=2: a third member gets GROUP_MAX_SIZE_REACHED, the two keep the partitions"):
+    b.stop()
+    small = t.broker(config={"group.initial.rebalance.delay.ms": "0", "group.min.session.timeout.ms": "1000",
+                             "group.max.size": "2"})
+    B = small.bootstrap
+    TOPIC = "gm-full"
+    ck.create_topics(B, [(TOPIC, NPARTS, {})])
+    members = {n: consumer("gm-full", n, "range") for n in ("a", "b")}
+    third = consumer("gm-full", "c", "range")
+    try:
+        for c in members.values():
+            c.subscribe([TOPIC])
+        got = wait_assigned(members, [3, 3])
+        t.eq(sorted(len(v) for v in got.values()), [3, 3], "assignment of the two members (%s)" % got)
+        third.subscribe([TOPIC])
+        err = None
+        end = time.monotonic() + 20
+        while err is None and time.monotonic() < end:
+            for c in members.values():
+                c.poll(0.05)
+            try:
+                m = third.poll(0.1)
+            except KafkaException as e:
+                err = e.args[0]
+                break
+            if m is not None and m.error() is not None:
+                err = m.error()
+        t.expect(err is not None, "the third member saw no error")
+        print("   the third member saw: %s" % err)
+        t.eq(err.code(), KafkaError.GROUP_MAX_SIZE_REACHED, "error of the third member (%s)" % err)
+        t.eq(third.assignment(), [], "assignment of the refused member")
+        got = wait_assigned(members, [3, 3], timeout=10)
+        t.eq(sorted(p for v in got.values() for p in v), list(range(NPARTS)), "the two members' partitions")
+    finally:
+        for c in members.values():
+            c.close()
+        third.close()
 
 t.done()

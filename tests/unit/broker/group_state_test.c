@@ -263,6 +263,55 @@ static void group_v4_join_requires_member_id_first(void **state)
     sl_group_free(g);
 }
 
+static void group_full_refuses_new_members_but_not_its_own(void **state)
+{
+    (void)state;
+    sl_group_limits_t lim;
+    sl_group_limits_default(&lim);
+    lim.initial_rebalance_delay_ms = 0;
+    lim.max_size = 1;
+    sl_group_t *g = sl_group_new("g1", &lim, 7);
+    assert_non_null(g);
+    waiter_t t;
+    char id1[128], id2[128];
+    /* Two ids handed out while the group is empty. */
+    assert_false(join(g, "", "range", "s", true, 0, &t));
+    assert_int_equal(t.w.error, SL_ERR_MEMBER_ID_REQUIRED);
+    strcpy(id1, t.w.member_id);
+    sl_group_waiter_clear(&t.w);
+    assert_false(join(g, "", "range", "s", true, 1, &t));
+    assert_int_equal(t.w.error, SL_ERR_MEMBER_ID_REQUIRED);
+    strcpy(id2, t.w.member_id);
+    sl_group_waiter_clear(&t.w);
+    /* The first joins and waits for the other pending id; the second
+     * finds the group full and is dropped, which completes the join. */
+    waiter_t t1;
+    assert_true(join(g, id1, "range", "s", true, 2, &t1));
+    assert_false(join(g, id2, "range", "s", true, 3, &t));
+    assert_int_equal(t.w.error, SL_ERR_GROUP_MAX_SIZE_REACHED);
+    sl_group_waiter_clear(&t.w);
+    assert_true(t1.w.done);
+    assert_int_equal(t1.notified, 1);
+    assert_int_equal(t1.w.error, 0);
+    assert_int_equal(t1.w.generation, 1);
+    sl_group_waiter_clear(&t1.w);
+    assert_int_equal(sl_group_member_count(g), 1);
+    assert_false(join(g, id2, "range", "s", true, 4, &t));
+    assert_int_equal(t.w.error, SL_ERR_UNKNOWN_MEMBER_ID);
+    sl_group_waiter_clear(&t.w);
+    /* A new member without the two-step join is refused too. */
+    assert_false(join(g, "", "range", "s", false, 5, &t));
+    assert_int_equal(t.w.error, SL_ERR_GROUP_MAX_SIZE_REACHED);
+    sl_group_waiter_clear(&t.w);
+    /* The member already in the group rejoins. */
+    assert_false(join(g, id1, "range", "s", true, 6, &t));
+    assert_int_equal(t.w.error, 0);
+    assert_int_equal(t.w.generation, 1);
+    sl_group_waiter_clear(&t.w);
+    assert_int_equal(sl_group_state(g), SL_GROUP_COMPLETING_REBALANCE);
+    sl_group_free(g);
+}
+
 static void group_inconsistent_protocol_is_refused(void **state)
 {
     (void)state;
@@ -420,6 +469,7 @@ int main(void)
         cmocka_unit_test(group_leave_triggers_rebalance_without_the_member),
         cmocka_unit_test(group_v4_join_requires_member_id_first),
         cmocka_unit_test(group_inconsistent_protocol_is_refused),
+        cmocka_unit_test(group_full_refuses_new_members_but_not_its_own),
         cmocka_unit_test(group_selects_protocol_all_members_support),
         cmocka_unit_test(group_commit_without_membership_only_when_empty),
         cmocka_unit_test(group_static_member_rejoins_without_rebalance),
