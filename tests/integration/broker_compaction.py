@@ -13,7 +13,9 @@ segment. A record without a key is refused with INVALID_RECORD.
 A second topic gets 45,000 keys written twice: more keys than the map
 holds, so the cleaner needs several passes (the broker log says the map
 was full); in the end every key is there once, with its second value at
-its original offset. After a restart the same records read back. A topic
+its original offset. After a restart the same records read back. Deleted keys
+keep only their tombstone after the first cleaning, and lose it in a pass
+after delete.retention.ms (5 s here). A topic
 with max.compaction.lag.ms=1000 has its one segment rolled and cleaned
 although segment.ms is the default 7 days (Kafka caps a compacted log's
 segment.ms by its max.compaction.lag.ms). A broker
@@ -160,6 +162,67 @@ with t.step("after a restart the same records read back"):
     t.eq(read_all(N), recs, "records after restart")
     again = [(m.offset(), m.key(), m.value()) for m in ck.read_partitions(B, MANY, {0: mend}, timeout=60)[0]]
     t.eq(again, mrecs, "records of %s after restart" % MANY)
+
+TOMB = "tombstones"
+
+
+def tomb_read():
+    """{key: [(offset, value)]} of the whole TOMB partition."""
+    c = ck.consumer(B, **{"auto.offset.reset": "earliest"})
+    out = {}
+    try:
+        lo, hi = c.get_watermark_offsets(ck.TopicPartition(TOMB, 0), timeout=10)
+        c.assign([ck.TopicPartition(TOMB, 0, lo)])
+        deadline = time.monotonic() + 30
+        last = lo - 1
+        while last < hi - 1 and time.monotonic() < deadline:
+            m = c.poll(0.2)
+            if m is None or m.error() is not None:
+                continue
+            out.setdefault(m.key(), []).append((m.offset(), m.value()))
+            last = m.offset()
+    finally:
+        c.close()
+    return out
+
+
+with t.step("tombstones: kept by the first cleaning, gone once delete.retention.ms has passed"):
+    ck.create_topics(B, [(TOMB, 1, {"cleanup.policy": "compact", "segment.bytes": "16384",
+                                    "min.cleanable.dirty.ratio": "0.01", "delete.retention.ms": "5000"})])
+    pt = ck.producer(B, **{"linger.ms": 5, "batch.num.messages": 50})
+    ups = [{"topic": TOMB, "partition": 0, "key": b"k%02d" % (i % 20), "value": b"v%05d" % i} for i in range(1000)]
+    urep = ck.produce_all(pt, ups)
+    dels = [{"topic": TOMB, "partition": 0, "key": b"k%02d" % i, "value": None} for i in range(10)]
+    drep = ck.produce_all(pt, dels)
+    filler = [{"topic": TOMB, "partition": 0, "key": b"f%d" % (i % 10), "value": b"x" * 100} for i in range(600)]
+    ck.produce_all(pt, filler)
+    tomb_at = {b"k%02d" % i: drep[i][2] for i in range(10)}
+    kept_at = {}
+    for i, r in enumerate(urep):
+        if i % 20 >= 10:
+            kept_at[ups[i]["key"]] = (r[2], ups[i]["value"])
+    deadline = time.monotonic() + 30
+    got = {}
+    while time.monotonic() < deadline:
+        got = tomb_read()
+        if all(len(got.get(k, [])) == 1 for k in list(tomb_at) + list(kept_at)):
+            break
+        time.sleep(0.5)
+    t.eq({k: got.get(k) for k in tomb_at}, {k: [(o, None)] for k, o in tomb_at.items()},
+         "after the first cleaning: only the tombstone of each deleted key, at its offset")
+    t.eq({k: got.get(k) for k in kept_at}, {k: [v] for k, v in kept_at.items()}, "the other keys' latest values")
+    time.sleep(5.5)
+    # A second pass needs dirty records: more filler, rolled past the active segment.
+    ck.produce_all(pt, filler)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        got = tomb_read()
+        if not any(k in got for k in tomb_at):
+            break
+        time.sleep(0.5)
+    t.eq({k: got.get(k) for k in tomb_at if k in got}, {}, "tombstones left after delete.retention.ms")
+    t.eq({k: got.get(k) for k in kept_at}, {k: [v] for k, v in kept_at.items()},
+         "the other keys' latest values, at their offsets")
 
 with t.step("max.compaction.lag.ms rolls a compacted topic's only segment, so the cleaner reaches it"):
     LAG = "lagged"
