@@ -104,6 +104,15 @@ typedef struct sl_broker_config {
     int32_t group_max_session_timeout_ms;     /* group.max.session.timeout.ms, 1800000 (not
                                                * below the minimum: a load error) */
     int32_t group_max_size;                   /* group.max.size, INT32_MAX */
+    /* transaction coordinator */
+    int32_t transaction_state_log_num_partitions; /* transaction.state.log.num.partitions, 50 */
+    int32_t transaction_state_log_segment_bytes;  /* transaction.state.log.segment.bytes, 104857600 */
+    int32_t transaction_max_timeout_ms;           /* transaction.max.timeout.ms, 900000 */
+    int32_t transactional_id_expiration_ms;       /* transactional.id.expiration.ms, 604800000 */
+    int32_t transaction_abort_check_interval_ms;  /* transaction.abort.timed.out.transaction.
+                                                   * cleanup.interval.ms, 10000 */
+    int32_t transaction_expire_check_interval_ms; /* transaction.remove.expired.transaction.
+                                                   * cleanup.interval.ms, 3600000 */
     /* log cleaner and idempotent producers */
     bool log_cleaner_enable;                  /* log.cleaner.enable, true */
     int64_t log_cleaner_dedupe_buffer_size;   /* log.cleaner.dedupe.buffer.size, 134217728 */
@@ -287,8 +296,10 @@ typedef struct sl_topic_meta {
  * fine; odd bytes show as \xHH in the message). SL_OK or
  * SL_ERR_INVALID_TOPIC_EXCEPTION with errbuf saying why. */
 sl_err_t sl_topic_name_check(const char *name, size_t len, char *errbuf, size_t errlen);
-/* The internal topic of committed offsets and group metadata. */
+/* The internal topics: committed offsets and group metadata; the
+ * transaction coordinator's state. */
 #define SL_TOPIC_CONSUMER_OFFSETS "__consumer_offsets"
+#define SL_TOPIC_TRANSACTION_STATE "__transaction_state"
 /* True when name[0..len) (borrowed) is an internal topic: clients may read
  * it but not produce to it, delete it or add partitions (Kafka's rule). */
 bool sl_topic_is_internal(const char *name, size_t len);

@@ -24,7 +24,10 @@
 
 bool sl_topic_is_internal(const char *name, size_t len)
 {
-    return name && len == sizeof SL_TOPIC_CONSUMER_OFFSETS - 1 && memcmp(name, SL_TOPIC_CONSUMER_OFFSETS, len) == 0;
+    if (!name)
+        return false;
+    return (len == sizeof SL_TOPIC_CONSUMER_OFFSETS - 1 && memcmp(name, SL_TOPIC_CONSUMER_OFFSETS, len) == 0) ||
+           (len == sizeof SL_TOPIC_TRANSACTION_STATE - 1 && memcmp(name, SL_TOPIC_TRANSACTION_STATE, len) == 0);
 }
 
 sl_err_t sl_topic_name_check(const char *name, size_t len, char *errbuf, size_t errlen)

@@ -129,6 +129,24 @@ static const cfg_spec_t server_keys[] = {
     RANGE("group.max.size", SL_CFG_INT, "2147483647", 1, I32MAX, USE_ACTIVE,
           "Most members of one group; a member beyond it gets GROUP_MAX_SIZE_REACHED."),
 
+    GROUP("Transaction coordinator"),
+    RANGE("transaction.state.log.num.partitions", SL_CFG_INT, "50", 1, 10000, USE_ACTIVE,
+          "Partitions of the internal topic __transaction_state (fixed once the topic exists)."),
+    RANGE("transaction.state.log.replication.factor", SL_CFG_INT, "3", 1, INT16_MAX, USE_STORED,
+          "Replication factor of __transaction_state (one node: one copy)."),
+    RANGE("transaction.state.log.min.isr", SL_CFG_INT, "2", 1, I32MAX, USE_STORED,
+          "min.insync.replicas of __transaction_state (one node: one copy)."),
+    RANGE("transaction.state.log.segment.bytes", SL_CFG_INT, "104857600", 14, I32MAX, USE_ACTIVE,
+          "Segment size of __transaction_state."),
+    RANGE("transaction.max.timeout.ms", SL_CFG_INT, "900000", 1, I32MAX, USE_ACTIVE,
+          "Longest transaction.timeout.ms a producer may ask for."),
+    RANGE("transactional.id.expiration.ms", SL_CFG_INT, "604800000", 1, I32MAX, USE_ACTIVE,
+          "A transactional id with no transaction for this long is forgotten."),
+    RANGE("transaction.abort.timed.out.transaction.cleanup.interval.ms", SL_CFG_INT, "10000", 1, I32MAX,
+          USE_ACTIVE, "How often transactions past their timeout are looked for and aborted."),
+    RANGE("transaction.remove.expired.transaction.cleanup.interval.ms", SL_CFG_INT, "3600000", 1, I32MAX,
+          USE_ACTIVE, "How often expired transactional ids are looked for."),
+
     GROUP("Log cleaner and idempotent producers"),
     KEY("log.cleaner.enable", SL_CFG_BOOLEAN, "true", USE_ACTIVE,
         "Run the cleaner for topics with cleanup.policy=compact."),
@@ -177,7 +195,8 @@ static const cfg_spec_t server_keys[] = {
 static const char *const ignored_keys[] = {
     "zookeeper.", "ssl.", "sasl.", "listener.name.", "security.", "authorizer.", "super.users",
     "allow.everyone.if.no.acl.found", "principal.builder.class", "delegation.token.", "password.encoder.",
-    "transaction.", "transactional.id.", "offsets.commit.", "offsets.load.buffer.size",
+    "transaction.state.log.load.buffer.size", "transaction.partition.verification.enable",
+    "offsets.commit.", "offsets.load.buffer.size",
     "group.consumer.", "replica.", "controller.", "process.roles", "metadata.", "early.start.listeners",
     "initial.broker.registration.timeout.ms", "broker.", "inter.broker.", "reserved.broker.max.id",
     "auto.leader.rebalance.enable", "leader.imbalance.", "controlled.shutdown.",
@@ -666,6 +685,14 @@ static sl_err_t derive(loader_t *ld, sl_broker_config_t *cfg)
         return fail(ld, "group.max.session.timeout.ms", eff(ld, "group.max.session.timeout.ms"),
                     "below group.min.session.timeout.ms (%d)", cfg->group_min_session_timeout_ms);
     }
+    cfg->transaction_state_log_num_partitions = (int32_t)eff_i64(ld, "transaction.state.log.num.partitions");
+    cfg->transaction_state_log_segment_bytes = (int32_t)eff_i64(ld, "transaction.state.log.segment.bytes");
+    cfg->transaction_max_timeout_ms = (int32_t)eff_i64(ld, "transaction.max.timeout.ms");
+    cfg->transactional_id_expiration_ms = (int32_t)eff_i64(ld, "transactional.id.expiration.ms");
+    cfg->transaction_abort_check_interval_ms =
+        (int32_t)eff_i64(ld, "transaction.abort.timed.out.transaction.cleanup.interval.ms");
+    cfg->transaction_expire_check_interval_ms =
+        (int32_t)eff_i64(ld, "transaction.remove.expired.transaction.cleanup.interval.ms");
     cfg->log_cleaner_enable = eff_bool(ld, "log.cleaner.enable");
     cfg->log_cleaner_dedupe_buffer_size = eff_i64(ld, "log.cleaner.dedupe.buffer.size");
     cfg->log_cleaner_backoff_ms = eff_i64(ld, "log.cleaner.backoff.ms");
