@@ -22,6 +22,8 @@
 
 #include "broker_int.h"
 
+void sl_broker_handle_txn_offset_commit(sl_broker_req_t *req); /* group/group_api.c */
+
 /* Admin code adds its entries here (and its handler prototypes in
  * broker_int.h), one line per API. */
 const sl_broker_api_t sl_broker_apis[SL_BROKER_API_SLOTS] = {
@@ -53,6 +55,7 @@ const sl_broker_api_t sl_broker_apis[SL_BROKER_API_SLOTS] = {
     [SL_APIKEY_INCREMENTAL_ALTER_CONFIGS] = {SL_APIKEY_INCREMENTAL_ALTER_CONFIGS, 0, 1,
                                              sl_broker_handle_incremental_alter_configs},
     [SL_APIKEY_DESCRIBE_CLUSTER] = {SL_APIKEY_DESCRIBE_CLUSTER, 0, 0, sl_broker_handle_describe_cluster},
+    [28] = {28, 0, 3, sl_broker_handle_txn_offset_commit}, /* TxnOffsetCommit (group/group_api.c) */
 };
 
 const sl_broker_api_t *sl_broker_api_find(int16_t api_key)

@@ -13,9 +13,21 @@
  * counts as Empty from the restart when it had members, else from the
  * record's state timestamp.
  *
+ * Transactional offsets (TxnOffsetCommit, Kafka's pending transactional
+ * offset commits): held per producer id in the group until the producer's
+ * marker in the group's partition commits or aborts them
+ * (sl_coord_txn_complete at run time; the marker itself when loading). A
+ * group with pending offsets is not removed by expiry (Kafka's hasOffsets),
+ * and neither DeleteGroups nor OffsetDelete drop them: the marker decides,
+ * at run time as after a restart (Kafka drops them with a deleted group at
+ * run time but brings them back when it loads: one rule here).
+ *
  * Threads and locks are group_api.c's (coord.mu -> grp->mu -> part->mu);
  * the loader takes coord.mu and grp->mu one at a time, and only for groups
  * of the partition it is loading, which no request touches meanwhile.
+ * Transaction completions for a partition still loading wait in
+ * coord.deferred and are applied by the loader once its scan is done,
+ * before the partition is served (Kafka runs them after the load too).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +38,7 @@
 #include "broker_int.h"
 #include "group.h"
 #include "group_int.h"
+#include "txn_int.h"
 
 #define GROUP_LOG "group"
 
@@ -42,15 +55,24 @@ static struct {
     pthread_t loader;
     bool loader_started;
     int64_t retention_ms;              /* const while open */
+    struct deferred_txn *deferred;     /* completions waiting for a load (coord.mu) */
+    size_t ndeferred, capdeferred;
 } coord = {.mu = PTHREAD_MUTEX_INITIALIZER, .nparts = -1};
 
 typedef sl_coord_group_t grp_t;
+
+typedef struct deferred_txn {
+    int32_t partition;
+    int64_t producer_id;
+    bool commit;
+} deferred_txn_t;
 
 static void grp_free(void *v)
 {
     grp_t *grp = v;
     sl_group_free(grp->g);
     sl_offsets_fini(&grp->offsets);
+    sl_offsets_pending_fini(&grp->pending);
     pthread_mutex_destroy(&grp->mu);
     free(grp);
 }
@@ -74,6 +96,7 @@ static grp_t *grp_new(const char *id, size_t len)
     }
     pthread_mutex_init(&grp->mu, NULL);
     sl_offsets_init(&grp->offsets);
+    sl_offsets_pending_init(&grp->pending);
     grp->partition = sl_coord_partition_for(id, len, coord.nparts);
     grp->written_state = SL_GROUP_EMPTY;
     grp->empty_since = sl_time_wall_ms();
@@ -119,11 +142,13 @@ static void grp_reset_locked(grp_t *grp)
     grp->empty_since = sl_time_wall_ms();
 }
 
-/* grp->mu held. A group exists while it has members, offsets, or a
- * generation (Kafka keeps an Empty group until its offsets expire). */
+/* grp->mu held. A group exists while it has members, offsets (pending
+ * transactional ones too), or a generation (Kafka keeps an Empty group
+ * until its offsets expire). */
 static bool grp_exists_locked(grp_t *grp)
 {
     return sl_group_member_count(grp->g) > 0 || sl_map_count(&grp->offsets) > 0 ||
+           sl_map_count(&grp->pending) > 0 ||
            sl_group_state(grp->g) != SL_GROUP_EMPTY || sl_group_generation(grp->g) > 0;
 }
 
@@ -355,9 +380,10 @@ static bool topic_unsubscribed(grp_t *grp, const void *key, size_t klen, sl_aren
 }
 
 /* Removes the offsets expiring at now (all of them when all), and the
- * group itself when it is then Empty without offsets and was known
- * (generation > 0, or offsets were removed): tombstones first, then the
- * memory. Returns 0 or the append's error. grp->mu held. */
+ * group itself when it is then Empty without offsets, committed or
+ * pending, and was known (generation > 0, or offsets were removed):
+ * tombstones first, then the memory. Pending transactional offsets stay
+ * (their marker decides). Returns 0 or the append's error. grp->mu held. */
 static int16_t remove_offsets_locked(grp_t *grp, bool all, const sl_map_t *only, int64_t now, size_t *removed)
 {
     sl_kstr_t gid = sl_kstr(sl_group_id(grp->g));
@@ -398,7 +424,7 @@ static int16_t remove_offsets_locked(grp_t *grp, bool all, const sl_map_t *only,
         n++;
     }
     bool drop_group = empty && n == sl_map_count(&grp->offsets) && (n > 0 || sl_group_generation(grp->g) > 0) &&
-                      sl_group_member_count(grp->g) == 0;
+                      sl_group_member_count(grp->g) == 0 && sl_map_count(&grp->pending) == 0;
     if (drop_group)
         sl_coord_batch_group(&cb, gid, NULL);
     int16_t err = sl_coord_group_append(grp, &cb);
@@ -441,6 +467,10 @@ int16_t sl_coord_group_delete(sl_broker_t *broker, sl_kstr_t id)
     } else {
         size_t removed; /* the offsets' tombstones, then the group's */
         err = remove_offsets_locked(grp, true, NULL, sl_time_wall_ms(), &removed);
+        size_t pending = sl_offsets_pending_count(&grp->pending);
+        if (!err && pending)
+            SL_INFO(GROUP_LOG, "group %s deleted with %zu pending transactional offsets: kept until their "
+                    "transactions end", sl_group_id(grp->g), pending);
     }
     sl_coord_group_release(grp);
     return err;
@@ -488,16 +518,47 @@ typedef struct load_ctx {
     int32_t partition;
     size_t records, skipped;
     sl_arena_t arena;
+    sl_map_t txn_groups;               /* producer id -> sl_map_t of group ids
+                                        * with its pending offsets (owned) */
 } load_ctx_t;
 
-static void load_offset(const sl_coord_key_t *k, const uint8_t *value, int32_t vlen, load_ctx_t *ctx)
+static void group_set_free(void *v)
 {
-    grp_t *grp = grp_lookup(k->group, vlen >= 0);
+    sl_map_fini(v, NULL);
+    free(v);
+}
+
+/* Notes that producer_id holds pending offsets of group (for its marker). */
+static void load_txn_note(load_ctx_t *ctx, int64_t producer_id, sl_kstr_t group)
+{
+    sl_map_t *set = sl_map_get(&ctx->txn_groups, &producer_id, sizeof producer_id);
+    if (!set && (set = malloc(sizeof *set)) != NULL) {
+        sl_map_init(set);
+        if (sl_map_put(&ctx->txn_groups, &producer_id, sizeof producer_id, set, NULL) != SL_OK) {
+            free(set);
+            set = NULL;
+        }
+    }
+    if (!set || sl_map_put(set, group.ptr, (size_t)group.len, (void *)1, NULL) != SL_OK)
+        SL_ERROR(GROUP_LOG, "%s-%d: no memory while loading: a transaction of producer %lld may stay pending",
+                 SL_TOPIC_CONSUMER_OFFSETS, ctx->partition, (long long)producer_id);
+}
+
+/* An offset record: a plain one is committed; one in a transactional
+ * batch is pending for its producer until that producer's marker. */
+static void load_offset(const sl_coord_key_t *k, const sl_coord_batch_info_t *bi, const uint8_t *value,
+                        int32_t vlen, load_ctx_t *ctx)
+{
+    bool txn = bi->transactional && bi->producer_id >= 0;
+    grp_t *grp = grp_lookup(k->group, vlen >= 0 || txn);
     if (!grp)
         return;
     pthread_mutex_lock(&grp->mu);
     if (vlen < 0) {
-        sl_offsets_del(&grp->offsets, k->topic, k->partition);
+        if (txn)
+            sl_offsets_pending_del(&grp->pending, bi->producer_id, k->topic, k->partition);
+        else
+            sl_offsets_del(&grp->offsets, k->topic, k->partition);
     } else {
         sl_offset_t o;
         sl_kstr_t meta;
@@ -505,11 +566,42 @@ static void load_offset(const sl_coord_key_t *k, const uint8_t *value, int32_t v
             ctx->skipped++;
         } else {
             o.metadata = meta.len >= 0 ? strndup(meta.ptr ? meta.ptr : "", (size_t)meta.len) : NULL;
-            sl_offsets_put(&grp->offsets, k->topic, k->partition, &o);
+            o.log_offset = bi->base_offset;
+            if (txn)
+                sl_offsets_pending_put(&grp->pending, bi->producer_id, k->topic, k->partition, &o);
+            else
+                sl_offsets_put(&grp->offsets, k->topic, k->partition, &o);
             free(o.metadata);
         }
     }
     pthread_mutex_unlock(&grp->mu);
+    if (txn)
+        load_txn_note(ctx, bi->producer_id, k->group);
+}
+
+/* A marker: the producer's pending offsets in this partition's groups are
+ * committed or dropped. */
+static void load_marker(void *arg, const sl_coord_batch_info_t *bi, bool commit, int64_t offset)
+{
+    load_ctx_t *ctx = arg;
+    SL_UNUSED(offset);
+    void *v = NULL;
+    int64_t pid = bi->producer_id;
+    if (!sl_map_del(&ctx->txn_groups, &pid, sizeof pid, &v))
+        return;
+    size_t it = 0;
+    const void *k;
+    size_t kl;
+    void *one;
+    while (sl_map_next(v, &it, &k, &kl, &one)) {
+        grp_t *grp = grp_lookup(sl_kstr_n((const char *)k, (int32_t)kl), false);
+        if (!grp)
+            continue;
+        pthread_mutex_lock(&grp->mu);
+        sl_offsets_pending_complete(&grp->pending, &grp->offsets, pid, commit);
+        pthread_mutex_unlock(&grp->mu);
+    }
+    group_set_free(v);
 }
 
 static void load_group(const sl_coord_key_t *k, const uint8_t *value, int32_t vlen, load_ctx_t *ctx)
@@ -534,8 +626,8 @@ static void load_group(const sl_coord_key_t *k, const uint8_t *value, int32_t vl
     pthread_mutex_unlock(&grp->mu);
 }
 
-static void load_record(void *arg, const uint8_t *key, size_t klen, const uint8_t *value, int32_t vlen,
-                        int64_t offset)
+static void load_record(void *arg, const sl_coord_batch_info_t *bi, const uint8_t *key, size_t klen,
+                        const uint8_t *value, int32_t vlen, int64_t offset)
 {
     load_ctx_t *ctx = arg;
     sl_coord_key_t k;
@@ -553,10 +645,91 @@ static void load_record(void *arg, const uint8_t *key, size_t klen, const uint8_
         return;
     }
     if (k.version <= 1)
-        load_offset(&k, value, vlen, ctx);
+        load_offset(&k, bi, value, vlen, ctx);
     else
         load_group(&k, value, vlen, ctx);
     sl_arena_reset(&ctx->arena);
+}
+
+/* ======================================================================
+ * Transaction completion
+ * ====================================================================== */
+
+/* Ends producer_id's transaction in every group of partition p. The
+ * partition is loaded (no request waits on the loader for it). */
+static void txn_apply(int32_t p, int64_t producer_id, bool commit)
+{
+    size_t n = 0, done = 0;
+    grp_t **all = groups_snapshot(&n);
+    for (size_t i = 0; all && i < n; i++) {
+        grp_t *grp = all[i];
+        if (grp->partition != p)
+            continue;
+        pthread_mutex_lock(&grp->mu);
+        done += sl_offsets_pending_complete(&grp->pending, &grp->offsets, producer_id, commit);
+        pthread_mutex_unlock(&grp->mu);
+    }
+    if (!all)
+        SL_ERROR(GROUP_LOG, "no memory: the transaction of producer %lld in %s-%d is not applied",
+                 (long long)producer_id, SL_TOPIC_CONSUMER_OFFSETS, p);
+    free(all);
+    if (done)
+        SL_DEBUG(GROUP_LOG, "%s-%d: producer %lld: %zu transactional offsets %s", SL_TOPIC_CONSUMER_OFFSETS, p,
+                 (long long)producer_id, done, commit ? "committed" : "aborted");
+}
+
+void sl_coord_txn_complete(sl_broker_t *broker, int32_t offsets_partition, int64_t producer_id, bool commit)
+{
+    SL_UNUSED(broker);
+    int32_t p = offsets_partition;
+    pthread_mutex_lock(&coord.mu);
+    if (!coord.open || p < 0 || p >= coord.nparts) {
+        pthread_mutex_unlock(&coord.mu);
+        return;
+    }
+    if (!atomic_load(&coord.loaded[p])) {
+        if (coord.ndeferred == coord.capdeferred) {
+            size_t cap = coord.capdeferred ? coord.capdeferred * 2 : 16;
+            deferred_txn_t *d = realloc(coord.deferred, cap * sizeof *d);
+            if (!d) {
+                pthread_mutex_unlock(&coord.mu);
+                SL_ERROR(GROUP_LOG, "no memory: the transaction of producer %lld in %s-%d is not applied",
+                         (long long)producer_id, SL_TOPIC_CONSUMER_OFFSETS, p);
+                return;
+            }
+            coord.deferred = d;
+            coord.capdeferred = cap;
+        }
+        coord.deferred[coord.ndeferred++] = (deferred_txn_t){p, producer_id, commit};
+        pthread_mutex_unlock(&coord.mu);
+        return;
+    }
+    pthread_mutex_unlock(&coord.mu);
+    txn_apply(p, producer_id, commit);
+}
+
+/* The loader finished partition p: applies the completions that came
+ * meanwhile, then lets requests in. */
+static void loaded_mark(int32_t p)
+{
+    for (;;) {
+        deferred_txn_t one = {.partition = -1};
+        pthread_mutex_lock(&coord.mu);
+        for (size_t i = 0; i < coord.ndeferred; i++) {
+            if (coord.deferred[i].partition == p) {
+                one = coord.deferred[i];
+                memmove(&coord.deferred[i], &coord.deferred[i + 1], (coord.ndeferred - i - 1) * sizeof one);
+                coord.ndeferred--;
+                break;
+            }
+        }
+        if (one.partition < 0)
+            atomic_store(&coord.loaded[p], true);
+        pthread_mutex_unlock(&coord.mu);
+        if (one.partition < 0)
+            return;
+        txn_apply(p, one.producer_id, one.commit);
+    }
 }
 
 static void *loader_main(void *arg)
@@ -571,24 +744,28 @@ static void *loader_main(void *arg)
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    size_t records = 0, skipped = 0;
+    size_t records = 0, skipped = 0, open_txns = 0;
+    const sl_coord_scan_ops_t ops = {.record = load_record, .marker = load_marker};
     for (int32_t p = 0; p < coord.nparts && !atomic_load(&coord.stop); p++) {
         load_ctx_t ctx = {.partition = p};
         sl_arena_init(&ctx.arena, 0, SL_BROKER_REQ_ARENA_LIMIT);
-        sl_err_t err = sl_coord_topic_scan(coord.broker, p, &coord.stop, load_record, &ctx);
+        sl_map_init(&ctx.txn_groups);
+        sl_err_t err = sl_coord_topic_scan_ops(coord.broker, p, &coord.stop, &ops, &ctx);
+        open_txns += sl_map_count(&ctx.txn_groups); /* no marker yet: they stay pending */
+        sl_map_fini(&ctx.txn_groups, group_set_free);
         sl_arena_fini(&ctx.arena);
         if (err != SL_OK)
             SL_ERROR(GROUP_LOG, "%s-%d: cannot be read (%s): its groups start without their offsets",
                      SL_TOPIC_CONSUMER_OFFSETS, p, sl_err_name(err));
         records += ctx.records;
         skipped += ctx.skipped;
-        atomic_store(&coord.loaded[p], true);
+        loaded_mark(p);
     }
     if (atomic_load(&coord.stop))
         return NULL;
     atomic_store(&coord.all_loaded, true);
-    SL_INFO(GROUP_LOG, "loaded %zu groups from %zu records of %s (%zu skipped) in %lld ms",
-            sl_map_count(&coord.groups), records, SL_TOPIC_CONSUMER_OFFSETS, skipped,
+    SL_INFO(GROUP_LOG, "loaded %zu groups from %zu records of %s (%zu skipped, %zu open transactions) in %lld ms",
+            sl_map_count(&coord.groups), records, SL_TOPIC_CONSUMER_OFFSETS, skipped, open_txns,
             (long long)(sl_time_mono_ms() - t0));
     return NULL;
 }
@@ -655,6 +832,9 @@ void sl_coord_close(sl_broker_t *broker)
     pthread_mutex_lock(&coord.mu);
     coord.open = false;
     sl_map_fini(&coord.groups, grp_free);
+    free(coord.deferred);
+    coord.deferred = NULL;
+    coord.ndeferred = coord.capdeferred = 0;
     free(coord.loaded);
     coord.loaded = NULL;
     coord.nparts = -1;

@@ -932,6 +932,23 @@ int16_t sl_group_commit_check(sl_group_t *g, sl_kstr_t member_id, int32_t genera
     return 0;
 }
 
+int16_t sl_group_txn_commit_check(sl_group_t *g, sl_kstr_t member_id, sl_kstr_t instance_id, int32_t generation)
+{
+    if (generation < 0 && member_id.len <= 0 && sl_kstr_is_null(instance_id))
+        return 0;
+    if (!sl_kstr_is_null(instance_id)) {
+        member_t *s = find_instance(g, instance_id);
+        if (!s)
+            return SL_ERR_UNKNOWN_MEMBER_ID;
+        if (!keq(member_id, s->id))
+            return SL_ERR_FENCED_INSTANCE_ID;
+    }
+    member_t *m = find_member(g, member_id);
+    if (!m || m->pending)
+        return SL_ERR_UNKNOWN_MEMBER_ID;
+    return generation != g->generation ? SL_ERR_ILLEGAL_GENERATION : 0;
+}
+
 static bool kept_alive(const sl_group_t *g, const member_t *m)
 {
     (void)g;

@@ -192,6 +192,14 @@ int16_t sl_group_leave(sl_group_t *g, sl_kstr_t member_id, sl_kstr_t instance_id
  * REBALANCE_IN_PROGRESS. */
 int16_t sl_group_commit_check(sl_group_t *g, sl_kstr_t member_id, int32_t generation, int64_t now);
 
+/* May this member commit transactional offsets (TxnOffsetCommit, Kafka
+ * 3.4's rules)? Without generation (< 0), member id ("") and instance id
+ * (null) anyone may, members or not. Otherwise: FENCED_INSTANCE_ID (the
+ * instance id belongs to another member), UNKNOWN_MEMBER_ID (no such
+ * instance id or member), ILLEGAL_GENERATION (another generation), else 0.
+ * Unlike sl_group_commit_check a rebalance does not refuse it. */
+int16_t sl_group_txn_commit_check(sl_group_t *g, sl_kstr_t member_id, sl_kstr_t instance_id, int32_t generation);
+
 /* Runs the timers: removes members whose session expired, completes a
  * rebalance whose delay or timeout passed. */
 void sl_group_tick(sl_group_t *g, int64_t now);

@@ -1,8 +1,8 @@
 /*
  * group_api.c - the group coordinator's member-facing requests: JoinGroup
  * (v0-9), SyncGroup (v0-5), Heartbeat (v0-4), LeaveGroup (v0-5),
- * OffsetCommit (v0-8) and OffsetFetch (v0-8) over the state machine of
- * group.h and the groups of coord.c.
+ * OffsetCommit (v0-8), TxnOffsetCommit (v0-3) and OffsetFetch (v0-8) over
+ * the state machine of group.h and the groups of coord.c.
  *
  * Threads and locks. The coordinator is one per broker (coord.c), opened
  * with the broker and closed with it. coord.mu guards the map of groups
@@ -517,6 +517,7 @@ void sl_broker_handle_offset_commit(sl_broker_req_t *req)
                 .metadata = sl_kstr_dup(&req->arena, p->CommittedMetadata),
                 .commit_ts = p->CommitTimestamp >= 0 ? p->CommitTimestamp : wall,
             };
+            o.log_offset = recs.base_offset;
             if (sl_offsets_put(&grp->offsets, t->Name, p->PartitionIndex, &o) != SL_OK)
                 *err = SL_ERR_UNKNOWN_SERVER_ERROR;
         }
@@ -528,6 +529,128 @@ void sl_broker_handle_offset_commit(sl_broker_req_t *req)
     return;
 nomem:
     sl_broker_req_close(req, "no memory for the OffsetCommit response (arena limit)");
+}
+
+/* ======================================================================
+ * TxnOffsetCommit
+ * ====================================================================== */
+
+/* The offset a TxnOffsetCommit partition asks for (metadata from arena;
+ * NULL metadata when the request's is null or on no memory). */
+static sl_offset_t txn_offset(sl_arena_t *arena, const sl_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition_t *p,
+                              int64_t wall)
+{
+    return (sl_offset_t){
+        .offset = p->CommittedOffset,
+        .leader_epoch = p->CommittedLeaderEpoch,
+        .metadata = sl_kstr_dup(arena, p->CommittedMetadata),
+        .commit_ts = wall,
+        .log_offset = -1,
+    };
+}
+
+/* Kafka 3.4: the offsets go to the group's __consumer_offsets partition as
+ * one transactional batch of the request's producer, then wait in the
+ * group as that producer's pending offsets until its transaction marker
+ * lands there (sl_coord_txn_complete). The group is created when missing
+ * (Kafka does); a commit by a member of the group (v3) is checked against
+ * it (sl_group_txn_commit_check). */
+void sl_broker_handle_txn_offset_commit(sl_broker_req_t *req)
+{
+    const sl_TxnOffsetCommitRequest_t *creq = req->body;
+    sl_TxnOffsetCommitResponse_t resp;
+    sl_TxnOffsetCommitResponse_init(&resp);
+    int32_t nt = SL_MAX(creq->Topics.count, 0);
+    resp.Topics.items = sl_arena_calloc(&req->arena, (size_t)nt + 1, sizeof *resp.Topics.items);
+    if (!resp.Topics.items)
+        goto nomem;
+    resp.Topics.count = nt;
+    for (int32_t i = 0; i < nt; i++) {
+        const sl_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic_t *t = &creq->Topics.items[i];
+        sl_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_t *rt = &resp.Topics.items[i];
+        sl_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_init(rt);
+        rt->Name = t->Name;
+        int32_t np = SL_MAX(t->Partitions.count, 0);
+        rt->Partitions.items = sl_arena_calloc(&req->arena, (size_t)np + 1, sizeof *rt->Partitions.items);
+        if (!rt->Partitions.items)
+            goto nomem;
+        rt->Partitions.count = np;
+        for (int32_t j = 0; j < np; j++) {
+            sl_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition_init(&rt->Partitions.items[j]);
+            rt->Partitions.items[j].PartitionIndex = t->Partitions.items[j].PartitionIndex;
+        }
+    }
+
+    int16_t group_error = 0;
+    grp_t *grp = NULL;
+    if (creq->GroupId.len <= 0) {
+        group_error = SL_ERR_INVALID_GROUP_ID; /* Kafka: a non-empty id for this API */
+    } else if (creq->ProducerId < 0) {
+        group_error = SL_ERR_INVALID_PRODUCER_ID_MAPPING;
+    } else {
+        int16_t lerr = 0;
+        grp = grp_get(req, creq->GroupId, true, &lerr);
+        if (!grp)
+            group_error = lerr ? lerr : SL_ERR_COORDINATOR_NOT_AVAILABLE;
+    }
+    int64_t wall = sl_time_wall_ms();
+    sl_coord_batch_t recs;
+    sl_coord_batch_init(&recs);
+    recs.producer_id = creq->ProducerId;
+    recs.producer_epoch = creq->ProducerEpoch;
+    if (grp) {
+        pthread_mutex_lock(&grp->mu);
+        sl_group_tick(grp->g, sl_time_mono_ms());
+        group_error = sl_group_txn_commit_check(grp->g, creq->MemberId, creq->GroupInstanceId, creq->GenerationId);
+    }
+    for (int32_t i = 0; i < nt; i++) {
+        const sl_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic_t *t = &creq->Topics.items[i];
+        sl_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_t *rt = &resp.Topics.items[i];
+        for (int32_t j = 0; j < rt->Partitions.count; j++) {
+            const sl_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition_t *p = &t->Partitions.items[j];
+            int16_t *err = &rt->Partitions.items[j].ErrorCode;
+            if (group_error) {
+                *err = group_error;
+            } else if (!partition_exists(req->broker, t->Name, p->PartitionIndex)) {
+                *err = SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            } else if (p->CommittedMetadata.len > sl_coord_offset_metadata_max()) {
+                *err = SL_ERR_OFFSET_METADATA_TOO_LARGE;
+            } else {
+                sl_offset_t o = txn_offset(&req->arena, p, wall);
+                if (!sl_kstr_is_null(p->CommittedMetadata) && !o.metadata)
+                    *err = SL_ERR_UNKNOWN_SERVER_ERROR;
+                else
+                    sl_coord_batch_offset(&recs, creq->GroupId, t->Name, p->PartitionIndex, &o);
+            }
+        }
+    }
+    /* Durable first, then pending: what is pending is in the log. */
+    int16_t ferr = grp && !group_error ? sl_coord_group_append(grp, &recs) : 0;
+    for (int32_t i = 0; grp && !group_error && i < nt; i++) {
+        const sl_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic_t *t = &creq->Topics.items[i];
+        sl_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_t *rt = &resp.Topics.items[i];
+        for (int32_t j = 0; j < rt->Partitions.count; j++) {
+            const sl_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition_t *p = &t->Partitions.items[j];
+            int16_t *err = &rt->Partitions.items[j].ErrorCode;
+            if (*err)
+                continue;
+            if (ferr) {
+                *err = ferr;
+                continue;
+            }
+            sl_offset_t o = txn_offset(&req->arena, p, wall);
+            o.log_offset = recs.base_offset;
+            if (sl_offsets_pending_put(&grp->pending, creq->ProducerId, t->Name, p->PartitionIndex, &o) != SL_OK)
+                *err = SL_ERR_UNKNOWN_SERVER_ERROR;
+        }
+    }
+    if (grp)
+        sl_coord_group_release(grp);
+    sl_coord_batch_free(&recs);
+    sl_broker_req_reply(req, &resp);
+    return;
+nomem:
+    sl_broker_req_close(req, "no memory for the TxnOffsetCommit response (arena limit)");
 }
 
 /* ======================================================================
@@ -570,8 +693,11 @@ static void fetched_fill(fetched_t *f, sl_arena_t *arena, const sl_offset_t *o)
  * or every committed offset when all. Returns the list (arena), sorted by
  * topic then partition, in *out; -1 on no memory. *gerr gets the group's
  * error (COORDINATOR_LOAD_IN_PROGRESS...): each asked partition carries it
- * too, and all gives none. */
-static int32_t fetch_group(sl_broker_req_t *req, sl_kstr_t group, bool all, int32_t ntopics,
+ * too, and all gives none. With stable (v7+ RequireStable), an asked
+ * partition with pending transactional offsets answers
+ * UNSTABLE_OFFSET_COMMIT and offset -1 (Kafka's KIP-447; all: not checked,
+ * as in Kafka). */
+static int32_t fetch_group(sl_broker_req_t *req, sl_kstr_t group, bool all, bool stable, int32_t ntopics,
                            const sl_kstr_t *names, const sl_int32_array_t *parts, fetched_t **out, int16_t *gerr)
 {
     *gerr = 0;
@@ -611,8 +737,10 @@ static int32_t fetch_group(sl_broker_req_t *req, sl_kstr_t group, bool all, int3
             for (int32_t j = 0; j < parts[i].count; j++) {
                 f[n].topic = names[i];
                 f[n].partition = parts[i].items[j];
-                fetched_fill(&f[n], arena, grp ? sl_offsets_get(&grp->offsets, names[i], f[n].partition) : NULL);
-                f[n].error = *gerr;
+                bool unstable = grp && stable && sl_offsets_pending_has(&grp->pending, names[i], f[n].partition);
+                fetched_fill(&f[n], arena,
+                             grp && !unstable ? sl_offsets_get(&grp->offsets, names[i], f[n].partition) : NULL);
+                f[n].error = unstable ? SL_ERR_UNSTABLE_OFFSET_COMMIT : *gerr;
                 n++;
             }
         }
@@ -728,7 +856,8 @@ void sl_broker_handle_offset_fetch(sl_broker_req_t *req)
         }
         fetched_t *f = NULL;
         int16_t gerr = 0;
-        int32_t n = fetch_group(req, freq->GroupId, freq->Topics.count < 0, nt, names, parts, &f, &gerr);
+        int32_t n = fetch_group(req, freq->GroupId, freq->Topics.count < 0, freq->RequireStable, nt, names, parts,
+                                &f, &gerr);
         if (n < 0 || !build_v0(arena, f, n, &resp.Topics))
             goto nomem;
         if (req->hdr.api_version >= 2)
@@ -754,7 +883,8 @@ void sl_broker_handle_offset_fetch(sl_broker_req_t *req)
                 parts[i] = gq->Topics.items[i].PartitionIndexes;
             }
             fetched_t *f = NULL;
-            int32_t n = fetch_group(req, gq->groupId, gq->Topics.count < 0, nt, names, parts, &f, &gr->ErrorCode);
+            int32_t n = fetch_group(req, gq->groupId, gq->Topics.count < 0, freq->RequireStable, nt, names,
+                                    parts, &f, &gr->ErrorCode);
             if (n < 0 || !build_v8(arena, f, n, &gr->Topics))
                 goto nomem;
         }

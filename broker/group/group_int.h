@@ -22,6 +22,10 @@ typedef struct sl_offset {
     int32_t leader_epoch;              /* -1: none */
     char *metadata;                    /* owned; NULL: null */
     int64_t commit_ts;                 /* wall clock, ms */
+    int64_t log_offset;                /* base offset of the batch that holds
+                                        * its record in __consumer_offsets;
+                                        * -1: unknown. Orders a transaction's
+                                        * offsets against plain commits. */
 } sl_offset_t;
 
 /* A group's committed offsets: map key is the topic name followed by the
@@ -39,6 +43,28 @@ bool sl_offsets_del(sl_map_t *map, sl_kstr_t topic, int32_t partition);
 size_t sl_offsets_key(uint8_t *key, size_t cap, sl_kstr_t topic, int32_t partition);
 /* Splits a map key into topic (borrowed from the key) and partition. */
 void sl_offsets_key_split(const void *key, size_t klen, sl_kstr_t *topic, int32_t *partition);
+
+/* A group's pending transactional offsets (TxnOffsetCommit, Kafka's
+ * pendingTransactionalOffsetCommits): map key is the producer id (8 bytes,
+ * host order), value a malloc'ed offsets map as above (owned). They are
+ * not visible to OffsetFetch until the producer's marker commits them. */
+void sl_offsets_pending_init(sl_map_t *pending);
+void sl_offsets_pending_fini(sl_map_t *pending);
+/* Sets producer_id's pending offset (copies o). SL_OK or SL_ERR_NOMEM. */
+sl_err_t sl_offsets_pending_put(sl_map_t *pending, int64_t producer_id, sl_kstr_t topic, int32_t partition,
+                                const sl_offset_t *o);
+/* Removes producer_id's pending offset; true when it was there. */
+bool sl_offsets_pending_del(sl_map_t *pending, int64_t producer_id, sl_kstr_t topic, int32_t partition);
+/* Does any producer hold a pending offset of (topic, partition)? */
+bool sl_offsets_pending_has(const sl_map_t *pending, sl_kstr_t topic, int32_t partition);
+/* The count of pending offsets over every producer. */
+size_t sl_offsets_pending_count(const sl_map_t *pending);
+/* Ends producer_id's transaction: commit moves each of its pending offsets
+ * into offsets unless the committed one there was written later in the
+ * log (a larger log_offset: Kafka's olderThan rule); abort drops them.
+ * Returns how many pending offsets the producer had (0: nothing to do).
+ * On no memory a committed offset may be lost (logged). */
+size_t sl_offsets_pending_complete(sl_map_t *pending, sl_map_t *offsets, int64_t producer_id, bool commit);
 
 /* ======================================================================
  * __consumer_offsets record bodies (records_internal.c), Kafka's layouts
@@ -135,6 +161,13 @@ typedef struct sl_coord_batch {
     bool begun;
     int32_t count;
     sl_err_t err;                      /* sticky */
+    /* A transactional batch (TxnOffsetCommit): set producer_id >= 0 and
+     * producer_epoch before the first record; the batch is then written
+     * with the transactional bit, that producer and base sequence 0, as
+     * Kafka's coordinator writes it. -1 (init): a plain batch. */
+    int64_t producer_id;
+    int16_t producer_epoch;
+    int64_t base_offset;               /* out: where the last append put the batch */
 } sl_coord_batch_t;
 
 void sl_coord_batch_init(sl_coord_batch_t *cb);
@@ -146,14 +179,26 @@ void sl_coord_batch_offset(sl_coord_batch_t *cb, sl_kstr_t group, sl_kstr_t topi
 void sl_coord_batch_group(sl_coord_batch_t *cb, sl_kstr_t group, const sl_group_record_t *g);
 /* Appends the batch to partition of __consumer_offsets under its mutex
  * (sl_log_append, fetch waiters woken, fsync'ed at once when the topic's
- * flush.messages asks for it) and empties cb for reuse. Returns 0 (also
- * when cb holds nothing) or the error to answer a commit with, mapped as
- * Kafka's coordinator does: COORDINATOR_NOT_AVAILABLE (no such
- * partition), NOT_COORDINATOR (storage error, logged),
+ * flush.messages asks for it), sets cb->base_offset and empties cb for
+ * reuse. Returns 0 (also when cb holds nothing) or the error to answer a
+ * commit with, mapped as Kafka's coordinator does: COORDINATOR_NOT_AVAILABLE
+ * (no such partition), NOT_COORDINATOR (storage error, logged),
  * INVALID_COMMIT_OFFSET_SIZE (batch above segment.bytes),
- * UNKNOWN_SERVER_ERROR (no memory). Thread: any; takes part->mu (the
- * caller may hold a group's mutex). */
+ * UNKNOWN_SERVER_ERROR (no memory). A transactional batch is first judged
+ * by the partition's producer state, as the log judges a coordinator's
+ * append in Kafka (epoch only, no sequence): INVALID_PRODUCER_EPOCH when
+ * the partition knows a newer epoch of the producer; once appended the
+ * producer state records it. Thread: any; takes part->mu (the caller may
+ * hold a group's mutex). */
 int16_t sl_coord_batch_append(struct sl_broker *broker, int32_t partition, sl_coord_batch_t *cb);
+
+/* What the scan tells of the batch a record (or marker) comes from. */
+typedef struct sl_coord_batch_info {
+    int64_t base_offset;
+    int64_t producer_id;               /* -1: none */
+    int16_t producer_epoch;
+    bool transactional;
+} sl_coord_batch_info_t;
 
 /* Called for each record read back: key[0..klen), value[0..vlen) (vlen
  * -1: tombstone, value NULL), borrowed for the call only. */
@@ -169,6 +214,18 @@ typedef void sl_coord_scan_fn(void *arg, const uint8_t *key, size_t klen, const 
 sl_err_t sl_coord_topic_scan(struct sl_broker *broker, int32_t partition, const atomic_bool *stop,
                              sl_coord_scan_fn *fn, void *arg);
 
+/* The scan with batch information, for the loader: record gets each
+ * record with its batch; marker (may be NULL) each transaction marker
+ * (a control batch whose record is a commit or abort; other control
+ * records are skipped). Same reading, errors and threads as above. */
+typedef struct sl_coord_scan_ops {
+    void (*record)(void *arg, const sl_coord_batch_info_t *bi, const uint8_t *key, size_t klen,
+                   const uint8_t *value, int32_t vlen, int64_t offset);
+    void (*marker)(void *arg, const sl_coord_batch_info_t *bi, bool commit, int64_t offset);
+} sl_coord_scan_ops_t;
+sl_err_t sl_coord_topic_scan_ops(struct sl_broker *broker, int32_t partition, const atomic_bool *stop,
+                                 const sl_coord_scan_ops_t *ops, void *arg);
+
 /* ======================================================================
  * The coordinator's groups (coord.c), for the handlers (group_api.c,
  * group_admin.c). A group pointer stays valid while the broker is open
@@ -181,6 +238,8 @@ struct sl_coord_group {
     pthread_mutex_t mu;                /* guards everything below */
     struct sl_group *g;                /* the state machine */
     sl_map_t offsets;                  /* sl_offset_t by topic+partition */
+    sl_map_t pending;                  /* pending transactional offsets
+                                        * (sl_offsets_pending_*) */
     int32_t partition;                 /* const: its __consumer_offsets partition */
     int32_t written_gen;               /* the metadata last written: generation, */
     int written_state;                 /* and sl_group_state_t */
@@ -193,7 +252,8 @@ struct sl_coord_group {
  * COORDINATOR_NOT_AVAILABLE (no __consumer_offsets). */
 sl_coord_group_t *sl_coord_get(struct sl_broker *broker, sl_kstr_t id, bool create, int16_t *err);
 /* As sl_coord_get, but NULL also when the group does not exist: a group
- * exists while it has members, committed offsets or a generation. */
+ * exists while it has members, committed or pending transactional
+ * offsets, or a generation. */
 sl_coord_group_t *sl_coord_group_find(struct sl_broker *broker, sl_kstr_t id, int16_t *err);
 /* Takes the group's mutex and returns its state machine (ticked to now). */
 struct sl_group *sl_coord_group_lock(sl_coord_group_t *cg);
@@ -223,5 +283,9 @@ int32_t sl_coord_group_ids(struct sl_broker *broker, char ***out, int16_t *err);
  * are written, then it is emptied. 0, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP,
  * COORDINATOR_LOAD_IN_PROGRESS, or an append error. */
 int16_t sl_coord_group_delete(struct sl_broker *broker, sl_kstr_t id);
+
+/* TxnOffsetCommit (group_api.c), entered in dispatch.c's table. */
+struct sl_broker_req;
+void sl_broker_handle_txn_offset_commit(struct sl_broker_req *req);
 
 #endif /* SL_GROUP_INT_H */

@@ -10,6 +10,7 @@
 
 #include "broker_int.h"
 #include "group_int.h"
+#include "producer_int.h"
 
 #define GROUP_LOG "group"
 
@@ -51,6 +52,9 @@ int32_t sl_coord_topic_ensure(sl_broker_t *broker)
 void sl_coord_batch_init(sl_coord_batch_t *cb)
 {
     memset(cb, 0, sizeof *cb);
+    cb->producer_id = SL_NO_PRODUCER_ID;
+    cb->producer_epoch = SL_NO_PRODUCER_EPOCH;
+    cb->base_offset = -1;
     sl_buf_init(&cb->out);
     sl_buf_init(&cb->key);
     sl_buf_init(&cb->value);
@@ -72,6 +76,12 @@ static void batch_add(sl_coord_batch_t *cb, bool tombstone)
     if (cb->err == SL_OK && !cb->begun) {
         sl_batch_opts_t opts;
         sl_batch_opts_init(&opts); /* producer id -1, uncompressed, as Kafka's coordinator */
+        if (cb->producer_id >= 0) {
+            opts.producer_id = cb->producer_id;
+            opts.producer_epoch = cb->producer_epoch;
+            opts.base_sequence = 0; /* Kafka's storeOffsets writes 0 */
+            opts.transactional = true;
+        }
         cb->err = sl_batch_builder_begin(&cb->b, &cb->out, &opts);
         cb->begun = cb->err == SL_OK;
     }
@@ -119,6 +129,33 @@ static int16_t append_error(sl_err_t err)
     }
 }
 
+/* A transactional batch's producer against the partition's producer
+ * state: 0 or INVALID_PRODUCER_EPOCH. A state not loaded yet is not
+ * judged (it is rebuilt from the log, this batch included, on first use).
+ * part->mu held. */
+static int16_t producer_epoch_check(sl_partition_t *part, const sl_coord_batch_t *cb)
+{
+    sl_producer_state_t *st = sl_producer_state_of(part);
+    if (!st || !st->loaded)
+        return 0;
+    const sl_producer_entry_t *e = sl_producer_state_find(st, cb->producer_id);
+    return e && cb->producer_epoch < e->epoch ? SL_ERR_INVALID_PRODUCER_EPOCH : 0;
+}
+
+/* Records an appended transactional batch in the partition's producer
+ * state (when loaded). part->mu held. */
+static void producer_update(sl_partition_t *part, const sl_coord_batch_t *cb, const sl_log_append_info_t *info,
+                            int64_t now)
+{
+    sl_producer_state_t *st = sl_producer_state_of(part);
+    if (!st || !st->loaded)
+        return;
+    if (sl_producer_state_update_at(st, cb->producer_id, cb->producer_epoch, 0,
+                                    (int32_t)(info->last_offset - info->base_offset), info->base_offset,
+                                    info->last_offset, now) != SL_OK)
+        st->loaded = false; /* no memory: rebuilt from the log next time */
+}
+
 int16_t sl_coord_batch_append(sl_broker_t *broker, int32_t partition, sl_coord_batch_t *cb)
 {
     if (cb->count == 0)
@@ -134,15 +171,22 @@ int16_t sl_coord_batch_append(sl_broker_t *broker, int32_t partition, sl_coord_b
     sl_err_t err = sl_broker_partition_get(broker, name, strlen(name), partition, &part);
     if (err != SL_OK)
         return append_error(err);
+    int16_t refused = 0;
     sl_partition_lock(part);
     if (!part->log) {
         err = part->offline ? SL_ERR_KAFKA_STORAGE_ERROR : SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     } else if ((int64_t)cb->out.len > part->cfg.segment_bytes) {
         err = SL_ERR_TOO_LARGE; /* Kafka: RECORD_LIST_TOO_LARGE */
+    } else if (cb->producer_id >= 0 && (refused = producer_epoch_check(part, cb)) != 0) {
+        /* a fenced producer: nothing written */
     } else {
         int64_t now = sl_time_wall_ms();
-        err = sl_log_append(part->log, cb->out.data, cb->out.len, 0, now, NULL);
+        sl_log_append_info_t info;
+        err = sl_log_append(part->log, cb->out.data, cb->out.len, 0, now, &info);
         if (err == SL_OK) {
+            cb->base_offset = info.base_offset;
+            if (cb->producer_id >= 0)
+                producer_update(part, cb, &info, now);
             sl_partition_wake_waiters_locked(part);
             /* flush.messages asks for an fsync before the answer: the
              * coordinator's writes are small, so it syncs here */
@@ -158,6 +202,8 @@ int16_t sl_coord_batch_append(sl_broker_t *broker, int32_t partition, sl_coord_b
     sl_partition_unref(part);
     cb->out.len = 0;
     cb->count = 0;
+    if (refused)
+        return refused;
     return err == SL_OK ? 0 : append_error(err);
 }
 
@@ -165,29 +211,65 @@ int16_t sl_coord_batch_append(sl_broker_t *broker, int32_t partition, sl_coord_b
 
 #define READ_CHUNK (1 << 20)
 
-/* Applies every record of one batch; false when it cannot be read. */
-static bool scan_batch(const sl_batch_t *batch, sl_buf_t *scratch, sl_coord_scan_fn *fn, void *arg)
+/* Applies every record of one batch (a control batch: its marker, if it
+ * holds one); false when it cannot be read. */
+static bool scan_batch(const sl_batch_t *batch, sl_buf_t *scratch, const sl_coord_scan_ops_t *ops, void *arg)
 {
-    if (sl_batch_is_control(batch))
+    if (sl_batch_is_control(batch) && !ops->marker)
         return true;
+    sl_coord_batch_info_t bi = {
+        .base_offset = batch->base_offset,
+        .producer_id = batch->producer_id,
+        .producer_epoch = batch->producer_epoch,
+        .transactional = sl_batch_is_transactional(batch),
+    };
     sl_record_iter_t it;
     if (sl_record_iter_init(&it, batch, scratch, 0) != SL_OK)
         return false;
     sl_record_t rec;
     sl_err_t err;
     while ((err = sl_record_iter_next(&it, &rec)) == SL_OK) {
+        if (sl_batch_is_control(batch)) {
+            int16_t type;
+            if (sl_control_record_type(&rec, &type) != SL_OK)
+                return false;
+            if (type == SL_CONTROL_COMMIT || type == SL_CONTROL_ABORT)
+                ops->marker(arg, &bi, type == SL_CONTROL_COMMIT, rec.offset);
+            continue;
+        }
         if (rec.key_len < 0) {
             SL_WARN(GROUP_LOG, "%s: record at offset %lld has no key: skipped", SL_TOPIC_CONSUMER_OFFSETS,
                     (long long)rec.offset);
             continue;
         }
-        fn(arg, rec.key, (size_t)rec.key_len, rec.value, rec.value_len, rec.offset);
+        ops->record(arg, &bi, rec.key, (size_t)rec.key_len, rec.value, rec.value_len, rec.offset);
     }
     return err == SL_ERR_NOENT;
 }
 
+typedef struct plain_scan {
+    sl_coord_scan_fn *fn;
+    void *arg;
+} plain_scan_t;
+
+static void plain_record(void *arg, const sl_coord_batch_info_t *bi, const uint8_t *key, size_t klen,
+                         const uint8_t *value, int32_t vlen, int64_t offset)
+{
+    const plain_scan_t *ps = arg;
+    SL_UNUSED(bi);
+    ps->fn(ps->arg, key, klen, value, vlen, offset);
+}
+
 sl_err_t sl_coord_topic_scan(sl_broker_t *broker, int32_t partition, const atomic_bool *stop, sl_coord_scan_fn *fn,
                              void *arg)
+{
+    plain_scan_t ps = {fn, arg};
+    const sl_coord_scan_ops_t ops = {.record = plain_record, .marker = NULL};
+    return sl_coord_topic_scan_ops(broker, partition, stop, &ops, &ps);
+}
+
+sl_err_t sl_coord_topic_scan_ops(sl_broker_t *broker, int32_t partition, const atomic_bool *stop,
+                                 const sl_coord_scan_ops_t *ops, void *arg)
 {
     const char *name = SL_TOPIC_CONSUMER_OFFSETS;
     sl_partition_t *part = NULL;
@@ -233,7 +315,7 @@ sl_err_t sl_coord_topic_scan(sl_broker_t *broker, int32_t partition, const atomi
         while (sl_batch_iter_next(&bi, &batch) == SL_OK) {
             if (sl_batch_last_offset(&batch) < next)
                 continue; /* the slice may start before next */
-            if (!scan_batch(&batch, &scratch, fn, arg))
+            if (!scan_batch(&batch, &scratch, ops, arg))
                 SL_WARN(GROUP_LOG, "%s-%d: batch at offset %lld cannot be read: skipped", name, partition,
                         (long long)batch.base_offset);
             next = sl_batch_last_offset(&batch) + 1;
