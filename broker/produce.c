@@ -167,23 +167,12 @@ static void producer_hdr_read(const uint8_t *data, int32_t len, producer_hdr_t *
 static int16_t producer_check(sl_partition_t *part, const producer_hdr_t *h, sl_producer_state_t **stp, bool *dup,
                               sl_producer_batch_t *orig, char *msg, size_t msglen)
 {
-    sl_producer_state_t *st = sl_producer_state_of(part);
-    if (!st) {
-        snprintf(msg, msglen, "no memory for the producer state");
-        return SL_ERR_UNKNOWN_SERVER_ERROR;
-    }
-    if (!st->loaded) {
-        sl_producer_state_fini(st);
-        sl_producer_state_init(st);
-        sl_err_t err = sl_producer_state_rebuild(st, part->log);
-        if (err != SL_OK) {
-            SL_ERROR(SL_BROKER_LOG, "%s-%d: producer state rebuild failed: %s", part->topic->name, part->index,
-                     err == SL_ERR_NOMEM ? "no memory" : sl_log_errmsg(part->log));
-            snprintf(msg, msglen, "the producer state could not be read from the log");
-            return err == SL_ERR_NOMEM ? SL_ERR_UNKNOWN_SERVER_ERROR : SL_ERR_KAFKA_STORAGE_ERROR;
-        }
-        SL_DEBUG(SL_BROKER_LOG, "%s-%d: producer state rebuilt: %zu producers", part->topic->name, part->index,
-                 sl_map_count(&st->producers));
+    sl_producer_state_t *st;
+    sl_err_t err = sl_producer_state_ensure(part, &st);
+    if (err != SL_OK) {
+        snprintf(msg, msglen, err == SL_ERR_NOMEM ? "no memory for the producer state"
+                                                  : "the producer state could not be read from the log");
+        return err == SL_ERR_NOMEM ? SL_ERR_UNKNOWN_SERVER_ERROR : SL_ERR_KAFKA_STORAGE_ERROR;
     }
     *stp = st;
     return sl_producer_state_check(st, h->producer_id, h->epoch, h->first_seq, h->last_offset_delta, dup, orig, msg,

@@ -123,6 +123,9 @@ typedef struct sl_producer_batch {
 typedef struct sl_producer_entry {
     int64_t producer_id;
     int64_t last_ts;                                 /* ms: its last batch (see Expiry) */
+    int64_t txn_first_offset;                        /* first offset of its open
+                                                      * transaction here; -1: none */
+    int32_t coordinator_epoch;                       /* of its last marker; -1: none */
     int16_t epoch;
     int nbatches;                                    /* 0..5, oldest first */
     sl_producer_batch_t batches[SL_PRODUCER_MAX_BATCHES];
@@ -131,6 +134,7 @@ typedef struct sl_producer_entry {
 /* One partition's producers. */
 typedef struct sl_producer_state {
     sl_map_t producers;  /* 8-byte producer id -> sl_producer_entry_t (owned) */
+    int32_t open_txns;   /* entries whose txn_first_offset >= 0 */
     bool loaded;         /* rebuilt from the log already */
     bool changed;        /* differs from its newest snapshot (or has none) */
     int64_t snap_offset; /* offset of the newest snapshot read or written; -1 */
@@ -169,18 +173,61 @@ sl_err_t sl_producer_state_update_at(sl_producer_state_t *st, int64_t producer_i
                                      int32_t last_offset_delta, int64_t first_offset, int64_t last_offset,
                                      int64_t ts_ms);
 
+/* ---- transactions (Kafka 3.4's ProducerStateManager) ---- */
+
+/* A transaction a marker ended. */
+typedef struct sl_producer_txn {
+    int64_t producer_id;
+    int64_t first_offset;   /* its first transactional batch; -1: none was open */
+    int64_t last_offset;    /* the marker's offset */
+} sl_producer_txn_t;
+
+/* After sl_producer_state_update_at for a transactional batch at
+ * first_offset: opens the producer's transaction there unless one is open.
+ * The producer must have an entry (the update made it). */
+void sl_producer_state_txn_begin(sl_producer_state_t *st, int64_t producer_id, int64_t first_offset);
+
+/* A marker (commit or abort) of producer_id/epoch with coordinator_epoch
+ * was appended at marker_offset: closes the producer's open transaction
+ * (an unknown producer gets an entry, as in Kafka; a higher epoch becomes
+ * the producer's, forgetting its batches). *done (may be NULL) gets the
+ * closed transaction (first_offset -1 when none was open). Marks st
+ * changed. SL_OK or SL_ERR_NOMEM (st unchanged). */
+sl_err_t sl_producer_state_txn_end(sl_producer_state_t *st, int64_t producer_id, int16_t epoch,
+                                   int32_t coordinator_epoch, int64_t marker_offset, int64_t ts_ms,
+                                   sl_producer_txn_t *done);
+
+/* The first offset of the oldest open transaction, or -1 when none is
+ * open. O(1) without open transactions, else O(producers). */
+int64_t sl_producer_state_first_open(const sl_producer_state_t *st);
+
 /* Forgets every producer whose last timestamp is expiration_ms or more
- * before now_ms (marking st changed if any). Returns how many went. */
+ * before now_ms (marking st changed if any); a producer with an open
+ * transaction stays (Kafka's rule). Returns how many went. */
 size_t sl_producer_state_expire(sl_producer_state_t *st, int64_t now_ms, int64_t expiration_ms);
 
+/* Called by the load for each transaction an abort marker ended (the
+ * transaction's first offset >= 0 only), with the LSO right after it. */
+typedef void (*sl_producer_abort_fn)(void *ctx, const sl_producer_txn_t *txn, int64_t lso);
+
 /* Applies every batch with a producer id in blob[0..len) (whole batches as
- * stored in a segment; control batches and batches ending below
- * from_offset are skipped) to st with sl_producer_state_update. *next gets
+ * stored in a segment; batches ending below from_offset are skipped) to st
+ * with sl_producer_state_update; a transactional batch opens its
+ * producer's transaction, a control batch holding a marker closes it
+ * (on_abort, may be NULL, hears of each aborted one). *next gets
  * the offset after the last batch read (from_offset if none). Stops
  * quietly at a truncated tail. SL_OK, SL_ERR_NOMEM, SL_ERR_CORRUPT_MESSAGE
  * (bytes that are not batches; what came before is applied). */
 sl_err_t sl_producer_state_load_blob(sl_producer_state_t *st, const uint8_t *blob, size_t len, int64_t from_offset,
                                      int64_t *next);
+sl_err_t sl_producer_state_load_blob_cb(sl_producer_state_t *st, const uint8_t *blob, size_t len,
+                                        int64_t from_offset, int64_t *next, sl_producer_abort_fn on_abort,
+                                        void *ctx);
+
+/* The state of part, loaded from its snapshot and log when it is not yet
+ * (as produce does on the first idempotent batch). part->mu held, part->log
+ * set. *out gets the state. SL_OK, SL_ERR_NOMEM, SL_ERR_IO (logged). */
+sl_err_t sl_producer_state_ensure(sl_partition_t *part, sl_producer_state_t **out);
 
 /* Loads an empty st for log: from the newest usable snapshot in dir (see
  * "Which snapshot is used"; dir NULL: none), then the batches of log after

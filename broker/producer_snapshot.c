@@ -17,7 +17,7 @@
 
 #include "producer_int.h"
 
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2      /* 2 adds the open transaction; 1 is still read */
 #define SNAP_SUFFIX ".snapshot"
 #define SNAP_CRC_END 10      /* magic, version, crc: the CRC covers what follows */
 #define SNAP_ENTRY_MIN 19    /* id, epoch, timestamp, batch count */
@@ -42,6 +42,8 @@ sl_err_t sl_producer_snapshot_encode(const sl_producer_state_t *st, int64_t offs
         sl_buf_put_i64(out, e->producer_id);
         sl_buf_put_i16(out, e->epoch);
         sl_buf_put_i64(out, e->last_ts);
+        sl_buf_put_i64(out, e->txn_first_offset);
+        sl_buf_put_i32(out, e->coordinator_epoch);
         sl_buf_put_i8(out, (int8_t)e->nbatches);
         for (int i = 0; i < e->nbatches; i++) {
             sl_buf_put_i32(out, e->batches[i].first_seq);
@@ -58,14 +60,22 @@ sl_err_t sl_producer_snapshot_encode(const sl_producer_state_t *st, int64_t offs
 }
 
 /* Reads one entry; false (why filled) when its fields do not hold up. */
-static bool decode_entry(sl_rd_t *rd, int64_t snap_offset, sl_producer_entry_t *e, char *why, size_t whylen)
+static bool decode_entry(sl_rd_t *rd, int16_t version, int64_t snap_offset, sl_producer_entry_t *e, char *why,
+                         size_t whylen)
 {
     e->producer_id = sl_rd_i64(rd);
     e->epoch = sl_rd_i16(rd);
     e->last_ts = sl_rd_i64(rd);
+    e->txn_first_offset = version >= 2 ? sl_rd_i64(rd) : -1;
+    e->coordinator_epoch = version >= 2 ? sl_rd_i32(rd) : -1;
     int n = sl_rd_i8(rd);
     if (!sl_rd_ok(rd)) {
         snprintf(why, whylen, "truncated producer entry");
+        return false;
+    }
+    if (e->txn_first_offset < -1 || e->txn_first_offset >= snap_offset) {
+        snprintf(why, whylen, "producer %" PRId64 ": open transaction at %" PRId64 " not below the snapshot offset",
+                 e->producer_id, e->txn_first_offset);
         return false;
     }
     if (e->producer_id < 0 || n < 0 || n > SL_PRODUCER_MAX_BATCHES) {
@@ -108,7 +118,7 @@ sl_err_t sl_producer_snapshot_decode(sl_producer_state_t *st, const uint8_t *p, 
         snprintf(why, whylen, "not a producer snapshot (%zu bytes)", len);
         return SL_ERR_CORRUPT_MESSAGE;
     }
-    if (version != SNAP_VERSION) {
+    if (version != 1 && version != SNAP_VERSION) {
         snprintf(why, whylen, "unknown snapshot version %d", version);
         return SL_ERR_CORRUPT_MESSAGE;
     }
@@ -129,7 +139,7 @@ sl_err_t sl_producer_snapshot_decode(sl_producer_state_t *st, const uint8_t *p, 
         sl_producer_entry_t *e = calloc(1, sizeof *e);
         if (!e) {
             err = SL_ERR_NOMEM;
-        } else if (!decode_entry(&rd, off, e, why, whylen)) {
+        } else if (!decode_entry(&rd, version, off, e, why, whylen)) {
             err = SL_ERR_CORRUPT_MESSAGE;
         } else if (sl_map_get(&st->producers, &e->producer_id, sizeof e->producer_id)) {
             snprintf(why, whylen, "producer %" PRId64 " listed twice", e->producer_id);
@@ -137,6 +147,8 @@ sl_err_t sl_producer_snapshot_decode(sl_producer_state_t *st, const uint8_t *p, 
         } else if (sl_map_put(&st->producers, &e->producer_id, sizeof e->producer_id, e, NULL) != SL_OK) {
             err = SL_ERR_NOMEM;
         } else {
+            if (e->txn_first_offset >= 0)
+                st->open_txns++;
             e = NULL;
         }
         free(e);

@@ -16,6 +16,7 @@
 void sl_producer_state_init(sl_producer_state_t *st)
 {
     sl_map_init(&st->producers);
+    st->open_txns = 0;
     st->loaded = false;
     st->changed = false;
     st->snap_offset = -1;
@@ -109,6 +110,8 @@ sl_err_t sl_producer_state_update_at(sl_producer_state_t *st, int64_t producer_i
             return SL_ERR_NOMEM;
         e->producer_id = producer_id;
         e->epoch = epoch;
+        e->txn_first_offset = -1;
+        e->coordinator_epoch = -1;
         if (sl_map_put(&st->producers, &e->producer_id, sizeof e->producer_id, e, NULL) != SL_OK) {
             free(e);
             return SL_ERR_NOMEM;
@@ -134,8 +137,97 @@ sl_err_t sl_producer_state_update_at(sl_producer_state_t *st, int64_t producer_i
     return SL_OK;
 }
 
+void sl_producer_state_txn_begin(sl_producer_state_t *st, int64_t producer_id, int64_t first_offset)
+{
+    sl_producer_entry_t *e = sl_map_get(&st->producers, &producer_id, sizeof producer_id);
+    if (!e || e->txn_first_offset >= 0)
+        return;
+    e->txn_first_offset = first_offset;
+    st->open_txns++;
+    st->changed = true;
+}
+
+sl_err_t sl_producer_state_txn_end(sl_producer_state_t *st, int64_t producer_id, int16_t epoch,
+                                   int32_t coordinator_epoch, int64_t marker_offset, int64_t ts_ms,
+                                   sl_producer_txn_t *done)
+{
+    sl_producer_entry_t *e = sl_map_get(&st->producers, &producer_id, sizeof producer_id);
+    if (!e) {
+        e = calloc(1, sizeof *e);
+        if (!e)
+            return SL_ERR_NOMEM;
+        e->producer_id = producer_id;
+        e->epoch = epoch;
+        e->txn_first_offset = -1;
+        if (sl_map_put(&st->producers, &e->producer_id, sizeof e->producer_id, e, NULL) != SL_OK) {
+            free(e);
+            return SL_ERR_NOMEM;
+        }
+    }
+    if (done) {
+        done->producer_id = producer_id;
+        done->first_offset = e->txn_first_offset;
+        done->last_offset = marker_offset;
+    }
+    if (e->txn_first_offset >= 0)
+        st->open_txns--;
+    e->txn_first_offset = -1;
+    e->coordinator_epoch = coordinator_epoch;
+    if (epoch > e->epoch) {
+        e->epoch = epoch;
+        e->nbatches = 0;
+    }
+    e->last_ts = ts_ms;
+    st->changed = true;
+    return SL_OK;
+}
+
+int64_t sl_producer_state_first_open(const sl_producer_state_t *st)
+{
+    if (st->open_txns <= 0)
+        return -1;
+    int64_t first = -1;
+    size_t it = 0;
+    const void *key;
+    size_t klen;
+    void *val;
+    while (sl_map_next(&st->producers, &it, &key, &klen, &val)) {
+        const sl_producer_entry_t *e = val;
+        if (e->txn_first_offset >= 0 && (first < 0 || e->txn_first_offset < first))
+            first = e->txn_first_offset;
+    }
+    return first;
+}
+
+/* A control batch as the load sees it: its marker's type and coordinator
+ * epoch. false when it holds no readable marker (skipped, as Kafka skips
+ * control records of unknown types). */
+static bool marker_of(const sl_batch_t *b, bool *commit, int32_t *coordinator_epoch)
+{
+    sl_buf_t scratch;
+    sl_buf_init(&scratch);
+    sl_record_iter_t rit;
+    sl_record_t rec;
+    int16_t type = -1;
+    bool ok = sl_record_iter_init(&rit, b, &scratch, (size_t)1 << 20) == SL_OK &&
+              sl_record_iter_next(&rit, &rec) == SL_OK && sl_control_record_type(&rec, &type) == SL_OK &&
+              (type == SL_CONTROL_ABORT || type == SL_CONTROL_COMMIT);
+    if (ok && sl_control_record_marker(&rec, coordinator_epoch) != SL_OK)
+        *coordinator_epoch = -1;
+    sl_buf_free(&scratch);
+    *commit = type == SL_CONTROL_COMMIT;
+    return ok;
+}
+
 sl_err_t sl_producer_state_load_blob(sl_producer_state_t *st, const uint8_t *blob, size_t len, int64_t from_offset,
                                      int64_t *next)
+{
+    return sl_producer_state_load_blob_cb(st, blob, len, from_offset, next, NULL, NULL);
+}
+
+sl_err_t sl_producer_state_load_blob_cb(sl_producer_state_t *st, const uint8_t *blob, size_t len,
+                                        int64_t from_offset, int64_t *next, sl_producer_abort_fn on_abort,
+                                        void *ctx)
 {
     *next = from_offset;
     sl_batch_iter_t it;
@@ -148,12 +240,30 @@ sl_err_t sl_producer_state_load_blob(sl_producer_state_t *st, const uint8_t *blo
             continue;
         if (last + 1 > *next)
             *next = last + 1;
-        if (b.producer_id < 0 || sl_batch_is_control(&b))
+        if (b.producer_id < 0)
             continue;
+        if (sl_batch_is_control(&b)) {
+            bool commit;
+            int32_t cepoch;
+            sl_producer_txn_t done;
+            if (!marker_of(&b, &commit, &cepoch))
+                continue;
+            err = sl_producer_state_txn_end(st, b.producer_id, b.producer_epoch, cepoch, b.base_offset,
+                                            b.max_timestamp, &done);
+            if (err != SL_OK)
+                return err;
+            if (!commit && done.first_offset >= 0 && on_abort) {
+                int64_t open = sl_producer_state_first_open(st);
+                on_abort(ctx, &done, open >= 0 ? open : last + 1);
+            }
+            continue;
+        }
         err = sl_producer_state_update_at(st, b.producer_id, b.producer_epoch, b.base_sequence,
                                           b.last_offset_delta, b.base_offset, last, b.max_timestamp);
         if (err != SL_OK)
             return err;
+        if (sl_batch_is_transactional(&b))
+            sl_producer_state_txn_begin(st, b.producer_id, b.base_offset);
     }
     if (err == SL_ERR_NOENT || err == SL_ERR_TRUNCATED)
         return SL_OK;
@@ -168,7 +278,7 @@ size_t sl_producer_state_expire(sl_producer_state_t *st, int64_t now_ms, int64_t
     void *val;
     while (sl_map_next(&st->producers, &it, &key, &klen, &val)) {
         sl_producer_entry_t *e = val;
-        if (now_ms - e->last_ts < expiration_ms)
+        if (now_ms - e->last_ts < expiration_ms || e->txn_first_offset >= 0)
             continue;
         sl_map_del(&st->producers, key, klen, NULL);
         free(e);
@@ -354,6 +464,27 @@ sl_err_t sl_producer_state_rebuild(sl_producer_state_t *st, sl_log_t *log)
     const home_t *h = table_ready ? sl_map_get(&by_state, &stp, sizeof stp) : NULL;
     pthread_mutex_unlock(&table_mu);
     return sl_producer_state_load(st, log, h ? h->dir : NULL, h ? h->expiration_ms : 0, sl_time_wall_ms());
+}
+
+sl_err_t sl_producer_state_ensure(sl_partition_t *part, sl_producer_state_t **out)
+{
+    sl_producer_state_t *st = sl_producer_state_of(part);
+    *out = st;
+    if (!st)
+        return SL_ERR_NOMEM;
+    if (st->loaded)
+        return SL_OK;
+    sl_producer_state_fini(st);
+    sl_producer_state_init(st);
+    sl_err_t err = sl_producer_state_rebuild(st, part->log);
+    if (err != SL_OK) {
+        SL_ERROR(SL_BROKER_LOG, "%s-%d: producer state rebuild failed: %s", part->topic->name, part->index,
+                 err == SL_ERR_NOMEM ? "no memory" : sl_log_errmsg(part->log));
+        return err == SL_ERR_NOMEM ? SL_ERR_NOMEM : SL_ERR_IO;
+    }
+    SL_DEBUG(SL_BROKER_LOG, "%s-%d: producer state rebuilt: %zu producers", part->topic->name, part->index,
+             sl_map_count(&st->producers));
+    return SL_OK;
 }
 
 sl_err_t sl_producer_part_attach(const sl_partition_t *part, const char *dir, sl_log_t *log, bool fresh,

@@ -830,6 +830,8 @@ sl_err_t sl_log_clean_install(sl_log_t *log, sl_log_clean_job_t *job, sl_log_cle
     info->records_removed = job->removed;
     info->cleaned_to = job->end_off;
     sl_err_t err = clean_install_groups(log, job, info);
+    if (!err && info->segments_after < info->segments)
+        err = txnidx_write_all(log); /* merged segments: their .txnindex files follow */
     if (!err && job->end_off >= log->start_offset && job->end_off <= log->next_offset)
         err = log_offset_file_write(log, CLEAN_CHECKPOINT_NAME, job->end_off);
     if (!err)

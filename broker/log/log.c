@@ -135,6 +135,7 @@ static void log_free(sl_log_t *log)
     for (size_t i = 0; i < log->nsegs; i++)
         seg_free(log->segs[i]);
     free(log->segs);
+    free(log->aborted);
     free(log->dir);
     free(log);
 }
@@ -517,7 +518,7 @@ static sl_err_t log_load(sl_log_t *log, bool clean)
     log->start_offset = SL_MAX(log->segs[0]->base, ckpt);
     if (log->start_offset > log->next_offset)
         log->start_offset = log->next_offset;
-    return SL_OK;
+    return txnidx_load(log, clean);
 }
 
 sl_err_t sl_log_open(const char *dir, const sl_log_config_t *cfg, bool clean_shutdown, sl_log_t **out)
@@ -786,6 +787,12 @@ sl_err_t sl_log_flush(sl_log_t *log, int64_t now_ms)
 
 sl_err_t sl_log_read(sl_log_t *log, int64_t offset, int32_t max_bytes, bool min_one, sl_log_slice_t *out)
 {
+    return sl_log_read_upto(log, offset, max_bytes, min_one, INT64_MAX, out);
+}
+
+sl_err_t sl_log_read_upto(sl_log_t *log, int64_t offset, int32_t max_bytes, bool min_one, int64_t max_offset,
+                          sl_log_slice_t *out)
+{
     if (!log || !out)
         return SL_ERR_INVAL;
     log->errmsg[0] = '\0';
@@ -796,7 +803,7 @@ sl_err_t sl_log_read(sl_log_t *log, int64_t offset, int32_t max_bytes, bool min_
     if (offset < log->start_offset || offset > log->next_offset)
         return log_fail(log, SL_ERR_OFFSET_OUT_OF_RANGE, "offset %lld is outside %lld..%lld", (long long)offset,
                         (long long)log->start_offset, (long long)log->next_offset);
-    if (offset == log->next_offset)
+    if (offset == log->next_offset || offset >= max_offset)
         return SL_OK;
 
     for (size_t i = log_find_seg(log, offset); i < log->nsegs; i++) {
@@ -815,6 +822,8 @@ sl_err_t sl_log_read(sl_log_t *log, int64_t offset, int32_t max_bytes, bool min_
         if (err)
             return err;
 
+        if (h.last_offset >= max_offset)
+            return SL_OK;
         int64_t end = pos + h.size;
         if (h.size > max_bytes) {
             if (!min_one)
@@ -831,12 +840,13 @@ sl_err_t sl_log_read(sl_log_t *log, int64_t offset, int32_t max_bytes, bool min_
             if (q > end) {
                 sc.pos = q;
                 sc.end = seg->size; /* the batch at q need not fit: it only has to be there */
-                if (scan_next(&sc, false, &h2) == SL_OK && h2.last_offset == seg->base + oidx_rel(&seg->idx, (size_t)k))
+                if (scan_next(&sc, false, &h2) == SL_OK && h2.last_offset == seg->base + oidx_rel(&seg->idx, (size_t)k) &&
+                    h2.base_offset <= max_offset)
                     end = q;
                 sc.pos = end;
                 sc.end = limit;
             }
-            while (scan_next(&sc, false, &h2) == SL_OK)
+            while (scan_next(&sc, false, &h2) == SL_OK && h2.last_offset < max_offset)
                 end = sc.pos;
             scan_fini(&sc);
         }
@@ -975,6 +985,7 @@ sl_err_t log_drop_oldest(sl_log_t *log, size_t n)
     }
     memmove(log->segs, log->segs + i, (log->nsegs - i) * sizeof(*log->segs));
     log->nsegs -= i;
+    txnidx_drop_below(log, log->segs[0]->base);
     if (log->start_offset < log->segs[0]->base)
         log->start_offset = log->segs[0]->base;
     sl_err_t err = log_sync_dir(log);

@@ -11,6 +11,9 @@
  *                                     index_interval_bytes of log
  *     00000000000000000000.timeindex  12-byte entries (int64 max timestamp
  *                                     so far, int32 relative offset)
+ *     00000000000000000000.txnindex   aborted transactions whose abort marker
+ *                                     is in the segment (see Transactions);
+ *                                     absent when there are none
  *     log-start-offset-checkpoint     "0\n<offset>\n": the start offset set
  *                                     by DeleteRecords (written to a .tmp
  *                                     file, fsynced, renamed)
@@ -170,6 +173,52 @@ typedef struct sl_log_append_info {
 sl_err_t sl_log_append(sl_log_t *log, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
                        sl_log_append_info_t *info);
 
+/* ---- Transactions: the aborted transaction index (txnindex.c) ----
+ * For each abort marker the broker writes (sl_log_txn_abort_add), the
+ * aborted transaction is appended to the .txnindex of the segment holding
+ * the marker, in Kafka's format: 34-byte big-endian entries (int16 version
+ * 0, int64 producer id, int64 first offset, int64 last offset = the
+ * marker's offset, int64 last stable offset right after the abort). Each
+ * entry is written and fdatasynced at once (aborts are rare), and kept in
+ * memory too (34 bytes an abort, until its segment goes), so read_committed
+ * fetches never read the files. The files go with their segment
+ * (retention, DeleteRecords, deletion); after a cleaning pass merged
+ * segments the files are rewritten from memory.
+ * At open every .txnindex is read and checked (whole entries, version 0,
+ * offsets within the segment and in order). Entries beyond the log end (a
+ * marker that a crash cut off) are dropped. When a file is damaged, or
+ * after an unclean shutdown an abort marker of the active segment has no
+ * entry (the crash came between the marker and its entry), every .txnindex
+ * is rebuilt from a scan of the whole log's batch headers (a transactional
+ * batch opens its producer's transaction unless one is open; a commit or
+ * abort marker closes it; an abort gives an entry): simple and always
+ * right, at the price of reading the log's headers once. Batches below the
+ * log start are not seen, so a transaction that began there and is
+ * aborted later has its first offset at the first transactional batch the
+ * scan saw. */
+typedef struct sl_log_txn_aborted {
+    int64_t producer_id;
+    int64_t first_offset;
+    int64_t last_offset;        /* the abort marker's offset */
+    int64_t last_stable_offset; /* the LSO right after the abort (below the
+                                 * marker when another transaction is open) */
+} sl_log_txn_aborted_t;
+
+/* Records an aborted transaction whose marker was just appended
+ * (a->last_offset in the active segment, above any recorded one). SL_OK,
+ * SL_ERR_INVAL, SL_ERR_IO (the file write or its fsync failed: the entry is
+ * still kept in memory), SL_ERR_NOMEM. */
+sl_err_t sl_log_txn_abort_add(sl_log_t *log, const sl_log_txn_aborted_t *a);
+
+/* The aborted transactions overlapping [from, upto) (last offset >= from,
+ * first offset < upto), in marker order, as Kafka's collectAbortedTxns:
+ * the search stops at the first entry whose last stable offset reaches
+ * upto. *out gets up to max entries (borrowed copy into the caller's
+ * array), *n how many. Returns true when more than max overlapped (the
+ * caller may retry with more room). */
+bool sl_log_txn_aborted(const sl_log_t *log, int64_t from, int64_t upto, sl_log_txn_aborted_t *out, size_t max,
+                        size_t *n);
+
 /* First offset still in the log (advanced by retention and DeleteRecords). */
 int64_t sl_log_start_offset(const sl_log_t *log);
 /* Offset the next appended record will get (log end offset; the high
@@ -216,6 +265,14 @@ typedef struct sl_log_slice {
  * bytes readable even if retention deletes the segment meanwhile.
  * SL_OK, SL_ERR_OFFSET_OUT_OF_RANGE, SL_ERR_IO, SL_ERR_INVAL (NULL). */
 sl_err_t sl_log_read(sl_log_t *log, int64_t offset, int32_t max_bytes, bool min_one, sl_log_slice_t *out);
+/* As sl_log_read, but the slice holds only batches whose last offset is
+ * below max_offset (a read_committed fetch stops at the last stable
+ * offset, a batch boundary): when the batch holding offset reaches
+ * max_offset the slice is empty, min_one or not. sl_log_read is this with
+ * max_offset INT64_MAX. */
+sl_err_t sl_log_read_upto(sl_log_t *log, int64_t offset, int32_t max_bytes, bool min_one, int64_t max_offset,
+                          sl_log_slice_t *out);
+
 /* Closes slice->fd (if any) and empties the slice. Accepts NULL and empty
  * slices; calling it twice is harmless. */
 void sl_log_slice_release(sl_log_slice_t *slice);

@@ -105,6 +105,8 @@ struct sl_log {
     int64_t last_flush_ms;
     sl_list_t lru;         /* open inactive segments, most recent first */
     size_t nopen;
+    sl_log_txn_aborted_t *aborted; /* txnindex.c: every segment's entries, in order */
+    size_t naborted, abortcap;
     char errmsg[320];
 };
 
@@ -232,6 +234,20 @@ sl_err_t seg_truncate(sl_log_t *log, seg_t *seg, int64_t valid, const char *why)
 sl_err_t log_seg_use(sl_log_t *log, seg_t *seg);
 /* Removes seg's files (the log forgets it separately). */
 sl_err_t seg_unlink(sl_log_t *log, seg_t *seg);
+
+/* ---- aborted transaction index (txnindex.c; log.h "Transactions") ---- */
+
+#define TXNIDX_ENTRY 34
+
+/* Reads every segment's .txnindex into log->aborted after the segments
+ * were loaded; rebuilds them all from the log when one is damaged or (not
+ * clean) the active segment has an abort marker without an entry.
+ * SL_OK, SL_ERR_IO, SL_ERR_NOMEM. */
+sl_err_t txnidx_load(sl_log_t *log, bool clean);
+/* Forgets the entries whose marker is below offset (their segments went). */
+void txnidx_drop_below(sl_log_t *log, int64_t offset);
+/* Rewrites every segment's .txnindex from memory (after segments merged). */
+sl_err_t txnidx_write_all(sl_log_t *log);
 
 /* ---- log-level helpers ---- */
 /* The index of the segment holding offset: the last one with base <= offset

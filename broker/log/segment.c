@@ -285,7 +285,7 @@ sl_err_t seg_create(sl_log_t *log, int64_t base, seg_t **out)
 sl_err_t seg_unlink(sl_log_t *log, seg_t *seg)
 {
     /* The log file first: orphaned index files are cleaned up at open. */
-    static const char *const exts[] = {".log", ".index", ".timeindex"};
+    static const char *const exts[] = {".log", ".index", ".timeindex", ".txnindex"};
     sl_err_t first = SL_OK;
     for (size_t i = 0; i < SL_ARRAY_LEN(exts); i++) {
         char path[PATH_MAX];

@@ -4,7 +4,9 @@
  * every truncation, a wrong magic, version, count, batch count or offset,
  * trailing bytes, a name that disagrees with the content) are refused,
  * removed, and the next older snapshot is used; files above a given
- * offset and unfinished .tmp files are pruned. */
+ * offset and unfinished .tmp files are pruned. Version 2 carries each
+ * producer's open transaction; version 1 files are still read (no open
+ * transaction). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,6 +51,8 @@ static void assert_same(const sl_producer_state_t *a, const sl_producer_state_t 
         assert_int_equal(x->epoch, y->epoch);
         assert_int_equal(x->last_ts, y->last_ts);
         assert_int_equal(x->nbatches, y->nbatches);
+        assert_int_equal(x->txn_first_offset, y->txn_first_offset);
+        assert_int_equal(x->coordinator_epoch, y->coordinator_epoch);
         assert_memory_equal(x->batches, y->batches, (size_t)x->nbatches * sizeof x->batches[0]);
     }
 }
@@ -81,6 +85,66 @@ static void encode_decode_round_trip(void **state)
     assert_int_equal(sl_map_count(&back.producers), 0);
     sl_producer_state_fini(&back);
     sl_producer_state_fini(&empty);
+    sl_producer_state_fini(&st);
+    sl_buf_free(&buf);
+}
+
+static void open_transactions_round_trip_and_version_1_reads(void **state)
+{
+    SL_UNUSED(state);
+    sl_producer_state_t st, back;
+    fill(&st);
+    sl_producer_state_txn_begin(&st, 12, 200);
+    assert_int_equal(sl_producer_state_txn_end(&st, 13, 1, 9, 211, 7000, NULL), SL_OK);
+    assert_int_equal(st.open_txns, 1);
+    sl_buf_t buf;
+    sl_buf_init(&buf);
+    assert_int_equal(sl_producer_snapshot_encode(&st, 212, &buf), SL_OK);
+    sl_producer_state_init(&back);
+    int64_t off = -1;
+    assert_int_equal(sl_producer_snapshot_decode(&back, buf.data, buf.len, &off, why, sizeof why), SL_OK);
+    assert_same(&st, &back);
+    assert_int_equal(back.open_txns, 1);
+    assert_int_equal(sl_producer_state_first_open(&back), 200);
+    assert_int_equal(sl_producer_state_find(&back, 13)->coordinator_epoch, 9);
+    sl_producer_state_fini(&back);
+
+    /* An open transaction at or above the snapshot offset is refused. */
+    sl_buf_reset(&buf);
+    assert_int_equal(sl_producer_snapshot_encode(&st, 200, &buf), SL_OK);
+    sl_producer_state_init(&back);
+    assert_int_equal(sl_producer_snapshot_decode(&back, buf.data, buf.len, &off, why, sizeof why),
+                     SL_ERR_CORRUPT_MESSAGE);
+    sl_producer_state_fini(&back);
+
+    /* Version 1, as written before transactions: one producer, one batch. */
+    sl_buf_reset(&buf);
+    sl_buf_put(&buf, "SLPS", 4);
+    sl_buf_put_i16(&buf, 1);
+    sl_buf_put_u32(&buf, 0);
+    sl_buf_put_i64(&buf, 50);
+    sl_buf_put_i32(&buf, 1);
+    sl_buf_put_i64(&buf, 77);   /* id */
+    sl_buf_put_i16(&buf, 2);    /* epoch */
+    sl_buf_put_i64(&buf, 1234); /* last timestamp */
+    sl_buf_put_i8(&buf, 1);
+    sl_buf_put_i32(&buf, 0);
+    sl_buf_put_i32(&buf, 4);
+    sl_buf_put_i64(&buf, 40);
+    sl_buf_put_i64(&buf, 44);
+    sl_buf_set_u32(&buf, 6, sl_crc32c(0, buf.data + 10, buf.len - 10));
+    sl_producer_state_init(&back);
+    assert_int_equal(sl_producer_snapshot_decode(&back, buf.data, buf.len, &off, why, sizeof why), SL_OK);
+    assert_int_equal(off, 50);
+    const sl_producer_entry_t *e = sl_producer_state_find(&back, 77);
+    assert_non_null(e);
+    assert_int_equal(e->epoch, 2);
+    assert_int_equal(e->nbatches, 1);
+    assert_int_equal(e->batches[0].last_offset, 44);
+    assert_int_equal(e->txn_first_offset, -1);
+    assert_int_equal(e->coordinator_epoch, -1);
+    assert_int_equal(back.open_txns, 0);
+    sl_producer_state_fini(&back);
     sl_producer_state_fini(&st);
     sl_buf_free(&buf);
 }
@@ -167,9 +231,10 @@ static void damaged_bytes_are_refused(void **state)
     assert_int_equal(sl_producer_state_update_at(&one, 5, 0, 0, 0, 0, 0, 1), SL_OK);
     sl_buf_reset(&buf);
     assert_int_equal(sl_producer_snapshot_encode(&one, 1, &buf), SL_OK);
-    /* header 22 bytes, then id 8, epoch 2, timestamp 8: the batch count */
-    assert_int_equal(buf.data[22 + 18], 1);
-    buf.data[22 + 18] = 6;
+    /* header 22 bytes, then id 8, epoch 2, timestamp 8, open transaction
+     * 8, coordinator epoch 4: the batch count */
+    assert_int_equal(buf.data[22 + 30], 1);
+    buf.data[22 + 30] = 6;
     fix_crc(&buf);
     assert_int_equal(decode(&buf), SL_ERR_CORRUPT_MESSAGE);
     sl_buf_reset(&buf);
@@ -323,6 +388,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(encode_decode_round_trip),
         cmocka_unit_test(damaged_bytes_are_refused),
+        cmocka_unit_test(open_transactions_round_trip_and_version_1_reads),
         cmocka_unit_test(files_keep_two_and_fall_back_past_damage),
         cmocka_unit_test(prune_removes_above_the_end_and_tmp_files),
     };

@@ -30,11 +30,11 @@ static int64_t append_txn(sl_partition_t *part, int64_t pid, int32_t seq, int n)
     sl_batch_builder_t b;
     assert_int_equal(sl_batch_builder_begin(&b, &buf, &opts), SL_OK);
     for (int i = 0; i < n; i++)
-        assert_int_equal(sl_batch_builder_add(&b, 1700000000000LL, "k", 1, "v", 1, NULL, 0), SL_OK);
+        assert_int_equal(sl_batch_builder_add(&b, sl_time_wall_ms(), "k", 1, "v", 1, NULL, 0), SL_OK);
     assert_int_equal(sl_batch_builder_finish(&b), SL_OK);
     sl_log_append_info_t info;
     sl_partition_lock(part);
-    assert_int_equal(sl_log_append(part->log, buf.data, buf.len, 0, 1700000000000LL, &info), SL_OK);
+    assert_int_equal(sl_log_append(part->log, buf.data, buf.len, 0, sl_time_wall_ms(), &info), SL_OK);
     sl_partition_unlock(part);
     sl_buf_free(&buf);
     return info.base_offset;
