@@ -185,10 +185,11 @@ void sl_coord_batch_group(sl_coord_batch_t *cb, sl_kstr_t group, const sl_group_
  * (no such partition), NOT_COORDINATOR (storage error, logged),
  * INVALID_COMMIT_OFFSET_SIZE (batch above segment.bytes),
  * UNKNOWN_SERVER_ERROR (no memory). A transactional batch is first judged
- * by the partition's producer state, as the log judges a coordinator's
- * append in Kafka (epoch only, no sequence): INVALID_PRODUCER_EPOCH when
- * the partition knows a newer epoch of the producer; once appended the
- * producer state records it. Thread: any; takes part->mu (the caller may
+ * by the partition's producer state (read from the log when not loaded
+ * yet), as the log judges a coordinator's append in Kafka (epoch only, no
+ * sequence): INVALID_PRODUCER_EPOCH when the partition knows a newer epoch
+ * of the producer; once appended, the producer state records it and opens
+ * the producer's transaction on the partition (its LSO) until the marker. Thread: any; takes part->mu (the caller may
  * hold a group's mutex). */
 int16_t sl_coord_batch_append(struct sl_broker *broker, int32_t partition, sl_coord_batch_t *cb);
 

@@ -130,30 +130,35 @@ static int16_t append_error(sl_err_t err)
 }
 
 /* A transactional batch's producer against the partition's producer
- * state: 0 or INVALID_PRODUCER_EPOCH. A state not loaded yet is not
- * judged (it is rebuilt from the log, this batch included, on first use).
- * part->mu held. */
-static int16_t producer_epoch_check(sl_partition_t *part, const sl_coord_batch_t *cb)
+ * state (loaded from the log on first use, as produce does): 0,
+ * INVALID_PRODUCER_EPOCH (the partition knows a newer epoch: Kafka judges
+ * a coordinator's append by its epoch only, never its sequence), or the
+ * state's own error as an sl_err_t (storage, no memory). *stp gets the
+ * state. part->mu held. */
+static sl_err_t producer_epoch_check(sl_partition_t *part, const sl_coord_batch_t *cb, sl_producer_state_t **stp,
+                                     int16_t *refused)
 {
-    sl_producer_state_t *st = sl_producer_state_of(part);
-    if (!st || !st->loaded)
-        return 0;
-    const sl_producer_entry_t *e = sl_producer_state_find(st, cb->producer_id);
-    return e && cb->producer_epoch < e->epoch ? SL_ERR_INVALID_PRODUCER_EPOCH : 0;
+    sl_err_t err = sl_producer_state_ensure(part, stp);
+    if (err != SL_OK)
+        return err == SL_ERR_NOMEM ? SL_ERR_NOMEM : SL_ERR_KAFKA_STORAGE_ERROR;
+    const sl_producer_entry_t *e = sl_producer_state_find(*stp, cb->producer_id);
+    *refused = e && cb->producer_epoch < e->epoch ? SL_ERR_INVALID_PRODUCER_EPOCH : 0;
+    return SL_OK;
 }
 
 /* Records an appended transactional batch in the partition's producer
- * state (when loaded). part->mu held. */
-static void producer_update(sl_partition_t *part, const sl_coord_batch_t *cb, const sl_log_append_info_t *info,
+ * state: the producer's transaction is open on the partition from there
+ * (its LSO) until the marker. part->mu held. */
+static void producer_update(sl_producer_state_t *st, const sl_coord_batch_t *cb, const sl_log_append_info_t *info,
                             int64_t now)
 {
-    sl_producer_state_t *st = sl_producer_state_of(part);
-    if (!st || !st->loaded)
-        return;
     if (sl_producer_state_update_at(st, cb->producer_id, cb->producer_epoch, 0,
                                     (int32_t)(info->last_offset - info->base_offset), info->base_offset,
-                                    info->last_offset, now) != SL_OK)
+                                    info->last_offset, now) != SL_OK) {
         st->loaded = false; /* no memory: rebuilt from the log next time */
+        return;
+    }
+    sl_producer_state_txn_begin(st, cb->producer_id, info->base_offset);
 }
 
 int16_t sl_coord_batch_append(sl_broker_t *broker, int32_t partition, sl_coord_batch_t *cb)
@@ -172,21 +177,22 @@ int16_t sl_coord_batch_append(sl_broker_t *broker, int32_t partition, sl_coord_b
     if (err != SL_OK)
         return append_error(err);
     int16_t refused = 0;
+    sl_producer_state_t *st = NULL;
     sl_partition_lock(part);
     if (!part->log) {
         err = part->offline ? SL_ERR_KAFKA_STORAGE_ERROR : SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     } else if ((int64_t)cb->out.len > part->cfg.segment_bytes) {
         err = SL_ERR_TOO_LARGE; /* Kafka: RECORD_LIST_TOO_LARGE */
-    } else if (cb->producer_id >= 0 && (refused = producer_epoch_check(part, cb)) != 0) {
-        /* a fenced producer: nothing written */
+    } else if (cb->producer_id >= 0 && ((err = producer_epoch_check(part, cb, &st, &refused)) != SL_OK || refused)) {
+        /* the state cannot be read, or a fenced producer: nothing written */
     } else {
         int64_t now = sl_time_wall_ms();
         sl_log_append_info_t info;
         err = sl_log_append(part->log, cb->out.data, cb->out.len, 0, now, &info);
         if (err == SL_OK) {
             cb->base_offset = info.base_offset;
-            if (cb->producer_id >= 0)
-                producer_update(part, cb, &info, now);
+            if (st)
+                producer_update(st, cb, &info, now);
             sl_partition_wake_waiters_locked(part);
             /* flush.messages asks for an fsync before the answer: the
              * coordinator's writes are small, so it syncs here */

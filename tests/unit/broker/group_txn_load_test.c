@@ -143,19 +143,8 @@ static void group_txn_load_fenced_epoch_refused(void **state)
     fx_t *fx = fx_open(one_part, 1);
     assert_int_equal(sl_coord_open(fx->broker), SL_OK);
     loaded_group(fx, "g");
-    /* the partition's producer state, read from the log as produce does */
     sl_partition_t *part = NULL;
     assert_int_equal(sl_broker_partition_get(fx->broker, OFFSETS, strlen(OFFSETS), 0, &part), SL_OK);
-    sl_partition_lock(part);
-    sl_producer_state_t *st = sl_producer_state_of(part);
-    assert_non_null(st);
-    if (!st->loaded) {
-        sl_producer_state_fini(st);
-        sl_producer_state_init(st);
-        assert_int_equal(sl_producer_state_rebuild(st, part->log), SL_OK);
-    }
-    sl_partition_unlock(part);
-
     commit(fx, 11, 2, "g", 0, 1, 0);
     sl_partition_lock(part);
     const sl_producer_entry_t *e = sl_producer_state_find(sl_producer_state_of(part), 11);
@@ -167,6 +156,8 @@ static void group_txn_load_fenced_epoch_refused(void **state)
     commit(fx, 11, 3, "g", 0, 3, 0);
     sl_partition_lock(part);
     assert_int_equal(sl_log_end_offset(part->log), end + 1); /* the fenced batch was not written */
+    /* the producer's transaction is open on the partition from its first batch */
+    assert_true(sl_txn_partition_lso_locked(part) < end + 1);
     sl_partition_unlock(part);
     sl_partition_unref(part);
     sl_coord_close(fx->broker);
