@@ -359,6 +359,7 @@ sl_err_t sl_broker_close(sl_broker_t *broker)
     for (int i = 0; i < broker->nworkers; i++)
         sl_broker_worker_free(broker->workers[i]);
     broker->nworkers = 0;
+    sl_txn_coord_close(broker);
     sl_coord_close(broker);
     sl_err_t err = sl_broker_registry_close(broker);
     if (err == SL_OK)
@@ -406,10 +407,10 @@ sl_err_t sl_broker_start(sl_broker_t *broker, const char *host, uint16_t port, i
 {
     if (port != 0 && port_free(host, port) != SL_OK)
         return SL_ERR_IO;
-    /* Before the first request: __consumer_offsets exists and its loading
-     * has begun. (Brokers opened without network threads, as unit tests
-     * do, have no coordinator.) */
-    if (sl_coord_open(broker) != SL_OK)
+    /* Before the first request: __consumer_offsets and __transaction_state
+     * exist and their loading has begun. (Brokers opened without network
+     * threads, as unit tests do, have no coordinators.) */
+    if (sl_coord_open(broker) != SL_OK || sl_txn_coord_open(broker) != SL_OK)
         return SL_ERR_NOMEM;
     if (n < 1)
         n = 1;

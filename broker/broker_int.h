@@ -169,6 +169,9 @@ enum {
     SL_APIKEY_DELETE_RECORDS = 21,
     SL_APIKEY_INIT_PRODUCER_ID = 22,
     SL_APIKEY_OFFSET_FOR_LEADER_EPOCH = 23,
+    SL_APIKEY_ADD_PARTITIONS_TO_TXN = 24,
+    SL_APIKEY_ADD_OFFSETS_TO_TXN = 25,
+    SL_APIKEY_END_TXN = 26,
     SL_APIKEY_DESCRIBE_CONFIGS = 32,
     SL_APIKEY_ALTER_CONFIGS = 33,
     SL_APIKEY_CREATE_PARTITIONS = 37,
@@ -176,6 +179,8 @@ enum {
     SL_APIKEY_INCREMENTAL_ALTER_CONFIGS = 44,
     SL_APIKEY_OFFSET_DELETE = 47,
     SL_APIKEY_DESCRIBE_CLUSTER = 60,
+    SL_APIKEY_DESCRIBE_TRANSACTIONS = 65,
+    SL_APIKEY_LIST_TRANSACTIONS = 66,
 };
 
 /* ======================================================================
@@ -517,6 +522,33 @@ sl_err_t sl_coord_open(sl_broker_t *broker);
 sl_err_t sl_coord_start(sl_broker_t *broker, sl_loop_t *loop);
 void sl_coord_close(sl_broker_t *broker);
 void sl_broker_handle_init_producer_id(sl_broker_req_t *req); /* producer_init.c */
+/* The transaction coordinator (txn/txn_api.c; txn/txn_coord.c describes
+ * its threads and locks). */
+void sl_broker_handle_add_partitions_to_txn(sl_broker_req_t *req);
+void sl_broker_handle_add_offsets_to_txn(sl_broker_req_t *req);
+void sl_broker_handle_end_txn(sl_broker_req_t *req);
+void sl_broker_handle_describe_transactions(sl_broker_req_t *req);
+void sl_broker_handle_list_transactions(sl_broker_req_t *req);
+/* Its life (txn/txn_coord.c), as the group coordinator's: sl_txn_coord_open
+ * creates __transaction_state when missing and starts the thread that loads
+ * the transactional ids (their requests answer COORDINATOR_LOAD_IN_PROGRESS
+ * until their partition is loaded; prepared transactions found are
+ * completed); SL_OK or SL_ERR_NOMEM (a topic that cannot be created is
+ * logged and transactions answer COORDINATOR_NOT_AVAILABLE). Thread: main,
+ * in sl_broker_start after sl_coord_open. sl_txn_coord_start arms the
+ * abort of timed-out transactions (transaction.abort.timed.out.transaction.
+ * cleanup.interval.ms) and the expiry of idle ids
+ * (transaction.remove.expired.transaction.cleanup.interval.ms); SL_OK or
+ * SL_ERR_NOMEM. sl_txn_coord_close stops the loader and frees the ids;
+ * thread: main, in sl_broker_close once the network threads are gone,
+ * before sl_coord_close.
+ * Test-only environment variables (never for production):
+ * SLUICE_TEST_TXN_LOAD_DELAY_MS holds the loader back that long;
+ * SLUICE_TEST_TXN_CHECK_MS runs both timers that often;
+ * SLUICE_TEST_TXN_ID_EXPIRATION_MS replaces transactional.id.expiration.ms. */
+sl_err_t sl_txn_coord_open(sl_broker_t *broker);
+sl_err_t sl_txn_coord_start(sl_broker_t *broker, sl_loop_t *loop);
+void sl_txn_coord_close(sl_broker_t *broker);
 /* Admin handlers (admin_*.c) are declared here and entered in dispatch.c's
  * table by the admin code, one line each. */
 void sl_broker_handle_create_topics(sl_broker_req_t *req);            /* admin_topics.c */

@@ -11,8 +11,11 @@
  *                    UNSUPPORTED_FOR_MESSAGE_FORMAT (docs/COMPATIBILITY.md).
  *   Fetch 4-12       v4 is the first that can carry record batches v2 (we
  *                    never down-convert); v13 (topic ids only) not yet.
- *   FindCoordinator  this node for groups (key type 0); transactions (1)
- *                    COORDINATOR_NOT_AVAILABLE until they exist.
+ *   FindCoordinator  this node for groups (key type 0) and transactions (1).
+ *   Transactions     AddPartitionsToTxn 0-3, AddOffsetsToTxn 0-3, EndTxn 0-3,
+ *                    DescribeTransactions 0, ListTransactions 0 (txn/);
+ *                    WriteTxnMarkers is not served: markers are written
+ *                    in-process on one node.
  *   Groups           JoinGroup 0-9, SyncGroup 0-5, Heartbeat 0-4, LeaveGroup
  *                    0-5, OffsetCommit 0-8, OffsetFetch 0-8, DescribeGroups
  *                    0-5, ListGroups 0-4, DeleteGroups 0-2, OffsetDelete 0
@@ -55,6 +58,13 @@ const sl_broker_api_t sl_broker_apis[SL_BROKER_API_SLOTS] = {
     [SL_APIKEY_INCREMENTAL_ALTER_CONFIGS] = {SL_APIKEY_INCREMENTAL_ALTER_CONFIGS, 0, 1,
                                              sl_broker_handle_incremental_alter_configs},
     [SL_APIKEY_DESCRIBE_CLUSTER] = {SL_APIKEY_DESCRIBE_CLUSTER, 0, 0, sl_broker_handle_describe_cluster},
+    [SL_APIKEY_ADD_PARTITIONS_TO_TXN] = {SL_APIKEY_ADD_PARTITIONS_TO_TXN, 0, 3,
+                                         sl_broker_handle_add_partitions_to_txn},
+    [SL_APIKEY_ADD_OFFSETS_TO_TXN] = {SL_APIKEY_ADD_OFFSETS_TO_TXN, 0, 3, sl_broker_handle_add_offsets_to_txn},
+    [SL_APIKEY_END_TXN] = {SL_APIKEY_END_TXN, 0, 3, sl_broker_handle_end_txn},
+    [SL_APIKEY_DESCRIBE_TRANSACTIONS] = {SL_APIKEY_DESCRIBE_TRANSACTIONS, 0, 0,
+                                         sl_broker_handle_describe_transactions},
+    [SL_APIKEY_LIST_TRANSACTIONS] = {SL_APIKEY_LIST_TRANSACTIONS, 0, 0, sl_broker_handle_list_transactions},
     [28] = {28, 0, 3, sl_broker_handle_txn_offset_commit}, /* TxnOffsetCommit (group/group_api.c) */
 };
 

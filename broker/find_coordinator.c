@@ -1,18 +1,22 @@
 /*
  * find_coordinator.c - FindCoordinator (v0-v4): this node coordinates every
  * consumer group (key type 0; a single-node cluster), answered with the
- * advertised host and port Metadata gives. Transactions (key type 1) are
- * answered COORDINATOR_NOT_AVAILABLE, which clients treat as "retry later",
- * until they exist; other key types are INVALID_REQUEST.
+ * advertised host and port Metadata gives, and every transactional id (key
+ * type 1) while the transaction coordinator serves (else
+ * COORDINATOR_NOT_AVAILABLE, which clients retry). An empty key and other
+ * key types are INVALID_REQUEST.
  */
 #include "broker_int.h"
+#include "txn/txn.h"
 
 /* Kafka's CoordinatorType: GROUP 0, TRANSACTION 1. */
 static int16_t key_error(int8_t key_type, sl_kstr_t key)
 {
-    if (key_type == 0)
-        return key.len > 0 ? 0 : SL_ERR_INVALID_REQUEST;
-    return key_type == 1 ? SL_ERR_COORDINATOR_NOT_AVAILABLE : SL_ERR_INVALID_REQUEST;
+    if (key_type != 0 && key_type != 1)
+        return SL_ERR_INVALID_REQUEST;
+    if (key.len <= 0)
+        return SL_ERR_INVALID_REQUEST;
+    return key_type == 1 && !sl_txn_coord_available() ? SL_ERR_COORDINATOR_NOT_AVAILABLE : 0;
 }
 
 static void fill(const sl_broker_t *broker, int16_t error, int32_t *node, sl_kstr_t *host, int32_t *port,

@@ -155,7 +155,8 @@ int main(int argc, char **argv)
                 cfg.listener_port, sl_err_name(err));
         goto out;
     }
-    if (sl_broker_maint_start(broker, loop) != SL_OK || sl_coord_start(broker, loop) != SL_OK) {
+    if (sl_broker_maint_start(broker, loop) != SL_OK || sl_coord_start(broker, loop) != SL_OK ||
+        sl_txn_coord_start(broker, loop) != SL_OK) {
         fprintf(stderr, "sluiced: no memory for the housekeeping timers\n");
         goto out;
     }
