@@ -4,7 +4,9 @@
  * their offsets pending until the producer's marker (commit: visible,
  * unless a plain commit came later in the log; abort: dropped; no marker:
  * still pending), sl_coord_txn_complete at run time and while the
- * partition is still loading, and a fenced producer epoch refused. */
+ * partition is still loading, a fenced producer epoch refused, and a
+ * partition compacted by the cleaner loading the same offsets (markers
+ * kept, superseded transactional records gone). */
 #include <stdlib.h>
 #include <time.h>
 
@@ -17,6 +19,7 @@
 #define OFFSETS SL_TOPIC_CONSUMER_OFFSETS
 
 static const char *const one_part[] = {"offsets.topic.num.partitions=1"};
+static const char *const small_segs[] = {"offsets.topic.num.partitions=1", "offsets.topic.segment.bytes=2048"};
 
 /* Waits (at most 10 s) until group's partition is loaded; returns the group. */
 static sl_coord_group_t *loaded_group(fx_t *fx, const char *group)
@@ -164,11 +167,80 @@ static void group_txn_load_fenced_epoch_refused(void **state)
     fx_close(fx);
 }
 
+static void plain(fx_t *fx, const char *group, int32_t partition, int64_t offset)
+{
+    sl_coord_batch_t cb;
+    sl_coord_batch_init(&cb);
+    sl_offset_t o = {.offset = offset, .leader_epoch = -1, .commit_ts = 1, .log_offset = -1};
+    sl_coord_batch_offset(&cb, sl_kstr(group), sl_kstr("t"), partition, &o);
+    assert_int_equal(sl_coord_batch_append(fx->broker, 0, &cb), 0);
+    sl_coord_batch_free(&cb);
+}
+
+/* Counts the records of group "g" per partition of t (0..2). */
+static void count_g(void *arg, const uint8_t *key, size_t klen, const uint8_t *value, int32_t vlen, int64_t offset)
+{
+    int *n = arg;
+    (void)value;
+    (void)vlen;
+    (void)offset;
+    sl_coord_key_t k;
+    if (sl_coord_key_read(key, klen, &k) == SL_OK && k.version <= 1 && sl_kstr_eq(k.group, "g") &&
+        k.partition >= 0 && k.partition < 3)
+        n[k.partition]++;
+}
+
+static void group_txn_load_after_cleaning(void **state)
+{
+    (void)state;
+    fx_t *fx = fx_open(small_segs, 2);
+    assert_int_equal(sl_coord_open(fx->broker), SL_OK);
+    loaded_group(fx, "g");
+    plain(fx, "g", 0, 5);
+    commit(fx, 7, 0, "g", 0, 7, 0); /* committed: supersedes the 5 */
+    commit(fx, 7, 0, "g", 1, 8, 0); /* committed, superseded by the 40 below */
+    marker(fx, 7, true);
+    plain(fx, "g", 1, 40);
+    commit(fx, 8, 0, "g", 2, 50, 0); /* aborted: the marker hides it */
+    marker(fx, 8, false);
+    for (int i = 0; i < 60; i++) /* roll segments: the ones above become cleanable */
+        plain(fx, "filler", 0, i);
+
+    sl_partition_t *part = NULL;
+    assert_int_equal(sl_broker_partition_get(fx->broker, OFFSETS, strlen(OFFSETS), 0, &part), SL_OK);
+    sl_log_clean_opts_t opts;
+    sl_log_clean_opts_defaults(&opts);
+    opts.min_cleanable_dirty_ratio = 0.0;
+    sl_log_clean_info_t info;
+    sl_partition_lock(part);
+    assert_int_equal(sl_log_clean(part->log, &opts, sl_time_wall_ms(), &info), SL_OK);
+    sl_partition_unlock(part);
+    sl_partition_unref(part);
+    assert_true(info.ran);
+    int n[3] = {0, 0, 0};
+    atomic_bool stop;
+    atomic_init(&stop, false);
+    assert_int_equal(sl_coord_topic_scan(fx->broker, 0, &stop, count_g, n), SL_OK);
+    assert_int_equal(n[0], 1); /* the 5 went, the transaction's 7 stays */
+    assert_int_equal(n[1], 1); /* the transaction's 8 went */
+
+    sl_coord_close(fx->broker);
+    assert_int_equal(sl_coord_open(fx->broker), SL_OK);
+    size_t pending = 9;
+    assert_int_equal(committed(fx, "g", 0, &pending), 7);
+    assert_int_equal(pending, 0);
+    assert_int_equal(committed(fx, "g", 1, NULL), 40);
+    assert_int_equal(committed(fx, "g", 2, NULL), -1);
+    sl_coord_close(fx->broker);
+    fx_close(fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(group_txn_load_pending_until_marker),
         cmocka_unit_test(group_txn_load_fenced_epoch_refused),
+        cmocka_unit_test(group_txn_load_after_cleaning),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
