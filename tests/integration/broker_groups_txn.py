@@ -8,8 +8,13 @@ offset.metadata.max.bytes, an empty group id, an unknown member or another
 generation (v3), COORDINATOR_LOAD_IN_PROGRESS while loading; the pending
 offsets are still pending after a clean restart and after SIGKILL (the
 transactional batch in __consumer_offsets has no marker yet); a group
-holding only pending offsets survives DeleteGroups' and expiry's removal
-of its committed ones.
+holding only pending offsets survives DeleteGroups' removal of its
+committed ones. With the transaction coordinator: a confluent_kafka
+transactional producer's send_offsets_to_transaction leaves the offsets
+pending (UNSTABLE_OFFSET_COMMIT with RequireStable), commit_transaction
+makes them the group's committed offsets (also for confluent_kafka's
+committed()), abort_transaction drops them, and both outcomes are the same
+after a clean restart and after SIGKILL.
 Usage: broker_groups_txn.py BINDIR
 """
 import os
@@ -238,5 +243,79 @@ with t.step("DeleteGroups removes the committed offsets, not the pending ones"):
     t.eq(fetch(conn, GROUP, [0, 1], False), (0, {tp(0): (-1, 0), tp(1): (-1, 0)}), "committed after DeleteGroups")
     t.eq(fetch(conn, GROUP, [0, 1], True),
          (0, {tp(0): (-1, UNSTABLE_OFFSET_COMMIT), tp(1): (-1, UNSTABLE_OFFSET_COMMIT)}), "still pending")
+
+CK_GROUP = "txg-ck"
+
+
+def ck_txn(txnid, offsets, commit_it):
+    """A transaction of a confluent_kafka producer that only sends offsets
+    {partition: offset} of TOPIC for CK_GROUP; checks they are pending
+    before the end, then commits or aborts."""
+    p = ck.producer(B, **{"transactional.id": txnid})
+    c = ck.consumer(B, **{"group.id": CK_GROUP})
+    try:
+        p.init_transactions(30)
+        p.begin_transaction()
+        p.send_offsets_to_transaction([ck.TopicPartition(TOPIC, q, o) for q, o in offsets.items()],
+                                      c.consumer_group_metadata(), 30)
+        got = fetch(conn, CK_GROUP, sorted(offsets), True)
+        t.eq(got, (0, {tp(q): (-1, UNSTABLE_OFFSET_COMMIT) for q in offsets}),
+             "pending before the end of %s" % txnid)
+        if commit_it:
+            p.commit_transaction(30)
+        else:
+            p.abort_transaction(30)
+    finally:
+        c.close()
+
+
+def ck_committed(parts):
+    c = ck.consumer(B, **{"group.id": CK_GROUP, "isolation.level": "read_committed"})
+    try:
+        got = c.committed([ck.TopicPartition(TOPIC, q) for q in parts], timeout=20)
+        return {x.partition: x.offset for x in got}
+    finally:
+        c.close()
+
+
+WANT_CK = (0, {tp(0): (21, 0), tp(1): (22, 0), tp(2): (-1, 0)})
+
+with t.step("confluent_kafka: send_offsets_to_transaction then commit_transaction makes them visible"):
+    ck_txn("txg-ck-commit", {0: 21, 1: 22}, True)
+    got = None
+    for _ in range(50):  # the markers are written before EndTxn answers; allow a moment all the same
+        got = fetch(conn, CK_GROUP, [0, 1, 2], True)
+        if got == WANT_CK:
+            break
+        time.sleep(0.1)
+    t.eq(got, WANT_CK, "offsets after commit_transaction (RequireStable)")
+    t.eq(ck_committed([0, 1]), {0: 21, 1: 22}, "confluent_kafka committed() after the commit")
+
+with t.step("confluent_kafka: abort_transaction drops them"):
+    ck_txn("txg-ck-abort", {1: 90, 2: 91}, False)
+    got = None
+    for _ in range(50):
+        got = fetch(conn, CK_GROUP, [0, 1, 2], True)
+        if got == WANT_CK:
+            break
+        time.sleep(0.1)
+    t.eq(got, WANT_CK, "offsets after abort_transaction (RequireStable)")
+
+with t.step("committed and aborted transactions load the same after a clean restart and after SIGKILL"):
+    b.stop()
+    b.start()
+    conn = kwire.Conn(b.host, b.port)
+    t.eq(fetch(conn, CK_GROUP, [0, 1, 2], True), WANT_CK, "after a clean restart")
+    b.kill()
+    b.start()
+    conn = kwire.Conn(b.host, b.port)
+    got = None
+    for _ in range(100):
+        got = fetch(conn, CK_GROUP, [0, 1, 2], True)
+        if got[0] != LOAD_IN_PROGRESS and all(e != LOAD_IN_PROGRESS for _o, e in got[1].values()):
+            break
+        time.sleep(0.1)
+    t.eq(got, WANT_CK, "after SIGKILL")
+    t.eq(ck_committed([0, 1, 2]), {0: 21, 1: 22, 2: -1001}, "confluent_kafka committed() after SIGKILL")
 
 t.done()
