@@ -21,8 +21,15 @@
  * An incremental fetch (epoch > 0) names a session that cannot exist:
  * FETCH_SESSION_ID_NOT_FOUND, as Kafka answers for an evicted session.
  *
- * The high watermark and the last stable offset are both the log end offset
- * (one replica, no transactions yet).
+ * The high watermark is the log end offset (one replica); the last stable
+ * offset is the partition's (txn_int.h: the first offset of its oldest
+ * open transaction, else the log end), reported at both isolation levels.
+ * IsolationLevel 1 (read_committed) reads only batches below it (the read
+ * stops at a batch boundary, so file slices stay zero-copy) and lists the
+ * aborted transactions overlapping the returned offsets (Kafka's
+ * collectAbortedTransactions, from the log's in-memory .txnindex); a
+ * long-poll is woken by markers too (they are appends). read_uncommitted
+ * reads up to the high watermark and gets a null list.
  *
  * Record bytes: a partition's slice of at least SL_BROKER_SENDFILE_MIN bytes
  * goes from its segment file to the socket with sendfile (the frame is
@@ -35,6 +42,7 @@
 #include <unistd.h>
 
 #include "broker_int.h"
+#include "txn_int.h"
 
 typedef sl_FetchResponse_PartitionData_t resp_part_t;
 
@@ -114,11 +122,41 @@ static void release(sl_broker_req_t *req, fetch_ctx_t *ctx)
     ctx->ntopics = 0;
 }
 
+/* read_committed: the aborted transactions overlapping [from, upto) into
+ * pr (request arena). part->mu held. SL_OK or SL_ERR_NOMEM. */
+static sl_err_t aborted_list(sl_broker_req_t *req, const sl_log_t *log, int64_t from, int64_t upto,
+                             resp_part_t *pr)
+{
+    size_t cap = 16, n;
+    for (;;) {
+        sl_log_txn_aborted_t *a = sl_arena_alloc(&req->arena, cap * sizeof *a);
+        if (!a)
+            return SL_ERR_NOMEM;
+        if (sl_log_txn_aborted(log, from, upto, a, cap, &n)) {
+            cap *= 4; /* more overlapped: the next try has room (bounded by the log's list) */
+            continue;
+        }
+        pr->AbortedTransactions.count = 0;
+        if (n == 0)
+            return SL_OK;
+        pr->AbortedTransactions.items = sl_arena_calloc(&req->arena, n, sizeof *pr->AbortedTransactions.items);
+        if (!pr->AbortedTransactions.items)
+            return SL_ERR_NOMEM;
+        for (size_t k = 0; k < n; k++) {
+            pr->AbortedTransactions.items[k].ProducerId = a[k].producer_id;
+            pr->AbortedTransactions.items[k].FirstOffset = a[k].first_offset;
+        }
+        pr->AbortedTransactions.count = (int32_t)n;
+        return SL_OK;
+    }
+}
+
 /* Reads one partition into pr and data (the worker's records buffer). Returns false when the
  * partition has an error (the fetch then answers at once). */
 static bool read_partition(sl_broker_req_t *req, fetch_ctx_t *ctx, sl_buf_t *data,
                            const sl_FetchRequest_FetchPartition_t *fpreq,
-                           fetch_part_t *fp, resp_part_t *pr, sl_fetch_budget_t *budget, bool may_wait)
+                           fetch_part_t *fp, resp_part_t *pr, sl_fetch_budget_t *budget, bool may_wait,
+                           bool committed)
 {
     sl_partition_t *part = fp->part;
     pr->HighWatermark = pr->LastStableOffset = pr->LogStartOffset = -1;
@@ -142,15 +180,20 @@ static bool read_partition(sl_broker_req_t *req, fetch_ctx_t *ctx, sl_buf_t *dat
         return false;
     }
     int64_t end = sl_log_end_offset(part->log), start = sl_log_start_offset(part->log);
-    pr->HighWatermark = pr->LastStableOffset = end;
+    int64_t lso = sl_txn_partition_lso_locked(part);
+    pr->HighWatermark = end;
+    pr->LastStableOffset = lso;
     pr->LogStartOffset = start;
     if (fpreq->FetchOffset < start || fpreq->FetchOffset > end) {
         pr->ErrorCode = SL_ERR_OFFSET_OUT_OF_RANGE;
         sl_partition_unlock(part);
         return false;
     }
-    if (fpreq->FetchOffset < end && (max > 0 || min_one))
-        err = sl_log_read(part->log, fpreq->FetchOffset, max, min_one, &slice);
+    int64_t upto = committed ? lso : end;
+    if (fpreq->FetchOffset < upto && (max > 0 || min_one))
+        err = sl_log_read_upto(part->log, fpreq->FetchOffset, max, min_one, upto, &slice);
+    if (err == SL_OK && committed && slice.len > 0)
+        err = aborted_list(req, part->log, fpreq->FetchOffset, slice.end_offset, pr);
     if (err == SL_OK && may_wait) {
         fp->waiter.worker = req->worker;
         fp->waiter.req_id = req->id;
@@ -216,7 +259,10 @@ static bool fetch_eval(sl_broker_req_t *req, fetch_ctx_t *ctx, bool may_wait)
             resp_part_t *pr = &rt->Partitions.items[j];
             fetch_part_t *fp = &ctx->parts[i][j];
             pr->ErrorCode = 0;
-            if (!read_partition(req, ctx, data, &ft->Partitions.items[j], fp, pr, &budget, may_wait))
+            if (freq->IsolationLevel == 1)
+                pr->AbortedTransactions.count = 0;
+            if (!read_partition(req, ctx, data, &ft->Partitions.items[j], fp, pr, &budget, may_wait,
+                                freq->IsolationLevel == 1))
                 error = true;
             total += (size_t)fp->data_len;
         }
@@ -350,8 +396,8 @@ void sl_broker_handle_fetch(sl_broker_req_t *req)
             fetch_part_t *fp = &ctx->parts[i][j];
             sl_FetchResponse_PartitionData_init(pr);
             pr->PartitionIndex = ft->Partitions.items[j].Partition;
-            /* read_committed gets an empty list of aborted transactions,
-             * read_uncommitted none, as Kafka sends them. */
+            /* read_committed gets a list of aborted transactions (maybe
+             * empty), read_uncommitted none, as Kafka sends them. */
             pr->AbortedTransactions.count = freq->IsolationLevel == 1 ? 0 : -1;
             sl_list_init(&fp->waiter.node);
             fp->slice.fd = -1;

@@ -1,8 +1,10 @@
 /*
  * list_offsets.c - ListOffsets (v0-v7): the earliest (-2: log start), the
- * latest (-1: log end, which is also the last stable offset here), the
- * largest timestamp (-3, v7) or the first offset at or after a timestamp,
- * per partition.
+ * latest (-1: the log end, or with IsolationLevel 1 (read_committed, v2+)
+ * the last stable offset, txn_int.h), the largest timestamp (-3, v7) or the
+ * first offset at or after a timestamp, per partition. Under
+ * read_committed, as Kafka's fetchOffsetForTimestamp: a timestamp lookup
+ * whose answer is at or above the last stable offset finds nothing (-1).
  *
  * A partition named twice in one request gets INVALID_REQUEST (both times),
  * as Kafka answers.
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "broker_int.h"
+#include "txn_int.h"
 
 #define TS_LATEST (-1)
 #define TS_EARLIEST (-2)
@@ -25,7 +28,7 @@ typedef sl_ListOffsetsResponse_ListOffsetsPartitionResponse_t resp_part_t;
 
 /* The offset (and timestamp) asked for on one partition. SL_OK or the Kafka
  * error code for it. */
-static sl_err_t lookup(sl_partition_t *part, int16_t version, int64_t ts, int64_t *offset,
+static sl_err_t lookup(sl_partition_t *part, int16_t version, bool committed, int64_t ts, int64_t *offset,
                        int64_t *timestamp)
 {
     sl_err_t err = SL_OK;
@@ -34,7 +37,7 @@ static sl_err_t lookup(sl_partition_t *part, int16_t version, int64_t ts, int64_
     if (!part->log) {
         err = part->offline ? SL_ERR_KAFKA_STORAGE_ERROR : SL_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     } else if (ts == TS_LATEST) {
-        *offset = sl_log_end_offset(part->log);
+        *offset = committed ? sl_txn_partition_lso_locked(part) : sl_log_end_offset(part->log);
     } else if (ts == TS_EARLIEST) {
         *offset = sl_log_start_offset(part->log);
     } else if (ts == TS_MAX && version >= 7) {
@@ -42,6 +45,9 @@ static sl_err_t lookup(sl_partition_t *part, int16_t version, int64_t ts, int64_
     } else {
         err = sl_log_offset_for_time(part->log, ts, offset, timestamp); /* record-exact */
     }
+    if (err == SL_OK && committed && ts != TS_LATEST && ts != TS_EARLIEST && *offset >= 0 &&
+        *offset >= sl_txn_partition_lso_locked(part))
+        *offset = *timestamp = -1;
     if (err != SL_OK && err != SL_ERR_UNKNOWN_TOPIC_OR_PARTITION && err != SL_ERR_KAFKA_STORAGE_ERROR) {
         SL_ERROR(SL_BROKER_LOG, "ListOffsets on %s-%d failed: %s", part->topic->name, part->index,
                  part->log ? sl_log_errmsg(part->log) : "");
@@ -127,7 +133,8 @@ void sl_broker_handle_list_offsets(sl_broker_req_t *req)
             else if (version >= 4 && lp->CurrentLeaderEpoch > 0) /* leader epoch is always 0 here */
                 err = SL_ERR_UNKNOWN_LEADER_EPOCH;
             else
-                err = lookup(part, version, lp->Timestamp, &offset, &timestamp);
+                err = lookup(part, version, version >= 2 && lreq->IsolationLevel == 1, lp->Timestamp, &offset,
+                             &timestamp);
             rp->ErrorCode = (int16_t)err;
             /* Fields a version lacks must keep their defaults to encode. */
             if (version >= 1) {

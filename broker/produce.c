@@ -9,9 +9,14 @@
  *   - v0-v2 carry magic 0/1 message sets, which Kafka up-converts; here each
  *     partition gets UNSUPPORTED_FOR_MESSAGE_FORMAT. Produce is advertised
  *     from v0 anyway, because librdkafka needs that to use compression.
- *   - Transactional batches get TRANSACTIONAL_ID_AUTHORIZATION_FAILED (what
- *     Kafka answers when a producer may not write for its transactional id)
- *     until the transactions milestone.
+ *   - Transactional batches (txn_int.h) pass the same sequence and epoch
+ *     checks as idempotent ones (an old epoch: INVALID_PRODUCER_EPOCH, as
+ *     Kafka 3.4 answers every Produce version since KIP-588); the first one
+ *     of a producer on the partition opens its transaction there (the LSO
+ *     stops at it until the coordinator's marker). As in Kafka 3.4 (before
+ *     KIP-890), nobody checks that the partition was added to the
+ *     transaction. Control batches from clients are INVALID_RECORD (the
+ *     strict validation), a transactional batch without a producer id too.
  *   - Idempotent batches (producer id >= 0) are checked against the
  *     partition's producer state (producer_int.h: Kafka 3.4's sequence and
  *     epoch rules); a duplicate of one of the producer's last 5 batches is
@@ -100,9 +105,9 @@ int16_t sl_broker_produce_check(int16_t version, const uint8_t *records, int32_t
                               "batch per partition", version);
         return SL_ERR_INVALID_RECORD;
     }
-    if (sl_batch_is_transactional(&batch)) {
-        snprintf(msg, msglen, "transactional writes are not supported yet");
-        return SL_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    if (sl_batch_is_transactional(&batch) && batch.producer_id < 0) {
+        snprintf(msg, msglen, "A transactional record batch must carry a producer id");
+        return SL_ERR_INVALID_RECORD;
     }
     if (batch.size > (size_t)tcfg->max_message_bytes) {
         snprintf(msg, msglen, "The record batch of %zu bytes is larger than max.message.bytes (%d)", batch.size,
@@ -144,13 +149,15 @@ typedef struct producer_hdr {
     int32_t first_seq;
     int32_t last_offset_delta;
     int64_t max_timestamp;             /* CreateTime: the producer's clock */
+    bool transactional;
 } producer_hdr_t;
 
 static void producer_hdr_read(const uint8_t *data, int32_t len, producer_hdr_t *h)
 {
     sl_rd_t rd;
     sl_rd_init(&rd, data, (size_t)len);
-    sl_rd_skip(&rd, SL_BATCH_OFF_ATTRIBUTES + 2);
+    sl_rd_skip(&rd, SL_BATCH_OFF_ATTRIBUTES);
+    h->transactional = (sl_rd_i16(&rd) & SL_BATCH_ATTR_TRANSACTIONAL) != 0;
     h->last_offset_delta = sl_rd_i32(&rd);
     sl_rd_skip(&rd, 8); /* base timestamp */
     h->max_timestamp = sl_rd_i64(&rd);
@@ -218,6 +225,8 @@ static bool append(sl_broker_req_t *req, sl_partition_t *part, uint8_t *data, in
             if (st && sl_producer_state_update_at(st, ph.producer_id, ph.epoch, ph.first_seq, ph.last_offset_delta,
                                                   info.base_offset, info.last_offset, ts) != SL_OK)
                 st->loaded = false; /* no memory: rebuild from the log next time */
+            else if (st && ph.transactional)
+                sl_producer_state_txn_begin(st, ph.producer_id, info.base_offset);
             pr->BaseOffset = info.base_offset;
             pr->LogAppendTimeMs = info.log_append_time;
             pr->LogStartOffset = sl_log_start_offset(part->log);

@@ -206,23 +206,16 @@ int64_t sl_producer_state_first_open(const sl_producer_state_t *st);
  * transaction stays (Kafka's rule). Returns how many went. */
 size_t sl_producer_state_expire(sl_producer_state_t *st, int64_t now_ms, int64_t expiration_ms);
 
-/* Called by the load for each transaction an abort marker ended (the
- * transaction's first offset >= 0 only), with the LSO right after it. */
-typedef void (*sl_producer_abort_fn)(void *ctx, const sl_producer_txn_t *txn, int64_t lso);
-
 /* Applies every batch with a producer id in blob[0..len) (whole batches as
  * stored in a segment; batches ending below from_offset are skipped) to st
  * with sl_producer_state_update; a transactional batch opens its
  * producer's transaction, a control batch holding a marker closes it
- * (on_abort, may be NULL, hears of each aborted one). *next gets
+ * (the aborted ones are the log's to index: log.h). *next gets
  * the offset after the last batch read (from_offset if none). Stops
  * quietly at a truncated tail. SL_OK, SL_ERR_NOMEM, SL_ERR_CORRUPT_MESSAGE
  * (bytes that are not batches; what came before is applied). */
 sl_err_t sl_producer_state_load_blob(sl_producer_state_t *st, const uint8_t *blob, size_t len, int64_t from_offset,
                                      int64_t *next);
-sl_err_t sl_producer_state_load_blob_cb(sl_producer_state_t *st, const uint8_t *blob, size_t len,
-                                        int64_t from_offset, int64_t *next, sl_producer_abort_fn on_abort,
-                                        void *ctx);
 
 /* The state of part, loaded from its snapshot and log when it is not yet
  * (as produce does on the first idempotent batch). part->mu held, part->log

@@ -199,10 +199,10 @@ int64_t sl_producer_state_first_open(const sl_producer_state_t *st)
     return first;
 }
 
-/* A control batch as the load sees it: its marker's type and coordinator
- * epoch. false when it holds no readable marker (skipped, as Kafka skips
- * control records of unknown types). */
-static bool marker_of(const sl_batch_t *b, bool *commit, int32_t *coordinator_epoch)
+/* A control batch as the load sees it: true when it holds a commit or
+ * abort marker (*coordinator_epoch filled); other control records are
+ * skipped, as Kafka skips control records of unknown types. */
+static bool marker_of(const sl_batch_t *b, int32_t *coordinator_epoch)
 {
     sl_buf_t scratch;
     sl_buf_init(&scratch);
@@ -215,19 +215,11 @@ static bool marker_of(const sl_batch_t *b, bool *commit, int32_t *coordinator_ep
     if (ok && sl_control_record_marker(&rec, coordinator_epoch) != SL_OK)
         *coordinator_epoch = -1;
     sl_buf_free(&scratch);
-    *commit = type == SL_CONTROL_COMMIT;
     return ok;
 }
 
 sl_err_t sl_producer_state_load_blob(sl_producer_state_t *st, const uint8_t *blob, size_t len, int64_t from_offset,
                                      int64_t *next)
-{
-    return sl_producer_state_load_blob_cb(st, blob, len, from_offset, next, NULL, NULL);
-}
-
-sl_err_t sl_producer_state_load_blob_cb(sl_producer_state_t *st, const uint8_t *blob, size_t len,
-                                        int64_t from_offset, int64_t *next, sl_producer_abort_fn on_abort,
-                                        void *ctx)
 {
     *next = from_offset;
     sl_batch_iter_t it;
@@ -243,19 +235,13 @@ sl_err_t sl_producer_state_load_blob_cb(sl_producer_state_t *st, const uint8_t *
         if (b.producer_id < 0)
             continue;
         if (sl_batch_is_control(&b)) {
-            bool commit;
             int32_t cepoch;
-            sl_producer_txn_t done;
-            if (!marker_of(&b, &commit, &cepoch))
+            if (!marker_of(&b, &cepoch))
                 continue;
             err = sl_producer_state_txn_end(st, b.producer_id, b.producer_epoch, cepoch, b.base_offset,
-                                            b.max_timestamp, &done);
+                                            b.max_timestamp, NULL);
             if (err != SL_OK)
                 return err;
-            if (!commit && done.first_offset >= 0 && on_abort) {
-                int64_t open = sl_producer_state_first_open(st);
-                on_abort(ctx, &done, open >= 0 ? open : last + 1);
-            }
             continue;
         }
         err = sl_producer_state_update_at(st, b.producer_id, b.producer_epoch, b.base_sequence,

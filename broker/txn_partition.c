@@ -29,7 +29,10 @@ int64_t sl_txn_partition_lso_locked(sl_partition_t *part)
     int64_t end = sl_log_end_offset(part->log);
     sl_producer_state_t *st = state_of(part);
     int64_t first = st ? sl_producer_state_first_open(st) : -1;
-    return first >= 0 && first < end ? first : end;
+    if (first < 0 || first >= end)
+        return end;
+    /* Retention or DeleteRecords may have removed its first batches. */
+    return SL_MAX(first, sl_log_start_offset(part->log));
 }
 
 /* Appends the marker batch in buf and updates the producer state, part->mu

@@ -800,6 +800,7 @@ sl_err_t sl_log_read_upto(sl_log_t *log, int64_t offset, int32_t max_bytes, bool
     out->pos = 0;
     out->len = 0;
     out->first_offset = offset;
+    out->end_offset = offset;
     if (offset < log->start_offset || offset > log->next_offset)
         return log_fail(log, SL_ERR_OFFSET_OUT_OF_RANGE, "offset %lld is outside %lld..%lld", (long long)offset,
                         (long long)log->start_offset, (long long)log->next_offset);
@@ -824,7 +825,7 @@ sl_err_t sl_log_read_upto(sl_log_t *log, int64_t offset, int32_t max_bytes, bool
 
         if (h.last_offset >= max_offset)
             return SL_OK;
-        int64_t end = pos + h.size;
+        int64_t end = pos + h.size, end_off = h.last_offset + 1;
         if (h.size > max_bytes) {
             if (!min_one)
                 return SL_OK;
@@ -841,13 +842,17 @@ sl_err_t sl_log_read_upto(sl_log_t *log, int64_t offset, int32_t max_bytes, bool
                 sc.pos = q;
                 sc.end = seg->size; /* the batch at q need not fit: it only has to be there */
                 if (scan_next(&sc, false, &h2) == SL_OK && h2.last_offset == seg->base + oidx_rel(&seg->idx, (size_t)k) &&
-                    h2.base_offset <= max_offset)
+                    h2.base_offset <= max_offset) {
                     end = q;
+                    end_off = h2.base_offset;
+                }
                 sc.pos = end;
                 sc.end = limit;
             }
-            while (scan_next(&sc, false, &h2) == SL_OK && h2.last_offset < max_offset)
+            while (scan_next(&sc, false, &h2) == SL_OK && h2.last_offset < max_offset) {
                 end = sc.pos;
+                end_off = h2.last_offset + 1;
+            }
             scan_fini(&sc);
         }
         int fd = fcntl(seg->fd, F_DUPFD_CLOEXEC, 0);
@@ -857,6 +862,7 @@ sl_err_t sl_log_read_upto(sl_log_t *log, int64_t offset, int32_t max_bytes, bool
         out->pos = pos;
         out->len = (int32_t)(end - pos);
         out->first_offset = h.base_offset;
+        out->end_offset = end_off;
         return SL_OK;
     }
     return SL_OK;

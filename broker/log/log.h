@@ -248,6 +248,9 @@ typedef struct sl_log_slice {
     int64_t pos;      /* file position of the first byte */
     int32_t len;      /* bytes (0 when there is nothing at or after offset) */
     int64_t first_offset; /* base offset of the first batch in the slice */
+    int64_t end_offset;   /* every offset in the slice is below it (the
+                           * next batch's base offset, or the last batch's
+                           * last offset + 1); first_offset when empty */
 } sl_log_slice_t;
 
 /* Finds the batches holding offset and after it, in the segment containing

@@ -124,12 +124,22 @@ static void produce_refuses_corrupt_and_truncated_batches(void **state)
     sl_buf_free(&rec);
 }
 
-static void produce_refuses_transactional_batches_until_transactions_exist(void **state)
+static void produce_accepts_transactional_batches_not_control_ones(void **state)
 {
     bt_t *t = *state;
     sl_buf_t rec = SL_BUF_INIT;
     batch(&rec, SL_COMPRESSION_NONE, 2, 10, false, true);
-    assert_int_equal(check(t, 7, &rec), SL_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    assert_int_equal(check(t, 7, &rec), 0);
+    sl_buf_free(&rec);
+    /* A transactional batch without a producer id is not a producer's. */
+    sl_batch_opts_t txn;
+    sl_batch_opts_init(&txn);
+    txn.transactional = true;
+    sl_batch_builder_t b;
+    assert_int_equal(sl_batch_builder_begin(&b, &rec, &txn), SL_OK);
+    assert_int_equal(sl_batch_builder_add(&b, 1000, "k", 1, "v", 1, NULL, 0), SL_OK);
+    assert_int_equal(sl_batch_builder_finish(&b), SL_OK);
+    assert_int_equal(check(t, 7, &rec), SL_ERR_INVALID_RECORD);
     sl_buf_free(&rec);
     /* A client's control batch (a commit marker) is refused as Kafka does. */
     sl_batch_opts_t opts;
@@ -137,8 +147,7 @@ static void produce_refuses_transactional_batches_until_transactions_exist(void 
     opts.producer_id = 7;
     opts.producer_epoch = 0;
     assert_int_equal(sl_batch_write_control(&rec, &opts, true, 0, 1000), SL_OK);
-    int16_t err = check(t, 7, &rec);
-    assert_true(err == SL_ERR_INVALID_RECORD || err == SL_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    assert_int_equal(check(t, 7, &rec), SL_ERR_INVALID_RECORD);
     sl_buf_free(&rec);
 }
 
@@ -192,7 +201,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(produce_accepts_one_batch_in_every_codec, setup, teardown),
         cmocka_unit_test_setup_teardown(produce_refuses_old_formats_and_wrong_batch_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(produce_refuses_corrupt_and_truncated_batches, setup, teardown),
-        cmocka_unit_test_setup_teardown(produce_refuses_transactional_batches_until_transactions_exist, setup,
+        cmocka_unit_test_setup_teardown(produce_accepts_transactional_batches_not_control_ones, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(produce_applies_size_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(produce_decompression_bomb_fails_within_its_bound, setup, teardown),
