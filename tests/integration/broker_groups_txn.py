@@ -8,8 +8,8 @@ offset.metadata.max.bytes, an empty group id, an unknown member or another
 generation (v3), COORDINATOR_LOAD_IN_PROGRESS while loading; the pending
 offsets are still pending after a clean restart and after SIGKILL (the
 transactional batch in __consumer_offsets has no marker yet); a group
-holding only pending offsets survives DeleteGroups' removal of its
-committed ones. With the transaction coordinator: a confluent_kafka
+holding pending offsets survives DeleteGroups' removal of its committed
+ones, and expiry of them (test-only SLUICE_TEST_OFFSETS_RETENTION_MS). With the transaction coordinator: a confluent_kafka
 transactional producer's send_offsets_to_transaction leaves the offsets
 pending (UNSTABLE_OFFSET_COMMIT with RequireStable), commit_transaction
 makes them the group's committed offsets (also for confluent_kafka's
@@ -317,5 +317,31 @@ with t.step("committed and aborted transactions load the same after a clean rest
         time.sleep(0.1)
     t.eq(got, WANT_CK, "after SIGKILL")
     t.eq(ck_committed([0, 1, 2]), {0: 21, 1: 22, 2: -1001}, "confluent_kafka committed() after SIGKILL")
+
+def list_groups(conn):
+    r = conn.call(16, 0, b"")
+    err = r.i16()
+    return err, sorted(g for g, _pt in r.array(lambda x: (x.string(), x.string())))
+
+
+with t.step("expiry removes a group's committed offsets but keeps the group while offsets are pending"):
+    os.environ["SLUICE_TEST_OFFSETS_RETENTION_MS"] = "1000"
+    e = t.broker(config={"group.initial.rebalance.delay.ms": "0"},
+                 overrides=["offsets.retention.check.interval.ms=200"])
+    del os.environ["SLUICE_TEST_OFFSETS_RETENTION_MS"]
+    econn = kwire.Conn(e.host, e.port)
+    ck.create_topics(e.bootstrap, [(TOPIC, NPARTS, {})])
+    plain_commit(e.bootstrap, "txg-exp", {0: 3})
+    plain_commit(e.bootstrap, "txg-exp-plain", {0: 4})
+    t.eq(txn_commit(econn, "txg-exp", {tp(1): 6}), {tp(1): 0}, "TxnOffsetCommit")
+    got = None
+    for _ in range(100):  # expiry runs every 200 ms; 1 s retention
+        got = list_groups(econn)
+        if "txg-exp-plain" not in got[1]:
+            break
+        time.sleep(0.1)
+    t.eq(got, (0, ["txg-exp"]), "groups once the plain group expired")
+    t.eq(fetch(econn, "txg-exp", [0, 1], True), (0, {tp(0): (-1, 0), tp(1): (-1, UNSTABLE_OFFSET_COMMIT)}),
+         "the committed offset expired, the pending one stays")
 
 t.done()
