@@ -7,7 +7,10 @@
  * producers dropped; a partition's life in the process-wide table (attach
  * prunes snapshots above the log end, the rebuild uses its directory,
  * close writes a snapshot, housekeeping snapshots and expires, drop frees);
- * producer ids persisted in blocks and never handed out twice. */
+ * producer ids persisted in blocks and never handed out twice; open
+ * transactions (the oldest one's first offset, markers closing them, no
+ * expiry while open) and their replay from transactional and control
+ * batches. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -247,6 +250,104 @@ static void load_blob_stops_at_truncated_tail_and_rejects_garbage(void **state)
     assert_int_equal(sl_producer_state_find(&st, 9)->nbatches, 1);
     memset(buf.data + one + 16, 0x7f, 8); /* magic and CRC of the second batch */
     assert_int_equal(sl_producer_state_load_blob(&st, buf.data, buf.len, 0, &next), SL_ERR_CORRUPT_MESSAGE);
+    sl_producer_state_fini(&st);
+    sl_buf_free(&buf);
+}
+
+/* A transactional batch of pid at base offset base, or its marker. */
+static void txn_blob(sl_buf_t *out, int64_t pid, int32_t seq, int64_t base)
+{
+    size_t at = out->len;
+    sl_batch_opts_t o;
+    sl_batch_opts_init(&o);
+    o.producer_id = pid;
+    o.producer_epoch = 0;
+    o.base_sequence = seq;
+    o.transactional = true;
+    sl_batch_builder_t b;
+    assert_int_equal(sl_batch_builder_begin(&b, out, &o), SL_OK);
+    assert_int_equal(sl_batch_builder_add(&b, batch_ts, NULL, -1, "v", 1, NULL, 0), SL_OK);
+    assert_int_equal(sl_batch_builder_finish(&b), SL_OK);
+    assert_int_equal(sl_batch_assign_offsets(out->data + at, out->len - at, base, 0), SL_OK);
+}
+
+static void marker_blob(sl_buf_t *out, int64_t pid, int16_t epoch, bool commit, int64_t base)
+{
+    sl_batch_opts_t o;
+    sl_batch_opts_init(&o);
+    o.producer_id = pid;
+    o.producer_epoch = epoch;
+    o.base_offset = base;
+    assert_int_equal(sl_batch_write_control(out, &o, commit, 4, batch_ts), SL_OK);
+}
+
+static void transactions_open_close_and_set_the_first_open_offset(void **state)
+{
+    SL_UNUSED(state);
+    sl_producer_state_t st;
+    sl_producer_state_init(&st);
+    assert_int_equal(sl_producer_state_first_open(&st), -1);
+    /* batches as produce records them: update, then begin */
+    assert_int_equal(sl_producer_state_update_at(&st, 1, 0, 0, 0, 10, 10, 100), SL_OK);
+    sl_producer_state_txn_begin(&st, 1, 10);
+    assert_int_equal(sl_producer_state_update_at(&st, 2, 0, 0, 0, 11, 11, 100), SL_OK);
+    sl_producer_state_txn_begin(&st, 2, 11);
+    assert_int_equal(sl_producer_state_update_at(&st, 1, 0, 1, 0, 12, 12, 100), SL_OK);
+    sl_producer_state_txn_begin(&st, 1, 12); /* already open: stays at 10 */
+    assert_int_equal(st.open_txns, 2);
+    assert_int_equal(sl_producer_state_first_open(&st), 10);
+    /* an idle producer with an open transaction is not expired (Kafka) */
+    assert_int_equal(sl_producer_state_expire(&st, 1000000, 10), 0);
+    sl_producer_txn_t done;
+    assert_int_equal(sl_producer_state_txn_end(&st, 1, 0, 5, 13, 200, &done), SL_OK);
+    assert_int_equal(done.producer_id, 1);
+    assert_int_equal(done.first_offset, 10);
+    assert_int_equal(done.last_offset, 13);
+    assert_int_equal(sl_producer_state_first_open(&st), 11);
+    assert_int_equal(sl_producer_state_find(&st, 1)->coordinator_epoch, 5);
+    /* a marker for nothing open, and for an unknown producer (at a new epoch) */
+    assert_int_equal(sl_producer_state_txn_end(&st, 1, 0, 5, 14, 200, &done), SL_OK);
+    assert_int_equal(done.first_offset, -1);
+    assert_int_equal(sl_producer_state_txn_end(&st, 3, 2, 5, 15, 200, &done), SL_OK);
+    assert_int_equal(done.first_offset, -1);
+    assert_int_equal(sl_producer_state_find(&st, 3)->epoch, 2);
+    assert_int_equal(sl_producer_state_txn_end(&st, 2, 1, 6, 16, 200, NULL), SL_OK);
+    assert_int_equal(sl_producer_state_find(&st, 2)->epoch, 1); /* a bumped epoch from the marker */
+    assert_int_equal(sl_producer_state_find(&st, 2)->nbatches, 0);
+    assert_int_equal(st.open_txns, 0);
+    assert_int_equal(sl_producer_state_first_open(&st), -1);
+    assert_int_equal(sl_producer_state_expire(&st, 1000000, 10), 3);
+    sl_producer_state_fini(&st);
+}
+
+static void load_blob_replays_transactions_and_markers(void **state)
+{
+    SL_UNUSED(state);
+    sl_buf_t buf;
+    sl_buf_init(&buf);
+    txn_blob(&buf, 1, 0, 0);             /* 1 opens at 0 */
+    txn_blob(&buf, 2, 0, 1);             /* 2 opens at 1 */
+    marker_blob(&buf, 1, 0, false, 2);   /* 1 aborted */
+    txn_blob(&buf, 1, 1, 3);             /* 1 opens again at 3 */
+    marker_blob(&buf, 2, 0, true, 4);    /* 2 committed */
+    sl_producer_state_t st;
+    sl_producer_state_init(&st);
+    int64_t next = -1;
+    assert_int_equal(sl_producer_state_load_blob(&st, buf.data, buf.len, 0, &next), SL_OK);
+    assert_int_equal(next, 5);
+    assert_int_equal(st.open_txns, 1);
+    assert_int_equal(sl_producer_state_first_open(&st), 3);
+    assert_int_equal(sl_producer_state_find(&st, 1)->txn_first_offset, 3);
+    assert_int_equal(sl_producer_state_find(&st, 2)->txn_first_offset, -1);
+    assert_int_equal(sl_producer_state_find(&st, 2)->coordinator_epoch, 4);
+    /* from offset 3 only: 2's transaction was never seen open, its marker
+     * is taken all the same */
+    sl_producer_state_t late;
+    sl_producer_state_init(&late);
+    assert_int_equal(sl_producer_state_load_blob(&late, buf.data, buf.len, 3, &next), SL_OK);
+    assert_int_equal(sl_producer_state_first_open(&late), 3);
+    assert_int_equal(late.open_txns, 1);
+    sl_producer_state_fini(&late);
     sl_producer_state_fini(&st);
     sl_buf_free(&buf);
 }
@@ -539,6 +640,8 @@ int main(void)
         cmocka_unit_test(sequence_wraps_at_int32_max),
         cmocka_unit_test(state_is_rebuilt_from_the_log),
         cmocka_unit_test(load_blob_stops_at_truncated_tail_and_rejects_garbage),
+        cmocka_unit_test(transactions_open_close_and_set_the_first_open_offset),
+        cmocka_unit_test(load_blob_replays_transactions_and_markers),
         cmocka_unit_test(load_from_snapshot_then_the_batches_after_it),
         cmocka_unit_test(snapshot_below_the_log_start_is_unused_and_expiry_applies),
         cmocka_unit_test(a_partition_in_the_table_snapshots_expires_and_is_freed),
