@@ -78,13 +78,18 @@ static int32_t partition_of(sl_kstr_t id)
 }
 
 /* The entry of id (created when create), or NULL with *err: 0 (not there,
- * or no memory), COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS.
+ * or no memory), COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS,
+ * INVALID_REQUEST (an id longer than a record key holds).
  * The loader passes ignore_load. */
 static entry_t *entry_get(sl_kstr_t id, bool create, bool ignore_load, int16_t *err)
 {
     *err = 0;
     if (!coord.open || coord.nparts <= 0) {
         *err = SL_ERR_COORDINATOR_NOT_AVAILABLE;
+        return NULL;
+    }
+    if (id.len > INT16_MAX) {
+        *err = SL_ERR_INVALID_REQUEST; /* the record key could not hold it */
         return NULL;
     }
     int32_t p = partition_of(id);
