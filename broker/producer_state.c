@@ -218,6 +218,29 @@ static bool marker_of(const sl_batch_t *b, int32_t *coordinator_epoch)
     return ok;
 }
 
+/* Applies one batch of the log: a marker closes its producer's
+ * transaction, any other batch with a producer id is recorded (and opens
+ * a transaction when transactional). b->data is read for control batches
+ * only. */
+static sl_err_t apply(sl_producer_state_t *st, const sl_batch_t *b)
+{
+    if (b->producer_id < 0)
+        return SL_OK;
+    if (sl_batch_is_control(b)) {
+        int32_t cepoch;
+        if (!b->data || !marker_of(b, &cepoch))
+            return SL_OK;
+        return sl_producer_state_txn_end(st, b->producer_id, b->producer_epoch, cepoch, b->base_offset,
+                                         b->max_timestamp, NULL);
+    }
+    sl_err_t err = sl_producer_state_update_at(st, b->producer_id, b->producer_epoch, b->base_sequence,
+                                               b->last_offset_delta, b->base_offset, sl_batch_last_offset(b),
+                                               b->max_timestamp);
+    if (err == SL_OK && sl_batch_is_transactional(b))
+        sl_producer_state_txn_begin(st, b->producer_id, b->base_offset);
+    return err;
+}
+
 sl_err_t sl_producer_state_load_blob(sl_producer_state_t *st, const uint8_t *blob, size_t len, int64_t from_offset,
                                      int64_t *next)
 {
@@ -232,24 +255,9 @@ sl_err_t sl_producer_state_load_blob(sl_producer_state_t *st, const uint8_t *blo
             continue;
         if (last + 1 > *next)
             *next = last + 1;
-        if (b.producer_id < 0)
-            continue;
-        if (sl_batch_is_control(&b)) {
-            int32_t cepoch;
-            if (!marker_of(&b, &cepoch))
-                continue;
-            err = sl_producer_state_txn_end(st, b.producer_id, b.producer_epoch, cepoch, b.base_offset,
-                                            b.max_timestamp, NULL);
-            if (err != SL_OK)
-                return err;
-            continue;
-        }
-        err = sl_producer_state_update_at(st, b.producer_id, b.producer_epoch, b.base_sequence,
-                                          b.last_offset_delta, b.base_offset, last, b.max_timestamp);
+        err = apply(st, &b);
         if (err != SL_OK)
             return err;
-        if (sl_batch_is_transactional(&b))
-            sl_producer_state_txn_begin(st, b.producer_id, b.base_offset);
     }
     if (err == SL_ERR_NOENT || err == SL_ERR_TRUNCATED)
         return SL_OK;
@@ -275,42 +283,37 @@ size_t sl_producer_state_expire(sl_producer_state_t *st, int64_t now_ms, int64_t
     return gone;
 }
 
-/* Applies the batches of log from off to its end. */
+/* One batch of the replay: its header fields (the records are not read),
+ * or the whole batch for a control batch (sl_log_scan_batches). */
+static sl_err_t replay_batch(void *ctx, const uint8_t *p, size_t len)
+{
+    sl_batch_t b;
+    memset(&b, 0, sizeof b);
+    if (len > SL_BATCH_HEADER_SIZE) {
+        if (sl_batch_peek(p, len, &b, NULL, 0) != SL_OK)
+            return SL_OK; /* a damaged marker: skipped, as a read skips it */
+    } else {
+        sl_rd_t rd;
+        sl_rd_init(&rd, p, len);
+        b.base_offset = sl_rd_i64(&rd);
+        sl_rd_skip(&rd, SL_BATCH_OFF_ATTRIBUTES - 8);
+        b.attributes = sl_rd_i16(&rd);
+        b.last_offset_delta = sl_rd_i32(&rd);
+        b.base_timestamp = sl_rd_i64(&rd);
+        b.max_timestamp = sl_rd_i64(&rd);
+        b.producer_id = sl_rd_i64(&rd);
+        b.producer_epoch = sl_rd_i16(&rd);
+        b.base_sequence = sl_rd_i32(&rd);
+        if (rd.err != SL_OK)
+            return SL_OK;
+    }
+    return apply(ctx, &b);
+}
+
+/* Applies the batches of log from off to its end, from their headers. */
 static sl_err_t replay(sl_producer_state_t *st, sl_log_t *log, int64_t off)
 {
-    sl_buf_t buf;
-    sl_buf_init(&buf);
-    int64_t end = sl_log_end_offset(log);
-    sl_err_t err = SL_OK;
-    while (off < end) {
-        sl_log_slice_t slice;
-        err = sl_log_read(log, off, 1 << 20, true, &slice);
-        if (err != SL_OK)
-            break;
-        if (slice.len == 0) {
-            sl_log_slice_release(&slice);
-            break;
-        }
-        sl_buf_reset(&buf);
-        err = sl_log_slice_read(&slice, &buf);
-        sl_log_slice_release(&slice);
-        if (err != SL_OK)
-            break;
-        int64_t next;
-        err = sl_producer_state_load_blob(st, buf.data, buf.len, off, &next);
-        if (err == SL_ERR_CORRUPT_MESSAGE) {
-            /* The log skips what does not parse when serving it; so do we. */
-            SL_WARN(SL_BROKER_LOG, "producer state rebuild: unreadable batches near offset %lld skipped",
-                    (long long)off);
-            err = SL_OK;
-        }
-        if (err != SL_OK)
-            break;
-        if (next <= off)
-            break; /* no progress: a gap the reader does not cross */
-        off = next;
-    }
-    sl_buf_free(&buf);
+    sl_err_t err = sl_log_scan_batches(log, off, replay_batch, st);
     return err == SL_ERR_OFFSET_OUT_OF_RANGE ? SL_OK : err;
 }
 

@@ -173,6 +173,17 @@ typedef struct sl_log_append_info {
 sl_err_t sl_log_append(sl_log_t *log, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
                        sl_log_append_info_t *info);
 
+/* Walks the batches from the one holding offset from (batches ending below
+ * it are skipped) to the log end without reading their records: fn gets
+ * each batch's first SL_BATCH_HEADER_SIZE bytes (header fields, not
+ * CRC-checked), or the whole batch for a control batch of at most 1 MiB
+ * (so its marker can be read). p is valid during the call only. Bytes of a
+ * segment that do not parse end that segment's walk, as reads skip them.
+ * A non-SL_OK answer of fn stops the walk and is returned. Otherwise SL_OK,
+ * SL_ERR_IO, SL_ERR_NOMEM, SL_ERR_INVAL. */
+typedef sl_err_t (*sl_log_batch_fn)(void *ctx, const uint8_t *p, size_t len);
+sl_err_t sl_log_scan_batches(sl_log_t *log, int64_t from, sl_log_batch_fn fn, void *ctx);
+
 /* ---- Transactions: the aborted transaction index (txnindex.c) ----
  * For each abort marker the broker writes (sl_log_txn_abort_add), the
  * aborted transaction is appended to the .txnindex of the segment holding

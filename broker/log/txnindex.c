@@ -4,7 +4,8 @@
  * memory for read_committed fetches; loaded and checked at open, rebuilt
  * from the log's batches when damaged or behind the log, rewritten after a
  * cleaning pass merged segments, forgotten with the segments retention
- * deletes.
+ * deletes; and the walk over batch headers (sl_log_scan_batches) that the
+ * rebuild and the producer state's replay use.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -234,57 +235,90 @@ static sl_err_t file_load(sl_log_t *log, const seg_t *seg, int64_t seg_end, bool
     return err;
 }
 
-/* The marker in the control batch at pos of seg: true with *abort and
- * *producer_id when it holds an abort or commit marker. */
-static bool marker_at(int fd, int64_t pos, int64_t size, sl_buf_t *buf, bool *abort, int64_t *producer_id)
+/* The abort/commit marker of a whole control batch p[0..len): true with
+ * *abort and *producer_id. */
+static bool marker_in(const uint8_t *p, size_t len, bool *abort, int64_t *producer_id)
 {
-    if (size > TXNIDX_CONTROL_MAX)
-        return false;
-    sl_buf_reset(buf);
-    uint8_t *p = sl_buf_put_space(buf, (size_t)size);
-    if (!p || pread(fd, p, (size_t)size, pos) != (ssize_t)size)
-        return false;
     sl_batch_t b;
     sl_record_iter_t it;
     sl_record_t rec;
     sl_buf_t scratch;
     sl_buf_init(&scratch);
     int16_t type = -1;
-    bool ok = sl_batch_peek(p, (size_t)size, &b, NULL, 0) == SL_OK && sl_batch_is_control(&b) &&
-              b.producer_id >= 0 && sl_record_iter_init(&it, &b, &scratch, TXNIDX_CONTROL_MAX) == SL_OK &&
+    bool ok = sl_batch_peek(p, len, &b, NULL, 0) == SL_OK && sl_batch_is_control(&b) && b.producer_id >= 0 &&
+              sl_record_iter_init(&it, &b, &scratch, TXNIDX_CONTROL_MAX) == SL_OK &&
               sl_record_iter_next(&it, &rec) == SL_OK && sl_control_record_type(&rec, &type) == SL_OK &&
               (type == SL_CONTROL_ABORT || type == SL_CONTROL_COMMIT);
     sl_buf_free(&scratch);
     *abort = type == SL_CONTROL_ABORT;
-    *producer_id = b.producer_id;
+    *producer_id = ok ? b.producer_id : -1;
     return ok;
 }
 
-/* Producer id of the batch at pos (from its header). -1 when unreadable. */
-static int64_t producer_at(int fd, int64_t pos)
-{
-    uint8_t h[SL_BATCH_HEADER_SIZE];
-    if (pread(fd, h, sizeof(h), pos) != (ssize_t)sizeof(h))
-        return -1;
-    return (int64_t)be64(h + 43);
-}
-
-/* Calls fn for every batch of seg (fd open) with its header and position. */
-typedef sl_err_t (*batch_fn)(void *ctx, int fd, int64_t pos, const log_hdr_t *h);
-
-static sl_err_t seg_walk(int fd, const seg_t *seg, batch_fn fn, void *ctx)
+/* The batches of seg (fd open) from byte pos whose last offset is >= from:
+ * fn gets each one's header, or the whole batch for a small control batch. */
+static sl_err_t seg_scan_batches(const seg_t *seg, int64_t pos, int64_t from, sl_buf_t *buf, sl_log_batch_fn fn,
+                                 void *ctx)
 {
     seg_scan_t sc;
     log_hdr_t h;
     sl_err_t err = SL_OK;
-    scan_init(&sc, fd, 0, seg->size, (size_t)1 << 16);
-    int64_t pos = 0;
+    scan_init(&sc, seg->fd, pos, seg->size, (size_t)1 << 16);
     while (!err && scan_next(&sc, false, &h) == SL_OK) {
-        err = fn(ctx, fd, pos, &h);
-        pos = sc.pos;
+        int64_t at = sc.pos - h.size;
+        if (h.last_offset < from)
+            continue;
+        bool whole = (h.attributes & SL_BATCH_ATTR_CONTROL) && h.size <= TXNIDX_CONTROL_MAX;
+        size_t n = whole ? (size_t)h.size : SL_BATCH_HEADER_SIZE;
+        sl_buf_reset(buf);
+        uint8_t *p = sl_buf_put_space(buf, n);
+        if (!p)
+            err = SL_ERR_NOMEM;
+        else if (pread(seg->fd, p, n, at) != (ssize_t)n)
+            err = SL_ERR_IO;
+        else
+            err = fn(ctx, p, n);
     }
     scan_fini(&sc);
     return err;
+}
+
+sl_err_t sl_log_scan_batches(sl_log_t *log, int64_t from, sl_log_batch_fn fn, void *ctx)
+{
+    if (!log || !fn)
+        return SL_ERR_INVAL;
+    log->errmsg[0] = '\0';
+    sl_buf_t buf;
+    sl_buf_init(&buf);
+    sl_err_t err = SL_OK;
+    for (size_t i = log_find_seg(log, SL_MAX(from, log->segs[0]->base)); !err && i < log->nsegs; i++) {
+        seg_t *seg = log->segs[i];
+        err = log_seg_use(log, seg);
+        if (err || seg->size == 0)
+            continue;
+        int64_t pos = 0;
+        if (from > seg->base) {
+            log_hdr_t h;
+            err = seg_find_indexed(log, seg, from, INT64_MIN, from, &pos, &h);
+            if (err == SL_ERR_NOENT) {
+                err = SL_OK;
+                continue;
+            }
+            if (err)
+                break;
+        }
+        err = seg_scan_batches(seg, pos, from, &buf, fn, ctx);
+        if (err == SL_ERR_IO)
+            err = log_fail_errno(log, seg, ".log", "pread", errno ? errno : EIO);
+    }
+    sl_buf_free(&buf);
+    return err;
+}
+
+/* Producer id of a batch from its header bytes. */
+static int64_t producer_of(const uint8_t *p)
+{
+    return (int64_t)be64(p + 43);
 }
 
 /* The rebuild's state: each producer's open transaction. */
@@ -307,19 +341,21 @@ static int64_t rebuild_first_open(const rebuild_t *rb)
     return first;
 }
 
-static sl_err_t rebuild_batch(void *ctx, int fd, int64_t pos, const log_hdr_t *h)
+static sl_err_t rebuild_batch(void *ctx, const uint8_t *p, size_t len)
 {
     rebuild_t *rb = ctx;
-    if (!(h->attributes & SL_BATCH_ATTR_TRANSACTIONAL))
+    int16_t attributes = (int16_t)(((uint16_t)p[21] << 8) | p[22]);
+    int64_t base = (int64_t)be64(p);
+    if (!(attributes & SL_BATCH_ATTR_TRANSACTIONAL))
         return SL_OK;
-    if (!(h->attributes & SL_BATCH_ATTR_CONTROL)) {
-        int64_t pid = producer_at(fd, pos);
+    if (!(attributes & SL_BATCH_ATTR_CONTROL)) {
+        int64_t pid = producer_of(p);
         if (pid < 0 || sl_map_get(&rb->open, &pid, sizeof(pid)))
             return SL_OK;
         int64_t *first = malloc(sizeof(*first));
         if (!first)
             return SL_ERR_NOMEM;
-        first[0] = h->base_offset;
+        *first = base;
         if (sl_map_put(&rb->open, &pid, sizeof(pid), first, NULL) != SL_OK) {
             free(first);
             return SL_ERR_NOMEM;
@@ -328,18 +364,18 @@ static sl_err_t rebuild_batch(void *ctx, int fd, int64_t pos, const log_hdr_t *h
     }
     bool abort;
     int64_t pid;
-    if (!marker_at(fd, pos, h->size, &rb->buf, &abort, &pid))
+    if (!marker_in(p, len, &abort, &pid))
         return SL_OK;
     int64_t *first = sl_map_get(&rb->open, &pid, sizeof(pid));
     if (!first)
         return SL_OK;
-    sl_log_txn_aborted_t a = {.producer_id = pid, .first_offset = first[0], .last_offset = h->base_offset};
+    sl_log_txn_aborted_t a = {.producer_id = pid, .first_offset = *first, .last_offset = base};
     sl_map_del(&rb->open, &pid, sizeof(pid), NULL);
     free(first);
     if (!abort)
         return SL_OK;
     int64_t open = rebuild_first_open(rb);
-    a.last_stable_offset = open >= 0 ? open : h->last_offset + 1;
+    a.last_stable_offset = open >= 0 ? open : base + 1;
     return push(rb->log, &a);
 }
 
@@ -350,19 +386,8 @@ static sl_err_t rebuild_all(sl_log_t *log, const char *why)
     log->naborted = 0;
     rebuild_t rb = {.log = log};
     sl_map_init(&rb.open);
-    sl_buf_init(&rb.buf);
-    sl_err_t err = SL_OK;
-    for (size_t i = 0; !err && i < log->nsegs; i++) {
-        seg_t *seg = log->segs[i];
-        bool active = seg == log_active(log);
-        err = log_seg_use(log, seg);
-        if (!err)
-            err = seg_walk(seg->fd, seg, rebuild_batch, &rb);
-        if (!active)
-            log_seg_release(log, seg);
-    }
+    sl_err_t err = sl_log_scan_batches(log, 0, rebuild_batch, &rb);
     sl_map_fini(&rb.open, free);
-    sl_buf_free(&rb.buf);
     if (!err)
         err = txnidx_write_all(log);
     return err;
@@ -373,21 +398,19 @@ static sl_err_t rebuild_all(sl_log_t *log, const char *why)
  * and makes the check fail: the rebuild is then merely redundant.) */
 typedef struct check {
     const sl_log_t *log;
-    sl_buf_t buf;
     bool missing;
 } check_t;
 
-static sl_err_t check_batch(void *ctx, int fd, int64_t pos, const log_hdr_t *h)
+static sl_err_t check_batch(void *ctx, const uint8_t *p, size_t len)
 {
     check_t *c = ctx;
     bool abort;
     int64_t pid;
-    if (c->missing || !(h->attributes & SL_BATCH_ATTR_CONTROL) || !marker_at(fd, pos, h->size, &c->buf, &abort, &pid))
+    if (c->missing || !(p[22] & SL_BATCH_ATTR_CONTROL) || !marker_in(p, len, &abort, &pid) || !abort)
         return SL_OK;
-    if (!abort)
-        return SL_OK;
-    size_t k = first_at_or_above(c->log, h->base_offset);
-    if (k >= c->log->naborted || c->log->aborted[k].last_offset != h->base_offset)
+    int64_t base = (int64_t)be64(p);
+    size_t k = first_at_or_above(c->log, base);
+    if (k >= c->log->naborted || c->log->aborted[k].last_offset != base)
         c->missing = true;
     return SL_OK;
 }
@@ -416,10 +439,7 @@ sl_err_t txnidx_load(sl_log_t *log, bool clean)
         return rebuild_all(log, why);
     if (!clean) {
         check_t c = {.log = log};
-        sl_buf_init(&c.buf);
-        seg_t *act = log_active(log);
-        sl_err_t err = seg_walk(act->fd, act, check_batch, &c);
-        sl_buf_free(&c.buf);
+        sl_err_t err = sl_log_scan_batches(log, log_active(log)->base, check_batch, &c);
         if (err)
             return err;
         if (c.missing)
