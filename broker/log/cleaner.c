@@ -210,6 +210,10 @@ static sl_err_t map_segment(sl_log_clean_job_t *job, const job_seg_t *js, sl_buf
                     (long long)js->base, (long long)pos);
             continue;
         }
+        /* An aborted transaction's keys supersede nothing (txnindex.c). */
+        if (sl_batch_is_transactional(&b) &&
+            txnidx_aborted_batch(job->aborted, job->naborted, b.producer_id, b.base_offset))
+            continue;
         sl_record_t r;
         while ((err = sl_record_iter_next(&it, &r)) == SL_OK) {
             if (r.key_len < 0 || r.offset < job->cp || r.offset >= job->end_off)
@@ -711,6 +715,7 @@ void sl_log_clean_job_free(sl_log_clean_job_t *job)
     }
     clean_map_fini(&job->map);
     sl_map_fini(&job->pids, NULL);
+    free(job->aborted);
     free(job->groups);
     free(job->segs);
     free(job->dir);
@@ -765,7 +770,8 @@ sl_err_t sl_log_clean_prepare(sl_log_t *log, const sl_log_clean_opts_t *opts, in
     job->dir = strdup(log->dir);
     job->segs = calloc(end_idx, sizeof(*job->segs));
     job->groups = calloc(end_idx, sizeof(*job->groups));
-    if (!job->dir || !job->segs || !job->groups) {
+    if (!job->dir || !job->segs || !job->groups ||
+        txnidx_copy(log, cp, end_off, &job->aborted, &job->naborted) != SL_OK) {
         sl_log_clean_job_free(job);
         return SL_ERR_NOMEM;
     }

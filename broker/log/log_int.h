@@ -244,6 +244,13 @@ sl_err_t seg_unlink(sl_log_t *log, seg_t *seg);
  * clean) the active segment has an abort marker without an entry.
  * SL_OK, SL_ERR_IO, SL_ERR_NOMEM. */
 sl_err_t txnidx_load(sl_log_t *log, bool clean);
+/* Copies the aborted transactions overlapping [from, upto) for a cleaner
+ * job (*out malloc'ed, NULL when none). SL_OK or SL_ERR_NOMEM. */
+sl_err_t txnidx_copy(const sl_log_t *log, int64_t from, int64_t upto, sl_log_txn_aborted_t **out, size_t *n);
+/* Whether a transactional batch of producer_id at base_offset belongs to
+ * one of the n aborted transactions a (its keys must not supersede
+ * committed records when the cleaner builds its key map). */
+bool txnidx_aborted_batch(const sl_log_txn_aborted_t *a, size_t n, int64_t producer_id, int64_t base_offset);
 /* Forgets the entries whose marker is below offset (their segments went). */
 void txnidx_drop_below(sl_log_t *log, int64_t offset);
 /* Rewrites every segment's .txnindex from memory (after segments merged). */
@@ -326,6 +333,8 @@ struct sl_log_clean_job {
     size_t ngroups;
     clean_map_t map;
     sl_map_t pids;       /* producer id -> base offset of its last batch */
+    sl_log_txn_aborted_t *aborted; /* copy of the log's aborted transactions */
+    size_t naborted;
     int64_t removed;
     char errmsg[320];
 };

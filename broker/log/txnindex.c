@@ -176,6 +176,32 @@ bool sl_log_txn_aborted(const sl_log_t *log, int64_t from, int64_t upto, sl_log_
     return more;
 }
 
+sl_err_t txnidx_copy(const sl_log_t *log, int64_t from, int64_t upto, sl_log_txn_aborted_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    size_t k = first_at_or_above(log, from), cnt = 0;
+    for (size_t i = k; i < log->naborted; i++)
+        cnt += log->aborted[i].first_offset < upto;
+    if (cnt == 0)
+        return SL_OK;
+    *out = malloc(cnt * sizeof(**out));
+    if (!*out)
+        return SL_ERR_NOMEM;
+    for (size_t i = k; i < log->naborted; i++)
+        if (log->aborted[i].first_offset < upto)
+            (*out)[(*n)++] = log->aborted[i];
+    return SL_OK;
+}
+
+bool txnidx_aborted_batch(const sl_log_txn_aborted_t *a, size_t n, int64_t producer_id, int64_t base_offset)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i].producer_id == producer_id && a[i].first_offset <= base_offset && base_offset < a[i].last_offset)
+            return true;
+    return false;
+}
+
 void txnidx_drop_below(sl_log_t *log, int64_t offset)
 {
     size_t k = first_at_or_above(log, offset);

@@ -5,7 +5,9 @@
  * a torn file, a file of another version and (after an unclean shutdown)
  * a missing file are rebuilt from the log's batches; entries beyond the
  * log end are dropped; retention takes the entries with their segment;
- * read_upto stops before a batch reaching its bound. */
+ * read_upto stops before a batch reaching its bound; the cleaner does not
+ * let an aborted record supersede a committed one, and the files follow
+ * merged segments. */
 #include "log_test_util.h"
 
 #define NOW 1700000000000LL
@@ -209,6 +211,91 @@ static void entries_go_with_their_segment(void **state)
     t_rmdir(dir);
 }
 
+/* Appends one batch of one keyed record (transactional for pid >= 0). */
+static int64_t keyed_append(sl_log_t *log, int64_t pid, int32_t seq, const char *value)
+{
+    sl_batch_opts_t opts;
+    sl_batch_opts_init(&opts);
+    if (pid >= 0) {
+        opts.producer_id = pid;
+        opts.producer_epoch = 0;
+        opts.base_sequence = seq;
+        opts.transactional = true;
+    }
+    sl_buf_t buf = SL_BUF_INIT;
+    sl_batch_builder_t b;
+    assert_int_equal(sl_batch_builder_begin(&b, &buf, &opts), SL_OK);
+    assert_int_equal(sl_batch_builder_add(&b, NOW, "K", 1, value, (int32_t)strlen(value), NULL, 0), SL_OK);
+    assert_int_equal(sl_batch_builder_finish(&b), SL_OK);
+    sl_log_append_info_t info;
+    assert_int_equal(sl_log_append(log, buf.data, buf.len, 0, NOW, &info), SL_OK);
+    sl_buf_free(&buf);
+    return info.base_offset;
+}
+
+/* Whether a record with this value is still in the log. */
+static bool has_value(sl_log_t *log, const char *value)
+{
+    bool found = false;
+    for (int64_t off = sl_log_start_offset(log); off < sl_log_end_offset(log) && !found;) {
+        sl_log_slice_t sl;
+        assert_int_equal(sl_log_read(log, off, 1 << 20, true, &sl), SL_OK);
+        if (sl.len == 0)
+            break;
+        sl_buf_t data = SL_BUF_INIT, scratch = SL_BUF_INIT;
+        assert_int_equal(sl_log_slice_read(&sl, &data), SL_OK);
+        sl_batch_iter_t it;
+        sl_batch_t b;
+        sl_batch_iter_init(&it, data.data, data.len);
+        while (sl_batch_iter_next(&it, &b) == SL_OK) {
+            sl_record_iter_t rit;
+            sl_record_t r;
+            assert_int_equal(sl_record_iter_init(&rit, &b, &scratch, 0), SL_OK);
+            while (sl_record_iter_next(&rit, &r) == SL_OK)
+                found |= r.value_len == (int32_t)strlen(value) && memcmp(r.value, value, strlen(value)) == 0;
+        }
+        off = sl.end_offset;
+        sl_log_slice_release(&sl);
+        sl_buf_free(&data);
+        sl_buf_free(&scratch);
+    }
+    return found;
+}
+
+static void cleaner_keeps_a_record_an_aborted_one_would_supersede(void **state)
+{
+    (void)state;
+    char *dir = t_mkdtemp();
+    sl_log_config_t cfg = t_cfg();
+    cfg.segment_bytes = 300;
+    sl_log_t *log;
+    assert_int_equal(sl_log_open(dir, &cfg, true, &log), SL_OK);
+    assert_int_equal(keyed_append(log, -1, 0, "committed"), 0);
+    assert_int_equal(keyed_append(log, 5, 0, "aborted"), 1);
+    assert_int_equal(marker_append(log, 5, false), 2);
+    abort_add(log, 5, 1, 2, 3);
+    for (int i = 0; i < 4; i++)
+        t_append(log, 1, 3 + i, NOW, 100, NOW);
+    assert_true(sl_log_segment_count(log) > 2);
+    sl_log_clean_opts_t opts;
+    sl_log_clean_opts_defaults(&opts);
+    opts.min_cleanable_dirty_ratio = 0;
+    sl_log_clean_info_t info;
+    assert_int_equal(sl_log_clean(log, &opts, NOW, &info), SL_OK);
+    assert_true(info.ran);
+    assert_true(has_value(log, "committed"));
+    assert_true(has_value(log, "aborted")); /* read_committed consumers drop it */
+    sl_log_txn_aborted_t a[8];
+    assert_int_equal(found(log, 0, 100, a), 1);
+    assert_int_equal(sl_log_close(log), SL_OK);
+    /* the .txnindex files match the segments after the merge */
+    assert_int_equal(sl_log_open(dir, &cfg, true, &log), SL_OK);
+    assert_int_equal(found(log, 0, 100, a), 1);
+    assert_int_equal(a[0].last_offset, 2);
+    assert_int_equal(sl_log_close(log), SL_OK);
+    t_rmdir(dir);
+}
+
 static void read_upto_stops_before_the_bound(void **state)
 {
     (void)state;
@@ -241,6 +328,7 @@ int main(void)
         cmocka_unit_test(entries_are_checked_found_and_persisted),
         cmocka_unit_test(damaged_or_missing_files_are_rebuilt),
         cmocka_unit_test(entries_go_with_their_segment),
+        cmocka_unit_test(cleaner_keeps_a_record_an_aborted_one_would_supersede),
         cmocka_unit_test(read_upto_stops_before_the_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
