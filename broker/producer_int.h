@@ -30,11 +30,21 @@
  * log (sl_producer_part_attach: the partition directory, the expiry
  * setting), drops its entry when the topic is deleted (the snapshot files go
  * with the directory) and closes it at shutdown (sl_producer_part_close). A
- * partition's state is loaded the first time an idempotent batch reaches it
- * after start (sl_producer_state_rebuild, from produce.c): from the newest
- * usable snapshot, then the batch headers after it (producer id, epoch,
- * base sequence, last offset delta, max timestamp); without a usable
- * snapshot, from every batch header of the log.
+ * partition's state is loaded the first time something needs it after
+ * start (sl_producer_state_ensure: an idempotent or transactional batch, a
+ * marker, the last stable offset of a Fetch or ListOffsets): from the
+ * newest usable snapshot, then the batch headers after it (producer id,
+ * epoch, base sequence, last offset delta, max timestamp, attributes; the
+ * records are not read, except a marker's: sl_log_scan_batches); without a
+ * usable snapshot, from every batch header of the log.
+ *
+ * Transactions (Kafka 3.4's ProducerStateManager; txn_int.h): a producer's
+ * first transactional batch on the partition opens its transaction there
+ * (txn_first_offset), a marker (control batch, commit or abort) closes it
+ * and records the coordinator epoch; the partition's last stable offset is
+ * the smallest open txn_first_offset. A producer with an open transaction
+ * does not expire. Markers are written and applied by txn_partition.c; a
+ * marker for a producer with nothing open is applied all the same.
  *
  * Snapshots (producer_snapshot.c): <partition dir>/<20-digit offset>.snapshot
  * holds the state as of that log end offset (every producer with its epoch,

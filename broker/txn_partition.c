@@ -35,8 +35,9 @@ int64_t sl_txn_partition_lso_locked(sl_partition_t *part)
     return SL_MAX(first, sl_log_start_offset(part->log));
 }
 
-/* Appends the marker batch in buf and updates the producer state, part->mu
- * held. *flush is set when flush.messages asks for an fsync. */
+/* Appends the marker batch in buf, closes the producer's transaction,
+ * indexes an abort, wakes waiting fetches and fsyncs when flush.messages
+ * asks for it. part->mu held, part->log set. */
 static sl_err_t marker_append_locked(sl_partition_t *part, sl_buf_t *buf, int64_t producer_id, int16_t producer_epoch,
                                      bool commit, int32_t coordinator_epoch, int64_t now)
 {
@@ -65,9 +66,11 @@ static sl_err_t marker_append_locked(sl_partition_t *part, sl_buf_t *buf, int64_
             .last_stable_offset = open >= 0 ? open : info.last_offset + 1,
         };
         if (sl_log_txn_abort_add(part->log, &a) != SL_OK) {
+            /* Still kept in memory for fetches (a torn file is rebuilt at
+             * the next open); the coordinator hears of the failure. */
             SL_ERROR(SL_BROKER_LOG, "%s-%d: aborted transaction not indexed: %s", part->topic->name, part->index,
                      sl_log_errmsg(part->log));
-            return SL_ERR_KAFKA_STORAGE_ERROR;
+            err = SL_ERR_KAFKA_STORAGE_ERROR;
         }
     }
     SL_DEBUG(SL_BROKER_LOG, "%s-%d: %s marker of producer %lld (epoch %d) at offset %lld", part->topic->name,
@@ -75,8 +78,8 @@ static sl_err_t marker_append_locked(sl_partition_t *part, sl_buf_t *buf, int64_
              (long long)info.base_offset);
     sl_partition_wake_waiters_locked(part);
     if (sl_log_unflushed_messages(part->log) >= part->cfg.flush_messages && sl_log_flush(part->log, now) != SL_OK)
-        return SL_ERR_KAFKA_STORAGE_ERROR;
-    return SL_OK;
+        err = SL_ERR_KAFKA_STORAGE_ERROR;
+    return err;
 }
 
 sl_err_t sl_txn_marker_write(sl_broker_t *broker, sl_partition_t *part, int64_t producer_id, int16_t producer_epoch,
