@@ -10,7 +10,8 @@
 #                          in the broker's log directory)
 #   driver                 bench_broker (librdkafka), the same for every broker;
 #                          bench_group (librdkafka) for consumer group rebalances
-#                          and synchronous commits
+#                          and synchronous commits; bench_txn (librdkafka) for
+#                          transactional produce against the idempotent producer
 #
 # sluiced runs with group.initial.rebalance.delay.ms=0 (as Kafka users set it in
 # tests), so forming the measured groups does not wait 3 s. The log cleaner
@@ -263,6 +264,27 @@ if [ "$broker" = sluiced ]; then
   drive_with "$grp" $mock_pid commit -b "$mock" -l mock -t p100x1 -d "$secs"
   drive_with "$grp" $broker_pid commit -b "$b" -l "$broker" -t p100x1 -d "$secs"
 fi
+
+# --- transactions --------------------------------------------------------
+# bench_txn: transactions of 1, 100 and 10,000 messages against an idempotent
+# producer, 2 s each, the cycle 3 times (about 25 s); its table is printed
+# at the end. A broker that completes no init_transactions (exit 3) gets
+# its reason printed and no figures, without failing make bench.
+txn_rc=none
+if [ "$broker" = sluiced ]; then
+  quiet
+  txn_rc=0
+  timeout -k 5 180 "$bindir/bench_txn" -b "$b" -l "$broker" -t txn100x3 -s 100 -p 3 -d 2 -r 3 -c \
+    >"$tmp/txn.out" 2>"$tmp/txn.err" || txn_rc=$?
+  grep '^result ' "$tmp/txn.out" >>"$res" || true
+  if [ $txn_rc = 0 ]; then echo "   transactions: done";
+  elif [ $txn_rc = 3 ]; then echo "   transactions: skipped: $(tail -n 1 "$tmp/txn.err")";
+  else
+    echo "   transactions: bench_txn failed (exit $txn_rc):" >&2
+    cat "$tmp/txn.err" >&2
+    failed=$((failed + 1))
+  fi
+fi
 stop_pid $broker_pid
 stop_pid $mock_pid
 [ -n "$redis" ] && stop_pid $redis_pid
@@ -387,6 +409,12 @@ if [ "$broker" = sluiced ]; then
         printf "| synchronous commit after each message | %s commits/s (p50/p99 %s ms) | mock: %s commits/s (p50/p99 %s ms) | %s |\n",
           c[B], p[B], c["mock"], p["mock"], (c[B] != "" && c["mock"] + 0 > 0 ? sprintf("%.2fx", c[B] / c["mock"]) : "-")
     }' "$res"
+fi
+if [ "$txn_rc" = 0 ]; then
+  grep -v '^result ' "$tmp/txn.out"
+elif [ "$txn_rc" = 3 ]; then
+  echo
+  echo "transactions: no figures: $(tail -n 1 "$tmp/txn.err")"
 fi
 echo
 echo "CPU during each run (cores busy; the machine has $(nproc)): driver = bench_broker with"
