@@ -16,7 +16,9 @@
  *     stops at it until the coordinator's marker). As in Kafka 3.4 (before
  *     KIP-890), nobody checks that the partition was added to the
  *     transaction. Control batches from clients are INVALID_RECORD (the
- *     strict validation), a transactional batch without a producer id too.
+ *     strict validation), a transactional batch without a producer id too;
+ *     a plain batch of a producer whose transaction is open on the
+ *     partition is INVALID_TXN_STATE (Kafka's ProducerAppendInfo).
  *   - Idempotent batches (producer id >= 0) are checked against the
  *     partition's producer state (producer_int.h: Kafka 3.4's sequence and
  *     epoch rules); a duplicate of one of the producer's last 5 batches is
@@ -182,8 +184,17 @@ static int16_t producer_check(sl_partition_t *part, const producer_hdr_t *h, sl_
         return err == SL_ERR_NOMEM ? SL_ERR_UNKNOWN_SERVER_ERROR : SL_ERR_KAFKA_STORAGE_ERROR;
     }
     *stp = st;
-    return sl_producer_state_check(st, h->producer_id, h->epoch, h->first_seq, h->last_offset_delta, dup, orig, msg,
-                                   msglen);
+    int16_t code = sl_producer_state_check(st, h->producer_id, h->epoch, h->first_seq, h->last_offset_delta, dup,
+                                           orig, msg, msglen);
+    const sl_producer_entry_t *e = sl_producer_state_find(st, h->producer_id);
+    if (code == 0 && !*dup && !h->transactional && e && e->txn_first_offset >= 0) {
+        /* Kafka 3.4's ProducerAppendInfo: no plain write inside a transaction. */
+        snprintf(msg, msglen, "Expected transactional write from producer %lld at offset %lld in partition %s-%d",
+                 (long long)h->producer_id, (long long)sl_log_end_offset(part->log), part->topic->name,
+                 part->index);
+        return SL_ERR_INVALID_TXN_STATE;
+    }
+    return code;
 }
 
 /* Appends one validated batch, unless it is an idempotent producer's

@@ -9,7 +9,8 @@ stops before it (LastStableOffset = its first offset, at both isolation
 levels) with an empty list; ListOffsets latest answers the LSO under
 read_committed and the log end otherwise. Transactional batches
 pass the idempotent checks (old epoch: INVALID_PRODUCER_EPOCH, duplicate:
-its original offset), a client's control batch is INVALID_RECORD. After a
+its original offset), a client's control batch is INVALID_RECORD, a plain
+batch of a producer inside its transaction INVALID_TXN_STATE. After a
 clean restart and after kill -9 the transaction is still open (same LSO),
 rebuilt from the producer snapshot or the log, and the producer goes on in
 sequence. A long-poll read_committed fetch at the LSO gets none of the
@@ -34,7 +35,7 @@ t = check.Test("broker_txn_partition", budget_s=200)
 import kwire  # noqa: E402
 from kwire import W  # noqa: E402
 
-INVALID_EPOCH, INVALID_RECORD = 47, 87
+INVALID_EPOCH, INVALID_TXN_STATE, INVALID_RECORD = 47, 48, 87
 TOPIC = "txp"
 
 
@@ -132,6 +133,8 @@ with t.step("transactional batches pass the idempotent checks; a client's contro
     marker = kwire.batch([(b"\x00\x00\x00\x01", b"\x00\x00\x00\x00\x00\x00", [], int(time.time() * 1000))],
                          attributes=0x30, producer_id=pid, producer_epoch=epoch + 1, base_sequence=-1)
     t.eq(produce(c, marker)[0], INVALID_RECORD, "a control batch from a client")
+    plain = kwire.batch(recs(1, b"plain"), producer_id=pid, producer_epoch=epoch + 1, base_sequence=1)
+    t.eq(produce(c, plain)[0], INVALID_TXN_STATE, "a plain batch of the producer inside its transaction")
     err, hw, lso, _, _ = fetch(c, 0, 1)
     t.eq((err, hw, lso), (0, 7, 3), "the transaction is still open from offset 3 (HW 7)")
     t.eq(list_offset(c, 1, -1), (0, 3), "ListOffsets read_committed latest")
