@@ -189,9 +189,8 @@ static int16_t producer_check(sl_partition_t *part, const producer_hdr_t *h, sl_
     const sl_producer_entry_t *e = sl_producer_state_find(st, h->producer_id);
     if (code == 0 && !*dup && !h->transactional && e && e->txn_first_offset >= 0) {
         /* Kafka 3.4's ProducerAppendInfo: no plain write inside a transaction. */
-        snprintf(msg, msglen, "Expected transactional write from producer %lld at offset %lld in partition %s-%d",
-                 (long long)h->producer_id, (long long)sl_log_end_offset(part->log), part->topic->name,
-                 part->index);
+        snprintf(msg, msglen, "Expected transactional write from producer %lld at offset %lld",
+                 (long long)h->producer_id, (long long)sl_log_end_offset(part->log));
         return SL_ERR_INVALID_TXN_STATE;
     }
     return code;

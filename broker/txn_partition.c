@@ -9,8 +9,6 @@
  * the log after a restart. Aborted transactions go to the segment's
  * .txnindex through the log (log.h, "Transactions").
  */
-#include <string.h>
-
 #include "producer_int.h"
 #include "txn_int.h"
 
