@@ -771,72 +771,50 @@ static bool same_topic(const fetched_t *a, const fetched_t *b)
            (a->topic.len <= 0 || memcmp(a->topic.ptr, b->topic.ptr, (size_t)a->topic.len) == 0);
 }
 
-/* Builds the v0-7 topic list from f. */
-static bool build_v0(sl_arena_t *arena, const fetched_t *f, int32_t n,
-                     sl_OffsetFetchResponse_OffsetFetchResponseTopic_array_t *topics)
-{
-    int32_t runs = count_runs(f, n);
-    topics->items = sl_arena_calloc(arena, (size_t)runs + 1, sizeof *topics->items);
-    if (!topics->items)
-        return false;
-    topics->count = 0;
-    for (int32_t i = 0; i < n;) {
-        int32_t j = i;
-        while (j < n && same_topic(&f[i], &f[j]))
-            j++;
-        sl_OffsetFetchResponse_OffsetFetchResponseTopic_t *t = &topics->items[topics->count++];
-        sl_OffsetFetchResponse_OffsetFetchResponseTopic_init(t);
-        t->Name = f[i].topic;
-        t->Partitions.items = sl_arena_calloc(arena, (size_t)(j - i), sizeof *t->Partitions.items);
-        if (!t->Partitions.items)
-            return false;
-        t->Partitions.count = j - i;
-        for (int32_t k = i; k < j; k++) {
-            sl_OffsetFetchResponse_OffsetFetchResponsePartition_t *p = &t->Partitions.items[k - i];
-            sl_OffsetFetchResponse_OffsetFetchResponsePartition_init(p);
-            p->PartitionIndex = f[k].partition;
-            p->CommittedOffset = f[k].offset;
-            p->CommittedLeaderEpoch = f[k].epoch;
-            p->Metadata = f[k].metadata;
-            p->ErrorCode = f[k].error;
-        }
-        i = j;
+/* Builds a response's topic list from f, grouped by topic. v0-7 and v8
+ * use different generated types of the same shape, hence one body for
+ * both, stamped out by the macro. */
+#define DEFINE_BUILD_TOPICS(fn, ArrT, TopicT, topic_init, PartT, part_init) \
+    static bool fn(sl_arena_t *arena, const fetched_t *f, int32_t n, ArrT *topics)                   \
+    {                                                                                                \
+        int32_t runs = count_runs(f, n);                                                             \
+        topics->items = sl_arena_calloc(arena, (size_t)runs + 1, sizeof *topics->items);             \
+        if (!topics->items)                                                                          \
+            return false;                                                                            \
+        topics->count = 0;                                                                           \
+        for (int32_t i = 0; i < n;) {                                                                \
+            int32_t j = i;                                                                           \
+            while (j < n && same_topic(&f[i], &f[j]))                                                \
+                j++;                                                                                 \
+            TopicT *t = &topics->items[topics->count++];                                             \
+            topic_init(t);                                                                           \
+            t->Name = f[i].topic;                                                                    \
+            t->Partitions.items = sl_arena_calloc(arena, (size_t)(j - i), sizeof *t->Partitions.items); \
+            if (!t->Partitions.items)                                                                \
+                return false;                                                                        \
+            t->Partitions.count = j - i;                                                             \
+            for (int32_t k = i; k < j; k++) {                                                        \
+                PartT *p = &t->Partitions.items[k - i];                                              \
+                part_init(p);                                                                        \
+                p->PartitionIndex = f[k].partition;                                                  \
+                p->CommittedOffset = f[k].offset;                                                    \
+                p->CommittedLeaderEpoch = f[k].epoch;                                                \
+                p->Metadata = f[k].metadata;                                                         \
+                p->ErrorCode = f[k].error;                                                           \
+            }                                                                                        \
+            i = j;                                                                                   \
+        }                                                                                            \
+        return true;                                                                                 \
     }
-    return true;
-}
 
-static bool build_v8(sl_arena_t *arena, const fetched_t *f, int32_t n,
-                     sl_OffsetFetchResponse_OffsetFetchResponseTopics_array_t *topics)
-{
-    int32_t runs = count_runs(f, n);
-    topics->items = sl_arena_calloc(arena, (size_t)runs + 1, sizeof *topics->items);
-    if (!topics->items)
-        return false;
-    topics->count = 0;
-    for (int32_t i = 0; i < n;) {
-        int32_t j = i;
-        while (j < n && same_topic(&f[i], &f[j]))
-            j++;
-        sl_OffsetFetchResponse_OffsetFetchResponseTopics_t *t = &topics->items[topics->count++];
-        sl_OffsetFetchResponse_OffsetFetchResponseTopics_init(t);
-        t->Name = f[i].topic;
-        t->Partitions.items = sl_arena_calloc(arena, (size_t)(j - i), sizeof *t->Partitions.items);
-        if (!t->Partitions.items)
-            return false;
-        t->Partitions.count = j - i;
-        for (int32_t k = i; k < j; k++) {
-            sl_OffsetFetchResponse_OffsetFetchResponsePartitions_t *p = &t->Partitions.items[k - i];
-            sl_OffsetFetchResponse_OffsetFetchResponsePartitions_init(p);
-            p->PartitionIndex = f[k].partition;
-            p->CommittedOffset = f[k].offset;
-            p->CommittedLeaderEpoch = f[k].epoch;
-            p->Metadata = f[k].metadata;
-            p->ErrorCode = f[k].error;
-        }
-        i = j;
-    }
-    return true;
-}
+DEFINE_BUILD_TOPICS(build_v0, sl_OffsetFetchResponse_OffsetFetchResponseTopic_array_t,
+                    sl_OffsetFetchResponse_OffsetFetchResponseTopic_t, sl_OffsetFetchResponse_OffsetFetchResponseTopic_init,
+                    sl_OffsetFetchResponse_OffsetFetchResponsePartition_t,
+                    sl_OffsetFetchResponse_OffsetFetchResponsePartition_init)
+DEFINE_BUILD_TOPICS(build_v8, sl_OffsetFetchResponse_OffsetFetchResponseTopics_array_t,
+                    sl_OffsetFetchResponse_OffsetFetchResponseTopics_t, sl_OffsetFetchResponse_OffsetFetchResponseTopics_init,
+                    sl_OffsetFetchResponse_OffsetFetchResponsePartitions_t,
+                    sl_OffsetFetchResponse_OffsetFetchResponsePartitions_init)
 
 void sl_broker_handle_offset_fetch(sl_broker_req_t *req)
 {
