@@ -423,31 +423,50 @@ static bool partition_exists(sl_broker_t *broker, sl_kstr_t topic, int32_t index
     return true;
 }
 
+/* Gives an OffsetCommit or TxnOffsetCommit answer one entry per topic and
+ * partition of the request, in its order, error 0. The two APIs' generated
+ * types have the same shape, hence one body stamped out for each. */
+#define DEFINE_COMMIT_ANSWER_SHAPE(fn, ReqT, RespT, topic_init, part_init) \
+    static bool fn(sl_arena_t *arena, const ReqT *creq, RespT *resp)                                 \
+    {                                                                                                \
+        int32_t nt = SL_MAX(creq->Topics.count, 0);                                                  \
+        resp->Topics.items = sl_arena_calloc(arena, (size_t)nt + 1, sizeof *resp->Topics.items);     \
+        if (!resp->Topics.items)                                                                     \
+            return false;                                                                            \
+        resp->Topics.count = nt;                                                                     \
+        for (int32_t i = 0; i < nt; i++) {                                                           \
+            __typeof__(&resp->Topics.items[0]) rt = &resp->Topics.items[i];                          \
+            topic_init(rt);                                                                          \
+            rt->Name = creq->Topics.items[i].Name;                                                   \
+            int32_t np = SL_MAX(creq->Topics.items[i].Partitions.count, 0);                          \
+            rt->Partitions.items = sl_arena_calloc(arena, (size_t)np + 1, sizeof *rt->Partitions.items); \
+            if (!rt->Partitions.items)                                                               \
+                return false;                                                                        \
+            rt->Partitions.count = np;                                                               \
+            for (int32_t j = 0; j < np; j++) {                                                       \
+                part_init(&rt->Partitions.items[j]);                                                 \
+                rt->Partitions.items[j].PartitionIndex =                                             \
+                    creq->Topics.items[i].Partitions.items[j].PartitionIndex;                        \
+            }                                                                                        \
+        }                                                                                            \
+        return true;                                                                                 \
+    }
+
+DEFINE_COMMIT_ANSWER_SHAPE(commit_answer_shape, sl_OffsetCommitRequest_t, sl_OffsetCommitResponse_t,
+                           sl_OffsetCommitResponse_OffsetCommitResponseTopic_init,
+                           sl_OffsetCommitResponse_OffsetCommitResponsePartition_init)
+DEFINE_COMMIT_ANSWER_SHAPE(txn_commit_answer_shape, sl_TxnOffsetCommitRequest_t, sl_TxnOffsetCommitResponse_t,
+                           sl_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_init,
+                           sl_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition_init)
+
 void sl_broker_handle_offset_commit(sl_broker_req_t *req)
 {
     const sl_OffsetCommitRequest_t *creq = req->body;
     sl_OffsetCommitResponse_t resp;
     sl_OffsetCommitResponse_init(&resp);
     int32_t nt = SL_MAX(creq->Topics.count, 0);
-    resp.Topics.items = sl_arena_calloc(&req->arena, (size_t)nt + 1, sizeof *resp.Topics.items);
-    if (!resp.Topics.items)
+    if (!commit_answer_shape(&req->arena, creq, &resp))
         goto nomem;
-    resp.Topics.count = nt;
-    for (int32_t i = 0; i < nt; i++) {
-        const sl_OffsetCommitRequest_OffsetCommitRequestTopic_t *t = &creq->Topics.items[i];
-        sl_OffsetCommitResponse_OffsetCommitResponseTopic_t *rt = &resp.Topics.items[i];
-        sl_OffsetCommitResponse_OffsetCommitResponseTopic_init(rt);
-        rt->Name = t->Name;
-        int32_t np = SL_MAX(t->Partitions.count, 0);
-        rt->Partitions.items = sl_arena_calloc(&req->arena, (size_t)np + 1, sizeof *rt->Partitions.items);
-        if (!rt->Partitions.items)
-            goto nomem;
-        rt->Partitions.count = np;
-        for (int32_t j = 0; j < np; j++) {
-            sl_OffsetCommitResponse_OffsetCommitResponsePartition_init(&rt->Partitions.items[j]);
-            rt->Partitions.items[j].PartitionIndex = t->Partitions.items[j].PartitionIndex;
-        }
-    }
 
     int16_t group_error = 0;
     grp_t *grp = NULL;
@@ -561,25 +580,8 @@ void sl_broker_handle_txn_offset_commit(sl_broker_req_t *req)
     sl_TxnOffsetCommitResponse_t resp;
     sl_TxnOffsetCommitResponse_init(&resp);
     int32_t nt = SL_MAX(creq->Topics.count, 0);
-    resp.Topics.items = sl_arena_calloc(&req->arena, (size_t)nt + 1, sizeof *resp.Topics.items);
-    if (!resp.Topics.items)
+    if (!txn_commit_answer_shape(&req->arena, creq, &resp))
         goto nomem;
-    resp.Topics.count = nt;
-    for (int32_t i = 0; i < nt; i++) {
-        const sl_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic_t *t = &creq->Topics.items[i];
-        sl_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_t *rt = &resp.Topics.items[i];
-        sl_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_init(rt);
-        rt->Name = t->Name;
-        int32_t np = SL_MAX(t->Partitions.count, 0);
-        rt->Partitions.items = sl_arena_calloc(&req->arena, (size_t)np + 1, sizeof *rt->Partitions.items);
-        if (!rt->Partitions.items)
-            goto nomem;
-        rt->Partitions.count = np;
-        for (int32_t j = 0; j < np; j++) {
-            sl_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition_init(&rt->Partitions.items[j]);
-            rt->Partitions.items[j].PartitionIndex = t->Partitions.items[j].PartitionIndex;
-        }
-    }
 
     int16_t group_error = 0;
     grp_t *grp = NULL;
