@@ -21,6 +21,7 @@
 
 #include "broker_int.h"
 #include "producer_int.h"
+#include "txn_int.h"
 
 #define TICK_MAX_MS 1000 /* roll and flush.ms checks at least this often */
 #define TICK_MIN_MS 10
@@ -178,10 +179,13 @@ static void clean_partition(sl_partition_t *part, const sl_log_clean_opts_t *opt
     sl_log_clean_job_t *job = NULL;
     sl_log_t *log;
     sl_err_t err = SL_OK;
+    sl_log_clean_opts_t o = *opts;
     sl_partition_lock(part);
     log = part->log;
-    if (log && part->cfg.compact)
-        err = sl_log_clean_prepare(log, opts, sl_time_wall_ms(), &job);
+    if (log && part->cfg.compact) {
+        o.first_unstable = sl_txn_partition_lso_locked(part);
+        err = sl_log_clean_prepare(log, &o, sl_time_wall_ms(), &job);
+    }
     if (err)
         SL_ERROR(SL_BROKER_LOG, "cleaning %s-%d failed: %s", part->topic->name, part->index, sl_log_errmsg(log));
     sl_partition_unlock(part);

@@ -29,6 +29,7 @@ void sl_log_clean_opts_defaults(sl_log_clean_opts_t *opts)
     opts->max_compaction_lag_ms = INT64_MAX;
     opts->delete_retention_ms = 86400000;
     opts->dedupe_buffer_bytes = (int64_t)128 << 20;
+    opts->first_unstable = INT64_MAX;
 }
 
 static sl_err_t write_all(int fd, const uint8_t *p, size_t n, int64_t at)
@@ -314,6 +315,8 @@ static void put_record(sl_buf_t *out, const sl_record_t *r)
 typedef struct clean_ctx {
     const clean_map_t *map;
     const sl_map_t *pids;
+    const sl_log_txn_aborted_t *aborted; /* aborted transactions (their data goes) */
+    size_t naborted;
     bool drop_tombstones;
     int64_t end_off;   /* records from here on are the next pass's */
     sl_buf_t scratch;  /* decompressed records */
@@ -352,12 +355,17 @@ static sl_err_t clean_batch(clean_ctx_t *c, const sl_batch_t *b, bool *changed)
         return sl_buf_err(&c->out);
     }
     sl_buf_reset(&c->recs);
+    /* Records of an aborted transaction are never read by read_committed
+     * consumers; Kafka's cleaner removes them, and so does this one (their
+     * abort marker stays). */
+    bool aborted = b->base_offset < c->end_off && sl_batch_is_transactional(b) &&
+                   txnidx_aborted_batch(c->aborted, c->naborted, b->producer_id, b->base_offset);
     int32_t kept = 0, total = 0;
     sl_record_t r;
     sl_err_t err;
     while ((err = sl_record_iter_next(&it, &r)) == SL_OK) {
         total++;
-        if (!keep_record(c, &r))
+        if (aborted || !keep_record(c, &r))
             continue;
         put_record(&c->recs, &r);
         kept++;
@@ -731,9 +739,10 @@ sl_err_t sl_log_clean_prepare(sl_log_t *log, const sl_log_clean_opts_t *opts, in
         return SL_ERR_INVAL;
     log->errmsg[0] = '\0';
 
-    /* Cleanable: below the active segment and old enough. */
+    /* Cleanable: below the active segment and the first unstable offset,
+     * and old enough. */
     size_t end_idx = 0;
-    while (end_idx + 1 < log->nsegs &&
+    while (end_idx + 1 < log->nsegs && log->segs[end_idx + 1]->base <= opts->first_unstable &&
            (log->segs[end_idx]->size == 0 ||
             now_ms - seg_newest_ts(log, log->segs[end_idx]) >= SL_MAX(opts->min_compaction_lag_ms, 0)))
         end_idx++;
@@ -804,8 +813,8 @@ sl_err_t sl_log_clean_build(sl_log_clean_job_t *job)
 {
     if (!job)
         return SL_ERR_INVAL;
-    clean_ctx_t c = {.map = &job->map, .pids = &job->pids, .scratch = SL_BUF_INIT, .recs = SL_BUF_INIT,
-                     .out = SL_BUF_INIT};
+    clean_ctx_t c = {.map = &job->map, .pids = &job->pids, .aborted = job->aborted, .naborted = job->naborted,
+                     .scratch = SL_BUF_INIT, .recs = SL_BUF_INIT, .out = SL_BUF_INIT};
     sl_err_t err = SL_OK;
     for (size_t i = 0; !err && i < job->nsegs; i++)
         if (job->segs[i].size > 0)

@@ -397,6 +397,11 @@ typedef struct sl_log_clean_opts {
     int64_t delete_retention_ms;      /* delete.retention.ms (86400000) */
     int64_t dedupe_buffer_bytes;      /* log.cleaner.dedupe.buffer.size (128 MiB);
                                        * at least 2 entries are used */
+    int64_t first_unstable;           /* the partition's last stable offset (the first
+                                       * offset of its oldest open transaction; INT64_MAX:
+                                       * none): no segment reaching it is cleaned, so a
+                                       * record of a transaction that may still abort
+                                       * never supersedes a committed one (as Kafka) */
 } sl_log_clean_opts_t;
 
 /* Kafka's defaults, as noted above. */

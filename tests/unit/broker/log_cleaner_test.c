@@ -119,6 +119,46 @@ static void run_latest_per_key(sl_compression_t codec)
     t_rmdir(dir);
 }
 
+/* An open transaction's first offset (the LSO) stops the pass: the segment
+ * holding it and everything after stay as written, the segments before it
+ * are cleaned; once the transaction ends the rest is cleanable. */
+static void clean_stops_at_the_first_unstable_offset(void **state)
+{
+    SL_UNUSED(state);
+    char *dir = t_mkdtemp();
+    int64_t now = sl_time_wall_ms();
+    sl_log_t *log = open_small(dir, 4096, true);
+    fill_updates(log, now, SL_COMPRESSION_NONE);
+    int64_t end = sl_log_end_offset(log);
+    int64_t lso = end / 2;
+
+    sl_log_clean_opts_t opts = eager();
+    opts.first_unstable = lso;
+    sl_log_clean_info_t info;
+    assert_int_equal(sl_log_clean(log, &opts, now, &info), SL_OK);
+    assert_true(info.ran);
+    assert_true(info.cleaned_to <= lso);
+    assert_true(info.cleaned_to > 0);
+    /* From the segment holding the LSO on, every record is still there. */
+    read_all_t ra;
+    read_all(log, &ra);
+    size_t kept_above = 0;
+    for (size_t i = 0; i < ra.n; i++)
+        if (ra.r[i].offset >= info.cleaned_to)
+            kept_above++;
+    assert_int_equal(kept_above, (size_t)(end - info.cleaned_to));
+    free(ra.r);
+
+    /* The transaction ended: the pass goes on to the active segment. */
+    opts.first_unstable = INT64_MAX;
+    int64_t first_to = info.cleaned_to;
+    assert_int_equal(sl_log_clean(log, &opts, now, &info), SL_OK);
+    assert_true(info.ran);
+    assert_true(info.cleaned_to > first_to);
+    assert_int_equal(sl_log_close(log), SL_OK);
+    t_rmdir(dir);
+}
+
 static void clean_keeps_latest_value_per_key_at_original_offsets(void **state)
 {
     SL_UNUSED(state);
@@ -391,6 +431,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(clean_keeps_latest_value_per_key_at_original_offsets),
         cmocka_unit_test(clean_keeps_latest_value_per_key_in_compressed_batches),
+        cmocka_unit_test(clean_stops_at_the_first_unstable_offset),
         cmocka_unit_test(clean_removes_tombstones_only_after_delete_retention),
         cmocka_unit_test(clean_keeps_the_last_emptied_batch_of_a_producer),
         cmocka_unit_test(clean_drops_keyless_records),

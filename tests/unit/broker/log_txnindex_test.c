@@ -6,8 +6,8 @@
  * a missing file are rebuilt from the log's batches; entries beyond the
  * log end are dropped; retention takes the entries with their segment;
  * read_upto stops before a batch reaching its bound; the cleaner does not
- * let an aborted record supersede a committed one, and the files follow
- * merged segments. */
+ * let an aborted record supersede a committed one and removes it, and the
+ * files follow merged segments. */
 #include "log_test_util.h"
 
 #define NOW 1700000000000LL
@@ -262,7 +262,7 @@ static bool has_value(sl_log_t *log, const char *value)
     return found;
 }
 
-static void cleaner_keeps_a_record_an_aborted_one_would_supersede(void **state)
+static void cleaner_removes_aborted_records_and_keeps_what_they_would_supersede(void **state)
 {
     (void)state;
     char *dir = t_mkdtemp();
@@ -284,7 +284,7 @@ static void cleaner_keeps_a_record_an_aborted_one_would_supersede(void **state)
     assert_int_equal(sl_log_clean(log, &opts, NOW, &info), SL_OK);
     assert_true(info.ran);
     assert_true(has_value(log, "committed"));
-    assert_true(has_value(log, "aborted")); /* read_committed consumers drop it */
+    assert_false(has_value(log, "aborted")); /* gone, as Kafka's cleaner removes it */
     sl_log_txn_aborted_t a[8];
     assert_int_equal(found(log, 0, 100, a), 1);
     assert_int_equal(sl_log_close(log), SL_OK);
@@ -328,7 +328,7 @@ int main(void)
         cmocka_unit_test(entries_are_checked_found_and_persisted),
         cmocka_unit_test(damaged_or_missing_files_are_rebuilt),
         cmocka_unit_test(entries_go_with_their_segment),
-        cmocka_unit_test(cleaner_keeps_a_record_an_aborted_one_would_supersede),
+        cmocka_unit_test(cleaner_removes_aborted_records_and_keeps_what_they_would_supersede),
         cmocka_unit_test(read_upto_stops_before_the_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
