@@ -117,11 +117,11 @@ const char *sl_conf_get(const sl_conf_t *conf, const char *key);
 #define SL_OFFSET_STORED (-1000)     /* consumer: the committed offset, else auto.offset.reset */
 #define SL_OFFSET_INVALID (-1001)    /* no offset (e.g. nothing committed) */
 
-typedef struct sl_header {
+typedef struct sl_msg_header {
     const char *key;         /* NUL-terminated */
     const void *value;       /* NULL with value_len -1: a null value */
     int32_t value_len;
-} sl_header_t;
+} sl_msg_header_t;
 
 /* A topic partition with an offset; used for assignments, commits, seeks,
  * positions and results. Strings are borrowed in arguments; in results they
@@ -147,7 +147,7 @@ typedef struct sl_message {
     int32_t key_len;
     const void *value;       /* NULL with value_len -1: a null value */
     int32_t value_len;
-    const sl_header_t *headers;
+    const sl_msg_header_t *headers;
     size_t header_count;
     int32_t leader_epoch;    /* -1: unknown */
     sl_err_t err;            /* delivery result; for the consumer, a non-zero err
@@ -184,7 +184,7 @@ typedef struct sl_produce_rec {
     int32_t key_len;
     const void *value;       /* NULL: null value (a tombstone) */
     int32_t value_len;
-    const sl_header_t *headers;
+    const sl_msg_header_t *headers;
     size_t header_count;
     int64_t timestamp;       /* ms; 0: now */
     void *opaque;            /* handed back in the delivery report */
