@@ -355,47 +355,41 @@ size_t sl_prod_accum_drain(sl_prod_accum_t *a, int64_t now_ms, const sl_prod_dra
             sl_prod_part_t *p = t->parts[i];
             if (!p || sl_list_empty(&p->queue))
                 continue;
-            int32_t node = -2;
-            while (n < cap) {
-                int32_t limit = p->hold ? 1 : a->conf.max_inflight;
-                if (p->inflight >= limit || (p->hold && p->inflight > 0))
-                    break;
-                if (!sl_prod_accum_head_ready(a, p, now_ms, next_ms))
-                    break;
-                if (node == -2) {
-                    node = ops->leader(p, ops->arg);
-                    if (node < 0 || (ops->node_ok && !ops->node_ok(node, ops->arg)))
-                        break;
-                }
-                sl_prod_batch_t *b = sl_container_of(p->queue.next, sl_prod_batch_t, link);
-                size_t sz = take_size(b);
-                size_t j;
-                for (j = 0; j < nb && budgets[j].node != node; j++)
-                    ;
-                if (j == nb) {
-                    if (nb == SL_ARRAY_LEN(budgets))
-                        break;
-                    budgets[nb].node = node;
-                    budgets[nb].used = 0;
-                    nb++;
-                }
-                if (budgets[j].used > 0 && budgets[j].used + sz > (size_t)a->conf.max_request_size) {
-                    /* This node's request is full; the rest waits for the next one. */
-                    if (next_ms && now_ms < *next_ms)
-                        *next_ms = now_ms;
-                    break;
-                }
-                budgets[j].used += sz;
-                sl_list_remove(&b->link);
-                b->full = true;
-                b->retry_at_ms = 0;
-                p->inflight++;
-                out[n].node = node;
-                out[n].batch = b;
-                n++;
-                if (p->hold)
-                    break;
+            /* One batch per partition per request, as Kafka expects. */
+            int32_t limit = p->hold ? 1 : a->conf.max_inflight;
+            if (p->inflight >= limit)
+                continue;
+            if (!sl_prod_accum_head_ready(a, p, now_ms, next_ms))
+                continue;
+            int32_t node = ops->leader(p, ops->arg);
+            if (node < 0 || (ops->node_ok && !ops->node_ok(node, ops->arg)))
+                continue;
+            sl_prod_batch_t *b = sl_container_of(p->queue.next, sl_prod_batch_t, link);
+            size_t sz = take_size(b);
+            size_t j;
+            for (j = 0; j < nb && budgets[j].node != node; j++)
+                ;
+            if (j == nb) {
+                if (nb == SL_ARRAY_LEN(budgets))
+                    continue;
+                budgets[nb].node = node;
+                budgets[nb].used = 0;
+                nb++;
             }
+            if (budgets[j].used > 0 && budgets[j].used + sz > (size_t)a->conf.max_request_size) {
+                /* This node's request is full; the rest goes in the next one. */
+                if (next_ms && now_ms < *next_ms)
+                    *next_ms = now_ms;
+                continue;
+            }
+            budgets[j].used += sz;
+            sl_list_remove(&b->link);
+            b->full = true;
+            b->retry_at_ms = 0;
+            p->inflight++;
+            out[n].node = node;
+            out[n].batch = b;
+            n++;
         }
     }
     return n;

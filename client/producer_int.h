@@ -215,9 +215,10 @@ typedef struct sl_prod_take {
 } sl_prod_take_t;
 
 /* locked. Takes ready batches out of their queues into out[0..*n) (cap
- * entries): per partition at most until max_inflight are in flight (one
- * while part->hold, and none while hold with others in flight), per node at
- * most max.request.size bytes (a first batch always goes). Taken batches
+ * entries) for one request per node: at most one batch per partition, and
+ * only while the partition has fewer than max_inflight in flight (one while
+ * part->hold), per node at most max.request.size bytes (a first batch
+ * always goes). Call it again for the next requests. Taken batches
  * count in part->inflight and are still open (sl_prod_batch_close them
  * outside the lock). *next_ms (may be NULL) is lowered to the next time
  * something queued becomes ready (INT64_MAX: nothing). Returns *n. */

@@ -97,7 +97,7 @@ static void batches_are_cut_at_batch_size(void **state)
     sl_prod_take_t out[64];
     f.a.flushing = 1;
     size_t n = sl_prod_accum_drain(&f.a, 1000, &ops, out, 64, NULL);
-    assert_int_equal(n, 5); /* max in flight */
+    assert_int_equal(n, 1); /* one batch per partition per request */
     int32_t total = 0;
     size_t taken = 0;
     while (n > 0) {
@@ -155,6 +155,8 @@ static void linger_flush_and_full_batches(void **state)
     next = INT64_MAX;
     assert_int_equal(sl_prod_accum_drain(&f.a, 3000, &ops, out, 8, &next), 1);
     assert_true(out[0].batch->count >= 8 && out[0].batch->count < 12);
+    next = INT64_MAX;
+    assert_int_equal(sl_prod_accum_drain(&f.a, 3000, &ops, out + 1, 7, &next), 0);
     assert_int_equal(next, 3050);
     complete(&f, out[0].batch);
     sl_prod_accum_fini(&f.a);
@@ -201,7 +203,8 @@ static void retries_go_back_in_sequence_order_and_hold(void **state)
     for (int i = 0; i < 3; i++)
         assert_int_equal(append(&f, 0, 150, 10, NULL), SL_OK);
     sl_prod_take_t out[8];
-    assert_int_equal(sl_prod_accum_drain(&f.a, 10, &ops, out, 8, NULL), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sl_prod_accum_drain(&f.a, 10, &ops, out + i, 8, NULL), 1);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(sl_prod_batch_close(out[i].batch), SL_OK);
         sl_prod_batch_set_producer(out[i].batch, 77, 3, i);
@@ -228,6 +231,27 @@ static void retries_go_back_in_sequence_order_and_hold(void **state)
             p->hold = false;
         complete(&f, t[0].batch);
     }
+    sl_prod_accum_fini(&f.a);
+}
+
+static void at_most_max_inflight_per_partition(void **state)
+{
+    (void)state;
+    fixture_t f;
+    sl_prod_accum_conf_t c = conf_default();
+    c.batch_size = 100;
+    c.max_inflight = 3;
+    fixture_init(&f, &c, 1);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(append(&f, 0, 80, 10, NULL), SL_OK);
+    sl_prod_take_t out[8];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sl_prod_accum_drain(&f.a, 10, &ops, out + i, 8, NULL), 1);
+    assert_int_equal(sl_prod_accum_drain(&f.a, 10, &ops, out + 3, 8, NULL), 0);
+    complete(&f, out[0].batch);
+    assert_int_equal(sl_prod_accum_drain(&f.a, 10, &ops, out, 8, NULL), 1);
+    for (int i = 0; i < 3; i++)
+        complete(&f, out[i].batch);
     sl_prod_accum_fini(&f.a);
 }
 
@@ -346,6 +370,7 @@ int main(void)
         cmocka_unit_test(linger_flush_and_full_batches),
         cmocka_unit_test(drain_respects_max_request_size_per_node),
         cmocka_unit_test(retries_go_back_in_sequence_order_and_hold),
+        cmocka_unit_test(at_most_max_inflight_per_partition),
         cmocka_unit_test(producer_fields_patch_keeps_crc_valid),
         cmocka_unit_test(ask_first_reports_a_needed_batch),
         cmocka_unit_test(buffer_memory_bounds_what_is_queued),
