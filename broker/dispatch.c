@@ -62,10 +62,10 @@ const sl_broker_api_t sl_broker_apis[SL_BROKER_API_SLOTS] = {
                                          sl_broker_handle_add_partitions_to_txn},
     [SL_APIKEY_ADD_OFFSETS_TO_TXN] = {SL_APIKEY_ADD_OFFSETS_TO_TXN, 0, 3, sl_broker_handle_add_offsets_to_txn},
     [SL_APIKEY_END_TXN] = {SL_APIKEY_END_TXN, 0, 3, sl_broker_handle_end_txn},
+    [SL_APIKEY_TXN_OFFSET_COMMIT] = {SL_APIKEY_TXN_OFFSET_COMMIT, 0, 3, sl_broker_handle_txn_offset_commit},
     [SL_APIKEY_DESCRIBE_TRANSACTIONS] = {SL_APIKEY_DESCRIBE_TRANSACTIONS, 0, 0,
                                          sl_broker_handle_describe_transactions},
     [SL_APIKEY_LIST_TRANSACTIONS] = {SL_APIKEY_LIST_TRANSACTIONS, 0, 0, sl_broker_handle_list_transactions},
-    [28] = {28, 0, 3, sl_broker_handle_txn_offset_commit}, /* TxnOffsetCommit (group/group_api.c) */
 };
 
 const sl_broker_api_t *sl_broker_api_find(int16_t api_key)
