@@ -563,6 +563,88 @@ void sl_broker_handle_offset_for_leader_epoch(sl_broker_req_t *req);  /* admin_r
 void sl_broker_handle_describe_cluster(sl_broker_req_t *req);         /* admin_cluster.c */
 
 /* ======================================================================
+ * Internal topics (internal_topic.c): the coordinators' logs,
+ * __consumer_offsets (group/offsets_log.c) and __transaction_state
+ * (txn/txn_log.c), created, appended to and read back the same way.
+ * ====================================================================== */
+
+/* How a coordinator creates its topic. Strings are static. */
+typedef struct sl_internal_topic {
+    const char *name;          /* SL_TOPIC_CONSUMER_OFFSETS, ... */
+    const char *log_mod;       /* logging module ("group", "txn") */
+    const char *count_key;     /* the setting of the partition count, for messages */
+    const char *served;        /* what is not served without the topic ("groups") */
+    int32_t partitions;
+    int32_t segment_bytes;
+    const char *compression;   /* compression.type ("producer", "uncompressed") */
+} sl_internal_topic_t;
+
+/* Start-up: creates the topic when it is missing (cleanup.policy=compact,
+ * segment.bytes and compression.type as described). An existing topic keeps
+ * its partition count (a different configured count is logged). Returns the
+ * partition count, or -1 when the topic cannot be created (logged). Thread:
+ * any, before the coordinator serves. */
+int32_t sl_internal_topic_ensure(sl_broker_t *broker, const sl_internal_topic_t *it);
+
+/* Called under part->mu around an internal append (both may be NULL):
+ * check before anything is written (returns SL_OK, or an error that stops
+ * the append; *refused may be set to a Kafka code that stops it too),
+ * appended after the batch went in. */
+typedef struct sl_internal_append_hooks {
+    sl_err_t (*check)(sl_partition_t *part, void *arg, int16_t *refused);
+    void (*appended)(sl_partition_t *part, const sl_log_append_info_t *info, int64_t now, void *arg);
+} sl_internal_append_hooks_t;
+
+/* Appends the batch data[0..len) (modified: offsets assigned) to partition
+ * of the topic named name under its mutex, through what a produce does
+ * after its checks: fetch waiters woken, an fsync at once when the topic's
+ * flush.messages asks for it (coordinator writes are small). *base_offset
+ * (may be NULL) gets the batch's first offset. Returns SL_OK; *refused
+ * (when the check hook set it; nothing written);
+ * SL_ERR_UNKNOWN_TOPIC_OR_PARTITION; SL_ERR_TOO_LARGE (above segment.bytes);
+ * SL_ERR_KAFKA_STORAGE_ERROR (offline, or the append or fsync failed:
+ * logged); the check hook's error. Callers map these to what their clients
+ * are answered. Thread: any; takes part->mu (the caller may hold its own
+ * coordinator locks). */
+sl_err_t sl_internal_topic_append(sl_broker_t *broker, const char *name, const char *log_mod, int32_t partition,
+                                  uint8_t *data, size_t len, const sl_internal_append_hooks_t *hooks, void *arg,
+                                  int16_t *refused, int64_t *base_offset);
+
+/* What a scan tells of the batch a record (or marker) comes from. */
+typedef struct sl_internal_batch_info {
+    int64_t base_offset;
+    int64_t producer_id;               /* -1: none */
+    int16_t producer_epoch;
+    bool transactional;
+} sl_internal_batch_info_t;
+
+/* record gets each keyed record (key[0..klen), value[0..vlen), vlen -1: a
+ * tombstone, value NULL; borrowed for the call) with its batch; marker (may
+ * be NULL) each transaction marker (a control batch whose record is a
+ * commit or an abort; other control records are skipped). */
+typedef struct sl_internal_scan_ops {
+    void (*record)(void *arg, const sl_internal_batch_info_t *bi, const uint8_t *key, size_t klen,
+                   const uint8_t *value, int32_t vlen, int64_t offset);
+    void (*marker)(void *arg, const sl_internal_batch_info_t *bi, bool commit, int64_t offset);
+} sl_internal_scan_ops_t;
+
+/* Reads partition of the topic named name from its start to the end offset
+ * it had when the call began, in order (a batch that cannot be read or
+ * decompressed is skipped with a warning, so is a keyless record). Stops
+ * early when *stop is set. SL_OK, SL_ERR_UNKNOWN_TOPIC_OR_PARTITION,
+ * SL_ERR_KAFKA_STORAGE_ERROR (offline), SL_ERR_IO, SL_ERR_NOMEM. Thread:
+ * any; takes part->mu for each read, never while a callback runs. */
+sl_err_t sl_internal_topic_scan(sl_broker_t *broker, const char *name, const char *log_mod, int32_t partition,
+                                const atomic_bool *stop, const sl_internal_scan_ops_t *ops, void *arg);
+/* The scan for callers that need neither batches nor markers: fn gets each
+ * keyed record as ops->record would. */
+typedef void sl_internal_scan_fn(void *arg, const uint8_t *key, size_t klen, const uint8_t *value, int32_t vlen,
+                                 int64_t offset);
+sl_err_t sl_internal_topic_scan_records(sl_broker_t *broker, const char *name, const char *log_mod,
+                                        int32_t partition, const atomic_bool *stop, sl_internal_scan_fn *fn,
+                                        void *arg);
+
+/* ======================================================================
  * Decisions of the data path, without sockets or locks (unit-tested)
  * ====================================================================== */
 

@@ -546,7 +546,7 @@ static void load_txn_note(load_ctx_t *ctx, int64_t producer_id, sl_kstr_t group)
 
 /* An offset record: a plain one is committed; one in a transactional
  * batch is pending for its producer until that producer's marker. */
-static void load_offset(const sl_coord_key_t *k, const sl_coord_batch_info_t *bi, const uint8_t *value,
+static void load_offset(const sl_coord_key_t *k, const sl_internal_batch_info_t *bi, const uint8_t *value,
                         int32_t vlen, load_ctx_t *ctx)
 {
     bool txn = bi->transactional && bi->producer_id >= 0;
@@ -581,7 +581,7 @@ static void load_offset(const sl_coord_key_t *k, const sl_coord_batch_info_t *bi
 
 /* A marker: the producer's pending offsets in this partition's groups are
  * committed or dropped. */
-static void load_marker(void *arg, const sl_coord_batch_info_t *bi, bool commit, int64_t offset)
+static void load_marker(void *arg, const sl_internal_batch_info_t *bi, bool commit, int64_t offset)
 {
     load_ctx_t *ctx = arg;
     SL_UNUSED(offset);
@@ -626,7 +626,7 @@ static void load_group(const sl_coord_key_t *k, const uint8_t *value, int32_t vl
     pthread_mutex_unlock(&grp->mu);
 }
 
-static void load_record(void *arg, const sl_coord_batch_info_t *bi, const uint8_t *key, size_t klen,
+static void load_record(void *arg, const sl_internal_batch_info_t *bi, const uint8_t *key, size_t klen,
                         const uint8_t *value, int32_t vlen, int64_t offset)
 {
     load_ctx_t *ctx = arg;
@@ -745,12 +745,13 @@ static void *loader_main(void *arg)
         nanosleep(&ts, NULL);
     }
     size_t records = 0, skipped = 0, open_txns = 0;
-    const sl_coord_scan_ops_t ops = {.record = load_record, .marker = load_marker};
+    const sl_internal_scan_ops_t ops = {.record = load_record, .marker = load_marker};
     for (int32_t p = 0; p < coord.nparts && !atomic_load(&coord.stop); p++) {
         load_ctx_t ctx = {.partition = p};
         sl_arena_init(&ctx.arena, 0, SL_BROKER_REQ_ARENA_LIMIT);
         sl_map_init(&ctx.txn_groups);
-        sl_err_t err = sl_coord_topic_scan_ops(coord.broker, p, &coord.stop, &ops, &ctx);
+        sl_err_t err = sl_internal_topic_scan(coord.broker, SL_TOPIC_CONSUMER_OFFSETS, GROUP_LOG, p, &coord.stop, &ops,
+                                              &ctx);
         open_txns += sl_map_count(&ctx.txn_groups); /* no marker yet: they stay pending */
         sl_map_fini(&ctx.txn_groups, group_set_free);
         sl_arena_fini(&ctx.arena);

@@ -193,39 +193,18 @@ void sl_coord_batch_group(sl_coord_batch_t *cb, sl_kstr_t group, const sl_group_
  * hold a group's mutex). */
 int16_t sl_coord_batch_append(struct sl_broker *broker, int32_t partition, sl_coord_batch_t *cb);
 
-/* What the scan tells of the batch a record (or marker) comes from. */
-typedef struct sl_coord_batch_info {
-    int64_t base_offset;
-    int64_t producer_id;               /* -1: none */
-    int16_t producer_epoch;
-    bool transactional;
-} sl_coord_batch_info_t;
-
 /* Called for each record read back: key[0..klen), value[0..vlen) (vlen
  * -1: tombstone, value NULL), borrowed for the call only. */
 typedef void sl_coord_scan_fn(void *arg, const uint8_t *key, size_t klen, const uint8_t *value, int32_t vlen,
                               int64_t offset);
 /* Reads partition of __consumer_offsets from its start to the end offset it
- * had when the call began, in order, calling fn for each record (control
- * batches skipped; a batch that cannot be read or decompressed is skipped
- * with a warning; so is a keyless record). Stops early when *stop is set.
- * SL_OK, SL_ERR_UNKNOWN_TOPIC_OR_PARTITION, SL_ERR_KAFKA_STORAGE_ERROR
- * (offline), SL_ERR_IO, SL_ERR_NOMEM. Thread: any; takes part->mu for each
- * read, never while fn runs. */
+ * had when the call began, in order, calling fn for each keyed record
+ * (sl_internal_topic_scan_records, broker_int.h: control batches skipped,
+ * unreadable batches and keyless records skipped with a warning). The
+ * loader reads with sl_internal_topic_scan, which also gives batches and
+ * markers. Errors and threads as there. */
 sl_err_t sl_coord_topic_scan(struct sl_broker *broker, int32_t partition, const atomic_bool *stop,
                              sl_coord_scan_fn *fn, void *arg);
-
-/* The scan with batch information, for the loader: record gets each
- * record with its batch; marker (may be NULL) each transaction marker
- * (a control batch whose record is a commit or abort; other control
- * records are skipped). Same reading, errors and threads as above. */
-typedef struct sl_coord_scan_ops {
-    void (*record)(void *arg, const sl_coord_batch_info_t *bi, const uint8_t *key, size_t klen,
-                   const uint8_t *value, int32_t vlen, int64_t offset);
-    void (*marker)(void *arg, const sl_coord_batch_info_t *bi, bool commit, int64_t offset);
-} sl_coord_scan_ops_t;
-sl_err_t sl_coord_topic_scan_ops(struct sl_broker *broker, int32_t partition, const atomic_bool *stop,
-                                 const sl_coord_scan_ops_t *ops, void *arg);
 
 /* ======================================================================
  * The coordinator's groups (coord.c), for the handlers (group_api.c,
