@@ -644,6 +644,34 @@ sl_err_t sl_internal_topic_scan_records(sl_broker_t *broker, const char *name, c
                                         int32_t partition, const atomic_bool *stop, sl_internal_scan_fn *fn,
                                         void *arg);
 
+/* A coordinator's loader: a thread that reads the internal topic back at
+ * start-up, partition by partition, while requests for partitions not
+ * loaded yet answer COORDINATOR_LOAD_IN_PROGRESS. */
+typedef struct sl_internal_loader {
+    int32_t nparts;            /* const while started: the topic's count; -1 none */
+    atomic_bool *loaded;       /* [nparts]: set by load (under the caller's lock if it needs one) */
+    atomic_bool all_loaded;    /* every partition loaded */
+    atomic_bool stop;          /* set by sl_internal_loader_stop; scans stop early */
+    pthread_t thread;
+    bool started;
+    const char *delay_env;     /* test-only: a variable whose milliseconds hold the load back */
+    /* On the loader thread, for each partition in order: reads it and
+     * ends with loaded[p] set. Not called for the rest once stop is set. */
+    void (*load)(int32_t p, void *arg);
+    /* On the loader thread once all are loaded (not when stopped): took ms. */
+    void (*done)(int64_t ms, void *arg);
+    void *arg;
+} sl_internal_loader_t;
+
+/* Fills l for a topic of nparts partitions (nparts <= 0: nothing to load,
+ * SL_OK with no thread) and starts the thread. l's delay_env, load, done
+ * and arg are set by the caller first. SL_ERR_NOMEM (then nparts is -1).
+ * Thread: the coordinator's open. */
+sl_err_t sl_internal_loader_start(sl_internal_loader_t *l, int32_t nparts);
+/* Stops and joins the thread and frees loaded (nparts becomes -1). Thread:
+ * the coordinator's close; safe when never started. */
+void sl_internal_loader_stop(sl_internal_loader_t *l);
+
 /* ======================================================================
  * Decisions of the data path, without sockets or locks (unit-tested)
  * ====================================================================== */

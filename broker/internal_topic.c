@@ -2,12 +2,15 @@
  * internal_topic.c - what the two coordinators' topics (__consumer_offsets,
  * __transaction_state) have in common: created compacted at start-up as
  * Kafka creates them, appended to through the steps a produce takes after
- * its checks, and read back batch by batch for the coordinators' loaders.
+ * its checks, and read back batch by batch by the coordinators' loader
+ * threads, which start and stop the same way.
  * The record layouts and what an append error means to a client stay with
  * each coordinator.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "broker_int.h"
 
@@ -205,4 +208,63 @@ sl_err_t sl_internal_topic_scan_records(sl_broker_t *broker, const char *name, c
     plain_scan_t ps = {fn, arg};
     const sl_internal_scan_ops_t ops = {.record = plain_record, .marker = NULL};
     return sl_internal_topic_scan(broker, name, log_mod, partition, stop, &ops, &ps);
+}
+
+/* ---- the loader thread ---- */
+
+static void *loader_main(void *arg)
+{
+    sl_internal_loader_t *l = arg;
+    int64_t t0 = sl_time_mono_ms();
+    const char *delay = l->delay_env ? getenv(l->delay_env) : NULL;
+    int64_t until = t0 + (delay ? atoll(delay) : 0);
+    while (sl_time_mono_ms() < until && !atomic_load(&l->stop)) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    for (int32_t p = 0; p < l->nparts && !atomic_load(&l->stop); p++)
+        l->load(p, l->arg);
+    if (atomic_load(&l->stop))
+        return NULL;
+    atomic_store(&l->all_loaded, true);
+    if (l->done)
+        l->done(sl_time_mono_ms() - t0, l->arg);
+    return NULL;
+}
+
+sl_err_t sl_internal_loader_start(sl_internal_loader_t *l, int32_t nparts)
+{
+    atomic_store(&l->stop, false);
+    atomic_store(&l->all_loaded, false);
+    l->started = false;
+    l->loaded = NULL;
+    l->nparts = nparts;
+    if (nparts <= 0)
+        return SL_OK;
+    l->loaded = calloc((size_t)nparts, sizeof *l->loaded);
+    if (!l->loaded) {
+        l->nparts = -1;
+        return SL_ERR_NOMEM;
+    }
+    for (int32_t p = 0; p < nparts; p++)
+        atomic_init(&l->loaded[p], false);
+    if (pthread_create(&l->thread, NULL, loader_main, l) != 0) {
+        free(l->loaded);
+        l->loaded = NULL;
+        l->nparts = -1;
+        return SL_ERR_NOMEM;
+    }
+    l->started = true;
+    return SL_OK;
+}
+
+void sl_internal_loader_stop(sl_internal_loader_t *l)
+{
+    atomic_store(&l->stop, true);
+    if (l->started)
+        pthread_join(l->thread, NULL);
+    l->started = false;
+    free(l->loaded);
+    l->loaded = NULL;
+    l->nparts = -1;
 }

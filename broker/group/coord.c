@@ -48,16 +48,11 @@ static struct {
     bool open;
     sl_broker_t *broker;               /* const while open */
     sl_group_limits_t lim;             /* const while open */
-    int32_t nparts;                    /* const: __consumer_offsets' count; -1 none */
-    atomic_bool *loaded;               /* [nparts] */
-    atomic_bool all_loaded;
-    atomic_bool stop;
-    pthread_t loader;
-    bool loader_started;
+    sl_internal_loader_t ld;           /* ld.nparts: __consumer_offsets' count; -1 none */
     int64_t retention_ms;              /* const while open */
     struct deferred_txn *deferred;     /* completions waiting for a load (coord.mu) */
     size_t ndeferred, capdeferred;
-} coord = {.mu = PTHREAD_MUTEX_INITIALIZER, .nparts = -1};
+} coord = {.mu = PTHREAD_MUTEX_INITIALIZER, .ld.nparts = -1};
 
 typedef sl_coord_group_t grp_t;
 
@@ -97,7 +92,7 @@ static grp_t *grp_new(const char *id, size_t len)
     pthread_mutex_init(&grp->mu, NULL);
     sl_offsets_init(&grp->offsets);
     sl_offsets_pending_init(&grp->pending);
-    grp->partition = sl_coord_partition_for(id, len, coord.nparts);
+    grp->partition = sl_coord_partition_for(id, len, coord.ld.nparts);
     grp->written_state = SL_GROUP_EMPTY;
     grp->empty_since = sl_time_wall_ms();
     return grp;
@@ -158,10 +153,10 @@ static bool grp_exists_locked(grp_t *grp)
 
 static int16_t load_error(sl_kstr_t id)
 {
-    if (!coord.open || coord.nparts <= 0)
+    if (!coord.open || coord.ld.nparts <= 0)
         return SL_ERR_COORDINATOR_NOT_AVAILABLE;
-    int32_t p = sl_coord_partition_for(id.ptr ? id.ptr : "", (size_t)SL_MAX(id.len, 0), coord.nparts);
-    return atomic_load(&coord.loaded[p]) ? 0 : SL_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+    int32_t p = sl_coord_partition_for(id.ptr ? id.ptr : "", (size_t)SL_MAX(id.len, 0), coord.ld.nparts);
+    return atomic_load(&coord.ld.loaded[p]) ? 0 : SL_ERR_COORDINATOR_LOAD_IN_PROGRESS;
 }
 
 sl_coord_group_t *sl_coord_get(sl_broker_t *broker, sl_kstr_t id, bool create, int16_t *err)
@@ -229,8 +224,8 @@ int32_t sl_coord_group_ids(sl_broker_t *broker, char ***out, int16_t *err)
 {
     SL_UNUSED(broker);
     *out = NULL;
-    *err = !coord.open || coord.nparts <= 0     ? SL_ERR_COORDINATOR_NOT_AVAILABLE
-           : !atomic_load(&coord.all_loaded) ? SL_ERR_COORDINATOR_LOAD_IN_PROGRESS
+    *err = !coord.open || coord.ld.nparts <= 0     ? SL_ERR_COORDINATOR_NOT_AVAILABLE
+           : !atomic_load(&coord.ld.all_loaded) ? SL_ERR_COORDINATOR_LOAD_IN_PROGRESS
                                              : 0;
     size_t k = 0;
     grp_t **all = coord.open ? groups_snapshot(&k) : calloc(1, sizeof *all);
@@ -242,7 +237,7 @@ int32_t sl_coord_group_ids(sl_broker_t *broker, char ***out, int16_t *err)
     }
     int32_t m = 0;
     for (size_t i = 0; i < k; i++) {
-        if (!atomic_load(&coord.loaded[all[i]->partition]))
+        if (!atomic_load(&coord.ld.loaded[all[i]->partition]))
             continue; /* Kafka lists what is loaded so far, with the error */
         pthread_mutex_lock(&all[i]->mu);
         sl_group_tick(all[i]->g, sl_time_mono_ms());
@@ -489,7 +484,7 @@ static void expire_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
     grp_t **all = groups_snapshot(&n);
     for (size_t i = 0; all && i < n; i++) {
         grp_t *grp = all[i];
-        if (!atomic_load(&coord.loaded[grp->partition]))
+        if (!atomic_load(&coord.ld.loaded[grp->partition]))
             continue;
         pthread_mutex_lock(&grp->mu);
         sl_group_tick(grp->g, sl_time_mono_ms());
@@ -640,7 +635,7 @@ static void load_record(void *arg, const sl_internal_batch_info_t *bi, const uin
         ctx->skipped++;
         return;
     }
-    if (k.group.len <= 0 || sl_coord_partition_for(k.group.ptr, (size_t)k.group.len, coord.nparts) != ctx->partition) {
+    if (k.group.len <= 0 || sl_coord_partition_for(k.group.ptr, (size_t)k.group.len, coord.ld.nparts) != ctx->partition) {
         ctx->skipped++; /* a group of another partition: not ours to load here */
         return;
     }
@@ -683,11 +678,11 @@ void sl_coord_txn_complete(sl_broker_t *broker, int32_t offsets_partition, int64
     SL_UNUSED(broker);
     int32_t p = offsets_partition;
     pthread_mutex_lock(&coord.mu);
-    if (!coord.open || p < 0 || p >= coord.nparts) {
+    if (!coord.open || p < 0 || p >= coord.ld.nparts) {
         pthread_mutex_unlock(&coord.mu);
         return;
     }
-    if (!atomic_load(&coord.loaded[p])) {
+    if (!atomic_load(&coord.ld.loaded[p])) {
         if (coord.ndeferred == coord.capdeferred) {
             size_t cap = coord.capdeferred ? coord.capdeferred * 2 : 16;
             deferred_txn_t *d = realloc(coord.deferred, cap * sizeof *d);
@@ -724,7 +719,7 @@ static void loaded_mark(int32_t p)
             }
         }
         if (one.partition < 0)
-            atomic_store(&coord.loaded[p], true);
+            atomic_store(&coord.ld.loaded[p], true);
         pthread_mutex_unlock(&coord.mu);
         if (one.partition < 0)
             return;
@@ -732,43 +727,38 @@ static void loaded_mark(int32_t p)
     }
 }
 
-static void *loader_main(void *arg)
+typedef struct load_totals {
+    size_t records, skipped, open_txns;
+} load_totals_t;
+
+static load_totals_t load_totals; /* the loader thread's, until it ends */
+
+static void load_partition(int32_t p, void *arg)
 {
-    SL_UNUSED(arg);
-    int64_t t0 = sl_time_mono_ms();
-    /* Test-only: SLUICE_TEST_OFFSETS_LOAD_DELAY_MS holds the load back so
-     * tests can see COORDINATOR_LOAD_IN_PROGRESS. */
-    const char *delay = getenv("SLUICE_TEST_OFFSETS_LOAD_DELAY_MS");
-    int64_t until = t0 + (delay ? atoll(delay) : 0);
-    while (sl_time_mono_ms() < until && !atomic_load(&coord.stop)) {
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    size_t records = 0, skipped = 0, open_txns = 0;
+    load_totals_t *tot = arg;
     const sl_internal_scan_ops_t ops = {.record = load_record, .marker = load_marker};
-    for (int32_t p = 0; p < coord.nparts && !atomic_load(&coord.stop); p++) {
-        load_ctx_t ctx = {.partition = p};
-        sl_arena_init(&ctx.arena, 0, SL_BROKER_REQ_ARENA_LIMIT);
-        sl_map_init(&ctx.txn_groups);
-        sl_err_t err = sl_internal_topic_scan(coord.broker, SL_TOPIC_CONSUMER_OFFSETS, GROUP_LOG, p, &coord.stop, &ops,
-                                              &ctx);
-        open_txns += sl_map_count(&ctx.txn_groups); /* no marker yet: they stay pending */
-        sl_map_fini(&ctx.txn_groups, group_set_free);
-        sl_arena_fini(&ctx.arena);
-        if (err != SL_OK)
-            SL_ERROR(GROUP_LOG, "%s-%d: cannot be read (%s): its groups start without their offsets",
-                     SL_TOPIC_CONSUMER_OFFSETS, p, sl_err_name(err));
-        records += ctx.records;
-        skipped += ctx.skipped;
-        loaded_mark(p);
-    }
-    if (atomic_load(&coord.stop))
-        return NULL;
-    atomic_store(&coord.all_loaded, true);
+    load_ctx_t ctx = {.partition = p};
+    sl_arena_init(&ctx.arena, 0, SL_BROKER_REQ_ARENA_LIMIT);
+    sl_map_init(&ctx.txn_groups);
+    sl_err_t err = sl_internal_topic_scan(coord.broker, SL_TOPIC_CONSUMER_OFFSETS, GROUP_LOG, p, &coord.ld.stop, &ops,
+                                          &ctx);
+    tot->open_txns += sl_map_count(&ctx.txn_groups); /* no marker yet: they stay pending */
+    sl_map_fini(&ctx.txn_groups, group_set_free);
+    sl_arena_fini(&ctx.arena);
+    if (err != SL_OK)
+        SL_ERROR(GROUP_LOG, "%s-%d: cannot be read (%s): its groups start without their offsets",
+                 SL_TOPIC_CONSUMER_OFFSETS, p, sl_err_name(err));
+    tot->records += ctx.records;
+    tot->skipped += ctx.skipped;
+    loaded_mark(p);
+}
+
+static void load_done(int64_t ms, void *arg)
+{
+    const load_totals_t *tot = arg;
     SL_INFO(GROUP_LOG, "loaded %zu groups from %zu records of %s (%zu skipped, %zu open transactions) in %lld ms",
-            sl_map_count(&coord.groups), records, SL_TOPIC_CONSUMER_OFFSETS, skipped, open_txns,
-            (long long)(sl_time_mono_ms() - t0));
-    return NULL;
+            sl_map_count(&coord.groups), tot->records, SL_TOPIC_CONSUMER_OFFSETS, tot->skipped, tot->open_txns,
+            (long long)ms);
 }
 
 /* ======================================================================
@@ -791,8 +781,6 @@ sl_err_t sl_coord_open(sl_broker_t *broker)
     const char *rt = getenv("SLUICE_TEST_OFFSETS_RETENTION_MS");
     if (rt && atoll(rt) > 0)
         coord.retention_ms = atoll(rt);
-    atomic_store(&coord.stop, false);
-    atomic_store(&coord.all_loaded, false);
     /* Development builds kept offsets in a file; there has been no
      * release with it, so it is not imported, only pointed out. */
     char old[4200];
@@ -800,25 +788,17 @@ sl_err_t sl_coord_open(sl_broker_t *broker)
     if (access(old, F_OK) == 0)
         SL_WARN(GROUP_LOG, "%s (offsets file of development builds) is no longer read; committed offsets live in %s",
                 old, SL_TOPIC_CONSUMER_OFFSETS);
-    coord.nparts = sl_coord_topic_ensure(broker);
+    int32_t nparts = sl_coord_topic_ensure(broker);
     coord.open = true;
-    if (coord.nparts <= 0)
-        return SL_OK; /* logged: group requests answer COORDINATOR_NOT_AVAILABLE */
-    coord.loaded = calloc((size_t)coord.nparts, sizeof *coord.loaded);
-    if (!coord.loaded) {
-        coord.nparts = -1;
-        return SL_ERR_NOMEM;
-    }
-    for (int32_t p = 0; p < coord.nparts; p++)
-        atomic_init(&coord.loaded[p], false);
-    if (pthread_create(&coord.loader, NULL, loader_main, NULL) != 0) {
-        free(coord.loaded);
-        coord.loaded = NULL;
-        coord.nparts = -1;
-        return SL_ERR_NOMEM;
-    }
-    coord.loader_started = true;
-    return SL_OK;
+    /* Test-only: SLUICE_TEST_OFFSETS_LOAD_DELAY_MS holds the load back so
+     * tests can see COORDINATOR_LOAD_IN_PROGRESS. */
+    memset(&load_totals, 0, sizeof load_totals);
+    coord.ld.delay_env = "SLUICE_TEST_OFFSETS_LOAD_DELAY_MS";
+    coord.ld.load = load_partition;
+    coord.ld.done = load_done;
+    coord.ld.arg = &load_totals;
+    /* nparts <= 0 (logged): group requests answer COORDINATOR_NOT_AVAILABLE */
+    return sl_internal_loader_start(&coord.ld, nparts);
 }
 
 void sl_coord_close(sl_broker_t *broker)
@@ -826,19 +806,13 @@ void sl_coord_close(sl_broker_t *broker)
     SL_UNUSED(broker);
     if (!coord.open)
         return;
-    atomic_store(&coord.stop, true);
-    if (coord.loader_started)
-        pthread_join(coord.loader, NULL);
-    coord.loader_started = false;
+    sl_internal_loader_stop(&coord.ld);
     pthread_mutex_lock(&coord.mu);
     coord.open = false;
     sl_map_fini(&coord.groups, grp_free);
     free(coord.deferred);
     coord.deferred = NULL;
     coord.ndeferred = coord.capdeferred = 0;
-    free(coord.loaded);
-    coord.loaded = NULL;
-    coord.nparts = -1;
     coord.broker = NULL;
     pthread_mutex_unlock(&coord.mu);
 }

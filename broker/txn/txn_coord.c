@@ -50,14 +50,9 @@ static struct {
     sl_map_t ids;                      /* transactional id -> entry_t */
     bool open;
     sl_broker_t *broker;               /* const while open */
-    int32_t nparts;                    /* const: -1 none */
-    atomic_bool *loaded;               /* [nparts] */
-    atomic_bool all_loaded;
-    atomic_bool stop;
-    pthread_t loader;
-    bool loader_started;
+    sl_internal_loader_t ld;           /* ld.nparts: __transaction_state's count; -1 none */
     int64_t expiration_ms;             /* const while open */
-} coord = {.mu = PTHREAD_MUTEX_INITIALIZER, .nparts = -1};
+} coord = {.mu = PTHREAD_MUTEX_INITIALIZER, .ld.nparts = -1};
 
 static void entry_free(void *v)
 {
@@ -74,7 +69,7 @@ static bool live(const sl_txn_t *t) { return t->producer_id >= 0 && t->state != 
 
 static int32_t partition_of(sl_kstr_t id)
 {
-    return sl_coord_partition_for(id.ptr ? id.ptr : "", (size_t)SL_MAX(id.len, 0), coord.nparts);
+    return sl_coord_partition_for(id.ptr ? id.ptr : "", (size_t)SL_MAX(id.len, 0), coord.ld.nparts);
 }
 
 /* The entry of id (created when create), or NULL with *err: 0 (not there,
@@ -84,7 +79,7 @@ static int32_t partition_of(sl_kstr_t id)
 static entry_t *entry_get(sl_kstr_t id, bool create, bool ignore_load, int16_t *err)
 {
     *err = 0;
-    if (!coord.open || coord.nparts <= 0) {
+    if (!coord.open || coord.ld.nparts <= 0) {
         *err = SL_ERR_COORDINATOR_NOT_AVAILABLE;
         return NULL;
     }
@@ -93,7 +88,7 @@ static entry_t *entry_get(sl_kstr_t id, bool create, bool ignore_load, int16_t *
         return NULL;
     }
     int32_t p = partition_of(id);
-    if (!ignore_load && !atomic_load(&coord.loaded[p])) {
+    if (!ignore_load && !atomic_load(&coord.ld.loaded[p])) {
         *err = SL_ERR_COORDINATOR_LOAD_IN_PROGRESS;
         return NULL;
     }
@@ -324,8 +319,8 @@ int32_t sl_txn_coord_list(sl_broker_t *broker, sl_txn_listed_t **out, int16_t *e
 {
     SL_UNUSED(broker);
     *out = NULL;
-    *err = !coord.open || coord.nparts <= 0  ? SL_ERR_COORDINATOR_NOT_AVAILABLE
-           : !atomic_load(&coord.all_loaded) ? SL_ERR_COORDINATOR_LOAD_IN_PROGRESS
+    *err = !coord.open || coord.ld.nparts <= 0  ? SL_ERR_COORDINATOR_NOT_AVAILABLE
+           : !atomic_load(&coord.ld.all_loaded) ? SL_ERR_COORDINATOR_LOAD_IN_PROGRESS
                                              : 0;
     size_t k = 0;
     entry_t **all = coord.open ? entries_snapshot(&k) : calloc(1, sizeof *all);
@@ -338,7 +333,7 @@ int32_t sl_txn_coord_list(sl_broker_t *broker, sl_txn_listed_t **out, int16_t *e
     int32_t m = 0;
     for (size_t i = 0; i < k; i++) {
         entry_t *e = all[i];
-        if (!atomic_load(&coord.loaded[e->partition]))
+        if (!atomic_load(&coord.ld.loaded[e->partition]))
             continue;
         pthread_mutex_lock(&e->mu);
         if (live(&e->t) && (ls[m].id = strdup(e->id)) != NULL) {
@@ -353,9 +348,9 @@ int32_t sl_txn_coord_list(sl_broker_t *broker, sl_txn_listed_t **out, int16_t *e
     return m;
 }
 
-bool sl_txn_coord_available(void) { return coord.open && coord.nparts > 0; }
+bool sl_txn_coord_available(void) { return coord.open && coord.ld.nparts > 0; }
 
-int32_t sl_txn_coord_partitions(void) { return coord.open ? coord.nparts : -1; }
+int32_t sl_txn_coord_partitions(void) { return coord.open ? coord.ld.nparts : -1; }
 
 /* ======================================================================
  * Timers (main loop)
@@ -373,7 +368,7 @@ static void abort_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
     entry_t **all = entries_snapshot(&n);
     for (size_t i = 0; all && i < n; i++) {
         entry_t *e = all[i];
-        if (!atomic_load(&coord.loaded[e->partition]))
+        if (!atomic_load(&coord.ld.loaded[e->partition]))
             continue;
         pthread_mutex_lock(&e->mu);
         sl_txn_t next;
@@ -399,7 +394,7 @@ static void expire_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
     entry_t **all = entries_snapshot(&n);
     for (size_t i = 0; all && i < n; i++) {
         entry_t *e = all[i];
-        if (!atomic_load(&coord.loaded[e->partition]))
+        if (!atomic_load(&coord.ld.loaded[e->partition]))
             continue;
         pthread_mutex_lock(&e->mu);
         if (live(&e->t) && sl_txn_expired(&e->t, sl_time_wall_ms(), coord.expiration_ms) &&
@@ -414,7 +409,7 @@ static void expire_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
 
 sl_err_t sl_txn_coord_start(sl_broker_t *broker, sl_loop_t *loop)
 {
-    if (!coord.open || coord.nparts <= 0)
+    if (!coord.open || coord.ld.nparts <= 0)
         return SL_OK;
     int64_t abort_every = SL_MAX(broker->cfg->transaction_abort_check_interval_ms, 1);
     int64_t expire_every = SL_MAX(broker->cfg->transaction_expire_check_interval_ms, 1);
@@ -472,7 +467,7 @@ static void complete_prepared(int32_t p)
 {
     size_t n = 0;
     entry_t **all = entries_snapshot(&n);
-    for (size_t i = 0; all && i < n && !atomic_load(&coord.stop); i++) {
+    for (size_t i = 0; all && i < n && !atomic_load(&coord.ld.stop); i++) {
         entry_t *e = all[i];
         if (e->partition != p)
             continue;
@@ -487,37 +482,31 @@ static void complete_prepared(int32_t p)
     free(all);
 }
 
-static void *loader_main(void *arg)
+typedef struct load_totals {
+    size_t records, skipped;
+} load_totals_t;
+
+static load_totals_t load_totals; /* the loader thread's, until it ends */
+
+static void load_partition(int32_t p, void *arg)
 {
-    SL_UNUSED(arg);
-    int64_t t0 = sl_time_mono_ms();
-    /* Test-only: SLUICE_TEST_TXN_LOAD_DELAY_MS holds the load back so
-     * tests can see COORDINATOR_LOAD_IN_PROGRESS. */
-    const char *delay = getenv("SLUICE_TEST_TXN_LOAD_DELAY_MS");
-    int64_t until = t0 + (delay ? atoll(delay) : 0);
-    while (sl_time_mono_ms() < until && !atomic_load(&coord.stop)) {
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    size_t records = 0, skipped = 0;
-    for (int32_t p = 0; p < coord.nparts && !atomic_load(&coord.stop); p++) {
-        load_ctx_t ctx = {.partition = p};
-        sl_err_t err = sl_txn_log_scan(coord.broker, p, &coord.stop, load_record, &ctx);
-        if (err != SL_OK)
-            SL_ERROR(TXN_LOG, "%s-%d: cannot be read (%s): its transactional ids start anew",
-                     SL_TOPIC_TRANSACTION_STATE, p, sl_err_name(err));
-        records += ctx.records;
-        skipped += ctx.skipped;
-        complete_prepared(p);
-        atomic_store(&coord.loaded[p], true);
-    }
-    if (atomic_load(&coord.stop))
-        return NULL;
-    atomic_store(&coord.all_loaded, true);
+    load_totals_t *tot = arg;
+    load_ctx_t ctx = {.partition = p};
+    sl_err_t err = sl_txn_log_scan(coord.broker, p, &coord.ld.stop, load_record, &ctx);
+    if (err != SL_OK)
+        SL_ERROR(TXN_LOG, "%s-%d: cannot be read (%s): its transactional ids start anew",
+                 SL_TOPIC_TRANSACTION_STATE, p, sl_err_name(err));
+    tot->records += ctx.records;
+    tot->skipped += ctx.skipped;
+    complete_prepared(p);
+    atomic_store(&coord.ld.loaded[p], true);
+}
+
+static void load_done(int64_t ms, void *arg)
+{
+    const load_totals_t *tot = arg;
     SL_INFO(TXN_LOG, "loaded %zu transactional ids from %zu records of %s (%zu skipped) in %lld ms",
-            sl_map_count(&coord.ids), records, SL_TOPIC_TRANSACTION_STATE, skipped,
-            (long long)(sl_time_mono_ms() - t0));
-    return NULL;
+            sl_map_count(&coord.ids), tot->records, SL_TOPIC_TRANSACTION_STATE, tot->skipped, (long long)ms);
 }
 
 /* ======================================================================
@@ -534,27 +523,17 @@ sl_err_t sl_txn_coord_open(sl_broker_t *broker)
     const char *x = getenv("SLUICE_TEST_TXN_ID_EXPIRATION_MS");
     if (x && atoll(x) > 0)
         coord.expiration_ms = atoll(x);
-    atomic_store(&coord.stop, false);
-    atomic_store(&coord.all_loaded, false);
-    coord.nparts = sl_txn_topic_ensure(broker);
+    int32_t nparts = sl_txn_topic_ensure(broker);
     coord.open = true;
-    if (coord.nparts <= 0)
-        return SL_OK; /* logged: transactions answer COORDINATOR_NOT_AVAILABLE */
-    coord.loaded = calloc((size_t)coord.nparts, sizeof *coord.loaded);
-    if (!coord.loaded) {
-        coord.nparts = -1;
-        return SL_ERR_NOMEM;
-    }
-    for (int32_t p = 0; p < coord.nparts; p++)
-        atomic_init(&coord.loaded[p], false);
-    if (pthread_create(&coord.loader, NULL, loader_main, NULL) != 0) {
-        free(coord.loaded);
-        coord.loaded = NULL;
-        coord.nparts = -1;
-        return SL_ERR_NOMEM;
-    }
-    coord.loader_started = true;
-    return SL_OK;
+    /* Test-only: SLUICE_TEST_TXN_LOAD_DELAY_MS holds the load back so
+     * tests can see COORDINATOR_LOAD_IN_PROGRESS. */
+    memset(&load_totals, 0, sizeof load_totals);
+    coord.ld.delay_env = "SLUICE_TEST_TXN_LOAD_DELAY_MS";
+    coord.ld.load = load_partition;
+    coord.ld.done = load_done;
+    coord.ld.arg = &load_totals;
+    /* nparts <= 0 (logged): transactions answer COORDINATOR_NOT_AVAILABLE */
+    return sl_internal_loader_start(&coord.ld, nparts);
 }
 
 void sl_txn_coord_close(sl_broker_t *broker)
@@ -562,16 +541,10 @@ void sl_txn_coord_close(sl_broker_t *broker)
     SL_UNUSED(broker);
     if (!coord.open)
         return;
-    atomic_store(&coord.stop, true);
-    if (coord.loader_started)
-        pthread_join(coord.loader, NULL);
-    coord.loader_started = false;
+    sl_internal_loader_stop(&coord.ld);
     pthread_mutex_lock(&coord.mu);
     coord.open = false;
     sl_map_fini(&coord.ids, entry_free);
-    free(coord.loaded);
-    coord.loaded = NULL;
-    coord.nparts = -1;
     coord.broker = NULL;
     pthread_mutex_unlock(&coord.mu);
 }
