@@ -111,9 +111,13 @@ typedef struct sl_cl_req {
  * the first request on each connection; the version is the highest in
  * [min, max] the broker also supports). Requests to one broker go in
  * order on one connection, at most max.in.flight.requests.per.connection
- * unanswered at a time for Produce (others unlimited). io. Returns SL_OK
- * (the callback will run exactly once), or SL_ERR_INVAL / SL_ERR_NOMEM
- * with no callback. */
+ * unanswered at a time for Produce (others unlimited; they may pass a
+ * Produce held back by that limit). The callback never runs from inside
+ * this call. A request to a node id whose address is not known yet waits
+ * for metadata (a refresh is started) until its timeout. The timeout counts
+ * from this call. io. Returns SL_OK (the callback will run exactly once),
+ * or, with no callback: SL_ERR_INVAL (unknown api key, bad node id, max <
+ * min, no body), SL_ERR_NOMEM, SL_ERR_CLOSED (the core is stopping). */
 sl_err_t sl_cl_send(sl_cl_t *cl, const sl_cl_req_t *req, sl_cl_resp_fn *fn, void *arg);
 
 /* The version the broker and we agree on for api_key, or -1 when the broker
@@ -158,12 +162,28 @@ sl_err_t sl_cl_metadata_listen(sl_cl_t *cl, sl_cl_fn *fn, void *arg);
 /* A broker's host and port from the last metadata (NULL: unknown). io. */
 const char *sl_cl_broker_host(sl_cl_t *cl, int32_t node_id, int32_t *port);
 
+/* The controller's node id and the cluster id from the last metadata (-1 /
+ * NULL: not known yet). io. */
+int32_t sl_cl_controller(sl_cl_t *cl);
+const char *sl_cl_cluster_id(sl_cl_t *cl);
+
+/* Whether the core's Metadata requests let the broker create the topics
+ * they name (AllowAutoTopicCreation, v4+). Off by default; a producer turns
+ * it on, as the Java producer does. any. */
+void sl_cl_metadata_set_auto_create(sl_cl_t *cl, bool on);
+
 /* ---- coordinators (coord.c) -------------------------------------------- */
 
 /* Finds the coordinator of key (type 0 group, 1 transaction) with
- * FindCoordinator (cached; retried with backoff on COORDINATOR_NOT_AVAILABLE
- * and COORDINATOR_LOAD_IN_PROGRESS until deadline_ms) and calls
- * fn(cl, err, node_id, arg) on the I/O thread. io. */
+ * FindCoordinator (cached; retried with retry.backoff.ms on retriable errors
+ * such as COORDINATOR_NOT_AVAILABLE and COORDINATOR_LOAD_IN_PROGRESS, and on
+ * network errors, until deadline_ms, a sl_cl_now_ms time) and calls
+ * fn(cl, err, node_id, arg) on the I/O thread, never from inside this call.
+ * err: SL_OK (node_id's address is known to the core: send to it),
+ * SL_ERR_TIMEOUT (deadline passed), a non-retriable broker error (e.g.
+ * GROUP_AUTHORIZATION_FAILED), SL_ERR_UNSUPPORTED, SL_ERR_CLOSED. io.
+ * Returns SL_OK (fn runs once) or, with no callback, SL_ERR_INVAL,
+ * SL_ERR_NOMEM, SL_ERR_CLOSED. */
 typedef void sl_cl_coord_fn(sl_cl_t *cl, sl_err_t err, int32_t node_id, void *arg);
 sl_err_t sl_cl_coord_find(sl_cl_t *cl, int8_t key_type, const char *key, int64_t deadline_ms,
                           sl_cl_coord_fn *fn, void *arg);
