@@ -1,0 +1,53 @@
+/* assignor_util.h - a small group model for the assignor tests: members
+ * with subscriptions and owned partitions, the assignors run over it, and
+ * the checks every assignment must pass (each partition to at most one
+ * member, only subscribed topics, Java's balance rule). */
+#ifndef SL_TEST_ASSIGNOR_UTIL_H
+#define SL_TEST_ASSIGNOR_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "assignor.h"
+
+#define TG_MAX_MEMBERS 64
+#define TG_MAX_TOPICS 16
+#define TG_MAX_PARTS 4096
+
+typedef struct tgroup {
+    sl_arena_t arena;            /* results and member copies */
+    sl_asg_topic_t topics[TG_MAX_TOPICS];
+    size_t topic_count;
+    sl_asg_member_t members[TG_MAX_MEMBERS];
+    size_t member_count;
+    sl_asg_assignment_t out[TG_MAX_MEMBERS];
+    int32_t generation;
+} tgroup_t;
+
+void tg_init(tgroup_t *g);
+void tg_fini(tgroup_t *g);
+void tg_topic(tgroup_t *g, const char *name, int32_t partitions);
+/* Adds a member subscribed to a comma-separated topic list; returns its index. */
+size_t tg_member(tgroup_t *g, const char *id, const char *instance_id, const char *topics);
+/* Removes member i (the last one takes its place). */
+void tg_remove(tgroup_t *g, size_t i);
+/* The index of the member with this id, or -1. */
+int tg_find(const tgroup_t *g, const char *id);
+/* Runs the assignor; asserts SL_OK and the basic checks. */
+void tg_assign(tgroup_t *g, const sl_assignor_t *a);
+/* Makes every member own what it was just assigned, in a new generation. */
+void tg_adopt(tgroup_t *g);
+/* The member assigned topic/partition, or -1. */
+int tg_owner(const tgroup_t *g, const char *topic, int32_t partition);
+/* Partitions assigned in all, and the number of (topic, partition) pairs of
+ * subscribed topics. */
+size_t tg_assigned(const tgroup_t *g);
+size_t tg_assignable(const tgroup_t *g);
+/* Java's isBalanced: no member could take a partition of a member with at
+ * least two more. */
+bool tg_balanced(const tgroup_t *g);
+/* "t-0,t-1" of member i's assignment, into buf. */
+const char *tg_str(const tgroup_t *g, size_t i, char *buf, size_t len);
+
+#endif
