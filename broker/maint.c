@@ -2,8 +2,8 @@
  * maint.c - the broker's housekeeping, on the main thread's loop: the
  * retention pass every log.retention.check.interval.ms (sl_log_retain on
  * every partition), and a frequent tick that rolls segments older than
- * segment.ms (so idle partitions roll too) and flushes partitions whose
- * flush.ms has passed. Each partition is handled under its mutex, one at a
+ * segment.ms (so idle partitions roll too), flushes partitions whose
+ * flush.ms has passed and fsyncs the segments rolls left behind. Each partition is handled under its mutex, one at a
  * time, so the network threads are held up by at most one partition's work.
  * The log cleaner (log.cleaner.enable) runs every log.cleaner.backoff.ms
  * on the partitions of compacted topics (cleanup.policy contains compact),
@@ -31,7 +31,9 @@
 
 typedef void part_fn(sl_partition_t *part, int64_t now, void *arg);
 
-static void each_partition(sl_broker_t *broker, part_fn *fn, void *arg)
+/* fn on every partition with a log, under the partition's mutex (locked
+ * false: fn takes it itself, as often as it needs). */
+static void each_partition_do(sl_broker_t *broker, part_fn *fn, void *arg, bool locked)
 {
     sl_topic_t **topics;
     size_t n;
@@ -43,6 +45,10 @@ static void each_partition(sl_broker_t *broker, part_fn *fn, void *arg)
             sl_partition_t *part = sl_topic_partition(broker, topics[i], p);
             if (!part)
                 continue;
+            if (!locked) {
+                fn(part, sl_time_wall_ms(), arg);
+                continue;
+            }
             sl_partition_lock(part);
             if (part->log)
                 fn(part, sl_time_wall_ms(), arg);
@@ -50,6 +56,11 @@ static void each_partition(sl_broker_t *broker, part_fn *fn, void *arg)
         }
     }
     sl_broker_topics_release(topics, n);
+}
+
+static void each_partition(sl_broker_t *broker, part_fn *fn, void *arg)
+{
+    each_partition_do(broker, fn, arg, true);
 }
 
 static void retain_one(sl_partition_t *part, int64_t now, void *arg)
@@ -93,12 +104,39 @@ static void tick_one(sl_partition_t *part, int64_t now, void *arg)
         *next = flush_ms;
 }
 
+/* Rolled segments reach the disk here, not in the roll: the fsync runs
+ * without the partition's mutex (a segment's writeback can take a second),
+ * so produce and fetch go on meanwhile. */
+static void sync_rolled_one(sl_partition_t *part, int64_t now, void *arg)
+{
+    SL_UNUSED(now);
+    SL_UNUSED(arg);
+    sl_log_sync_job_t *job = NULL;
+    sl_partition_lock(part);
+    sl_log_t *log = part->log;
+    sl_err_t err = log ? sl_log_sync_prepare(log, &job) : SL_OK;
+    if (err)
+        SL_ERROR(SL_BROKER_LOG, "sync of %s-%d failed: %s", part->topic->name, part->index, sl_log_errmsg(log));
+    sl_partition_unlock(part);
+    if (!job)
+        return;
+    err = sl_log_sync_run(job);
+    if (err)
+        SL_ERROR(SL_BROKER_LOG, "sync of %s-%d failed: %s", part->topic->name, part->index, sl_log_sync_errmsg(job));
+    sl_partition_lock(part);
+    if (!err && part->log == log && sl_log_sync_finish(log, job) != SL_OK)
+        SL_ERROR(SL_BROKER_LOG, "sync of %s-%d failed: %s", part->topic->name, part->index, sl_log_errmsg(log));
+    sl_partition_unlock(part);
+    sl_log_sync_job_free(job);
+}
+
 static void housekeeping_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
 {
     sl_broker_t *broker = arg;
     SL_UNUSED(id);
     int64_t next = TICK_MAX_MS;
     each_partition(broker, tick_one, &next);
+    each_partition_do(broker, sync_rolled_one, NULL, false);
     sl_loop_timer_add(loop, SL_MAX(TICK_MIN_MS, SL_MIN(next, TICK_MAX_MS)), false, housekeeping_tick, broker, NULL);
 }
 

@@ -308,7 +308,7 @@ static sl_err_t seg_recover(sl_log_t *log, seg_t *seg, bool clean_stop_expected,
  * from the last offset-index entry to the end of the file, which gives the
  * next offset and checks that the index and the log agree. Anything wrong:
  * full recovery. */
-static sl_err_t seg_load(sl_log_t *log, seg_t *seg, bool active, bool clean, bool *misnamed)
+static sl_err_t seg_load(sl_log_t *log, seg_t *seg, bool active, bool recover, bool *misnamed)
 {
     *misnamed = false;
     sl_err_t err = seg_open_fd(log, seg, active);
@@ -332,7 +332,7 @@ static sl_err_t seg_load(sl_log_t *log, seg_t *seg, bool active, bool clean, boo
             return SL_OK;
         }
     }
-    if (active && !clean)
+    if (recover)
         return seg_recover(log, seg, false, "unclean shutdown");
 
     char why[256];
@@ -455,15 +455,36 @@ static sl_err_t seg_set_aside(sl_log_t *log, seg_t *seg)
     return log_sync_dir(log);
 }
 
+/* After a torn tail was cut from a segment below the active one, the
+ * segments after it go (their offsets would leave a gap), as Kafka's
+ * recovery deletes the rest of the log. */
+static sl_err_t drop_after_cut(sl_log_t *log, const i64_vec_t *bases, size_t from)
+{
+    sl_err_t err = SL_OK;
+    for (size_t k = from; k < bases->n && !err; k++) {
+        seg_t *gone = seg_new(bases->v[k]);
+        if (!gone)
+            return SL_ERR_NOMEM;
+        SL_WARN(LOG_MOD, "%s/%020lld.log: deleted: an earlier segment lost its tail in the crash", log->dir,
+                (long long)gone->base);
+        err = seg_unlink(log, gone);
+        seg_free(gone);
+    }
+    return err ? err : log_sync_dir(log);
+}
+
 static sl_err_t log_load(sl_log_t *log, bool clean)
 {
     i64_vec_t bases = {0};
     sl_err_t err = clean_recover_swaps(log);
     if (!err)
         err = scan_dir(log, &bases);
-    int64_t ckpt = -1;
+    int64_t ckpt = -1, rp = -1;
     if (!err)
         err = log_offset_file_read(log, LOG_CHECKPOINT_NAME, &ckpt);
+    if (!err)
+        err = log_offset_file_read(log, LOG_RECOVERY_POINT_NAME, &rp);
+    log->recovery_point = rp;
     for (size_t i = 0; !err && i < bases.n; i++) {
         seg_t *seg = seg_new(bases.v[i]);
         if (!seg || segs_push(log, seg)) {
@@ -472,15 +493,37 @@ static sl_err_t log_load(sl_log_t *log, bool clean)
             break;
         }
         bool active = i + 1 == bases.n, misnamed;
-        err = seg_load(log, seg, active, clean, &misnamed);
+        /* Unclean: every segment holding offsets at or above the recovery
+         * point may be torn; without the file, every segment (a log that
+         * crashed before its first rolled segment was synced, or one
+         * written before the file existed). */
+        bool recover = !clean && (active || rp < 0 || bases.v[i + 1] > rp);
+        int64_t size_before = -1;
+        if (recover && !active) {
+            char path[PATH_MAX];
+            struct stat st;
+            seg_path(log, seg->base, ".log", path, sizeof(path));
+            size_before = stat(path, &st) == 0 ? st.st_size : -1;
+        }
+        err = seg_load(log, seg, active, recover, &misnamed);
         if (!err && misnamed) {
             err = seg_set_aside(log, seg);
             log->nsegs--;
             seg_free(seg);
             /* The one before (loaded as inactive, not misnamed) becomes active. */
             if (!err && active && log->nsegs > 0)
-                err = seg_load(log, log_active(log), true, clean, &misnamed);
+                err = seg_load(log, log_active(log), true, !clean, &misnamed);
             continue;
+        }
+        if (!err && recover && !active) {
+            /* What recovery read may still be only in the page cache (a
+             * killed process): on disk before the recovery point passes it. */
+            if (fdatasync(seg->fd) != 0)
+                err = log_fail_errno(log, seg, ".log", "fsync", errno);
+            if (!err && seg->size < size_before) {
+                err = drop_after_cut(log, &bases, i + 1);
+                break; /* seg is the last segment now: it stays open as the active one */
+            }
         }
         if (!err && !active)
             log_seg_release(log, seg); /* reopened lazily when read */
@@ -518,6 +561,8 @@ static sl_err_t log_load(sl_log_t *log, bool clean)
     log->start_offset = SL_MAX(log->segs[0]->base, ckpt);
     if (log->start_offset > log->next_offset)
         log->start_offset = log->next_offset;
+    /* Recovered segments' rewritten indexes are synced by the next sync job. */
+    log->rolled_unsynced = log_recovery_point_calc(log) < act->base;
     return txnidx_load(log, clean);
 }
 
@@ -570,17 +615,15 @@ sl_err_t log_roll(sl_log_t *log, int64_t now_ms)
         return SL_OK;
     }
     if (old->size > 0) {
-        /* Make the old segment durable now: after a crash only the active
-         * segment needs recovery. */
+        /* Its bytes and indexes reach the disk later (durability.c): the
+         * recovery point stays at or below it until they do. */
         sl_err_t err = seg_index_finish(old);
         if (err)
             return err;
-        err = seg_sync(log, old);
+        err = idx_write(log, old, false);
         if (err)
             return err;
-        err = idx_write(log, old, true);
-        if (err)
-            return err;
+        log->rolled_unsynced = true;
     }
     seg_t *seg;
     sl_err_t err = seg_create(log, log->next_offset, &seg);
@@ -766,10 +809,10 @@ static sl_err_t seg_sync(sl_log_t *log, seg_t *seg)
 sl_err_t sl_log_flush(sl_log_t *log, int64_t now_ms)
 {
     log->errmsg[0] = '\0';
-    /* Only the active segment can hold unsynced bytes: a roll syncs the
-     * segment it leaves. */
     seg_t *seg = log_active(log);
-    sl_err_t err = seg_sync(log, seg);
+    sl_err_t err = log->rolled_unsynced ? log_sync_rolled_now(log) : SL_OK;
+    if (!err)
+        err = seg_sync(log, seg);
     if (err)
         return err;
     /* Index entries go to the files (no fsync: after a crash the active
@@ -917,6 +960,8 @@ sl_err_t sl_log_close(sl_log_t *log)
         err = seg_sync(log, seg);
     if (!err)
         err = idx_write(log, seg, true);
+    if (!err)
+        err = log_sync_rolled_now(log);
     if (err)
         SL_ERROR(LOG_MOD, "%s: close: %s", log->dir, log->errmsg[0] ? log->errmsg : sl_err_str(err));
     log_free(log);

@@ -36,14 +36,20 @@
  * (a mutex per partition). Different logs may be used from different threads.
  *
  * Durability: appends go to the page cache, one pwrite(2) per call.
- * sl_log_flush() fdatasyncs the active segment's log file. A roll fsyncs
- * the segment it leaves (log, then indexes) before the new one is created,
- * and creating or deleting segment files fsyncs the directory, so after a
- * crash only the active segment can have a torn or unflushed tail: that is
- * the segment an unclean open recovers, and whose indexes it rebuilds (which
- * is why flush writes the active segment's index entries to their files but
- * does not fsync them; close does). The broker decides when to flush (flush
- * policy, group commit); the log only remembers how much is flushed.
+ * sl_log_flush() fdatasyncs everything appended so far. A roll does not
+ * wait for the segment it leaves to reach the disk (that would stall the
+ * appender for the writeback of a whole segment): the broker syncs rolled
+ * segments later, without the partition lock (sl_log_sync_*), as Kafka
+ * flushes a rolled segment in the background. The recovery point file
+ * (recovery-point-offset-checkpoint) says below which offset every segment
+ * is on disk; an unclean open fully recovers (CRC and all) every segment
+ * holding offsets at or above it, and when one of those has a torn tail,
+ * the segments after it are deleted, as Kafka does (the log stays
+ * contiguous). Without the file (logs of older versions, whose rolls
+ * synced) only the active segment is recovered. Creating or deleting
+ * segment files fsyncs the directory. The broker decides when to flush
+ * (flush policy, group commit); the log only remembers how much is
+ * flushed.
  *
  * File descriptors and memory: the active segment's log file stays open;
  * other segments are opened when read, and at most 4 of them stay open
@@ -244,13 +250,31 @@ int64_t sl_log_last_flush_ms(const sl_log_t *log);
 /* Number of segments (for tests and metrics). */
 size_t sl_log_segment_count(const sl_log_t *log);
 
-/* fsyncs everything appended so far and records it as flushed: the active
- * segment's log file is fdatasynced (older segments were synced when they
- * rolled); its new index entries are written to the index files, which are
- * fsynced at roll and close (an unclean open rebuilds them). Cheap when
- * nothing is unflushed. After it returns SL_OK, no crash loses what was
- * appended before it. SL_OK or SL_ERR_IO. */
+/* fsyncs everything appended so far and records it as flushed: rolled
+ * segments not synced yet first (rare: the broker syncs them soon after a
+ * roll), then the active segment's log file; its new index entries are
+ * written to the index files, which are fsynced later (an unclean open
+ * rebuilds them). Cheap when nothing is unflushed. After it returns SL_OK,
+ * no crash loses what was appended before it. SL_OK or SL_ERR_IO. */
 sl_err_t sl_log_flush(sl_log_t *log, int64_t now_ms);
+
+/* Syncing rolled segments without holding the log: prepare (with the log
+ * serialized, cheap) lists the rolled segments not on disk yet (*out NULL
+ * when none); run (no lock, any thread; the log may be used meanwhile)
+ * fdatasyncs their files by name (a file deleted meanwhile is skipped);
+ * finish (serialized again) marks them synced and moves the recovery point
+ * (its file written when it moved). prepare: SL_OK, SL_ERR_NOMEM. run:
+ * SL_OK, SL_ERR_IO (sl_log_sync_errmsg says which file). finish: SL_OK,
+ * SL_ERR_IO (the recovery point file; errmsg). The job is freed by
+ * sl_log_sync_job_free (accepts NULL) and must not outlive the log.
+ * prepare may also find nothing left to sync and move the recovery point
+ * itself (SL_ERR_IO when its file cannot be written). */
+typedef struct sl_log_sync_job sl_log_sync_job_t;
+sl_err_t sl_log_sync_prepare(sl_log_t *log, sl_log_sync_job_t **out);
+sl_err_t sl_log_sync_run(sl_log_sync_job_t *job);
+const char *sl_log_sync_errmsg(const sl_log_sync_job_t *job);
+sl_err_t sl_log_sync_finish(sl_log_t *log, sl_log_sync_job_t *job);
+void sl_log_sync_job_free(sl_log_sync_job_t *job);
 
 /* A run of whole batches in one segment file, to send as a Fetch's records. */
 typedef struct sl_log_slice {

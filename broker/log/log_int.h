@@ -5,7 +5,8 @@
  *
  * Files: index.c (offset and time index entries, their files), segment.c
  * (segment files: create, open, scan, recover, read), log.c (the log:
- * open, append, roll, read, flush, close), retention.c (retention,
+ * open, append, roll, read, flush, close), durability.c (rolled segments
+ * synced later, the recovery point), retention.c (retention,
  * DeleteRecords and its checkpoint, timestamp lookups), cleaner.c
  * (compaction: planning, the key map pass, rewriting segments into merged
  * groups), cleaner_map.c (the bounded key map), cleaner_swap.c (putting
@@ -35,6 +36,7 @@
 #define LOG_NAME_DIGITS 20
 #define LOG_CHECKPOINT_NAME "log-start-offset-checkpoint"
 #define LOG_CLEANER_CHECKPOINT_NAME "cleaner-offset-checkpoint"
+#define LOG_RECOVERY_POINT_NAME "recovery-point-offset-checkpoint"
 
 /* ---- big-endian helpers ---- */
 static inline uint32_t be32(const uint8_t *p)
@@ -86,7 +88,8 @@ typedef struct seg {
     int64_t bytes_since_index; /* log bytes since the last offset-index entry */
     int fd;                /* -1 while closed */
     bool writable;         /* fd opened O_RDWR */
-    bool unsynced;         /* appended bytes not yet fsynced */
+    bool unsynced;         /* appended bytes not yet fsynced (a rolled segment keeps
+                            * it until durability.c syncs it) */
     bool idx_unsynced;     /* index files written but not yet fsynced */
     bool need_truncate;    /* a failed write left bytes after size */
     seg_index_t idx;
@@ -103,6 +106,8 @@ struct sl_log {
     bool force_roll;       /* the active segment cannot take the next offsets */
     int64_t unflushed_msgs;
     int64_t last_flush_ms;
+    int64_t recovery_point; /* as last written to its file (durability.c); -1 none */
+    bool rolled_unsynced;   /* a rolled segment may not be on disk yet */
     sl_list_t lru;         /* open inactive segments, most recent first */
     size_t nopen;
     sl_log_txn_aborted_t *aborted; /* txnindex.c: every segment's entries, in order */
@@ -255,6 +260,16 @@ bool txnidx_aborted_batch(const sl_log_txn_aborted_t *a, size_t n, int64_t produ
 void txnidx_drop_below(sl_log_t *log, int64_t offset);
 /* Rewrites every segment's .txnindex from memory (after segments merged). */
 sl_err_t txnidx_write_all(sl_log_t *log);
+
+/* ---- durability (durability.c) ---- */
+/* The recovery point: the base of the oldest segment with bytes or index
+ * entries not yet fsynced, else the active segment's base. */
+int64_t log_recovery_point_calc(const sl_log_t *log);
+/* Writes the recovery point file when the point moved. SL_OK, SL_ERR_IO. */
+sl_err_t log_recovery_point_store(sl_log_t *log);
+/* fsyncs every rolled segment not synced yet, here and now (flush, close),
+ * then stores the recovery point. SL_OK, SL_ERR_IO (errmsg set). */
+sl_err_t log_sync_rolled_now(sl_log_t *log);
 
 /* ---- log-level helpers ---- */
 /* The index of the segment holding offset: the last one with base <= offset
