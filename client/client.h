@@ -367,10 +367,10 @@ typedef struct sl_admin sl_admin_t;
 sl_err_t sl_admin_new(const sl_conf_t *conf, sl_admin_t **out, char *errbuf, size_t errlen);
 /* Stops the I/O thread and frees the handle. Accepts NULL. */
 void sl_admin_free(sl_admin_t *a);
-/* Why the last call on a (from this thread) failed, as a sentence naming
- * the request and, for connection trouble, the address and the reason
- * ("Metadata: NETWORK_EXCEPTION (connect to 127.0.0.1:9092: Connection
- * refused)"); "" after a call that succeeded. Copied into buf. */
+/* Why the last call on a failed, as a sentence naming the request and,
+ * for connection trouble, the address and the reason ("no answer within
+ * 2000 ms; last attempt: Metadata: TIMEOUT (connect to 127.0.0.1:9092:
+ * Connection refused)"); "" after a call that succeeded. Copied into buf. */
 void sl_admin_last_error(sl_admin_t *a, char *buf, size_t len);
 
 typedef struct sl_config_entry {
