@@ -1,7 +1,8 @@
 /*
  * cli_test.c - the pure pieces of the `sluice` tool: option parsing
  * (long, short, inline values, repeats, errors), numbers, key=value pairs,
- * date-times, aligned tables and UTC times.
+ * date-times, aligned tables, UTC times, and records as --format and JSON
+ * print them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -153,6 +154,51 @@ static void test_table(void **state)
     sluice_table_free(&t);
 }
 
+static char *render(const char *fmt, const sl_message_t *m)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    assert_non_null(f);
+    sluice_format_message(f, fmt, m);
+    fclose(f);
+    return out;
+}
+
+static void test_format(void **state)
+{
+    (void)state;
+    sl_msg_header_t h[] = {{"src", "cli", 3}, {"nil", NULL, -1}};
+    sl_message_t m = {.topic = "orders", .partition = 2, .offset = 41, .timestamp = 1795554000123LL, .key = "k1",
+                      .key_len = 2, .value = "hello", .value_len = 5, .headers = h, .header_count = 2};
+    char *s = render("{topic}/{partition}@{offset} {key}={value} [{headers}] {timestamp}\\n", &m);
+    assert_string_equal(s, "orders/2@41 k1=hello [src=cli,nil=] 1795554000123\n");
+    free(s);
+    /* Null key, tabs, an unterminated brace printed as it is. */
+    m.key = NULL;
+    m.key_len = -1;
+    s = render("<{key}>\\t{value} {", &m);
+    assert_string_equal(s, "<>\thello {");
+    free(s);
+    char err[256];
+    assert_true(sluice_format_check("{key} {value}\\n", err, sizeof err));
+    assert_false(sluice_format_check("{kee}", err, sizeof err));
+    assert_non_null(strstr(err, "{kee}"));
+    assert_false(sluice_format_check("{value", err, sizeof err));
+
+    /* JSON: UTF-8 as strings, other bytes as base64, null key as null. */
+    m.value = "\xff\x00\x01";
+    m.value_len = 3;
+    json_t *j = sluice_message_json(&m);
+    assert_non_null(j);
+    char *txt = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(txt, "{\"headers\":{\"nil\":null,\"src\":\"cli\"},\"key\":null,\"offset\":41,"
+                             "\"partition\":2,\"timestamp\":1795554000123,\"topic\":\"orders\","
+                             "\"value\":{\"base64\":\"/wAB\"}}");
+    free(txt);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_numbers_kv),
         cmocka_unit_test(test_datetime),
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
