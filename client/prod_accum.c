@@ -150,7 +150,9 @@ size_t sl_prod_rec_size(const sl_prod_rec_t *r)
     return n;
 }
 
-static sl_prod_batch_t *batch_new(sl_prod_accum_t *a, sl_prod_part_t *part, int64_t now_ms)
+static sl_err_t batch_add(sl_prod_batch_t *b, const sl_prod_rec_t *r, size_t rsize);
+
+static sl_prod_batch_t *batch_new(const sl_prod_accum_t *a, sl_prod_part_t *part, int64_t now_ms)
 {
     sl_prod_batch_t *b = calloc(1, sizeof(*b));
     if (!b)
@@ -175,6 +177,23 @@ static sl_prod_batch_t *batch_new(sl_prod_accum_t *a, sl_prod_part_t *part, int6
     b->log_append_ms = -1;
     b->mem = SL_BATCH_HEADER_SIZE;
     return b;
+}
+
+sl_err_t sl_prod_batch_single(const sl_prod_accum_t *a, const sl_prod_rec_t *r, sl_prod_batch_t **out)
+{
+    sl_prod_batch_t *b = batch_new(a, NULL, 0);
+    if (!b)
+        return SL_ERR_NOMEM;
+    sl_err_t err = batch_add(b, r, sl_prod_rec_size(r));
+    if (err == SL_OK)
+        err = sl_prod_batch_close(b);
+    b->mem = 0; /* never charged */
+    if (err != SL_OK) {
+        sl_prod_batch_free(b);
+        return err;
+    }
+    *out = b;
+    return SL_OK;
 }
 
 void sl_prod_batch_free(sl_prod_batch_t *b)

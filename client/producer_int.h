@@ -234,6 +234,11 @@ void sl_prod_accum_requeue(sl_prod_accum_t *a, sl_prod_batch_t *b);
  * unlink the batch (sl_list_remove(&b->link)) and keep it. */
 void sl_prod_accum_foreach(sl_prod_accum_t *a, void (*fn)(sl_prod_batch_t *b, void *arg), void *arg);
 
+/* A batch holding r alone, closed, in no queue (for records that fail
+ * before reaching one: unknown topic, partition out of range). SL_OK,
+ * SL_ERR_NOMEM or a builder error. */
+sl_err_t sl_prod_batch_single(const sl_prod_accum_t *a, const sl_prod_rec_t *r, sl_prod_batch_t **out);
+
 /* Finishes the batch's bytes (compression, CRC) if still open. No lock:
  * the batch must be out of its queue. SL_OK or the builder's error. */
 sl_err_t sl_prod_batch_close(sl_prod_batch_t *b);
@@ -242,5 +247,73 @@ sl_err_t sl_prod_batch_close(sl_prod_batch_t *b);
 void sl_prod_batch_set_producer(sl_prod_batch_t *b, int64_t pid, int16_t epoch, int32_t base_seq);
 /* Frees the batch (aborting an open builder). Accepts NULL. */
 void sl_prod_batch_free(sl_prod_batch_t *b);
+
+/* ---- the producer handle (producer.c, prod_sender.c) ------------------- */
+
+#include "client_int.h"
+
+#define SL_PROD_MODULE "client"
+
+/* Where the producer id stands (I/O thread). */
+typedef enum sl_prod_pid_state {
+    SL_PROD_PID_NONE = 0,    /* none yet (or a bump is due): ask when nothing is in flight */
+    SL_PROD_PID_ASKING,      /* InitProducerId in flight */
+    SL_PROD_PID_OK,
+} sl_prod_pid_state_t;
+
+struct sl_producer {
+    sl_cl_t *cl;
+    const sl_cl_conf_t *conf;        /* the core's, immutable */
+    sl_delivery_fn *dr;
+    void *dr_arg;
+    sl_prod_accum_t accum;
+    sl_partitioner_t parter;         /* under accum.mu */
+    bool idempotent;
+    atomic_size_t outq;              /* records not yet reported */
+    atomic_size_t reported;          /* delivery callbacks run so far */
+    atomic_bool wake_pending;        /* a sender run is posted */
+    atomic_int fatal;                /* sl_err_t: the error that stopped it */
+    atomic_bool closing;             /* free runs: completions go to closed */
+    sl_list_t closed;                /* under accum.mu: events of batches
+                                      * completed while closing */
+    /* I/O thread only */
+    sl_prod_pid_state_t pid_state;
+    int64_t pid;
+    int16_t epoch;
+    bool bump;                       /* ask with the current id (epoch bump) */
+    int64_t pid_retry_at;
+    int32_t inflight_reqs;           /* Produce requests unanswered */
+    sl_timer_id_t timer;
+    int64_t timer_at;
+    int64_t last_refresh_ms;
+    bool need_meta;                  /* a partition waits for a leader */
+    bool listening;                  /* metadata listener installed */
+};
+
+/* The I/O thread's part (prod_sender.c). */
+
+/* Asks for a sender run on the I/O thread (coalesced). any. */
+void sl_prod_wake(sl_producer_t *p);
+/* Runs on the I/O thread once at start: metadata listener. io. */
+void sl_prod_sender_start(sl_cl_t *cl, void *arg);
+/* Marks everything closing and completes every queued batch with
+ * SL_ERR_CLOSED. io (through sl_cl_call). */
+void sl_prod_sender_close(sl_cl_t *cl, void *arg);
+/* Completes b (out of any queue) with err and hands it to the delivery
+ * report path: an event for the application thread, or the closed list
+ * while closing. Releases its memory and in-flight slot (when in_flight).
+ * any. */
+void sl_prod_complete(sl_producer_t *p, sl_prod_batch_t *b, sl_err_t err, bool in_flight);
+/* Runs and frees the reports gathered while closing. app. */
+void sl_prod_report_closed(sl_producer_t *p);
+/* Asks the I/O thread for topic name's metadata (the core refreshes when it
+ * does not know it); the metadata listener fills the accumulator. any. */
+void sl_prod_ask_topic(sl_producer_t *p, const char *name);
+/* Runs the delivery reports of b on this thread (app) and frees it. */
+void sl_prod_report(sl_producer_t *p, sl_prod_batch_t *b, const char *topic, int32_t partition);
+
+/* Transactions (producer_txn.c): whether a send may go now (a
+ * transactional producer only inside a transaction). any. */
+bool sl_prod_txn_send_allowed(sl_producer_t *p);
 
 #endif /* SL_CLIENT_PRODUCER_INT_H */

@@ -4,10 +4,14 @@
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 set(SL_PROD_PURE ${PROJECT_SOURCE_DIR}/client/partitioner.c ${PROJECT_SOURCE_DIR}/client/prod_accum.c)
 sl_unit_test(client_prod_partitioner_test SOURCES prod_partitioner_test.c ${SL_PROD_PURE}
-             LIBS sluice-proto sluice-base PkgConfig::RDKAFKA)
-sl_unit_test(client_prod_accum_test SOURCES prod_accum_test.c ${SL_PROD_PURE} LIBS sluice-proto sluice-base)
+             LIBS sluice-net sluice-proto sluice-base PkgConfig::RDKAFKA)
+sl_unit_test(client_prod_accum_test SOURCES prod_accum_test.c ${SL_PROD_PURE} LIBS sluice-net sluice-proto sluice-base)
 find_package(Threads REQUIRED)
 foreach(t client_prod_partitioner_test client_prod_accum_test)
   target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/client)
   target_link_libraries(${t} PRIVATE Threads::Threads)
 endforeach()
+# The whole producer against the core's scripted fake broker.
+if(TARGET sl-client-fake-broker)
+  sl_unit_test(client_producer_test SOURCES producer_test.c LIBS sl-client-fake-broker sluice-client)
+endif()
