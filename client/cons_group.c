@@ -94,8 +94,9 @@ static void revoke_done(sl_cl_t *cl, void *arg)
         if (tp)
             sl_cons_tp_remove(c, tp);
     }
+    /* Eager: join from scratch; cooperative: the follow-up round. */
     g->state = g->cooperative ? G_STABLE : G_INIT;
-    g->rejoin = true;
+    g->rejoin = g->cooperative;
     group_step(c);
 }
 
@@ -236,6 +237,7 @@ static void send_to_coord(sl_consumer_t *c)
 {
     cons_group_t *g = c->group;
     g->state = G_JOINING;
+    g->rejoin = false;   /* this join is the rejoin asked for */
     sl_err_t err = sl_cl_coord_find(c->cl, 0, c->conf->group_id, now_ms(c) + c->conf->request_timeout_ms,
                                     join_coord_cb, c);
     if (err) {
