@@ -151,6 +151,10 @@ typedef struct sl_cl_topic {
  * unknown a refresh is started. io. */
 const sl_cl_topic_t *sl_cl_topic(sl_cl_t *cl, const char *name);
 
+/* Stops keeping topic fresh (e.g. after an unsubscribe); its cached entry
+ * goes with the next update. io. */
+void sl_cl_topic_forget(sl_cl_t *cl, const char *name);
+
 /* Starts a metadata refresh now (coalesced with one in flight), e.g. after
  * NOT_LEADER_OR_FOLLOWER. Refreshes also run every metadata.max.age.ms. io. */
 void sl_cl_metadata_refresh(sl_cl_t *cl);

@@ -279,6 +279,11 @@ const sl_cl_topic_t *sl_cl_topic(sl_cl_t *cl, const char *name)
     return sl_map_get(&m->topics, name, len);
 }
 
+void sl_cl_topic_forget(sl_cl_t *cl, const char *name)
+{
+    sl_map_del(&cl->meta->wanted, name, strlen(name), NULL);
+}
+
 sl_err_t sl_cl_metadata_listen(sl_cl_t *cl, sl_cl_fn *fn, void *arg)
 {
     sl_cl_meta_t *m = cl->meta;

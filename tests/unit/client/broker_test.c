@@ -258,6 +258,96 @@ static void test_garbage(void **state)
     sl_fb_free(fb);
 }
 
+/* An answer larger than receive.message.max.bytes closes the connection. */
+static sl_fb_reply_t big_handler(sl_fb_t *fb, const sl_fb_req_t *req, void *arg)
+{
+    (void)fb;
+    (void)arg;
+    sl_fb_reply_t r = {SL_FB_DEFAULT, NULL, 0};
+    if (req->api_key != 16)
+        return r;
+    sl_ListGroupsResponse_t *b = sl_arena_zalloc(req->arena, sizeof *b);
+    sl_ListGroupsResponse_init(b);
+    sl_ListGroupsResponse_ListedGroup_t *g = sl_arena_calloc(req->arena, 200, sizeof *g);
+    for (int i = 0; i < 200; i++) {
+        sl_ListGroupsResponse_ListedGroup_init(&g[i]);
+        g[i].GroupId = sl_kstr("a-group-with-a-rather-long-name");
+        g[i].ProtocolType = sl_kstr("consumer");
+    }
+    b->Groups.count = 200;
+    b->Groups.items = g;
+    r.action = SL_FB_REPLY;
+    r.body = b;
+    return r;
+}
+
+static void test_frame_too_large(void **state)
+{
+    (void)state;
+    sl_fb_t *fb = sl_fb_new(1);
+    sl_fb_set_handler(fb, big_handler, NULL);
+    const char *extra[] = {"receive.message.max.bytes", "1000", NULL};
+    sl_cl_t *cl = cu_core(sl_fb_bootstrap(fb), extra);
+    cu_req_t r;
+    lg_req(&r, SL_CL_NODE_ANY);
+    assert_int_equal(cu_send(cl, &r, 10000), SL_ERR_NETWORK_EXCEPTION);
+    char why[256];
+    sl_cl_last_error(cl, why, sizeof why);
+    assert_non_null(strstr(why, "receive.message.max.bytes"));
+    sl_cl_free(cl);
+    sl_fb_free(fb);
+}
+
+/* Garbage in place of the ApiVersions answer: the connection is unusable. */
+static sl_fb_reply_t av_garbage(sl_fb_t *fb, const sl_fb_req_t *req, void *arg)
+{
+    (void)fb;
+    (void)arg;
+    sl_fb_reply_t r = {req->api_key == 18 ? SL_FB_GARBAGE : SL_FB_DEFAULT, NULL, 0};
+    return r;
+}
+
+static void test_apiversions_garbage(void **state)
+{
+    (void)state;
+    sl_fb_t *fb = sl_fb_new(1);
+    sl_fb_set_handler(fb, av_garbage, NULL);
+    sl_cl_t *cl = cu_core(sl_fb_bootstrap(fb), NULL);
+    cu_req_t r;
+    lg_req(&r, SL_CL_NODE_ANY);
+    assert_int_equal(cu_send(cl, &r, 10000), SL_ERR_NETWORK_EXCEPTION);
+    char why[256];
+    sl_cl_last_error(cl, why, sizeof why);
+    assert_non_null(strstr(why, "ApiVersions"));
+    sl_cl_free(cl);
+    sl_fb_free(fb);
+}
+
+/* Two bootstrap addresses, the first refused: the next request goes to the
+ * second while the first backs off. */
+static void test_second_bootstrap(void **state)
+{
+    (void)state;
+    sl_fb_t *dead = sl_fb_new(1);
+    sl_fb_t *fb = sl_fb_new(1);
+    script_t s = {SL_FB_REPLY, 0, -1, 0};
+    sl_fb_set_handler(fb, lg_handler, &s);
+    sl_fb_node_down(dead, 0);
+    char boot[128];
+    snprintf(boot, sizeof boot, "%s,%s", sl_fb_bootstrap(dead), sl_fb_bootstrap(fb));
+    const char *extra[] = {"reconnect.backoff.ms", "5000", "reconnect.backoff.max.ms", "10000", NULL};
+    sl_cl_t *cl = cu_core(boot, extra);
+    cu_req_t r;
+    lg_req(&r, SL_CL_NODE_ANY);
+    assert_int_equal(cu_send(cl, &r, 10000), SL_ERR_NETWORK_EXCEPTION);
+    lg_req(&r, SL_CL_NODE_ANY);
+    assert_int_equal(cu_send(cl, &r, 10000), SL_OK);
+    assert_int_equal(s.seen, 1);
+    sl_cl_free(cl);
+    sl_fb_free(fb);
+    sl_fb_free(dead);
+}
+
 /* ---- max.in.flight for Produce ---- */
 
 /* The broker never answers Produce, so what it sees is what the client let
@@ -338,6 +428,9 @@ int main(void)
         cmocka_unit_test(test_reconnect_after_restart),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_produce_in_flight),
+        cmocka_unit_test(test_frame_too_large),
+        cmocka_unit_test(test_apiversions_garbage),
+        cmocka_unit_test(test_second_bootstrap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,9 +26,10 @@ typedef struct fc_script {
     int8_t last_type;
     char last_key[64];
     uint16_t port;
+    int32_t last_nkeys;
 } fc_script_t;
 
-static fc_script_t g_fc = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, -1, -1, "", 0};
+static fc_script_t g_fc = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, -1, -1, "", 0, 0};
 
 static sl_fb_reply_t fc_handler(sl_fb_t *fb, const sl_fb_req_t *req, void *arg)
 {
@@ -52,15 +53,22 @@ static sl_fb_reply_t fc_handler(sl_fb_t *fb, const sl_fb_req_t *req, void *arg)
     sl_FindCoordinatorResponse_t *b = sl_arena_zalloc(req->arena, sizeof *b);
     sl_FindCoordinatorResponse_init(b);
     if (req->api_version >= 4) {
-        sl_FindCoordinatorResponse_Coordinator_t *c = sl_arena_zalloc(req->arena, sizeof *c);
-        sl_FindCoordinatorResponse_Coordinator_init(c);
-        c->Key = key;
-        c->ErrorCode = err;
-        c->NodeId = err ? -1 : 0;
-        c->Host = sl_kstr(err ? "" : "127.0.0.1");
-        c->Port = err ? -1 : port;
-        b->Coordinators.count = 1;
-        b->Coordinators.items = c;
+        int32_t nk = q->CoordinatorKeys.count;
+        sl_FindCoordinatorResponse_Coordinator_t *cs = sl_arena_calloc(req->arena, (size_t)nk + 1, sizeof *cs);
+        for (int32_t i = 0; i < nk; i++) {
+            sl_FindCoordinatorResponse_Coordinator_t *c = &cs[i];
+            sl_FindCoordinatorResponse_Coordinator_init(c);
+            c->Key = q->CoordinatorKeys.items[i];
+            c->ErrorCode = err;
+            c->NodeId = err ? -1 : 0;
+            c->Host = sl_kstr(err ? "" : "127.0.0.1");
+            c->Port = err ? -1 : port;
+        }
+        pthread_mutex_lock(&g_fc.mu);
+        g_fc.last_nkeys = nk;
+        pthread_mutex_unlock(&g_fc.mu);
+        b->Coordinators.count = nk;
+        b->Coordinators.items = cs;
     } else {
         b->ErrorCode = err;
         b->NodeId = err ? -1 : 0;
@@ -132,6 +140,30 @@ static void script(int fail_first, int16_t err, uint16_t port)
     pthread_mutex_unlock(&g_fc.mu);
 }
 
+/* Several lookups started together: one v4 request with every key, or one
+ * request per key below v4. */
+static lookup_t g_many[3];
+
+static void start_many(sl_cl_t *cl, void *arg)
+{
+    (void)arg;
+    static const char *keys[] = {"m1", "m2", "m3"};
+    for (int i = 0; i < 3; i++) {
+        g_many[i] = (lookup_t){0, keys[i], 10000, false, SL_OK, -1, SL_OK};
+        lookup_start(cl, &g_many[i]);
+        assert_int_equal(g_many[i].ret, SL_OK);
+    }
+}
+
+static bool many_done(sl_cl_t *cl, void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 3; i++)
+        if (!lookup_done(cl, &g_many[i]))
+            return false;
+    return true;
+}
+
 static void forget(sl_cl_t *cl, void *arg)
 {
     sl_cl_coord_forget(cl, 0, arg);
@@ -163,6 +195,20 @@ static void run_lookups(sl_fb_t *fb, int16_t expect_version)
     script(100, SL_ERR_GROUP_AUTHORIZATION_FAILED, sl_fb_port(fb, 0));
     assert_int_equal(find(cl, 0, "g2", 10000, &node), SL_ERR_GROUP_AUTHORIZATION_FAILED);
     assert_int_equal(g_fc.seen, 1);
+    /* three at once */
+    script(0, 0, sl_fb_port(fb, 0));
+    sl_cl_call(cl, start_many, NULL);
+    assert_true(cu_wait_io(cl, many_done, NULL, 20000));
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(g_many[i].err, SL_OK);
+        assert_int_equal(g_many[i].node, 0);
+    }
+    if (expect_version >= 4) {
+        assert_int_equal(g_fc.seen, 1);
+        assert_int_equal(g_fc.last_nkeys, 3);
+    } else {
+        assert_int_equal(g_fc.seen, 3);
+    }
     /* never available: the deadline ends it */
     script(100000, SL_ERR_COORDINATOR_NOT_AVAILABLE, sl_fb_port(fb, 0));
     assert_int_equal(find(cl, 0, "g3", 300, &node), SL_ERR_TIMEOUT);
@@ -186,6 +232,16 @@ static void test_v3(void **state)
     sl_fb_set_handler(fb, fc_handler, NULL);
     sl_fb_set_api(fb, 10, 0, 3);
     run_lookups(fb, 3);
+    /* a batch formed before the version was known: the first key goes in
+     * Key, the others are asked for afterwards, one by one */
+    sl_cl_t *cl = cu_core(sl_fb_bootstrap(fb), NULL);
+    script(0, 0, sl_fb_port(fb, 0));
+    sl_cl_call(cl, start_many, NULL);
+    assert_true(cu_wait_io(cl, many_done, NULL, 20000));
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(g_many[i].err, SL_OK);
+    assert_int_equal(g_fc.seen, 3);
+    sl_cl_free(cl);
     sl_fb_free(fb);
 }
 

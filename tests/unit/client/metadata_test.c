@@ -123,10 +123,50 @@ static void test_topics_and_leaders(void **state)
     sl_fb_free(fb);
 }
 
+static void forget_later(sl_cl_t *cl, void *arg)
+{
+    (void)arg;
+    sl_cl_topic_forget(cl, "later");
+}
+
+/* Whether the last Metadata request named "later". */
+static pthread_mutex_t g_md_mu = PTHREAD_MUTEX_INITIALIZER;
+static int g_md_seen;
+static bool g_md_later;
+
+static sl_fb_reply_t md_handler(sl_fb_t *fb, const sl_fb_req_t *req, void *arg)
+{
+    (void)fb;
+    (void)arg;
+    sl_fb_reply_t r = {SL_FB_DEFAULT, NULL, 0};
+    if (req->api_key != 3)
+        return r;
+    const sl_MetadataRequest_t *q = req->body;
+    bool later = false;
+    for (int32_t i = 0; i < q->Topics.count; i++)
+        later |= sl_kstr_eq(q->Topics.items[i].Name, "later");
+    pthread_mutex_lock(&g_md_mu);
+    g_md_seen++;
+    g_md_later = later;
+    pthread_mutex_unlock(&g_md_mu);
+    return r;
+}
+
+static bool later_not_asked(sl_cl_t *cl, void *arg)
+{
+    (void)cl;
+    int *since = arg;
+    pthread_mutex_lock(&g_md_mu);
+    bool ok = g_md_seen > *since && !g_md_later;
+    pthread_mutex_unlock(&g_md_mu);
+    return ok;
+}
+
 static void test_unknown_then_created(void **state)
 {
     (void)state;
     sl_fb_t *fb = sl_fb_new(1);
+    sl_fb_set_handler(fb, md_handler, NULL);
     sl_cl_t *cl = cu_core(sl_fb_bootstrap(fb), NULL);
     want_t w = {"later", 0, -2, 0, SL_ERR_UNKNOWN_TOPIC_OR_PARTITION, 0};
     assert_true(cu_wait_io(cl, topic_is, &w, 10000));
@@ -148,6 +188,14 @@ static void test_unknown_then_created(void **state)
     w.epoch = 2;
     assert_true(cu_wait_io(cl, topic_is, &w, 10000));
     assert_true(sl_fb_count(fb, 3) > before);
+    /* forgotten: no longer asked for */
+    pthread_mutex_lock(&g_md_mu);
+    int since = g_md_seen;
+    pthread_mutex_unlock(&g_md_mu);
+    assert_true(g_md_later);
+    sl_cl_call(cl, forget_later, NULL);
+    sl_cl_call(cl, refresh, NULL);
+    assert_true(cu_wait_io(cl, later_not_asked, &since, 10000));
     sl_cl_free(cl);
     sl_fb_free(fb);
 }
