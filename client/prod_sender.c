@@ -143,6 +143,8 @@ void sl_prod_report(sl_producer_t *p, sl_prod_batch_t *b, const char *topic, int
 void sl_prod_complete(sl_producer_t *p, sl_prod_batch_t *b, sl_err_t err, bool in_flight)
 {
     b->err = err;
+    if (err != SL_OK && p->conf->transactional_id)
+        sl_prod_txn_abortable(p, err);
     if (b->building)
         (void)sl_prod_batch_close(b);
     sl_prod_accum_lock(&p->accum);
@@ -365,7 +367,12 @@ static void fail_queued(sl_producer_t *p, int64_t before, sl_err_t err)
     free(c.v);
 }
 
-static void set_fatal(sl_producer_t *p, sl_err_t err, const char *why)
+void sl_prod_fail_queued(sl_producer_t *p, sl_err_t err)
+{
+    fail_queued(p, INT64_MAX, err);
+}
+
+void sl_prod_set_fatal(sl_producer_t *p, sl_err_t err, const char *why)
 {
     int expected = 0;
     if (atomic_compare_exchange_strong(&p->fatal, &expected, (int)err))
@@ -428,19 +435,7 @@ static void on_pid(sl_cl_t *cl, sl_err_t err, int16_t version, const void *resp,
         p->pid_state = SL_PROD_PID_OK;
         p->bump = false;
         SL_DEBUG(SL_PROD_MODULE, "producer: id %lld epoch %d", (long long)p->pid, p->epoch);
-        /* Every partition starts its sequences again. */
-        sl_prod_accum_lock(&p->accum);
-        size_t it = 0;
-        const void *k;
-        size_t kl;
-        void *v;
-        while (sl_map_next(&p->accum.topics, &it, &k, &kl, &v)) {
-            sl_prod_topic_t *t = v;
-            for (int32_t i = 0; i < t->parts_cap; i++)
-                if (t->parts[i])
-                    t->parts[i]->next_seq = 0;
-        }
-        sl_prod_accum_unlock(&p->accum);
+        sl_prod_reset_sequences(p);
         sender_run(p);
         return;
     }
@@ -458,7 +453,23 @@ static void on_pid(sl_cl_t *cl, sl_err_t err, int16_t version, const void *resp,
                                    "Kafka 0.11 or later; set enable.idempotence=false)");
     else
         snprintf(why, sizeof(why), "InitProducerId failed: %s", sl_err_str(err));
-    set_fatal(p, err == SL_ERR_UNSUPPORTED ? SL_ERR_UNSUPPORTED_VERSION : err, why);
+    sl_prod_set_fatal(p, err == SL_ERR_UNSUPPORTED ? SL_ERR_UNSUPPORTED_VERSION : err, why);
+}
+
+void sl_prod_reset_sequences(sl_producer_t *p)
+{
+    sl_prod_accum_lock(&p->accum);
+    size_t it = 0;
+    const void *k;
+    size_t kl;
+    void *v;
+    while (sl_map_next(&p->accum.topics, &it, &k, &kl, &v)) {
+        sl_prod_topic_t *t = v;
+        for (int32_t i = 0; i < t->parts_cap; i++)
+            if (t->parts[i])
+                t->parts[i]->next_seq = 0;
+    }
+    sl_prod_accum_unlock(&p->accum);
 }
 
 static void ask_pid(sl_producer_t *p)
@@ -560,7 +571,7 @@ static void batch_done(sl_producer_t *p, sl_prod_batch_t *b, sl_err_t err, int64
     if (err == SL_ERR_PRODUCER_FENCED || err == SL_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED ||
         err == SL_ERR_CLUSTER_AUTHORIZATION_FAILED) {
         sl_prod_complete(p, b, err, true);
-        set_fatal(p, err, "the broker refused the producer");
+        sl_prod_set_fatal(p, err, "the broker refused the producer");
         return;
     }
     if (seq_ok && err != SL_ERR_CLOSED) {
@@ -625,6 +636,11 @@ static void on_produce(sl_cl_t *cl, sl_err_t err, int16_t version, const void *r
 static int32_t leader_of(sl_prod_part_t *part, void *arg)
 {
     sl_producer_t *p = arg;
+    if (p->conf->transactional_id && !part->in_txn) {
+        /* Its first batch of the transaction waits for AddPartitionsToTxn. */
+        p->txn_need_add = true;
+        return -1;
+    }
     const sl_cl_topic_t *t = sl_cl_topic(p->cl, part->topic->name);
     if (!t || t->err != SL_OK || part->id >= t->partition_count || t->parts[part->id].leader < 0) {
         p->need_meta = true;
@@ -744,7 +760,11 @@ static void sender_run(sl_producer_t *p)
         sl_cl_metadata_refresh(p->cl);
     }
     bool can_send = true;
-    if (p->idempotent && (p->pid_state != SL_PROD_PID_OK || p->bump)) {
+    if (p->conf->transactional_id) {
+        /* The id comes from init_transactions; a gap in the sequences is
+         * mended when the transaction is aborted. */
+        can_send = p->pid_state == SL_PROD_PID_OK;
+    } else if (p->idempotent && (p->pid_state != SL_PROD_PID_OK || p->bump)) {
         can_send = false;
         if (p->pid_state != SL_PROD_PID_ASKING && p->inflight_reqs == 0) {
             if (now >= p->pid_retry_at)
@@ -779,6 +799,8 @@ static void sender_run(sl_producer_t *p)
             i = j;
         }
     }
+    if (p->txn_need_add)
+        sl_prod_txn_add_partitions(p);
     if (p->need_meta) {
         int64_t at = p->last_refresh_ms + p->conf->retry_backoff_ms;
         if (at < next)

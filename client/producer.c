@@ -40,6 +40,10 @@ sl_err_t sl_producer_new(const sl_conf_t *conf, sl_delivery_fn *dr, void *dr_arg
     atomic_init(&p->wake_pending, false);
     atomic_init(&p->fatal, 0);
     atomic_init(&p->closing, false);
+    atomic_init(&p->txn_state, SL_PROD_TXN_UNINIT);
+    atomic_init(&p->txn_err, 0);
+    pthread_mutex_init(&p->txn_mu, NULL);
+    pthread_cond_init(&p->txn_cond, NULL);
     sl_prod_accum_conf_t ac = {
         .batch_size = p->conf->batch_size,
         .linger_ms = p->conf->linger_ms,
@@ -281,5 +285,7 @@ void sl_producer_free(sl_producer_t *p)
     sl_prod_report_closed(p);
     sl_partitioner_fini(&p->parter);
     sl_prod_accum_fini(&p->accum);
+    pthread_cond_destroy(&p->txn_cond);
+    pthread_mutex_destroy(&p->txn_mu);
     free(p);
 }

@@ -261,6 +261,13 @@ typedef enum sl_prod_pid_state {
     SL_PROD_PID_OK,
 } sl_prod_pid_state_t;
 
+/* A transactional producer's state (txn_state). */
+enum {
+    SL_PROD_TXN_UNINIT = 0,  /* init_transactions not done */
+    SL_PROD_TXN_READY,       /* between transactions */
+    SL_PROD_TXN_IN,          /* begun */
+};
+
 struct sl_producer {
     sl_cl_t *cl;
     const sl_cl_conf_t *conf;        /* the core's, immutable */
@@ -288,6 +295,16 @@ struct sl_producer {
     int64_t last_refresh_ms;
     bool need_meta;                  /* a partition waits for a leader */
     bool listening;                  /* metadata listener installed */
+    /* transactions (producer_txn.c) */
+    pthread_mutex_t txn_mu;          /* with txn_cond: a call waits for its operation */
+    pthread_cond_t txn_cond;
+    atomic_int txn_state;            /* SL_PROD_TXN_* */
+    atomic_int txn_err;              /* sl_err_t that makes the transaction abortable */
+    bool adding;                     /* io: AddPartitionsToTxn in flight */
+    bool txn_need_add;               /* io: a partition waits to be added */
+    bool txn_started;                /* io: the coordinator knows of the transaction */
+    bool txn_end_needed;             /* io -> app: EndTxn must be sent */
+    bool txn_adding_seen;            /* io -> app: AddPartitionsToTxn was in flight */
 };
 
 /* The I/O thread's part (prod_sender.c). */
@@ -312,8 +329,22 @@ void sl_prod_ask_topic(sl_producer_t *p, const char *name);
 /* Runs the delivery reports of b on this thread (app) and frees it. */
 void sl_prod_report(sl_producer_t *p, sl_prod_batch_t *b, const char *topic, int32_t partition);
 
-/* Transactions (producer_txn.c): whether a send may go now (a
+/* Stops the producer for good with err (logged with why) and fails
+ * everything queued with it. io. */
+void sl_prod_set_fatal(sl_producer_t *p, sl_err_t err, const char *why);
+/* Completes every queued (not in-flight) batch with err. io. */
+void sl_prod_fail_queued(sl_producer_t *p, sl_err_t err);
+/* Every partition's next sequence back to 0 (a new producer id or epoch). io. */
+void sl_prod_reset_sequences(sl_producer_t *p);
+
+/* Transactions (producer_txn.c). Whether a send may go now (a
  * transactional producer only inside a transaction). any. */
 bool sl_prod_txn_send_allowed(sl_producer_t *p);
+/* Sends AddPartitionsToTxn for the partitions with queued batches that are
+ * not in the transaction yet (one request at a time). io. */
+void sl_prod_txn_add_partitions(sl_producer_t *p);
+/* Records err as the reason the current transaction must abort (the first
+ * one stays). any. */
+void sl_prod_txn_abortable(sl_producer_t *p, sl_err_t err);
 
 #endif /* SL_CLIENT_PRODUCER_INT_H */

@@ -8,6 +8,8 @@
  *   client_produce_it -b HOST:PORT -t TOPIC -n N [-X key=value]...
  *       [--keys] [--headers] [--size BYTES] [--partition P] [--quiet]
  *       [--txn commit|abort]   (with -X transactional.id=...)
+ *       [--txn-offsets GROUP]  (with --txn: commits offset 42 of the topic's
+ *                               partition 0 for GROUP in the transaction)
  *
  * Record i has value "value-<i>" (padded with '.' to --size bytes), key
  * "key-<i>" with --keys (null otherwise) and with --headers two headers,
@@ -39,16 +41,18 @@ static void on_dr(sl_producer_t *p, const sl_message_t *m, void *arg)
         printf("DR %ld %d %" PRId64 " %s\n", i, m->partition, m->offset, m->err ? sl_err_name(m->err) : "OK");
 }
 
-static int usage(void)
+static int usage(sl_conf_t *conf)
 {
+    sl_conf_free(conf);
     fprintf(stderr, "usage: client_produce_it -b HOST:PORT -t TOPIC -n N [-X key=value]... [--keys] "
-                    "[--headers] [--size BYTES] [--partition P] [--quiet] [--txn commit|abort]\n");
+                    "[--headers] [--size BYTES] [--partition P] [--quiet] [--txn commit|abort] "
+                    "[--txn-offsets GROUP]\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    const char *topic = NULL, *txn = NULL;
+    const char *topic = NULL, *txn = NULL, *txn_group = NULL;
     long n = 0, size = 0;
     int32_t partition = SL_PARTITION_ANY;
     bool keys = false, headers = false;
@@ -65,7 +69,7 @@ int main(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-b") && v) {
             if (sl_conf_set(conf, "bootstrap.servers", v, err, sizeof(err)) != SL_OK)
-                return fprintf(stderr, "%s\n", err), 2;
+                return fprintf(stderr, "%s\n", err), usage(conf);
             i++;
         } else if (!strcmp(a, "-t") && v) {
             topic = v;
@@ -82,15 +86,18 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--txn") && v) {
             txn = v;
             i++;
+        } else if (!strcmp(a, "--txn-offsets") && v) {
+            txn_group = v;
+            i++;
         } else if (!strcmp(a, "-X") && v) {
             char kv[512];
             snprintf(kv, sizeof(kv), "%s", v);
             char *eq = strchr(kv, '=');
             if (!eq)
-                return usage();
+                return usage(conf);
             *eq = '\0';
             if (sl_conf_set(conf, kv, eq + 1, err, sizeof(err)) != SL_OK)
-                return fprintf(stderr, "%s\n", err), 2;
+                return fprintf(stderr, "%s\n", err), usage(conf);
             i++;
         } else if (!strcmp(a, "--keys")) {
             keys = true;
@@ -99,14 +106,15 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--quiet")) {
             run.quiet = true;
         } else {
-            return usage();
+            return usage(conf);
         }
     }
     if (!topic || n <= 0 || size < 0 || size > (1 << 24))
-        return usage();
+        return usage(conf);
     sl_producer_t *p;
     if (sl_producer_new(conf, on_dr, &run, &p, err, sizeof(err)) != SL_OK) {
         fprintf(stderr, "producer: %s\n", err);
+        sl_conf_free(conf);
         return 1;
     }
     sl_conf_free(conf);
@@ -156,6 +164,15 @@ int main(int argc, char **argv)
     e = sl_producer_flush(p, 60000);
     if (e != SL_OK)
         fprintf(stderr, "flush: %s (%zu left)\n", sl_err_name(e), sl_producer_outq_len(p));
+    if (txn && txn_group) {
+        sl_tp_offset_t off = {.topic = topic, .partition = 0, .offset = 42, .leader_epoch = -1};
+        sl_group_meta_t meta = {.group_id = txn_group, .generation_id = -1, .member_id = ""};
+        e = sl_producer_send_offsets_to_transaction(p, &off, 1, &meta, 30000);
+        if (e != SL_OK) {
+            fprintf(stderr, "send_offsets_to_transaction: %s\n", sl_err_name(e));
+            run.failed++;
+        }
+    }
     if (txn) {
         e = !strcmp(txn, "abort") ? sl_producer_abort_transaction(p, 30000)
                                   : sl_producer_commit_transaction(p, 30000);

@@ -59,6 +59,11 @@ typedef struct model {
     int corrupt_nth;            /* partition 0's nth batch (1-based) gets INVALID_RECORD */
     int not_leader_after;       /* after this many batches of partition 0 on
                                  * node 0: move its leader to node 1 */
+    /* transactions */
+    bool added[MAXP];           /* AddPartitionsToTxn in the current transaction */
+    int add_requests, add_offsets, txn_offset_commits, commits, aborts;
+    int unadded_produce;        /* transactional batches for partitions not added */
+    bool fenced;                /* a newer instance took over: PRODUCER_FENCED */
     sl_fb_t *fb;
 } model_t;
 
@@ -131,10 +136,126 @@ static int16_t append_batch(plog_t *pl, const sl_kbytes_t *recs, int64_t *base)
     return 0;
 }
 
+/* FindCoordinator, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit,
+ * EndTxn: the transaction coordinator (node 0), NULL for other keys. */
+static const void *txn_answer(sl_fb_t *fb, const sl_fb_req_t *req)
+{
+    sl_arena_t *a = req->arena;
+    switch (req->api_key) {
+    case 10: {
+        const sl_FindCoordinatorRequest_t *q = req->body;
+        sl_FindCoordinatorResponse_t *b = sl_arena_zalloc(a, sizeof *b);
+        sl_FindCoordinatorResponse_init(b);
+        if (req->api_version >= 4) {
+            int32_t nk = q->CoordinatorKeys.count;
+            sl_FindCoordinatorResponse_Coordinator_t *cs = sl_arena_calloc(a, (size_t)nk + 1, sizeof *cs);
+            for (int32_t i = 0; i < nk; i++) {
+                sl_FindCoordinatorResponse_Coordinator_init(&cs[i]);
+                cs[i].Key = q->CoordinatorKeys.items[i];
+                cs[i].NodeId = 0;
+                cs[i].Host = sl_kstr("127.0.0.1");
+                cs[i].Port = sl_fb_port(fb, 0);
+            }
+            b->Coordinators.count = nk;
+            b->Coordinators.items = cs;
+        } else {
+            b->NodeId = 0;
+            b->Host = sl_kstr("127.0.0.1");
+            b->Port = sl_fb_port(fb, 0);
+        }
+        return b;
+    }
+    case 24: {
+        const sl_AddPartitionsToTxnRequest_t *q = req->body;
+        sl_AddPartitionsToTxnResponse_t *b = sl_arena_zalloc(a, sizeof *b);
+        sl_AddPartitionsToTxnResponse_init(b);
+        b->Results.count = q->Topics.count;
+        b->Results.items = sl_arena_calloc(a, (size_t)q->Topics.count + 1, sizeof *b->Results.items);
+        pthread_mutex_lock(&g_m.mu);
+        g_m.add_requests++;
+        for (int32_t i = 0; i < q->Topics.count; i++) {
+            sl_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult_t *tr = &b->Results.items[i];
+            sl_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult_init(tr);
+            tr->Name = q->Topics.items[i].Name;
+            int32_t np = q->Topics.items[i].Partitions.count;
+            tr->Results.count = np;
+            tr->Results.items = sl_arena_calloc(a, (size_t)np + 1, sizeof *tr->Results.items);
+            for (int32_t j = 0; j < np; j++) {
+                int32_t id = q->Topics.items[i].Partitions.items[j];
+                sl_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult_init(&tr->Results.items[j]);
+                tr->Results.items[j].PartitionIndex = id;
+                if (g_m.fenced)
+                    tr->Results.items[j].ErrorCode = SL_ERR_PRODUCER_FENCED;
+                else if (id >= 0 && id < MAXP)
+                    g_m.added[id] = true;
+            }
+        }
+        pthread_mutex_unlock(&g_m.mu);
+        return b;
+    }
+    case 25: {
+        sl_AddOffsetsToTxnResponse_t *b = sl_arena_zalloc(a, sizeof *b);
+        sl_AddOffsetsToTxnResponse_init(b);
+        pthread_mutex_lock(&g_m.mu);
+        g_m.add_offsets++;
+        b->ErrorCode = g_m.fenced ? SL_ERR_PRODUCER_FENCED : 0;
+        pthread_mutex_unlock(&g_m.mu);
+        return b;
+    }
+    case 28: {
+        const sl_TxnOffsetCommitRequest_t *q = req->body;
+        sl_TxnOffsetCommitResponse_t *b = sl_arena_zalloc(a, sizeof *b);
+        sl_TxnOffsetCommitResponse_init(b);
+        b->Topics.count = q->Topics.count;
+        b->Topics.items = sl_arena_calloc(a, (size_t)q->Topics.count + 1, sizeof *b->Topics.items);
+        for (int32_t i = 0; i < q->Topics.count; i++) {
+            sl_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_t *tr = &b->Topics.items[i];
+            sl_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_init(tr);
+            tr->Name = q->Topics.items[i].Name;
+            int32_t np = q->Topics.items[i].Partitions.count;
+            tr->Partitions.count = np;
+            tr->Partitions.items = sl_arena_calloc(a, (size_t)np + 1, sizeof *tr->Partitions.items);
+            for (int32_t j = 0; j < np; j++) {
+                sl_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition_init(&tr->Partitions.items[j]);
+                tr->Partitions.items[j].PartitionIndex = q->Topics.items[i].Partitions.items[j].PartitionIndex;
+            }
+        }
+        pthread_mutex_lock(&g_m.mu);
+        g_m.txn_offset_commits++;
+        pthread_mutex_unlock(&g_m.mu);
+        return b;
+    }
+    case 26: {
+        const sl_EndTxnRequest_t *q = req->body;
+        sl_EndTxnResponse_t *b = sl_arena_zalloc(a, sizeof *b);
+        sl_EndTxnResponse_init(b);
+        pthread_mutex_lock(&g_m.mu);
+        if (g_m.fenced) {
+            b->ErrorCode = SL_ERR_PRODUCER_FENCED;
+        } else {
+            if (q->Committed)
+                g_m.commits++;
+            else
+                g_m.aborts++;
+            memset(g_m.added, 0, sizeof(g_m.added));
+        }
+        pthread_mutex_unlock(&g_m.mu);
+        return b;
+    }
+    }
+    return NULL;
+}
+
 static sl_fb_reply_t on_request(sl_fb_t *fb, const sl_fb_req_t *req, void *arg)
 {
     (void)arg;
     sl_fb_reply_t reply = {SL_FB_DEFAULT, NULL, 0};
+    const void *txn = txn_answer(fb, req);
+    if (txn) {
+        reply.action = SL_FB_REPLY;
+        reply.body = txn;
+        return reply;
+    }
     if (req->api_key == 22) { /* InitProducerId */
         const sl_InitProducerIdRequest_t *q = req->body;
         sl_InitProducerIdResponse_t *res = sl_arena_zalloc(req->arena, sizeof(*res));
@@ -142,7 +263,10 @@ static sl_fb_reply_t on_request(sl_fb_t *fb, const sl_fb_req_t *req, void *arg)
         pthread_mutex_lock(&g_m.mu);
         g_m.inits++;
         res->ProducerId = 4242;
-        res->ProducerEpoch = q->ProducerId == 4242 ? (int16_t)(q->ProducerEpoch + 1) : 0;
+        if (q->TransactionalId.len >= 0)
+            res->ProducerEpoch = (int16_t)(g_m.inits - 1); /* each init fences the one before */
+        else
+            res->ProducerEpoch = q->ProducerId == 4242 ? (int16_t)(q->ProducerEpoch + 1) : 0;
         g_m.epoch_given = res->ProducerEpoch;
         pthread_mutex_unlock(&g_m.mu);
         reply.action = SL_FB_REPLY;
@@ -202,6 +326,14 @@ static sl_fb_reply_t on_request(sl_fb_t *fb, const sl_fb_req_t *req, void *arg)
             }
             if (g_m.ignore_produce && !g_m.append_when_ignoring)
                 continue;
+            if (q->TransactionalId.len >= 0) {
+                if (g_m.fenced) {
+                    pr->ErrorCode = SL_ERR_PRODUCER_FENCED;
+                    continue;
+                }
+                if (!g_m.added[pd->Index])
+                    g_m.unadded_produce++;
+            }
             int64_t base = -1;
             pr->ErrorCode = append_batch(pl, &pd->Records, &base);
             pr->BaseOffset = pr->ErrorCode == 0 ? base : -1;
@@ -529,6 +661,71 @@ static void missing_topic_and_full_memory_wait_max_block(void **state)
     sl_fb_free(fb);
 }
 
+static void transactions_commit_abort_and_fencing(void **state)
+{
+    (void)state;
+    sl_fb_t *fb = cluster(2, 2);
+    sl_producer_t *p = new_producer(fb, (const char *const[]){"transactional.id", "txn-a", NULL});
+    /* Out of order. */
+    assert_int_equal(send_one(p, "t", 0, 0, false), SL_ERR_STATE);
+    assert_int_equal(sl_producer_begin_transaction(p), SL_ERR_STATE);
+    assert_int_equal(sl_producer_commit_transaction(p, 1000), SL_ERR_STATE);
+    assert_int_equal(sl_producer_init_transactions(p, 10000), SL_OK);
+    assert_int_equal(sl_producer_init_transactions(p, 10000), SL_ERR_STATE);
+    assert_int_equal(g_m.inits, 1);
+    /* A committed transaction with records on both partitions and offsets. */
+    assert_int_equal(sl_producer_begin_transaction(p), SL_OK);
+    assert_int_equal(sl_producer_begin_transaction(p), SL_ERR_STATE);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(send_one(p, "t", i, i % 2, false), SL_OK);
+    sl_tp_offset_t off = {.topic = "t", .partition = 1, .offset = 7, .leader_epoch = -1};
+    sl_group_meta_t meta = {.group_id = "g", .generation_id = 3, .member_id = "m-1"};
+    assert_int_equal(sl_producer_send_offsets_to_transaction(p, &off, 1, &meta, 10000), SL_OK);
+    assert_int_equal(sl_producer_commit_transaction(p, 10000), SL_OK);
+    assert_int_equal(g_r.ok, 50);
+    assert_int_equal(g_m.commits, 1);
+    assert_int_equal(g_m.add_offsets, 1);
+    assert_int_equal(g_m.txn_offset_commits, 1);
+    assert_true(g_m.add_requests >= 1);
+    assert_int_equal(g_m.unadded_produce, 0);
+    check_logs_exact(50);
+    /* An aborted one: added again (a new transaction), then EndTxn(abort). */
+    int adds = g_m.add_requests;
+    assert_int_equal(sl_producer_begin_transaction(p), SL_OK);
+    for (int i = 50; i < 60; i++)
+        assert_int_equal(send_one(p, "t", i, 0, false), SL_OK);
+    assert_int_equal(sl_producer_flush(p, 10000), SL_OK);
+    assert_int_equal(sl_producer_abort_transaction(p, 10000), SL_OK);
+    assert_int_equal(g_m.aborts, 1);
+    assert_int_equal(g_r.n, 60);
+    assert_true(g_m.add_requests > adds);
+    assert_int_equal(g_m.unadded_produce, 0);
+    /* Records still queued when aborting are dropped and reported STATE. */
+    assert_int_equal(sl_producer_begin_transaction(p), SL_OK);
+    for (int i = 62; i < 64; i++)
+        assert_int_equal(send_one(p, "t", i, 0, false), SL_OK);
+    assert_int_equal(sl_producer_abort_transaction(p, 10000), SL_OK);
+    assert_int_equal(g_r.n, 62);
+    assert_int_equal(g_r.ok + errs_of(SL_ERR_STATE), 62);
+    /* An empty transaction needs no EndTxn. */
+    assert_int_equal(sl_producer_begin_transaction(p), SL_OK);
+    assert_int_equal(sl_producer_commit_transaction(p, 10000), SL_OK);
+    assert_int_equal(g_m.commits, 1);
+    /* Fenced by a newer instance: fatal. */
+    pthread_mutex_lock(&g_m.mu);
+    g_m.fenced = true;
+    pthread_mutex_unlock(&g_m.mu);
+    assert_int_equal(sl_producer_begin_transaction(p), SL_OK);
+    assert_int_equal(send_one(p, "t", 60, 1, false), SL_OK);
+    sl_err_t err = sl_producer_commit_transaction(p, 10000);
+    assert_int_equal(err, SL_ERR_PRODUCER_FENCED);
+    assert_int_equal(sl_producer_fatal_error(p), SL_ERR_PRODUCER_FENCED);
+    assert_int_equal(send_one(p, "t", 61, 1, false), SL_ERR_STATE);
+    assert_int_equal(sl_producer_begin_transaction(p), SL_ERR_PRODUCER_FENCED);
+    sl_producer_free(p);
+    sl_fb_free(fb);
+}
+
 int main(void)
 {
     sl_log_level_t lvl;
@@ -542,6 +739,7 @@ int main(void)
         cmocka_unit_test(a_failed_batch_leaves_the_others_delivered),
         cmocka_unit_test(delivery_timeout_ends_retries),
         cmocka_unit_test(missing_topic_and_full_memory_wait_max_block),
+        cmocka_unit_test(transactions_commit_abort_and_fencing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
