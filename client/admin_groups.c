@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "admin_int.h"
+#include "assignor.h"
 
 typedef struct group_op group_op_t;
 /* Sends the op's request about group i to node. */
@@ -83,41 +84,21 @@ sl_err_t sl_adm_decode_assignment(const uint8_t *p, int32_t len, sl_arena_t *are
     *n = 0;
     if (!p || len <= 0)
         return SL_OK;
-    sl_rd_t rd;
-    sl_rd_init(&rd, p, (size_t)len);
-    int16_t version = sl_rd_i16(&rd);
-    if (!sl_rd_ok(&rd) || version < 0)
-        return SL_ERR_PARSE;
-    /* Newer versions only add fields at the end: read what we know. */
-    if (version > sl_ConsumerProtocolAssignment_desc.versions.hi)
-        version = sl_ConsumerProtocolAssignment_desc.versions.hi;
-    sl_ConsumerProtocolAssignment_t as;
-    sl_err_t err = sl_ConsumerProtocolAssignment_decode(&rd, version, arena, &as);
+    sl_asg_assignment_t as;
+    sl_err_t err = sl_asg_assignment_decode(p, (size_t)len, arena, &as);
     if (err)
         return err;
-    size_t total = 0;
-    for (int32_t t = 0; t < as.AssignedPartitions.count; t++)
-        if (as.AssignedPartitions.items[t].Partitions.count > 0)
-            total += (size_t)as.AssignedPartitions.items[t].Partitions.count;
-    sl_tp_offset_t *tp = sl_arena_calloc(arena, total ? total : 1, sizeof *tp);
+    sl_tp_offset_t *tp = sl_arena_calloc(arena, as.count ? as.count : 1, sizeof *tp);
     if (!tp)
         return SL_ERR_NOMEM;
-    size_t k = 0;
-    for (int32_t t = 0; t < as.AssignedPartitions.count; t++) {
-        const sl_ConsumerProtocolAssignment_TopicPartition_t *tpa = &as.AssignedPartitions.items[t];
-        char *topic = sl_kstr_dup(arena, tpa->Topic);
-        if (!topic && !sl_kstr_is_null(tpa->Topic))
-            return SL_ERR_NOMEM;
-        for (int32_t j = 0; j < tpa->Partitions.count; j++) {
-            tp[k].topic = topic ? topic : "";
-            tp[k].partition = tpa->Partitions.items[j];
-            tp[k].offset = SL_OFFSET_INVALID;
-            tp[k].leader_epoch = -1;
-            k++;
-        }
+    for (size_t i = 0; i < as.count; i++) {
+        tp[i].topic = as.parts[i].topic;
+        tp[i].partition = as.parts[i].partition;
+        tp[i].offset = SL_OFFSET_INVALID;
+        tp[i].leader_epoch = -1;
     }
     *out = tp;
-    *n = k;
+    *n = as.count;
     return SL_OK;
 }
 

@@ -114,9 +114,10 @@ void *sl_adm_result(sl_adm_job_t *job, size_t n, size_t sz);
 sl_err_t sl_adm_group_topics(sl_adm_job_t *job, const sl_tp_offset_t *parts, size_t n,
                              const char ***topics, size_t *ntopics, size_t **topic_of);
 
-/* Decodes a consumer-protocol assignment (version int16 + body) into a list
- * of (topic, partition) in arena. Empty or null bytes give n 0. SL_ERR_PARSE,
- * SL_ERR_TRUNCATED, SL_ERR_NOMEM. any (pure). */
+/* Decodes a consumer-protocol assignment (version int16 + body, with
+ * assignor.h's decoder) into a list of (topic, partition) in arena. Empty or
+ * null bytes give n 0. SL_ERR_PARSE, SL_ERR_TRUNCATED, SL_ERR_NOMEM. any
+ * (pure). */
 sl_err_t sl_adm_decode_assignment(const uint8_t *p, int32_t len, sl_arena_t *arena, sl_tp_offset_t **out,
                                   size_t *n);
 
