@@ -242,6 +242,58 @@ with t.step("topics delete, then describe of it: exit 1 naming the topic and wha
     _, err = sluice(["configs", "describe", "--topic", "no-such-topic"], want_rc=1)
     t.expect("no-such-topic" in err and "UNKNOWN_TOPIC_OR_PARTITION" in err, err)
 
+PC = "cli-pc"
+with t.step("sluice produce: lines with keys (--key-separator) and a header, zstd, acks=all; a summary"):
+    sluice(["topics", "create", PC, "--partitions", "2"])
+    lines = "".join("key-%d:value-%d\n" % (i % 5, i) for i in range(200))
+    p = subprocess.run([SLUICE, "-b", b.bootstrap, "produce", PC, "--key-separator", ":", "--header", "src=cli",
+                        "--compression", "zstd", "--acks", "all"], input=lines.encode(), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    out = p.stdout.decode()
+    t.eq(p.returncode, 0, "exit status (stderr: %s)" % p.stderr.decode()[-1000:])
+    t.expect("Produced 200 messages" in out and "msg/s" in out, out)
+    # confluent_kafka reads them back: keys, values, the header, and murmur2 placement.
+    ends = ck.watermarks(b.bootstrap, PC, [0, 1])
+    got = ck.read_partitions(b.bootstrap, PC, {pp: hi for pp, (lo, hi) in ends.items()})
+    recs = [m for ms in got.values() for m in ms]
+    t.eq(len(recs), 200, "records read by confluent_kafka")
+    t.eq(sorted(m.value().decode() for m in recs), sorted("value-%d" % i for i in range(200)), "values")
+    t.expect(all(m.key().decode() == "key-%d" % (int(m.value().decode()[6:]) % 5) for m in recs), "keys")
+    t.expect(all(m.headers() == [("src", b"cli")] for m in recs), "headers: %s" % recs[0].headers())
+    where = {}
+    for m in recs:
+        where.setdefault(m.key(), set()).add(m.partition())
+    t.expect(all(len(v) == 1 for v in where.values()), "one partition per key: %s" % where)
+
+with t.step("sluice produce --file and --partition; a line without the separator fails (exit 1)"):
+    path = os.path.join(b.dir, "in.txt")
+    with open(path, "w") as f:
+        f.write("a\nb\nc\n")
+    out, _ = sluice(["produce", PC, "--file", path, "--partition", "1"])
+    t.expect("Produced 3 messages" in out, out)
+    _, err = sluice(["produce", PC, "--file", path, "--key-separator", ":"], want_rc=1)
+    t.expect("no key separator" in err, err)
+    _, err = sluice(["produce", "no-such-topic", "--file", path], want_rc=1)
+    t.expect("no-such-topic" in err and "UNKNOWN_TOPIC_OR_PARTITION" in err, err)
+
+with t.step("sluice consume without a group: --offset, --partition, --max and --format"):
+    out, _ = sluice(["consume", PC, "--partition", "1", "--offset", "beginning", "--max", "500", "--timeout", "3000",
+                     "--format", "{partition}|{key}|{value}|{headers}\\n"])
+    rows = [ln.split("|") for ln in out.splitlines()]
+    t.expect(["1", "", "c", ""] in rows, "the --partition 1 records: %s" % rows[-5:])
+    t.expect(all(r[0] == "1" for r in rows), "only partition 1")
+    t.expect(any(r[2].startswith("value-") and r[3] == "src=cli" for r in rows), "keyed records with the header")
+
+with t.step("sluice consume --group: then groups describe shows the group's lag as produced minus consumed"):
+    out, err = sluice(["consume", PC, "--group", "cli-pc-g", "--from-beginning", "--max", "150", "--timeout",
+                       "20000", "--json"])
+    recs = [json.loads(ln) for ln in out.splitlines()]
+    t.eq(len(recs), 150, "records consumed (stderr: %s)" % err[-500:])
+    t.expect(all(r["headers"].get("src") == "cli" for r in recs if r["key"]), "headers in JSON")
+    j = sluice_json(["groups", "describe", "cli-pc-g"])[0]
+    t.eq(sum(x["current_offset"] or 0 for x in j["partitions"]), 150, "committed in total")
+    t.eq(sum(x["lag"] for x in j["partitions"]), 203 - 150, "lag in total")
+
 with t.step("a refused bootstrap address: exit 1 naming the address, the reason and what to do"):
     port = sluiced.free_port()
     addr = "127.0.0.1:%d" % port

@@ -429,7 +429,8 @@ static int groups_reset(sluice_ctx_t *ctx)
         }
         int64_t current = SL_OFFSET_INVALID;
         for (size_t k = 0; k < nc; k++)
-            if (committed[k].partition == p->partition && !committed[k].err && strcmp(committed[k].topic, p->topic) == 0)
+            if (committed[k].partition == p->partition && !committed[k].err &&
+                strcmp(committed[k].topic, p->topic) == 0)
                 current = committed[k].offset;
         p->metadata = NULL;
         p->leader_epoch = -1;
@@ -495,6 +496,7 @@ static int groups_reset(sluice_ctx_t *ctx)
         }
         sluice_table_print(&t, stdout);
         sluice_table_free(&t);
+        fflush(stdout);
         if (!execute)
             fprintf(stderr, "Dry run: nothing changed. Pass --execute to commit these offsets%s.\n",
                     d[0].member_count ? " (after stopping the group's consumers)" : "");

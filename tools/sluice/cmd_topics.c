@@ -80,7 +80,8 @@ static int topics_create(sluice_ctx_t *ctx)
     } else if (t.err == SL_ERR_TOPIC_ALREADY_EXISTS && sluice_flag(ctx->args, "if-not-exists")) {
         rc = SLUICE_OK;
     } else if (t.err) {
-        sluice_err("creating topic '%s': %s: %s", t.name, sl_err_name(t.err), t.message ? t.message : sl_err_str(t.err));
+        sluice_err("creating topic '%s': %s: %s", t.name, sl_err_name(t.err),
+                   t.message ? t.message : sl_err_str(t.err));
         if (t.err == SL_ERR_TOPIC_ALREADY_EXISTS)
             fprintf(stderr, "  Pass --if-not-exists to accept an existing topic; `%s topics alter` changes one.\n",
                     ctx->prog);
@@ -162,8 +163,9 @@ static int topics_describe(sluice_ctx_t *ctx)
             for (size_t p = 0; p < d->partition_count; p++) {
                 const sl_partition_desc_t *pd = &d->partitions[p];
                 json_array_append_new(parts, json_pack("{s:i, s:i, s:o, s:o}", "partition", pd->id, "leader",
-                                                       pd->leader, "replicas", json_ids(pd->replicas, pd->replica_count),
-                                                       "isr", json_ids(pd->isr, pd->isr_count)));
+                                                       pd->leader, "replicas",
+                                                       json_ids(pd->replicas, pd->replica_count), "isr",
+                                                       json_ids(pd->isr, pd->isr_count)));
             }
             for (size_t c = 0; c < ncfg; c++)
                 if (cfg[c].source == 1 && cfg[c].value)

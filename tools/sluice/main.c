@@ -19,12 +19,15 @@ static const family_t families[] = {
     {sluice_configs_cmds, &sluice_configs_ncmds},
     {sluice_cluster_cmds, &sluice_cluster_ncmds},
     {sluice_groups_cmds, &sluice_groups_ncmds},
+    {sluice_produce_cmds, &sluice_produce_ncmds},
+    {sluice_consume_cmds, &sluice_consume_ncmds},
 };
 
 static void print_opts(const sluice_opt_t *opts, size_t n, FILE *f)
 {
     for (size_t i = 0; i < n; i++) {
-        const char *colon = strchr(opts[i].help, ':');
+        /* "VALUE: text" names the value (which may hold ':' itself). */
+        const char *colon = strstr(opts[i].help, ": ");
         char head[64];
         if (opts[i].has_arg && colon)
             snprintf(head, sizeof head, "--%s %.*s", opts[i].name, (int)(colon - opts[i].help), opts[i].help);
@@ -34,7 +37,7 @@ static void print_opts(const sluice_opt_t *opts, size_t n, FILE *f)
         if (opts[i].short_name)
             snprintf(shorts, sizeof shorts, "-%c, ", opts[i].short_name);
         const char *text = opts[i].has_arg && colon ? colon + 2 : opts[i].help;
-        fprintf(f, "  %4s%-28s %s\n", shorts, head, text);
+        fprintf(f, "  %4s%-32s %s\n", shorts, head, text);
     }
 }
 

@@ -187,5 +187,9 @@ extern const sluice_cmd_t sluice_cluster_cmds[];
 extern const size_t sluice_cluster_ncmds;
 extern const sluice_cmd_t sluice_groups_cmds[];
 extern const size_t sluice_groups_ncmds;
+extern const sluice_cmd_t sluice_produce_cmds[];
+extern const size_t sluice_produce_ncmds;
+extern const sluice_cmd_t sluice_consume_cmds[];
+extern const size_t sluice_consume_ncmds;
 
 #endif /* SLUICE_H */

@@ -242,8 +242,8 @@ static const void *answer(const sl_fb_req_t *req, int16_t err)
         for (int32_t t = 0; t < q->Topics.count; t++) {
             b->Topics.items[t].Name = q->Topics.items[t].Name;
             b->Topics.items[t].Partitions.count = q->Topics.items[t].Partitions.count;
-            b->Topics.items[t].Partitions.items =
-                zalloc(A, (size_t)q->Topics.items[t].Partitions.count * sizeof *b->Topics.items[t].Partitions.items + 1);
+            size_t np = (size_t)q->Topics.items[t].Partitions.count;
+            b->Topics.items[t].Partitions.items = zalloc(A, np * sizeof *b->Topics.items[t].Partitions.items + 1);
             for (int32_t p = 0; p < q->Topics.items[t].Partitions.count; p++) {
                 int32_t id = q->Topics.items[t].Partitions.items[p].PartitionIndex;
                 b->Topics.items[t].Partitions.items[p].PartitionIndex = id;
