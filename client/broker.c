@@ -291,20 +291,25 @@ static void handshake_fail(broker_t *b, const char *what)
     broker_close(b, why);
 }
 
-/* The ApiVersions answer: a frame already matched to r. */
+/* The ApiVersions answer: a frame already matched to r. A broker that does
+ * not know our version answers UNSUPPORTED_VERSION in a v0 body (KIP-511);
+ * some (librdkafka's mock) answer in the version asked for instead, so the
+ * v0 reading is preferred only when it decodes. */
 static void handshake_done(broker_t *b, rq_t *r, const uint8_t *frame, size_t len)
 {
-    sl_arena_t arena;
+    sl_arena_t arena, arena0;
     sl_arena_init(&arena, 0, 64 * (size_t)len + 65536);
+    sl_arena_init(&arena0, 0, 64 * (size_t)len + 65536);
     int32_t corr;
-    void *body = NULL;
+    void *body = NULL, *body0 = NULL;
     sl_err_t err = sl_response_decode(frame, len, 18, r->version, &arena, &corr, &body);
     const sl_ApiVersionsResponse_t *resp = body;
-    if (err != SL_OK || resp->ErrorCode == SL_ERR_UNSUPPORTED_VERSION) {
-        /* A broker that does not know our version answers in v0 (KIP-511). */
-        sl_arena_reset(&arena);
-        err = sl_response_decode(frame, len, 18, 0, &arena, &corr, &body);
-        resp = body;
+    if (r->version > 0 && (err != SL_OK || resp->ErrorCode == SL_ERR_UNSUPPORTED_VERSION)) {
+        sl_err_t err0 = sl_response_decode(frame, len, 18, 0, &arena0, &corr, &body0);
+        if (err0 == SL_OK || err != SL_OK) {
+            err = err0;
+            resp = body0;
+        }
     }
     int16_t tried = r->version;
     sl_list_remove(&r->link);
@@ -346,6 +351,7 @@ static void handshake_done(broker_t *b, rq_t *r, const uint8_t *frame, size_t le
     broker_kick(b);
 out:
     sl_arena_fini(&arena);
+    sl_arena_fini(&arena0);
 }
 
 static void handshake_send(broker_t *b)

@@ -172,8 +172,9 @@ int32_t sl_cl_controller(sl_cl_t *cl);
 const char *sl_cl_cluster_id(sl_cl_t *cl);
 
 /* Whether the core's Metadata requests let the broker create the topics
- * they name (AllowAutoTopicCreation, v4+). Off by default; a producer turns
- * it on, as the Java producer does. any. */
+ * they name (AllowAutoTopicCreation, v4+; below v4 the broker's own setting
+ * decides). Off by default; a producer turns it on, as the Java producer
+ * does. any. */
 void sl_cl_metadata_set_auto_create(sl_cl_t *cl, bool on);
 
 /* ---- coordinators (coord.c) -------------------------------------------- */

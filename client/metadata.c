@@ -221,6 +221,16 @@ static void meta_on_resp(sl_cl_t *cl, sl_err_t err, int16_t version, const void 
     meta_schedule(cl, complete ? cl->conf.metadata_max_age_ms : quick_delay(cl));
 }
 
+/* Below v4 the request cannot say "do not create" (the broker's own
+ * setting decides), so the field keeps its default there. */
+static void meta_prepare(void *body, int16_t version, void *arg)
+{
+    sl_cl_t *cl = arg;
+    sl_MetadataRequest_t *r = body;
+    r->AllowAutoTopicCreation =
+        version < 4 || __atomic_load_n(&cl->meta->auto_create, __ATOMIC_RELAXED);
+}
+
 static void meta_send(sl_cl_t *cl)
 {
     sl_cl_meta_t *m = cl->meta;
@@ -248,16 +258,15 @@ static void meta_send(sl_cl_t *cl)
     }
     m->req.Topics.count = (int32_t)i;
     m->req.Topics.items = items;
-    m->req.AllowAutoTopicCreation = __atomic_load_n(&m->auto_create, __ATOMIC_RELAXED);
     /* v0 reads an empty list as "every topic"; v1 is the floor. */
     sl_cl_req_t req = {.api_key = 3, .min_version = 1, .max_version = -1, .body = &m->req,
-                       .node_id = SL_CL_NODE_ANY};
+                       .node_id = SL_CL_NODE_ANY, .prepare = meta_prepare};
     m->last_ms = sl_cl_now_ms(cl);
     if (m->timer) {
         sl_loop_timer_cancel(cl->loop, m->timer);
         m->timer = 0;
     }
-    if (sl_cl_send(cl, &req, meta_on_resp, NULL) != SL_OK) {
+    if (sl_cl_send(cl, &req, meta_on_resp, cl) != SL_OK) {
         meta_schedule(cl, cl->conf.retry_backoff_ms);
         return;
     }

@@ -12,3 +12,7 @@ foreach(t core broker metadata coord)
   sl_unit_test(client_${t}_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/${t}_test.c
                LIBS sl-client-fake-broker sluice-client)
 endforeach()
+# The core against librdkafka's mock cluster: another broker implementation.
+pkg_check_modules(SL_CORE_RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
+sl_unit_test(client_mock_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/mock_test.c
+             LIBS sl-client-fake-broker sluice-client PkgConfig::SL_CORE_RDKAFKA)
