@@ -11,7 +11,9 @@
 #   driver                 bench_broker (librdkafka), the same for every broker;
 #                          bench_group (librdkafka) for consumer group rebalances
 #                          and synchronous commits; bench_txn (librdkafka) for
-#                          transactional produce against the idempotent producer
+#                          transactional produce against the idempotent producer;
+#                          bench_client: Sluice's own client (client.h) against
+#                          librdkafka, same broker, topic and settings
 #
 # sluiced runs with group.initial.rebalance.delay.ms=0 (as Kafka users set it in
 # tests), so forming the measured groups does not wait 3 s. The log cleaner
@@ -285,6 +287,29 @@ if [ "$broker" = sluiced ]; then
     failed=$((failed + 1))
   fi
 fi
+
+# --- our client against librdkafka ----------------------------------------
+# bench_client: Sluice's producer and consumer against librdkafka's on one
+# partition, 100 B and 1 KiB, acks=1 and all (three alternating produce runs
+# each, then three alternating consume runs over what they wrote); its table
+# is printed at the end.
+client_ran=no
+if [ "$broker" = sluiced ] && [ -x "$bindir/bench_client" ]; then
+  client_ran=yes
+  for s in 100 1024; do
+    for a in 1 all; do
+      quiet
+      if ! timeout -k 5 300 "$bindir/bench_client" -b "$b" -l "$broker" -t "cl${s}a$a" -s $s -a $a -d "$secs" -c \
+        >"$tmp/client.out" 2>"$tmp/client.err"; then
+        echo "   bench_client failed (-s $s -a $a):" >&2
+        cat "$tmp/client.err" >&2
+        failed=$((failed + 1))
+      fi
+      grep '^result ' "$tmp/client.out" >>"$res" || true
+    done
+  done
+  echo "   client against librdkafka: done"
+fi
 stop_pid $broker_pid
 stop_pid $mock_pid
 [ -n "$redis" ] && stop_pid $redis_pid
@@ -415,6 +440,35 @@ if [ "$txn_rc" = 0 ]; then
 elif [ "$txn_rc" = 3 ]; then
   echo
   echo "transactions: no figures: $(tail -n 1 "$tmp/txn.err")"
+fi
+if [ "$client_ran" = yes ]; then
+  echo
+  echo "Sluice's client (client.h) against librdkafka 2.0 on $broker: one partition, both with"
+  echo "linger.ms=5, batch.size=1000000, max.in.flight=5, idempotence off; medians of 3 alternating"
+  echo "runs; consume reads what the produce runs wrote, from the start (ratio = sluice / librdkafka)"
+  echo
+  awk 'function commas(x,    s) {
+      s = sprintf("%.0f", x); while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]($|,)/, ",&", s); return s }
+    BEGIN { printf "| figure | sluice | librdkafka | ratio | target | met |\n|---|---:|---:|---:|---|---|\n" }
+    $1 == "result" && / mode=client_(produce|consume)_median / {
+      delete v
+      for (i = 2; i <= NF; i++) { j = index($i, "="); v[substr($i, 1, j - 1)] = substr($i, j + 1) }
+      k = v["mode"] " " v["size"] " " v["acks"]
+      r[k, v["client"]] = v["msg_s"]
+      if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+    }
+    END {
+      for (pass = 0; pass < 2; pass++) for (i = 1; i <= n; i++) {
+        split(order[i], f, " ")
+        if ((f[1] == "client_consume_median") != pass) continue
+        sl = r[order[i], "sluice"]; rd = r[order[i], "librdkafka"]
+        what = (f[1] == "client_consume_median" ? "consume" : "produce") " " (f[2] == 1024 ? "1 KiB" : f[2] " B") \
+          (f[1] == "client_consume_median" ? " (written with acks=" f[3] ")" : ", acks=" f[3])
+        ok = sl != "" && rd + 0 > 0 && sl / rd >= 1.0
+        printf "| %s | %s msg/s | %s msg/s | %s | >= 1.0x | %s |\n", what, commas(sl), commas(rd),
+          (sl != "" && rd + 0 > 0 ? sprintf("%.2fx", sl / rd) : "-"), ok ? "yes" : "**no**"
+      }
+    }' "$res"
 fi
 echo
 echo "CPU during each run (cores busy; the machine has $(nproc)): driver = bench_broker with"
