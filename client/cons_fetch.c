@@ -68,15 +68,26 @@ void sl_cons_fetch_fini(sl_consumer_t *c)
 }
 
 /* The leader of tp from the metadata cache, or -1 (a refresh is asked for
- * when the topic is known but the partition has no leader). */
-static int32_t tp_leader(sl_consumer_t *c, const cons_tp_t *tp)
+ * when the partition has no leader). A partition the metadata says does
+ * not exist is reported once as an error event; it is fetched if it
+ * appears later. */
+static int32_t tp_leader(sl_consumer_t *c, cons_tp_t *tp)
 {
     const sl_cl_topic_t *t = sl_cl_topic(c->cl, tp->topic);
     if (!t)
         return -1;
-    if (t->err || tp->partition >= t->partition_count || t->parts[tp->partition].leader < 0) {
-        if (t->err != SL_ERR_UNKNOWN_TOPIC_OR_PARTITION || tp->partition < t->partition_count)
-            sl_cl_metadata_refresh(c->cl);
+    bool missing = t->err == SL_ERR_UNKNOWN_TOPIC_OR_PARTITION || (!t->err && tp->partition >= t->partition_count);
+    if (missing) {
+        if (!tp->reported_missing) {
+            tp->reported_missing = true;
+            SL_WARN(SL_CONS_LOG, "%s [%d]: no such topic or partition", tp->topic, (int)tp->partition);
+            sl_cons_error_event(c, tp->topic, tp->partition, -1, SL_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+        }
+        return -1;
+    }
+    tp->reported_missing = false;
+    if (t->err || t->parts[tp->partition].leader < 0) {
+        sl_cl_metadata_refresh(c->cl);
         return -1;
     }
     return t->parts[tp->partition].leader;

@@ -314,6 +314,7 @@ typedef struct call_arg {
     bool flag;
     sl_arena_t *arena;
     sl_tp_offset_t *out;
+    cons_op_t *op;
 } call_arg_t;
 
 static void start_fn(sl_cl_t *cl, void *arg)
@@ -537,7 +538,7 @@ static void positions_fn(sl_cl_t *cl, void *arg)
 {
     (void)cl;
     call_arg_t *a = arg;
-    a->out = (sl_tp_offset_t *)sl_cons_positions_op(a->c, a->flag);
+    a->op = sl_cons_positions_op(a->c, a->flag);
 }
 
 /* An op committing the current positions (only those that changed since the
@@ -546,7 +547,7 @@ cons_op_t *sl_cons_positions_op_app(sl_consumer_t *c, bool only_changed, sl_err_
 {
     call_arg_t a = {.flag = only_changed};
     *err = io_call(c, positions_fn, &a);
-    return *err ? NULL : (cons_op_t *)a.out;
+    return *err ? NULL : a.op;
 }
 
 sl_err_t sl_consumer_commit(sl_consumer_t *c, const sl_tp_offset_t *offsets, size_t n, bool async)

@@ -96,6 +96,7 @@ struct cons_tp {
     void *op_owner;           /* the unanswered ListOffsets / OffsetFetch */
     int64_t retry_at;         /* no request before this (loop ms) */
     int64_t committed;        /* last offset committed from here, -1 */
+    bool reported_missing;    /* UNKNOWN_TOPIC_OR_PARTITION event sent */
     /* lock */
     int64_t app_pos;          /* next offset poll hands out; SL_OFFSET_INVALID */
     int32_t app_leader_epoch;

@@ -21,6 +21,8 @@ real sluiced, with confluent_kafka and kcat on the other side.
   within max.poll.interval.ms loses its partitions and rejoins at its next
   poll.
 - A static member (group.instance.id) does not leave the group on close.
+- A subscription to a topic that does not exist yet picks it up once it is
+  created (metadata refresh, then a rebalance).
 Usage: client_consumer.py BUILD_DIR
 """
 import os
@@ -341,5 +343,18 @@ with t.step("a static member (group.instance.id) does not leave the group on clo
     finally:
         a.close()
     t.eq(len(d.members), 0, "members after a dynamic member closed (LeaveGroup)")
+
+with t.step("a subscription to a topic created later picks it up"):
+    proc = member("late", {"group.id": "late-g", "auto.offset.reset": "earliest", "heartbeat.interval.ms": "300"},
+                  ["subscribe:later", "read:10:15000", "close"])
+    time.sleep(2)
+    ck.create_topics(BOOT, [("later", 2, {})])
+    p = ck.producer(BOOT)
+    ck.produce_all(p, [{"topic": "later", "partition": i % 2, "value": b"l%d" % i} for i in range(10)])
+    out, err = proc.communicate(timeout=60)
+    lines = out.decode().splitlines()
+    t.expect(proc.returncode == 0, "driver exit %s: %s" % (proc.returncode, err.decode()[-1500:]))
+    t.eq(sorted(int(x[1]) for x in lines_of(lines, "ASSIGNED")), [0, 1], "partitions of the new topic assigned")
+    t.eq(len(msgs(lines)), 10, "messages of the new topic")
 
 t.done()

@@ -198,13 +198,46 @@ static void test_pause_resume(void **state)
     cf_world_fini();
 }
 
+/* Partitions that do not exist are reported once each, then waited for. */
+static void test_unknown_partition(void **state)
+{
+    (void)state;
+    cf_world_init(1, 0, 0);
+    sl_fb_t *fb = cf_fb_start(NULL);
+    sl_consumer_t *c = cf_consumer(fb, NULL, NULL, NULL);
+    sl_tp_offset_t parts[2] = {{.topic = "t", .partition = 5, .offset = 0, .leader_epoch = -1},
+                               {.topic = "nope", .partition = 0, .offset = 0, .leader_epoch = -1}};
+    assert_int_equal(sl_consumer_assign(c, parts, 2), SL_OK);
+    int seen_t = 0, seen_nope = 0;
+    int64_t until = sl_time_mono_ms() + 1500;
+    while (sl_time_mono_ms() < until) {
+        sl_message_t *m = NULL;
+        if (sl_consumer_poll(c, 50, &m) != SL_OK)
+            continue;
+        assert_int_equal(m->err, SL_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+        if (strcmp(m->topic, "t") == 0 && m->partition == 5)
+            seen_t++;
+        else if (strcmp(m->topic, "nope") == 0 && m->partition == 0)
+            seen_nope++;
+        else
+            fail_msg("unexpected event for %s [%d]", m->topic, (int)m->partition);
+        sl_message_free(m);
+    }
+    assert_int_equal(seen_t, 1);
+    assert_int_equal(seen_nope, 1);
+    assert_int_equal(sl_fb_count(fb, 1), 0);
+    sl_consumer_free(c);
+    sl_fb_free(fb);
+    cf_world_fini();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),           cmocka_unit_test(test_not_leader),
         cmocka_unit_test(test_out_of_range),    cmocka_unit_test(test_end_and_seek),
         cmocka_unit_test(test_cut_drop_garbage), cmocka_unit_test(test_prefetch_bound),
-        cmocka_unit_test(test_pause_resume),
+        cmocka_unit_test(test_pause_resume),    cmocka_unit_test(test_unknown_partition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
