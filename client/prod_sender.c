@@ -8,10 +8,11 @@
  * sent, each batch gets its partition's next sequence when first sent and
  * keeps it on retries, DUPLICATE_SEQUENCE_NUMBER counts as delivered, and a
  * sequence that cannot be recovered (a batch failed or expired after it got
- * one, OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID not explained by
- * an earlier retry) bumps the epoch as the Java client does: wait until
- * nothing is in flight, InitProducerId with the current id and epoch, and
- * start every partition's sequences again at 0.
+ * one, OUT_OF_ORDER_SEQUENCE_NUMBER not explained by an earlier retry, or
+ * UNKNOWN_PRODUCER_ID: the broker forgot the producer, and the batch is
+ * retried) bumps the epoch as the Java client does: wait until nothing is
+ * in flight, InitProducerId with the current id and epoch, and start every
+ * partition's sequences again at 0.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -542,6 +543,13 @@ static void batch_done(sl_producer_t *p, sl_prod_batch_t *b, sl_err_t err, int64
                          (err == SL_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER || err == SL_ERR_UNKNOWN_PRODUCER_ID ||
                           err == SL_ERR_INVALID_PRODUCER_EPOCH);
     bool retriable = err_is_transport(err) || sl_cl_err_retriable(err) || gap_explained;
+    if (seq_ok && !gap_explained && err == SL_ERR_UNKNOWN_PRODUCER_ID && !p->conf->transactional_id) {
+        /* The broker forgot this producer (its records all expired): a new
+         * epoch starts the sequences over and the batch goes again, as the
+         * Java client does. */
+        p->bump = true;
+        retriable = true;
+    }
     if (err == SL_ERR_UNSUPPORTED) {
         SL_ERROR(SL_PROD_MODULE, "producer: broker %d does not support Produce v3 or later (record "
                  "batch v2, Kafka 0.11+)", b->node);
@@ -677,6 +685,7 @@ static void send_request(sl_producer_t *p, int32_t node, sl_prod_take_t *takes, 
     const sl_prod_topic_t *cur = NULL;
     for (size_t i = 0; i < n; i++) {
         sl_prod_batch_t *b = takes[i].batch;
+        b->node = node;
         r->batches[i] = b;
         if (b->part->topic != cur) {
             /* Batches of one topic come together (drain walks topic by topic). */

@@ -64,6 +64,7 @@ typedef struct model {
     int add_requests, add_offsets, txn_offset_commits, commits, aborts;
     int unadded_produce;        /* transactional batches for partitions not added */
     bool fenced;                /* a newer instance took over: PRODUCER_FENCED */
+    int forget_after;           /* partition 0 forgets the producer after this many batches */
     sl_fb_t *fb;
 } model_t;
 
@@ -99,6 +100,8 @@ static int16_t append_batch(plog_t *pl, const sl_kbytes_t *recs, int64_t *base)
     if (sl_batch_peek(recs->ptr, (size_t)recs->len, &b, NULL, 0) != SL_OK)
         return SL_ERR_CORRUPT_MESSAGE;
     if (b.producer_id >= 0) {
+        if (pl->pid == -2 && b.base_sequence != 0)
+            return SL_ERR_UNKNOWN_PRODUCER_ID; /* its state expired */
         if (b.producer_id != pl->pid || b.producer_epoch != pl->epoch) {
             if (b.producer_id == pl->pid && b.producer_epoch < pl->epoch)
                 return SL_ERR_INVALID_PRODUCER_EPOCH;
@@ -333,6 +336,10 @@ static sl_fb_reply_t on_request(sl_fb_t *fb, const sl_fb_req_t *req, void *arg)
                 }
                 if (!g_m.added[pd->Index])
                     g_m.unadded_produce++;
+            }
+            if (pd->Index == 0 && g_m.forget_after > 0 && pl->batches == g_m.forget_after) {
+                pl->pid = -2;
+                g_m.forget_after = 0;
             }
             int64_t base = -1;
             pr->ErrorCode = append_batch(pl, &pd->Records, &base);
@@ -661,6 +668,48 @@ static void missing_topic_and_full_memory_wait_max_block(void **state)
     sl_fb_free(fb);
 }
 
+static void a_forgotten_producer_starts_a_new_epoch(void **state)
+{
+    (void)state;
+    sl_fb_t *fb = cluster(1, 1);
+    g_m.forget_after = 3;
+    sl_producer_t *p = new_producer(fb, (const char *const[]){"batch.size", "200", NULL});
+    for (int i = 0; i < 500; i++)
+        assert_int_equal(send_one(p, "t", i, 0, false), SL_OK);
+    assert_int_equal(sl_producer_flush(p, 20000), SL_OK);
+    assert_int_equal(g_r.ok, 500);
+    assert_true(g_m.inits >= 2);
+    check_logs_exact(500);
+    sl_producer_free(p);
+    sl_fb_free(fb);
+}
+
+static void old_brokers_and_new_topics(void **state)
+{
+    (void)state;
+    /* A broker without Produce v3 (record batch v2) fails the records with
+     * UNSUPPORTED_VERSION instead of retrying. */
+    sl_fb_t *fb = cluster(1, 1);
+    sl_fb_set_api(fb, 0, 0, 2);
+    sl_producer_t *p = new_producer(fb, (const char *const[]){"enable.idempotence", "false", NULL});
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(send_one(p, "t", i, 0, false), SL_OK);
+    assert_int_equal(sl_producer_flush(p, 10000), SL_OK);
+    assert_int_equal(errs_of(SL_ERR_UNSUPPORTED_VERSION), 5);
+    sl_producer_free(p);
+    sl_fb_free(fb);
+    /* A topic the broker creates when asked (as the Java producer asks). */
+    fb = cluster(1, 1);
+    sl_fb_set_auto_create(fb, true);
+    p = new_producer(fb, NULL);
+    assert_int_equal(send_one(p, "fresh", 0, SL_PARTITION_ANY, true), SL_OK);
+    assert_int_equal(sl_producer_flush(p, 10000), SL_OK);
+    assert_int_equal(g_r.ok, 1);
+    assert_int_equal(g_r.partition_of[0], 0);
+    sl_producer_free(p);
+    sl_fb_free(fb);
+}
+
 static void transactions_commit_abort_and_fencing(void **state)
 {
     (void)state;
@@ -739,6 +788,8 @@ int main(void)
         cmocka_unit_test(a_failed_batch_leaves_the_others_delivered),
         cmocka_unit_test(delivery_timeout_ends_retries),
         cmocka_unit_test(missing_topic_and_full_memory_wait_max_block),
+        cmocka_unit_test(a_forgotten_producer_starts_a_new_epoch),
+        cmocka_unit_test(old_brokers_and_new_topics),
         cmocka_unit_test(transactions_commit_abort_and_fencing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
