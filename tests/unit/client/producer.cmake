@@ -15,3 +15,7 @@ endforeach()
 if(TARGET sl-client-fake-broker)
   sl_unit_test(client_producer_test SOURCES producer_test.c LIBS sl-client-fake-broker sluice-client)
 endif()
+# The producer against librdkafka's mock cluster (another broker implementation).
+if(TARGET sluice-client)
+  sl_unit_test(client_prod_mock_test SOURCES prod_mock_test.c LIBS sluice-client PkgConfig::RDKAFKA)
+endif()
