@@ -9,6 +9,7 @@
  *   read:N:MS        poll until N messages came (any partition) or MS
  *                    passed without one; prints each
  *   idle:MS          poll until MS pass with no message
+ *   drain:N:MS       as read, printing only "DRAINED n bytes ms" at the end
  *   seek:TOPIC:P:OFF
  *   pause:TOPIC:P / resume:TOPIC:P
  *   commit / commit_async
@@ -22,6 +23,7 @@
  * "REVOKED topic p", "LOST topic p", "COMMIT_CB err n", "READ n".
  * Exit status 0, or 1 when a call fails (the call and error on stderr).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,11 +74,14 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Polls until want messages came or idle_ms passed without one. */
-static long read_msgs(sl_consumer_t *c, long want, int idle_ms)
+/* Polls until want messages came or idle_ms passed without one; quiet:
+ * count only. */
+static long read_msgs(sl_consumer_t *c, long want, int idle_ms, bool quiet)
 {
     long got = 0;
-    int64_t last = now_ms();
+    long long bytes = 0;
+    int64_t start = now_ms();
+    int64_t last = start;
     while ((want < 0 || got < want) && now_ms() - last < idle_ms) {
         sl_message_t *m = NULL;
         sl_err_t err = sl_consumer_poll(c, 100, &m);
@@ -85,7 +90,10 @@ static long read_msgs(sl_consumer_t *c, long want, int idle_ms)
         if (err)
             die("poll", err);
         last = now_ms();
-        if (m->err) {
+        if (quiet && !m->err) {
+            bytes += m->value_len > 0 ? m->value_len : 0;
+            got++;
+        } else if (m->err) {
             printf("ERR %d %s %s %d\n", (int)m->err, sl_err_name(m->err), m->topic ? m->topic : "-",
                    (int)m->partition);
         } else {
@@ -98,6 +106,8 @@ static long read_msgs(sl_consumer_t *c, long want, int idle_ms)
         }
         sl_message_free(m);
     }
+    if (quiet)
+        printf("DRAINED %ld %lld %lld\n", got, bytes, (long long)(last - start));
     printf("READ %ld\n", got);
     fflush(stdout);
     return got;
@@ -188,9 +198,12 @@ int main(int argc, char **argv)
                 die("subscribe", err);
         } else if (strcmp(cmd, "read") == 0) {
             char *colon = strchr(arg, ':');
-            read_msgs(c, atol(arg), colon ? atoi(colon + 1) : 10000);
+            read_msgs(c, atol(arg), colon ? atoi(colon + 1) : 10000, false);
+        } else if (strcmp(cmd, "drain") == 0) {
+            char *colon = strchr(arg, ':');
+            read_msgs(c, atol(arg), colon ? atoi(colon + 1) : 10000, true);
         } else if (strcmp(cmd, "idle") == 0) {
-            read_msgs(c, -1, atoi(arg));
+            read_msgs(c, -1, atoi(arg), false);
         } else if (strcmp(cmd, "seek") == 0) {
             split_tp(arg, &topic, &p, &rest);
             if ((err = sl_consumer_seek(c, topic, p, parse_offset(rest))))
