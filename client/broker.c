@@ -91,12 +91,13 @@ static const char *api_name(int16_t key)
     return api ? api->name : "?";
 }
 
+/* "host:port (node n)", IPv6 addresses in brackets. */
 static void broker_label(const broker_t *b, char *buf, size_t len)
 {
-    if (b->node_id >= 0)
-        snprintf(buf, len, "%s:%u (node %d)", b->host, (unsigned)b->port, (int)b->node_id);
-    else
-        snprintf(buf, len, "%s:%u", b->host, (unsigned)b->port);
+    bool v6 = strchr(b->host, ':') != NULL;
+    int n = snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", b->host, v6 ? "]" : "", (unsigned)b->port);
+    if (b->node_id >= 0 && n >= 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, " (node %d)", (int)b->node_id);
 }
 
 static uint64_t rng_next(sl_cl_brokers_t *bs)

@@ -604,6 +604,14 @@ sl_err_t sl_cl_conf_parse(const sl_conf_t *conf, sl_cl_conf_t *out, char *errbuf
         }
         c.delivery_timeout_ms = (int32_t)SL_MIN(min_delivery, (int64_t)INT32_MAX);
     }
+    /* The Java consumer's Heartbeat refuses this pairing for group members. */
+    if (c.group_id && c.heartbeat_interval_ms >= c.session_timeout_ms) {
+        conf_errf(errbuf, errlen,
+                  "heartbeat.interval.ms: %" PRId32 " must be below session.timeout.ms (%" PRId32 ")",
+                  c.heartbeat_interval_ms, c.session_timeout_ms);
+        err = SL_ERR_CONFIG;
+        goto fail;
+    }
     if (c.reconnect_backoff_max_ms < c.reconnect_backoff_ms)
         c.reconnect_backoff_max_ms = c.reconnect_backoff_ms;
     *out = c;

@@ -206,6 +206,28 @@ static void test_refused(void **state)
     sl_fb_free(fb);
 }
 
+/* An IPv6 bootstrap address is named in brackets in the error (whether
+ * the connect is refused or IPv6 is missing altogether). */
+static void test_ipv6_named(void **state)
+{
+    (void)state;
+    sl_fb_t *fb = sl_fb_new(1);
+    uint16_t port = sl_fb_port(fb, 0);
+    sl_fb_free(fb);
+    char boot[64], want[64];
+    snprintf(boot, sizeof boot, "[::1]:%u", (unsigned)port);
+    sl_cl_t *cl = cu_core(boot, NULL);
+    cu_req_t r;
+    lg_req(&r, SL_CL_NODE_ANY);
+    assert_int_equal(cu_send(cl, &r, 15000), SL_ERR_NETWORK_EXCEPTION);
+    char why[256];
+    sl_cl_last_error(cl, why, sizeof why);
+    snprintf(want, sizeof want, "[::1]:%u", (unsigned)port);
+    if (!strstr(why, want))
+        fail_msg("last error \"%s\" does not name %s", why, want);
+    sl_cl_free(cl);
+}
+
 static void test_reconnect_after_restart(void **state)
 {
     (void)state;
@@ -425,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_apiversions_fallback),
         cmocka_unit_test(test_timeout_closes),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_ipv6_named),
         cmocka_unit_test(test_reconnect_after_restart),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_produce_in_flight),

@@ -194,6 +194,25 @@ static void test_delivery_timeout(void **state)
     sl_cl_conf_fini(&p);
 }
 
+static void test_heartbeat(void **state)
+{
+    (void)state;
+    sl_cl_conf_t p;
+    char err[256];
+    const char *a1[] = {"group.id", "g", "heartbeat.interval.ms", "45000", NULL};
+    assert_int_equal(parse_with(a1, &p, err, sizeof err), SL_ERR_CONFIG);
+    assert_non_null(strstr(err, "session.timeout.ms"));
+    /* no group: nothing to check */
+    const char *a2[] = {"heartbeat.interval.ms", "45000", NULL};
+    assert_int_equal(parse_with(a2, &p, err, sizeof err), SL_OK);
+    sl_cl_conf_fini(&p);
+    const char *a3[] = {"group.id", " ", "group.instance.id", "i-1", NULL};
+    assert_int_equal(parse_with(a3, &p, err, sizeof err), SL_OK);
+    assert_null(p.group_id); /* blank is none */
+    assert_string_equal(p.group_instance_id, "i-1");
+    sl_cl_conf_fini(&p);
+}
+
 static void test_bootstrap(void **state)
 {
     (void)state;
@@ -228,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_idempotence),
         cmocka_unit_test(test_delivery_timeout),
+        cmocka_unit_test(test_heartbeat),
         cmocka_unit_test(test_bootstrap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
