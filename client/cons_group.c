@@ -12,7 +12,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "assignor.h"
 #include "consumer_int.h"
@@ -43,6 +42,7 @@ struct cons_group {
     int32_t coord;              /* -1: look it up */
     int64_t next_heartbeat, retry_at, assign_deadline;
     bool hb_inflight;
+    bool coord_lookup;          /* a FindCoordinator for heartbeats in flight */
     int32_t *snap;              /* partition counts of topics at the last sync */
     bool poll_expired;
     bool closing, left;         /* close: LeaveGroup sent / answered */
@@ -665,9 +665,29 @@ static void hb_cb(sl_cl_t *cl, sl_err_t err, int16_t version, const void *resp, 
     }
 }
 
+static void hb_coord_cb(sl_cl_t *cl, sl_err_t err, int32_t node, void *arg)
+{
+    (void)cl;
+    sl_consumer_t *c = arg;
+    cons_group_t *g = c->group;
+    if (!g)
+        return;
+    g->coord_lookup = false;
+    if (!err)
+        g->coord = node;
+}
+
 static void hb_send(sl_consumer_t *c)
 {
     cons_group_t *g = c->group;
+    if (g->coord < 0) {
+        /* The coordinator moved or failed: find it before the next beat. */
+        if (!g->coord_lookup &&
+            sl_cl_coord_find(c->cl, 0, c->conf->group_id, now_ms(c) + c->conf->request_timeout_ms, hb_coord_cb,
+                             c) == SL_OK)
+            g->coord_lookup = true;
+        return;
+    }
     char *member = strdup(g->member_id);
     if (!member)
         return;
@@ -956,158 +976,29 @@ void sl_cons_group_free(sl_consumer_t *c)
     c->group = NULL;
 }
 
-/* ---- app side: subscribe, unsubscribe, close -------------------------------- */
+/* ---- for close (cons_subscribe.c) -------------------------------------------- */
 
-typedef struct sub_arg {
-    sl_consumer_t *c;
-    char **topics;
-    size_t n;
-    sl_err_t err;
-    bool sent;
-    sl_tp_offset_t *parts;
-    size_t nparts;
-    sl_arena_t *arena;
-} sub_arg_t;
-
-static void subscribe_fn(sl_cl_t *cl, void *arg)
+void sl_cons_group_closing(sl_consumer_t *c)
 {
-    (void)cl;
-    sub_arg_t *a = arg;
-    sl_consumer_t *c = a->c;
-    if (!c->subscribed && c->tps) {
-        a->err = SL_ERR_STATE;
-        return;
-    }
-    a->err = sl_cons_group_subscribe(c, a->topics, a->n);
-    if (!a->err) {
-        c->subscribed = true;
-        a->topics = NULL;
-    }
-}
-
-sl_err_t sl_consumer_subscribe(sl_consumer_t *c, const char *const *topics, size_t n)
-{
-    if (!c || !topics || n == 0 || !c->conf->group_id)
-        return SL_ERR_INVAL;
-    char **copy = calloc(n, sizeof(*copy));
-    if (!copy)
-        return SL_ERR_NOMEM;
-    sl_err_t err = SL_OK;
-    for (size_t i = 0; i < n && !err; i++) {
-        if (!topics[i] || !topics[i][0])
-            err = SL_ERR_INVAL;
-        else if (!(copy[i] = strdup(topics[i])))
-            err = SL_ERR_NOMEM;
-    }
-    sub_arg_t a = {.c = c, .topics = copy, .n = n};
-    if (!err) {
-        pthread_mutex_lock(&c->lock);
-        bool closed = c->closed;
-        pthread_mutex_unlock(&c->lock);
-        err = closed ? SL_ERR_STATE : sl_cl_call(c->cl, subscribe_fn, &a);
-        if (!err)
-            err = a.err;
-    }
-    if (a.topics) {
-        for (size_t i = 0; i < n; i++)
-            free(a.topics[i]);
-        free(a.topics);
-    }
-    return err;
-}
-
-static void unsubscribe_fn(sl_cl_t *cl, void *arg)
-{
-    (void)cl;
-    sub_arg_t *a = arg;
-    sl_consumer_t *c = a->c;
-    if (!c->subscribed)
-        return;
-    sl_cons_group_leave(c);
-    c->subscribed = false;
-}
-
-sl_err_t sl_consumer_unsubscribe(sl_consumer_t *c)
-{
-    if (!c)
-        return SL_ERR_INVAL;
-    pthread_mutex_lock(&c->lock);
-    bool closed = c->closed;
-    pthread_mutex_unlock(&c->lock);
-    if (closed)
-        return SL_ERR_STATE;
-    sub_arg_t a = {.c = c};
-    return sl_cl_call(c->cl, unsubscribe_fn, &a);
-}
-
-static void owned_fn(sl_cl_t *cl, void *arg)
-{
-    (void)cl;
-    sub_arg_t *a = arg;
-    sl_consumer_t *c = a->c;
-    size_t n = 0;
-    for (cons_tp_t *tp = c->tps; tp; tp = tp->next)
-        n++;
-    a->parts = sl_arena_calloc(a->arena, n ? n : 1, sizeof(*a->parts));
-    if (!a->parts)
-        return;
-    for (cons_tp_t *tp = c->tps; tp; tp = tp->next) {
-        sl_tp_offset_t *p = &a->parts[a->nparts];
-        p->topic = sl_arena_strndup(a->arena, tp->topic, strlen(tp->topic));
-        p->partition = tp->partition;
-        p->offset = SL_OFFSET_INVALID;
-        p->leader_epoch = -1;
-        if (p->topic)
-            a->nparts++;
-    }
     if (c->group)
         c->group->closing = true;   /* no rejoin, no heartbeats from here */
 }
 
-static void leave_fn(sl_cl_t *cl, void *arg)
+bool sl_cons_group_leave_now(sl_consumer_t *c)
 {
-    (void)cl;
-    sub_arg_t *a = arg;
-    sl_consumer_t *c = a->c;
     cons_group_t *g = c->group;
     if (!g)
-        return;
+        return false;
+    pthread_mutex_lock(&c->lock);
     g->left = false;
-    a->sent = leave_send(c);
+    pthread_mutex_unlock(&c->lock);
+    bool sent = leave_send(c);
     sl_cons_tps_clear(c);
     g->state = G_INIT;
+    return sent;
 }
 
-sl_err_t sl_cons_group_close(sl_consumer_t *c)
+bool sl_cons_group_left(sl_consumer_t *c)
 {
-    sl_arena_t arena;
-    sl_arena_init(&arena, 0, 0);
-    sub_arg_t a = {.c = c, .arena = &arena};
-    sl_err_t err = sl_cl_call(c->cl, owned_fn, &a);
-    if (!err && a.nparts && c->rebalance_cb)
-        c->rebalance_cb(c, SL_REBALANCE_REVOKED, a.parts, a.nparts, c->rebalance_arg);
-    sl_arena_fini(&arena);
-    if (!err && c->conf->auto_commit) {
-        cons_op_t *op = sl_cons_positions_op_app(c, true, &err);
-        if (op)
-            err = sl_cons_op_run_sync(c, op, NULL);
-    }
-    sub_arg_t l = {.c = c};
-    if (sl_cl_call(c->cl, leave_fn, &l) == SL_OK && l.sent) {
-        /* Wait (bounded) for the coordinator to take the leave. */
-        int64_t end = sl_time_mono_ms() + c->conf->request_timeout_ms;
-        pthread_mutex_lock(&c->lock);
-        while (!c->group->left && sl_time_mono_ms() < end) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_nsec += 50 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&c->cond, &c->lock, &ts);
-        }
-        pthread_mutex_unlock(&c->lock);
-    }
-    return err == SL_ERR_STATE ? SL_OK : err;
+    return c->group && c->group->left;
 }

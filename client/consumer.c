@@ -649,6 +649,13 @@ static void stop_fn(sl_cl_t *cl, void *arg)
     sl_cons_tps_clear(c);
 }
 
+static void subscribed_fn(sl_cl_t *cl, void *arg)
+{
+    (void)cl;
+    call_arg_t *a = arg;
+    a->flag = a->c->subscribed;
+}
+
 sl_err_t sl_consumer_close(sl_consumer_t *c)
 {
     if (!c)
@@ -660,7 +667,9 @@ sl_err_t sl_consumer_close(sl_consumer_t *c)
         return SL_ERR_STATE;
     sl_err_t err = SL_OK;
     sl_cl_events_serve(c->cl, 0, 0, c);
-    if (c->subscribed) {
+    call_arg_t s = {0};
+    io_call(c, subscribed_fn, &s);
+    if (s.flag) {
         err = sl_cons_group_close(c);
     } else if (c->conf->auto_commit && c->conf->group_id) {
         sl_err_t cerr;

@@ -3,8 +3,9 @@
  * shared by consumer.c (the public calls and poll), cons_fetch.c (fetching
  * and offset resets on the I/O thread), cons_records.c (turning a fetched
  * partition's records into messages; pure), cons_offsets.c (OffsetFetch and
- * OffsetCommit at the group coordinator) and cons_group.c (group
- * membership).
+ * OffsetCommit at the group coordinator), cons_group.c (group
+ * membership) and cons_subscribe.c (subscribe/unsubscribe/close of a group
+ * member).
  *
  * Threads as in client_int.h: "io" = the handle's I/O thread, "app" = an
  * application thread. Every field is io-owned unless marked "lock": those
@@ -243,5 +244,12 @@ void sl_cons_group_commit_identity(sl_consumer_t *c, int32_t *generation, const 
 /* io: an op ended with a group error (ILLEGAL_GENERATION...): rejoin. */
 void sl_cons_group_on_error(sl_consumer_t *c, sl_err_t err);
 void sl_cons_group_free(sl_consumer_t *c);
+/* io: close begins: no more rejoins or heartbeats. */
+void sl_cons_group_closing(sl_consumer_t *c);
+/* io: LeaveGroup (when the member is known and dynamic; true when sent),
+ * partitions dropped. */
+bool sl_cons_group_leave_now(sl_consumer_t *c);
+/* The LeaveGroup of sl_cons_group_leave_now was answered (c->lock held). */
+bool sl_cons_group_left(sl_consumer_t *c);
 
 #endif /* SL_CONSUMER_INT_H */

@@ -5,7 +5,8 @@
  * in partition.assignment.strategy order with a subscription that decodes,
  * the leader's assignment applied and positions taken from OffsetFetch
  * (auto.offset.reset when none), commits with the generation and member id
- * retried after NOT_COORDINATOR, REBALANCE_IN_PROGRESS from a heartbeat
+ * retried after NOT_COORDINATOR, a heartbeat's NOT_COORDINATOR followed by a
+ * new lookup, REBALANCE_IN_PROGRESS from a heartbeat
  * (revoke with a commit, rejoin, assign), UNKNOWN_MEMBER_ID (partitions
  * lost, rejoin as a new member), LeaveGroup on close, none for a static
  * member.
@@ -360,6 +361,17 @@ static void test_join_consume_commit(void **state)
     int hb = gc_get(&G.heartbeats);
     cu_sleep_ms(300);
     assert_true(gc_get(&G.heartbeats) > hb);
+    /* A heartbeat answered NOT_COORDINATOR: looked up again, beats go on. */
+    pthread_mutex_lock(&G.mu);
+    G.hb_err = SL_ERR_NOT_COORDINATOR;
+    G.hb_err_count = 1;
+    finds = G.finds;
+    hb = G.heartbeats;
+    pthread_mutex_unlock(&G.mu);
+    cu_sleep_ms(500);
+    assert_true(gc_get(&G.finds) > finds);
+    assert_true(gc_get(&G.heartbeats) > hb + 2);
+    assert_int_equal(log_count("L t 0"), 0);
     /* assign() is refused while subscribed. */
     sl_tp_offset_t tp = {.topic = "t", .partition = 0, .offset = 0};
     assert_int_equal(sl_consumer_assign(c, &tp, 1), SL_ERR_STATE);
