@@ -12,3 +12,10 @@ foreach(t protocol range roundrobin sticky)
                LIBS sluice-proto sluice-base)
   target_include_directories(client_assignor_${t}_test PRIVATE ${PROJECT_SOURCE_DIR}/client)
 endforeach()
+
+# The same against librdkafka's own range and roundrobin leaders, with its
+# in-process mock cluster as the coordinator.
+pkg_check_modules(SL_ASG_RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
+sl_unit_test(client_assignor_librdkafka_test SOURCES assignor_librdkafka_test.c assignor_util.c ${SL_ASG_PURE}
+             LIBS sluice-proto sluice-base PkgConfig::SL_ASG_RDKAFKA)
+target_include_directories(client_assignor_librdkafka_test PRIVATE ${PROJECT_SOURCE_DIR}/client)
