@@ -3,8 +3,9 @@
  * nodes, node 0 the controller): results copied into the caller's arena,
  * the right broker for each request (controller, leader, coordinator, every
  * broker), retries of NOT_CONTROLLER / NOT_LEADER_OR_FOLLOWER /
- * NOT_COORDINATOR, member assignments decoded, OffsetFetch in both of its
- * shapes, and the failures: a broker that never answers (the call's
+ * NOT_COORDINATOR, member assignments decoded, OffsetFetch and DeleteTopics
+ * in both of their shapes, DeleteRecords, CreatePartitions and
+ * IncrementalAlterConfigs (SET and DELETE), and the failures: a broker that never answers (the call's
  * timeout), one that answers garbage, one that is not there.
  */
 #include <pthread.h>
@@ -63,6 +64,14 @@ static int script_seen(int16_t api, int *node)
         *node = g.node[api];
     pthread_mutex_unlock(&g.mu);
     return n;
+}
+
+static int16_t script_version(int16_t api)
+{
+    pthread_mutex_lock(&g.mu);
+    int16_t v = g.version[api];
+    pthread_mutex_unlock(&g.mu);
+    return v;
 }
 
 static void *zalloc(sl_arena_t *a, size_t n)
@@ -229,6 +238,70 @@ static const void *answer(const sl_fb_req_t *req, int16_t err)
             }
             b->Topics = (sl_OffsetFetchResponse_OffsetFetchResponseTopic_array_t){1, t};
         }
+        return b;
+    }
+    case 21: { /* DeleteRecords: the low watermark becomes the asked offset (-1: 100) */
+        const sl_DeleteRecordsRequest_t *q = req->body;
+        sl_DeleteRecordsResponse_t *b = zalloc(A, sizeof *b);
+        sl_DeleteRecordsResponse_init(b);
+        b->Topics.count = q->Topics.count;
+        b->Topics.items = zalloc(A, (size_t)q->Topics.count * sizeof *b->Topics.items + 1);
+        for (int32_t t = 0; t < q->Topics.count; t++) {
+            size_t np = (size_t)q->Topics.items[t].Partitions.count;
+            b->Topics.items[t].Name = q->Topics.items[t].Name;
+            b->Topics.items[t].Partitions.count = (int32_t)np;
+            b->Topics.items[t].Partitions.items = zalloc(A, np * sizeof *b->Topics.items[t].Partitions.items + 1);
+            for (size_t p = 0; p < np; p++) {
+                const sl_DeleteRecordsRequest_DeleteRecordsPartition_t *qp = &q->Topics.items[t].Partitions.items[p];
+                b->Topics.items[t].Partitions.items[p].PartitionIndex = qp->PartitionIndex;
+                b->Topics.items[t].Partitions.items[p].ErrorCode = err;
+                b->Topics.items[t].Partitions.items[p].LowWatermark = qp->Offset < 0 ? 100 : qp->Offset;
+            }
+        }
+        return b;
+    }
+    case 20: { /* DeleteTopics: names from Topics[] (v6) or TopicNames (v0-5) */
+        const sl_DeleteTopicsRequest_t *q = req->body;
+        sl_DeleteTopicsResponse_t *b = zalloc(A, sizeof *b);
+        sl_DeleteTopicsResponse_init(b);
+        int32_t n = req->api_version >= 6 ? q->Topics.count : q->TopicNames.count;
+        b->Responses.count = n;
+        b->Responses.items = zalloc(A, (size_t)n * sizeof *b->Responses.items + 1);
+        for (int32_t i = 0; i < n; i++) {
+            sl_DeleteTopicsResponse_DeletableTopicResult_init(&b->Responses.items[i]);
+            sl_kstr_t name = req->api_version >= 6 ? q->Topics.items[i].Name : q->TopicNames.items[i];
+            b->Responses.items[i].Name = name;
+            b->Responses.items[i].ErrorCode = err ? err : sl_kstr_eq(name, "t") ? 0 : 3;
+        }
+        return b;
+    }
+    case 37: { /* CreatePartitions: growing to fewer than 2 is INVALID_PARTITIONS */
+        const sl_CreatePartitionsRequest_t *q = req->body;
+        sl_CreatePartitionsResponse_t *b = zalloc(A, sizeof *b);
+        sl_CreatePartitionsResponse_init(b);
+        sl_CreatePartitionsResponse_CreatePartitionsTopicResult_t *r = zalloc(A, sizeof *r);
+        sl_CreatePartitionsResponse_CreatePartitionsTopicResult_init(r);
+        r->Name = q->Topics.items[0].Name;
+        r->ErrorCode = err ? err : q->Topics.items[0].Count < 2 ? 37 : 0;
+        if (r->ErrorCode == 37)
+            r->ErrorMessage = sl_kstr("Topic currently has 2 partitions");
+        b->Results = (sl_CreatePartitionsResponse_CreatePartitionsTopicResult_array_t){1, r};
+        return b;
+    }
+    case 44: { /* IncrementalAlterConfigs: SET and DELETE of x.ms are fine, anything else INVALID_CONFIG */
+        const sl_IncrementalAlterConfigsRequest_t *q = req->body;
+        const sl_IncrementalAlterConfigsRequest_AlterConfigsResource_t *res = &q->Resources.items[0];
+        bool ok = res->Configs.count == 2 && sl_kstr_eq(res->Configs.items[0].Name, "x.ms") &&
+                  res->Configs.items[0].ConfigOperation == 0 && sl_kstr_eq(res->Configs.items[0].Value, "5") &&
+                  res->Configs.items[1].ConfigOperation == 1;
+        sl_IncrementalAlterConfigsResponse_t *b = zalloc(A, sizeof *b);
+        sl_IncrementalAlterConfigsResponse_init(b);
+        sl_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_t *r = zalloc(A, sizeof *r);
+        sl_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_init(r);
+        r->ResourceType = res->ResourceType;
+        r->ResourceName = res->ResourceName;
+        r->ErrorCode = err ? err : ok ? 0 : 40;
+        b->Responses = (sl_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_array_t){1, r};
         return b;
     }
     case 8: { /* OffsetCommit as an admin: partition 1 refused */
@@ -436,21 +509,68 @@ static void test_groups(void **state)
     assert_int_equal(c[1].err, SL_ERR_UNKNOWN_MEMBER_ID);
 }
 
-static void test_offset_fetch_v7(void **state)
+/* Older versions (advertised before the first connection): OffsetFetch v7
+ * asks by GroupId, DeleteTopics v5 names topics in TopicNames. */
+static void test_older_versions(void **state)
 {
     fixture_t *f = *state;
     sl_fb_set_api(f->fb, 9, 0, 7);
+    sl_fb_set_api(f->fb, 20, 0, 5);
+    const char *names[] = {"t", "gone"};
+    sl_err_t errs[2];
+    assert_int_equal(sl_admin_delete_topics(f->a, names, 2, errs, 5000), SL_OK);
+    assert_int_equal(script_version(20), 5);
+    assert_int_equal(errs[0], SL_OK);
+    assert_int_equal(errs[1], SL_ERR_UNKNOWN_TOPIC_OR_PARTITION);
     sl_tp_offset_t *o;
     size_t n;
     assert_int_equal(sl_admin_list_group_offsets(f->a, "grp", &f->arena, &o, &n, 5000), SL_OK);
-    int16_t v;
-    pthread_mutex_lock(&g.mu);
-    v = g.version[9];
-    pthread_mutex_unlock(&g.mu);
-    assert_int_equal(v, 7);
+    assert_int_equal(script_version(9), 7);
     assert_int_equal(n, 2);
     assert_string_equal(o[0].topic, "t");
     assert_int_equal(o[0].offset, 7);
+}
+
+static void test_records_topics_configs(void **state)
+{
+    fixture_t *f = *state;
+    /* DeleteRecords to each partition's leader; a leader move retried. */
+    script_fail(21, 1, SL_ERR_NOT_LEADER_OR_FOLLOWER);
+    sl_tp_offset_t p[] = {{.topic = "t", .partition = 0, .offset = 7},
+                          {.topic = "t", .partition = 1, .offset = SL_OFFSET_END}};
+    assert_int_equal(sl_admin_delete_records(f->a, p, 2, 5000), SL_OK);
+    assert_int_equal(p[0].err, SL_OK);
+    assert_int_equal(p[0].offset, 7);
+    assert_int_equal(p[1].err, SL_OK);
+    assert_int_equal(p[1].offset, 100);
+    assert_int_equal(script_seen(21, NULL), 3);
+
+    /* DeleteTopics in v6 (names in Topics[]). */
+    const char *names[] = {"t", "gone"};
+    sl_err_t errs[2];
+    assert_int_equal(sl_admin_delete_topics(f->a, names, 2, errs, 5000), SL_OK);
+    assert_int_equal(errs[0], SL_OK);
+    assert_int_equal(errs[1], SL_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    assert_int_equal(script_version(20), 6);
+
+    /* CreatePartitions: the broker's refusal and its message. */
+    sl_err_t perr;
+    const char *msg = NULL;
+    assert_int_equal(sl_admin_create_partitions(f->a, "t", 1, &perr, &f->arena, &msg, 5000), SL_OK);
+    assert_int_equal(perr, SL_ERR_INVALID_PARTITIONS);
+    assert_string_equal(msg, "Topic currently has 2 partitions");
+    assert_int_equal(sl_admin_create_partitions(f->a, "t", 4, &perr, &f->arena, &msg, 5000), SL_OK);
+    assert_int_equal(perr, SL_OK);
+
+    /* IncrementalAlterConfigs: a value is SET, NULL is DELETE. */
+    sl_config_entry_t e[] = {{.name = "x.ms", .value = "5"}, {.name = "y.ms", .value = NULL}};
+    sl_err_t cerr;
+    assert_int_equal(sl_admin_alter_configs(f->a, SL_RESOURCE_TOPIC, "t", e, 2, &cerr, &f->arena, &msg, 5000),
+                     SL_OK);
+    assert_int_equal(cerr, SL_OK);
+    assert_int_equal(sl_admin_alter_configs(f->a, SL_RESOURCE_TOPIC, "t", e, 1, &cerr, &f->arena, &msg, 5000),
+                     SL_OK);
+    assert_int_equal(cerr, SL_ERR_INVALID_CONFIG);
 }
 
 static void test_failures(void **state)
@@ -529,7 +649,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_retries_not_controller, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_offsets_follow_leaders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_offset_fetch_v7, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_older_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_records_topics_configs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
         cmocka_unit_test(test_nobody_there),
         cmocka_unit_test(test_decode_assignment),
