@@ -73,11 +73,11 @@ static void report_record(sl_producer_t *p, sl_message_t *m, const sl_record_t *
     sl_buf_reset(keys);
     sl_header_iter_t hi;
     sl_header_t h;
-    size_t offs[64];
     size_t i = 0;
     sl_header_iter_init(&hi, rec);
-    while (i < nh && i < SL_ARRAY_LEN(offs) && sl_header_iter_next(&hi, &h)) {
-        offs[i] = keys->len;
+    while (i < nh && sl_header_iter_next(&hi, &h)) {
+        /* The key's offset in keys for now: keys may still move. */
+        (*hdrs)[i].key = (const char *)(uintptr_t)keys->len;
         sl_buf_put(keys, h.key, h.key_len);
         sl_buf_put_u8(keys, 0);
         (*hdrs)[i].value = h.value;
@@ -87,7 +87,7 @@ static void report_record(sl_producer_t *p, sl_message_t *m, const sl_record_t *
     if (sl_buf_err(keys) != SL_OK)
         return;
     for (size_t j = 0; j < i; j++)
-        (*hdrs)[j].key = (const char *)keys->data + offs[j];
+        (*hdrs)[j].key = (const char *)keys->data + (uintptr_t)(*hdrs)[j].key;
     m->headers = *hdrs;
     m->header_count = i;
     SL_UNUSED(p);
@@ -784,7 +784,12 @@ static void sender_run(sl_producer_t *p)
     }
     sl_prod_take_t tk[TAKE_MAX];
     sl_prod_drain_ops_t ops = {leader_of, NULL, p};
-    for (int round = 0; can_send && round < 16; round++) {
+    for (int round = 0; can_send; round++) {
+        if (round == 16) {
+            /* More is ready than one run sends: go on after other work. */
+            sl_prod_wake(p);
+            break;
+        }
         sl_prod_accum_lock(&p->accum);
         size_t n = sl_prod_accum_drain(&p->accum, now, &ops, tk, TAKE_MAX, &next);
         sl_prod_accum_unlock(&p->accum);

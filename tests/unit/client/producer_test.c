@@ -668,6 +668,64 @@ static void missing_topic_and_full_memory_wait_max_block(void **state)
     sl_fb_free(fb);
 }
 
+typedef struct hdr_seen {
+    int calls;
+    size_t count;
+    bool keys_ok, values_ok, key_ok;
+} hdr_seen_t;
+
+static void on_dr_headers(sl_producer_t *p, const sl_message_t *m, void *arg)
+{
+    (void)p;
+    hdr_seen_t *h = arg;
+    h->calls++;
+    h->count = m->header_count;
+    h->keys_ok = h->values_ok = true;
+    for (size_t i = 0; i < m->header_count; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "h%zu", i);
+        if (strcmp(m->headers[i].key, want) != 0)
+            h->keys_ok = false;
+        if (i % 2 ? m->headers[i].value_len != -1 || m->headers[i].value
+                  : m->headers[i].value_len != 3 || memcmp(m->headers[i].value, "val", 3) != 0)
+            h->values_ok = false;
+    }
+    h->key_ok = m->key_len == 3 && memcmp(m->key, "key", 3) == 0 && m->value_len == 5 &&
+                memcmp(m->value, "value", 5) == 0 && m->err == SL_OK && m->offset == 0;
+}
+
+static void delivery_reports_carry_the_record(void **state)
+{
+    (void)state;
+    sl_fb_t *fb = cluster(1, 1);
+    sl_conf_t *conf = sl_conf_new();
+    char err[256];
+    assert_int_equal(sl_conf_set(conf, "bootstrap.servers", sl_fb_bootstrap(fb), err, sizeof err), SL_OK);
+    hdr_seen_t seen = {0};
+    sl_producer_t *p = NULL;
+    assert_int_equal(sl_producer_new(conf, on_dr_headers, &seen, &p, err, sizeof err), SL_OK);
+    sl_conf_free(conf);
+    static char names[100][16];
+    sl_msg_header_t hs[100];
+    for (int i = 0; i < 100; i++) {
+        snprintf(names[i], sizeof names[i], "h%d", i);
+        hs[i].key = names[i];
+        hs[i].value = i % 2 ? NULL : "val";
+        hs[i].value_len = i % 2 ? -1 : 3;
+    }
+    sl_produce_rec_t rec = {.topic = "t", .partition = 0, .key = "key", .key_len = 3, .value = "value",
+                            .value_len = 5, .headers = hs, .header_count = 100};
+    assert_int_equal(sl_producer_send(p, &rec), SL_OK);
+    assert_int_equal(sl_producer_flush(p, 10000), SL_OK);
+    assert_int_equal(seen.calls, 1);
+    assert_int_equal(seen.count, 100);
+    assert_true(seen.keys_ok);
+    assert_true(seen.values_ok);
+    assert_true(seen.key_ok);
+    sl_producer_free(p);
+    sl_fb_free(fb);
+}
+
 static void a_forgotten_producer_starts_a_new_epoch(void **state)
 {
     (void)state;
@@ -788,6 +846,7 @@ int main(void)
         cmocka_unit_test(a_failed_batch_leaves_the_others_delivered),
         cmocka_unit_test(delivery_timeout_ends_retries),
         cmocka_unit_test(missing_topic_and_full_memory_wait_max_block),
+        cmocka_unit_test(delivery_reports_carry_the_record),
         cmocka_unit_test(a_forgotten_producer_starts_a_new_epoch),
         cmocka_unit_test(old_brokers_and_new_topics),
         cmocka_unit_test(transactions_commit_abort_and_fencing),
