@@ -368,6 +368,17 @@ static void conn_on_frame(sl_conn_t *conn, void *user, const uint8_t *frame, siz
         sl_conn_send(conn, g, sizeof g);
         break;
     }
+    case SL_FB_RAW: {
+        const sl_fb_raw_t *raw = rep.body;
+        size_t n = raw ? raw->len : 0;
+        sl_buf_put_i32(&out, (int32_t)(4 + n));
+        sl_buf_put_i32(&out, req.correlation_id);
+        if (n)
+            sl_buf_put(&out, raw->bytes, n);
+        if (sl_buf_err(&out) == SL_OK)
+            sl_conn_send(conn, out.data, out.len);
+        break;
+    }
     case SL_FB_DROP:
         sl_conn_close(conn, false);
         break;

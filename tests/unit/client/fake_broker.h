@@ -35,6 +35,9 @@
  *   SL_FB_DROP     close the connection without answering
  *   SL_FB_GARBAGE  answer with the right correlation id and bytes that do
  *                  not decode as the response
+ *   SL_FB_RAW      answer with the right correlation id followed by the
+ *                  bytes of the sl_fb_raw_t that reply.body points to
+ *                  (copied), whatever they are
  *
  * Counters (sl_fb_count) say how many requests of an api key arrived, and
  * sl_fb_connections how many connections were accepted, to check retries
@@ -65,6 +68,7 @@ typedef enum sl_fb_action {
     SL_FB_IGNORE,
     SL_FB_DROP,
     SL_FB_GARBAGE,
+    SL_FB_RAW,
 } sl_fb_action_t;
 
 typedef struct sl_fb_req {
@@ -81,6 +85,12 @@ typedef struct sl_fb_reply {
     const void *body;        /* SL_FB_REPLY: the sl_<Api>Response_t */
     int delay_ms;            /* SL_FB_REPLY / SL_FB_DEFAULT: answer this much later */
 } sl_fb_reply_t;
+
+/* SL_FB_RAW's body: the bytes to send after the correlation id. */
+typedef struct sl_fb_raw {
+    const void *bytes;
+    size_t len;
+} sl_fb_raw_t;
 
 typedef sl_fb_reply_t sl_fb_handler_fn(sl_fb_t *fb, const sl_fb_req_t *req, void *arg);
 
