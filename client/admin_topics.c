@@ -10,6 +10,15 @@
 
 #include "admin_int.h"
 
+/* AllowAutoTopicCreation exists from v4; older brokers decide by their own
+ * auto.create.topics.enable, so the field goes back to its default there. */
+static void metadata_prepare(void *body, int16_t version, void *arg)
+{
+    SL_UNUSED(arg);
+    if (version < 4)
+        ((sl_MetadataRequest_t *)body)->AllowAutoTopicCreation = true;
+}
+
 sl_err_t sl_adm_metadata(sl_adm_job_t *job, bool all, const char *const *names, size_t n,
                          sl_adm_resp_fn *fn, void *arg)
 {
@@ -31,7 +40,7 @@ sl_err_t sl_adm_metadata(sl_adm_job_t *job, bool all, const char *const *names, 
         }
         req->Topics.count = (int32_t)n;
     }
-    return sl_adm_send(job, sl_MetadataRequest_desc.api_key, 1, req, SL_CL_NODE_ANY, fn, arg);
+    return sl_adm_send_v(job, sl_MetadataRequest_desc.api_key, 1, req, SL_CL_NODE_ANY, metadata_prepare, fn, arg);
 }
 
 /* ---- describe_cluster ------------------------------------------------------ */
@@ -254,8 +263,15 @@ static void controller_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, co
         sl_adm_fail(job, err, "Metadata (to find the controller)");
         return;
     }
+    /* No controller, or one that is not among the brokers (some brokers
+     * and mocks say 0 or -1): any broker, which forwards or answers
+     * NOT_CONTROLLER. */
     const sl_MetadataResponse_t *m = resp;
-    ((controller_fn *)arg)(job, m->ControllerId >= 0 ? m->ControllerId : SL_CL_NODE_ANY);
+    int32_t controller = SL_CL_NODE_ANY;
+    for (int32_t i = 0; i < m->Brokers.count; i++)
+        if (m->Brokers.items[i].NodeId == m->ControllerId)
+            controller = m->ControllerId;
+    ((controller_fn *)arg)(job, controller);
 }
 
 /* Asks for the controller, then calls then(job, controller). */
