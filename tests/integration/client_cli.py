@@ -4,7 +4,8 @@ describe/alter; groups list/describe with LAG checked against what
 confluent_kafka produced and committed (a group with no live member and one
 with a live confluent_kafka member), reset-offsets as a dry run and with
 --execute (checked through confluent_kafka's committed()), delete; --json
-output parsed by json.loads; exit codes 0/1/2 and the error texts for a
+output parsed by json.loads; the same tool against librdkafka's mock cluster (three
+brokers, old Metadata); exit codes 0/1/2 and the error texts for a
 refused bootstrap address, an unknown topic and bad command lines.
 Usage: client_cli.py BUILD_DIR (sluice and sluiced in BUILD_DIR/bin).
 """
@@ -293,6 +294,35 @@ with t.step("sluice consume --group: then groups describe shows the group's lag 
     j = sluice_json(["groups", "describe", "cli-pc-g"])[0]
     t.eq(sum(x["current_offset"] or 0 for x in j["partitions"]), 150, "committed in total")
     t.eq(sum(x["lag"] for x in j["partitions"]), 203 - 150, "lag in total")
+
+with t.step("against librdkafka's mock cluster (3 brokers, Metadata v2 only): cluster, topics, produce, consume"):
+    mock_exe = os.path.join(BUILD, "bin", "peer_mock")
+    if not os.access(mock_exe, os.X_OK):
+        raise check.Failed("peer_mock not built: %s" % mock_exe)
+    mock = subprocess.Popen([mock_exe, "--brokers", "3", "mock-t:6"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        line = mock.stdout.readline().decode().strip()
+        t.expect(line.startswith("bootstrap="), "peer_mock said %r" % line)
+        mb = line.split("=", 1)[1]
+        j = json.loads(subprocess.run([SLUICE, "-b", mb, "cluster", "--json"], stdout=subprocess.PIPE,
+                                      timeout=60).stdout)
+        t.eq(sorted(x["id"] for x in j["brokers"]), [1, 2, 3], "mock brokers")
+        j = json.loads(subprocess.run([SLUICE, "-b", mb, "topics", "describe", "mock-t", "--json"],
+                                      stdout=subprocess.PIPE, timeout=60).stdout)
+        t.eq(j[0]["partition_count"], 6, "mock partitions")
+        p = subprocess.run([SLUICE, "-b", mb, "produce", "mock-t", "--key-separator", ":"],
+                           input="".join("k%d:v%d\n" % (i, i) for i in range(100)).encode(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        t.eq(p.returncode, 0, "produce to the mock (%s)" % p.stderr.decode()[-500:])
+        p = subprocess.run([SLUICE, "-b", mb, "consume", "mock-t", "--offset", "beginning", "--max", "100",
+                            "--timeout", "15000", "--format", "{key}={value}\\n"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        t.eq(p.returncode, 0, "consume from the mock (%s)" % p.stderr.decode()[-500:])
+        t.eq(sorted(p.stdout.decode().split()), sorted("k%d=v%d" % (i, i) for i in range(100)), "records")
+    finally:
+        mock.terminate()
+        mock.wait(timeout=20)
 
 with t.step("a refused bootstrap address: exit 1 naming the address, the reason and what to do"):
     port = sluiced.free_port()

@@ -44,6 +44,28 @@ static int list_offsets(sluice_ctx_t *ctx, sl_tp_offset_t *parts, size_t n)
     return SLUICE_OK;
 }
 
+/* DescribeGroups of ids[0..n). A broker without it (librdkafka's mock
+ * cluster, very old brokers) gives descriptions with no members and an
+ * unknown state, so the committed offsets can still be shown. */
+static sl_err_t describe_groups(sluice_ctx_t *ctx, const char *const *ids, size_t n, sl_arena_t *arena,
+                                sl_group_desc_t **out)
+{
+    sl_err_t err = sl_admin_describe_groups(ctx->admin, ids, n, arena, out, ctx->timeout_ms);
+    if (err != SL_ERR_UNSUPPORTED)
+        return err;
+    sl_group_desc_t *d = sl_arena_calloc(arena, n ? n : 1, sizeof *d);
+    if (!d)
+        return SL_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        d[i].group_id = ids[i];
+        d[i].state = "Unknown";
+        d[i].protocol_type = d[i].protocol = "";
+        d[i].coordinator = -1;
+    }
+    *out = d;
+    return SL_OK;
+}
+
 /* ---- list ------------------------------------------------------------------- */
 
 static int cmp_listing(const void *x, const void *y)
@@ -223,7 +245,7 @@ static int groups_describe(sluice_ctx_t *ctx)
     sl_arena_init(&arena, 0, 0);
     sl_group_desc_t *d;
     int rc = SLUICE_OK;
-    sl_err_t err = sl_admin_describe_groups(a, ctx->args->pos, n, &arena, &d, ctx->timeout_ms);
+    sl_err_t err = describe_groups(ctx, ctx->args->pos, n, &arena, &d);
     if (err) {
         rc = sluice_fail(ctx, err, "describing groups at %s", ctx->bootstrap);
     } else {
@@ -380,7 +402,7 @@ static int groups_reset(sluice_ctx_t *ctx)
     sl_group_desc_t *d;
     sl_tp_offset_t *committed = NULL, *parts = NULL, *lo = NULL, *hi = NULL, *at = NULL;
     size_t nc = 0, n = 0;
-    sl_err_t err = sl_admin_describe_groups(a, ids, 1, &arena, &d, ctx->timeout_ms);
+    sl_err_t err = describe_groups(ctx, ids, 1, &arena, &d);
     if (!err && d[0].err && d[0].err != SL_ERR_GROUP_ID_NOT_FOUND)
         err = d[0].err;
     if (err) {

@@ -153,7 +153,9 @@ static int topics_describe(sluice_ctx_t *ctx)
         sl_config_entry_t *cfg = NULL;
         size_t ncfg = 0;
         err = sl_admin_describe_configs(a, SL_RESOURCE_TOPIC, d->name, &arena, &cfg, &ncfg, ctx->timeout_ms);
-        if (err) {
+        if (err == SL_ERR_UNSUPPORTED) {
+            ncfg = 0;   /* a broker without DescribeConfigs: partitions only */
+        } else if (err) {
             rc = sluice_fail(ctx, err, "reading the configs of topic '%s'", d->name);
             ncfg = 0;
         }
