@@ -413,9 +413,13 @@ static void pid_prepare(void *body, int16_t version, void *arg)
     }
 }
 
+/* No usable answer (lost connection, timeout, an answer that does not
+ * decode): the broker may or may not have the records, so they go again
+ * (idempotence drops the duplicates). */
 static bool err_is_transport(sl_err_t err)
 {
-    return err == SL_ERR_TIMEOUT || err == SL_ERR_NETWORK_EXCEPTION || err == SL_ERR_REQUEST_TIMED_OUT;
+    return err == SL_ERR_TIMEOUT || err == SL_ERR_NETWORK_EXCEPTION || err == SL_ERR_REQUEST_TIMED_OUT ||
+           err == SL_ERR_PARSE;
 }
 
 static void on_pid(sl_cl_t *cl, sl_err_t err, int16_t version, const void *resp, void *arg)

@@ -65,6 +65,8 @@ typedef struct model {
     int unadded_produce;        /* transactional batches for partitions not added */
     bool fenced;                /* a newer instance took over: PRODUCER_FENCED */
     int forget_after;           /* partition 0 forgets the producer after this many batches */
+    int lose_answer_of;         /* the nth Produce (1-based) is appended, its answer dropped */
+    int garbage_answer_of;      /* the nth Produce (1-based) is appended, answered with garbage */
     sl_fb_t *fb;
 } model_t;
 
@@ -347,12 +349,14 @@ static sl_fb_reply_t on_request(sl_fb_t *fb, const sl_fb_req_t *req, void *arg)
         }
     }
     bool ignore = g_m.ignore_produce || q->Acks == 0;
+    bool lose = g_m.produce_requests == g_m.lose_answer_of;
+    bool garbage = g_m.produce_requests == g_m.garbage_answer_of;
     pthread_mutex_unlock(&g_m.mu);
     if (move_leader) {
         sl_fb_topic_leader(fb, "t", 0, 1, 1);
         g_m.not_leader_after = -1;
     }
-    reply.action = ignore ? SL_FB_IGNORE : SL_FB_REPLY;
+    reply.action = ignore ? SL_FB_IGNORE : lose ? SL_FB_DROP : garbage ? SL_FB_GARBAGE : SL_FB_REPLY;
     reply.body = res;
     return reply;
 }
@@ -614,6 +618,36 @@ static void a_failed_batch_leaves_the_others_delivered(void **state)
     sl_fb_free(fb);
 }
 
+static void lost_and_garbled_answers_neither_lose_nor_duplicate(void **state)
+{
+    (void)state;
+    sl_fb_t *fb = cluster(1, 1);
+    g_m.lose_answer_of = 3;
+    g_m.garbage_answer_of = 6;
+    sl_producer_t *p = new_producer(fb, (const char *const[]){"batch.size", "300", NULL});
+    for (int i = 0; i < 400; i++)
+        assert_int_equal(send_one(p, "t", i, 0, false), SL_OK);
+    assert_int_equal(sl_producer_flush(p, 30000), SL_OK);
+    assert_int_equal(g_r.ok, 400);
+    assert_int_equal(g_r.twice, 0);
+    /* Each record once in the log; those whose first answer was lost were
+     * answered DUPLICATE_SEQUENCE_NUMBER (no offset) on the retry. */
+    static int seen[400];
+    memset(seen, 0, sizeof seen);
+    pthread_mutex_lock(&g_m.mu);
+    for (int64_t o = 0; o < g_m.parts[0].n; o++) {
+        int32_t v = g_m.parts[0].values[o];
+        assert_true(v >= 0 && v < 400);
+        seen[v]++;
+        assert_true(g_r.offset_of[v] == o || g_r.offset_of[v] == -1);
+    }
+    pthread_mutex_unlock(&g_m.mu);
+    for (int i = 0; i < 400; i++)
+        assert_int_equal(seen[i], 1);
+    sl_producer_free(p);
+    sl_fb_free(fb);
+}
+
 static void delivery_timeout_ends_retries(void **state)
 {
     (void)state;
@@ -844,6 +878,7 @@ int main(void)
         cmocka_unit_test(linger_and_batch_size_shape_the_batches),
         cmocka_unit_test(acks_zero_needs_no_answer),
         cmocka_unit_test(a_failed_batch_leaves_the_others_delivered),
+        cmocka_unit_test(lost_and_garbled_answers_neither_lose_nor_duplicate),
         cmocka_unit_test(delivery_timeout_ends_retries),
         cmocka_unit_test(missing_topic_and_full_memory_wait_max_block),
         cmocka_unit_test(delivery_reports_carry_the_record),
