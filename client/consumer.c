@@ -317,10 +317,24 @@ typedef struct call_arg {
     cons_op_t *op;
 } call_arg_t;
 
+/* New leaders or topics: fetch (or assign, as group leader) at once rather
+ * than at the next tick. */
+static void metadata_cb(sl_cl_t *cl, void *arg)
+{
+    (void)cl;
+    sl_consumer_t *c = arg;
+    if (c->stopping)
+        return;
+    sl_cons_group_tick(c);
+    sl_cons_fetch_kick(c);
+}
+
 static void start_fn(sl_cl_t *cl, void *arg)
 {
     call_arg_t *a = arg;
     sl_consumer_t *c = a->c;
+    if ((a->err = sl_cl_metadata_listen(cl, metadata_cb, c)) != SL_OK)
+        return;
     int64_t period = c->conf->retry_backoff_ms < 50 ? c->conf->retry_backoff_ms : 50;
     if (period < 5)
         period = 5;

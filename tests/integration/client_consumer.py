@@ -227,7 +227,7 @@ with t.step("our group consumer and confluent_kafka (range) split the partitions
         time.sleep(0.1)
     t.expect(theirs["assigned"], "confluent_kafka member got partitions alone")
     args = [DRV, BOOT, "group.id=mixed", "partition.assignment.strategy=range", "auto.offset.reset=earliest",
-            "heartbeat.interval.ms=500", "session.timeout.ms=6000", "--", "subscribe:mixed", "idle:12000", "close"]
+            "heartbeat.interval.ms=500", "session.timeout.ms=6000", "--", "subscribe:mixed", "read:60:30000", "close"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     ours = set()
     out_lines = []
@@ -286,15 +286,24 @@ def held(lines):
 with t.step("cooperative-sticky: a second member takes half, the first revokes only that half"):
     conf = {"group.id": "coop-g", "partition.assignment.strategy": "cooperative-sticky",
             "auto.offset.reset": "earliest", "heartbeat.interval.ms": "300", "session.timeout.ms": "6000"}
-    m1 = member("m1", conf, ["subscribe:coop", "idle:9000", "close"])
+    # Each ends up with 2 of the 4 partitions: 40 of the 80 messages.
+    m1 = member("m1", conf, ["subscribe:coop", "read:40:30000", "close"])
     time.sleep(3)
-    m2 = member("m2", conf, ["subscribe:coop", "idle:6000", "close"])
-    time.sleep(3)
+    m2 = member("m2", conf, ["subscribe:coop", "read:40:30000", "close"])
+    got2 = []
+    deadline = time.monotonic() + 30
+    while len(got2) < 2 and time.monotonic() < deadline:
+        ln = m2.stdout.readline().decode()
+        if not ln:
+            break
+        if ln.startswith("ASSIGNED "):
+            got2.append(ln.rstrip("\n"))
+    t.eq(len(got2), 2, "partitions assigned to the second member")
     p = ck.producer(BOOT)
     reports = ck.produce_all(p, [{"topic": "coop", "partition": i % 4, "value": b"q%d" % i} for i in range(80)])
     o1, e1 = m1.communicate(timeout=60)
     o2, e2 = m2.communicate(timeout=60)
-    l1, l2 = o1.decode().splitlines(), o2.decode().splitlines()
+    l1, l2 = o1.decode().splitlines(), got2 + o2.decode().splitlines()
     t.expect(m1.returncode == 0 and m2.returncode == 0, "exits %s %s: %s %s"
              % (m1.returncode, m2.returncode, e1.decode()[-1500:], e2.decode()[-1500:]))
     first = [ln for ln in l1 if ln.split(" ")[0] in ("ASSIGNED", "REVOKED")]
