@@ -90,7 +90,7 @@ static sl_err_t group_by_topic(const sl_asg_tp_t *tps, size_t n, const tp_layout
         if (err != SL_OK)
             return err;
         ep->items = &parts[used];
-        /* quadratic in the worst case, but a member owns few topics */
+        /* partitions x topics steps: fine for one member's list */
         for (size_t j = i; j < n; j++) {
             if (!done[j] && tps[j].topic && strcmp(tps[j].topic, tps[i].topic) == 0) {
                 parts[used++] = tps[j].partition;
