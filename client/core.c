@@ -44,9 +44,17 @@ static void on_wake(sl_loop_t *loop, void *arg)
 static void *io_main(void *arg)
 {
     sl_cl_t *cl = arg;
-    sl_loop_run(cl->loop);
+    sl_err_t err = sl_loop_run(cl->loop);
+    if (err != SL_OK)
+        SL_ERROR(SL_CL_MODULE, "%s: the I/O loop failed (%s); the client stops", cl->name,
+                 sl_err_str(err));
     /* Work accepted before the stop still runs (sl_cl_call waiters count on
-     * it); nothing new can be queued once stopping is set. */
+     * it); nothing new can be queued once stopping is set (also when the
+     * loop ended by itself). The loop is freed by sl_cl_free after the
+     * join, so a late wake-up never touches freed memory. */
+    pthread_mutex_lock(&cl->mu);
+    cl->stopping = true;
+    pthread_mutex_unlock(&cl->mu);
     while (posts_run(cl))
         ;
     cl->closing = true;
@@ -55,8 +63,6 @@ static void *io_main(void *arg)
     sl_cl_brokers_shutdown(cl);
     while (posts_run(cl))
         ;
-    sl_loop_free(cl->loop);
-    cl->loop = NULL;
     return NULL;
 }
 
@@ -116,9 +122,11 @@ void sl_cl_free(sl_cl_t *cl)
         sl_cl_coords_shutdown(cl);
         sl_cl_meta_shutdown(cl);
         sl_cl_brokers_shutdown(cl);
-        sl_loop_free(cl->loop);
-        cl->loop = NULL;
     }
+    /* Connections closed by the shutdown get their close callbacks here
+     * (closing is set: they only let go of their handles). */
+    sl_loop_free(cl->loop);
+    cl->loop = NULL;
     sl_cl_coords_fini(cl);
     sl_cl_meta_fini(cl);
     sl_cl_brokers_fini(cl);
