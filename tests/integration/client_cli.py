@@ -3,10 +3,13 @@ sluiced: cluster; topics create/list/describe/alter/delete; configs
 describe/alter; groups list/describe with LAG checked against what
 confluent_kafka produced and committed (a group with no live member and one
 with a live confluent_kafka member), reset-offsets as a dry run and with
---execute (checked through confluent_kafka's committed()), delete; --json
-output parsed by json.loads; the same tool against librdkafka's mock cluster (three
-brokers, old Metadata); exit codes 0/1/2 and the error texts for a
-refused bootstrap address, an unknown topic and bad command lines.
+--execute (checked through confluent_kafka's committed()), delete; produce
+(keys, headers, a codec, a file, a partition) read back by confluent_kafka;
+consume without a group (--offset, --partition, --format) and with one
+(--json, then the group's lag); progress only when stderr is a terminal;
+--json output parsed by json.loads; the same tool against librdkafka's mock
+cluster (three brokers, old Metadata); exit codes 0/1/2 and the error texts
+for a refused bootstrap address, an unknown topic and bad command lines.
 Usage: client_cli.py BUILD_DIR (sluice and sluiced in BUILD_DIR/bin).
 """
 import json
@@ -294,6 +297,32 @@ with t.step("sluice consume --group: then groups describe shows the group's lag 
     j = sluice_json(["groups", "describe", "cli-pc-g"])[0]
     t.eq(sum(x["current_offset"] or 0 for x in j["partitions"]), 150, "committed in total")
     t.eq(sum(x["lag"] for x in j["partitions"]), 203 - 150, "lag in total")
+
+with t.step("progress on stderr only when it is a terminal (produce fed slowly, consume waiting)"):
+    import pty
+    import select
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([SLUICE, "-b", b.bootstrap, "produce", PC], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=slave)
+        for i in range(30):
+            p.stdin.write(b"slow-%d\n" % i)
+            p.stdin.flush()
+            time.sleep(0.1)
+        p.stdin.close()
+        out = p.stdout.read().decode()
+        p.wait(timeout=60)
+        t.eq(p.returncode, 0, "exit status")
+        seen = b""
+        while select.select([master], [], [], 0.5)[0]:
+            seen += os.read(master, 4096)
+        t.expect(b"messages produced" in seen and b"msg/s" in seen, "no progress on the terminal: %r" % seen)
+        t.expect("Produced 30 messages" in out, out)
+    finally:
+        os.close(master)
+        os.close(slave)
+    _, err = sluice(["consume", PC, "--offset", "end", "--timeout", "1500"])
+    t.expect("msg/s" not in err, "progress on a stderr that is no terminal: %r" % err)
 
 with t.step("against librdkafka's mock cluster (3 brokers, Metadata v2 only): cluster, topics, produce, consume"):
     mock_exe = os.path.join(BUILD, "bin", "peer_mock")

@@ -139,8 +139,10 @@ static int consume(sluice_ctx_t *ctx)
         }
         sl_message_t *m = NULL;
         err = sl_consumer_poll(c, wait, &m);
-        if (err == SL_ERR_TIMEOUT)
+        if (err == SL_ERR_TIMEOUT) {
+            sluice_progress(&prog, count);
             continue;
+        }
         if (err) {
             sluice_err("reading '%s': %s (%s)", topic, sl_err_name(err), sl_err_str(err));
             rc = SLUICE_FAILED;
