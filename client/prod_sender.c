@@ -764,8 +764,12 @@ static void sender_run(sl_producer_t *p)
         fail_queued(p, INT64_MAX, fatal);
         return;
     }
-    /* delivery.timeout.ms for what is still queued. */
-    fail_queued(p, now - p->conf->delivery_timeout_ms + 1, SL_ERR_TIMEOUT);
+    /* delivery.timeout.ms for what is still queued (a walk over every
+     * queued batch: not more often than every 50 ms). */
+    if (now - p->last_expiry_ms >= 50) {
+        p->last_expiry_ms = now;
+        fail_queued(p, now - p->conf->delivery_timeout_ms + 1, SL_ERR_TIMEOUT);
+    }
 
     if (p->need_meta && now - p->last_refresh_ms >= p->conf->retry_backoff_ms) {
         p->need_meta = false;

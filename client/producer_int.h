@@ -293,6 +293,7 @@ struct sl_producer {
     sl_timer_id_t timer;
     int64_t timer_at;
     int64_t last_refresh_ms;
+    int64_t last_expiry_ms;          /* the last delivery.timeout.ms walk */
     bool need_meta;                  /* a partition waits for a leader */
     bool listening;                  /* metadata listener installed */
     /* transactions (producer_txn.c) */
