@@ -16,7 +16,9 @@ real sluiced, with confluent_kafka and kcat on the other side.
   group split the partitions: each partition goes to exactly one of them
   and every message produced after the split is consumed exactly once.
 - Two of our consumers with cooperative-sticky: the second's arrival moves
-  half the partitions, and the first revokes only those (never all).
+  half the partitions, and the first revokes only those (never all). The
+  same with a confluent_kafka member (librdkafka's cooperative-sticky),
+  each of the two leading once.
 - Auto commit every auto.commit.interval.ms; a member that does not poll
   within max.poll.interval.ms loses its partitions and rejoins at its next
   poll.
@@ -77,7 +79,7 @@ def assign_all(topic, nparts, at="beginning"):
 CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
 ck.create_topics(BOOT, [("codec-" + c, 3, {}) for c in CODECS] +
                  [("txn", 1, {}), ("commits", 2, {}), ("moves", 2, {}), ("mixed", 6, {}), ("static", 2, {}),
-                  ("coop", 4, {}), ("slow", 2, {})])
+                  ("coop", 4, {}), ("slow", 2, {}), ("mixcoop", 4, {}), ("mixcoop2", 4, {})])
 
 for codec in CODECS:
     topic = "codec-" + codec
@@ -315,6 +317,101 @@ with t.step("cooperative-sticky: a second member takes half, the first revokes o
     t.eq(got2, sorted(moved), "the second member got exactly the moved partitions")
     all_msgs = [(m[1], m[2]) for m in msgs(l1) + msgs(l2)]
     t.eq(sorted(all_msgs), sorted((r[1], r[2]) for r in reports), "every message consumed exactly once")
+
+def coop_with_confluent(topic, ours_first):
+    """Our member and a confluent_kafka one, both cooperative-sticky, on a
+    4-partition topic: the first alone gets all four; when the second joins
+    it gets two, exactly the two the first revokes; 80 messages produced
+    then are each consumed once."""
+    group = topic + "-g"
+    theirs = {"assigned": set(), "msgs": [], "stop": False, "err": None, "revoked": []}
+
+    def ck_coop():
+        try:
+            c = ck.consumer(BOOT, **{"group.id": group, "partition.assignment.strategy": "cooperative-sticky",
+                                     "enable.partition.eof": False, "auto.offset.reset": "earliest",
+                                     "heartbeat.interval.ms": 300, "session.timeout.ms": 6000})
+
+            def on_assign(cons, parts):
+                theirs["assigned"] |= {x.partition for x in parts}
+
+            def on_revoke(cons, parts):
+                theirs["revoked"] += [x.partition for x in parts]
+                theirs["assigned"] -= {x.partition for x in parts}
+
+            c.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
+            end = time.monotonic() + 60
+            while not theirs["stop"] and time.monotonic() < end:
+                m = c.poll(0.2)
+                if m is not None and not m.error():
+                    theirs["msgs"].append((m.partition(), m.offset()))
+            c.close()
+        except Exception as e:  # noqa: BLE001
+            theirs["err"] = e
+
+    held = set()
+    lines = []
+
+    def read_ours(until_n, timeout):
+        deadline = time.monotonic() + timeout
+        while len(held) != until_n and time.monotonic() < deadline:
+            ln = proc.stdout.readline().decode()
+            if not ln:
+                break
+            lines.append(ln.rstrip("\n"))
+            kind, _, rest = ln.partition(" ")
+            if kind == "ASSIGNED":
+                held.add(int(rest.split()[1]))
+            elif kind in ("REVOKED", "LOST"):
+                held.discard(int(rest.split()[1]))
+
+    def wait_theirs(n, timeout):
+        deadline = time.monotonic() + timeout
+        while len(theirs["assigned"]) != n and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    conf = {"group.id": group, "partition.assignment.strategy": "cooperative-sticky",
+            "auto.offset.reset": "earliest", "heartbeat.interval.ms": "300", "session.timeout.ms": "6000"}
+    th = threading.Thread(target=ck_coop)
+    if ours_first:
+        proc = member("ours", conf, ["subscribe:" + topic, "read:40:30000", "close"])
+        read_ours(4, 30)
+        t.eq(held, {0, 1, 2, 3}, "our member alone")
+        th.start()
+        read_ours(2, 30)
+        wait_theirs(2, 20)
+        moved = set(theirs["assigned"])
+        revoked = [int(ln.split()[2]) for ln in lines if ln.startswith("REVOKED ")]
+        t.eq(sorted(revoked), sorted(moved), "we revoked exactly what confluent_kafka got")
+    else:
+        th.start()
+        wait_theirs(4, 30)
+        t.eq(theirs["assigned"], {0, 1, 2, 3}, "confluent_kafka member alone")
+        proc = member("ours", conf, ["subscribe:" + topic, "read:40:30000", "close"])
+        read_ours(2, 30)
+        wait_theirs(2, 20)
+        t.eq(sorted(theirs["revoked"]), sorted(held), "confluent_kafka revoked exactly what we got")
+    t.eq(len(held), 2, "our share")
+    t.eq(held & theirs["assigned"], set(), "partitions shared")
+    ours = set(held)
+    p = ck.producer(BOOT)
+    reports = ck.produce_all(p, [{"topic": topic, "partition": i % 4, "value": b"c%d" % i} for i in range(80)])
+    out, err = proc.communicate(timeout=60)
+    theirs["stop"] = True
+    th.join(30)
+    t.expect(proc.returncode == 0, "driver exit %s: %s" % (proc.returncode, err.decode()[-1500:]))
+    t.expect(theirs["err"] is None, "confluent_kafka member failed: %s" % theirs["err"])
+    ours_msgs = [(m[1], m[2]) for m in msgs(lines + out.decode().splitlines())]
+    t.eq(sorted(ours_msgs + theirs["msgs"]), sorted((r[1], r[2]) for r in reports),
+         "every message consumed exactly once")
+    t.expect(all(p in ours for p, _ in ours_msgs), "we read only our partitions")
+
+
+with t.step("cooperative-sticky with confluent_kafka leading: ours joins, takes half, each message once"):
+    coop_with_confluent("mixcoop", ours_first=False)
+
+with t.step("cooperative-sticky with ours leading: confluent_kafka joins, takes half, each message once"):
+    coop_with_confluent("mixcoop2", ours_first=True)
 
 with t.step("auto commit every auto.commit.interval.ms"):
     lines = drv({"group.id": "auto-g", "auto.commit.interval.ms": "200", "auto.offset.reset": "earliest"},
