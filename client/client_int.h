@@ -41,9 +41,18 @@ typedef struct sl_cl_conf {
     int32_t fetch_min_bytes, fetch_max_wait_ms, fetch_max_bytes, max_partition_fetch_bytes;
 } sl_cl_conf_t;
 
-/* Parses conf (borrowed) into out. SL_ERR_CONFIG with errbuf for values that
- * are fine alone but not together (e.g. idempotence with acks != all when
- * idempotence was set explicitly). */
+/* Parses conf (borrowed) into out; the caller finalises out with
+ * sl_cl_conf_fini. Strings are trimmed, blank ones are NULL; assignors is
+ * lower case without blanks. The rules of the Java clients that look at
+ * several keys (SL_ERR_CONFIG with errbuf naming the key otherwise):
+ *   - idempotence is on by default but turned off silently when acks is not
+ *     all, max.in.flight.requests.per.connection is above 5 or retries is
+ *     0, unless enable.idempotence=true or transactional.id was set: then
+ *     those values are an error; transactional.id needs idempotence;
+ *   - delivery.timeout.ms below linger.ms + request.timeout.ms is an error
+ *     when set, and raised to that sum otherwise;
+ *   - with group.id, heartbeat.interval.ms must be below session.timeout.ms;
+ *   - reconnect.backoff.max.ms below reconnect.backoff.ms is raised to it. */
 sl_err_t sl_cl_conf_parse(const sl_conf_t *conf, sl_cl_conf_t *out, char *errbuf, size_t errlen);
 void sl_cl_conf_fini(sl_cl_conf_t *c);
 
@@ -51,9 +60,10 @@ void sl_cl_conf_fini(sl_cl_conf_t *c);
 
 typedef struct sl_cl sl_cl_t;
 
-/* Creates the core from conf (borrowed, copied/parsed) and starts its I/O
- * thread (named name, e.g. "sl-producer"). Nothing is connected yet.
- * SL_ERR_CONFIG (bootstrap.servers empty or malformed), SL_ERR_NOMEM. app. */
+/* Creates the core from conf (borrowed, copied/parsed; NULL: the defaults)
+ * and starts its I/O thread (named name, e.g. "sl-producer"). Nothing is
+ * connected yet. SL_ERR_CONFIG (bootstrap.servers empty or malformed, or a
+ * rule of sl_cl_conf_parse; errbuf says which), SL_ERR_NOMEM. app. */
 sl_err_t sl_cl_new(const sl_conf_t *conf, const char *name, sl_cl_t **out, char *errbuf, size_t errlen);
 /* Stops the I/O thread (its pending requests are answered with
  * SL_ERR_CLOSED, on the I/O thread, before it ends), closes connections,
@@ -83,11 +93,14 @@ void *sl_cl_owner(const sl_cl_t *cl);
 
 /* Called once per request on the I/O thread. err: SL_OK (resp is the
  * decoded body, version the version used; valid during the call only),
- * SL_ERR_TIMEOUT (no answer within the timeout: the connection is closed
- * as Kafka clients do), SL_ERR_NETWORK_EXCEPTION (connection lost or could
- * not be made; sl_cl_last_error() says to where and why),
- * SL_ERR_UNSUPPORTED (no version in both ranges), SL_ERR_PARSE (an
- * undecodable answer), SL_ERR_CLOSED (the core is stopping). With
+ * SL_ERR_TIMEOUT (no answer within the timeout: if the request was on the
+ * wire, the connection is closed as Kafka clients do, failing the others
+ * on it), SL_ERR_NETWORK_EXCEPTION (connection lost or could not be made,
+ * also for requests still queued on it; sl_cl_last_error() says to where
+ * and why), SL_ERR_UNSUPPORTED (no version in both ranges, or the body has
+ * a field the chosen version cannot carry), SL_ERR_INVAL (the body does not
+ * encode), SL_ERR_PARSE (an undecodable answer: the connection is closed
+ * too), SL_ERR_CLOSED (the core is stopping). With
  * no_response set (acks=0 Produce), it runs with SL_OK and resp NULL once
  * the request was written. */
 typedef void sl_cl_resp_fn(sl_cl_t *cl, sl_err_t err, int16_t version, const void *resp, void *arg);
@@ -103,7 +116,7 @@ typedef struct sl_cl_req {
     int32_t timeout_ms;      /* 0: request.timeout.ms */
     bool no_response;
     /* Optional hook to adjust body to the chosen version before encoding
-     * (e.g. fields that moved). NULL: none. */
+     * (e.g. fields that moved); arg is sl_cl_send's arg. NULL: none. */
     void (*prepare)(void *body, int16_t version, void *arg);
 } sl_cl_req_t;
 
