@@ -37,7 +37,8 @@ typedef struct plog {
     int64_t pid;
     int16_t epoch;
     int32_t next_seq;
-    int32_t last_seq_first, last_seq_count; /* the last batch appended */
+    int32_t recent_first[5], recent_count[5]; /* the last 5 batches appended, as Kafka keeps */
+    int recent_n;
     int batches;                /* batches appended */
     int seen;                   /* batches received */
     int max_batch_records;
@@ -112,9 +113,11 @@ static int16_t append_batch(plog_t *pl, const sl_kbytes_t *recs, int64_t *base)
             pl->pid = b.producer_id;
             pl->epoch = b.producer_epoch;
             pl->next_seq = 0;
+            pl->recent_n = 0;
         } else if (b.base_sequence != pl->next_seq) {
-            if (b.base_sequence == pl->last_seq_first && b.record_count == pl->last_seq_count)
-                return SL_ERR_DUPLICATE_SEQUENCE_NUMBER;
+            for (int k = 0; k < pl->recent_n && k < 5; k++)
+                if (b.base_sequence == pl->recent_first[k] && b.record_count == pl->recent_count[k])
+                    return SL_ERR_DUPLICATE_SEQUENCE_NUMBER;
             return SL_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
         }
     }
@@ -131,8 +134,9 @@ static int16_t append_batch(plog_t *pl, const sl_kbytes_t *recs, int64_t *base)
     }
     sl_buf_free(&scratch);
     if (b.producer_id >= 0) {
-        pl->last_seq_first = b.base_sequence;
-        pl->last_seq_count = b.record_count;
+        pl->recent_first[pl->recent_n % 5] = b.base_sequence;
+        pl->recent_count[pl->recent_n % 5] = b.record_count;
+        pl->recent_n++;
         pl->next_seq = b.base_sequence + b.record_count;
     }
     pl->batches++;
