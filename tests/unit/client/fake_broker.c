@@ -6,10 +6,12 @@
  */
 #include "fake_broker.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "net.h"
 
@@ -481,9 +483,18 @@ static sl_err_t cmd_call(sl_fb_t *fb, int node, bool up)
     pthread_mutex_unlock(&fb->mu);
     if (sl_loop_post(fb->loop, cmd_run, &cmd) != SL_OK)
         return SL_ERR_NOMEM;
+    /* The loop thread never blocks, so this is quick; a fake broker stuck
+     * for 10 s is a broken test: stop it loudly rather than hang. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
     pthread_mutex_lock(&fb->mu);
-    while (fb->cmd_done == before)
-        pthread_cond_wait(&fb->cond, &fb->mu);
+    while (fb->cmd_done == before) {
+        if (pthread_cond_timedwait(&fb->cond, &fb->mu, &until) == ETIMEDOUT) {
+            fprintf(stderr, "fake broker: node %d %s not done within 10 s\n", node, up ? "up" : "down");
+            abort();
+        }
+    }
     pthread_mutex_unlock(&fb->mu);
     return cmd.result;
 }

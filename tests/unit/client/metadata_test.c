@@ -200,6 +200,29 @@ static void test_unknown_then_created(void **state)
     sl_fb_free(fb);
 }
 
+/* metadata.max.age.ms: refreshes come by themselves once a topic is known. */
+static void test_max_age(void **state)
+{
+    (void)state;
+    sl_fb_t *fb = sl_fb_new(1);
+    sl_fb_topic_set(fb, "aged", 1);
+    const char *extra[] = {"metadata.max.age.ms", "100", NULL};
+    sl_cl_t *cl = cu_core(sl_fb_bootstrap(fb), extra);
+    want_t w = {"aged", 0, 0, 0, SL_OK, 0};
+    assert_true(cu_wait_io(cl, topic_is, &w, 10000));
+    int before = sl_fb_count(fb, 3);
+    for (int i = 0; i < 500 && sl_fb_count(fb, 3) < before + 3; i++)
+        cu_sleep_ms(10);
+    assert_true(sl_fb_count(fb, 3) >= before + 3);
+    /* and they pick up changes without being asked */
+    sl_fb_topic_leader(fb, "aged", 0, -1, 5);
+    w.leader = -1;
+    w.epoch = 5;
+    assert_true(cu_wait_io(cl, topic_is, &w, 10000));
+    sl_cl_free(cl);
+    sl_fb_free(fb);
+}
+
 static void auto_on(sl_cl_t *cl, void *arg)
 {
     (void)arg;
@@ -270,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_topics_and_leaders),
         cmocka_unit_test(test_unknown_then_created),
         cmocka_unit_test(test_auto_create),
+        cmocka_unit_test(test_max_age),
         cmocka_unit_test(test_node_address_from_metadata),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
