@@ -458,6 +458,9 @@ void sl_broker_req_reply_frame(sl_broker_req_t *req, const uint8_t *bytes, size_
                                const sl_broker_file_part_t *files, size_t nfiles);
 /* Finishes without a response. Thread: req's worker. */
 void sl_broker_req_finish(sl_broker_req_t *req);
+/* The client's address as Kafka reports a member's host: "/127.0.0.1"
+ * (the peer without its port), into buf. Thread: req's worker. */
+void sl_broker_req_client_host(const sl_broker_req_t *req, char *buf, size_t len);
 /* Logs "closing connection ID from PEER: <why>" (warning) and closes the
  * connection at once; the request is finished. Thread: req's worker. */
 void sl_broker_req_close(sl_broker_req_t *req, const char *fmt, ...) SL_PRINTF(2, 3);

@@ -102,6 +102,18 @@ void sl_broker_req_finish(sl_broker_req_t *req)
         req_done(req);
 }
 
+void sl_broker_req_client_host(const sl_broker_req_t *req, char *buf, size_t len)
+{
+    const char *peer = req->bc && req->bc->conn ? sl_conn_peer(req->bc->conn) : "";
+    const char *colon = strrchr(peer, ':');
+    size_t n = colon ? (size_t)(colon - peer) : strlen(peer);
+    if (n >= 2 && peer[0] == '[' && peer[n - 1] == ']') { /* "[::1]:port" */
+        peer++;
+        n -= 2;
+    }
+    snprintf(buf, len, "/%.*s", (int)n, peer);
+}
+
 static void conn_close_for(sl_broker_conn_t *bc, const char *why)
 {
     if (bc->closing)

@@ -305,7 +305,7 @@ static void add_group_record(sl_coord_batch_t *cb, grp_t *grp)
         m->member_id = sl_kstr(mid);
         m->instance_id = iid ? sl_kstr(iid) : sl_kstr_null();
         m->client_id = sl_kstr(cid ? cid : "");
-        m->client_host = sl_kstr(""); /* not recorded */
+        m->client_host = sl_kstr(sl_group_member_host(g, i));
         m->session_timeout_ms = session;
         m->rebalance_timeout_ms = rebalance;
         m->subscription = meta.ptr ? meta : (sl_kbytes_t){(const uint8_t *)"", 0};

@@ -21,6 +21,7 @@ typedef struct member {
     sl_list_t node;
     char *id;
     char *client_id;
+    char *client_host;                 /* "" when not known */
     char *instance_id;                 /* NULL: none */
     bool pending;                      /* given an id by MEMBER_ID_REQUIRED, not yet joined */
     int32_t session_ms, rebalance_ms;
@@ -241,6 +242,7 @@ static void member_free(member_t *m)
 {
     free(m->id);
     free(m->client_id);
+    free(m->client_host);
     free(m->instance_id);
     protos_free(m);
     free(m->assignment);
@@ -297,43 +299,49 @@ const char *sl_group_leader(const sl_group_t *g) { return g->leader; }
 const char *sl_group_protocol_type(const sl_group_t *g) { return g->protocol_type; }
 const char *sl_group_protocol_name(const sl_group_t *g) { return g->protocol_name; }
 
+/* The i-th member that has joined (pending ones do not count), or NULL. */
+static const member_t *member_nth(const sl_group_t *g, int32_t i)
+{
+    int32_t k = 0;
+    for (const sl_list_t *pos = g->members.next; pos != &g->members; pos = pos->next) {
+        const member_t *m = (const member_t *)pos;
+        if (!m->pending && k++ == i)
+            return m;
+    }
+    return NULL;
+}
+
 bool sl_group_member_at(const sl_group_t *g, int32_t i, const char **member_id, const char **client_id,
                         const char **instance_id, sl_kbytes_t *metadata, sl_kbytes_t *assignment)
 {
-    const sl_list_t *pos;
-    int32_t k = 0;
-    for (pos = g->members.next; pos != &g->members; pos = pos->next) {
-        const member_t *m = (const member_t *)pos;
-        if (m->pending)
-            continue;
-        if (k++ != i)
-            continue;
-        *member_id = m->id;
-        *client_id = m->client_id;
-        *instance_id = m->instance_id;
-        const member_proto_t *p = member_proto(m, g->protocol_name);
-        metadata->ptr = p ? p->meta : NULL;
-        metadata->len = p ? p->len : 0;
-        assignment->ptr = m->assignment;
-        assignment->len = m->assignment ? m->assignment_len : 0;
-        return true;
-    }
-    return false;
+    const member_t *m = member_nth(g, i);
+    if (!m)
+        return false;
+    *member_id = m->id;
+    *client_id = m->client_id;
+    *instance_id = m->instance_id;
+    const member_proto_t *p = member_proto(m, g->protocol_name);
+    metadata->ptr = p ? p->meta : NULL;
+    metadata->len = p ? p->len : 0;
+    assignment->ptr = m->assignment;
+    assignment->len = m->assignment ? m->assignment_len : 0;
+    return true;
+}
+
+const char *sl_group_member_host(const sl_group_t *g, int32_t i)
+{
+    const member_t *m = member_nth(g, i);
+    return m ? (m->client_host ? m->client_host : "") : NULL;
 }
 
 bool sl_group_member_timeouts(const sl_group_t *g, int32_t i, int32_t *session_ms, int32_t *rebalance_ms)
 {
-    const sl_list_t *pos;
-    int32_t k = 0;
-    for (pos = g->members.next; pos != &g->members; pos = pos->next) {
-        const member_t *m = (const member_t *)pos;
-        if (m->pending || k++ != i)
-            continue;
-        *session_ms = m->session_ms;
-        *rebalance_ms = m->rebalance_ms;
-        return true;
-    }
-    return false;
+    const member_t *m = member_nth(g, i);
+    if (!m)
+        return false;
+    *session_ms = m->session_ms;
+    *rebalance_ms = m->rebalance_ms;
+    return true;
 }
 
 bool sl_group_restore(sl_group_t *g, const char *protocol_type, int32_t generation)
@@ -654,6 +662,11 @@ static bool static_rejoin(sl_group_t *g, member_t *m, const sl_group_join_args_t
     bool leader = g->leader && strcmp(g->leader, m->id) == 0;
     free(m->id);
     m->id = id;
+    char *host = kdup(a->client_host.len >= 0 ? a->client_host : sl_kstr(""));
+    if (host) { /* the restarted instance may run elsewhere */
+        free(m->client_host);
+        m->client_host = host;
+    }
     if (leader) {
         free(g->leader);
         g->leader = sdup(id);
@@ -733,6 +746,7 @@ bool sl_group_join(sl_group_t *g, const sl_group_join_args_t *a, int64_t now, sl
                 return false;
             }
             m->client_id = kdup(a->client_id.len >= 0 ? a->client_id : sl_kstr(""));
+            m->client_host = kdup(a->client_host.len >= 0 ? a->client_host : sl_kstr(""));
             m->instance_id = kdup(a->instance_id);
             m->session_ms = a->session_timeout_ms;
             m->last_seen = now;

@@ -112,6 +112,10 @@ const char *sl_group_protocol_name(const sl_group_t *g);
 bool sl_group_member_at(const sl_group_t *g, int32_t i, const char **member_id, const char **client_id,
                         const char **instance_id, sl_kbytes_t *metadata, sl_kbytes_t *assignment);
 
+/* The i-th member's host as it joined ("/127.0.0.1"; "" when not known,
+ * e.g. a member restored from __consumer_offsets), or NULL past the end. */
+const char *sl_group_member_host(const sl_group_t *g, int32_t i);
+
 /* The i-th member's session and rebalance timeouts (ms). */
 bool sl_group_member_timeouts(const sl_group_t *g, int32_t i, int32_t *session_ms, int32_t *rebalance_ms);
 
@@ -130,6 +134,7 @@ typedef struct sl_group_join_args {
     sl_kstr_t member_id;               /* "" for a new member */
     sl_kstr_t instance_id;             /* null: dynamic member */
     sl_kstr_t client_id;
+    sl_kstr_t client_host;             /* "/127.0.0.1", as Kafka reports it */
     sl_kstr_t protocol_type;
     int32_t session_timeout_ms;
     int32_t rebalance_timeout_ms;      /* -1: the session timeout (v0) */

@@ -73,7 +73,7 @@ static bool describe_one(sl_broker_req_t *req, sl_kstr_t id, sl_DescribeGroupsRe
         m->MemberId = adup(arena, mid);
         m->GroupInstanceId = iid ? adup(arena, iid) : sl_kstr_null();
         m->ClientId = adup(arena, cid);
-        m->ClientHost = sl_kstr(""); /* not recorded */
+        m->ClientHost = adup(arena, sl_group_member_host(g, i));
         /* Kafka shows subscriptions and assignments of a Stable group only */
         m->MemberMetadata = stable ? bdup(arena, meta) : (sl_kbytes_t){(const uint8_t *)"", 0};
         m->MemberAssignment = stable ? bdup(arena, assign) : (sl_kbytes_t){(const uint8_t *)"", 0};

@@ -253,10 +253,13 @@ void sl_broker_handle_join_group(sl_broker_req_t *req)
         protos[i].name = jreq->Protocols.items[i].Name;
         protos[i].metadata = jreq->Protocols.items[i].Metadata;
     }
+    char host[80];
+    sl_broker_req_client_host(req, host, sizeof host);
     sl_group_join_args_t a = {
         .member_id = jreq->MemberId,
         .instance_id = jreq->GroupInstanceId,
         .client_id = req->hdr.client_id.len >= 0 ? req->hdr.client_id : sl_kstr(""),
+        .client_host = sl_kstr(host),
         .protocol_type = jreq->ProtocolType,
         .session_timeout_ms = jreq->SessionTimeoutMs,
         .rebalance_timeout_ms = jreq->RebalanceTimeoutMs,

@@ -106,12 +106,14 @@ with t.step("one consumer closes: its partitions move to the other two"):
     got, _ = assignments(members, [3, 3])
     t.eq(sorted(len(v) for v in got.values()), [3, 3], "partitions per consumer after %s left (%s)" % (gone, got))
 
-with t.step("ListGroups/DescribeGroups (AdminClient.list_groups): the group is Stable with two members"):
+with t.step("ListGroups/DescribeGroups (AdminClient.list_groups): the group is Stable with two members, hosts given"):
     groups = {g.id: g for g in ck.admin(B).list_groups(timeout=20)}
     t.expect(GROUP in groups, "group missing from ListGroups: %s" % sorted(groups))
     g = ck.admin(B).list_groups(GROUP, timeout=20)[0]
     t.eq((g.state, g.protocol_type, g.protocol), ("Stable", "consumer", "range"), "state, type, protocol")
     t.eq(sorted(m.client_id for m in g.members), sorted(members), "member client ids")
+    t.eq(sorted(m.client_host for m in g.members), ["/127.0.0.1"] * len(members),
+         "member hosts (Kafka's form: the client's address)")
     t.expect(all(len(m.assignment) > 0 and len(m.metadata) > 0 for m in g.members),
              "members carry subscription and assignment bytes")
 
