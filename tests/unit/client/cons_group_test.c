@@ -9,7 +9,7 @@
  * new lookup, REBALANCE_IN_PROGRESS from a heartbeat
  * (revoke with a commit, rejoin, assign), UNKNOWN_MEMBER_ID (partitions
  * lost, rejoin as a new member), LeaveGroup on close, none for a static
- * member.
+ * member; garbage and dropped connections instead of group answers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,6 +38,8 @@ typedef struct gc {
     int64_t committed[NPART];
     uint8_t sub[512];
     int32_t sub_len;
+    int bad[20];               /* per api key: spoil this many answers */
+    sl_fb_action_t bad_as[20]; /* how (0: garbage and drop alternately) */
 } gc_t;
 
 static gc_t G;
@@ -224,6 +226,14 @@ static sl_fb_reply_t group_handler(sl_fb_t *fb, const sl_fb_req_t *req, void *ar
 {
     sl_fb_reply_t r = {SL_FB_DEFAULT, NULL, 0};
     pthread_mutex_lock(&G.mu);
+    if (req->api_key >= 8 && req->api_key <= 14 && G.bad[req->api_key] > 0) {
+        /* As asked, or alternately garbage and a dropped connection. */
+        r.action = G.bad_as[req->api_key] ? G.bad_as[req->api_key]
+                                          : G.bad[req->api_key] % 2 ? SL_FB_GARBAGE : SL_FB_DROP;
+        G.bad[req->api_key]--;
+        pthread_mutex_unlock(&G.mu);
+        return r;
+    }
     switch (req->api_key) {
     case 10:
         r = find_coordinator(fb, req);
@@ -448,12 +458,52 @@ static void test_static_member(void **state)
     teardown(fb);
 }
 
+/* Garbage and dropped connections for every group request on the way:
+ * each is retried and the member ends up consuming. */
+static void test_bad_answers(void **state)
+{
+    (void)state;
+    sl_fb_t *fb = setup();
+    pthread_mutex_lock(&G.mu);
+    G.bad[10] = 1;   /* FindCoordinator */
+    G.bad[11] = 2;   /* JoinGroup */
+    G.bad[14] = 2;   /* SyncGroup */
+    G.bad[9] = 2;    /* OffsetFetch */
+    G.bad[12] = 1;   /* Heartbeat */
+    pthread_mutex_unlock(&G.mu);
+    sl_consumer_t *c = member(fb, "false", NULL);
+    int64_t next[NPART] = {0, 0};
+    assert_int_equal(cf_poll_n(c, 20, next, NULL, NULL), 20);
+    /* A lost connection is retried; an undecodable answer is the commit's
+     * error; the next commit goes through. */
+    pthread_mutex_lock(&G.mu);
+    G.bad[8] = 2;    /* OffsetCommit */
+    G.bad_as[8] = SL_FB_DROP;
+    pthread_mutex_unlock(&G.mu);
+    assert_int_equal(sl_consumer_commit(c, NULL, 0, false), SL_OK);
+    pthread_mutex_lock(&G.mu);
+    assert_int_equal(G.committed[0], 10);
+    G.committed[0] = -1;
+    G.bad[8] = 1;
+    G.bad_as[8] = SL_FB_GARBAGE;
+    pthread_mutex_unlock(&G.mu);
+    assert_int_equal(sl_consumer_commit(c, NULL, 0, false), SL_ERR_PARSE);
+    assert_int_equal(sl_consumer_commit(c, NULL, 0, false), SL_OK);
+    pthread_mutex_lock(&G.mu);
+    assert_int_equal(G.committed[0], 10);
+    pthread_mutex_unlock(&G.mu);
+    assert_int_equal(sl_consumer_close(c), SL_OK);
+    sl_consumer_free(c);
+    teardown(fb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_join_consume_commit),
         cmocka_unit_test(test_rebalance_and_lost),
         cmocka_unit_test(test_static_member),
+        cmocka_unit_test(test_bad_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
