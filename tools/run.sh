@@ -1,8 +1,10 @@
 #!/bin/sh
 # make run: starts a single-node Sluice broker (sluiced) with its data in
-# ./data, listening on 127.0.0.1:9092 (config/server.properties), shows a
-# produce and a consume with kcat, prints how to do the same, and keeps the
-# broker in the foreground until Ctrl-C (a clean shutdown; the data stays).
+# ./data, listening on 127.0.0.1:9092 (config/server.properties), shows the
+# sluice command line at work (a topic created, records produced, consumed
+# by a group, the group's lag) and the same records read by kcat, prints how
+# to go on, and keeps the broker in the foreground until Ctrl-C (a clean
+# shutdown; the data stays).
 # SLUICE_DEMO_ONLY=1 stops after the demo. Extra arguments are passed to
 # sluiced (e.g. --override listeners=PLAINTEXT://127.0.0.1:19092).
 set -eu
@@ -25,16 +27,30 @@ until kcat -b "$b" -L -m 1 >/dev/null 2>&1; do
   sleep 0.1
 done
 
-echo "--- kcat -P: three records to topic 'demo' (created on first use)"
-printf 'user-1:hello\nuser-2:from\nuser-3:sluice\n' | kcat -b "$b" -P -t demo -K: -z lz4
-echo "--- kcat -C: everything in 'demo'"
-kcat -b "$b" -C -t demo -o beginning -e -q -f 'partition %p offset %o key %k value %s\n'
+sluice="$bin/sluice -b $b"
+topic=demo-$(date +%s)
+group=$topic
+echo "--- sluice topics create $topic --partitions 3"
+$sluice topics create "$topic" --partitions 3
+echo "--- sluice produce $topic --key-separator : --compression lz4   (six key:value lines)"
+printf 'alice:hello\ncarol:from\ndave:sluice\nalice:again\ncarol:and\ndave:again\n' |
+  $sluice produce "$topic" --key-separator : --compression lz4
+echo "--- sluice consume $topic --group $group --from-beginning --max 4"
+$sluice consume "$topic" --group "$group" --from-beginning --max 4 \
+  --format '{partition}:{offset} {key}={value}\n'
+echo "--- sluice groups describe $group   (two records left to read)"
+$sluice groups describe "$group"
+echo "--- kcat -C: the same topic read by librdkafka"
+kcat -b "$b" -C -t "$topic" -o beginning -e -q -f 'partition %p offset %o key %k value %s\n'
 cat <<MSG
 
 sluiced is running on $b with its data in ./data. Try:
-  kcat -b $b -L                                      # brokers and topics
-  printf 'k:v\n' | kcat -b $b -P -t demo -K:         # produce (key:value lines)
-  kcat -b $b -C -t demo -o beginning -e              # consume from the start
+  $bin/sluice -b $b topics list
+  printf 'k:v\\n' | $bin/sluice -b $b produce $topic --key-separator :
+  $bin/sluice -b $b consume $topic --from-beginning --timeout 2000
+  $bin/sluice -b $b groups describe $group
+  $bin/sluice --help                                 # every command
+kcat, confluent-kafka, kafka-python and kafkajs work against it too.
 Ctrl-C stops it cleanly; the data stays in ./data for the next run.
 MSG
 [ "${SLUICE_DEMO_ONLY:-0}" = 1 ] && exit 0
