@@ -393,6 +393,7 @@ void sl_prod_sender_close(sl_cl_t *cl, void *arg)
     if (p->timer)
         sl_loop_timer_cancel(sl_cl_loop(p->cl), p->timer);
     p->timer = 0;
+    sl_prod_txn_close(p);
 }
 
 /* ---- InitProducerId ----------------------------------------------------- */

@@ -306,6 +306,7 @@ struct sl_producer {
     bool txn_started;                /* io: the coordinator knows of the transaction */
     bool txn_end_needed;             /* io -> app: EndTxn must be sent */
     bool txn_adding_seen;            /* io -> app: AddPartitionsToTxn was in flight */
+    struct txn_op *txn_backing_off;  /* io: operations waiting on their retry timer */
 };
 
 /* The I/O thread's part (prod_sender.c). */
@@ -347,5 +348,8 @@ void sl_prod_txn_add_partitions(sl_producer_t *p);
 /* Records err as the reason the current transaction must abort (the first
  * one stays). any. */
 void sl_prod_txn_abortable(sl_producer_t *p, sl_err_t err);
+/* The producer closes: operations waiting to be retried end with
+ * SL_ERR_CLOSED now (their timers would never run). io. */
+void sl_prod_txn_close(sl_producer_t *p);
 
 #endif /* SL_CLIENT_PRODUCER_INT_H */

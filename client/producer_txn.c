@@ -56,6 +56,8 @@ struct txn_op {
     bool done;
     sl_err_t err;
     void (*on_done)(txn_op_t *op); /* io; NULL: a caller waits */
+    sl_timer_id_t retry_timer;     /* io: while in p->txn_backing_off */
+    txn_op_t *next_backing_off;
 };
 
 static void op_start(sl_cl_t *cl, void *arg);
@@ -100,12 +102,34 @@ static void op_finish(txn_op_t *op, sl_err_t err)
     pthread_mutex_unlock(&p->txn_mu);
 }
 
+/* Takes op off the list of operations backing off. */
+static void backing_off_remove(txn_op_t *op)
+{
+    for (txn_op_t **pp = &op->p->txn_backing_off; *pp; pp = &(*pp)->next_backing_off)
+        if (*pp == op) {
+            *pp = op->next_backing_off;
+            break;
+        }
+    op->next_backing_off = NULL;
+}
+
 static void op_retry_timer(sl_loop_t *loop, sl_timer_id_t id, void *arg)
 {
     SL_UNUSED(loop);
     SL_UNUSED(id);
     txn_op_t *op = arg;
+    backing_off_remove(op);
     op_start(op->p->cl, op);
+}
+
+void sl_prod_txn_close(sl_producer_t *p)
+{
+    while (p->txn_backing_off) {
+        txn_op_t *op = p->txn_backing_off;
+        backing_off_remove(op);
+        sl_loop_timer_cancel(sl_cl_loop(p->cl), op->retry_timer);
+        op_finish(op, SL_ERR_CLOSED);
+    }
 }
 
 /* A retriable answer: again after retry.backoff.ms, unless the deadline
@@ -121,8 +145,12 @@ static void op_again(txn_op_t *op, sl_err_t err)
         op_finish(op, err == SL_ERR_NETWORK_EXCEPTION || err == SL_ERR_REQUEST_TIMED_OUT ? SL_ERR_TIMEOUT : err);
         return;
     }
-    if (sl_loop_timer_add(sl_cl_loop(cl), backoff, false, op_retry_timer, op, NULL) != SL_OK)
+    if (sl_loop_timer_add(sl_cl_loop(cl), backoff, false, op_retry_timer, op, &op->retry_timer) != SL_OK) {
         op_finish(op, SL_ERR_NOMEM);
+        return;
+    }
+    op->next_backing_off = op->p->txn_backing_off;
+    op->p->txn_backing_off = op;
 }
 
 static sl_kstr_t kstr(const char *s)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -65,6 +66,7 @@ typedef struct model {
     int add_requests, add_offsets, txn_offset_commits, commits, aborts;
     int unadded_produce;        /* transactional batches for partitions not added */
     bool fenced;                /* a newer instance took over: PRODUCER_FENCED */
+    int16_t add_err;            /* AddPartitionsToTxn answers every partition so */
     int forget_after;           /* partition 0 forgets the producer after this many batches */
     int lose_answer_of;         /* the nth Produce (1-based) is appended, its answer dropped */
     int garbage_answer_of;      /* the nth Produce (1-based) is appended, answered with garbage */
@@ -195,6 +197,8 @@ static const void *txn_answer(sl_fb_t *fb, const sl_fb_req_t *req)
                 tr->Results.items[j].PartitionIndex = id;
                 if (g_m.fenced)
                     tr->Results.items[j].ErrorCode = SL_ERR_PRODUCER_FENCED;
+                else if (g_m.add_err)
+                    tr->Results.items[j].ErrorCode = g_m.add_err;
                 else if (id >= 0 && id < MAXP)
                     g_m.added[id] = true;
             }
@@ -871,6 +875,35 @@ static void transactions_commit_abort_and_fencing(void **state)
     sl_fb_free(fb);
 }
 
+/* Freed while AddPartitionsToTxn waits to be retried (the coordinator
+ * said CONCURRENT_TRANSACTIONS, the backoff is long): the record is
+ * reported CLOSED and nothing is left behind (ASan). */
+static void freed_while_a_transaction_call_backs_off(void **state)
+{
+    (void)state;
+    sl_fb_t *fb = cluster(1, 1);
+    g_m.add_err = SL_ERR_CONCURRENT_TRANSACTIONS;
+    sl_producer_t *p = new_producer(fb, (const char *const[]){"transactional.id", "txn-b", "retry.backoff.ms",
+                                                              "60000", NULL});
+    assert_int_equal(sl_producer_init_transactions(p, 10000), SL_OK);
+    assert_int_equal(sl_producer_begin_transaction(p), SL_OK);
+    assert_int_equal(send_one(p, "t", 0, 0, false), SL_OK);
+    for (int i = 0; i < 500; i++) { /* at most 5 s */
+        pthread_mutex_lock(&g_m.mu);
+        int adds = g_m.add_requests;
+        pthread_mutex_unlock(&g_m.mu);
+        if (adds > 0)
+            break;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(g_m.add_requests > 0);
+    sl_producer_free(p);
+    assert_int_equal(g_r.n, 1);
+    assert_int_equal(errs_of(SL_ERR_CLOSED), 1);
+    sl_fb_free(fb);
+}
+
 int main(void)
 {
     sl_log_level_t lvl;
@@ -889,6 +922,7 @@ int main(void)
         cmocka_unit_test(a_forgotten_producer_starts_a_new_epoch),
         cmocka_unit_test(old_brokers_and_new_topics),
         cmocka_unit_test(transactions_commit_abort_and_fencing),
+        cmocka_unit_test(freed_while_a_transaction_call_backs_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
