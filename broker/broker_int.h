@@ -657,20 +657,22 @@ typedef struct sl_internal_loader {
     atomic_bool stop;          /* set by sl_internal_loader_stop; scans stop early */
     pthread_t thread;
     bool started;
-    const char *delay_env;     /* test-only: a variable whose milliseconds hold the load back */
-    /* On the loader thread, for each partition in order: reads it and
-     * ends with loaded[p] set. Not called for the rest once stop is set. */
+    const char *delay_env;
     void (*load)(int32_t p, void *arg);
-    /* On the loader thread once all are loaded (not when stopped): took ms. */
     void (*done)(int64_t ms, void *arg);
     void *arg;
 } sl_internal_loader_t;
 
 /* Fills l for a topic of nparts partitions (nparts <= 0: nothing to load,
- * SL_OK with no thread) and starts the thread. l's delay_env, load, done
- * and arg are set by the caller first. SL_ERR_NOMEM (then nparts is -1).
- * Thread: the coordinator's open. */
-sl_err_t sl_internal_loader_start(sl_internal_loader_t *l, int32_t nparts);
+ * SL_OK with no thread) and starts the thread, which first waits the
+ * milliseconds the environment variable delay_env (test-only; may be NULL)
+ * says, then calls load(p, arg) for each partition in order (it reads p
+ * and ends with l->loaded[p] set; not called for the rest once stop is
+ * set), then done(ms taken, arg) (may be NULL; not when stopped).
+ * SL_ERR_NOMEM (then nparts is -1). Thread: the coordinator's open. */
+sl_err_t sl_internal_loader_start(sl_internal_loader_t *l, int32_t nparts, const char *delay_env,
+                                  void (*load)(int32_t p, void *arg), void (*done)(int64_t ms, void *arg),
+                                  void *arg);
 /* Stops and joins the thread and frees loaded (nparts becomes -1). Thread:
  * the coordinator's close; safe when never started. */
 void sl_internal_loader_stop(sl_internal_loader_t *l);

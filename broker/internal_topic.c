@@ -232,8 +232,14 @@ static void *loader_main(void *arg)
     return NULL;
 }
 
-sl_err_t sl_internal_loader_start(sl_internal_loader_t *l, int32_t nparts)
+sl_err_t sl_internal_loader_start(sl_internal_loader_t *l, int32_t nparts, const char *delay_env,
+                                  void (*load)(int32_t p, void *arg), void (*done)(int64_t ms, void *arg),
+                                  void *arg)
 {
+    l->delay_env = delay_env;
+    l->load = load;
+    l->done = done;
+    l->arg = arg;
     atomic_store(&l->stop, false);
     atomic_store(&l->all_loaded, false);
     l->started = false;

@@ -790,15 +790,12 @@ sl_err_t sl_coord_open(sl_broker_t *broker)
                 old, SL_TOPIC_CONSUMER_OFFSETS);
     int32_t nparts = sl_coord_topic_ensure(broker);
     coord.open = true;
-    /* Test-only: SLUICE_TEST_OFFSETS_LOAD_DELAY_MS holds the load back so
-     * tests can see COORDINATOR_LOAD_IN_PROGRESS. */
     memset(&load_totals, 0, sizeof load_totals);
-    coord.ld.delay_env = "SLUICE_TEST_OFFSETS_LOAD_DELAY_MS";
-    coord.ld.load = load_partition;
-    coord.ld.done = load_done;
-    coord.ld.arg = &load_totals;
-    /* nparts <= 0 (logged): group requests answer COORDINATOR_NOT_AVAILABLE */
-    return sl_internal_loader_start(&coord.ld, nparts);
+    /* nparts <= 0 (logged): group requests answer COORDINATOR_NOT_AVAILABLE.
+     * Test-only: SLUICE_TEST_OFFSETS_LOAD_DELAY_MS holds the load back so
+     * tests can see COORDINATOR_LOAD_IN_PROGRESS. */
+    return sl_internal_loader_start(&coord.ld, nparts, "SLUICE_TEST_OFFSETS_LOAD_DELAY_MS", load_partition,
+                                    load_done, &load_totals);
 }
 
 void sl_coord_close(sl_broker_t *broker)
