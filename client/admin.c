@@ -226,7 +226,7 @@ static void on_resp(sl_cl_t *cl, sl_err_t err, int16_t version, const void *resp
     step_end(job);
 }
 
-static int32_t time_left(const sl_adm_job_t *job)
+int32_t sl_adm_time_left_ms(const sl_adm_job_t *job)
 {
     int64_t left = job->deadline - sl_time_mono_ms();
     return left < 1 ? 1 : (int32_t)SL_MIN(left, INT32_MAX);
@@ -250,7 +250,7 @@ sl_err_t sl_adm_send_v(sl_adm_job_t *job, int16_t api_key, int16_t min_version, 
         .max_version = -1,
         .body = body,
         .node_id = node_id,
-        .timeout_ms = time_left(job),
+        .timeout_ms = sl_adm_time_left_ms(job),
         .prepare = prepare,
     };
     job->io_out++;
@@ -342,6 +342,14 @@ bool sl_adm_fail(sl_adm_job_t *job, sl_err_t err, const char *what)
     job->retry_err = err;
     if (!job->err)
         note(job, err, what);
+    return true;
+}
+
+bool sl_adm_resp_failed(sl_adm_job_t *job, sl_err_t err, const char *what)
+{
+    if (!err)
+        return false;
+    sl_adm_fail(job, err, what);
     return true;
 }
 

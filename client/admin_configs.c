@@ -31,10 +31,8 @@ typedef struct describe_op {
 static void describe_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const void *resp, void *arg)
 {
     SL_UNUSED(arg);
-    if (err) {
-        sl_adm_fail(job, err, "DescribeConfigs");
+    if (sl_adm_resp_failed(job, err, "DescribeConfigs"))
         return;
-    }
     const sl_DescribeConfigsResponse_t *r = resp;
     describe_op_t *op = job->op;
     if (r->Results.count < 1) {
@@ -125,10 +123,8 @@ static void alter_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const v
 {
     SL_UNUSED(version);
     SL_UNUSED(arg);
-    if (err) {
-        sl_adm_fail(job, err, "IncrementalAlterConfigs");
+    if (sl_adm_resp_failed(job, err, "IncrementalAlterConfigs"))
         return;
-    }
     const sl_IncrementalAlterConfigsResponse_t *r = resp;
     alter_op_t *op = job->op;
     if (r->Responses.count < 1) {

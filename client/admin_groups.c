@@ -141,10 +141,8 @@ static void describe_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, cons
     size_t i = (size_t)(uintptr_t)arg;
     char what[320];
     snprintf(what, sizeof what, "DescribeGroups of %s", op->ids[i]);
-    if (err) {
-        sl_adm_fail(job, err, what);
+    if (sl_adm_resp_failed(job, err, what))
         return;
-    }
     const sl_DescribeGroupsResponse_t *r = resp;
     for (int32_t g = 0; g < r->Groups.count; g++) {
         const sl_DescribeGroupsResponse_DescribedGroup_t *dg = &r->Groups.items[g];
@@ -205,10 +203,8 @@ static void delete_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const 
     size_t i = (size_t)(uintptr_t)arg;
     char what[320];
     snprintf(what, sizeof what, "DeleteGroups of %s", op->ids[i]);
-    if (err) {
-        sl_adm_fail(job, err, what);
+    if (sl_adm_resp_failed(job, err, what))
         return;
-    }
     const sl_DeleteGroupsResponse_t *r = resp;
     for (int32_t g = 0; g < r->Results.count; g++) {
         if (!sl_kstr_eq(r->Results.items[g].GroupId, op->ids[i]))
@@ -281,10 +277,8 @@ static void fetch_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const v
     group_op_t *op = job->op;
     char what[320];
     snprintf(what, sizeof what, "OffsetFetch of %s", op->ids[0]);
-    if (err) {
-        sl_adm_fail(job, err, what);
+    if (sl_adm_resp_failed(job, err, what))
         return;
-    }
     const sl_OffsetFetchResponse_t *r = resp;
     size_t total = 0;
     if (version >= 8) {
@@ -382,10 +376,8 @@ static void commit_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const 
     group_op_t *op = job->op;
     char what[320];
     snprintf(what, sizeof what, "OffsetCommit of %s", op->ids[0]);
-    if (err) {
-        sl_adm_fail(job, err, what);
+    if (sl_adm_resp_failed(job, err, what))
         return;
-    }
     const sl_OffsetCommitResponse_t *r = resp;
     for (int32_t t = 0; t < r->Topics.count; t++) {
         const sl_OffsetCommitResponse_OffsetCommitResponseTopic_t *tt = &r->Topics.items[t];
@@ -472,10 +464,8 @@ static void list_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const vo
     size_t b = (size_t)(uintptr_t)arg;
     char what[64];
     snprintf(what, sizeof what, "ListGroups on broker %d", (int)op->brokers[b]);
-    if (err) {
-        sl_adm_fail(job, err, what);
+    if (sl_adm_resp_failed(job, err, what))
         return;
-    }
     const sl_ListGroupsResponse_t *r = resp;
     if (r->ErrorCode) {
         if (r->ErrorCode == SL_ERR_COORDINATOR_LOAD_IN_PROGRESS || r->ErrorCode == SL_ERR_COORDINATOR_NOT_AVAILABLE)
@@ -524,10 +514,8 @@ static void brokers_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const
     SL_UNUSED(version);
     SL_UNUSED(arg);
     list_op_t *op = job->op;
-    if (err) {
-        sl_adm_fail(job, err, "Metadata (to list the brokers)");
+    if (sl_adm_resp_failed(job, err, "Metadata (to list the brokers)"))
         return;
-    }
     const sl_MetadataResponse_t *m = resp;
     size_t n = m->Brokers.count > 0 ? (size_t)m->Brokers.count : 0;
     op->brokers = sl_adm_scratch(job, n, sizeof *op->brokers);

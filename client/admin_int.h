@@ -96,6 +96,13 @@ sl_err_t sl_adm_coord(sl_adm_job_t *job, const char *group, sl_adm_coord_fn *fn,
 bool sl_adm_fail(sl_adm_job_t *job, sl_err_t err, const char *what);
 /* Records err (first one wins) without a retry. io. */
 void sl_adm_set_err(sl_adm_job_t *job, sl_err_t err, const char *what);
+/* The opening of a response handler: when the request failed (err set),
+ * notes it as sl_adm_fail does and returns true, and the handler returns;
+ * false when err is SL_OK. io. */
+bool sl_adm_resp_failed(sl_adm_job_t *job, sl_err_t err, const char *what);
+/* Milliseconds left until the call's deadline, at least 1 (for a request's
+ * timeout field). */
+int32_t sl_adm_time_left_ms(const sl_adm_job_t *job);
 
 /* Helpers for result conversion. */
 /* A NUL-terminated copy of s in the job's result arena ("" for null when

@@ -54,10 +54,8 @@ static void list_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const vo
 {
     SL_UNUSED(arg);
     offs_op_t *op = job->op;
-    if (err) {
-        sl_adm_fail(job, err, "ListOffsets");
+    if (sl_adm_resp_failed(job, err, "ListOffsets"))
         return;
-    }
     const sl_ListOffsetsResponse_t *r = resp;
     for (int32_t t = 0; t < r->Topics.count; t++) {
         const sl_ListOffsetsResponse_ListOffsetsTopicResponse_t *tr = &r->Topics.items[t];
@@ -77,10 +75,8 @@ static void delete_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const 
     SL_UNUSED(version);
     SL_UNUSED(arg);
     offs_op_t *op = job->op;
-    if (err) {
-        sl_adm_fail(job, err, "DeleteRecords");
+    if (sl_adm_resp_failed(job, err, "DeleteRecords"))
         return;
-    }
     const sl_DeleteRecordsResponse_t *r = resp;
     for (int32_t t = 0; t < r->Topics.count; t++) {
         const sl_DeleteRecordsResponse_DeleteRecordsTopicResult_t *tr = &r->Topics.items[t];
@@ -92,79 +88,113 @@ static void delete_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const 
     }
 }
 
-/* One request to leader for the pending parts it leads. */
-static void offs_send(sl_adm_job_t *job, int32_t leader)
+/* The pending parts led by leader, grouped by topic: topics[0..nt) the
+ * distinct names, parts[t][0..count[t]) the indices into op->parts of
+ * topic t's parts. All in scratch. */
+typedef struct offs_batch {
+    const char **topics;
+    size_t nt;
+    size_t **parts;
+    size_t *count;
+} offs_batch_t;
+
+static bool offs_batch(sl_adm_job_t *job, const offs_op_t *op, int32_t leader, offs_batch_t *b)
 {
-    offs_op_t *op = job->op;
-    size_t *idx = sl_adm_scratch(job, op->n, sizeof *idx);
-    const char **topics = sl_adm_scratch(job, op->n, sizeof *topics);
-    if (!idx || !topics)
-        return;
-    size_t k = 0, nt = 0;
+    size_t *topic_of = sl_adm_scratch(job, op->n, sizeof *topic_of);
+    size_t *flat = sl_adm_scratch(job, op->n, sizeof *flat);
+    b->topics = sl_adm_scratch(job, op->n, sizeof *b->topics);
+    b->parts = sl_adm_scratch(job, op->n, sizeof *b->parts);
+    b->count = sl_adm_scratch(job, op->n, sizeof *b->count);
+    if (!topic_of || !flat || !b->topics || !b->parts || !b->count)
+        return false;
+    b->nt = 0;
     for (size_t i = 0; i < op->n; i++) {
         if (op->done[i] || op->leader[i] != leader)
             continue;
-        idx[k++] = i;
         size_t t = 0;
-        while (t < nt && strcmp(topics[t], op->parts[i].topic) != 0)
+        while (t < b->nt && strcmp(b->topics[t], op->parts[i].topic) != 0)
             t++;
-        if (t == nt)
-            topics[nt++] = op->parts[i].topic;
+        if (t == b->nt)
+            b->topics[b->nt++] = op->parts[i].topic;
+        topic_of[i] = t;
+        b->count[t]++;
     }
-    if (op->kind == OFFS_LIST) {
-        sl_ListOffsetsRequest_t *req = sl_adm_scratch(job, 1, sizeof *req);
-        sl_ListOffsetsRequest_ListOffsetsTopic_t *ts = sl_adm_scratch(job, nt, sizeof *ts);
-        if (!req || !ts)
-            return;
-        sl_ListOffsetsRequest_init(req);
-        req->IsolationLevel = op->read_committed ? 1 : 0;
-        for (size_t t = 0; t < nt; t++) {
-            sl_ListOffsetsRequest_ListOffsetsTopic_init(&ts[t]);
-            ts[t].Name = sl_kstr(topics[t]);
-            ts[t].Partitions.items = sl_adm_scratch(job, k, sizeof *ts[t].Partitions.items);
-            if (!ts[t].Partitions.items)
-                return;
-            for (size_t j = 0; j < k; j++) {
-                const sl_tp_offset_t *p = &op->parts[idx[j]];
-                if (strcmp(p->topic, topics[t]) != 0)
-                    continue;
-                sl_ListOffsetsRequest_ListOffsetsPartition_t *lp = &ts[t].Partitions.items[ts[t].Partitions.count++];
-                sl_ListOffsetsRequest_ListOffsetsPartition_init(lp);
-                lp->PartitionIndex = p->partition;
-                lp->Timestamp = op->want[idx[j]];
-            }
-        }
-        req->Topics.items = ts;
-        req->Topics.count = (int32_t)nt;
-        sl_adm_send(job, sl_ListOffsetsRequest_desc.api_key, op->read_committed ? 2 : 1, req, leader, list_resp,
-                    NULL);
+    /* Each topic's indices take the next count[t] slots of flat. */
+    for (size_t t = 0, at = 0; t < b->nt; at += b->count[t], t++) {
+        b->parts[t] = flat + at;
+        b->count[t] = 0;
+    }
+    for (size_t i = 0; i < op->n; i++)
+        if (!op->done[i] && op->leader[i] == leader)
+            b->parts[topic_of[i]][b->count[topic_of[i]]++] = i;
+    return true;
+}
+
+static void list_send(sl_adm_job_t *job, const offs_op_t *op, int32_t leader, const offs_batch_t *b)
+{
+    sl_ListOffsetsRequest_t *req = sl_adm_scratch(job, 1, sizeof *req);
+    sl_ListOffsetsRequest_ListOffsetsTopic_t *ts = sl_adm_scratch(job, b->nt, sizeof *ts);
+    if (!req || !ts)
         return;
+    sl_ListOffsetsRequest_init(req);
+    req->IsolationLevel = op->read_committed ? 1 : 0;
+    for (size_t t = 0; t < b->nt; t++) {
+        sl_ListOffsetsRequest_ListOffsetsTopic_init(&ts[t]);
+        ts[t].Name = sl_kstr(b->topics[t]);
+        sl_ListOffsetsRequest_ListOffsetsPartition_t *lp = sl_adm_scratch(job, b->count[t], sizeof *lp);
+        if (!lp)
+            return;
+        for (size_t j = 0; j < b->count[t]; j++) {
+            sl_ListOffsetsRequest_ListOffsetsPartition_init(&lp[j]);
+            lp[j].PartitionIndex = op->parts[b->parts[t][j]].partition;
+            lp[j].Timestamp = op->want[b->parts[t][j]];
+        }
+        ts[t].Partitions.items = lp;
+        ts[t].Partitions.count = (int32_t)b->count[t];
     }
+    req->Topics.items = ts;
+    req->Topics.count = (int32_t)b->nt;
+    sl_adm_send(job, sl_ListOffsetsRequest_desc.api_key, op->read_committed ? 2 : 1, req, leader, list_resp,
+                NULL);
+}
+
+static void delete_send(sl_adm_job_t *job, const offs_op_t *op, int32_t leader, const offs_batch_t *b)
+{
     sl_DeleteRecordsRequest_t *req = sl_adm_scratch(job, 1, sizeof *req);
-    sl_DeleteRecordsRequest_DeleteRecordsTopic_t *ts = sl_adm_scratch(job, nt, sizeof *ts);
+    sl_DeleteRecordsRequest_DeleteRecordsTopic_t *ts = sl_adm_scratch(job, b->nt, sizeof *ts);
     if (!req || !ts)
         return;
     sl_DeleteRecordsRequest_init(req);
-    for (size_t t = 0; t < nt; t++) {
+    for (size_t t = 0; t < b->nt; t++) {
         sl_DeleteRecordsRequest_DeleteRecordsTopic_init(&ts[t]);
-        ts[t].Name = sl_kstr(topics[t]);
-        ts[t].Partitions.items = sl_adm_scratch(job, k, sizeof *ts[t].Partitions.items);
-        if (!ts[t].Partitions.items)
+        ts[t].Name = sl_kstr(b->topics[t]);
+        sl_DeleteRecordsRequest_DeleteRecordsPartition_t *dp = sl_adm_scratch(job, b->count[t], sizeof *dp);
+        if (!dp)
             return;
-        for (size_t j = 0; j < k; j++) {
-            const sl_tp_offset_t *p = &op->parts[idx[j]];
-            if (strcmp(p->topic, topics[t]) != 0)
-                continue;
-            sl_DeleteRecordsRequest_DeleteRecordsPartition_t *dp = &ts[t].Partitions.items[ts[t].Partitions.count++];
-            dp->PartitionIndex = p->partition;
-            dp->Offset = op->want[idx[j]];
+        for (size_t j = 0; j < b->count[t]; j++) {
+            dp[j].PartitionIndex = op->parts[b->parts[t][j]].partition;
+            dp[j].Offset = op->want[b->parts[t][j]];
         }
+        ts[t].Partitions.items = dp;
+        ts[t].Partitions.count = (int32_t)b->count[t];
     }
     req->Topics.items = ts;
-    req->Topics.count = (int32_t)nt;
-    int64_t left = job->deadline - sl_time_mono_ms();
-    req->TimeoutMs = left < 1 ? 1 : (int32_t)SL_MIN(left, INT32_MAX);
+    req->Topics.count = (int32_t)b->nt;
+    req->TimeoutMs = sl_adm_time_left_ms(job);
     sl_adm_send(job, sl_DeleteRecordsRequest_desc.api_key, 0, req, leader, delete_resp, NULL);
+}
+
+/* One request to leader for the pending parts it leads. */
+static void offs_send(sl_adm_job_t *job, int32_t leader)
+{
+    const offs_op_t *op = job->op;
+    offs_batch_t b;
+    if (!offs_batch(job, op, leader, &b))
+        return;
+    if (op->kind == OFFS_LIST)
+        list_send(job, op, leader, &b);
+    else
+        delete_send(job, op, leader, &b);
 }
 
 static void leaders_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const void *resp, void *arg)
@@ -172,10 +202,8 @@ static void leaders_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const
     SL_UNUSED(version);
     SL_UNUSED(arg);
     offs_op_t *op = job->op;
-    if (err) {
-        sl_adm_fail(job, err, "Metadata (to find the leaders)");
+    if (sl_adm_resp_failed(job, err, "Metadata (to find the leaders)"))
         return;
-    }
     const sl_MetadataResponse_t *m = resp;
     for (size_t i = 0; i < op->n; i++) {
         if (op->done[i])

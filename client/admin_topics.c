@@ -49,10 +49,8 @@ static void cluster_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const
 {
     SL_UNUSED(version);
     SL_UNUSED(arg);
-    if (err) {
-        sl_adm_fail(job, err, "Metadata");
+    if (sl_adm_resp_failed(job, err, "Metadata"))
         return;
-    }
     const sl_MetadataResponse_t *m = resp;
     sl_cluster_desc_t *out = job->op;
     out->cluster_id = sl_adm_str(job, m->ClusterId, true);
@@ -147,10 +145,8 @@ static void topics_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const 
 {
     SL_UNUSED(version);
     SL_UNUSED(arg);
-    if (err) {
-        sl_adm_fail(job, err, "Metadata");
+    if (sl_adm_resp_failed(job, err, "Metadata"))
         return;
-    }
     const sl_MetadataResponse_t *m = resp;
     topics_op_t *op = job->op;
     size_t n = m->Topics.count > 0 ? (size_t)m->Topics.count : 0;
@@ -259,10 +255,8 @@ typedef void controller_fn(sl_adm_job_t *job, int32_t controller);
 static void controller_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const void *resp, void *arg)
 {
     SL_UNUSED(version);
-    if (err) {
-        sl_adm_fail(job, err, "Metadata (to find the controller)");
+    if (sl_adm_resp_failed(job, err, "Metadata (to find the controller)"))
         return;
-    }
     /* No controller, or one that is not among the brokers (some brokers
      * and mocks say 0 or -1): any broker, which forwards or answers
      * NOT_CONTROLLER. */
@@ -293,12 +287,6 @@ static bool item_result(sl_adm_job_t *job, sl_err_t err, const char *what)
     return false;
 }
 
-static int32_t time_left_ms(const sl_adm_job_t *job)
-{
-    int64_t left = job->deadline - sl_time_mono_ms();
-    return left < 1 ? 1 : (int32_t)SL_MIN(left, INT32_MAX);
-}
-
 /* create_topics */
 
 typedef struct create_op {
@@ -312,10 +300,8 @@ static void create_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const 
 {
     SL_UNUSED(version);
     SL_UNUSED(arg);
-    if (err) {
-        sl_adm_fail(job, err, "CreateTopics");
+    if (sl_adm_resp_failed(job, err, "CreateTopics"))
         return;
-    }
     const sl_CreateTopicsResponse_t *r = resp;
     create_op_t *op = job->op;
     for (int32_t k = 0; k < r->Topics.count; k++) {
@@ -364,7 +350,7 @@ static void create_send(sl_adm_job_t *job, int32_t controller)
         t->Configs.count = (int32_t)nt->config_count;
     }
     req->Topics.count = k;
-    req->timeoutMs = time_left_ms(job);
+    req->timeoutMs = sl_adm_time_left_ms(job);
     req->validateOnly = op->validate_only;
     if (k)
         sl_adm_send(job, sl_CreateTopicsRequest_desc.api_key, 0, req, controller, create_resp, NULL);
@@ -420,10 +406,8 @@ static void delete_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const 
 {
     SL_UNUSED(version);
     SL_UNUSED(arg);
-    if (err) {
-        sl_adm_fail(job, err, "DeleteTopics");
+    if (sl_adm_resp_failed(job, err, "DeleteTopics"))
         return;
-    }
     const sl_DeleteTopicsResponse_t *r = resp;
     delete_op_t *op = job->op;
     for (int32_t k = 0; k < r->Responses.count; k++) {
@@ -461,7 +445,7 @@ static void delete_send(sl_adm_job_t *job, int32_t controller)
         k++;
     }
     req->Topics.count = req->TopicNames.count = k;
-    req->TimeoutMs = time_left_ms(job);
+    req->TimeoutMs = sl_adm_time_left_ms(job);
     if (k)
         sl_adm_send_v(job, sl_DeleteTopicsRequest_desc.api_key, 0, req, controller, delete_prepare,
                       delete_resp, NULL);
@@ -507,10 +491,8 @@ static void parts_resp(sl_adm_job_t *job, sl_err_t err, int16_t version, const v
 {
     SL_UNUSED(version);
     SL_UNUSED(arg);
-    if (err) {
-        sl_adm_fail(job, err, "CreatePartitions");
+    if (sl_adm_resp_failed(job, err, "CreatePartitions"))
         return;
-    }
     const sl_CreatePartitionsResponse_t *r = resp;
     parts_op_t *op = job->op;
     for (int32_t k = 0; k < r->Results.count; k++) {
@@ -541,7 +523,7 @@ static void parts_send(sl_adm_job_t *job, int32_t controller)
     req->Topics.items[0].Count = op->total;
     req->Topics.items[0].Assignments.count = -1;
     req->Topics.count = 1;
-    req->TimeoutMs = time_left_ms(job);
+    req->TimeoutMs = sl_adm_time_left_ms(job);
     sl_adm_send(job, sl_CreatePartitionsRequest_desc.api_key, 0, req, controller, parts_resp, NULL);
 }
 
