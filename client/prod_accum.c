@@ -365,11 +365,8 @@ size_t sl_prod_accum_drain(sl_prod_accum_t *a, int64_t now_ms, const sl_prod_dra
     node_budget_t budgets[64];
     size_t nb = 0, n = 0;
     size_t it = 0;
-    const void *k;
-    size_t kl;
-    void *v;
-    while (n < cap && sl_map_next(&a->topics, &it, &k, &kl, &v)) {
-        sl_prod_topic_t *t = v;
+    sl_prod_topic_t *t;
+    while (n < cap && (t = sl_prod_accum_next_topic(a, &it)) != NULL) {
         for (int32_t i = 0; i < t->parts_cap && n < cap; i++) {
             sl_prod_part_t *p = t->parts[i];
             if (!p || sl_list_empty(&p->queue))
@@ -434,24 +431,42 @@ void sl_prod_accum_requeue(sl_prod_accum_t *a, sl_prod_batch_t *b)
     pos->prev = &b->link;
 }
 
-void sl_prod_accum_foreach(sl_prod_accum_t *a, void (*fn)(sl_prod_batch_t *b, void *arg), void *arg)
+sl_prod_topic_t *sl_prod_accum_next_topic(sl_prod_accum_t *a, size_t *it)
 {
-    size_t it = 0;
     const void *k;
     size_t kl;
     void *v;
-    while (sl_map_next(&a->topics, &it, &k, &kl, &v)) {
-        sl_prod_topic_t *t = v;
-        for (int32_t i = 0; i < t->parts_cap; i++) {
-            sl_prod_part_t *p = t->parts[i];
-            if (!p)
-                continue;
-            sl_list_t *pos, *tmp;
-            sl_list_foreach_safe(pos, tmp, &p->queue) {
-                fn(sl_container_of(pos, sl_prod_batch_t, link), arg);
-            }
-        }
+    return sl_map_next(&a->topics, it, &k, &kl, &v) ? v : NULL;
+}
+
+void sl_prod_accum_each_part(sl_prod_accum_t *a, void (*fn)(sl_prod_part_t *part, void *arg), void *arg)
+{
+    size_t it = 0;
+    sl_prod_topic_t *t;
+    while ((t = sl_prod_accum_next_topic(a, &it)) != NULL)
+        for (int32_t i = 0; i < t->parts_cap; i++)
+            if (t->parts[i])
+                fn(t->parts[i], arg);
+}
+
+typedef struct batch_fn {
+    void (*fn)(sl_prod_batch_t *b, void *arg);
+    void *arg;
+} batch_fn_t;
+
+static void part_batches(sl_prod_part_t *p, void *arg)
+{
+    const batch_fn_t *f = arg;
+    sl_list_t *pos, *tmp;
+    sl_list_foreach_safe(pos, tmp, &p->queue) {
+        f->fn(sl_container_of(pos, sl_prod_batch_t, link), f->arg);
     }
+}
+
+void sl_prod_accum_foreach(sl_prod_accum_t *a, void (*fn)(sl_prod_batch_t *b, void *arg), void *arg)
+{
+    batch_fn_t f = {fn, arg};
+    sl_prod_accum_each_part(a, part_batches, &f);
 }
 
 sl_err_t sl_prod_batch_close(sl_prod_batch_t *b)

@@ -218,11 +218,8 @@ static void on_metadata(sl_cl_t *cl, void *arg)
     sl_producer_t *p = arg;
     sl_prod_accum_lock(&p->accum);
     size_t it = 0;
-    const void *k;
-    size_t kl;
-    void *v;
-    while (sl_map_next(&p->accum.topics, &it, &k, &kl, &v)) {
-        sl_prod_topic_t *t = v;
+    sl_prod_topic_t *t;
+    while ((t = sl_prod_accum_next_topic(&p->accum, &it)) != NULL) {
         const sl_cl_topic_t *mt = sl_cl_topic(cl, t->name);
         if (!mt) {
             p->need_meta = true;
@@ -462,19 +459,16 @@ static void on_pid(sl_cl_t *cl, sl_err_t err, int16_t version, const void *resp,
     sl_prod_set_fatal(p, err == SL_ERR_UNSUPPORTED ? SL_ERR_UNSUPPORTED_VERSION : err, why);
 }
 
+static void part_reset_seq(sl_prod_part_t *part, void *arg)
+{
+    SL_UNUSED(arg);
+    part->next_seq = 0;
+}
+
 void sl_prod_reset_sequences(sl_producer_t *p)
 {
     sl_prod_accum_lock(&p->accum);
-    size_t it = 0;
-    const void *k;
-    size_t kl;
-    void *v;
-    while (sl_map_next(&p->accum.topics, &it, &k, &kl, &v)) {
-        sl_prod_topic_t *t = v;
-        for (int32_t i = 0; i < t->parts_cap; i++)
-            if (t->parts[i])
-                t->parts[i]->next_seq = 0;
-    }
+    sl_prod_accum_each_part(&p->accum, part_reset_seq, NULL);
     sl_prod_accum_unlock(&p->accum);
 }
 

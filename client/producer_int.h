@@ -233,6 +233,11 @@ void sl_prod_accum_requeue(sl_prod_accum_t *a, sl_prod_batch_t *b);
 /* locked. Calls fn on every queued batch (for expiry and shutdown); fn may
  * unlink the batch (sl_list_remove(&b->link)) and keep it. */
 void sl_prod_accum_foreach(sl_prod_accum_t *a, void (*fn)(sl_prod_batch_t *b, void *arg), void *arg);
+/* locked. The topic after *it in a's map (*it 0 for the first), or NULL
+ * after the last; no topic may be added between the calls of one walk. */
+sl_prod_topic_t *sl_prod_accum_next_topic(sl_prod_accum_t *a, size_t *it);
+/* locked. Calls fn on every partition of every topic. */
+void sl_prod_accum_each_part(sl_prod_accum_t *a, void (*fn)(sl_prod_part_t *part, void *arg), void *arg);
 
 /* A batch holding r alone, closed, in no queue (for records that fail
  * before reaching one: unknown topic, partition out of range). SL_OK,

@@ -219,6 +219,28 @@ static void on_answer(sl_cl_t *cl, sl_err_t err, int16_t version, const void *re
     op_finish(op, err);
 }
 
+/* A request body of desc's message in op->arena, initialised, as op's
+ * body with its api key in *key; NULL when out of memory. */
+static void *new_body(txn_op_t *op, const sl_msg_desc_t *desc, int16_t *key)
+{
+    void *body = sl_arena_zalloc(&op->arena, desc->size);
+    if (!body)
+        return NULL;
+    desc->init(body);
+    op->body = body;
+    *key = desc->api_key;
+    return body;
+}
+
+/* The transactional id, producer id and epoch that every request after
+ * InitProducerId carries (the generated structs name them alike). */
+#define SET_TXN_IDS(r, tid, p)                                                                     \
+    do {                                                                                           \
+        (r)->TransactionalId = (tid);                                                              \
+        (r)->ProducerId = (p)->pid;                                                                \
+        (r)->ProducerEpoch = (p)->epoch;                                                           \
+    } while (0)
+
 /* Builds the request of op in op->arena; its api key in *key. */
 static sl_err_t build(txn_op_t *op, int16_t *key)
 {
@@ -227,53 +249,37 @@ static sl_err_t build(txn_op_t *op, int16_t *key)
     sl_kstr_t tid = kstr(p->conf->transactional_id);
     switch (op->kind) {
     case TXN_OP_INIT: {
-        sl_InitProducerIdRequest_t *r = sl_arena_zalloc(a, sizeof(*r));
+        sl_InitProducerIdRequest_t *r = new_body(op, &sl_InitProducerIdRequest_desc, key);
         if (!r)
             return SL_ERR_NOMEM;
-        sl_InitProducerIdRequest_init(r);
         r->TransactionalId = tid;
         r->TransactionTimeoutMs = p->conf->transaction_timeout_ms;
-        *key = 22;
-        op->body = r;
         return SL_OK;
     }
     case TXN_OP_ADD_OFFSETS: {
-        sl_AddOffsetsToTxnRequest_t *r = sl_arena_zalloc(a, sizeof(*r));
+        sl_AddOffsetsToTxnRequest_t *r = new_body(op, &sl_AddOffsetsToTxnRequest_desc, key);
         if (!r)
             return SL_ERR_NOMEM;
-        sl_AddOffsetsToTxnRequest_init(r);
-        r->TransactionalId = tid;
-        r->ProducerId = p->pid;
-        r->ProducerEpoch = p->epoch;
+        SET_TXN_IDS(r, tid, p);
         r->GroupId = kstr(op->meta->group_id);
-        *key = 25;
-        op->body = r;
         return SL_OK;
     }
     case TXN_OP_END: {
-        sl_EndTxnRequest_t *r = sl_arena_zalloc(a, sizeof(*r));
+        sl_EndTxnRequest_t *r = new_body(op, &sl_EndTxnRequest_desc, key);
         if (!r)
             return SL_ERR_NOMEM;
-        sl_EndTxnRequest_init(r);
-        r->TransactionalId = tid;
-        r->ProducerId = p->pid;
-        r->ProducerEpoch = p->epoch;
+        SET_TXN_IDS(r, tid, p);
         r->Committed = op->commit;
-        *key = 26;
-        op->body = r;
         return SL_OK;
     }
     case TXN_OP_COMMIT_OFFSETS: {
-        sl_TxnOffsetCommitRequest_t *r = sl_arena_zalloc(a, sizeof(*r));
+        sl_TxnOffsetCommitRequest_t *r = new_body(op, &sl_TxnOffsetCommitRequest_desc, key);
         sl_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic_t *ts = sl_arena_calloc(a, op->n, sizeof(*ts));
         sl_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition_t *ps = sl_arena_calloc(a, op->n, sizeof(*ps));
         if (!r || (op->n && (!ts || !ps)))
             return SL_ERR_NOMEM;
-        sl_TxnOffsetCommitRequest_init(r);
-        r->TransactionalId = tid;
+        SET_TXN_IDS(r, tid, p);
         r->GroupId = kstr(op->meta->group_id);
-        r->ProducerId = p->pid;
-        r->ProducerEpoch = p->epoch;
         r->GenerationId = op->meta->generation_id;
         r->MemberId = kstr(op->meta->member_id ? op->meta->member_id : "");
         r->GroupInstanceId = kstr(op->meta->group_instance_id);
@@ -308,20 +314,15 @@ static sl_err_t build(txn_op_t *op, int16_t *key)
         }
         r->Topics.count = nt;
         r->Topics.items = ts;
-        *key = 28;
-        op->body = r;
         return SL_OK;
     }
     case TXN_OP_ADD_PARTS: {
-        sl_AddPartitionsToTxnRequest_t *r = sl_arena_zalloc(a, sizeof(*r));
+        sl_AddPartitionsToTxnRequest_t *r = new_body(op, &sl_AddPartitionsToTxnRequest_desc, key);
         sl_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic_t *ts = sl_arena_calloc(a, op->nparts, sizeof(*ts));
         int32_t *ids = sl_arena_calloc(a, op->nparts, sizeof(*ids));
         if (!r || !ts || !ids)
             return SL_ERR_NOMEM;
-        sl_AddPartitionsToTxnRequest_init(r);
-        r->TransactionalId = tid;
-        r->ProducerId = p->pid;
-        r->ProducerEpoch = p->epoch;
+        SET_TXN_IDS(r, tid, p);
         int32_t nt = 0;
         size_t k = 0;
         /* parts are gathered topic by topic (see add_parts_start). */
@@ -338,8 +339,6 @@ static sl_err_t build(txn_op_t *op, int16_t *key)
         }
         r->Topics.count = nt;
         r->Topics.items = ts;
-        *key = 24;
-        op->body = r;
         return SL_OK;
     }
     }
@@ -459,11 +458,8 @@ void sl_prod_txn_add_partitions(sl_producer_t *p)
     size_t cap = 0;
     sl_prod_accum_lock(&p->accum);
     size_t it = 0;
-    const void *k;
-    size_t kl;
-    void *v;
-    while (sl_map_next(&p->accum.topics, &it, &k, &kl, &v)) {
-        sl_prod_topic_t *t = v;
+    sl_prod_topic_t *t;
+    while ((t = sl_prod_accum_next_topic(&p->accum, &it)) != NULL) {
         for (int32_t i = 0; i < t->parts_cap; i++) {
             sl_prod_part_t *part = t->parts[i];
             if (!part || part->in_txn || sl_list_empty(&part->queue))
@@ -524,6 +520,26 @@ static sl_err_t txn_check(sl_producer_t *p)
     return fatal != SL_OK ? fatal : SL_OK;
 }
 
+/* txn_check, then SL_ERR_STATE unless the transaction state is state. */
+static sl_err_t txn_check_state(sl_producer_t *p, int state)
+{
+    sl_err_t err = txn_check(p);
+    if (err != SL_OK)
+        return err;
+    return atomic_load(&p->txn_state) != state ? SL_ERR_STATE : SL_OK;
+}
+
+/* The end of a call that leaves the producer ready for a transaction:
+ * done on the I/O thread, then the state. */
+static sl_err_t txn_ready(sl_producer_t *p, sl_cl_fn *done)
+{
+    sl_err_t err = sl_cl_call(p->cl, done, p);
+    if (err != SL_OK)
+        return err;
+    atomic_store(&p->txn_state, SL_PROD_TXN_READY);
+    return SL_OK;
+}
+
 static void init_done_io(sl_cl_t *cl, void *arg)
 {
     SL_UNUSED(cl);
@@ -535,20 +551,14 @@ static void init_done_io(sl_cl_t *cl, void *arg)
 
 sl_err_t sl_producer_init_transactions(sl_producer_t *p, int timeout_ms)
 {
-    sl_err_t err = txn_check(p);
+    sl_err_t err = txn_check_state(p, SL_PROD_TXN_UNINIT);
     if (err != SL_OK)
         return err;
-    if (atomic_load(&p->txn_state) != SL_PROD_TXN_UNINIT)
-        return SL_ERR_STATE;
     txn_op_t op = {.kind = TXN_OP_INIT, .timeout_ms = call_timeout(p, timeout_ms)};
     err = op_run(p, &op);
     if (err != SL_OK)
         return err;
-    err = sl_cl_call(p->cl, init_done_io, p);
-    if (err != SL_OK)
-        return err;
-    atomic_store(&p->txn_state, SL_PROD_TXN_READY);
-    return SL_OK;
+    return txn_ready(p, init_done_io);
 }
 
 sl_err_t sl_producer_begin_transaction(sl_producer_t *p)
@@ -606,22 +616,19 @@ static void end_prepare_io(sl_cl_t *cl, void *arg)
     p->txn_adding_seen = p->adding;
 }
 
+static void part_leave_txn(sl_prod_part_t *part, void *arg)
+{
+    SL_UNUSED(arg);
+    part->in_txn = false;
+}
+
 static void end_done_io(sl_cl_t *cl, void *arg)
 {
     SL_UNUSED(cl);
     sl_producer_t *p = arg;
     p->txn_started = false;
     sl_prod_accum_lock(&p->accum);
-    size_t it = 0;
-    const void *k;
-    size_t kl;
-    void *v;
-    while (sl_map_next(&p->accum.topics, &it, &k, &kl, &v)) {
-        sl_prod_topic_t *t = v;
-        for (int32_t i = 0; i < t->parts_cap; i++)
-            if (t->parts[i])
-                t->parts[i]->in_txn = false;
-    }
+    sl_prod_accum_each_part(&p->accum, part_leave_txn, NULL);
     sl_prod_accum_unlock(&p->accum);
 }
 
@@ -649,20 +656,14 @@ static sl_err_t end_txn(sl_producer_t *p, bool commit, int32_t tmo)
         if (err != SL_OK)
             return err;
     }
-    err = sl_cl_call(p->cl, end_done_io, p);
-    if (err != SL_OK)
-        return err;
-    atomic_store(&p->txn_state, SL_PROD_TXN_READY);
-    return SL_OK;
+    return txn_ready(p, end_done_io);
 }
 
 sl_err_t sl_producer_commit_transaction(sl_producer_t *p, int timeout_ms)
 {
-    sl_err_t err = txn_check(p);
+    sl_err_t err = txn_check_state(p, SL_PROD_TXN_IN);
     if (err != SL_OK)
         return err;
-    if (atomic_load(&p->txn_state) != SL_PROD_TXN_IN)
-        return SL_ERR_STATE;
     int32_t tmo = call_timeout(p, timeout_ms);
     err = sl_producer_flush(p, tmo);
     if (err != SL_OK)
@@ -695,11 +696,9 @@ static void drop_queued_io(sl_cl_t *cl, void *arg)
 
 sl_err_t sl_producer_abort_transaction(sl_producer_t *p, int timeout_ms)
 {
-    sl_err_t err = txn_check(p);
+    sl_err_t err = txn_check_state(p, SL_PROD_TXN_IN);
     if (err != SL_OK)
         return err;
-    if (atomic_load(&p->txn_state) != SL_PROD_TXN_IN)
-        return SL_ERR_STATE;
     int32_t tmo = call_timeout(p, timeout_ms);
     err = sl_cl_call(p->cl, drop_queued_io, p);
     if (err != SL_OK)
