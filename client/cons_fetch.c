@@ -127,6 +127,41 @@ static int32_t topic_slot(void *items, int32_t count, size_t size, const char *n
     return -1;
 }
 
+/* Which partitions a request takes (fetchable, resettable). */
+typedef bool tp_pred_fn(sl_consumer_t *c, cons_tp_t *tp, int64_t now);
+
+/* Whether a request to node takes tp: pred accepts it and node leads it. */
+static bool req_takes(sl_consumer_t *c, cons_tp_t *tp, int64_t now, tp_pred_fn *pred, int32_t node)
+{
+    return pred(c, tp, now) && tp_leader(c, tp) == node;
+}
+
+/* A request to node with room for every partition it takes; NULL when
+ * there is none (or no memory). */
+static fetch_req_t *req_for(sl_consumer_t *c, int32_t node, int64_t now, tp_pred_fn *pred, size_t *n)
+{
+    *n = 0;
+    for (cons_tp_t *tp = c->tps; tp; tp = tp->next)
+        if (req_takes(c, tp, now, pred, node))
+            (*n)++;
+    return *n ? req_new(c, node, *n) : NULL;
+}
+
+/* A topic name for r's request, copied: tp may go before the request is
+ * written. A null ptr when out of memory. */
+static sl_kstr_t req_topic(fetch_req_t *r, const char *topic)
+{
+    return sl_kstr(sl_arena_strndup(&r->arena, topic, strlen(topic)));
+}
+
+/* Notes tp (and its epoch, to know a stale answer) as part of r. */
+static void req_add(fetch_req_t *r, cons_tp_t *tp)
+{
+    r->parts[r->n].tp = tp;
+    r->parts[r->n].epoch = tp->epoch;
+    r->n++;
+}
+
 /* Marks every partition of r as answered (the ones still assigned). */
 static void req_release(sl_consumer_t *c, fetch_req_t *r, bool fetch, int64_t retry_at)
 {
@@ -287,13 +322,8 @@ static bool fetchable(sl_consumer_t *c, cons_tp_t *tp, int64_t now)
 /* One Fetch to node with every fetchable partition it leads. */
 static void fetch_send(sl_consumer_t *c, int32_t node, int64_t now)
 {
-    size_t n = 0;
-    for (cons_tp_t *tp = c->tps; tp; tp = tp->next)
-        if (fetchable(c, tp, now) && tp_leader(c, tp) == node)
-            n++;
-    if (n == 0)
-        return;
-    fetch_req_t *r = req_new(c, node, n);
+    size_t n;
+    fetch_req_t *r = req_for(c, node, now, fetchable, &n);
     if (!r)
         return;
     sl_FetchRequest_t *f = &r->fetch;
@@ -311,15 +341,14 @@ static void fetch_send(sl_consumer_t *c, int32_t node, int64_t now)
         return;
     }
     for (cons_tp_t *tp = c->tps; tp; tp = tp->next) {
-        if (!fetchable(c, tp, now) || tp_leader(c, tp) != node)
+        if (!req_takes(c, tp, now, fetchable, node))
             continue;
         int32_t ti = topic_slot(f->Topics.items, f->Topics.count, sizeof(*f->Topics.items), tp->topic);
         if (ti < 0) {
             ti = f->Topics.count++;
             sl_FetchRequest_FetchTopic_t *ft = &f->Topics.items[ti];
             sl_FetchRequest_FetchTopic_init(ft);
-            /* Copied: tp may go before the request is written. */
-            ft->Topic = sl_kstr(sl_arena_strndup(&r->arena, tp->topic, strlen(tp->topic)));
+            ft->Topic = req_topic(r, tp->topic);
             ft->Partitions.items = sl_arena_calloc(&r->arena, n, sizeof(*ft->Partitions.items));
             if (!ft->Partitions.items || !ft->Topic.ptr) {
                 req_free(r);
@@ -332,9 +361,7 @@ static void fetch_send(sl_consumer_t *c, int32_t node, int64_t now)
         fp->Partition = tp->partition;
         fp->FetchOffset = tp->fetch_pos;
         fp->PartitionMaxBytes = c->conf->max_partition_fetch_bytes;
-        r->parts[r->n].tp = tp;
-        r->parts[r->n].epoch = tp->epoch;
-        r->n++;
+        req_add(r, tp);
     }
     sl_cl_req_t req = {
         .api_key = 1,
@@ -396,20 +423,16 @@ static void list_cb(sl_cl_t *cl, sl_err_t err, int16_t version, const void *resp
         sl_cons_fetch_kick(c);
 }
 
-static bool resettable(const cons_tp_t *tp, int64_t now)
+static bool resettable(sl_consumer_t *c, cons_tp_t *tp, int64_t now)
 {
+    SL_UNUSED(c);
     return tp->state == CONS_TP_RESET && !tp->op_owner && tp->retry_at <= now;
 }
 
 static void list_send(sl_consumer_t *c, int32_t node, int64_t now)
 {
-    size_t n = 0;
-    for (cons_tp_t *tp = c->tps; tp; tp = tp->next)
-        if (resettable(tp, now) && tp_leader(c, tp) == node)
-            n++;
-    if (n == 0)
-        return;
-    fetch_req_t *r = req_new(c, node, n);
+    size_t n;
+    fetch_req_t *r = req_for(c, node, now, resettable, &n);
     if (!r)
         return;
     sl_ListOffsetsRequest_t *l = &r->list;
@@ -422,14 +445,14 @@ static void list_send(sl_consumer_t *c, int32_t node, int64_t now)
         return;
     }
     for (cons_tp_t *tp = c->tps; tp; tp = tp->next) {
-        if (!resettable(tp, now) || tp_leader(c, tp) != node)
+        if (!req_takes(c, tp, now, resettable, node))
             continue;
         int32_t ti = topic_slot(l->Topics.items, l->Topics.count, sizeof(*l->Topics.items), tp->topic);
         if (ti < 0) {
             ti = l->Topics.count++;
             sl_ListOffsetsRequest_ListOffsetsTopic_t *lt = &l->Topics.items[ti];
             sl_ListOffsetsRequest_ListOffsetsTopic_init(lt);
-            lt->Name = sl_kstr(sl_arena_strndup(&r->arena, tp->topic, strlen(tp->topic)));
+            lt->Name = req_topic(r, tp->topic);
             lt->Partitions.items = sl_arena_calloc(&r->arena, n, sizeof(*lt->Partitions.items));
             if (!lt->Partitions.items || !lt->Name.ptr) {
                 req_free(r);
@@ -441,9 +464,7 @@ static void list_send(sl_consumer_t *c, int32_t node, int64_t now)
         sl_ListOffsetsRequest_ListOffsetsPartition_init(lp);
         lp->PartitionIndex = tp->partition;
         lp->Timestamp = tp->reset_to;   /* -2 earliest, -1 latest */
-        r->parts[r->n].tp = tp;
-        r->parts[r->n].epoch = tp->epoch;
-        r->n++;
+        req_add(r, tp);
     }
     sl_cl_req_t req = {
         .api_key = 2,
@@ -463,8 +484,7 @@ static void list_send(sl_consumer_t *c, int32_t node, int64_t now)
 /* ---- the kick ---------------------------------------------------------------- */
 
 /* The distinct leaders of the partitions pred accepts, each once. */
-static size_t leaders(sl_consumer_t *c, int64_t now, bool (*pred)(sl_consumer_t *, cons_tp_t *, int64_t),
-                      int32_t *out, size_t cap)
+static size_t leaders(sl_consumer_t *c, int64_t now, tp_pred_fn *pred, int32_t *out, size_t cap)
 {
     size_t n = 0;
     for (cons_tp_t *tp = c->tps; tp && n < cap; tp = tp->next) {
@@ -480,17 +500,6 @@ static size_t leaders(sl_consumer_t *c, int64_t now, bool (*pred)(sl_consumer_t 
             out[n++] = node;
     }
     return n;
-}
-
-static bool pred_reset(sl_consumer_t *c, cons_tp_t *tp, int64_t now)
-{
-    (void)c;
-    return resettable(tp, now);
-}
-
-static bool pred_fetch(sl_consumer_t *c, cons_tp_t *tp, int64_t now)
-{
-    return fetchable(c, tp, now);
 }
 
 /* Partitions waiting for their committed offset: one OffsetFetch. */
@@ -535,10 +544,10 @@ void sl_cons_fetch_kick(sl_consumer_t *c)
     int64_t now = sl_cl_now_ms(c->cl);
     int32_t nodes[64];
     stored_send(c, now);
-    size_t n = leaders(c, now, pred_reset, nodes, 64);
+    size_t n = leaders(c, now, resettable, nodes, 64);
     for (size_t i = 0; i < n; i++)
         list_send(c, nodes[i], now);
-    n = leaders(c, now, pred_fetch, nodes, 64);
+    n = leaders(c, now, fetchable, nodes, 64);
     for (size_t i = 0; i < n; i++)
         if (!node_busy(c, nodes[i]))
             fetch_send(c, nodes[i], now);

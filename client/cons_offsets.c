@@ -411,10 +411,7 @@ void sl_cons_op_start_cl(sl_cl_t *cl, void *arg)
 
 sl_err_t sl_cons_op_run_sync(sl_consumer_t *c, cons_op_t *op, sl_tp_offset_t *results)
 {
-    pthread_mutex_lock(&c->lock);
-    bool closed = c->closed;
-    pthread_mutex_unlock(&c->lock);
-    sl_err_t err = closed ? SL_ERR_STATE : sl_cl_post(c->cl, sl_cons_op_start_cl, op);
+    sl_err_t err = sl_cons_closed(c) ? SL_ERR_STATE : sl_cl_post(c->cl, sl_cons_op_start_cl, op);
     if (err) {
         sl_cons_op_free(op);
         return err;

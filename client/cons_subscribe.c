@@ -54,10 +54,7 @@ sl_err_t sl_consumer_subscribe(sl_consumer_t *c, const char *const *topics, size
     }
     sub_arg_t a = {.c = c, .topics = copy, .n = n};
     if (!err) {
-        pthread_mutex_lock(&c->lock);
-        bool closed = c->closed;
-        pthread_mutex_unlock(&c->lock);
-        err = closed ? SL_ERR_STATE : sl_cl_call(c->cl, subscribe_fn, &a);
+        err = sl_cons_closed(c) ? SL_ERR_STATE : sl_cl_call(c->cl, subscribe_fn, &a);
         if (!err)
             err = a.err;
     }
@@ -84,10 +81,7 @@ sl_err_t sl_consumer_unsubscribe(sl_consumer_t *c)
 {
     if (!c)
         return SL_ERR_INVAL;
-    pthread_mutex_lock(&c->lock);
-    bool closed = c->closed;
-    pthread_mutex_unlock(&c->lock);
-    if (closed)
+    if (sl_cons_closed(c))
         return SL_ERR_STATE;
     sub_arg_t a = {.c = c};
     return sl_cl_call(c->cl, unsubscribe_fn, &a);
@@ -98,21 +92,8 @@ static void owned_fn(sl_cl_t *cl, void *arg)
     (void)cl;
     sub_arg_t *a = arg;
     sl_consumer_t *c = a->c;
-    size_t n = 0;
-    for (cons_tp_t *tp = c->tps; tp; tp = tp->next)
-        n++;
-    a->parts = sl_arena_calloc(a->arena, n ? n : 1, sizeof(*a->parts));
-    if (!a->parts)
-        return;
-    for (cons_tp_t *tp = c->tps; tp; tp = tp->next) {
-        sl_tp_offset_t *p = &a->parts[a->nparts];
-        p->topic = sl_arena_strndup(a->arena, tp->topic, strlen(tp->topic));
-        p->partition = tp->partition;
-        p->offset = SL_OFFSET_INVALID;
-        p->leader_epoch = -1;
-        if (p->topic)
-            a->nparts++;
-    }
+    /* Out of memory: those copied are revoked, the others are not. */
+    sl_cons_tps_copy(c, a->arena, &a->parts, &a->nparts);
     sl_cons_group_closing(c);
 }
 

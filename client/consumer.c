@@ -285,6 +285,28 @@ void sl_cons_tps_clear(sl_consumer_t *c)
         sl_cons_tp_remove(c, c->tps);
 }
 
+sl_err_t sl_cons_tps_copy(sl_consumer_t *c, sl_arena_t *arena, sl_tp_offset_t **out, size_t *n)
+{
+    size_t cap = 0;
+    for (cons_tp_t *tp = c->tps; tp; tp = tp->next)
+        cap++;
+    *n = 0;
+    *out = sl_arena_calloc(arena, cap ? cap : 1, sizeof(**out));
+    if (!*out)
+        return SL_ERR_NOMEM;
+    for (cons_tp_t *tp = c->tps; tp; tp = tp->next) {
+        sl_tp_offset_t *o = &(*out)[*n];
+        o->topic = sl_arena_strndup(arena, tp->topic, strlen(tp->topic));
+        if (!o->topic)
+            return SL_ERR_NOMEM;
+        o->partition = tp->partition;
+        o->offset = SL_OFFSET_INVALID;
+        o->leader_epoch = -1;
+        (*n)++;
+    }
+    return SL_OK;
+}
+
 /* ---- the I/O thread's timer ---------------------------------------------- */
 
 static void tick_cb(sl_loop_t *loop, sl_timer_id_t id, void *arg)
@@ -342,13 +364,18 @@ static void start_fn(sl_cl_t *cl, void *arg)
     a->err = sl_loop_timer_add(sl_cl_loop(cl), period, true, tick_cb, c, &c->tick);
 }
 
-/* Runs fn on the I/O thread with a; SL_ERR_STATE after close. */
-static sl_err_t io_call(sl_consumer_t *c, sl_cl_fn *fn, call_arg_t *a)
+bool sl_cons_closed(sl_consumer_t *c)
 {
     pthread_mutex_lock(&c->lock);
     bool closed = c->closed;
     pthread_mutex_unlock(&c->lock);
-    if (closed)
+    return closed;
+}
+
+/* Runs fn on the I/O thread with a; SL_ERR_STATE after close. */
+static sl_err_t io_call(sl_consumer_t *c, sl_cl_fn *fn, call_arg_t *a)
+{
+    if (sl_cons_closed(c))
         return SL_ERR_STATE;
     a->c = c;
     a->err = SL_OK;
@@ -430,23 +457,13 @@ static void assignment_fn(sl_cl_t *cl, void *arg)
     (void)cl;
     call_arg_t *a = arg;
     sl_consumer_t *c = a->c;
-    size_t n = 0;
-    for (cons_tp_t *tp = c->tps; tp; tp = tp->next)
-        n++;
-    a->out = sl_arena_calloc(a->arena, n ? n : 1, sizeof(*a->out));
-    if (!a->out) {
-        a->err = SL_ERR_NOMEM;
+    size_t n;
+    a->err = sl_cons_tps_copy(c, a->arena, &a->out, &n);
+    if (a->err != SL_OK)
         return;
-    }
     size_t i = 0;
     for (cons_tp_t *tp = c->tps; tp; tp = tp->next, i++) {
         sl_tp_offset_t *o = &a->out[i];
-        o->topic = sl_arena_strndup(a->arena, tp->topic, strlen(tp->topic));
-        if (!o->topic) {
-            a->err = SL_ERR_NOMEM;
-            return;
-        }
-        o->partition = tp->partition;
         pthread_mutex_lock(&c->lock);
         o->offset = tp->app_pos >= 0 ? tp->app_pos : SL_OFFSET_INVALID;
         o->leader_epoch = tp->app_leader_epoch;
@@ -588,10 +605,7 @@ sl_err_t sl_consumer_commit(sl_consumer_t *c, const sl_tp_offset_t *offsets, siz
     }
     if (async) {
         op->async = true;
-        pthread_mutex_lock(&c->lock);
-        bool closed = c->closed;
-        pthread_mutex_unlock(&c->lock);
-        sl_err_t err = closed ? SL_ERR_STATE : sl_cl_post(c->cl, sl_cons_op_start_cl, op);
+        sl_err_t err = sl_cons_closed(c) ? SL_ERR_STATE : sl_cl_post(c->cl, sl_cons_op_start_cl, op);
         if (err)
             sl_cons_op_free(op);
         return err;
@@ -674,10 +688,7 @@ sl_err_t sl_consumer_close(sl_consumer_t *c)
 {
     if (!c)
         return SL_ERR_INVAL;
-    pthread_mutex_lock(&c->lock);
-    bool closed = c->closed;
-    pthread_mutex_unlock(&c->lock);
-    if (closed)
+    if (sl_cons_closed(c))
         return SL_ERR_STATE;
     sl_err_t err = SL_OK;
     sl_cl_events_serve(c->cl, 0, 0, c);
@@ -707,10 +718,7 @@ void sl_consumer_free(sl_consumer_t *c)
 {
     if (!c)
         return;
-    pthread_mutex_lock(&c->lock);
-    bool closed = c->closed;
-    pthread_mutex_unlock(&c->lock);
-    if (!closed && c->tick)
+    if (!sl_cons_closed(c) && c->tick)
         sl_consumer_close(c);
     /* Answers still pending run now (SL_ERR_CLOSED) on the I/O thread; they
      * find no partitions and free their requests. */

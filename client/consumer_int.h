@@ -152,6 +152,11 @@ cons_tp_t *sl_cons_tp_add(sl_consumer_t *c, const char *topic, int32_t partition
  * every partition. */
 void sl_cons_tp_remove(sl_consumer_t *c, cons_tp_t *tp);
 void sl_cons_tps_clear(sl_consumer_t *c);
+/* io: the assigned partitions copied into arena: *out gets *n of them
+ * (topics copied, offset SL_OFFSET_INVALID, leader_epoch -1), in the
+ * assignment's order. SL_ERR_NOMEM when out of memory; *n then counts
+ * those copied before. */
+sl_err_t sl_cons_tps_copy(sl_consumer_t *c, sl_arena_t *arena, sl_tp_offset_t **out, size_t *n);
 /* io: sets tp's position to offset (an offset or SL_OFFSET_*; INVALID is
  * STORED; STORED without group.id is auto.offset.reset), dropping what is
  * queued and any answer in flight (seek and reset are the same). */
@@ -212,6 +217,9 @@ void sl_cons_op_free(cons_op_t *op);
 void sl_cons_op_start(sl_consumer_t *c, cons_op_t *op);
 /* The same for sl_cl_post (arg = op). */
 void sl_cons_op_start_cl(sl_cl_t *cl, void *op);
+/* Whether sl_consumer_close ran (c->closed, read under c->lock). any
+ * thread. */
+bool sl_cons_closed(sl_consumer_t *c);
 /* app: runs op on the I/O thread and waits for it (bounded by its
  * deadline). Returns its error; results (may be NULL) gets op->parts'
  * offsets, epochs and errors when it ended. The op is freed (or left to
