@@ -61,69 +61,128 @@ static void print_run(const bc_opts_t *o, const char *mode, const char *client, 
               client, r->ok, r->failed, r->seconds, msg_s, msg_s * o->bb.size / 1e6, r->cores);
 }
 
-/* ---- librdkafka ---------------------------------------------------------- */
-
-typedef struct rd_dr {
+/* Delivery reports of one produce run, either client (first_err is that
+ * client's error code). */
+typedef struct bc_dr {
     uint64_t ok, failed;
-    rd_kafka_resp_err_t first_err;
+    int first_err;
     int64_t last_ns;
-} rd_dr_t;
+} bc_dr_t;
 
-static void rd_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+static void dr_note(bc_dr_t *dr, int err)
 {
-    (void)rk;
-    rd_dr_t *dr = opaque;
-    if (m->err) {
+    if (err) {
         if (!dr->failed++)
-            dr->first_err = m->err;
+            dr->first_err = err;
     } else {
         dr->ok++;
     }
     dr->last_ns = sl_time_mono_ns();
 }
 
+/* A produce run's figures from its reports; undelivered count as failed. */
+static void dr_result(const bc_dr_t *dr, uint64_t undelivered, int64_t t0, bc_run_t *r)
+{
+    r->ok = dr->ok;
+    r->failed = dr->failed + undelivered;
+    r->seconds = (double)(dr->last_ns - t0) / 1e9;
+}
+
+/* A producer's settings: common_cfg, acks (acks_buf holds it) and the
+ * client's delivery timeout property. */
+#define BC_PRODUCE_CFG (SL_ARRAY_LEN(common_cfg) + 2)
+static void produce_cfg(const bc_opts_t *o, const char *timeout, char *acks_buf, size_t acks_len,
+                        const char *extra[BC_PRODUCE_CFG])
+{
+    snprintf(acks_buf, acks_len, "acks=%s", o->bb.acks);
+    memcpy(extra, common_cfg, sizeof(common_cfg));
+    extra[SL_ARRAY_LEN(common_cfg)] = acks_buf;
+    extra[SL_ARRAY_LEN(common_cfg) + 1] = timeout;
+}
+
+/* One client's producer for produce_loop: send gives 0 when the message
+ * was taken, 1 when the queue is full (poll, then send again), -1 when it
+ * failed (said on stderr); poll serves delivery reports for up to ms. */
+typedef struct bc_sender {
+    int (*send)(void *h);
+    void (*poll)(void *h, int ms);
+    void *h;
+} bc_sender_t;
+
+/* Sends from t0 for o->bb.seconds as fast as the producer takes the
+ * messages. 0, or -1 when a send failed. */
+static int produce_loop(const bc_opts_t *o, const bc_sender_t *s, int64_t t0)
+{
+    int fatal = 0;
+    int64_t end = t0 + (int64_t)(o->bb.seconds * 1e9);
+    while (!fatal && sl_time_mono_ns() < end) {
+        for (int k = 0; k < 1024 && !fatal; k++) {
+            int rc;
+            while ((rc = s->send(s->h)) == 1)
+                s->poll(s->h, 1);
+            fatal = rc < 0;
+        }
+        s->poll(s->h, 0);
+    }
+    return fatal ? -1 : 0;
+}
+
+/* ---- librdkafka ---------------------------------------------------------- */
+
+typedef struct rd_prod {
+    rd_kafka_t *rk;
+    rd_kafka_topic_t *rkt;
+    const uint8_t *payload;
+    size_t size;
+} rd_prod_t;
+
+static int rd_send(void *h)
+{
+    rd_prod_t *rp = h;
+    if (rd_kafka_produce(rp->rkt, 0, RD_KAFKA_MSG_F_COPY, (void *)rp->payload, rp->size, NULL, 0, NULL) != -1)
+        return 0;
+    rd_kafka_resp_err_t err = rd_kafka_last_error();
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        return 1;
+    fprintf(stderr, "bench_client: librdkafka produce: %s\n", rd_kafka_err2str(err));
+    return -1;
+}
+
+static void rd_poll(void *h, int ms)
+{
+    rd_kafka_poll(((rd_prod_t *)h)->rk, ms);
+}
+
+static void rd_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    dr_note(opaque, m->err);
+}
+
 static int rd_produce(const bc_opts_t *o, const uint8_t *payload, bc_run_t *r)
 {
     char acks[32];
-    snprintf(acks, sizeof acks, "acks=%s", o->bb.acks);
-    const char *extra[SL_ARRAY_LEN(common_cfg) + 2];
-    memcpy(extra, common_cfg, sizeof(common_cfg));
-    extra[SL_ARRAY_LEN(common_cfg)] = acks;
-    extra[SL_ARRAY_LEN(common_cfg) + 1] = "message.timeout.ms=60000";
-    rd_dr_t dr = {0};
+    const char *extra[BC_PRODUCE_CFG];
+    produce_cfg(o, "message.timeout.ms=60000", acks, sizeof acks, extra);
+    bc_dr_t dr = {0};
     rd_kafka_conf_t *conf = bb_conf_new(&o->bb, extra, (int)SL_ARRAY_LEN(extra));
     rd_kafka_conf_set_opaque(conf, &dr);
     rd_kafka_conf_set_dr_msg_cb(conf, rd_on_delivery);
     rd_kafka_t *rk = bb_client_new(RD_KAFKA_PRODUCER, conf);
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, o->bb.topic, NULL);
-    int fatal = 0;
+    rd_prod_t rp = {rk, rkt, payload, (size_t)o->bb.size};
+    bc_sender_t sender = {rd_send, rd_poll, &rp};
     bb_clock_t clk;
     bb_clock_start(&clk);
-    int64_t t0 = sl_time_mono_ns(), end = t0 + (int64_t)(o->bb.seconds * 1e9);
-    while (!fatal && sl_time_mono_ns() < end) {
-        for (int k = 0; k < 1024 && !fatal; k++) {
-            while (rd_kafka_produce(rkt, 0, RD_KAFKA_MSG_F_COPY, (void *)payload, (size_t)o->bb.size, NULL, 0,
-                                    NULL) == -1) {
-                rd_kafka_resp_err_t err = rd_kafka_last_error();
-                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                    fprintf(stderr, "bench_client: librdkafka produce: %s\n", rd_kafka_err2str(err));
-                    fatal = 1;
-                    break;
-                }
-                rd_kafka_poll(rk, 1);
-            }
-        }
-        rd_kafka_poll(rk, 0);
-    }
+    int64_t t0 = sl_time_mono_ns();
+    int fatal = produce_loop(o, &sender, t0);
     if (rd_kafka_flush(rk, 60000))
         fprintf(stderr, "bench_client: librdkafka flush: %d undelivered\n", rd_kafka_outq_len(rk));
     r->cores = bb_clock_cores(&clk);
-    r->ok = dr.ok;
-    r->failed = dr.failed + (uint64_t)rd_kafka_outq_len(rk);
-    r->seconds = (double)(dr.last_ns - t0) / 1e9;
+    dr_result(&dr, (uint64_t)rd_kafka_outq_len(rk), t0, r);
     if (dr.failed)
         fprintf(stderr, "bench_client: librdkafka: %" PRIu64 " failed, first: %s\n", dr.failed,
-                rd_kafka_err2str(dr.first_err));
+                rd_kafka_err2str((rd_kafka_resp_err_t)dr.first_err));
     rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk);
     return fatal || r->failed || !r->ok ? -1 : 0;
@@ -208,37 +267,43 @@ static sl_conf_t *sl_conf_for(const bc_opts_t *o, const char *const *extra, size
     return conf;
 }
 
-typedef struct sl_dr {
-    uint64_t ok, failed;
-    sl_err_t first_err;
-    int64_t last_ns;
-} sl_dr_t;
+typedef struct sl_prod {
+    sl_producer_t *p;
+    const sl_produce_rec_t *rec;
+} sl_prod_t;
+
+static int sl_send(void *h)
+{
+    sl_prod_t *sp = h;
+    sl_err_t e = sl_producer_send(sp->p, sp->rec);
+    if (e == SL_OK)
+        return 0;
+    if (e == SL_ERR_AGAIN)
+        return 1;
+    fprintf(stderr, "bench_client: sl_producer_send: %s\n", sl_err_name(e));
+    return -1;
+}
+
+static void sl_poll(void *h, int ms)
+{
+    sl_producer_poll(((sl_prod_t *)h)->p, ms);
+}
 
 static void sl_on_delivery(sl_producer_t *p, const sl_message_t *m, void *arg)
 {
     (void)p;
-    sl_dr_t *dr = arg;
-    if (m->err) {
-        if (!dr->failed++)
-            dr->first_err = m->err;
-    } else {
-        dr->ok++;
-    }
-    dr->last_ns = sl_time_mono_ns();
+    dr_note(arg, m->err);
 }
 
 static int sl_produce(const bc_opts_t *o, const uint8_t *payload, bc_run_t *r)
 {
     char acks[32];
-    snprintf(acks, sizeof acks, "acks=%s", o->bb.acks);
-    const char *extra[SL_ARRAY_LEN(common_cfg) + 2];
-    memcpy(extra, common_cfg, sizeof(common_cfg));
-    extra[SL_ARRAY_LEN(common_cfg)] = acks;
-    extra[SL_ARRAY_LEN(common_cfg) + 1] = "delivery.timeout.ms=60000";
+    const char *extra[BC_PRODUCE_CFG];
+    produce_cfg(o, "delivery.timeout.ms=60000", acks, sizeof acks, extra);
     sl_conf_t *conf = sl_conf_for(o, extra, SL_ARRAY_LEN(extra));
     if (!conf)
         return -1;
-    sl_dr_t dr = {0};
+    bc_dr_t dr = {0};
     sl_producer_t *p;
     char err[256];
     sl_err_t e = sl_producer_new(conf, sl_on_delivery, &dr, &p, err, sizeof err);
@@ -249,32 +314,19 @@ static int sl_produce(const bc_opts_t *o, const uint8_t *payload, bc_run_t *r)
     }
     sl_produce_rec_t rec = {.topic = o->bb.topic, .partition = 0, .key = NULL, .key_len = -1,
                             .value = payload, .value_len = o->bb.size};
-    int fatal = 0;
+    sl_prod_t sp = {p, &rec};
+    bc_sender_t sender = {sl_send, sl_poll, &sp};
     bb_clock_t clk;
     bb_clock_start(&clk);
-    int64_t t0 = sl_time_mono_ns(), end = t0 + (int64_t)(o->bb.seconds * 1e9);
-    while (!fatal && sl_time_mono_ns() < end) {
-        for (int k = 0; k < 1024 && !fatal; k++) {
-            while ((e = sl_producer_send(p, &rec)) != SL_OK) {
-                if (e != SL_ERR_AGAIN) {
-                    fprintf(stderr, "bench_client: sl_producer_send: %s\n", sl_err_name(e));
-                    fatal = 1;
-                    break;
-                }
-                sl_producer_poll(p, 1);
-            }
-        }
-        sl_producer_poll(p, 0);
-    }
+    int64_t t0 = sl_time_mono_ns();
+    int fatal = produce_loop(o, &sender, t0);
     if (sl_producer_flush(p, 60000) != SL_OK)
         fprintf(stderr, "bench_client: sl_producer_flush: %zu undelivered\n", sl_producer_outq_len(p));
     r->cores = bb_clock_cores(&clk);
-    r->ok = dr.ok;
-    r->failed = dr.failed + sl_producer_outq_len(p);
-    r->seconds = (double)(dr.last_ns - t0) / 1e9;
+    dr_result(&dr, sl_producer_outq_len(p), t0, r);
     if (dr.failed)
         fprintf(stderr, "bench_client: sluice: %" PRIu64 " failed, first: %s\n", dr.failed,
-                sl_err_name(dr.first_err));
+                sl_err_name((sl_err_t)dr.first_err));
     sl_producer_free(p);
     return fatal || r->failed || !r->ok ? -1 : 0;
 }
