@@ -13,71 +13,29 @@
 
 #include "assignor_util.h"
 
-static void expect(const tgroup_t *g, const char *id, const char *want)
-{
-    char buf[1024];
-    int i = tg_find(g, id);
-    assert_true(i >= 0);
-    assert_string_equal(tg_str(g, (size_t)i, buf, sizeof(buf)), want);
-}
-
 static void two_members_two_topics_six_partitions(void **state)
 {
     (void)state;
-    tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "t1", 3);
-    tg_topic(&g, "t2", 3);
-    tg_member(&g, "c2", NULL, "t1,t2"); /* input order does not matter */
-    tg_member(&g, "c1", NULL, "t1,t2");
-    tg_assign(&g, &sl_assignor_range);
-    expect(&g, "c1", "t1-0,t1-1,t2-0,t2-1");
-    expect(&g, "c2", "t1-2,t2-2");
-    tg_fini(&g);
+    /* member input order does not matter */
+    tg_case(&sl_assignor_range, "t1:3,t2:3", "c2=t1,t2;c1=t1,t2", "c1=t1-0,t1-1,t2-0,t2-1;c2=t1-2,t2-2");
 }
 
 static void mixed_subscriptions(void **state)
 {
     (void)state;
-    tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "t1", 3);
-    tg_topic(&g, "t2", 2);
-    tg_member(&g, "c1", NULL, "t1");
-    tg_member(&g, "c2", NULL, "t1,t2");
-    tg_member(&g, "c3", NULL, "t1");
-    tg_assign(&g, &sl_assignor_range);
-    expect(&g, "c1", "t1-0");
-    expect(&g, "c2", "t1-1,t2-0,t2-1");
-    expect(&g, "c3", "t1-2");
-    tg_fini(&g);
+    tg_case(&sl_assignor_range, "t1:3,t2:2", "c1=t1;c2=t1,t2;c3=t1", "c1=t1-0;c2=t1-1,t2-0,t2-1;c3=t1-2");
 }
 
 static void more_members_than_partitions(void **state)
 {
     (void)state;
-    tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "t", 1);
-    tg_member(&g, "a", NULL, "t");
-    tg_member(&g, "b", NULL, "t");
-    tg_assign(&g, &sl_assignor_range);
-    expect(&g, "a", "t-0");
-    expect(&g, "b", "");
-    tg_fini(&g);
+    tg_case(&sl_assignor_range, "t:1", "a=t;b=t", "a=t-0;b=");
 }
 
 static void unknown_and_empty_topics_get_nothing(void **state)
 {
     (void)state;
-    tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "t", 2);
-    tg_topic(&g, "empty", 0);
-    tg_member(&g, "a", NULL, "t,missing,empty");
-    tg_assign(&g, &sl_assignor_range);
-    expect(&g, "a", "t-0,t-1");
-    tg_fini(&g);
+    tg_case(&sl_assignor_range, "t:2,empty:0", "a=t,missing,empty", "a=t-0,t-1");
 }
 
 /* Java's MemberInfo order: static members first, by instance id, however
@@ -85,17 +43,8 @@ static void unknown_and_empty_topics_get_nothing(void **state)
 static void static_members_sort_by_instance_id(void **state)
 {
     (void)state;
-    tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "t", 7);
-    tg_member(&g, "a-dynamic", NULL, "t");
-    tg_member(&g, "z-1", "i2", "t");
-    tg_member(&g, "y-2", "i1", "t");
-    tg_assign(&g, &sl_assignor_range);
-    expect(&g, "y-2", "t-0,t-1,t-2");
-    expect(&g, "z-1", "t-3,t-4");
-    expect(&g, "a-dynamic", "t-5,t-6");
-    tg_fini(&g);
+    tg_case(&sl_assignor_range, "t:7", "a-dynamic=t;z-1/i2=t;y-2/i1=t",
+            "y-2=t-0,t-1,t-2;z-1=t-3,t-4;a-dynamic=t-5,t-6");
 }
 
 /* The Java client's ids look like "consumer-<group>-<n>-<uuid>"; the order
@@ -103,17 +52,8 @@ static void static_members_sort_by_instance_id(void **state)
 static void member_ids_sort_as_strings(void **state)
 {
     (void)state;
-    tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "t", 3);
-    tg_member(&g, "consumer-10", NULL, "t");
-    tg_member(&g, "consumer-9", NULL, "t");
-    tg_member(&g, "consumer-1", NULL, "t");
-    tg_assign(&g, &sl_assignor_range);
-    expect(&g, "consumer-1", "t-0");
-    expect(&g, "consumer-10", "t-1");
-    expect(&g, "consumer-9", "t-2");
-    tg_fini(&g);
+    tg_case(&sl_assignor_range, "t:3", "consumer-10=t;consumer-9=t;consumer-1=t",
+            "consumer-1=t-0;consumer-10=t-1;consumer-9=t-2");
 }
 
 static void balanced_per_topic_and_co_partitioned(void **state)

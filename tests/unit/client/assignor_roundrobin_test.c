@@ -13,80 +13,31 @@
 
 #include "assignor_util.h"
 
-static void expect(const tgroup_t *g, const char *id, const char *want)
-{
-    char buf[1024];
-    int i = tg_find(g, id);
-    assert_true(i >= 0);
-    assert_string_equal(tg_str(g, (size_t)i, buf, sizeof(buf)), want);
-}
-
 static void two_members_two_topics_six_partitions(void **state)
 {
     (void)state;
-    tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "t2", 3); /* topics sort by name whatever their order here */
-    tg_topic(&g, "t1", 3);
-    tg_member(&g, "c2", NULL, "t1,t2");
-    tg_member(&g, "c1", NULL, "t2,t1");
-    tg_assign(&g, &sl_assignor_roundrobin);
-    expect(&g, "c1", "t1-0,t1-2,t2-1");
-    expect(&g, "c2", "t1-1,t2-0,t2-2");
-    tg_fini(&g);
+    /* topics sort by name whatever their order here */
+    tg_case(&sl_assignor_roundrobin, "t2:3,t1:3", "c2=t1,t2;c1=t2,t1", "c1=t1-0,t1-2,t2-1;c2=t1-1,t2-0,t2-2");
 }
 
 static void mixed_subscriptions_skip_non_subscribers(void **state)
 {
     (void)state;
-    tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "t1", 3);
-    tg_topic(&g, "t2", 2);
-    tg_member(&g, "c1", NULL, "t1");
-    tg_member(&g, "c2", NULL, "t1,t2");
-    tg_member(&g, "c3", NULL, "t1");
-    tg_assign(&g, &sl_assignor_roundrobin);
-    expect(&g, "c1", "t1-0");
-    expect(&g, "c2", "t1-1,t2-0,t2-1");
-    expect(&g, "c3", "t1-2");
-    tg_fini(&g);
+    tg_case(&sl_assignor_roundrobin, "t1:3,t2:2", "c1=t1;c2=t1,t2;c3=t1", "c1=t1-0;c2=t1-1,t2-0,t2-1;c3=t1-2");
 }
 
 /* The circle carries on across topics: the next topic starts where the
- * previous one stopped. */
+ * previous one stopped ("nobody" is known, subscribed by no one). */
 static void circle_continues_across_topics(void **state)
 {
     (void)state;
-    tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "a", 1);
-    tg_topic(&g, "b", 2);
-    tg_topic(&g, "nobody", 4); /* known, subscribed by no one */
-    tg_member(&g, "m1", NULL, "a,b");
-    tg_member(&g, "m2", NULL, "a,b");
-    tg_member(&g, "m3", NULL, "a,b");
-    tg_assign(&g, &sl_assignor_roundrobin);
-    expect(&g, "m1", "a-0");
-    expect(&g, "m2", "b-0");
-    expect(&g, "m3", "b-1");
-    tg_fini(&g);
+    tg_case(&sl_assignor_roundrobin, "a:1,b:2,nobody:4", "m1=a,b;m2=a,b;m3=a,b", "m1=a-0;m2=b-0;m3=b-1");
 }
 
 static void static_members_first(void **state)
 {
     (void)state;
-    tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "t", 4);
-    tg_member(&g, "a", NULL, "t");
-    tg_member(&g, "b", "zz", "t");
-    tg_member(&g, "c", "aa", "t");
-    tg_assign(&g, &sl_assignor_roundrobin);
-    expect(&g, "c", "t-0,t-3");
-    expect(&g, "b", "t-1");
-    expect(&g, "a", "t-2");
-    tg_fini(&g);
+    tg_case(&sl_assignor_roundrobin, "t:4", "a=t;b/zz=t;c/aa=t", "c=t-0,t-3;b=t-1;a=t-2");
 }
 
 static void equal_subscriptions_are_balanced(void **state)

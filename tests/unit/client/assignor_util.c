@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -160,4 +161,58 @@ const char *tg_str(const tgroup_t *g, size_t i, char *buf, size_t len)
         k += (size_t)snprintf(buf + k, len - k, "%s%s-%d", j ? "," : "", g->out[i].parts[j].topic,
                               (int)g->out[i].parts[j].partition);
     return buf;
+}
+
+void tg_expect(const tgroup_t *g, const char *id, const char *want)
+{
+    char buf[1024];
+    int i = tg_find(g, id);
+    assert_true(i >= 0);
+    assert_string_equal(tg_str(g, (size_t)i, buf, sizeof(buf)), want);
+}
+
+/* The next item of s up to sep (or the end) into buf; NULL after the last. */
+static const char *next_item(const char *s, char sep, char *buf, size_t len)
+{
+    if (!*s)
+        return NULL;
+    const char *e = strchr(s, sep);
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    assert_true(n < len);
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    return e ? e + 1 : s + n;
+}
+
+/* Splits "left<sep>right" in place; right points into item. */
+static char *split(char *item, char sep)
+{
+    char *at = strchr(item, sep);
+    assert_non_null(at);
+    *at = 0;
+    return at + 1;
+}
+
+void tg_case(const sl_assignor_t *a, const char *topics, const char *members, const char *want)
+{
+    char item[256];
+    tgroup_t g;
+    tg_init(&g);
+    for (const char *p = topics; (p = next_item(p, ',', item, sizeof(item))) != NULL;) {
+        const char *count = split(item, ':');
+        tg_topic(&g, item, (int32_t)atoi(count));
+    }
+    for (const char *p = members; (p = next_item(p, ';', item, sizeof(item))) != NULL;) {
+        const char *sub = split(item, '=');
+        char *instance = strchr(item, '/');
+        if (instance)
+            *instance++ = 0;
+        tg_member(&g, item, instance, sub);
+    }
+    tg_assign(&g, a);
+    for (const char *p = want; (p = next_item(p, ';', item, sizeof(item))) != NULL;) {
+        const char *parts = split(item, '=');
+        tg_expect(&g, item, parts);
+    }
+    tg_fini(&g);
 }

@@ -1,7 +1,8 @@
 /* assignor_util.h - a small group model for the assignor tests: members
  * with subscriptions and owned partitions, the assignors run over it, and
  * the checks every assignment must pass (each partition to at most one
- * member, only subscribed topics, Java's balance rule). */
+ * member, only subscribed topics, Java's balance rule); small fixed cases
+ * are written as text (tg_case). */
 #ifndef SL_TEST_ASSIGNOR_UTIL_H
 #define SL_TEST_ASSIGNOR_UTIL_H
 
@@ -49,5 +50,12 @@ size_t tg_assignable(const tgroup_t *g);
 bool tg_balanced(const tgroup_t *g);
 /* "t-0,t-1" of member i's assignment, into buf. */
 const char *tg_str(const tgroup_t *g, size_t i, char *buf, size_t len);
+/* Asserts that member id is assigned want (as tg_str writes it). */
+void tg_expect(const tgroup_t *g, const char *id, const char *want);
+/* One case from text, in the order given: topics "t1:3,t2:2" (name:count),
+ * members "c1=t1;c2=t1,t2" (id[/instance_id]=subscription), the assignor
+ * run over them, and want "c1=t1-0;c2=t1-1,t2-0" (each member's tg_str;
+ * members left out are not checked). */
+void tg_case(const sl_assignor_t *a, const char *topics, const char *members, const char *want);
 
 #endif
