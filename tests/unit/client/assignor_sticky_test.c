@@ -70,12 +70,7 @@ static void fresh_group_is_balanced_and_complete(void **state)
 {
     (void)state;
     tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "a", 5);
-    tg_topic(&g, "b", 7);
-    tg_member(&g, "m1", NULL, "a,b");
-    tg_member(&g, "m2", NULL, "a,b");
-    tg_member(&g, "m3", NULL, "a,b");
+    tg_setup(&g, "a:5,b:7", "m1=a,b;m2=a,b;m3=a,b");
     tg_assign(&g, sticky);
     assert_int_equal(tg_assigned(&g), 12);
     for (size_t m = 0; m < 3; m++)
@@ -87,11 +82,7 @@ static void joining_member_takes_only_its_share_in_two_phases(void **state)
 {
     (void)state;
     tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "t", 12);
-    tg_member(&g, "m1", NULL, "t");
-    tg_member(&g, "m2", NULL, "t");
-    tg_member(&g, "m3", NULL, "t");
+    tg_setup(&g, "t:12", "m1=t;m2=t;m3=t");
     rebalance(&g);
     tg_member(&g, "m4", NULL, "t");
     /* first round: each old member keeps 3 of its 4; the 3 moving ones are
@@ -114,14 +105,7 @@ static void leaving_member_partitions_go_at_once(void **state)
 {
     (void)state;
     tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "t", 9);
-    tg_topic(&g, "u", 3);
-    for (int i = 0; i < 4; i++) {
-        char id[16];
-        snprintf(id, sizeof(id), "m%d", i);
-        tg_member(&g, id, NULL, "t,u");
-    }
+    tg_setup(&g, "t:9,u:3", "m0=t,u;m1=t,u;m2=t,u;m3=t,u");
     rebalance(&g);
     tg_remove(&g, 1);
     /* nobody owns the leaver's 3: handed out in the first round, and every
@@ -137,18 +121,11 @@ static void stale_claims_lose_to_the_newest_generation(void **state)
 {
     (void)state;
     tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "t", 4);
-    tg_member(&g, "a", NULL, "t");
-    tg_member(&g, "b", NULL, "t");
+    tg_setup(&g, "t:4", "a=t;b=t");
     static const sl_asg_tp_t a_owns[] = {{"t", 0}, {"t", 1}};
     static const sl_asg_tp_t b_owns[] = {{"t", 0}, {"t", 2}, {"t", 3}}; /* missed a rebalance */
-    g.members[0].sub.owned = a_owns;
-    g.members[0].sub.owned_count = 2;
-    g.members[0].sub.generation = 7;
-    g.members[1].sub.owned = b_owns;
-    g.members[1].sub.owned_count = 3;
-    g.members[1].sub.generation = 6;
+    tg_own(&g, 0, a_owns, 2, 7);
+    tg_own(&g, 1, b_owns, 3, 6);
     tg_assign(&g, sticky);
     /* a keeps t-0 and t-1; b's claims are stale, so t-2 and t-3 are free */
     assert_int_equal(tg_owner(&g, "t", 0), 0);
@@ -162,18 +139,11 @@ static void conflicting_claims_are_revoked_first(void **state)
 {
     (void)state;
     tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "t", 4);
-    tg_member(&g, "a", NULL, "t");
-    tg_member(&g, "b", NULL, "t");
+    tg_setup(&g, "t:4", "a=t;b=t");
     static const sl_asg_tp_t a_owns[] = {{"t", 0}, {"t", 1}};
     static const sl_asg_tp_t b_owns[] = {{"t", 1}, {"t", 2}};
-    g.members[0].sub.owned = a_owns;
-    g.members[0].sub.owned_count = 2;
-    g.members[0].sub.generation = 3;
-    g.members[1].sub.owned = b_owns;
-    g.members[1].sub.owned_count = 2;
-    g.members[1].sub.generation = 3;
+    tg_own(&g, 0, a_owns, 2, 3);
+    tg_own(&g, 1, b_owns, 2, 3);
     tg_assign(&g, sticky);
     /* t-1 is claimed twice in one generation: neither gets it this round */
     assert_int_equal(tg_owner(&g, "t", 0), 0);
@@ -187,11 +157,7 @@ static void unsubscribed_topic_partitions_are_revoked_first(void **state)
 {
     (void)state;
     tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "t", 2);
-    tg_topic(&g, "u", 2);
-    tg_member(&g, "a", NULL, "t,u");
-    tg_member(&g, "b", NULL, "t,u");
+    tg_setup(&g, "t:2,u:2", "a=t,u;b=t,u");
     rebalance(&g);
     /* a drops u but still claims its u partition: b gets it only after a
      * has let go */
@@ -211,14 +177,7 @@ static void uneven_subscriptions_are_balanced(void **state)
 {
     (void)state;
     tgroup_t g;
-    tg_init(&g);
-    tg_topic(&g, "t1", 6);
-    tg_topic(&g, "t2", 6);
-    tg_topic(&g, "t3", 2);
-    tg_member(&g, "a", NULL, "t1");
-    tg_member(&g, "b", NULL, "t1,t2");
-    tg_member(&g, "c", NULL, "t1,t2,t3");
-    tg_member(&g, "d", NULL, "t3");
+    tg_setup(&g, "t1:6,t2:6,t3:2", "a=t1;b=t1,t2;c=t1,t2,t3;d=t3");
     tg_assign(&g, sticky);
     assert_int_equal(tg_assigned(&g), 14);
     assert_true(tg_balanced(&g));

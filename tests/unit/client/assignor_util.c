@@ -193,22 +193,35 @@ static char *split(char *item, char sep)
     return at + 1;
 }
 
-void tg_case(const sl_assignor_t *a, const char *topics, const char *members, const char *want)
+void tg_setup(tgroup_t *g, const char *topics, const char *members)
 {
     char item[256];
-    tgroup_t g;
-    tg_init(&g);
+    tg_init(g);
     for (const char *p = topics; (p = next_item(p, ',', item, sizeof(item))) != NULL;) {
         const char *count = split(item, ':');
-        tg_topic(&g, item, (int32_t)atoi(count));
+        tg_topic(g, item, (int32_t)atoi(count));
     }
     for (const char *p = members; (p = next_item(p, ';', item, sizeof(item))) != NULL;) {
         const char *sub = split(item, '=');
         char *instance = strchr(item, '/');
         if (instance)
             *instance++ = 0;
-        tg_member(&g, item, instance, sub);
+        tg_member(g, item, instance, sub);
     }
+}
+
+void tg_own(tgroup_t *g, size_t m, const sl_asg_tp_t *owned, size_t n, int32_t generation)
+{
+    g->members[m].sub.owned = owned;
+    g->members[m].sub.owned_count = n;
+    g->members[m].sub.generation = generation;
+}
+
+void tg_case(const sl_assignor_t *a, const char *topics, const char *members, const char *want)
+{
+    char item[256];
+    tgroup_t g;
+    tg_setup(&g, topics, members);
     tg_assign(&g, a);
     for (const char *p = want; (p = next_item(p, ';', item, sizeof(item))) != NULL;) {
         const char *parts = split(item, '=');

@@ -52,10 +52,15 @@ bool tg_balanced(const tgroup_t *g);
 const char *tg_str(const tgroup_t *g, size_t i, char *buf, size_t len);
 /* Asserts that member id is assigned want (as tg_str writes it). */
 void tg_expect(const tgroup_t *g, const char *id, const char *want);
-/* One case from text, in the order given: topics "t1:3,t2:2" (name:count),
- * members "c1=t1;c2=t1,t2" (id[/instance_id]=subscription), the assignor
- * run over them, and want "c1=t1-0;c2=t1-1,t2-0" (each member's tg_str;
- * members left out are not checked). */
+/* tg_init, then topics and members from text, in the order given: topics
+ * "t1:3,t2:2" (name:count), members "c1=t1;c2=t1,t2"
+ * (id[/instance_id]=subscription). */
+void tg_setup(tgroup_t *g, const char *topics, const char *members);
+/* Member m claims owned[0..n) (borrowed) from generation. */
+void tg_own(tgroup_t *g, size_t m, const sl_asg_tp_t *owned, size_t n, int32_t generation);
+/* One case from text: tg_setup, the assignor run, and want
+ * "c1=t1-0;c2=t1-1,t2-0" (each member's tg_str; members left out are not
+ * checked). */
 void tg_case(const sl_assignor_t *a, const char *topics, const char *members, const char *want);
 
 #endif
