@@ -62,6 +62,30 @@ static sl_fb_reply_t lg_handler(sl_fb_t *fb, const sl_fb_req_t *req, void *arg)
     return r;
 }
 
+/* A one-node fake broker whose ListGroups answers follow s (borrowed). */
+static sl_fb_t *lg_broker(script_t *s)
+{
+    sl_fb_t *fb = sl_fb_new(1);
+    sl_fb_set_handler(fb, lg_handler, s);
+    return fb;
+}
+
+/* Sends a ListGroups to any node and waits for its end. */
+static sl_err_t lg_send(sl_cl_t *cl, cu_req_t *r)
+{
+    lg_req(r, SL_CL_NODE_ANY);
+    return cu_send(cl, r, 10000);
+}
+
+/* Asserts that the client's last error mentions needle. */
+static void assert_last_error(sl_cl_t *cl, const char *needle)
+{
+    char why[256];
+    sl_cl_last_error(cl, why, sizeof why);
+    if (!strstr(why, needle))
+        fail_msg("last error \"%s\" does not mention %s", why, needle);
+}
+
 static char g_group[64];
 
 static void lg_inspect(sl_cl_t *cl, const void *resp, int16_t version, void *arg)
@@ -89,9 +113,8 @@ static void ask_version(sl_cl_t *cl, void *arg)
 static void test_round_trip_and_versions(void **state)
 {
     (void)state;
-    sl_fb_t *fb = sl_fb_new(1);
     script_t s = {SL_FB_REPLY, 0, -1, 0};
-    sl_fb_set_handler(fb, lg_handler, &s);
+    sl_fb_t *fb = lg_broker(&s);
     sl_fb_set_api(fb, 16, 0, 2);
     sl_cl_t *cl = cu_core(sl_fb_bootstrap(fb), NULL);
     cu_req_t r;
@@ -136,14 +159,12 @@ static void test_round_trip_and_versions(void **state)
 static void test_apiversions_fallback(void **state)
 {
     (void)state;
-    sl_fb_t *fb = sl_fb_new(1);
     script_t s = {SL_FB_REPLY, 0, -1, 0};
-    sl_fb_set_handler(fb, lg_handler, &s);
+    sl_fb_t *fb = lg_broker(&s);
     sl_fb_set_apiversions_max(fb, 2);
     sl_cl_t *cl = cu_core(sl_fb_bootstrap(fb), NULL);
     cu_req_t r;
-    lg_req(&r, SL_CL_NODE_ANY);
-    assert_int_equal(cu_send(cl, &r, 10000), SL_OK);
+    assert_int_equal(lg_send(cl, &r), SL_OK);
     /* v3 answered UNSUPPORTED_VERSION, then v2 on the same connection */
     assert_int_equal(sl_fb_count(fb, 18), 2);
     assert_int_equal(sl_fb_connections(fb), 1);
@@ -152,8 +173,7 @@ static void test_apiversions_fallback(void **state)
     sl_fb_set_apiversions_max(fb, 0);
     sl_fb_set_api(fb, 18, 1, 0);
     cl = cu_core(sl_fb_bootstrap(fb), NULL);
-    lg_req(&r, SL_CL_NODE_ANY);
-    assert_int_equal(cu_send(cl, &r, 10000), SL_OK);
+    assert_int_equal(lg_send(cl, &r), SL_OK);
     assert_int_equal(sl_fb_count(fb, 18), 4);
     sl_cl_free(cl);
     sl_fb_free(fb);
@@ -162,21 +182,17 @@ static void test_apiversions_fallback(void **state)
 static void test_timeout_closes(void **state)
 {
     (void)state;
-    sl_fb_t *fb = sl_fb_new(1);
     script_t s = {SL_FB_IGNORE, 0, -1, 0};
-    sl_fb_set_handler(fb, lg_handler, &s);
+    sl_fb_t *fb = lg_broker(&s);
     sl_cl_t *cl = cu_core(sl_fb_bootstrap(fb), NULL);
     cu_req_t r;
     lg_req(&r, SL_CL_NODE_ANY);
     r.req.timeout_ms = 200;
     assert_int_equal(cu_send(cl, &r, 10000), SL_ERR_TIMEOUT);
-    char why[256];
-    sl_cl_last_error(cl, why, sizeof why);
-    assert_non_null(strstr(why, "timed out"));
+    assert_last_error(cl, "timed out");
     /* the connection was closed: the next request opens another */
     s.action = SL_FB_REPLY;
-    lg_req(&r, SL_CL_NODE_ANY);
-    assert_int_equal(cu_send(cl, &r, 10000), SL_OK);
+    assert_int_equal(lg_send(cl, &r), SL_OK);
     assert_int_equal(sl_fb_connections(fb), 2);
     /* a late answer within the timeout is fine */
     s.delay_ms = 100;
@@ -195,13 +211,11 @@ static void test_refused(void **state)
     sl_fb_node_down(fb, 0);
     sl_cl_t *cl = cu_core(sl_fb_bootstrap(fb), NULL);
     cu_req_t r;
-    lg_req(&r, SL_CL_NODE_ANY);
-    assert_int_equal(cu_send(cl, &r, 10000), SL_ERR_NETWORK_EXCEPTION);
-    char why[256], want[64];
-    sl_cl_last_error(cl, why, sizeof why);
+    assert_int_equal(lg_send(cl, &r), SL_ERR_NETWORK_EXCEPTION);
+    char want[64];
     snprintf(want, sizeof want, "127.0.0.1:%u", (unsigned)port);
-    if (!strstr(why, want) || !strstr(why, "refused"))
-        fail_msg("last error \"%s\" does not name %s and the refusal", why, want);
+    assert_last_error(cl, want);
+    assert_last_error(cl, "refused");
     sl_cl_free(cl);
     sl_fb_free(fb);
 }
@@ -214,33 +228,26 @@ static void test_ipv6_named(void **state)
     sl_fb_t *fb = sl_fb_new(1);
     uint16_t port = sl_fb_port(fb, 0);
     sl_fb_free(fb);
-    char boot[64], want[64];
+    char boot[64];
     snprintf(boot, sizeof boot, "[::1]:%u", (unsigned)port);
     sl_cl_t *cl = cu_core(boot, NULL);
     cu_req_t r;
     lg_req(&r, SL_CL_NODE_ANY);
     assert_int_equal(cu_send(cl, &r, 15000), SL_ERR_NETWORK_EXCEPTION);
-    char why[256];
-    sl_cl_last_error(cl, why, sizeof why);
-    snprintf(want, sizeof want, "[::1]:%u", (unsigned)port);
-    if (!strstr(why, want))
-        fail_msg("last error \"%s\" does not name %s", why, want);
+    assert_last_error(cl, boot);
     sl_cl_free(cl);
 }
 
 static void test_reconnect_after_restart(void **state)
 {
     (void)state;
-    sl_fb_t *fb = sl_fb_new(1);
     script_t s = {SL_FB_REPLY, 0, -1, 0};
-    sl_fb_set_handler(fb, lg_handler, &s);
+    sl_fb_t *fb = lg_broker(&s);
     sl_cl_t *cl = cu_core(sl_fb_bootstrap(fb), NULL);
     cu_req_t r;
-    lg_req(&r, SL_CL_NODE_ANY);
-    assert_int_equal(cu_send(cl, &r, 10000), SL_OK);
+    assert_int_equal(lg_send(cl, &r), SL_OK);
     sl_fb_node_down(fb, 0);
-    lg_req(&r, SL_CL_NODE_ANY);
-    assert_int_equal(cu_send(cl, &r, 10000), SL_ERR_NETWORK_EXCEPTION);
+    assert_int_equal(lg_send(cl, &r), SL_ERR_NETWORK_EXCEPTION);
     assert_true(sl_fb_node_up(fb, 0));
     sl_err_t err = SL_ERR_NETWORK_EXCEPTION;
     for (int i = 0; i < 50 && err != SL_OK; i++) {
@@ -258,24 +265,18 @@ static void test_reconnect_after_restart(void **state)
 static void test_garbage(void **state)
 {
     (void)state;
-    sl_fb_t *fb = sl_fb_new(1);
     script_t s = {SL_FB_GARBAGE, 0, -1, 0};
-    sl_fb_set_handler(fb, lg_handler, &s);
+    sl_fb_t *fb = lg_broker(&s);
     sl_cl_t *cl = cu_core(sl_fb_bootstrap(fb), NULL);
     cu_req_t r;
-    lg_req(&r, SL_CL_NODE_ANY);
-    assert_int_equal(cu_send(cl, &r, 10000), SL_ERR_PARSE);
-    char why[256];
-    sl_cl_last_error(cl, why, sizeof why);
-    assert_non_null(strstr(why, "ListGroups"));
+    assert_int_equal(lg_send(cl, &r), SL_ERR_PARSE);
+    assert_last_error(cl, "ListGroups");
     s.action = SL_FB_REPLY;
-    lg_req(&r, SL_CL_NODE_ANY);
-    assert_int_equal(cu_send(cl, &r, 10000), SL_OK);
+    assert_int_equal(lg_send(cl, &r), SL_OK);
     assert_int_equal(sl_fb_connections(fb), 2);
     /* a dropped connection: NETWORK_EXCEPTION */
     s.action = SL_FB_DROP;
-    lg_req(&r, SL_CL_NODE_ANY);
-    assert_int_equal(cu_send(cl, &r, 10000), SL_ERR_NETWORK_EXCEPTION);
+    assert_int_equal(lg_send(cl, &r), SL_ERR_NETWORK_EXCEPTION);
     sl_cl_free(cl);
     sl_fb_free(fb);
 }
@@ -311,11 +312,8 @@ static void test_frame_too_large(void **state)
     const char *extra[] = {"receive.message.max.bytes", "1000", NULL};
     sl_cl_t *cl = cu_core(sl_fb_bootstrap(fb), extra);
     cu_req_t r;
-    lg_req(&r, SL_CL_NODE_ANY);
-    assert_int_equal(cu_send(cl, &r, 10000), SL_ERR_NETWORK_EXCEPTION);
-    char why[256];
-    sl_cl_last_error(cl, why, sizeof why);
-    assert_non_null(strstr(why, "receive.message.max.bytes"));
+    assert_int_equal(lg_send(cl, &r), SL_ERR_NETWORK_EXCEPTION);
+    assert_last_error(cl, "receive.message.max.bytes");
     sl_cl_free(cl);
     sl_fb_free(fb);
 }
@@ -336,11 +334,8 @@ static void test_apiversions_garbage(void **state)
     sl_fb_set_handler(fb, av_garbage, NULL);
     sl_cl_t *cl = cu_core(sl_fb_bootstrap(fb), NULL);
     cu_req_t r;
-    lg_req(&r, SL_CL_NODE_ANY);
-    assert_int_equal(cu_send(cl, &r, 10000), SL_ERR_NETWORK_EXCEPTION);
-    char why[256];
-    sl_cl_last_error(cl, why, sizeof why);
-    assert_non_null(strstr(why, "ApiVersions"));
+    assert_int_equal(lg_send(cl, &r), SL_ERR_NETWORK_EXCEPTION);
+    assert_last_error(cl, "ApiVersions");
     sl_cl_free(cl);
     sl_fb_free(fb);
 }
@@ -351,19 +346,16 @@ static void test_second_bootstrap(void **state)
 {
     (void)state;
     sl_fb_t *dead = sl_fb_new(1);
-    sl_fb_t *fb = sl_fb_new(1);
     script_t s = {SL_FB_REPLY, 0, -1, 0};
-    sl_fb_set_handler(fb, lg_handler, &s);
+    sl_fb_t *fb = lg_broker(&s);
     sl_fb_node_down(dead, 0);
     char boot[128];
     snprintf(boot, sizeof boot, "%s,%s", sl_fb_bootstrap(dead), sl_fb_bootstrap(fb));
     const char *extra[] = {"reconnect.backoff.ms", "5000", "reconnect.backoff.max.ms", "10000", NULL};
     sl_cl_t *cl = cu_core(boot, extra);
     cu_req_t r;
-    lg_req(&r, SL_CL_NODE_ANY);
-    assert_int_equal(cu_send(cl, &r, 10000), SL_ERR_NETWORK_EXCEPTION);
-    lg_req(&r, SL_CL_NODE_ANY);
-    assert_int_equal(cu_send(cl, &r, 10000), SL_OK);
+    assert_int_equal(lg_send(cl, &r), SL_ERR_NETWORK_EXCEPTION);
+    assert_int_equal(lg_send(cl, &r), SL_OK);
     assert_int_equal(s.seen, 1);
     sl_cl_free(cl);
     sl_fb_free(fb);
