@@ -14,5 +14,5 @@ foreach(t core broker metadata coord)
 endforeach()
 # The core against librdkafka's mock cluster: another broker implementation.
 pkg_check_modules(SL_CORE_RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
-sl_unit_test(client_mock_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/mock_test.c
+sl_unit_test(client_mock_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/mock_test.c ${CMAKE_CURRENT_LIST_DIR}/rd_mock.c
              LIBS sl-client-fake-broker sluice-client PkgConfig::SL_CORE_RDKAFKA)

@@ -14,10 +14,8 @@
 
 #include <cmocka.h>
 
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
-
 #include "client.h"
+#include "rd_mock.h"
 
 #define NPARTS 4
 #define N 4000
@@ -30,23 +28,13 @@ static int32_t g_part[N];
 static int setup(void **state)
 {
     (void)state;
-    char err[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
-    g_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    if (!g_rk)
-        return -1;
-    g_mc = rd_kafka_mock_cluster_new(g_rk, 3);
-    if (!g_mc)
-        return -1;
-    return rd_kafka_mock_topic_create(g_mc, "pm", NPARTS, 1) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
+    return rdm_start(&g_rk, &g_mc, "pm", NPARTS);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    rd_kafka_mock_cluster_destroy(g_mc);
-    rd_kafka_destroy(g_rk);
+    rdm_stop(g_rk, g_mc);
     return 0;
 }
 

@@ -17,5 +17,5 @@ if(TARGET sl-client-fake-broker)
 endif()
 # The producer against librdkafka's mock cluster (another broker implementation).
 if(TARGET sluice-client)
-  sl_unit_test(client_prod_mock_test SOURCES prod_mock_test.c LIBS sluice-client PkgConfig::RDKAFKA)
+  sl_unit_test(client_prod_mock_test SOURCES prod_mock_test.c rd_mock.c LIBS sluice-client PkgConfig::RDKAFKA)
 endif()
