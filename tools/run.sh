@@ -50,7 +50,10 @@ sluiced is running on $b with its data in ./data. Try:
   $bin/sluice -b $b consume $topic --from-beginning --timeout 2000
   $bin/sluice -b $b groups describe $group
   $bin/sluice --help                                 # every command
-kcat, confluent-kafka, kafka-python and kafkajs work against it too.
+or with kcat (confluent-kafka, kafka-python and kafkajs work too):
+  kcat -b $b -L                                      # brokers and topics
+  printf 'k:v\\n' | kcat -b $b -P -t $topic -K:   # produce (key:value lines)
+  kcat -b $b -C -t $topic -o beginning -e        # consume from the start
 Ctrl-C stops it cleanly; the data stays in ./data for the next run.
 MSG
 [ "${SLUICE_DEMO_ONLY:-0}" = 1 ] && exit 0
