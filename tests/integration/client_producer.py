@@ -14,21 +14,20 @@ Usage: client_producer.py BUILD_DIR (the driver is
 BUILD_DIR/tests/client_produce_it, sluiced BUILD_DIR/bin/sluiced).
 """
 import os
-import subprocess
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-if len(sys.argv) >= 2:
-    BUILD = os.path.abspath(sys.argv[1])
-    sys.argv[1] = os.path.join(BUILD, "bin")
 import check  # noqa: E402
+import client_drv  # noqa: E402
+
+BUILD = client_drv.build_dir()
 
 t = check.Test("client_producer", budget_s=280)
 import ck  # noqa: E402
 import kwire  # noqa: E402
 
-DRV = os.path.join(BUILD, "tests", "client_produce_it")
+DRV = client_drv.driver(BUILD, "client_produce_it")
 NPARTS = 3
 N = 3000
 
@@ -36,25 +35,17 @@ N = 3000
 def produce(boot, topic, n, *args, timeout=90):
     """Runs the driver; returns (rc, {index: (partition, offset, err)}, done
     line fields, stderr)."""
-    if not os.access(DRV, os.X_OK):
-        raise check.Failed("driver not built: %s" % DRV)
-    try:
-        p = subprocess.run([DRV, "-b", boot, "-t", topic, "-n", str(n)] + list(args),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
-                           stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise check.Failed("client_produce_it did not finish within %ds" % timeout)
+    rc, out, err = client_drv.run(DRV, ["-b", boot, "-t", topic, "-n", str(n)] + list(args), timeout)
     drs, done = {}, None
-    for line in p.stdout.decode().splitlines():
+    for line in out.splitlines():
         f = line.split()
         if f and f[0] == "DR":
             t.expect(int(f[1]) not in drs, "two delivery reports for record %s" % f[1])
             drs[int(f[1])] = (int(f[2]), int(f[3]), f[4])
         elif f and f[0] == "DONE":
             done = f[1:]
-    err = p.stderr.decode("utf-8", "replace")
-    t.expect(done is not None, "driver printed no summary (rc %d); stderr:\n%s" % (p.returncode, err[-3000:]))
-    return p.returncode, drs, done, err
+    t.expect(done is not None, "driver printed no summary (rc %d); stderr:\n%s" % (rc, err[-3000:]))
+    return rc, drs, done, err
 
 
 def check_all_delivered(rc, drs, done, err, n):

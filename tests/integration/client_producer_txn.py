@@ -13,34 +13,25 @@ Usage: client_producer_txn.py BUILD_DIR (the driver is
 BUILD_DIR/tests/client_produce_it, sluiced BUILD_DIR/bin/sluiced).
 """
 import os
-import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-if len(sys.argv) >= 2:
-    BUILD = os.path.abspath(sys.argv[1])
-    sys.argv[1] = os.path.join(BUILD, "bin")
 import check  # noqa: E402
+import client_drv  # noqa: E402
+
+BUILD = client_drv.build_dir()
 
 t = check.Test("client_producer_txn", budget_s=170)
 import ck  # noqa: E402
 
-DRV = os.path.join(BUILD, "tests", "client_produce_it")
+DRV = client_drv.driver(BUILD, "client_produce_it")
 NPARTS = 3
 
 
 def produce(boot, topic, n, *args, timeout=60):
-    if not os.access(DRV, os.X_OK):
-        raise check.Failed("driver not built: %s" % DRV)
-    try:
-        p = subprocess.run([DRV, "-b", boot, "-t", topic, "-n", str(n), "--quiet"] + list(args),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
-                           stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise check.Failed("client_produce_it did not finish within %ds" % timeout)
-    return p.returncode, p.stdout.decode(), p.stderr.decode("utf-8", "replace")
+    return client_drv.run(DRV, ["-b", boot, "-t", topic, "-n", str(n), "--quiet"] + list(args), timeout)
 
 
 def must(rc, out, err):
