@@ -44,6 +44,7 @@ t.bindir = os.path.join(BUILD, "bin")
 DRV = os.path.join(BUILD, "tests", "client_consumer_drv")
 import ck  # noqa: E402
 from ck import TopicPartition  # noqa: E402
+from client_drv import lines_of, msgs, note_held  # noqa: E402
 
 b = t.broker(overrides=["group.initial.rebalance.delay.ms=0"])
 BOOT = b.bootstrap
@@ -56,20 +57,6 @@ def drv(conf, cmds, timeout=60):
     args = [DRV, BOOT] + ["%s=%s" % kv for kv in conf.items()] + ["--"] + cmds
     p = t.run(args, timeout=timeout)
     return p.stdout.decode("utf-8", "replace").splitlines()
-
-
-def msgs(lines):
-    """MSG lines as (topic, partition, offset, key, value)."""
-    out = []
-    for ln in lines:
-        if ln.startswith("MSG "):
-            _, topic, p, off, key, value = ln.split(" ", 5)
-            out.append((topic, int(p), int(off), key, value))
-    return out
-
-
-def lines_of(lines, tag):
-    return [ln.split(" ")[1:] for ln in lines if ln.startswith(tag + " ")]
 
 
 def assign_all(topic, nparts, at="beginning"):
@@ -241,11 +228,7 @@ with t.step("our group consumer and confluent_kafka (range) split the partitions
         if not ln:
             break
         out_lines.append(ln.rstrip("\n"))
-        kind, _, rest = ln.partition(" ")
-        if kind == "ASSIGNED":
-            ours.add(int(rest.split()[1]))
-        elif kind in ("REVOKED", "LOST"):
-            ours.discard(int(rest.split()[1]))
+        note_held(ours, ln)
         if ours and theirs["assigned"] and not (ours & theirs["assigned"]) and \
                 ours | theirs["assigned"] == set(range(6)):
             stable = True
@@ -277,11 +260,7 @@ def held(lines):
     """Partitions held at the end by the ASSIGNED/REVOKED/LOST lines."""
     cur = set()
     for ln in lines:
-        kind, _, rest = ln.partition(" ")
-        if kind == "ASSIGNED":
-            cur.add(int(rest.split()[1]))
-        elif kind in ("REVOKED", "LOST"):
-            cur.discard(int(rest.split()[1]))
+        note_held(cur, ln)
     return cur
 
 
@@ -359,11 +338,7 @@ def coop_with_confluent(topic, ours_first):
             if not ln:
                 break
             lines.append(ln.rstrip("\n"))
-            kind, _, rest = ln.partition(" ")
-            if kind == "ASSIGNED":
-                held.add(int(rest.split()[1]))
-            elif kind in ("REVOKED", "LOST"):
-                held.discard(int(rest.split()[1]))
+            note_held(held, ln)
 
     def wait_theirs(n, timeout):
         deadline = time.monotonic() + timeout

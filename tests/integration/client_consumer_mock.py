@@ -19,19 +19,7 @@ BUILD = t.bindir
 DRV = os.path.join(BUILD, "tests", "client_consumer_drv")
 import ck  # noqa: E402
 from ck import TopicPartition  # noqa: E402
-
-
-def msgs(lines):
-    out = []
-    for ln in lines:
-        if ln.startswith("MSG "):
-            _, topic, p, off, key, value = ln.split(" ", 5)
-            out.append((topic, int(p), int(off), key, value))
-    return out
-
-
-def lines_of(lines, tag):
-    return [ln.split(" ")[1:] for ln in lines if ln.startswith(tag + " ")]
+from client_drv import lines_of, msgs  # noqa: E402
 
 
 with t.step("against librdkafka's mock cluster: assigned reads, a group member, commits"):
