@@ -50,6 +50,26 @@ b = t.broker(overrides=["group.initial.rebalance.delay.ms=0"])
 BOOT = b.bootstrap
 
 
+def ck_member(theirs, group, topic, strategy, heartbeat_ms, on_assign, on_revoke, seconds):
+    """A confluent_kafka member of group (run in a thread) subscribed to
+    topic: notes each message's (partition, offset) in theirs["msgs"] until
+    theirs["stop"] or seconds, then closes; an exception goes to
+    theirs["err"]."""
+    try:
+        c = ck.consumer(BOOT, **{"group.id": group, "partition.assignment.strategy": strategy,
+                                 "enable.partition.eof": False, "auto.offset.reset": "earliest",
+                                 "heartbeat.interval.ms": heartbeat_ms, "session.timeout.ms": 6000})
+        c.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
+        end = time.monotonic() + seconds
+        while not theirs["stop"] and time.monotonic() < end:
+            m = c.poll(0.2)
+            if m is not None and not m.error():
+                theirs["msgs"].append((m.partition(), m.offset()))
+        c.close()
+    except Exception as e:  # noqa: BLE001
+        theirs["err"] = e
+
+
 def drv(conf, cmds, timeout=60):
     """Runs the driver; returns its stdout lines. Fails on a non-zero exit."""
     if not os.access(DRV, os.X_OK):
@@ -187,29 +207,13 @@ with t.step("seek, pause/resume, out-of-range offsets"):
 with t.step("our group consumer and confluent_kafka (range) split the partitions of a topic"):
     theirs = {"assigned": set(), "msgs": [], "stop": False, "err": None}
 
-    def ck_member():
-        try:
-            c = ck.consumer(BOOT, **{"group.id": "mixed", "partition.assignment.strategy": "range",
-                                     "enable.partition.eof": False, "auto.offset.reset": "earliest",
-                                     "heartbeat.interval.ms": 500, "session.timeout.ms": 6000})
+    def on_assign(cons, parts):
+        theirs["assigned"] = {x.partition for x in parts}
 
-            def on_assign(cons, parts):
-                theirs["assigned"] = {x.partition for x in parts}
+    def on_revoke(cons, parts):
+        theirs["assigned"] = set()
 
-            def on_revoke(cons, parts):
-                theirs["assigned"] = set()
-
-            c.subscribe(["mixed"], on_assign=on_assign, on_revoke=on_revoke)
-            end = time.monotonic() + 90
-            while not theirs["stop"] and time.monotonic() < end:
-                m = c.poll(0.2)
-                if m is not None and not m.error():
-                    theirs["msgs"].append((m.partition(), m.offset()))
-            c.close()
-        except Exception as e:  # noqa: BLE001
-            theirs["err"] = e
-
-    th = threading.Thread(target=ck_member)
+    th = threading.Thread(target=ck_member, args=(theirs, "mixed", "mixed", "range", 500, on_assign, on_revoke, 90))
     th.start()
     deadline = time.monotonic() + 30
     while not theirs["assigned"] and time.monotonic() < deadline:
@@ -305,28 +309,12 @@ def coop_with_confluent(topic, ours_first):
     group = topic + "-g"
     theirs = {"assigned": set(), "msgs": [], "stop": False, "err": None, "revoked": []}
 
-    def ck_coop():
-        try:
-            c = ck.consumer(BOOT, **{"group.id": group, "partition.assignment.strategy": "cooperative-sticky",
-                                     "enable.partition.eof": False, "auto.offset.reset": "earliest",
-                                     "heartbeat.interval.ms": 300, "session.timeout.ms": 6000})
+    def on_assign(cons, parts):
+        theirs["assigned"] |= {x.partition for x in parts}
 
-            def on_assign(cons, parts):
-                theirs["assigned"] |= {x.partition for x in parts}
-
-            def on_revoke(cons, parts):
-                theirs["revoked"] += [x.partition for x in parts]
-                theirs["assigned"] -= {x.partition for x in parts}
-
-            c.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
-            end = time.monotonic() + 60
-            while not theirs["stop"] and time.monotonic() < end:
-                m = c.poll(0.2)
-                if m is not None and not m.error():
-                    theirs["msgs"].append((m.partition(), m.offset()))
-            c.close()
-        except Exception as e:  # noqa: BLE001
-            theirs["err"] = e
+    def on_revoke(cons, parts):
+        theirs["revoked"] += [x.partition for x in parts]
+        theirs["assigned"] -= {x.partition for x in parts}
 
     held = set()
     lines = []
@@ -347,7 +335,8 @@ def coop_with_confluent(topic, ours_first):
 
     conf = {"group.id": group, "partition.assignment.strategy": "cooperative-sticky",
             "auto.offset.reset": "earliest", "heartbeat.interval.ms": "300", "session.timeout.ms": "6000"}
-    th = threading.Thread(target=ck_coop)
+    th = threading.Thread(target=ck_member,
+                          args=(theirs, group, topic, "cooperative-sticky", 300, on_assign, on_revoke, 60))
     if ours_first:
         proc = member("ours", conf, ["subscribe:" + topic, "read:40:30000", "close"])
         read_ours(4, 30)
