@@ -67,7 +67,7 @@ struct broker {
     int failures;             /* connects failed in a row */
     int64_t next_connect_ms;
     sl_timer_id_t pump_timer, connect_timer;
-    char why[200];            /* our own reason for closing, for the close callback */
+    char why[500];            /* our own reason for closing, for the close callback */
 };
 
 struct sl_cl_brokers {

@@ -39,8 +39,8 @@ static int resource(sluice_ctx_t *ctx, sl_resource_type_t *type, const char **na
 
 static int configs_describe(sluice_ctx_t *ctx)
 {
-    sl_resource_type_t type;
-    const char *name;
+    sl_resource_type_t type = SL_RESOURCE_TOPIC;
+    const char *name = NULL;
     int rc = resource(ctx, &type, &name);
     if (rc)
         return rc;
@@ -134,8 +134,8 @@ int sluice_apply_configs(sluice_ctx_t *ctx, sl_resource_type_t type, const char 
 
 static int configs_alter(sluice_ctx_t *ctx)
 {
-    sl_resource_type_t type;
-    const char *name;
+    sl_resource_type_t type = SL_RESOURCE_TOPIC;
+    const char *name = NULL;
     int rc = resource(ctx, &type, &name);
     if (rc)
         return rc;
