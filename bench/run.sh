@@ -155,23 +155,27 @@ mock=$(sed -n 's/^bootstrap=//p' "$tmp/mock.out")
 port=$("$drv" freeport)
 b=127.0.0.1:$port
 logdir=$tmp/log
-mkdir -p "$logdir"
-if [ "$broker" = sluiced ]; then
-  start_bg sluiced "$bindir/sluiced" --override "listeners=PLAINTEXT://$b" --override "log.dirs=$logdir" \
-    --override group.initial.rebalance.delay.ms=0
-else
-  start_bg wiretap "$bindir/sluice-wiretap" --listen "$b" --partitions 6 --quiet
-fi
-broker_pid=$last_pid
-i=0
-until "$drv" wait "$b" -d 0.5 2>/dev/null; do
-  i=$((i + 1))
-  if [ $i -ge 30 ] || ! kill -0 $broker_pid 2>/dev/null; then
-    echo "run.sh: $broker is not listening on $b:" >&2
-    cat "$tmp/$broker.out" >&2
-    exit 1
+start_broker() {  # the broker under test on $b, with an empty $logdir
+  rm -rf "$logdir"
+  mkdir -p "$logdir"
+  if [ "$broker" = sluiced ]; then
+    start_bg sluiced "$bindir/sluiced" --override "listeners=PLAINTEXT://$b" --override "log.dirs=$logdir" \
+      --override group.initial.rebalance.delay.ms=0
+  else
+    start_bg wiretap "$bindir/sluice-wiretap" --listen "$b" --partitions 6 --quiet
   fi
-done
+  broker_pid=$last_pid
+  i=0
+  until "$drv" wait "$b" -d 0.5 2>/dev/null; do
+    i=$((i + 1))
+    if [ $i -ge 30 ] || ! kill -0 $broker_pid 2>/dev/null; then
+      echo "run.sh: $broker is not listening on $b:" >&2
+      cat "$tmp/$broker.out" >&2
+      exit 1
+    fi
+  done
+}
+start_broker
 
 redis=""
 if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
@@ -298,6 +302,10 @@ if [ "$broker" = sluiced ] && [ -x "$bindir/bench_client" ]; then
   client_ran=yes
   for s in 100 1024; do
     for a in 1 all; do
+      # A fresh broker each time: a 1 KiB run writes tens of GB, which would
+      # otherwise pile up with everything written before.
+      stop_pid $broker_pid
+      start_broker
       quiet
       if ! timeout -k 5 300 "$bindir/bench_client" -b "$b" -l "$broker" -t "cl${s}a$a" -s $s -a $a -d "$secs" -c \
         >"$tmp/client.out" 2>"$tmp/client.err"; then
