@@ -256,6 +256,10 @@ static inline size_t sl_map_count(const sl_map_t *map) { return map->count; }
  * Any modification during iteration except sl_map_del of the current key
  * invalidates the iterator. The key pointer is valid until the entry goes. */
 bool sl_map_next(const sl_map_t *map, size_t *it, const void **key, size_t *klen, void **val);
+/* Every value, in iteration order, in a malloc'ed array (one slot more than
+ * needed, so an empty map gives a non-NULL array); *n the count. The caller
+ * frees the array (not the values). NULL on no memory. */
+void **sl_map_values(const sl_map_t *map, size_t *n);
 /* Convenience for NUL-terminated keys. */
 static inline void *sl_map_gets(const sl_map_t *m, const char *k) { return sl_map_get(m, k, __builtin_strlen(k)); }
 /* 64-bit hash used by the map (FNV-1a style mix); exposed for tests/sharding. */

@@ -190,6 +190,17 @@ bool sl_map_del(sl_map_t *map, const void *key, size_t klen, void **val)
     return true;
 }
 
+void **sl_map_values(const sl_map_t *map, size_t *n)
+{
+    void **all = calloc(map->count + 1, sizeof *all);
+    size_t k = 0;
+    for (size_t i = 0; all && i < map->cap; i++)
+        if (map->slots[i].state == SLOT_LIVE)
+            all[k++] = map->slots[i].val;
+    *n = all ? k : 0;
+    return all;
+}
+
 bool sl_map_next(const sl_map_t *map, size_t *it, const void **key, size_t *klen, void **val)
 {
     for (size_t i = *it; i < map->cap; i++) {

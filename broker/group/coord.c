@@ -207,16 +207,8 @@ int16_t sl_coord_group_append(sl_coord_group_t *cg, sl_coord_batch_t *cb)
 static grp_t **groups_snapshot(size_t *n)
 {
     pthread_mutex_lock(&coord.mu);
-    size_t cnt = sl_map_count(&coord.groups), k = 0;
-    grp_t **all = calloc(cnt + 1, sizeof *all);
-    size_t it = 0;
-    const void *key;
-    size_t kl;
-    void *v;
-    while (all && sl_map_next(&coord.groups, &it, &key, &kl, &v) && k < cnt)
-        all[k++] = v;
+    grp_t **all = (grp_t **)sl_map_values(&coord.groups, n);
     pthread_mutex_unlock(&coord.mu);
-    *n = k;
     return all;
 }
 

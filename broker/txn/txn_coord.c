@@ -119,16 +119,8 @@ static entry_t *entry_get(sl_kstr_t id, bool create, bool ignore_load, int16_t *
 static entry_t **entries_snapshot(size_t *n)
 {
     pthread_mutex_lock(&coord.mu);
-    size_t cnt = sl_map_count(&coord.ids), k = 0;
-    entry_t **all = calloc(cnt + 1, sizeof *all);
-    size_t it = 0;
-    const void *key;
-    size_t kl;
-    void *v;
-    while (all && sl_map_next(&coord.ids, &it, &key, &kl, &v) && k < cnt)
-        all[k++] = v;
+    entry_t **all = (entry_t **)sl_map_values(&coord.ids, n);
     pthread_mutex_unlock(&coord.mu);
-    *n = k;
     return all;
 }
 

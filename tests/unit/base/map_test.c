@@ -287,10 +287,42 @@ static void list_insert_remove_and_safe_iteration(void **state)
     assert_true(sl_list_empty(&head));
 }
 
+/* sl_map_values: every live value once, nothing deleted, an empty map
+ * gives an empty (non-NULL) array. */
+static void map_values_lists_every_live_value_once(void **state)
+{
+    (void)state;
+    sl_map_t m;
+    sl_map_init(&m);
+    size_t n = 99;
+    void **all = sl_map_values(&m, &n);
+    assert_non_null(all);
+    assert_int_equal(n, 0);
+    free(all);
+    static int vals[100];
+    for (int i = 0; i < 100; i++) {
+        vals[i] = i;
+        assert_int_equal(sl_map_put(&m, &i, sizeof i, &vals[i], NULL), SL_OK);
+    }
+    for (int i = 0; i < 100; i += 3)
+        assert_true(sl_map_del(&m, &i, sizeof i, NULL));
+    all = sl_map_values(&m, &n);
+    assert_non_null(all);
+    assert_int_equal(n, sl_map_count(&m));
+    int seen[100] = {0};
+    for (size_t k = 0; k < n; k++)
+        seen[*(int *)all[k]]++;
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(seen[i], i % 3 == 0 ? 0 : 1);
+    free(all);
+    sl_map_fini(&m, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(map_empty_map_finds_nothing),
+        cmocka_unit_test(map_values_lists_every_live_value_once),
         cmocka_unit_test(map_put_get_replace_delete_many),
         cmocka_unit_test(map_tombstones_do_not_grow_table_forever),
         cmocka_unit_test(map_iteration_visits_every_key_once),
