@@ -204,10 +204,10 @@ int16_t sl_coord_group_append(sl_coord_group_t *cg, sl_coord_batch_t *cb)
 /* A snapshot of every group (grp->mu is never taken under coord.mu while
  * a request may hold grp->mu and wait for coord.mu). *n gets the count;
  * NULL on no memory. */
-static grp_t **groups_snapshot(size_t *n)
+static void **groups_snapshot(size_t *n)
 {
     pthread_mutex_lock(&coord.mu);
-    grp_t **all = (grp_t **)sl_map_values(&coord.groups, n);
+    void **all = sl_map_values(&coord.groups, n);
     pthread_mutex_unlock(&coord.mu);
     return all;
 }
@@ -220,7 +220,7 @@ int32_t sl_coord_group_ids(sl_broker_t *broker, char ***out, int16_t *err)
            : !atomic_load(&coord.ld.all_loaded) ? SL_ERR_COORDINATOR_LOAD_IN_PROGRESS
                                              : 0;
     size_t k = 0;
-    grp_t **all = coord.open ? groups_snapshot(&k) : calloc(1, sizeof *all);
+    void **all = coord.open ? groups_snapshot(&k) : calloc(1, sizeof *all);
     char **ids = calloc(k + 1, sizeof *ids);
     if (!all || !ids) {
         free(all);
@@ -229,13 +229,14 @@ int32_t sl_coord_group_ids(sl_broker_t *broker, char ***out, int16_t *err)
     }
     int32_t m = 0;
     for (size_t i = 0; i < k; i++) {
-        if (!atomic_load(&coord.ld.loaded[all[i]->partition]))
+        grp_t *grp = all[i];
+        if (!atomic_load(&coord.ld.loaded[grp->partition]))
             continue; /* Kafka lists what is loaded so far, with the error */
-        pthread_mutex_lock(&all[i]->mu);
-        sl_group_tick(all[i]->g, sl_time_mono_ms());
-        if (grp_exists_locked(all[i]))
-            ids[m] = strdup(sl_group_id(all[i]->g));
-        sl_coord_group_release(all[i]);
+        pthread_mutex_lock(&grp->mu);
+        sl_group_tick(grp->g, sl_time_mono_ms());
+        if (grp_exists_locked(grp))
+            ids[m] = strdup(sl_group_id(grp->g));
+        sl_coord_group_release(grp);
         if (ids[m])
             m++;
     }
@@ -473,7 +474,7 @@ static void expire_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
     SL_UNUSED(id);
     SL_UNUSED(arg);
     size_t n = 0, total = 0;
-    grp_t **all = groups_snapshot(&n);
+    void **all = groups_snapshot(&n);
     for (size_t i = 0; all && i < n; i++) {
         grp_t *grp = all[i];
         if (!atomic_load(&coord.ld.loaded[grp->partition]))
@@ -647,7 +648,7 @@ static void load_record(void *arg, const sl_internal_batch_info_t *bi, const uin
 static void txn_apply(int32_t p, int64_t producer_id, bool commit)
 {
     size_t n = 0, done = 0;
-    grp_t **all = groups_snapshot(&n);
+    void **all = groups_snapshot(&n);
     for (size_t i = 0; all && i < n; i++) {
         grp_t *grp = all[i];
         if (grp->partition != p)

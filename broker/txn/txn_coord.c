@@ -116,10 +116,10 @@ static entry_t *entry_get(sl_kstr_t id, bool create, bool ignore_load, int16_t *
 }
 
 /* A snapshot of every entry; *n the count; NULL on no memory. */
-static entry_t **entries_snapshot(size_t *n)
+static void **entries_snapshot(size_t *n)
 {
     pthread_mutex_lock(&coord.mu);
-    entry_t **all = (entry_t **)sl_map_values(&coord.ids, n);
+    void **all = sl_map_values(&coord.ids, n);
     pthread_mutex_unlock(&coord.mu);
     return all;
 }
@@ -315,7 +315,7 @@ int32_t sl_txn_coord_list(sl_broker_t *broker, sl_txn_listed_t **out, int16_t *e
            : !atomic_load(&coord.ld.all_loaded) ? SL_ERR_COORDINATOR_LOAD_IN_PROGRESS
                                              : 0;
     size_t k = 0;
-    entry_t **all = coord.open ? entries_snapshot(&k) : calloc(1, sizeof *all);
+    void **all = coord.open ? entries_snapshot(&k) : calloc(1, sizeof *all);
     sl_txn_listed_t *ls = calloc(k + 1, sizeof *ls);
     if (!all || !ls) {
         free(all);
@@ -357,7 +357,7 @@ static void abort_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
     SL_UNUSED(id);
     SL_UNUSED(arg);
     size_t n = 0;
-    entry_t **all = entries_snapshot(&n);
+    void **all = entries_snapshot(&n);
     for (size_t i = 0; all && i < n; i++) {
         entry_t *e = all[i];
         if (!atomic_load(&coord.ld.loaded[e->partition]))
@@ -383,7 +383,7 @@ static void expire_tick(sl_loop_t *loop, sl_timer_id_t id, void *arg)
     SL_UNUSED(id);
     SL_UNUSED(arg);
     size_t n = 0, removed = 0;
-    entry_t **all = entries_snapshot(&n);
+    void **all = entries_snapshot(&n);
     for (size_t i = 0; all && i < n; i++) {
         entry_t *e = all[i];
         if (!atomic_load(&coord.ld.loaded[e->partition]))
@@ -458,7 +458,7 @@ static void load_record(void *arg, const uint8_t *key, size_t klen, const uint8_
 static void complete_prepared(int32_t p)
 {
     size_t n = 0;
-    entry_t **all = entries_snapshot(&n);
+    void **all = entries_snapshot(&n);
     for (size_t i = 0; all && i < n && !atomic_load(&coord.ld.stop); i++) {
         entry_t *e = all[i];
         if (e->partition != p)
