@@ -4,7 +4,7 @@
 # apt-get line and fails, so nothing half-works later.
 set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
-      libcmocka-dev libjansson-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
+      libcmocka-dev libjansson-dev liblmdb-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
       librdkafka-dev kcat python3 python3-confluent-kafka python3-kafka
       redis-server redis-tools"
 missing=""

@@ -1,0 +1,359 @@
+/*
+ * streams_int.h - the contract between the parts of libsluice-streams
+ * (internal; users include streams.h only).
+ *
+ *   builder      builder.c owns sl_builder_t and the node graph; every DSL
+ *                operator file adds nodes through sl_bnode_add() with its own
+ *                sl_node_ops_t and config, and wraps them in the handle
+ *                structs below
+ *   topology     topology.c turns the graph into sub-topologies (nodes
+ *                joined by parent links or by a shared store), describe.c
+ *                prints it
+ *   task         task.c instantiates one sub-topology for one partition:
+ *                one sl_pnode_t per node, the task's stores, the context;
+ *                it processes input records and punctuators and flushes
+ *   context      ctx.c: sl_ctx_t, forwarding (depth first), record memory
+ *   stores       store_*.c: LMDB (one environment per task directory, one
+ *                named database per store), the record cache, changelog
+ *                writes through the task's collector, restore, checkpoints
+ *   driver/app   driver.c (test driver) and app*.c (stream threads, group,
+ *                transactions) own tasks and give them a collector
+ *
+ * Thread rule for everything here: a task and all it owns (pnodes, stores,
+ * ctx) are used by the one thread running the task at a time.
+ */
+#ifndef SL_STREAMS_INT_H
+#define SL_STREAMS_INT_H
+
+#include "streams.h"
+
+/* ======================================================================
+ * The node graph (builder and built topology share it)
+ * ====================================================================== */
+
+typedef struct sl_node sl_node_t;
+typedef struct sl_pnode sl_pnode_t;
+typedef struct sl_task sl_task_t;
+
+typedef enum sl_node_kind { SL_NODE_SOURCE, SL_NODE_PROCESSOR, SL_NODE_SINK } sl_node_kind_t;
+
+/* An operator's behaviour; one static const table per operator kind. Every
+ * member may be NULL except process (for processors). */
+typedef struct sl_node_ops {
+    /* Per-task set-up: may set pn->state, look up stores with
+     * sl_ctx_store(), schedule punctuators. Non-zero fails the task. */
+    sl_err_t (*init)(sl_pnode_t *pn, sl_ctx_t *ctx);
+    /* One record. old is the previous value for table changes (NULL when
+     * this is a stream record or the old value is not known/sent). */
+    void (*process)(sl_pnode_t *pn, sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, const sl_val_t *old);
+    void (*close)(sl_pnode_t *pn);
+    /* Tables: the current value for key as the table at this node sees it
+     * (a materialized store, or the parent's value through this node's
+     * filter/mapper). SL_ERR_NOENT when absent. Values are in the record's
+     * memory. */
+    sl_err_t (*get)(sl_pnode_t *pn, sl_ctx_t *ctx, const sl_val_t *key, sl_val_t *out);
+} sl_node_ops_t;
+
+struct sl_node {
+    char *name;
+    sl_node_kind_t kind;
+    const sl_node_ops_t *ops;      /* processors; sources and sinks: NULL */
+    void *conf;                    /* the operator's config, builder memory */
+    sl_node_t **parents;
+    size_t n_parents;
+    sl_node_t **children;
+    size_t n_children;
+    char **stores;                 /* names of the stores it uses */
+    size_t n_stores;
+    sl_node_t *getter_of;          /* nodes whose ops->get this node calls
+                                    * (joins, table views): forces them into
+                                    * one sub-topology; see sl_bnode_use() */
+    int index;                     /* creation order (generated names) */
+    int subtopology;               /* set by sl_topology_build */
+    /* sources */
+    char **topics;                 /* [n_topics]; internal topics without the
+                                    * "<app>-" prefix, see internal */
+    size_t n_topics;
+    char *pattern;                 /* regex source, else NULL */
+    bool internal;                 /* topics are "<app>-<topic>" (repartition) */
+    bool global;                   /* a global table's source */
+    sl_timestamp_fn *ts_fn;
+    void *ts_arg;
+    /* sources and sinks */
+    const sl_serde_t *ks, *vs;
+    /* sinks */
+    char *topic;                   /* internal: without the "<app>-" prefix */
+    sl_partitioner_fn *part_fn;
+    void *part_arg;
+    int32_t repartition_count;     /* internal sink: partitions (0: inherit) */
+};
+
+/* What a stream/table handle carries besides its node. */
+struct sl_stream {
+    sl_builder_t *b;
+    sl_node_t *node;
+    const sl_serde_t *ks, *vs;     /* known serdes; NULL: unknown */
+    bool key_changed;              /* repartition before grouping/joining */
+};
+
+struct sl_table {
+    sl_builder_t *b;
+    sl_node_t *node;               /* forwards (key, new, old) changes */
+    const sl_serde_t *ks, *vs;
+    const char *store;             /* materialized in this store, or NULL */
+    bool windowed;                 /* keys are SL_V_WINDOWED */
+    sl_window_spec_t window;       /* when windowed */
+};
+
+struct sl_grouped {
+    sl_builder_t *b;
+    sl_node_t *node;               /* after the repartition, if any */
+    const sl_serde_t *ks, *vs;
+    bool from_table;               /* KGroupedTable: (new, old) pairs */
+};
+
+struct sl_windowed_grouped {
+    sl_grouped_t *g;
+    sl_window_spec_t spec;
+    char *name;
+};
+
+struct sl_global_table {
+    sl_builder_t *b;
+    sl_node_t *node;               /* the global source's store node */
+    const sl_serde_t *ks, *vs;
+    const char *store;
+};
+
+/* --- builder internals (builder.c) --------------------------------------- */
+
+/* Memory living as long as the builder and the topology built from it. */
+void *sl_builder_alloc(sl_builder_t *b, size_t n);
+char *sl_builder_strdup(sl_builder_t *b, const char *s);
+/* True if b has failed (then callers return NULL). */
+bool sl_builder_failed(const sl_builder_t *b);
+/* Records the first error (later ones are ignored). */
+void sl_builder_fail(sl_builder_t *b, sl_err_t err, const char *fmt, ...) SL_PRINTF(3, 4);
+
+/* Adds a processor node named name (NULL: "<prefix>-<10-digit index>") with
+ * ops and conf (conf: builder memory or static), children of parents[0..n).
+ * NULL on failure (recorded on b). */
+sl_node_t *sl_bnode_add(sl_builder_t *b, const char *name, const char *prefix, const sl_node_ops_t *ops,
+                        void *conf, sl_node_t *const *parents, size_t n_parents);
+/* Adds a source node reading topics (comma-separated) or pattern. */
+sl_node_t *sl_bnode_source(sl_builder_t *b, const char *name, const char *topics, const char *pattern,
+                           bool internal, const sl_serde_t *ks, const sl_serde_t *vs);
+/* Adds a sink node writing to topic (internal: "<app>-" prefixed). */
+sl_node_t *sl_bnode_sink(sl_builder_t *b, const char *name, const char *topic, bool internal,
+                         const sl_serde_t *ks, const sl_serde_t *vs, sl_partitioner_fn *fn, void *arg,
+                         sl_node_t *parent);
+/* n uses the store named store (declared with sl_builder_add_store). */
+void sl_bnode_connect_store(sl_node_t *n, sl_builder_t *b, const char *store);
+/* n calls other's ops->get (other must be in n's sub-topology). */
+void sl_bnode_use(sl_node_t *n, sl_builder_t *b, sl_node_t *other);
+/* A generated name "<prefix>-<10-digit next index>" in builder memory. */
+char *sl_builder_gen_name(sl_builder_t *b, const char *prefix);
+/* The repartition step for a stream whose key may have changed: a sink to
+ * and a source from "<name>-repartition" (internal), with ks/vs. Returns the
+ * source node (the new parent), or NULL on failure. */
+sl_node_t *sl_builder_repartition(sl_builder_t *b, sl_node_t *parent, const char *name, const sl_serde_t *ks,
+                                  const sl_serde_t *vs, int32_t partitions);
+/* Handle constructors (builder memory). */
+sl_stream_t *sl_stream_wrap(sl_builder_t *b, sl_node_t *node, const sl_serde_t *ks, const sl_serde_t *vs,
+                            bool key_changed);
+sl_table_t *sl_table_wrap(sl_builder_t *b, sl_node_t *node, const sl_serde_t *ks, const sl_serde_t *vs,
+                          const char *store);
+/* The store definition named name, or NULL. */
+const sl_store_def_t *sl_builder_store_def(const sl_builder_t *b, const char *name);
+
+/* ======================================================================
+ * Built topology (topology.c)
+ * ====================================================================== */
+
+typedef struct sl_subtopo {
+    int id;
+    sl_node_t **nodes;             /* sources first, then by creation order */
+    size_t n_nodes;
+    sl_node_t **sources;           /* source nodes (their topics are this
+                                    * sub-topology's input, co-partitioned) */
+    size_t n_sources;
+    const sl_store_def_t **stores; /* stores its nodes use */
+    size_t n_stores;
+    bool global;                   /* the global tables' sub-topology */
+} sl_subtopo_t;
+
+struct sl_topology {
+    sl_arena_t arena;
+    sl_node_t **nodes;
+    size_t n_nodes;
+    sl_subtopo_t *subs;
+    size_t n_subs;
+    sl_store_def_t *stores;
+    size_t n_stores;
+};
+
+/* The sub-topology whose source reads topic (internal names without the
+ * app prefix), or NULL. */
+const sl_subtopo_t *sl_topology_sub_for_topic(const sl_topology_t *t, const char *topic, bool internal);
+const sl_node_t *sl_topology_node(const sl_topology_t *t, const char *name);
+
+/* ======================================================================
+ * Tasks (task.c) and the context (ctx.c)
+ * ====================================================================== */
+
+/* Where a task's output goes: sinks and changelogs. The driver keeps it in
+ * memory, the app hands it to its producer. topic is the full name. */
+typedef struct sl_collector {
+    /* partition -1: the default partitioner's choice by the caller is
+     * already made, so partition is always >= 0 here except when the topic's
+     * partition count is unknown. Borrows everything. */
+    sl_err_t (*send)(void *arg, const char *topic, int32_t partition, const void *key, int32_t klen,
+                     const void *value, int32_t vlen, int64_t timestamp, const sl_header_t *headers,
+                     size_t n_headers);
+    /* The topic's partition count (for partitioners), -1 if unknown. */
+    int32_t (*partitions)(void *arg, const char *topic);
+    void *arg;
+} sl_collector_t;
+
+typedef struct sl_task_env {
+    const char *application_id;
+    const char *state_dir;         /* the task's directory is
+                                    * <state_dir>/<application_id>/<task_id> */
+    sl_collector_t collector;
+    int64_t cache_bytes;           /* this task's share of the record cache */
+    bool eos;                      /* exactly-once (wipe state after unclean stop) */
+    bool logging;                  /* changelogs on (off in tests of stores alone) */
+    bool log_and_fail;             /* deserialization errors fail the task */
+    int64_t (*wall_clock)(void *arg);
+    void *clock_arg;
+} sl_task_env_t;
+
+/* One input record, as consumed (raw bytes). */
+typedef struct sl_in_record {
+    const char *topic;             /* full name */
+    int32_t partition;
+    int64_t offset;
+    int64_t timestamp;
+    const void *key;               /* NULL with klen -1: null */
+    int32_t klen;
+    const void *value;
+    int32_t vlen;
+    const sl_header_t *headers;
+    size_t n_headers;
+} sl_in_record_t;
+
+/*
+ * Task life (task.c owns the states; the app moves them):
+ *
+ *   CREATED --open stores--> RESTORING --changelogs caught up--> RUNNING
+ *                                ^                               |   ^
+ *                                |                        suspend|   |resume
+ *                                |                               v   |
+ *                                +---------(revoked)---------- SUSPENDED
+ *   any state --close--> CLOSED
+ */
+typedef enum sl_task_state {
+    SL_TASK_CREATED,
+    SL_TASK_RESTORING,
+    SL_TASK_RUNNING,
+    SL_TASK_SUSPENDED,
+    SL_TASK_CLOSED
+} sl_task_state_t;
+
+/* Makes the task for partition of sub-topology sub: opens its state
+ * directory and stores, inits every processor. env is copied (strings
+ * borrowed for the task's life). */
+sl_err_t sl_task_new(const sl_topology_t *t, const sl_subtopo_t *sub, int32_t partition, const sl_task_env_t *env,
+                     sl_task_t **out, char *errbuf, size_t errlen);
+/* Processes one input record completely (deserialize at the source,
+ * timestamp, forward through the nodes, stream-time punctuators). */
+sl_err_t sl_task_process(sl_task_t *task, const sl_in_record_t *rec);
+/* Runs due wall-clock punctuators. */
+sl_err_t sl_task_punctuate_wall(sl_task_t *task, int64_t now_ms);
+/* Flushes caches into the stores and changelogs (forwarding cached table
+ * results downstream) and commits the stores' LMDB transaction. */
+sl_err_t sl_task_flush(sl_task_t *task);
+/* Closes processors and stores; clean: a checkpoint is written. */
+void sl_task_free(sl_task_t *task, bool clean);
+const char *sl_task_id(const sl_task_t *task);
+int32_t sl_task_partition(const sl_task_t *task);
+sl_task_state_t sl_task_state(const sl_task_t *task);
+void sl_task_set_state(sl_task_t *task, sl_task_state_t s);
+/* The task's store named name, or NULL. */
+sl_store_t *sl_task_store(sl_task_t *task, const char *name);
+size_t sl_task_store_count(const sl_task_t *task);
+sl_store_t *sl_task_store_at(sl_task_t *task, size_t i);
+
+/* A node's per-task instance. */
+struct sl_pnode {
+    const sl_node_t *node;
+    sl_task_t *task;
+    void *state;                   /* the operator's */
+    sl_pnode_t **children;
+    size_t n_children;
+};
+
+/* The task's instance of node (for getters), or NULL. */
+sl_pnode_t *sl_task_pnode(sl_task_t *task, const sl_node_t *node);
+
+/* Forwards to pn's children (ctx's current node is restored after). */
+void sl_pnode_forward(sl_pnode_t *pn, sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value,
+                      const sl_val_t *old);
+/* Calls ops->get of node's instance in ctx's task. */
+sl_err_t sl_pnode_get(sl_ctx_t *ctx, const sl_node_t *node, const sl_val_t *key, sl_val_t *out);
+
+/* The current timestamp can be changed for what a node forwards next
+ * (window results carry the window's time, as Kafka). */
+void sl_ctx_set_timestamp(sl_ctx_t *ctx, int64_t ts);
+sl_pnode_t *sl_ctx_pnode(sl_ctx_t *ctx);
+/* Fails the current record (first error kept; the task logs it). */
+void sl_ctx_fail(sl_ctx_t *ctx, sl_err_t err, const char *fmt, ...) SL_PRINTF(3, 4);
+
+/* ======================================================================
+ * Stores (store_*.c)
+ * ====================================================================== */
+
+/* One LMDB environment per task directory. */
+typedef struct sl_state sl_state_t;
+
+/* Called when the cache writes an entry through (eviction or flush) for a
+ * table whose operator forwards on flush: key, new and old values as
+ * bytes (NULL with len -1: null), the timestamp of the last update. */
+typedef void sl_flush_fn(void *arg, const uint8_t *key, int32_t klen, const uint8_t *newv, int32_t nlen,
+                         const uint8_t *oldv, int32_t olen, int64_t ts);
+
+typedef struct sl_store_env {
+    const char *changelog;         /* full topic name; NULL: not logged */
+    int32_t partition;
+    sl_collector_t *collector;
+    sl_ctx_t *ctx;                 /* stream time, record memory */
+    int64_t cache_bytes;           /* 0: no cache */
+} sl_store_env_t;
+
+/* Opens (creating) the environment in dir. Errors: SL_ERR_IO. */
+sl_err_t sl_state_open(const char *dir, sl_state_t **out);
+/* Commits the open write transaction (called at flush/commit). */
+sl_err_t sl_state_commit(sl_state_t *st);
+void sl_state_close(sl_state_t *st);
+/* Removes dir and everything in it. */
+sl_err_t sl_state_wipe(const char *dir);
+
+sl_err_t sl_store_open(sl_state_t *st, const sl_store_def_t *def, const sl_store_env_t *env, sl_store_t **out);
+void sl_store_close(sl_store_t *s);
+/* A cached store calls fn on write-through instead of the operator
+ * forwarding itself; returns false when the store has no cache (then the
+ * operator forwards each change at once). */
+bool sl_store_set_flush_listener(sl_store_t *s, sl_flush_fn *fn, void *arg);
+/* Writes dirty cache entries through (store, changelog, listener). */
+sl_err_t sl_store_flush(sl_store_t *s);
+/* Applies one changelog record (raw key/value; NULL value: delete) without
+ * logging it again. */
+sl_err_t sl_store_restore(sl_store_t *s, const void *key, int32_t klen, const void *value, int32_t vlen);
+const sl_store_def_t *sl_store_def(const sl_store_t *s);
+
+/* Checkpoint file of a task: "<changelog topic> <partition> <offset>"
+ * lines. read: SL_ERR_NOENT when there is none. */
+sl_err_t sl_checkpoint_write(const char *dir, const char *const *topics, const int32_t *parts,
+                             const int64_t *offsets, size_t n);
+
+#endif /* SL_STREAMS_INT_H */
