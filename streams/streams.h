@@ -203,6 +203,19 @@ extern const sl_serde_t sl_serde_auto;
 #define SL_JSON (&sl_serde_json)
 #define SL_AUTO (&sl_serde_auto)
 
+/* A serde of windowed keys over inner, as Kafka's TimeWindowedSerde
+ * (key bytes then the start; reading makes end = start + size_ms) or
+ * SessionWindowedSerde (key bytes, end, start). Fill one with
+ * sl_serde_windowed_init (it must outlive its use) and pass &w->serde. */
+typedef struct sl_windowed_serde {
+    sl_serde_t serde;
+    const sl_serde_t *inner;
+    int64_t size_ms;
+    bool session;
+} sl_windowed_serde_t;
+const sl_serde_t *sl_serde_windowed_init(sl_windowed_serde_t *w, const sl_serde_t *inner, int64_t size_ms,
+                                         bool session);
+
 /* Serializes v (which may be windowed) with s; a null v appends nothing and
  * returns 1 (the caller writes a null). Returns 0 or the serde's error. */
 int sl_serde_write(const sl_serde_t *s, const sl_val_t *v, sl_buf_t *out);
@@ -633,6 +646,10 @@ void sl_driver_free(sl_driver_t *d);
  * serde's or processor's error. */
 sl_err_t sl_driver_pipe(sl_driver_t *d, const char *topic, const sl_val_t *key, const sl_val_t *value,
                         int64_t timestamp, const sl_serde_t *ks, const sl_serde_t *vs);
+/* As sl_driver_pipe, with headers (borrowed) the processors see. */
+sl_err_t sl_driver_pipe_headers(sl_driver_t *d, const char *topic, const sl_val_t *key, const sl_val_t *value,
+                                int64_t timestamp, const sl_serde_t *ks, const sl_serde_t *vs,
+                                const sl_header_t *headers, size_t n_headers);
 /* Moves the mock wall clock forward and runs wall-clock punctuators. */
 sl_err_t sl_driver_advance_wall_clock(sl_driver_t *d, int64_t ms);
 /* Reads the next record written to topic, deserialized with ks/vs.

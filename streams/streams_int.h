@@ -68,6 +68,9 @@ struct sl_node {
     sl_node_t *getter_of;          /* nodes whose ops->get this node calls
                                     * (joins, table views): forces them into
                                     * one sub-topology; see sl_bnode_use() */
+    sl_node_t **uses;              /* every node given to sl_bnode_use(n, ..)
+                                    * (getter_of is the first of them) */
+    size_t n_uses;
     int index;                     /* creation order (generated names) */
     int subtopology;               /* set by sl_topology_build */
     /* sources */
@@ -190,6 +193,7 @@ struct sl_topology {
     size_t n_subs;
     sl_store_def_t *stores;
     size_t n_stores;
+    void *priv;                    /* topology.c's (compiled patterns) */
 };
 
 /* The sub-topology whose source reads topic (internal names without the
@@ -226,6 +230,13 @@ typedef struct sl_task_env {
     bool log_and_fail;             /* deserialization errors fail the task */
     int64_t (*wall_clock)(void *arg);
     void *clock_arg;
+    /* The instance's global task (the one made for the global
+     * sub-topology, fed every partition of the global topics by its owner),
+     * or NULL. sl_ctx_store() answers a name this task has no store of with
+     * that task's store of the name, so global stores are reached by name
+     * from any task; the owner keeps it alive longer than this task and
+     * must not run it concurrently with this task's thread reading it. */
+    sl_task_t *globals;
 } sl_task_env_t;
 
 /* One input record, as consumed (raw bytes). */
@@ -279,6 +290,11 @@ const char *sl_task_id(const sl_task_t *task);
 int32_t sl_task_partition(const sl_task_t *task);
 sl_task_state_t sl_task_state(const sl_task_t *task);
 void sl_task_set_state(sl_task_t *task, sl_task_state_t s);
+/* Records skipped so far (undeserializable under logAndContinue, or a
+ * negative timestamp from the extractor). */
+uint64_t sl_task_skipped(const sl_task_t *task);
+/* True once if a processor called sl_ctx_commit() since the last call. */
+bool sl_task_commit_requested(sl_task_t *task);
 /* The task's store named name, or NULL. */
 sl_store_t *sl_task_store(sl_task_t *task, const char *name);
 size_t sl_task_store_count(const sl_task_t *task);
@@ -291,6 +307,8 @@ struct sl_pnode {
     void *state;                   /* the operator's */
     sl_pnode_t **children;
     size_t n_children;
+    const sl_node_ops_t *ops;      /* node->ops; for sources and sinks the
+                                    * task's own */
 };
 
 /* The task's instance of node (for getters), or NULL. */
@@ -308,6 +326,16 @@ void sl_ctx_set_timestamp(sl_ctx_t *ctx, int64_t ts);
 sl_pnode_t *sl_ctx_pnode(sl_ctx_t *ctx);
 /* Fails the current record (first error kept; the task logs it). */
 void sl_ctx_fail(sl_ctx_t *ctx, sl_err_t err, const char *fmt, ...) SL_PRINTF(3, 4);
+
+/* JSON values read into an arena (by sl_serde_json, the auto serde) hold
+ * a jansson reference that is released with the arena: sl_serde_hold
+ * registers it (on the calling thread), sl_serde_release drops every
+ * reference registered for arena. Whoever resets or finishes an arena given
+ * to a serde calls sl_serde_release first (the ctx does at the end of each
+ * record; interactive queries for their arena). hold: SL_ERR_NOMEM (the
+ * reference is dropped at once). */
+sl_err_t sl_serde_hold(sl_arena_t *arena, struct json_t *json);
+void sl_serde_release(sl_arena_t *arena);
 
 /* ======================================================================
  * Stores (store_*.c)
