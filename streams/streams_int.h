@@ -384,4 +384,126 @@ const sl_store_def_t *sl_store_def(const sl_store_t *s);
 sl_err_t sl_checkpoint_write(const char *dir, const char *const *topics, const int32_t *parts,
                              const int64_t *offsets, size_t n);
 
+/* ======================================================================
+ * Aggregations, windows, suppression (ops_table.c, ops_group.c,
+ * ops_aggregate.c, ops_window.c, ops_suppress.c)
+ * ====================================================================== */
+
+/* What an aggregation folds with (ops_aggregate.c). Reduce has no initial
+ * aggregate: its first value is the aggregate. */
+typedef enum sl_agg_kind { SL_AGG_COUNT, SL_AGG_REDUCE, SL_AGG_AGGREGATE } sl_agg_kind_t;
+
+typedef struct sl_agg_fns {
+    sl_agg_kind_t kind;
+    sl_initializer_fn *init;       /* aggregate */
+    sl_aggregator_fn *add, *sub;   /* aggregate (sub: grouped tables) */
+    sl_reducer_fn *radd, *rsub;    /* reduce (rsub: grouped tables) */
+    sl_merger_fn *merge;           /* aggregate over session windows */
+    void *arg;
+} sl_agg_fns_t;
+
+/* The aggregate before any value: count 0, aggregate init(), reduce null. */
+sl_val_t sl_agg_initial(const sl_agg_fns_t *f, sl_ctx_t *ctx);
+/* agg with value folded in; agg NULL or null: the first value (reduce
+ * returns value itself). Results are in the record's memory. */
+sl_val_t sl_agg_add(const sl_agg_fns_t *f, sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value,
+                    const sl_val_t *agg);
+/* agg with value taken out (grouped tables); agg is not null. */
+sl_val_t sl_agg_sub(const sl_agg_fns_t *f, sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value,
+                    const sl_val_t *agg);
+/* Two session aggregates as one (either may be null: the other). */
+sl_val_t sl_agg_merge(const sl_agg_fns_t *f, sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *a,
+                      const sl_val_t *b);
+/* A deep copy of v in the record's memory: values read from a store live
+ * only until the store's next write. */
+sl_val_t sl_agg_copy(sl_ctx_t *ctx, const sl_val_t *v);
+
+/* How a materialized table sends its changes on (ops_aggregate.c): through
+ * the store's cache flush listener when the store is cached (folded per
+ * key, sent when the cache writes through), else at once. Keys of window
+ * and session stores are sent as SL_V_WINDOWED. */
+typedef struct sl_table_fwd {
+    sl_pnode_t *pn;
+    sl_ctx_t *ctx;                 /* the task's context (flush time) */
+    sl_store_t *store;
+    const sl_window_spec_t *spec;  /* window stores: the windows' size */
+    bool cached;
+    bool stamped;                  /* values are sl_stamped_t (sliding) */
+} sl_table_fwd_t;
+
+/* Looks up store for pn and sets the listener. spec: NULL for kv and
+ * session stores (borrowed: node config). Errors: SL_ERR_NOENT (no store). */
+sl_err_t sl_table_fwd_init(sl_table_fwd_t *f, sl_pnode_t *pn, sl_ctx_t *ctx, const char *store,
+                           const sl_window_spec_t *spec, bool stamped);
+/* One change of key (windowed for window/session stores) stamped ts:
+ * forwarded now unless cached (then the cache sends it). */
+void sl_table_fwd_change(sl_table_fwd_t *f, sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *newv,
+                         const sl_val_t *oldv, int64_t ts);
+/* A table getter on a materialized store: key (windowed for window and
+ * session stores) -> a copy in the record's memory; SL_ERR_NOENT if absent. */
+sl_err_t sl_table_store_get(sl_ctx_t *ctx, sl_store_t *st, const sl_val_t *key, bool stamped, sl_val_t *out);
+
+/* A grouped table's row change on its repartition topic (ops_group.c):
+ * Kafka 3.4 sends the old row and the new row as two records, each the
+ * value followed by one flag byte (1: new, 0: old). Values are SL_V_PTR to
+ * this struct. */
+typedef struct sl_change {
+    sl_val_t value;
+    bool is_new;
+} sl_change_t;
+/* The change serde over inner (builder memory; NULL on failure). */
+const sl_serde_t *sl_serde_change(sl_builder_t *b, const sl_serde_t *inner);
+
+/* A sliding window's aggregate with the largest timestamp of its records
+ * (what Kafka's timestamped window store keeps and the sliding algorithm
+ * needs); stored as 8 bytes big-endian then the aggregate's bytes. Values
+ * are SL_V_PTR to this struct. */
+typedef struct sl_stamped {
+    sl_val_t value;
+    int64_t ts;
+} sl_stamped_t;
+const sl_serde_t *sl_serde_stamped(sl_builder_t *b, const sl_serde_t *inner);
+
+/* Window arithmetic (ops_window.c), pure. */
+/* Checks a spec (sizes, advance, grace, retention); SL_ERR_INVAL with why. */
+sl_err_t sl_window_check(const sl_window_spec_t *w, char *why, size_t len);
+/* Tumbling/hopping: the smallest start of the windows containing ts (the
+ * others follow every advance_ms while start <= ts); never below 0. */
+int64_t sl_window_first_start(const sl_window_spec_t *w, int64_t ts);
+/* True when a window ending at end (as its key shows it) takes no more
+ * records at stream_time: tumbling/hopping windows when end + grace <=
+ * stream time; sliding windows and sessions (ends inclusive) when end +
+ * grace < stream time. */
+bool sl_window_closed(const sl_window_spec_t *w, int64_t end, int64_t stream_time);
+/* The store retention: retention_ms, or the minimum (time windows size +
+ * grace, sliding 2 * size + grace, sessions gap + grace). */
+int64_t sl_window_retention(const sl_window_spec_t *w);
+/* How long after a window's end suppress_final waits: grace (sessions:
+ * grace + gap, as Kafka). */
+int64_t sl_window_suppress_wait(const sl_window_spec_t *w);
+
+/* Sliding windows (Kafka's SlidingWindows): what one record at ts does to
+ * its key's windows. have[0..n): the key's existing windows with start in
+ * [max(0, ts - 2 * size), ts + 1], by start. Writes the steps, in order,
+ * to steps (room for n + 3) and returns their count; *dropped counts the
+ * windows closed at close_time (stream time - grace) that the record would
+ * have gone to. */
+typedef struct sl_slide_win {
+    int64_t start;
+    int64_t max_ts;                /* the largest record timestamp in it */
+} sl_slide_win_t;
+typedef struct sl_slide_step {
+    int64_t start;                 /* the window [start, start + size] */
+    int base;                      /* the aggregate it starts from: -1 the
+                                    * initial one, else have[base]'s */
+    bool add;                      /* fold the record in (else a copy of
+                                    * base: the record's right window) */
+    bool existing;                 /* window have[base] itself */
+} sl_slide_step_t;
+size_t sl_slide_plan(int64_t size, int64_t ts, int64_t close_time, const sl_slide_win_t *have, size_t n,
+                     sl_slide_step_t *steps, size_t *dropped);
+/* A session of ts merged with the sessions [starts[i], ends[i]] it touches. */
+void sl_session_span(int64_t ts, const int64_t *starts, const int64_t *ends, size_t n, int64_t *start,
+                     int64_t *end);
+
 #endif /* SL_STREAMS_INT_H */
