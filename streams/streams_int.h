@@ -362,6 +362,11 @@ typedef struct sl_store_env {
 sl_err_t sl_state_open(const char *dir, sl_state_t **out);
 /* Commits the open write transaction (called at flush/commit). */
 sl_err_t sl_state_commit(sl_state_t *st);
+/* Forces committed data to disk (the environment does not fsync at
+ * commit: the changelog is the durable copy). Before writing a checkpoint
+ * that must not claim more than the file holds after an OS crash.
+ * SL_ERR_IO. */
+sl_err_t sl_state_sync(sl_state_t *st);
 void sl_state_close(sl_state_t *st);
 /* Removes dir and everything in it. */
 sl_err_t sl_state_wipe(const char *dir);
@@ -383,6 +388,24 @@ const sl_store_def_t *sl_store_def(const sl_store_t *s);
  * lines. read: SL_ERR_NOENT when there is none. */
 sl_err_t sl_checkpoint_write(const char *dir, const char *const *topics, const int32_t *parts,
                              const int64_t *offsets, size_t n);
+/* write: written atomically (<dir>/.checkpoint.tmp, fsync, rename), so a
+ * reader sees the old file or the new one. Errors: SL_ERR_INVAL (a topic
+ * with characters Kafka does not allow, a negative partition, an offset
+ * below -1), SL_ERR_IO. Write it after sl_state_commit (and sl_state_sync
+ * if it must not get ahead of the store across an OS crash). */
+typedef struct sl_checkpoint_entry {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+} sl_checkpoint_entry_t;
+/* Reads dir's checkpoint: *out an array of *n entries, everything
+ * allocated from arena (the caller's). Errors: SL_ERR_NOENT (no file),
+ * SL_ERR_PARSE (a malformed line or a file over 1 MiB: logged; restore
+ * from the beginning), SL_ERR_IO, SL_ERR_NOMEM. */
+sl_err_t sl_checkpoint_read(const char *dir, sl_arena_t *arena, sl_checkpoint_entry_t **out, size_t *n);
+/* Removes dir's checkpoint (none is fine), e.g. when processing starts
+ * under exactly-once so an unclean stop leaves no checkpoint. SL_ERR_IO. */
+sl_err_t sl_checkpoint_delete(const char *dir);
 
 /* ======================================================================
  * Aggregations, windows, suppression (ops_table.c, ops_group.c,

@@ -1,0 +1,265 @@
+/*
+ * state.c - a task's LMDB environment: opening it in the task directory,
+ * the one write transaction the task keeps open between commits, growing
+ * the map before it fills, wiping a state directory.
+ *
+ * Durability. The environment is opened MDB_NOSYNC | MDB_NOMETASYNC: a
+ * commit reaches the OS page cache but is not fsync'ed. A process crash
+ * (kill -9) loses nothing committed; an OS crash may lose the last commits
+ * but not corrupt the file (no MDB_WRITEMAP, so LMDB keeps its ordering of
+ * data before meta pages). The changelog topic is the durable copy: the
+ * task restores from its checkpoint offset, and the checkpoint is written
+ * only after a commit, and after sl_state_sync() when the caller wants the
+ * checkpoint never ahead of the file even across an OS crash.
+ *
+ * Map size. The map starts at 1 GiB of address space. Without MDB_WRITEMAP
+ * LMDB does not extend the file to the map size: the file grows with the
+ * data, so the size only reserves virtual addresses. Before each write the
+ * store estimates what the transaction needs (a copy-on-write transaction
+ * may need twice the pages in use plus what it adds); when that could
+ * exceed the map, the transaction is committed early and the map doubled,
+ * so MDB_MAP_FULL (which would leave the transaction unusable and lose its
+ * writes) is not reached. If it is anyway, the error says so.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store_int.h"
+
+#define STATE_MAP_INITIAL ((size_t)1 << 30)
+/* Stores per task: each takes one database, plus "meta". */
+#define STATE_MAX_DBS 256
+#define STATE_HEADROOM ((size_t)16 << 20)
+/* A transaction past this many bytes is committed early: LMDB keeps every
+ * dirty page of a transaction in memory until commit. */
+#define STATE_TXN_MAX ((size_t)256 << 20)
+#define STATE_FILE "state.mdb"
+
+static sl_err_t mkdirs(const char *dir)
+{
+    char path[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof(path))
+        return SL_ERR_INVAL;
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char c = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+            SL_ERROR(SL_STORE_LOG, "state directory %s: mkdir %s: %s", dir, path, strerror(errno));
+            return SL_ERR_IO;
+        }
+        path[i] = c;
+    }
+    return SL_OK;
+}
+
+sl_err_t sl_state_fail(sl_state_t *st, int rc, const char *what, const char *name)
+{
+    SL_ERROR(SL_STORE_LOG, "state %s%s%s: %s: %s%s", st->dir, name ? " store " : "", name ? name : "", what,
+             mdb_strerror(rc),
+             rc == MDB_MAP_FULL ? " (uncommitted state changes are lost; the task must restore)" : "");
+    if (st->txn) {
+        mdb_txn_abort(st->txn);
+        st->txn = NULL;
+        st->broken = true;
+    }
+    return SL_ERR_IO;
+}
+
+static size_t used_bytes(sl_state_t *st)
+{
+    MDB_envinfo info;
+    MDB_stat stat;
+    if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &stat) != 0)
+        return st->mapsize;
+    st->mapsize = info.me_mapsize;
+    return (info.me_last_pgno + 1) * (size_t)stat.ms_psize;
+}
+
+sl_err_t sl_state_txn(sl_state_t *st, MDB_txn **out)
+{
+    if (st->broken) {
+        SL_ERROR(SL_STORE_LOG, "state %s: unusable after a failed transaction", st->dir);
+        return SL_ERR_IO;
+    }
+    if (!st->txn) {
+        st->used_at_begin = used_bytes(st);
+        st->txn_bytes = 0;
+        int rc = mdb_txn_begin(st->env, NULL, 0, &st->txn);
+        if (rc != 0) {
+            st->txn = NULL;
+            return sl_state_fail(st, rc, "begin transaction", NULL);
+        }
+    }
+    *out = st->txn;
+    return SL_OK;
+}
+
+/* What a transaction may need: every page in use copied once, plus the
+ * new data with its page overhead. */
+static size_t state_need(size_t used, size_t txn_bytes)
+{
+    return 2 * used + 4 * txn_bytes + STATE_HEADROOM;
+}
+
+sl_err_t sl_state_reserve(sl_state_t *st, size_t n)
+{
+    st->txn_bytes += n + 64;
+    if (st->iterating || (state_need(st->used_at_begin, st->txn_bytes) <= st->mapsize &&
+                          st->txn_bytes <= STATE_TXN_MAX))
+        return SL_OK;
+    if (st->txn) {
+        sl_err_t err = sl_state_commit(st);
+        if (err)
+            return err;
+    }
+    size_t used = used_bytes(st);
+    size_t size = st->mapsize;
+    while (state_need(used, n + 64) * 2 > size)
+        size *= 2;
+    if (size != st->mapsize) {
+        int rc = mdb_env_set_mapsize(st->env, size);
+        if (rc != 0)
+            return sl_state_fail(st, rc, "grow the map", NULL);
+        SL_INFO(SL_STORE_LOG, "state %s: map grown to %zu MiB (%zu MiB in use)", st->dir, size >> 20,
+                used >> 20);
+        st->mapsize = size;
+    }
+    return SL_OK;
+}
+
+sl_err_t sl_state_open(const char *dir, sl_state_t **out)
+{
+    *out = NULL;
+    sl_state_t *st = calloc(1, sizeof(*st));
+    if (!st)
+        return SL_ERR_NOMEM;
+    st->lock_fd = -1;
+    sl_list_init(&st->stores);
+    st->dir = strdup(dir);
+    if (!st->dir) {
+        free(st);
+        return SL_ERR_NOMEM;
+    }
+    char path[4096];
+    sl_err_t err = mkdirs(dir);
+    if (err)
+        goto fail;
+    /* LMDB does not stop a second opener in the same or another process
+     * (two environments on one file in a process is undefined): a lock on
+     * the directory does, as Kafka Streams' state directory lock. */
+    if ((size_t)snprintf(path, sizeof(path), "%s/.lock", dir) >= sizeof(path)) {
+        err = SL_ERR_INVAL;
+        goto fail;
+    }
+    st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        SL_ERROR(SL_STORE_LOG, "state %s: lock %s: %s", dir, path,
+                 errno == EWOULDBLOCK ? "the directory is in use by another task or process" : strerror(errno));
+        err = SL_ERR_IO;
+        goto fail;
+    }
+    snprintf(path, sizeof(path), "%s/" STATE_FILE, dir);
+    int rc = mdb_env_create(&st->env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs(st->env, STATE_MAX_DBS);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize(st->env, STATE_MAP_INITIAL);
+    if (rc == 0)
+        rc = mdb_env_open(st->env, path,
+                          MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOMETASYNC | MDB_NORDAHEAD | MDB_NOTLS, 0644);
+    if (rc != 0) {
+        err = sl_state_fail(st, rc, "open " STATE_FILE, NULL);
+        goto fail;
+    }
+    st->mapsize = STATE_MAP_INITIAL;
+    (void)used_bytes(st); /* the file's own map size, if larger */
+    MDB_txn *txn;
+    if ((err = sl_state_txn(st, &txn)) != SL_OK)
+        goto fail;
+    rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta);
+    if (rc != 0) {
+        err = sl_state_fail(st, rc, "open the meta database", NULL);
+        goto fail;
+    }
+    if ((err = sl_state_commit(st)) != SL_OK)
+        goto fail;
+    *out = st;
+    return SL_OK;
+fail:
+    sl_state_close(st);
+    return err;
+}
+
+sl_err_t sl_state_commit(sl_state_t *st)
+{
+    if (st->broken) {
+        SL_ERROR(SL_STORE_LOG, "state %s: unusable after a failed transaction", st->dir);
+        return SL_ERR_IO;
+    }
+    if (!st->txn)
+        return SL_OK;
+    sl_list_t *pos, *tmp;
+    sl_list_foreach_safe(pos, tmp, &st->stores) {
+        sl_err_t err = sl_store_save_meta(sl_container_of(pos, sl_store_t, link), st->txn);
+        if (err)
+            return err;
+    }
+    int rc = mdb_txn_commit(st->txn);
+    st->txn = NULL;
+    if (rc != 0) {
+        st->broken = true;
+        return sl_state_fail(st, rc, "commit", NULL);
+    }
+    return SL_OK;
+}
+
+sl_err_t sl_state_sync(sl_state_t *st)
+{
+    int rc = mdb_env_sync(st->env, 1);
+    return rc ? sl_state_fail(st, rc, "sync", NULL) : SL_OK;
+}
+
+void sl_state_close(sl_state_t *st)
+{
+    if (!st)
+        return;
+    if (st->txn)
+        mdb_txn_abort(st->txn);
+    if (st->env)
+        mdb_env_close(st->env);
+    if (st->lock_fd >= 0)
+        close(st->lock_fd);
+    free(st->dir);
+    free(st);
+}
+
+static int wipe_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    SL_UNUSED(sb);
+    SL_UNUSED(ftw);
+    int rc = flag == FTW_DP ? rmdir(path) : unlink(path);
+    if (rc != 0 && errno != ENOENT) {
+        SL_ERROR(SL_STORE_LOG, "wipe %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+sl_err_t sl_state_wipe(const char *dir)
+{
+    struct stat sb;
+    if (lstat(dir, &sb) != 0)
+        return errno == ENOENT ? SL_OK : SL_ERR_IO;
+    return nftw(dir, wipe_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? SL_OK : SL_ERR_IO;
+}
