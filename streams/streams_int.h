@@ -529,4 +529,23 @@ size_t sl_slide_plan(int64_t size, int64_t ts, int64_t close_time, const sl_slid
 void sl_session_span(int64_t ts, const int64_t *starts, const int64_t *ends, size_t n, int64_t *start,
                      int64_t *end);
 
+/* ======================================================================
+ * Joins (ops_join_stream.c, ops_join_table.c, ops_global.c)
+ * ====================================================================== */
+
+/* name followed by suffix, in builder memory; when name is NULL a generated
+ * "<prefix>-<index>" (NULL when prefix is NULL too). NULL when out of
+ * memory (recorded on b). */
+char *sl_join_name(sl_builder_t *b, const char *name, const char *suffix, const char *prefix);
+/* The lookup join node behind stream-table and stream-global-table joins
+ * (ops_join_table.c): for each record of s with a value, the row of
+ * key_fn(key, value) (NULL: the key; a null lookup key drops the record)
+ * read through table's getter (the node joins table's sub-topology, and s
+ * is repartitioned first if its key changed), or else from the global
+ * store global_store; joined by fn (inner: only when the row exists;
+ * left: a missing row is null). kind outer is invalid. Returns the joined
+ * stream (s's key and key serde), or NULL with the error on s's builder. */
+sl_stream_t *sl_join_lookup_add(sl_stream_t *s, const char *name, sl_join_kind_t kind, sl_value_mapper_fn *key_fn,
+                                sl_joiner_fn *fn, void *arg, const sl_node_t *table, const char *global_store);
+
 #endif /* SL_STREAMS_INT_H */
