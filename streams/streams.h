@@ -671,7 +671,8 @@ sl_store_t *sl_driver_store(sl_driver_t *d, const char *store);
  * state.dir (/tmp/sluice-streams), num.standby.replicas (0),
  * replication.factor (-1: the broker's default), application.server
  * (host:port for interactive queries routing, optional),
- * default.deserialization.exception.handler (logAndContinue; logAndFail);
+ * default.deserialization.exception.handler (logAndContinue; logAndFail),
+ * repartition.purge.interval.ms (30000);
  * keys starting "consumer.", "producer." or "admin." go to that client.
  * ====================================================================== */
 
@@ -718,6 +719,12 @@ sl_err_t sl_app_kv_range(sl_app_t *app, const char *store, const sl_val_t *from,
                          sl_kv_iter_fn *fn, void *arg);
 sl_err_t sl_app_win_fetch(sl_app_t *app, const char *store, const sl_val_t *key, int64_t from, int64_t to,
                           sl_win_iter_fn *fn, void *arg);
+/* Releases what query results in arena hold besides its memory (a JSON
+ * value's reference): call it before resetting or finishing an arena given
+ * to sl_app_kv_get. Callbacks of kv_range and win_fetch run while the
+ * task's store is locked against its stream thread: they must not call
+ * into the app. */
+void sl_app_query_release(sl_arena_t *arena);
 
 /* ======================================================================
  * The DSL
