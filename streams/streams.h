@@ -94,7 +94,9 @@ typedef struct sl_windowed {
     const sl_val_t *key;     /* the grouping key */
     int64_t start;           /* window start, ms, inclusive */
     int64_t end;             /* window end, ms, exclusive (session: last
-                              * record's timestamp, inclusive, as Kafka) */
+                              * record's timestamp, inclusive, as Kafka;
+                              * sliding: start + the time difference,
+                              * inclusive) */
 } sl_windowed_t;
 
 struct sl_val {
@@ -528,9 +530,10 @@ sl_stream_t *sl_table_to_stream(sl_table_t *t, const char *name);
  * when stream time passes window end + grace (Suppressed.untilWindowCloses),
  * from a buffer kept in a store with a changelog. */
 sl_table_t *sl_table_suppress_final(sl_table_t *t, const char *name);
-/* Suppression by time: emits a key's latest value once it has not changed
- * for limit_ms of stream time (Suppressed.untilTimeLimit), bounded by
- * max_records (0: unbounded; over it the oldest is emitted early). */
+/* Suppression by time: emits a key's latest value limit_ms of stream time
+ * after its first buffered update (Suppressed.untilTimeLimit: later updates
+ * replace the value but do not restart the timer), bounded by max_records
+ * (0: unbounded; over it the oldest is emitted early). */
 sl_table_t *sl_table_suppress_time(sl_table_t *t, const char *name, int64_t limit_ms, int64_t max_records);
 
 /* --- joins ---------------------------------------------------------------- */
