@@ -345,7 +345,13 @@ sl_err_t sl_consumer_group_metadata(sl_consumer_t *c, sl_group_meta_t *out);
 
 /* Commits (when enable.auto.commit), runs the final revoke callback, leaves
  * the group (LeaveGroup; a static member does not leave) and stops
- * fetching. Afterwards only sl_consumer_free is valid. */
+ * fetching. Afterwards only sl_consumer_free is valid. Bounded: the commit
+ * and the LeaveGroup answer are waited for request.timeout.ms (default 30 s,
+ * the Java consumer's close() default) together, not counting the time the
+ * application's own callbacks take; what is unanswered by then is given up
+ * (the group notices the member gone after session.timeout.ms). Returns
+ * SL_OK, SL_ERR_TIMEOUT or the commit's error (the consumer is closed all
+ * the same), SL_ERR_STATE when closed already. */
 sl_err_t sl_consumer_close(sl_consumer_t *c);
 /* Closes if not closed, stops the I/O thread, frees. Accepts NULL. */
 void sl_consumer_free(sl_consumer_t *c);

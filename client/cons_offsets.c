@@ -416,10 +416,11 @@ sl_err_t sl_cons_op_run_sync(sl_consumer_t *c, cons_op_t *op, sl_tp_offset_t *re
         sl_cons_op_free(op);
         return err;
     }
-    /* The I/O thread ends the op by its deadline; a request in flight then
-     * ends within request.timeout.ms. */
-    int64_t wait = (op->timeout_ms >= 0 ? op->timeout_ms : c->conf->request_timeout_ms) +
-                   c->conf->request_timeout_ms + 1000;
+    /* The I/O thread ends the op by its deadline, but a request in flight
+     * then still has up to request.timeout.ms: without a timeout of its own
+     * the caller waits for that too; one that gave a timeout (close does)
+     * gets the answer only if it comes by then, and the op is abandoned. */
+    int64_t wait = op->timeout_ms >= 0 ? op->timeout_ms : 2 * (int64_t)c->conf->request_timeout_ms + 1000;
     int64_t end = sl_time_mono_ms() + wait;
     pthread_mutex_lock(&c->lock);
     while (!op->done) {

@@ -2,8 +2,8 @@
  * cons_subscribe.c - the application side of group membership:
  * subscribe() and unsubscribe() handed to the I/O thread, and close() for
  * a subscribed consumer (the final revoke callback on the calling thread,
- * the commit when enable.auto.commit, then LeaveGroup, waited for within
- * request.timeout.ms). The protocol itself is cons_group.c.
+ * the commit when enable.auto.commit, then LeaveGroup, the two waited for
+ * within request.timeout.ms together). The protocol itself is cons_group.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -113,15 +113,19 @@ sl_err_t sl_cons_group_close(sl_consumer_t *c)
     if (!err && a.nparts && c->rebalance_cb)
         c->rebalance_cb(c, SL_REBALANCE_REVOKED, a.parts, a.nparts, c->rebalance_arg);
     sl_arena_fini(&arena);
+    /* The commit and the leave share one bound (client.h): request.timeout.ms
+     * from here, after the application's callback. */
+    int64_t end = sl_time_mono_ms() + c->conf->request_timeout_ms;
     if (!err && c->conf->auto_commit) {
         cons_op_t *op = sl_cons_positions_op_app(c, true, &err);
-        if (op)
+        if (op) {
+            op->timeout_ms = (int)SL_MAX(end - sl_time_mono_ms(), (int64_t)0);
             err = sl_cons_op_run_sync(c, op, NULL);
+        }
     }
     sub_arg_t l = {.c = c};
     if (sl_cl_call(c->cl, leave_fn, &l) == SL_OK && l.sent) {
         /* Wait (bounded) for the coordinator to take the leave. */
-        int64_t end = sl_time_mono_ms() + c->conf->request_timeout_ms;
         pthread_mutex_lock(&c->lock);
         while (!sl_cons_group_left(c) && sl_time_mono_ms() < end) {
             struct timespec ts;

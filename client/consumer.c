@@ -699,8 +699,10 @@ sl_err_t sl_consumer_close(sl_consumer_t *c)
     } else if (c->conf->auto_commit && c->conf->group_id) {
         sl_err_t cerr;
         cons_op_t *op = sl_cons_positions_op_app(c, true, &cerr);
-        if (op)
+        if (op) {
+            op->timeout_ms = c->conf->request_timeout_ms;   /* close's bound (client.h) */
             cerr = sl_cons_op_run_sync(c, op, NULL);
+        }
         if (cerr && cerr != SL_ERR_STATE)
             err = cerr;
     }

@@ -5,3 +5,7 @@ foreach(t fetch group)
   sl_unit_test(client_cons_${t}_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/cons_${t}_test.c
                ${CMAKE_CURRENT_LIST_DIR}/cons_fake.c LIBS sl-client-fake-broker sluice-client)
 endforeach()
+# close() bounded with every broker gone, on librdkafka's mock cluster
+# (SL_CORE_RDKAFKA from core.cmake).
+sl_unit_test(client_cons_close_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/cons_close_test.c
+             ${CMAKE_CURRENT_LIST_DIR}/rd_mock.c LIBS sl-client-fake-broker sluice-client PkgConfig::SL_CORE_RDKAFKA)
