@@ -1,14 +1,24 @@
 /*
  * bench_client.c - Sluice's own client (client.h) against librdkafka in the
- * same run, on the same broker and topic, with the same settings: produce
+ * same run, on the same brokers and topic, with the same settings: produce
  * throughput of one producer sending o->size byte messages (no key,
  * incompressible, no compression) to partition 0 as fast as it takes them,
  * then consume throughput of one consumer reading the topic from the start
  * (assigned partition, no group), each message checked (the next offset,
  * the payload's size).
  *
- *   bench_client -b HOST:PORT -l LABEL -t TOPIC [-s BYTES] [-a ACKS]
- *                [-d SECONDS] [-r REPS] [-c] [-X name=value]... [-Y name=value]...
+ *   bench_client -b HOST:PORT -l LABEL -t TOPIC [-P HOST:PORT [-L LABEL]]
+ *                [-f SECONDS] [-s BYTES] [-a ACKS] [-d SECONDS] [-r REPS] [-c]
+ *                [-X name=value]... [-Y name=value]...
+ *
+ * -b is the broker the consumers read from. The produce runs go to -P (label
+ * -L, default "mock"): a broker that is not itself the limit, such as the
+ * in-memory peer_mock, so that the produce figures measure the clients, not
+ * how fast a broker writes fresh page cache. -b is then filled first by
+ * Sluice's producer for -f seconds (default three runs' worth; not a
+ * figure, but every message must be delivered) with what the consume runs
+ * read. Without -P the produce runs go to -b and the consume runs read what
+ * they wrote.
  *
  * Both producers run with linger.ms=5, batch.size=1000000 (librdkafka's
  * defaults), max.in.flight.requests.per.connection=5 (the Java client's, and
@@ -17,12 +27,12 @@
  * A produce rate counts delivered messages over the time from the first
  * send to the last delivery report. Runs alternate between the two clients
  * REPS times (default 3) and each figure is the median: first produce runs,
- * then consume runs, each reading what the produce runs left from the start
- * for up to o->seconds (the rate counts messages up to the last received).
+ * then consume runs, each reading the topic from the start for up to
+ * o->seconds (the rate counts messages up to the last received).
  *
  * Every run prints a "result " line (key=value) for bench/run.sh, with
- * client=sluice or client=librdkafka; errors go to stderr and make the exit
- * status 1.
+ * client=sluice or client=librdkafka and the label of the broker it ran
+ * against; errors go to stderr and make the exit status 1.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -47,7 +57,9 @@ typedef struct bc_run {
 } bc_run_t;
 
 typedef struct bc_opts {
-    bb_opts_t bb;
+    bb_opts_t bb;             /* bootstrap, label: the broker consumers read */
+    const char *prod_bootstrap, *prod_label; /* produce runs; NULL: bb's */
+    double fill_seconds;      /* filling bb's topic when produce runs go elsewhere */
     int reps;
     const char *sl_cfg[BC_MAX_CFG];
     int n_sl_cfg;
@@ -400,22 +412,37 @@ static void print_medians(const bc_opts_t *o, const char *mode, bc_run_t *rd, bc
     print_run(o, mode, "sluice", &sl[o->reps / 2]);
 }
 
+/* Creates (with -c) and waits for the topic on o's broker, through
+ * librdkafka's admin calls. 0 or -1 (message printed). */
+static int topic_prepare(const bc_opts_t *o)
+{
+    rd_kafka_t *admin = bb_client_new(RD_KAFKA_PRODUCER, bb_conf_new(&o->bb, NULL, 0));
+    int rc = bb_topic_prepare(admin, &o->bb);
+    rd_kafka_destroy(admin);
+    return rc;
+}
+
 static void usage(FILE *out)
 {
-    fputs("usage: bench_client -b HOST:PORT -l LABEL -t TOPIC [-s BYTES] [-a ACKS] [-d SECONDS]\n"
-          "                    [-r REPS] [-c] [-X rdkafka.prop=value]... [-Y sluice.prop=value]...\n",
+    fputs("usage: bench_client -b HOST:PORT -l LABEL -t TOPIC [-P HOST:PORT [-L LABEL]] [-f SECONDS]\n"
+          "                    [-s BYTES] [-a ACKS] [-d SECONDS] [-r REPS] [-c]\n"
+          "                    [-X rdkafka.prop=value]... [-Y sluice.prop=value]...\n",
           out);
 }
 
 int main(int argc, char **argv)
 {
-    bc_opts_t o = {.bb = {.size = 100, .partitions = 1, .seconds = 3, .acks = "1", .linger_ms = -1}, .reps = 3};
+    bc_opts_t o = {.bb = {.size = 100, .partitions = 1, .seconds = 3, .acks = "1", .linger_ms = -1},
+                   .prod_label = "mock", .reps = 3};
     int ch;
-    while ((ch = getopt(argc, argv, "b:l:t:s:a:d:r:cX:Y:h")) != -1) {
+    while ((ch = getopt(argc, argv, "b:l:t:P:L:f:s:a:d:r:cX:Y:h")) != -1) {
         switch (ch) {
         case 'b': o.bb.bootstrap = optarg; break;
         case 'l': o.bb.label = optarg; break;
         case 't': o.bb.topic = optarg; break;
+        case 'P': o.prod_bootstrap = optarg; break;
+        case 'L': o.prod_label = optarg; break;
+        case 'f': o.fill_seconds = atof(optarg); break;
         case 's': o.bb.size = atoi(optarg); break;
         case 'a': o.bb.acks = optarg; break;
         case 'd': o.bb.seconds = atof(optarg); break;
@@ -440,16 +467,23 @@ int main(int argc, char **argv)
         }
     }
     if (!o.bb.bootstrap || !o.bb.label || !o.bb.topic || o.bb.size <= 0 || o.bb.seconds <= 0 || o.reps < 1 ||
-        o.reps > BC_MAX_REPS) {
+        o.reps > BC_MAX_REPS || o.fill_seconds < 0) {
         usage(stderr);
         return 2;
     }
+    if (o.fill_seconds == 0)
+        o.fill_seconds = o.reps * o.bb.seconds;
 
-    /* the topic, made and checked with librdkafka's admin calls */
-    rd_kafka_t *admin = bb_client_new(RD_KAFKA_PRODUCER, bb_conf_new(&o.bb, NULL, 0));
-    int rc = bb_topic_prepare(admin, &o.bb);
-    rd_kafka_destroy(admin);
-    if (rc != 0)
+    /* po: the produce runs' broker; o: the consume runs' */
+    bc_opts_t po = o;
+    if (o.prod_bootstrap) {
+        /* librdkafka's mock answers no CreateTopics (it has no controller)
+         * but creates a topic when Metadata asks for one */
+        po.bb.bootstrap = o.prod_bootstrap;
+        po.bb.label = o.prod_label;
+        po.bb.create = false;
+    }
+    if (topic_prepare(&o) != 0 || (o.prod_bootstrap && topic_prepare(&po) != 0))
         return 1;
     uint8_t *payload = malloc((size_t)o.bb.size);
     if (!payload)
@@ -460,14 +494,23 @@ int main(int argc, char **argv)
     uint64_t total = 0;
     int failed = 0;
     for (int i = 0; i < o.reps; i++) {
-        failed |= rd_produce(&o, payload, &rd[i]) != 0;
-        print_run(&o, "client_produce", "librdkafka", &rd[i]);
-        failed |= sl_produce(&o, payload, &sl[i]) != 0;
-        print_run(&o, "client_produce", "sluice", &sl[i]);
+        failed |= rd_produce(&po, payload, &rd[i]) != 0;
+        print_run(&po, "client_produce", "librdkafka", &rd[i]);
+        failed |= sl_produce(&po, payload, &sl[i]) != 0;
+        print_run(&po, "client_produce", "sluice", &sl[i]);
         total += rd[i].ok + sl[i].ok;
     }
-    print_medians(&o, "client_produce_median", rd, sl);
+    print_medians(&po, "client_produce_median", rd, sl);
 
+    if (o.prod_bootstrap) {
+        /* what the consume runs read: not a figure, but checked */
+        bc_opts_t fo = o;
+        fo.bb.seconds = o.fill_seconds;
+        bc_run_t fill = {0};
+        failed |= sl_produce(&fo, payload, &fill) != 0;
+        print_run(&fo, "client_fill", "sluice", &fill);
+        total = fill.ok;
+    }
     memset(rd, 0, sizeof(rd));
     memset(sl, 0, sizeof(sl));
     for (int i = 0; i < o.reps; i++) {
