@@ -356,6 +356,84 @@ sl_err_t sl_consumer_close(sl_consumer_t *c);
 /* Closes if not closed, stops the I/O thread, frees. Accepts NULL. */
 void sl_consumer_free(sl_consumer_t *c);
 
+/* ---- An application's own assignor ---------------------------------------
+ * Kafka's ConsumerPartitionAssignor: an application that needs its own
+ * data in JoinGroup and its own assignment logic (libsluice-streams' task
+ * assignor) installs an assignor with sl_consumer_set_assignor() before
+ * subscribe. The group then lists only it (partition.assignment.strategy
+ * is ignored), with the eager protocol: every rebalance revokes the whole
+ * assignment (REVOKED callback) before the member rejoins. Every member of
+ * the group must install an assignor of the same name. */
+
+typedef struct sl_assignor_tp {
+    const char *topic;
+    int32_t partition;
+} sl_assignor_tp_t;
+
+/* A group member as the leader's assign() sees it. Everything points into
+ * the library's memory, valid during the call. */
+typedef struct sl_assignor_member {
+    const char *member_id;
+    const char *group_instance_id;  /* NULL: dynamic member */
+    const char *const *topics;      /* its subscription */
+    size_t topic_count;
+    const uint8_t *user_data;       /* what its user_data() wrote; NULL with
+                                     * user_data_len -1 when it sent none.
+                                     * Untrusted bytes from another process:
+                                     * check them */
+    int32_t user_data_len;
+} sl_assignor_member_t;
+
+/* A subscribed topic's partition count in the leader's metadata (0: not
+ * known, e.g. the topic does not exist). */
+typedef struct sl_assignor_topic {
+    const char *name;
+    int32_t partitions;
+} sl_assignor_topic_t;
+
+/* What assign() writes for one member: its partitions and user data,
+ * allocated from the arena assign() is given (or static). The library
+ * starts each out[i] empty with user_data_len -1 (null). */
+typedef struct sl_assignor_result {
+    sl_assignor_tp_t *parts;
+    size_t count;
+    const uint8_t *user_data;       /* NULL with user_data_len -1: null */
+    int32_t user_data_len;
+} sl_assignor_result_t;
+
+typedef struct sl_assignor_def {
+    const char *name;   /* the protocol name in JoinGroup (copied; 1-255 bytes) */
+    /* The user data of this member's subscription, appended to out; called
+     * on the consumer's I/O thread before every JoinGroup, so it must be
+     * quick, must not block and must not call this consumer's functions;
+     * what it reads that the application thread changes needs a lock.
+     * owned[0..n): what the member held before it revoked (borrowed),
+     * generation: the generation it was in (-1: none). NULL: no user data. */
+    sl_err_t (*user_data)(sl_buf_t *out, const sl_assignor_tp_t *owned, size_t n, int32_t generation,
+                          void *arg);
+    /* The leader's assignment, on the I/O thread (same rules as user_data):
+     * fills out[i] for members[i] from topics[0..topic_count). Only
+     * partitions that exist, of topics member i subscribes to, each to at
+     * most one member: an assignment breaking that is refused (logged, the
+     * member retries the join), as is a non-zero return. Required. */
+    sl_err_t (*assign)(const sl_assignor_member_t *members, size_t member_count, const sl_assignor_topic_t *topics,
+                       size_t topic_count, sl_arena_t *arena, sl_assignor_result_t *out, void *arg);
+    /* This member's new assignment and the user data the leader gave it
+     * (both borrowed for the call; user_data NULL with len -1: null). Runs
+     * on the application thread inside sl_consumer_poll(), once per
+     * generation (also when the assignment is empty), before the ASSIGNED
+     * rebalance callback of the same assignment. NULL: not called. */
+    void (*on_assignment)(sl_consumer_t *c, const sl_assignor_tp_t *parts, size_t n, const uint8_t *user_data,
+                          int32_t user_data_len, int32_t generation, void *arg);
+    void *arg;          /* given to the three; borrowed for the consumer's life */
+} sl_assignor_def_t;
+
+/* Installs def (copied; def->arg borrowed until sl_consumer_free) as this
+ * consumer's only assignor. Call from the application thread before
+ * sl_consumer_subscribe. SL_ERR_INVAL (no group.id, no name or assign),
+ * SL_ERR_STATE (subscribed or assigned already, or closed), SL_ERR_NOMEM. */
+sl_err_t sl_consumer_set_assignor(sl_consumer_t *c, const sl_assignor_def_t *def);
+
 /* ======================================================================
  * Admin
  *

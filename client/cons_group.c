@@ -35,6 +35,7 @@ struct cons_group {
     char *instance_id;          /* group.instance.id or NULL */
     int32_t generation;
     const sl_assignor_t *chosen;
+    cons_custom_t *custom;      /* the application's assignor, or NULL */
     g_state_t state;
     bool rejoin;                /* a rejoin is due once STABLE */
     uint64_t seq;               /* bumped when the generation is dropped:
@@ -279,7 +280,11 @@ static sl_err_t subscription_bytes(sl_consumer_t *c, const sl_assignor_t *a, sl_
     }
     sl_buf_t ud = SL_BUF_INIT, buf = SL_BUF_INIT;
     sl_err_t err = SL_OK;
-    if (a->user_data) {
+    if (g->custom && a == sl_cons_custom_assignor(g->custom)) {
+        err = sl_cons_custom_user_data(g->custom, &ud, owned, owned_n, g->generation);
+        sub.user_data = ud.data ? ud.data : (const uint8_t *)"";
+        sub.user_data_len = (int32_t)ud.len;
+    } else if (a->user_data) {
         err = a->user_data(&ud, owned, owned_n, g->generation);
         sub.user_data = ud.data;
         sub.user_data_len = (int32_t)ud.len;
@@ -338,8 +343,9 @@ static void leader_assign(sl_consumer_t *c)
     sl_asg_assignment_t *out = sl_arena_calloc(ar, g->member_count ? g->member_count : 1, sizeof(*out));
     sl_SyncGroupRequest_SyncGroupRequestAssignment_t *asg =
         sl_arena_calloc(ar, g->member_count ? g->member_count : 1, sizeof(*asg));
-    sl_err_t err = out && asg ? g->chosen->assign(g->members, g->member_count, topics, nt, ar, out)
-                              : SL_ERR_NOMEM;
+    sl_err_t err = !out || !asg ? SL_ERR_NOMEM
+                   : g->custom  ? sl_cons_custom_assign(g->custom, g->members, g->member_count, topics, nt, ar, out)
+                                : g->chosen->assign(g->members, g->member_count, topics, nt, ar, out);
     for (size_t m = 0; m < g->member_count && !err; m++) {
         sl_buf_t buf = SL_BUF_INIT;
         err = sl_asg_assignment_encode(&buf, 1, &out[m]);
@@ -622,6 +628,10 @@ static void sync_cb(sl_cl_t *cl, sl_err_t err, int16_t version, const void *resp
         sl_asg_assignment_init(&a);
         g->rejoin = true;
     }
+    if (g->custom && !err && sl_cons_custom_assigned(c, g->custom, &a, g->generation) != SL_OK) {
+        sl_asg_assignment_init(&a);
+        g->rejoin = true;
+    }
     apply_assignment(c, &a);
     sl_arena_fini(&tmp);
 }
@@ -888,6 +898,22 @@ static sl_err_t group_create(sl_consumer_t *c)
     return SL_OK;
 }
 
+sl_err_t sl_cons_group_set_custom(sl_consumer_t *c, cons_custom_t *cu)
+{
+    if (!c->group) {
+        sl_err_t err = group_create(c);
+        if (err)
+            return err;
+    }
+    cons_group_t *g = c->group;
+    sl_cons_custom_free(g->custom);
+    g->custom = cu;
+    g->assignors[0] = sl_cons_custom_assignor(cu);
+    g->assignor_count = 1;
+    g->cooperative = false;
+    return SL_OK;
+}
+
 sl_err_t sl_cons_group_subscribe(sl_consumer_t *c, char **topics, size_t n)
 {
     if (!c->group) {
@@ -970,6 +996,7 @@ void sl_cons_group_free(sl_consumer_t *c)
     free(g->instance_id);
     free(g->hb_member);
     free(g->leave_member);
+    sl_cons_custom_free(g->custom);
     sl_arena_fini(&g->join_arena);
     sl_arena_fini(&g->req_arena);
     free(g);

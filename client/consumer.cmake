@@ -7,4 +7,5 @@ list(APPEND SL_CLIENT_SRCS
   ${CMAKE_CURRENT_LIST_DIR}/cons_fetch.c
   ${CMAKE_CURRENT_LIST_DIR}/cons_offsets.c
   ${CMAKE_CURRENT_LIST_DIR}/cons_group.c
+  ${CMAKE_CURRENT_LIST_DIR}/cons_assignor.c
   ${CMAKE_CURRENT_LIST_DIR}/cons_subscribe.c)

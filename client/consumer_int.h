@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "assignor.h"
 #include "client_int.h"
 
 #define SL_CONS_LOG "client"
@@ -259,5 +260,27 @@ void sl_cons_group_closing(sl_consumer_t *c);
 bool sl_cons_group_leave_now(sl_consumer_t *c);
 /* The LeaveGroup of sl_cons_group_leave_now was answered (c->lock held). */
 bool sl_cons_group_left(sl_consumer_t *c);
+
+/* ---- an application's assignor (cons_assignor.c) ------------------------- */
+typedef struct cons_custom cons_custom_t;
+/* io: the group uses only cu (taken) from now on (creating the group
+ * state); the caller checked nothing is subscribed. SL_ERR_NOMEM. */
+sl_err_t sl_cons_group_set_custom(sl_consumer_t *c, cons_custom_t *cu);
+void sl_cons_custom_free(cons_custom_t *cu);
+/* The assignor entry JoinGroup lists for cu (its name; eager). */
+const sl_assignor_t *sl_cons_custom_assignor(const cons_custom_t *cu);
+/* io: the member's user data from the application's user_data() appended
+ * to buf (nothing when it has none). */
+sl_err_t sl_cons_custom_user_data(const cons_custom_t *cu, sl_buf_t *buf, const sl_asg_tp_t *owned, size_t n,
+                                  int32_t generation);
+/* io (leader): the application's assign() over the members and topics,
+ * checked (known partitions of subscribed topics, each at most once:
+ * SL_ERR_INVAL otherwise) into out[mn] (arena). */
+sl_err_t sl_cons_custom_assign(const cons_custom_t *cu, const sl_asg_member_t *members, size_t mn,
+                               const sl_asg_topic_t *topics, size_t nt, sl_arena_t *arena, sl_asg_assignment_t *out);
+/* io: queues the on_assignment() event for a (copied) before the
+ * assignment's rebalance events. */
+sl_err_t sl_cons_custom_assigned(sl_consumer_t *c, const cons_custom_t *cu, const sl_asg_assignment_t *a,
+                                 int32_t generation);
 
 #endif /* SL_CONSUMER_INT_H */
