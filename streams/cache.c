@@ -10,7 +10,9 @@
  * key (range scans merge it with LMDB in database order, as Kafka's
  * merged cache iterators over its sorted NamedCache), an LRU list (eviction
  * takes the oldest) and a dirty list (flush writes through in the order
- * entries first became dirty, as Kafka's dirty-key set).
+ * entries first became dirty, as Kafka's dirty-key set). The skip list is
+ * built at the first ordered walk and kept from then on: a store that is
+ * only read and written by key (most aggregations) never pays for it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,7 @@ struct sl_cache {
     size_t nbuckets;               /* power of two */
     sl_cache_entry_t *head[CACHE_MAX_LEVEL];
     uint64_t rng;
+    bool ordered;                  /* the skip list is kept (see seek) */
     sl_list_t lru;                 /* oldest first */
     sl_list_t dirty;               /* first dirtied first */
 };
@@ -76,11 +79,9 @@ void sl_cache_free(sl_cache_t *c)
 {
     if (!c)
         return;
-    sl_cache_entry_t *e = c->head[0];
-    while (e) {
-        sl_cache_entry_t *next = e->next[0];
-        sl_cache_entry_free(e);
-        e = next;
+    sl_list_t *pos, *tmp;
+    sl_list_foreach_safe(pos, tmp, &c->lru) {
+        sl_cache_entry_free(sl_container_of(pos, sl_cache_entry_t, lru));
     }
     free(c->buckets);
     free(c);
@@ -151,6 +152,16 @@ static void skip_find(sl_cache_t *c, const uint8_t *key, size_t klen, sl_cache_e
     }
 }
 
+static void skip_insert(sl_cache_t *c, sl_cache_entry_t *e)
+{
+    sl_cache_entry_t **prev[CACHE_MAX_LEVEL];
+    skip_find(c, e->key, e->klen, prev);
+    for (int l = 0; l < e->level; l++) {
+        e->next[l] = *prev[l];
+        *prev[l] = e;
+    }
+}
+
 static sl_err_t set_value(sl_cache_t *c, sl_cache_entry_t *e, const uint8_t *val, int32_t vlen)
 {
     size_t need = vlen > 0 ? (size_t)vlen : 0;
@@ -212,12 +223,8 @@ sl_err_t sl_cache_put(sl_cache_t *c, const uint8_t *key, size_t klen, const uint
     sl_cache_entry_t **slot = bucket_of(c, e->hash);
     e->hnext = *slot;
     *slot = e;
-    sl_cache_entry_t **prev[CACHE_MAX_LEVEL];
-    skip_find(c, key, klen, prev);
-    for (int l = 0; l < level; l++) {
-        e->next[l] = *prev[l];
-        *prev[l] = e;
-    }
+    if (c->ordered)
+        skip_insert(c, e);
     sl_list_init(&e->dlink);
     sl_list_insert_tail(&c->lru, &e->lru);
     mark_dirty(c, e, dirty);
@@ -244,11 +251,13 @@ void sl_cache_detach(sl_cache_t *c, sl_cache_entry_t *e)
     while (*slot != e)
         slot = &(*slot)->hnext;
     *slot = e->hnext;
-    sl_cache_entry_t **prev[CACHE_MAX_LEVEL];
-    skip_find(c, e->key, e->klen, prev);
-    for (int l = 0; l < e->level; l++) {
-        if (*prev[l] == e)
-            *prev[l] = e->next[l];
+    if (c->ordered) {
+        sl_cache_entry_t **prev[CACHE_MAX_LEVEL];
+        skip_find(c, e->key, e->klen, prev);
+        for (int l = 0; l < e->level; l++) {
+            if (*prev[l] == e)
+                *prev[l] = e->next[l];
+        }
     }
     sl_list_remove(&e->lru);
     mark_dirty(c, e, false);
@@ -282,6 +291,13 @@ size_t sl_cache_bytes(const sl_cache_t *c)
 
 sl_cache_entry_t *sl_cache_seek(sl_cache_t *c, const uint8_t *key, size_t klen)
 {
+    if (!c->ordered) {
+        sl_list_t *pos, *tmp;
+        sl_list_foreach_safe(pos, tmp, &c->lru) {
+            skip_insert(c, sl_container_of(pos, sl_cache_entry_t, lru));
+        }
+        c->ordered = true;
+    }
     if (!key)
         return c->head[0];
     sl_cache_entry_t **prev[CACHE_MAX_LEVEL];

@@ -86,6 +86,18 @@ static size_t used_bytes(sl_state_t *st)
     return (info.me_last_pgno + 1) * (size_t)stat.ms_psize;
 }
 
+/* A kept read snapshot would stop LMDB from reusing the pages later
+ * commits free, and goes stale at a commit: it is dropped whenever a write
+ * starts or commits, except under an open cursor (a scan's callback
+ * writing; then at the next read after the scan). */
+static void rtxn_reset(sl_state_t *st)
+{
+    if (st->rtxn && st->rtxn_live && !st->iterating) {
+        mdb_txn_reset(st->rtxn);
+        st->rtxn_live = false;
+    }
+}
+
 sl_err_t sl_state_txn(sl_state_t *st, MDB_txn **out)
 {
     if (st->broken) {
@@ -93,6 +105,7 @@ sl_err_t sl_state_txn(sl_state_t *st, MDB_txn **out)
         return SL_ERR_IO;
     }
     if (!st->txn) {
+        rtxn_reset(st);
         st->used_at_begin = used_bytes(st);
         st->txn_bytes = 0;
         int rc = mdb_txn_begin(st->env, NULL, 0, &st->txn);
@@ -103,6 +116,42 @@ sl_err_t sl_state_txn(sl_state_t *st, MDB_txn **out)
     }
     *out = st->txn;
     return SL_OK;
+}
+
+sl_err_t sl_state_read_txn(sl_state_t *st, MDB_txn **out, bool *temp)
+{
+    *temp = false;
+    if (st->txn || st->broken)
+        return sl_state_txn(st, out);
+    /* No write transaction open: read-only, so a reader (e.g. an
+     * interactive query on another thread) never takes the writer lock
+     * that the task's thread would later have to release. */
+    int rc = 0;
+    if (st->rtxn_gen != st->commits)
+        rtxn_reset(st);
+    if (!st->rtxn)
+        rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &st->rtxn);
+    else if (!st->rtxn_live)
+        rc = mdb_txn_renew(st->rtxn);
+    if (rc != 0) {
+        if (st->rtxn)
+            mdb_txn_abort(st->rtxn);
+        st->rtxn = NULL;
+        st->rtxn_live = false;
+        return sl_state_fail(st, rc, "begin read transaction", NULL);
+    }
+    if (!st->rtxn_live)
+        st->rtxn_gen = st->commits;
+    st->rtxn_live = true;
+    *out = st->rtxn;
+    *temp = true;
+    return SL_OK;
+}
+
+void sl_state_read_end(MDB_txn *txn, bool temp)
+{
+    SL_UNUSED(txn);
+    SL_UNUSED(temp); /* kept until the next write or commit */
 }
 
 /* What a transaction may need: every page in use copied once, plus the
@@ -217,6 +266,8 @@ sl_err_t sl_state_commit(sl_state_t *st)
     }
     int rc = mdb_txn_commit(st->txn);
     st->txn = NULL;
+    st->commits++;
+    rtxn_reset(st);
     if (rc != 0) {
         st->broken = true;
         return sl_state_fail(st, rc, "commit", NULL);
@@ -236,6 +287,8 @@ void sl_state_close(sl_state_t *st)
         return;
     if (st->txn)
         mdb_txn_abort(st->txn);
+    if (st->rtxn)
+        mdb_txn_abort(st->rtxn);
     if (st->env)
         mdb_env_close(st->env);
     if (st->lock_fd >= 0)

@@ -12,6 +12,10 @@
 
 #include "store_int.h"
 
+/* serde.c (the core part) frees what JSON values read into the scratch
+ * arena hold; a program using only the byte-level stores links without it. */
+#pragma weak sl_serde_release
+
 /* Kafka's segment interval: half the retention, at least a minute. */
 #define SEGMENT_MIN_MS 60000
 #define META_LEN 20
@@ -57,12 +61,18 @@ bool sl_store_expired(const sl_store_t *s, int64_t t)
     return s->retention > 0 && s->observed >= 0 && t <= s->observed - s->retention;
 }
 
+int64_t sl_store_live_from(const sl_store_t *s, int64_t from)
+{
+    if (s->retention > 0 && s->observed >= 0 && from <= s->observed - s->retention)
+        return s->observed - s->retention + 1;
+    return from;
+}
+
 bool sl_store_live_segments(const sl_store_t *s, int64_t from, int64_t to, uint64_t *lo, uint64_t *hi)
 {
     if (s->observed < 0)
         return false;
-    if (s->retention > 0 && from <= s->observed - s->retention)
-        from = s->observed - s->retention + 1;
+    from = sl_store_live_from(s, from);
     if (to > s->observed)
         to = s->observed;
     if (to < from)
@@ -208,6 +218,10 @@ void sl_store_close(sl_store_t *s)
 {
     if (!s)
         return;
+    MDB_txn *txn;
+    /* the stream time and sequence number go with the next commit */
+    if (s->meta_dirty && !s->st->broken && sl_state_txn(s->st, &txn) == SL_OK)
+        (void)sl_store_save_meta(s, txn);
     sl_list_remove(&s->link);
     sl_cache_free(s->cache);
     sl_buf_free(&s->kbuf);
@@ -218,6 +232,8 @@ void sl_store_close(sl_store_t *s)
     sl_buf_free(&s->serk);
     sl_buf_free(&s->serv);
     sl_buf_free(&s->serk2);
+    if (sl_serde_release != NULL)
+        sl_serde_release(&s->scratch); /* JSON values store_api.c read */
     sl_arena_fini(&s->scratch);
     free(s->changelog);
     free(s->dbname);
@@ -415,20 +431,24 @@ sl_err_t sl_store_get_raw(sl_store_t *s, const uint8_t *ck, size_t cklen, sl_are
             return SL_ERR_NOENT;
         p = e->val;
         n = (size_t)e->vlen;
-    } else {
-        MDB_txn *txn;
-        if ((err = sl_state_txn(s->st, &txn)) != SL_OK)
+    }
+    MDB_txn *txn = NULL;
+    bool temp = false;
+    if (!e) {
+        if ((err = sl_state_read_txn(s->st, &txn, &temp)) != SL_OK)
             return err;
         MDB_val k = {s->kbuf.len, s->kbuf.data}, v;
         int rc = mdb_get(txn, s->dbi, &k, &v);
-        if (rc == MDB_NOTFOUND)
-            return SL_ERR_NOENT;
-        if (rc != 0)
-            return sl_state_fail(s->st, rc, "read", s->name);
+        if (rc != 0) {
+            sl_state_read_end(txn, temp);
+            return rc == MDB_NOTFOUND ? SL_ERR_NOENT : sl_state_fail(s->st, rc, "read", s->name);
+        }
         p = v.mv_data;
         n = v.mv_size;
     }
     uint8_t *copy = sl_arena_memdup(arena, p, n);
+    if (txn)
+        sl_state_read_end(txn, temp);
     if (!copy)
         return SL_ERR_NOMEM;
     *val = copy;
@@ -456,7 +476,8 @@ static bool in_range(const sl_store_t *s, uint64_t seg, const uint8_t *dbk, size
 }
 
 /* Merges one segment's LMDB entries and cache entries in [lo, hi]; *stop
- * when fn asked to stop. */
+ * when fn asked to stop. txn: the write transaction the cursor is in (a
+ * failed write in fn ends it), NULL for a read-only one. */
 static sl_err_t scan_segment(sl_store_t *s, MDB_txn *txn, MDB_cursor *cur, uint64_t seg, const uint8_t *lo,
                              size_t lolen, const uint8_t *hi, size_t hilen, sl_store_scan_fn *fn, void *arg,
                              bool *stop)
@@ -489,7 +510,7 @@ static sl_err_t scan_segment(sl_store_t *s, MDB_txn *txn, MDB_cursor *cur, uint6
         } else {
             more = fn(arg, (const uint8_t *)k.mv_data + s->prefix, k.mv_size - s->prefix, v.mv_data, v.mv_size);
         }
-        if (s->st->txn != txn) {
+        if (txn && s->st->txn != txn) {
             SL_ERROR(SL_STORE_LOG, "store %s: the transaction failed during a scan", s->name);
             return SL_ERR_IO;
         }
@@ -506,27 +527,31 @@ sl_err_t sl_store_scan(sl_store_t *s, uint64_t seg_lo, uint64_t seg_hi, const ui
                        const uint8_t *hi, size_t hilen, sl_store_scan_fn *fn, void *arg)
 {
     MDB_txn *txn;
-    sl_err_t err = sl_state_txn(s->st, &txn);
+    bool temp;
+    sl_err_t err = sl_state_read_txn(s->st, &txn, &temp);
     if (err)
         return err;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, s->dbi, &cur);
-    if (rc != 0)
+    if (rc != 0) {
+        sl_state_read_end(txn, temp);
         return sl_state_fail(s->st, rc, "scan", s->name);
+    }
     if (!segmented(s))
         seg_lo = seg_hi = 0;
     s->iterating++;
     s->st->iterating++;
     bool stop = false;
     for (uint64_t seg = seg_lo; !err && !stop && seg <= seg_hi; seg++) {
-        err = scan_segment(s, txn, cur, seg, lo, lolen, hi, hilen, fn, arg, &stop);
+        err = scan_segment(s, temp ? NULL : txn, cur, seg, lo, lolen, hi, hilen, fn, arg, &stop);
         if (seg == UINT64_MAX)
             break;
     }
     s->iterating--;
     s->st->iterating--;
-    if (s->st->txn == txn)
+    if (temp || s->st->txn == txn)
         mdb_cursor_close(cur);
+    sl_state_read_end(txn, temp);
     if (!err && s->cache)
         err = evict(s);
     return err;
@@ -598,7 +623,12 @@ int64_t sl_store_approx_count(sl_store_t *s)
 {
     MDB_txn *txn;
     MDB_stat stat;
-    if (sl_state_txn(s->st, &txn) != SL_OK || mdb_stat(txn, s->dbi, &stat) != 0)
+    bool temp;
+    if (sl_state_read_txn(s->st, &txn, &temp) != SL_OK)
+        return 0;
+    int rc = mdb_stat(txn, s->dbi, &stat);
+    sl_state_read_end(txn, temp);
+    if (rc != 0)
         return 0;
     return (int64_t)stat.ms_entries + (s->cache ? (int64_t)sl_cache_dirty_count(s->cache) : 0);
 }

@@ -8,4 +8,5 @@ list(APPEND SL_STREAMS_SRCS
      ${CMAKE_CURRENT_LIST_DIR}/store_kv.c
      ${CMAKE_CURRENT_LIST_DIR}/store_window.c
      ${CMAKE_CURRENT_LIST_DIR}/store_session.c
+     ${CMAKE_CURRENT_LIST_DIR}/store_api.c
      ${CMAKE_CURRENT_LIST_DIR}/checkpoint.c)

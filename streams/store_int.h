@@ -38,6 +38,13 @@
 struct sl_state {
     MDB_env *env;
     MDB_txn *txn;                  /* the open write transaction, or NULL */
+    MDB_txn *rtxn;                 /* a read-only one kept for reads while
+                                    * no write transaction is open (renewed
+                                    * rather than begun: no reader-table
+                                    * lock per read), or NULL */
+    bool rtxn_live;                /* rtxn renewed, not reset since */
+    uint64_t commits;              /* commits so far */
+    uint64_t rtxn_gen;             /* commits when rtxn was renewed */
     MDB_dbi meta;
     char *dir;
     int lock_fd;                   /* flock'ed <dir>/.lock */
@@ -51,6 +58,13 @@ struct sl_state {
 
 /* The open write transaction, begun if needed. Errors: SL_ERR_IO. */
 sl_err_t sl_state_txn(sl_state_t *st, MDB_txn **out);
+/* A transaction to read in: the open write transaction (reads see its
+ * writes), else the state's read-only one (renewed to the last commit;
+ * *temp: it is reset at the next write or commit, so cursors on it must be
+ * closed before the caller writes; end with sl_state_read_end). Errors:
+ * SL_ERR_IO. */
+sl_err_t sl_state_read_txn(sl_state_t *st, MDB_txn **out, bool *temp);
+void sl_state_read_end(MDB_txn *txn, bool temp);
 /* Called before writing about n bytes: may commit the open transaction and
  * grow the map so the write cannot hit MDB_MAP_FULL (never while a cursor
  * is open). Errors: SL_ERR_IO. */
@@ -184,6 +198,8 @@ sl_err_t sl_store_scan(sl_store_t *s, uint64_t seg_lo, uint64_t seg_hi, const ui
  * [from, to] (false when none). */
 uint64_t sl_store_segment(const sl_store_t *s, int64_t t);
 bool sl_store_live_segments(const sl_store_t *s, int64_t from, int64_t to, uint64_t *lo, uint64_t *hi);
+/* from, or the oldest time still live if from is older. */
+int64_t sl_store_live_from(const sl_store_t *s, int64_t from);
 /* True when a window starting (session ending) at t has expired. */
 bool sl_store_expired(const sl_store_t *s, int64_t t);
 /* Number of entries in LMDB plus dirty cached ones (an estimate). */

@@ -51,7 +51,8 @@ static bool ses_each(void *arg, const uint8_t *ck, size_t cklen, const uint8_t *
 sl_err_t sl_sess_find(sl_store_t *s, const uint8_t *k, size_t klen, int64_t earliest_end, int64_t latest_start,
                       sl_sess_iter_fn *fn, void *arg)
 {
-    ses_iter_t it = {k ? k : (const uint8_t *)"", klen, earliest_end < 0 ? 0 : earliest_end, latest_start, fn, arg};
+    ses_iter_t it = {k ? k : (const uint8_t *)"", klen, sl_store_live_from(s, earliest_end < 0 ? 0 : earliest_end),
+                     latest_start, fn, arg};
     uint64_t seg_lo, seg_hi;
     if (latest_start < 0 || !sl_store_live_segments(s, it.earliest_end, INT64_MAX, &seg_lo, &seg_hi))
         return SL_OK;

@@ -84,8 +84,7 @@ static sl_err_t win_scan(sl_store_t *s, win_iter_t *it, const uint8_t *lo, size_
                          size_t hilen)
 {
     uint64_t seg_lo, seg_hi;
-    if (it->from < 0)
-        it->from = 0;
+    it->from = sl_store_live_from(s, it->from < 0 ? 0 : it->from);
     if (it->to < it->from || !sl_store_live_segments(s, it->from, it->to, &seg_lo, &seg_hi))
         return SL_OK;
     uint8_t tail[WIN_SUFFIX];

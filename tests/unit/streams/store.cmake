@@ -1,7 +1,5 @@
 # The store part's tests: the byte-level stores and the task's LMDB
-# environment (store_int.h), the record cache, checkpoints, the typed calls.
+# environment (store_int.h), the record cache, checkpoints.
 foreach(t kv window session cache checkpoint)
-  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/store_${t}_test.c)
-    sl_unit_test(store_${t}_test SOURCES store_${t}_test.c store_fixture.c LIBS sluice-streams)
-  endif()
+  sl_unit_test(store_${t}_test SOURCES store_${t}_test.c store_fixture.c LIBS sluice-streams)
 endforeach()

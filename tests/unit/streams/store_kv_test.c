@@ -181,6 +181,28 @@ static void test_reopen_after_commit(void **state)
     sf_free(f);
 }
 
+static void test_reads_follow_commits(void **state)
+{
+    SL_UNUSED(state);
+    sf_t *f = sf_new();
+    sl_store_t *s = sf_store(f, "kv", SL_STORE_KV, false, 0, 0, false);
+    /* reads between commits use a kept read-only snapshot: it must not
+     * go stale */
+    for (int i = 0; i < 5; i++) {
+        char v[8], all[16];
+        snprintf(v, sizeof(v), "v%d", i);
+        snprintf(all, sizeof(all), "k=v%d;", i);
+        assert_int_equal(sf_put(s, "k", v), SL_OK);
+        assert_string_equal(sf_get(s, "k"), v);
+        assert_int_equal(sl_state_commit(f->st), SL_OK);
+        assert_string_equal(sf_get(s, "k"), v);
+        assert_string_equal(range(s, NULL, NULL, -1), all);
+    }
+    assert_string_equal(range(s, NULL, NULL, -1), "k=v4;");
+    sl_store_close(s);
+    sf_free(f);
+}
+
 static void test_bad_directories(void **state)
 {
     SL_UNUSED(state);
@@ -242,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_stores_are_separate), cmocka_unit_test(test_changelog_records),
         cmocka_unit_test(test_restore_reproduces), cmocka_unit_test(test_reopen_after_commit),
         cmocka_unit_test(test_bad_directories),   cmocka_unit_test(test_key_too_large),
+        cmocka_unit_test(test_reads_follow_commits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

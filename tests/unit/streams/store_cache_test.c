@@ -1,0 +1,259 @@
+/*
+ * store_cache_test.c - the record cache (cache.c) and cached stores:
+ * updates fold per key until a flush (one changelog record and one
+ * listener call with the old value), eviction over the budget writes
+ * through oldest first, scans merge cached updates and deletes over LMDB.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "store_fixture.h"
+
+typedef struct heard {
+    int calls;
+    char key[64], newv[64], oldv[64];
+    int32_t nlen, olen;
+    int64_t ts;
+} heard_t;
+
+static void listener(void *arg, const uint8_t *key, int32_t klen, const uint8_t *newv, int32_t nlen,
+                     const uint8_t *oldv, int32_t olen, int64_t ts)
+{
+    heard_t *h = arg;
+    h->calls++;
+    snprintf(h->key, sizeof(h->key), "%.*s", (int)klen, (const char *)key);
+    snprintf(h->newv, sizeof(h->newv), "%.*s", newv ? (int)nlen : 0, newv ? (const char *)newv : "");
+    snprintf(h->oldv, sizeof(h->oldv), "%.*s", oldv ? (int)olen : 0, oldv ? (const char *)oldv : "");
+    h->nlen = nlen;
+    h->olen = olen;
+    h->ts = ts;
+}
+
+static void test_folding(void **state)
+{
+    SL_UNUSED(state);
+    sf_t *f = sf_new();
+    sl_store_t *s = sf_store(f, "agg", SL_STORE_KV, true, 1 << 20, 0, false);
+    heard_t h = {0};
+    assert_true(sl_store_set_flush_listener(s, listener, &h));
+    char v[16];
+    for (int i = 1; i <= 100; i++) {
+        snprintf(v, sizeof(v), "%d", i);
+        assert_int_equal(sl_kvs_put(s, (const uint8_t *)"k", 1, (const uint8_t *)v, (int32_t)strlen(v), 1000 + i),
+                         SL_OK);
+    }
+    assert_int_equal(f->n_recs, 0);
+    assert_int_equal(h.calls, 0);
+    assert_string_equal(sf_get(s, "k"), "100");
+    assert_int_equal(sl_store_flush(s), SL_OK);
+    assert_int_equal(f->n_recs, 1);
+    assert_memory_equal(f->recs[0].val, "100", 3);
+    assert_int_equal(f->recs[0].ts, 1100);
+    assert_int_equal(h.calls, 1);
+    assert_string_equal(h.key, "k");
+    assert_string_equal(h.newv, "100");
+    assert_int_equal(h.olen, -1); /* nothing in LMDB before */
+    assert_int_equal(h.ts, 1100);
+    /* a second flush has nothing to do */
+    assert_int_equal(sl_store_flush(s), SL_OK);
+    assert_int_equal(h.calls, 1);
+    /* the next update's old value is what LMDB holds */
+    assert_int_equal(sf_put(s, "k", "101"), SL_OK);
+    assert_int_equal(sf_put(s, "k", "102"), SL_OK);
+    assert_int_equal(sl_store_flush(s), SL_OK);
+    assert_int_equal(h.calls, 2);
+    assert_string_equal(h.newv, "102");
+    assert_string_equal(h.oldv, "100");
+    /* a delete folds too: one tombstone */
+    assert_int_equal(sf_put(s, "k", "103"), SL_OK);
+    assert_int_equal(sf_put(s, "k", NULL), SL_OK);
+    assert_null(sf_get(s, "k"));
+    assert_int_equal(sl_store_flush(s), SL_OK);
+    assert_int_equal(f->n_recs, 3);
+    assert_int_equal(f->recs[2].vlen, -1);
+    assert_int_equal(h.nlen, -1);
+    assert_string_equal(h.oldv, "102");
+    assert_null(sf_get(s, "k"));
+    /* flushed data is committed with the state */
+    sl_store_close(s);
+    sf_reopen(f);
+    s = sf_store(f, "agg", SL_STORE_KV, true, 1 << 20, 0, false);
+    assert_null(sf_get(s, "k"));
+    sl_store_close(s);
+    sf_free(f);
+}
+
+static void test_flush_order(void **state)
+{
+    SL_UNUSED(state);
+    sf_t *f = sf_new();
+    sl_store_t *s = sf_store(f, "agg", SL_STORE_KV, true, 1 << 20, 0, false);
+    assert_int_equal(sf_put(s, "c", "1"), SL_OK);
+    assert_int_equal(sf_put(s, "a", "1"), SL_OK);
+    assert_int_equal(sf_put(s, "b", "1"), SL_OK);
+    assert_int_equal(sf_put(s, "c", "2"), SL_OK);
+    assert_int_equal(sl_store_flush(s), SL_OK);
+    /* in the order keys first became dirty */
+    assert_int_equal(f->n_recs, 3);
+    assert_memory_equal(f->recs[0].key, "c", 1);
+    assert_memory_equal(f->recs[0].val, "2", 1);
+    assert_memory_equal(f->recs[1].key, "a", 1);
+    assert_memory_equal(f->recs[2].key, "b", 1);
+    sl_store_close(s);
+    sf_free(f);
+}
+
+static void test_eviction(void **state)
+{
+    SL_UNUSED(state);
+    sf_t *f = sf_new();
+    sl_store_t *s = sf_store(f, "small", SL_STORE_KV, true, 2000, 0, false);
+    heard_t h = {0};
+    assert_true(sl_store_set_flush_listener(s, listener, &h));
+    char k[16], v[32];
+    for (int i = 0; i < 100; i++) {
+        snprintf(k, sizeof(k), "key%03d", i);
+        snprintf(v, sizeof(v), "value-%d", i);
+        assert_int_equal(sf_put(s, k, v), SL_OK);
+        assert_true(sl_cache_bytes(s->cache) <= 2000);
+    }
+    /* evicted entries were written through, the oldest first */
+    assert_true(f->n_recs > 50 && f->n_recs < 100);
+    assert_int_equal(h.calls, (int)f->n_recs);
+    assert_memory_equal(f->recs[0].key, "key000", 6);
+    assert_memory_equal(f->recs[1].key, "key001", 6);
+    for (int i = 0; i < 100; i++) {
+        snprintf(k, sizeof(k), "key%03d", i);
+        snprintf(v, sizeof(v), "value-%d", i);
+        assert_string_equal(sf_get(s, k), v);
+    }
+    assert_int_equal(sl_store_flush(s), SL_OK);
+    assert_int_equal(f->n_recs, 100); /* each key once */
+    assert_int_equal(sl_store_approx_count(s), 100);
+    sl_store_close(s);
+    sf_free(f);
+}
+
+static void test_lru_and_dirty_lists(void **state)
+{
+    SL_UNUSED(state);
+    sl_cache_t *c = sl_cache_new(1 << 20);
+    assert_non_null(c);
+    assert_int_equal(sl_cache_put(c, (const uint8_t *)"k1", 2, (const uint8_t *)"1", 1, 1, true), SL_OK);
+    assert_int_equal(sl_cache_put(c, (const uint8_t *)"k2", 2, (const uint8_t *)"2", 1, 2, false), SL_OK);
+    assert_int_equal(sl_cache_put(c, (const uint8_t *)"k3", 2, NULL, -1, 3, true), SL_OK);
+    assert_int_equal(sl_cache_count(c), 3);
+    assert_int_equal(sl_cache_dirty_count(c), 2);
+    assert_memory_equal(sl_cache_lru(c)->key, "k1", 2);
+    assert_non_null(sl_cache_get(c, (const uint8_t *)"k1", 2)); /* touched: now the youngest */
+    assert_memory_equal(sl_cache_lru(c)->key, "k2", 2);
+    /* ordered walk */
+    sl_cache_entry_t *e = sl_cache_seek(c, (const uint8_t *)"k15", 3);
+    assert_memory_equal(e->key, "k2", 2);
+    e = sl_cache_next(e);
+    assert_memory_equal(e->key, "k3", 2);
+    assert_int_equal(e->vlen, -1);
+    assert_null(sl_cache_next(e));
+    /* dirty order, entries stay cached clean */
+    e = sl_cache_pop_dirty(c);
+    assert_memory_equal(e->key, "k1", 2);
+    assert_false(e->dirty);
+    assert_memory_equal(sl_cache_pop_dirty(c)->key, "k3", 2);
+    assert_null(sl_cache_pop_dirty(c));
+    assert_int_equal(sl_cache_count(c), 3);
+    size_t before = sl_cache_bytes(c);
+    e = sl_cache_lru(c);
+    sl_cache_detach(c, e);
+    sl_cache_entry_free(e);
+    assert_true(sl_cache_bytes(c) < before);
+    assert_null(sl_cache_get(c, (const uint8_t *)"k2", 2));
+    /* many keys: hash growth and skip list order */
+    char k[16];
+    for (int i = 999; i >= 0; i--) {
+        snprintf(k, sizeof(k), "n%04d", i);
+        assert_int_equal(sl_cache_put(c, (const uint8_t *)k, 5, (const uint8_t *)k, 5, i, i % 2), SL_OK);
+    }
+    int n = 0;
+    const uint8_t *prev = NULL;
+    for (e = sl_cache_seek(c, (const uint8_t *)"n", 1); e && e->key[0] == 'n'; e = sl_cache_next(e), n++) {
+        if (prev)
+            assert_true(memcmp(prev, e->key, 5) < 0);
+        prev = e->key;
+    }
+    assert_int_equal(n, 1000);
+    assert_int_equal(sl_cache_dirty_count(c), 500);
+    sl_cache_free(c);
+}
+
+typedef struct collect {
+    char buf[1024];
+    size_t n;
+} collect_t;
+
+static bool collect_kv(void *arg, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+{
+    collect_t *c = arg;
+    c->n += (size_t)snprintf(c->buf + c->n, sizeof(c->buf) - c->n, "%.*s=%.*s;", (int)klen, (const char *)k,
+                             (int)vlen, (const char *)v);
+    return true;
+}
+
+static bool collect_win(void *arg, const uint8_t *k, size_t klen, int64_t start, const uint8_t *v, size_t vlen)
+{
+    collect_t *c = arg;
+    c->n += (size_t)snprintf(c->buf + c->n, sizeof(c->buf) - c->n, "%.*s@%lld=%.*s;", (int)klen, (const char *)k,
+                             (long long)start, (int)vlen, (const char *)v);
+    return true;
+}
+
+static void test_scans_merge_cache(void **state)
+{
+    SL_UNUSED(state);
+    sf_t *f = sf_new();
+    sl_store_t *s = sf_store(f, "kv", SL_STORE_KV, false, 1 << 20, 0, false);
+    assert_int_equal(sf_put(s, "a", "1"), SL_OK);
+    assert_int_equal(sf_put(s, "b", "1"), SL_OK);
+    assert_int_equal(sf_put(s, "c", "1"), SL_OK);
+    assert_int_equal(sl_store_flush(s), SL_OK);
+    assert_int_equal(sf_put(s, "b", "2"), SL_OK);
+    assert_int_equal(sf_put(s, "c", NULL), SL_OK);
+    assert_int_equal(sf_put(s, "d", "2"), SL_OK);
+    assert_int_equal(sf_put(s, "0", "2"), SL_OK);
+    collect_t c = {{0}, 0};
+    assert_int_equal(sl_kvs_range(s, NULL, 0, NULL, 0, collect_kv, &c), SL_OK);
+    assert_string_equal(c.buf, "0=2;a=1;b=2;d=2;");
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(sl_kvs_range(s, (const uint8_t *)"b", 1, (const uint8_t *)"c", 1, collect_kv, &c), SL_OK);
+    assert_string_equal(c.buf, "b=2;");
+    sl_store_close(s);
+
+    /* a cached window store */
+    s = sf_store(f, "w", SL_STORE_WINDOW, true, 1 << 20, 0, false);
+    size_t logged = f->n_recs;
+    assert_int_equal(sl_wins_put(s, (const uint8_t *)"k", 1, 2000, (const uint8_t *)"x", 1, 0), SL_OK);
+    assert_int_equal(sl_store_flush(s), SL_OK);
+    assert_int_equal(sl_wins_put(s, (const uint8_t *)"k", 1, 1000, (const uint8_t *)"y", 1, 0), SL_OK);
+    assert_int_equal(sl_wins_put(s, (const uint8_t *)"k", 1, 2000, (const uint8_t *)"z", 1, 0), SL_OK);
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(sl_wins_fetch(s, (const uint8_t *)"k", 1, 0, 5000, collect_win, &c), SL_OK);
+    assert_string_equal(c.buf, "k@1000=y;k@2000=z;");
+    assert_int_equal(f->n_recs, logged + 1);
+    sl_store_close(s);
+    sf_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_folding),         cmocka_unit_test(test_flush_order),
+        cmocka_unit_test(test_eviction),        cmocka_unit_test(test_lru_and_dirty_lists),
+        cmocka_unit_test(test_scans_merge_cache),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
