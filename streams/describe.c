@@ -193,9 +193,11 @@ static void put_sub(describe_t *d, const sl_subtopo_t *sub)
         d->out.err = SL_ERR_NOMEM;
         return;
     }
-    memcpy(sorted, sub->nodes, sub->n_nodes * sizeof(*sorted));
-    g_sort_ctx = d;
-    qsort(sorted, sub->n_nodes, sizeof(*sorted), cmp_nodes);
+    if (sub->n_nodes > 0) {
+        memcpy(sorted, sub->nodes, sub->n_nodes * sizeof(*sorted));
+        g_sort_ctx = d;
+        qsort(sorted, sub->n_nodes, sizeof(*sorted), cmp_nodes);
+    }
     for (size_t i = 0; i < sub->n_nodes; i++)
         put_node(d, sorted[i]);
     free(sorted);

@@ -15,8 +15,6 @@
 #include "core_int.h"
 
 #define DRIVER_LOG "streams"
-
-#pragma weak sl_state_wipe /* see task.c: the store part may be absent */
 /* Records fed back per pipe before the driver gives up on a topology that
  * writes into its own input forever. */
 #define DRIVER_MAX_FEEDBACK 1000000
@@ -523,12 +521,8 @@ void sl_driver_free(sl_driver_t *d)
         for (size_t i = d->t->n_subs; i-- > 0;)
             if (d->tasks[i] != NULL && d->t->subs[i].global == (pass == 1))
                 sl_task_free(d->tasks[i], true);
-    if (d->own_dir && d->state_dir != NULL) {
-        if (sl_state_wipe != NULL)
-            sl_state_wipe(d->state_dir);
-        else
-            rmdir(d->state_dir);
-    }
+    if (d->own_dir && d->state_dir != NULL)
+        sl_state_wipe(d->state_dir);
     sl_serde_release(&d->read_mem);
     sl_arena_fini(&d->read_mem);
     sl_map_fini(&d->topics, topic_free);

@@ -58,16 +58,6 @@ struct sl_task {
 
 #define TASK_LOG "streams"
 
-/* The store part (state.c, store*.c) is linked in by its own fragment;
- * until it is, a topology with stores fails to start instead of failing
- * to link. */
-#pragma weak sl_state_open
-#pragma weak sl_state_commit
-#pragma weak sl_state_close
-#pragma weak sl_store_open
-#pragma weak sl_store_close
-#pragma weak sl_store_flush
-
 /* --- sources and sinks ------------------------------------------------------ */
 
 static void source_process(sl_pnode_t *pn, sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value,
@@ -280,8 +270,6 @@ static sl_err_t open_stores(sl_task_t *task, char *errbuf, size_t errlen)
     sl_err_t err = make_dirs(task->dir);
     if (err != SL_OK)
         return task_fail(errbuf, errlen, err, "task %s: cannot create %s: %s", task->id, task->dir, strerror(errno));
-    if (sl_state_open == NULL || sl_store_open == NULL)
-        return task_fail(errbuf, errlen, SL_ERR_UNSUPPORTED, "task %s: stores are not built in", task->id);
     err = sl_state_open(task->dir, &task->st);
     if (err != SL_OK)
         return task_fail(errbuf, errlen, err, "task %s: cannot open the state in %s", task->id, task->dir);

@@ -132,8 +132,10 @@ static int number_groups(sl_node_t **nodes, size_t n, int *group)
     }
     for (size_t i = 0; i < n; i++)
         id_of_root[i] = -1;
-    memcpy(sorted, nodes, n * sizeof(*sorted));
-    qsort(sorted, n, sizeof(*sorted), cmp_node_name);
+    if (n > 0) {
+        memcpy(sorted, nodes, n * sizeof(*sorted));
+        qsort(sorted, n, sizeof(*sorted), cmp_node_name);
+    }
     int next = 0;
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < n; i++) {
