@@ -19,17 +19,21 @@
 # tests), so forming the measured groups does not wait 3 s. The log cleaner
 # has a part of its own: bench_cleaner through the log library, in a
 # temporary directory.
+# The streams runtime has one too (bench/run_streams.sh, run before the
+# broker part): bench_streams in the test driver and end to end against a
+# sluiced of its own, and bench_streams_store; skipped while bench_streams
+# is not built.
 #
 # Every process listens on a free 127.0.0.1 port, works in one temporary
 # directory and is stopped when this script exits, however it exits. Each
-# figure runs SL_BENCH_SECONDS (default 3) seconds. SL_BENCH_PARTS="micro cleaner
+# figure runs SL_BENCH_SECONDS (default 3) seconds. SL_BENCH_PARTS="micro cleaner streams
 # broker" (the default) picks which parts run; SL_BENCH_RESULTS=FILE keeps
 # every result line (key=value) of the broker part.
 set -eu
 bindir=$1
 secs=${SL_BENCH_SECONDS:-3}
 echo "== Sluice benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m)"
-parts=${SL_BENCH_PARTS:-micro cleaner broker}
+parts=${SL_BENCH_PARTS:-micro cleaner streams broker}
 case " $parts " in
   *" micro "*)
     for b in bench_base bench_proto; do
@@ -48,6 +52,15 @@ case " $parts " in
     grep -v '^result ' "$cdir/out" || true
     rm -rf "$cdir"
     [ $crc = 0 ] || { echo "run.sh: bench_cleaner failed" >&2; exit 1; } ;;
+esac
+case " $parts " in
+  *" streams "*)
+    if [ -x "$bindir/bench_streams" ]; then
+      "$(dirname "$0")/run_streams.sh" "$bindir" || { echo "run.sh: the streams part failed" >&2; exit 1; }
+    else
+      echo
+      echo "== streams: bench_streams is not built (libsluice-streams incomplete); no streams figures"
+    fi ;;
 esac
 
 broker=${SL_BENCH_BROKER:-auto}
