@@ -332,9 +332,10 @@ static void win_drop(sl_pnode_t *pn, sl_ctx_t *ctx, int64_t start, int64_t end)
 
     s->dropped++;
     SL_WARN("streams", "%s: skipping a record for the expired window [%lld,%lld] (timestamp %lld, stream time "
-            "%lld, topic %s offset %lld)", pn->node->name, (long long)start, (long long)end,
-            (long long)sl_ctx_timestamp(ctx), (long long)s->observed,
-            sl_ctx_topic(ctx) ? sl_ctx_topic(ctx) : "-", (long long)sl_ctx_offset(ctx));
+            "%lld, topic %s offset %lld; %llu dropped here so far)", pn->node->name, (long long)start,
+            (long long)end, (long long)sl_ctx_timestamp(ctx), (long long)s->observed,
+            sl_ctx_topic(ctx) ? sl_ctx_topic(ctx) : "-", (long long)sl_ctx_offset(ctx),
+            (unsigned long long)s->dropped);
 }
 
 /* Updates the stream time this node has seen; false for a record to skip
