@@ -149,12 +149,154 @@ static void test_pipe_without_serdes(void **state)
     sl_topology_free(t);
 }
 
+/* --- stores ---------------------------------------------------------------------- */
+
+/* Counts records per key in store "counts" and forwards the count. */
+static sl_err_t counter_init(sl_ctx_t *ctx, void **state, void *arg)
+{
+    (void)arg;
+    *state = sl_ctx_store(ctx, "counts");
+    /* only connected stores are reachable */
+    assert_null(sl_ctx_store(ctx, "other"));
+    assert_null(sl_ctx_store(ctx, "nosuch"));
+    return *state != NULL ? SL_OK : SL_ERR_NOENT;
+}
+
+static void counter_process(sl_ctx_t *ctx, void *state, const sl_val_t *key, const sl_val_t *value)
+{
+    (void)value;
+    sl_store_t *st = state;
+    assert_ptr_equal(sl_ctx_store(ctx, "counts"), st);
+    sl_val_t cur;
+    sl_err_t err = sl_kv_get(st, key, &cur);
+    int64_t n = err == SL_OK ? cur.u.i64 : 0;
+    assert_true(err == SL_OK || err == SL_ERR_NOENT);
+    sl_val_t next = sl_val_i64(n + 1);
+    assert_int_equal(sl_kv_put(st, key, &next), SL_OK);
+    sl_ctx_forward(ctx, key, &next);
+}
+
+static const sl_processor_def_t counter_def = {counter_init, counter_process, NULL};
+
+static void counter_topology(sl_builder_t *b)
+{
+    sl_store_def_t counts = {.name = "counts", .kind = SL_STORE_KV, .ks = SL_STRING, .vs = SL_I64,
+                             .logging = true, .caching = false};
+    sl_store_def_t other = {.name = "other", .kind = SL_STORE_KV, .logging = false};
+    sl_builder_add_store(b, &counts);
+    sl_builder_add_store(b, &other);
+    sl_stream_t *in = sl_builder_stream(b, "in", "in", SL_STRING, SL_STRING);
+    sl_stream_t *c = sl_stream_process(in, "counter", &counter_def, NULL, (const char *const[]){"counts"}, 1);
+    sl_stream_to(c, NULL, "out", SL_STRING, SL_I64, NULL, NULL);
+}
+
+static void expect_count(sl_driver_t *d, const char *topic, const char *key, int64_t n)
+{
+    sl_out_record_t r;
+    assert_int_equal(sl_driver_read(d, topic, SL_STRING, SL_I64, &r), SL_OK);
+    assert_int_equal(r.key.type, SL_V_STRING);
+    assert_string_equal((const char *)r.key.u.bytes.ptr, key);
+    assert_int_equal(r.value.type, SL_V_I64);
+    assert_int_equal(r.value.u.i64, n);
+}
+
+static void test_store_processor(void **state)
+{
+    (void)state;
+    sl_topology_t *t = cu_build(counter_topology);
+    sl_driver_t *d = cu_driver(t, "application.id=cnt\n");
+    cu_pipe(d, "in", "a", "x", 1);
+    cu_pipe(d, "in", "b", "x", 2);
+    cu_pipe(d, "in", "a", "x", 3);
+    expect_count(d, "out", "a", 1);
+    expect_count(d, "out", "b", 1);
+    expect_count(d, "out", "a", 2);
+    cu_expect_empty(d, "out");
+    /* the changelog went to "<app>-<store>-changelog" as a broker keeps it */
+    assert_int_equal(sl_driver_queue_size(d, "cnt-counts-changelog"), 3);
+    expect_count(d, "cnt-counts-changelog", "a", 1);
+    /* the driver reaches the store as processors do */
+    sl_store_t *st = sl_driver_store(d, "counts");
+    assert_non_null(st);
+    assert_string_equal(sl_store_name(st), "counts");
+    assert_null(sl_driver_store(d, "nosuch"));
+    sl_val_t k = sl_val_str_ref("a", 1), v;
+    assert_int_equal(sl_kv_get(st, &k, &v), SL_OK);
+    assert_int_equal(v.u.i64, 2);
+    sl_driver_free(d);
+    sl_topology_free(t);
+}
+
+/* A global store (as ops_global.c makes one: a global source and a node
+ * keeping the store), read by name from a stream task's processor. */
+static sl_err_t keeper_init(sl_ctx_t *ctx, void **state, void *arg)
+{
+    (void)arg;
+    *state = sl_ctx_store(ctx, "regions");
+    return *state != NULL ? SL_OK : SL_ERR_NOENT;
+}
+
+static void keeper_process(sl_ctx_t *ctx, void *state, const sl_val_t *key, const sl_val_t *value)
+{
+    assert_string_equal(sl_ctx_task_id(ctx), "global");
+    assert_int_equal(sl_kv_put(state, key, value), SL_OK);
+}
+
+static const sl_processor_def_t keeper_def = {keeper_init, keeper_process, NULL};
+
+static void enrich_process(sl_ctx_t *ctx, void *state, const sl_val_t *key, const sl_val_t *value)
+{
+    (void)state;
+    (void)value;
+    sl_store_t *st = sl_ctx_store(ctx, "regions");
+    assert_non_null(st);
+    sl_val_t region;
+    if (sl_kv_get(st, key, &region) != SL_OK)
+        region = sl_val_str_ref("unknown", 7);
+    sl_ctx_forward(ctx, key, &region);
+}
+
+static const sl_processor_def_t enrich_def = {NULL, enrich_process, NULL};
+
+static void global_topology(sl_builder_t *b)
+{
+    sl_store_def_t regions = {.name = "regions", .kind = SL_STORE_KV, .ks = SL_STRING, .vs = SL_STRING};
+    sl_builder_add_store(b, &regions);
+    sl_node_t *g = sl_bnode_source(b, "regions-source", "user-regions", NULL, false, SL_STRING, SL_STRING);
+    g->global = true;
+    sl_stream_t *gs = sl_stream_wrap(b, g, SL_STRING, SL_STRING, false);
+    sl_stream_process(gs, "keeper", &keeper_def, NULL, (const char *const[]){"regions"}, 1);
+    sl_stream_t *views = sl_builder_stream(b, "views", "page-views", SL_STRING, SL_STRING);
+    sl_stream_t *e = sl_stream_process(views, "enrich", &enrich_def, NULL, NULL, 0);
+    sl_stream_to(e, NULL, "enriched", SL_STRING, SL_STRING, NULL, NULL);
+}
+
+static void test_global_store(void **state)
+{
+    (void)state;
+    sl_topology_t *t = cu_build(global_topology);
+    assert_true(t->subs[0].global);
+    sl_driver_t *d = cu_driver(t, NULL);
+    cu_pipe(d, "page-views", "alice", "/", 1);
+    cu_pipe(d, "user-regions", "alice", "europe", 2);
+    cu_pipe(d, "page-views", "alice", "/", 3);
+    cu_pipe(d, "page-views", "bob", "/", 4);
+    cu_expect(d, "enriched", "alice", "unknown", 1);
+    cu_expect(d, "enriched", "alice", "europe", 3);
+    cu_expect(d, "enriched", "bob", "unknown", 4);
+    assert_non_null(sl_driver_store(d, "regions"));
+    sl_driver_free(d);
+    sl_topology_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_topics_and_feedback),
         cmocka_unit_test(test_pipe_without_serdes),
+        cmocka_unit_test(test_store_processor),
+        cmocka_unit_test(test_global_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
