@@ -421,7 +421,9 @@ sl_stream_t *sl_builder_stream_pattern(sl_builder_t *b, const char *name, const 
  * sl_builder_stream*, before other operators). */
 sl_stream_t *sl_stream_with_timestamps(sl_stream_t *s, sl_timestamp_fn *fn, void *arg);
 /* A table from a topic: the latest value per key, materialized in store
- * (NULL: a generated name). */
+ * (NULL: a generated name), a cached key-value store logged to its own
+ * changelog "<app>-<store>-changelog" (Kafka may reuse the source topic
+ * instead). Records with a null key are skipped; a null value deletes. */
 sl_table_t *sl_builder_table(sl_builder_t *b, const char *name, const char *topic, const sl_serde_t *ks,
                              const sl_serde_t *vs, const char *store);
 /* A global table: every partition of topic on every instance (joins with it
@@ -471,7 +473,11 @@ sl_grouped_t *sl_stream_group_by_key(sl_stream_t *s, const char *name, const sl_
 sl_grouped_t *sl_stream_group_by(sl_stream_t *s, const char *name, sl_value_mapper_fn *fn, void *arg,
                                  const sl_serde_t *ks, const sl_serde_t *vs);
 /* Table group_by: fn's key and value (map); the aggregate later gets
- * adds and subtracts as table rows change. */
+ * adds and subtracts as table rows change. Always repartitioned through
+ * "<app>-<name>-repartition": a changed row is sent as two records, the old
+ * row (subtracted) then the new one (added), each the value's bytes and a
+ * flag byte (1 new, 0 old), as Kafka 3.4. Rows mapped to a null key or
+ * value are left out. */
 sl_grouped_t *sl_table_group_by(sl_table_t *t, const char *name, sl_kv_mapper_fn *fn, void *arg,
                                 const sl_serde_t *ks, const sl_serde_t *vs);
 
@@ -479,7 +485,11 @@ sl_grouped_t *sl_table_group_by(sl_table_t *t, const char *name, sl_kv_mapper_fn
  * count's values are SL_V_I64 (serde int64). vs: the aggregate's serde
  * (NULL: known or auto). Tables from grouped tables need the subtractor
  * (reduce: sub, aggregate: sub) and ignore it for grouped streams. A null
- * value in a grouped stream is skipped, as Kafka does. */
+ * value in a grouped stream is skipped, as Kafka does. The stores are
+ * cached: results go downstream when the cache writes through (folded per
+ * key; the test driver flushes after every record), without a cache
+ * (cache.max.bytes.buffering 0) at every update. A result's timestamp is
+ * that of the record that made it (Kafka keeps the largest seen so far). */
 sl_table_t *sl_grouped_count(sl_grouped_t *g, const char *name, const char *store);
 sl_table_t *sl_grouped_reduce(sl_grouped_t *g, const char *name, sl_reducer_fn *add, sl_reducer_fn *sub, void *arg,
                               const char *store);
@@ -511,7 +521,12 @@ typedef struct sl_window_spec {
 
 sl_windowed_grouped_t *sl_grouped_windowed_by(sl_grouped_t *g, const char *name, sl_window_spec_t spec);
 /* Windowed aggregations: tables keyed by SL_V_WINDOWED keys, in window or
- * session stores. Sessions aggregate with add and merge with merge. */
+ * session stores. Sessions aggregate with add and merge with merge; when
+ * a record joins sessions, the old ones are deleted downstream (null
+ * values) before the merged one. Records for closed windows are dropped
+ * and logged. A sliding window's store holds its aggregate with its
+ * records' largest timestamp (SL_V_PTR values to that pair for direct
+ * readers); its results carry that timestamp, as Kafka's. */
 sl_table_t *sl_windowed_count(sl_windowed_grouped_t *w, const char *name, const char *store);
 sl_table_t *sl_windowed_reduce(sl_windowed_grouped_t *w, const char *name, sl_reducer_fn *add, void *arg,
                                const char *store);
