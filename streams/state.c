@@ -33,10 +33,12 @@
 
 #include "store_int.h"
 
-#define STATE_MAP_INITIAL ((size_t)1 << 30)
+size_t sl_state_map_initial = (size_t)1 << 30;
 /* Stores per task: each takes one database, plus "meta". */
 #define STATE_MAX_DBS 256
-#define STATE_HEADROOM ((size_t)16 << 20)
+/* Slack for LMDB's own pages (free list, branch pages): an eighth of the
+ * map, at most 16 MiB. */
+#define STATE_HEADROOM(mapsize) SL_MIN((mapsize) / 8, (size_t)16 << 20)
 /* A transaction past this many bytes is committed early: LMDB keeps every
  * dirty page of a transaction in memory until commit. */
 #define STATE_TXN_MAX ((size_t)256 << 20)
@@ -156,15 +158,15 @@ void sl_state_read_end(MDB_txn *txn, bool temp)
 
 /* What a transaction may need: every page in use copied once, plus the
  * new data with its page overhead. */
-static size_t state_need(size_t used, size_t txn_bytes)
+static size_t state_need(size_t used, size_t txn_bytes, size_t mapsize)
 {
-    return 2 * used + 4 * txn_bytes + STATE_HEADROOM;
+    return 2 * used + 4 * txn_bytes + STATE_HEADROOM(mapsize);
 }
 
 sl_err_t sl_state_reserve(sl_state_t *st, size_t n)
 {
     st->txn_bytes += n + 64;
-    if (st->iterating || (state_need(st->used_at_begin, st->txn_bytes) <= st->mapsize &&
+    if (st->iterating || (state_need(st->used_at_begin, st->txn_bytes, st->mapsize) <= st->mapsize &&
                           st->txn_bytes <= STATE_TXN_MAX))
         return SL_OK;
     if (st->txn) {
@@ -174,7 +176,7 @@ sl_err_t sl_state_reserve(sl_state_t *st, size_t n)
     }
     size_t used = used_bytes(st);
     size_t size = st->mapsize;
-    while (state_need(used, n + 64) * 2 > size)
+    while (state_need(used, n + 64, size) * 2 > size)
         size *= 2;
     if (size != st->mapsize) {
         int rc = mdb_env_set_mapsize(st->env, size);
@@ -223,7 +225,7 @@ sl_err_t sl_state_open(const char *dir, sl_state_t **out)
     if (rc == 0)
         rc = mdb_env_set_maxdbs(st->env, STATE_MAX_DBS);
     if (rc == 0)
-        rc = mdb_env_set_mapsize(st->env, STATE_MAP_INITIAL);
+        rc = mdb_env_set_mapsize(st->env, sl_state_map_initial);
     if (rc == 0)
         rc = mdb_env_open(st->env, path,
                           MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOMETASYNC | MDB_NORDAHEAD | MDB_NOTLS, 0644);
@@ -231,7 +233,7 @@ sl_err_t sl_state_open(const char *dir, sl_state_t **out)
         err = sl_state_fail(st, rc, "open " STATE_FILE, NULL);
         goto fail;
     }
-    st->mapsize = STATE_MAP_INITIAL;
+    st->mapsize = sl_state_map_initial;
     (void)used_bytes(st); /* the file's own map size, if larger */
     MDB_txn *txn;
     if ((err = sl_state_txn(st, &txn)) != SL_OK)

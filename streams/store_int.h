@@ -56,6 +56,10 @@ struct sl_state {
     sl_list_t stores;              /* sl_store_t.link */
 };
 
+/* The map size a new environment starts with (1 GiB; tests lower it to
+ * see the map grow). */
+extern size_t sl_state_map_initial;
+
 /* The open write transaction, begun if needed. Errors: SL_ERR_IO. */
 sl_err_t sl_state_txn(sl_state_t *st, MDB_txn **out);
 /* A transaction to read in: the open write transaction (reads see its

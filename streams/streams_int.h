@@ -346,7 +346,12 @@ typedef struct sl_state sl_state_t;
 
 /* Called when the cache writes an entry through (eviction or flush) for a
  * table whose operator forwards on flush: key, new and old values as
- * bytes (NULL with len -1: null), the timestamp of the last update. */
+ * bytes (NULL with len -1: null), the timestamp of the last update.
+ * The key is the store key as the changelog carries it: key-value stores
+ * the key's bytes, window stores key || start (8 bytes big-endian) || seq
+ * (4), session stores key || end (8) || start (8). The old value is what
+ * LMDB held before this write. A window or session that expired while
+ * cached is not stored, but its listener is still called. */
 typedef void sl_flush_fn(void *arg, const uint8_t *key, int32_t klen, const uint8_t *newv, int32_t nlen,
                          const uint8_t *oldv, int32_t olen, int64_t ts);
 
@@ -367,11 +372,21 @@ sl_err_t sl_state_commit(sl_state_t *st);
  * that must not claim more than the file holds after an OS crash.
  * SL_ERR_IO. */
 sl_err_t sl_state_sync(sl_state_t *st);
+/* Closes the environment; writes not committed are dropped (under
+ * exactly-once that is what an aborted transaction needs). Close the
+ * stores first. NULL ok. */
 void sl_state_close(sl_state_t *st);
 /* Removes dir and everything in it. */
 sl_err_t sl_state_wipe(const char *dir);
 
+/* Opens (creating) def's store in st; def and env are copied. The cache
+ * (when def->caching and env->cache_bytes > 0; never for a window store
+ * retaining duplicates) is the store's own, of env->cache_bytes. Window
+ * and session stores keep def->retention_ms behind the largest window
+ * start / session end they have seen (as Kafka's segmented stores); <= 0
+ * keeps everything. Errors: SL_ERR_IO, SL_ERR_NOMEM, SL_ERR_INVAL. */
 sl_err_t sl_store_open(sl_state_t *st, const sl_store_def_t *def, const sl_store_env_t *env, sl_store_t **out);
+/* Dirty cache entries are dropped: flush first. NULL ok. */
 void sl_store_close(sl_store_t *s);
 /* A cached store calls fn on write-through instead of the operator
  * forwarding itself; returns false when the store has no cache (then the
@@ -380,7 +395,9 @@ bool sl_store_set_flush_listener(sl_store_t *s, sl_flush_fn *fn, void *arg);
 /* Writes dirty cache entries through (store, changelog, listener). */
 sl_err_t sl_store_flush(sl_store_t *s);
 /* Applies one changelog record (raw key/value; NULL value: delete) without
- * logging it again. */
+ * logging it again. Errors: SL_ERR_PARSE (a null key or one too short for
+ * the store's key schema: skip the record), SL_ERR_TOO_LARGE (a key LMDB
+ * cannot hold), SL_ERR_IO. */
 sl_err_t sl_store_restore(sl_store_t *s, const void *key, int32_t klen, const void *value, int32_t vlen);
 const sl_store_def_t *sl_store_def(const sl_store_t *s);
 

@@ -203,6 +203,34 @@ static void test_reads_follow_commits(void **state)
     sf_free(f);
 }
 
+static void test_map_grows(void **state)
+{
+    SL_UNUSED(state);
+    size_t saved = sl_state_map_initial;
+    sl_state_map_initial = 256 << 10;
+    sf_t *f = sf_new();
+    sl_state_map_initial = saved;
+    sl_store_t *s = sf_store(f, "big", SL_STORE_KV, false, 0, 0, false);
+    /* ~8 MB into a 256 KiB map, in transactions the store commits early */
+    uint8_t val[200];
+    memset(val, 'v', sizeof(val));
+    char k[32];
+    for (int i = 0; i < 40000; i++) {
+        int kl = snprintf(k, sizeof(k), "key-%08u", (unsigned)i * 2654435761u);
+        assert_int_equal(sl_kvs_put(s, (const uint8_t *)k, (size_t)kl, val, sizeof(val), 0), SL_OK);
+    }
+    assert_true(f->st->mapsize >= (size_t)8 << 20);
+    assert_false(f->st->broken);
+    assert_int_equal(sl_state_commit(f->st), SL_OK);
+    assert_int_equal(sl_store_approx_count(s), 40000);
+    sl_store_close(s);
+    sf_reopen(f);
+    s = sf_store(f, "big", SL_STORE_KV, false, 0, 0, false);
+    assert_int_equal(sl_store_approx_count(s), 40000);
+    sl_store_close(s);
+    sf_free(f);
+}
+
 static void test_bad_directories(void **state)
 {
     SL_UNUSED(state);
@@ -264,7 +292,7 @@ int main(void)
         cmocka_unit_test(test_stores_are_separate), cmocka_unit_test(test_changelog_records),
         cmocka_unit_test(test_restore_reproduces), cmocka_unit_test(test_reopen_after_commit),
         cmocka_unit_test(test_bad_directories),   cmocka_unit_test(test_key_too_large),
-        cmocka_unit_test(test_reads_follow_commits),
+        cmocka_unit_test(test_reads_follow_commits), cmocka_unit_test(test_map_grows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
