@@ -13,10 +13,14 @@
 
 #include "consumer_int.h"
 
-/* One allocation holding the message and every byte it points to. */
+/* One allocation holding the message and every byte it points to. Only the
+ * message is zeroed: the caller writes every byte of extra it uses, and
+ * zeroing a 1 KiB value first would write it twice. */
 static cons_msg_t *msg_alloc(size_t extra)
 {
-    cons_msg_t *m = calloc(1, sizeof(*m) + extra);
+    cons_msg_t *m = malloc(sizeof(*m) + extra);
+    if (m)
+        memset(m, 0, sizeof(*m));
     return m;
 }
 

@@ -124,13 +124,23 @@ static void deadline_ts(struct timespec *ts, int64_t ms)
     }
 }
 
+/* When the application last polled, for max.poll.interval.ms (minutes): the
+ * coarse clock, a few ms behind at most, costs a fraction of a precise read,
+ * which poll would otherwise pay for every message. */
+static int64_t poll_time_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 sl_err_t sl_consumer_poll(sl_consumer_t *c, int timeout_ms, sl_message_t **out)
 {
     if (!c || !out)
         return SL_ERR_INVAL;
     *out = NULL;
-    int64_t start = sl_time_mono_ms();
-    atomic_store(&c->last_poll_ms, start);
+    atomic_store(&c->last_poll_ms, poll_time_ms());
+    int64_t start = -1;   /* read once poll has to wait */
     for (;;) {
         pthread_mutex_lock(&c->lock);
         if (c->closed) {
@@ -152,7 +162,10 @@ sl_err_t sl_consumer_poll(sl_consumer_t *c, int timeout_ms, sl_message_t **out)
             *out = &m->m;
             return SL_OK;
         }
-        int64_t left = timeout_ms < 0 ? 1000 : timeout_ms - (sl_time_mono_ms() - start);
+        int64_t now = sl_time_mono_ms();
+        if (start < 0)
+            start = now;
+        int64_t left = timeout_ms < 0 ? 1000 : timeout_ms - (now - start);
         if (left <= 0) {
             pthread_mutex_unlock(&c->lock);
             return SL_ERR_TIMEOUT;
@@ -163,7 +176,7 @@ sl_err_t sl_consumer_poll(sl_consumer_t *c, int timeout_ms, sl_message_t **out)
             pthread_cond_timedwait(&c->cond, &c->lock, &ts);
         }
         pthread_mutex_unlock(&c->lock);
-        atomic_store(&c->last_poll_ms, sl_time_mono_ms());
+        atomic_store(&c->last_poll_ms, poll_time_ms());
     }
 }
 

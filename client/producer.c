@@ -168,7 +168,8 @@ sl_err_t sl_producer_send(sl_producer_t *p, const sl_produce_rec_t *rec)
         err = SL_ERR_MESSAGE_TOO_LARGE;
         goto out;
     }
-    int64_t deadline = sl_time_mono_ms() + p->conf->max_block_ms;
+    int64_t now = sl_time_mono_ms();   /* one read per record: it is a cost at millions a second */
+    int64_t deadline = now + p->conf->max_block_ms;
     bool wake = false;
     sl_prod_accum_lock(&p->accum);
     sl_prod_topic_t *t = sl_prod_accum_topic(&p->accum, rec->topic, true);
@@ -182,6 +183,7 @@ sl_err_t sl_producer_send(sl_producer_t *p, const sl_produce_rec_t *rec)
         while (t->count < 0 && !p->accum.closing && atomic_load(&p->fatal) == 0 &&
                sl_time_mono_ms() < deadline)
             wait_until(p, deadline);
+        now = sl_time_mono_ms();
     }
     if (p->accum.closing) {
         sl_prod_accum_unlock(&p->accum);
@@ -203,11 +205,11 @@ sl_err_t sl_producer_send(sl_producer_t *p, const sl_produce_rec_t *rec)
     if (!part)
         err = SL_ERR_NOMEM;
     else
-        err = sl_prod_accum_append(&p->accum, part, &r, sticky, sl_time_mono_ms(), deadline, &res);
+        err = sl_prod_accum_append(&p->accum, part, &r, sticky, now, deadline, &res);
     if (err == SL_OK && res == SL_PROD_NEEDS_BATCH) {
         pid = sl_partitioner_new_batch(&p->parter, t->name, pid, t->count, t->available);
         part = sl_prod_accum_part(&p->accum, t, pid);
-        err = part ? sl_prod_accum_append(&p->accum, part, &r, false, sl_time_mono_ms(), deadline, &res)
+        err = part ? sl_prod_accum_append(&p->accum, part, &r, false, now, deadline, &res)
                    : SL_ERR_NOMEM;
     }
     if (err == SL_OK) {
