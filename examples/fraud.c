@@ -150,8 +150,9 @@ static void process(sl_ctx_t *ctx, void *state, const sl_val_t *card, const sl_v
 }
 
 /* One card's scan: the newest window (window_ms ending at one of its
- * transactions) breaking a rule and newer than the last alert is
- * reported; transactions before now - window_ms are forgotten. */
+ * transactions) breaking a rule is reported, counting only transactions
+ * after the last alert (so one burst gets one alert); transactions before
+ * now - window_ms are forgotten. */
 typedef struct scan_item {
     struct scan_item *next;
     sl_val_t card;
@@ -181,7 +182,7 @@ static void alert_if_due(sl_ctx_t *ctx, const sl_val_t *card, history_t *h)
     for (size_t end = h->n; end-- > 0 && h->ts[end] > h->alerted;) {
         int64_t sum = 0;
         size_t n = 0, first = end;
-        for (size_t j = end + 1; j-- > 0 && h->ts[j] > h->ts[end] - window_ms;) {
+        for (size_t j = end + 1; j-- > 0 && h->ts[j] > h->ts[end] - window_ms && h->ts[j] > h->alerted;) {
             sum += h->cents[j];
             n++;
             first = j;
