@@ -12,6 +12,14 @@
  * only after a commit, and after sl_state_sync() when the caller wants the
  * checkpoint never ahead of the file even across an OS crash.
  *
+ * Damage. LMDB keeps no checksums: a file damaged while the task was
+ * stopped could make it fault. A clean close therefore records the file's
+ * CRC-32C and size in state.mdb.crc, checked (and removed) by the next
+ * open: a mismatch is SL_ERR_IO, and the caller restores from the
+ * changelog. After an unclean stop there is no record to check against;
+ * LMDB's copy-on-write keeps a crash itself from damaging the file. A file
+ * shorter than its meta page says is refused either way.
+ *
  * Map size. The map starts at 1 GiB of address space. Without MDB_WRITEMAP
  * LMDB does not extend the file to the map size: the file grows with the
  * data, so the size only reserves virtual addresses. Before each write the
@@ -43,6 +51,7 @@ size_t sl_state_map_initial = (size_t)1 << 30;
  * dirty page of a transaction in memory until commit. */
 #define STATE_TXN_MAX ((size_t)256 << 20)
 #define STATE_FILE "state.mdb"
+#define STATE_CRC_FILE "state.mdb.crc"
 
 static sl_err_t mkdirs(const char *dir)
 {
@@ -63,6 +72,87 @@ static sl_err_t mkdirs(const char *dir)
         path[i] = c;
     }
     return SL_OK;
+}
+
+/* CRC-32C and size of the file at path. */
+static sl_err_t file_crc(const char *path, uint32_t *crc, uint64_t *size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? SL_ERR_NOENT : SL_ERR_IO;
+    size_t cap = 1 << 20;
+    uint8_t *buf = malloc(cap);
+    sl_err_t err = buf ? SL_OK : SL_ERR_NOMEM;
+    *crc = 0;
+    *size = 0;
+    while (!err) {
+        ssize_t n = read(fd, buf, cap);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            err = SL_ERR_IO;
+        if (n <= 0)
+            break;
+        *crc = sl_crc32c(*crc, buf, (size_t)n);
+        *size += (uint64_t)n;
+    }
+    free(buf);
+    close(fd);
+    return err;
+}
+
+/* Checks the file against the record of its last clean close, then
+ * removes the record (the file is about to change). */
+static sl_err_t crc_check(const char *dir)
+{
+    char path[4096], crcpath[4096];
+    snprintf(path, sizeof(path), "%s/" STATE_FILE, dir);
+    snprintf(crcpath, sizeof(crcpath), "%s/" STATE_CRC_FILE, dir);
+    FILE *fp = fopen(crcpath, "re");
+    if (!fp)
+        return errno == ENOENT ? SL_OK : SL_ERR_IO;
+    unsigned int want_crc = 0;
+    unsigned long long want_size = 0;
+    int n = fscanf(fp, "crc32c %x size %llu", &want_crc, &want_size);
+    fclose(fp);
+    uint32_t crc;
+    uint64_t size;
+    sl_err_t err = file_crc(path, &crc, &size);
+    if (n != 2 || err || crc != want_crc || size != want_size) {
+        SL_ERROR(SL_STORE_LOG, "state %s: " STATE_FILE " does not match the checksum of its last clean close "
+                 "(%s): damaged", dir, n != 2 ? "unreadable record" : err ? sl_err_str(err) : "checksum or size");
+        return SL_ERR_IO;
+    }
+    if (unlink(crcpath) != 0) {
+        SL_ERROR(SL_STORE_LOG, "state %s: remove %s: %s", dir, crcpath, strerror(errno));
+        return SL_ERR_IO;
+    }
+    return SL_OK;
+}
+
+/* Records the closed file's checksum (best effort: without it the next open
+ * just cannot check). */
+static void crc_record(const char *dir)
+{
+    char path[4096], crcpath[4096], tmp[4096];
+    snprintf(path, sizeof(path), "%s/" STATE_FILE, dir);
+    snprintf(crcpath, sizeof(crcpath), "%s/" STATE_CRC_FILE, dir);
+    snprintf(tmp, sizeof(tmp), "%s/" STATE_CRC_FILE ".tmp", dir);
+    uint32_t crc;
+    uint64_t size;
+    if (file_crc(path, &crc, &size) != SL_OK)
+        return;
+    FILE *fp = fopen(tmp, "we");
+    if (!fp)
+        return;
+    bool ok = fprintf(fp, "crc32c %08x size %llu\n", (unsigned)crc, (unsigned long long)size) > 0;
+    ok = fflush(fp) == 0 && ok;
+    ok = fsync(fileno(fp)) == 0 && ok;
+    ok = fclose(fp) == 0 && ok;
+    if (!ok || rename(tmp, crcpath) != 0) {
+        SL_WARN(SL_STORE_LOG, "state %s: no checksum recorded at close: %s", dir, strerror(errno));
+        unlink(tmp);
+    }
 }
 
 sl_err_t sl_state_fail(sl_state_t *st, int rc, const char *what, const char *name)
@@ -179,6 +269,7 @@ sl_err_t sl_state_reserve(sl_state_t *st, size_t n)
     while (state_need(used, n + 64, size) * 2 > size)
         size *= 2;
     if (size != st->mapsize) {
+        rtxn_reset(st); /* no transaction may be active while the map moves */
         int rc = mdb_env_set_mapsize(st->env, size);
         if (rc != 0)
             return sl_state_fail(st, rc, "grow the map", NULL);
@@ -220,6 +311,8 @@ sl_err_t sl_state_open(const char *dir, sl_state_t **out)
         err = SL_ERR_IO;
         goto fail;
     }
+    if ((err = crc_check(dir)) != SL_OK)
+        goto fail;
     snprintf(path, sizeof(path), "%s/" STATE_FILE, dir);
     int rc = mdb_env_create(&st->env);
     if (rc == 0)
@@ -234,7 +327,17 @@ sl_err_t sl_state_open(const char *dir, sl_state_t **out)
         goto fail;
     }
     st->mapsize = sl_state_map_initial;
-    (void)used_bytes(st); /* the file's own map size, if larger */
+    /* LMDB trusts its meta page: pages past the end of a truncated file
+     * would fault when touched, so a file shorter than its meta says is
+     * refused here. */
+    struct stat sb;
+    size_t used = used_bytes(st); /* also the file's own map size */
+    if (stat(path, &sb) != 0 || (size_t)sb.st_size < used) {
+        SL_ERROR(SL_STORE_LOG, "state %s: " STATE_FILE " is %lld bytes, shorter than the %zu its meta page claims",
+                 dir, (long long)sb.st_size, used);
+        err = SL_ERR_IO;
+        goto fail;
+    }
     MDB_txn *txn;
     if ((err = sl_state_txn(st, &txn)) != SL_OK)
         goto fail;
@@ -245,6 +348,7 @@ sl_err_t sl_state_open(const char *dir, sl_state_t **out)
     }
     if ((err = sl_state_commit(st)) != SL_OK)
         goto fail;
+    st->opened = true;
     *out = st;
     return SL_OK;
 fail:
@@ -291,8 +395,12 @@ void sl_state_close(sl_state_t *st)
         mdb_txn_abort(st->txn);
     if (st->rtxn)
         mdb_txn_abort(st->rtxn);
+    /* the file as the last commit left it, on disk before its checksum */
+    bool record = st->opened && !st->broken && mdb_env_sync(st->env, 1) == 0;
     if (st->env)
         mdb_env_close(st->env);
+    if (record)
+        crc_record(st->dir);
     if (st->lock_fd >= 0)
         close(st->lock_fd);
     free(st->dir);

@@ -53,6 +53,7 @@ struct sl_state {
     size_t txn_bytes;              /* estimate of what the open txn wrote */
     int iterating;                 /* open cursors: no intermediate commit */
     bool broken;                   /* a failed transaction lost writes */
+    bool opened;                   /* opened completely (checksum at close) */
     sl_list_t stores;              /* sl_store_t.link */
 };
 

@@ -218,6 +218,12 @@ static void test_map_grows(void **state)
     for (int i = 0; i < 40000; i++) {
         int kl = snprintf(k, sizeof(k), "key-%08u", (unsigned)i * 2654435761u);
         assert_int_equal(sl_kvs_put(s, (const uint8_t *)k, (size_t)kl, val, sizeof(val), 0), SL_OK);
+        if (i % 7000 == 6999) {
+            /* a read between commits holds the read-only snapshot while
+             * the next write may move the map */
+            assert_int_equal(sl_state_commit(f->st), SL_OK);
+            assert_non_null(sf_get(s, k));
+        }
     }
     assert_true(f->st->mapsize >= (size_t)8 << 20);
     assert_false(f->st->broken);
@@ -269,6 +275,68 @@ static void test_bad_directories(void **state)
     sf_free(f);
 }
 
+/* Writes data into a fresh state in dir/sub and closes it cleanly; returns
+ * the path of its file. */
+static const char *filled_state(sf_t *f, const char *sub)
+{
+    static char dir[256], file[300];
+    snprintf(dir, sizeof(dir), "%s/%s", f->dir, sub);
+    sl_state_t *st;
+    assert_int_equal(sl_state_open(dir, &st), SL_OK);
+    sl_store_def_t def = {.name = "kv", .kind = SL_STORE_KV};
+    sl_store_t *s;
+    assert_int_equal(sl_store_open(st, &def, NULL, &s), SL_OK);
+    char k[16];
+    for (int i = 0; i < 500; i++) {
+        int kl = snprintf(k, sizeof(k), "k%d", i);
+        assert_int_equal(sl_kvs_put(s, (const uint8_t *)k, (size_t)kl, (const uint8_t *)"value", 5, 0), SL_OK);
+    }
+    assert_int_equal(sl_state_commit(st), SL_OK);
+    sl_store_close(s);
+    sl_state_close(st);
+    snprintf(file, sizeof(file), "%s/state.mdb", dir);
+    return file;
+}
+
+static void test_damaged_files(void **state)
+{
+    SL_UNUSED(state);
+    sf_t *f = sf_new();
+    sl_state_t *st = NULL;
+    /* a clean close then a clean open: fine */
+    filled_state(f, "clean");
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/clean", f->dir);
+    assert_int_equal(sl_state_open(dir, &st), SL_OK);
+    sl_state_close(st);
+    /* one byte changed inside a data page after a clean close */
+    const char *file = filled_state(f, "flipped");
+    int fd = open(file, O_RDWR);
+    assert_true(fd >= 0);
+    uint8_t b;
+    assert_int_equal(pread(fd, &b, 1, 3 * 4096 + 100), 1);
+    b ^= 0x5a;
+    assert_int_equal(pwrite(fd, &b, 1, 3 * 4096 + 100), 1);
+    close(fd);
+    snprintf(dir, sizeof(dir), "%s/flipped", f->dir);
+    assert_int_equal(sl_state_open(dir, &st), SL_ERR_IO);
+    assert_null(st);
+    /* truncated, and no checksum record (as after an unclean stop) */
+    file = filled_state(f, "truncated");
+    char crc[300];
+    snprintf(crc, sizeof(crc), "%s.crc", file);
+    assert_int_equal(unlink(crc), 0);
+    assert_int_equal(truncate(file, 3 * 4096), 0);
+    snprintf(dir, sizeof(dir), "%s/truncated", f->dir);
+    assert_int_equal(sl_state_open(dir, &st), SL_ERR_IO);
+    assert_null(st);
+    /* the caller wipes and starts again */
+    assert_int_equal(sl_state_wipe(dir), SL_OK);
+    assert_int_equal(sl_state_open(dir, &st), SL_OK);
+    sl_state_close(st);
+    sf_free(f);
+}
+
 static void test_key_too_large(void **state)
 {
     SL_UNUSED(state);
@@ -293,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_restore_reproduces), cmocka_unit_test(test_reopen_after_commit),
         cmocka_unit_test(test_bad_directories),   cmocka_unit_test(test_key_too_large),
         cmocka_unit_test(test_reads_follow_commits), cmocka_unit_test(test_map_grows),
+        cmocka_unit_test(test_damaged_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
