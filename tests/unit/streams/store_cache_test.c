@@ -191,27 +191,6 @@ static void test_lru_and_dirty_lists(void **state)
     sl_cache_free(c);
 }
 
-typedef struct collect {
-    char buf[1024];
-    size_t n;
-} collect_t;
-
-static bool collect_kv(void *arg, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
-{
-    collect_t *c = arg;
-    c->n += (size_t)snprintf(c->buf + c->n, sizeof(c->buf) - c->n, "%.*s=%.*s;", (int)klen, (const char *)k,
-                             (int)vlen, (const char *)v);
-    return true;
-}
-
-static bool collect_win(void *arg, const uint8_t *k, size_t klen, int64_t start, const uint8_t *v, size_t vlen)
-{
-    collect_t *c = arg;
-    c->n += (size_t)snprintf(c->buf + c->n, sizeof(c->buf) - c->n, "%.*s@%lld=%.*s;", (int)klen, (const char *)k,
-                             (long long)start, (int)vlen, (const char *)v);
-    return true;
-}
-
 static void test_scans_merge_cache(void **state)
 {
     SL_UNUSED(state);
@@ -225,12 +204,8 @@ static void test_scans_merge_cache(void **state)
     assert_int_equal(sf_put(s, "c", NULL), SL_OK);
     assert_int_equal(sf_put(s, "d", "2"), SL_OK);
     assert_int_equal(sf_put(s, "0", "2"), SL_OK);
-    collect_t c = {{0}, 0};
-    assert_int_equal(sl_kvs_range(s, NULL, 0, NULL, 0, collect_kv, &c), SL_OK);
-    assert_string_equal(c.buf, "0=2;a=1;b=2;d=2;");
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sl_kvs_range(s, (const uint8_t *)"b", 1, (const uint8_t *)"c", 1, collect_kv, &c), SL_OK);
-    assert_string_equal(c.buf, "b=2;");
+    assert_string_equal(sf_range(s, NULL, NULL, 0), "0=2;a=1;b=2;d=2;");
+    assert_string_equal(sf_range(s, "b", "c", 0), "b=2;");
     sl_store_close(s);
 
     /* a cached window store */
@@ -240,9 +215,7 @@ static void test_scans_merge_cache(void **state)
     assert_int_equal(sl_store_flush(s), SL_OK);
     assert_int_equal(sl_wins_put(s, (const uint8_t *)"k", 1, 1000, (const uint8_t *)"y", 1, 0), SL_OK);
     assert_int_equal(sl_wins_put(s, (const uint8_t *)"k", 1, 2000, (const uint8_t *)"z", 1, 0), SL_OK);
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sl_wins_fetch(s, (const uint8_t *)"k", 1, 0, 5000, collect_win, &c), SL_OK);
-    assert_string_equal(c.buf, "k@1000=y;k@2000=z;");
+    assert_string_equal(sf_fetch(s, "k", 0, 5000), "k@1000=y;k@2000=z;");
     assert_int_equal(f->n_recs, logged + 1);
     sl_store_close(s);
     sf_free(f);

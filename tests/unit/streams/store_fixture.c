@@ -110,3 +110,84 @@ const char *sf_get(sl_store_t *s, const char *k)
     sl_arena_fini(&a);
     return res;
 }
+
+typedef struct sf_text {
+    char buf[2048];
+    size_t n;
+    int left;                      /* entries still wanted; <= 0: all */
+} sf_text_t;
+
+static sf_text_t g_text;
+
+static sf_text_t *text_start(int stop_after)
+{
+    memset(&g_text, 0, sizeof(g_text));
+    g_text.left = stop_after;
+    return &g_text;
+}
+
+static bool text_add(sf_text_t *t, const char *fmt, ...) SL_PRINTF(2, 3);
+static bool text_add(sf_text_t *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->buf + t->n, sizeof(t->buf) - t->n, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0 && (size_t)n < sizeof(t->buf) - t->n);
+    t->n += (size_t)n;
+    return t->left <= 0 || --t->left > 0;
+}
+
+static bool text_kv(void *arg, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+{
+    return text_add(arg, "%.*s=%.*s;", (int)klen, (const char *)k, (int)vlen, (const char *)v);
+}
+
+static bool text_win(void *arg, const uint8_t *k, size_t klen, int64_t start, const uint8_t *v, size_t vlen)
+{
+    return text_add(arg, "%.*s@%lld=%.*s;", (int)klen, (const char *)k, (long long)start, (int)vlen,
+                    (const char *)v);
+}
+
+static bool text_ses(void *arg, const uint8_t *k, size_t klen, int64_t start, int64_t end, const uint8_t *v,
+                     size_t vlen)
+{
+    return text_add(arg, "%.*s[%lld,%lld]=%.*s;", (int)klen, (const char *)k, (long long)start, (long long)end,
+                    (int)vlen, (const char *)v);
+}
+
+static size_t len_of(const char *s)
+{
+    return s ? strlen(s) : 0;
+}
+
+const char *sf_range(sl_store_t *s, const char *from, const char *to, int stop_after)
+{
+    sf_text_t *t = text_start(stop_after);
+    assert_int_equal(sl_kvs_range(s, (const uint8_t *)from, len_of(from), (const uint8_t *)to, len_of(to), text_kv, t),
+                     SL_OK);
+    return t->buf;
+}
+
+const char *sf_fetch(sl_store_t *s, const char *k, int64_t from, int64_t to)
+{
+    sf_text_t *t = text_start(0);
+    assert_int_equal(sl_wins_fetch(s, (const uint8_t *)k, strlen(k), from, to, text_win, t), SL_OK);
+    return t->buf;
+}
+
+const char *sf_fetch_range(sl_store_t *s, const char *kf, const char *kt, int64_t from, int64_t to)
+{
+    sf_text_t *t = text_start(0);
+    assert_int_equal(sl_wins_fetch_range(s, (const uint8_t *)kf, len_of(kf), (const uint8_t *)kt, len_of(kt), from,
+                                         to, text_win, t),
+                     SL_OK);
+    return t->buf;
+}
+
+const char *sf_find(sl_store_t *s, const char *k, int64_t earliest_end, int64_t latest_start)
+{
+    sf_text_t *t = text_start(0);
+    assert_int_equal(sl_sess_find(s, (const uint8_t *)k, strlen(k), earliest_end, latest_start, text_ses, t), SL_OK);
+    return t->buf;
+}

@@ -44,4 +44,14 @@ sl_err_t sf_put(sl_store_t *s, const char *k, const char *v);
 /* The value of k as a string in a static buffer, or NULL when absent. */
 const char *sf_get(sl_store_t *s, const char *k);
 
+/* What a scan visited, as text in a static buffer (valid until the next
+ * call): "key=value;" per key-value entry (range: keys in [from, to],
+ * NULL open, at most stop_after entries when > 0), "key@start=value;" per
+ * window (fetch: one key; fetch_range: keys in [kf, kt]),
+ * "key[start,end]=value;" per session (find). */
+const char *sf_range(sl_store_t *s, const char *from, const char *to, int stop_after);
+const char *sf_fetch(sl_store_t *s, const char *k, int64_t from, int64_t to);
+const char *sf_fetch_range(sl_store_t *s, const char *kf, const char *kt, int64_t from, int64_t to);
+const char *sf_find(sl_store_t *s, const char *k, int64_t earliest_end, int64_t latest_start);
+
 #endif

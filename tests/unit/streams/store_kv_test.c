@@ -17,32 +17,6 @@
 
 #include "store_fixture.h"
 
-typedef struct collect {
-    char buf[1024];
-    size_t n;
-    int stop_after;
-} collect_t;
-
-/* Appends "key=value;" for every entry. */
-static bool collect_kv(void *arg, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
-{
-    collect_t *c = arg;
-    c->n += (size_t)snprintf(c->buf + c->n, sizeof(c->buf) - c->n, "%.*s=%.*s;", (int)klen, (const char *)k,
-                             (int)vlen, (const char *)v);
-    return --c->stop_after != 0;
-}
-
-static const char *range(sl_store_t *s, const char *from, const char *to, int stop_after)
-{
-    static collect_t c;
-    memset(&c, 0, sizeof(c));
-    c.stop_after = stop_after;
-    assert_int_equal(sl_kvs_range(s, (const uint8_t *)from, from ? strlen(from) : 0, (const uint8_t *)to,
-                                  to ? strlen(to) : 0, collect_kv, &c),
-                     SL_OK);
-    return c.buf;
-}
-
 static void test_put_get_delete(void **state)
 {
     SL_UNUSED(state);
@@ -81,13 +55,13 @@ static void test_range_order(void **state)
     for (size_t i = 0; i < SL_ARRAY_LEN(keys); i++)
         assert_int_equal(sf_put(s, keys[i], "v"), SL_OK);
     /* byte order: "B" < "a" < "aa" < "ab" < "b" < "b\1" < "c" */
-    assert_string_equal(range(s, NULL, NULL, -1), "B=v;a=v;aa=v;ab=v;b=v;b\x01=v;c=v;");
-    assert_string_equal(range(s, "a", "b", -1), "a=v;aa=v;ab=v;b=v;");
-    assert_string_equal(range(s, "aa", NULL, -1), "aa=v;ab=v;b=v;b\x01=v;c=v;");
-    assert_string_equal(range(s, NULL, "a", -1), "B=v;a=v;");
-    assert_string_equal(range(s, "ac", "az", -1), "");
-    assert_string_equal(range(s, "c", "a", -1), "");
-    assert_string_equal(range(s, NULL, NULL, 2), "B=v;a=v;");
+    assert_string_equal(sf_range(s, NULL, NULL, -1), "B=v;a=v;aa=v;ab=v;b=v;b\x01=v;c=v;");
+    assert_string_equal(sf_range(s, "a", "b", -1), "a=v;aa=v;ab=v;b=v;");
+    assert_string_equal(sf_range(s, "aa", NULL, -1), "aa=v;ab=v;b=v;b\x01=v;c=v;");
+    assert_string_equal(sf_range(s, NULL, "a", -1), "B=v;a=v;");
+    assert_string_equal(sf_range(s, "ac", "az", -1), "");
+    assert_string_equal(sf_range(s, "c", "a", -1), "");
+    assert_string_equal(sf_range(s, NULL, NULL, 2), "B=v;a=v;");
     sl_store_close(s);
     sf_free(f);
 }
@@ -102,7 +76,7 @@ static void test_stores_are_separate(void **state)
     assert_int_equal(sf_put(b, "k", "in b"), SL_OK);
     assert_string_equal(sf_get(a, "k"), "in a");
     assert_string_equal(sf_get(b, "k"), "in b");
-    assert_string_equal(range(a, NULL, NULL, -1), "k=in a;");
+    assert_string_equal(sf_range(a, NULL, NULL, -1), "k=in a;");
     sl_store_close(a);
     sl_store_close(b);
     sf_free(f);
@@ -148,9 +122,9 @@ static void test_restore_reproduces(void **state)
     }
     assert_int_equal(f->n_recs, logged); /* restoring logs nothing */
     char want[1024];
-    snprintf(want, sizeof(want), "%s", range(s, NULL, NULL, -1));
+    snprintf(want, sizeof(want), "%s", sf_range(s, NULL, NULL, -1));
     assert_true(strlen(want) > 100);
-    assert_string_equal(range(r, NULL, NULL, -1), want);
+    assert_string_equal(sf_range(r, NULL, NULL, -1), want);
     assert_int_equal(sl_store_restore(r, NULL, -1, "x", 1), SL_ERR_PARSE);
     sl_store_close(s);
     sl_store_close(r);
@@ -196,9 +170,9 @@ static void test_reads_follow_commits(void **state)
         assert_string_equal(sf_get(s, "k"), v);
         assert_int_equal(sl_state_commit(f->st), SL_OK);
         assert_string_equal(sf_get(s, "k"), v);
-        assert_string_equal(range(s, NULL, NULL, -1), all);
+        assert_string_equal(sf_range(s, NULL, NULL, -1), all);
     }
-    assert_string_equal(range(s, NULL, NULL, -1), "k=v4;");
+    assert_string_equal(sf_range(s, NULL, NULL, -1), "k=v4;");
     sl_store_close(s);
     sf_free(f);
 }

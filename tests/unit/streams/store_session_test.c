@@ -17,33 +17,10 @@
 
 #define MIN 60000
 
-typedef struct collect {
-    char buf[2048];
-    size_t n;
-} collect_t;
-
-static bool collect_ses(void *arg, const uint8_t *k, size_t klen, int64_t start, int64_t end, const uint8_t *v,
-                        size_t vlen)
-{
-    collect_t *c = arg;
-    c->n += (size_t)snprintf(c->buf + c->n, sizeof(c->buf) - c->n, "%.*s[%lld,%lld]=%.*s;", (int)klen,
-                             (const char *)k, (long long)start, (long long)end, (int)vlen, (const char *)v);
-    return true;
-}
-
 static sl_err_t sput(sl_store_t *s, const char *k, int64_t start, int64_t end, const char *v)
 {
     return sl_sess_put(s, (const uint8_t *)k, strlen(k), start, end, (const uint8_t *)v,
                        v ? (int32_t)strlen(v) : -1, end);
-}
-
-static const char *find(sl_store_t *s, const char *k, int64_t earliest_end, int64_t latest_start)
-{
-    static collect_t c;
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sl_sess_find(s, (const uint8_t *)k, strlen(k), earliest_end, latest_start, collect_ses, &c),
-                     SL_OK);
-    return c.buf;
 }
 
 static void test_find_for_merge(void **state)
@@ -57,20 +34,20 @@ static void test_find_for_merge(void **state)
     assert_int_equal(sput(s, "u\x01", 1000, 2000, "other"), SL_OK);
     assert_int_equal(sput(s, "v", 1000, 2000, "V"), SL_OK);
     /* every session of u, by end */
-    assert_string_equal(find(s, "u", 0, INT64_MAX), "u[1000,2000]=A;u[5000,5000]=B;u[9000,12000]=C;");
+    assert_string_equal(sf_find(s, "u", 0, INT64_MAX), "u[1000,2000]=A;u[5000,5000]=B;u[9000,12000]=C;");
     /* a record at 6000 with a gap of 1500: sessions ending >= 4500 and
      * starting <= 7500 merge with it */
-    assert_string_equal(find(s, "u", 4500, 7500), "u[5000,5000]=B;");
+    assert_string_equal(sf_find(s, "u", 4500, 7500), "u[5000,5000]=B;");
     /* a record at 3000, gap 2500: [500, 5500] */
-    assert_string_equal(find(s, "u", 500, 5500), "u[1000,2000]=A;u[5000,5000]=B;");
-    assert_string_equal(find(s, "u", 12001, INT64_MAX), "");
-    assert_string_equal(find(s, "u", 0, 999), "");
-    assert_string_equal(find(s, "w", 0, INT64_MAX), "");
+    assert_string_equal(sf_find(s, "u", 500, 5500), "u[1000,2000]=A;u[5000,5000]=B;");
+    assert_string_equal(sf_find(s, "u", 12001, INT64_MAX), "");
+    assert_string_equal(sf_find(s, "u", 0, 999), "");
+    assert_string_equal(sf_find(s, "w", 0, INT64_MAX), "");
     /* merging: remove the two, put the merged one */
     assert_int_equal(sput(s, "u", 1000, 2000, NULL), SL_OK);
     assert_int_equal(sput(s, "u", 5000, 5000, NULL), SL_OK);
     assert_int_equal(sput(s, "u", 1000, 5000, "AB"), SL_OK);
-    assert_string_equal(find(s, "u", 0, INT64_MAX), "u[1000,5000]=AB;u[9000,12000]=C;");
+    assert_string_equal(sf_find(s, "u", 0, INT64_MAX), "u[1000,5000]=AB;u[9000,12000]=C;");
     assert_int_equal(sput(s, "u", 10, 5, "bad"), SL_ERR_INVAL);
     sl_store_close(s);
     sf_free(f);
@@ -89,16 +66,16 @@ static void test_retention_and_changelog(void **state)
     assert_int_equal(sput(s, "u", 10 * MIN, 11 * MIN, "z"), SL_OK);
     /* stream time 11 min, retention 5: sessions ending at or before 6 min
      * are gone */
-    assert_string_equal(find(s, "u", 0, INT64_MAX), "u[600000,660000]=z;");
+    assert_string_equal(sf_find(s, "u", 0, INT64_MAX), "u[600000,660000]=z;");
     assert_int_equal(sput(s, "u", 2 * MIN, 3 * MIN, "late"), SL_OK);
-    assert_string_equal(find(s, "u", 0, INT64_MAX), "u[600000,660000]=z;");
+    assert_string_equal(sf_find(s, "u", 0, INT64_MAX), "u[600000,660000]=z;");
     sl_store_t *r = sf_store(f, "copy", SL_STORE_SESSION, false, 0, 5 * MIN, false);
     for (size_t i = 0; i < f->n_recs; i++) {
         sf_rec_t *rec = &f->recs[i];
         assert_int_equal(sl_store_restore(r, rec->key, rec->klen, rec->vlen < 0 ? NULL : rec->val, rec->vlen),
                          SL_OK);
     }
-    assert_string_equal(find(r, "u", 0, INT64_MAX), "u[600000,660000]=z;");
+    assert_string_equal(sf_find(r, "u", 0, INT64_MAX), "u[600000,660000]=z;");
     sl_store_close(s);
     sl_store_close(r);
     sf_free(f);

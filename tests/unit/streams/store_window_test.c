@@ -16,41 +16,10 @@
 
 #define MIN 60000
 
-typedef struct collect {
-    char buf[2048];
-    size_t n;
-} collect_t;
-
-static bool collect_win(void *arg, const uint8_t *k, size_t klen, int64_t start, const uint8_t *v, size_t vlen)
-{
-    collect_t *c = arg;
-    c->n += (size_t)snprintf(c->buf + c->n, sizeof(c->buf) - c->n, "%.*s@%lld=%.*s;", (int)klen, (const char *)k,
-                             (long long)start, (int)vlen, (const char *)v);
-    return true;
-}
-
 static sl_err_t wput(sl_store_t *s, const char *k, int64_t start, const char *v)
 {
     return sl_wins_put(s, (const uint8_t *)k, strlen(k), start, (const uint8_t *)v, v ? (int32_t)strlen(v) : -1,
                        start);
-}
-
-static const char *fetch(sl_store_t *s, const char *k, int64_t from, int64_t to)
-{
-    static collect_t c;
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sl_wins_fetch(s, (const uint8_t *)k, strlen(k), from, to, collect_win, &c), SL_OK);
-    return c.buf;
-}
-
-static const char *fetch_range(sl_store_t *s, const char *kf, const char *kt, int64_t from, int64_t to)
-{
-    static collect_t c;
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sl_wins_fetch_range(s, (const uint8_t *)kf, kf ? strlen(kf) : 0, (const uint8_t *)kt,
-                                         kt ? strlen(kt) : 0, from, to, collect_win, &c),
-                     SL_OK);
-    return c.buf;
 }
 
 static const char *wget(sl_store_t *s, const char *k, int64_t start)
@@ -82,21 +51,21 @@ static void test_put_fetch(void **state)
     assert_int_equal(wput(s, "a", 3000, "a3"), SL_OK);
     assert_int_equal(wput(s, "a\x01", 1500, "long"), SL_OK); /* sorts among a's windows */
     assert_int_equal(wput(s, "b", 1000, "b1"), SL_OK);
-    assert_string_equal(fetch(s, "a", 0, 10000), "a@1000=a1;a@2000=a2;a@3000=a3;");
-    assert_string_equal(fetch(s, "a", 1500, 2500), "a@2000=a2;");
-    assert_string_equal(fetch(s, "a", 2000, 3000), "a@2000=a2;a@3000=a3;");
-    assert_string_equal(fetch(s, "a", 4000, 9000), "");
-    assert_string_equal(fetch(s, "c", 0, 9000), "");
+    assert_string_equal(sf_fetch(s, "a", 0, 10000), "a@1000=a1;a@2000=a2;a@3000=a3;");
+    assert_string_equal(sf_fetch(s, "a", 1500, 2500), "a@2000=a2;");
+    assert_string_equal(sf_fetch(s, "a", 2000, 3000), "a@2000=a2;a@3000=a3;");
+    assert_string_equal(sf_fetch(s, "a", 4000, 9000), "");
+    assert_string_equal(sf_fetch(s, "c", 0, 9000), "");
     assert_string_equal(wget(s, "a", 2000), "a2");
     assert_null(wget(s, "a", 2001));
     assert_int_equal(wput(s, "a", 2000, "a2'"), SL_OK); /* replaces */
-    assert_string_equal(fetch(s, "a", 2000, 2000), "a@2000=a2';");
+    assert_string_equal(sf_fetch(s, "a", 2000, 2000), "a@2000=a2';");
     assert_int_equal(wput(s, "a", 2000, NULL), SL_OK); /* deletes */
-    assert_string_equal(fetch(s, "a", 0, 10000), "a@1000=a1;a@3000=a3;");
-    assert_string_equal(fetch_range(s, NULL, NULL, 0, 10000), "a@1000=a1;a@3000=a3;a\x01@1500=long;b@1000=b1;");
-    assert_string_equal(fetch_range(s, "a\x01", "b", 1000, 1000), "b@1000=b1;");
-    assert_string_equal(fetch_range(s, "a\x01", NULL, 0, 10000), "a\x01@1500=long;b@1000=b1;");
-    assert_string_equal(fetch_range(s, NULL, "a", 0, 10000), "a@1000=a1;a@3000=a3;");
+    assert_string_equal(sf_fetch(s, "a", 0, 10000), "a@1000=a1;a@3000=a3;");
+    assert_string_equal(sf_fetch_range(s, NULL, NULL, 0, 10000), "a@1000=a1;a@3000=a3;a\x01@1500=long;b@1000=b1;");
+    assert_string_equal(sf_fetch_range(s, "a\x01", "b", 1000, 1000), "b@1000=b1;");
+    assert_string_equal(sf_fetch_range(s, "a\x01", NULL, 0, 10000), "a\x01@1500=long;b@1000=b1;");
+    assert_string_equal(sf_fetch_range(s, NULL, "a", 0, 10000), "a@1000=a1;a@3000=a3;");
     assert_int_equal(sl_wins_put(s, (const uint8_t *)"a", 1, -5, (const uint8_t *)"x", 1, 0), SL_ERR_INVAL);
     sl_store_close(s);
     sf_free(f);
@@ -111,28 +80,28 @@ static void test_retention(void **state)
     assert_int_equal(wput(s, "k", 0, "w0"), SL_OK);
     assert_int_equal(wput(s, "k", 1 * MIN, "w1"), SL_OK);
     assert_int_equal(wput(s, "k", 3 * MIN, "w3"), SL_OK);
-    assert_string_equal(fetch(s, "k", 0, 100 * MIN), "k@0=w0;k@60000=w1;k@180000=w3;");
+    assert_string_equal(sf_fetch(s, "k", 0, 100 * MIN), "k@0=w0;k@60000=w1;k@180000=w3;");
     /* stream time 5 min: windows starting at or before 1 min are expired */
     assert_int_equal(wput(s, "k", 5 * MIN, "w5"), SL_OK);
-    assert_string_equal(fetch(s, "k", 0, 100 * MIN), "k@180000=w3;k@300000=w5;");
+    assert_string_equal(sf_fetch(s, "k", 0, 100 * MIN), "k@180000=w3;k@300000=w5;");
     assert_null(wget(s, "k", 1 * MIN));
     /* a late write to an expired window is dropped, not logged */
     size_t logged = f->n_recs;
     assert_int_equal(wput(s, "k", 1 * MIN, "late"), SL_OK);
     assert_int_equal(f->n_recs, logged);
-    assert_string_equal(fetch(s, "k", 0, 100 * MIN), "k@180000=w3;k@300000=w5;");
+    assert_string_equal(sf_fetch(s, "k", 0, 100 * MIN), "k@180000=w3;k@300000=w5;");
     /* segment 0 ([0, 2 min)) also holds live times: it stays in LMDB */
     assert_int_equal(sl_store_approx_count(s), 4);
     /* retention and stream time survive a reopen */
     sl_store_close(s);
     sf_reopen(f);
     s = sf_store(f, "w", SL_STORE_WINDOW, true, 0, 4 * MIN, false);
-    assert_string_equal(fetch(s, "k", 0, 100 * MIN), "k@180000=w3;k@300000=w5;");
+    assert_string_equal(sf_fetch(s, "k", 0, 100 * MIN), "k@180000=w3;k@300000=w5;");
     assert_int_equal(wput(s, "k", 1 * MIN, "late"), SL_OK);
-    assert_string_equal(fetch(s, "k", 0, 2 * MIN), "");
+    assert_string_equal(sf_fetch(s, "k", 0, 2 * MIN), "");
     /* far ahead: everything older goes */
     assert_int_equal(wput(s, "k", 100 * MIN, "w100"), SL_OK);
-    assert_string_equal(fetch_range(s, NULL, NULL, 0, 1000 * MIN), "k@6000000=w100;");
+    assert_string_equal(sf_fetch_range(s, NULL, NULL, 0, 1000 * MIN), "k@6000000=w100;");
     /* every older segment is gone from LMDB, not only hidden */
     assert_int_equal(sl_store_approx_count(s), 1);
     sl_store_close(s);
@@ -149,7 +118,7 @@ static void test_duplicates(void **state)
     assert_int_equal(wput(s, "k", 1000, "y"), SL_OK);
     assert_int_equal(wput(s, "k", 1000, "x"), SL_OK);
     assert_int_equal(wput(s, "k", 500, "z"), SL_OK);
-    assert_string_equal(fetch(s, "k", 0, 2000), "k@500=z;k@1000=x;k@1000=y;k@1000=x;");
+    assert_string_equal(sf_fetch(s, "k", 0, 2000), "k@500=z;k@1000=x;k@1000=y;k@1000=x;");
     assert_int_equal(f->n_recs, 4);
     /* each changelog key carries its own sequence number */
     assert_int_equal(f->recs[0].klen, 1 + 12);
@@ -161,7 +130,7 @@ static void test_duplicates(void **state)
     sf_reopen(f);
     s = sf_store(f, "join", SL_STORE_WINDOW, true, 1 << 20, 0, true);
     assert_int_equal(wput(s, "k", 1000, "after"), SL_OK);
-    assert_string_equal(fetch(s, "k", 1000, 1000), "k@1000=x;k@1000=y;k@1000=x;k@1000=after;");
+    assert_string_equal(sf_fetch(s, "k", 1000, 1000), "k@1000=x;k@1000=y;k@1000=x;k@1000=after;");
     sl_store_close(s);
     sf_free(f);
 }
@@ -194,9 +163,9 @@ static void test_changelog_and_restore(void **state)
                          SL_OK);
     }
     char want_all[2048];
-    snprintf(want_all, sizeof(want_all), "%s", fetch_range(s, NULL, NULL, 0, 1000 * MIN));
+    snprintf(want_all, sizeof(want_all), "%s", sf_fetch_range(s, NULL, NULL, 0, 1000 * MIN));
     assert_true(strlen(want_all) > 20);
-    assert_string_equal(fetch_range(r, NULL, NULL, 0, 1000 * MIN), want_all);
+    assert_string_equal(sf_fetch_range(r, NULL, NULL, 0, 1000 * MIN), want_all);
     /* a changelog key too short for the schema is refused */
     assert_int_equal(sl_store_restore(r, "short", 5, "v", 1), SL_ERR_PARSE);
     sl_store_close(s);
