@@ -87,7 +87,9 @@ int64_t sl_window_retention(const sl_window_spec_t *w)
 
     switch (w->kind) {
     case SL_WIN_SLIDING:
-        min = 2 * w->size_ms + w->grace_ms;
+        /* A record within grace looks at windows starting up to 2 * size
+         * before it, itself up to size + grace behind stream time. */
+        min = 3 * w->size_ms + w->grace_ms + 1;
         break;
     case SL_WIN_SESSION:
         /* A record merges with sessions ending up to a gap before it,

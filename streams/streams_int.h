@@ -516,7 +516,8 @@ int64_t sl_window_first_start(const sl_window_spec_t *w, int64_t ts);
  * grace < stream time. */
 bool sl_window_closed(const sl_window_spec_t *w, int64_t end, int64_t stream_time);
 /* The store retention: retention_ms, or the minimum (time windows size +
- * grace, sliding 2 * size + grace, sessions 2 * gap + grace: a record may
+ * grace; sliding 3 * size + grace + 1: a record within grace reads windows
+ * starting up to 2 * size before it; sessions 2 * gap + grace: a record may
  * merge with a session that ended a gap before it). */
 int64_t sl_window_retention(const sl_window_spec_t *w);
 /* How long after a window's end suppress_final waits: grace (sessions:

@@ -93,7 +93,7 @@ static void test_retention_and_checks(void **state)
     w.retention_ms = 14;
     assert_int_equal(sl_window_check(&w, why, sizeof(why)), SL_ERR_INVAL);
     w = (sl_window_spec_t)SL_SLIDING(10, 5);
-    assert_int_equal(sl_window_retention(&w), 25);
+    assert_int_equal(sl_window_retention(&w), 36);
     w = (sl_window_spec_t)SL_SESSION(7, 5);
     assert_int_equal(sl_window_retention(&w), 19);
     w = (sl_window_spec_t)SL_HOPPING(10, 11, 0);

@@ -111,6 +111,33 @@ static void test_sliding(void **state)
     au_free(&a);
 }
 
+static SL_TOPOLOGY(sliding_count_topo)
+{
+    SL_STREAM(in, "in", SL_STRING, SL_STRING);
+    SL_GROUP_BY_KEY(g, in);
+    SL_WINDOWED_BY(w, g, SL_SLIDING(10, 0));
+    SL_WINDOWED_COUNT(counts, w, "counts");
+    SL_TO_STREAM(counts, "out", &w10.serde, SL_I64);
+}
+
+/* Stream time (and the store's newest window, B's [100, 110]) moved on by
+ * another key: A's record at 95 still belongs to the right window of its
+ * record at 90, found through A's older window [80, 90], which the store
+ * must still keep; its own left window has closed. */
+static void test_sliding_keeps_what_it_needs(void **state)
+{
+    au_t a = au_new(sliding_count_topo, "cache.max.bytes.buffering=0\n");
+
+    (void)state;
+    au_pipe(&a, "in", "A", "x", 90);
+    au_pipe(&a, "in", "B", "x", 100);
+    au_pipe(&a, "in", "B", "x", 99);
+    au_pipe(&a, "in", "A", "x", 95);
+    AU_EXPECT(&a, "out", &w10.serde, SL_I64, "[A@80/90]:1@90", "[B@90/100]:1@100", "[B@90/100]:2@100",
+              "[B@100/110]:1@100", "[A@91/101]:1@95");
+    au_free(&a);
+}
+
 static SL_TOPOLOGY(session_topo)
 {
     SL_STREAM(in, "in", SL_STRING, SL_STRING);
@@ -219,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_tumbling),
         cmocka_unit_test(test_hopping),
         cmocka_unit_test(test_sliding),
+        cmocka_unit_test(test_sliding_keeps_what_it_needs),
         cmocka_unit_test(test_session),
         cmocka_unit_test(test_session_aggregate_merges),
         cmocka_unit_test(test_windowed_reduce_and_store),
