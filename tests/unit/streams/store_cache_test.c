@@ -221,12 +221,58 @@ static void test_scans_merge_cache(void **state)
     sf_free(f);
 }
 
+/* A scan whose callback writes to the store it walks (more keys than the
+ * cache holds): no entry the scan stands on is evicted under it. */
+static bool write_back(void *arg, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen)
+{
+    SL_UNUSED(v);
+    SL_UNUSED(vlen);
+    sl_store_t *s = arg;
+    char nk[64];
+    int n = snprintf(nk, sizeof(nk), "z%.*s", (int)klen, (const char *)k);
+    assert_int_equal(sl_kvs_put(s, (const uint8_t *)nk, (size_t)n, (const uint8_t *)"new", 3, 0), SL_OK);
+    assert_int_equal(sl_kvs_put(s, k, klen, (const uint8_t *)"updated", 7, 0), SL_OK);
+    return true;
+}
+
+static void scan_with_writes(int64_t cache)
+{
+    sf_t *f = sf_new();
+    sl_store_t *s = sf_store(f, "kv", SL_STORE_KV, true, cache, 0, false);
+    char k[16];
+    for (int i = 0; i < 40; i++) {
+        snprintf(k, sizeof(k), "k%02d", i);
+        assert_int_equal(sf_put(s, k, "old"), SL_OK);
+    }
+    assert_int_equal(sl_kvs_range(s, (const uint8_t *)"k", 1, (const uint8_t *)"k99", 3, write_back, s), SL_OK);
+    /* the deferred eviction has run */
+    assert_true(!s->cache || sl_cache_bytes(s->cache) <= (size_t)cache);
+    for (int i = 0; i < 40; i++) {
+        snprintf(k, sizeof(k), "k%02d", i);
+        assert_string_equal(sf_get(s, k), "updated");
+        snprintf(k, sizeof(k), "zk%02d", i);
+        assert_string_equal(sf_get(s, k), "new");
+    }
+    assert_int_equal(sl_store_flush(s), SL_OK);
+    sl_store_close(s);
+    sf_free(f);
+}
+
+static void test_scan_with_writes(void **state)
+{
+    SL_UNUSED(state);
+    scan_with_writes(3000);
+    /* without a cache: the scan's cursor and the writes share LMDB's
+     * transaction, or the scan reads a snapshot taken before them */
+    scan_with_writes(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_folding),         cmocka_unit_test(test_flush_order),
         cmocka_unit_test(test_eviction),        cmocka_unit_test(test_lru_and_dirty_lists),
-        cmocka_unit_test(test_scans_merge_cache),
+        cmocka_unit_test(test_scans_merge_cache), cmocka_unit_test(test_scan_with_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
