@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -237,6 +238,65 @@ static void test_outer_typed(void **state)
     ju_free(&j);
 }
 
+/* Kafka's nodes, names and stores for an unnamed join, all in one
+ * sub-topology. */
+static void topo_unnamed(sl_builder_t *b)
+{
+    sl_stream_t *l = sl_builder_stream(b, NULL, "left", SL_STRING, SL_STRING);
+    sl_stream_t *r = sl_builder_stream(b, NULL, "right", SL_STRING, SL_STRING);
+    sl_stream_to(sl_stream_join(l, r, NULL, SL_JOIN_LEFT, ju_joiner, NULL, 10, 10, 0, NULL, NULL), NULL, "out",
+                 SL_STRING, SL_STRING, NULL, NULL);
+}
+
+/* Asserts that text has a line starting with start (after indentation)
+ * that contains each of has[0..n). */
+static void assert_line(const char *text, const char *start, const char *const *has, size_t n)
+{
+    const char *p = strstr(text, start);
+    if (!p)
+        fail_msg("describe lacks \"%s\" in:\n%s", start, text);
+    const char *end = strchr(p, '\n');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    for (size_t i = 0; i < n; i++) {
+        const char *q = strstr(p, has[i]);
+        if (!q || q > p + len)
+            fail_msg("describe's line \"%.*s\" lacks %s", (int)len, p, has[i]);
+    }
+}
+
+static void test_describe(void **state)
+{
+    (void)state;
+    static const char *const plain[] = {
+        "Source: KSTREAM-SOURCE-0000000000 (topics: [left])\n      --> KSTREAM-WINDOWED-0000000002\n",
+        "Source: KSTREAM-SOURCE-0000000001 (topics: [right])\n      --> KSTREAM-WINDOWED-0000000003\n",
+        "Processor: KSTREAM-WINDOWED-0000000002 (stores: [KSTREAM-JOINTHIS-0000000004-store])\n"
+        "      --> KSTREAM-JOINTHIS-0000000004\n",
+        "Processor: KSTREAM-WINDOWED-0000000003 (stores: [KSTREAM-OUTEROTHER-0000000005-store])\n"
+        "      --> KSTREAM-OUTEROTHER-0000000005\n",
+        "--> KSTREAM-MERGE-0000000007\n      <-- KSTREAM-WINDOWED-0000000002\n",
+        "--> KSTREAM-MERGE-0000000007\n      <-- KSTREAM-WINDOWED-0000000003\n",
+        "Sink: KSTREAM-SINK-0000000008 (topic: out)\n      <-- KSTREAM-MERGE-0000000007\n",
+    };
+    static const char *const this_stores[] = {"KSTREAM-OUTEROTHER-0000000005-store",
+                                              "KSTREAM-OUTERSHARED-0000000006-store"};
+    static const char *const other_stores[] = {"KSTREAM-JOINTHIS-0000000004-store",
+                                               "KSTREAM-OUTERSHARED-0000000006-store"};
+    sl_topology_t *t = NULL;
+    char err[256] = "";
+
+    assert_int_equal(sl_topology_from(topo_unnamed, &t, err, sizeof(err)), SL_OK);
+    char *text = sl_topology_describe(t);
+    assert_non_null(text);
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+        assert_line(text, plain[i], NULL, 0);
+    assert_line(text, "Processor: KSTREAM-JOINTHIS-0000000004 (stores: [", this_stores, 2);
+    assert_line(text, "Processor: KSTREAM-OUTEROTHER-0000000005 (stores: [", other_stores, 2);
+    assert_null(strstr(text, "Sub-topology: 1"));
+    free(text);
+    sl_topology_free(t);
+}
+
 static void topo_bad_window(sl_builder_t *b)
 {
     sl_stream_t *l = sl_builder_stream(b, "left", "left", SL_STRING, SL_STRING);
@@ -265,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_outer),
         cmocka_unit_test(test_outer_typed),
         cmocka_unit_test(test_repartition),
+        cmocka_unit_test(test_describe),
         cmocka_unit_test(test_bad_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
