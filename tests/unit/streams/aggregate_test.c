@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "agg_util.h"
 
@@ -190,6 +191,43 @@ static void test_aggregate(void **state)
     au_free(&a);
 }
 
+/* JSON aggregates: {"n": records, "last": the last value}. */
+static sl_val_t json_init(sl_ctx_t *ctx, void *arg)
+{
+    (void)arg;
+    return sl_val_json(ctx, json_pack("{s:i}", "n", 0));
+}
+
+static sl_val_t json_add(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, const sl_val_t *agg, void *arg)
+{
+    json_t *j = json_deep_copy(agg->u.json);
+
+    (void)key;
+    (void)arg;
+    json_object_set_new(j, "n", json_integer(json_integer_value(json_object_get(j, "n")) + 1));
+    json_object_set_new(j, "last", json_stringn((const char *)value->u.bytes.ptr, value->u.bytes.len));
+    return sl_val_json(ctx, j);
+}
+
+static SL_TOPOLOGY(json_topo)
+{
+    SL_STREAM(in, "in", SL_STRING, SL_STRING);
+    SL_GROUP_BY_KEY(g, in);
+    SL_AGGREGATE(docs, g, json_init, json_add, SL_JSON, "docs");
+    SL_TO_STREAM(docs, "out", SL_STRING, SL_JSON);
+}
+
+static void test_json_aggregate(void **state)
+{
+    au_t a = au_new(json_topo, NULL);
+
+    (void)state;
+    au_pipe(&a, "in", "k", "x", 1);
+    au_pipe(&a, "in", "k", "y", 2);
+    AU_EXPECT(&a, "out", SL_STRING, SL_JSON, "k:{\"n\":1,\"last\":\"x\"}@1", "k:{\"n\":2,\"last\":\"y\"}@2");
+    au_free(&a);
+}
+
 /* users: user -> region; regions: how many users per region. */
 static void user_region(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, sl_val_t *out_key,
                         sl_val_t *out_value, void *arg)
@@ -294,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_group_by_key_after_map_repartitions),
         cmocka_unit_test(test_reduce),
         cmocka_unit_test(test_aggregate),
+        cmocka_unit_test(test_json_aggregate),
         cmocka_unit_test(test_table_group_by_count),
         cmocka_unit_test(test_table_group_by_cached),
         cmocka_unit_test(test_table_group_by_aggregate),
