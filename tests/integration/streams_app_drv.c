@@ -7,10 +7,11 @@
  * graceful close), end of stdin, or --max-ms; answers "get <word>" on
  * stdin with an interactive query ("GET <word> <count>" / "GET <word>
  * none" / "GET <word> error <code>"). Prints "STATE <name>" on every state
- * change. Logs (the runtime's) go to stderr.
+ * change. Logs (the runtime's) go to stderr. --dsl: the same count
+ * written with the DSL macros (flat_map_values, group_by, count).
  *
  *   streams_app_drv -b HOST:PORT --app ID --in TOPIC --out TOPIC
- *                   --state DIR [--eos] [--threads N] [--standby N]
+ *                   --state DIR [--eos] [--dsl] [--threads N] [--standby N]
  *                   [--commit-ms N] [--max-ms N] [--set key=value]...
  */
 #include <ctype.h>
@@ -22,10 +23,10 @@
 
 #include "streams.h"
 
-static void split_words(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, void *arg)
+/* Emits every word of a line: as key and value (flat_map), or as the
+ * value only (flat_map_values). */
+static void emit_words(sl_ctx_t *ctx, bool as_key, const sl_val_t *value)
 {
-    (void)key;
-    (void)arg;
     if (value->type != SL_V_STRING)
         return;
     const char *s = (const char *)value->u.bytes.ptr;
@@ -45,8 +46,44 @@ static void split_words(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *valu
             w[k - start] = (char)tolower((unsigned char)s[k]);
         w[i - start] = '\0';
         sl_val_t word = sl_val_str_ref(w, i - start);
-        sl_ctx_emit(ctx, &word, &word);
+        if (as_key)
+            sl_ctx_emit(ctx, &word, &word);
+        else
+            sl_ctx_emit_value(ctx, &word);
     }
+}
+
+/* The same word count in the DSL: the count's store is cached, so the
+ * output holds the counts as of each commit (not every step). */
+static const char *g_in, *g_out;
+
+static void split_values(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, void *arg)
+{
+    (void)key;
+    (void)arg;
+    emit_words(ctx, false, value);
+}
+
+static sl_val_t word_as_key(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, void *arg)
+{
+    (void)ctx, (void)key, (void)arg;
+    return *value;
+}
+
+static SL_TOPOLOGY(word_count_dsl)
+{
+    SL_STREAM(lines, g_in, SL_STRING, SL_STRING);
+    SL_FLAT_MAP_VALUES(words, lines, split_values);
+    SL_GROUP_BY(by_word, words, word_as_key);
+    SL_COUNT(counts, by_word, "counts");
+    SL_TO_STREAM(counts, g_out, SL_STRING, SL_I64);
+}
+
+static void split_words(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, void *arg)
+{
+    (void)key;
+    (void)arg;
+    emit_words(ctx, true, value);
 }
 
 static sl_err_t count_init(sl_ctx_t *ctx, void **state, void *arg)
@@ -123,7 +160,7 @@ int main(int argc, char **argv)
     const char *bootstrap = NULL, *app_id = NULL, *in = NULL, *out = NULL, *state = NULL;
     int threads = 1, standby = 0;
     long commit_ms = -1, max_ms = 120000;
-    int eos = 0;
+    int eos = 0, dsl = 0;
     char props[8192];
     size_t plen = 0;
     char extra[4096] = "";
@@ -131,8 +168,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--eos")) {
-            eos = 1;
+        if (!strcmp(a, "--eos") || !strcmp(a, "--dsl")) {
+            *(!strcmp(a, "--eos") ? &eos : &dsl) = 1;
             continue;
         }
         if (!v) {
@@ -178,7 +215,13 @@ int main(int argc, char **argv)
     if (commit_ms >= 0 && plen < sizeof(props))
         snprintf(props + plen, sizeof(props) - plen, "commit.interval.ms=%ld\n", commit_ms);
     char errbuf[512];
-    sl_topology_t *t = build(in, out, errbuf, sizeof(errbuf));
+    sl_topology_t *t = NULL;
+    g_in = in;
+    g_out = out;
+    if (dsl && sl_topology_from(word_count_dsl, &t, errbuf, sizeof(errbuf)) != SL_OK)
+        t = NULL;
+    else if (!dsl)
+        t = build(in, out, errbuf, sizeof(errbuf));
     if (!t) {
         fprintf(stderr, "topology: %s\n", errbuf);
         return 1;
