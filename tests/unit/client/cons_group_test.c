@@ -9,7 +9,8 @@
  * new lookup, REBALANCE_IN_PROGRESS from a heartbeat
  * (revoke with a commit, rejoin, assign), UNKNOWN_MEMBER_ID (partitions
  * lost, rejoin as a new member), LeaveGroup on close, none for a static
- * member; garbage and dropped connections instead of group answers.
+ * member; garbage and dropped connections instead of group answers; an
+ * application's own assignor.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -497,6 +498,90 @@ static void test_bad_answers(void **state)
     teardown(fb);
 }
 
+/* An application's own assignor (sl_consumer_set_assignor): its name and
+ * user data in JoinGroup, its assignment checked (an unknown partition is
+ * refused and the join retried), the leader's user data handed to
+ * on_assignment before the ASSIGNED callback. */
+static struct {
+    int assigns;
+    char seen_ud[32];
+} CA;
+
+static sl_err_t ca_user_data(sl_buf_t *out, const sl_assignor_tp_t *owned, size_t n, int32_t generation, void *arg)
+{
+    (void)owned, (void)n, (void)generation, (void)arg;
+    sl_buf_put(out, "hello", 5);
+    return SL_OK;
+}
+
+static sl_err_t ca_assign(const sl_assignor_member_t *members, size_t n, const sl_assignor_topic_t *topics,
+                          size_t nt, sl_arena_t *arena, sl_assignor_result_t *out, void *arg)
+{
+    (void)arena, (void)arg;
+    assert_int_equal(n, 1);
+    assert_int_equal(nt, 1);
+    assert_string_equal(topics[0].name, "t");
+    assert_int_equal(topics[0].partitions, NPART);
+    snprintf(CA.seen_ud, sizeof CA.seen_ud, "%.*s", (int)members[0].user_data_len, (const char *)members[0].user_data);
+    static sl_assignor_tp_t bad = {"t", 7}, good = {"t", 1};
+    out[0].parts = CA.assigns++ == 0 ? &bad : &good;
+    out[0].count = 1;
+    out[0].user_data = (const uint8_t *)"for-you";
+    out[0].user_data_len = 7;
+    return SL_OK;
+}
+
+static void ca_on_assignment(sl_consumer_t *c, const sl_assignor_tp_t *parts, size_t n, const uint8_t *ud,
+                             int32_t len, int32_t generation, void *arg)
+{
+    (void)c, (void)generation, (void)arg;
+    if (g_nlog < 64)
+        snprintf(g_log[g_nlog++], sizeof g_log[0], "O %.*s %zu %d", (int)len, (const char *)ud, n,
+                 n ? (int)parts[0].partition : -1);
+}
+
+static void test_custom_assignor(void **state)
+{
+    (void)state;
+    sl_fb_t *fb = setup();
+    const char *extra[] = {"group.id", "g", "auto.offset.reset", "earliest", "enable.auto.commit", "false",
+                           "heartbeat.interval.ms", "50", NULL};
+    sl_consumer_t *c = cf_consumer(fb, extra, on_rebalance, NULL);
+    memset(&CA, 0, sizeof CA);
+    sl_assignor_def_t def = {"mine", ca_user_data, NULL, ca_on_assignment, NULL};
+    assert_int_equal(sl_consumer_set_assignor(c, &def), SL_ERR_INVAL);   /* no assign() */
+    def.assign = ca_assign;
+    assert_int_equal(sl_consumer_set_assignor(c, &def), SL_OK);
+    const char *topics[] = {"t"};
+    assert_int_equal(sl_consumer_subscribe(c, topics, 1), SL_OK);
+    assert_int_equal(sl_consumer_set_assignor(c, &def), SL_ERR_STATE);
+    assert_true(poll_until_logged(c, "A t 1", 1));
+    assert_int_equal(log_count("A t 0"), 0);
+    assert_true(CA.assigns >= 2);
+    assert_string_equal(CA.seen_ud, "hello");
+    int o = -1, a = -1;
+    for (int i = 0; i < g_nlog; i++) {
+        if (strcmp(g_log[i], "O for-you 1 1") == 0 && o < 0)
+            o = i;
+        if (strcmp(g_log[i], "A t 1") == 0)
+            a = i;
+    }
+    assert_true(o >= 0 && o < a);
+    pthread_mutex_lock(&G.mu);
+    assert_string_equal(G.protocols, "mine");
+    sl_arena_t ar;
+    sl_arena_init(&ar, 0, 0);
+    sl_asg_subscription_t sub;
+    assert_int_equal(sl_asg_subscription_decode(G.sub, (size_t)G.sub_len, &ar, &sub), SL_OK);
+    assert_int_equal(sub.user_data_len, 5);
+    assert_memory_equal(sub.user_data, "hello", 5);
+    sl_arena_fini(&ar);
+    pthread_mutex_unlock(&G.mu);
+    assert_int_equal(sl_consumer_close(c), SL_OK);
+    sl_consumer_free(c);
+    teardown(fb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -504,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_rebalance_and_lost),
         cmocka_unit_test(test_static_member),
         cmocka_unit_test(test_bad_answers),
+        cmocka_unit_test(test_custom_assignor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
