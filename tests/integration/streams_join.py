@@ -8,14 +8,17 @@ topic. Record timestamps are set by the test, so stream time, not the
 clock, closes the join windows.
 
 Steps: the app starts (internal topics made); every view with a click gets
-exactly one joined result, whichever arrives first; views without a click
-get exactly one "+null" result, and only after a later record on every
-partition closes their windows; every view gets its region (or null) from
-the global table; a graceful close, no sanitizer reports.
+exactly one joined result, whichever arrives first; a restart with the
+state directory deleted (the join's stores, including the views waiting
+for their window to close, restored from their changelogs); views without
+a click get exactly one "+null" result, and only after a later record on
+every partition closes their windows; every view gets its region (or null)
+from the global table; a graceful close, no sanitizer reports.
 
 Usage: streams_join.py BUILD_DIR
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,7 +63,7 @@ class App:
     def __init__(self):
         if not os.access(DRV, os.X_OK):
             raise check.Failed("driver not built: %s" % DRV)
-        self.errpath = os.path.join(SCRATCH, "app.log")
+        self.errpath = os.path.join(SCRATCH, "app-%d.log" % int(time.monotonic() * 1000))
         self.err = open(self.errpath, "w")
         self.p = subprocess.Popen([DRV, "-b", BS, "--app", "it-join", "--state", os.path.join(SCRATCH, "state"),
                                    "--max-ms", "250000"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -169,6 +172,15 @@ with t.step("every clicked view joins its click exactly once, clicks first or vi
     want = sorted((view(i)[0], "%s+ad%d" % (view(i)[1], i), view(i)[2] + 100) for i in CLICKED)
     t.eq(sorted(vc.recs), want, "view-clicks before the windows close")
 
+with t.step("a graceful close, the state directory deleted, a restart: the waiting views come back from the "
+            "changelogs"):
+    app.quit()
+    shutil.rmtree(os.path.join(SCRATCH, "state"))
+    app = App()
+    app.running()
+    vc.settle()
+    t.eq(len(vc.recs), len(CLICKED), "view-clicks records after the restart (none again, no +null yet)")
+
 with t.step("unclicked views get one +null result each once a later record on every partition closes them"):
     flush = [{"topic": "views", "key": ("flush%d" % q).encode(), "value": b"f", "timestamp": FINAL, "partition": q}
              for q in range(3)]
@@ -188,12 +200,15 @@ with t.step("every view gets its region from the global table (null for users wi
                    for i in range(VIEWS)] + [("flush%d" % q, "f+null", FINAL) for q in range(3)])
     t.eq(sorted(vr.recs), want, "view-regions")
 
-with t.step("a graceful close; no sanitizer reports in the app's log"):
+with t.step("a graceful close; no sanitizer reports in the apps' logs"):
     if app is None:
         raise check.Failed("the app did not start")
     app.quit()
-    with open(app.errpath, errors="replace") as f:
-        bad = [ln for ln in f.read().splitlines() if any(m in ln for m in check.sluiced.SANITIZER_MARKS)]
-    t.expect(not bad, "sanitizer reports:\n" + "\n".join(bad[:20]))
+    for name in sorted(os.listdir(SCRATCH)):
+        if name.endswith(".log"):
+            with open(os.path.join(SCRATCH, name), errors="replace") as f:
+                bad = [ln for ln in f.read().splitlines() if any(m in ln for m in check.sluiced.SANITIZER_MARKS)]
+            t.expect(not bad, "sanitizer reports in %s:\n%s" % (name, "\n".join(bad[:20])))
 
+shutil.rmtree(SCRATCH, ignore_errors=True)
 t.done()
