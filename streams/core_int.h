@@ -68,6 +68,13 @@ const char *sl_vtype_name(sl_vtype_t t);
 extern const sl_node_ops_t sl_source_ops;
 extern const sl_node_ops_t sl_sink_ops;
 
+/* sl_task_flush without the commit of the stores' transaction: caches
+ * written through (stores, changelogs, listeners). The driver commits
+ * every few hundred records instead of after each: nothing outside the
+ * process sees the difference, and a commit per record costs more than
+ * the record. */
+sl_err_t sl_task_flush_caches(sl_task_t *task);
+
 /* The task's stream time and wall clock (ctx.c reads them). */
 int64_t sl_task_stream_time(const sl_task_t *task);
 int64_t sl_task_wall_clock(const sl_task_t *task);

@@ -15,6 +15,8 @@
 #include "core_int.h"
 
 #define DRIVER_LOG "streams"
+/* Pipes between commits of the tasks' store transactions. */
+#define DRIVER_COMMIT_EVERY 256
 /* Records fed back per pipe before the driver gives up on a topology that
  * writes into its own input forever. */
 #define DRIVER_MAX_FEEDBACK 1000000
@@ -61,6 +63,7 @@ struct sl_driver {
     pend_t *pend;
     size_t pend_head, pend_n, pend_cap;
     size_t fed;                    /* records fed back in this call */
+    int since_commit;              /* settles since the last commit */
     sl_arena_t read_mem;
     sl_buf_t kb, vb;
 };
@@ -217,6 +220,22 @@ static sl_err_t run_record(sl_driver_t *d, sl_task_t *task, dtopic_t *t, const d
     return sl_task_process(task, &rec);
 }
 
+/* Writes every task's caches through; commits too when asked. */
+static sl_err_t flush_all(sl_driver_t *d, bool commit)
+{
+    sl_err_t first = SL_OK;
+    for (size_t i = 0; i < d->t->n_subs; i++) {
+        if (d->tasks == NULL || d->tasks[i] == NULL)
+            continue;
+        sl_err_t err = commit ? sl_task_flush(d->tasks[i]) : sl_task_flush_caches(d->tasks[i]);
+        if (first == SL_OK)
+            first = err;
+    }
+    if (commit)
+        d->since_commit = 0;
+    return first;
+}
+
 /* Feeds queued records back in order, then flushes every task, until
  * nothing more is queued. Returns the first error. */
 static sl_err_t settle(sl_driver_t *d)
@@ -238,11 +257,9 @@ static sl_err_t settle(sl_driver_t *d)
             if (first == SL_OK)
                 first = err;
         }
-        for (size_t i = 0; i < d->t->n_subs; i++) {
-            sl_err_t err = d->tasks[i] != NULL ? sl_task_flush(d->tasks[i]) : SL_OK;
-            if (first == SL_OK)
-                first = err;
-        }
+        sl_err_t err = flush_all(d, ++d->since_commit >= DRIVER_COMMIT_EVERY);
+        if (first == SL_OK)
+            first = err;
         if (d->pend_n == 0)
             return first;
     }
@@ -296,6 +313,9 @@ sl_err_t sl_driver_pipe_headers(sl_driver_t *d, const char *topic, const sl_val_
 {
     if (d == NULL || topic == NULL || (n_headers > 0 && headers == NULL))
         return SL_ERR_INVAL;
+    for (size_t i = 0; i < n_headers; i++)
+        if (headers[i].key == NULL)
+            return SL_ERR_INVAL;
     dtopic_t *t = topic_get(d, topic, true);
     if (t == NULL)
         return SL_ERR_NOMEM;
@@ -516,6 +536,7 @@ void sl_driver_free(sl_driver_t *d)
 {
     if (d == NULL)
         return;
+    flush_all(d, true);
     /* Stream tasks before the global ones they read. */
     for (int pass = 0; pass < 2 && d->tasks != NULL; pass++)
         for (size_t i = d->t->n_subs; i-- > 0;)

@@ -509,6 +509,8 @@ static sl_err_t punctuate(sl_task_t *task, sl_punct_type_t type, int64_t now)
 
 sl_err_t sl_task_process(sl_task_t *task, const sl_in_record_t *rec)
 {
+    if (rec == NULL || rec->topic == NULL || (rec->n_headers > 0 && rec->headers == NULL))
+        return SL_ERR_INVAL;
     const task_source_t *src = find_source(task, rec->topic);
     if (src == NULL) {
         SL_WARN(TASK_LOG, "task %s: no source reads topic %s", task->id, rec->topic);
@@ -562,7 +564,7 @@ sl_err_t sl_task_punctuate_wall(sl_task_t *task, int64_t now_ms)
     return punctuate(task, SL_PUNCT_WALL_CLOCK, now_ms);
 }
 
-sl_err_t sl_task_flush(sl_task_t *task)
+sl_err_t sl_task_flush_caches(sl_task_t *task)
 {
     sl_ctx_t *ctx = &task->ctx;
     sl_err_t err = SL_OK;
@@ -573,6 +575,12 @@ sl_err_t sl_task_flush(sl_task_t *task)
         if (err == SL_OK)
             err = ferr;
     }
+    return err;
+}
+
+sl_err_t sl_task_flush(sl_task_t *task)
+{
+    sl_err_t err = sl_task_flush_caches(task);
     if (err == SL_OK && task->st != NULL)
         err = sl_state_commit(task->st);
     if (err != SL_OK)

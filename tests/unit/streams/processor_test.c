@@ -143,6 +143,9 @@ static void test_context_and_forward(void **state)
     sl_driver_free(d);
     d = cu_driver(t, NULL);
     assert_int_equal(sl_driver_pipe_headers(d, "in", &k, &v, 1, SL_STRING, SL_STRING, hs, 1), SL_OK);
+    sl_header_t nameless = {NULL, "x", 1};
+    assert_int_equal(sl_driver_pipe_headers(d, "in", &k, &v, 1, SL_STRING, SL_STRING, &nameless, 1), SL_ERR_INVAL);
+    assert_int_equal(sl_driver_pipe_headers(d, "in", &k, &v, 1, SL_STRING, SL_STRING, NULL, 1), SL_ERR_INVAL);
     assert_int_equal(sl_driver_read(d, "out1", SL_STRING, SL_STRING, &r), SL_OK);
     assert_int_equal(r.header_count, 1);
     assert_string_equal(r.headers[0].key, "trace");

@@ -362,6 +362,50 @@ static void test_timestamps(void **state)
     sl_topology_free(t);
 }
 
+/* --- sinks with partitioners, pattern sources ------------------------------------ */
+
+static int g_part_calls;
+
+static int32_t pick_partition(const char *topic, const sl_val_t *key, const sl_val_t *value, int32_t partitions,
+                              void *arg)
+{
+    (void)key;
+    (void)value;
+    assert_string_equal(topic, "out");
+    assert_int_equal(partitions, 1);
+    g_part_calls++;
+    return *(const int32_t *)arg;
+}
+
+static int32_t g_partition;
+
+static void partitioned_topology(sl_builder_t *b)
+{
+    sl_stream_t *in = sl_builder_stream_pattern(b, "logs", "logs-[a-z]+", SL_STRING, SL_STRING);
+    sl_stream_to(in, "to-out", "out", NULL, NULL, pick_partition, &g_partition);
+}
+
+static void test_partitioner_and_pattern(void **state)
+{
+    (void)state;
+    g_part_calls = 0;
+    g_partition = 0;
+    sl_topology_t *t = cu_build(partitioned_topology);
+    sl_driver_t *d = cu_driver(t, NULL);
+    assert_int_equal(cu_pipe(d, "logs-web", "k", "v1", 1), SL_OK);
+    assert_int_equal(cu_pipe(d, "logs-db", "k", "v2", 2), SL_OK);
+    assert_int_equal(cu_pipe(d, "logs-DB", "k", "v3", 3), SL_ERR_NOENT);
+    assert_int_equal(g_part_calls, 2);
+    cu_expect(d, "out", "k", "v1", 1);
+    cu_expect(d, "out", "k", "v2", 2);
+    /* a partition past the topic's count fails the record */
+    g_partition = 1;
+    assert_int_equal(cu_pipe(d, "logs-web", "k", "v4", 4), SL_ERR_INVAL);
+    cu_expect_empty(d, "out");
+    sl_driver_free(d);
+    sl_topology_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_key_changing), cmocka_unit_test(test_peek_foreach),
         cmocka_unit_test(test_branch_merge), cmocka_unit_test(test_merge_sources),
         cmocka_unit_test(test_repartition),  cmocka_unit_test(test_timestamps),
+        cmocka_unit_test(test_partitioner_and_pattern),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
