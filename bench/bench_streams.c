@@ -12,6 +12,7 @@
  *       (CLOCK_PROCESS_CPUTIME_ID), the driver being single-threaded.
  *
  *   bench_streams e2e -b HOST:PORT [-n RECORDS] [-k KEYS] [-r RECORDS]
+ *                     [-X key=value]... [-V VARIANT]
  *       through a broker: the input (and the join's table) is produced
  *       beforehand with Sluice's producer to fresh one-partition topics,
  *       then an application instance (one stream thread) is started and
@@ -24,7 +25,9 @@
  *       local state deleted (sl_app_cleanup) and started again; the time
  *       from start until an interactive query of the store answers (it
  *       answers SL_ERR_STATE while the store restores) divides the
- *       changelog's records.
+ *       changelog's records (-r 0: none). -X adds application settings
+ *       (the result lines name them with -V). The application's INFO
+ *       lines are not shown.
  *
  * Each figure prints a "result " line (key=value) for bench/run.sh; errors
  * go to stderr and make the exit status 1.
@@ -69,6 +72,8 @@ typedef struct bs_opts {
     long keys;
     long restore_records;
     double seconds;
+    const char *variant;   /* e2e: names the -X settings in the result lines */
+    char extra[512];       /* e2e: "key=value\n" lines from -X */
 } bs_opts_t;
 
 /* ---- the topologies ------------------------------------------------------ */
@@ -349,12 +354,12 @@ out:
 
 static sl_app_t *app_start(bs_e2e_t *x, const sl_topology_t *t, const char *app_id)
 {
-    char props[1024], err[512];
+    char props[2048], err[512];
     sl_app_t *app = NULL;
     snprintf(props, sizeof props,
              "application.id=%s\nbootstrap.servers=%s\nstate.dir=%s\ncommit.interval.ms=100\n"
-             "num.stream.threads=1\nconsumer.auto.offset.reset=earliest\n",
-             app_id, x->o->bootstrap, x->state_dir);
+             "num.stream.threads=1\nconsumer.auto.offset.reset=earliest\n%s",
+             app_id, x->o->bootstrap, x->state_dir, x->o->extra);
     atomic_store(&x->running_at, 0.0);
     if (sl_app_new(t, props, &app, err, sizeof err)) {
         fprintf(stderr, "bench_streams: app: %s\n", err);
@@ -475,9 +480,9 @@ static int e2e_one(bs_e2e_t *x, const bs_op_t *op, const bs_input_t *in, long n)
         goto out;
     }
     double wall = done_at - run_at;
-    printf("result label=sluice mode=streams_e2e op=%s records=%ld keys=%zu start_s=%.3f wall_s=%.3f cpu_s=%.3f "
-           "rec_s=%.0f rec_s_core=%.0f\n",
-           op->name, n, in->nkeys, run_at - w0, wall, cpu, (double)n / wall, (double)n / cpu);
+    printf("result label=sluice mode=streams_e2e op=%s variant=%s records=%ld keys=%zu start_s=%.3f wall_s=%.3f "
+           "cpu_s=%.3f rec_s=%.0f rec_s_core=%.0f\n",
+           op->name, x->o->variant, n, in->nkeys, run_at - w0, wall, cpu, (double)n / wall, (double)n / cpu);
     fflush(stdout);
     rc = 0;
 out:
@@ -567,8 +572,9 @@ static int e2e_restore(bs_e2e_t *x, long n)
         fprintf(stderr, "bench_streams: restore: the store did not answer within 300 s (%s)\n", sl_err_name(e));
         goto out;
     }
-    printf("result label=sluice mode=streams_restore op=count records=%" PRId64 " wall_s=%.3f rec_s=%.0f\n", records,
-           wall, (double)records / wall);
+    double run_at = atomic_load(&x->running_at);
+    printf("result label=sluice mode=streams_restore op=count records=%" PRId64 " wall_s=%.3f running_s=%.3f rec_s=%.0f\n",
+           records, wall, run_at > 0 ? run_at - w0 : -1.0, (double)records / wall);
     fflush(stdout);
     rc = 0;
 out:
@@ -588,6 +594,8 @@ static int e2e(const bs_opts_t *o, const bs_input_t *in)
     char err[256];
     bs_e2e_t x = {.o = o};
     int rc = 0;
+    /* The application's progress lines would bury the figures. */
+    sl_log_set_level(SL_LOG_WARN);
     snprintf(x.state_dir, sizeof x.state_dir, "%s/bench-streams-%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
              (int)getpid());
     if (!(x.conf = sl_conf_new()) || sl_conf_set(x.conf, "bootstrap.servers", o->bootstrap, err, sizeof err) ||
@@ -610,12 +618,13 @@ out:
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_streams engine [-n RECORDS] [-k KEYS] [-d SECONDS]\n"
-                    "       bench_streams e2e -b HOST:PORT [-n RECORDS] [-k KEYS] [-r RESTORE_RECORDS]\n");
+                    "       bench_streams e2e -b HOST:PORT [-n RECORDS] [-k KEYS] [-r RESTORE_RECORDS]\n"
+                    "                         [-X key=value]... [-V VARIANT]\n");
 }
 
 int main(int argc, char **argv)
 {
-    bs_opts_t o = {NULL, 0, 1000, 200000, 3.0};
+    bs_opts_t o = {NULL, 0, 1000, 200000, 3.0, "defaults", ""};
     if (argc < 2) {
         usage();
         return 2;
@@ -629,13 +638,22 @@ int main(int argc, char **argv)
     o.records = engine ? 5000000 : 500000;
     int c;
     optind = 2;
-    while ((c = getopt(argc, argv, "b:n:k:r:d:")) != -1) {
+    while ((c = getopt(argc, argv, "b:n:k:r:d:V:X:")) != -1) {
         switch (c) {
         case 'b': o.bootstrap = optarg; break;
         case 'n': o.records = atol(optarg); break;
         case 'k': o.keys = atol(optarg); break;
         case 'r': o.restore_records = atol(optarg); break;
         case 'd': o.seconds = atof(optarg); break;
+        case 'V': o.variant = optarg; break;
+        case 'X':
+            if (!strchr(optarg, '=') || strchr(optarg, '\n') ||
+                strlen(o.extra) + strlen(optarg) + 2 > sizeof o.extra) {
+                usage();
+                return 2;
+            }
+            strcat(strcat(o.extra, optarg), "\n");
+            break;
         default: usage(); return 2;
         }
     }

@@ -7,11 +7,15 @@
 #            update and its own restore figure, printed as it prints them
 #   e2e      bench_streams e2e: the same four topologies as an application
 #            against a fresh sluiced (input produced beforehand), then the
-#            restore rate of a count store rebuilt from its changelog
+#            restore rate of a count store rebuilt from its changelog; the
+#            four again with consumer.fetch.max.wait.ms=10
 #
 # then a table of the figures. sluiced listens on a free 127.0.0.1 port with
 # its data in a temporary directory removed at the end, however it ends.
-# SL_BENCH_STREAMS_RECORDS sets the e2e input (default 500000 records).
+# SL_BENCH_STREAMS_RECORDS sets the e2e input (default 200000 records; the
+# stream-table join runs at a few thousand records/s end to end for now,
+# docs/BENCHMARKS.md), SL_BENCH_STREAMS_RESTORE the changelog records of the
+# restore figure (default 500000).
 set -eu
 bindir=$1
 [ -x "$bindir/bench_streams" ] || { echo "run_streams.sh: $bindir/bench_streams is not built" >&2; exit 1; }
@@ -68,7 +72,13 @@ until "$bindir/bench_broker" wait "$b" -d 0.5 2>/dev/null; do
     exit 1
   fi
 done
-run e2e env TMPDIR="$tmp" timeout -k 5 1200 "$bindir/bench_streams" e2e -b "$b" -n "${SL_BENCH_STREAMS_RECORDS:-500000}"
+run e2e env TMPDIR="$tmp" timeout -k 5 1200 "$bindir/bench_streams" e2e -b "$b" \
+  -n "${SL_BENCH_STREAMS_RECORDS:-200000}" -r "${SL_BENCH_STREAMS_RESTORE:-500000}"
+# Again with the consumer's fetch wait at 10 ms instead of 500: where a task
+# waits on a caught-up partition, the default makes it wait for the broker's
+# fetch timeout (docs/BENCHMARKS.md), which this shows.
+run e2e_fw env TMPDIR="$tmp" timeout -k 5 600 "$bindir/bench_streams" e2e -b "$b" \
+  -n "${SL_BENCH_STREAMS_RECORDS:-200000}" -r 0 -V fetch.max.wait.ms=10 -X consumer.fetch.max.wait.ms=10
 
 echo
 echo "streams runtime: records/s, and per core of CPU time (engine: the process; e2e: the"
@@ -82,9 +92,10 @@ awk 'function commas(x,    s) {
     delete v
     for (i = 2; i <= NF; i++) { j = index($i, "="); v[substr($i, 1, j - 1)] = substr($i, j + 1) }
     m = v["mode"] == "streams_engine" ? "engine" : v["mode"] == "streams_e2e" ? "end to end" : "restore"
+    if (v["variant"] != "" && v["variant"] != "defaults") m = m " (" v["variant"] ")"
     t = "-"; ok = "-"
-    if (m == "engine" && v["op"] == "map_filter") { t = ">= 1,500,000/core"; ok = v["rec_s_core"] >= 1500000 ? "yes" : "**no**" }
-    if (m == "restore") { t = ">= 500,000/s"; ok = v["rec_s"] >= 500000 ? "yes" : "**no**" }
+    if (m == "engine" && v["op"] == "map_filter") { t = ">= 1,500,000/core"; ok = v["rec_s_core"] + 0 >= 1500000 ? "yes" : "**no**" }
+    if (m == "restore") { t = ">= 500,000/s"; ok = v["rec_s"] + 0 >= 500000 ? "yes" : "**no**" }
     printf "| %s %s | %s | %s | %s | %s | %s |\n", m, v["op"], commas(v["records"]), commas(v["rec_s"]),
       v["rec_s_core"] == "" ? "-" : commas(v["rec_s_core"]), t, ok
   }' "$res"

@@ -149,10 +149,8 @@ static void process(sl_ctx_t *ctx, void *state, const sl_val_t *card, const sl_v
     history_write(ctx, f->store, card, &h);
 }
 
-/* One card's scan: the newest window (window_ms ending at one of its
- * transactions) breaking a rule is reported, counting only transactions
- * after the last alert (so one burst gets one alert); transactions before
- * now - window_ms are forgotten. */
+/* The punctuator's scan reads every card first (a write would end the
+ * values being read), then alerts and writes each back. */
 typedef struct scan_item {
     struct scan_item *next;
     sl_val_t card;
@@ -177,6 +175,9 @@ static bool scan_card(const sl_val_t *card, const sl_val_t *value, void *arg)
     return true;
 }
 
+/* Reports the newest window (window_ms ending at one of the card's
+ * transactions) that breaks a rule, counting only transactions after the
+ * last alert, so that one burst gets one alert. */
 static void alert_if_due(sl_ctx_t *ctx, const sl_val_t *card, history_t *h)
 {
     for (size_t end = h->n; end-- > 0 && h->ts[end] > h->alerted;) {
@@ -207,11 +208,11 @@ static void punctuate(sl_ctx_t *ctx, int64_t now, void *arg)
 {
     fraud_t *f = arg;
     scan_t s = {ctx, NULL};
-    /* Read everything first: a write would end the values being read. */
     if (sl_kv_all(f->store, scan_card, &s))
         return;
     for (scan_item_t *it = s.items; it; it = it->next) {
         alert_if_due(ctx, &it->card, &it->h);
+        /* Transactions before now - window_ms can no longer matter. */
         size_t old = 0;
         while (old < it->h.n && it->h.ts[old] <= now - window_ms)
             old++;
