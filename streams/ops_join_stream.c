@@ -323,6 +323,13 @@ static void sj_emit_closed(sl_pnode_t *pn, sl_ctx_t *ctx, sj_state_t *s, const s
         err = sl_kv_delete(s->outer, &kv);
         if (err == SL_OK || err == SL_ERR_NOENT)
             err = sj_emit_entry(c, ctx, e, e->key[8] ? SJ_RIGHT : SJ_LEFT, ts);
+        if (err == SL_ERR_PARSE) {
+            /* bytes the serdes cannot read (a changelog from elsewhere):
+             * the entry is gone, the others still go out */
+            SL_WARN(SJ_LOG, "%s: an unreadable entry of %s (time %lld) skipped", pn->node->name, c->outer_store,
+                    (long long)ts);
+            continue;
+        }
         if (err != SL_OK) {
             sl_ctx_fail(ctx, err, "%s: emitting from %s: %s", pn->node->name, c->outer_store, sl_err_name(err));
             return;

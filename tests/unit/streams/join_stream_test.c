@@ -173,6 +173,28 @@ static void test_outer(void **state)
     ju_free(&j);
 }
 
+/* An entry of the outer store that its serdes cannot read (as a changelog
+ * from elsewhere could hold) is dropped with a warning; the others are
+ * still emitted. */
+static void test_outer_store_garbage(void **state)
+{
+    (void)state;
+    ju_t j = setup(SL_JOIN_LEFT, 10, 10, 0);
+    sl_driver_t *d = j.d;
+    /* time 1 (sign bit flipped), left side, key "A"; a value announcing
+     * 100 bytes and holding 1 */
+    static const uint8_t key[] = {0x80, 0, 0, 0, 0, 0, 0, 1, 0, 'A'};
+    static const uint8_t bad[] = {0, 0, 0, 100, 'x'};
+    sl_val_t k = sl_val_bytes_ref(key, sizeof(key)), v = sl_val_bytes_ref(bad, sizeof(bad));
+
+    assert_int_equal(sl_kv_put(sl_driver_store(d, "joined-outer-shared-join-store"), &k, &v), SL_OK);
+    ju_pipe(d, "left", "B", "b", 2);
+    JU_NONE(d, "out");
+    ju_pipe(d, "left", "Z", "z", 50);
+    JU_EXPECT(d, "out", "B:b+null@2");
+    ju_free(&j);
+}
+
 /* A left side whose key an operator set is repartitioned before the join. */
 static void test_repartition(void **state)
 {
@@ -324,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_left),
         cmocka_unit_test(test_outer),
         cmocka_unit_test(test_outer_typed),
+        cmocka_unit_test(test_outer_store_garbage),
         cmocka_unit_test(test_repartition),
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_bad_window),
