@@ -13,7 +13,8 @@
 #                          and synchronous commits; bench_txn (librdkafka) for
 #                          transactional produce against the idempotent producer;
 #                          bench_client: Sluice's own client (client.h) against
-#                          librdkafka, same broker, topic and settings
+#                          librdkafka, same brokers and settings: produce runs
+#                          to peer_mock, consume runs from a filled sluiced
 #
 # sluiced runs with group.initial.rebalance.delay.ms=0 (as Kafka users set it in
 # tests), so forming the measured groups does not wait 3 s. The log cleaner
