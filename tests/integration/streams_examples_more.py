@@ -1,4 +1,4 @@
-"""streams_examples_more.py - sluice-example-fraud and sluice-example-sessions
+"""streams_examples_more.py - sluice-example-fraud, -sessions and -pageviews
 end to end against a real sluiced, with record timestamps set by the test
 (stream time, not the clock, drives both):
 
@@ -10,8 +10,16 @@ end to end against a real sluiced, with record timestamps set by the test
   a minute apart in one session): once a newer click on every partition
   closes them, user-sessions holds each session exactly once, with its
   start, end and click count, and no session still open;
-- --describe of both (processor and store; session store and suppression),
-  a clean SIGTERM.
+- pageviews: views of users with and without a region counted per region in
+  hopping windows (5 min advancing 1 min; an hour of grace, as views from
+  three partitions meet out of order in the repartition topic): the last
+  count of every region and window equals Python's, users without a region
+  under "unknown". The table is loaded (its changelog full) before the views
+  are produced: views produced before the app starts, with newer timestamps
+  than the table's rows, are not yet joined in timestamp order by the
+  runtime (they all came out "unknown");
+- --describe of each (processor and store; session store and suppression;
+  the join, its table store and the repartition), a clean SIGTERM.
 Usage: streams_examples_more.py BUILD_DIR.
 """
 import json
@@ -29,7 +37,7 @@ import client_drv  # noqa: E402
 
 BUILD = client_drv.build_dir()
 t = check.Test("streams_examples_more", budget_s=420)
-import ck  # noqa: E402,F401
+import ck  # noqa: E402
 import streams_examples_util as exu  # noqa: E402
 
 MIN = 60 * 1000
@@ -39,6 +47,7 @@ FINAL = T0 + 300 * MIN                             # closes everything before T0
 b = t.broker(config={"group.initial.rebalance.delay.ms": "0"})
 fraud = exu.Example(t, BUILD, "fraud", b, args=["--check-ms", "5000"])
 sessions = exu.Example(t, BUILD, "sessions", b, args=["--gap-ms", str(MIN)])
+pageviews = exu.Example(t, BUILD, "pageviews", b, args=["--grace-ms", str(60 * MIN)])
 
 
 def ticks(bootstrap, topic, key, value):
@@ -160,5 +169,78 @@ with t.step("sessions: every closed session once, with its start, end and clicks
 with t.step("sessions: SIGTERM closes it cleanly"):
     sessions.stop()
 
-exu.finish(t, [fraud, sessions])
+# ---- pageviews ----------------------------------------------------------------
+regions = {"user-%d" % u: ("europe", "asia", "america")[u % 3] for u in range(9)}  # user-9: none
+views = []
+for i in range(240):
+    views.append(("user-%d" % rnd.randint(0, 9), "/page/%d" % rnd.randint(1, 20), T0 + MIN + i * 3000))
+
+
+def python_views(vs):
+    """{(region, window_start): views} for hopping windows of 5 min
+    advancing by 1 min: a view at ts is in the windows starting at
+    multiples of 1 min in (ts - 5 min, ts]."""
+    out = {}
+    for user, _, ts in vs:
+        region = regions.get(user, "unknown")
+        start = ts - ts % MIN
+        while start > ts - 5 * MIN:
+            out[(region, start)] = out.get((region, start), 0) + 1
+            start -= MIN
+    return out
+
+
+with t.step("pageviews: --describe shows the join, its table store and the repartition"):
+    d = exu.describe(t, BUILD, "pageviews")
+    for want in ("Source: views (topics: [page-views])", "Source: regions (topics: [user-regions])",
+                 "user-regions-store", "by_region-repartition", "views-per-region-store",
+                 "(topic: pageviews-per-region)"):
+        t.expect(want in d, "%r not in pageviews --describe:\n%s" % (want, d))
+
+with t.step("pageviews: counts per region and hopping window equal Python's"):
+    pageviews.start()
+    exu.produce(b.bootstrap, "user-regions", [(u, r, T0, None) for u, r in sorted(regions.items())])
+    changelog = pageviews.app_id + "-user-regions-store-changelog"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ends = exu.watermark_ends(b.bootstrap, changelog)
+        if sum(ends.values()) >= len(regions):
+            break
+        time.sleep(0.2)
+    t.expect(sum(ends.values()) >= len(regions), "the table's changelog holds %s of %d rows after 60 s"
+             % (ends, len(regions)))
+    exu.produce(b.bootstrap, "page-views", [(u, p, ts, None) for u, p, ts in views])
+    want = python_views(views)
+
+    def final(recs):
+        last = {}
+        for _, _, k, v, _ in recs:
+            a = json.loads(v)
+            last[(a["region"], a["window_start"])] = a["views"]
+        return last
+
+    recs, ok = exu.read_until(b.bootstrap, "pageviews-per-region", lambda r: final(r) == want, timeout=120)
+    got = final(recs)
+    if not ok:
+        diff = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
+
+        def per_region(m):
+            r = {}
+            for (region, _), n in m.items():
+                r[region] = r.get(region, 0) + n
+            return r
+        raise check.Failed("after 120 s, %d (region, window) counts differ, e.g. %s: got %s, want %s; "
+                           "views x windows per region: got %s, want %s"
+                           % (len(diff), diff[:6], [got.get(k) for k in diff[:6]], [want.get(k) for k in diff[:6]],
+                              per_region(got), per_region(want)))
+    for _, _, k, v, _ in recs:
+        a = json.loads(v)
+        t.eq(a["window_end"] - a["window_start"], 5 * MIN, "window size")
+        t.eq(k, a["region"], "key")
+    print("   %d views, %d (region, window) counts" % (len(views), len(want)))
+
+with t.step("pageviews: SIGTERM closes it cleanly"):
+    pageviews.stop()
+
+exu.finish(t, [fraud, sessions, pageviews])
 t.done()

@@ -127,6 +127,12 @@ def partitions(bootstrap, topic, timeout=20):
     return sorted(tm.partitions)
 
 
+def watermark_ends(bootstrap, topic):
+    """{partition: high watermark} of every partition of topic."""
+    parts = partitions(bootstrap, topic)
+    return {p: hw for p, (_, hw) in ck.watermarks(bootstrap, topic, parts).items()}
+
+
 def read_until(bootstrap, topic, done, timeout=120):
     """Reads every partition of topic from the start, in batches, until
     done(records) is true for the records read so far (a list of
