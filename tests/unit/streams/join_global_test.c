@@ -2,11 +2,13 @@
  * join_global_test.c - global tables and stream-global-table joins through
  * the test driver: a lookup key from a key mapper, inner and left, updates
  * and tombstones in the global table, a null lookup key, a null stream key
- * with a lookup key, and no repartition after a key change.
+ * with a lookup key, no repartition after a key change, and a global table
+ * without serdes refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -118,6 +120,11 @@ static void test_global_by_key(void **state)
     (void)state;
     ju_t j = setup(SL_JOIN_INNER, true, true);
     sl_driver_t *d = j.d;
+    char *text = sl_topology_describe(j.t);
+
+    assert_non_null(text);
+    assert_null(strstr(text, "repartition"));
+    free(text);
 
     ju_pipe(d, "regions", "R1", "Europe", 0);
     ju_pipe(d, "orders", "r1", "x", 1);
@@ -126,12 +133,31 @@ static void test_global_by_key(void **state)
     ju_free(&j);
 }
 
+static void topo_global_no_serde(sl_builder_t *b)
+{
+    sl_global_table_t *g = sl_builder_global_table(b, "regions", "regions", SL_STRING, NULL, NULL);
+    sl_stream_t *s = sl_builder_stream(b, "orders", "orders", SL_STRING, SL_STRING);
+    sl_stream_to(sl_stream_join_global(s, g, NULL, SL_JOIN_LEFT, NULL, ju_joiner, NULL), NULL, "out", SL_STRING,
+                 SL_STRING, NULL, NULL);
+}
+
+static void test_global_needs_serdes(void **state)
+{
+    (void)state;
+    sl_topology_t *t = NULL;
+    char err[256] = "";
+
+    assert_int_equal(sl_topology_from(topo_global_no_serde, &t, err, sizeof(err)), SL_ERR_INVAL);
+    assert_non_null(strstr(err, "serdes"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_global_inner),
         cmocka_unit_test(test_global_left),
         cmocka_unit_test(test_global_by_key),
+        cmocka_unit_test(test_global_needs_serdes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

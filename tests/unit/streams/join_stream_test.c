@@ -2,8 +2,9 @@
  * join_stream_test.c - stream-stream windowed joins (sl_stream_join)
  * through the test driver: inner, left and outer; matches and misses,
  * asymmetric windows, out-of-order and late records, duplicates, nulls,
- * unmatched left/outer results only once the window has closed, and the
- * repartition of a side whose key changed.
+ * unmatched left/outer results only once the window has closed, an
+ * unreadable outer store entry, a self-join, the repartition of a side
+ * whose key changed, and Kafka's names in describe().
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -195,6 +196,28 @@ static void test_outer_store_garbage(void **state)
     ju_free(&j);
 }
 
+/* A stream joined with itself: each side buffers before it looks up, so
+ * a record meets itself once, and every pair of records both ways. */
+static void topo_self(sl_builder_t *b)
+{
+    sl_stream_t *s = sl_builder_stream(b, "s", "in", SL_STRING, SL_STRING);
+    sl_stream_to(sl_stream_join(s, s, "self", SL_JOIN_INNER, ju_joiner, NULL, 10, 10, 0, NULL, NULL), NULL, "out",
+                 SL_STRING, SL_STRING, NULL, NULL);
+}
+
+static void test_self_join(void **state)
+{
+    (void)state;
+    ju_t j = ju_new(topo_self);
+    sl_driver_t *d = j.d;
+
+    ju_pipe(d, "in", "A", "a1", 0);
+    JU_EXPECT(d, "out", "A:a1+a1@0");
+    ju_pipe(d, "in", "A", "a2", 5);
+    JU_EXPECT(d, "out", "A:a2+a1@5", "A:a1+a2@5", "A:a2+a2@5");
+    ju_free(&j);
+}
+
 /* A left side whose key an operator set is repartitioned before the join. */
 static void test_repartition(void **state)
 {
@@ -347,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_outer),
         cmocka_unit_test(test_outer_typed),
         cmocka_unit_test(test_outer_store_garbage),
+        cmocka_unit_test(test_self_join),
         cmocka_unit_test(test_repartition),
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_bad_window),
