@@ -262,6 +262,11 @@ static sl_err_t build_assignor_view(sl_app_t *app)
         app->sa_subs[i].id = app->subs[i].sub->id;
         app->sa_subs[i].topics = (const char *const *)app->subs[i].topics;
         app->sa_subs[i].n_topics = app->subs[i].n_topics;
+        /* only a sub-topology with changelogs is bound to its count */
+        bool logged = false;
+        for (size_t k = 0; k < app->subs[i].sub->n_stores; k++)
+            logged = logged || app->subs[i].sub->stores[k]->logging;
+        app->sa_subs[i].partitions = logged ? app->subs[i].partitions : 0;
         for (size_t k = 0; k < app->subs[i].n_topics; k++)
             app->sub_topics[app->n_sub_topics++] = app->subs[i].topics[k];
     }

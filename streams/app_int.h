@@ -53,6 +53,7 @@ typedef struct sl_sa_sub_info {
 #define SL_SA_ERR_NONE 0
 #define SL_SA_ERR_MISSING_TOPIC 1   /* a source topic does not exist */
 #define SL_SA_ERR_COPARTITION 2     /* co-partitioned topics differ in count */
+#define SL_SA_ERR_CHANGED 3         /* a source topic's count changed since start */
 
 /* The leader's user data for one member: its active and standby tasks, or
  * an error with a message naming the topics. */
@@ -81,6 +82,9 @@ typedef struct sl_sa_sub {
     int32_t id;
     const char *const *topics;
     size_t n_topics;
+    int32_t partitions;            /* the task count the app started with,
+                                    * for a sub-topology with changelogs
+                                    * (they have as many partitions); 0: any */
 } sl_sa_sub_t;
 
 typedef struct sl_sa_conf {

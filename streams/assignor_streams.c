@@ -219,6 +219,13 @@ static int32_t count_tasks(sa_t *s, const sl_assignor_topic_t *topics, size_t nt
             first = sub->topics[k];
             count = n;
         }
+        if (sub->partitions > 0 && count != sub->partitions) {
+            snprintf(msg, len,
+                     "the source topics of sub-topology %d have %d partitions, %d when the application started "
+                     "(its changelogs have as many): restart it with a new application.id or the old count",
+                     (int)sub->id, (int)count, (int)sub->partitions);
+            return SL_SA_ERR_CHANGED;
+        }
         s->sub_first[i] = s->n_tasks;
         s->sub_count[i] = count;
         s->n_tasks += (size_t)count;

@@ -37,7 +37,9 @@ static sl_tm_task_t *task_alloc(sl_sthread_t *th, sl_taskid_t id, bool standby)
     for (size_t i = 0; i < app->n_subs && !as; i++)
         if (app->subs[i].sub->id == id.sub)
             as = &app->subs[i];
-    if (!as || id.partition < 0 || id.partition >= as->partitions) {
+    /* a stateless sub-topology may grow with its input topics; the
+     * assignor holds the others to their count */
+    if (!as || id.partition < 0) {
         SL_WARN(SL_APP_LOG, "%s: assigned unknown task %d_%d: ignored", th->name, (int)id.sub, (int)id.partition);
         return NULL;
     }
@@ -291,7 +293,7 @@ static sl_err_t restore_store(sl_sthread_t *th, sl_tm_task_t *t, sl_store_t *st,
             break;
         }
         sl_message_t *m = NULL;
-        sl_err_t perr = sl_consumer_poll(th->restore, 200, &m);
+        sl_err_t perr = sl_consumer_poll(th->restore, 50, &m);
         if (perr == SL_OK && m && !m->err) {
             pthread_mutex_lock(&t->lock);
             err = sl_store_restore(st, m->key, m->key ? m->key_len : -1, m->value, m->value ? m->value_len : -1);
@@ -400,12 +402,17 @@ void sl_tm_on_assignment(sl_sthread_t *th, const sl_sa_asg_info_t *info)
             close_task(th, t, true);
             continue;
         }
+        /* th->lock: the assignor's user data reads standby on the I/O thread */
         if (active && t->standby) {
             /* promoted: catch up from where the standby is, then run */
+            pthread_mutex_lock(&th->lock);
             t->standby = false;
+            pthread_mutex_unlock(&th->lock);
             t->restored = false;
         } else if (standby && !t->standby) {
+            pthread_mutex_lock(&th->lock);
             t->standby = true;
+            pthread_mutex_unlock(&th->lock);
             if (t->task)
                 write_checkpoint(th, t);
         }

@@ -244,8 +244,12 @@ sl_err_t sl_sthread_new(sl_app_t *app, int index, sl_sthread_t **out, char *errb
         return err;
     }
     snprintf(cid, sizeof(cid), "%s-restore-consumer", th->name);
+    /* Restores read to an end offset that trailing transaction markers
+     * may stand for: a short fetch wait moves the position past them
+     * soon after the last record. */
     const char *rforced[] = {"enable.auto.commit", "false", "client.id", cid, "auto.offset.reset", "earliest",
-                             "isolation.level", app->eos ? "read_committed" : "read_uncommitted", NULL};
+                             "isolation.level", app->eos ? "read_committed" : "read_uncommitted",
+                             "fetch.max.wait.ms", "10", NULL};
     conf = sl_app_client_conf(app, "consumer.", NULL, rforced, errbuf, errlen);
     if (!conf)
         return SL_ERR_CONFIG;

@@ -101,7 +101,7 @@ static bool has_part(const sl_assignor_result_t *r, const char *topic, int part)
 
 static const char *const sub0_topics[] = {"left", "right"};
 static const char *const sub1_topics[] = {"app-x-repartition"};
-static const sl_sa_sub_t two_subs[] = {{0, sub0_topics, 2}, {1, sub1_topics, 1}};
+static const sl_sa_sub_t two_subs[] = {{0, sub0_topics, 2, 0}, {1, sub1_topics, 1, 0}};
 
 static void test_single_member_gets_every_task(void **state)
 {
@@ -161,8 +161,24 @@ static void test_missing_topic_is_an_error(void **state)
     sl_arena_fini(&tc.arena);
 }
 
+static void test_changed_partition_count_is_an_error(void **state)
+{
+    (void)state;
+    tcase_t tc;
+    tmember_t ms[] = {{"m1", 1, "0_0", ""}};
+    setup_members(&tc, ms, 1);
+    sl_sa_sub_t subs[] = {{0, sub0_topics, 2, 4}};
+    sl_sa_conf_t conf = {subs, 1, 0};
+    sl_assignor_topic_t topics[] = {{"left", 6}, {"right", 6}};
+    run(&tc, &conf, topics, 2);
+    assert_int_equal(tc.info[0].error, SL_SA_ERR_CHANGED);
+    assert_non_null(strstr(tc.info[0].message, "have 6 partitions, 4 when the application started"));
+    assert_int_equal(tc.out[0].count, 0);
+    sl_arena_fini(&tc.arena);
+}
+
 static const char *const one_topic[] = {"in"};
-static const sl_sa_sub_t one_sub[] = {{0, one_topic, 1}};
+static const sl_sa_sub_t one_sub[] = {{0, one_topic, 1, 0}};
 
 /* Every task active exactly once; returns how many each member got. */
 static void check_complete(tcase_t *tc, int tasks, size_t *counts)
@@ -363,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_single_member_gets_every_task),
         cmocka_unit_test(test_copartition_mismatch_is_an_error_for_all),
         cmocka_unit_test(test_missing_topic_is_an_error),
+        cmocka_unit_test(test_changed_partition_count_is_an_error),
         cmocka_unit_test(test_balanced_over_instances_and_threads),
         cmocka_unit_test(test_sticky_when_a_member_joins),
         cmocka_unit_test(test_sticky_when_nothing_changes),
