@@ -3,8 +3,9 @@
  * memory, and splits the nodes into sub-topologies: nodes joined by a
  * parent/child edge, a shared store or sl_bnode_use() belong together;
  * repartition topics (an internal sink and the source reading it) are the
- * cuts. Sub-topologies are numbered as Kafka Streams numbers them: by the
- * sorted names of their sources. Also topic lookups and sl_topology_from.
+ * cuts. Sub-topologies are numbered as Kafka Streams 3.x numbers them: in
+ * the order their first nodes were added, so upstream ones come first.
+ * Also topic lookups and sl_topology_from.
  */
 #include <regex.h>
 #include <stdio.h>
@@ -33,12 +34,6 @@ static void uf_union(int *up, int a, int b)
     b = uf_find(up, b);
     if (a != b)
         up[a < b ? b : a] = a < b ? a : b;
-}
-
-static int cmp_node_name(const void *a, const void *b)
-{
-    const sl_node_t *x = *(sl_node_t *const *)a, *y = *(sl_node_t *const *)b;
-    return strcmp(x->name, y->name);
 }
 
 static bool store_declared(const sl_store_def_t *stores, size_t n, const char *name, size_t *at)
@@ -102,12 +97,8 @@ static sl_err_t check_graph(sl_builder_t *b, char *errbuf, size_t errlen)
 static int number_groups(sl_node_t **nodes, size_t n, int *group)
 {
     int *up = malloc((n + 1) * sizeof(int));
-    sl_node_t **sorted = malloc((n + 1) * sizeof(*sorted));
-    if (up == NULL || sorted == NULL) {
-        free(up);
-        free(sorted);
+    if (up == NULL)
         return -1;
-    }
     for (size_t i = 0; i < n; i++)
         up[i] = (int)i;
     for (size_t i = 0; i < n; i++) {
@@ -122,35 +113,25 @@ static int number_groups(sl_node_t **nodes, size_t n, int *group)
                     if (strcmp(nodes[j]->stores[t], x->stores[s]) == 0)
                         uf_union(up, x->index, (int)j);
     }
-    /* Kafka's order: groups by their sources' sorted names, then the rest
-     * by sorted node names. */
+    /* Kafka's order: a group's id is the order of its first node in the
+     * order nodes were added (upstream sub-topologies first). */
     int *id_of_root = malloc((n + 1) * sizeof(int));
     if (id_of_root == NULL) {
         free(up);
-        free(sorted);
         return -1;
     }
     for (size_t i = 0; i < n; i++)
         id_of_root[i] = -1;
-    if (n > 0) {
-        memcpy(sorted, nodes, n * sizeof(*sorted));
-        qsort(sorted, n, sizeof(*sorted), cmp_node_name);
-    }
     int next = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < n; i++) {
-            if ((pass == 0) != (sorted[i]->kind == SL_NODE_SOURCE))
-                continue;
-            int r = uf_find(up, sorted[i]->index);
-            if (id_of_root[r] < 0)
-                id_of_root[r] = next++;
-        }
+    for (size_t i = 0; i < n; i++) {
+        int r = uf_find(up, (int)i);
+        if (id_of_root[r] < 0)
+            id_of_root[r] = next++;
     }
     for (size_t i = 0; i < n; i++)
         group[i] = id_of_root[uf_find(up, (int)i)];
     free(id_of_root);
     free(up);
-    free(sorted);
     return next;
 }
 

@@ -3,7 +3,7 @@
  * messages (a name used twice, an undeclared store, a sink without a
  * serde, a store declared twice, a topic read twice, misplaced calls), the
  * sticky first error, generated names, and the split into sub-topologies
- * (edges, shared stores, repartition cuts, Kafka's numbering).
+ * (edges, shared stores, repartition cuts, Kafka's numbering: upstream first).
  */
 #include <string.h>
 
@@ -192,28 +192,29 @@ static void test_subtopologies(void **state)
 {
     (void)state;
     sl_topology_t *t = cu_build(shapes);
-    /* by sorted source names: a-src (with m-src) 0, p-src 1, z-src 2, zr source 3 */
+    /* in the order their first nodes were made: z-src 0, the zr source 1,
+     * a-src with m-src (the shared store) 2, p-src 3 */
     assert_int_equal(t->n_subs, 4);
-    assert_int_equal(sl_topology_node(t, "a-src")->subtopology, 0);
-    assert_int_equal(sl_topology_node(t, "m-src")->subtopology, 0);
-    assert_int_equal(sl_topology_node(t, "m-proc")->subtopology, 0);
-    assert_int_equal(sl_topology_node(t, "p-src")->subtopology, 1);
-    assert_int_equal(sl_topology_node(t, "z-src")->subtopology, 2);
-    assert_int_equal(sl_topology_node(t, "zr-repartition-sink")->subtopology, 2);
-    assert_int_equal(sl_topology_node(t, "zr-repartition-source")->subtopology, 3);
-    assert_int_equal(sl_topology_node(t, "z-sink")->subtopology, 3);
-    assert_int_equal(t->subs[0].n_sources, 2);
-    assert_int_equal(t->subs[0].n_stores, 1);
-    assert_string_equal(t->subs[0].stores[0]->name, "shared");
-    assert_int_equal(t->subs[2].n_stores, 0);
+    assert_int_equal(sl_topology_node(t, "z-src")->subtopology, 0);
+    assert_int_equal(sl_topology_node(t, "zr-repartition-sink")->subtopology, 0);
+    assert_int_equal(sl_topology_node(t, "zr-repartition-source")->subtopology, 1);
+    assert_int_equal(sl_topology_node(t, "z-sink")->subtopology, 1);
+    assert_int_equal(sl_topology_node(t, "a-src")->subtopology, 2);
+    assert_int_equal(sl_topology_node(t, "m-src")->subtopology, 2);
+    assert_int_equal(sl_topology_node(t, "m-proc")->subtopology, 2);
+    assert_int_equal(sl_topology_node(t, "p-src")->subtopology, 3);
+    assert_int_equal(t->subs[2].n_sources, 2);
+    assert_int_equal(t->subs[2].n_stores, 1);
+    assert_string_equal(t->subs[2].stores[0]->name, "shared");
+    assert_int_equal(t->subs[0].n_stores, 0);
     /* sources first in a sub-topology's node list */
-    assert_int_equal(t->subs[0].nodes[0]->kind, SL_NODE_SOURCE);
-    assert_int_equal(t->subs[0].nodes[1]->kind, SL_NODE_SOURCE);
+    assert_int_equal(t->subs[2].nodes[0]->kind, SL_NODE_SOURCE);
+    assert_int_equal(t->subs[2].nodes[1]->kind, SL_NODE_SOURCE);
     /* topic lookups: user, internal, pattern (whole name) */
-    assert_ptr_equal(sl_topology_sub_for_topic(t, "m", false), &t->subs[0]);
-    assert_ptr_equal(sl_topology_sub_for_topic(t, "zr-repartition", true), &t->subs[3]);
+    assert_ptr_equal(sl_topology_sub_for_topic(t, "m", false), &t->subs[2]);
+    assert_ptr_equal(sl_topology_sub_for_topic(t, "zr-repartition", true), &t->subs[1]);
     assert_null(sl_topology_sub_for_topic(t, "zr-repartition", false));
-    assert_ptr_equal(sl_topology_sub_for_topic(t, "pat-12", false), &t->subs[1]);
+    assert_ptr_equal(sl_topology_sub_for_topic(t, "pat-12", false), &t->subs[3]);
     assert_null(sl_topology_sub_for_topic(t, "pat-12x", false));
     assert_null(sl_topology_sub_for_topic(t, "xpat-1", false));
     assert_null(sl_topology_sub_for_topic(t, "nope", false));
