@@ -284,7 +284,10 @@ sl_err_t sl_task_punctuate_wall(sl_task_t *task, int64_t now_ms);
 /* Flushes caches into the stores and changelogs (forwarding cached table
  * results downstream) and commits the stores' LMDB transaction. */
 sl_err_t sl_task_flush(sl_task_t *task);
-/* Closes processors and stores; clean: a checkpoint is written. */
+/* Closes processors and stores. The checkpoint of a clean close is the
+ * owner's to write (sl_checkpoint_write after sl_task_flush): only it knows
+ * the changelog offsets its producer got; clean is kept for the owner's
+ * bookkeeping and changes nothing here. */
 void sl_task_free(sl_task_t *task, bool clean);
 const char *sl_task_id(const sl_task_t *task);
 int32_t sl_task_partition(const sl_task_t *task);
