@@ -5,15 +5,17 @@ within 5 s with clicks produced on 2 partitions and re-keyed, so they reach
 the join through a repartition topic the app creates with 3 partitions;
 and views joined with a global table read from both partitions of its
 topic. Record timestamps are set by the test, so stream time, not the
-clock, closes the join windows.
+clock, closes the join windows. And views joined with a table (co-partitioned with them).
 
 Steps: the app starts (internal topics made); every view with a click gets
 exactly one joined result, whichever arrives first; a restart with the
 state directory deleted (the join's stores, including the views waiting
-for their window to close, restored from their changelogs); views without
+for their window to close, and the table restored from their changelogs;
+later views find the restored table rows); views without
 a click get exactly one "+null" result, and only after a later record on
 every partition closes their windows; every view gets its region (or null)
-from the global table; a graceful close, no sanitizer reports.
+from the global table and its tier (or null) from the table; a graceful
+close, no sanitizer reports.
 
 Usage: streams_join.py BUILD_DIR
 """
@@ -41,11 +43,24 @@ MIN = 60 * 1000
 T0 = (int(time.time() * 1000) // MIN - 300) * MIN  # five hours ago
 FINAL = T0 + 180 * MIN                             # past every window + grace (1000 s)
 VIEWS = 300
+VIEWS2 = VIEWS + 6  # a second batch after the restart
 USERS = ["u%d" % i for i in range(12)]
 REGIONS = {u: "region%d" % (i % 3) for i, u in enumerate(USERS[:9])}  # u9..u11 have none
+TIERS = {u: "tier%d" % (i % 2) for i, u in enumerate(USERS[:4])}  # u4..u11 have none
 
 b = t.broker(config={"group.initial.rebalance.delay.ms": "0"})
 BS = b.bootstrap
+
+
+def murmur2_producer():
+    """Partitions as Java clients and the app's repartition sink do, so
+    a user's views meet its re-keyed clicks and its table row."""
+    return ck.producer(BS, partitioner="murmur2_random")
+
+
+def produce_views(lo, hi):
+    ck.produce_all(murmur2_producer(), [{"topic": "views", "key": view(i)[0].encode(), "value": view(i)[1].encode(),
+                                         "timestamp": view(i)[2]} for i in range(lo, hi)])
 
 
 def view(i):
@@ -136,12 +151,22 @@ class Output:
 
 app = None
 with t.step("topics made; the global table's topic filled; the app starts and is RUNNING"):
-    ck.create_topics(BS, [("views", 3, {}), ("clicks", 2, {}), ("user-regions", 2, {}),
-                          ("view-clicks", 3, {}), ("view-regions", 3, {})])
+    ck.create_topics(BS, [("views", 3, {}), ("clicks", 2, {}), ("user-regions", 2, {}), ("user-tiers", 3, {}),
+                          ("view-clicks", 3, {}), ("view-regions", 3, {}), ("view-tiers", 3, {})])
     ck.produce_all(ck.producer(BS), [{"topic": "user-regions", "key": u.encode(), "value": r.encode(),
                                       "timestamp": T0} for u, r in REGIONS.items()])
+    ck.produce_all(murmur2_producer(), [{"topic": "user-tiers", "key": u.encode(), "value": r.encode(),
+                                         "timestamp": T0} for u, r in TIERS.items()])
     app = App()
     app.running()
+    # the table is in its store (and changelog) before any view comes
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        rows = sum(hi for _, hi in ck.watermarks(BS, "it-join-tiers-changelog", range(3)).values())
+        if rows >= len(TIERS):
+            break
+        time.sleep(0.2)
+    t.expect(rows >= len(TIERS), "the table's changelog holds %d of %d rows after 60 s" % (rows, len(TIERS)))
     parts = {m.topic: len(m.partitions) for m in ck.admin(BS).list_topics(timeout=20).topics.values()}
     rep = [n for n in parts if n.startswith("it-join-") and n.endswith("-repartition")]
     t.expect(rep == ["it-join-view_clicks-right-repartition"], "repartition topics: %s" % rep)
@@ -152,10 +177,9 @@ with t.step("topics made; the global table's topic filled; the app starts and is
 
 vc = Output("view-clicks", 3)
 vr = Output("view-regions", 3)
+vt = Output("view-tiers", 3)
 with t.step("every clicked view joins its click exactly once, clicks first or views first"):
-    # Partitioned as Java clients and the app's repartition sink do
-    # (murmur2), so a user's views meet its re-keyed clicks.
-    p = ck.producer(BS, partitioner="murmur2_random")
+    p = murmur2_producer()
     msgs = []
     for i in range(VIEWS):
         u, page, ts = view(i)
@@ -180,12 +204,17 @@ with t.step("a graceful close, the state directory deleted, a restart: the waiti
     app.running()
     vc.settle()
     t.eq(len(vc.recs), len(CLICKED), "view-clicks records after the restart (none again, no +null yet)")
+    produce_views(VIEWS, VIEWS2)
+    vt.until(VIEWS2, 120, "view-tiers")
+    got = sorted(r for r in vt.recs if int(r[1].split("+")[0][1:]) >= VIEWS)
+    t.eq(got, sorted((view(i)[0], "%s+%s" % (view(i)[1], TIERS.get(view(i)[0], "null")), view(i)[2])
+                     for i in range(VIEWS, VIEWS2)), "view-tiers of the views after the restart")
 
 with t.step("unclicked views get one +null result each once a later record on every partition closes them"):
     flush = [{"topic": "views", "key": ("flush%d" % q).encode(), "value": b"f", "timestamp": FINAL, "partition": q}
              for q in range(3)]
     ck.produce_all(ck.producer(BS), flush)
-    unclicked = [i for i in range(VIEWS) if i not in CLICKED]
+    unclicked = [i for i in range(VIEWS2) if i not in CLICKED]
     vc.until(len(CLICKED) + len(unclicked), 120, "+null results")
     vc.settle()
     want_null = sorted((view(i)[0], "%s+null" % view(i)[1], view(i)[2]) for i in unclicked)
@@ -194,11 +223,18 @@ with t.step("unclicked views get one +null result each once a later record on ev
     t.eq(len(vc.recs), len(CLICKED) + len(unclicked), "view-clicks records in all")
 
 with t.step("every view gets its region from the global table (null for users without one)"):
-    vr.until(VIEWS + 3, 120, "view-regions")
+    vr.until(VIEWS2 + 3, 120, "view-regions")
     vr.settle()
     want = sorted([(view(i)[0], "%s+%s" % (view(i)[1], REGIONS.get(view(i)[0], "null")), view(i)[2])
-                   for i in range(VIEWS)] + [("flush%d" % q, "f+null", FINAL) for q in range(3)])
+                   for i in range(VIEWS2)] + [("flush%d" % q, "f+null", FINAL) for q in range(3)])
     t.eq(sorted(vr.recs), want, "view-regions")
+
+with t.step("every view gets its tier from the table (null for users without one)"):
+    vt.until(VIEWS2 + 3, 120, "view-tiers")
+    vt.settle()
+    want = sorted([(view(i)[0], "%s+%s" % (view(i)[1], TIERS.get(view(i)[0], "null")), view(i)[2])
+                   for i in range(VIEWS2)] + [("flush%d" % q, "f+null", FINAL) for q in range(3)])
+    t.eq(sorted(vt.recs), want, "view-tiers")
 
 with t.step("a graceful close; no sanitizer reports in the apps' logs"):
     if app is None:

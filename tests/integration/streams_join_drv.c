@@ -2,8 +2,9 @@
  * streams_join_drv.c - an application for streams_join.py: joins against a
  * real sluiced. Views (key: user, value: page) left-joined within 5 s with
  * clicks (key: anything, value "user|ad", re-keyed by user, so they go
- * through a repartition topic) to "view-clicks", and left-joined with the
- * global table "user-regions" to "view-regions". Values are
+ * through a repartition topic) to "view-clicks", left-joined with the
+ * table "user-tiers" to "view-tiers", and left-joined with the global
+ * table "user-regions" to "view-regions". Values are
  * "left+right" ("null" for a missing side). Prints "STATE <name>" on each
  * state change; stdin "quit" (or EOF) closes it.
  *
@@ -57,6 +58,9 @@ static SL_TOPOLOGY(joins)
     sl_stream_t *vc = sl_stream_join(views, ads, "view_clicks", SL_JOIN_LEFT, joiner, NULL, 5000, 5000, 1000000,
                                      NULL, SL_STRING);
     SL_TO(vc, "view-clicks", SL_STRING, SL_STRING);
+    SL_TABLE(tiers, "user-tiers", SL_STRING, SL_STRING, "tiers");
+    SL_JOIN_TABLE(vt, views, tiers, SL_JOIN_LEFT, joiner);
+    SL_TO(vt, "view-tiers", SL_STRING, SL_STRING);
     SL_GLOBAL_TABLE(regions, "user-regions", SL_STRING, SL_STRING, "regions");
     SL_JOIN_GLOBAL(vr, views, regions, SL_JOIN_LEFT, NULL, joiner);
     SL_TO(vr, "view-regions", SL_STRING, SL_STRING);
