@@ -268,10 +268,14 @@ with t.step("the same count written with the DSL (flat_map_values, group_by, cou
     dapp.sanitizer_free()
     dout.close()
 
-with t.step("interactive queries answer the same counts"):
+with t.step("interactive queries (get, range) answer the same counts"):
     for w in ["alpha", "gamma", "w000", "w399", "w123"]:
         t.eq(app.get(w), total[w], "kv_get(%s)" % w)
     t.eq(app.get("neverseen"), None, "kv_get of a word never sent")
+    start = len(app.lines)
+    app.send("all\n")
+    ln = app.wait_line(lambda x: x.startswith("ALL "), 30, "a range query", start)
+    t.eq(ln, "ALL %d %d" % (len(total), sum(total.values())), "kv_range over every local store")
 
 with t.step("internal topics: changelog and repartition topics with %d partitions, repartition purged" % PARTS):
     md = ck.admin(BS).list_topics(timeout=10).topics

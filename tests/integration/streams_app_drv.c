@@ -6,7 +6,8 @@
  * topic as (word: string, count: int64). Runs until "quit" on stdin (a
  * graceful close), end of stdin, or --max-ms; answers "get <word>" on
  * stdin with an interactive query ("GET <word> <count>" / "GET <word>
- * none" / "GET <word> error <code>"). Prints "STATE <name>" on every state
+ * none" / "GET <word> error <code>") and "all" with a range over the
+ * whole store ("ALL <keys> <sum>"). Prints "STATE <name>" on every state
  * change. Logs (the runtime's) go to stderr. --dsl: the same count
  * written with the DSL macros (flat_map_values, group_by, count).
  *
@@ -155,6 +156,27 @@ static void query(sl_app_t *app, const char *word)
     sl_arena_fini(&ar);
 }
 
+static bool sum_one(const sl_val_t *key, const sl_val_t *value, void *arg)
+{
+    (void)key;
+    int64_t *acc = arg;
+    acc[0]++;
+    acc[1] += value->type == SL_V_I64 ? value->u.i64 : 0;
+    return true;
+}
+
+/* "ALL <keys> <sum of counts>" over every local task's store. */
+static void query_all(sl_app_t *app)
+{
+    int64_t acc[2] = {0, 0};
+    sl_err_t err = sl_app_kv_range(app, "counts", NULL, NULL, sum_one, acc);
+    if (err)
+        printf("ALL error %s\n", sl_err_name(err));
+    else
+        printf("ALL %lld %lld\n", (long long)acc[0], (long long)acc[1]);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     const char *bootstrap = NULL, *app_id = NULL, *in = NULL, *out = NULL, *state = NULL;
@@ -266,6 +288,8 @@ int main(int argc, char **argv)
             *nl = '\0';
             if (!strncmp(line, "get ", 4))
                 query(app, line + 4);
+            else if (!strcmp(line, "all"))
+                query_all(app);
             else if (!strcmp(line, "quit"))
                 quit = true;
             size_t used = (size_t)(nl + 1 - line);
