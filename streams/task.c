@@ -381,7 +381,7 @@ sl_err_t sl_task_new(const sl_topology_t *t, const sl_subtopo_t *sub, int32_t pa
 
 void sl_task_free(sl_task_t *task, bool clean)
 {
-    SL_UNUSED(clean);
+    SL_UNUSED(clean); /* the owner writes the checkpoint (streams_int.h) */
     if (task == NULL)
         return;
     sl_ctx_t *ctx = &task->ctx;

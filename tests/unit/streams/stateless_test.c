@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "core_util.h"
 
 /* --- functions ------------------------------------------------------------------ */
@@ -406,6 +408,51 @@ static void test_partitioner_and_pattern(void **state)
     sl_topology_free(t);
 }
 
+/* --- JSON values through a pipeline (references released per record) ----------- */
+
+static sl_val_t total(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, void *arg)
+{
+    (void)key;
+    (void)arg;
+    if (value->type != SL_V_JSON)
+        return sl_val_null();
+    json_int_t sum = 0;
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(value->u.json, "items"), i, item)
+        sum += json_integer_value(item);
+    return sl_val_json(ctx, json_pack("{s:I}", "total", sum));
+}
+
+static SL_TOPOLOGY(json_topology)
+{
+    SL_STREAM(orders, "orders", SL_STRING, SL_JSON);
+    SL_MAP_VALUES(totals, orders, total);
+    SL_TO(totals, "totals", SL_STRING, SL_JSON);
+}
+
+static void test_json_pipeline(void **state)
+{
+    (void)state;
+    sl_topology_t *t = cu_build(json_topology);
+    sl_driver_t *d = cu_driver(t, NULL);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(cu_pipe(d, "orders", "o", "{\"items\":[1,2,3]}", i), SL_OK);
+    assert_int_equal(cu_pipe(d, "orders", "o", "{\"items\":", 50), SL_OK); /* not JSON: skipped */
+    cu_pipe(d, "orders", "o", NULL, 51); /* a tombstone maps to null */
+    assert_int_equal(sl_driver_queue_size(d, "totals"), 51);
+    cu_expect(d, "totals", "o", "{\"total\":6}", 0);
+    sl_out_record_t r;
+    for (int i = 1; i < 50; i++)
+        assert_int_equal(sl_driver_read(d, "totals", SL_STRING, SL_JSON, &r), SL_OK);
+    assert_int_equal(r.value.type, SL_V_JSON);
+    assert_int_equal(json_integer_value(json_object_get(r.value.u.json, "total")), 6);
+    assert_int_equal(sl_driver_read(d, "totals", SL_STRING, SL_JSON, &r), SL_OK);
+    assert_true(sl_val_is_null(&r.value));
+    sl_driver_free(d);
+    sl_topology_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_branch_merge), cmocka_unit_test(test_merge_sources),
         cmocka_unit_test(test_repartition),  cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_partitioner_and_pattern),
+        cmocka_unit_test(test_json_pipeline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
