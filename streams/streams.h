@@ -630,8 +630,11 @@ char *sl_topology_describe(const sl_topology_t *t);
 /* ======================================================================
  * Test driver (Kafka's TopologyTestDriver): runs a topology in-process on
  * one partition per topic, no broker. Every piped record is processed
- * completely and committed (caches flushed) before the call returns, so
- * outputs are seen per record. Wall-clock time is the driver's own mock
+ * completely and its caches are written through (to the stores, the
+ * changelogs and downstream) before the call returns, so outputs are seen
+ * per record; the stores' LMDB transaction is committed every 256 pipes
+ * and at sl_driver_free (a commit per record would cost more than the
+ * record), which readers of the stores never notice. Wall-clock time is the driver's own mock
  * time, moved only by sl_driver_advance_wall_clock. Stores live in a
  * private temporary directory removed by sl_driver_free.
  *
