@@ -647,6 +647,14 @@ sl_stream_t *sl_stream_join(sl_stream_t *a, sl_stream_t *b, const char *name, sl
         if (sl_builder_add_store(bld, &def) != SL_OK)
             return NULL;
     }
+    if (a == b && a->key_changed) {
+        /* A self-join: one repartition feeds both sides. */
+        sl_node_t *rp = sl_builder_repartition(bld, a->node, na.repartition ? na.repartition : a->node->name, ks,
+                                               vs_a, 0);
+        a = b = rp ? sl_stream_wrap(bld, rp, ks, vs_a, false) : NULL;
+        if (!a)
+            return NULL;
+    }
     ja = sj_side(bld, a, &na, nb.store, outer_store, ks, vs_a, ca);
     jb = ja ? sj_side(bld, b, &nb, na.store, outer_store, ks, vs_b, cb) : NULL;
     if (!jb)

@@ -205,6 +205,15 @@ static void topo_self(sl_builder_t *b)
                  SL_STRING, SL_STRING, NULL, NULL);
 }
 
+/* The same after a key change: one repartition feeds both sides. */
+static void topo_self_rekeyed(sl_builder_t *b)
+{
+    sl_stream_t *s = sl_stream_select_key(sl_builder_stream(b, NULL, "in", SL_STRING, SL_STRING), NULL,
+                                          key_from_value, NULL);
+    sl_stream_to(sl_stream_join(s, s, NULL, SL_JOIN_INNER, ju_joiner, NULL, 10, 10, 0, NULL, NULL), NULL, "out",
+                 SL_STRING, SL_STRING, NULL, NULL);
+}
+
 static void test_self_join(void **state)
 {
     (void)state;
@@ -215,6 +224,12 @@ static void test_self_join(void **state)
     JU_EXPECT(d, "out", "A:a1+a1@0");
     ju_pipe(d, "in", "A", "a2", 5);
     JU_EXPECT(d, "out", "A:a2+a1@5", "A:a1+a2@5", "A:a2+a2@5");
+    ju_free(&j);
+
+    j = ju_new(topo_self_rekeyed);
+    d = j.d;
+    ju_pipe(d, "in", "x", "A:1", 0);
+    JU_EXPECT(d, "out", "A:A:1+A:1@0");
     ju_free(&j);
 }
 
