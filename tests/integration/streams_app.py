@@ -268,6 +268,24 @@ with t.step("the same count written with the DSL (flat_map_values, group_by, cou
     dapp.sanitizer_free()
     dout.close()
 
+with t.step("a windowed count (tumbling hours) read back through window-store fetches"):
+    wapp = App(BS, "wcwin", "counts-dsl", state, "--threads", "2", "--windowed")
+    wapp.running()
+    for w in ["alpha", "w001", "w250"]:
+        end = time.monotonic() + 120
+        while True:
+            start = len(wapp.lines)
+            wapp.send("win %s\n" % w)
+            ln = wapp.wait_line(lambda x: x.startswith("WIN %s " % w), 30, "a window fetch", start)
+            f = ln.split(" ")
+            got = int(f[3]) if f[2] != "error" else None
+            if got == total[w] or time.monotonic() > end:
+                break
+            time.sleep(0.5)
+        t.eq(got, total[w], "the windows' counts of %s (%s)" % (w, ln))
+    wapp.quit()
+    wapp.sanitizer_free()
+
 with t.step("interactive queries (get, range) answer the same counts"):
     for w in ["alpha", "gamma", "w000", "w399", "w123"]:
         t.eq(app.get(w), total[w], "kv_get(%s)" % w)

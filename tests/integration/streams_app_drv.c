@@ -9,10 +9,12 @@
  * none" / "GET <word> error <code>") and "all" with a range over the
  * whole store ("ALL <keys> <sum>"). Prints "STATE <name>" on every state
  * change. Logs (the runtime's) go to stderr. --dsl: the same count
- * written with the DSL macros (flat_map_values, group_by, count).
+ * written with the DSL macros (flat_map_values, group_by, count);
+ * --windowed: counts per word and hour in a window store "wcounts", read
+ * by "win <word>" ("WIN <word> <windows> <sum>").
  *
  *   streams_app_drv -b HOST:PORT --app ID --in TOPIC --out TOPIC
- *                   --state DIR [--eos] [--dsl] [--threads N] [--standby N]
+ *                   --state DIR [--eos] [--dsl | --windowed] [--threads N] [--standby N]
  *                   [--commit-ms N] [--max-ms N] [--set key=value]...
  */
 #include <ctype.h>
@@ -85,6 +87,17 @@ static void split_words(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *valu
     (void)key;
     (void)arg;
     emit_words(ctx, true, value);
+}
+
+/* Counts per word and hour (tumbling windows), queried by window fetches. */
+static SL_TOPOLOGY(word_count_windowed)
+{
+    SL_STREAM(lines, g_in, SL_STRING, SL_STRING);
+    SL_FLAT_MAP_VALUES(words, lines, split_values);
+    SL_GROUP_BY(by_word, words, word_as_key);
+    SL_WINDOWED_BY(hourly, by_word, SL_TUMBLING(3600000, 3600000));
+    SL_WINDOWED_COUNT(counts, hourly, "wcounts");
+    (void)counts;
 }
 
 static sl_err_t count_init(sl_ctx_t *ctx, void **state, void *arg)
@@ -165,6 +178,28 @@ static bool sum_one(const sl_val_t *key, const sl_val_t *value, void *arg)
     return true;
 }
 
+static bool win_one(const sl_val_t *key, int64_t start, const sl_val_t *value, void *arg)
+{
+    (void)key, (void)start;
+    int64_t *acc = arg;
+    acc[0]++;
+    acc[1] += value->type == SL_V_I64 ? value->u.i64 : 0;
+    return true;
+}
+
+/* "WIN <word> <windows> <sum of counts>" from the windowed store. */
+static void query_win(sl_app_t *app, const char *word)
+{
+    int64_t acc[2] = {0, 0};
+    sl_val_t key = sl_val_str_ref(word, strlen(word));
+    sl_err_t err = sl_app_win_fetch(app, "wcounts", &key, 0, INT64_MAX, win_one, acc);
+    if (err)
+        printf("WIN %s error %s\n", word, sl_err_name(err));
+    else
+        printf("WIN %s %lld %lld\n", word, (long long)acc[0], (long long)acc[1]);
+    fflush(stdout);
+}
+
 /* "ALL <keys> <sum of counts>" over every local task's store. */
 static void query_all(sl_app_t *app)
 {
@@ -182,7 +217,7 @@ int main(int argc, char **argv)
     const char *bootstrap = NULL, *app_id = NULL, *in = NULL, *out = NULL, *state = NULL;
     int threads = 1, standby = 0;
     long commit_ms = -1, max_ms = 120000;
-    int eos = 0, dsl = 0;
+    int eos = 0, dsl = 0, windowed = 0;
     char props[8192];
     size_t plen = 0;
     char extra[4096] = "";
@@ -190,8 +225,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--eos") || !strcmp(a, "--dsl")) {
-            *(!strcmp(a, "--eos") ? &eos : &dsl) = 1;
+        if (!strcmp(a, "--eos") || !strcmp(a, "--dsl") || !strcmp(a, "--windowed")) {
+            *(!strcmp(a, "--eos") ? &eos : !strcmp(a, "--dsl") ? &dsl : &windowed) = 1;
             continue;
         }
         if (!v) {
@@ -240,10 +275,12 @@ int main(int argc, char **argv)
     sl_topology_t *t = NULL;
     g_in = in;
     g_out = out;
-    if (dsl && sl_topology_from(word_count_dsl, &t, errbuf, sizeof(errbuf)) != SL_OK)
-        t = NULL;
-    else if (!dsl)
+    if (dsl || windowed) {
+        if (sl_topology_from(dsl ? word_count_dsl : word_count_windowed, &t, errbuf, sizeof(errbuf)) != SL_OK)
+            t = NULL;
+    } else {
         t = build(in, out, errbuf, sizeof(errbuf));
+    }
     if (!t) {
         fprintf(stderr, "topology: %s\n", errbuf);
         return 1;
@@ -290,6 +327,8 @@ int main(int argc, char **argv)
                 query(app, line + 4);
             else if (!strcmp(line, "all"))
                 query_all(app);
+            else if (!strncmp(line, "win ", 4))
+                query_win(app, line + 4);
             else if (!strcmp(line, "quit"))
                 quit = true;
             size_t used = (size_t)(nl + 1 - line);
