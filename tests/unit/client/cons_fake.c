@@ -73,6 +73,7 @@ static void fill_partition(sl_fb_t *fb, const sl_fb_req_t *req, const sl_FetchRe
     pd->LogStartOffset = l->start;
     if (fp->Partition == 0 && W.not_leader > 0) {
         W.not_leader--;
+        W.metadata_at_not_leader = sl_fb_count(fb, 3);
         pd->ErrorCode = SL_ERR_NOT_LEADER_OR_FOLLOWER;
         sl_fb_topic_leader(fb, "t", 0, 1, 1);
         return;
@@ -196,13 +197,14 @@ void cf_assign(sl_consumer_t *c, int64_t off0, int64_t off1)
     assert_int_equal(sl_consumer_assign(c, parts, off1 == SL_OFFSET_INVALID ? 1 : 2), SL_OK);
 }
 
-/* Polls up to want messages (within 5 s); next[p] is the offset expected
+/* Polls up to want messages (within 20 s: generous for a loaded
+ * machine; it returns as soon as want came); next[p] is the offset expected
  * next per partition and is advanced. Returns how many came; error events
  * are counted in *errs with the last one in *last_err. */
 int cf_poll_n(sl_consumer_t *c, int want, int64_t *next, int *errs, sl_err_t *last_err)
 {
     int got = 0;
-    int64_t until = sl_time_mono_ms() + 5000;
+    int64_t until = sl_time_mono_ms() + 20000;
     while (got < want && sl_time_mono_ms() < until) {
         sl_message_t *m = NULL;
         sl_err_t err = sl_consumer_poll(c, 100, &m);
