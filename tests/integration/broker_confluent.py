@@ -135,8 +135,11 @@ with t.step("AdminClient.alter_configs: new retention.ms is described and kept a
     t.eq(cfg["retention.ms"].value, "123456789", "retention.ms after AlterConfigs")
     t.eq(b.stop(), 0, "exit status after SIGTERM")
     b.start()
-    cfg = list(A.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, TOPIC)])
-               .values())[0].result(20)
+    # The AdminClient reconnects by its own backoff (up to 10 s between
+    # attempts by default) after however long the restart took: a bound
+    # generous enough for a loaded machine.
+    cfg = list(A.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, TOPIC)], request_timeout=90)
+               .values())[0].result(90)
     t.eq(cfg["retention.ms"].value, "123456789", "retention.ms after a restart")
 
 with t.step("AdminClient.alter_configs: a bad value is refused (INVALID_CONFIG)"):
