@@ -1,7 +1,8 @@
 /*
  * cons_fetch.c - the consumer's fetcher on the I/O thread: one Fetch at a
  * time per partition leader (for every assigned, unpaused partition whose
- * prefetch queue is below max.partition.fetch.bytes), ListOffsets for
+ * prefetch queue is below max.partition.fetch.bytes, none while one of the
+ * leader's partitions has a full queue), ListOffsets for
  * partitions whose position is to be reset (SL_OFFSET_BEGINNING/END,
  * auto.offset.reset), and the OffsetFetch of SL_OFFSET_STORED positions.
  * Leadership errors refresh the metadata and retry after retry.backoff.ms;
@@ -319,10 +320,25 @@ static bool fetchable(sl_consumer_t *c, cons_tp_t *tp, int64_t now)
     return room;
 }
 
-/* One Fetch to node with every fetchable partition it leads. */
+/* A partition that would be fetched but for its full prefetch queue. */
+static bool queue_full(sl_consumer_t *c, cons_tp_t *tp, int64_t now)
+{
+    if (tp->state != CONS_TP_FETCH || tp->paused || tp->fetch_owner || tp->retry_at > now)
+        return false;
+    return !fetchable(c, tp, now);
+}
+
+/* One Fetch to node with every fetchable partition it leads. Deferred while
+ * one of them has a full queue: a request without it would hold only the
+ * caught-up partitions and wait fetch.max.wait.ms at the broker, and with
+ * one Fetch per node the drained partition could not be fetched again
+ * before that wait ends (the application starves). The drain kicks. */
 static void fetch_send(sl_consumer_t *c, int32_t node, int64_t now)
 {
     size_t n;
+    for (cons_tp_t *tp = c->tps; tp; tp = tp->next)
+        if (req_takes(c, tp, now, queue_full, node))
+            return;
     fetch_req_t *r = req_for(c, node, now, fetchable, &n);
     if (!r)
         return;
