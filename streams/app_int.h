@@ -246,6 +246,9 @@ struct sl_sthread {
     bool commit_now;
     bool assigned;                 /* an assignment came since the last
                                     * revocation */
+    sl_message_t **batch;          /* polled, not processed yet (processed
+                                    * in sl_pg_order's order) */
+    size_t n_batch;
     sl_err_t fatal;
     /* lock: the task list (the stream thread changes it; interactive
      * queries and the assignor's user data read it) */
@@ -273,6 +276,15 @@ sl_err_t sl_sthread_commit(sl_sthread_t *th);
 int64_t sl_sthread_cl_offset(sl_sthread_t *th, const char *topic, int32_t partition);
 /* The collector tasks of th write through. */
 void sl_sthread_collector(sl_sthread_t *th, sl_collector_t *out);
+
+/* partition_group.c: the order to process a batch of n polled records in
+ * (pure). part[i] names record i's partition (equal ids: one partition,
+ * records in offset order), ts[i] its timestamp. order (n entries, the
+ * caller's) gets a permutation of 0..n-1: each partition's records in
+ * their order, and at each step the partition whose next record has the
+ * smallest timestamp (a tie: the one polled first), as Kafka Streams'
+ * PartitionGroup with the records buffered. Errors: SL_ERR_NOMEM. */
+sl_err_t sl_pg_order(const int32_t *part, const int64_t *ts, size_t n, size_t *order);
 
 /* Task manager (stream thread only, except user_data). */
 /* The new assignment's user data from the leader (or an error). */

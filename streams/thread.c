@@ -2,7 +2,8 @@
  * thread.c - a stream thread: its group consumer (group.id =
  * application.id, the streams assignor, no auto commit), its producer
  * (transactional under exactly_once_v2), its restore consumer, and the loop:
- * poll, route each record to its task by (topic, partition), process it,
+ * poll a batch, route each record to its task by (topic, partition),
+ * process them in timestamp order across partitions (partition_group.c),
  * punctuate, and every commit.interval.ms flush the tasks and commit. Also
  * the collector tasks write through, and the global tables' updater.
  *
@@ -17,6 +18,11 @@
 #include <string.h>
 
 #include "app_int.h"
+
+#define SL_ST_BATCH 1000          /* records polled per loop at most */
+
+static void batch_drop(sl_sthread_t *th);
+static sl_err_t batch_process(sl_sthread_t *th);
 
 static int64_t wall_clock(void *arg)
 {
@@ -186,6 +192,14 @@ static void on_rebalance(sl_consumer_t *c, sl_rebalance_kind_t kind, const sl_tp
     (void)parts;
     (void)n;
     sl_sthread_t *th = arg;
+    if (kind == SL_REBALANCE_LOST) {
+        batch_drop(th);
+    } else if (th->n_batch) {
+        /* what was polled before the partitions move */
+        sl_err_t err = batch_process(th);
+        if (err && !th->fatal)
+            th->fatal = err;
+    }
     if (kind == SL_REBALANCE_REVOKED) {
         sl_sthread_set_state(th, SL_ST_REBALANCING);
         sl_tm_on_revoked(th);
@@ -219,6 +233,9 @@ sl_err_t sl_sthread_new(sl_app_t *app, int index, sl_sthread_t **out, char *errb
     sl_map_init(&th->part_counts);
     atomic_store(&th->state, SL_ST_STARTING);
     *out = th;
+    th->batch = calloc(SL_ST_BATCH, sizeof(*th->batch));
+    if (!th->batch)
+        return SL_ERR_NOMEM;
     char cid[240], txn[240];
     snprintf(cid, sizeof(cid), "%s-consumer", th->name);
     const char *cdefaults[] = {"auto.offset.reset", "earliest", NULL};
@@ -277,7 +294,9 @@ sl_err_t sl_sthread_new(sl_app_t *app, int index, sl_sthread_t **out, char *errb
 
 /* ---- the loop ----------------------------------------------------------------- */
 
-static sl_err_t process_msg(sl_sthread_t *th, sl_message_t *m)
+/* Processes m (a record or an error event). *rewound: its task was not
+ * ready, the partition goes back to m's offset and is paused. */
+static sl_err_t process_msg(sl_sthread_t *th, sl_message_t *m, bool *rewound)
 {
     if (m->err) {
         SL_WARN(SL_APP_LOG, "%s: consumer: %s%s%s", th->name, sl_err_name(m->err), m->topic ? " on " : "",
@@ -296,6 +315,7 @@ static sl_err_t process_msg(sl_sthread_t *th, sl_message_t *m)
         sl_tp_offset_t tp = {.topic = m->topic, .partition = m->partition};
         sl_consumer_pause(th->consumer, &tp, 1);
         t->paused = true;
+        *rewound = true;
         return SL_OK;
     }
     sl_app_t *app = th->app;
@@ -340,6 +360,61 @@ static sl_err_t process_msg(sl_sthread_t *th, sl_message_t *m)
     if (err)
         SL_ERROR(SL_APP_LOG, "%s: task %s failed on %s[%d] offset %lld: %s", th->name, t->name, m->topic,
                  (int)m->partition, (long long)m->offset, sl_err_name(err));
+    return err;
+}
+
+static void batch_drop(sl_sthread_t *th)
+{
+    for (size_t i = 0; i < th->n_batch; i++)
+        sl_message_free(th->batch[i]);
+    th->n_batch = 0;
+}
+
+/* Processes th->batch in sl_pg_order's order, then frees it. Once a
+ * partition is rewound, its later records in the batch are left: they
+ * are read again. */
+static sl_err_t batch_process(sl_sthread_t *th)
+{
+    size_t n = th->n_batch;
+    if (!n)
+        return SL_OK;
+    sl_message_t **b = th->batch;
+    int32_t *part = malloc(n * sizeof(*part));
+    int64_t *ts = malloc(n * sizeof(*ts));
+    size_t *order = malloc(n * sizeof(*order));
+    size_t *reps = malloc(n * sizeof(*reps));   /* first record of each partition */
+    bool *skip = calloc(2 * n, sizeof(*skip));  /* by partition id */
+    sl_err_t err = part && ts && order && reps && skip ? SL_OK : SL_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n && !err; i++) {
+        ts[i] = b[i]->timestamp;
+        if (b[i]->err || !b[i]->topic) {
+            part[i] = (int32_t)(n + i);         /* an event: alone */
+            continue;
+        }
+        size_t j = 0;
+        while (j < k && !(b[reps[j]]->partition == b[i]->partition && strcmp(b[reps[j]]->topic, b[i]->topic) == 0))
+            j++;
+        if (j == k)
+            reps[k++] = i;
+        part[i] = (int32_t)j;
+    }
+    if (!err)
+        err = sl_pg_order(part, ts, n, order);
+    for (size_t o = 0; o < n && !err && !th->fatal; o++) {
+        size_t i = order[o];
+        if (skip[part[i]])
+            continue;
+        bool rewound = false;
+        err = process_msg(th, b[i], &rewound);
+        skip[part[i]] = rewound;
+    }
+    batch_drop(th);
+    free(part);
+    free(ts);
+    free(order);
+    free(reps);
+    free(skip);
     return err;
 }
 
@@ -432,17 +507,19 @@ static void *thread_main(void *arg)
     th->last_commit = sl_time_mono_ms();
     int64_t last_punct = 0;
     while (!err && !th->fatal && !atomic_load(&th->stop)) {
+        /* A batch is what the consumer has (a rebalance in between
+         * processes what came before it: on_rebalance). */
         sl_message_t *m = NULL;
         sl_err_t perr = sl_consumer_poll(th->consumer, 50, &m);
-        for (int batch = 0; perr == SL_OK && m && !err && !th->fatal; batch++) {
-            err = process_msg(th, m);
-            sl_message_free(m);
+        while (perr == SL_OK && m) {
+            th->batch[th->n_batch++] = m;
             m = NULL;
-            if (batch < 1000)
+            if (th->n_batch < SL_ST_BATCH)
                 perr = sl_consumer_poll(th->consumer, 0, &m);
         }
-        sl_message_free(m);
-        if (perr == SL_ERR_STATE)
+        if (!th->fatal)
+            err = batch_process(th);
+        if (!err && perr == SL_ERR_STATE)
             err = perr;
         if (err || th->fatal)
             break;
@@ -458,6 +535,7 @@ static void *thread_main(void *arg)
         if (!err && th->dr_err)
             err = th->dr_err;
     }
+    batch_drop(th);
     if (!err && th->fatal)
         err = th->fatal;
     if (!err)
@@ -502,6 +580,8 @@ void sl_sthread_free(sl_sthread_t *th)
     sl_consumer_free(th->consumer);
     sl_consumer_free(th->restore);
     sl_producer_free(th->producer);
+    batch_drop(th);
+    free(th->batch);
     free(th->tasks);
     free(th->txn_id);
     sl_map_fini(&th->cl_offsets, free_val);
