@@ -12,10 +12,9 @@
 #
 # then a table of the figures. sluiced listens on a free 127.0.0.1 port with
 # its data in a temporary directory removed at the end, however it ends.
-# SL_BENCH_STREAMS_RECORDS sets the e2e input (default 200000 records; the
-# stream-table join runs at a few thousand records/s end to end for now,
-# docs/BENCHMARKS.md), SL_BENCH_STREAMS_RESTORE the changelog records of the
-# restore figure (default 500000).
+# SL_BENCH_STREAMS_RECORDS sets the e2e input (default 200000 records),
+# SL_BENCH_STREAMS_RESTORE the changelog records of the restore figure
+# (default 500000).
 set -eu
 bindir=$1
 [ -x "$bindir/bench_streams" ] || { echo "run_streams.sh: $bindir/bench_streams is not built" >&2; exit 1; }
