@@ -61,6 +61,11 @@ extern const sl_node_ops_t sl_null_key_filter_ops;
  * without the "<app>-" prefix). */
 bool sl_topology_source_reads(const sl_topology_t *t, const sl_node_t *src, const char *topic, bool internal);
 
+/* topology.c: the error path of the calls that report in an errbuf:
+ * formats the message into errbuf (when errbuf is not NULL and errlen > 0)
+ * and returns err. */
+sl_err_t sl_core_fail(char *errbuf, size_t errlen, sl_err_t err, const char *fmt, ...) SL_PRINTF(4, 5);
+
 /* The name of a value type ("String", "Long", ...), for messages. */
 const char *sl_vtype_name(sl_vtype_t t);
 

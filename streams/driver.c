@@ -413,18 +413,6 @@ sl_store_t *sl_driver_store(sl_driver_t *d, const char *store)
 
 /* --- life ---------------------------------------------------------------------- */
 
-static sl_err_t cfail(char *errbuf, size_t errlen, sl_err_t err, const char *fmt, ...) SL_PRINTF(4, 5);
-static sl_err_t cfail(char *errbuf, size_t errlen, sl_err_t err, const char *fmt, ...)
-{
-    if (errbuf != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return err;
-}
-
 static sl_err_t read_config(sl_driver_t *d, const char *props, char *errbuf, size_t errlen)
 {
     sl_props_t *p = NULL;
@@ -441,19 +429,19 @@ static sl_err_t read_config(sl_driver_t *d, const char *props, char *errbuf, siz
     d->app_id = strdup(app != NULL ? app : "test-driver");
     d->cache_bytes = 10485760;
     if (app != NULL && app[0] == '\0')
-        err = cfail(errbuf, errlen, SL_ERR_CONFIG, "application.id: empty");
+        err = sl_core_fail(errbuf, errlen, SL_ERR_CONFIG, "application.id: empty");
     if (err == SL_OK && cache != NULL) {
         char *end;
         long long v = strtoll(cache, &end, 10);
         if (end == cache || *end != '\0' || v < 0)
-            err = cfail(errbuf, errlen, SL_ERR_CONFIG, "cache.max.bytes.buffering=%s: not a byte count", cache);
+            err = sl_core_fail(errbuf, errlen, SL_ERR_CONFIG, "cache.max.bytes.buffering=%s: not a byte count", cache);
         d->cache_bytes = v;
     }
     if (err == SL_OK && deh != NULL) {
         if (strcmp(deh, "logAndFail") == 0 || strstr(deh, "LogAndFail") != NULL)
             d->log_and_fail = true;
         else if (strcmp(deh, "logAndContinue") != 0 && strstr(deh, "LogAndContinue") == NULL)
-            err = cfail(errbuf, errlen, SL_ERR_CONFIG,
+            err = sl_core_fail(errbuf, errlen, SL_ERR_CONFIG,
                         "default.deserialization.exception.handler=%s: logAndContinue or logAndFail", deh);
     }
     if (err == SL_OK && dir != NULL) {
@@ -461,12 +449,12 @@ static sl_err_t read_config(sl_driver_t *d, const char *props, char *errbuf, siz
     } else if (err == SL_OK) {
         char tmpl[] = "/tmp/sluice-driver-XXXXXX";
         if (mkdtemp(tmpl) == NULL)
-            err = cfail(errbuf, errlen, SL_ERR_IO, "state.dir: cannot make a temporary directory");
+            err = sl_core_fail(errbuf, errlen, SL_ERR_IO, "state.dir: cannot make a temporary directory");
         else
             d->state_dir = strdup(tmpl), d->own_dir = true;
     }
     if (err == SL_OK && (d->app_id == NULL || d->state_dir == NULL))
-        err = cfail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
+        err = sl_core_fail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
     sl_props_free(p);
     return err;
 }
@@ -475,7 +463,7 @@ static sl_err_t make_tasks(sl_driver_t *d, char *errbuf, size_t errlen)
 {
     d->tasks = calloc(d->t->n_subs + 1, sizeof(*d->tasks));
     if (d->tasks == NULL)
-        return cfail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
+        return sl_core_fail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
     sl_task_env_t env = {0};
     env.application_id = d->app_id;
     env.state_dir = d->state_dir;
@@ -511,10 +499,10 @@ sl_err_t sl_driver_new(const sl_topology_t *t, const char *props, int64_t start_
     if (out != NULL)
         *out = NULL;
     if (t == NULL || out == NULL)
-        return cfail(errbuf, errlen, SL_ERR_INVAL, "no topology");
+        return sl_core_fail(errbuf, errlen, SL_ERR_INVAL, "no topology");
     sl_driver_t *d = calloc(1, sizeof(*d));
     if (d == NULL)
-        return cfail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
+        return sl_core_fail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
     d->t = t;
     d->wall = start_wall_ms;
     sl_map_init(&d->topics);

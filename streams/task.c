@@ -161,18 +161,6 @@ const sl_node_ops_t sl_sink_ops = {sink_init, sink_process, sink_close, NULL};
 
 /* --- making a task ----------------------------------------------------------- */
 
-static sl_err_t task_fail(char *errbuf, size_t errlen, sl_err_t err, const char *fmt, ...) SL_PRINTF(4, 5);
-static sl_err_t task_fail(char *errbuf, size_t errlen, sl_err_t err, const char *fmt, ...)
-{
-    if (errbuf != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return err;
-}
-
 /* mkdir -p */
 static sl_err_t make_dirs(const char *path)
 {
@@ -265,14 +253,14 @@ static sl_err_t open_stores(sl_task_t *task, char *errbuf, size_t errlen)
     task->store_envs = calloc(sub->n_stores, sizeof(*task->store_envs));
     task->changelogs = calloc(sub->n_stores, sizeof(*task->changelogs));
     if (task->dir == NULL || task->stores == NULL || task->store_envs == NULL || task->changelogs == NULL)
-        return task_fail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
+        return sl_core_fail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
     snprintf(task->dir, dlen, "%s/%s/%s", task->env.state_dir, task->env.application_id, task->id);
     sl_err_t err = make_dirs(task->dir);
     if (err != SL_OK)
-        return task_fail(errbuf, errlen, err, "task %s: cannot create %s: %s", task->id, task->dir, strerror(errno));
+        return sl_core_fail(errbuf, errlen, err, "task %s: cannot create %s: %s", task->id, task->dir, strerror(errno));
     err = sl_state_open(task->dir, &task->st);
     if (err != SL_OK)
-        return task_fail(errbuf, errlen, err, "task %s: cannot open the state in %s", task->id, task->dir);
+        return sl_core_fail(errbuf, errlen, err, "task %s: cannot open the state in %s", task->id, task->dir);
     size_t n_cached = 0;
     for (size_t i = 0; i < sub->n_stores; i++)
         n_cached += sub->stores[i]->caching;
@@ -283,7 +271,7 @@ static sl_err_t open_stores(sl_task_t *task, char *errbuf, size_t errlen)
             size_t len = strlen(task->env.application_id) + strlen(def->name) + 12;
             task->changelogs[i] = malloc(len);
             if (task->changelogs[i] == NULL)
-                return task_fail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
+                return sl_core_fail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
             snprintf(task->changelogs[i], len, "%s-%s-changelog", task->env.application_id, def->name);
         }
         se->changelog = task->changelogs[i];
@@ -293,7 +281,7 @@ static sl_err_t open_stores(sl_task_t *task, char *errbuf, size_t errlen)
         se->cache_bytes = def->caching && n_cached > 0 ? task->env.cache_bytes / (int64_t)n_cached : 0;
         err = sl_store_open(task->st, def, se, &task->stores[i]);
         if (err != SL_OK)
-            return task_fail(errbuf, errlen, err, "task %s: cannot open store '%s'", task->id, def->name);
+            return sl_core_fail(errbuf, errlen, err, "task %s: cannot open store '%s'", task->id, def->name);
     }
     return SL_OK;
 }
@@ -311,7 +299,7 @@ static sl_err_t init_nodes(sl_task_t *task, char *errbuf, size_t errlen)
             if (err == SL_OK && ctx->err != SL_OK)
                 err = ctx->err;
             if (err != SL_OK)
-                task_fail(errbuf, errlen, err, "task %s: node '%s' failed to start: %s", task->id, pn->node->name,
+                sl_core_fail(errbuf, errlen, err, "task %s: node '%s' failed to start: %s", task->id, pn->node->name,
                           ctx->errmsg[0] ? ctx->errmsg : sl_err_str(err));
         }
         task->inited[i] = err == SL_OK;
@@ -327,10 +315,10 @@ sl_err_t sl_task_new(const sl_topology_t *t, const sl_subtopo_t *sub, int32_t pa
     *out = NULL;
     if (t == NULL || sub == NULL || env == NULL || env->application_id == NULL || env->collector.send == NULL ||
         (sub->n_stores > 0 && env->state_dir == NULL))
-        return task_fail(errbuf, errlen, SL_ERR_INVAL, "task: bad arguments");
+        return sl_core_fail(errbuf, errlen, SL_ERR_INVAL, "task: bad arguments");
     sl_task_t *task = calloc(1, sizeof(*task));
     if (task == NULL)
-        return task_fail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
+        return sl_core_fail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
     task->t = t;
     task->sub = sub;
     task->partition = partition;
@@ -361,7 +349,7 @@ sl_err_t sl_task_new(const sl_topology_t *t, const sl_subtopo_t *sub, int32_t pa
     if (err == SL_OK)
         err = make_sources(task);
     if (err != SL_OK)
-        task_fail(errbuf, errlen, err, "task %s: %s", task->id,
+        sl_core_fail(errbuf, errlen, err, "task %s: %s", task->id,
                   err == SL_ERR_NOMEM ? "out of memory" : "a node has no process function");
     if (err == SL_OK)
         err = open_stores(task, errbuf, errlen);

@@ -47,8 +47,7 @@ static bool store_declared(const sl_store_def_t *stores, size_t n, const char *n
     return false;
 }
 
-static sl_err_t fail(char *errbuf, size_t errlen, sl_err_t err, const char *fmt, ...) SL_PRINTF(4, 5);
-static sl_err_t fail(char *errbuf, size_t errlen, sl_err_t err, const char *fmt, ...)
+sl_err_t sl_core_fail(char *errbuf, size_t errlen, sl_err_t err, const char *fmt, ...)
 {
     if (errbuf != NULL && errlen > 0) {
         va_list ap;
@@ -70,7 +69,7 @@ static sl_err_t check_graph(sl_builder_t *b, char *errbuf, size_t errlen)
         const sl_node_t *x = nodes[i];
         for (size_t s = 0; s < x->n_stores; s++) {
             if (sl_builder_store_def(b, x->stores[s]) == NULL)
-                return fail(errbuf, errlen, SL_ERR_INVAL,
+                return sl_core_fail(errbuf, errlen, SL_ERR_INVAL,
                             "processor '%s' uses store '%s', which is not declared (sl_builder_add_store)",
                             x->name, x->stores[s]);
         }
@@ -83,7 +82,7 @@ static sl_err_t check_graph(sl_builder_t *b, char *errbuf, size_t errlen)
             for (size_t a = 0; a < x->n_topics; a++)
                 for (size_t c = 0; c < y->n_topics; c++)
                     if (strcmp(x->topics[a], y->topics[c]) == 0)
-                        return fail(errbuf, errlen, SL_ERR_INVAL,
+                        return sl_core_fail(errbuf, errlen, SL_ERR_INVAL,
                                     "topic '%s' is read by two sources, '%s' and '%s' (read it once and "
                                     "share the stream)",
                                     x->topics[a], y->name, x->name);
@@ -214,18 +213,18 @@ sl_err_t sl_topology_build(sl_builder_t *b, sl_topology_t **out, char *errbuf, s
     if (out != NULL)
         *out = NULL;
     if (b == NULL || out == NULL)
-        return fail(errbuf, errlen, SL_ERR_INVAL, "no builder");
+        return sl_core_fail(errbuf, errlen, SL_ERR_INVAL, "no builder");
     char msg[512];
     sl_err_t err = sl_builder_error(b, msg, sizeof(msg));
     if (err != SL_OK)
-        return fail(errbuf, errlen, err, "%s", msg);
+        return sl_core_fail(errbuf, errlen, err, "%s", msg);
     err = check_graph(b, errbuf, errlen);
     if (err != SL_OK)
         return err;
 
     sl_topology_t *t = calloc(1, sizeof(*t));
     if (t == NULL)
-        return fail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
+        return sl_core_fail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
     sl_builder_take(b, &t->arena, &t->nodes, &t->n_nodes, &t->stores, &t->n_stores);
 
     int *group = malloc((t->n_nodes + 1) * sizeof(int));
@@ -233,7 +232,7 @@ sl_err_t sl_topology_build(sl_builder_t *b, sl_topology_t **out, char *errbuf, s
     if (n_groups < 0) {
         free(group);
         sl_topology_free(t);
-        return fail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
+        return sl_core_fail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < t->n_nodes; i++)
         t->nodes[i]->subtopology = group[i];
@@ -245,7 +244,7 @@ sl_err_t sl_topology_build(sl_builder_t *b, sl_topology_t **out, char *errbuf, s
         err = compile_patterns(t);
     if (err != SL_OK) {
         sl_topology_free(t);
-        return fail(errbuf, errlen, err, "out of memory");
+        return sl_core_fail(errbuf, errlen, err, "out of memory");
     }
     *out = t;
     return SL_OK;
@@ -311,10 +310,10 @@ sl_err_t sl_topology_from(void (*fn)(sl_builder_t *), sl_topology_t **out, char 
     if (out != NULL)
         *out = NULL;
     if (fn == NULL || out == NULL)
-        return fail(errbuf, errlen, SL_ERR_INVAL, "no topology function");
+        return sl_core_fail(errbuf, errlen, SL_ERR_INVAL, "no topology function");
     sl_builder_t *b = sl_builder_new();
     if (b == NULL)
-        return fail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
+        return sl_core_fail(errbuf, errlen, SL_ERR_NOMEM, "out of memory");
     fn(b);
     sl_err_t err = sl_topology_build(b, out, errbuf, errlen);
     sl_builder_free(b);
