@@ -32,10 +32,19 @@ static int store_sub(const sl_app_t *app, const char *store, const sl_store_def_
     return -1;
 }
 
-static sl_err_t check_state(sl_app_t *app)
+/* The store a query names, in the order a query checks it: SL_ERR_NOENT
+ * when no sub-topology holds store, SL_ERR_INVAL when it is not of kind,
+ * SL_ERR_STATE when the app is not running; else its sub-topology's index
+ * in *si and its definition in *def. */
+static sl_err_t query_store(sl_app_t *app, const char *store, sl_store_kind_t kind, int *si,
+                            const sl_store_def_t **def)
 {
-    sl_app_state_t s = sl_app_state(app);
-    return s == SL_APP_RUNNING ? SL_OK : SL_ERR_STATE;
+    *si = store_sub(app, store, def);
+    if (*si < 0)
+        return SL_ERR_NOENT;
+    if ((*def)->kind != kind)
+        return SL_ERR_INVAL;
+    return sl_app_state(app) == SL_APP_RUNNING ? SL_OK : SL_ERR_STATE;
 }
 
 /* The partition the default partitioner gives key (serialized by the
@@ -142,12 +151,8 @@ sl_err_t sl_app_kv_get(sl_app_t *app, const char *store, const sl_val_t *key, sl
     if (!app || !store || !key || !arena)
         return SL_ERR_INVAL;
     const sl_store_def_t *def;
-    int si = store_sub(app, store, &def);
-    if (si < 0)
-        return SL_ERR_NOENT;
-    if (def->kind != SL_STORE_KV)
-        return SL_ERR_INVAL;
-    sl_err_t err = check_state(app);
+    int si;
+    sl_err_t err = query_store(app, store, SL_STORE_KV, &si, &def);
     if (err)
         return err;
     sl_app_sub_t *as = &app->subs[si];
@@ -197,12 +202,8 @@ sl_err_t sl_app_kv_range(sl_app_t *app, const char *store, const sl_val_t *from,
     if (!app || !store || !fn)
         return SL_ERR_INVAL;
     const sl_store_def_t *def;
-    int si = store_sub(app, store, &def);
-    if (si < 0)
-        return SL_ERR_NOENT;
-    if (def->kind != SL_STORE_KV)
-        return SL_ERR_INVAL;
-    sl_err_t err = check_state(app);
+    int si;
+    sl_err_t err = query_store(app, store, SL_STORE_KV, &si, &def);
     if (err)
         return err;
     range_arg_t a = {.from = from, .to = to, .kv = fn, .arg = arg};
@@ -235,12 +236,8 @@ sl_err_t sl_app_win_fetch(sl_app_t *app, const char *store, const sl_val_t *key,
     if (!app || !store || !key || !fn)
         return SL_ERR_INVAL;
     const sl_store_def_t *def;
-    int si = store_sub(app, store, &def);
-    if (si < 0)
-        return SL_ERR_NOENT;
-    if (def->kind != SL_STORE_WINDOW)
-        return SL_ERR_INVAL;
-    sl_err_t err = check_state(app);
+    int si;
+    sl_err_t err = query_store(app, store, SL_STORE_WINDOW, &si, &def);
     if (err)
         return err;
     range_arg_t a = {.key = key, .tfrom = from, .tto = to, .win = fn, .arg = arg};
