@@ -73,9 +73,15 @@ static void fill_partition(sl_fb_t *fb, const sl_fb_req_t *req, const sl_FetchRe
     pd->LogStartOffset = l->start;
     if (fp->Partition == 0 && W.not_leader > 0) {
         W.not_leader--;
-        W.metadata_at_not_leader = sl_fb_count(fb, 3);
+        W.p0_moved = true;
         pd->ErrorCode = SL_ERR_NOT_LEADER_OR_FOLLOWER;
         sl_fb_topic_leader(fb, "t", 0, 1, 1);
+        return;
+    }
+    /* Once moved, node 0 is no longer p0's leader: only a consumer that
+     * learnt the new leader from Metadata gets its records. */
+    if (fp->Partition == 0 && W.p0_moved && req->node != 1) {
+        pd->ErrorCode = SL_ERR_NOT_LEADER_OR_FOLLOWER;
         return;
     }
     if (fp->FetchOffset < l->start || fp->FetchOffset > l->next) {

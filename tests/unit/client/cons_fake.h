@@ -29,7 +29,7 @@ typedef struct world {
     pthread_mutex_t mu;
     plog_t log[NPART];
     int not_leader;            /* answer this many Fetches of p0 with NOT_LEADER */
-    int metadata_at_not_leader; /* Metadata requests seen when the last NOT_LEADER went out */
+    bool p0_moved;             /* p0's leader is node 1 now: node 0 refuses its Fetches */
     int drop, garbage;         /* drop / garble this many Fetches */
     bool cut;                  /* cut the response inside its last batch */
     size_t value_size;
