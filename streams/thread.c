@@ -296,6 +296,23 @@ sl_err_t sl_sthread_new(sl_app_t *app, int index, sl_sthread_t **out, char *errb
 
 /* Processes m (a record or an error event). *rewound: its task was not
  * ready, the partition goes back to m's offset and is paused. */
+/* A consumed message as a task's input record (null key and value as -1
+ * lengths; headers left to the caller). Borrows m. */
+static sl_in_record_t in_record(const sl_message_t *m)
+{
+    sl_in_record_t rec = {
+        .topic = m->topic,
+        .partition = m->partition,
+        .offset = m->offset,
+        .timestamp = m->timestamp,
+        .key = m->key,
+        .klen = m->key ? m->key_len : -1,
+        .value = m->value,
+        .vlen = m->value ? m->value_len : -1,
+    };
+    return rec;
+}
+
 static sl_err_t process_msg(sl_sthread_t *th, sl_message_t *m, bool *rewound)
 {
     if (m->err) {
@@ -331,18 +348,9 @@ static sl_err_t process_msg(sl_sthread_t *th, sl_message_t *m, bool *rewound)
         h[i].value = m->headers[i].value;
         h[i].value_len = m->headers[i].value_len;
     }
-    sl_in_record_t rec = {
-        .topic = m->topic,
-        .partition = m->partition,
-        .offset = m->offset,
-        .timestamp = m->timestamp,
-        .key = m->key,
-        .klen = m->key ? m->key_len : -1,
-        .value = m->value,
-        .vlen = m->value ? m->value_len : -1,
-        .headers = h,
-        .n_headers = m->header_count,
-    };
+    sl_in_record_t rec = in_record(m);
+    rec.headers = h;
+    rec.n_headers = m->header_count;
     if (app->global_task)
         pthread_rwlock_rdlock(&app->global_lock);
     pthread_mutex_lock(&t->lock);
@@ -604,16 +612,7 @@ static sl_err_t global_apply(sl_app_t *app, sl_message_t *m)
         SL_WARN(SL_APP_LOG, "%s: global consumer: %s", app->app_id, sl_err_name(m->err));
         return SL_OK;
     }
-    sl_in_record_t rec = {
-        .topic = m->topic,
-        .partition = m->partition,
-        .offset = m->offset,
-        .timestamp = m->timestamp,
-        .key = m->key,
-        .klen = m->key ? m->key_len : -1,
-        .value = m->value,
-        .vlen = m->value ? m->value_len : -1,
-    };
+    sl_in_record_t rec = in_record(m);
     sl_err_t err = sl_task_process(app->global_task, &rec);
     if (err)
         SL_ERROR(SL_APP_LOG, "%s: global task failed on %s[%d] offset %lld: %s", app->app_id, m->topic,
