@@ -1,0 +1,104 @@
+/*
+ * format_int.h - rows <-> bytes (internal).
+ *
+ *   codec        format_codec.c: one codec per (format, columns, key or
+ *                value) pair, made when a query is planned; it dispatches
+ *                to format_json.c (JSON via jansson), format_delimited.c
+ *                (DELIMITED: CSV with a chosen delimiter), format_kafka.c
+ *                (KAFKA: Kafka's primitive serdes, one column) and NONE (no
+ *                columns; bytes ignored). Its encode/decode are what source
+ *                and sink processors call; sl_sql_codec_serde() wraps it as
+ *                a streams serde for sinks and stores.
+ *   internal     format_internal.c: a compact binary encoding of rows of any
+ *                types, for state stores, repartition topics and changelogs
+ *                (never for user topics).
+ *   json values  format_json.c also converts single datums to and from
+ *                jansson values (REST rows, INSERT VALUES, the local
+ *                engine's JSON text).
+ *
+ * Decoding follows ksqlDB: JSON object fields match columns
+ * case-insensitively; missing fields are NULL; a value of the wrong JSON
+ * type is coerced where ksqlDB coerces (a number for a STRING column gives
+ * its text, "123" for an INT column gives 123) and otherwise fails the
+ * record; with WRAP_SINGLE_VALUE=false a one-column value is the bare JSON
+ * value. Encoding writes column names as declared.
+ *
+ * Thread rule: a codec is read-only after it is made and shared by every
+ * task thread; decode allocates from the arena it is given.
+ */
+#ifndef SL_SQL_FORMAT_INT_H
+#define SL_SQL_FORMAT_INT_H
+
+#include "expr_int.h"
+
+struct json_t;
+struct sl_serde; /* streams.h */
+
+typedef enum sl_sql_fmt_kind { SL_SQL_FMT_JSON, SL_SQL_FMT_DELIMITED, SL_SQL_FMT_KAFKA, SL_SQL_FMT_NONE } sl_sql_fmt_kind_t;
+
+typedef struct sl_sql_fmt {
+    sl_sql_fmt_kind_t kind;
+    char delimiter;         /* DELIMITED: VALUE_DELIMITER (',' by default;
+                             * 'TAB' and 'SPACE' spelled out in WITH) */
+    int wrap_single;        /* WRAP_SINGLE_VALUE: -1 not given (wrap), 0, 1 */
+} sl_sql_fmt_t;
+
+/* The format named in WITH (KEY_FORMAT / VALUE_FORMAT / FORMAT), case-
+ * insensitive; SL_ERR_INVAL for an unknown name ("Unknown format: AVRO"
+ * also for AVRO/PROTOBUF, which this build does not have). */
+sl_err_t sl_sql_fmt_parse(const char *name, sl_sql_fmt_t *out, char *err, size_t errlen);
+const char *sl_sql_fmt_name(sl_sql_fmt_kind_t kind);  /* "JSON", "DELIMITED", "KAFKA", "NONE" */
+
+typedef struct sl_sql_codec sl_sql_codec_t;
+
+/* Makes a codec (from arena, which must outlive it) for rows of the n
+ * columns (names and types borrowed: they must outlive it too). Checks that
+ * the format can carry them: KAFKA one column of INT, BIGINT, DOUBLE,
+ * STRING or BYTES (or none); DELIMITED no ARRAY/MAP/STRUCT; NONE no
+ * columns; WRAP_SINGLE_VALUE only with one value column. Errors:
+ * SL_ERR_INVAL with ksqlDB's sentence in err (e.g. "The 'KAFKA' format only
+ * supports a single field. Got: [`A` INTEGER, `B` STRING]"). */
+sl_err_t sl_sql_codec_new(sl_arena_t *arena, const sl_sql_fmt_t *fmt, const char *const *names,
+                          const sl_sql_type_t *const *types, uint32_t n, bool is_key, sl_sql_codec_t **out,
+                          char *err, size_t errlen);
+/* Reads p[0..len) into *out (a row of the codec's n columns in arena;
+ * strings may point into p). Errors: SL_ERR_PARSE with a sentence in err
+ * (for the processing log: "Failed to deserialise value from topic: t.
+ * Can't convert type. sourceType: STRING, requiredType: INTEGER"). */
+sl_err_t sl_sql_codec_decode(const sl_sql_codec_t *c, const uint8_t *p, size_t len, sl_arena_t *arena,
+                             sl_sql_row_t **out, char *err, size_t errlen);
+/* Appends row's bytes. A NONE codec appends nothing. Errors: SL_ERR_INVAL
+ * (a value the format cannot write, e.g. a DELIMITED string with no way to
+ * quote... never for valid rows), the buffer's sticky error. */
+sl_err_t sl_sql_codec_encode(const sl_sql_codec_t *c, const sl_sql_row_t *row, sl_buf_t *out);
+/* A streams serde (SL_V_PTR to sl_sql_row_t both ways) over the codec; it
+ * lives as long as the codec. */
+const struct sl_serde *sl_sql_codec_serde(sl_sql_codec_t *c);
+
+/* The internal encoding's serde for rows of the n types (borrowed; from
+ * arena). Round-trips every datum exactly. */
+const struct sl_serde *sl_sql_internal_serde(sl_arena_t *arena, const sl_sql_type_t *const *types, uint32_t n);
+
+/* --- JSON values (format_json.c) -------------------------------------------- */
+
+/* d as a JSON value for REST rows and JSON topics (BIGINT/INT as integers,
+ * DECIMAL as a number with its scale, TIMESTAMP as ms, DATE days, TIME ms,
+ * BYTES base64, STRUCT an object with the field names). New reference;
+ * NULL only when out of memory (SQL NULL gives json_null()). */
+struct json_t *sl_sql_datum_to_json(const sl_sql_datum_t *d, const sl_sql_type_t *t);
+/* A JSON value read as type t with ksqlDB's coercions (memory from arena).
+ * Errors: SL_ERR_INVAL with a sentence. */
+sl_err_t sl_sql_datum_from_json(const struct json_t *j, const sl_sql_type_t *t, sl_arena_t *arena,
+                                sl_sql_datum_t *out, char *err, size_t errlen);
+
+/* --- Test text (the local engine's JSON text <-> topic bytes) ---------------- */
+
+/* The bytes a record's key or value has on a topic of this codec, given as
+ * JSON text the way sql.h's local-engine calls describe (a JSON null gives
+ * *is_null). Errors: SL_ERR_INVAL with a sentence. */
+sl_err_t sl_sql_codec_from_text(const sl_sql_codec_t *c, const char *json_text, sl_arena_t *arena, sl_buf_t *out,
+                                bool *is_null, char *err, size_t errlen);
+/* The reverse: bytes (NULL: a null) as JSON text (malloc'd). */
+char *sl_sql_codec_to_text(const sl_sql_codec_t *c, const uint8_t *p, size_t len, bool is_null, sl_arena_t *arena);
+
+#endif
