@@ -1,0 +1,4 @@
+# value: SQL types, datums (compare, hash, copy, cast, format) and rows.
+list(APPEND SL_SQL_SRCS
+  ${CMAKE_CURRENT_SOURCE_DIR}/type.c
+)
