@@ -161,7 +161,15 @@ struct sl_sql_plan {
     sl_sql_agg_call_t **aggs;
     uint32_t n_aggs;
     uint32_t n_group_values;
-    const char *store;              /* the state store's name (pull queries read it) */
+    const char *store;              /* the state store's name (pull queries read it).
+                                     * Its values are rows whose first
+                                     * out.n_value columns are this node's
+                                     * value row (the aggregates' states
+                                     * follow them: readers ignore the
+                                     * rest); keys are out.key rows (window
+                                     * stores / session stores when
+                                     * windowed); both in the internal
+                                     * encoding (sl_sql_internal_serde) */
 
     /* JOIN: input is the left side, right the right side. The output value
      * row is the left value columns then the right value columns (then,
@@ -260,6 +268,10 @@ typedef struct sl_sql_lower_env {
     void (*emit_row)(const sl_sql_row_t *key, const sl_sql_row_t *value, int64_t rowtime, int64_t wstart,
                      int64_t wend, void *arg);
     void *emit_arg;
+    /* Memory for what lowering makes besides the plan (callback arguments,
+     * serdes, expressions it derives): it must outlive the topology, like
+     * the plan's arena (the query's arena is the natural one). Required. */
+    sl_arena_t *arena;
 } sl_sql_lower_env_t;
 
 /* Adds root's nodes to b (sources named after the query, stores named as
