@@ -97,6 +97,8 @@ struct sl_sql_ast_expr {
     sl_sql_list_t *args;        /* CALL, IN, CASE, ARRAY, MAP, STRUCT: sl_sql_ast_expr_t* */
     sl_sql_list_t *names;       /* STRUCT: sl_sql_ident_t* per field */
     const sl_sql_type_t *type;  /* CAST */
+    uint32_t depth;             /* 1 + the deepest operand's (the parser's
+                                 * limit, SL_SQL_MAX_DEPTH) */
 };
 
 /* --- Queries -------------------------------------------------------------- */
@@ -198,6 +200,7 @@ struct sl_sql_stmt {
     const char *text;               /* the statement's text, up to and with
                                      * its ';' (NUL-terminated copy) */
     bool or_replace;                /* CREATE OR REPLACE */
+    bool source;                    /* CREATE SOURCE STREAM/TABLE (read-only) */
     bool if_not_exists;             /* CREATE ... IF NOT EXISTS */
     bool if_exists;                 /* DROP ... IF EXISTS */
     bool is_table;                  /* DROP TABLE */
