@@ -149,6 +149,11 @@ sl_err_t sl_sql_datum_copy(sl_arena_t *arena, const sl_sql_datum_t *d, sl_sql_da
  * entry); a NULL casts to NULL. */
 sl_err_t sl_sql_datum_cast(sl_arena_t *arena, const sl_sql_datum_t *d, const sl_sql_type_t *from,
                            const sl_sql_type_t *to, sl_sql_datum_t *out, char *err, size_t errlen);
+/* Whether CAST(x AS to) is allowed for x of type from (ksqlDB's table:
+ * numbers among themselves, anything primitive to and from STRING except
+ * BYTES, TIMESTAMP -> DATE/TIME, DATE -> TIMESTAMP, ARRAY/MAP/STRUCT
+ * element-wise; a bare NULL to anything). */
+bool sl_sql_type_castable(const sl_sql_type_t *from, const sl_sql_type_t *to);
 /* The text ksqlDB's CAST(x AS STRING) gives (no quotes; DOUBLE as Java's
  * Double.toString, DECIMAL with its scale, TIMESTAMP as
  * "2024-01-02T03:04:05.006", ARRAY "[1, 2]", MAP "{a=1}", STRUCT
@@ -193,6 +198,50 @@ static inline sl_sql_datum_t sl_sql_string(const char *p, uint32_t n)
     d.u.s.len = n;
     return d;
 }
+
+/* --- Numbers, decimals and time as text (datum.c, datum_cast.c) ----------- *
+ * Shared by CAST, the codecs and the functions so that every part spells a
+ * value the same way. */
+
+/* Java's Double.toString(d): "1.0", "0.001", "1.5E10", "1.0E-4", "NaN",
+ * "Infinity", "-0.0" (the shortest digits that read back as d). */
+void sl_sql_double_format(double d, sl_buf_t *out);
+
+/* 10^n for n in 0..38 (0 otherwise). */
+sl_sql_i128_t sl_sql_dec_pow10(int n);
+/* Changes v's scale from `from` to `to` rounding HALF_UP (away from zero on
+ * a tie); SL_ERR_INVAL when the result does not fit precision digits
+ * (precision 0: no check beyond 38 digits). */
+sl_err_t sl_sql_dec_rescale(sl_sql_i128_t v, int from, int to, int precision, sl_sql_i128_t *out);
+/* The plain text of unscaled v at scale ("123.45", "-0.05", "7"). */
+void sl_sql_dec_format(sl_sql_i128_t v, int scale, sl_buf_t *out);
+/* Reads s[0..n) (optional sign, digits, optional point and digits,
+ * optional exponent, white space around it ignored) as a DECIMAL(precision,
+ * scale), rounding HALF_UP. SL_ERR_INVAL when it is not a number or does
+ * not fit. */
+sl_err_t sl_sql_dec_read(const char *s, size_t n, int precision, int scale, sl_sql_i128_t *out);
+double sl_sql_dec_to_double(sl_sql_i128_t v, int scale);
+/* d as DECIMAL(precision, scale) as ksqlDB does it (round to precision
+ * significant digits, then to scale, HALF_UP). SL_ERR_INVAL for NaN,
+ * infinities and values that do not fit. */
+sl_err_t sl_sql_dec_from_double(double d, int precision, int scale, sl_sql_i128_t *out);
+
+/* Days since the epoch of a proleptic Gregorian date and back. */
+int64_t sl_sql_days_from_civil(int64_t y, unsigned m, unsigned d);
+void sl_sql_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+/* ksqlDB's text of a TIMESTAMP "2024-01-02T03:04:05.006" (UTC), DATE
+ * "2024-01-02" and TIME "03:04:05" ("03:04" when the seconds are 0:
+ * java.time.LocalTime's text at second precision). */
+void sl_sql_ts_format(int64_t ms, sl_buf_t *out);
+void sl_sql_date_format(int32_t days, sl_buf_t *out);
+void sl_sql_time_format(int64_t ms, sl_buf_t *out);
+/* The reverse, with ksqlDB's partial forms: a timestamp "yyyy[-MM[-dd
+ * [THH[:mm[:ss[.S...]]]]]]" with an optional zone (Z, +hh, +hh:mm, +hhmm);
+ * a date "yyyy[-MM[-dd]]"; a time "HH:mm[:ss[.S...]]". SL_ERR_INVAL when s
+ * does not read. */
+sl_err_t sl_sql_ts_parse(const char *s, size_t n, int64_t *ms);
+sl_err_t sl_sql_date_parse(const char *s, size_t n, int32_t *days);
+sl_err_t sl_sql_time_parse(const char *s, size_t n, int64_t *ms);
 
 /* --- Rows ----------------------------------------------------------------- */
 
