@@ -224,6 +224,7 @@ typedef struct sl_sql_bound_query {
     int64_t pull_wstart_lo, pull_wstart_hi; /* windowed tables: WINDOWSTART bounds */
     sl_sql_expr_t **pull_exprs;     /* the projection over key+value rows */
     sl_sql_schema_t pull_out;       /* its columns (all value columns) */
+    int64_t pull_limit;             /* LIMIT, -1 if none */
 } sl_sql_bound_query_t;
 
 /* Binds CREATE STREAM/TABLE (no AS): a new source for the catalog (not
