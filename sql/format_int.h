@@ -62,17 +62,27 @@ sl_err_t sl_sql_codec_new(sl_arena_t *arena, const sl_sql_fmt_t *fmt, const char
                           const sl_sql_type_t *const *types, uint32_t n, bool is_key, sl_sql_codec_t **out,
                           char *err, size_t errlen);
 /* Reads p[0..len) into *out (a row of the codec's n columns in arena;
- * strings may point into p). Errors: SL_ERR_PARSE with a sentence in err
- * (for the processing log: "Failed to deserialise value from topic: t.
- * Can't convert type. sourceType: STRING, requiredType: INTEGER"). */
+ * strings may point into p). Empty bytes (and a JSON null) give a row of
+ * NULLs. Errors: SL_ERR_PARSE with ksqlDB's reason in err ("Can't convert
+ * type. sourceType: TextNode, requiredType: INTEGER, path: $.ID"); the
+ * caller, which knows the topic, prefixes it for the processing log as
+ * ksqlDB does: "Failed to deserialize value from topic: t. <reason>".
+ * SL_ERR_NOMEM when the arena refuses (its limit bounds what bad input
+ * can take). */
 sl_err_t sl_sql_codec_decode(const sl_sql_codec_t *c, const uint8_t *p, size_t len, sl_arena_t *arena,
                              sl_sql_row_t **out, char *err, size_t errlen);
 /* Appends row's bytes. A NONE codec appends nothing. Errors: SL_ERR_INVAL
  * (a value the format cannot write, e.g. a DELIMITED string with no way to
  * quote... never for valid rows), the buffer's sticky error. */
 sl_err_t sl_sql_codec_encode(const sl_sql_codec_t *c, const sl_sql_row_t *row, sl_buf_t *out);
+/* Whether row goes to the topic as a Kafka null (no bytes) instead of being
+ * encoded, as ksqlDB's serializers return null: a codec of no columns or
+ * NONE, or one bare column (KAFKA, unwrapped JSON) holding NULL. Sinks
+ * write a null key or a tombstone then. A NULL row: true. */
+bool sl_sql_codec_is_null(const sl_sql_codec_t *c, const sl_sql_row_t *row);
 /* A streams serde (SL_V_PTR to sl_sql_row_t both ways) over the codec; it
- * lives as long as the codec. */
+ * lives as long as the codec. Its ser cannot write a null: check
+ * sl_sql_codec_is_null before giving it a row. */
 const struct sl_serde *sl_sql_codec_serde(sl_sql_codec_t *c);
 
 /* The internal encoding's serde for rows of the n types (borrowed; from
@@ -90,6 +100,59 @@ struct json_t *sl_sql_datum_to_json(const sl_sql_datum_t *d, const sl_sql_type_t
  * Errors: SL_ERR_INVAL with a sentence. */
 sl_err_t sl_sql_datum_from_json(const struct json_t *j, const sl_sql_type_t *t, sl_arena_t *arena,
                                 sl_sql_datum_t *out, char *err, size_t errlen);
+
+/* --- Private to format_*.c ---------------------------------------------------- */
+
+struct sl_sql_codec {
+    sl_sql_fmt_t fmt;
+    bool is_key;
+    bool unwrapped;                 /* one column written bare (no object) */
+    uint32_t n;
+    const char *const *names;
+    const sl_sql_type_t *const *types;
+    uint32_t *name_lens;
+    struct sl_serde *serde;         /* sl_sql_codec_serde's, in the arena */
+};
+
+/* Each format's half of decode/encode: row has the codec's n columns, all
+ * NULL on entry to decode. Errors as sl_sql_codec_decode/encode. */
+sl_err_t sl_sql_json_decode(const sl_sql_codec_t *c, const uint8_t *p, size_t len, sl_arena_t *arena,
+                            sl_sql_row_t *row, char *err, size_t errlen);
+sl_err_t sl_sql_json_encode(const sl_sql_codec_t *c, const sl_sql_row_t *row, sl_buf_t *out);
+sl_err_t sl_sql_delimited_decode(const sl_sql_codec_t *c, const uint8_t *p, size_t len, sl_arena_t *arena,
+                                 sl_sql_row_t *row, char *err, size_t errlen);
+sl_err_t sl_sql_delimited_encode(const sl_sql_codec_t *c, const sl_sql_row_t *row, sl_buf_t *out);
+sl_err_t sl_sql_kafka_decode(const sl_sql_codec_t *c, const uint8_t *p, size_t len, sl_arena_t *arena,
+                             sl_sql_row_t *row, char *err, size_t errlen);
+sl_err_t sl_sql_kafka_encode(const sl_sql_codec_t *c, const sl_sql_row_t *row, sl_buf_t *out);
+/* ksqlDB's name of a type's base kind ("INTEGER", "ARRAY", ...). */
+const char *sl_sql_base_type_name(sl_sql_tkind_t kind);
+
+/* --- Scalar text shared by the codecs (format_num.c) ---------------------------
+ * The spellings ksqlDB's serializers use, over value_int.h's number text
+ * (sl_sql_double_format, sl_sql_dec_format, sl_sql_dec_read), so every
+ * codec writes and reads values one way. */
+
+/* sl_sql_dec_read with ksqlDB's sentence in err when the text is not a
+ * number or does not fit ("Numeric field overflow: ..."): SL_ERR_INVAL. */
+sl_err_t sl_sql_dec_parse(const char *p, size_t n, int precision, int scale, sl_sql_i128_t *out, char *err,
+                          size_t errlen);
+/* Java's Integer.parseInt / Long.parseLong over p[0..n) (optional sign,
+ * digits only) within [min, max]; false when not such a number. */
+bool sl_sql_int_parse(const char *p, size_t n, int64_t min, int64_t max, int64_t *out);
+/* Java's Double.parseDouble (decimal or exponent notation, "NaN",
+ * "Infinity", leading/trailing blanks allowed); false when not a number. */
+bool sl_sql_double_parse(const char *p, size_t n, double *out);
+/* Standard base64 (with padding) of p[0..n), appended. */
+void sl_sql_base64_write(const uint8_t *p, size_t n, sl_buf_t *out);
+/* Decodes base64 text (padding optional) into arena memory; false when the
+ * text is not base64 or memory runs out. */
+bool sl_sql_base64_read(const char *p, size_t n, sl_arena_t *arena, const uint8_t **out, uint32_t *outlen);
+/* A primitive datum d of type t as the text DELIMITED fields and JSON map
+ * keys carry: BOOLEAN "true"/"false", numbers as above, STRING as is, BYTES
+ * base64, TIMESTAMP/TIME ms and DATE days as integers. NULL appends nothing.
+ * Composites are not primitive: SL_ERR_INVAL. */
+sl_err_t sl_sql_scalar_write(const sl_sql_datum_t *d, const sl_sql_type_t *t, sl_buf_t *out);
 
 /* --- Test text (the local engine's JSON text <-> topic bytes) ---------------- */
 

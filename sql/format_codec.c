@@ -1,0 +1,264 @@
+/*
+ * format_codec.c - the codec of one (format, columns, key or value) pair:
+ * the format names of WITH clauses, the checks ksqlDB makes before it
+ * accepts a schema for a format (with its sentences), the dispatch of
+ * decode/encode to format_json.c, format_delimited.c and format_kafka.c,
+ * and the streams serde wrapping a codec.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "format_int.h"
+#include "streams.h"
+
+static const char *const fmt_names[] = {"JSON", "DELIMITED", "KAFKA", "NONE"};
+
+const char *sl_sql_fmt_name(sl_sql_fmt_kind_t kind)
+{
+    if ((unsigned)kind >= sizeof fmt_names / sizeof fmt_names[0])
+        return "?";
+    return fmt_names[kind];
+}
+
+sl_err_t sl_sql_fmt_parse(const char *name, sl_sql_fmt_t *out, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof fmt_names / sizeof fmt_names[0]; i++) {
+        if (strcasecmp(name, fmt_names[i]) == 0) {
+            out->kind = (sl_sql_fmt_kind_t)i;
+            out->delimiter = ',';
+            out->wrap_single = -1;
+            return SL_OK;
+        }
+    }
+    char up[64];
+    size_t n = 0;
+    for (; name[n] && n + 1 < sizeof up; n++)
+        up[n] = (char)(name[n] >= 'a' && name[n] <= 'z' ? name[n] - 32 : name[n]);
+    up[n] = '\0';
+    snprintf(err, errlen, "Unknown format: %s", up);
+    return SL_ERR_INVAL;
+}
+
+const char *sl_sql_base_type_name(sl_sql_tkind_t kind)
+{
+    static const char *const names[SL_SQL_T_COUNT_] = {
+        [SL_SQL_T_NULL] = "NULL",          [SL_SQL_T_BOOLEAN] = "BOOLEAN", [SL_SQL_T_INT] = "INTEGER",
+        [SL_SQL_T_BIGINT] = "BIGINT",      [SL_SQL_T_DOUBLE] = "DOUBLE",   [SL_SQL_T_DECIMAL] = "DECIMAL",
+        [SL_SQL_T_STRING] = "STRING",      [SL_SQL_T_BYTES] = "BYTES",     [SL_SQL_T_TIMESTAMP] = "TIMESTAMP",
+        [SL_SQL_T_DATE] = "DATE",          [SL_SQL_T_TIME] = "TIME",       [SL_SQL_T_ARRAY] = "ARRAY",
+        [SL_SQL_T_MAP] = "MAP",            [SL_SQL_T_STRUCT] = "STRUCT",
+    };
+    if ((unsigned)kind >= SL_SQL_T_COUNT_)
+        return "?";
+    return names[kind];
+}
+
+/* "[`A` INTEGER, `B` STRING]" (keys: "`K` STRING KEY"), as ksqlDB lists a
+ * schema's columns in its messages. */
+static void columns_format(const char *const *names, const sl_sql_type_t *const *types, uint32_t n, bool is_key,
+                           sl_buf_t *out)
+{
+    sl_buf_put_u8(out, '[');
+    for (uint32_t i = 0; i < n; i++) {
+        if (i)
+            sl_buf_put(out, ", ", 2);
+        sl_buf_put_u8(out, '`');
+        sl_buf_put(out, names[i], strlen(names[i]));
+        sl_buf_put(out, "` ", 2);
+        sl_sql_type_format(types[i], out);
+        if (is_key)
+            sl_buf_put(out, " KEY", 4);
+    }
+    sl_buf_put_u8(out, ']');
+}
+
+enum { WHY_NONE_COLUMNS, WHY_KAFKA_FIELDS, WHY_TYPE, WHY_COLUMN_TYPE };
+
+/* ksqlDB's sentence for a schema a format cannot carry: which side, the
+ * format, the schema, then the reason; type_what is the type WHY_TYPE and
+ * WHY_COLUMN_TYPE name, col the column WHY_COLUMN_TYPE names. */
+static sl_err_t unsupported(const sl_sql_fmt_t *fmt, const char *const *names, const sl_sql_type_t *const *types,
+                            uint32_t n, bool is_key, bool unwrapped, char *err, size_t errlen, int why_kind,
+                            const char *type_what, const char *col)
+{
+    sl_buf_t cols = SL_BUF_INIT;
+    columns_format(names, types, n, is_key, &cols);
+    sl_buf_put_u8(&cols, '\0');
+    const char *c = sl_buf_err(&cols) ? "[]" : (const char *)cols.data;
+    const char *f = sl_sql_fmt_name(fmt->kind);
+    char why[512];
+    if (why_kind == WHY_NONE_COLUMNS)
+        snprintf(why, sizeof why, "The '%s' format can only be used when no columns are defined. Got: %s", f, c);
+    else if (why_kind == WHY_KAFKA_FIELDS)
+        snprintf(why, sizeof why, "The '%s' format only supports a single field. Got: %s", f, c);
+    else if (why_kind == WHY_TYPE)
+        snprintf(why, sizeof why, "The '%s' format does not support type '%s'", f, type_what);
+    else
+        snprintf(why, sizeof why, "The '%s' format does not support type '%s', column: `%s`", f, type_what, col);
+    snprintf(err, errlen,
+             "%s format does not support schema.\nformat: %s\nschema: Persistence{columns=%s, features=%s}\n"
+             "reason: %s",
+             is_key ? "Key" : "Value", f, c, unwrapped ? "[UNWRAP_SINGLES]" : "[]", why);
+    sl_buf_free(&cols);
+    return SL_ERR_INVAL;
+}
+
+static bool kafka_supports(sl_sql_tkind_t k)
+{
+    return k == SL_SQL_T_INT || k == SL_SQL_T_BIGINT || k == SL_SQL_T_DOUBLE || k == SL_SQL_T_STRING ||
+           k == SL_SQL_T_BYTES;
+}
+
+sl_err_t sl_sql_codec_new(sl_arena_t *arena, const sl_sql_fmt_t *fmt, const char *const *names,
+                          const sl_sql_type_t *const *types, uint32_t n, bool is_key, sl_sql_codec_t **out,
+                          char *err, size_t errlen)
+{
+    if (!is_key && fmt->wrap_single >= 0) {
+        bool ok = fmt->kind == SL_SQL_FMT_JSON || (fmt->wrap_single == 0 && fmt->kind != SL_SQL_FMT_NONE);
+        if (!ok) {
+            snprintf(err, errlen, "Format '%s' does not support 'WRAP_SINGLE_VALUE' set to '%s'.",
+                     sl_sql_fmt_name(fmt->kind), fmt->wrap_single ? "true" : "false");
+            return SL_ERR_INVAL;
+        }
+        if (n != 1) {
+            snprintf(err, errlen, "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
+            return SL_ERR_INVAL;
+        }
+    }
+    bool unwrapped = n == 1 && (is_key || fmt->kind != SL_SQL_FMT_JSON || fmt->wrap_single == 0);
+    switch (fmt->kind) {
+    case SL_SQL_FMT_NONE:
+        if (n > 0)
+            return unsupported(fmt, names, types, n, is_key, unwrapped, err, errlen,
+                               WHY_NONE_COLUMNS, NULL, NULL);
+        break;
+    case SL_SQL_FMT_KAFKA:
+        if (n > 1)
+            return unsupported(fmt, names, types, n, is_key, unwrapped, err, errlen,
+                               WHY_KAFKA_FIELDS, NULL, NULL);
+        if (n == 1 && !kafka_supports(types[0]->kind))
+            return unsupported(fmt, names, types, n, is_key, unwrapped, err, errlen,
+                               WHY_TYPE, sl_sql_base_type_name(types[0]->kind), NULL);
+        break;
+    case SL_SQL_FMT_DELIMITED:
+        for (uint32_t i = 0; i < n; i++) {
+            sl_sql_tkind_t k = types[i]->kind;
+            if (k == SL_SQL_T_ARRAY || k == SL_SQL_T_MAP || k == SL_SQL_T_STRUCT)
+                return unsupported(fmt, names, types, n, is_key, unwrapped, err, errlen, WHY_COLUMN_TYPE,
+                                   sl_sql_base_type_name(k), names[i]);
+        }
+        break;
+    case SL_SQL_FMT_JSON:
+        break;
+    default:
+        snprintf(err, errlen, "Unknown format");
+        return SL_ERR_INVAL;
+    }
+    sl_sql_codec_t *c = sl_arena_zalloc(arena, sizeof *c);
+    uint32_t *lens = sl_arena_calloc(arena, n ? n : 1, sizeof *lens);
+    sl_serde_t *serde = sl_arena_zalloc(arena, sizeof *serde);
+    if (!c || !lens || !serde) {
+        snprintf(err, errlen, "out of memory");
+        return SL_ERR_NOMEM;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        lens[i] = (uint32_t)strlen(names[i]);
+    c->fmt = *fmt;
+    if (c->fmt.kind == SL_SQL_FMT_DELIMITED && !c->fmt.delimiter)
+        c->fmt.delimiter = ',';
+    c->is_key = is_key;
+    c->unwrapped = unwrapped;
+    c->n = n;
+    c->names = names;
+    c->types = types;
+    c->name_lens = lens;
+    c->serde = serde;
+    *out = c;
+    return SL_OK;
+}
+
+sl_err_t sl_sql_codec_decode(const sl_sql_codec_t *c, const uint8_t *p, size_t len, sl_arena_t *arena,
+                             sl_sql_row_t **out, char *err, size_t errlen)
+{
+    sl_sql_row_t *row = sl_arena_alloc(arena, sizeof *row);
+    sl_sql_datum_t *cols = sl_arena_zalloc(arena, (c->n ? c->n : 1) * sizeof *cols);
+    if (!row || !cols) {
+        snprintf(err, errlen, "out of memory");
+        return SL_ERR_NOMEM;
+    }
+    row->n = c->n;
+    row->cols = cols;
+    sl_err_t rc = SL_OK;
+    switch (c->fmt.kind) {
+    case SL_SQL_FMT_JSON:
+        rc = sl_sql_json_decode(c, p, len, arena, row, err, errlen);
+        break;
+    case SL_SQL_FMT_DELIMITED:
+        rc = sl_sql_delimited_decode(c, p, len, arena, row, err, errlen);
+        break;
+    case SL_SQL_FMT_KAFKA:
+        rc = sl_sql_kafka_decode(c, p, len, arena, row, err, errlen);
+        break;
+    case SL_SQL_FMT_NONE:
+        break;
+    }
+    if (rc)
+        return rc;
+    *out = row;
+    return SL_OK;
+}
+
+sl_err_t sl_sql_codec_encode(const sl_sql_codec_t *c, const sl_sql_row_t *row, sl_buf_t *out)
+{
+    if (c->fmt.kind != SL_SQL_FMT_NONE && row->n != c->n)
+        return SL_ERR_INVAL;
+    switch (c->fmt.kind) {
+    case SL_SQL_FMT_JSON:
+        return sl_sql_json_encode(c, row, out);
+    case SL_SQL_FMT_DELIMITED:
+        return sl_sql_delimited_encode(c, row, out);
+    case SL_SQL_FMT_KAFKA:
+        return sl_sql_kafka_encode(c, row, out);
+    case SL_SQL_FMT_NONE:
+        return sl_buf_err(out);
+    }
+    return SL_ERR_INVAL;
+}
+
+bool sl_sql_codec_is_null(const sl_sql_codec_t *c, const sl_sql_row_t *row)
+{
+    if (!row || c->n == 0 || c->fmt.kind == SL_SQL_FMT_NONE)
+        return true;
+    return c->unwrapped && c->fmt.kind != SL_SQL_FMT_DELIMITED && row->n > 0 &&
+           row->cols[0].kind == SL_SQL_T_NULL;
+}
+
+static sl_err_t codec_ser(const sl_val_t *v, sl_buf_t *out, void *arg)
+{
+    if (v->type != SL_V_PTR || !v->u.ptr)
+        return SL_ERR_INVAL;
+    return sl_sql_codec_encode(arg, v->u.ptr, out);
+}
+
+static sl_err_t codec_de(const uint8_t *p, size_t n, sl_arena_t *arena, sl_val_t *out, void *arg)
+{
+    char err[256];
+    sl_sql_row_t *row;
+    sl_err_t rc = sl_sql_codec_decode(arg, p, n, arena, &row, err, sizeof err);
+    if (rc)
+        return rc == SL_ERR_NOMEM ? rc : SL_ERR_PARSE;
+    *out = sl_val_ptr(row);
+    return SL_OK;
+}
+
+const struct sl_serde *sl_sql_codec_serde(sl_sql_codec_t *c)
+{
+    sl_serde_t *s = c->serde;
+    s->name = sl_sql_fmt_name(c->fmt.kind);
+    s->type = SL_V_PTR;
+    s->ser = codec_ser;
+    s->de = codec_de;
+    s->arg = c;
+    return s;
+}

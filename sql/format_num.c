@@ -1,0 +1,238 @@
+/*
+ * format_num.c - the text of scalars every codec shares, over value_int.h's
+ * number text (Java's doubles, plain DECIMAL): DECIMAL reading with
+ * ksqlDB's sentences, Java's integer and double parsing rules, base64 for
+ * BYTES, and one primitive datum as text (DELIMITED fields, JSON map
+ * keys).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format_int.h"
+
+sl_err_t sl_sql_dec_parse(const char *p, size_t n, int precision, int scale, sl_sql_i128_t *out, char *err,
+                          size_t errlen)
+{
+    if (sl_sql_dec_read(p, n, precision, scale, out) == SL_OK)
+        return SL_OK;
+    sl_sql_i128_t wide;
+    if (sl_sql_dec_read(p, n, 38, scale > 38 ? 38 : scale, &wide) == SL_OK || sl_sql_dec_read(p, n, 38, 0, &wide) == SL_OK)
+        snprintf(err, errlen,
+                 "Numeric field overflow: A field with precision %d and scale %d must round to an absolute value "
+                 "less than 10^%d. Got %.*s",
+                 precision, scale, precision - scale, (int)(n > 64 ? 64 : n), p);
+    else
+        snprintf(err, errlen, "Can't coerce string to type. targetType: DECIMAL");
+    return SL_ERR_INVAL;
+}
+
+bool sl_sql_int_parse(const char *p, size_t n, int64_t min, int64_t max, int64_t *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (n > 0 && (p[0] == '+' || p[0] == '-')) {
+        neg = p[0] == '-';
+        i = 1;
+    }
+    if (i == n)
+        return false;
+    uint64_t v = 0;
+    for (; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        if (v > (UINT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(p[i] - '0');
+        if (v > (uint64_t)INT64_MAX + 1)
+            return false;
+    }
+    int64_t r;
+    if (neg)
+        r = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+    else if (v > (uint64_t)INT64_MAX)
+        return false;
+    else
+        r = (int64_t)v;
+    if (r < min || r > max)
+        return false;
+    *out = r;
+    return true;
+}
+
+bool sl_sql_double_parse(const char *p, size_t n, double *out)
+{
+    while (n > 0 && (unsigned char)*p <= ' ') {
+        p++;
+        n--;
+    }
+    while (n > 0 && (unsigned char)p[n - 1] <= ' ')
+        n--;
+    char buf[400];
+    if (n == 0 || n >= sizeof buf)
+        return false;
+    size_t i = 0;
+    bool neg = false;
+    if (p[0] == '+' || p[0] == '-') {
+        neg = p[0] == '-';
+        i = 1;
+    }
+    if (n - i == 3 && memcmp(p + i, "NaN", 3) == 0) {
+        *out = NAN;
+        return true;
+    }
+    if (n - i == 8 && memcmp(p + i, "Infinity", 8) == 0) {
+        *out = neg ? -INFINITY : INFINITY;
+        return true;
+    }
+    /* digits [. digits] [e [sign] digits] [fFdD], at least one mantissa digit */
+    size_t j = i, md = 0;
+    while (j < n && p[j] >= '0' && p[j] <= '9') {
+        j++;
+        md++;
+    }
+    if (j < n && p[j] == '.') {
+        j++;
+        while (j < n && p[j] >= '0' && p[j] <= '9') {
+            j++;
+            md++;
+        }
+    }
+    if (md == 0)
+        return false;
+    if (j < n && (p[j] == 'e' || p[j] == 'E')) {
+        j++;
+        if (j < n && (p[j] == '+' || p[j] == '-'))
+            j++;
+        size_t ed = 0;
+        while (j < n && p[j] >= '0' && p[j] <= '9') {
+            j++;
+            ed++;
+        }
+        if (ed == 0)
+            return false;
+    }
+    size_t end = j;
+    if (j < n && (p[j] == 'f' || p[j] == 'F' || p[j] == 'd' || p[j] == 'D'))
+        j++;
+    if (j != n)
+        return false;
+    memcpy(buf, p, end);
+    buf[end] = '\0';
+    *out = strtod(buf, NULL);
+    return true;
+}
+
+static const char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void sl_sql_base64_write(const uint8_t *p, size_t n, sl_buf_t *out)
+{
+    uint8_t *o = sl_buf_put_space(out, (n + 2) / 3 * 4);
+    if (!o)
+        return;
+    size_t i = 0;
+    for (; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        *o++ = (uint8_t)b64_chars[v >> 18];
+        *o++ = (uint8_t)b64_chars[(v >> 12) & 63];
+        *o++ = (uint8_t)b64_chars[(v >> 6) & 63];
+        *o++ = (uint8_t)b64_chars[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+        *o++ = (uint8_t)b64_chars[v >> 18];
+        *o++ = (uint8_t)b64_chars[(v >> 12) & 63];
+        *o++ = i + 1 < n ? (uint8_t)b64_chars[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+}
+
+static int b64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+bool sl_sql_base64_read(const char *p, size_t n, sl_arena_t *arena, const uint8_t **out, uint32_t *outlen)
+{
+    while (n > 0 && p[n - 1] == '=')
+        n--;
+    if (n % 4 == 1 || n > UINT32_MAX)
+        return false;
+    uint8_t *o = sl_arena_alloc(arena, n / 4 * 3 + 3);
+    if (!o)
+        return false;
+    size_t len = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64_value(p[i]);
+        if (v < 0)
+            return false;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            o[len++] = (uint8_t)(acc >> bits);
+        }
+    }
+    *out = o;
+    *outlen = (uint32_t)len;
+    return true;
+}
+
+static void put_i64(sl_buf_t *out, int64_t v)
+{
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+    sl_buf_put(out, tmp, (size_t)n);
+}
+
+sl_err_t sl_sql_scalar_write(const sl_sql_datum_t *d, const sl_sql_type_t *t, sl_buf_t *out)
+{
+    if (d->kind == SL_SQL_T_NULL)
+        return SL_OK;
+    (void)t;
+    switch ((sl_sql_tkind_t)d->kind) {
+    case SL_SQL_T_BOOLEAN:
+        if (d->u.b)
+            sl_buf_put(out, "true", 4);
+        else
+            sl_buf_put(out, "false", 5);
+        break;
+    case SL_SQL_T_INT:
+    case SL_SQL_T_DATE:
+        put_i64(out, d->u.i32);
+        break;
+    case SL_SQL_T_BIGINT:
+    case SL_SQL_T_TIMESTAMP:
+    case SL_SQL_T_TIME:
+        put_i64(out, d->u.i64);
+        break;
+    case SL_SQL_T_DOUBLE:
+        sl_sql_double_format(d->u.f64, out);
+        break;
+    case SL_SQL_T_DECIMAL:
+        sl_sql_dec_format(d->u.dec, d->scale, out);
+        break;
+    case SL_SQL_T_STRING:
+        sl_buf_put(out, d->u.s.ptr, d->u.s.len);
+        break;
+    case SL_SQL_T_BYTES:
+        sl_sql_base64_write((const uint8_t *)d->u.s.ptr, d->u.s.len, out);
+        break;
+    default:
+        return SL_ERR_INVAL;
+    }
+    return sl_buf_err(out);
+}
