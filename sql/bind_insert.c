@@ -1,0 +1,126 @@
+/*
+ * bind_insert.c - INSERT INTO t [(columns)] VALUES (...): the target, the
+ * values matched to columns by name or in schema order (key columns first,
+ * as ksqlDB lists them), each value a constant expression cast to its
+ * column's type, ROWTIME taken as the record's timestamp, and the key and
+ * value rows built from them. A table needs every primary key column.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bind_int.h"
+
+sl_err_t sl_sql_bind_insert_values(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *stmt,
+                                   const sl_sql_source_t **target, sl_sql_row_t **key, sl_sql_row_t **value,
+                                   int64_t *timestamp, sl_sql_error_t *err)
+{
+    sl_sql_binder_t b;
+    sl_sql_binder_init(&b, env, err);
+    *timestamp = -1;
+    const char *name = stmt->target.name;
+    const sl_sql_source_t *t = env->catalog ? sl_sql_catalog_find(env->catalog, name) : NULL;
+    if (!t) {
+        sl_sql_bind_fail(&b, stmt->target.pos, "Cannot insert values into an unknown stream/table: %s", name);
+        if (err)
+            err->code = SL_ERR_NOENT;
+        return SL_ERR_NOENT;
+    }
+    const sl_sql_schema_t *s = &t->schema;
+    uint32_t n_cols = stmt->columns ? stmt->columns->n : s->n_key + s->n_value;
+    uint32_t n_vals = stmt->values ? stmt->values->n : 0;
+    const char **names = sl_arena_calloc(env->arena, n_cols ? n_cols : 1, sizeof *names);
+    if (!names)
+        return sl_sql_error_set(err, SL_ERR_NOMEM, stmt->pos, "out of memory");
+    for (uint32_t i = 0; i < n_cols; i++) {
+        if (stmt->columns) {
+            const sl_sql_ident_t *id = stmt->columns->items[i];
+            names[i] = id->name;
+        } else
+            names[i] = i < s->n_key ? s->key[i].name : s->value[i - s->n_key].name;
+    }
+    if (n_cols != n_vals) {
+        char cl[512] = "";
+        size_t used = 0;
+        for (uint32_t i = 0; i < n_cols; i++) {
+            int w = snprintf(cl + used, sizeof cl - used, "%s%s", i ? ", " : "", names[i]);
+            if (w < 0 || (size_t)w >= sizeof cl - used)
+                break;
+            used += (size_t)w;
+        }
+        return sl_sql_bind_fail(&b, stmt->pos, "Failed to prepare statement: Expected number columns and values to match: [%s], [%u values]",
+                                cl, n_vals);
+    }
+    sl_sql_row_t *k = sl_sql_row_new(env->arena, s->n_key);
+    sl_sql_row_t *v = sl_sql_row_new(env->arena, s->n_value);
+    if (!k || !v)
+        return sl_sql_error_set(err, SL_ERR_NOMEM, stmt->pos, "out of memory");
+    bool *key_set = sl_arena_calloc(env->arena, s->n_key + 1, sizeof *key_set);
+    if (!key_set)
+        return sl_sql_error_set(err, SL_ERR_NOMEM, stmt->pos, "out of memory");
+    sl_sql_scope_t none = { 0 };
+    b.clause = "VALUES";
+    for (uint32_t i = 0; i < n_cols; i++) {
+        const char *cn = names[i];
+        const sl_sql_ast_expr_t *a = stmt->values->items[i];
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(names[j], cn) == 0)
+                return sl_sql_bind_fail(&b, a->pos, "Failed to insert values into '%s'. Duplicate column name: %s", name, cn);
+        const sl_sql_type_t *to;
+        sl_sql_datum_t *slot = NULL;
+        int ki = sl_sql_schema_key_index(s, cn), vi = sl_sql_schema_value_index(s, cn);
+        bool rowtime = strcmp(cn, "ROWTIME") == 0;
+        if (ki >= 0) {
+            to = s->key[ki].type;
+            slot = &k->cols[ki];
+            key_set[ki] = true;
+        } else if (vi >= 0) {
+            to = s->value[vi].type;
+            slot = &v->cols[vi];
+        } else if (rowtime)
+            to = sl_sql_type_of(SL_SQL_T_BIGINT);
+        else
+            return sl_sql_bind_fail(&b, a->pos, "Failed to insert values into '%s'. Column name %s does not exist.", name, cn);
+        sl_sql_expr_t *e = sl_sql_bind_expr(&b, &none, a);
+        if (!e)
+            return SL_ERR_INVAL;
+        if (!sl_sql_expr_is_constant(e))
+            return sl_sql_bind_fail(&b, a->pos, "Failed to insert values into '%s'. Only constant values can be inserted.",
+                                    name);
+        sl_sql_eval_t cx;
+        sl_sql_eval_init(&cx, env->arena, NULL, NULL);
+        sl_sql_datum_t d;
+        sl_sql_eval(e, &cx, &d);
+        if (cx.error[0])
+            return sl_sql_bind_fail(&b, a->pos, "Failed to insert values into '%s'. %s", name, cx.error);
+        if (d.kind != SL_SQL_T_NULL && e->type->kind != SL_SQL_T_NULL && !sl_sql_type_equal(e->type, to)) {
+            char cerr[256] = "", tn[64];
+            sl_sql_datum_t c;
+            bool widen = sl_sql_type_is_numeric(e->type) && sl_sql_type_is_numeric(to);
+            bool from_string = e->type->kind == SL_SQL_T_STRING;
+            if ((!widen && !from_string && to->kind != SL_SQL_T_STRING) ||
+                sl_sql_datum_cast(env->arena, &d, e->type, to, &c, cerr, sizeof cerr))
+                return sl_sql_bind_fail(&b, a->pos, "Failed to insert values into '%s'. Expected type %s for field %s but got %s",
+                                        name, sl_sql_type_str(to, tn, sizeof tn), cn,
+                                        sl_sql_ast_text(env->arena, a, NULL));
+            d = c;
+        }
+        if (rowtime) {
+            if (d.kind != SL_SQL_T_NULL)
+                *timestamp = d.u.i64;
+            continue;
+        }
+        *slot = d;
+    }
+    if (t->is_table) {
+        for (uint32_t i = 0; i < s->n_key; i++)
+            if (!key_set[i] || k->cols[i].kind == SL_SQL_T_NULL)
+                return sl_sql_bind_fail(&b, stmt->pos,
+                                        "Failed to insert values into '%s'. Value for primary key column(s) %s is "
+                                        "required for tables",
+                                        name, s->key[i].name);
+    }
+    *target = t;
+    *key = k;
+    *value = v;
+    return 0;
+}

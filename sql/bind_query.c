@@ -1,0 +1,1500 @@
+/*
+ * bind_query.c - SELECT, CREATE STREAM/TABLE AS SELECT and INSERT INTO
+ * ... SELECT to a logical plan:
+ *
+ *   FROM         one source, or a join of two (bind_join below): SOURCE
+ *                nodes with their codecs
+ *   WHERE        a FILTER
+ *   PARTITION BY a PROJECT carrying the key columns into the value, then a
+ *                REKEY (PARTITION BY NULL: no key at all)
+ *   GROUP BY     an AGGREGATE (a table; windowed with WINDOW), SUPPRESS
+ *                for EMIT FINAL, HAVING as a FILTER above it
+ *   EXPLODE      a FLATMAP producing the SELECT items
+ *   SELECT       the final PROJECT: for persistent queries the items equal
+ *                to the result's key (the source key, the PARTITION BY or
+ *                GROUP BY expressions, the join expression) become its key
+ *                columns, as ksqlDB; every key must be selected; `*` puts
+ *                the key first. Transient queries give every item as a
+ *                value column (ENGINE's header and rows read out.value).
+ *   sink         CSAS/CTAS: a new catalog entry (topic, formats inherited
+ *                from the source, partitions, key columns of the result);
+ *                INSERT INTO: the target's, schemas must agree; SELECT: a
+ *                transient SINK with the LIMIT.
+ *
+ * A SELECT without EMIT is a pull query (bind_pull.c).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bind_int.h"
+
+#define MAX_KEYS 16
+
+typedef struct item {
+    const char *name;
+    sl_sql_expr_t *expr;        /* over q->scope (the frame below FLATMAP) */
+    const sl_sql_ast_expr_t *ast;
+    const sl_sql_func_t *tablefn;
+    sl_sql_expr_t **tf_args;
+    uint32_t tf_n;
+    int key;                    /* the key column it is (-1: a value) */
+    bool from_star;
+    bool aliased;
+} item_t;
+
+typedef struct rel {
+    const sl_sql_source_t *src;
+    const char *alias;
+} rel_t;
+
+typedef struct qctx {
+    sl_sql_binder_t b;
+    const sl_sql_bind_env_t *env;
+    sl_arena_t *arena;
+    const sl_sql_stmt_t *stmt;
+    const sl_sql_ast_select_t *sel;
+    bool persistent;
+    const char *sink_name;
+
+    rel_t rels[2];
+    uint32_t n_rels;
+    bool is_join;
+    const char *qual;               /* single source: its alias (message texts) */
+
+    sl_sql_plan_t *cur;
+    sl_sql_scope_t scope;           /* what SELECT items read */
+    const sl_sql_schema_t *names_of; /* names of scope's KEY/VALUE columns for default item names */
+
+    /* The result's key: candidates for each key column (expressions over
+     * scope equal to it), its default name and type. */
+    uint32_t n_keys;
+    sl_sql_expr_t *cand[MAX_KEYS][2];
+    uint32_t n_cand[MAX_KEYS];
+    const char *key_name[MAX_KEYS];
+    const char *key_text[MAX_KEYS][2];
+    const sl_sql_type_t *key_type[MAX_KEYS];
+    const char *key_what;           /* "key column", "partitioning expression", ... */
+    bool synthetic_key;
+
+    bool aggregated;
+    bool windowed;
+    item_t *items;
+    uint32_t n_items, cap_items;
+    const char **used;              /* names for KSQL_COL_n to avoid */
+    uint32_t n_used, cap_used;
+    uint32_t gen_next;
+} qctx_t;
+
+static sl_err_t nomem(qctx_t *q)
+{
+    return sl_sql_error_set(q->b.err, SL_ERR_NOMEM, (sl_sql_pos_t){ 0, 0 }, "out of memory");
+}
+
+static sl_err_t use_name(qctx_t *q, const char *name)
+{
+    if (!name)
+        return 0;
+    if (q->n_used == q->cap_used) {
+        uint32_t cap = q->cap_used ? q->cap_used * 2 : 32;
+        const char **v = sl_arena_calloc(q->arena, cap, sizeof *v);
+        if (!v)
+            return SL_ERR_NOMEM;
+        if (q->n_used)
+            memcpy(v, q->used, q->n_used * sizeof *v);
+        q->used = v;
+        q->cap_used = cap;
+    }
+    q->used[q->n_used++] = name;
+    return 0;
+}
+
+static const char *gen_name(qctx_t *q)
+{
+    const char *n = sl_sql_gen_name(q->arena, q->used, q->n_used, &q->gen_next);
+    if (n && use_name(q, n))
+        return NULL;
+    return n;
+}
+
+static item_t *add_item(qctx_t *q)
+{
+    if (q->n_items == q->cap_items) {
+        uint32_t cap = q->cap_items ? q->cap_items * 2 : 16;
+        item_t *v = sl_arena_calloc(q->arena, cap, sizeof *v);
+        if (!v)
+            return NULL;
+        if (q->n_items)
+            memcpy(v, q->items, q->n_items * sizeof *v);
+        q->items = v;
+        q->cap_items = cap;
+    }
+    item_t *it = &q->items[q->n_items++];
+    memset(it, 0, sizeof *it);
+    it->key = -1;
+    return it;
+}
+
+/* --- Sources ------------------------------------------------------------------ */
+
+static const sl_sql_source_t *find_source(qctx_t *q, const sl_sql_ident_t *name)
+{
+    const sl_sql_source_t *src = q->env->catalog ? sl_sql_catalog_find(q->env->catalog, name->name) : NULL;
+    if (!src) {
+        char cand[256];
+        sl_sql_similar_sources(q->env->catalog, name->name, cand, sizeof cand);
+        sl_sql_bind_fail(&q->b, name->pos, "%s does not exist.%s", name->name, cand);
+        if (q->b.err)
+            q->b.err->code = SL_ERR_NOENT;
+    }
+    return src;
+}
+
+static sl_err_t source_node(qctx_t *q, const sl_sql_source_t *src, const char *id, const char *store,
+                            sl_sql_plan_t **out)
+{
+    sl_sql_plan_t *p = sl_sql_plan_new(q->arena, SL_SQL_P_SOURCE, NULL);
+    if (!p || sl_sql_schema_copy(q->arena, &src->schema, &p->out))
+        return nomem(q);
+    p->source = src;
+    p->is_table = src->is_table;
+    p->window = src->window;
+    p->id = id;
+    p->store = src->is_table ? store : NULL;
+    if (src->timestamp_col)
+        p->timestamp_col = sl_sql_schema_value_index(&p->out, src->timestamp_col);
+    char err[512] = "";
+    if (sl_sql_schema_codec(q->arena, &src->key_fmt, &p->out, true, &p->key_codec, err, sizeof err) ||
+        sl_sql_schema_codec(q->arena, &src->value_fmt, &p->out, false, &p->value_codec, err, sizeof err))
+        return sl_sql_bind_fail(&q->b, (sl_sql_pos_t){ 0, 0 }, "%s", err);
+    *out = p;
+    return 0;
+}
+
+/* A PROJECT keeping the key and computing value columns named names[i]. */
+static sl_sql_plan_t *project_node(qctx_t *q, sl_sql_plan_t *input, sl_sql_expr_t **exprs, const char **names,
+                                   uint32_t n, const char *id)
+{
+    sl_sql_plan_t *p = sl_sql_plan_new(q->arena, SL_SQL_P_PROJECT, input);
+    if (!p)
+        return NULL;
+    sl_sql_schema_builder_t sb = { 0 };
+    for (uint32_t i = 0; i < input->out.n_key; i++)
+        if (sl_sql_sb_key(q->arena, &sb, input->out.key[i].name, input->out.key[i].type))
+            return NULL;
+    for (uint32_t i = 0; i < n; i++)
+        if (sl_sql_sb_value(q->arena, &sb, names[i], exprs[i]->type))
+            return NULL;
+    p->out = sb.s;
+    p->exprs = exprs;
+    p->n_exprs = n;
+    p->n_key_exprs = input->out.n_key;
+    p->key_exprs = sl_arena_calloc(q->arena, p->n_key_exprs ? p->n_key_exprs : 1, sizeof *p->key_exprs);
+    if (!p->key_exprs)
+        return NULL;
+    for (uint32_t i = 0; i < p->n_key_exprs; i++)
+        if (!(p->key_exprs[i] = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, i, input->out.key[i].type,
+                                                   input->out.key[i].name)))
+            return NULL;
+    p->id = id;
+    return p;
+}
+
+static sl_err_t bind_single(qctx_t *q, const sl_sql_ast_from_t *f)
+{
+    const sl_sql_source_t *src = find_source(q, &f->name);
+    if (!src)
+        return SL_ERR_NOENT;
+    q->rels[0] = (rel_t){ src, f->alias.name ? f->alias.name : src->name };
+    q->n_rels = 1;
+    q->qual = q->rels[0].alias;
+    sl_err_t e = source_node(q, src, "KsqlTopic/Source", "KsqlTopic-Reduce", &q->cur);
+    if (e)
+        return e;
+    q->windowed = src->window.kind != SL_SQL_WIN_NONE;
+    if ((e = sl_sql_scope_of_schema(q->arena, &q->scope, q->rels[0].alias, src->name, &q->cur->out, q->windowed)))
+        return nomem(q);
+    q->names_of = &q->cur->out;
+    /* The key: the source's key columns. */
+    q->n_keys = q->cur->out.n_key;
+    if (q->n_keys > MAX_KEYS)
+        return sl_sql_bind_fail(&q->b, f->pos, "too many key columns");
+    q->key_what = "key column";
+    for (uint32_t i = 0; i < q->n_keys; i++) {
+        const sl_sql_column_t *k = &q->cur->out.key[i];
+        q->cand[i][0] = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, i, k->type, k->name);
+        if (!q->cand[i][0])
+            return nomem(q);
+        q->n_cand[i] = 1;
+        q->key_name[i] = k->name;
+        q->key_text[i][0] = k->name;
+        q->key_type[i] = k->type;
+    }
+    return 0;
+}
+
+/* --- Joins --------------------------------------------------------------------- */
+
+typedef struct side {
+    rel_t rel;
+    sl_sql_plan_t *node;
+    sl_sql_scope_t scope;           /* unprefixed names, qual = alias */
+    uint32_t key_copy;              /* value index of the first key column's copy */
+    sl_sql_expr_t *on;              /* its half of ON, over scope */
+    const sl_sql_ast_expr_t *on_ast;
+} side_t;
+
+/* SOURCE -> PROJECT copying pseudo and key columns into the value, every
+ * column named ALIAS_NAME, as ksqlDB does before a join. */
+static sl_err_t join_side(qctx_t *q, const sl_sql_ast_from_t *f, bool is_left, side_t *s)
+{
+    const sl_sql_source_t *src = find_source(q, &f->name);
+    if (!src)
+        return SL_ERR_NOENT;
+    s->rel = (rel_t){ src, f->alias.name ? f->alias.name : src->name };
+    sl_sql_plan_t *node;
+    sl_err_t e = source_node(q, src, is_left ? "KafkaTopic_Left/Source" : "KafkaTopic_Right/Source",
+                             is_left ? "KafkaTopic_Left-Reduce" : "KafkaTopic_Right-Reduce", &node);
+    if (e)
+        return e;
+    bool windowed = src->window.kind != SL_SQL_WIN_NONE;
+    const sl_sql_schema_t *in = &node->out;
+    uint32_t n_pseudo = windowed ? 5 : 3;
+    uint32_t n = in->n_value + n_pseudo + in->n_key;
+    sl_sql_expr_t **exprs = sl_arena_calloc(q->arena, n, sizeof *exprs);
+    const char **names = sl_arena_calloc(q->arena, n, sizeof *names);
+    if (!exprs || !names)
+        return nomem(q);
+    uint32_t k = 0;
+    char buf[512];
+    for (uint32_t i = 0; i < in->n_value; i++, k++) {
+        exprs[k] = sl_sql_expr_column(q->arena, SL_SQL_COL_VALUE, i, in->value[i].type, in->value[i].name);
+        snprintf(buf, sizeof buf, "%s_%s", s->rel.alias, in->value[i].name);
+        names[k] = sl_arena_strndup(q->arena, buf, strlen(buf));
+        if (!exprs[k] || !names[k] || sl_sql_scope_add(q->arena, &s->scope, s->rel.alias, in->value[i].name,
+                                                       SL_SQL_COL_VALUE, k, in->value[i].type))
+            return nomem(q);
+    }
+    for (uint32_t p = 0; p < n_pseudo; p++, k++) {
+        const char *pn = sl_sql_pseudo_name((sl_sql_pseudo_t)p);
+        const sl_sql_type_t *pt = sl_sql_pseudo_type((sl_sql_pseudo_t)p);
+        exprs[k] = sl_sql_expr_column(q->arena, SL_SQL_COL_PSEUDO, p, pt, pn);
+        snprintf(buf, sizeof buf, "%s_%s", s->rel.alias, pn);
+        names[k] = sl_arena_strndup(q->arena, buf, strlen(buf));
+        if (!exprs[k] || !names[k] || sl_sql_scope_add(q->arena, &s->scope, s->rel.alias, pn, SL_SQL_COL_VALUE, k, pt))
+            return nomem(q);
+    }
+    s->key_copy = k;
+    for (uint32_t i = 0; i < in->n_key; i++, k++) {
+        exprs[k] = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, i, in->key[i].type, in->key[i].name);
+        snprintf(buf, sizeof buf, "%s_%s", s->rel.alias, in->key[i].name);
+        names[k] = sl_arena_strndup(q->arena, buf, strlen(buf));
+        if (!exprs[k] || !names[k] ||
+            sl_sql_scope_add(q->arena, &s->scope, s->rel.alias, in->key[i].name, SL_SQL_COL_VALUE, k, in->key[i].type))
+            return nomem(q);
+    }
+    s->scope.quals[0] = s->rel.alias;
+    s->scope.qual_src[0] = src->name;
+    s->scope.n_quals = 1;
+    s->node = project_node(q, node, exprs, names, n, is_left ? "PrependAliasLeft" : "PrependAliasRight");
+    if (!s->node)
+        return nomem(q);
+    return 0;
+}
+
+/* Whether e reads exactly the side's (single) key column. */
+static bool keyed_by(const side_t *s, const sl_sql_expr_t *e)
+{
+    const sl_sql_source_t *src = s->rel.src;
+    return src->schema.n_key == 1 && e->kind == SL_SQL_E_COLUMN && e->src == SL_SQL_COL_VALUE &&
+           e->index == s->key_copy;
+}
+
+static const char *win_name(sl_sql_window_kind_t k)
+{
+    return k == SL_SQL_WIN_TUMBLING ? "TUMBLING" : k == SL_SQL_WIN_HOPPING ? "HOPPING" : "SESSION";
+}
+
+/* Rekeys a stream side by its join expression. */
+static sl_err_t rekey_side(qctx_t *q, side_t *s, bool is_left)
+{
+    sl_sql_plan_t *r = sl_sql_plan_new(q->arena, SL_SQL_P_REKEY, s->node);
+    sl_sql_expr_t **k = sl_arena_calloc(q->arena, 1, sizeof *k);
+    if (!r || !k)
+        return nomem(q);
+    k[0] = s->on;
+    r->key_exprs = k;
+    r->n_key_exprs = 1;
+    sl_sql_schema_builder_t sb = { 0 };
+    if (sl_sql_sb_key(q->arena, &sb, "KSQL_JOIN_KEY", s->on->type))
+        return nomem(q);
+    r->out.key = sb.s.key;
+    r->out.n_key = 1;
+    r->id = is_left ? "LeftSourceKeyed" : "RightSourceKeyed";
+    r->window.kind = SL_SQL_WIN_NONE;
+    s->node = r;
+    return 0;
+}
+
+static sl_err_t bind_join(qctx_t *q, const sl_sql_ast_from_t *f)
+{
+    if (f->left->is_join || f->right->is_join)
+        return sl_sql_bind_fail(&q->b, f->pos, "Joins of more than two sources are not supported yet.");
+    const sl_sql_ast_from_t *lf = f->left, *rf = f->right;
+    sl_sql_join_type_t jt = f->join;
+    if (jt == SL_SQL_JOIN_RIGHT) {
+        /* RIGHT JOIN is a LEFT JOIN with the sides swapped. */
+        const sl_sql_ast_from_t *t = lf;
+        lf = rf;
+        rf = t;
+        jt = SL_SQL_JOIN_LEFT;
+    }
+    side_t L = { 0 }, R = { 0 };
+    sl_err_t e = join_side(q, lf, true, &L);
+    if (!e)
+        e = join_side(q, rf, false, &R);
+    if (e)
+        return e;
+    if (strcmp(L.rel.src->name, R.rel.src->name) == 0)
+        return sl_sql_bind_fail(&q->b, f->pos, "Can not join '%s' to '%s': self joins are not yet supported.",
+                                L.rel.src->name, R.rel.src->name);
+    q->rels[0] = L.rel;
+    q->rels[1] = R.rel;
+    q->n_rels = 2;
+    q->is_join = true;
+
+    /* ON: one equality, each side reading one source. */
+    const sl_sql_ast_expr_t *on = f->on;
+    if (!on)
+        return sl_sql_bind_fail(&q->b, f->pos, "A join needs an ON clause.");
+    if (on->kind != SL_SQL_A_BINARY || on->op != SL_SQL_OP_EQ) {
+        const char *text = sl_sql_ast_text(q->arena, on, NULL);
+        if (on->kind == SL_SQL_A_BINARY && (on->op == SL_SQL_OP_AND || on->op == SL_SQL_OP_OR))
+            return sl_sql_bind_fail(&q->b, on->pos,
+                                    "Invalid join condition: joins on multiple conditions are not yet supported. "
+                                    "Got %s.",
+                                    text);
+        if (on->kind == SL_SQL_A_BINARY && on->op >= SL_SQL_OP_NE && on->op <= SL_SQL_OP_GE)
+            return sl_sql_bind_fail(&q->b, on->pos, "Only equality join criteria is supported.");
+        return sl_sql_bind_fail(&q->b, on->pos, "Unsupported join expression: %s", text);
+    }
+    q->b.clause = "JOIN ON";
+    bool was_quiet = q->b.quiet;
+    q->b.quiet = true;
+    sl_sql_expr_t *al = sl_sql_bind_expr(&q->b, &L.scope, on->a), *ar = NULL, *bl = NULL;
+    sl_sql_expr_t *bR = al ? sl_sql_bind_expr(&q->b, &R.scope, on->b) : NULL;
+    if (!al || !bR) {
+        ar = sl_sql_bind_expr(&q->b, &R.scope, on->a);
+        bl = ar ? sl_sql_bind_expr(&q->b, &L.scope, on->b) : NULL;
+    }
+    q->b.quiet = was_quiet;
+    q->b.failed = false;
+    if (al && bR) {
+        L.on = al, L.on_ast = on->a;
+        R.on = bR, R.on_ast = on->b;
+    } else if (ar && bl) {
+        L.on = bl, L.on_ast = on->b;
+        R.on = ar, R.on_ast = on->a;
+    } else {
+        /* Report an unknown column over both sources, else the shape. */
+        sl_sql_scope_t both = { 0 };
+        for (uint32_t i = 0; i < L.scope.n; i++)
+            sl_sql_scope_add(q->arena, &both, L.scope.cols[i].qual, L.scope.cols[i].name, L.scope.cols[i].src,
+                             L.scope.cols[i].index, L.scope.cols[i].type);
+        for (uint32_t i = 0; i < R.scope.n; i++)
+            sl_sql_scope_add(q->arena, &both, R.scope.cols[i].qual, R.scope.cols[i].name, R.scope.cols[i].src,
+                             L.scope.n + R.scope.cols[i].index, R.scope.cols[i].type);
+        both.quals[0] = L.rel.alias;
+        both.quals[1] = R.rel.alias;
+        both.n_quals = 2;
+        if (!sl_sql_bind_expr(&q->b, &both, on->a) || !sl_sql_bind_expr(&q->b, &both, on->b))
+            return SL_ERR_INVAL;
+        return sl_sql_bind_fail(&q->b, on->pos,
+                                "Each side of the join must reference exactly one source and not the same source. "
+                                "Left side references %s and right references %s",
+                                L.rel.alias, R.rel.alias);
+    }
+    if (!sl_sql_type_equal(L.on->type, R.on->type)) {
+        char lt[64], rt[64];
+        return sl_sql_bind_fail(&q->b, on->pos, "Invalid join condition: types don't match. Got %s{%s} = %s{%s}.",
+                                sl_sql_ast_text(q->arena, L.on_ast, L.rel.alias), sl_sql_type_str(L.on->type, lt, sizeof lt),
+                                sl_sql_ast_text(q->arena, R.on_ast, R.rel.alias), sl_sql_type_str(R.on->type, rt, sizeof rt));
+    }
+
+    /* The kinds of join ksqlDB has. */
+    bool lt_ = L.rel.src->is_table, rt_ = R.rel.src->is_table;
+    sl_sql_window_kind_t lw = L.rel.src->window.kind, rw = R.rel.src->window.kind;
+    if ((lw == SL_SQL_WIN_NONE) != (rw == SL_SQL_WIN_NONE))
+        return sl_sql_bind_fail(&q->b, f->pos, "Can not join windowed source to non-windowed source.\n%s is %s windowed\n%s is %s windowed",
+                                L.rel.alias, lw == SL_SQL_WIN_NONE ? "not" : win_name(lw), R.rel.alias,
+                                rw == SL_SQL_WIN_NONE ? "not" : win_name(rw));
+    if (lt_ && !rt_)
+        return sl_sql_bind_fail(&q->b, f->pos,
+                                "Invalid join order: table-stream joins are not supported; only stream-table joins. "
+                                "Got %s %s JOIN %s.",
+                                L.rel.alias, jt == SL_SQL_JOIN_INNER ? "[INNER]" : jt == SL_SQL_JOIN_LEFT ? "LEFT" : "FULL OUTER",
+                                R.rel.alias);
+    if (!lt_ && !rt_ && !f->has_within)
+        return sl_sql_bind_fail(&q->b, f->pos,
+                                "Stream-Stream joins must have a WITHIN clause specified. None was provided. To learn "
+                                "about how to specify a WITHIN clause with a stream-stream join, please visit: "
+                                "https://docs.confluent.io/current/ksql/docs/syntax-reference.html"
+                                "#create-stream-as-select");
+    if (!lt_ && rt_ && f->has_within)
+        return sl_sql_bind_fail(&q->b, f->pos,
+                                "A window definition was provided for a Stream-Table join. These joins are not "
+                                "windowed. Please drop the window definition (ie. the WITHIN clause) and try to "
+                                "execute your join again.");
+    if (lt_ && rt_ && f->has_within)
+        return sl_sql_bind_fail(&q->b, f->pos,
+                                "A window definition was provided for a Table-Table join. These joins are not "
+                                "windowed. Please drop the window definition (i.e. the WITHIN clause) and try to "
+                                "execute your join again.");
+    if (!lt_ && rt_ && jt == SL_SQL_JOIN_FULL)
+        return sl_sql_bind_fail(&q->b, f->pos, "Full outer joins between streams and tables are not supported.");
+
+    /* Tables join on their key; streams are rekeyed when they are not. */
+    side_t *sides[2] = { &L, &R };
+    for (int i = 0; i < 2; i++) {
+        side_t *s = sides[i];
+        if (keyed_by(s, s->on))
+            continue;
+        if (s->rel.src->is_table) {
+            const char *kn = s->rel.src->schema.n_key ? s->rel.src->schema.key[0].name : "";
+            return sl_sql_bind_fail(&q->b, s->on_ast->pos,
+                                    "Cannot repartition a TABLE source. If this is a join, make sure that the "
+                                    "criteria uses the TABLE's key column %s instead of %s",
+                                    kn, sl_sql_ast_text(q->arena, s->on_ast, s->rel.alias));
+        }
+        if ((e = rekey_side(q, s, i == 0)))
+            return e;
+    }
+
+    sl_sql_plan_t *j = sl_sql_plan_new(q->arena, SL_SQL_P_JOIN, L.node);
+    if (!j)
+        return nomem(q);
+    j->right = R.node;
+    j->join = jt;
+    j->is_table = lt_ && rt_;
+    j->window = L.rel.src->window;
+    j->id = "Join";
+    if (f->has_within) {
+        j->within_before_ms = f->within_before_ms;
+        j->within_after_ms = f->within_after_ms;
+        j->within_grace_ms = f->within_grace_ms;
+    }
+    /* The output: the join key, left values then right values. */
+    const char *kname;
+    bool lcol = L.on->kind == SL_SQL_E_COLUMN, rcol = R.on->kind == SL_SQL_E_COLUMN;
+    if (jt != SL_SQL_JOIN_FULL && lcol)
+        kname = L.node->input && L.node->kind == SL_SQL_P_REKEY ? L.node->input->out.value[L.on->index].name
+                                                                 : L.node->out.value[L.on->index].name;
+    else if (jt != SL_SQL_JOIN_FULL && rcol)
+        kname = R.node->kind == SL_SQL_P_REKEY ? R.node->input->out.value[R.on->index].name
+                                               : R.node->out.value[R.on->index].name;
+    else {
+        kname = "ROWKEY";
+        q->synthetic_key = true;
+    }
+    sl_sql_schema_builder_t sb = { 0 };
+    if (sl_sql_sb_key(q->arena, &sb, kname, L.on->type))
+        return nomem(q);
+    for (uint32_t i = 0; i < L.node->out.n_value; i++)
+        if (sl_sql_sb_value(q->arena, &sb, L.node->out.value[i].name, L.node->out.value[i].type))
+            return nomem(q);
+    for (uint32_t i = 0; i < R.node->out.n_value; i++)
+        if (sl_sql_sb_value(q->arena, &sb, R.node->out.value[i].name, R.node->out.value[i].type))
+            return nomem(q);
+    j->out = sb.s;
+    j->left_key = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, 0, L.on->type, kname);
+    j->right_key = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, 0, R.on->type, kname);
+    if (!j->left_key || !j->right_key)
+        return nomem(q);
+    q->cur = j;
+    q->names_of = &j->out;
+    q->windowed = lw != SL_SQL_WIN_NONE;
+
+    /* The scope: left columns, right columns (shifted), the join key when
+     * synthetic, the join's pseudo columns. */
+    uint32_t nl = L.node->out.n_value;
+    for (uint32_t i = 0; i < L.scope.n; i++)
+        if (sl_sql_scope_add(q->arena, &q->scope, L.scope.cols[i].qual, L.scope.cols[i].name, L.scope.cols[i].src,
+                             L.scope.cols[i].index, L.scope.cols[i].type))
+            return nomem(q);
+    for (uint32_t i = 0; i < R.scope.n; i++)
+        if (sl_sql_scope_add(q->arena, &q->scope, R.scope.cols[i].qual, R.scope.cols[i].name, R.scope.cols[i].src,
+                             nl + R.scope.cols[i].index, R.scope.cols[i].type))
+            return nomem(q);
+    if (q->synthetic_key &&
+        sl_sql_scope_add(q->arena, &q->scope, NULL, "ROWKEY", SL_SQL_COL_KEY, 0, L.on->type))
+        return nomem(q);
+    if (sl_sql_scope_add_pseudo(q->arena, &q->scope, NULL, q->windowed))
+        return nomem(q);
+    q->scope.quals[0] = L.rel.alias;
+    q->scope.qual_src[0] = L.rel.src->name;
+    q->scope.quals[1] = R.rel.alias;
+    q->scope.qual_src[1] = R.rel.src->name;
+    q->scope.n_quals = 2;
+
+    /* The key's candidates: either side's expression, over the join's
+     * output (the synthetic key: itself). */
+    q->n_keys = 1;
+    q->key_type[0] = L.on->type;
+    q->key_name[0] = kname;
+    q->key_what = "join expression";
+    if (q->synthetic_key) {
+        q->cand[0][0] = j->left_key;
+        q->key_text[0][0] = "ROWKEY";
+        q->n_cand[0] = 1;
+    } else {
+        sl_sql_expr_t *lc = sl_sql_bind_expr(&q->b, &q->scope, L.on_ast);
+        sl_sql_expr_t *rc = sl_sql_bind_expr(&q->b, &q->scope, R.on_ast);
+        uint32_t n = 0;
+        if (lc) {
+            q->cand[0][n] = lc;
+            q->key_text[0][n++] = sl_sql_ast_text(q->arena, L.on_ast, L.rel.alias);
+        }
+        if (rc) {
+            q->cand[0][n] = rc;
+            q->key_text[0][n++] = sl_sql_ast_text(q->arena, R.on_ast, R.rel.alias);
+        }
+        q->b.failed = false;
+        q->n_cand[0] = n;
+        if (!lcol && rcol && n == 2) {
+            /* The key is named after the right column: it is the first candidate. */
+            sl_sql_expr_t *t = q->cand[0][0];
+            const char *tt = q->key_text[0][0];
+            q->cand[0][0] = q->cand[0][1];
+            q->key_text[0][0] = q->key_text[0][1];
+            q->cand[0][1] = t;
+            q->key_text[0][1] = tt;
+        }
+    }
+    return 0;
+}
+
+/* --- PARTITION BY ---------------------------------------------------------------- */
+
+static bool is_null_literal(const sl_sql_ast_expr_t *a)
+{
+    return a && a->kind == SL_SQL_A_NULL;
+}
+
+static sl_err_t bind_partition_by(qctx_t *q)
+{
+    const sl_sql_list_t *pb = q->sel->partition_by;
+    if (q->cur->is_table)
+        return sl_sql_bind_fail(&q->b, q->sel->pos, "ksqlDB does not support PARTITION BY on a TABLE: use GROUP BY.");
+    if (pb->n > MAX_KEYS)
+        return sl_sql_bind_fail(&q->b, q->sel->pos, "too many PARTITION BY expressions");
+    q->b.clause = "PARTITION BY";
+    /* Check the expressions over the input first (ksqlDB's message). */
+    for (uint32_t i = 0; i < pb->n; i++) {
+        const sl_sql_ast_expr_t *a = pb->items[i];
+        if (is_null_literal(a) && pb->n == 1)
+            break;
+        if (!sl_sql_bind_expr(&q->b, &q->scope, a)) {
+            if (q->b.err && strstr(q->b.err->message, "cannot be resolved.")) {
+                char *m = q->b.err->message;
+                size_t len = strlen(m);
+                const char *col = a->kind == SL_SQL_A_COLUMN ? a->name.name : "";
+                snprintf(m + len, sizeof q->b.err->message - len,
+                         " '%s' must be a column in the source schema since PARTITION BY is applied on the input.",
+                         col);
+            }
+            return SL_ERR_INVAL;
+        }
+    }
+    /* Key columns move into the value so a projection can still read them. */
+    const sl_sql_schema_t *in = &q->cur->out;
+    if (in->n_key > 0) {
+        uint32_t n = in->n_value + in->n_key;
+        sl_sql_expr_t **exprs = sl_arena_calloc(q->arena, n, sizeof *exprs);
+        const char **names = sl_arena_calloc(q->arena, n, sizeof *names);
+        if (!exprs || !names)
+            return nomem(q);
+        for (uint32_t i = 0; i < in->n_value; i++) {
+            exprs[i] = sl_sql_expr_column(q->arena, SL_SQL_COL_VALUE, i, in->value[i].type, in->value[i].name);
+            names[i] = in->value[i].name;
+        }
+        for (uint32_t i = 0; i < in->n_key; i++) {
+            exprs[in->n_value + i] = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, i, in->key[i].type, in->key[i].name);
+            names[in->n_value + i] = in->key[i].name;
+        }
+        for (uint32_t i = 0; i < n; i++)
+            if (!exprs[i])
+                return nomem(q);
+        sl_sql_plan_t *p = project_node(q, q->cur, exprs, names, n, "PrePartitionBy");
+        if (!p)
+            return nomem(q);
+        q->cur = p;
+        /* The scope: the same names, now all value columns. */
+        sl_sql_scope_t s = { 0 };
+        memcpy(s.quals, q->scope.quals, sizeof s.quals);
+        memcpy(s.qual_src, q->scope.qual_src, sizeof s.qual_src);
+        s.n_quals = q->scope.n_quals;
+        for (uint32_t i = 0; i < q->scope.n; i++) {
+            sl_sql_bcol_t c = q->scope.cols[i];
+            if (c.src == SL_SQL_COL_KEY) {
+                c.src = SL_SQL_COL_VALUE;
+                c.index += in->n_value;
+            }
+            if (sl_sql_scope_add(q->arena, &s, c.qual, c.name, c.src, c.index, c.type))
+                return nomem(q);
+        }
+        q->scope = s;
+        q->names_of = &p->out;
+    }
+    sl_sql_plan_t *r = sl_sql_plan_new(q->arena, SL_SQL_P_REKEY, q->cur);
+    if (!r)
+        return nomem(q);
+    r->id = "PartitionBy";
+    r->window.kind = SL_SQL_WIN_NONE;
+    q->windowed = false;
+    q->key_what = "partitioning expression";
+    if (pb->n == 1 && is_null_literal(pb->items[0])) {
+        r->n_key_exprs = 0;
+        r->out.key = NULL;
+        r->out.n_key = 0;
+        q->n_keys = 0;
+        q->cur = r;
+        return 0;
+    }
+    r->key_exprs = sl_arena_calloc(q->arena, pb->n, sizeof *r->key_exprs);
+    if (!r->key_exprs)
+        return nomem(q);
+    r->n_key_exprs = pb->n;
+    sl_sql_schema_builder_t sb = { 0 };
+    for (uint32_t i = 0; i < pb->n; i++) {
+        const sl_sql_ast_expr_t *a = pb->items[i];
+        sl_sql_expr_t *e = sl_sql_bind_expr(&q->b, &q->scope, a);
+        if (!e)
+            return SL_ERR_INVAL;
+        r->key_exprs[i] = e;
+        const char *name = NULL;
+        if (e->kind == SL_SQL_E_COLUMN && e->src == SL_SQL_COL_VALUE)
+            name = q->names_of->value[e->index].name;
+        else if (a->kind == SL_SQL_A_DEREF || (a->kind == SL_SQL_A_COLUMN && e->kind == SL_SQL_E_DEREF))
+            name = a->name.name;
+        q->key_name[i] = name; /* NULL: generated when needed */
+        q->cand[i][0] = e;
+        q->n_cand[i] = 1;
+        q->key_text[i][0] = sl_sql_ast_text(q->arena, a, q->qual);
+        q->key_type[i] = e->type;
+        if (sl_sql_sb_key(q->arena, &sb, name ? name : "KSQL_COL_0", e->type))
+            return nomem(q);
+    }
+    r->out.key = sb.s.key;
+    r->out.n_key = sb.s.n_key;
+    q->n_keys = pb->n;
+    q->cur = r;
+    return 0;
+}
+
+/* --- GROUP BY ------------------------------------------------------------------ */
+
+static sl_err_t bind_group_by(qctx_t *q)
+{
+    const sl_sql_list_t *gb = q->sel->group_by;
+    uint32_t n = gb ? gb->n : 0;
+    if (n == 0)
+        return sl_sql_bind_fail(&q->b, q->sel->pos, "Use of aggregate functions requires a GROUP BY clause.");
+    if (n > MAX_KEYS)
+        return sl_sql_bind_fail(&q->b, q->sel->pos, "too many GROUP BY expressions");
+    q->b.clause = "GROUP BY";
+    sl_sql_expr_t **g = sl_arena_calloc(q->arena, n, sizeof *g);
+    if (!g)
+        return nomem(q);
+    for (uint32_t i = 0; i < n; i++) {
+        const sl_sql_ast_expr_t *a = gb->items[i];
+        if (sl_sql_ast_has_agg(a))
+            return sl_sql_bind_fail(&q->b, a->pos, "GROUP BY does not support aggregate functions: %s is an aggregate function.",
+                                    a->name.name ? a->name.name : sl_sql_ast_text(q->arena, a, NULL));
+        if (!(g[i] = sl_sql_bind_expr(&q->b, &q->scope, a)))
+            return SL_ERR_INVAL;
+    }
+    sl_sql_plan_t *agg = sl_sql_plan_new(q->arena, SL_SQL_P_AGGREGATE, q->cur);
+    if (!agg)
+        return nomem(q);
+    agg->id = "Aggregate";
+    agg->store = "Aggregate-Aggregate-Materialize";
+    agg->group_exprs = g;
+    agg->n_group = n;
+    agg->n_group_values = 0;
+    agg->is_table = true;
+    agg->window.kind = SL_SQL_WIN_NONE;
+    agg->window.retention_ms = -1;
+    agg->window.grace_ms = -1;
+    const sl_sql_ast_window_t *w = q->sel->window;
+    if (w && w->kind != SL_SQL_WIN_NONE) {
+        agg->window.kind = w->kind;
+        agg->window.size_ms = w->size_ms;
+        agg->window.advance_ms = w->kind == SL_SQL_WIN_HOPPING ? w->advance_ms : w->size_ms;
+        agg->window.retention_ms = w->retention_ms;
+        agg->window.grace_ms = w->grace_ms;
+        if (w->kind == SL_SQL_WIN_HOPPING && (w->advance_ms <= 0 || w->advance_ms > w->size_ms))
+            return sl_sql_bind_fail(&q->b, w->pos,
+                                    "Window advance must be positive and not greater than the window size.");
+        if (w->size_ms <= 0)
+            return sl_sql_bind_fail(&q->b, w->pos, "Window size must be positive.");
+    }
+    q->windowed = agg->window.kind != SL_SQL_WIN_NONE;
+    sl_sql_schema_builder_t sb = { 0 };
+    q->key_what = "grouping expression";
+    for (uint32_t i = 0; i < n; i++) {
+        const sl_sql_ast_expr_t *a = gb->items[i];
+        const char *name = NULL;
+        sl_sql_expr_t *e = g[i];
+        if (e->kind == SL_SQL_E_COLUMN && e->src != SL_SQL_COL_PSEUDO)
+            name = e->src == SL_SQL_COL_KEY ? q->names_of->key[e->index].name : q->names_of->value[e->index].name;
+        else if (a->kind == SL_SQL_A_DEREF || (a->kind == SL_SQL_A_COLUMN && e->kind == SL_SQL_E_DEREF))
+            name = a->name.name;
+        q->key_name[i] = name;
+        q->key_type[i] = e->type;
+        q->key_text[i][0] = sl_sql_ast_text(q->arena, a, q->is_join ? NULL : q->qual);
+        q->cand[i][0] = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, i, e->type, name);
+        q->n_cand[i] = 1;
+        if (!q->cand[i][0] || sl_sql_sb_key(q->arena, &sb, name ? name : "KSQL_COL_0", e->type))
+            return nomem(q);
+    }
+    agg->out.key = sb.s.key;
+    agg->out.n_key = n;
+    q->n_keys = n;
+    q->aggregated = true;
+
+    /* SELECT items and HAVING read the aggregate's output. */
+    q->b.agg_mode = true;
+    q->b.agg_in = &q->scope;
+    q->b.group = g;
+    q->b.n_group = n;
+    q->b.agg_windowed = q->windowed;
+    q->cur = agg;
+    return 0;
+}
+
+/* After the items and HAVING are bound: the aggregate's value columns. */
+static sl_err_t finish_aggregate(qctx_t *q, sl_sql_plan_t *agg)
+{
+    agg->aggs = q->b.aggs;
+    agg->n_aggs = q->b.n_aggs;
+    if (agg->input && agg->input->is_table) {
+        /* A table's aggregation retracts old rows: every aggregate must undo. */
+        char names[512] = "";
+        size_t used = 0;
+        uint32_t bad = 0, n_bad = 0;
+        for (uint32_t j = 0; j < agg->n_aggs; j++)
+            if (!agg->aggs[j]->func->agg || !agg->aggs[j]->func->agg->undo)
+                n_bad++;
+        for (uint32_t j = 0; j < agg->n_aggs; j++) {
+            if (agg->aggs[j]->func->agg && agg->aggs[j]->func->agg->undo)
+                continue;
+            bad++;
+            int w = snprintf(names + used, sizeof names - used, "%s%s",
+                             bad == 1 ? "" : (bad == n_bad ? " and " : ", "), agg->aggs[j]->func->name);
+            if (w < 0 || (size_t)w >= sizeof names - used)
+                break;
+            used += (size_t)w;
+        }
+        if (n_bad)
+            return sl_sql_bind_fail(&q->b, q->sel->pos,
+                                    "The aggregation function%s %s cannot be applied to a table source, only to a "
+                                    "stream source.",
+                                    n_bad > 1 ? "s" : "", names);
+    }
+    sl_sql_schema_builder_t sb = { 0 };
+    char buf[48];
+    for (uint32_t j = 0; j < agg->n_aggs; j++) {
+        snprintf(buf, sizeof buf, "KSQL_AGG_VARIABLE_%u", j);
+        const char *nm = sl_arena_strndup(q->arena, buf, strlen(buf));
+        if (!nm || sl_sql_sb_value(q->arena, &sb, nm, agg->aggs[j]->result_type))
+            return nomem(q);
+    }
+    agg->out.value = sb.s.value;
+    agg->out.n_value = sb.s.n_value;
+    return 0;
+}
+
+/* --- SELECT items ---------------------------------------------------------------- */
+
+/* The default name of an item bound to e (NULL: generate one). */
+static const char *default_name(qctx_t *q, const sl_sql_ast_expr_t *a, const sl_sql_expr_t *e)
+{
+    if (e->kind == SL_SQL_E_COLUMN) {
+        if (e->src == SL_SQL_COL_PSEUDO)
+            return sl_sql_pseudo_name((sl_sql_pseudo_t)e->index);
+        if (q->aggregated) {
+            if (e->src == SL_SQL_COL_KEY && e->index < q->n_keys)
+                return q->key_name[e->index];
+            return NULL;
+        }
+        if (e->src == SL_SQL_COL_KEY && e->index < q->names_of->n_key)
+            return q->names_of->key[e->index].name;
+        if (e->src == SL_SQL_COL_VALUE && e->index < q->names_of->n_value)
+            return q->names_of->value[e->index].name;
+    }
+    if (a && (a->kind == SL_SQL_A_DEREF || (a->kind == SL_SQL_A_COLUMN && e->kind == SL_SQL_E_DEREF)))
+        return a->name.name;
+    return NULL;
+}
+
+static bool is_cand(const qctx_t *q, const sl_sql_expr_t *e, int *key)
+{
+    for (uint32_t i = 0; i < q->n_keys; i++)
+        for (uint32_t c = 0; c < q->n_cand[i]; c++)
+            if (sl_sql_expr_same(e, q->cand[i][c])) {
+                *key = (int)i;
+                return true;
+            }
+    return false;
+}
+
+static sl_err_t star_items(qctx_t *q, const sl_sql_ast_expr_t *a)
+{
+    if (q->aggregated)
+        return sl_sql_bind_fail(&q->b, a->pos, "SELECT * is not supported in aggregate queries: select the "
+                                               "grouping expressions and aggregates.");
+    const char *qual = a->qual.name;
+    if (qual) {
+        bool known = false;
+        for (uint32_t i = 0; i < q->scope.n_quals; i++)
+            if (strcmp(q->scope.quals[i], qual) == 0)
+                known = true;
+        if (!known)
+            return sl_sql_bind_fail(&q->b, a->pos, "Source '%s' is not in the FROM clause: '%s.*' cannot be resolved.", qual,
+                                    qual);
+    }
+    /* The key first (unqualified *: the result's key), then every column
+     * of the scope except the pseudo ones and a copy of the key. */
+    bool emitted[MAX_KEYS] = { false };
+    if (!qual || !q->is_join) {
+        for (uint32_t i = 0; i < q->n_keys; i++) {
+            if (!q->cand[i][0])
+                continue;
+            item_t *it = add_item(q);
+            if (!it)
+                return nomem(q);
+            it->expr = q->cand[i][0];
+            it->name = q->key_name[i] ? q->key_name[i] : gen_name(q);
+            it->key = (int)i;
+            it->from_star = true;
+            emitted[i] = true;
+            if (!it->name)
+                return nomem(q);
+            if (!q->persistent && q->windowed && i + 1 == q->n_keys) {
+                for (int p = SL_SQL_PSEUDO_WINDOWSTART; p <= SL_SQL_PSEUDO_WINDOWEND; p++) {
+                    item_t *w = add_item(q);
+                    if (!w)
+                        return nomem(q);
+                    w->name = sl_sql_pseudo_name((sl_sql_pseudo_t)p);
+                    w->expr = sl_sql_expr_column(q->arena, SL_SQL_COL_PSEUDO, (uint32_t)p,
+                                                 sl_sql_pseudo_type((sl_sql_pseudo_t)p), w->name);
+                    w->from_star = true;
+                    if (!w->expr)
+                        return nomem(q);
+                }
+            }
+        }
+    }
+    /* Key columns, then value columns, each in column order. */
+    uint32_t max_index = 0;
+    for (uint32_t i = 0; i < q->scope.n; i++)
+        if (q->scope.cols[i].src != SL_SQL_COL_PSEUDO && q->scope.cols[i].index + 1 > max_index)
+            max_index = q->scope.cols[i].index + 1;
+    for (uint32_t slot = 0; slot < 2 * max_index; slot++) {
+        int pass = slot < max_index ? 0 : 1;
+        uint32_t want = pass ? slot - max_index : slot;
+        for (uint32_t i = 0; i < q->scope.n; i++) {
+            const sl_sql_bcol_t *c = &q->scope.cols[i];
+            if (c->src == SL_SQL_COL_PSEUDO || (c->src == SL_SQL_COL_KEY) != (pass == 0) || c->index != want)
+                continue;
+            if (qual && (!c->qual || strcmp(c->qual, qual) != 0))
+                continue;
+            if (q->synthetic_key && c->src == SL_SQL_COL_KEY)
+                continue;
+            sl_sql_expr_t *e = sl_sql_expr_column(q->arena, c->src, c->index, c->type, c->name);
+            if (!e)
+                return nomem(q);
+            int k;
+            if (is_cand(q, e, &k) && (emitted[k] || !qual || !q->is_join)) {
+                if (!q->is_join || sl_sql_expr_same(e, q->cand[k][0]))
+                    continue;
+            }
+            item_t *it = add_item(q);
+            if (!it)
+                return nomem(q);
+            it->expr = e;
+            it->name = default_name(q, NULL, e);
+            it->from_star = true;
+            if (!it->name)
+                it->name = c->name;
+        }
+    }
+    return 0;
+}
+
+static sl_err_t bind_items(qctx_t *q)
+{
+    const sl_sql_list_t *items = q->sel->items;
+    q->b.clause = "SELECT";
+    /* Names taken: the scope's and the explicit aliases. */
+    for (uint32_t i = 0; i < q->scope.n; i++)
+        if (use_name(q, q->scope.cols[i].name))
+            return nomem(q);
+    for (uint32_t i = 0; q->names_of && i < q->names_of->n_value; i++)
+        if (use_name(q, q->names_of->value[i].name))
+            return nomem(q);
+    for (uint32_t i = 0; items && i < items->n; i++) {
+        const sl_sql_ast_item_t *ai = items->items[i];
+        if (ai->alias.name && use_name(q, ai->alias.name))
+            return nomem(q);
+    }
+    for (uint32_t i = 0; items && i < items->n; i++) {
+        const sl_sql_ast_item_t *ai = items->items[i];
+        const sl_sql_ast_expr_t *a = ai->expr;
+        if (a->kind == SL_SQL_A_STAR) {
+            sl_err_t e = star_items(q, a);
+            if (e)
+                return e;
+            continue;
+        }
+        if (ai->alias.name && sl_sql_pseudo_by_name(ai->alias.name) >= 0) {
+            const char *text = sl_sql_ast_text(q->arena, a, NULL);
+            if (!text || strcmp(text, ai->alias.name) != 0)
+                return sl_sql_bind_fail(&q->b, ai->alias.pos,
+                                        "`%s` is a reserved column name. You cannot use it as an alias for a column.",
+                                        ai->alias.name);
+        }
+        item_t *it = add_item(q);
+        if (!it)
+            return nomem(q);
+        it->ast = a;
+        it->aliased = ai->alias.name != NULL;
+        const sl_sql_func_t *tf = sl_sql_ast_tablefn(a);
+        if (tf) {
+            if (q->aggregated)
+                return sl_sql_bind_fail(&q->b, a->pos, "Table functions cannot be used with aggregations.");
+            uint32_t n = a->args ? a->args->n : 0;
+            it->tf_args = sl_arena_calloc(q->arena, n ? n : 1, sizeof *it->tf_args);
+            const sl_sql_type_t **types = sl_arena_calloc(q->arena, n ? n : 1, sizeof *types);
+            if (!it->tf_args || !types)
+                return nomem(q);
+            for (uint32_t k = 0; k < n; k++) {
+                if (!(it->tf_args[k] = sl_sql_bind_expr(&q->b, &q->scope, a->args->items[k])))
+                    return SL_ERR_INVAL;
+                types[k] = it->tf_args[k]->type;
+            }
+            it->tf_n = n;
+            it->tablefn = tf;
+            char err[256] = "";
+            const sl_sql_type_t *rt = tf->table && tf->table->resolve
+                                          ? tf->table->resolve(q->arena, types, n, err, sizeof err)
+                                          : NULL;
+            if (!rt)
+                return sl_sql_bind_fail(&q->b, a->pos, "%s", err[0] ? err : "invalid table function call");
+            /* A stand-in typed like the output, for naming and the schema. */
+            sl_sql_datum_t nul = sl_sql_null();
+            it->expr = sl_sql_expr_const(q->arena, rt, &nul, tf->name);
+            if (!it->expr)
+                return nomem(q);
+            q->b.saw_tablefn = true;
+        } else {
+            it->expr = sl_sql_bind_expr(&q->b, &q->scope, a);
+            if (!it->expr)
+                return SL_ERR_INVAL;
+        }
+        if (ai->alias.name)
+            it->name = ai->alias.name;
+        else if (!it->tablefn)
+            it->name = default_name(q, a, it->expr);
+        if (!it->aliased && it->name && q->persistent && sl_sql_pseudo_by_name(it->name) >= 0 &&
+            it->expr->kind == SL_SQL_E_COLUMN && it->expr->src == SL_SQL_COL_PSEUDO)
+            return sl_sql_bind_fail(&q->b, a->pos, "Reserved column name in select: `%s`. Please remove or alias the column.",
+                                    it->name);
+        if (!it->name && !(it->name = gen_name(q)))
+            return nomem(q);
+    }
+    if (q->n_items == 0)
+        return sl_sql_bind_fail(&q->b, q->sel->pos, "The projection contains no columns.");
+    return 0;
+}
+
+/* Matches items to the result's key (persistent queries). */
+static sl_err_t match_keys(qctx_t *q)
+{
+    int first[MAX_KEYS];
+    for (uint32_t i = 0; i < MAX_KEYS; i++)
+        first[i] = -1;
+    for (uint32_t i = 0; i < q->n_items; i++) {
+        item_t *it = &q->items[i];
+        if (it->tablefn)
+            continue;
+        int k;
+        if (!is_cand(q, it->expr, &k))
+            continue;
+        if (first[k] >= 0) {
+            const char *kn = q->key_name[k] ? q->key_name[k] : q->items[first[k]].name;
+            return sl_sql_bind_fail(&q->b, q->sel->pos,
+                                    "The projection contains a key column (`%s`) more than once, aliased as: %s and %s.",
+                                    kn, q->items[first[k]].name, it->name);
+        }
+        first[k] = (int)i;
+        it->key = k;
+    }
+    for (uint32_t k = 0; k < q->n_keys; k++) {
+        if (first[k] >= 0)
+            continue;
+        char list[512] = "";
+        size_t used = 0;
+        for (uint32_t c = 0; c < q->n_cand[k]; c++) {
+            int w = snprintf(list + used, sizeof list - used, "%s%s", c ? (c + 1 == q->n_cand[k] ? " or " : ", ") : "",
+                             q->key_text[k][c] ? q->key_text[k][c] : "?");
+            if (w < 0 || (size_t)w >= sizeof list - used)
+                break;
+            used += (size_t)w;
+        }
+        return sl_sql_bind_fail(&q->b, q->sel->pos,
+                                "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
+                                "The query used to build `%s` must include the %s%s %s in its projection (eg, "
+                                "SELECT %s...).",
+                                q->sink_name ? q->sink_name : "", q->key_what, q->n_cand[k] > 1 ? "s" : "", list,
+                                q->key_text[k][0] ? q->key_text[k][0] : "?");
+    }
+    return 0;
+}
+
+/* FLATMAP (when a table function is selected) and the final PROJECT. */
+static sl_err_t build_projection(qctx_t *q)
+{
+    sl_sql_plan_t *below = q->cur;
+    uint32_t n = q->n_items;
+    if (q->b.saw_tablefn) {
+        sl_sql_plan_t *fm = sl_sql_plan_new(q->arena, SL_SQL_P_FLATMAP, q->cur);
+        if (!fm)
+            return nomem(q);
+        fm->id = "FlatMap";
+        fm->exprs = sl_arena_calloc(q->arena, n, sizeof *fm->exprs);
+        fm->funcs = sl_arena_calloc(q->arena, n, sizeof *fm->funcs);
+        fm->tablefn_args = sl_arena_calloc(q->arena, n, sizeof *fm->tablefn_args);
+        fm->tablefn_n_args = sl_arena_calloc(q->arena, n, sizeof *fm->tablefn_n_args);
+        if (!fm->exprs || !fm->funcs || !fm->tablefn_args || !fm->tablefn_n_args)
+            return nomem(q);
+        fm->n_exprs = n;
+        sl_sql_schema_builder_t sb = { 0 };
+        for (uint32_t i = 0; i < q->cur->out.n_key; i++)
+            if (sl_sql_sb_key(q->arena, &sb, q->cur->out.key[i].name, q->cur->out.key[i].type))
+                return nomem(q);
+        for (uint32_t i = 0; i < n; i++) {
+            item_t *it = &q->items[i];
+            fm->exprs[i] = it->tablefn ? NULL : it->expr;
+            fm->funcs[i] = it->tablefn;
+            fm->tablefn_args[i] = it->tablefn ? it->tf_args : NULL;
+            fm->tablefn_n_args[i] = it->tf_n;
+            if (sl_sql_sb_value(q->arena, &sb, it->name, it->expr->type))
+                return nomem(q);
+            /* Above the FLATMAP the item is its output column. */
+            it->expr = sl_sql_expr_column(q->arena, SL_SQL_COL_VALUE, i, it->expr->type, it->name);
+            if (!it->expr)
+                return nomem(q);
+        }
+        fm->out = sb.s;
+        below = fm;
+    }
+    sl_sql_plan_t *p = sl_sql_plan_new(q->arena, SL_SQL_P_PROJECT, below);
+    if (!p)
+        return nomem(q);
+    p->id = "Project";
+    sl_sql_schema_builder_t sb = { 0 };
+    uint32_t n_val = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (q->items[i].key < 0 || !q->persistent)
+            n_val++;
+    p->exprs = sl_arena_calloc(q->arena, n_val ? n_val : 1, sizeof *p->exprs);
+    if (!p->exprs)
+        return nomem(q);
+    if (q->persistent && q->n_keys) {
+        p->key_exprs = sl_arena_calloc(q->arena, q->n_keys, sizeof *p->key_exprs);
+        if (!p->key_exprs)
+            return nomem(q);
+        p->n_key_exprs = q->n_keys;
+        for (uint32_t k = 0; k < q->n_keys; k++) {
+            const item_t *it = NULL;
+            for (uint32_t i = 0; i < n; i++)
+                if (q->items[i].key == (int)k)
+                    it = &q->items[i];
+            const char *name = it ? it->name : q->key_name[k];
+            p->key_exprs[k] = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, k, q->key_type[k], name);
+            if (!p->key_exprs[k] || sl_sql_sb_key(q->arena, &sb, name, q->key_type[k]))
+                return nomem(q);
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        item_t *it = &q->items[i];
+        if (q->persistent && it->key >= 0)
+            continue;
+        for (uint32_t j = 0; j < sb.s.n_value; j++)
+            if (strcmp(sb.s.value[j].name, it->name) == 0)
+                return sl_sql_bind_fail(&q->b, q->sel->pos, "Duplicate column names: %s", it->name);
+        for (uint32_t j = 0; j < sb.s.n_key; j++)
+            if (strcmp(sb.s.key[j].name, it->name) == 0)
+                return sl_sql_bind_fail(&q->b, q->sel->pos,
+                                        "The projection contains a key column (`%s`) more than once, aliased as: %s "
+                                        "and %s.",
+                                        it->name, it->name, it->name);
+        if (it->expr->type->kind == SL_SQL_T_NULL)
+            return sl_sql_bind_fail(&q->b, it->ast ? it->ast->pos : q->sel->pos,
+                                    "Can't infer a type of null. Please explicitly cast it to a required type, e.g. "
+                                    "CAST(null AS VARCHAR).");
+        p->exprs[p->n_exprs++] = it->expr;
+        if (sl_sql_sb_value(q->arena, &sb, it->name, it->expr->type))
+            return nomem(q);
+    }
+    if (q->persistent && p->n_exprs == 0)
+        return sl_sql_bind_fail(&q->b, q->sel->pos, "The projection contains no value columns.");
+    p->out = sb.s;
+    if (!q->persistent)
+        p->n_key_exprs = 0;
+    q->cur = p;
+    return 0;
+}
+
+/* --- Sinks ------------------------------------------------------------------- */
+
+static sl_err_t add_source_names(qctx_t *q, sl_sql_bound_query_t *out)
+{
+    out->source_names = sl_arena_calloc(q->arena, q->n_rels ? q->n_rels : 1, sizeof *out->source_names);
+    if (!out->source_names)
+        return nomem(q);
+    for (uint32_t i = 0; i < q->n_rels; i++)
+        out->source_names[i] = q->rels[i].src->name;
+    out->n_sources = q->n_rels;
+    return 0;
+}
+
+static sl_err_t sink_codecs(qctx_t *q, sl_sql_plan_t *sink, const sl_sql_fmt_t *kf, const sl_sql_fmt_t *vf)
+{
+    char err[512] = "";
+    if (sl_sql_schema_codec(q->arena, kf, &sink->out, true, &sink->sink_key_codec, err, sizeof err) ||
+        sl_sql_schema_codec(q->arena, vf, &sink->out, false, &sink->sink_value_codec, err, sizeof err))
+        return sl_sql_bind_fail(&q->b, q->stmt->pos, "%s", err);
+    return 0;
+}
+
+static sl_err_t create_sink(qctx_t *q, sl_sql_plan_t *sink, bool is_table, sl_sql_bound_query_t *out)
+{
+    const sl_sql_stmt_t *stmt = q->stmt;
+    sl_sql_with_t w;
+    sl_err_t e = sl_sql_with_parse(&q->b, stmt->props, false, &w);
+    if (e)
+        return e;
+    const sl_sql_source_t *first = q->rels[0].src;
+    sl_sql_fmt_t kf = first->key_fmt, vf = first->value_fmt;
+    bool key_explicit, value_explicit;
+    if ((e = sl_sql_with_formats(&q->b, &w, &kf, &vf, &key_explicit, &value_explicit)))
+        return e;
+    if (sink->out.n_key == 0) {
+        if (key_explicit && kf.kind != SL_SQL_FMT_NONE && q->sel->partition_by)
+            return sl_sql_bind_fail(&q->b, stmt->pos, "Key format specified for stream without key columns.");
+        if (!key_explicit)
+            kf.kind = SL_SQL_FMT_NONE;
+    } else if (kf.kind == SL_SQL_FMT_NONE) {
+        if (key_explicit)
+            return sl_sql_bind_fail(&q->b, stmt->pos,
+                                    "The 'NONE' format can only be used when no columns are defined. Got: key columns "
+                                    "defined with KEY_FORMAT='NONE'.");
+        kf = (sl_sql_fmt_t){ SL_SQL_FMT_KAFKA, 0, -1 };
+    }
+    if (kf.kind == SL_SQL_FMT_KAFKA && sink->out.n_key > 1 && !key_explicit)
+        kf.kind = SL_SQL_FMT_JSON;
+    if ((e = sl_sql_with_timestamp(&q->b, &w, &sink->out)))
+        return e;
+    if ((e = sink_codecs(q, sink, &kf, &vf)))
+        return e;
+
+    sl_sql_source_t *src = sl_sql_source_new();
+    if (!src)
+        return nomem(q);
+    sl_arena_t *a = src->arena;
+    src->is_table = is_table;
+    src->key_fmt = kf;
+    src->value_fmt = vf;
+    src->window = sink->window;
+    src->partitions = w.partitions > 0 ? w.partitions
+                      : q->env->default_partitions > 0 ? q->env->default_partitions
+                                                       : first->partitions;
+    src->replicas = w.replicas > 0 ? w.replicas : first->replicas;
+    const char *prefix = q->env->prop ? q->env->prop("ksql.output.topic.name.prefix", q->env->prop_arg) : NULL;
+    char topic[512];
+    if (w.kafka_topic)
+        snprintf(topic, sizeof topic, "%s", w.kafka_topic);
+    else
+        snprintf(topic, sizeof topic, "%s%s", prefix ? prefix : "", stmt->target.name);
+    src->name = sl_arena_strndup(a, stmt->target.name, strlen(stmt->target.name));
+    src->topic = sl_arena_strndup(a, topic, strlen(topic));
+    src->statement = sl_arena_strndup(a, stmt->text ? stmt->text : "", stmt->text ? strlen(stmt->text) : 0);
+    src->writer_query = q->env->query_id ? sl_arena_strndup(a, q->env->query_id, strlen(q->env->query_id)) : NULL;
+    src->timestamp_col = w.timestamp ? sl_arena_strndup(a, w.timestamp, strlen(w.timestamp)) : NULL;
+    src->timestamp_fmt = w.timestamp_format ? sl_arena_strndup(a, w.timestamp_format, strlen(w.timestamp_format))
+                                            : NULL;
+    if (!src->name || !src->topic || !src->statement || (q->env->query_id && !src->writer_query) ||
+        sl_sql_schema_copy(a, &sink->out, &src->schema)) {
+        sl_sql_source_free(src);
+        return nomem(q);
+    }
+    sink->topic = sl_arena_strndup(q->arena, topic, strlen(topic));
+    if (!sink->topic) {
+        sl_sql_source_free(src);
+        return nomem(q);
+    }
+    out->sink = src;
+    return 0;
+}
+
+static void schema_text(const sl_sql_schema_t *s, char *out, size_t len)
+{
+    sl_buf_t buf;
+    sl_buf_init(&buf);
+    sl_sql_schema_format(s, true, &buf);
+    snprintf(out, len, "%.*s", (int)buf.len, buf.data ? (const char *)buf.data : "");
+    sl_buf_free(&buf);
+}
+
+static sl_err_t insert_sink(qctx_t *q, sl_sql_plan_t *sink, sl_sql_bound_query_t *out)
+{
+    const sl_sql_source_t *t = q->env->catalog ? sl_sql_catalog_find(q->env->catalog, q->stmt->target.name) : NULL;
+    if (!t) {
+        sl_sql_bind_fail(&q->b, q->stmt->target.pos, "%s does not exist.", q->stmt->target.name);
+        if (q->b.err)
+            q->b.err->code = SL_ERR_NOENT;
+        return SL_ERR_NOENT;
+    }
+    if (t->is_table)
+        return sl_sql_bind_fail(&q->b, q->stmt->target.pos,
+                                "INSERT INTO can only be used to insert into a stream. %s is a table.", t->name);
+    bool same = t->schema.n_key == sink->out.n_key && t->schema.n_value == sink->out.n_value;
+    for (uint32_t i = 0; same && i < t->schema.n_key; i++)
+        same = strcmp(t->schema.key[i].name, sink->out.key[i].name) == 0 &&
+               sl_sql_type_equal(t->schema.key[i].type, sink->out.key[i].type);
+    for (uint32_t i = 0; same && i < t->schema.n_value; i++)
+        same = strcmp(t->schema.value[i].name, sink->out.value[i].name) == 0 &&
+               sl_sql_type_equal(t->schema.value[i].type, sink->out.value[i].type);
+    if (!same) {
+        char rs[400], ss[400];
+        schema_text(&sink->out, rs, sizeof rs);
+        schema_text(&t->schema, ss, sizeof ss);
+        return sl_sql_bind_fail(&q->b, q->stmt->pos,
+                                "Incompatible schema between results and sink.\nResult schema is %s\nSink schema is %s", rs,
+                                ss);
+    }
+    if (sink->is_table)
+        return sl_sql_bind_fail(&q->b, q->stmt->pos,
+                                "Incompatible data sink and query result. Data sink (%s) type is KSTREAM but select "
+                                "query result is KTABLE.",
+                                t->name);
+    sink->topic = t->topic;
+    out->sink_topic_exists_needed = true;
+    return sink_codecs(q, sink, &t->key_fmt, &t->value_fmt);
+}
+
+/* --- The statement ----------------------------------------------------------------- */
+
+static sl_err_t bind_from(qctx_t *q)
+{
+    const sl_sql_ast_from_t *f = q->sel->from;
+    if (!f)
+        return sl_sql_bind_fail(&q->b, q->sel->pos, "A query needs a FROM clause.");
+    return f->is_join ? bind_join(q, f) : bind_single(q, f);
+}
+
+sl_err_t sl_sql_bind_query(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *stmt, sl_sql_bound_query_t *out,
+                           sl_sql_error_t *err)
+{
+    qctx_t qc;
+    qctx_t *q = &qc;
+    memset(q, 0, sizeof *q);
+    memset(out, 0, sizeof *out);
+    out->pull_wstart_lo = INT64_MIN;
+    out->pull_wstart_hi = INT64_MAX;
+    sl_sql_binder_init(&q->b, env, err);
+    q->env = env;
+    q->arena = env->arena;
+    q->stmt = stmt;
+    q->sel = stmt->select;
+    if (!q->sel)
+        return sl_sql_bind_fail(&q->b, stmt->pos, "not a query");
+    const sl_sql_ast_select_t *sel = q->sel;
+    bool csas = stmt->kind == SL_SQL_S_CREATE_STREAM_AS, ctas = stmt->kind == SL_SQL_S_CREATE_TABLE_AS;
+    bool insert = stmt->kind == SL_SQL_S_INSERT_INTO;
+    q->persistent = csas || ctas || insert;
+    q->sink_name = q->persistent ? stmt->target.name : NULL;
+    sl_err_t e;
+
+    if (q->persistent && sel->emit == SL_SQL_EMIT_NONE && false)
+        return 0;
+    if (csas || ctas) {
+        if ((e = sl_sql_check_name_free(&q->b, stmt->target.name, ctas, stmt->or_replace, stmt->target.pos)))
+            return e;
+    }
+
+    /* A SELECT without EMIT is a pull query. */
+    if (!q->persistent && sel->emit == SL_SQL_EMIT_NONE) {
+        if (!sel->from)
+            return sl_sql_bind_fail(&q->b, sel->pos, "A query needs a FROM clause.");
+        const char *help = " See https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue a "
+                           "push query.";
+        if (sel->from->is_join)
+            return sl_sql_bind_fail(&q->b, sel->pos, "Pull queries don't support JOIN clauses.%s", help);
+        const sl_sql_source_t *src = find_source(q, &sel->from->name);
+        if (!src)
+            return SL_ERR_NOENT;
+        if (!src->is_table)
+            return sl_sql_bind_fail(&q->b, sel->pos,
+                                    "Pull queries are not supported on streams. Query the stream with a push query "
+                                    "(EMIT CHANGES).%s",
+                                    help);
+        if (sel->window)
+            return sl_sql_bind_fail(&q->b, sel->pos, "Pull queries don't support WINDOW clauses.%s", help);
+        if (sel->group_by)
+            return sl_sql_bind_fail(&q->b, sel->pos, "Pull queries don't support GROUP BY clauses.%s", help);
+        if (sel->partition_by)
+            return sl_sql_bind_fail(&q->b, sel->pos, "Pull queries don't support PARTITION BY clauses.%s", help);
+        if (sel->having)
+            return sl_sql_bind_fail(&q->b, sel->pos, "Pull queries don't support HAVING clauses.%s", help);
+        if (sel->limit >= 0 && false)
+            return 0;
+        q->rels[0] = (rel_t){ src, sel->from->alias.name ? sel->from->alias.name : src->name };
+        q->n_rels = 1;
+        if ((e = add_source_names(q, out)))
+            return e;
+        out->is_pull = true;
+        return sl_sql_bind_pull(&q->b, sel, src, out);
+    }
+
+    if ((e = bind_from(q)))
+        return e;
+    if ((e = add_source_names(q, out)))
+        return e;
+
+    if (sel->where) {
+        q->b.clause = "WHERE";
+        if (sl_sql_ast_has_agg(sel->where)) {
+            const char *text = sl_sql_ast_text(q->arena, sel->where, NULL);
+            return sl_sql_bind_fail(&q->b, sel->where->pos,
+                                    "WHERE clause can not contain aggregate functions: %s", text ? text : "");
+        }
+        sl_sql_expr_t *pred = sl_sql_bind_expr(&q->b, &q->scope, sel->where);
+        if (!pred)
+            return SL_ERR_INVAL;
+        if (pred->type->kind != SL_SQL_T_BOOLEAN) {
+            char tb[64];
+            return sl_sql_bind_fail(&q->b, sel->where->pos, "Type error in WHERE expression: Should evaluate to boolean but is %s (%s) instead.",
+                                    sl_sql_ast_text(q->arena, sel->where, NULL), sl_sql_type_str(pred->type, tb, sizeof tb));
+        }
+        sl_sql_plan_t *f = sl_sql_plan_new(q->arena, SL_SQL_P_FILTER, q->cur);
+        if (!f)
+            return nomem(q);
+        f->pred = pred;
+        f->id = "WhereFilter";
+        q->cur = f;
+    }
+
+    bool has_agg = false;
+    for (uint32_t i = 0; sel->items && i < sel->items->n; i++) {
+        const sl_sql_ast_item_t *it = sel->items->items[i];
+        if (sl_sql_ast_has_agg(it->expr))
+            has_agg = true;
+    }
+    if (sel->having && !sel->group_by)
+        return sl_sql_bind_fail(&q->b, sel->having->pos, "HAVING requires a GROUP BY clause.");
+    if (sel->window && !sel->group_by)
+        return sl_sql_bind_fail(&q->b, sel->window->pos, "WINDOW clause requires a GROUP BY clause.");
+    if (sel->group_by && sel->partition_by)
+        return sl_sql_bind_fail(&q->b, sel->pos, "A query can not have both PARTITION BY and GROUP BY clauses.");
+    if (sel->partition_by && (e = bind_partition_by(q)))
+        return e;
+
+    sl_sql_plan_t *agg = NULL;
+    if (sel->group_by) {
+        if ((e = bind_group_by(q)))
+            return e;
+        agg = q->cur;
+    } else if (has_agg) {
+        /* Reported by the item's binding with ksqlDB's sentence. */
+    }
+
+    if ((e = bind_items(q)))
+        return e;
+
+    if (agg) {
+        sl_sql_plan_t *top = agg;
+        if (sel->having) {
+            q->b.clause = "HAVING";
+            sl_sql_scope_t none = { 0 };
+            sl_sql_expr_t *h = sl_sql_bind_expr(&q->b, &none, sel->having);
+            if (!h)
+                return SL_ERR_INVAL;
+            if ((e = finish_aggregate(q, agg)))
+                return e;
+            if (sel->emit == SL_SQL_EMIT_FINAL && agg->window.kind != SL_SQL_WIN_NONE) {
+                sl_sql_plan_t *s = sl_sql_plan_new(q->arena, SL_SQL_P_SUPPRESS, top);
+                if (!s)
+                    return nomem(q);
+                s->id = "Suppress";
+                top = s;
+            }
+            sl_sql_plan_t *f = sl_sql_plan_new(q->arena, SL_SQL_P_FILTER, top);
+            if (!f)
+                return nomem(q);
+            f->pred = h;
+            f->id = "HavingFilter";
+            top = f;
+        } else {
+            if ((e = finish_aggregate(q, agg)))
+                return e;
+            if (sel->emit == SL_SQL_EMIT_FINAL && agg->window.kind != SL_SQL_WIN_NONE) {
+                sl_sql_plan_t *s = sl_sql_plan_new(q->arena, SL_SQL_P_SUPPRESS, top);
+                if (!s)
+                    return nomem(q);
+                s->id = "Suppress";
+                top = s;
+            }
+        }
+        q->b.agg_mode = false;
+        q->cur = top;
+    }
+    if (sel->emit == SL_SQL_EMIT_FINAL && (!agg || agg->window.kind == SL_SQL_WIN_NONE))
+        return sl_sql_bind_fail(&q->b, sel->pos, "EMIT FINAL is only supported for windowed aggregations.");
+
+    bool result_table = q->cur->is_table;
+    if (ctas && !result_table)
+        return sl_sql_bind_fail(&q->b, stmt->pos,
+                                "Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS "
+                                "SELECT statement instead.");
+    if (csas && result_table)
+        return sl_sql_bind_fail(&q->b, stmt->pos,
+                                "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS "
+                                "SELECT statement instead.");
+    if (q->persistent && (e = match_keys(q)))
+        return e;
+    if ((e = build_projection(q)))
+        return e;
+
+    sl_sql_plan_t *sink = sl_sql_plan_new(q->arena, SL_SQL_P_SINK, q->cur);
+    if (!sink)
+        return nomem(q);
+    sink->id = q->persistent ? (q->sink_name ? q->sink_name : "Sink") : "TransientSink";
+    sink->limit = q->persistent ? -1 : sel->limit;
+    if (csas || ctas)
+        e = create_sink(q, sink, ctas, out);
+    else if (insert)
+        e = insert_sink(q, sink, out);
+    if (e) {
+        if (out->sink) {
+            sl_sql_source_free(out->sink);
+            out->sink = NULL;
+        }
+        return e;
+    }
+    sl_sql_plan_optimize(q->arena, sink);
+    out->root = sink;
+    return 0;
+}

@@ -1,0 +1,292 @@
+/*
+ * plan.c - plan nodes and schemas built column by column, codecs for a
+ * schema, and the optimizer: filters move below projections and into the
+ * side of a join they read, so fewer rows reach the expensive nodes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bind_int.h"
+
+sl_sql_plan_t *sl_sql_plan_new(sl_arena_t *arena, sl_sql_pkind_t kind, sl_sql_plan_t *input)
+{
+    sl_sql_plan_t *p = sl_arena_zalloc(arena, sizeof *p);
+    if (!p)
+        return NULL;
+    p->kind = kind;
+    p->input = input;
+    p->timestamp_col = -1;
+    p->limit = -1;
+    p->within_grace_ms = -1;
+    p->window.retention_ms = -1;
+    p->window.grace_ms = -1;
+    if (input) {
+        p->is_table = input->is_table;
+        p->window = input->window;
+        p->out = input->out;
+    }
+    return p;
+}
+
+static sl_err_t grow(sl_arena_t *arena, sl_sql_column_t **cols, uint32_t n, uint32_t *cap)
+{
+    if (n < *cap)
+        return 0;
+    uint32_t c = *cap ? *cap * 2 : 8;
+    sl_sql_column_t *v = sl_arena_calloc(arena, c, sizeof *v);
+    if (!v)
+        return SL_ERR_NOMEM;
+    if (n)
+        memcpy(v, *cols, n * sizeof *v);
+    *cols = v;
+    *cap = c;
+    return 0;
+}
+
+sl_err_t sl_sql_sb_key(sl_arena_t *arena, sl_sql_schema_builder_t *sb, const char *name, const sl_sql_type_t *t)
+{
+    if (grow(arena, &sb->s.key, sb->s.n_key, &sb->cap_key))
+        return SL_ERR_NOMEM;
+    sb->s.key[sb->s.n_key++] = (sl_sql_column_t){ name, t };
+    return 0;
+}
+
+sl_err_t sl_sql_sb_value(sl_arena_t *arena, sl_sql_schema_builder_t *sb, const char *name, const sl_sql_type_t *t)
+{
+    if (grow(arena, &sb->s.value, sb->s.n_value, &sb->cap_value))
+        return SL_ERR_NOMEM;
+    sb->s.value[sb->s.n_value++] = (sl_sql_column_t){ name, t };
+    return 0;
+}
+
+sl_err_t sl_sql_schema_codec(sl_arena_t *arena, const sl_sql_fmt_t *fmt, const sl_sql_schema_t *schema, bool is_key,
+                             const sl_sql_codec_t **out, char *err, size_t errlen)
+{
+    const sl_sql_column_t *cols = is_key ? schema->key : schema->value;
+    uint32_t n = is_key ? schema->n_key : schema->n_value;
+    const char **names = sl_arena_calloc(arena, n ? n : 1, sizeof *names);
+    const sl_sql_type_t **types = sl_arena_calloc(arena, n ? n : 1, sizeof *types);
+    if (!names || !types) {
+        snprintf(err, errlen, "out of memory");
+        return SL_ERR_NOMEM;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        names[i] = cols[i].name;
+        types[i] = cols[i].type;
+    }
+    sl_sql_codec_t *c = NULL;
+    sl_err_t e = sl_sql_codec_new(arena, fmt, names, types, n, is_key, &c, err, errlen);
+    *out = c;
+    return e;
+}
+
+void sl_sql_schema_format(const sl_sql_schema_t *s, bool quote, sl_buf_t *out)
+{
+    bool first = true;
+    for (int pass = 0; pass < 2; pass++) {
+        const sl_sql_column_t *cols = pass ? s->value : s->key;
+        uint32_t n = pass ? s->n_value : s->n_key;
+        for (uint32_t i = 0; i < n; i++) {
+            if (!first)
+                sl_buf_put(out, ", ", 2);
+            first = false;
+            if (quote)
+                sl_buf_put_u8(out, '`');
+            sl_buf_put(out, cols[i].name, strlen(cols[i].name));
+            if (quote)
+                sl_buf_put_u8(out, '`');
+            sl_buf_put_u8(out, ' ');
+            sl_sql_type_format(cols[i].type, out);
+            if (!pass)
+                sl_buf_put(out, " KEY", 4);
+        }
+    }
+}
+
+/* --- Predicate push-down ---------------------------------------------------------- */
+
+/* A copy of e with every column reference mapped through fn; NULL when fn
+ * refuses one (the expression cannot move). */
+typedef bool col_map_fn(sl_sql_colsrc_t src, uint32_t index, sl_sql_colsrc_t *nsrc, uint32_t *nindex, void *arg);
+
+static sl_sql_expr_t *remap(sl_arena_t *arena, const sl_sql_expr_t *e, col_map_fn *fn, void *arg)
+{
+    sl_sql_expr_t *c = sl_arena_memdup(arena, e, sizeof *e);
+    if (!c)
+        return NULL;
+    if (e->kind == SL_SQL_E_COLUMN) {
+        if (!fn(e->src, e->index, &c->src, &c->index, arg))
+            return NULL;
+        return c;
+    }
+    if (e->n_args) {
+        c->args = sl_arena_calloc(arena, e->n_args, sizeof *c->args);
+        if (!c->args)
+            return NULL;
+        for (uint32_t i = 0; i < e->n_args; i++)
+            if (!(c->args[i] = remap(arena, e->args[i], fn, arg)))
+                return NULL;
+    }
+    return c;
+}
+
+/* Through a PROJECT whose value expression i is a plain column: the
+ * predicate reads that column below instead. Pseudo columns pass. */
+static bool through_project(sl_sql_colsrc_t src, uint32_t index, sl_sql_colsrc_t *nsrc, uint32_t *nindex,
+                            void *arg)
+{
+    const sl_sql_plan_t *p = arg;
+    const sl_sql_expr_t *x = NULL;
+    if (src == SL_SQL_COL_PSEUDO) {
+        *nsrc = src;
+        *nindex = index;
+        return true;
+    }
+    if (src == SL_SQL_COL_VALUE && index < p->n_exprs)
+        x = p->exprs[index];
+    else if (src == SL_SQL_COL_KEY && index < p->n_key_exprs)
+        x = p->key_exprs[index];
+    if (!x || x->kind != SL_SQL_E_COLUMN)
+        return false;
+    *nsrc = x->src;
+    *nindex = x->index;
+    return true;
+}
+
+typedef struct join_side {
+    uint32_t from, to;  /* the side's value columns in the join's output */
+} join_side_t;
+
+static bool into_side(sl_sql_colsrc_t src, uint32_t index, sl_sql_colsrc_t *nsrc, uint32_t *nindex, void *arg)
+{
+    const join_side_t *js = arg;
+    if (src != SL_SQL_COL_VALUE || index < js->from || index >= js->to)
+        return false;
+    *nsrc = src;
+    *nindex = index - js->from;
+    return true;
+}
+
+/* The conjuncts of pred (AND flattened). */
+static uint32_t conjuncts(sl_sql_expr_t *pred, sl_sql_expr_t **out, uint32_t max)
+{
+    if (pred->kind == SL_SQL_E_AND) {
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < pred->n_args && n < max; i++)
+            n += conjuncts(pred->args[i], out + n, max - n);
+        return n;
+    }
+    if (max == 0)
+        return 0;
+    out[0] = pred;
+    return 1;
+}
+
+static sl_sql_expr_t *and_of(sl_arena_t *arena, sl_sql_expr_t **v, uint32_t n)
+{
+    if (n == 0)
+        return NULL;
+    sl_sql_expr_t *acc = v[0];
+    char err[128];
+    for (uint32_t i = 1; i < n && acc; i++)
+        acc = sl_sql_expr_binary(arena, SL_SQL_OP_AND, acc, v[i], err, sizeof err);
+    return acc;
+}
+
+static sl_sql_plan_t *filter_over(sl_arena_t *arena, sl_sql_plan_t *input, sl_sql_expr_t *pred)
+{
+    sl_sql_plan_t *f = sl_sql_plan_new(arena, SL_SQL_P_FILTER, input);
+    if (!f)
+        return NULL;
+    f->pred = pred;
+    f->id = "WhereFilter";
+    return f;
+}
+
+/* Tries to move the filter *slot (a FILTER node) below its input; returns
+ * true when the plan changed. */
+static bool push_filter(sl_arena_t *arena, sl_sql_plan_t **slot)
+{
+    sl_sql_plan_t *f = *slot;
+    sl_sql_plan_t *in = f->input;
+    if (!in)
+        return false;
+    if (in->kind == SL_SQL_P_PROJECT && in->input) {
+        sl_sql_expr_t *moved = remap(arena, f->pred, through_project, in);
+        if (!moved)
+            return false;
+        /* FILTER(PROJECT(x)) -> PROJECT(FILTER(x)) */
+        f->pred = moved;
+        f->input = in->input;
+        f->out = in->input->out;
+        f->is_table = in->input->is_table;
+        f->window = in->input->window;
+        in->input = f;
+        *slot = in;
+        return true;
+    }
+    if (in->kind == SL_SQL_P_JOIN && in->join != SL_SQL_JOIN_FULL) {
+        sl_sql_expr_t *parts[64], *keep[64];
+        uint32_t n = conjuncts(f->pred, parts, 64), n_keep = 0;
+        uint32_t nl = in->input->out.n_value, nr = in->right->out.n_value;
+        join_side_t left = { 0, nl }, right = { nl, nl + nr };
+        sl_sql_expr_t *to_left[64], *to_right[64];
+        uint32_t n_left = 0, n_right = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            sl_sql_expr_t *m = remap(arena, parts[i], into_side, &left);
+            if (m) {
+                to_left[n_left++] = m;
+                continue;
+            }
+            /* A LEFT join keeps unmatched left rows with NULL right
+             * columns: a right-side predicate must stay above. */
+            m = in->join == SL_SQL_JOIN_INNER ? remap(arena, parts[i], into_side, &right) : NULL;
+            if (m)
+                to_right[n_right++] = m;
+            else
+                keep[n_keep++] = parts[i];
+        }
+        if (n_left == 0 && n_right == 0)
+            return false;
+        if (n_left) {
+            sl_sql_plan_t *lf = filter_over(arena, in->input, and_of(arena, to_left, n_left));
+            if (!lf || !lf->pred)
+                return false;
+            in->input = lf;
+        }
+        if (n_right) {
+            sl_sql_plan_t *rf = filter_over(arena, in->right, and_of(arena, to_right, n_right));
+            if (!rf || !rf->pred)
+                return false;
+            in->right = rf;
+        }
+        if (n_keep)
+            f->pred = and_of(arena, keep, n_keep);
+        else
+            *slot = in;
+        return true;
+    }
+    return false;
+}
+
+static void optimize(sl_arena_t *arena, sl_sql_plan_t **slot, int depth)
+{
+    if (!*slot || depth > 64)
+        return;
+    /* Bounded: each push moves a filter one node down. */
+    for (int i = 0; i < 16 && (*slot)->kind == SL_SQL_P_FILTER && push_filter(arena, slot); i++)
+        ;
+    sl_sql_plan_t *p = *slot;
+    optimize(arena, &p->input, depth + 1);
+    if (p->kind == SL_SQL_P_JOIN)
+        optimize(arena, &p->right, depth + 1);
+}
+
+void sl_sql_plan_optimize(sl_arena_t *arena, sl_sql_plan_t *root)
+{
+    if (!root)
+        return;
+    optimize(arena, &root->input, 0);
+    if (root->kind == SL_SQL_P_JOIN)
+        optimize(arena, &root->right, 0);
+}
