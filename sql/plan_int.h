@@ -169,7 +169,10 @@ struct sl_sql_plan {
                                      * rest); keys are out.key rows (window
                                      * stores / session stores when
                                      * windowed); both in the internal
-                                     * encoding (sl_sql_internal_serde) */
+                                     * encoding (sl_sql_internal_serde).
+                                     * SESSION windows: the values are
+                                     * SL_V_BYTES of that encoding (decode
+                                     * with the internal serde) */
 
     /* JOIN: input is the left side, right the right side. The output value
      * row is the left value columns then the right value columns (then,
@@ -264,8 +267,9 @@ typedef struct sl_sql_lower_env {
     const char *processing_log_topic;
     int64_t *processing_errors;
     /* Transient queries: called for each result row (key and value rows
-     * in the record's memory; value NULL for a table tombstone) from the
-     * task's thread. The callee copies what it keeps. */
+     * in the record's memory; value NULL for a table tombstone; wstart and
+     * wend -1 unless the key is windowed) from the task's thread. The
+     * callee copies what it keeps. */
     void (*emit_row)(const sl_sql_row_t *key, const sl_sql_row_t *value, int64_t rowtime, int64_t wstart,
                      int64_t wend, void *arg);
     void *emit_arg;
