@@ -86,9 +86,11 @@ static void token_text(const sl_sql_token_t *t, char *buf, size_t len)
     snprintf(buf, len, "%.*s%s", n, t->ptr, t->len > 60 ? "..." : "");
 }
 
+/* A keyword ksqlDB reserves (the others fall back to identifiers). */
 static bool is_reserved_word(const sl_sql_token_t *t)
 {
-    return t->code != TK_ID && t->code != 0 && t->len > 0 && ((t->ptr[0] | 0x20) >= 'a' && (t->ptr[0] | 0x20) <= 'z');
+    return t->code != TK_ID && t->code != 0 && t->len > 0 && ((t->ptr[0] | 0x20) >= 'a' && (t->ptr[0] | 0x20) <= 'z')
+           && sl_sql_ParseFallback(t->code) != TK_ID;
 }
 
 void sl_sql_psyntax(sl_sql_pctx_t *c, const sl_sql_token_t *tok, const int *expected, int n, bool extraneous)
@@ -98,11 +100,7 @@ void sl_sql_psyntax(sl_sql_pctx_t *c, const sl_sql_token_t *tok, const int *expe
     char exp[600];
     size_t off = 0;
     const int max_listed = 24;
-    bool id_expected = false;
     exp[0] = '\0';
-    for (int i = 0; i < n; i++)
-        if (expected[i] == TK_ID)
-            id_expected = true;
     if (n == 1) {
         snprintf(exp, sizeof exp, "%s", sl_sql_token_name(expected[0]));
     } else if (n > 1) {
@@ -113,14 +111,16 @@ void sl_sql_psyntax(sl_sql_pctx_t *c, const sl_sql_token_t *tok, const int *expe
             snprintf(exp + off, sizeof exp - off, "%s}", n > max_listed ? ", ..." : "");
     }
     sl_sql_pos_t pos = sl_sql_tpos(*tok);
-    const char *what = extraneous ? "extraneous" : "mismatched";
-    if (id_expected && !extraneous && is_reserved_word(tok))
+    /* As ksqlDB: a reserved word where it reads as a stray token was
+     * most likely meant as a name. */
+    if (extraneous && is_reserved_word(tok))
         sl_sql_pfail(c, SL_ERR_PARSE, pos,
-                     "%s input '%s' expecting %s\n\"%s\" is a reserved keyword and it can't be used as an "
-                     "identifier. You can use it as an identifier by escaping it as `%s`",
-                     what, text, n ? exp : "<nothing>", text, text);
+                     "\"%s\" is a reserved keyword and it can't be used as an identifier. You can use it as an "
+                     "identifier by escaping it as `%s`",
+                     text, text);
     else if (n)
-        sl_sql_pfail(c, SL_ERR_PARSE, pos, "%s input '%s' expecting %s", what, text, exp);
+        sl_sql_pfail(c, SL_ERR_PARSE, pos, "%s input '%s' expecting %s", extraneous ? "extraneous" : "mismatched",
+                     text, exp);
     else
         sl_sql_pfail(c, SL_ERR_PARSE, pos, "Syntax error at or near '%s'", text);
 }

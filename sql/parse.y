@@ -230,8 +230,10 @@ where_opt(A) ::= .                          { A = NULL; }
 where_opt(A) ::= WHERE expr(E).             { A = E; }
 groupby_opt(A) ::= .                        { A = NULL; }
 groupby_opt(A) ::= GROUP BY exprlist(L).    { A = L; }
+groupby_opt(A) ::= GROUP BY LP exprlist2(L) RP. { A = L; }
 partby_opt(A) ::= .                         { A = NULL; }
 partby_opt(A) ::= PARTITION BY exprlist(L). { A = L; }
+partby_opt(A) ::= PARTITION BY LP exprlist2(L) RP. { A = L; }
 having_opt(A) ::= .                         { A = NULL; }
 having_opt(A) ::= HAVING expr(E).           { A = E; }
 emit_opt(A) ::= .                           { A = SL_SQL_EMIT_NONE; }
@@ -302,6 +304,7 @@ cmd(A) ::= PRINT(T) resource(N) frombeg(F) interval_opt(I) limit_opt(L).
 
 %type expr {sl_sql_ast_expr_t *}
 %type exprlist {sl_sql_list_t *}
+%type exprlist2 {sl_sql_list_t *}
 %type case_operand {sl_sql_ast_expr_t *}
 %type case_whens {sl_sql_list_t *}
 %type case_else {sl_sql_ast_expr_t *}
@@ -313,6 +316,9 @@ cmd(A) ::= PRINT(T) resource(N) frombeg(F) interval_opt(I) limit_opt(L).
 
 exprlist(A) ::= expr(E).                    { A = sl_sql_plist(ctx, NULL, E); }
 exprlist(A) ::= exprlist(A) COMMA expr(E).  { A = sl_sql_plist(ctx, A, E); }
+/* Two or more, for GROUP BY (a, b): one in parentheses is an expression. */
+exprlist2(A) ::= expr(X) COMMA expr(Y).     { A = sl_sql_plist(ctx, sl_sql_plist(ctx, NULL, X), Y); }
+exprlist2(A) ::= exprlist2(A) COMMA expr(E). { A = sl_sql_plist(ctx, A, E); }
 
 expr(A) ::= LP expr(E) RP.                  { A = sl_sql_e_paren(ctx, E); }
 expr(A) ::= literal(A).

@@ -422,6 +422,12 @@ static void test_select_clauses(void **state)
     assert_int_equal(q->emit, SL_SQL_EMIT_FINAL);
     assert_int_equal(q->limit, 10);
 
+    s = one(f, "SELECT a, b, COUNT(*) FROM s GROUP BY (a, b) PARTITION BY (a, b + 1, c) EMIT CHANGES;");
+    assert_int_equal(s->select->group_by->n, 2);
+    assert_int_equal(s->select->partition_by->n, 3);
+    s = one(f, "SELECT a FROM s GROUP BY (a) + 1, b;");
+    assert_int_equal(s->select->group_by->n, 2);
+
     s = one(f, "SELECT * FROM t WHERE id = 1;");
     assert_int_equal(s->select->emit, SL_SQL_EMIT_NONE);
     assert_int_equal(s->select->limit, -1);
@@ -702,7 +708,6 @@ static void test_syntax_errors(void **state)
     fails(f, "SELECT * FORM s;", "'FROM'");
     fails(f, "CREATE STREAM bar AD SELECT * FROM foo;", "line 1:19: mismatched input 'AD' expecting");
     fails(f, "SELECT a FROM s;\nSELECT b FROM WHERE;", "line 2:15: mismatched input 'WHERE' expecting IDENTIFIER");
-    fails(f, "SELECT FROM s;", "line 1:8: ");
     fails(f, "SELECT a FROM s WHERE;", "line 1:22: mismatched input ';'");
     fails(f, "DROP STREAM;", "line 1:12: mismatched input ';' expecting {IDENTIFIER, 'IF'}");
     fails(f, "SELECT * FROM s s2 EMIT;", "expecting {'CHANGES', 'FINAL'}");
@@ -710,7 +715,9 @@ static void test_syntax_errors(void **state)
     fails(f, "FOO BAR;", "line 1:1: mismatched input 'FOO'");
     fails(f, "SELECT a,, b FROM s;", "line 1:10: extraneous input ','");
     fails(f, "SELECT a FROM s LIMIT x;", "line 1:23: mismatched input 'x' expecting INTEGER_VALUE");
-    fails(f, "SELECT select FROM s;", "\"select\" is a reserved keyword");
+    fails(f, "SELECT FROM s;", "line 1:8: \"FROM\" is a reserved keyword and it can't be used as an identifier.");
+    fails(f, "CREATE STREAM s (a INT, select INT) WITH (kafka_topic='s');", "line 1:25: \"select\" is a reserved keyword");
+    fails(f, "DROP STREAM from;", "line 1:13: mismatched input 'from' expecting");
     fails(f, "SELECT a FROM s LIMIT 99999999999999999999;", "number out of range");
     /* The failing statement's text is reported. */
     assert_int_equal(parse(f, "SHOW STREAMS;\n  SELECT x FORM y; SHOW TABLES;"), SL_ERR_PARSE);
