@@ -1,0 +1,444 @@
+/*
+ * func_json.c - EXTRACTJSONFIELD(json, path): the value at a JSONPath in a
+ * JSON text, and the path parser (func_int.h).
+ *
+ * The text is not built into a tree: one pass checks it is valid JSON,
+ * then the path's tokens are followed over the text (a token names a
+ * field of an object, the last one when a name repeats, or indexes an
+ * array). A string found is returned unescaped; anything else as compact
+ * JSON text (numbers as written, white space outside strings removed); a
+ * JSON null as the text "null", as ksqlDB's Jackson node prints it. A
+ * missing step, invalid JSON or a NULL argument give NULL. Nothing is
+ * allocated but the result.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "func_int.h"
+
+/* --- The path ---------------------------------------------------------------- */
+
+sl_sql_jpath_t *sl_sql_jpath_parse(sl_arena_t *arena, const char *p, uint32_t n, char *err, size_t errlen)
+{
+    sl_sql_jpath_t *jp = sl_arena_zalloc(arena, sizeof *jp);
+    const char **tokens = sl_arena_calloc(arena, (size_t)n + 1, sizeof *tokens);
+    if (!jp || !tokens) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    uint32_t i = 0;
+    if (n == 0 || p[0] != '$') {
+        snprintf(err, errlen, "Invalid JsonPath: '%.*s' must start with '$'", (int)SL_MIN(n, 100u), p);
+        return NULL;
+    }
+    i = 1;
+    while (i < n) {
+        const char *tok;
+        uint32_t len;
+        if (p[i] == '.') {
+            uint32_t s = ++i;
+            while (i < n && p[i] != '.' && p[i] != '[')
+                i++;
+            tok = p + s;
+            len = i - s;
+            if (!len)
+                goto bad;
+        } else if (p[i] == '[') {
+            i++;
+            if (i < n && (p[i] == '\'' || p[i] == '"')) {
+                char q = p[i++];
+                uint32_t s = i;
+                while (i < n && p[i] != q)
+                    i++;
+                if (i + 1 >= n || p[i + 1] != ']')
+                    goto bad;
+                tok = p + s;
+                len = i - s;
+                i += 2;
+            } else {
+                uint32_t s = i;
+                while (i < n && p[i] >= '0' && p[i] <= '9')
+                    i++;
+                if (i == s || i >= n || p[i] != ']')
+                    goto bad;
+                tok = p + s;
+                len = i - s;
+                i++;
+            }
+        } else {
+            goto bad;
+        }
+        tokens[jp->n] = sl_arena_strndup(arena, tok, len);
+        if (!tokens[jp->n]) {
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+        jp->n++;
+    }
+    jp->tokens = tokens;
+    return jp;
+bad:
+    snprintf(err, errlen, "Invalid JsonPath: '%.*s' at index %u", (int)SL_MIN(n, 100u), p, i);
+    return NULL;
+}
+
+/* --- Scanning JSON text --------------------------------------------------------- */
+
+typedef struct js {
+    const char *p, *end;
+} js_t;
+
+static void js_ws(js_t *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+static bool js_string(js_t *s)
+{
+    if (s->p >= s->end || *s->p != '"')
+        return false;
+    s->p++;
+    while (s->p < s->end) {
+        unsigned char c = (unsigned char)*s->p++;
+        if (c == '"')
+            return true;
+        if (c < 0x20)
+            return false;
+        if (c == '\\') {
+            if (s->p >= s->end)
+                return false;
+            char e = *s->p++;
+            if (e == 'u') {
+                for (int k = 0; k < 4; k++) {
+                    if (s->p >= s->end || sl_hex_value(*s->p++) < 0)
+                        return false;
+                }
+            } else if (!strchr("\"\\/bfnrt", e)) {
+                return false;
+            }
+        }
+    }
+    return false;
+}
+
+static bool js_digits(js_t *s)
+{
+    const char *start = s->p;
+    while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+        s->p++;
+    return s->p > start;
+}
+
+static bool js_number(js_t *s)
+{
+    if (s->p < s->end && *s->p == '-')
+        s->p++;
+    if (!js_digits(s))
+        return false;
+    if (s->p < s->end && *s->p == '.') {
+        s->p++;
+        if (!js_digits(s))
+            return false;
+    }
+    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+        s->p++;
+        if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+            s->p++;
+        if (!js_digits(s))
+            return false;
+    }
+    return true;
+}
+
+static bool js_word(js_t *s, const char *w)
+{
+    size_t l = strlen(w);
+    if ((size_t)(s->end - s->p) < l || memcmp(s->p, w, l) != 0)
+        return false;
+    s->p += l;
+    return true;
+}
+
+/* Skips one value (white space around it too); false when invalid. */
+static bool js_value(js_t *s, int depth)
+{
+    js_ws(s);
+    if (s->p >= s->end || depth > 256)
+        return false;
+    char c = *s->p;
+    bool ok;
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        s->p++;
+        js_ws(s);
+        if (s->p < s->end && *s->p == close) {
+            s->p++;
+            ok = true;
+        } else {
+            for (;;) {
+                if (c == '{') {
+                    js_ws(s);
+                    if (!js_string(s))
+                        return false;
+                    js_ws(s);
+                    if (s->p >= s->end || *s->p++ != ':')
+                        return false;
+                }
+                if (!js_value(s, depth + 1))
+                    return false;
+                if (s->p >= s->end)
+                    return false;
+                if (*s->p == ',') {
+                    s->p++;
+                    continue;
+                }
+                if (*s->p++ != close)
+                    return false;
+                break;
+            }
+            ok = true;
+        }
+    } else if (c == '"') {
+        ok = js_string(s);
+    } else if (c == 't') {
+        ok = js_word(s, "true");
+    } else if (c == 'f') {
+        ok = js_word(s, "false");
+    } else if (c == 'n') {
+        ok = js_word(s, "null");
+    } else {
+        ok = js_number(s);
+    }
+    js_ws(s);
+    return ok;
+}
+
+/* Appends code point cp as UTF-8. */
+static void put_utf8(sl_sql_sb_t *sb, uint32_t cp)
+{
+    char b[4];
+    size_t n;
+    if (cp < 0x80) {
+        b[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        b[0] = (char)(0xC0 | (cp >> 6));
+        b[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        b[0] = (char)(0xE0 | (cp >> 12));
+        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        b[0] = (char)(0xF0 | (cp >> 18));
+        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    sl_sql_sb_put(sb, b, n);
+}
+
+static uint32_t hex4(const char *p)
+{
+    uint32_t v = 0;
+    for (int k = 0; k < 4; k++)
+        v = v << 4 | (uint32_t)sl_hex_value(p[k]);
+    return v;
+}
+
+/* Unescapes the (valid) string literal p[0..n) including its quotes. */
+static void unescape(const char *p, size_t n, sl_sql_sb_t *sb)
+{
+    const char *end = p + n - 1;
+    for (p++; p < end;) {
+        if (*p != '\\') {
+            const char *q = p;
+            while (q < end && *q != '\\')
+                q++;
+            sl_sql_sb_put(sb, p, (size_t)(q - p));
+            p = q;
+            continue;
+        }
+        char e = p[1];
+        p += 2;
+        switch (e) {
+        case 'b': sl_sql_sb_put(sb, "\b", 1); break;
+        case 'f': sl_sql_sb_put(sb, "\f", 1); break;
+        case 'n': sl_sql_sb_put(sb, "\n", 1); break;
+        case 'r': sl_sql_sb_put(sb, "\r", 1); break;
+        case 't': sl_sql_sb_put(sb, "\t", 1); break;
+        case 'u': {
+            uint32_t cp = hex4(p);
+            p += 4;
+            if (cp >= 0xD800 && cp < 0xDC00 && end - p >= 6 && p[0] == '\\' && p[1] == 'u') {
+                uint32_t lo = hex4(p + 2);
+                if (lo >= 0xDC00 && lo < 0xE000) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    p += 6;
+                }
+            }
+            put_utf8(sb, cp);
+            break;
+        }
+        default: sl_sql_sb_put(sb, &e, 1); break;
+        }
+    }
+}
+
+/* Copies the (valid) value p[0..n) without white space outside strings. */
+static void minify(const char *p, size_t n, sl_sql_sb_t *sb)
+{
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (in_str) {
+            if (c == '\\') {
+                sl_sql_sb_put(sb, p + i, 2);
+                i++;
+                continue;
+            }
+            if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            continue;
+        }
+        sl_sql_sb_put(sb, &c, 1);
+    }
+}
+
+/* Whether the string literal at p (valid, with quotes) unescapes to tok. */
+static bool key_equals(sl_arena_t *arena, const char *p, size_t n, const char *tok)
+{
+    size_t tl = strlen(tok);
+    if (!memchr(p, '\\', n))
+        return n == tl + 2 && memcmp(p + 1, tok, tl) == 0;
+    sl_sql_sb_t sb;
+    sl_sql_sb_init(&sb, arena, (uint32_t)n);
+    unescape(p, n, &sb);
+    return !sb.oom && sb.len == tl && memcmp(sb.p, tok, tl) == 0;
+}
+
+/* Moves s onto the member tok of the object or array value at s (white
+ * space skipped); false when there is none. */
+static bool js_step(js_t *s, const char *tok, sl_arena_t *arena)
+{
+    js_ws(s);
+    if (s->p >= s->end)
+        return false;
+    if (*s->p == '[') {
+        char *endp;
+        long long idx = strtoll(tok, &endp, 10);
+        if (!*tok || *endp || idx < 0)
+            return false;
+        s->p++;
+        js_ws(s);
+        if (s->p < s->end && *s->p == ']')
+            return false;
+        for (long long k = 0;; k++) {
+            js_ws(s);
+            if (k == idx)
+                return true;
+            js_value(s, 0);
+            if (s->p >= s->end || *s->p++ != ',')
+                return false;
+        }
+    }
+    if (*s->p != '{')
+        return false;
+    s->p++;
+    js_ws(s);
+    const char *found = NULL;
+    while (s->p < s->end && *s->p != '}') {
+        js_ws(s);
+        const char *k = s->p;
+        js_string(s);
+        bool match = key_equals(arena, k, (size_t)(s->p - k), tok);
+        js_ws(s);
+        s->p++; /* ':' */
+        js_ws(s);
+        if (match)
+            found = s->p; /* the last of repeated names wins, as in Jackson */
+        js_value(s, 0);
+        if (s->p < s->end && *s->p == ',')
+            s->p++;
+    }
+    if (!found)
+        return false;
+    s->p = found;
+    return true;
+}
+
+/* --- EXTRACTJSONFIELD -------------------------------------------------------------- */
+
+static sl_err_t prepare_extract(sl_arena_t *arena, sl_sql_expr_t *const *args, uint32_t n, void **state, char *err,
+                                size_t errlen)
+{
+    const sl_sql_datum_t *path = sl_sql_fn_const_arg(args, n, 1);
+    if (!path || sl_sql_datum_is_null(path))
+        return SL_OK;
+    sl_sql_jpath_t *jp = sl_sql_jpath_parse(arena, path->u.s.ptr, path->u.s.len, err, errlen);
+    if (!jp)
+        return SL_ERR_INVAL;
+    *state = jp;
+    return SL_OK;
+}
+
+static void eval_extract(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                         sl_sql_datum_t *out)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    const sl_sql_jpath_t *jp = call->state;
+    if (!jp) {
+        char why[160];
+        jp = sl_sql_jpath_parse(cx->arena, args[1].u.s.ptr, args[1].u.s.len, why, sizeof why);
+        if (!jp) {
+            sl_sql_fn_fail(cx, out, "%s", why);
+            return;
+        }
+    }
+    js_t s = {args[0].u.s.ptr, args[0].u.s.ptr + args[0].u.s.len};
+    if (!s.p || !js_value(&s, 0) || s.p != s.end) {
+        *out = sl_sql_null(); /* invalid JSON */
+        return;
+    }
+    s.p = args[0].u.s.ptr;
+    for (uint32_t i = 0; i < jp->n; i++) {
+        if (!js_step(&s, jp->tokens[i], cx->arena)) {
+            *out = sl_sql_null();
+            return;
+        }
+    }
+    js_ws(&s);
+    const char *v = s.p;
+    js_value(&s, 0);
+    const char *ve = s.p;
+    while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\n' || ve[-1] == '\r'))
+        ve--;
+    sl_sql_sb_t sb;
+    sl_sql_sb_init(&sb, cx->arena, (uint32_t)(ve - v));
+    if (*v == '"')
+        unescape(v, (size_t)(ve - v), &sb);
+    else
+        minify(v, (size_t)(ve - v), &sb);
+    sl_sql_sb_done(&sb, cx, out);
+}
+
+static const sl_sql_overload_t EXTRACTJSONFIELD_O[] = {
+    {SL_SQL_P_STRING2, 2, false, SL_SQL_T_STRING, NULL, eval_extract, prepare_extract,
+     "EXTRACTJSONFIELD(input VARCHAR, path VARCHAR)",
+     "the value at the JSONPath in input: a string unquoted, anything else as JSON text"},
+};
+
+const sl_sql_func_t sl_sql_funcs_json[] = {
+    SL_SQL_FN("EXTRACTJSONFIELD", "JSON",
+              "Extracts the value at a JSONPath ($.a.b[0]) from a JSON string, NULL if there is none.",
+              EXTRACTJSONFIELD_O),
+    SL_SQL_FN_END,
+};

@@ -1,0 +1,452 @@
+/*
+ * func_math.c - the mathematical functions: ABS, CEIL, FLOOR, ROUND, SQRT,
+ * RANDOM, SIGN, EXP, LN, POWER, GREATEST, LEAST.
+ *
+ * Result types follow ksqlDB: ABS, CEIL and FLOOR keep their argument's
+ * type (a DECIMAL keeps its precision and scale); ROUND of an integer or a
+ * DOUBLE is a BIGINT, ROUND(DOUBLE, places) a DOUBLE, ROUND(DECIMAL) a
+ * DECIMAL(p - s, 0) and ROUND(DECIMAL, places) the argument's DECIMAL type.
+ * ROUND breaks ties upwards (towards positive infinity) as Java's
+ * Math.round does: ROUND(2.5) = 3, ROUND(-2.5) = -2. ROUND(x, places) works
+ * on the shortest decimal text of a DOUBLE (what BigDecimal.valueOf sees),
+ * so ROUND(1.005, 2) is 1.01. A NULL argument gives NULL.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "func_int.h"
+
+/* v / 10^drop rounded to an integer, ties towards positive infinity. */
+static sl_sql_i128_t dec_round_drop(sl_sql_i128_t v, int drop)
+{
+    if (drop <= 0)
+        return v;
+    if (drop > 38)
+        return 0;
+    sl_sql_i128_t p = sl_sql_dec_pow10(drop);
+    sl_sql_i128_t q = v / p, r = v % p;
+    if (r > 0 && 2 * r >= p)
+        q++;
+    else if (r < 0 && -2 * r > p)
+        q--;
+    return q;
+}
+
+static double datum_to_double(const sl_sql_datum_t *d)
+{
+    switch (d->kind) {
+    case SL_SQL_T_INT:
+        return d->u.i32;
+    case SL_SQL_T_BIGINT:
+        return (double)d->u.i64;
+    case SL_SQL_T_DECIMAL:
+        return sl_sql_dec_to_double(d->u.dec, d->scale);
+    default:
+        return d->u.f64;
+    }
+}
+
+static const sl_sql_type_t *resolve_same(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
+                                         char *err, size_t errlen)
+{
+    SL_UNUSED(arena);
+    SL_UNUSED(n);
+    SL_UNUSED(err);
+    SL_UNUSED(errlen);
+    return arg_types[0];
+}
+
+/* --- ABS, CEIL, FLOOR ------------------------------------------------------- */
+
+static void eval_abs(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                     sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    *out = args[0];
+    switch (args[0].kind) {
+    case SL_SQL_T_INT: /* Java's Math.abs: the minimum stays negative */
+        out->u.i32 = args[0].u.i32 < 0 ? (int32_t)(0u - (uint32_t)args[0].u.i32) : args[0].u.i32;
+        break;
+    case SL_SQL_T_BIGINT:
+        out->u.i64 = args[0].u.i64 < 0 ? (int64_t)(0ull - (uint64_t)args[0].u.i64) : args[0].u.i64;
+        break;
+    case SL_SQL_T_DECIMAL:
+        out->u.dec = args[0].u.dec < 0 ? -args[0].u.dec : args[0].u.dec;
+        break;
+    default:
+        out->u.f64 = fabs(args[0].u.f64);
+        break;
+    }
+}
+
+static void ceil_floor(const sl_sql_datum_t *args, uint32_t n, sl_sql_datum_t *out, bool up)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    *out = args[0];
+    if (args[0].kind == SL_SQL_T_DOUBLE) {
+        out->u.f64 = up ? ceil(args[0].u.f64) : floor(args[0].u.f64);
+    } else if (args[0].kind == SL_SQL_T_DECIMAL && args[0].scale > 0) {
+        sl_sql_i128_t p = sl_sql_dec_pow10(args[0].scale);
+        sl_sql_i128_t q = args[0].u.dec / p, r = args[0].u.dec % p;
+        if (up && r > 0)
+            q++;
+        else if (!up && r < 0)
+            q--;
+        out->u.dec = q * p; /* the scale stays: CEIL(1.25) = 2.00 */
+    }
+}
+
+static void eval_ceil(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                      sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    ceil_floor(args, n, out, true);
+}
+
+static void eval_floor(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                       sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    ceil_floor(args, n, out, false);
+}
+
+/* --- ROUND ------------------------------------------------------------------ */
+
+/* Java's Math.round: floor(x + 0.5) without the rounding error of the
+ * addition; NaN gives 0, out-of-range values the nearest bound. */
+static int64_t java_round(double x)
+{
+    if (isnan(x))
+        return 0;
+    double f = floor(x);
+    double r = x - f >= 0.5 ? f + 1 : f;
+    if (r >= 9223372036854775807.0)
+        return INT64_MAX;
+    if (r <= -9223372036854775808.0)
+        return INT64_MIN;
+    return (int64_t)r;
+}
+
+/* The shortest decimal digits that read back as x: digits "d1d2...dn" and
+ * the exponent e such that x = 0.d1...dn * 10^e (sign apart). */
+static void shortest_digits(double x, char *digits, int *ndig, int *exp10)
+{
+    char buf[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*e", prec - 1, fabs(x));
+        if (prec == 17 || strtod(buf, NULL) == fabs(x))
+            break;
+    }
+    int n = 0;
+    char *p = buf;
+    for (; *p && *p != 'e'; p++) {
+        if (*p >= '0' && *p <= '9')
+            digits[n++] = *p;
+    }
+    int e = *p == 'e' ? atoi(p + 1) : 0;
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = '\0';
+    *ndig = n;
+    *exp10 = e + 1;
+}
+
+/* ROUND(x, places) as BigDecimal.valueOf(x).setScale(places) with ties
+ * towards positive infinity. */
+static double round_double_places(double x, int32_t places)
+{
+    if (x == 0 || places > 340)
+        return x;
+    char digits[24];
+    int n, e;
+    shortest_digits(x, digits, &n, &e);
+    bool neg = x < 0;
+    long keep = (long)e + places; /* digits kept before the cut */
+    if (keep >= n)
+        return x;
+    if (keep < 0)
+        return neg ? -0.0 : 0.0;
+    int first = digits[keep] - '0';
+    bool rest = false;
+    for (int i = (int)keep + 1; i < n; i++)
+        rest |= digits[i] != '0';
+    bool up = neg ? (first > 5 || (first == 5 && rest)) : first >= 5;
+    char kept[32];
+    int k = (int)keep;
+    memcpy(kept + 1, digits, (size_t)k);
+    kept[0] = '0';
+    if (up) {
+        int i = k;
+        while (i >= 1 && kept[i] == '9')
+            kept[i--] = '0';
+        kept[i]++;
+    }
+    kept[k + 1] = '\0';
+    char text[64];
+    snprintf(text, sizeof text, "%s%se%ld", neg ? "-" : "", kept, (long)e - keep);
+    return strtod(text, NULL);
+}
+
+static void eval_round(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                       sl_sql_datum_t *out)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    const sl_sql_datum_t *v = &args[0];
+    if (n == 1) {
+        switch (v->kind) {
+        case SL_SQL_T_INT:
+            *out = sl_sql_bigint(v->u.i32);
+            return;
+        case SL_SQL_T_BIGINT:
+            *out = sl_sql_bigint(v->u.i64);
+            return;
+        case SL_SQL_T_DOUBLE:
+            *out = sl_sql_bigint(java_round(v->u.f64));
+            return;
+        default:
+            break;
+        }
+    }
+    int32_t places = n > 1 ? args[1].u.i32 : 0;
+    if (v->kind == SL_SQL_T_DOUBLE) {
+        if (!isfinite(v->u.f64)) {
+            sl_sql_fn_fail(cx, out, "ROUND: cannot round %f to %d places", v->u.f64, (int)places);
+            return;
+        }
+        *out = sl_sql_double(round_double_places(v->u.f64, places));
+        return;
+    }
+    /* DECIMAL: round at places, then back to the result type's scale. */
+    int scale = v->scale;
+    int target = call->type->kind == SL_SQL_T_DECIMAL ? call->type->scale : scale;
+    sl_sql_i128_t r = dec_round_drop(v->u.dec, scale - places);
+    int have = places < scale ? places : scale; /* the scale r is at now */
+    if (have < target) {
+        int up = target - have;
+        r = up > 38 ? 0 : r * sl_sql_dec_pow10(up);
+    } else if (have > target) {
+        r = dec_round_drop(r, have - target);
+    }
+    *out = *v;
+    out->u.dec = r;
+    out->scale = (uint8_t)target;
+}
+
+static const sl_sql_type_t *resolve_round_decimal(sl_arena_t *arena, const sl_sql_type_t *const *arg_types,
+                                                  uint32_t n, char *err, size_t errlen)
+{
+    SL_UNUSED(n);
+    const sl_sql_type_t *t = arg_types[0];
+    const sl_sql_type_t *r = sl_sql_type_decimal(arena, SL_MAX(t->precision - t->scale, 1), 0);
+    if (!r)
+        snprintf(err, errlen, "out of memory");
+    return r;
+}
+
+/* --- SQRT, EXP, LN, POWER, SIGN, RANDOM ------------------------------------- */
+
+typedef double math1_fn(double);
+
+static void eval_math1(const sl_sql_datum_t *args, uint32_t n, sl_sql_datum_t *out, math1_fn *fn)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    *out = sl_sql_double(fn(datum_to_double(&args[0])));
+}
+
+#define MATH1(name, fn)                                                                                   \
+    static void name(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx, \
+                     sl_sql_datum_t *out)                                                                 \
+    {                                                                                                     \
+        SL_UNUSED(call);                                                                                  \
+        SL_UNUSED(cx);                                                                                    \
+        eval_math1(args, n, out, fn);                                                                     \
+    }
+MATH1(eval_sqrt, sqrt)
+MATH1(eval_exp, exp)
+MATH1(eval_ln, log)
+
+static void eval_power(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                       sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    *out = sl_sql_double(pow(datum_to_double(&args[0]), datum_to_double(&args[1])));
+}
+
+static void eval_sign(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                      sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    double v;
+    switch (args[0].kind) {
+    case SL_SQL_T_DECIMAL:
+        v = args[0].u.dec > 0 ? 1 : args[0].u.dec < 0 ? -1 : 0;
+        break;
+    default:
+        v = datum_to_double(&args[0]);
+        break;
+    }
+    *out = sl_sql_int(v > 0 ? 1 : v < 0 ? -1 : 0);
+}
+
+/* xorshift64* per thread, seeded from the kernel: RANDOM() needs no lock. */
+static _Thread_local uint64_t rnd_state;
+
+static void eval_random(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                        sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(args);
+    SL_UNUSED(n);
+    SL_UNUSED(cx);
+    if (!rnd_state) {
+        if (getrandom(&rnd_state, sizeof rnd_state, 0) != (ssize_t)sizeof rnd_state || !rnd_state)
+            rnd_state = (uint64_t)(uintptr_t)&rnd_state ^ 0x9E3779B97F4A7C15ull;
+    }
+    rnd_state ^= rnd_state >> 12;
+    rnd_state ^= rnd_state << 25;
+    rnd_state ^= rnd_state >> 27;
+    uint64_t r = rnd_state * 0x2545F4914F6CDD1Dull;
+    *out = sl_sql_double((double)(r >> 11) * (1.0 / 9007199254740992.0));
+}
+
+/* --- GREATEST, LEAST ---------------------------------------------------------- */
+
+static const sl_sql_type_t *resolve_greatest(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
+                                             char *err, size_t errlen)
+{
+    return sl_sql_fn_common_type(arena, arg_types, n, "GREATEST", err, errlen);
+}
+
+static const sl_sql_type_t *resolve_least(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
+                                          char *err, size_t errlen)
+{
+    return sl_sql_fn_common_type(arena, arg_types, n, "LEAST", err, errlen);
+}
+
+/* The largest (sign 1) or smallest (-1) non-NULL argument; NULLs are
+ * skipped, all NULL gives NULL. */
+static void extreme(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                    sl_sql_datum_t *out, int sign)
+{
+    *out = sl_sql_null();
+    for (uint32_t i = 0; i < n; i++) {
+        if (sl_sql_datum_is_null(&args[i]))
+            continue;
+        sl_sql_datum_t v;
+        if (!sl_sql_fn_coerce(cx, &args[i], call->args[i]->type, call->type, &v))
+            return;
+        if (sl_sql_datum_is_null(out) || sign * sl_sql_datum_cmp(&v, out, call->type) > 0)
+            *out = v;
+    }
+}
+
+static void eval_greatest(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                          sl_sql_datum_t *out)
+{
+    extreme(call, args, n, cx, out, 1);
+}
+
+static void eval_least(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                       sl_sql_datum_t *out)
+{
+    extreme(call, args, n, cx, out, -1);
+}
+
+/* --- The group ---------------------------------------------------------------- */
+
+static const sl_sql_tkind_t P_DOUBLE_INT[] = {SL_SQL_T_DOUBLE, SL_SQL_T_INT};
+static const sl_sql_tkind_t P_DECIMAL_INT[] = {SL_SQL_T_DECIMAL, SL_SQL_T_INT};
+static const sl_sql_tkind_t P_DOUBLE2[] = {SL_SQL_T_DOUBLE, SL_SQL_T_DOUBLE};
+
+/* Integer, DOUBLE and DECIMAL overloads of a function keeping its type. */
+#define SAME_TYPE_OVERLOADS(fn, NAME, what)                                                             \
+    SL_SQL_OV(SL_SQL_P_INT, SL_SQL_T_INT, fn, NAME "(col1 INT)", what),                                  \
+        SL_SQL_OV(SL_SQL_P_BIGINT, SL_SQL_T_BIGINT, fn, NAME "(col1 BIGINT)", what),                     \
+        SL_SQL_OV(SL_SQL_P_DOUBLE, SL_SQL_T_DOUBLE, fn, NAME "(col1 DOUBLE)", what),                     \
+    {                                                                                                   \
+        SL_SQL_P_DECIMAL, 1, false, SL_SQL_T_NULL, resolve_same, fn, NULL, NAME "(col1 DECIMAL)", what \
+    }
+
+/* Every numeric argument, a DOUBLE result. */
+#define DOUBLE_OVERLOADS(fn, NAME, what)                                                  \
+    SL_SQL_OV(SL_SQL_P_INT, SL_SQL_T_DOUBLE, fn, NAME "(col1 INT)", what),                 \
+        SL_SQL_OV(SL_SQL_P_BIGINT, SL_SQL_T_DOUBLE, fn, NAME "(col1 BIGINT)", what),       \
+        SL_SQL_OV(SL_SQL_P_DOUBLE, SL_SQL_T_DOUBLE, fn, NAME "(col1 DOUBLE)", what),       \
+        SL_SQL_OV(SL_SQL_P_DECIMAL, SL_SQL_T_DOUBLE, fn, NAME "(col1 DECIMAL)", what)
+
+static const sl_sql_overload_t ABS_O[] = {SAME_TYPE_OVERLOADS(eval_abs, "ABS", "the absolute value")};
+static const sl_sql_overload_t CEIL_O[] = {
+    SAME_TYPE_OVERLOADS(eval_ceil, "CEIL", "the smallest integral value not below col1")};
+static const sl_sql_overload_t FLOOR_O[] = {
+    SAME_TYPE_OVERLOADS(eval_floor, "FLOOR", "the largest integral value not above col1")};
+static const sl_sql_overload_t ROUND_O[] = {
+    SL_SQL_OV(SL_SQL_P_INT, SL_SQL_T_BIGINT, eval_round, "ROUND(val INT)", "val as a BIGINT"),
+    SL_SQL_OV(SL_SQL_P_BIGINT, SL_SQL_T_BIGINT, eval_round, "ROUND(val BIGINT)", "val unchanged"),
+    SL_SQL_OV(SL_SQL_P_DOUBLE, SL_SQL_T_BIGINT, eval_round, "ROUND(val DOUBLE)",
+              "the nearest BIGINT, halves rounded up"),
+    SL_SQL_OV(P_DOUBLE_INT, SL_SQL_T_DOUBLE, eval_round, "ROUND(val DOUBLE, decimalPlaces INT)",
+              "val rounded to decimalPlaces digits after the point (before it when negative)"),
+    {SL_SQL_P_DECIMAL, 1, false, SL_SQL_T_NULL, resolve_round_decimal, eval_round, NULL, "ROUND(val DECIMAL)",
+     "val rounded to an integral DECIMAL"},
+    {P_DECIMAL_INT, 2, false, SL_SQL_T_NULL, resolve_same, eval_round, NULL, "ROUND(val DECIMAL, decimalPlaces INT)",
+     "val rounded to decimalPlaces digits, in val's type"},
+};
+static const sl_sql_overload_t SQRT_O[] = {DOUBLE_OVERLOADS(eval_sqrt, "SQRT", "the square root")};
+static const sl_sql_overload_t EXP_O[] = {DOUBLE_OVERLOADS(eval_exp, "EXP", "e raised to col1")};
+static const sl_sql_overload_t LN_O[] = {DOUBLE_OVERLOADS(eval_ln, "LN", "the natural logarithm")};
+static const sl_sql_overload_t SIGN_O[] = {
+    SL_SQL_OV(SL_SQL_P_INT, SL_SQL_T_INT, eval_sign, "SIGN(col1 INT)", "-1, 0 or 1"),
+    SL_SQL_OV(SL_SQL_P_BIGINT, SL_SQL_T_INT, eval_sign, "SIGN(col1 BIGINT)", "-1, 0 or 1"),
+    SL_SQL_OV(SL_SQL_P_DOUBLE, SL_SQL_T_INT, eval_sign, "SIGN(col1 DOUBLE)", "-1, 0 or 1"),
+    SL_SQL_OV(SL_SQL_P_DECIMAL, SL_SQL_T_INT, eval_sign, "SIGN(col1 DECIMAL)", "-1, 0 or 1"),
+};
+static const sl_sql_overload_t POWER_O[] = {
+    SL_SQL_OV(P_DOUBLE2, SL_SQL_T_DOUBLE, eval_power, "POWER(base DOUBLE, exponent DOUBLE)",
+              "base raised to exponent"),
+};
+static const sl_sql_overload_t RANDOM_O[] = {
+    {NULL, 0, false, SL_SQL_T_DOUBLE, NULL, eval_random, NULL, "RANDOM()",
+     "a pseudo-random DOUBLE in [0, 1)"},
+};
+static const sl_sql_overload_t GREATEST_O[] = {
+    {SL_SQL_P_ANY, 1, true, SL_SQL_T_NULL, resolve_greatest, eval_greatest, NULL, "GREATEST(val T, vals T...)",
+     "the largest non-NULL argument"},
+};
+static const sl_sql_overload_t LEAST_O[] = {
+    {SL_SQL_P_ANY, 1, true, SL_SQL_T_NULL, resolve_least, eval_least, NULL, "LEAST(val T, vals T...)",
+     "the smallest non-NULL argument"},
+};
+
+const sl_sql_func_t sl_sql_funcs_math[] = {
+    SL_SQL_FN("ABS", "MATHEMATICAL", "Returns the absolute value of a number.", ABS_O),
+    SL_SQL_FN("CEIL", "MATHEMATICAL", "Rounds a number up to the nearest integral value.", CEIL_O),
+    SL_SQL_FN("EXP", "MATHEMATICAL", "Returns e raised to the power of a number.", EXP_O),
+    SL_SQL_FN("FLOOR", "MATHEMATICAL", "Rounds a number down to the nearest integral value.", FLOOR_O),
+    SL_SQL_FN("GREATEST", "MATHEMATICAL", "Returns the largest of its arguments, ignoring NULLs.", GREATEST_O),
+    SL_SQL_FN("LEAST", "MATHEMATICAL", "Returns the smallest of its arguments, ignoring NULLs.", LEAST_O),
+    SL_SQL_FN("LN", "MATHEMATICAL", "Returns the natural logarithm of a number.", LN_O),
+    SL_SQL_FN("POWER", "MATHEMATICAL", "Raises a number to a power.", POWER_O),
+    SL_SQL_FN("RANDOM", "MATHEMATICAL", "Returns a pseudo-random number between 0 (inclusive) and 1.", RANDOM_O),
+    SL_SQL_FN("ROUND", "MATHEMATICAL",
+              "Rounds a number to an integer or to a number of decimal places, halves upwards.", ROUND_O),
+    SL_SQL_FN("SIGN", "MATHEMATICAL", "Returns the sign of a number as -1, 0 or 1.", SIGN_O),
+    SL_SQL_FN("SQRT", "MATHEMATICAL", "Returns the square root of a number.", SQRT_O),
+    SL_SQL_FN_END,
+};

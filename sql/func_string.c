@@ -1,0 +1,984 @@
+/*
+ * func_string.c - the string functions: CONCAT, CONCAT_WS, LCASE, UCASE,
+ * INITCAP, TRIM, LEN, SUBSTRING, REPLACE, SPLIT, INSTR, LPAD, RPAD,
+ * REGEXP_EXTRACT, REGEXP_REPLACE; and the translation of Java regular
+ * expressions to POSIX ones (func_int.h says which subset).
+ *
+ * Positions and lengths count characters (UTF-8 code points), as ksqlDB
+ * counts Java chars. Case mapping covers ASCII, Latin-1, Greek and
+ * Cyrillic. A constant pattern is compiled once at bind time and kept in a
+ * process-wide table (a pattern is compiled once however many queries use
+ * it; an invalid one refuses the call); a pattern read from the data is
+ * compiled per call and freed. POSIX matching is leftmost-longest where
+ * Java's is leftmost-first: alternatives like (a|ab) may pick the longer
+ * branch.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "func_int.h"
+
+/* --- Java regex -> POSIX ERE ---------------------------------------------- */
+
+typedef struct rx_out {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} rx_out_t;
+
+static void rx_put(rx_out_t *o, const char *s, size_t n)
+{
+    if (o->oom)
+        return;
+    if (o->len + n + 1 > o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 64;
+        while (cap < o->len + n + 1)
+            cap *= 2;
+        char *np = realloc(o->p, cap);
+        if (!np) {
+            o->oom = true;
+            return;
+        }
+        o->p = np;
+        o->cap = cap;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+    o->p[o->len] = '\0';
+}
+
+static void rx_putc(rx_out_t *o, char c)
+{
+    rx_put(o, &c, 1);
+}
+
+/* The escape \c inside a bracket expression: appends its members to o
+ * (special members to the flags, placed by the caller). */
+static bool rx_class_escape(char c, rx_out_t *o, bool *rbracket, bool *dash, bool *caret)
+{
+    switch (c) {
+    case 'd':
+        rx_put(o, "0-9", 3);
+        return true;
+    case 'w':
+        rx_put(o, "[:alnum:]_", 10);
+        return true;
+    case 's':
+        rx_put(o, "[:space:]", 9);
+        return true;
+    case 't':
+        rx_putc(o, '\t');
+        return true;
+    case 'n':
+        rx_putc(o, '\n');
+        return true;
+    case 'r':
+        rx_putc(o, '\r');
+        return true;
+    case 'f':
+        rx_putc(o, '\f');
+        return true;
+    case ']':
+        *rbracket = true;
+        return true;
+    case '-':
+        *dash = true;
+        return true;
+    case '^':
+        *caret = true;
+        return true;
+    default:
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+            return false;
+        rx_putc(o, c);
+        return true;
+    }
+}
+
+/* Translates the bracket expression at p[*i] ('[') into o. */
+static bool rx_class(const char *p, uint32_t n, uint32_t *i, rx_out_t *o, char *err, size_t errlen)
+{
+    uint32_t k = *i + 1;
+    bool negate = false, rbracket = false, dash = false, caret = false;
+    if (k < n && p[k] == '^') {
+        negate = true;
+        k++;
+    }
+    rx_out_t body = {0};
+    bool first = true;
+    for (; k < n; k++) {
+        char c = p[k];
+        if (c == ']' && !first)
+            break;
+        first = false;
+        if (c == '[' || (c == '&' && k + 1 < n && p[k + 1] == '&')) {
+            snprintf(err, errlen, "nested character classes are not supported");
+            free(body.p);
+            return false;
+        }
+        if (c == '\\' && k + 1 < n) {
+            k++;
+            if (!rx_class_escape(p[k], &body, &rbracket, &dash, &caret)) {
+                snprintf(err, errlen, "the escape \\%c is not supported in a character class", p[k]);
+                free(body.p);
+                return false;
+            }
+            continue;
+        }
+        if (c == ']') {
+            rbracket = true;
+            continue;
+        }
+        if (c == '^' && body.len == 0) {
+            caret = true;
+            continue;
+        }
+        rx_putc(&body, c);
+    }
+    if (k >= n) {
+        snprintf(err, errlen, "unclosed character class");
+        free(body.p);
+        return false;
+    }
+    rx_put(o, negate ? "[^" : "[", negate ? 2 : 1);
+    if (rbracket)
+        rx_putc(o, ']');
+    if (body.p)
+        rx_put(o, body.p, body.len);
+    if (caret)
+        rx_putc(o, '^');
+    if (dash)
+        rx_putc(o, '-');
+    if (!rbracket && !body.len && !caret && !dash) {
+        snprintf(err, errlen, "empty character class");
+        free(body.p);
+        return false;
+    }
+    rx_putc(o, ']');
+    free(body.p);
+    *i = k;
+    return true;
+}
+
+static bool is_meta(char c)
+{
+    return strchr(".[]{}()\\*+?^$|", c) != NULL;
+}
+
+sl_err_t sl_sql_regex_compile(const char *p, uint32_t n, sl_sql_regex_t *re, char *err, size_t errlen)
+{
+    memset(re, 0, sizeof *re);
+    rx_out_t o = {0};
+    int cflags = REG_EXTENDED;
+    uint32_t posix_groups = 0;
+    uint32_t i = 0;
+    if (n >= 4 && memcmp(p, "(?i)", 4) == 0) {
+        cflags |= REG_ICASE;
+        i = 4;
+    }
+    rx_put(&o, "", 0);
+    for (; i < n; i++) {
+        char c = p[i];
+        if (c == '\\') {
+            if (i + 1 >= n) {
+                snprintf(err, errlen, "the pattern ends with a lone backslash");
+                goto fail;
+            }
+            char e = p[++i];
+            switch (e) {
+            case 'd':
+                rx_put(&o, "[0-9]", 5);
+                break;
+            case 'D':
+                rx_put(&o, "[^0-9]", 6);
+                break;
+            case 'w':
+            case 'W':
+            case 's':
+            case 'S':
+            case 'b':
+            case 'B':
+                rx_putc(&o, '\\');
+                rx_putc(&o, e);
+                break;
+            case 't':
+                rx_putc(&o, '\t');
+                break;
+            case 'n':
+                rx_putc(&o, '\n');
+                break;
+            case 'r':
+                rx_putc(&o, '\r');
+                break;
+            case 'f':
+                rx_putc(&o, '\f');
+                break;
+            case 'Q': {
+                uint32_t j = i + 1;
+                for (; j < n && !(p[j] == '\\' && j + 1 < n && p[j + 1] == 'E'); j++) {
+                    if (is_meta(p[j]))
+                        rx_putc(&o, '\\');
+                    rx_putc(&o, p[j]);
+                }
+                i = j < n ? j + 1 : n;
+                break;
+            }
+            default:
+                if (e >= '1' && e <= '9') {
+                    uint32_t g = (uint32_t)(e - '0');
+                    if (g > re->n_groups) {
+                        snprintf(err, errlen, "back reference \\%c to a group not yet defined", e);
+                        goto fail;
+                    }
+                    char b[8];
+                    int w = snprintf(b, sizeof b, "\\%u", (unsigned)re->group_map[g]);
+                    if (re->group_map[g] > 9) {
+                        snprintf(err, errlen, "back reference \\%c is too far", e);
+                        goto fail;
+                    }
+                    rx_put(&o, b, (size_t)w);
+                } else if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || e == '0') {
+                    snprintf(err, errlen, "the escape \\%c is not supported", e);
+                    goto fail;
+                } else {
+                    rx_putc(&o, '\\');
+                    rx_putc(&o, e);
+                }
+            }
+            continue;
+        }
+        if (c == '[') {
+            if (!rx_class(p, n, &i, &o, err, errlen))
+                goto fail;
+            continue;
+        }
+        if (c == '(') {
+            if (i + 1 < n && p[i + 1] == '?') {
+                if (i + 2 < n && p[i + 2] == ':') {
+                    i += 2;
+                } else {
+                    snprintf(err, errlen, "the group construct (?%c is not supported", i + 2 < n ? p[i + 2] : ' ');
+                    goto fail;
+                }
+            } else {
+                if (re->n_groups + 1 >= SL_ARRAY_LEN(re->group_map)) {
+                    snprintf(err, errlen, "too many groups");
+                    goto fail;
+                }
+                re->group_map[++re->n_groups] = (uint16_t)(posix_groups + 1);
+            }
+            posix_groups++;
+            rx_putc(&o, '(');
+            continue;
+        }
+        if ((c == '*' || c == '+' || c == '?' || c == '}') && i + 1 < n && (p[i + 1] == '?' || p[i + 1] == '+')) {
+            snprintf(err, errlen, "lazy and possessive quantifiers are not supported");
+            goto fail;
+        }
+        rx_putc(&o, c);
+    }
+    if (o.oom) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    int rc = regcomp(&re->re, o.p, cflags);
+    if (rc != 0) {
+        char msg[128];
+        regerror(rc, &re->re, msg, sizeof msg);
+        snprintf(err, errlen, "%s", msg);
+        goto fail;
+    }
+    free(o.p);
+    if (re->re.re_nsub + 1 > 64) {
+        regfree(&re->re);
+        snprintf(err, errlen, "too many groups");
+        return SL_ERR_INVAL;
+    }
+    return SL_OK;
+fail:
+    free(o.p);
+    return SL_ERR_INVAL;
+}
+
+/* Bind-time patterns, compiled once per process and never freed (queries
+ * come and go, the set of distinct literal patterns stays small). */
+typedef struct rx_cached {
+    char *pattern;
+    uint32_t len;
+    sl_sql_regex_t re;
+} rx_cached_t;
+
+#define RX_CACHE_MAX 512
+static pthread_mutex_t rx_lock = PTHREAD_MUTEX_INITIALIZER;
+static rx_cached_t *rx_cache[RX_CACHE_MAX];
+static uint32_t rx_cached_n;
+
+/* A compiled pattern from the process table (compiled and added when
+ * new). NULL and err when the pattern is invalid or the table is full. */
+static const sl_sql_regex_t *rx_intern(const char *p, uint32_t n, char *err, size_t errlen)
+{
+    const sl_sql_regex_t *found = NULL;
+    pthread_mutex_lock(&rx_lock);
+    for (uint32_t i = 0; i < rx_cached_n && !found; i++) {
+        if (rx_cache[i]->len == n && memcmp(rx_cache[i]->pattern, p, n) == 0)
+            found = &rx_cache[i]->re;
+    }
+    if (!found && rx_cached_n == RX_CACHE_MAX)
+        snprintf(err, errlen, "too many distinct regular expressions in this process");
+    if (!found && rx_cached_n < RX_CACHE_MAX) {
+        rx_cached_t *c = calloc(1, sizeof *c);
+        char *copy = malloc(n + 1u);
+        if (!c || !copy) {
+            snprintf(err, errlen, "out of memory");
+            free(c);
+            free(copy);
+        } else if (sl_sql_regex_compile(p, n, &c->re, err, errlen) != SL_OK) {
+            free(c);
+            free(copy);
+        } else {
+            memcpy(copy, p, n);
+            copy[n] = '\0';
+            c->pattern = copy;
+            c->len = n;
+            rx_cache[rx_cached_n++] = c;
+            found = &c->re;
+        }
+    }
+    pthread_mutex_unlock(&rx_lock);
+    return found;
+}
+
+/* prepare for a function whose pattern is argument index pat. */
+static sl_err_t prepare_pattern(sl_sql_expr_t *const *args, uint32_t n, uint32_t pat, void **state, char *err,
+                                size_t errlen)
+{
+    const sl_sql_datum_t *d = sl_sql_fn_const_arg(args, n, pat);
+    if (!d || sl_sql_datum_is_null(d))
+        return SL_OK;
+    char why[160];
+    const sl_sql_regex_t *re = rx_intern(d->u.s.ptr, d->u.s.len, why, sizeof why);
+    if (!re) {
+        snprintf(err, errlen, "Invalid regular expression pattern '%.*s': %s", (int)SL_MIN(d->u.s.len, 100u),
+                 d->u.s.ptr, why);
+        return SL_ERR_INVAL;
+    }
+    *state = (void *)re;
+    return SL_OK;
+}
+
+static sl_err_t prepare_regexp_extract(sl_arena_t *arena, sl_sql_expr_t *const *args, uint32_t n, void **state,
+                                       char *err, size_t errlen)
+{
+    SL_UNUSED(arena);
+    return prepare_pattern(args, n, 0, state, err, errlen);
+}
+
+static sl_err_t prepare_regexp_replace(sl_arena_t *arena, sl_sql_expr_t *const *args, uint32_t n, void **state,
+                                       char *err, size_t errlen)
+{
+    SL_UNUSED(arena);
+    return prepare_pattern(args, n, 1, state, err, errlen);
+}
+
+/* The call's compiled pattern: the prepared one, or *scratch compiled now
+ * (then *owned is set and the caller regfree()s it). */
+static const sl_sql_regex_t *call_pattern(const sl_sql_expr_t *call, const sl_sql_datum_t *pat, sl_sql_eval_t *cx,
+                                          sl_sql_regex_t *scratch, bool *owned, sl_sql_datum_t *out)
+{
+    *owned = false;
+    if (call->state)
+        return call->state;
+    char why[160];
+    if (sl_sql_regex_compile(pat->u.s.ptr, pat->u.s.len, scratch, why, sizeof why) != SL_OK) {
+        sl_sql_fn_fail(cx, out, "Invalid regular expression pattern '%.*s': %s", (int)SL_MIN(pat->u.s.len, 100u),
+                       pat->u.s.ptr, why);
+        return NULL;
+    }
+    *owned = true;
+    return scratch;
+}
+
+/* Finds the first match in s[from..len); m[0..64) filled. */
+static bool rx_find(const sl_sql_regex_t *re, const char *s, uint32_t from, uint32_t len, regmatch_t *m)
+{
+    m[0].rm_so = (regoff_t)from;
+    m[0].rm_eo = (regoff_t)len;
+    return regexec(&re->re, s ? s : "", 64, m, REG_STARTEND) == 0;
+}
+
+static void eval_regexp_extract(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n,
+                                sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    sl_sql_regex_t scratch;
+    bool owned;
+    const sl_sql_regex_t *re = call_pattern(call, &args[0], cx, &scratch, &owned, out);
+    if (!re)
+        return;
+    int32_t group = n > 2 ? args[2].u.i32 : 0;
+    regmatch_t m[64];
+    *out = sl_sql_null();
+    if (group >= 0 && (uint32_t)group <= re->n_groups && rx_find(re, args[1].u.s.ptr, 0, args[1].u.s.len, m)) {
+        regmatch_t g = m[group ? re->group_map[group] : 0];
+        if (g.rm_so >= 0)
+            *out = sl_sql_string(args[1].u.s.ptr + g.rm_so, (uint32_t)(g.rm_eo - g.rm_so));
+    }
+    if (owned)
+        regfree(&scratch.re);
+}
+
+/* Appends Java's replacement text rep for match m of s: $n is group n, \x
+ * is x. false (error noted) on a malformed replacement. */
+static bool rx_replacement(const sl_sql_regex_t *re, const char *s, const regmatch_t *m, const sl_sql_datum_t *rep,
+                           sl_sql_sb_t *sb, sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    const char *r = rep->u.s.ptr;
+    uint32_t rn = rep->u.s.len;
+    for (uint32_t i = 0; i < rn; i++) {
+        if (r[i] == '\\' && i + 1 < rn) {
+            sl_sql_sb_put(sb, &r[++i], 1);
+        } else if (r[i] == '$') {
+            if (i + 1 >= rn || r[i + 1] < '0' || r[i + 1] > '9') {
+                sl_sql_fn_fail(cx, out, "Illegal group reference in replacement '%.*s'", (int)SL_MIN(rn, 100u), r);
+                return false;
+            }
+            uint32_t g = (uint32_t)(r[++i] - '0');
+            if (g > re->n_groups) {
+                sl_sql_fn_fail(cx, out, "No group %u in the pattern", (unsigned)g);
+                return false;
+            }
+            /* Java reads more digits while the group number stays valid. */
+            while (i + 1 < rn && r[i + 1] >= '0' && r[i + 1] <= '9' && g * 10 + (uint32_t)(r[i + 1] - '0') <= re->n_groups)
+                g = g * 10 + (uint32_t)(r[++i] - '0');
+            regmatch_t gm = m[g ? re->group_map[g] : 0];
+            if (gm.rm_so >= 0)
+                sl_sql_sb_put(sb, s + gm.rm_so, (size_t)(gm.rm_eo - gm.rm_so));
+        } else {
+            sl_sql_sb_put(sb, &r[i], 1);
+        }
+    }
+    return true;
+}
+
+static void eval_regexp_replace(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n,
+                                sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    sl_sql_regex_t scratch;
+    bool owned;
+    const sl_sql_regex_t *re = call_pattern(call, &args[1], cx, &scratch, &owned, out);
+    if (!re)
+        return;
+    const char *s = args[0].u.s.ptr;
+    uint32_t len = args[0].u.s.len, pos = 0, last = 0;
+    sl_sql_sb_t sb;
+    sl_sql_sb_init(&sb, cx->arena, len + 16);
+    regmatch_t m[64];
+    bool ok = true;
+    while (pos <= len && rx_find(re, s, pos, len, m)) {
+        uint32_t so = (uint32_t)m[0].rm_so, eo = (uint32_t)m[0].rm_eo;
+        sl_sql_sb_put(&sb, s + last, so - last);
+        if (!(ok = rx_replacement(re, s, m, &args[2], &sb, cx, out)))
+            break;
+        last = eo;
+        if (eo == so) { /* an empty match: copy one character and go on */
+            if (eo >= len)
+                break;
+            uint32_t step = sl_sql_utf8_step(s + eo, len - eo);
+            sl_sql_sb_put(&sb, s + eo, step);
+            last = eo + step;
+        }
+        pos = last;
+    }
+    if (ok) {
+        sl_sql_sb_put(&sb, s + last, len - last);
+        sl_sql_sb_done(&sb, cx, out);
+    }
+    if (owned)
+        regfree(&scratch.re);
+}
+
+/* --- CONCAT, CONCAT_WS ------------------------------------------------------ */
+
+static void eval_concat(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                        sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n; i++)
+        total += sl_sql_datum_is_null(&args[i]) ? 0 : args[i].u.s.len;
+    if (total > UINT32_MAX / 2) {
+        sl_sql_fn_fail(cx, out, "CONCAT: result too long");
+        return;
+    }
+    char *p = sl_sql_fn_string(cx, (uint32_t)total, out);
+    if (!p)
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!sl_sql_datum_is_null(&args[i]) && args[i].u.s.len) {
+            memcpy(p, args[i].u.s.ptr, args[i].u.s.len);
+            p += args[i].u.s.len;
+        }
+    }
+}
+
+static void eval_concat_ws(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                           sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    if (sl_sql_fn_null_arg(args, 1, out))
+        return;
+    sl_sql_sb_t sb;
+    sl_sql_sb_init(&sb, cx->arena, 64);
+    bool any = false;
+    for (uint32_t i = 1; i < n; i++) {
+        if (sl_sql_datum_is_null(&args[i]))
+            continue;
+        if (any)
+            sl_sql_sb_put(&sb, args[0].u.s.ptr, args[0].u.s.len);
+        sl_sql_sb_put(&sb, args[i].u.s.ptr, args[i].u.s.len);
+        any = true;
+    }
+    sl_sql_sb_done(&sb, cx, out);
+}
+
+/* --- Case, TRIM, LEN ---------------------------------------------------------- */
+
+/* The other case of a 2-byte code point cp, or cp. */
+static uint32_t case_map(uint32_t cp, bool upper)
+{
+    if (upper) {
+        if ((cp >= 0xE0 && cp <= 0xFE && cp != 0xF7) || (cp >= 0x3B1 && cp <= 0x3C9 && cp != 0x3C2) ||
+            (cp >= 0x430 && cp <= 0x44F))
+            return cp - 0x20;
+        if (cp >= 0x450 && cp <= 0x45F)
+            return cp - 0x50;
+    } else {
+        if ((cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) || (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2) ||
+            (cp >= 0x410 && cp <= 0x42F))
+            return cp + 0x20;
+        if (cp >= 0x400 && cp <= 0x40F)
+            return cp + 0x50;
+    }
+    return cp;
+}
+
+/* Writes the character at s[0..step) in upper or lower case to d (same
+ * length: the mappings above stay within 2-byte sequences). */
+static void case_char(const char *s, uint32_t step, char *d, bool upper)
+{
+    if (step == 1) {
+        char c = s[0];
+        if (upper && c >= 'a' && c <= 'z')
+            c = (char)(c - 32);
+        else if (!upper && c >= 'A' && c <= 'Z')
+            c = (char)(c + 32);
+        d[0] = c;
+        return;
+    }
+    if (step == 2) {
+        uint32_t cp = ((uint32_t)(s[0] & 0x1F) << 6) | (uint32_t)(s[1] & 0x3F);
+        cp = case_map(cp, upper);
+        d[0] = (char)(0xC0 | (cp >> 6));
+        d[1] = (char)(0x80 | (cp & 0x3F));
+        return;
+    }
+    memcpy(d, s, step);
+}
+
+/* mode: 'U' upper, 'L' lower, 'I' initial capitals. */
+static void change_case(const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx, sl_sql_datum_t *out, char mode)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    const char *s = args[0].u.s.ptr;
+    uint32_t len = args[0].u.s.len;
+    char *d = sl_sql_fn_string(cx, len, out);
+    if (!d)
+        return;
+    bool word_start = true;
+    for (uint32_t i = 0; i < len;) {
+        uint32_t step = sl_sql_utf8_step(s + i, len - i);
+        bool upper = mode == 'U' || (mode == 'I' && word_start);
+        case_char(s + i, step, d + i, upper);
+        word_start = step == 1 && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r');
+        i += step;
+    }
+}
+
+static void eval_ucase(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                       sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    change_case(args, n, cx, out, 'U');
+}
+
+static void eval_lcase(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                       sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    change_case(args, n, cx, out, 'L');
+}
+
+static void eval_initcap(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                         sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    change_case(args, n, cx, out, 'I');
+}
+
+static void eval_trim(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                      sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    /* Java's String.trim: every character up to U+0020 goes. */
+    const char *s = args[0].u.s.ptr;
+    uint32_t a = 0, b = args[0].u.s.len;
+    while (a < b && (unsigned char)s[a] <= ' ')
+        a++;
+    while (b > a && (unsigned char)s[b - 1] <= ' ')
+        b--;
+    *out = sl_sql_string(s + a, b - a);
+}
+
+static void eval_len(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                     sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    *out = sl_sql_int((int32_t)sl_sql_utf8_count(args[0].u.s.ptr, args[0].u.s.len));
+}
+
+/* --- SUBSTRING --------------------------------------------------------------- */
+
+static void eval_substring(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                           sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    const char *s = args[0].u.s.ptr;
+    uint32_t blen = args[0].u.s.len;
+    int64_t chars = sl_sql_utf8_count(s, blen);
+    int64_t pos = args[1].u.i32;
+    /* ksqlDB: 1-based; negative counts from the end; clamped to the string. */
+    int64_t start = pos < 0 ? SL_MAX(chars + pos, 0) : SL_MAX(SL_MIN(pos - 1, chars), 0);
+    int64_t end = chars;
+    if (n > 2)
+        end = SL_MAX(SL_MIN(start + (int64_t)args[2].u.i32, chars), start);
+    uint32_t bs = sl_sql_utf8_offset(s, blen, (uint32_t)start);
+    uint32_t be = bs + sl_sql_utf8_offset(s + bs, blen - bs, (uint32_t)(end - start));
+    *out = sl_sql_string(s + bs, be - bs);
+}
+
+/* --- REPLACE, SPLIT ----------------------------------------------------------- */
+
+static const char *find_bytes(const char *h, uint32_t hn, const char *nd, uint32_t nn)
+{
+    if (nn == 0)
+        return h;
+    if (nn > hn)
+        return NULL;
+    return memmem(h, hn, nd, nn);
+}
+
+static void eval_replace(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                         sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    const char *s = args[0].u.s.ptr;
+    uint32_t len = args[0].u.s.len, on = args[1].u.s.len;
+    sl_sql_sb_t sb;
+    sl_sql_sb_init(&sb, cx->arena, len + 16);
+    if (on == 0) { /* Java: the replacement goes around every character */
+        for (uint32_t i = 0; i < len;) {
+            uint32_t step = sl_sql_utf8_step(s + i, len - i);
+            sl_sql_sb_put(&sb, args[2].u.s.ptr, args[2].u.s.len);
+            sl_sql_sb_put(&sb, s + i, step);
+            i += step;
+        }
+        sl_sql_sb_put(&sb, args[2].u.s.ptr, args[2].u.s.len);
+        sl_sql_sb_done(&sb, cx, out);
+        return;
+    }
+    uint32_t i = 0;
+    for (;;) {
+        const char *hit = find_bytes(s + i, len - i, args[1].u.s.ptr, on);
+        if (!hit)
+            break;
+        uint32_t at = (uint32_t)(hit - s);
+        sl_sql_sb_put(&sb, s + i, at - i);
+        sl_sql_sb_put(&sb, args[2].u.s.ptr, args[2].u.s.len);
+        i = at + on;
+    }
+    sl_sql_sb_put(&sb, s + i, len - i);
+    sl_sql_sb_done(&sb, cx, out);
+}
+
+static const sl_sql_type_t *resolve_string_array(sl_arena_t *arena, const sl_sql_type_t *const *arg_types,
+                                                 uint32_t n, char *err, size_t errlen)
+{
+    SL_UNUSED(arg_types);
+    SL_UNUSED(n);
+    const sl_sql_type_t *t = sl_sql_type_array(arena, sl_sql_type_of(SL_SQL_T_STRING));
+    if (!t)
+        snprintf(err, errlen, "out of memory");
+    return t;
+}
+
+static void eval_split(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                       sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    const char *s = args[0].u.s.ptr;
+    uint32_t len = args[0].u.s.len;
+    const char *d = args[1].u.s.ptr;
+    uint32_t dn = args[1].u.s.len;
+    uint32_t parts;
+    if (dn == 0) {
+        parts = len ? sl_sql_utf8_count(s, len) : 1;
+    } else {
+        parts = 1;
+        for (uint32_t i = 0;;) {
+            const char *hit = find_bytes(s + i, len - i, d, dn);
+            if (!hit)
+                break;
+            parts++;
+            i = (uint32_t)(hit - s) + dn;
+        }
+    }
+    sl_sql_datum_t *items = sl_arena_calloc(cx->arena, parts, sizeof *items);
+    if (!items) {
+        sl_sql_fn_fail(cx, out, "out of memory");
+        return;
+    }
+    uint32_t k = 0;
+    if (dn == 0) { /* one element per character; "" gives [""] */
+        if (!len)
+            items[k++] = sl_sql_string(s, 0);
+        for (uint32_t i = 0; i < len; k++) {
+            uint32_t step = sl_sql_utf8_step(s + i, len - i);
+            items[k] = sl_sql_string(s + i, step);
+            i += step;
+        }
+    } else {
+        uint32_t i = 0;
+        for (;;) {
+            const char *hit = find_bytes(s + i, len - i, d, dn);
+            if (!hit)
+                break;
+            uint32_t at = (uint32_t)(hit - s);
+            items[k++] = sl_sql_string(s + i, at - i);
+            i = at + dn;
+        }
+        items[k++] = sl_sql_string(s + i, len - i);
+    }
+    out->kind = SL_SQL_T_ARRAY;
+    out->scale = 0;
+    out->u.a.items = items;
+    out->u.a.n = k;
+}
+
+/* --- INSTR -------------------------------------------------------------------- */
+
+/* The 1-based character position of the occurrence-th match of sub in s
+ * searching forwards from character position pos (backwards from the
+ * pos-th character from the end when pos is negative); 0 when none. */
+static int32_t instr(const char *s, uint32_t len, const char *sub, uint32_t sn, int64_t pos, int64_t occurrence)
+{
+    int64_t chars = sl_sql_utf8_count(s, len);
+    if (pos == 0 || (pos < 0 ? -pos : pos) > chars || occurrence <= 0)
+        return 0;
+    if (pos > 0) {
+        uint32_t i = sl_sql_utf8_offset(s, len, (uint32_t)(pos - 1));
+        for (;;) {
+            const char *hit = find_bytes(s + i, len - i, sub, sn);
+            if (!hit)
+                return 0;
+            uint32_t at = (uint32_t)(hit - s);
+            if (--occurrence == 0)
+                return (int32_t)sl_sql_utf8_count(s, at) + 1;
+            i = at + (sn ? sn : sl_sql_utf8_step(s + at, len - at));
+            if (i > len)
+                return 0;
+        }
+    }
+    /* Backwards: a match must end at or before the (-pos)-th character from
+     * the end (counting that character). */
+    uint32_t limit = sl_sql_utf8_offset(s, len, (uint32_t)(chars + pos + 1));
+    for (int64_t at = (int64_t)limit - sn; at >= 0; at--) {
+        if (((unsigned char)s[at] & 0xC0) == 0x80)
+            continue;
+        if (memcmp(s + at, sub, sn) == 0 && --occurrence == 0)
+            return (int32_t)sl_sql_utf8_count(s, (uint32_t)at) + 1;
+    }
+    return 0;
+}
+
+static void eval_instr(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                       sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    if (sl_sql_datum_is_null(&args[0]) || sl_sql_datum_is_null(&args[1])) {
+        *out = sl_sql_int(0); /* ksqlDB: 0, not NULL */
+        return;
+    }
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    int64_t pos = n > 2 ? args[2].u.i32 : 1;
+    int64_t occ = n > 3 ? args[3].u.i32 : 1;
+    *out = sl_sql_int(instr(args[0].u.s.ptr, args[0].u.s.len, args[1].u.s.ptr, args[1].u.s.len, pos, occ));
+}
+
+/* --- LPAD, RPAD ----------------------------------------------------------------- */
+
+static void pad(const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx, sl_sql_datum_t *out, bool left)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    int64_t target = args[1].u.i32;
+    const char *s = args[0].u.s.ptr, *p = args[2].u.s.ptr;
+    uint32_t sl = args[0].u.s.len, pl = args[2].u.s.len;
+    if (target < 0 || pl == 0) {
+        *out = sl_sql_null(); /* as ksqlDB */
+        return;
+    }
+    uint32_t chars = sl_sql_utf8_count(s, sl);
+    if ((int64_t)chars >= target) { /* truncated to the target length */
+        *out = sl_sql_string(s, sl_sql_utf8_offset(s, sl, (uint32_t)target));
+        return;
+    }
+    uint32_t need = (uint32_t)target - chars; /* padding characters */
+    sl_sql_sb_t sb;
+    sl_sql_sb_init(&sb, cx->arena, sl + need * 2);
+    if (!left)
+        sl_sql_sb_put(&sb, s, sl);
+    uint32_t pchars = sl_sql_utf8_count(p, pl);
+    while (need > 0) {
+        uint32_t take = SL_MIN(need, pchars);
+        sl_sql_sb_put(&sb, p, sl_sql_utf8_offset(p, pl, take));
+        need -= take;
+    }
+    if (left)
+        sl_sql_sb_put(&sb, s, sl);
+    sl_sql_sb_done(&sb, cx, out);
+}
+
+static void eval_lpad(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                      sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    pad(args, n, cx, out, true);
+}
+
+static void eval_rpad(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                      sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    pad(args, n, cx, out, false);
+}
+
+/* --- The group ------------------------------------------------------------------ */
+
+static const sl_sql_tkind_t P_STR_INT[] = {SL_SQL_T_STRING, SL_SQL_T_INT};
+static const sl_sql_tkind_t P_STR_INT_INT[] = {SL_SQL_T_STRING, SL_SQL_T_INT, SL_SQL_T_INT};
+static const sl_sql_tkind_t P_STR_INT_STR[] = {SL_SQL_T_STRING, SL_SQL_T_INT, SL_SQL_T_STRING};
+static const sl_sql_tkind_t P_STR2_INT[] = {SL_SQL_T_STRING, SL_SQL_T_STRING, SL_SQL_T_INT};
+static const sl_sql_tkind_t P_STR2_INT2[] = {SL_SQL_T_STRING, SL_SQL_T_STRING, SL_SQL_T_INT, SL_SQL_T_INT};
+
+static const sl_sql_overload_t CONCAT_O[] = {
+    {SL_SQL_P_STRING, 1, true, SL_SQL_T_STRING, NULL, eval_concat, NULL, "CONCAT(str1 VARCHAR, strs VARCHAR...)",
+     "the strings joined, NULLs skipped"},
+};
+static const sl_sql_overload_t CONCAT_WS_O[] = {
+    {SL_SQL_P_STRING3, 3, true, SL_SQL_T_STRING, NULL, eval_concat_ws, NULL,
+     "CONCAT_WS(separator VARCHAR, str1 VARCHAR, strs VARCHAR...)",
+     "the strings joined with separator, NULLs skipped; NULL when separator is NULL"},
+};
+static const sl_sql_overload_t LCASE_O[] = {
+    SL_SQL_OV(SL_SQL_P_STRING, SL_SQL_T_STRING, eval_lcase, "LCASE(str VARCHAR)", "str in lower case")};
+static const sl_sql_overload_t UCASE_O[] = {
+    SL_SQL_OV(SL_SQL_P_STRING, SL_SQL_T_STRING, eval_ucase, "UCASE(str VARCHAR)", "str in upper case")};
+static const sl_sql_overload_t INITCAP_O[] = {SL_SQL_OV(
+    SL_SQL_P_STRING, SL_SQL_T_STRING, eval_initcap, "INITCAP(str VARCHAR)", "str with each word capitalised")};
+static const sl_sql_overload_t TRIM_O[] = {SL_SQL_OV(
+    SL_SQL_P_STRING, SL_SQL_T_STRING, eval_trim, "TRIM(str VARCHAR)", "str without leading and trailing blanks")};
+static const sl_sql_overload_t LEN_O[] = {
+    SL_SQL_OV(SL_SQL_P_STRING, SL_SQL_T_INT, eval_len, "LEN(str VARCHAR)", "the number of characters of str")};
+static const sl_sql_overload_t SUBSTRING_O[] = {
+    SL_SQL_OV(P_STR_INT, SL_SQL_T_STRING, eval_substring, "SUBSTRING(str VARCHAR, pos INT)",
+              "str from the 1-based position pos (from the end when negative) to its end"),
+    SL_SQL_OV(P_STR_INT_INT, SL_SQL_T_STRING, eval_substring, "SUBSTRING(str VARCHAR, pos INT, len INT)",
+              "len characters of str from the 1-based position pos"),
+};
+static const sl_sql_overload_t REPLACE_O[] = {
+    SL_SQL_OV(SL_SQL_P_STRING3, SL_SQL_T_STRING, eval_replace,
+              "REPLACE(str VARCHAR, target VARCHAR, replacement VARCHAR)",
+              "str with every occurrence of target replaced")};
+static const sl_sql_overload_t SPLIT_O[] = {
+    {SL_SQL_P_STRING2, 2, false, SL_SQL_T_NULL, resolve_string_array, eval_split, NULL,
+     "SPLIT(str VARCHAR, delimiter VARCHAR)", "the parts of str between delimiters, as ARRAY<VARCHAR>"},
+};
+static const sl_sql_overload_t INSTR_O[] = {
+    SL_SQL_OV(SL_SQL_P_STRING2, SL_SQL_T_INT, eval_instr, "INSTR(str VARCHAR, substring VARCHAR)",
+              "the 1-based position of substring in str, 0 if absent"),
+    SL_SQL_OV(P_STR2_INT, SL_SQL_T_INT, eval_instr, "INSTR(str VARCHAR, substring VARCHAR, position INT)",
+              "the same, searching from position (backwards from the end when negative)"),
+    SL_SQL_OV(P_STR2_INT2, SL_SQL_T_INT, eval_instr,
+              "INSTR(str VARCHAR, substring VARCHAR, position INT, occurrence INT)",
+              "the position of the occurrence-th match"),
+};
+static const sl_sql_overload_t LPAD_O[] = {
+    SL_SQL_OV(P_STR_INT_STR, SL_SQL_T_STRING, eval_lpad, "LPAD(input VARCHAR, length INT, padding VARCHAR)",
+              "input padded on the left (or truncated) to length characters")};
+static const sl_sql_overload_t RPAD_O[] = {
+    SL_SQL_OV(P_STR_INT_STR, SL_SQL_T_STRING, eval_rpad, "RPAD(input VARCHAR, length INT, padding VARCHAR)",
+              "input padded on the right (or truncated) to length characters")};
+static const sl_sql_overload_t REGEXP_EXTRACT_O[] = {
+    {SL_SQL_P_STRING2, 2, false, SL_SQL_T_STRING, NULL, eval_regexp_extract, prepare_regexp_extract,
+     "REGEXP_EXTRACT(pattern VARCHAR, input VARCHAR)", "the first substring of input matching pattern"},
+    {P_STR2_INT, 3, false, SL_SQL_T_STRING, NULL, eval_regexp_extract, prepare_regexp_extract,
+     "REGEXP_EXTRACT(pattern VARCHAR, input VARCHAR, group INT)", "the given group of the first match"},
+};
+static const sl_sql_overload_t REGEXP_REPLACE_O[] = {
+    {SL_SQL_P_STRING3, 3, false, SL_SQL_T_STRING, NULL, eval_regexp_replace, prepare_regexp_replace,
+     "REGEXP_REPLACE(input VARCHAR, pattern VARCHAR, replacement VARCHAR)",
+     "input with every match of pattern replaced ($n names a group)"},
+};
+
+const sl_sql_func_t sl_sql_funcs_string[] = {
+    SL_SQL_FN("CONCAT", "STRING", "Concatenates strings, skipping NULLs.", CONCAT_O),
+    SL_SQL_FN("CONCAT_WS", "STRING", "Concatenates strings with a separator between them, skipping NULLs.",
+              CONCAT_WS_O),
+    SL_SQL_FN("INITCAP", "STRING", "Capitalises the first letter of every word and lowers the others.",
+              INITCAP_O),
+    SL_SQL_FN("INSTR", "STRING", "Finds the position of a substring in a string.", INSTR_O),
+    SL_SQL_FN("LCASE", "STRING", "Converts a string to lower case.", LCASE_O),
+    SL_SQL_FN("LEN", "STRING", "Returns the number of characters in a string.", LEN_O),
+    SL_SQL_FN("LPAD", "STRING", "Pads a string on the left to a length, or truncates it.", LPAD_O),
+    SL_SQL_FN("REGEXP_EXTRACT", "STRING", "Extracts the first match of a regular expression or one of its groups.",
+              REGEXP_EXTRACT_O),
+    SL_SQL_FN("REGEXP_REPLACE", "STRING", "Replaces every match of a regular expression.", REGEXP_REPLACE_O),
+    SL_SQL_FN("REPLACE", "STRING", "Replaces every occurrence of a substring.", REPLACE_O),
+    SL_SQL_FN("RPAD", "STRING", "Pads a string on the right to a length, or truncates it.", RPAD_O),
+    SL_SQL_FN("SPLIT", "STRING", "Splits a string into an array around a delimiter.", SPLIT_O),
+    SL_SQL_FN("SUBSTRING", "STRING", "Returns part of a string by 1-based position and length.", SUBSTRING_O),
+    SL_SQL_FN("TRIM", "STRING", "Removes leading and trailing white space.", TRIM_O),
+    SL_SQL_FN("UCASE", "STRING", "Converts a string to upper case.", UCASE_O),
+    SL_SQL_FN_END,
+};

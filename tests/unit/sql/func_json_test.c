@@ -1,0 +1,74 @@
+/*
+ * func_json_test.c - EXTRACTJSONFIELD and its JSONPath subset.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "func_test.h"
+
+static const char DOC[] = "{ \"a\" : { \"b\" : [ 10, { \"c\" : \"x\\\"y\" }, null ] },"
+                          " \"s\": \"caf\\u00e9\", \"n\": 1.50, \"t\": true, \"k.e y\": 3, \"d\": 1, \"d\": 2 }";
+
+static void test_extract(void **state)
+{
+    SL_UNUSED(state);
+    fn_expect_str("EXTRACTJSONFIELD", "10", 2, fn_str(DOC), fn_str("$.a.b[0]"));
+    fn_expect_str("EXTRACTJSONFIELD", "x\"y", 2, fn_str(DOC), fn_str("$.a.b[1].c"));
+    fn_expect_str("EXTRACTJSONFIELD", "{\"c\":\"x\\\"y\"}", 2, fn_str(DOC), fn_str("$.a.b[1]"));
+    fn_expect_str("EXTRACTJSONFIELD", "[10,{\"c\":\"x\\\"y\"},null]", 2, fn_str(DOC), fn_str("$['a'].b"));
+    fn_expect_str("EXTRACTJSONFIELD", "null", 2, fn_str(DOC), fn_str("$.a.b[2]"));
+    fn_expect_str("EXTRACTJSONFIELD", "café", 2, fn_str(DOC), fn_str("$.s"));
+    fn_expect_str("EXTRACTJSONFIELD", "1.50", 2, fn_str(DOC), fn_str("$.n"));
+    fn_expect_str("EXTRACTJSONFIELD", "true", 2, fn_str(DOC), fn_str("$.t"));
+    fn_expect_str("EXTRACTJSONFIELD", "3", 2, fn_str(DOC), fn_str("$[\"k.e y\"]"));
+    fn_expect_str("EXTRACTJSONFIELD", "2", 2, fn_str(DOC), fn_str("$.d")); /* the last repeated name */
+    fn_expect_null("EXTRACTJSONFIELD", 2, fn_str(DOC), fn_str("$.a.b[3]"));
+    fn_expect_null("EXTRACTJSONFIELD", 2, fn_str(DOC), fn_str("$.nope"));
+    fn_expect_null("EXTRACTJSONFIELD", 2, fn_str(DOC), fn_str("$.s.x"));
+    fn_expect_null("EXTRACTJSONFIELD", 2, fn_str("{\"a\":"), fn_str("$.a"));
+    fn_expect_null("EXTRACTJSONFIELD", 2, fn_str("{\"a\":1} x"), fn_str("$.a"));
+    fn_expect_null("EXTRACTJSONFIELD", 2, fn_null_str(), fn_str("$.a"));
+    fn_expect_str("EXTRACTJSONFIELD", "5", 2, fn_str(" 5 "), fn_str("$"));
+    fn_expect_bind_error("EXTRACTJSONFIELD", "Invalid JsonPath", 2, fn_str(DOC), fn_str("a.b"));
+    fn_expect_bind_error("EXTRACTJSONFIELD", "Invalid JsonPath", 2, fn_str(DOC), fn_str("$.a[x]"));
+}
+
+static void test_deep_input(void **state)
+{
+    SL_UNUSED(state);
+    /* nesting beyond the scanner's depth limit is invalid, not a crash */
+    char deep[2100];
+    memset(deep, '[', 1000);
+    memset(deep + 1000, ']', 1000);
+    deep[2000] = '\0';
+    fn_expect_null("EXTRACTJSONFIELD", 2, fn_str(deep), fn_str("$[0]"));
+}
+
+static void test_path_parse(void **state)
+{
+    SL_UNUSED(state);
+    char err[128];
+    sl_sql_jpath_t *jp = sl_sql_jpath_parse(&fn_arena, "$.a['b c'][12].d", 16, err, sizeof err);
+    assert_non_null(jp);
+    assert_int_equal(jp->n, 4);
+    assert_string_equal(jp->tokens[0], "a");
+    assert_string_equal(jp->tokens[1], "b c");
+    assert_string_equal(jp->tokens[2], "12");
+    assert_string_equal(jp->tokens[3], "d");
+    assert_null(sl_sql_jpath_parse(&fn_arena, "$.", 2, err, sizeof err));
+    assert_null(sl_sql_jpath_parse(&fn_arena, "$['a'", 5, err, sizeof err));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_extract, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_deep_input, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_path_parse, fn_setup, fn_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

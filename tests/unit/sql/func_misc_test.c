@@ -1,0 +1,50 @@
+/*
+ * func_misc_test.c - IFNULL, COALESCE, NULLIF (common types, NULLs) and UUID.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "func_test.h"
+
+static void test_conditional(void **state)
+{
+    SL_UNUSED(state);
+    fn_expect_i64("IFNULL", 5, 2, fn_null_int(), fn_int(5));
+    fn_expect_i64("IFNULL", 4, 2, fn_int(4), fn_int(5));
+    fn_expect_null("IFNULL", 2, fn_null_int(), fn_null_int());
+    fn_expect_str("COALESCE", "b", 3, fn_null_str(), fn_str("b"), fn_str("c"));
+    fn_expect_null("COALESCE", 2, fn_null_str(), fn_null_str());
+    fn_expect_i64("COALESCE", 2, 2, fn_null_int(), fn_bigint(2));
+    assert_string_equal(fn_type_of("COALESCE", 2, fn_int(1), fn_bigint(2)), "BIGINT");
+    fn_expect_double("COALESCE", 1.0, 2, fn_int(1), fn_double(2));
+    fn_expect_bind_error("COALESCE", "does not accept parameters (INTEGER, STRING)", 2, fn_int(1), fn_str("x"));
+    fn_expect_null("NULLIF", 2, fn_str("a"), fn_str("a"));
+    fn_expect_str("NULLIF", "a", 2, fn_str("a"), fn_str("b"));
+    fn_expect_str("NULLIF", "a", 2, fn_str("a"), fn_null_str());
+    fn_expect_null("NULLIF", 2, fn_int(2), fn_bigint(2));
+}
+
+static void test_uuid(void **state)
+{
+    SL_UNUSED(state);
+    sl_sql_datum_t a = fn_call("UUID", 0), b = fn_call("UUID", 0);
+    assert_int_equal(a.kind, SL_SQL_T_STRING);
+    assert_int_equal(a.u.s.len, 36);
+    assert_int_equal(a.u.s.ptr[8], '-');
+    assert_int_equal(a.u.s.ptr[14], '4');
+    assert_true(strchr("89ab", a.u.s.ptr[19]) != NULL);
+    assert_memory_not_equal(a.u.s.ptr, b.u.s.ptr, 36);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_conditional, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_uuid, fn_setup, fn_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

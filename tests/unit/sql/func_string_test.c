@@ -1,0 +1,165 @@
+/*
+ * func_string_test.c - the string functions through the expression API,
+ * and the Java-to-POSIX regular expression translation.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "func_test.h"
+
+static void test_concat(void **state)
+{
+    SL_UNUSED(state);
+    fn_expect_str("CONCAT", "ab", 2, fn_str("a"), fn_str("b"));
+    fn_expect_str("CONCAT", "abc", 3, fn_str("a"), fn_null_str(), fn_str("bc"));
+    fn_expect_str("CONCAT", "", 2, fn_null_str(), fn_null_str());
+    fn_expect_str("CONCAT_WS", "a, b", 4, fn_str(", "), fn_str("a"), fn_null_str(), fn_str("b"));
+    fn_expect_str("CONCAT_WS", "", 2, fn_str("-"), fn_null_str());
+    fn_expect_null("CONCAT_WS", 3, fn_null_str(), fn_str("a"), fn_str("b"));
+}
+
+static void test_case_trim_len(void **state)
+{
+    SL_UNUSED(state);
+    fn_expect_str("UCASE", "HELLO ÉTÉ Ж", 1, fn_str("Hello été ж"));
+    fn_expect_str("LCASE", "hello été ж", 1, fn_str("HeLLo ÉTÉ Ж"));
+    fn_expect_str("INITCAP", "The Quick  Brown", 1, fn_str("tHE quick  bROWN"));
+    fn_expect_null("UCASE", 1, fn_null_str());
+    fn_expect_str("TRIM", "a b", 1, fn_str(" \t a b \n"));
+    fn_expect_str("TRIM", "", 1, fn_str("   "));
+    fn_expect_i64("LEN", 5, 1, fn_str("héllo"));
+    fn_expect_i64("LEN", 0, 1, fn_str(""));
+    fn_expect_null("LEN", 1, fn_null_str());
+}
+
+static void test_substring(void **state)
+{
+    SL_UNUSED(state);
+    fn_expect_str("SUBSTRING", "llo", 2, fn_str("hello"), fn_int(3));
+    fn_expect_str("SUBSTRING", "el", 3, fn_str("hello"), fn_int(2), fn_int(2));
+    fn_expect_str("SUBSTRING", "lo", 2, fn_str("hello"), fn_int(-2));
+    fn_expect_str("SUBSTRING", "l", 3, fn_str("hello"), fn_int(-2), fn_int(1));
+    fn_expect_str("SUBSTRING", "hello", 2, fn_str("hello"), fn_int(-10));
+    fn_expect_str("SUBSTRING", "", 2, fn_str("hello"), fn_int(10));
+    fn_expect_str("SUBSTRING", "hello", 2, fn_str("hello"), fn_int(0));
+    fn_expect_str("SUBSTRING", "", 3, fn_str("hello"), fn_int(2), fn_int(-1));
+    fn_expect_str("SUBSTRING", "éé", 3, fn_str("aéébc"), fn_int(2), fn_int(2));
+    fn_expect_null("SUBSTRING", 2, fn_str("hello"), fn_null_int());
+    fn_expect_null("SUBSTRING", 3, fn_null_str(), fn_int(1), fn_int(1));
+}
+
+static void test_replace_split(void **state)
+{
+    SL_UNUSED(state);
+    fn_expect_str("REPLACE", "a-b-c", 3, fn_str("a.b.c"), fn_str("."), fn_str("-"));
+    fn_expect_str("REPLACE", "xx", 3, fn_str("abab"), fn_str("ab"), fn_str("x"));
+    fn_expect_str("REPLACE", "-a-b-", 3, fn_str("ab"), fn_str(""), fn_str("-"));
+    fn_expect_null("REPLACE", 3, fn_str("ab"), fn_null_str(), fn_str("-"));
+    static const char *const parts[] = {"", "a", "", "b", ""};
+    fn_check_str_array("SPLIT", fn_call("SPLIT", 2, fn_str(",a,,b,"), fn_str(",")), 5, parts);
+    static const char *const chars[] = {"a", "é", "c"};
+    fn_check_str_array("SPLIT empty", fn_call("SPLIT", 2, fn_str("aéc"), fn_str("")), 3, chars);
+    static const char *const whole[] = {"abc"};
+    fn_check_str_array("SPLIT none", fn_call("SPLIT", 2, fn_str("abc"), fn_str("::")), 1, whole);
+    assert_string_equal(fn_type_of("SPLIT", 2, fn_str("a"), fn_str(",")), "ARRAY<STRING>");
+    fn_expect_null("SPLIT", 2, fn_null_str(), fn_str(","));
+}
+
+static void test_instr(void **state)
+{
+    SL_UNUSED(state);
+    fn_expect_i64("INSTR", 2, 2, fn_str("CORPORATE FLOOR"), fn_str("OR"));
+    fn_expect_i64("INSTR", 5, 3, fn_str("CORPORATE FLOOR"), fn_str("OR"), fn_int(3));
+    fn_expect_i64("INSTR", 14, 4, fn_str("CORPORATE FLOOR"), fn_str("OR"), fn_int(3), fn_int(2));
+    fn_expect_i64("INSTR", 2, 4, fn_str("CORPORATE FLOOR"), fn_str("OR"), fn_int(-3), fn_int(2));
+    fn_expect_i64("INSTR", 14, 3, fn_str("CORPORATE FLOOR"), fn_str("OR"), fn_int(-1));
+    fn_expect_i64("INSTR", 0, 2, fn_str("CORPORATE FLOOR"), fn_str("XY"));
+    fn_expect_i64("INSTR", 0, 3, fn_str("abc"), fn_str("a"), fn_int(10));
+    fn_expect_i64("INSTR", 3, 2, fn_str("ééx"), fn_str("x"));
+    fn_expect_i64("INSTR", 0, 2, fn_null_str(), fn_str("x"));
+}
+
+static void test_pad(void **state)
+{
+    SL_UNUSED(state);
+    fn_expect_str("LPAD", "xyxhi", 3, fn_str("hi"), fn_int(5), fn_str("xy"));
+    fn_expect_str("RPAD", "hixyx", 3, fn_str("hi"), fn_int(5), fn_str("xy"));
+    fn_expect_str("LPAD", "hel", 3, fn_str("hello"), fn_int(3), fn_str("x"));
+    fn_expect_str("RPAD", "hel", 3, fn_str("hello"), fn_int(3), fn_str("x"));
+    fn_expect_str("LPAD", "ééa", 3, fn_str("a"), fn_int(3), fn_str("é"));
+    fn_expect_null("LPAD", 3, fn_str("a"), fn_int(3), fn_str(""));
+    fn_expect_null("RPAD", 3, fn_str("a"), fn_int(-1), fn_str("x"));
+    fn_expect_null("RPAD", 3, fn_null_str(), fn_int(3), fn_str("x"));
+}
+
+static void test_regexp(void **state)
+{
+    SL_UNUSED(state);
+    fn_expect_str("REGEXP_EXTRACT", "123", 2, fn_str("\\d+"), fn_str("abc 123 def 456"));
+    fn_expect_str("REGEXP_EXTRACT", "def", 3, fn_str("(\\w+) (\\d+)"), fn_str("xx def 456"), fn_int(1));
+    fn_expect_str("REGEXP_EXTRACT", "456", 3, fn_str("(?:\\w+) (\\d+)"), fn_str("def 456"), fn_int(1));
+    fn_expect_null("REGEXP_EXTRACT", 2, fn_str("z+"), fn_str("abc"));
+    fn_expect_null("REGEXP_EXTRACT", 3, fn_str("(a)"), fn_str("abc"), fn_int(2));
+    fn_expect_null("REGEXP_EXTRACT", 2, fn_null_str(), fn_str("abc"));
+    fn_expect_str("REGEXP_EXTRACT", "ABC", 2, fn_str("(?i)abc"), fn_str("xABCx"));
+    fn_expect_str("REGEXP_EXTRACT", "a.b", 2, fn_str("a\\.b"), fn_str("axb a.b"));
+    fn_expect_str("REGEXP_EXTRACT", "[x]", 2, fn_str("\\[[^\\]]+\\]"), fn_str("a[x]b"));
+    fn_expect_str("REGEXP_REPLACE", "a_b_c", 3, fn_str("a b\tc"), fn_str("\\s"), fn_str("_"));
+    fn_expect_str("REGEXP_REPLACE", "-a-b-c-", 3, fn_str("abc"), fn_str("x*"), fn_str("-"));
+    fn_expect_str("REGEXP_REPLACE", "456 123", 3, fn_str("123 456"), fn_str("(\\d+) (\\d+)"), fn_str("$2 $1"));
+    fn_expect_str("REGEXP_REPLACE", "$x", 3, fn_str("ax"), fn_str("a"), fn_str("\\$"));
+    fn_expect_null("REGEXP_REPLACE", 3, fn_str("abc"), fn_null_str(), fn_str("x"));
+    /* a pattern from the data is compiled per call; a bad one gives NULL */
+    fn_set_row(2, sl_sql_string("b+", 2), sl_sql_string("a(", 2));
+    fn_expect_str("REGEXP_EXTRACT", "bbb", 2, fn_col(0, SL_SQL_T_STRING), fn_str("abbbc"));
+    fn_expect_str("REGEXP_REPLACE", "aXc", 3, fn_str("abbbc"), fn_col(0, SL_SQL_T_STRING), fn_str("X"));
+    fn_expect_null("REGEXP_EXTRACT", 2, fn_col(1, SL_SQL_T_STRING), fn_str("abbbc"));
+    assert_non_null(strstr(fn_last_error(), "Invalid regular expression"));
+    /* bind-time refusals */
+    fn_expect_bind_error("REGEXP_EXTRACT", "Invalid regular expression", 2, fn_str("a(b"), fn_str("x"));
+    fn_expect_bind_error("REGEXP_REPLACE", "lazy", 3, fn_str("x"), fn_str("a+?"), fn_str("y"));
+    fn_expect_bind_error("REGEXP_REPLACE", "(?=", 3, fn_str("x"), fn_str("a(?=b)"), fn_str("y"));
+    fn_expect_bind_error("REGEXP_EXTRACT", "\\p", 2, fn_str("\\p{Alpha}"), fn_str("x"));
+}
+
+static void test_regex_translation(void **state)
+{
+    SL_UNUSED(state);
+    sl_sql_regex_t re;
+    char err[128];
+    assert_int_equal(sl_sql_regex_compile("(a)(?:b)(c)", 11, &re, err, sizeof err), SL_OK);
+    assert_int_equal(re.n_groups, 2);
+    assert_int_equal(re.group_map[1], 1);
+    assert_int_equal(re.group_map[2], 3);
+    regfree(&re.re);
+    assert_int_equal(sl_sql_regex_compile("[\\d\\-x]+", 8, &re, err, sizeof err), SL_OK);
+    regmatch_t m[64];
+    m[0].rm_so = 0;
+    m[0].rm_eo = 6;
+    assert_int_equal(regexec(&re.re, "ab1-x2", 64, m, REG_STARTEND), 0);
+    assert_int_equal(m[0].rm_so, 2);
+    assert_int_equal(m[0].rm_eo, 6);
+    regfree(&re.re);
+    assert_int_not_equal(sl_sql_regex_compile("[a", 2, &re, err, sizeof err), SL_OK);
+    assert_non_null(strstr(err, "unclosed"));
+    assert_int_not_equal(sl_sql_regex_compile("a\\", 2, &re, err, sizeof err), SL_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_concat, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_case_trim_len, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_substring, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_replace_split, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_instr, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_pad, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_regexp, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_regex_translation, fn_setup, fn_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
