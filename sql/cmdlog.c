@@ -147,7 +147,15 @@ void sl_sql_cmdlog_poll(sl_sql_engine_t *e)
 sl_err_t sl_sql_cmdlog_record(sl_sql_exec_t *x, const char *text, const char *query_id)
 {
     sl_sql_engine_t *e = x->e;
-    json_t *props = x->req_props && json_is_object(x->req_props) ? json_deep_copy(x->req_props) : json_object();
+    /* The properties in force: the session's, then the request's. */
+    json_t *props = json_object();
+    for (size_t i = 0; props && i < sl_props_count(e->session); i++) {
+        const char *k, *v;
+        sl_props_at(e->session, i, &k, &v, NULL);
+        json_object_set_new(props, k, json_string(v));
+    }
+    if (props && x->req_props && json_is_object(x->req_props))
+        json_object_update(props, (json_t *)x->req_props);
     json_t *j = json_pack("{s:s, s:o, s:o, s:s}", "statement", text ? text : "", "streamsProperties",
                           props ? props : json_object(), "queryId",
                           query_id ? json_string(query_id) : json_null(), "origin", e->instance);

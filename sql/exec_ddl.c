@@ -286,6 +286,17 @@ sl_err_t sl_sql_exec_create_as(sl_sql_exec_t *x)
     q->id = pq_strdup(q, qid);
     q->statement = pq_strdup(q, s->text ? s->text : "");
 
+    /* The plan points into the syntax tree: the query parses its own copy,
+     * which lives in its arena as long as it runs. */
+    sl_sql_list_t *own = NULL;
+    sl_err_t r = sl_sql_parse(&q->arena, q->statement, strlen(q->statement), &own, x->err);
+    if (!r && (!own || own->n != 1 || ((sl_sql_stmt_t *)own->items[0])->kind != s->kind))
+        r = sl_sql_error_set(x->err, SL_ERR_INVAL, s->pos, "The statement's text does not parse on its own");
+    if (r) {
+        sl_sql_pquery_stop(e, q, false);
+        return r;
+    }
+    s = own->items[0];
     sl_sql_bind_env_t env;
     sl_sql_exec_bind_env(x, &q->arena, q->id, &env);
     const char *first = s->select ? first_relation(s->select->from) : NULL;
@@ -297,7 +308,7 @@ sl_err_t sl_sql_exec_create_as(sl_sql_exec_t *x)
     sl_builder_t *b = NULL;
     char errbuf[1024] = "";
     char *props = NULL;
-    sl_err_t r = sl_sql_bind_query(&env, s, &bq, x->err);
+    r = sl_sql_bind_query(&env, s, &bq, x->err);
     if (!r && (!bq.root || !bq.root->topic || bq.is_pull))
         r = sl_sql_error_set(x->err, SL_ERR_INVAL, s->pos, "The statement does not write to a topic");
     if (!r && !insert && !bq.sink)
