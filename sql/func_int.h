@@ -96,6 +96,11 @@ uint32_t sl_sql_utf8_count(const char *p, uint32_t n);
 uint32_t sl_sql_utf8_offset(const char *p, uint32_t n, uint32_t chars);
 /* The byte length of the character starting at p[0] (1..4, never past n). */
 uint32_t sl_sql_utf8_step(const char *p, uint32_t n);
+/* The code point at p[0] (a broken sequence gives its first byte) and its
+ * byte length in *step. */
+uint32_t sl_sql_utf8_decode(const char *p, uint32_t n, uint32_t *step);
+/* Appends code point cp as UTF-8. */
+void sl_sql_utf8_put(sl_sql_sb_t *sb, uint32_t cp);
 
 /* --- Regular expressions (func_string.c) ---------------------------------- */
 

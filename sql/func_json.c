@@ -215,33 +215,6 @@ static bool js_value(js_t *s, int depth)
     return ok;
 }
 
-/* Appends code point cp as UTF-8. */
-static void put_utf8(sl_sql_sb_t *sb, uint32_t cp)
-{
-    char b[4];
-    size_t n;
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xC0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xE0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        b[0] = (char)(0xF0 | (cp >> 18));
-        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    sl_sql_sb_put(sb, b, n);
-}
-
 static uint32_t hex4(const char *p)
 {
     uint32_t v = 0;
@@ -281,7 +254,7 @@ static void unescape(const char *p, size_t n, sl_sql_sb_t *sb)
                     p += 6;
                 }
             }
-            put_utf8(sb, cp);
+            sl_sql_utf8_put(sb, cp);
             break;
         }
         default: sl_sql_sb_put(sb, &e, 1); break;

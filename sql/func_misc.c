@@ -257,6 +257,50 @@ uint32_t sl_sql_utf8_offset(const char *p, uint32_t n, uint32_t chars)
     return i;
 }
 
+void sl_sql_utf8_put(sl_sql_sb_t *sb, uint32_t cp)
+{
+    char b[4];
+    size_t n;
+    if (cp < 0x80) {
+        b[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        b[0] = (char)(0xC0 | (cp >> 6));
+        b[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        b[0] = (char)(0xE0 | (cp >> 12));
+        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        b[0] = (char)(0xF0 | (cp >> 18));
+        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        b[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    sl_sql_sb_put(sb, b, n);
+}
+
+uint32_t sl_sql_utf8_decode(const char *p, uint32_t n, uint32_t *step)
+{
+    uint32_t k = sl_sql_utf8_step(p, n);
+    *step = k;
+    const unsigned char *u = (const unsigned char *)p;
+    switch (k) {
+    case 2:
+        return (uint32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
+    case 3:
+        return (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+    case 4:
+        return (uint32_t)(u[0] & 0x07) << 18 | (uint32_t)(u[1] & 0x3F) << 12 | (uint32_t)(u[2] & 0x3F) << 6 |
+               (u[3] & 0x3F);
+    default:
+        return n ? u[0] : 0;
+    }
+}
+
 /* --- IFNULL, COALESCE, NULLIF ----------------------------------------------- */
 
 static const sl_sql_type_t *resolve_common(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,

@@ -1,7 +1,7 @@
 /*
  * func_string.c - the string functions: CONCAT, CONCAT_WS, LCASE, UCASE,
- * INITCAP, TRIM, LEN, SUBSTRING, REPLACE, SPLIT, INSTR, LPAD, RPAD,
- * REGEXP_EXTRACT, REGEXP_REPLACE; and the translation of Java regular
+ * INITCAP, TRIM, LEN, SUBSTRING, REPLACE, SPLIT, INSTR, LPAD, RPAD, MASK and
+ * its LEFT/RIGHT forms, REGEXP_EXTRACT, REGEXP_REPLACE; and the translation of Java regular
  * expressions to POSIX ones (func_int.h says which subset).
  *
  * Positions and lengths count characters (UTF-8 code points), as ksqlDB
@@ -893,6 +893,97 @@ static void eval_rpad(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uin
     pad(args, n, cx, out, false);
 }
 
+/* --- MASK, MASK_KEEP_LEFT, MASK_KEEP_RIGHT, MASK_LEFT, MASK_RIGHT ------------- */
+
+#define NO_MASK UINT32_MAX
+
+/* The masking character a mask argument gives: NULL keeps the class
+ * unmasked; anything but one character is an error (false). */
+static bool mask_char(const sl_sql_datum_t *d, uint32_t *mask)
+{
+    if (sl_sql_datum_is_null(d)) {
+        *mask = NO_MASK;
+        return true;
+    }
+    uint32_t step;
+    if (sl_sql_utf8_count(d->u.s.ptr, d->u.s.len) != 1)
+        return false;
+    *mask = sl_sql_utf8_decode(d->u.s.ptr, d->u.s.len, &step);
+    return true;
+}
+
+/* which: 'M' all, 'l' keep left, 'r' keep right, 'L' left n, 'R' right n.
+ * args: str, [n,] then either nothing or upper, lower, digit, other. */
+static void mask(const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx, sl_sql_datum_t *out, char which,
+                 const char *fname)
+{
+    uint32_t first_mask = which == 'M' ? 1 : 2;
+    uint32_t masks[4] = {'X', 'x', 'n', '-'};
+    for (uint32_t i = first_mask; i < n; i++) {
+        if (!mask_char(&args[i], &masks[i - first_mask])) {
+            sl_sql_fn_fail(cx, out, "Invalid mask character. Must be only single character, but was '%.*s'",
+                           (int)SL_MIN(args[i].u.s.len, 50u), args[i].u.s.ptr);
+            return;
+        }
+    }
+    if (sl_sql_datum_is_null(&args[0]) || (first_mask == 2 && sl_sql_datum_is_null(&args[1]))) {
+        *out = sl_sql_null();
+        return;
+    }
+    int64_t count = first_mask == 2 ? args[1].u.i32 : 0;
+    if (count < 0) {
+        sl_sql_fn_fail(cx, out, "function %s requires a non-negative number of characters to mask or skip", fname);
+        return;
+    }
+    const char *s = args[0].u.s.ptr;
+    uint32_t len = args[0].u.s.len;
+    int64_t chars = sl_sql_utf8_count(s, len), k = SL_MIN(count, chars), from = 0, to = chars;
+    switch (which) {
+    case 'l': from = k; break;
+    case 'r': to = chars - k; break;
+    case 'L': to = k; break;
+    case 'R': from = chars - k; break;
+    default: break;
+    }
+    sl_sql_sb_t sb;
+    sl_sql_sb_init(&sb, cx->arena, len);
+    int64_t ci = 0;
+    for (uint32_t i = 0; i < len; ci++) {
+        uint32_t step;
+        uint32_t cp = sl_sql_utf8_decode(s + i, len - i, &step);
+        uint32_t m = NO_MASK;
+        if (ci >= from && ci < to) {
+            if (cp < 0x80)
+                m = cp >= 'A' && cp <= 'Z' ? masks[0] : cp >= 'a' && cp <= 'z' ? masks[1] : cp >= '0' && cp <= '9' ? masks[2] : masks[3];
+            else if (case_map(cp, false) != cp)
+                m = masks[0];
+            else if (case_map(cp, true) != cp)
+                m = masks[1];
+            else
+                m = masks[3];
+        }
+        if (m == NO_MASK)
+            sl_sql_sb_put(&sb, s + i, step);
+        else
+            sl_sql_utf8_put(&sb, m);
+        i += step;
+    }
+    sl_sql_sb_done(&sb, cx, out);
+}
+
+#define MASK_FN(fn, which, NAME)                                                                          \
+    static void fn(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx, \
+                   sl_sql_datum_t *out)                                                                  \
+    {                                                                                                    \
+        SL_UNUSED(call);                                                                                 \
+        mask(args, n, cx, out, which, NAME);                                                             \
+    }
+MASK_FN(eval_mask, 'M', "mask")
+MASK_FN(eval_mask_keep_left, 'l', "mask_keep_left")
+MASK_FN(eval_mask_keep_right, 'r', "mask_keep_right")
+MASK_FN(eval_mask_left, 'L', "mask_left")
+MASK_FN(eval_mask_right, 'R', "mask_right")
+
 /* --- The group ------------------------------------------------------------------ */
 
 static const sl_sql_tkind_t P_STR_INT[] = {SL_SQL_T_STRING, SL_SQL_T_INT};
@@ -901,6 +992,32 @@ static const sl_sql_tkind_t P_STR_INT_STR[] = {SL_SQL_T_STRING, SL_SQL_T_INT, SL
 static const sl_sql_tkind_t P_STR2_INT[] = {SL_SQL_T_STRING, SL_SQL_T_STRING, SL_SQL_T_INT};
 static const sl_sql_tkind_t P_STR2_INT2[] = {SL_SQL_T_STRING, SL_SQL_T_STRING, SL_SQL_T_INT, SL_SQL_T_INT};
 
+static const sl_sql_tkind_t P_STR5[] = {SL_SQL_T_STRING, SL_SQL_T_STRING, SL_SQL_T_STRING, SL_SQL_T_STRING,
+                                        SL_SQL_T_STRING};
+static const sl_sql_tkind_t P_STR_INT_STR4[] = {SL_SQL_T_STRING, SL_SQL_T_INT,    SL_SQL_T_STRING,
+                                                SL_SQL_T_STRING, SL_SQL_T_STRING, SL_SQL_T_STRING};
+
+#define MASK_OVERLOADS(fn, NAME, what)                                                                       \
+    SL_SQL_OV(P_STR_INT, SL_SQL_T_STRING, fn, NAME "(input VARCHAR, numChars INT)", what),                    \
+        SL_SQL_OV(P_STR_INT_STR4, SL_SQL_T_STRING, fn,                                                      \
+                  NAME "(input VARCHAR, numChars INT, upper VARCHAR, lower VARCHAR, digit VARCHAR, other VARCHAR)", \
+                  what ", with these masking characters (NULL: leave that class)")
+
+static const sl_sql_overload_t MASK_O[] = {
+    SL_SQL_OV(SL_SQL_P_STRING, SL_SQL_T_STRING, eval_mask, "MASK(input VARCHAR)",
+              "input with upper-case letters as X, lower-case as x, digits as n, others as -"),
+    SL_SQL_OV(P_STR5, SL_SQL_T_STRING, eval_mask,
+              "MASK(input VARCHAR, upper VARCHAR, lower VARCHAR, digit VARCHAR, other VARCHAR)",
+              "input masked with these characters (NULL: leave that class)"),
+};
+static const sl_sql_overload_t MASK_KEEP_LEFT_O[] = {
+    MASK_OVERLOADS(eval_mask_keep_left, "MASK_KEEP_LEFT", "input masked but its first numChars characters")};
+static const sl_sql_overload_t MASK_KEEP_RIGHT_O[] = {
+    MASK_OVERLOADS(eval_mask_keep_right, "MASK_KEEP_RIGHT", "input masked but its last numChars characters")};
+static const sl_sql_overload_t MASK_LEFT_O[] = {
+    MASK_OVERLOADS(eval_mask_left, "MASK_LEFT", "input with its first numChars characters masked")};
+static const sl_sql_overload_t MASK_RIGHT_O[] = {
+    MASK_OVERLOADS(eval_mask_right, "MASK_RIGHT", "input with its last numChars characters masked")};
 static const sl_sql_overload_t CONCAT_O[] = {
     {SL_SQL_P_STRING, 1, true, SL_SQL_T_STRING, NULL, eval_concat, NULL, "CONCAT(str1 VARCHAR, strs VARCHAR...)",
      "the strings joined, NULLs skipped"},
@@ -971,6 +1088,11 @@ const sl_sql_func_t sl_sql_funcs_string[] = {
     SL_SQL_FN("LCASE", "STRING", "Converts a string to lower case.", LCASE_O),
     SL_SQL_FN("LEN", "STRING", "Returns the number of characters in a string.", LEN_O),
     SL_SQL_FN("LPAD", "STRING", "Pads a string on the left to a length, or truncates it.", LPAD_O),
+    SL_SQL_FN("MASK", "STRING", "Masks letters, digits and other characters of a string.", MASK_O),
+    SL_SQL_FN("MASK_KEEP_LEFT", "STRING", "Masks a string except its first characters.", MASK_KEEP_LEFT_O),
+    SL_SQL_FN("MASK_KEEP_RIGHT", "STRING", "Masks a string except its last characters.", MASK_KEEP_RIGHT_O),
+    SL_SQL_FN("MASK_LEFT", "STRING", "Masks the first characters of a string.", MASK_LEFT_O),
+    SL_SQL_FN("MASK_RIGHT", "STRING", "Masks the last characters of a string.", MASK_RIGHT_O),
     SL_SQL_FN("REGEXP_EXTRACT", "STRING", "Extracts the first match of a regular expression or one of its groups.",
               REGEXP_EXTRACT_O),
     SL_SQL_FN("REGEXP_REPLACE", "STRING", "Replaces every match of a regular expression.", REGEXP_REPLACE_O),

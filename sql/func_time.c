@@ -42,7 +42,9 @@ static sl_err_t prepare_time(sl_arena_t *arena, sl_sql_expr_t *const *args, uint
             return SL_ERR_INVAL;
         }
     }
-    if (zone && !sl_sql_datum_is_null(zone)) {
+    if (n < 3) {
+        st->tz = sl_sql_tz_find("UTC", 3, why, sizeof why); /* no lookup per record */
+    } else if (zone && !sl_sql_datum_is_null(zone)) {
         st->tz = sl_sql_tz_find(zone->u.s.ptr, zone->u.s.len, why, sizeof why);
         if (!st->tz) {
             snprintf(err, errlen, "%s", why);

@@ -96,6 +96,23 @@ static void test_pad(void **state)
     fn_expect_null("RPAD", 3, fn_null_str(), fn_int(3), fn_str("x"));
 }
 
+static void test_mask(void **state)
+{
+    SL_UNUSED(state);
+    fn_expect_str("MASK", "Xxxx-nn", 1, fn_str("Abcd 12"));
+    fn_expect_str("MASK", "*bc 99", 5, fn_str("Abc 12"), fn_str("*"), fn_null_str(), fn_str("9"), fn_null_str());
+    fn_expect_str("MASK_KEEP_LEFT", "Abxx-nn", 2, fn_str("Abcd 12"), fn_int(2));
+    fn_expect_str("MASK_KEEP_RIGHT", "Xxxx-12", 2, fn_str("Abcd 12"), fn_int(2));
+    fn_expect_str("MASK_LEFT", "Xxcd 12", 2, fn_str("Abcd 12"), fn_int(2));
+    fn_expect_str("MASK_RIGHT", "Abcd nn", 2, fn_str("Abcd 12"), fn_int(2));
+    fn_expect_str("MASK_RIGHT", "Xxxx-nn", 2, fn_str("Abcd 12"), fn_int(100));
+    fn_expect_str("MASK", "Xx", 1, fn_str("Éé"));
+    fn_expect_null("MASK", 1, fn_null_str());
+    fn_expect_null("MASK_LEFT", 2, fn_str("abc"), fn_int(-1));
+    assert_non_null(strstr(fn_last_error(), "non-negative"));
+    fn_expect_null("MASK", 5, fn_str("abc"), fn_str("**"), fn_null_str(), fn_null_str(), fn_null_str());
+}
+
 static void test_regexp(void **state)
 {
     SL_UNUSED(state);
@@ -158,6 +175,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replace_split, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_instr, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_pad, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_mask, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_regexp, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_regex_translation, fn_setup, fn_teardown),
     };
