@@ -129,6 +129,8 @@ static void test_regexp(void **state)
     fn_expect_str("REGEXP_REPLACE", "-a-b-c-", 3, fn_str("abc"), fn_str("x*"), fn_str("-"));
     fn_expect_str("REGEXP_REPLACE", "456 123", 3, fn_str("123 456"), fn_str("(\\d+) (\\d+)"), fn_str("$2 $1"));
     fn_expect_str("REGEXP_REPLACE", "$x", 3, fn_str("ax"), fn_str("a"), fn_str("\\$"));
+    fn_expect_str("REGEXP_REPLACE", "baa", 3, fn_str("aaa"), fn_str("^a"), fn_str("b"));
+    fn_expect_str("REGEXP_REPLACE", "x-y", 3, fn_str("x y"), fn_str("\\b \\b"), fn_str("-"));
     fn_expect_null("REGEXP_REPLACE", 3, fn_str("abc"), fn_null_str(), fn_str("x"));
     /* a pattern from the data is compiled per call; a bad one gives NULL */
     fn_set_row(2, sl_sql_string("b+", 2), sl_sql_string("a(", 2));
