@@ -774,3 +774,25 @@ int64_t sl_sql_processing_errors(const sl_sql_engine_t *e)
 {
     return __atomic_load_n(&e->processing_errors, __ATOMIC_RELAXED);
 }
+
+sl_err_t sl_sql_local_topic(sl_sql_engine_t *e, const char *topic, int32_t partitions, sl_sql_error_t *err)
+{
+    sl_sql_pos_t nopos = {0, 0};
+    if (err)
+        memset(err, 0, sizeof *err);
+    if (!e->local)
+        return not_local(err);
+    if (!topic || !*topic || partitions < 1)
+        return sl_sql_error_set(err, SL_ERR_INVAL, nopos, "a topic needs a name and at least one partition");
+    pthread_mutex_lock(&e->lock);
+    sl_sql_topic_info_t info;
+    sl_err_t r = e->rt->ops->topic_info(e->rt, topic, &info) == SL_OK
+                     ? SL_ERR_EXISTS
+                     : e->rt->ops->topic_create(e->rt, topic, partitions, 1, NULL);
+    pthread_mutex_unlock(&e->lock);
+    if (r == SL_ERR_EXISTS)
+        return sl_sql_error_set(err, r, nopos, "Topic %s already exists", topic);
+    if (r)
+        return sl_sql_error_set(err, r, nopos, "Could not create topic %s: %s", topic, sl_err_str(r));
+    return SL_OK;
+}

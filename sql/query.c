@@ -341,6 +341,7 @@ static sl_err_t open_pull(sl_sql_exec_t *x, sl_sql_query_t *q, sl_sql_bound_quer
     if (!table)
         return sl_sql_error_set(x->err, SL_ERR_INVAL, s->pos, "Pull queries are only supported on tables");
     q->is_pull = true;
+    q->limit = bq->pull_limit;
     q->header = header_json(q->id, bq->pull_out.value, bq->pull_out.n_value);
     if (!q->header)
         return sl_sql_error_set(x->err, SL_ERR_NOMEM, s->pos, "out of memory");
@@ -376,12 +377,11 @@ static sl_err_t open_pull(sl_sql_exec_t *x, sl_sql_query_t *q, sl_sql_bound_quer
     sl_sql_rt_t *rt = e->rt;
     sl_err_t r;
     if (pc.windowed) {
-        int64_t lo = bq->pull_wstart_lo, hi = bq->pull_wstart_hi;
-        if (lo == 0 && hi == 0) {
-            lo = INT64_MIN / 2;
-            hi = INT64_MAX / 2;
-        }
-        r = rt->ops->win_fetch_all(rt, w->rq, store_node->store, lo, hi, pull_win_fn, &pc);
+        r = rt->ops->win_fetch_all(rt, w->rq, store_node->store, bq->pull_wstart_lo, bq->pull_wstart_hi,
+                                   pull_win_fn, &pc);
+        if (r == SL_ERR_UNSUPPORTED)
+            return sl_sql_error_set(x->err, r, s->pos,
+                                    "Pull queries on windowed tables are not supported by this engine's runtime");
     } else if (bq->pull_key) {
         sl_sql_row_t krow = {store_node->out.n_key, bq->pull_key};
         sl_val_t k = sl_val_ptr(&krow), v = sl_val_null();

@@ -169,6 +169,10 @@ typedef struct sl_sql_local_record {
     int64_t window_end;
 } sl_sql_local_record_t;
 
+/* Creates topic with partitions (>= 1) partitions, as a broker would have
+ * it before any statement. Errors: SL_ERR_EXISTS, SL_ERR_INVAL (partitions
+ * < 1), SL_ERR_STATE (not a local engine). */
+sl_err_t sl_sql_local_topic(sl_sql_engine_t *e, const char *topic, int32_t partitions, sl_sql_error_t *err);
 /* Appends one record to topic (created with one partition if it does not
  * exist) and runs every query it reaches. Errors: SL_ERR_INVAL (JSON that
  * is not valid or does not fit the topic's format: err says why),
