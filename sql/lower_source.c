@@ -54,10 +54,10 @@ static bool decode_side(sl_ctx_t *ctx, const src_arg_t *a, const sl_sql_codec_t 
         n = raw->u.bytes.len;
     }
     if (sl_sql_codec_decode(c, p, n, sl_ctx_arena(ctx), out, err, sizeof(err)) != SL_OK || *out == NULL) {
-        if (err[0] == '\0')
-            snprintf(err, sizeof(err), "Failed to deserialise %s from topic: %s.", is_key ? "key" : "value",
-                     sl_ctx_topic(ctx) != NULL ? sl_ctx_topic(ctx) : "");
-        log_decode(ctx, a, err, raw, is_key);
+        char msg[700];
+        snprintf(msg, sizeof(msg), "Failed to deserialize %s from topic: %s. %s", is_key ? "key" : "value",
+                 sl_ctx_topic(ctx) != NULL ? sl_ctx_topic(ctx) : "", err);
+        log_decode(ctx, a, msg, raw, is_key);
         return false;
     }
     return true;

@@ -484,11 +484,16 @@ static void test_session(void **state)
     tq_t q;
     run(&q, sink(count_by_name(stream_s("s"), SL_SQL_WIN_SESSION, 5000, 0, -1), "w"), NULL);
     pipe_rec(&q, "s", 1, "{\"NAME\":\"a\",\"AMOUNT\":1}", 1000);
-    expect_out(&q, "w", -1, "a", "{\"NAME\":\"a\",\"CNT\":1,\"TOTAL\":1}", -1, NULL);
+    expect_out(&q, "w", -1, "a", "{\"NAME\":\"a\",\"CNT\":1,\"TOTAL\":1}", 1000, NULL);
     pipe_rec(&q, "s", 1, "{\"NAME\":\"a\",\"AMOUNT\":2}", 3000);
-    /* the old session is deleted, the merged one written */
-    expect_out(&q, "w", -1, "a", NULL, -1, NULL);
-    expect_out(&q, "w", -1, "a", "{\"NAME\":\"a\",\"CNT\":2,\"TOTAL\":3}", -1, NULL);
+    /* the old session is deleted (stamped with its end), the merged one
+     * written */
+    expect_out(&q, "w", -1, "a", NULL, 1000, NULL);
+    expect_out(&q, "w", -1, "a", "{\"NAME\":\"a\",\"CNT\":2,\"TOTAL\":3}", 3000, NULL);
+    /* an out-of-order record inside the session: the session keeps its
+     * bounds (updated in place) and its end as the time */
+    pipe_rec(&q, "s", 1, "{\"NAME\":\"a\",\"AMOUNT\":10}", 2000);
+    expect_out(&q, "w", -1, "a", "{\"NAME\":\"a\",\"CNT\":3,\"TOTAL\":13}", 3000, NULL);
     pipe_rec(&q, "s", 1, "{\"NAME\":\"a\",\"AMOUNT\":4}", 20000);
     expect_out(&q, "w", -1, "a", "{\"NAME\":\"a\",\"CNT\":1,\"TOTAL\":4}", -1, NULL);
     expect_none(&q, "w");
