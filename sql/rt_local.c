@@ -470,14 +470,18 @@ static sl_err_t lt_query_start(sl_sql_rt_t *r, const sl_topology_t *topo, const 
         query_free(q);
         return SL_ERR_IO;
     }
-    size_t plen = (props != NULL ? strlen(props) : 0) + strlen(app_id) + dlen + 64;
+    size_t plen = (props != NULL ? strlen(props) : 0) + strlen(app_id) + dlen + 96;
     char *dprops = malloc(plen);
     if (dprops == NULL) {
         query_free(q);
         return SL_ERR_NOMEM;
     }
-    /* The caller's keys first: ours (the driver reads the last of a key) win. */
-    snprintf(dprops, plen, "%s%sapplication.id=%s\nstate.dir=%s\n", props != NULL ? props : "",
+    /* No record cache (as ksqlDB's tests run: every update goes
+     * downstream, a table update that keeps its group gives the
+     * retraction and the addition), unless the caller's keys, which come
+     * next, say otherwise; ours last (the driver reads the last of a key). */
+    snprintf(dprops, plen, "cache.max.bytes.buffering=0\n%s%sapplication.id=%s\nstate.dir=%s\n",
+             props != NULL ? props : "",
              props != NULL && props[0] != '\0' && props[strlen(props) - 1] != '\n' ? "\n" : "", app_id, q->dir);
     sl_err_t err = sl_driver_new(topo, dprops, rt->wall, &q->d, errbuf, errlen);
     free(dprops);
