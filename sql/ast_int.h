@@ -9,7 +9,8 @@
  * kept as written; either way a NUL-terminated copy in the arena. String
  * literals are unescaped copies ('' -> '). Numeric literals keep their text
  * (the binder types them: INT if it fits, else BIGINT; with a point
- * DECIMAL; with an exponent DOUBLE).
+ * DECIMAL; with an exponent DOUBLE); a minus written before a number is
+ * part of its text ("-5", "-0.25", "-1E3"), so -2147483648 is an INT.
  *
  * Positions are 1-based line and column of the first character, for error
  * messages.
