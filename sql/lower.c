@@ -98,9 +98,21 @@ const sl_serde_t *sl_lower_value_serde(sl_lower_ctx_t *lc, const sl_sql_schema_t
     return sl_lower_cols_serde(lc, s->value, s->n_value);
 }
 
-sl_stream_t *sl_lower_with_serdes(sl_lower_ctx_t *lc, sl_stream_t *s, const sl_sql_plan_t *p)
+const sl_serde_t *sl_lower_plan_key_serde(sl_lower_ctx_t *lc, const sl_sql_plan_t *p)
 {
     const sl_serde_t *ks = sl_lower_key_serde(lc, &p->out);
+    if (ks == NULL || p->window.kind == SL_SQL_WIN_NONE)
+        return ks;
+    sl_windowed_serde_t *w = sl_lower_alloc(lc, sizeof(*w));
+    if (w == NULL)
+        return NULL;
+    bool session = p->window.kind == SL_SQL_WIN_SESSION;
+    return sl_serde_windowed_init(w, ks, session ? 0 : p->window.size_ms, session);
+}
+
+sl_stream_t *sl_lower_with_serdes(sl_lower_ctx_t *lc, sl_stream_t *s, const sl_sql_plan_t *p)
+{
+    const sl_serde_t *ks = sl_lower_plan_key_serde(lc, p);
     const sl_serde_t *vs = sl_lower_value_serde(lc, &p->out);
     if (s == NULL || ks == NULL || vs == NULL)
         return NULL;

@@ -66,6 +66,8 @@ void *sl_lower_alloc(sl_lower_ctx_t *lc, size_t n);
  * columns: keys of keyless streams are null). */
 const sl_serde_t *sl_lower_key_serde(sl_lower_ctx_t *lc, const sl_sql_schema_t *s);
 const sl_serde_t *sl_lower_value_serde(sl_lower_ctx_t *lc, const sl_sql_schema_t *s);
+/* p's key serde: the internal one, windowed when p's key is. */
+const sl_serde_t *sl_lower_plan_key_serde(sl_lower_ctx_t *lc, const sl_sql_plan_t *p);
 /* The internal serde of n columns' types. */
 const sl_serde_t *sl_lower_cols_serde(sl_lower_ctx_t *lc, const sl_sql_column_t *cols, uint32_t n);
 /* Declares p's internal serdes on s (so repartitions can write it). */

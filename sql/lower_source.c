@@ -25,6 +25,8 @@ typedef struct src_arg {
     const sl_sql_codec_t *kc, *vc;
     uint32_t n_key;
     bool is_table;
+    sl_sql_window_kind_t window;    /* a windowed topic's keys: the key's bytes then the window */
+    int64_t window_size;
     sl_sql_expr_t *ts_expr;         /* NULL: the record's own time */
     sl_lower_log_t *log;
 } src_arg_t;
@@ -68,6 +70,32 @@ static void src_decode(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value
     const src_arg_t *a = arg;
     sl_sql_row_t *krow = NULL, *vrow = NULL;
 
+    int64_t wstart = 0, wend = 0;
+    sl_val_t inner;
+    if (a->window != SL_SQL_WIN_NONE && !sl_val_is_null(key)) {
+        /* Kafka's windowed key layouts: key, start (time windows) or key,
+         * end, start (sessions), 8 bytes big-endian each */
+        size_t tail = a->window == SL_SQL_WIN_SESSION ? 16 : 8;
+        if ((key->type != SL_V_BYTES && key->type != SL_V_STRING) || key->u.bytes.len < tail) {
+            log_decode(ctx, a, "Failed to deserialize key: too short for a windowed key", key, true);
+            return;
+        }
+        const uint8_t *t = key->u.bytes.ptr + key->u.bytes.len - tail;
+        int64_t x = 0, y = 0;
+        for (int i = 0; i < 8; i++)
+            x = (int64_t)((uint64_t)x << 8 | t[i]);
+        for (size_t i = 8; i < tail; i++)
+            y = (int64_t)((uint64_t)y << 8 | t[i]);
+        if (a->window == SL_SQL_WIN_SESSION) {
+            wend = x;
+            wstart = y;
+        } else {
+            wstart = x;
+            wend = x + a->window_size;
+        }
+        inner = sl_val_bytes_ref(key->u.bytes.ptr, key->u.bytes.len - tail);
+        key = &inner;
+    }
     if (a->n_key > 0) {
         if (sl_val_is_null(key)) {
             if (a->is_table)
@@ -103,6 +131,8 @@ static void src_decode(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value
         ts = d.u.i64;
     }
     sl_val_t k = krow != NULL ? sl_val_ptr(krow) : sl_val_null();
+    if (a->window != SL_SQL_WIN_NONE && krow != NULL)
+        k = sl_val_windowed(ctx, &k, wstart, wend);
     sl_val_t v = vrow != NULL ? sl_val_ptr(vrow) : sl_val_null();
     if (a->is_table && vrow == NULL)
         v = sl_val_ptr(&tombstone_row);
@@ -198,6 +228,8 @@ sl_lw_t sl_lower_source(sl_lower_ctx_t *lc, const sl_sql_plan_t *p)
     a->vc = p->value_codec;
     a->n_key = p->out.n_key;
     a->is_table = p->is_table;
+    a->window = p->window.kind;
+    a->window_size = p->window.size_ms;
     a->log = sl_lower_log_new(lc, p);
     if (p->timestamp_col >= 0 && (uint32_t)p->timestamp_col < p->out.n_value &&
         (a->ts_expr = timestamp_expr(lc, p)) == NULL)
@@ -221,7 +253,7 @@ sl_lw_t sl_lower_source(sl_lower_ctx_t *lc, const sl_sql_plan_t *p)
         lw.s = s;
         return remember(lc, lw);
     }
-    const sl_serde_t *ks = sl_lower_key_serde(lc, &p->out);
+    const sl_serde_t *ks = sl_lower_plan_key_serde(lc, p);
     const sl_serde_t *vs = sl_lower_value_serde(lc, &p->out);
     const char *gname = sl_lower_name(lc, base, "group");
     const char *mname = sl_lower_name(lc, base, "materialize");
