@@ -174,6 +174,10 @@ sl_err_t sl_sql_codec_new(sl_arena_t *arena, const sl_sql_fmt_t *fmt, const char
     c->types = types;
     c->name_lens = lens;
     c->serde = serde;
+    if (c->fmt.kind == SL_SQL_FMT_JSON && sl_sql_json_prepare(c, arena)) {
+        snprintf(err, errlen, "out of memory");
+        return SL_ERR_NOMEM;
+    }
     *out = c;
     return SL_OK;
 }

@@ -111,6 +111,9 @@ struct sl_sql_codec {
     const char *const *names;
     const sl_sql_type_t *const *types;
     uint32_t *name_lens;
+    bool names_ci_unique;           /* no two names equal ignoring case */
+    char **name_json;               /* JSON: "NAME": per column, escaped */
+    uint32_t *name_json_lens;
     struct sl_serde *serde;         /* sl_sql_codec_serde's, in the arena */
 };
 
@@ -119,6 +122,9 @@ struct sl_sql_codec {
 sl_err_t sl_sql_json_decode(const sl_sql_codec_t *c, const uint8_t *p, size_t len, sl_arena_t *arena,
                             sl_sql_row_t *row, char *err, size_t errlen);
 sl_err_t sl_sql_json_encode(const sl_sql_codec_t *c, const sl_sql_row_t *row, sl_buf_t *out);
+/* Fills the JSON parts of a new codec (name_json, names_ci_unique) from
+ * arena. SL_ERR_NOMEM. */
+sl_err_t sl_sql_json_prepare(sl_sql_codec_t *c, sl_arena_t *arena);
 sl_err_t sl_sql_delimited_decode(const sl_sql_codec_t *c, const uint8_t *p, size_t len, sl_arena_t *arena,
                                  sl_sql_row_t *row, char *err, size_t errlen);
 sl_err_t sl_sql_delimited_encode(const sl_sql_codec_t *c, const sl_sql_row_t *row, sl_buf_t *out);

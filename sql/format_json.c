@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "format_int.h"
 
@@ -111,8 +112,10 @@ typedef struct jtok {
     bool b;         /* JT_BOOL */
     bool is_int;    /* JT_NUM without fraction or exponent */
     bool transient; /* p is not in the record's bytes or the arena: copy it to keep it */
+    bool has_i64;   /* JT_NUM: an integer of at most 18 digits, its value in i64 */
     const char *p;  /* JT_NUM: its text; JT_STR: the decoded string */
     size_t n;
+    int64_t i64;
 } jtok_t;
 
 /* Jackson's node class of t, for "sourceType" in ksqlDB's sentence. */
@@ -214,7 +217,9 @@ static sl_err_t coerce(const jtok_t *tok, const sl_sql_type_t *t, sl_arena_t *ar
     case SL_SQL_T_TIMESTAMP:
     case SL_SQL_T_TIME: {
         bool narrow = t->kind == SL_SQL_T_INT || t->kind == SL_SQL_T_DATE;
-        if (tok->k == JT_NUM) {
+        if (tok->k == JT_NUM && tok->has_i64) {
+            v = tok->i64;
+        } else if (tok->k == JT_NUM) {
             if (!num_to_i64(tok, &v))
                 return conv_error(tok, t, msg, msglen);
         } else if (tok->k == JT_STR) {
@@ -334,6 +339,8 @@ typedef struct fieldset {
     const char *const *names;           /* a row's columns */
     const uint32_t *lens;
     const sl_sql_type_t *const *types;
+    bool unique;                        /* no two names equal ignoring case */
+    uint32_t hint;                      /* where the next key likely matches */
 } fieldset_t;
 
 static inline const char *fs_name(const fieldset_t *fs, uint32_t i, size_t *len)
@@ -351,27 +358,70 @@ static inline const sl_sql_type_t *fs_type(const fieldset_t *fs, uint32_t i)
     return fs->fields ? fs->fields[i].type : fs->types[i];
 }
 
-static void fs_match(const fieldset_t *fs, const char *key, size_t klen, int *exact, int *upper)
+enum { MATCH_UPPER = 1, MATCH_EXACT = 2 };
+
+/* How key matches name: MATCH_EXACT byte for byte, MATCH_UPPER once the
+ * key is upper-cased (ASCII), both, or 0. */
+static int name_match(const char *key, size_t klen, const char *nm, size_t nl)
+{
+    if (nl != klen)
+        return 0;
+    bool exact = true, upper = true;
+    for (size_t j = 0; j < klen; j++) {
+        char c = key[j], u = c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+        exact = exact && c == nm[j];
+        upper = upper && u == nm[j];
+        if (!exact && !upper)
+            return 0;
+    }
+    return (exact ? MATCH_EXACT : 0) | (upper ? MATCH_UPPER : 0);
+}
+
+static inline bool upper_eq(const char *key, const char *nm, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        unsigned char c = (unsigned char)key[j];
+        if ((unsigned)(c - 'a') < 26u)
+            c = (unsigned char)(c - 32);
+        if (c != (unsigned char)nm[j])
+            return false;
+    }
+    return true;
+}
+
+/* Which names key matches: *exact the index matching byte for byte (or
+ * -1), *upper another index matching the key upper-cased (or -1). With
+ * names unique ignoring case one match is all there can be, so the search
+ * starts where the last one ended (fields usually come in order). */
+static void fs_match(fieldset_t *fs, const char *key, size_t klen, int *exact, int *upper)
 {
     *exact = *upper = -1;
+    if (fs->unique) {
+        for (uint32_t k = 0; k < fs->n; k++) {
+            uint32_t i = fs->hint + k < fs->n ? fs->hint + k : fs->hint + k - fs->n;
+            size_t nl;
+            const char *nm = fs_name(fs, i, &nl);
+            if (nl != klen)
+                continue;
+            bool ex = memcmp(key, nm, klen) == 0;
+            if (ex || upper_eq(key, nm, klen)) {
+                if (ex)
+                    *exact = (int)i;
+                else
+                    *upper = (int)i;
+                fs->hint = i + 1 < fs->n ? i + 1 : 0;
+                return;
+            }
+        }
+        return;
+    }
     for (uint32_t i = 0; i < fs->n; i++) {
         size_t nl;
         const char *nm = fs_name(fs, i, &nl);
-        if (nl != klen)
-            continue;
-        if (*exact < 0 && memcmp(nm, key, klen) == 0) {
+        int m = name_match(key, klen, nm, nl);
+        if ((m & MATCH_EXACT) && *exact < 0)
             *exact = (int)i;
-            continue;
-        }
-        size_t j = 0;
-        for (; j < klen; j++) {
-            char c = key[j];
-            if (c >= 'a' && c <= 'z')
-                c = (char)(c - 32);
-            if (c != nm[j])
-                break;
-        }
-        if (j == klen)
+        else if (m & MATCH_UPPER)
             *upper = (int)i;
     }
 }
@@ -462,6 +512,63 @@ static size_t put_utf8(char *o, unsigned cp)
     return 4;
 }
 
+/* Bytes a string can hold as they are (JSON's unescaped ASCII) and bytes
+ * a writer can copy as they are: eight at a time where the machine is
+ * little-endian (the lowest flagged byte is a true one: borrows only run
+ * upwards). */
+static inline bool plain_in(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+static inline bool plain_out(unsigned char c)
+{
+    return c >= 0x20 && c != '"' && c != '\\';
+}
+
+#define SWAR_ONES 0x0101010101010101ULL
+#define SWAR_HIGHS 0x8080808080808080ULL
+
+/* The flags of the bytes of v that are below 0x20, a quote or a backslash,
+ * and (high) those at or above 0x80. */
+static inline uint64_t swar_special(uint64_t v, bool high)
+{
+    uint64_t xq = v ^ (SWAR_ONES * '"'), xb = v ^ (SWAR_ONES * '\\');
+    uint64_t hit = ((v - SWAR_ONES * 0x20) & ~v) | ((xq - SWAR_ONES) & ~xq) | ((xb - SWAR_ONES) & ~xb);
+    if (high)
+        hit |= v;
+    return hit & SWAR_HIGHS;
+}
+
+/* The first byte at or after q that is not plain (in: plain_in; out:
+ * plain_out), or end. */
+static inline const char *plain_run(const char *q, const char *end, bool in)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - q >= 8) {
+        uint64_t v;
+        memcpy(&v, q, 8);
+        uint64_t m = swar_special(v, in);
+        if (!in && m) {
+            /* bytes >= 0x80 may have set flags of their own: look closer */
+            uint64_t hi = v & SWAR_HIGHS;
+            if (hi) {
+                m = 0;
+                for (int i = 0; i < 8 && !m; i++)
+                    if (!plain_out((unsigned char)q[i]))
+                        m = 0x80ULL << (8 * i);
+            }
+        }
+        if (m)
+            return q + (__builtin_ctzll(m) >> 3);
+        q += 8;
+    }
+#endif
+    while (q < end && (in ? plain_in((unsigned char)*q) : plain_out((unsigned char)*q)))
+        q++;
+    return q;
+}
+
 /* A string at jp->p (the opening quote): its decoded bytes, pointing into
  * the input when it has no escapes. */
 static sl_err_t jp_string(jp_t *jp, const char **out, size_t *outlen)
@@ -469,6 +576,7 @@ static sl_err_t jp_string(jp_t *jp, const char **out, size_t *outlen)
     const char *start = ++jp->p, *q = start;
     bool esc = false;
     for (;;) {
+        q = plain_run(q, jp->end, true);
         if (q >= jp->end) {
             jp->p = q;
             return jp_syntax(jp, "unterminated string");
@@ -567,18 +675,23 @@ static sl_err_t jp_string(jp_t *jp, const char **out, size_t *outlen)
 static sl_err_t jp_number(jp_t *jp, jtok_t *tok)
 {
     const char *s = jp->p, *q = s, *e = jp->end;
-    bool is_int = true;
-    if (q < e && *q == '-')
+    bool is_int = true, neg = false;
+    uint64_t v = 0;
+    if (q < e && *q == '-') {
+        neg = true;
         q++;
+    }
+    const char *digits = q;
     if (q < e && *q == '0') {
         q++;
     } else if (q < e && *q >= '1' && *q <= '9') {
         while (q < e && *q >= '0' && *q <= '9')
-            q++;
+            v = v * 10 + (uint64_t)(*q++ - '0'); /* meaningful up to 18 digits */
     } else {
         jp->p = q;
         return jp_syntax(jp, "bad number");
     }
+    size_t ndigits = (size_t)(q - digits);
     if (q < e && *q == '.') {
         is_int = false;
         q++;
@@ -602,7 +715,11 @@ static sl_err_t jp_number(jp_t *jp, jtok_t *tok)
             q++;
     }
     jp->p = q;
-    *tok = (jtok_t){JT_NUM, false, is_int, false, s, (size_t)(q - s)};
+    *tok = (jtok_t){JT_NUM, false, is_int, false, false, s, (size_t)(q - s), 0};
+    if (is_int && ndigits <= 18) {
+        tok->has_i64 = true;
+        tok->i64 = neg ? -(int64_t)v : (int64_t)v;
+    }
     return SL_OK;
 }
 
@@ -684,7 +801,7 @@ static sl_err_t jp_skip(jp_t *jp)
 static sl_err_t jp_value(jp_t *jp, const sl_sql_type_t *t, sl_sql_datum_t *out);
 
 /* The object at jp->p into items[0..fs->n) by field names. */
-static sl_err_t jp_fields(jp_t *jp, const fieldset_t *fs, sl_sql_datum_t *items)
+static sl_err_t jp_fields(jp_t *jp, fieldset_t *fs, sl_sql_datum_t *items)
 {
     uint8_t how_small[64];
     uint8_t *how = how_small;
@@ -807,7 +924,7 @@ static sl_err_t jp_map(jp_t *jp, const sl_sql_type_t *t, sl_sql_datum_t *out)
             if (!jp_push(jp, SEG_MAPVAL, key, (uint32_t)(klen > UINT32_MAX ? UINT32_MAX : klen), 0))
                 return jp_syntax(jp, "nested too deeply");
             char msg[256];
-            jtok_t kt = {JT_STR, false, false, false, key, klen};
+            jtok_t kt = {JT_STR, false, false, false, false, key, klen, 0};
             rc = coerce(&kt, t->key ? t->key : sl_sql_type_of(SL_SQL_T_STRING), jp->arena, kd, msg, sizeof msg);
             if (rc) {
                 jp->depth--;
@@ -926,7 +1043,7 @@ static sl_err_t jp_value(jp_t *jp, const sl_sql_type_t *t, sl_sql_datum_t *out)
             sl_sql_datum_t *items = sl_arena_zalloc(jp->arena, (t->n_fields ? t->n_fields : 1) * sizeof *items);
             if (!items)
                 return jp_nomem(jp);
-            fieldset_t fs = {t->n_fields, t->fields, NULL, NULL, NULL};
+            fieldset_t fs = {t->n_fields, t->fields, NULL, NULL, NULL, false, 0};
             if ((rc = jp_fields(jp, &fs, items)))
                 return rc;
             sl_sql_datum_t d = {0};
@@ -1019,7 +1136,7 @@ sl_err_t sl_sql_json_decode(const sl_sql_codec_t *c, const uint8_t *p, size_t le
     if (c->n == 0)
         return jp_skip(&jp);
     if (*jp.p == '{') {
-        fieldset_t fs = {c->n, NULL, c->names, c->name_lens, c->types};
+        fieldset_t fs = {c->n, NULL, c->names, c->name_lens, c->types, c->names_ci_unique, 0};
         return jp_fields(&jp, &fs, row->cols);
     }
     if (*jp.p == 'n' && jp_literal(&jp, "null", 4) == SL_OK)
@@ -1048,14 +1165,14 @@ static void jw_string(sl_buf_t *out, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     sl_buf_put_u8(out, '"');
-    size_t from = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        sl_buf_put(out, s + from, i - from);
-        from = i + 1;
-        char e[6] = {'\\', 0};
+    const char *p = s, *end = s + n;
+    for (;;) {
+        const char *q = plain_run(p, end, false);
+        sl_buf_put(out, p, (size_t)(q - p));
+        if (q >= end)
+            break;
+        unsigned char c = (unsigned char)*q;
+        char e[6] = {'\\', 0, '0', '0', 0, 0};
         size_t el = 2;
         switch (c) {
         case '"':
@@ -1081,17 +1198,14 @@ static void jw_string(sl_buf_t *out, const char *s, size_t n)
             break;
         default:
             e[1] = 'u';
-            sl_buf_put(out, e, 2);
-            e[0] = '0';
-            e[1] = '0';
-            e[2] = hex[c >> 4];
-            e[3] = hex[c & 15];
-            el = 4;
+            e[4] = hex[c >> 4];
+            e[5] = hex[c & 15];
+            el = 6;
             break;
         }
         sl_buf_put(out, e, el);
+        p = q + 1;
     }
-    sl_buf_put(out, s + from, n - from);
     sl_buf_put_u8(out, '"');
 }
 
@@ -1182,18 +1296,45 @@ sl_err_t sl_sql_json_encode(const sl_sql_codec_t *c, const sl_sql_row_t *row, sl
 {
     if (c->unwrapped)
         return jw_datum(out, &row->cols[0], c->types[0], 0);
-    sl_buf_put_u8(out, '{');
+    if (c->n == 0)
+        sl_buf_put_u8(out, '{');
     for (uint32_t i = 0; i < c->n; i++) {
-        if (i)
-            sl_buf_put_u8(out, ',');
-        jw_string(out, c->names[i], c->name_lens[i]);
-        sl_buf_put_u8(out, ':');
+        /* '{' or ',' and the escaped name with its ':', made once */
+        sl_buf_put(out, c->name_json[i], c->name_json_lens[i]);
         sl_err_t rc = jw_datum(out, &row->cols[i], c->types[i], 1);
         if (rc)
             return rc;
     }
     sl_buf_put_u8(out, '}');
     return sl_buf_err(out);
+}
+
+sl_err_t sl_sql_json_prepare(sl_sql_codec_t *c, sl_arena_t *arena)
+{
+    uint32_t n = c->n ? c->n : 1;
+    c->name_json = sl_arena_calloc(arena, n, sizeof *c->name_json);
+    c->name_json_lens = sl_arena_calloc(arena, n, sizeof *c->name_json_lens);
+    if (!c->name_json || !c->name_json_lens)
+        return SL_ERR_NOMEM;
+    sl_buf_t b = SL_BUF_INIT;
+    for (uint32_t i = 0; i < c->n; i++) {
+        sl_buf_reset(&b);
+        sl_buf_put_u8(&b, i ? ',' : '{');
+        jw_string(&b, c->names[i], c->name_lens[i]);
+        sl_buf_put_u8(&b, ':');
+        c->name_json[i] = sl_buf_err(&b) ? NULL : sl_arena_memdup(arena, b.data, b.len);
+        c->name_json_lens[i] = (uint32_t)b.len;
+        if (!c->name_json[i]) {
+            sl_buf_free(&b);
+            return SL_ERR_NOMEM;
+        }
+    }
+    sl_buf_free(&b);
+    c->names_ci_unique = true;
+    for (uint32_t i = 0; i < c->n && c->names_ci_unique; i++)
+        for (uint32_t j = i + 1; j < c->n && c->names_ci_unique; j++)
+            c->names_ci_unique = strcasecmp(c->names[i], c->names[j]) != 0;
+    return SL_OK;
 }
 
 /* ======================================================================
@@ -1325,7 +1466,7 @@ static sl_err_t from_json(jp_t *jp, const json_t *j, const sl_sql_type_t *t, sl_
         break;
     case JSON_INTEGER: {
         int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
-        tok = (jtok_t){JT_NUM, false, true, true, num, (size_t)n};
+        tok = (jtok_t){JT_NUM, false, true, true, false, num, (size_t)n, 0};
         break;
     }
     case JSON_REAL: {
@@ -1335,11 +1476,11 @@ static sl_err_t from_json(jp_t *jp, const json_t *j, const sl_sql_type_t *t, sl_
         if (n)
             memcpy(num, b.data, n);
         sl_buf_free(&b);
-        tok = (jtok_t){JT_NUM, false, false, true, num, n};
+        tok = (jtok_t){JT_NUM, false, false, true, false, num, n, 0};
         break;
     }
     case JSON_STRING:
-        tok = (jtok_t){JT_STR, false, false, true, json_string_value(j), json_string_length(j)};
+        tok = (jtok_t){JT_STR, false, false, true, false, json_string_value(j), json_string_length(j), 0};
         break;
     case JSON_OBJECT:
         if (t->kind == SL_SQL_T_STRUCT) {
@@ -1347,7 +1488,7 @@ static sl_err_t from_json(jp_t *jp, const json_t *j, const sl_sql_type_t *t, sl_
             uint8_t *how = sl_arena_zalloc(jp->arena, t->n_fields ? t->n_fields : 1);
             if (!items || !how)
                 return jp_nomem(jp);
-            fieldset_t fs = {t->n_fields, t->fields, NULL, NULL, NULL};
+            fieldset_t fs = {t->n_fields, t->fields, NULL, NULL, NULL, false, 0};
             const char *key;
             size_t klen;
             json_t *v;
@@ -1388,7 +1529,7 @@ static sl_err_t from_json(jp_t *jp, const json_t *j, const sl_sql_type_t *t, sl_
                 char msg[256];
                 if (!jp_push(jp, SEG_MAPVAL, key, (uint32_t)klen, 0))
                     return jp_syntax(jp, "nested too deeply");
-                jtok_t kt = {JT_STR, false, false, true, key, klen};
+                jtok_t kt = {JT_STR, false, false, true, false, key, klen, 0};
                 rc = coerce(&kt, t->key ? t->key : sl_sql_type_of(SL_SQL_T_STRING), jp->arena, &items[2 * k], msg,
                             sizeof msg);
                 if (rc) {

@@ -193,9 +193,15 @@ bool sl_sql_base64_read(const char *p, size_t n, sl_arena_t *arena, const uint8_
 
 static void put_i64(sl_buf_t *out, int64_t v)
 {
-    char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
-    sl_buf_put(out, tmp, (size_t)n);
+    char tmp[24], *e = tmp + sizeof tmp, *p = e;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    sl_buf_put(out, p, (size_t)(e - p));
 }
 
 sl_err_t sl_sql_scalar_write(const sl_sql_datum_t *d, const sl_sql_type_t *t, sl_buf_t *out)
