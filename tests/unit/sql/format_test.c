@@ -460,6 +460,44 @@ static void test_json_encode(void **state)
     sl_buf_free(&b);
 }
 
+/* Strings with a character that needs a look (quote, backslash, control,
+ * multi-byte UTF-8) at every position of every length up to 40: written
+ * and read back the same, whatever the eight-byte scans see. */
+static void test_json_string_positions(void **state)
+{
+    (void)state;
+    const char *names[] = {"S"};
+    const sl_sql_type_t *types[] = {T(SL_SQL_T_STRING)};
+    sl_sql_codec_t *c = codec("JSON", names, types, 1, true);
+    static const char *specials[] = {"\"", "\\", "\n", "\x01", "\xc3\xa9", "\xe2\x82\xac", "\x7f", "/"};
+    char text[64];
+    for (size_t len = 0; len <= 40; len++) {
+        for (size_t at = 0; at <= len; at++) {
+            for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++) {
+                size_t n = 0;
+                for (size_t i = 0; i < len; i++) {
+                    if (i == at) {
+                        memcpy(text + n, specials[k], strlen(specials[k]));
+                        n += strlen(specials[k]);
+                    } else {
+                        text[n++] = (char)('a' + i % 26);
+                    }
+                }
+                sl_sql_datum_t d = sl_sql_string(text, (uint32_t)n);
+                sl_sql_row_t row = {1, &d};
+                sl_buf_t b = SL_BUF_INIT;
+                assert_int_equal(sl_sql_codec_encode(c, &row, &b), SL_OK);
+                sl_sql_row_t *r;
+                if (sl_sql_codec_decode(c, b.data, b.len, &arena, &r, err, sizeof err))
+                    fail_msg("len %zu at %zu special %zu: %s", len, at, k, err);
+                assert_int_equal(r->cols[0].u.s.len, n);
+                assert_memory_equal(r->cols[0].u.s.ptr, text, n);
+                sl_buf_free(&b);
+            }
+        }
+    }
+}
+
 /* --- DELIMITED ------------------------------------------------------------------- */
 
 static void test_delimited(void **state)
@@ -862,6 +900,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_nested, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_unwrapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_encode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_string_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delimited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kafka, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_values, setup, teardown),
