@@ -86,6 +86,13 @@ typedef struct sl_sql_rt_ops {
     sl_err_t (*advance)(sl_sql_rt_t *rt, int64_t ms);
 
     void (*free)(sl_sql_rt_t *rt);
+
+    /* Optional (NULL: not offered): reads one partition of topic from
+     * offset on, as read does from the beginning (until caught up with the
+     * end offset as of the call, max records, or timeout_ms with nothing
+     * new). The command topic's tail. */
+    sl_err_t (*read_from)(sl_sql_rt_t *rt, const char *topic, int32_t partition, int64_t offset, int64_t max,
+                          int timeout_ms, sl_sql_rt_record_fn *fn, void *arg);
 } sl_sql_rt_ops_t;
 
 struct sl_sql_rt {
