@@ -9,7 +9,9 @@
 
 #include <cmocka.h>
 
+#include "format_int.h"
 #include "func_agg_int.h"
+#include "streams.h"
 
 static sl_arena_t A;
 
@@ -574,6 +576,89 @@ static void count_distinct_exact_then_estimated(void **state)
     sl_arena_fini(&scratch);
 }
 
+/* --- states in a store ------------------------------------------------------------ */
+
+/* Every aggregate's state (after some adds) written with the internal serde
+ * and read back in another arena gives the same state and result. */
+static void states_round_trip_through_the_internal_serde(void **state)
+{
+    (void)state;
+    sl_sql_datum_t k2[1] = {sl_sql_int(2)};
+    sl_sql_datum_t n2f[2] = {sl_sql_int(2), sl_sql_bool(false)};
+    sl_sql_agg_call_t *calls[] = {
+        mk("COUNT", T(SL_SQL_T_STRING), NULL, 0),        mk("SUM", sl_sql_type_decimal(&A, 8, 3), NULL, 0),
+        mk("AVG", T(SL_SQL_T_DOUBLE), NULL, 0),
+        mk("MIN", T(SL_SQL_T_STRING), NULL, 0),          mk("MAX", T(SL_SQL_T_DOUBLE), NULL, 0),
+        mk("COLLECT_LIST", T(SL_SQL_T_STRING), NULL, 0), mk("COLLECT_SET", T(SL_SQL_T_DOUBLE), NULL, 0),
+        mk("HISTOGRAM", T(SL_SQL_T_STRING), NULL, 0),    mk("TOPK", T(SL_SQL_T_STRING), k2, 1),
+        mk("TOPKDISTINCT", T(SL_SQL_T_DOUBLE), k2, 1),   mk("EARLIEST_BY_OFFSET", T(SL_SQL_T_STRING), NULL, 0),
+        mk("LATEST_BY_OFFSET", T(SL_SQL_T_DOUBLE), n2f, 2), mk("COUNT_DISTINCT", T(SL_SQL_T_STRING), NULL, 0),
+    };
+    enum { N = sizeof calls / sizeof calls[0] };
+    const sl_sql_type_t *types[N];
+    sl_sql_row_t *row = sl_sql_row_new(&A, N);
+    const char *words[] = {"pear", "fig", "pear", "kiwi"};
+    for (size_t i = 0; i < N; i++) {
+        types[i] = calls[i]->state_type;
+        row->cols[i] = init(calls[i]);
+        for (size_t w = 0; w < 4; w++) {
+            sl_sql_datum_t v;
+            switch (calls[i]->arg_types[0]->kind) {
+            case SL_SQL_T_DOUBLE:
+                v = sl_sql_double((double)w * 1.25);
+                break;
+            case SL_SQL_T_DECIMAL:
+                v = dec((long long)w * 1001, 3);
+                break;
+            default:
+                v = S(words[w]);
+                break;
+            }
+            add(calls[i], v, &row->cols[i]);
+        }
+    }
+    /* a COUNT_DISTINCT past its exact range keeps registers */
+    sl_sql_datum_t regs = init(calls[N - 1]);
+    for (int64_t i = 0; i < 1100; i++) {
+        char t[16];
+        int len = snprintf(t, sizeof t, "v%lld", (long long)i);
+        sl_sql_datum_t v = sl_sql_string(sl_arena_strndup(&A, t, (size_t)len), (uint32_t)len);
+        add(calls[N - 1], v, &regs);
+    }
+
+    const sl_serde_t *serde = sl_sql_internal_serde(&A, types, N);
+    assert_non_null(serde);
+    sl_buf_t b;
+    sl_buf_init(&b);
+    sl_val_t v = sl_val_ptr(row);
+    assert_int_equal(serde->ser(&v, &b, serde->arg), SL_OK);
+    sl_arena_t other;
+    sl_arena_init(&other, 0, 0);
+    sl_val_t back;
+    assert_int_equal(serde->de(b.data, b.len, &other, &back, serde->arg), SL_OK);
+    const sl_sql_row_t *got = back.u.ptr;
+    assert_int_equal(got->n, N);
+    for (size_t i = 0; i < N; i++) {
+        assert_true(sl_sql_datum_eq(&row->cols[i], &got->cols[i], types[i]));
+        sl_sql_datum_t r1 = result(calls[i], &row->cols[i]), r2 = result(calls[i], &got->cols[i]);
+        assert_true(sl_sql_datum_eq(&r1, &r2, calls[i]->result_type));
+    }
+    sl_buf_free(&b);
+
+    const sl_sql_type_t *cd_type[1] = {calls[N - 1]->state_type};
+    const sl_serde_t *cd = sl_sql_internal_serde(&A, cd_type, 1);
+    sl_sql_row_t *one = sl_sql_row_new(&A, 1);
+    one->cols[0] = regs;
+    v = sl_val_ptr(one);
+    sl_buf_init(&b);
+    assert_int_equal(cd->ser(&v, &b, cd->arg), SL_OK);
+    assert_int_equal(cd->de(b.data, b.len, &other, &back, cd->arg), SL_OK);
+    got = back.u.ptr;
+    assert_int_equal(result(calls[N - 1], &got->cols[0]).u.i64, result(calls[N - 1], &regs).u.i64);
+    sl_buf_free(&b);
+    sl_arena_fini(&other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -589,6 +674,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(by_offset_single_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(by_offset_n_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(count_distinct_exact_then_estimated, setup, teardown),
+        cmocka_unit_test_setup_teardown(states_round_trip_through_the_internal_serde, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
