@@ -1,0 +1,3 @@
+-- Nexmark q5: hot items: bids per auction over a 10 s window sliding by 2 s.
+CREATE TABLE Q5 AS SELECT AUCTION, COUNT(*) AS NUM FROM BID
+  WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 2 SECONDS) GROUP BY AUCTION;

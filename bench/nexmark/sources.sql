@@ -1,0 +1,15 @@
+-- The Nexmark sources every query of bench_sql runs against: the three
+-- topics gen.c writes (JSON values, BIGINT ids as KAFKA keys; bids have no
+-- key). Persons are read both as a table (q3) and as a stream (q8).
+CREATE TABLE PERSON (ID BIGINT PRIMARY KEY, NAME STRING, EMAILADDRESS STRING, CREDITCARD STRING,
+    CITY STRING, STATE STRING, DATETIME BIGINT, EXTRA STRING)
+  WITH (kafka_topic='person', value_format='JSON', partitions=1);
+CREATE STREAM PERSON_STREAM (ID BIGINT KEY, NAME STRING, EMAILADDRESS STRING, CREDITCARD STRING,
+    CITY STRING, STATE STRING, DATETIME BIGINT, EXTRA STRING)
+  WITH (kafka_topic='person', value_format='JSON');
+CREATE STREAM AUCTION (ID BIGINT KEY, ITEMNAME STRING, DESCRIPTION STRING, INITIALBID BIGINT,
+    RESERVE BIGINT, DATETIME BIGINT, EXPIRES BIGINT, SELLER BIGINT, CATEGORY BIGINT, EXTRA STRING)
+  WITH (kafka_topic='auction', value_format='JSON', partitions=1);
+CREATE STREAM BID (AUCTION BIGINT, BIDDER BIGINT, PRICE BIGINT, CHANNEL STRING, URL STRING,
+    DATETIME BIGINT, EXTRA STRING)
+  WITH (kafka_topic='bid', value_format='JSON', partitions=1);
