@@ -621,6 +621,20 @@ static sl_sql_expr_t *bind_agg_call(sl_sql_binder_t *b, const sl_sql_ast_expr_t 
             return (sl_sql_bind_fail(b, a->pos, "Aggregate functions can not be used in the %s clause: %s",
                                      b->clause, sl_sql_ast_text(b->arena, a, NULL)),
                     NULL);
+        if (b->in_ctas) {
+            const char *text = a->star || !a->args || a->args->n == 0 ? NULL : sl_sql_ast_text(b->arena, a, NULL);
+            if (text)
+                sl_sql_bind_fail(b, a->pos,
+                                 "CREATE TABLE AS SELECT statement does not support aggregate function [%s] without a "
+                                 "GROUP BY clause.",
+                                 text);
+            else
+                sl_sql_bind_fail(b, a->pos,
+                                 "CREATE TABLE AS SELECT statement does not support aggregate function [%s(ROWTIME)] "
+                                 "without a GROUP BY clause.",
+                                 f->name);
+            return NULL;
+        }
         sl_sql_bind_fail(b, a->pos, "Use of aggregate function %s requires a GROUP BY clause.", f->name);
         return NULL;
     }
@@ -817,7 +831,13 @@ static sl_sql_expr_t *bind_plain(sl_sql_binder_t *b, const sl_sql_scope_t *s, co
     case SL_SQL_A_CAST:
         if (!(x = sl_sql_bind_expr(b, s, a->a)))
             return NULL;
-        e = sl_sql_expr_cast(b->arena, x, a->type, err, sizeof err);
+        {
+            /* The type lives in the statement's arena: the plan keeps a copy. */
+            const sl_sql_type_t *to = sl_sql_type_copy(b->arena, a->type);
+            if (!to)
+                return ctor_fail(b, a, "");
+            e = sl_sql_expr_cast(b->arena, x, to, err, sizeof err);
+        }
         break;
     case SL_SQL_A_CALL:
         return bind_call(b, s, a);
@@ -855,7 +875,9 @@ static sl_sql_expr_t *bind_plain(sl_sql_binder_t *b, const sl_sql_scope_t *s, co
             return ctor_fail(b, a, "");
         for (uint32_t i = 0; i < n; i++) {
             const sl_sql_ident_t *id = a->names && i < a->names->n ? a->names->items[i] : NULL;
-            names[i] = id ? id->name : "";
+            names[i] = id ? sl_arena_strndup(b->arena, id->name, strlen(id->name)) : "";
+            if (!names[i])
+                return ctor_fail(b, a, "");
         }
         if (!bind_list(b, s, a->args, 0, n, &list))
             return NULL;
@@ -874,8 +896,6 @@ static sl_sql_expr_t *bind_agg_mode(sl_sql_binder_t *b, const sl_sql_scope_t *s,
 {
     bool literal = a->kind == SL_SQL_A_NULL || a->kind == SL_SQL_A_BOOL || a->kind == SL_SQL_A_INT ||
                    a->kind == SL_SQL_A_DECIMAL || a->kind == SL_SQL_A_DOUBLE || a->kind == SL_SQL_A_STRING;
-    if (literal)
-        return bind_plain(b, s, a);
     if (!sl_sql_ast_has_agg(a)) {
         /* Try a over the aggregate's input: equal to a grouping expression? */
         bool was_quiet = b->quiet, was_failed = b->failed;
@@ -893,6 +913,8 @@ static sl_sql_expr_t *bind_agg_mode(sl_sql_binder_t *b, const sl_sql_scope_t *s,
             }
         }
     }
+    if (literal)
+        return bind_plain(b, s, a);
     if (a->kind == SL_SQL_A_COLUMN && !a->qual.name) {
         int p = sl_sql_pseudo_by_name(a->name.name);
         if (p == SL_SQL_PSEUDO_WINDOWSTART || p == SL_SQL_PSEUDO_WINDOWEND || p == SL_SQL_PSEUDO_ROWTIME) {

@@ -76,6 +76,7 @@ typedef struct sl_sql_binder {
     sl_sql_agg_call_t **aggs;
     uint32_t n_aggs, cap_aggs;
     bool saw_agg;                   /* an aggregate call was bound */
+    bool in_ctas;                   /* binding CREATE TABLE AS SELECT (messages) */
     bool saw_tablefn;
 } sl_sql_binder_t;
 

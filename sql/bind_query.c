@@ -38,7 +38,8 @@ typedef struct item {
     const sl_sql_func_t *tablefn;
     sl_sql_expr_t **tf_args;
     uint32_t tf_n;
-    int key;                    /* the key column it is (-1: a value) */
+    int key;                    /* the key column it is (-1: a value; -2: a value
+                                 * never matched to the key) */
     bool from_star;
     bool aliased;
 } item_t;
@@ -751,7 +752,7 @@ static sl_err_t bind_group_by(qctx_t *q)
             name = a->name.name;
         q->key_name[i] = name;
         q->key_type[i] = e->type;
-        q->key_text[i][0] = sl_sql_ast_text(q->arena, a, q->is_join ? NULL : q->qual);
+        q->key_text[i][0] = sl_sql_ast_text(q->arena, a, NULL);
         q->cand[i][0] = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, i, e->type, name);
         q->n_cand[i] = 1;
         if (!q->cand[i][0] || sl_sql_sb_key(q->arena, &sb, name ? name : "KSQL_COL_0", e->type))
@@ -850,10 +851,39 @@ static bool is_cand(const qctx_t *q, const sl_sql_expr_t *e, int *key)
 
 static sl_err_t star_items(qctx_t *q, const sl_sql_ast_expr_t *a)
 {
-    if (q->aggregated)
-        return sl_sql_bind_fail(&q->b, a->pos, "SELECT * is not supported in aggregate queries: select the "
-                                               "grouping expressions and aggregates.");
     const char *qual = a->qual.name;
+    if (q->aggregated) {
+        /* Every column of the input, each bound as an item: it must be a
+         * grouping expression, as in ksqlDB. */
+        const sl_sql_scope_t *in = q->b.agg_in;
+        for (int pass = 0; pass < 2; pass++) {
+            for (uint32_t i = 0; i < in->n; i++) {
+                const sl_sql_bcol_t *c = &in->cols[i];
+                if (c->src == SL_SQL_COL_PSEUDO || (c->src == SL_SQL_COL_KEY) != (pass == 0))
+                    continue;
+                if (qual && (!c->qual || strcmp(c->qual, qual) != 0))
+                    continue;
+                sl_sql_ast_expr_t *col = sl_arena_zalloc(q->arena, sizeof *col);
+                if (!col)
+                    return nomem(q);
+                col->kind = SL_SQL_A_COLUMN;
+                col->pos = a->pos;
+                col->name.name = c->name;
+                col->qual.name = q->is_join ? c->qual : NULL;
+                item_t *it = add_item(q);
+                if (!it)
+                    return nomem(q);
+                it->ast = col;
+                it->from_star = true;
+                if (!(it->expr = sl_sql_bind_expr(&q->b, &q->scope, col)))
+                    return SL_ERR_INVAL;
+                it->name = default_name(q, col, it->expr);
+                if (!it->name && !(it->name = gen_name(q)))
+                    return nomem(q);
+            }
+        }
+        return 0;
+    }
     if (qual) {
         bool known = false;
         for (uint32_t i = 0; i < q->scope.n_quals; i++)
@@ -915,13 +945,16 @@ static sl_err_t star_items(qctx_t *q, const sl_sql_ast_expr_t *a)
             if (!e)
                 return nomem(q);
             int k;
+            bool other_cand = false;
             if (is_cand(q, e, &k) && (emitted[k] || !qual || !q->is_join)) {
                 if (!q->is_join || sl_sql_expr_same(e, q->cand[k][0]))
                     continue;
+                other_cand = true; /* the other side's copy of the join key: a value */
             }
             item_t *it = add_item(q);
             if (!it)
                 return nomem(q);
+            it->key = other_cand ? -2 : -1;
             it->expr = e;
             it->name = default_name(q, NULL, e);
             it->from_star = true;
@@ -1026,13 +1059,17 @@ static sl_err_t match_keys(qctx_t *q)
         first[i] = -1;
     for (uint32_t i = 0; i < q->n_items; i++) {
         item_t *it = &q->items[i];
-        if (it->tablefn)
+        if (it->tablefn || it->key == -2)
             continue;
         int k;
         if (!is_cand(q, it->expr, &k))
             continue;
         if (first[k] >= 0) {
             const char *kn = q->key_name[k] ? q->key_name[k] : q->items[first[k]].name;
+            if (q->aggregated)
+                return sl_sql_bind_fail(&q->b, q->sel->pos,
+                                        "The projection contains a key column more than once: `%s` and `%s`.",
+                                        q->items[first[k]].name, it->name);
             return sl_sql_bind_fail(&q->b, q->sel->pos,
                                     "The projection contains a key column (`%s`) more than once, aliased as: %s and %s.",
                                     kn, q->items[first[k]].name, it->name);
@@ -1040,11 +1077,20 @@ static sl_err_t match_keys(qctx_t *q)
         first[k] = (int)i;
         it->key = k;
     }
-    for (uint32_t k = 0; k < q->n_keys; k++) {
-        if (first[k] >= 0)
-            continue;
-        char list[512] = "";
-        size_t used = 0;
+    /* Every key must be selected: one message naming what is missing
+     * ("A or B" for a join's alternatives, "A, B and C" for several keys). */
+    uint32_t missing[MAX_KEYS], n_missing = 0;
+    for (uint32_t k = 0; k < q->n_keys; k++)
+        if (first[k] < 0)
+            missing[n_missing++] = k;
+    if (n_missing == 0)
+        return 0;
+    char list[512] = "", eg[512] = "";
+    size_t used = 0, eg_used = 0;
+    bool plural;
+    if (n_missing == 1) {
+        uint32_t k = missing[0];
+        plural = q->n_cand[k] > 1;
         for (uint32_t c = 0; c < q->n_cand[k]; c++) {
             int w = snprintf(list + used, sizeof list - used, "%s%s", c ? (c + 1 == q->n_cand[k] ? " or " : ", ") : "",
                              q->key_text[k][c] ? q->key_text[k][c] : "?");
@@ -1052,14 +1098,26 @@ static sl_err_t match_keys(qctx_t *q)
                 break;
             used += (size_t)w;
         }
-        return sl_sql_bind_fail(&q->b, q->sel->pos,
-                                "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
-                                "The query used to build `%s` must include the %s%s %s in its projection (eg, "
-                                "SELECT %s...).",
-                                q->sink_name ? q->sink_name : "", q->key_what, q->n_cand[k] > 1 ? "s" : "", list,
-                                q->key_text[k][0] ? q->key_text[k][0] : "?");
+        snprintf(eg, sizeof eg, "%s", q->key_text[k][0] ? q->key_text[k][0] : "?");
+    } else {
+        plural = true;
+        for (uint32_t m = 0; m < n_missing; m++) {
+            const char *t = q->key_text[missing[m]][0] ? q->key_text[missing[m]][0] : "?";
+            int w = snprintf(list + used, sizeof list - used, "%s%s", m ? (m + 1 == n_missing ? " and " : ", ") : "", t);
+            if (w < 0 || (size_t)w >= sizeof list - used)
+                break;
+            used += (size_t)w;
+            w = snprintf(eg + eg_used, sizeof eg - eg_used, "%s%s", m ? ", " : "", t);
+            if (w < 0 || (size_t)w >= sizeof eg - eg_used)
+                break;
+            eg_used += (size_t)w;
+        }
     }
-    return 0;
+    return sl_sql_bind_fail(&q->b, q->sel->pos,
+                            "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\n"
+                            "The query used to build `%s` must include the %s%s %s in its projection (eg, "
+                            "SELECT %s...).",
+                            q->sink_name ? q->sink_name : "", q->key_what, plural ? "s" : "", list, eg);
 }
 
 /* FLATMAP (when a table function is selected) and the final PROJECT. */
@@ -1131,15 +1189,20 @@ static sl_err_t build_projection(qctx_t *q)
         item_t *it = &q->items[i];
         if (q->persistent && it->key >= 0)
             continue;
-        for (uint32_t j = 0; j < sb.s.n_value; j++)
-            if (strcmp(sb.s.value[j].name, it->name) == 0)
-                return sl_sql_bind_fail(&q->b, q->sel->pos, "Duplicate column names: %s", it->name);
-        for (uint32_t j = 0; j < sb.s.n_key; j++)
-            if (strcmp(sb.s.key[j].name, it->name) == 0)
-                return sl_sql_bind_fail(&q->b, q->sel->pos,
-                                        "The projection contains a key column (`%s`) more than once, aliased as: %s "
-                                        "and %s.",
-                                        it->name, it->name, it->name);
+        for (uint32_t j = 0; j < sb.s.n_value; j++) {
+            if (strcmp(sb.s.value[j].name, it->name) == 0) {
+                char tn[128];
+                return sl_sql_bind_fail(&q->b, q->sel->pos, "Duplicate value columns found in schema: `%s` %s", it->name,
+                                        sl_sql_type_str(it->expr->type, tn, sizeof tn));
+            }
+        }
+        for (uint32_t j = 0; j < sb.s.n_key; j++) {
+            if (strcmp(sb.s.key[j].name, it->name) == 0) {
+                char tn[128];
+                return sl_sql_bind_fail(&q->b, q->sel->pos, "Duplicate value columns found in schema: `%s` %s", it->name,
+                                        sl_sql_type_str(it->expr->type, tn, sizeof tn));
+            }
+        }
         if (it->expr->type->kind == SL_SQL_T_NULL)
             return sl_sql_bind_fail(&q->b, it->ast ? it->ast->pos : q->sel->pos,
                                     "Can't infer a type of null. Please explicitly cast it to a required type, e.g. "
@@ -1173,9 +1236,12 @@ static sl_err_t add_source_names(qctx_t *q, sl_sql_bound_query_t *out)
 static sl_err_t sink_codecs(qctx_t *q, sl_sql_plan_t *sink, const sl_sql_fmt_t *kf, const sl_sql_fmt_t *vf)
 {
     char err[512] = "";
-    if (sl_sql_schema_codec(q->arena, kf, &sink->out, true, &sink->sink_key_codec, err, sizeof err) ||
-        sl_sql_schema_codec(q->arena, vf, &sink->out, false, &sink->sink_value_codec, err, sizeof err))
-        return sl_sql_bind_fail(&q->b, q->stmt->pos, "%s", err);
+    if (sl_sql_schema_codec(q->arena, kf, &sink->out, true, &sink->sink_key_codec, err, sizeof err))
+        return sl_sql_bind_fail(&q->b, q->stmt->pos, "Key format does not support schema.\nformat: %s\nreason: %s",
+                                sl_sql_fmt_name(kf->kind), err);
+    if (sl_sql_schema_codec(q->arena, vf, &sink->out, false, &sink->sink_value_codec, err, sizeof err))
+        return sl_sql_bind_fail(&q->b, q->stmt->pos, "Value format does not support schema.\nformat: %s\nreason: %s",
+                                sl_sql_fmt_name(vf->kind), err);
     return 0;
 }
 
@@ -1203,8 +1269,6 @@ static sl_err_t create_sink(qctx_t *q, sl_sql_plan_t *sink, bool is_table, sl_sq
                                     "defined with KEY_FORMAT='NONE'.");
         kf = (sl_sql_fmt_t){ SL_SQL_FMT_KAFKA, 0, -1 };
     }
-    if (kf.kind == SL_SQL_FMT_KAFKA && sink->out.n_key > 1 && !key_explicit)
-        kf.kind = SL_SQL_FMT_JSON;
     if ((e = sl_sql_with_timestamp(&q->b, &w, &sink->out)))
         return e;
     if ((e = sink_codecs(q, sink, &kf, &vf)))
@@ -1325,6 +1389,7 @@ sl_err_t sl_sql_bind_query(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *st
     bool csas = stmt->kind == SL_SQL_S_CREATE_STREAM_AS, ctas = stmt->kind == SL_SQL_S_CREATE_TABLE_AS;
     bool insert = stmt->kind == SL_SQL_S_INSERT_INTO;
     q->persistent = csas || ctas || insert;
+    q->b.in_ctas = ctas;
     q->sink_name = q->persistent ? stmt->target.name : NULL;
     sl_err_t e;
 
@@ -1481,7 +1546,8 @@ sl_err_t sl_sql_bind_query(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *st
     sl_sql_plan_t *sink = sl_sql_plan_new(q->arena, SL_SQL_P_SINK, q->cur);
     if (!sink)
         return nomem(q);
-    sink->id = q->persistent ? (q->sink_name ? q->sink_name : "Sink") : "TransientSink";
+    sink->id = q->persistent && q->sink_name ? sl_arena_strndup(q->arena, q->sink_name, strlen(q->sink_name))
+                                             : q->persistent ? "Sink" : "TransientSink";
     sink->limit = q->persistent ? -1 : sel->limit;
     if (csas || ctas)
         e = create_sink(q, sink, ctas, out);

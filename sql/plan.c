@@ -45,17 +45,21 @@ static sl_err_t grow(sl_arena_t *arena, sl_sql_column_t **cols, uint32_t n, uint
 
 sl_err_t sl_sql_sb_key(sl_arena_t *arena, sl_sql_schema_builder_t *sb, const char *name, const sl_sql_type_t *t)
 {
-    if (grow(arena, &sb->s.key, sb->s.n_key, &sb->cap_key))
+    /* Names may come from a statement's syntax tree, which dies with the
+     * statement: the plan keeps its own copies. */
+    const char *n = sl_arena_strndup(arena, name, strlen(name));
+    if (!n || grow(arena, &sb->s.key, sb->s.n_key, &sb->cap_key))
         return SL_ERR_NOMEM;
-    sb->s.key[sb->s.n_key++] = (sl_sql_column_t){ name, t };
+    sb->s.key[sb->s.n_key++] = (sl_sql_column_t){ n, t };
     return 0;
 }
 
 sl_err_t sl_sql_sb_value(sl_arena_t *arena, sl_sql_schema_builder_t *sb, const char *name, const sl_sql_type_t *t)
 {
-    if (grow(arena, &sb->s.value, sb->s.n_value, &sb->cap_value))
+    const char *n = sl_arena_strndup(arena, name, strlen(name));
+    if (!n || grow(arena, &sb->s.value, sb->s.n_value, &sb->cap_value))
         return SL_ERR_NOMEM;
-    sb->s.value[sb->s.n_value++] = (sl_sql_column_t){ name, t };
+    sb->s.value[sb->s.n_value++] = (sl_sql_column_t){ n, t };
     return 0;
 }
 

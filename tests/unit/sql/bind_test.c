@@ -1,0 +1,447 @@
+/* bind_test.c - statements parsed by the front end and bound against a
+ * catalog: the plans, schemas, key columns and types they give, and
+ * ksqlDB's error sentences for what is wrong. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bind_int.h"
+
+typedef struct fx {
+    sl_arena_t arena;
+    sl_sql_catalog_t *cat;
+    sl_sql_bind_env_t env;
+    sl_sql_error_t err;
+    sl_sql_bound_query_t q;
+    int n;
+} fx_t;
+
+static fx_t F;
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&F, 0, sizeof F);
+    sl_arena_init(&F.arena, 0, 0);
+    F.cat = sl_sql_catalog_new();
+    F.env.catalog = F.cat;
+    F.env.arena = &F.arena;
+    F.env.query_id = "CSAS_TEST_0";
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sl_sql_catalog_free(F.cat);
+    sl_arena_fini(&F.arena);
+    return 0;
+}
+
+/* Parses and binds one statement; CREATEs and CREATE ... AS go into the
+ * catalog. Returns the binder's error code. */
+static sl_err_t run(const char *sql)
+{
+    sl_sql_list_t *stmts = NULL;
+    memset(&F.err, 0, sizeof F.err);
+    memset(&F.q, 0, sizeof F.q);
+    sl_err_t e = sl_sql_parse(&F.arena, sql, strlen(sql), &stmts, &F.err);
+    if (e) {
+        print_message("parse error: %s\n", F.err.message);
+        return e;
+    }
+    assert_int_equal(stmts->n, 1);
+    const sl_sql_stmt_t *st = stmts->items[0];
+    switch (st->kind) {
+    case SL_SQL_S_CREATE_STREAM:
+    case SL_SQL_S_CREATE_TABLE: {
+        sl_sql_source_t *src = NULL;
+        e = sl_sql_bind_create(&F.env, st, &src, &F.err);
+        if (!e)
+            assert_int_equal(sl_sql_catalog_add(F.cat, src, st->or_replace), 0);
+        return e;
+    }
+    case SL_SQL_S_CREATE_STREAM_AS:
+    case SL_SQL_S_CREATE_TABLE_AS:
+    case SL_SQL_S_INSERT_INTO:
+    case SL_SQL_S_SELECT:
+        e = sl_sql_bind_query(&F.env, st, &F.q, &F.err);
+        if (!e && F.q.sink)
+            assert_int_equal(sl_sql_catalog_add(F.cat, F.q.sink, false), 0);
+        return e;
+    default:
+        fail_msg("unexpected statement kind %d", st->kind);
+    }
+    return SL_ERR_INVAL;
+}
+
+static void ok(const char *sql)
+{
+    sl_err_t e = run(sql);
+    if (e)
+        fail_msg("%s\n  -> %s", sql, F.err.message);
+}
+
+static void fails(const char *sql, const char *substring)
+{
+    sl_err_t e = run(sql);
+    if (!e)
+        fail_msg("%s\n  -> succeeded, expected '%s'", sql, substring);
+    if (!strstr(F.err.message, substring))
+        fail_msg("%s\n  -> '%s'\n  expected '%s'", sql, F.err.message, substring);
+}
+
+/* "ID INTEGER KEY, NAME STRING" of a schema. */
+static const char *schema_of(const sl_sql_schema_t *s)
+{
+    static char out[1024];
+    sl_buf_t b;
+    sl_buf_init(&b);
+    sl_sql_schema_format(s, false, &b);
+    snprintf(out, sizeof out, "%.*s", (int)b.len, b.data ? (const char *)b.data : "");
+    sl_buf_free(&b);
+    return out;
+}
+
+static const sl_sql_plan_t *find_kind(const sl_sql_plan_t *p, sl_sql_pkind_t k)
+{
+    for (; p; p = p->input) {
+        if (p->kind == k)
+            return p;
+        if (p->kind == SL_SQL_P_JOIN) {
+            const sl_sql_plan_t *r = find_kind(p->right, k);
+            if (r)
+                return r;
+        }
+    }
+    return NULL;
+}
+
+static void base_streams(void)
+{
+    ok("CREATE STREAM S (ID INT KEY, NAME STRING, AGE INT) WITH (kafka_topic='s', value_format='JSON');");
+    ok("CREATE TABLE T (ID INT PRIMARY KEY, CITY STRING) WITH (kafka_topic='t', value_format='JSON');");
+}
+
+static void test_create(void **state)
+{
+    (void)state;
+    base_streams();
+    const sl_sql_source_t *s = sl_sql_catalog_find(F.cat, "S");
+    assert_non_null(s);
+    assert_false(s->is_table);
+    assert_string_equal(s->topic, "s");
+    assert_int_equal(s->key_fmt.kind, SL_SQL_FMT_KAFKA);
+    assert_int_equal(s->value_fmt.kind, SL_SQL_FMT_JSON);
+    assert_string_equal(schema_of(&s->schema), "ID INTEGER KEY, NAME STRING, AGE INTEGER");
+    ok("CREATE STREAM K (V STRING) WITH (kafka_topic='k', format='JSON');");
+    assert_int_equal(sl_sql_catalog_find(F.cat, "K")->key_fmt.kind, SL_SQL_FMT_JSON);
+    ok("CREATE STREAM NK (V STRING) WITH (kafka_topic='nk', value_format='DELIMITED', value_delimiter='|');");
+    assert_int_equal(sl_sql_catalog_find(F.cat, "NK")->key_fmt.kind, SL_SQL_FMT_NONE);
+    assert_int_equal(sl_sql_catalog_find(F.cat, "NK")->value_fmt.delimiter, '|');
+    ok("CREATE STREAM TS (ID INT KEY, T BIGINT) WITH (kafka_topic='ts', value_format='JSON', timestamp='t');");
+    assert_string_equal(sl_sql_catalog_find(F.cat, "TS")->timestamp_col, "T");
+    ok("CREATE TABLE W (ID INT PRIMARY KEY, C BIGINT) WITH (kafka_topic='w', value_format='JSON', "
+       "window_type='Tumbling', window_size='10 SECONDS');");
+    assert_int_equal(sl_sql_catalog_find(F.cat, "W")->window.kind, SL_SQL_WIN_TUMBLING);
+    assert_int_equal(sl_sql_catalog_find(F.cat, "W")->window.size_ms, 10000);
+}
+
+static void test_create_errors(void **state)
+{
+    (void)state;
+    base_streams();
+    fails("CREATE STREAM S (A INT) WITH (kafka_topic='x', value_format='JSON');",
+          "Cannot add stream 'S': A stream with the same name already exists");
+    fails("CREATE STREAM X (ID INT PRIMARY KEY, A INT) WITH (kafka_topic='x', value_format='JSON');",
+          "Column `ID` is a 'PRIMARY KEY' column: please use 'KEY' for streams.");
+    fails("CREATE TABLE X (ID INT KEY, A INT) WITH (kafka_topic='x', value_format='JSON');",
+          "Column `ID` is a 'KEY' column: please use 'PRIMARY KEY' for tables.");
+    fails("CREATE TABLE X (ID INT, A INT) WITH (kafka_topic='x', value_format='JSON');",
+          "Tables require a PRIMARY KEY. Please define the PRIMARY KEY.");
+    fails("CREATE STREAM X (A INT) WITH (kafka_topic='x', value_format='JSON', foo='bar');",
+          "Invalid config variable(s) in the WITH clause: FOO");
+    fails("CREATE STREAM X (A INT) WITH (value_format='JSON');", "KAFKA_TOPIC");
+    fails("CREATE STREAM X (A INT) WITH (kafka_topic='x');", "'VALUE_FORMAT' property");
+    fails("CREATE STREAM X (A INT, A STRING) WITH (kafka_topic='x', value_format='JSON');", "Duplicate column names");
+    fails("CREATE STREAM X (A INT KEY, B INT KEY, C INT) WITH (kafka_topic='x', value_format='JSON');",
+          "The 'KAFKA' format only supports a single field");
+    fails("CREATE STREAM X (A INT, T STRING) WITH (kafka_topic='x', value_format='JSON', timestamp='T');",
+          "Timestamp column, `T`, should be LONG(INT64), TIMESTAMP, or a String with a timestamp_format specified.");
+    fails("CREATE STREAM X (A INT) WITH (kafka_topic='x', value_format='JSON', timestamp='NOPE');",
+          "The TIMESTAMP column set in the WITH clause does not exist in the schema: 'NOPE'");
+    fails("CREATE STREAM X (A INT) WITH (kafka_topic='x', value_format='JSON', format='JSON');",
+          "Cannot supply both 'VALUE_FORMAT' and 'FORMAT' properties");
+    fails("CREATE STREAM X (ROWTIME BIGINT) WITH (kafka_topic='x', value_format='JSON');",
+          "'ROWTIME' is a reserved column name.");
+}
+
+static void test_select(void **state)
+{
+    (void)state;
+    base_streams();
+    ok("SELECT * FROM S WHERE AGE > 3 EMIT CHANGES;");
+    const sl_sql_plan_t *root = F.q.root;
+    assert_non_null(root);
+    assert_int_equal(root->kind, SL_SQL_P_SINK);
+    assert_null(root->topic);
+    assert_false(F.q.is_pull);
+    assert_string_equal(schema_of(&root->out), "ID INTEGER, NAME STRING, AGE INTEGER");
+    assert_non_null(find_kind(root, SL_SQL_P_FILTER));
+    const sl_sql_plan_t *src = find_kind(root, SL_SQL_P_SOURCE);
+    assert_non_null(src);
+    assert_non_null(src->key_codec);
+    assert_non_null(src->value_codec);
+    assert_int_equal(F.q.n_sources, 1);
+    assert_string_equal(F.q.source_names[0], "S");
+
+    ok("SELECT NAME, AGE + 1, UCASE(NAME) AS U, ROWTIME FROM S EMIT CHANGES LIMIT 3;");
+    assert_string_equal(schema_of(&F.q.root->out), "NAME STRING, KSQL_COL_0 INTEGER, U STRING, ROWTIME BIGINT");
+    assert_int_equal(F.q.root->limit, 3);
+    ok("SELECT x.name, age FROM S x EMIT CHANGES;");
+    fails("SELECT S.NAME FROM S x EMIT CHANGES;", "SELECT column 'S.NAME' cannot be resolved.");
+}
+
+static void test_select_errors(void **state)
+{
+    (void)state;
+    base_streams();
+    fails("SELECT NOPE FROM S EMIT CHANGES;", "SELECT column 'NOPE' cannot be resolved.");
+    fails("SELECT * FROM S WHERE NOPE = 1 EMIT CHANGES;", "WHERE column 'NOPE' cannot be resolved.");
+    fails("SELECT * FROM NOPE EMIT CHANGES;", "NOPE does not exist.");
+    assert_int_equal(F.err.code, SL_ERR_NOENT);
+    fails("SELECT * FROM SS EMIT CHANGES;", "Did you mean S");
+    fails("SELECT COUNT(*) FROM S EMIT CHANGES;", "Use of aggregate function COUNT requires a GROUP BY clause.");
+    fails("SELECT * FROM S;", "Pull queries are not supported on streams.");
+    fails("SELECT * FROM S EMIT FINAL;", "EMIT FINAL is only supported for windowed aggregations.");
+    fails("SELECT ID, COUNT(*) FROM S GROUP BY ID EMIT FINAL;", "EMIT FINAL is only supported for windowed aggregations.");
+    fails("SELECT NAME, COUNT(*) FROM S GROUP BY ID EMIT CHANGES;",
+          "Non-aggregate SELECT expression(s) not part of GROUP BY: NAME");
+    fails("SELECT * FROM S WHERE NAME EMIT CHANGES;", "WHERE");
+}
+
+static void test_csas(void **state)
+{
+    (void)state;
+    base_streams();
+    ok("CREATE STREAM S2 AS SELECT ID, NAME FROM S WHERE AGE > 10;");
+    const sl_sql_source_t *s2 = sl_sql_catalog_find(F.cat, "S2");
+    assert_non_null(s2);
+    assert_string_equal(s2->topic, "S2");
+    assert_string_equal(schema_of(&s2->schema), "ID INTEGER KEY, NAME STRING");
+    assert_string_equal(s2->writer_query, "CSAS_TEST_0");
+    assert_non_null(F.q.root->sink_key_codec);
+    assert_string_equal(F.q.root->topic, "S2");
+    ok("CREATE STREAM S3 WITH (kafka_topic='three', value_format='DELIMITED', partitions=3) AS SELECT * FROM S;");
+    const sl_sql_source_t *s3 = sl_sql_catalog_find(F.cat, "S3");
+    assert_string_equal(s3->topic, "three");
+    assert_int_equal(s3->value_fmt.kind, SL_SQL_FMT_DELIMITED);
+    assert_int_equal(s3->partitions, 3);
+    assert_string_equal(schema_of(&s3->schema), "ID INTEGER KEY, NAME STRING, AGE INTEGER");
+    fails("CREATE STREAM S4 AS SELECT NAME FROM S;",
+          "The query used to build `S4` must include the key column ID in its projection");
+    fails("CREATE TABLE T2 AS SELECT * FROM S;", "Invalid result type. Your SELECT query produces a STREAM.");
+    fails("CREATE STREAM S5 AS SELECT * FROM T;", "Invalid result type. Your SELECT query produces a TABLE.");
+    fails("CREATE STREAM S6 AS SELECT ID, ROWTIME FROM S;", "Reserved column name in select: `ROWTIME`.");
+    fails("CREATE STREAM S7 AS SELECT ID, NAME AS ROWTIME FROM S;", "`ROWTIME` is a reserved column name.");
+    ok("INSERT INTO S2 SELECT ID, NAME FROM S;");
+    assert_string_equal(F.q.root->topic, "S2");
+    fails("INSERT INTO S2 SELECT ID, AGE FROM S;", "Incompatible schema between results and sink.");
+}
+
+static void test_partition_by(void **state)
+{
+    (void)state;
+    base_streams();
+    ok("CREATE STREAM P1 AS SELECT * FROM S PARTITION BY NAME;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "P1")->schema), "NAME STRING KEY, AGE INTEGER, ID INTEGER");
+    assert_non_null(find_kind(F.q.root, SL_SQL_P_REKEY));
+    ok("CREATE STREAM P2 AS SELECT * FROM S PARTITION BY ABS(ID);");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "P2")->schema),
+                        "KSQL_COL_0 INTEGER KEY, NAME STRING, AGE INTEGER, ID INTEGER");
+    ok("CREATE STREAM P3 AS SELECT NAME AS NEW_KEY, ID, AGE FROM S PARTITION BY NAME;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "P3")->schema), "NEW_KEY STRING KEY, ID INTEGER, AGE INTEGER");
+    ok("CREATE STREAM P4 AS SELECT ID, NAME FROM S PARTITION BY null;");
+    const sl_sql_source_t *p4 = sl_sql_catalog_find(F.cat, "P4");
+    assert_string_equal(schema_of(&p4->schema), "ID INTEGER, NAME STRING");
+    assert_int_equal(p4->key_fmt.kind, SL_SQL_FMT_NONE);
+    fails("CREATE STREAM P5 AS SELECT NAME, ID FROM S PARTITION BY ABS(ID);",
+          "The query used to build `P5` must include the partitioning expression ABS(S.ID) in its projection (eg, "
+          "SELECT ABS(S.ID)...).");
+    fails("CREATE STREAM P6 AS SELECT NAME, NAME AS NAME2, ID FROM S PARTITION BY NAME;",
+          "The projection contains a key column (`NAME`) more than once, aliased as: NAME and NAME2.");
+    fails("CREATE STREAM P7 WITH (key_format='DELIMITED') AS SELECT ID, NAME FROM S PARTITION BY null;",
+          "Key format specified for stream without key columns.");
+    fails("CREATE STREAM P8 AS SELECT * FROM S PARTITION BY NOPE;",
+          "PARTITION BY column 'NOPE' cannot be resolved.");
+}
+
+static void test_group_by(void **state)
+{
+    (void)state;
+    base_streams();
+    ok("CREATE TABLE C AS SELECT NAME, COUNT(*), SUM(AGE) AS TOTAL FROM S GROUP BY NAME;");
+    const sl_sql_source_t *c = sl_sql_catalog_find(F.cat, "C");
+    assert_true(c->is_table);
+    assert_string_equal(schema_of(&c->schema), "NAME STRING KEY, KSQL_COL_0 BIGINT, TOTAL INTEGER");
+    const sl_sql_plan_t *agg = find_kind(F.q.root, SL_SQL_P_AGGREGATE);
+    assert_non_null(agg);
+    assert_int_equal(agg->n_group, 1);
+    assert_int_equal(agg->n_aggs, 2);
+    assert_string_equal(agg->store, "Aggregate-Aggregate-Materialize");
+    ok("CREATE TABLE CW AS SELECT ID, WINDOWSTART AS WS, COUNT(*) AS N FROM S WINDOW TUMBLING (SIZE 1 MINUTE) "
+       "GROUP BY ID HAVING COUNT(*) > 1 EMIT FINAL;");
+    const sl_sql_source_t *cw = sl_sql_catalog_find(F.cat, "CW");
+    assert_int_equal(cw->window.kind, SL_SQL_WIN_TUMBLING);
+    assert_int_equal(cw->window.size_ms, 60000);
+    assert_string_equal(schema_of(&cw->schema), "ID INTEGER KEY, WS BIGINT, N BIGINT");
+    assert_non_null(find_kind(F.q.root, SL_SQL_P_SUPPRESS));
+    ok("SELECT ID, COUNT(*) FROM S GROUP BY ID EMIT CHANGES;");
+    assert_string_equal(schema_of(&F.q.root->out), "ID INTEGER, KSQL_COL_0 BIGINT");
+    fails("CREATE TABLE C2 AS SELECT COUNT(*) FROM S GROUP BY NAME;",
+          "must include the grouping expression NAME in its projection");
+    fails("CREATE TABLE C4 AS SELECT COUNT(*) FROM S GROUP BY ID, NAME, AGE;",
+          "The query used to build `C4` must include the grouping expressions ID, NAME and AGE in its projection (eg, "
+          "SELECT ID, NAME, AGE...).");
+    fails("CREATE TABLE C5 AS SELECT NAME, NAME AS N2, COUNT(*) FROM S GROUP BY NAME;",
+          "The projection contains a key column more than once: `NAME` and `N2`.");
+    fails("CREATE TABLE C6 AS SELECT *, COUNT(*) FROM S GROUP BY ID;", "Non-aggregate SELECT expression(s) not part of GROUP BY: NAME");
+    fails("CREATE TABLE C7 AS SELECT COUNT(*) FROM S;",
+          "CREATE TABLE AS SELECT statement does not support aggregate function [COUNT(ROWTIME)] without a GROUP BY clause.");
+    fails("CREATE TABLE C8 AS SELECT NAME AS X, COUNT(*) AS X FROM S GROUP BY NAME;",
+          "Duplicate value columns found in schema: `X` BIGINT");
+    fails("CREATE TABLE C9 AS SELECT ID, NAME, COUNT(*) FROM S GROUP BY ID, NAME;", "Key format does not support schema.");
+    ok("CREATE TABLE C10 WITH (key_format='JSON') AS SELECT *, COUNT(*) AS N FROM S GROUP BY ID, NAME, AGE;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "C10")->schema),
+                        "ID INTEGER KEY, NAME STRING KEY, AGE INTEGER KEY, N BIGINT");
+    ok("CREATE TABLE C11 WITH (key_format='JSON') AS SELECT 1 AS K, NAME, COUNT(*) AS N FROM S GROUP BY NAME, 1;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "C11")->schema),
+                        "NAME STRING KEY, K INTEGER KEY, N BIGINT");
+    ok("CREATE TABLE C12 AS SELECT AGE + ID AS K, SUM(AGE + ID) AS S FROM S GROUP BY AGE + ID HAVING AGE + ID > 3;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "C12")->schema), "K INTEGER KEY, S INTEGER");
+    fails("CREATE TABLE C3 AS SELECT ID, MAX(CITY) FROM T GROUP BY ID;",
+          "The aggregation function MAX cannot be applied to a table source, only to a stream source.");
+}
+
+static void test_joins(void **state)
+{
+    (void)state;
+    base_streams();
+    ok("CREATE STREAM J AS SELECT S.ID, S.NAME, T.CITY FROM S JOIN T ON S.ID = T.ID;");
+    const sl_sql_source_t *j = sl_sql_catalog_find(F.cat, "J");
+    assert_string_equal(schema_of(&j->schema), "S_ID INTEGER KEY, S_NAME STRING, T_CITY STRING");
+    const sl_sql_plan_t *jn = find_kind(F.q.root, SL_SQL_P_JOIN);
+    assert_non_null(jn);
+    assert_int_equal(jn->join, SL_SQL_JOIN_INNER);
+    assert_null(find_kind(F.q.root, SL_SQL_P_REKEY));
+    ok("CREATE STREAM J2 AS SELECT S.AGE, T.CITY FROM S LEFT JOIN T ON S.AGE = T.ID;");
+    assert_non_null(find_kind(F.q.root, SL_SQL_P_REKEY));
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "J2")->schema), "S_AGE INTEGER KEY, T_CITY STRING");
+    ok("CREATE STREAM L (A INT KEY, B INT, C INT) WITH (kafka_topic='LEFT', value_format='JSON');");
+    ok("CREATE STREAM R (A INT KEY, B INT, C INT) WITH (kafka_topic='RIGHT', value_format='JSON');");
+    fails("CREATE STREAM O1 AS SELECT * FROM L JOIN R ON L.A = R.A;",
+          "Stream-Stream joins must have a WITHIN clause specified.");
+    fails("CREATE STREAM O2 AS SELECT l.B, l.C, R.B, R.C FROM L INNER JOIN R WITHIN 10 SECONDS ON L.A = R.A;",
+          "The query used to build `O2` must include the join expressions L.A or R.A in its projection (eg, SELECT L.A...).");
+    fails("CREATE STREAM O3 AS SELECT l.*, r.* FROM L INNER JOIN R WITHIN 10 SECONDS ON ABS(L.A) = ABS(R.A);",
+          "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.");
+    ok("CREATE STREAM O4 AS SELECT R.A, L.B, L.C, R.B, R.C FROM L RIGHT JOIN R WITHIN 10 SECONDS ON L.A = R.A;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "O4")->schema),
+                        "R_A INTEGER KEY, L_B INTEGER, L_C INTEGER, R_B INTEGER, R_C INTEGER");
+    ok("CREATE STREAM O5 AS SELECT * FROM L JOIN R WITHIN 10 SECONDS ON L.A = R.A;");
+    fails("CREATE STREAM O6 AS SELECT * FROM S JOIN T ON S.NAME = T.CITY;",
+          "Cannot repartition a TABLE source.");
+    fails("CREATE STREAM O7 AS SELECT * FROM T JOIN S ON S.ID = T.ID;", "Invalid join order");
+    fails("SELECT B FROM L JOIN R WITHIN 1 SECOND ON L.A = R.A EMIT CHANGES;", "Column 'B' is ambiguous.");
+}
+
+static void test_pull(void **state)
+{
+    (void)state;
+    base_streams();
+    ok("SELECT * FROM T WHERE ID = 5;");
+    assert_true(F.q.is_pull);
+    assert_ptr_equal(F.q.pull_table, sl_sql_catalog_find(F.cat, "T"));
+    assert_non_null(F.q.pull_key);
+    assert_int_equal(F.q.pull_key[0].kind, SL_SQL_T_INT);
+    assert_int_equal(F.q.pull_key[0].u.i32, 5);
+    assert_string_equal(schema_of(&F.q.pull_out), "ID INTEGER, CITY STRING");
+    ok("SELECT CITY FROM T;");
+    assert_null(F.q.pull_key);
+    assert_null(F.q.pull_where);
+    fails("SELECT * FROM T EMIT FINAL;", "EMIT FINAL is only supported");
+    fails("SELECT * FROM T WHERE NOPE = 1;", "WHERE column 'NOPE' cannot be resolved.");
+}
+
+static void test_insert_values(void **state)
+{
+    (void)state;
+    base_streams();
+    sl_sql_list_t *stmts = NULL;
+    const char *sql = "INSERT INTO S (NAME, ID, ROWTIME) VALUES ('a', 7, 1000);";
+    assert_int_equal(sl_sql_parse(&F.arena, sql, strlen(sql), &stmts, &F.err), 0);
+    const sl_sql_source_t *t = NULL;
+    sl_sql_row_t *k = NULL, *v = NULL;
+    int64_t ts = 0;
+    assert_int_equal(sl_sql_bind_insert_values(&F.env, stmts->items[0], &t, &k, &v, &ts, &F.err), 0);
+    assert_int_equal(k->n, 1);
+    assert_int_equal(k->cols[0].u.i32, 7);
+    assert_int_equal(v->n, 2);
+    assert_int_equal(v->cols[0].u.s.len, 1);
+    assert_int_equal(v->cols[1].kind, SL_SQL_T_NULL);
+    assert_int_equal(ts, 1000);
+    sql = "INSERT INTO T (CITY) VALUES ('x');";
+    assert_int_equal(sl_sql_parse(&F.arena, sql, strlen(sql), &stmts, &F.err), 0);
+    assert_int_not_equal(sl_sql_bind_insert_values(&F.env, stmts->items[0], &t, &k, &v, &ts, &F.err), 0);
+    assert_non_null(strstr(F.err.message, "Value for primary key column(s) ID is required for tables"));
+}
+
+static void test_explain(void **state)
+{
+    (void)state;
+    base_streams();
+    ok("CREATE STREAM E AS SELECT ID, NAME FROM S WHERE AGE > 1;");
+    sl_buf_t b;
+    sl_buf_init(&b);
+    sl_sql_plan_format(F.q.root, &b);
+    sl_buf_put_u8(&b, 0);
+    assert_non_null(strstr((const char *)b.data, "[ SINK ]"));
+    assert_non_null(strstr((const char *)b.data, "[ SOURCE ]"));
+    assert_non_null(strstr((const char *)b.data, "ID INTEGER KEY, NAME STRING"));
+    sl_buf_free(&b);
+}
+
+static void test_catalog(void **state)
+{
+    (void)state;
+    base_streams();
+    const char *names[3];
+    assert_int_equal(sl_sql_catalog_similar(F.cat, "TT", names, 3), 2);
+    assert_int_equal(sl_sql_catalog_remove(F.cat, "T"), 0);
+    assert_int_equal(sl_sql_catalog_remove(F.cat, "T"), SL_ERR_NOENT);
+    assert_null(sl_sql_catalog_find(F.cat, "T"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_select, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_select_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_csas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partition_by, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_by, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_joins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pull, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_catalog, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
