@@ -119,6 +119,53 @@ sl_stream_t *sl_lower_with_serdes(sl_lower_ctx_t *lc, sl_stream_t *s, const sl_s
     return sl_stream_with_serdes(s, ks, vs);
 }
 
+/* --- materializing a table ------------------------------------------------- */
+
+sl_sql_row_t sl_lower_tombstone;
+
+static sl_val_t latest_init(sl_ctx_t *ctx, void *arg)
+{
+    SL_UNUSED(ctx);
+    SL_UNUSED(arg);
+    return sl_val_null();
+}
+
+/* The latest row; the tombstone marker deletes. */
+static sl_val_t latest_add(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, const sl_val_t *agg,
+                           void *arg)
+{
+    SL_UNUSED(ctx);
+    SL_UNUSED(key);
+    SL_UNUSED(agg);
+    SL_UNUSED(arg);
+    if (value->type == SL_V_PTR && value->u.ptr == &sl_lower_tombstone)
+        return sl_val_null();
+    return *value;
+}
+
+static void mark_tombstones(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, void *arg)
+{
+    SL_UNUSED(key);
+    SL_UNUSED(arg);
+    sl_val_t v = sl_val_is_null(value) ? sl_val_ptr(&sl_lower_tombstone) : *value;
+    sl_ctx_emit_value(ctx, &v);
+}
+
+sl_table_t *sl_lower_materialize(sl_lower_ctx_t *lc, sl_stream_t *s, const sl_sql_plan_t *p, const char *store,
+                                 const char *base, bool mark)
+{
+    const sl_serde_t *ks = sl_lower_plan_key_serde(lc, p);
+    const sl_serde_t *vs = sl_lower_value_serde(lc, &p->out);
+    const char *gname = sl_lower_name(lc, base, "group");
+    const char *mname = sl_lower_name(lc, base, "materialize");
+    if (s == NULL || ks == NULL || vs == NULL || gname == NULL || mname == NULL || store == NULL)
+        return NULL;
+    if (mark)
+        s = sl_stream_flat_map_values(s, sl_lower_name(lc, base, "tombstones"), mark_tombstones, NULL);
+    sl_grouped_t *g = sl_stream_group_by_key(s, gname, ks, vs);
+    return sl_grouped_aggregate(g, mname, latest_init, latest_add, NULL, NULL, vs, store);
+}
+
 /* --- the processing log ----------------------------------------------------- */
 
 sl_lower_log_t *sl_lower_log_new(sl_lower_ctx_t *lc, const sl_sql_plan_t *p)

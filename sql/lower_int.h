@@ -84,6 +84,15 @@ sl_stream_t *sl_lower_log_branch(sl_lower_ctx_t *lc, sl_stream_t *s, sl_lower_lo
 sl_stream_t *sl_lower_stream_node(sl_lower_ctx_t *lc, sl_stream_t *s, const sl_sql_plan_t *p, const char *name,
                                   sl_flat_mapper_fn *fn, void *arg, sl_lower_log_t *log, bool rekey);
 
+/* The marker row a table's tombstone travels as into a materialization
+ * (grouped aggregations skip null values). */
+extern sl_sql_row_t sl_lower_tombstone;
+/* A table of s's records (rows of p's schema, or the tombstone marker;
+ * mark: null values are tombstones to mark first) materialized in store:
+ * the latest row per key, as ksqlDB materializes tables (s's key is kept:
+ * no repartition). NULL on failure (the builder's error). */
+sl_table_t *sl_lower_materialize(sl_lower_ctx_t *lc, sl_stream_t *s, const sl_sql_plan_t *p, const char *store,
+                                 const char *base, bool mark);
 /* Fills cx for one record: rows from key and value, the pseudo columns
  * from ctx and the key's window. */
 void sl_lower_eval_init(sl_sql_eval_t *cx, sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value);

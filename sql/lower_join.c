@@ -128,6 +128,11 @@ sl_lw_t sl_lower_join(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t left, 
         out.s = sl_lower_with_serdes(lc, out.s, p);
     } else if (left.t != NULL && right.t != NULL) {
         out.t = sl_table_join(left.t, right.t, name, kind, joiner, a, NULL);
+        /* A store the plan names (pull queries read it): the joined rows
+         * materialized once more, with the rows' serde. */
+        if (out.t != NULL && p->store != NULL)
+            out.t = sl_lower_materialize(lc, sl_table_to_stream(out.t, sl_lower_name(lc, name, "changes")), p,
+                                         p->store, name, true);
     } else {
         return sl_lower_fail(lc, SL_ERR_UNSUPPORTED,
                              "Invalid join order: table-stream joins are not supported; only stream-table joins.");

@@ -8,12 +8,11 @@
  * (persistent queries keep it, as ksqlDB's do); a record without a key
  * where the stream has key columns gets NULL keys.
  *
- * A table is materialized as ksqlDB does it: the decoded stream is grouped
- * by its key (no repartition: the key is the topic's) and folded into a
- * key-value store whose value is the latest row; a tombstone, which a
- * grouped aggregation would skip, travels as a marker row and deletes the
- * key (the change goes downstream as a delete). The store is named
- * plan->store when the plan names one, else after the node.
+ * A table is materialized as ksqlDB does it (sl_lower_materialize): the
+ * decoded stream is folded into a key-value store holding the latest row
+ * per key, a tombstone deleting it; the decoder sends tombstones as the
+ * marker row the fold needs. The store is named plan->store when the plan
+ * names one, else after the node.
  */
 #include <stdio.h>
 #include <string.h>
@@ -30,9 +29,6 @@ typedef struct src_arg {
     sl_sql_expr_t *ts_expr;         /* NULL: the record's own time */
     sl_lower_log_t *log;
 } src_arg_t;
-
-/* The marker a table's tombstone travels as into the materialization. */
-static sl_sql_row_t tombstone_row;
 
 static void log_decode(sl_ctx_t *ctx, const src_arg_t *a, const char *msg, const sl_val_t *raw, bool is_key)
 {
@@ -135,28 +131,8 @@ static void src_decode(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value
         k = sl_val_windowed(ctx, &k, wstart, wend);
     sl_val_t v = vrow != NULL ? sl_val_ptr(vrow) : sl_val_null();
     if (a->is_table && vrow == NULL)
-        v = sl_val_ptr(&tombstone_row);
+        v = sl_val_ptr(&sl_lower_tombstone);
     sl_ctx_forward_ts(ctx, &k, &v, ts);
-}
-
-/* The table's fold: the latest row; the tombstone marker deletes. */
-static sl_val_t latest_init(sl_ctx_t *ctx, void *arg)
-{
-    SL_UNUSED(ctx);
-    SL_UNUSED(arg);
-    return sl_val_null();
-}
-
-static sl_val_t latest_add(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, const sl_val_t *agg,
-                           void *arg)
-{
-    SL_UNUSED(ctx);
-    SL_UNUSED(key);
-    SL_UNUSED(agg);
-    SL_UNUSED(arg);
-    if (value->type == SL_V_PTR && value->u.ptr == &tombstone_row)
-        return sl_val_null();
-    return *value;
 }
 
 /* The timestamp column's value as ms: the column itself, or parsed with
@@ -253,15 +229,8 @@ sl_lw_t sl_lower_source(sl_lower_ctx_t *lc, const sl_sql_plan_t *p)
         lw.s = s;
         return remember(lc, lw);
     }
-    const sl_serde_t *ks = sl_lower_plan_key_serde(lc, p);
-    const sl_serde_t *vs = sl_lower_value_serde(lc, &p->out);
-    const char *gname = sl_lower_name(lc, base, "group");
-    const char *mname = sl_lower_name(lc, base, "materialize");
-    const char *store = p->store != NULL ? p->store : sl_lower_name(lc, base, "store");
-    if (ks == NULL || vs == NULL || gname == NULL || mname == NULL || store == NULL)
-        return (sl_lw_t){0};
-    sl_grouped_t *g = sl_stream_group_by_key(s, gname, ks, vs);
-    lw.t = sl_grouped_aggregate(g, mname, latest_init, latest_add, NULL, NULL, vs, store);
+    lw.t = sl_lower_materialize(lc, s, p, p->store != NULL ? p->store : sl_lower_name(lc, base, "store"), base,
+                                false);
     if (lw.t == NULL)
         return sl_lower_fail(lc, SL_ERR_INVAL, "cannot materialize table %s", src->name);
     return remember(lc, lw);

@@ -582,9 +582,10 @@ static void test_join_table_table(void **state)
 {
     (void)state;
     tq_t q;
-    run(&q, sink(join(side("l", true, "A", SL_SQL_T_STRING), side("r", true, "B", SL_SQL_T_INT), SL_SQL_JOIN_FULL),
-                 "j"),
-        NULL);
+    sl_sql_plan_t *j = join(side("l", true, "A", SL_SQL_T_STRING), side("r", true, "B", SL_SQL_T_INT),
+                            SL_SQL_JOIN_FULL);
+    j->store = "Join-Materialize";
+    run(&q, sink(j, "j"), NULL);
     pipe_rec(&q, "l", 1, "{\"A\":\"x\"}", 10);
     expect_out(&q, "j", 1, NULL, "{\"A\":\"x\",\"B\":null}", -1, NULL);
     pipe_rec(&q, "r", 1, "{\"B\":5}", 20);
@@ -593,6 +594,13 @@ static void test_join_table_table(void **state)
     expect_out(&q, "j", 2, NULL, "{\"A\":null,\"B\":6}", -1, NULL);
     pipe_rec(&q, "l", 1, NULL, 40);
     expect_out(&q, "j", 1, NULL, "{\"A\":null,\"B\":5}", -1, NULL);
+    /* the joined rows are materialized where the plan says */
+    sl_store_t *st = sl_driver_store(q.d, "Join-Materialize");
+    assert_non_null(st);
+    assert_int_equal(sl_kv_approx_count(st), 2);
+    pipe_rec(&q, "r", 1, NULL, 50);
+    expect_out(&q, "j", 1, NULL, NULL, -1, NULL);
+    assert_int_equal(sl_kv_approx_count(st), 1);
     done(&q);
 }
 
