@@ -101,7 +101,9 @@ static sl_err_t catch_up(sl_sql_engine_t *e, int timeout_ms)
 {
     cmd_batch_t b = {0};
     b.from = e->cmd_next;
-    sl_err_t r = e->rt->ops->read(e->rt, e->cmd_topic, true, -1, timeout_ms, collect_fn, &b);
+    sl_err_t r = e->rt->ops->read_from
+                     ? e->rt->ops->read_from(e->rt, e->cmd_topic, 0, e->cmd_next, -1, timeout_ms, collect_fn, &b)
+                     : e->rt->ops->read(e->rt, e->cmd_topic, true, -1, timeout_ms, collect_fn, &b);
     if (r == SL_ERR_TIMEOUT)
         r = SL_OK;
     if (!r && b.oom)

@@ -170,6 +170,9 @@ sl_err_t sl_sql_exec_run_script(sl_sql_exec_t *x);
  * open query with id (TERMINATE of a transient id): SL_ERR_NOENT. Called
  * under the statement lock. */
 sl_err_t sl_sql_query_cancel_locked(sl_sql_engine_t *e, const char *id);
+/* Appends a RunningQuery entity (queryType PUSH) per open push query
+ * (SHOW QUERIES). Under the statement lock. */
+void sl_sql_open_queries_json(sl_sql_engine_t *e, json_t *arr);
 
 /* --- cmdlog.c ----------------------------------------------------------------- */
 

@@ -129,13 +129,20 @@ json_t *sl_sql_running_query_json(sl_sql_engine_t *e, const sl_sql_pquery_t *q)
 struct list_sources {
     json_t *arr;
     bool tables;
+    sl_sql_engine_t *e;     /* EXTENDED: full descriptions */
 };
+
+static json_t *source_description(sl_sql_engine_t *e, const sl_sql_source_t *src, bool extended);
 
 static bool list_source_fn(const sl_sql_source_t *src, void *arg)
 {
     struct list_sources *ls = arg;
     if (src->is_table != ls->tables)
         return true;
+    if (ls->e) {
+        json_array_append_new(ls->arr, source_description(ls->e, src, true));
+        return true;
+    }
     json_array_append_new(ls->arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "type", src->is_table ? "TABLE" : "STREAM",
                                              "name", src->name, "topic", src->topic ? src->topic : "", "keyFormat",
                                              sl_sql_fmt_name(src->key_fmt.kind), "valueFormat",
@@ -192,10 +199,14 @@ sl_err_t sl_sql_exec_show(sl_sql_exec_t *x)
     case SL_SQL_SHOW_STREAMS:
     case SL_SQL_SHOW_TABLES: {
         bool tables = x->stmt->show == SL_SQL_SHOW_TABLES;
-        struct list_sources ls = {arr, tables};
+        struct list_sources ls = {arr, tables, x->stmt->extended ? e : NULL};
         sl_sql_catalog_each(e->catalog, list_source_fn, &ls);
-        if ((j = entity(x, tables ? "tables" : "streams")))
+        if (x->stmt->extended) {
+            if ((j = entity(x, "source_descriptions")))
+                json_object_set(j, "sourceDescriptions", arr);
+        } else if ((j = entity(x, tables ? "tables" : "streams"))) {
             json_object_set(j, tables ? "tables" : "streams", arr);
+        }
         break;
     }
     case SL_SQL_SHOW_TOPICS: {
@@ -213,6 +224,7 @@ sl_err_t sl_sql_exec_show(sl_sql_exec_t *x)
         sl_list_foreach_safe(pos, tmp, &e->queries) {
             json_array_append_new(arr, sl_sql_running_query_json(e, sl_container_of(pos, sl_sql_pquery_t, link)));
         }
+        sl_sql_open_queries_json(e, arr);
         if ((j = entity(x, "queries")))
             json_object_set(j, "queries", arr);
         break;
@@ -273,6 +285,26 @@ static json_t *queries_of(sl_sql_engine_t *e, const char *name, bool writers)
     return arr;
 }
 
+/* ksqlDB's SourceDescription of src. */
+static json_t *source_description(sl_sql_engine_t *e, const sl_sql_source_t *src, bool extended)
+{
+    const char *win = window_name(src->window.kind);
+    char stats[256] = "";
+    if (extended)
+        snprintf(stats, sizeof stats, "processing-errors: %lld", (long long)sl_sql_processing_errors(e));
+    return json_pack(
+        "{s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:i, s:i, s:s, s:[], s:[], s:[], s:[]}",
+        "name", src->name, "windowType", str_or_null(win), "readQueries", queries_of(e, src->name, false),
+        "writeQueries", queries_of(e, src->name, true), "fields", fields_json(&src->schema), "type",
+        src->is_table ? "TABLE" : "STREAM", "timestamp", src->timestamp_col ? src->timestamp_col : "",
+        "statistics", stats, "errorStats", "", "extended", extended, "keyFormat",
+        sl_sql_fmt_name(src->key_fmt.kind), "valueFormat", sl_sql_fmt_name(src->value_fmt.kind), "topic",
+        src->topic ? src->topic : "", "partitions", (int)(extended ? src->partitions : 0),
+        "replication", (int)(extended ? src->replicas : 0), "statement",
+        src->statement ? src->statement : "", "queryOffsetSummaries", "sourceConstraints", "clusterStatistics",
+        "clusterErrorStats");
+}
+
 sl_err_t sl_sql_exec_describe(sl_sql_exec_t *x)
 {
     sl_sql_engine_t *e = x->e;
@@ -281,22 +313,7 @@ sl_err_t sl_sql_exec_describe(sl_sql_exec_t *x)
     if (!src)
         return sl_sql_error_set(x->err, SL_ERR_NOENT, x->stmt->target.pos,
                                 "Could not find STREAM/TABLE '%s' in the Metastore", name);
-    const char *win = window_name(src->window.kind);
-    char stats[256] = "";
-    if (x->stmt->extended)
-        snprintf(stats, sizeof stats, "processing-errors: %lld",
-                 (long long)sl_sql_processing_errors(e));
-    json_t *d = json_pack(
-        "{s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:i, s:i, s:s, s:[], s:[], s:[], s:[]}",
-        "name", src->name, "windowType", str_or_null(win), "readQueries", queries_of(e, src->name, false),
-        "writeQueries", queries_of(e, src->name, true), "fields", fields_json(&src->schema), "type",
-        src->is_table ? "TABLE" : "STREAM", "timestamp", src->timestamp_col ? src->timestamp_col : "",
-        "statistics", stats, "errorStats", "", "extended", x->stmt->extended, "keyFormat",
-        sl_sql_fmt_name(src->key_fmt.kind), "valueFormat", sl_sql_fmt_name(src->value_fmt.kind), "topic",
-        src->topic ? src->topic : "", "partitions", (int)(x->stmt->extended ? src->partitions : 0),
-        "replication", (int)(x->stmt->extended ? src->replicas : 0), "statement",
-        src->statement ? src->statement : "", "queryOffsetSummaries", "sourceConstraints", "clusterStatistics",
-        "clusterErrorStats");
+    json_t *d = source_description(e, src, x->stmt->extended);
     json_t *j = entity(x, "sourceDescription");
     if (!d || !j) {
         json_decref(d);

@@ -29,6 +29,7 @@ struct sl_sql_query {
     sl_list_t link;             /* the engine's open queries */
     sl_sql_engine_t *e;
     char id[192];
+    const char *text;           /* the statement (in arena) */
     json_t *header;
     bool is_pull;
     pthread_mutex_t mu;
@@ -444,6 +445,7 @@ sl_err_t sl_sql_query_open(sl_sql_engine_t *e, const char *text, const struct js
         const char *src = s->select ? first_relation(s->select->from) : "QUERY";
         uint64_t rnd = (uint64_t)sl_time_mono_ns() * 6364136223846793005ULL + (uint64_t)(uintptr_t)q;
         snprintf(q->id, sizeof q->id, "transient_%s_%llu", src, (unsigned long long)(rnd % 9000000000000000000ULL));
+        q->text = s->text;
         sl_sql_bind_env_t env;
         sl_sql_exec_bind_env(&x, &q->arena, q->id, &env);
         sl_sql_bound_query_t bq;
@@ -580,4 +582,20 @@ void sl_sql_query_close(sl_sql_query_t *q)
         sl_list_remove(&q->link);
     pthread_mutex_unlock(&e->lock);
     query_free(q);
+}
+
+void sl_sql_open_queries_json(sl_sql_engine_t *e, json_t *arr)
+{
+    sl_list_t *pos, *tmp;
+    sl_list_foreach_safe(pos, tmp, &e->open) {
+        sl_sql_query_t *q = sl_container_of(pos, sl_sql_query_t, link);
+        if (q->is_pull)
+            continue;
+        pthread_mutex_lock(&q->mu);
+        const char *state = q->error ? "ERROR" : q->done || q->cancelled ? "NOT_RUNNING" : "RUNNING";
+        pthread_mutex_unlock(&q->mu);
+        json_array_append_new(arr, json_pack("{s:s, s:[], s:[], s:s, s:{s:i}, s:s, s:s}", "queryString",
+                                             q->text ? q->text : "", "sinks", "sinkKafkaTopics", "id", q->id,
+                                             "statusCount", state, 1, "queryType", "PUSH", "state", state));
+    }
 }

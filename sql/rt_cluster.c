@@ -194,49 +194,19 @@ static sl_err_t c_produce(sl_sql_rt_t *rt, const char *topic, int32_t partition,
     return r;
 }
 
-static sl_err_t c_read(sl_sql_rt_t *rt, const char *topic, bool from_beginning, int64_t max, int timeout_ms,
-                       sl_sql_rt_record_fn *fn, void *arg)
+/* Consumes parts (their offsets: where to start) calling fn, until fn says
+ * stop, max records, timeout_ms without a record, or (stop_at_end) every
+ * partition reached end[i]. */
+static sl_err_t read_parts(cluster_rt_t *c, sl_tp_offset_t *parts, const int64_t *end, size_t np, bool stop_at_end,
+                           int64_t max, int timeout_ms, sl_sql_rt_record_fn *fn, void *arg)
 {
-    cluster_rt_t *c = crt(rt);
     char errbuf[256];
-    sl_arena_t arena;
-    sl_arena_init(&arena, 4096, 0);
-    sl_topic_desc_t *d = NULL;
-    size_t nd = 0;
-    const char *names[1] = {topic};
-    sl_err_t r = sl_admin_describe_topics(c->admin, names, 1, &arena, &d, &nd, c->timeout_ms);
-    if (!r && (nd < 1 || d[0].err || d[0].partition_count == 0))
-        r = nd >= 1 && d[0].err && d[0].err != SL_ERR_UNKNOWN_TOPIC_OR_PARTITION ? d[0].err : SL_ERR_NOENT;
-    size_t np = r ? 0 : d[0].partition_count;
-    sl_tp_offset_t *parts = np ? sl_arena_calloc(&arena, np, sizeof *parts) : NULL;
-    int64_t *end = np ? sl_arena_calloc(&arena, np, sizeof *end) : NULL;
-    int64_t *pos = np ? sl_arena_calloc(&arena, np, sizeof *pos) : NULL;
-    if (!r && (!parts || !end || !pos))
-        r = SL_ERR_NOMEM;
-    for (size_t i = 0; !r && i < np; i++) {
-        parts[i].topic = topic;
-        parts[i].partition = d[0].partitions[i].id;
-        parts[i].offset = SL_OFFSET_END;
-        parts[i].leader_epoch = -1;
-    }
-    if (!r)
-        r = sl_admin_list_offsets(c->admin, parts, np, false, c->timeout_ms);
-    bool caught_up = true;
-    for (size_t i = 0; !r && i < np; i++) {
-        end[i] = parts[i].err ? 0 : parts[i].offset;
-        pos[i] = 0;
-        if (end[i] > 0)
-            caught_up = false;
-        parts[i].offset = from_beginning ? SL_OFFSET_BEGINNING : SL_OFFSET_END;
-    }
-    if (r || (from_beginning && caught_up)) {
-        sl_arena_fini(&arena);
-        return r;
-    }
+    int64_t *pos = calloc(np ? np : 1, sizeof *pos);
     sl_conf_t *conf = sl_conf_dup(c->conf);
     sl_consumer_t *cons = NULL;
-    if (!conf)
-        r = SL_ERR_NOMEM;
+    sl_err_t r = pos && conf ? SL_OK : SL_ERR_NOMEM;
+    for (size_t i = 0; pos && i < np; i++)
+        pos[i] = parts[i].offset >= 0 ? parts[i].offset : 0;
     if (!r)
         r = sl_conf_set(conf, "enable.auto.commit", "false", errbuf, sizeof errbuf);
     if (!r)
@@ -270,7 +240,7 @@ static sl_err_t c_read(sl_sql_rt_t *rt, const char *topic, bool from_beginning, 
         given++;
         if (max >= 0 && given >= max)
             stop = true;
-        if (from_beginning) {
+        if (stop_at_end) {
             bool all = true;
             for (size_t i = 0; i < np; i++) {
                 if (parts[i].partition == m->partition && m->offset + 1 > pos[i])
@@ -288,8 +258,72 @@ static sl_err_t c_read(sl_sql_rt_t *rt, const char *topic, bool from_beginning, 
         sl_consumer_free(cons);
     }
     sl_conf_free(conf);
+    free(pos);
+    return r;
+}
+
+/* The end offsets of parts (in place: offset), errors per part as 0. */
+static sl_err_t end_offsets(cluster_rt_t *c, sl_tp_offset_t *parts, size_t np, int64_t *end)
+{
+    for (size_t i = 0; i < np; i++) {
+        parts[i].offset = SL_OFFSET_END;
+        parts[i].leader_epoch = -1;
+    }
+    sl_err_t r = sl_admin_list_offsets(c->admin, parts, np, false, c->timeout_ms);
+    for (size_t i = 0; !r && i < np; i++)
+        end[i] = parts[i].err ? 0 : parts[i].offset;
+    return r;
+}
+
+static sl_err_t c_read(sl_sql_rt_t *rt, const char *topic, bool from_beginning, int64_t max, int timeout_ms,
+                       sl_sql_rt_record_fn *fn, void *arg)
+{
+    cluster_rt_t *c = crt(rt);
+    sl_arena_t arena;
+    sl_arena_init(&arena, 4096, 0);
+    sl_topic_desc_t *d = NULL;
+    size_t nd = 0;
+    const char *names[1] = {topic};
+    sl_err_t r = sl_admin_describe_topics(c->admin, names, 1, &arena, &d, &nd, c->timeout_ms);
+    if (!r && (nd < 1 || d[0].err || d[0].partition_count == 0))
+        r = nd >= 1 && d[0].err && d[0].err != SL_ERR_UNKNOWN_TOPIC_OR_PARTITION ? d[0].err : SL_ERR_NOENT;
+    size_t np = r ? 0 : d[0].partition_count;
+    sl_tp_offset_t *parts = np ? sl_arena_calloc(&arena, np, sizeof *parts) : NULL;
+    int64_t *end = np ? sl_arena_calloc(&arena, np, sizeof *end) : NULL;
+    if (!r && (!parts || !end))
+        r = SL_ERR_NOMEM;
+    for (size_t i = 0; !r && i < np; i++) {
+        parts[i].topic = topic;
+        parts[i].partition = d[0].partitions[i].id;
+    }
+    if (!r)
+        r = end_offsets(c, parts, np, end);
+    bool empty = true;
+    for (size_t i = 0; !r && i < np; i++) {
+        if (end[i] > 0)
+            empty = false;
+        parts[i].offset = from_beginning ? SL_OFFSET_BEGINNING : SL_OFFSET_END;
+    }
+    if (!r && !(from_beginning && empty))
+        r = read_parts(c, parts, end, np, from_beginning, max, timeout_ms, fn, arg);
     sl_arena_fini(&arena);
     return r;
+}
+
+static sl_err_t c_read_from(sl_sql_rt_t *rt, const char *topic, int32_t partition, int64_t offset, int64_t max,
+                            int timeout_ms, sl_sql_rt_record_fn *fn, void *arg)
+{
+    cluster_rt_t *c = crt(rt);
+    sl_tp_offset_t part;
+    memset(&part, 0, sizeof part);
+    part.topic = topic;
+    part.partition = partition;
+    int64_t end = 0;
+    sl_err_t r = end_offsets(c, &part, 1, &end);
+    if (r || offset >= end)
+        return r;
+    part.offset = offset;
+    return read_parts(c, &part, &end, 1, true, max, timeout_ms, fn, arg);
 }
 
 /* ---------------------------------------------------------------------------
@@ -449,6 +483,7 @@ static const sl_sql_rt_ops_t cluster_ops = {
     .win_fetch_all = c_win_fetch_all,
     .advance = NULL,
     .free = c_free,
+    .read_from = c_read_from,
 };
 
 sl_err_t sl_sql_rt_cluster_new(const char *props, sl_sql_rt_t **out, char *errbuf, size_t errlen)

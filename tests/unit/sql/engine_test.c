@@ -272,6 +272,13 @@ static void test_show_describe_explain(void **state)
     assert_string_equal(jstr(out, "0.streams.1.name"), "S2");
     json_decref(out);
 
+    out = ok(e, "DESCRIBE STREAMS EXTENDED;");
+    assert_string_equal(jstr(out, "0.@type"), "source_descriptions");
+    assert_string_equal(jstr(out, "0.sourceDescriptions.0.name"), "S");
+    assert_true(json_is_true(jget(out, "0.sourceDescriptions.0.extended")));
+    assert_int_equal(json_integer_value(jget(out, "0.sourceDescriptions.0.partitions")), 1);
+    json_decref(out);
+
     out = ok(e, "SHOW TABLES;");
     assert_string_equal(jstr(out, "0.@type"), "tables");
     assert_int_equal(json_array_size(jget(out, "0.tables")), 0);
@@ -423,8 +430,12 @@ static void test_push_query(void **state)
     assert_int_equal(sl_sql_query_error(q, NULL), SL_OK);
     sl_sql_query_close(q);
 
-    /* cancel by id */
+    /* cancel by id; an open push query is listed by SHOW QUERIES */
     q = open_query(e, "SELECT * FROM S EMIT CHANGES;");
+    json_t *out = ok(e, "SHOW QUERIES;");
+    assert_string_equal(jstr(out, "0.queries.0.id"), sl_sql_query_id(q));
+    assert_string_equal(jstr(out, "0.queries.0.queryType"), "PUSH");
+    json_decref(out);
     assert_int_equal(sl_sql_query_cancel_id(e, sl_sql_query_id(q)), SL_OK);
     assert_int_equal(sl_sql_query_next(q, 0, &row), SL_ERR_CLOSED);
     sl_sql_query_close(q);
