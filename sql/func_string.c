@@ -400,7 +400,9 @@ static const sl_sql_regex_t *call_pattern(const sl_sql_expr_t *call, const sl_sq
     return scratch;
 }
 
-/* Finds the first match in s[from..len); m[0..64) filled. */
+/* Finds the first match in s[from..len); m[0..64) filled. s must be
+ * NUL-terminated at len: REG_STARTEND makes glibc stop at len, but
+ * sanitizers' regexec wrappers read up to the NUL. */
 static bool rx_find(const sl_sql_regex_t *re, const char *s, uint32_t from, uint32_t len, regmatch_t *m)
 {
     m[0].rm_so = (regoff_t)from;
@@ -421,10 +423,13 @@ static void eval_regexp_extract(const sl_sql_expr_t *call, const sl_sql_datum_t 
     int32_t group = n > 2 ? args[2].u.i32 : 0;
     regmatch_t m[64];
     *out = sl_sql_null();
-    if (group >= 0 && (uint32_t)group <= re->n_groups && rx_find(re, args[1].u.s.ptr, 0, args[1].u.s.len, m)) {
+    const char *s = sl_sql_fn_cstr(cx->arena, &args[1]);
+    if (!s)
+        sl_sql_fn_fail(cx, out, "out of memory");
+    else if (group >= 0 && (uint32_t)group <= re->n_groups && rx_find(re, s, 0, args[1].u.s.len, m)) {
         regmatch_t g = m[group ? re->group_map[group] : 0];
         if (g.rm_so >= 0)
-            *out = sl_sql_string(args[1].u.s.ptr + g.rm_so, (uint32_t)(g.rm_eo - g.rm_so));
+            *out = sl_sql_string(s + g.rm_so, (uint32_t)(g.rm_eo - g.rm_so));
     }
     if (owned)
         regfree(&scratch.re);
@@ -473,8 +478,14 @@ static void eval_regexp_replace(const sl_sql_expr_t *call, const sl_sql_datum_t 
     const sl_sql_regex_t *re = call_pattern(call, &args[1], cx, &scratch, &owned, out);
     if (!re)
         return;
-    const char *s = args[0].u.s.ptr;
+    const char *s = sl_sql_fn_cstr(cx->arena, &args[0]);
     uint32_t len = args[0].u.s.len, pos = 0, last = 0;
+    if (!s) {
+        sl_sql_fn_fail(cx, out, "out of memory");
+        if (owned)
+            regfree(&scratch.re);
+        return;
+    }
     sl_sql_sb_t sb;
     sl_sql_sb_init(&sb, cx->arena, len + 16);
     regmatch_t m[64];
