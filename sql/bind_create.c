@@ -251,11 +251,8 @@ sl_err_t sl_sql_with_formats(sl_sql_binder_t *b, const sl_sql_with_t *w, sl_sql_
                                     "SPACE",
                                     d);
     }
-    if (w->wrap_single >= 0) {
-        if (value->kind == SL_SQL_FMT_DELIMITED && w->wrap_single == 1)
-            return sl_sql_bind_fail(b, nopos, "'DELIMITED' format does not support 'WRAP_SINGLE_VALUE' set to 'true'.");
-        value->wrap_single = w->wrap_single;
-    }
+    if (w->wrap_single >= 0)
+        value->wrap_single = w->wrap_single; /* the codec refuses what its format cannot do */
     return 0;
 }
 
@@ -407,10 +404,6 @@ sl_err_t sl_sql_bind_create(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *s
         return e;
     if (schema.n_key == 0 && !key_explicit)
         key.kind = SL_SQL_FMT_NONE;
-    if (schema.n_key > 0 && key.kind == SL_SQL_FMT_NONE)
-        return sl_sql_bind_fail(&b, nopos,
-                                "The 'NONE' format can only be used when no columns are defined. Got: key columns "
-                                "defined with KEY_FORMAT='NONE'.");
     if ((e = sl_sql_with_timestamp(&b, &w, &schema)))
         return e;
     sl_sql_window_t window;
@@ -418,7 +411,7 @@ sl_err_t sl_sql_bind_create(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *s
         return e;
 
     /* The formats must carry the columns: make the codecs once to check. */
-    char cerr[512] = "";
+    char cerr[1024] = "";
     const sl_sql_codec_t *kc, *vc;
     if (sl_sql_schema_codec(env->arena, &key, &schema, true, &kc, cerr, sizeof cerr) ||
         sl_sql_schema_codec(env->arena, &value, &schema, false, &vc, cerr, sizeof cerr))

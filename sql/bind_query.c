@@ -479,6 +479,8 @@ static sl_err_t bind_join(qctx_t *q, const sl_sql_ast_from_t *f)
     j->is_table = lt_ && rt_;
     j->window = L.rel.src->window;
     j->id = "Join";
+    /* A table-table join's rows are kept for pull queries. */
+    j->store = j->is_table ? "Join-Materialize" : NULL;
     if (f->has_within) {
         j->within_before_ms = f->within_before_ms;
         j->within_after_ms = f->within_after_ms;
@@ -1235,13 +1237,10 @@ static sl_err_t add_source_names(qctx_t *q, sl_sql_bound_query_t *out)
 
 static sl_err_t sink_codecs(qctx_t *q, sl_sql_plan_t *sink, const sl_sql_fmt_t *kf, const sl_sql_fmt_t *vf)
 {
-    char err[512] = "";
-    if (sl_sql_schema_codec(q->arena, kf, &sink->out, true, &sink->sink_key_codec, err, sizeof err))
-        return sl_sql_bind_fail(&q->b, q->stmt->pos, "Key format does not support schema.\nformat: %s\nreason: %s",
-                                sl_sql_fmt_name(kf->kind), err);
-    if (sl_sql_schema_codec(q->arena, vf, &sink->out, false, &sink->sink_value_codec, err, sizeof err))
-        return sl_sql_bind_fail(&q->b, q->stmt->pos, "Value format does not support schema.\nformat: %s\nreason: %s",
-                                sl_sql_fmt_name(vf->kind), err);
+    char err[1024] = "";
+    if (sl_sql_schema_codec(q->arena, kf, &sink->out, true, &sink->sink_key_codec, err, sizeof err) ||
+        sl_sql_schema_codec(q->arena, vf, &sink->out, false, &sink->sink_value_codec, err, sizeof err))
+        return sl_sql_bind_fail(&q->b, q->stmt->pos, "%s", err);
     return 0;
 }
 
@@ -1262,11 +1261,9 @@ static sl_err_t create_sink(qctx_t *q, sl_sql_plan_t *sink, bool is_table, sl_sq
             return sl_sql_bind_fail(&q->b, stmt->pos, "Key format specified for stream without key columns.");
         if (!key_explicit)
             kf.kind = SL_SQL_FMT_NONE;
-    } else if (kf.kind == SL_SQL_FMT_NONE) {
-        if (key_explicit)
-            return sl_sql_bind_fail(&q->b, stmt->pos,
-                                    "The 'NONE' format can only be used when no columns are defined. Got: key columns "
-                                    "defined with KEY_FORMAT='NONE'.");
+    } else if (kf.kind == SL_SQL_FMT_NONE && !key_explicit) {
+        /* A keyless source gained a key (PARTITION BY, GROUP BY, a join):
+         * ksqlDB's default key format. */
         kf = (sl_sql_fmt_t){ SL_SQL_FMT_KAFKA, 0, -1 };
     }
     if ((e = sl_sql_with_timestamp(&q->b, &w, &sink->out)))
