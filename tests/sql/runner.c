@@ -18,7 +18,9 @@
  *
  * --check parses the files without running anything (for the format).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <ftw.h>
 #include <jansson.h>
