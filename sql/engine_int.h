@@ -36,6 +36,9 @@ typedef struct sl_sql_pquery {
     char *sink;                 /* the catalog entry it writes */
     char *sink_topic;
     bool insert;                /* INSERT INTO (the sink is not its own) */
+    bool source_table;          /* CREATE SOURCE TABLE's materialization:
+                                 * its store holds the table's rows as they
+                                 * are (pull queries read them directly) */
     char **sources;             /* the catalog entries it reads */
     uint32_t n_sources;
     sl_arena_t arena;           /* the plan and everything it points at */

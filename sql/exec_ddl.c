@@ -11,6 +11,11 @@
 
 #include "engine_int.h"
 
+static char *pq_strdup(sl_sql_pquery_t *q, const char *s)
+{
+    return s ? sl_arena_strndup(&q->arena, s, strlen(s)) : NULL;
+}
+
 static const char *kind_word(bool is_table)
 {
     return is_table ? "table" : "stream";
@@ -45,7 +50,7 @@ static bool queries_using(sl_sql_engine_t *e, const char *name, const sl_sql_pqu
     sl_list_t *pos, *tmp;
     sl_list_foreach_safe(pos, tmp, &e->queries) {
         sl_sql_pquery_t *q = sl_container_of(pos, sl_sql_pquery_t, link);
-        if (q == skip)
+        if (q == skip || q->source_table)
             continue;
         if (name_in(q->sources, q->n_sources, name)) {
             if (readers->len)
@@ -157,6 +162,81 @@ static sl_err_t ensure_topic(sl_sql_exec_t *x, const char *topic, int32_t partit
  * CREATE STREAM / TABLE
  * ------------------------------------------------------------------------- */
 
+static void no_rows(const sl_sql_row_t *key, const sl_sql_row_t *value, int64_t rowtime, int64_t wstart,
+                    int64_t wend, void *arg)
+{
+    (void)key, (void)value, (void)rowtime, (void)wstart, (void)wend, (void)arg;
+}
+
+/* CREATE SOURCE TABLE: a query (CST_<NAME>_<n>) folds the topic into the
+ * table's store from the earliest record, so pull queries can read it. */
+static sl_err_t materialize_source_table(sl_sql_exec_t *x, const char *name)
+{
+    sl_sql_engine_t *e = x->e;
+    const sl_sql_stmt_t *s = x->stmt;
+    char qid[300];
+    if (x->query_id)
+        snprintf(qid, sizeof qid, "%s", x->query_id);
+    else
+        snprintf(qid, sizeof qid, "CST_%s_%lld", name, (long long)e->seq);
+    sl_sql_pquery_t *q = calloc(1, sizeof *q);
+    if (!q)
+        return sl_sql_error_set(x->err, SL_ERR_NOMEM, s->pos, "out of memory");
+    sl_arena_init(&q->arena, 16384, 0);
+    q->source_table = true;
+    q->id = pq_strdup(q, qid);
+    q->statement = pq_strdup(q, s->text ? s->text : "");
+    q->sink = pq_strdup(q, name);
+    const sl_sql_source_t *src = sl_sql_catalog_find(e->catalog, name);
+    q->sink_topic = pq_strdup(q, src && src->topic ? src->topic : "");
+    char sql[600];
+    snprintf(sql, sizeof sql, "SELECT * FROM `%s` EMIT CHANGES;", name);
+    const char *text = pq_strdup(q, sql);
+    sl_sql_list_t *stmts = NULL;
+    sl_sql_bound_query_t bq;
+    memset(&bq, 0, sizeof bq);
+    sl_builder_t *b = NULL;
+    char errbuf[1024] = "";
+    sl_err_t r = sl_sql_parse(&q->arena, text, strlen(text), &stmts, x->err);
+    if (!r && (!stmts || stmts->n != 1))
+        r = sl_sql_error_set(x->err, SL_ERR_INVAL, s->pos, "Could not materialize %s", name);
+    if (!r) {
+        sl_sql_bind_env_t env;
+        sl_sql_exec_bind_env(x, &q->arena, q->id, &env);
+        r = sl_sql_bind_query(&env, stmts->items[0], &bq, x->err);
+    }
+    if (!r && (!bq.root || bq.is_pull))
+        r = sl_sql_error_set(x->err, SL_ERR_INVAL, s->pos, "Could not materialize %s", name);
+    if (!r && !(b = sl_builder_new()))
+        r = sl_sql_error_set(x->err, SL_ERR_NOMEM, s->pos, "out of memory");
+    if (!r) {
+        q->plan = bq.root;
+        sl_sql_lower_env_t lenv;
+        sl_sql_engine_lower_env(e, &q->arena, &lenv);
+        lenv.emit_row = no_rows;
+        r = sl_sql_lower(b, bq.root, &lenv, x->err);
+    }
+    if (!r && (r = sl_topology_build(b, &q->topo, errbuf, sizeof errbuf)))
+        sl_sql_error_set(x->err, r, s->pos, "%s", errbuf);
+    sl_builder_free(b);
+    if (!r) {
+        char app_id[512];
+        sl_sql_engine_app_id(e, q->id, app_id, sizeof app_id);
+        errbuf[0] = 0;
+        r = e->rt->ops->query_start(e->rt, q->topo, app_id, "auto.offset.reset=earliest\n", &q->rq, errbuf,
+                                    sizeof errbuf);
+        if (r)
+            sl_sql_error_set(x->err, r, s->pos, "Could not start query %s: %s", q->id, errbuf);
+    }
+    if (r) {
+        sl_sql_pquery_stop(e, q, true);
+        return r;
+    }
+    sl_list_insert_tail(&e->queries, &q->link);
+    x->made_query_id = sl_arena_strndup(x->arena, q->id, strlen(q->id));
+    return SL_OK;
+}
+
 sl_err_t sl_sql_exec_create(sl_sql_exec_t *x)
 {
     const sl_sql_stmt_t *s = x->stmt;
@@ -183,6 +263,9 @@ sl_err_t sl_sql_exec_create(sl_sql_exec_t *x)
         sl_sql_source_free(src);
         return r;
     }
+    sl_sql_pquery_t *cst = existing ? sl_sql_pquery_writer(e, s->target.name) : NULL;
+    if (cst && cst->source_table)
+        sl_sql_pquery_stop(e, cst, true); /* it reads the entry being replaced */
     sl_sql_topic_info_t info = {0};
     r = e->rt->ops->topic_info(e->rt, src->topic, &info);
     if (r == SL_ERR_NOENT && src->partitions <= 0) {
@@ -221,6 +304,10 @@ sl_err_t sl_sql_exec_create(sl_sql_exec_t *x)
         sl_sql_source_free(src);
         return refuse_exists(x, is_table, sl_sql_catalog_find(e->catalog, name));
     }
+    if (is_table && s->source && (r = materialize_source_table(x, name))) {
+        sl_sql_catalog_remove(e->catalog, name);
+        return r;
+    }
     x->record = true;
     return sl_sql_exec_entity(x, status(x, command_id(x, is_table, name, "create"),
                                         is_table ? "Table created" : "Stream created", NULL));
@@ -238,10 +325,6 @@ static const char *first_relation(const sl_sql_ast_from_t *f)
     return f ? f->name.name : NULL;
 }
 
-static char *pq_strdup(sl_sql_pquery_t *q, const char *s)
-{
-    return s ? sl_arena_strndup(&q->arena, s, strlen(s)) : NULL;
-}
 
 sl_err_t sl_sql_exec_create_as(sl_sql_exec_t *x)
 {
@@ -485,6 +568,9 @@ sl_err_t sl_sql_exec_drop(sl_sql_exec_t *x)
     sl_err_t r = refuse_in_use(x, name, NULL);
     if (r)
         return r;
+    sl_sql_pquery_t *cst = sl_sql_pquery_writer(e, name);
+    if (cst && cst->source_table)
+        sl_sql_pquery_stop(e, cst, true);
     char topic[512];
     snprintf(topic, sizeof topic, "%s", src->topic ? src->topic : "");
     bool is_table = src->is_table;
@@ -510,7 +596,9 @@ sl_err_t sl_sql_exec_terminate(sl_sql_exec_t *x)
     if (s->all) {
         sl_list_t *pos, *tmp;
         sl_list_foreach_safe(pos, tmp, &e->queries) {
-            sl_sql_pquery_stop(e, sl_container_of(pos, sl_sql_pquery_t, link), true);
+            sl_sql_pquery_t *q = sl_container_of(pos, sl_sql_pquery_t, link);
+            if (!q->source_table)
+                sl_sql_pquery_stop(e, q, true);
         }
         x->record = true;
         return sl_sql_exec_entity(x, status(x, "terminate/ALL/execute", "Query terminated.", NULL));
@@ -524,6 +612,9 @@ sl_err_t sl_sql_exec_terminate(sl_sql_exec_t *x)
         }
         return sl_sql_error_set(x->err, SL_ERR_NOENT, s->target.pos, "Unknown queryId: %s", id);
     }
+    if (q->source_table)
+        return sl_sql_error_set(x->err, SL_ERR_INVAL, s->target.pos,
+                                "Cannot terminate query '%s' because it is linked to a source table.", q->id);
     snprintf(cid, sizeof cid, "terminate/%s/execute", q->id);
     sl_sql_pquery_stop(e, q, true);
     x->record = true;

@@ -349,7 +349,9 @@ static sl_err_t open_pull(sl_sql_exec_t *x, sl_sql_query_t *q, sl_sql_bound_quer
     sl_sql_pquery_t *w = sl_sql_pquery_writer(e, table->name);
     if (!w || !w->plan || !w->rq)
         return not_queryable(x, table->name);
-    /* The writer's nodes from its root down to the one with the store. */
+    /* The writer's nodes from its root down to the one with the store: only
+     * row-by-row nodes may sit above it (a join's result, say, is in no
+     * store). */
     const sl_sql_plan_t *path[64];
     uint32_t n = 0;
     const sl_sql_plan_t *store_node = NULL;
@@ -358,10 +360,15 @@ static sl_err_t open_pull(sl_sql_exec_t *x, sl_sql_query_t *q, sl_sql_bound_quer
             store_node = p;
             break;
         }
+        if (p->kind != SL_SQL_P_SINK && p->kind != SL_SQL_P_FILTER && p->kind != SL_SQL_P_PROJECT &&
+            p->kind != SL_SQL_P_SUPPRESS)
+            break;
         path[n++] = p;
     }
     if (!store_node)
         return not_queryable(x, table->name);
+    if (w->source_table)
+        n = 0; /* the store holds the table's own rows */
     pull_ctx_t pc = {0};
     pc.x = x;
     pc.q = q;
