@@ -246,7 +246,8 @@ sl_sql_expr_t *sl_sql_expr_literal(sl_arena_t *arena, const sl_sql_ast_expr_t *l
          * least the scale, as BigDecimal's for "0.05" is 1). */
         int scale = 0, sig = 0;
         bool point = false, lead = true;
-        for (size_t i = 0; i < n; i++) {
+        size_t i0 = n && (s[0] == '-' || s[0] == '+') ? 1 : 0; /* the parser folds a minus in */
+        for (size_t i = i0; i < n; i++) {
             char c = s[i];
             if (c == '.') {
                 point = true;

@@ -84,6 +84,12 @@ static void expr_literals_are_typed_like_ksqldb(void **state)
     assert_string_equal(tstr(lit(SL_SQL_A_DECIMAL, "1.50")->type), "DECIMAL(3, 2)");
     assert_string_equal(tstr(lit(SL_SQL_A_DECIMAL, "0.05")->type), "DECIMAL(2, 2)");
     assert_string_equal(tstr(lit(SL_SQL_A_DECIMAL, "0.0")->type), "DECIMAL(2, 1)");
+    assert_string_equal(tstr(lit(SL_SQL_A_DECIMAL, "-0.25")->type), "DECIMAL(2, 2)");
+    assert_string_equal(lit(SL_SQL_A_DECIMAL, "-0.25")->text, "-0.25");
+    assert_true(lit(SL_SQL_A_DECIMAL, "-0.25")->value.u.dec == -25);
+    assert_int_equal(I("-2147483648")->value.u.i32, INT32_MIN);
+    assert_string_equal(tstr(I("-2147483649")->type), "BIGINT");
+    assert_true(lit(SL_SQL_A_DOUBLE, "-1E3")->value.u.f64 == -1000.0);
     assert_string_equal(tstr(lit(SL_SQL_A_DOUBLE, "1.5E3")->type), "DOUBLE");
     assert_string_equal(lit(SL_SQL_A_DOUBLE, "1.5E3")->text, "1500.0");
     assert_string_equal(S("it's")->text, "'it''s'");
