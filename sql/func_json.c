@@ -5,7 +5,8 @@
  * The text is not built into a tree: one pass checks it is valid JSON,
  * then the path's tokens are followed over the text (a token names a
  * field of an object, the last one when a name repeats, or indexes an
- * array). A string found is returned unescaped; anything else as compact
+ * array). Text after the first JSON value is ignored, as ksqlDB's Jackson
+ * reader does. A string found is returned unescaped; anything else as compact
  * JSON text (numbers as written, white space outside strings removed); a
  * JSON null as the text "null", as ksqlDB's Jackson node prints it. A
  * missing step, invalid JSON or a NULL argument give NULL. Nothing is
@@ -58,9 +59,12 @@ sl_sql_jpath_t *sl_sql_jpath_parse(sl_arena_t *arena, const char *p, uint32_t n,
                 i += 2;
             } else {
                 uint32_t s = i;
+                if (i < n && p[i] == '-') /* accepted; matches nothing */
+                    i++;
+                uint32_t digits = i;
                 while (i < n && p[i] >= '0' && p[i] <= '9')
                     i++;
-                if (i == s || i >= n || p[i] != ']')
+                if (i == digits || i >= n || p[i] != ']')
                     goto bad;
                 tok = p + s;
                 len = i - s;
@@ -377,10 +381,11 @@ static void eval_extract(const sl_sql_expr_t *call, const sl_sql_datum_t *args, 
         }
     }
     js_t s = {args[0].u.s.ptr, args[0].u.s.ptr + args[0].u.s.len};
-    if (!s.p || !js_value(&s, 0) || s.p != s.end) {
-        *out = sl_sql_null(); /* invalid JSON */
+    if (!s.p || !js_value(&s, 0)) {
+        *out = sl_sql_null(); /* invalid JSON (what follows a valid value is ignored, as Jackson does) */
         return;
     }
+    s.end = s.p;
     s.p = args[0].u.s.ptr;
     for (uint32_t i = 0; i < jp->n; i++) {
         if (!js_step(&s, jp->tokens[i], cx->arena)) {

@@ -1,6 +1,7 @@
 /*
- * func_math.c - the mathematical functions: ABS, CEIL, FLOOR, ROUND, SQRT,
- * RANDOM, SIGN, EXP, LN, POWER, GREATEST, LEAST.
+ * func_math.c - the mathematical functions: ABS, CEIL, FLOOR, ROUND, TRUNC,
+ * SQRT, CBRT, RANDOM, SIGN, EXP, LN, LOG, POWER, the trigonometric and
+ * hyperbolic functions, DEGREES, RADIANS, PI, GREATEST, LEAST.
  *
  * Result types follow ksqlDB: ABS, CEIL and FLOOR keep their argument's
  * type (a DECIMAL keeps its precision and scale); ROUND of an integer or a
@@ -9,7 +10,9 @@
  * ROUND breaks ties upwards (towards positive infinity) as Java's
  * Math.round does: ROUND(2.5) = 3, ROUND(-2.5) = -2. ROUND(x, places) works
  * on the shortest decimal text of a DOUBLE (what BigDecimal.valueOf sees),
- * so ROUND(1.005, 2) is 1.01. A NULL argument gives NULL.
+ * so ROUND(1.005, 2) is 1.01. TRUNC has ROUND's types and drops digits
+ * instead. A NULL argument gives NULL; NaN and infinities come out as
+ * Java gives them (SQRT(-1) is NaN, LN(0) -Infinity).
  */
 #include <math.h>
 #include <stdio.h>
@@ -19,8 +22,13 @@
 
 #include "func_int.h"
 
-/* v / 10^drop rounded to an integer, ties towards positive infinity. */
-static sl_sql_i128_t dec_round_drop(sl_sql_i128_t v, int drop)
+/* How ROUND and TRUNC drop digits: ROUND breaks ties towards positive
+ * infinity (Java's Math.round; BigDecimal HALF_UP for positive values,
+ * HALF_DOWN for negative ones, as ksqlDB does), TRUNC drops them (DOWN). */
+typedef enum round_mode { ROUND_HALF_POS, ROUND_DOWN } round_mode_t;
+
+/* v / 10^drop as an integer, rounded by mode. */
+static sl_sql_i128_t dec_round_drop(sl_sql_i128_t v, int drop, round_mode_t mode)
 {
     if (drop <= 0)
         return v;
@@ -28,6 +36,8 @@ static sl_sql_i128_t dec_round_drop(sl_sql_i128_t v, int drop)
         return 0;
     sl_sql_i128_t p = sl_sql_dec_pow10(drop);
     sl_sql_i128_t q = v / p, r = v % p;
+    if (mode == ROUND_DOWN)
+        return q;
     if (r > 0 && 2 * r >= p)
         q++;
     else if (r < 0 && -2 * r > p)
@@ -119,16 +129,22 @@ static void eval_floor(const sl_sql_expr_t *call, const sl_sql_datum_t *args, ui
     ceil_floor(args, n, out, false);
 }
 
-/* --- ROUND ------------------------------------------------------------------ */
+/* --- ROUND, TRUNC ------------------------------------------------------------ */
 
-/* Java's Math.round: floor(x + 0.5) without the rounding error of the
- * addition; NaN gives 0, out-of-range values the nearest bound. */
-static int64_t java_round(double x)
+/* ROUND(DOUBLE): Java's Math.round, floor(x + 0.5) without the rounding
+ * error of the addition; TRUNC(DOUBLE): Java's (long) cast. NaN gives 0,
+ * out-of-range values the nearest bound. */
+static int64_t double_to_long(double x, round_mode_t mode)
 {
     if (isnan(x))
         return 0;
-    double f = floor(x);
-    double r = x - f >= 0.5 ? f + 1 : f;
+    double r;
+    if (mode == ROUND_DOWN) {
+        r = trunc(x);
+    } else {
+        double f = floor(x);
+        r = x - f >= 0.5 ? f + 1 : f;
+    }
     if (r >= 9223372036854775807.0)
         return INT64_MAX;
     if (r <= -9223372036854775808.0)
@@ -160,9 +176,10 @@ static void shortest_digits(double x, char *digits, int *ndig, int *exp10)
     *exp10 = e + 1;
 }
 
-/* ROUND(x, places) as BigDecimal.valueOf(x).setScale(places) with ties
- * towards positive infinity. */
-static double round_double_places(double x, int32_t places)
+/* x to places decimal places as BigDecimal.valueOf(x).setScale(places)
+ * does it (on the shortest decimal text of x). A zero result is +0.0, as
+ * BigDecimal's zero has no sign. */
+static double double_places(double x, int32_t places, round_mode_t mode)
 {
     if (x == 0 || places > 340)
         return x;
@@ -174,12 +191,12 @@ static double round_double_places(double x, int32_t places)
     if (keep >= n)
         return x;
     if (keep < 0)
-        return neg ? -0.0 : 0.0;
+        return 0.0;
     int first = digits[keep] - '0';
     bool rest = false;
     for (int i = (int)keep + 1; i < n; i++)
         rest |= digits[i] != '0';
-    bool up = neg ? (first > 5 || (first == 5 && rest)) : first >= 5;
+    bool up = mode == ROUND_DOWN ? false : neg ? (first > 5 || (first == 5 && rest)) : first >= 5;
     char kept[32];
     int k = (int)keep;
     memcpy(kept + 1, digits, (size_t)k);
@@ -193,11 +210,12 @@ static double round_double_places(double x, int32_t places)
     kept[k + 1] = '\0';
     char text[64];
     snprintf(text, sizeof text, "%s%se%ld", neg ? "-" : "", kept, (long)e - keep);
-    return strtod(text, NULL);
+    double r = strtod(text, NULL);
+    return r == 0 ? 0.0 : r;
 }
 
-static void eval_round(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
-                       sl_sql_datum_t *out)
+static void round_or_trunc(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                           sl_sql_datum_t *out, round_mode_t mode)
 {
     if (sl_sql_fn_null_arg(args, n, out))
         return;
@@ -211,7 +229,7 @@ static void eval_round(const sl_sql_expr_t *call, const sl_sql_datum_t *args, ui
             *out = sl_sql_bigint(v->u.i64);
             return;
         case SL_SQL_T_DOUBLE:
-            *out = sl_sql_bigint(java_round(v->u.f64));
+            *out = sl_sql_bigint(double_to_long(v->u.f64, mode));
             return;
         default:
             break;
@@ -220,26 +238,38 @@ static void eval_round(const sl_sql_expr_t *call, const sl_sql_datum_t *args, ui
     int32_t places = n > 1 ? args[1].u.i32 : 0;
     if (v->kind == SL_SQL_T_DOUBLE) {
         if (!isfinite(v->u.f64)) {
-            sl_sql_fn_fail(cx, out, "ROUND: cannot round %f to %d places", v->u.f64, (int)places);
+            sl_sql_fn_fail(cx, out, "%s: cannot round %f to %d places", call->func->name, v->u.f64, (int)places);
             return;
         }
-        *out = sl_sql_double(round_double_places(v->u.f64, places));
+        *out = sl_sql_double(double_places(v->u.f64, places, mode));
         return;
     }
     /* DECIMAL: round at places, then back to the result type's scale. */
     int scale = v->scale;
     int target = call->type->kind == SL_SQL_T_DECIMAL ? call->type->scale : scale;
-    sl_sql_i128_t r = dec_round_drop(v->u.dec, scale - places);
+    sl_sql_i128_t r = dec_round_drop(v->u.dec, scale - places, mode);
     int have = places < scale ? places : scale; /* the scale r is at now */
     if (have < target) {
         int up = target - have;
         r = up > 38 ? 0 : r * sl_sql_dec_pow10(up);
     } else if (have > target) {
-        r = dec_round_drop(r, have - target);
+        r = dec_round_drop(r, have - target, mode);
     }
     *out = *v;
     out->u.dec = r;
     out->scale = (uint8_t)target;
+}
+
+static void eval_round(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                       sl_sql_datum_t *out)
+{
+    round_or_trunc(call, args, n, cx, out, ROUND_HALF_POS);
+}
+
+static void eval_trunc(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                       sl_sql_datum_t *out)
+{
+    round_or_trunc(call, args, n, cx, out, ROUND_DOWN);
 }
 
 static const sl_sql_type_t *resolve_round_decimal(sl_arena_t *arena, const sl_sql_type_t *const *arg_types,
@@ -253,7 +283,7 @@ static const sl_sql_type_t *resolve_round_decimal(sl_arena_t *arena, const sl_sq
     return r;
 }
 
-/* --- SQRT, EXP, LN, POWER, SIGN, RANDOM ------------------------------------- */
+/* --- SQRT, EXP, LN, LOG, trigonometry, POWER, SIGN, RANDOM ----------------- */
 
 typedef double math1_fn(double);
 
@@ -272,9 +302,84 @@ static void eval_math1(const sl_sql_datum_t *args, uint32_t n, sl_sql_datum_t *o
         SL_UNUSED(cx);                                                                                    \
         eval_math1(args, n, out, fn);                                                                     \
     }
+/* glibc's cbrt is not correctly rounded (cbrt(27) = 3.0000000000000004);
+ * one Newton step gives what Java's Math.cbrt gives for exact cubes. */
+static double cube_root(double x)
+{
+    double r = cbrt(x);
+    if (!isfinite(r) || r == 0)
+        return r;
+    return r - (r * r * r - x) / (3 * r * r);
+}
+
+static double cot(double x)
+{
+    return 1.0 / tan(x);
+}
+
+static double degrees(double x)
+{
+    return x * (180.0 / M_PI);
+}
+
+static double radians(double x)
+{
+    return x / 180.0 * M_PI;
+}
+
 MATH1(eval_sqrt, sqrt)
+MATH1(eval_cbrt, cube_root)
 MATH1(eval_exp, exp)
 MATH1(eval_ln, log)
+MATH1(eval_sin, sin)
+MATH1(eval_cos, cos)
+MATH1(eval_tan, tan)
+MATH1(eval_cot, cot)
+MATH1(eval_asin, asin)
+MATH1(eval_acos, acos)
+MATH1(eval_atan, atan)
+MATH1(eval_sinh, sinh)
+MATH1(eval_cosh, cosh)
+MATH1(eval_tanh, tanh)
+MATH1(eval_degrees, degrees)
+MATH1(eval_radians, radians)
+
+/* LOG(value) is the natural logarithm (as ksqlDB's), LOG(base, value) the
+ * logarithm in base; a base <= 0 or 1 gives NaN. */
+static void eval_log(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                     sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    if (n == 1) {
+        *out = sl_sql_double(log(datum_to_double(&args[0])));
+        return;
+    }
+    double base = datum_to_double(&args[0]), v = datum_to_double(&args[1]);
+    *out = sl_sql_double(base <= 0 || base == 1 ? NAN : log(v) / log(base));
+}
+
+static void eval_atan2(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                       sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    *out = sl_sql_double(atan2(datum_to_double(&args[0]), datum_to_double(&args[1])));
+}
+
+static void eval_pi(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                    sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(args);
+    SL_UNUSED(n);
+    SL_UNUSED(cx);
+    *out = sl_sql_double(M_PI);
+}
 
 static void eval_power(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
                        sl_sql_datum_t *out)
@@ -396,6 +501,17 @@ static const sl_sql_overload_t CEIL_O[] = {
     SAME_TYPE_OVERLOADS(eval_ceil, "CEIL", "the smallest integral value not below col1")};
 static const sl_sql_overload_t FLOOR_O[] = {
     SAME_TYPE_OVERLOADS(eval_floor, "FLOOR", "the largest integral value not above col1")};
+static const sl_sql_overload_t TRUNC_O[] = {
+    SL_SQL_OV(SL_SQL_P_INT, SL_SQL_T_BIGINT, eval_trunc, "TRUNC(val INT)", "val as a BIGINT"),
+    SL_SQL_OV(SL_SQL_P_BIGINT, SL_SQL_T_BIGINT, eval_trunc, "TRUNC(val BIGINT)", "val unchanged"),
+    SL_SQL_OV(SL_SQL_P_DOUBLE, SL_SQL_T_BIGINT, eval_trunc, "TRUNC(val DOUBLE)", "val without its fraction"),
+    SL_SQL_OV(P_DOUBLE_INT, SL_SQL_T_DOUBLE, eval_trunc, "TRUNC(val DOUBLE, decimalPlaces INT)",
+              "val cut after decimalPlaces digits (before the point when negative)"),
+    {SL_SQL_P_DECIMAL, 1, false, SL_SQL_T_NULL, resolve_round_decimal, eval_trunc, NULL, "TRUNC(val DECIMAL)",
+     "val without its fraction, as an integral DECIMAL"},
+    {P_DECIMAL_INT, 2, false, SL_SQL_T_NULL, resolve_same, eval_trunc, NULL, "TRUNC(val DECIMAL, decimalPlaces INT)",
+     "val cut after decimalPlaces digits, in val's type"},
+};
 static const sl_sql_overload_t ROUND_O[] = {
     SL_SQL_OV(SL_SQL_P_INT, SL_SQL_T_BIGINT, eval_round, "ROUND(val INT)", "val as a BIGINT"),
     SL_SQL_OV(SL_SQL_P_BIGINT, SL_SQL_T_BIGINT, eval_round, "ROUND(val BIGINT)", "val unchanged"),
@@ -411,6 +527,33 @@ static const sl_sql_overload_t ROUND_O[] = {
 static const sl_sql_overload_t SQRT_O[] = {DOUBLE_OVERLOADS(eval_sqrt, "SQRT", "the square root")};
 static const sl_sql_overload_t EXP_O[] = {DOUBLE_OVERLOADS(eval_exp, "EXP", "e raised to col1")};
 static const sl_sql_overload_t LN_O[] = {DOUBLE_OVERLOADS(eval_ln, "LN", "the natural logarithm")};
+static const sl_sql_overload_t CBRT_O[] = {DOUBLE_OVERLOADS(eval_cbrt, "CBRT", "the cube root")};
+static const sl_sql_overload_t SIN_O[] = {DOUBLE_OVERLOADS(eval_sin, "SIN", "the sine of col1 (radians)")};
+static const sl_sql_overload_t COS_O[] = {DOUBLE_OVERLOADS(eval_cos, "COS", "the cosine of col1 (radians)")};
+static const sl_sql_overload_t TAN_O[] = {DOUBLE_OVERLOADS(eval_tan, "TAN", "the tangent of col1 (radians)")};
+static const sl_sql_overload_t COT_O[] = {DOUBLE_OVERLOADS(eval_cot, "COT", "the cotangent of col1 (radians)")};
+static const sl_sql_overload_t ASIN_O[] = {DOUBLE_OVERLOADS(eval_asin, "ASIN", "the arc sine, in radians")};
+static const sl_sql_overload_t ACOS_O[] = {DOUBLE_OVERLOADS(eval_acos, "ACOS", "the arc cosine, in radians")};
+static const sl_sql_overload_t ATAN_O[] = {DOUBLE_OVERLOADS(eval_atan, "ATAN", "the arc tangent, in radians")};
+static const sl_sql_overload_t SINH_O[] = {DOUBLE_OVERLOADS(eval_sinh, "SINH", "the hyperbolic sine")};
+static const sl_sql_overload_t COSH_O[] = {DOUBLE_OVERLOADS(eval_cosh, "COSH", "the hyperbolic cosine")};
+static const sl_sql_overload_t TANH_O[] = {DOUBLE_OVERLOADS(eval_tanh, "TANH", "the hyperbolic tangent")};
+static const sl_sql_overload_t DEGREES_O[] = {
+    DOUBLE_OVERLOADS(eval_degrees, "DEGREES", "col1 radians in degrees")};
+static const sl_sql_overload_t RADIANS_O[] = {
+    DOUBLE_OVERLOADS(eval_radians, "RADIANS", "col1 degrees in radians")};
+static const sl_sql_overload_t LOG_O[] = {
+    DOUBLE_OVERLOADS(eval_log, "LOG", "the natural logarithm"),
+    SL_SQL_OV(P_DOUBLE2, SL_SQL_T_DOUBLE, eval_log, "LOG(base DOUBLE, value DOUBLE)",
+              "the logarithm of value in base (NaN for a base <= 0 or 1)"),
+};
+static const sl_sql_overload_t ATAN2_O[] = {
+    SL_SQL_OV(P_DOUBLE2, SL_SQL_T_DOUBLE, eval_atan2, "ATAN2(y DOUBLE, x DOUBLE)",
+              "the angle of the point (x, y), in radians"),
+};
+static const sl_sql_overload_t PI_O[] = {
+    {NULL, 0, false, SL_SQL_T_DOUBLE, NULL, eval_pi, NULL, "PI()", "the value of pi"},
+};
 static const sl_sql_overload_t SIGN_O[] = {
     SL_SQL_OV(SL_SQL_P_INT, SL_SQL_T_INT, eval_sign, "SIGN(col1 INT)", "-1, 0 or 1"),
     SL_SQL_OV(SL_SQL_P_BIGINT, SL_SQL_T_INT, eval_sign, "SIGN(col1 BIGINT)", "-1, 0 or 1"),
@@ -436,17 +579,34 @@ static const sl_sql_overload_t LEAST_O[] = {
 
 const sl_sql_func_t sl_sql_funcs_math[] = {
     SL_SQL_FN("ABS", "MATHEMATICAL", "Returns the absolute value of a number.", ABS_O),
+    SL_SQL_FN("ACOS", "MATHEMATICAL", "Returns the arc cosine of a number.", ACOS_O),
+    SL_SQL_FN("ASIN", "MATHEMATICAL", "Returns the arc sine of a number.", ASIN_O),
+    SL_SQL_FN("ATAN", "MATHEMATICAL", "Returns the arc tangent of a number.", ATAN_O),
+    SL_SQL_FN("ATAN2", "MATHEMATICAL", "Returns the angle of a point given as y and x.", ATAN2_O),
+    SL_SQL_FN("CBRT", "MATHEMATICAL", "Returns the cube root of a number.", CBRT_O),
     SL_SQL_FN("CEIL", "MATHEMATICAL", "Rounds a number up to the nearest integral value.", CEIL_O),
+    SL_SQL_FN("COS", "MATHEMATICAL", "Returns the cosine of an angle in radians.", COS_O),
+    SL_SQL_FN("COSH", "MATHEMATICAL", "Returns the hyperbolic cosine of a number.", COSH_O),
+    SL_SQL_FN("COT", "MATHEMATICAL", "Returns the cotangent of an angle in radians.", COT_O),
+    SL_SQL_FN("DEGREES", "MATHEMATICAL", "Converts radians to degrees.", DEGREES_O),
     SL_SQL_FN("EXP", "MATHEMATICAL", "Returns e raised to the power of a number.", EXP_O),
     SL_SQL_FN("FLOOR", "MATHEMATICAL", "Rounds a number down to the nearest integral value.", FLOOR_O),
     SL_SQL_FN("GREATEST", "MATHEMATICAL", "Returns the largest of its arguments, ignoring NULLs.", GREATEST_O),
     SL_SQL_FN("LEAST", "MATHEMATICAL", "Returns the smallest of its arguments, ignoring NULLs.", LEAST_O),
     SL_SQL_FN("LN", "MATHEMATICAL", "Returns the natural logarithm of a number.", LN_O),
+    SL_SQL_FN("LOG", "MATHEMATICAL", "Returns the logarithm of a number, natural or in a given base.", LOG_O),
+    SL_SQL_FN("PI", "MATHEMATICAL", "Returns the value of pi.", PI_O),
     SL_SQL_FN("POWER", "MATHEMATICAL", "Raises a number to a power.", POWER_O),
+    SL_SQL_FN("RADIANS", "MATHEMATICAL", "Converts degrees to radians.", RADIANS_O),
     SL_SQL_FN("RANDOM", "MATHEMATICAL", "Returns a pseudo-random number between 0 (inclusive) and 1.", RANDOM_O),
     SL_SQL_FN("ROUND", "MATHEMATICAL",
               "Rounds a number to an integer or to a number of decimal places, halves upwards.", ROUND_O),
     SL_SQL_FN("SIGN", "MATHEMATICAL", "Returns the sign of a number as -1, 0 or 1.", SIGN_O),
+    SL_SQL_FN("SIN", "MATHEMATICAL", "Returns the sine of an angle in radians.", SIN_O),
+    SL_SQL_FN("SINH", "MATHEMATICAL", "Returns the hyperbolic sine of a number.", SINH_O),
     SL_SQL_FN("SQRT", "MATHEMATICAL", "Returns the square root of a number.", SQRT_O),
+    SL_SQL_FN("TAN", "MATHEMATICAL", "Returns the tangent of an angle in radians.", TAN_O),
+    SL_SQL_FN("TANH", "MATHEMATICAL", "Returns the hyperbolic tangent of a number.", TANH_O),
+    SL_SQL_FN("TRUNC", "MATHEMATICAL", "Drops the digits of a number after a number of decimal places.", TRUNC_O),
     SL_SQL_FN_END,
 };

@@ -636,7 +636,7 @@ static int read_name(tf_parse_t *p, const char *const *names, int count, unsigne
 
 static bool read_offset(tf_parse_t *p, char letter)
 {
-    if (p->i < p->n && p->s[p->i] == 'Z' && letter != 'x') {
+    if (p->i < p->n && (p->s[p->i] == 'Z' || p->s[p->i] == 'z') && letter != 'x') {
         p->i++;
         p->has_offset = true;
         p->offset = 0;
@@ -665,14 +665,35 @@ static bool read_offset(tf_parse_t *p, char letter)
     return true;
 }
 
+/* Zone names java.time reads in text ('z') for the regions they stand
+ * for: PST in May is Los Angeles' daylight time, as in Java. */
+static const char *const ZONE_NAMES[][2] = {
+    {"PST", "America/Los_Angeles"}, {"PDT", "America/Los_Angeles"}, {"MST", "America/Denver"},
+    {"MDT", "America/Denver"},      {"CST", "America/Chicago"},     {"CDT", "America/Chicago"},
+    {"EST", "America/New_York"},    {"EDT", "America/New_York"},    {"AKST", "America/Anchorage"},
+    {"AKDT", "America/Anchorage"},  {"HST", "Pacific/Honolulu"},    {"BST", "Europe/London"},
+    {"CEST", "Europe/Paris"},       {"EET", "Europe/Athens"},       {"EEST", "Europe/Athens"},
+    {"IST", "Asia/Kolkata"},        {"JST", "Asia/Tokyo"},          {"AEST", "Australia/Sydney"},
+    {"AEDT", "Australia/Sydney"},
+};
+
 static bool read_zone(tf_parse_t *p)
 {
     uint32_t j = p->i;
     while (j < p->n && ((p->s[j] >= 'A' && p->s[j] <= 'Z') || (p->s[j] >= 'a' && p->s[j] <= 'z') ||
                         (p->s[j] >= '0' && p->s[j] <= '9') || strchr("/_+-:", p->s[j])))
         j++;
+    const char *name = p->s + p->i;
+    uint32_t len = j - p->i;
+    for (size_t k = 0; k < SL_ARRAY_LEN(ZONE_NAMES); k++) {
+        if (strlen(ZONE_NAMES[k][0]) == len && strncasecmp(name, ZONE_NAMES[k][0], len) == 0) {
+            name = ZONE_NAMES[k][1];
+            len = (uint32_t)strlen(name);
+            break;
+        }
+    }
     char err[96];
-    const sl_sql_tz_t *tz = j > p->i ? sl_sql_tz_find(p->s + p->i, j - p->i, err, sizeof err) : NULL;
+    const sl_sql_tz_t *tz = len ? sl_sql_tz_find(name, len, err, sizeof err) : NULL;
     if (!tz)
         return false;
     p->zone = tz;

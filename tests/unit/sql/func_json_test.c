@@ -30,7 +30,8 @@ static void test_extract(void **state)
     fn_expect_null("EXTRACTJSONFIELD", 2, fn_str(DOC), fn_str("$.nope"));
     fn_expect_null("EXTRACTJSONFIELD", 2, fn_str(DOC), fn_str("$.s.x"));
     fn_expect_null("EXTRACTJSONFIELD", 2, fn_str("{\"a\":"), fn_str("$.a"));
-    fn_expect_null("EXTRACTJSONFIELD", 2, fn_str("{\"a\":1} x"), fn_str("$.a"));
+    fn_expect_str("EXTRACTJSONFIELD", "1", 2, fn_str("{\"a\":1}} x"), fn_str("$.a")); /* trailing text ignored */
+    fn_expect_null("EXTRACTJSONFIELD", 2, fn_str("{\"a\":[1]}"), fn_str("$.a[-1]"));
     fn_expect_null("EXTRACTJSONFIELD", 2, fn_null_str(), fn_str("$.a"));
     fn_expect_str("EXTRACTJSONFIELD", "5", 2, fn_str(" 5 "), fn_str("$"));
     fn_expect_bind_error("EXTRACTJSONFIELD", "Invalid JsonPath", 2, fn_str(DOC), fn_str("a.b"));

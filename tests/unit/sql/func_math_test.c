@@ -61,6 +61,45 @@ static void test_round(void **state)
     fn_expect_null("ROUND", 2, fn_double(1.5), fn_null_int());
 }
 
+static void test_trunc(void **state)
+{
+    SL_UNUSED(state);
+    fn_expect_i64("TRUNC", -2, 1, fn_double(-2.7));
+    fn_expect_i64("TRUNC", 2, 1, fn_double(2.7));
+    fn_expect_double("TRUNC", 1.23, 2, fn_double(1.239), fn_int(2));
+    fn_expect_double("TRUNC", -120.0, 2, fn_double(-129.9), fn_int(-1));
+    fn_expect_double("TRUNC", 0.0, 2, fn_double(-0.5), fn_int(0));
+    fn_expect_decimal("TRUNC", 123, 0, 1, fn_decimal(5, 2, 12399));
+    fn_expect_decimal("TRUNC", -12390, 2, 2, fn_decimal(5, 2, -12399), fn_int(1));
+    fn_expect_null("TRUNC", 2, fn_double(1.5), fn_null_int());
+    /* ROUND to a zero gives +0.0, as BigDecimal's zero */
+    sl_sql_datum_t z = fn_call("ROUND", 2, fn_double(-1.1), fn_int(-1));
+    assert_int_equal(z.kind, SL_SQL_T_DOUBLE);
+    assert_false(signbit(z.u.f64));
+}
+
+static void test_trigonometry(void **state)
+{
+    SL_UNUSED(state);
+    fn_expect_double("PI", M_PI, 0);
+    fn_expect_double("SIN", 0.0, 1, fn_double(0));
+    fn_expect_double("COS", 1.0, 1, fn_int(0));
+    fn_expect_double("ACOS", M_PI, 1, fn_int(-1));
+    fn_expect_double("ATAN2", M_PI / 2, 2, fn_double(1), fn_double(0));
+    fn_expect_double("DEGREES", 180.0, 1, fn_double(M_PI));
+    fn_expect_double("RADIANS", M_PI, 1, fn_int(180));
+    fn_expect_double("CBRT", 3.0, 1, fn_int(27));
+    fn_expect_double("LOG", log(10.0), 1, fn_int(10));
+    fn_expect_double("LOG", 3.0, 2, fn_double(2), fn_double(8));
+    sl_sql_datum_t d = fn_call("LOG", 2, fn_double(1), fn_double(8));
+    assert_true(isnan(d.u.f64));
+    d = fn_call("SQRT", 1, fn_int(-1));
+    assert_true(isnan(d.u.f64));
+    d = fn_call("LN", 1, fn_int(0));
+    assert_true(isinf(d.u.f64) && d.u.f64 < 0);
+    fn_expect_null("TANH", 1, fn_null_double());
+}
+
 static void test_others(void **state)
 {
     SL_UNUSED(state);
@@ -97,6 +136,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_abs_ceil_floor, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_round, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_trunc, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_trigonometry, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_others, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_greatest_least, fn_setup, fn_teardown),
     };

@@ -101,6 +101,8 @@ static void test_format_zones(void **state)
     /* 1690000000000 = 2023-07-22T04:26:40Z: summer time */
     check_format("yyyy-MM-dd HH:mm:ss z XXX", 1690000000000, "Europe/Berlin", "2023-07-22 06:26:40 CEST +02:00");
     check_format("HH:mm VV", 1690000000000, "America/Los_Angeles", "21:26 America/Los_Angeles");
+    check_format("yyyy-MM-dd HH:mm:ss zzz", 1526075913000, "America/Los_Angeles", "2018-05-11 14:58:33 PDT");
+    check_format("yyyy-MM-dd HH:mm:ss zzz", 1526075913000, "Europe/London", "2018-05-11 22:58:33 BST");
     check_format("HH:mm", 1690000000000, "GMT+3", "07:26");
     check_format("HH:mm", 1690000000000, "UTC-02:30", "01:56");
 }
@@ -134,6 +136,9 @@ static void test_parse(void **state)
     check_parse("yyyy-MM-dd[ HH:mm]", "2023-11-14", "UTC", 1699920000000);
     check_parse("yyyy-MM-dd[ HH:mm]", "2023-11-14 01:02", "UTC", 1699920000000 + 3720000);
     check_parse("yyyy-MM-dd HH:mm VV", "2023-11-14 23:13 Europe/Berlin", "UTC", 1700000000000 - 20000);
+    /* ksqlDB's cases: a lower-case zulu, and PST read as Los Angeles (daylight time in May) */
+    check_parse("yyyy-MM-dd'T'HH:mm:ssX", "2020-05-11T21:58:33z", "UTC", 1589234313000);
+    check_parse("yyyy-MM-dd'T'HH:mm:ss zzz", "2018-05-11T21:58:33 PST", "UTC", 1526101113000);
     check_parse_fails("yyyy-MM-dd", "2023-11");
     check_parse_fails("yyyy-MM-dd", "2023-11-14x");
     check_parse_fails("yyyy-MM-dd", "2023-13-01");
