@@ -576,6 +576,59 @@ static void count_distinct_exact_then_estimated(void **state)
     sl_arena_fini(&scratch);
 }
 
+/* --- sl_sql_agg_bind ------------------------------------------------------------- */
+
+static void bind_splits_literals_and_reads_rowtime(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    sl_sql_agg_call_t *call = NULL;
+    sl_sql_expr_t *col = sl_sql_expr_column(&A, SL_SQL_COL_VALUE, 0, T(SL_SQL_T_INT), "V");
+    sl_sql_datum_t three = sl_sql_int(3);
+    sl_sql_expr_t *k = sl_sql_expr_const(&A, T(SL_SQL_T_INT), &three, "3");
+    assert_non_null(col);
+    assert_non_null(k);
+
+    /* TOPK(V, 3): the constant argument becomes the literal parameter */
+    sl_sql_expr_t *args[2] = {col, k};
+    assert_int_equal(sl_sql_agg_bind(&A, agg_named("TOPK"), args, 2, NULL, 0, "TOPK(V, 3)", &call, err, sizeof err),
+                     SL_OK);
+    assert_int_equal(call->n_args, 1);
+    assert_int_equal(call->n_consts, 1);
+    assert_int_equal(call->consts[0].u.i32, 3);
+    assert_string_equal(fmt(call->result_type), "ARRAY<INTEGER>");
+    assert_string_equal(call->text, "TOPK(V, 3)");
+
+    /* the same given already split */
+    assert_int_equal(sl_sql_agg_bind(&A, agg_named("TOPK"), args, 1, &three, 1, NULL, &call, err, sizeof err),
+                     SL_OK);
+    assert_int_equal(call->n_consts, 1);
+    assert_string_equal(call->text, "TOPK");
+
+    /* COUNT(*) keeps no argument; AVG(*) averages ROWTIME */
+    assert_int_equal(sl_sql_agg_bind(&A, agg_named("COUNT"), NULL, 0, NULL, 0, "COUNT(*)", &call, err, sizeof err),
+                     SL_OK);
+    assert_int_equal(call->n_args, 0);
+    assert_int_equal(sl_sql_agg_bind(&A, agg_named("AVG"), NULL, 0, NULL, 0, "AVG(*)", &call, err, sizeof err),
+                     SL_OK);
+    assert_int_equal(call->n_args, 1);
+    assert_int_equal(call->args[0]->kind, SL_SQL_E_COLUMN);
+    assert_int_equal(call->args[0]->src, SL_SQL_COL_PSEUDO);
+    assert_int_equal(call->args[0]->index, SL_SQL_PSEUDO_ROWTIME);
+    assert_string_equal(fmt(call->arg_types[0]), "BIGINT");
+
+    /* refusals */
+    sl_sql_expr_t *s = sl_sql_expr_column(&A, SL_SQL_COL_VALUE, 1, T(SL_SQL_T_STRING), "NAME");
+    assert_int_equal(sl_sql_agg_bind(&A, agg_named("SUM"), &s, 1, NULL, 0, "SUM(NAME)", &call, err, sizeof err),
+                     SL_ERR_INVAL);
+    assert_string_equal(err, "Function 'SUM' does not accept parameters (STRING).");
+    assert_null(call);
+    static const sl_sql_func_t scalar = {.name = "UCASE", .kind = SL_SQL_F_SCALAR};
+    assert_int_equal(sl_sql_agg_bind(&A, &scalar, &s, 1, NULL, 0, "UCASE(NAME)", &call, err, sizeof err),
+                     SL_ERR_INVAL);
+    assert_string_equal(err, "Function 'UCASE' is not an aggregate function.");
+}
+
 /* --- states in a store ------------------------------------------------------------ */
 
 /* Every aggregate's state (after some adds) written with the internal serde
@@ -675,6 +728,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(by_offset_n_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(count_distinct_exact_then_estimated, setup, teardown),
         cmocka_unit_test_setup_teardown(states_round_trip_through_the_internal_serde, setup, teardown),
+        cmocka_unit_test_setup_teardown(bind_splits_literals_and_reads_rowtime, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
