@@ -30,6 +30,8 @@
 #include "bind_int.h"
 
 #define MAX_KEYS 16
+#define MAX_CAND 8
+#define MAX_RELS 8
 
 typedef struct item {
     const char *name;
@@ -58,7 +60,7 @@ typedef struct qctx {
     bool persistent;
     const char *sink_name;
 
-    rel_t rels[2];
+    rel_t rels[MAX_RELS];
     uint32_t n_rels;
     bool is_join;
     const char *qual;               /* single source: its alias (message texts) */
@@ -70,10 +72,10 @@ typedef struct qctx {
     /* The result's key: candidates for each key column (expressions over
      * scope equal to it), its default name and type. */
     uint32_t n_keys;
-    sl_sql_expr_t *cand[MAX_KEYS][2];
+    sl_sql_expr_t *cand[MAX_KEYS][MAX_CAND];
     uint32_t n_cand[MAX_KEYS];
     const char *key_name[MAX_KEYS];
-    const char *key_text[MAX_KEYS][2];
+    const char *key_text[MAX_KEYS][MAX_CAND];
     const sl_sql_type_t *key_type[MAX_KEYS];
     const char *key_what;           /* "key column", "partitioning expression", ... */
     bool synthetic_key;
@@ -236,26 +238,59 @@ static sl_err_t bind_single(qctx_t *q, const sl_sql_ast_from_t *f)
 
 /* --- Joins --------------------------------------------------------------------- */
 
-typedef struct side {
-    rel_t rel;
+/* One input of a join: a source (SOURCE -> PROJECT copying pseudo and key
+ * columns into the value, every column named ALIAS_NAME, as ksqlDB does
+ * before a join) or the result of the joins to its left. */
+typedef struct frame {
     sl_sql_plan_t *node;
-    sl_sql_scope_t scope;           /* unprefixed names, qual = alias */
-    uint32_t key_copy;              /* value index of the first key column's copy */
-    sl_sql_expr_t *on;              /* its half of ON, over scope */
-    const sl_sql_ast_expr_t *on_ast;
-} side_t;
+    sl_sql_scope_t scope;           /* value columns: unprefixed names, qual = alias */
+    bool is_table;
+    sl_sql_window_t window;
+    sl_sql_expr_t *cand[MAX_CAND];  /* expressions over scope equal to the node's key */
+    const char *cand_text[MAX_CAND];
+    uint32_t n_cand;
+    const char *key_name;
+    bool synthetic;
+    bool is_relation;
+    const sl_sql_source_t *src;     /* a relation: its source and alias */
+    const char *alias;
+} frame_t;
 
-/* SOURCE -> PROJECT copying pseudo and key columns into the value, every
- * column named ALIAS_NAME, as ksqlDB does before a join. */
-static sl_err_t join_side(qctx_t *q, const sl_sql_ast_from_t *f, bool is_left, side_t *s)
+static const char *fmt_id(qctx_t *q, const char *a, uint32_t n, const char *b)
 {
+    char buf[96];
+    if (n <= 1)
+        snprintf(buf, sizeof buf, "%s%s", a, b);
+    else
+        snprintf(buf, sizeof buf, "%s_%u%s", a, n, b);
+    return sl_arena_strndup(q->arena, buf, strlen(buf));
+}
+
+static sl_err_t relation_frame(qctx_t *q, const sl_sql_ast_from_t *f, uint32_t nth, frame_t *fr)
+{
+    memset(fr, 0, sizeof *fr);
     const sl_sql_source_t *src = find_source(q, &f->name);
     if (!src)
         return SL_ERR_NOENT;
-    s->rel = (rel_t){ src, f->alias.name ? f->alias.name : src->name };
+    const char *alias = f->alias.name ? f->alias.name : src->name;
+    for (uint32_t i = 0; i < q->n_rels; i++) {
+        if (strcmp(q->rels[i].src->name, src->name) == 0) {
+            if (q->n_rels > 1)
+                return sl_sql_bind_fail(&q->b, f->pos,
+                                        "N-way joins do not support multiple occurrences of the same source. "
+                                        "Source: '%s'.",
+                                        src->name);
+            return sl_sql_bind_fail(&q->b, f->pos, "Can not join '%s' to '%s': self joins are not yet supported.",
+                                    src->name, src->name);
+        }
+    }
+    if (q->n_rels >= MAX_RELS)
+        return sl_sql_bind_fail(&q->b, f->pos, "Too many sources in one query (at most %d).", MAX_RELS);
+    q->rels[q->n_rels++] = (rel_t){ src, alias };
+    const char *side = nth == 0 ? "Left" : "Right";
     sl_sql_plan_t *node;
-    sl_err_t e = source_node(q, src, is_left ? "KafkaTopic_Left/Source" : "KafkaTopic_Right/Source",
-                             is_left ? "KafkaTopic_Left-Reduce" : "KafkaTopic_Right-Reduce", &node);
+    sl_err_t e = source_node(q, src, fmt_id(q, nth == 0 ? "KafkaTopic_Left" : "KafkaTopic_Right", nth, "/Source"),
+                             fmt_id(q, nth == 0 ? "KafkaTopic_Left" : "KafkaTopic_Right", nth, "-Reduce"), &node);
     if (e)
         return e;
     bool windowed = src->window.kind != SL_SQL_WIN_NONE;
@@ -268,47 +303,57 @@ static sl_err_t join_side(qctx_t *q, const sl_sql_ast_from_t *f, bool is_left, s
         return nomem(q);
     uint32_t k = 0;
     char buf[512];
-    for (uint32_t i = 0; i < in->n_value; i++, k++) {
-        exprs[k] = sl_sql_expr_column(q->arena, SL_SQL_COL_VALUE, i, in->value[i].type, in->value[i].name);
-        snprintf(buf, sizeof buf, "%s_%s", s->rel.alias, in->value[i].name);
+    for (uint32_t i = 0; i < in->n_value + n_pseudo + in->n_key; i++, k++) {
+        const char *cn;
+        const sl_sql_type_t *ct;
+        sl_sql_colsrc_t cs;
+        uint32_t ci;
+        if (i < in->n_value) {
+            cn = in->value[i].name, ct = in->value[i].type, cs = SL_SQL_COL_VALUE, ci = i;
+        } else if (i < in->n_value + n_pseudo) {
+            ci = i - in->n_value;
+            cn = sl_sql_pseudo_name((sl_sql_pseudo_t)ci), ct = sl_sql_pseudo_type((sl_sql_pseudo_t)ci);
+            cs = SL_SQL_COL_PSEUDO;
+        } else {
+            ci = i - in->n_value - n_pseudo;
+            cn = in->key[ci].name, ct = in->key[ci].type, cs = SL_SQL_COL_KEY;
+        }
+        exprs[k] = sl_sql_expr_column(q->arena, cs, ci, ct, cn);
+        snprintf(buf, sizeof buf, "%s_%s", alias, cn);
         names[k] = sl_arena_strndup(q->arena, buf, strlen(buf));
-        if (!exprs[k] || !names[k] || sl_sql_scope_add(q->arena, &s->scope, s->rel.alias, in->value[i].name,
-                                                       SL_SQL_COL_VALUE, k, in->value[i].type))
+        if (!exprs[k] || !names[k] || sl_sql_scope_add(q->arena, &fr->scope, alias, cn, SL_SQL_COL_VALUE, k, ct))
             return nomem(q);
     }
-    for (uint32_t p = 0; p < n_pseudo; p++, k++) {
-        const char *pn = sl_sql_pseudo_name((sl_sql_pseudo_t)p);
-        const sl_sql_type_t *pt = sl_sql_pseudo_type((sl_sql_pseudo_t)p);
-        exprs[k] = sl_sql_expr_column(q->arena, SL_SQL_COL_PSEUDO, p, pt, pn);
-        snprintf(buf, sizeof buf, "%s_%s", s->rel.alias, pn);
-        names[k] = sl_arena_strndup(q->arena, buf, strlen(buf));
-        if (!exprs[k] || !names[k] || sl_sql_scope_add(q->arena, &s->scope, s->rel.alias, pn, SL_SQL_COL_VALUE, k, pt))
-            return nomem(q);
-    }
-    s->key_copy = k;
-    for (uint32_t i = 0; i < in->n_key; i++, k++) {
-        exprs[k] = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, i, in->key[i].type, in->key[i].name);
-        snprintf(buf, sizeof buf, "%s_%s", s->rel.alias, in->key[i].name);
-        names[k] = sl_arena_strndup(q->arena, buf, strlen(buf));
-        if (!exprs[k] || !names[k] ||
-            sl_sql_scope_add(q->arena, &s->scope, s->rel.alias, in->key[i].name, SL_SQL_COL_VALUE, k, in->key[i].type))
-            return nomem(q);
-    }
-    s->scope.quals[0] = s->rel.alias;
-    s->scope.qual_src[0] = src->name;
-    s->scope.n_quals = 1;
-    s->node = project_node(q, node, exprs, names, n, is_left ? "PrependAliasLeft" : "PrependAliasRight");
-    if (!s->node)
+    fr->scope.quals[0] = alias;
+    fr->scope.qual_src[0] = src->name;
+    fr->scope.n_quals = 1;
+    fr->node = project_node(q, node, exprs, names, n, fmt_id(q, "PrependAlias", nth, side));
+    if (!fr->node)
         return nomem(q);
+    fr->is_table = src->is_table;
+    fr->window = src->window;
+    fr->is_relation = true;
+    fr->src = src;
+    fr->alias = alias;
+    if (in->n_key == 1) {
+        uint32_t kc = in->n_value + n_pseudo;
+        fr->cand[0] = sl_sql_expr_column(q->arena, SL_SQL_COL_VALUE, kc, in->key[0].type, in->key[0].name);
+        snprintf(buf, sizeof buf, "%s.%s", alias, in->key[0].name);
+        fr->cand_text[0] = sl_arena_strndup(q->arena, buf, strlen(buf));
+        fr->key_name = names[kc];
+        if (!fr->cand[0] || !fr->cand_text[0])
+            return nomem(q);
+        fr->n_cand = 1;
+    }
     return 0;
 }
 
-/* Whether e reads exactly the side's (single) key column. */
-static bool keyed_by(const side_t *s, const sl_sql_expr_t *e)
+static bool frame_keyed_by(const frame_t *fr, const sl_sql_expr_t *e)
 {
-    const sl_sql_source_t *src = s->rel.src;
-    return src->schema.n_key == 1 && e->kind == SL_SQL_E_COLUMN && e->src == SL_SQL_COL_VALUE &&
-           e->index == s->key_copy;
+    for (uint32_t i = 0; i < fr->n_cand; i++)
+        if (sl_sql_expr_same(fr->cand[i], e))
+            return true;
+    return false;
 }
 
 static const char *win_name(sl_sql_window_kind_t k)
@@ -316,262 +361,320 @@ static const char *win_name(sl_sql_window_kind_t k)
     return k == SL_SQL_WIN_TUMBLING ? "TUMBLING" : k == SL_SQL_WIN_HOPPING ? "HOPPING" : "SESSION";
 }
 
-/* Rekeys a stream side by its join expression. */
-static sl_err_t rekey_side(qctx_t *q, side_t *s, bool is_left)
+/* Rekeys a stream input by its join expression. */
+static sl_err_t rekey_frame(qctx_t *q, frame_t *fr, sl_sql_expr_t *on, const char *text, uint32_t nth)
 {
-    sl_sql_plan_t *r = sl_sql_plan_new(q->arena, SL_SQL_P_REKEY, s->node);
+    sl_sql_plan_t *r = sl_sql_plan_new(q->arena, SL_SQL_P_REKEY, fr->node);
     sl_sql_expr_t **k = sl_arena_calloc(q->arena, 1, sizeof *k);
     if (!r || !k)
         return nomem(q);
-    k[0] = s->on;
+    k[0] = on;
     r->key_exprs = k;
     r->n_key_exprs = 1;
     sl_sql_schema_builder_t sb = { 0 };
-    if (sl_sql_sb_key(q->arena, &sb, "KSQL_JOIN_KEY", s->on->type))
+    if (sl_sql_sb_key(q->arena, &sb, "KSQL_JOIN_KEY", on->type))
         return nomem(q);
     r->out.key = sb.s.key;
     r->out.n_key = 1;
-    r->id = is_left ? "LeftSourceKeyed" : "RightSourceKeyed";
+    r->id = fmt_id(q, nth == 0 ? "LeftSourceKeyed" : "RightSourceKeyed", nth, "");
     r->window.kind = SL_SQL_WIN_NONE;
-    s->node = r;
+    fr->node = r;
+    fr->cand[0] = on;
+    fr->cand_text[0] = text;
+    fr->n_cand = 1;
+    fr->synthetic = false;
+    fr->key_name = NULL;
+    if (on->kind == SL_SQL_E_COLUMN && on->src == SL_SQL_COL_VALUE)
+        fr->key_name = fr->node->out.value[on->index].name;
     return 0;
 }
 
-static sl_err_t bind_join(qctx_t *q, const sl_sql_ast_from_t *f)
+/* A copy of e reading value column i + off for every value column i. */
+static sl_sql_expr_t *shift_expr(sl_arena_t *arena, const sl_sql_expr_t *e, uint32_t off)
 {
-    if (f->left->is_join || f->right->is_join)
-        return sl_sql_bind_fail(&q->b, f->pos, "Joins of more than two sources are not supported yet.");
-    const sl_sql_ast_from_t *lf = f->left, *rf = f->right;
-    sl_sql_join_type_t jt = f->join;
-    if (jt == SL_SQL_JOIN_RIGHT) {
-        /* RIGHT JOIN is a LEFT JOIN with the sides swapped. */
-        const sl_sql_ast_from_t *t = lf;
-        lf = rf;
-        rf = t;
-        jt = SL_SQL_JOIN_LEFT;
+    sl_sql_expr_t *c = sl_arena_memdup(arena, e, sizeof *e);
+    if (!c)
+        return NULL;
+    if (e->kind == SL_SQL_E_COLUMN && e->src == SL_SQL_COL_VALUE)
+        c->index += off;
+    if (e->n_args) {
+        c->args = sl_arena_calloc(arena, e->n_args, sizeof *c->args);
+        if (!c->args)
+            return NULL;
+        for (uint32_t i = 0; i < e->n_args; i++)
+            if (!(c->args[i] = shift_expr(arena, e->args[i], off)))
+                return NULL;
     }
-    side_t L = { 0 }, R = { 0 };
-    sl_err_t e = join_side(q, lf, true, &L);
-    if (!e)
-        e = join_side(q, rf, false, &R);
+    return c;
+}
+
+static sl_err_t on_shape(qctx_t *q, const sl_sql_ast_expr_t *on, sl_sql_pos_t pos)
+{
+    if (!on)
+        return sl_sql_bind_fail(&q->b, pos, "A join needs an ON clause.");
+    if (on->kind == SL_SQL_A_BINARY && on->op == SL_SQL_OP_EQ)
+        return 0;
+    const char *text = sl_sql_ast_text(q->arena, on, NULL);
+    if (on->kind == SL_SQL_A_BINARY && (on->op == SL_SQL_OP_AND || on->op == SL_SQL_OP_OR))
+        return sl_sql_bind_fail(&q->b, on->pos,
+                                "Invalid join condition: joins on multiple conditions are not yet supported. Got %s.",
+                                text);
+    if (on->kind == SL_SQL_A_BINARY && on->op >= SL_SQL_OP_NE && on->op <= SL_SQL_OP_GE)
+        return sl_sql_bind_fail(&q->b, on->pos, "Only equality join criteria is supported.");
+    return sl_sql_bind_fail(&q->b, on->pos, "Unsupported join expression: %s", text);
+}
+
+/* L joined with R (a relation) by f's ON: the joined frame in *out. */
+static sl_err_t join_frames(qctx_t *q, frame_t *L, frame_t *R, const sl_sql_ast_from_t *f, sl_sql_join_type_t jt,
+                            uint32_t nth, frame_t *out)
+{
+    const sl_sql_ast_expr_t *on = f->on;
+    sl_err_t e = on_shape(q, on, f->pos);
     if (e)
         return e;
-    if (strcmp(L.rel.src->name, R.rel.src->name) == 0)
-        return sl_sql_bind_fail(&q->b, f->pos, "Can not join '%s' to '%s': self joins are not yet supported.",
-                                L.rel.src->name, R.rel.src->name);
-    q->rels[0] = L.rel;
-    q->rels[1] = R.rel;
-    q->n_rels = 2;
-    q->is_join = true;
-
-    /* ON: one equality, each side reading one source. */
-    const sl_sql_ast_expr_t *on = f->on;
-    if (!on)
-        return sl_sql_bind_fail(&q->b, f->pos, "A join needs an ON clause.");
-    if (on->kind != SL_SQL_A_BINARY || on->op != SL_SQL_OP_EQ) {
-        const char *text = sl_sql_ast_text(q->arena, on, NULL);
-        if (on->kind == SL_SQL_A_BINARY && (on->op == SL_SQL_OP_AND || on->op == SL_SQL_OP_OR))
-            return sl_sql_bind_fail(&q->b, on->pos,
-                                    "Invalid join condition: joins on multiple conditions are not yet supported. "
-                                    "Got %s.",
-                                    text);
-        if (on->kind == SL_SQL_A_BINARY && on->op >= SL_SQL_OP_NE && on->op <= SL_SQL_OP_GE)
-            return sl_sql_bind_fail(&q->b, on->pos, "Only equality join criteria is supported.");
-        return sl_sql_bind_fail(&q->b, on->pos, "Unsupported join expression: %s", text);
-    }
     q->b.clause = "JOIN ON";
     bool was_quiet = q->b.quiet;
     q->b.quiet = true;
-    sl_sql_expr_t *al = sl_sql_bind_expr(&q->b, &L.scope, on->a), *ar = NULL, *bl = NULL;
-    sl_sql_expr_t *bR = al ? sl_sql_bind_expr(&q->b, &R.scope, on->b) : NULL;
-    if (!al || !bR) {
-        ar = sl_sql_bind_expr(&q->b, &R.scope, on->a);
-        bl = ar ? sl_sql_bind_expr(&q->b, &L.scope, on->b) : NULL;
+    const sl_sql_ast_expr_t *lon = NULL, *ron = NULL;
+    sl_sql_expr_t *le = sl_sql_bind_expr(&q->b, &L->scope, on->a);
+    sl_sql_expr_t *re = le ? sl_sql_bind_expr(&q->b, &R->scope, on->b) : NULL;
+    if (le && re) {
+        lon = on->a;
+        ron = on->b;
+    } else {
+        re = sl_sql_bind_expr(&q->b, &R->scope, on->a);
+        le = re ? sl_sql_bind_expr(&q->b, &L->scope, on->b) : NULL;
+        lon = on->b;
+        ron = on->a;
     }
     q->b.quiet = was_quiet;
     q->b.failed = false;
-    if (al && bR) {
-        L.on = al, L.on_ast = on->a;
-        R.on = bR, R.on_ast = on->b;
-    } else if (ar && bl) {
-        L.on = bl, L.on_ast = on->b;
-        R.on = ar, R.on_ast = on->a;
-    } else {
-        /* Report an unknown column over both sources, else the shape. */
-        sl_sql_scope_t both = { 0 };
-        for (uint32_t i = 0; i < L.scope.n; i++)
-            sl_sql_scope_add(q->arena, &both, L.scope.cols[i].qual, L.scope.cols[i].name, L.scope.cols[i].src,
-                             L.scope.cols[i].index, L.scope.cols[i].type);
-        for (uint32_t i = 0; i < R.scope.n; i++)
-            sl_sql_scope_add(q->arena, &both, R.scope.cols[i].qual, R.scope.cols[i].name, R.scope.cols[i].src,
-                             L.scope.n + R.scope.cols[i].index, R.scope.cols[i].type);
-        both.quals[0] = L.rel.alias;
-        both.quals[1] = R.rel.alias;
-        both.n_quals = 2;
+    if (!le || !re) {
+        /* An unknown column over every source, else the shape. */
+        sl_sql_scope_t both = L->scope;
+        both.cols = NULL;
+        both.n = both.cap = 0;
+        for (uint32_t i = 0; i < L->scope.n; i++)
+            if (sl_sql_scope_add(q->arena, &both, L->scope.cols[i].qual, L->scope.cols[i].name, L->scope.cols[i].src,
+                                 L->scope.cols[i].index, L->scope.cols[i].type))
+                return nomem(q);
+        for (uint32_t i = 0; i < R->scope.n; i++)
+            if (sl_sql_scope_add(q->arena, &both, R->scope.cols[i].qual, R->scope.cols[i].name, R->scope.cols[i].src,
+                                 L->scope.n + R->scope.cols[i].index, R->scope.cols[i].type))
+                return nomem(q);
+        if (both.n_quals < 8) {
+            both.quals[both.n_quals] = R->alias;
+            both.qual_src[both.n_quals++] = R->src->name;
+        }
         if (!sl_sql_bind_expr(&q->b, &both, on->a) || !sl_sql_bind_expr(&q->b, &both, on->b))
             return SL_ERR_INVAL;
         return sl_sql_bind_fail(&q->b, on->pos,
-                                "Each side of the join must reference exactly one source and not the same source. "
-                                "Left side references %s and right references %s",
-                                L.rel.alias, R.rel.alias);
+                                "A join criteria is expected to reference the source (%s) in the FROM clause: each "
+                                "side of the join must reference exactly one source and not the same source.",
+                                R->alias);
     }
-    if (!sl_sql_type_equal(L.on->type, R.on->type)) {
+    const char *ltext = sl_sql_ast_text(q->arena, lon, L->is_relation ? L->alias : NULL);
+    const char *rtext = sl_sql_ast_text(q->arena, ron, R->alias);
+    if (!sl_sql_type_equal(le->type, re->type)) {
         char lt[64], rt[64];
-        return sl_sql_bind_fail(&q->b, on->pos, "Invalid join condition: types don't match. Got %s{%s} = %s{%s}.",
-                                sl_sql_ast_text(q->arena, L.on_ast, L.rel.alias), sl_sql_type_str(L.on->type, lt, sizeof lt),
-                                sl_sql_ast_text(q->arena, R.on_ast, R.rel.alias), sl_sql_type_str(R.on->type, rt, sizeof rt));
+        return sl_sql_bind_fail(&q->b, on->pos, "Invalid join condition: types don't match. Got %s{%s} = %s{%s}.", ltext,
+                                sl_sql_type_str(le->type, lt, sizeof lt), rtext, sl_sql_type_str(re->type, rt, sizeof rt));
     }
 
-    /* The kinds of join ksqlDB has. */
-    bool lt_ = L.rel.src->is_table, rt_ = R.rel.src->is_table;
-    sl_sql_window_kind_t lw = L.rel.src->window.kind, rw = R.rel.src->window.kind;
+    sl_sql_window_kind_t lw = L->window.kind, rw = R->window.kind;
+    const char *lname = L->is_relation ? L->alias : "the join";
     if ((lw == SL_SQL_WIN_NONE) != (rw == SL_SQL_WIN_NONE))
-        return sl_sql_bind_fail(&q->b, f->pos, "Can not join windowed source to non-windowed source.\n%s is %s windowed\n%s is %s windowed",
-                                L.rel.alias, lw == SL_SQL_WIN_NONE ? "not" : win_name(lw), R.rel.alias,
+        return sl_sql_bind_fail(&q->b, f->pos,
+                                "Can not join windowed source to non-windowed source.\n%s is %s windowed\n%s is %s windowed",
+                                lname, lw == SL_SQL_WIN_NONE ? "not" : win_name(lw), R->alias,
                                 rw == SL_SQL_WIN_NONE ? "not" : win_name(rw));
-    if (lt_ && !rt_)
+    if (L->is_table && !R->is_table)
         return sl_sql_bind_fail(&q->b, f->pos,
                                 "Invalid join order: table-stream joins are not supported; only stream-table joins. "
                                 "Got %s %s JOIN %s.",
-                                L.rel.alias, jt == SL_SQL_JOIN_INNER ? "[INNER]" : jt == SL_SQL_JOIN_LEFT ? "LEFT" : "FULL OUTER",
-                                R.rel.alias);
-    if (!lt_ && !rt_ && !f->has_within)
+                                lname, jt == SL_SQL_JOIN_INNER ? "[INNER]" : jt == SL_SQL_JOIN_LEFT ? "LEFT" : "FULL OUTER",
+                                R->alias);
+    if (!L->is_table && !R->is_table && !f->has_within)
         return sl_sql_bind_fail(&q->b, f->pos,
                                 "Stream-Stream joins must have a WITHIN clause specified. None was provided. To learn "
                                 "about how to specify a WITHIN clause with a stream-stream join, please visit: "
                                 "https://docs.confluent.io/current/ksql/docs/syntax-reference.html"
                                 "#create-stream-as-select");
-    if (!lt_ && rt_ && f->has_within)
+    if (!L->is_table && R->is_table && f->has_within)
         return sl_sql_bind_fail(&q->b, f->pos,
                                 "A window definition was provided for a Stream-Table join. These joins are not "
                                 "windowed. Please drop the window definition (ie. the WITHIN clause) and try to "
                                 "execute your join again.");
-    if (lt_ && rt_ && f->has_within)
+    if (L->is_table && R->is_table && f->has_within)
         return sl_sql_bind_fail(&q->b, f->pos,
                                 "A window definition was provided for a Table-Table join. These joins are not "
                                 "windowed. Please drop the window definition (i.e. the WITHIN clause) and try to "
                                 "execute your join again.");
-    if (!lt_ && rt_ && jt == SL_SQL_JOIN_FULL)
+    if (!L->is_table && R->is_table && jt == SL_SQL_JOIN_FULL)
         return sl_sql_bind_fail(&q->b, f->pos, "Full outer joins between streams and tables are not supported.");
 
     /* Tables join on their key; streams are rekeyed when they are not. */
-    side_t *sides[2] = { &L, &R };
+    frame_t *sides[2] = { L, R };
+    sl_sql_expr_t *ons[2] = { le, re };
+    const char *texts[2] = { ltext, rtext };
+    const sl_sql_ast_expr_t *asts[2] = { lon, ron };
     for (int i = 0; i < 2; i++) {
-        side_t *s = sides[i];
-        if (keyed_by(s, s->on))
+        frame_t *s = sides[i];
+        if (frame_keyed_by(s, ons[i]))
             continue;
-        if (s->rel.src->is_table) {
-            const char *kn = s->rel.src->schema.n_key ? s->rel.src->schema.key[0].name : "";
-            return sl_sql_bind_fail(&q->b, s->on_ast->pos,
+        if (s->is_table) {
+            const char *kn = s->is_relation && s->src->schema.n_key ? s->src->schema.key[0].name
+                             : s->key_name                           ? s->key_name
+                                                                     : "ROWKEY";
+            return sl_sql_bind_fail(&q->b, asts[i]->pos,
                                     "Cannot repartition a TABLE source. If this is a join, make sure that the "
                                     "criteria uses the TABLE's key column %s instead of %s",
-                                    kn, sl_sql_ast_text(q->arena, s->on_ast, s->rel.alias));
+                                    kn, texts[i]);
         }
-        if ((e = rekey_side(q, s, i == 0)))
+        if ((e = rekey_frame(q, s, ons[i], texts[i], i == 0 ? (nth > 1 ? nth : 0) : nth)))
             return e;
     }
 
-    sl_sql_plan_t *j = sl_sql_plan_new(q->arena, SL_SQL_P_JOIN, L.node);
+    sl_sql_plan_t *j = sl_sql_plan_new(q->arena, SL_SQL_P_JOIN, L->node);
     if (!j)
         return nomem(q);
-    j->right = R.node;
+    j->right = R->node;
     j->join = jt;
-    j->is_table = lt_ && rt_;
-    j->window = L.rel.src->window;
-    j->id = "Join";
+    j->is_table = L->is_table && R->is_table;
+    j->window = L->window;
+    j->id = fmt_id(q, "Join", nth, "");
     /* A table-table join's rows are kept for pull queries. */
-    j->store = j->is_table ? "Join-Materialize" : NULL;
+    j->store = j->is_table ? fmt_id(q, "Join", nth, "-Materialize") : NULL;
     if (f->has_within) {
         j->within_before_ms = f->within_before_ms;
         j->within_after_ms = f->within_after_ms;
         j->within_grace_ms = f->within_grace_ms;
     }
-    /* The output: the join key, left values then right values. */
-    const char *kname;
-    bool lcol = L.on->kind == SL_SQL_E_COLUMN, rcol = R.on->kind == SL_SQL_E_COLUMN;
-    if (jt != SL_SQL_JOIN_FULL && lcol)
-        kname = L.node->input && L.node->kind == SL_SQL_P_REKEY ? L.node->input->out.value[L.on->index].name
-                                                                 : L.node->out.value[L.on->index].name;
-    else if (jt != SL_SQL_JOIN_FULL && rcol)
-        kname = R.node->kind == SL_SQL_P_REKEY ? R.node->input->out.value[R.on->index].name
-                                               : R.node->out.value[R.on->index].name;
-    else {
-        kname = "ROWKEY";
-        q->synthetic_key = true;
+    uint32_t nl = L->node->out.n_value;
+    memset(out, 0, sizeof *out);
+    out->node = j;
+    out->is_table = j->is_table;
+    out->window = L->window;
+    /* The scope: the left's then the right's columns (shifted). */
+    out->scope.n_quals = L->scope.n_quals;
+    memcpy(out->scope.quals, L->scope.quals, sizeof out->scope.quals);
+    memcpy(out->scope.qual_src, L->scope.qual_src, sizeof out->scope.qual_src);
+    if (out->scope.n_quals < 8) {
+        out->scope.quals[out->scope.n_quals] = R->alias;
+        out->scope.qual_src[out->scope.n_quals++] = R->src->name;
     }
-    sl_sql_schema_builder_t sb = { 0 };
-    if (sl_sql_sb_key(q->arena, &sb, kname, L.on->type))
-        return nomem(q);
-    for (uint32_t i = 0; i < L.node->out.n_value; i++)
-        if (sl_sql_sb_value(q->arena, &sb, L.node->out.value[i].name, L.node->out.value[i].type))
+    for (uint32_t i = 0; i < L->scope.n; i++)
+        if (sl_sql_scope_add(q->arena, &out->scope, L->scope.cols[i].qual, L->scope.cols[i].name, L->scope.cols[i].src,
+                             L->scope.cols[i].index, L->scope.cols[i].type))
             return nomem(q);
-    for (uint32_t i = 0; i < R.node->out.n_value; i++)
-        if (sl_sql_sb_value(q->arena, &sb, R.node->out.value[i].name, R.node->out.value[i].type))
+    for (uint32_t i = 0; i < R->scope.n; i++)
+        if (sl_sql_scope_add(q->arena, &out->scope, R->scope.cols[i].qual, R->scope.cols[i].name,
+                             R->scope.cols[i].src, nl + R->scope.cols[i].index, R->scope.cols[i].type))
+            return nomem(q);
+    /* The key: equal to either side's expression (all of the chain's). */
+    for (uint32_t i = 0; i < L->n_cand && out->n_cand < MAX_CAND; i++) {
+        out->cand[out->n_cand] = L->cand[i];
+        out->cand_text[out->n_cand++] = L->cand_text[i];
+    }
+    for (uint32_t i = 0; i < R->n_cand && out->n_cand < MAX_CAND; i++) {
+        if (!(out->cand[out->n_cand] = shift_expr(q->arena, R->cand[i], nl)))
+            return nomem(q);
+        out->cand_text[out->n_cand++] = R->cand_text[i];
+    }
+    const char *kname = NULL;
+    for (uint32_t i = 0; jt != SL_SQL_JOIN_FULL && i < out->n_cand && !kname; i++) {
+        const sl_sql_expr_t *c = out->cand[i];
+        if (c->kind == SL_SQL_E_COLUMN && c->src == SL_SQL_COL_VALUE && c->index < nl + R->node->out.n_value)
+            kname = c->index < nl ? L->node->out.value[c->index].name : R->node->out.value[c->index - nl].name;
+        else if (c->kind == SL_SQL_E_COLUMN && c->src == SL_SQL_COL_KEY && L->synthetic)
+            kname = L->key_name;
+    }
+    if (!kname) {
+        /* ksqlDB's synthetic key column: ROWKEY, or ROWKEY_n when taken. */
+        kname = "ROWKEY";
+        for (uint32_t n = 1; n < 16; n++) {
+            bool taken = false;
+            for (uint32_t i = 0; i < out->scope.n; i++)
+                if (strcmp(out->scope.cols[i].name, kname) == 0)
+                    taken = true;
+            if (!taken)
+                break;
+            kname = fmt_id(q, "ROWKEY", n + 1, "");
+        }
+        out->synthetic = true;
+        out->cand[0] = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, 0, le->type, kname);
+        out->cand_text[0] = kname;
+        out->n_cand = 1;
+        if (!out->cand[0] || sl_sql_scope_add(q->arena, &out->scope, NULL, kname, SL_SQL_COL_KEY, 0, le->type))
+            return nomem(q);
+    }
+    out->key_name = kname;
+    sl_sql_schema_builder_t sb = { 0 };
+    if (sl_sql_sb_key(q->arena, &sb, kname, le->type))
+        return nomem(q);
+    for (uint32_t i = 0; i < L->node->out.n_value; i++)
+        if (sl_sql_sb_value(q->arena, &sb, L->node->out.value[i].name, L->node->out.value[i].type))
+            return nomem(q);
+    for (uint32_t i = 0; i < R->node->out.n_value; i++)
+        if (sl_sql_sb_value(q->arena, &sb, R->node->out.value[i].name, R->node->out.value[i].type))
             return nomem(q);
     j->out = sb.s;
-    j->left_key = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, 0, L.on->type, kname);
-    j->right_key = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, 0, R.on->type, kname);
+    j->left_key = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, 0, le->type, kname);
+    j->right_key = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, 0, re->type, kname);
     if (!j->left_key || !j->right_key)
         return nomem(q);
-    q->cur = j;
-    q->names_of = &j->out;
-    q->windowed = lw != SL_SQL_WIN_NONE;
+    return 0;
+}
 
-    /* The scope: left columns, right columns (shifted), the join key when
-     * synthetic, the join's pseudo columns. */
-    uint32_t nl = L.node->out.n_value;
-    for (uint32_t i = 0; i < L.scope.n; i++)
-        if (sl_sql_scope_add(q->arena, &q->scope, L.scope.cols[i].qual, L.scope.cols[i].name, L.scope.cols[i].src,
-                             L.scope.cols[i].index, L.scope.cols[i].type))
-            return nomem(q);
-    for (uint32_t i = 0; i < R.scope.n; i++)
-        if (sl_sql_scope_add(q->arena, &q->scope, R.scope.cols[i].qual, R.scope.cols[i].name, R.scope.cols[i].src,
-                             nl + R.scope.cols[i].index, R.scope.cols[i].type))
-            return nomem(q);
-    if (q->synthetic_key &&
-        sl_sql_scope_add(q->arena, &q->scope, NULL, "ROWKEY", SL_SQL_COL_KEY, 0, L.on->type))
-        return nomem(q);
+static sl_err_t join_tree(qctx_t *q, const sl_sql_ast_from_t *f, uint32_t *nth, frame_t *out)
+{
+    if (!f->is_join)
+        return relation_frame(q, f, (*nth)++, out);
+    if (f->right->is_join)
+        return sl_sql_bind_fail(&q->b, f->right->pos, "A join's right side must be a stream or a table.");
+    const sl_sql_ast_from_t *lf = f->left, *rf = f->right;
+    sl_sql_join_type_t jt = f->join;
+    if (jt == SL_SQL_JOIN_RIGHT) {
+        /* RIGHT JOIN is a LEFT JOIN with the sides swapped. */
+        if (lf->is_join)
+            return sl_sql_bind_fail(&q->b, f->pos, "RIGHT JOIN is only supported between two sources.");
+        lf = f->right;
+        rf = f->left;
+        jt = SL_SQL_JOIN_LEFT;
+    }
+    frame_t L, R;
+    sl_err_t e = join_tree(q, lf, nth, &L);
+    if (e)
+        return e;
+    uint32_t me = *nth;
+    if ((e = relation_frame(q, rf, (*nth)++, &R)))
+        return e;
+    return join_frames(q, &L, &R, f, jt, me, out);
+}
+
+static sl_err_t bind_join(qctx_t *q, const sl_sql_ast_from_t *f)
+{
+    frame_t top;
+    uint32_t nth = 0;
+    sl_err_t e = join_tree(q, f, &nth, &top);
+    if (e)
+        return e;
+    q->is_join = true;
+    q->cur = top.node;
+    q->names_of = &top.node->out;
+    q->windowed = top.window.kind != SL_SQL_WIN_NONE;
+    q->scope = top.scope;
     if (sl_sql_scope_add_pseudo(q->arena, &q->scope, NULL, q->windowed))
         return nomem(q);
-    q->scope.quals[0] = L.rel.alias;
-    q->scope.qual_src[0] = L.rel.src->name;
-    q->scope.quals[1] = R.rel.alias;
-    q->scope.qual_src[1] = R.rel.src->name;
-    q->scope.n_quals = 2;
-
-    /* The key's candidates: either side's expression, over the join's
-     * output (the synthetic key: itself). */
+    q->synthetic_key = top.synthetic;
     q->n_keys = 1;
-    q->key_type[0] = L.on->type;
-    q->key_name[0] = kname;
+    q->key_type[0] = top.node->out.key[0].type;
+    q->key_name[0] = top.key_name;
     q->key_what = "join expression";
-    if (q->synthetic_key) {
-        q->cand[0][0] = j->left_key;
-        q->key_text[0][0] = "ROWKEY";
-        q->n_cand[0] = 1;
-    } else {
-        sl_sql_expr_t *lc = sl_sql_bind_expr(&q->b, &q->scope, L.on_ast);
-        sl_sql_expr_t *rc = sl_sql_bind_expr(&q->b, &q->scope, R.on_ast);
-        uint32_t n = 0;
-        if (lc) {
-            q->cand[0][n] = lc;
-            q->key_text[0][n++] = sl_sql_ast_text(q->arena, L.on_ast, L.rel.alias);
-        }
-        if (rc) {
-            q->cand[0][n] = rc;
-            q->key_text[0][n++] = sl_sql_ast_text(q->arena, R.on_ast, R.rel.alias);
-        }
-        q->b.failed = false;
-        q->n_cand[0] = n;
-        if (!lcol && rcol && n == 2) {
-            /* The key is named after the right column: it is the first candidate. */
-            sl_sql_expr_t *t = q->cand[0][0];
-            const char *tt = q->key_text[0][0];
-            q->cand[0][0] = q->cand[0][1];
-            q->key_text[0][0] = q->key_text[0][1];
-            q->cand[0][1] = t;
-            q->key_text[0][1] = tt;
-        }
+    q->n_cand[0] = top.n_cand;
+    for (uint32_t i = 0; i < top.n_cand; i++) {
+        q->cand[0][i] = top.cand[i];
+        q->key_text[0][i] = top.cand_text[i];
     }
     return 0;
 }

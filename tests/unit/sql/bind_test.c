@@ -360,6 +360,31 @@ static void test_joins(void **state)
     fails("SELECT B FROM L JOIN R WITHIN 1 SECOND ON L.A = R.A EMIT CHANGES;", "Column 'B' is ambiguous.");
 }
 
+static void test_multi_joins(void **state)
+{
+    (void)state;
+    ok("CREATE STREAM S1 (ID INT KEY, V0 BIGINT) WITH (kafka_topic='left', value_format='JSON');");
+    ok("CREATE TABLE T2 (ID INT PRIMARY KEY, V0 BIGINT) WITH (kafka_topic='right', value_format='JSON');");
+    ok("CREATE TABLE T3 (ID INT PRIMARY KEY, V0 BIGINT) WITH (kafka_topic='right2', value_format='JSON');");
+    fails("CREATE STREAM OUTPUT as SELECT s1.V0, t2.V0, t3.V0 FROM S1 JOIN T2 ON S1.ID = T2.ID JOIN T3 ON S1.ID = T3.ID;",
+          "The query used to build `OUTPUT` must include the join expressions S1.ID, T2.ID or T3.ID in its projection "
+          "(eg, SELECT S1.ID...).");
+    ok("CREATE STREAM OUTPUT as SELECT S1.ID, s1.V0, t2.V0, t3.V0 FROM S1 JOIN T2 ON S1.ID = T2.ID "
+       "JOIN T3 ON T2.ID = T3.ID;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "OUTPUT")->schema),
+                        "S1_ID INTEGER KEY, S1_V0 BIGINT, T2_V0 BIGINT, T3_V0 BIGINT");
+    const sl_sql_plan_t *j = find_kind(F.q.root, SL_SQL_P_JOIN);
+    assert_non_null(j);
+    assert_int_equal(j->input->kind, SL_SQL_P_JOIN);
+    assert_null(find_kind(F.q.root, SL_SQL_P_REKEY));
+    fails("CREATE STREAM O2 AS SELECT * FROM S1 JOIN T2 ON S1.ID = T2.ID JOIN T2 ON S1.ID = T2.ID;",
+          "N-way joins do not support multiple occurrences of the same source. Source: 'T2'.");
+    ok("CREATE STREAM S4 (K STRING KEY, ID INT, W INT) WITH (kafka_topic='s4', value_format='JSON');");
+    ok("CREATE STREAM O3 AS SELECT S1.ID, S4.W FROM S1 JOIN S4 WITHIN 1 MINUTE ON S1.ID = S4.ID "
+       "JOIN T2 ON S4.ID = T2.ID;");
+    assert_non_null(find_kind(F.q.root, SL_SQL_P_REKEY));
+}
+
 static void test_pull(void **state)
 {
     (void)state;
@@ -438,6 +463,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_partition_by, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_by, setup, teardown),
         cmocka_unit_test_setup_teardown(test_joins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multi_joins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
