@@ -232,13 +232,18 @@ sl_err_t sl_sql_with_formats(sl_sql_binder_t *b, const sl_sql_with_t *w, sl_sql_
     }
     if (w->value_delimiter) {
         if (value->kind != SL_SQL_FMT_DELIMITED && !delim_inherited)
-            return sl_sql_bind_fail(b, nopos, "Property 'VALUE_DELIMITER' can only be used with "
-                                              "VALUE_FORMAT='DELIMITED'");
+            return sl_sql_bind_fail(b, nopos, "%s does not support the following configs: [delimiter]",
+                                    sl_sql_fmt_name(value->kind));
         const char *d = w->value_delimiter;
-        if (!*d)
+        bool blank = true;
+        for (const char *c = d; *c; c++)
+            if (!isspace((unsigned char)*c))
+                blank = false;
+        if (blank)
             return sl_sql_bind_fail(b, nopos,
-                                    "Delimiter cannot be empty, if you meant to have a tab or space for delimiter, "
-                                    "please use the special values 'TAB' or 'SPACE'");
+                                    "Failed to prepare statement: Configuration VALUE_DELIMITER is invalid: Delimiter "
+                                    "cannot be empty, if you meant to have a tab or space for delimiter, please use the "
+                                    "special values 'TAB' or 'SPACE'\nExample valid value: ';'");
         if (!strcasecmp(d, "TAB"))
             value->delimiter = '\t';
         else if (!strcasecmp(d, "SPACE"))
@@ -247,8 +252,9 @@ sl_err_t sl_sql_with_formats(sl_sql_binder_t *b, const sl_sql_with_t *w, sl_sql_
             value->delimiter = d[0];
         else
             return sl_sql_bind_fail(b, nopos,
-                                    "Invalid delimiter value: '%s'. Delimiter must be a single character or TAB or "
-                                    "SPACE",
+                                    "Failed to prepare statement: Configuration VALUE_DELIMITER is invalid: Invalid "
+                                    "delimiter value: '%s'. Delimiter must be a single character or TAB,SPACE\n"
+                                    "Example valid value: ';'",
                                     d);
     }
     if (w->wrap_single >= 0)
