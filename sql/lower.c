@@ -179,6 +179,30 @@ sl_lower_log_t *sl_lower_log_new(sl_lower_ctx_t *lc, const sl_sql_plan_t *p)
     return log;
 }
 
+bool sl_lower_may_fail(sl_sql_expr_t *const *exprs, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const sl_sql_expr_t *e = exprs[i];
+        if (e == NULL)
+            continue;
+        switch (e->kind) {
+        case SL_SQL_E_CONST:
+        case SL_SQL_E_COLUMN:
+            continue;
+        case SL_SQL_E_CAST:
+        case SL_SQL_E_CALL:
+        case SL_SQL_E_ARITH:
+        case SL_SQL_E_SUBSCRIPT:
+        case SL_SQL_E_LIKE:
+            return true;
+        default:
+            if (sl_lower_may_fail(e->args, e->n_args))
+                return true;
+        }
+    }
+    return false;
+}
+
 static bool is_log_record(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, void *arg)
 {
     SL_UNUSED(ctx);
@@ -293,9 +317,26 @@ void sl_lower_log_error(sl_ctx_t *ctx, const sl_lower_log_t *log, int type, cons
 
 /* --- records ------------------------------------------------------------------ */
 
-void sl_lower_eval_init(sl_sql_eval_t *cx, sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value)
+bool sl_lower_uses_pseudo(sl_sql_expr_t *const *exprs, uint32_t n)
 {
-    sl_sql_eval_init(cx, sl_ctx_arena(ctx), sl_lower_row(key), sl_lower_row(value));
+    for (uint32_t i = 0; i < n; i++) {
+        const sl_sql_expr_t *e = exprs[i];
+        if (e == NULL)
+            continue;
+        if ((e->kind == SL_SQL_E_COLUMN && e->src == SL_SQL_COL_PSEUDO) || sl_lower_uses_pseudo(e->args, e->n_args))
+            return true;
+    }
+    return false;
+}
+
+void sl_lower_eval_init(sl_sql_eval_t *cx, sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, bool pseudo)
+{
+    cx->key = sl_lower_row(key);
+    cx->value = sl_lower_row(value);
+    cx->arena = sl_ctx_arena(ctx);
+    cx->error[0] = '\0';
+    if (!pseudo)
+        return; /* no expression reads them */
     cx->pseudo[SL_SQL_PSEUDO_ROWTIME] = sl_sql_bigint(sl_ctx_timestamp(ctx));
     cx->pseudo[SL_SQL_PSEUDO_ROWPARTITION] = sl_sql_int(sl_ctx_partition(ctx));
     cx->pseudo[SL_SQL_PSEUDO_ROWOFFSET] = sl_sql_bigint(sl_ctx_offset(ctx));

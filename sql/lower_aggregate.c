@@ -41,6 +41,7 @@ typedef struct agg_arg {
      * copied out of it. */
     bool as_bytes;
     const sl_serde_t *row_serde;
+    bool pseudo;                    /* an expression reads a pseudo column */
 } agg_arg_t;
 
 /* The row an aggregate value holds. */
@@ -80,7 +81,7 @@ static bool pre_rows(sl_ctx_t *ctx, const agg_arg_t *a, const sl_val_t *key, con
     if (sl_val_is_null(value))
         return false;
     sl_sql_eval_t cx;
-    sl_lower_eval_init(&cx, ctx, key, value);
+    sl_lower_eval_init(&cx, ctx, key, value, a->pseudo);
     sl_sql_row_t *k = sl_lower_eval_row(ctx, &cx, a->p->group_exprs, a->p->n_group, a->log);
     if (k == NULL)
         return false;
@@ -251,6 +252,9 @@ static agg_arg_t *agg_arg_new(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, bool t
                 a->gv_src[i] = k;
     }
     a->n_total = p->out.n_value + p->n_aggs;
+    a->log->branch = a->log->branch && (sl_lower_may_fail(p->group_exprs, p->n_group) ||
+                                        sl_lower_may_fail(a->arg_exprs, a->n_argcols));
+    a->pseudo = sl_lower_uses_pseudo(p->group_exprs, p->n_group) || sl_lower_uses_pseudo(a->arg_exprs, a->n_argcols);
     return a;
 }
 

@@ -74,6 +74,10 @@ const sl_serde_t *sl_lower_cols_serde(sl_lower_ctx_t *lc, const sl_sql_column_t 
 sl_stream_t *sl_lower_with_serdes(sl_lower_ctx_t *lc, sl_stream_t *s, const sl_sql_plan_t *p);
 /* A logging description for a processor of node p. */
 sl_lower_log_t *sl_lower_log_new(sl_lower_ctx_t *lc, const sl_sql_plan_t *p);
+/* Whether evaluating one of exprs[0..n) can meet a runtime error (a cast,
+ * a function, arithmetic...): nodes whose expressions cannot fail need no
+ * branch to the log topic. */
+bool sl_lower_may_fail(sl_sql_expr_t *const *exprs, uint32_t n);
 /* Adds the processing-log branch after a logging stream node when the
  * query has a log topic: log records (null key, a JSON string value) go to
  * the topic, the rest is returned. Without a log topic returns s. */
@@ -93,9 +97,12 @@ extern sl_sql_row_t sl_lower_tombstone;
  * no repartition). NULL on failure (the builder's error). */
 sl_table_t *sl_lower_materialize(sl_lower_ctx_t *lc, sl_stream_t *s, const sl_sql_plan_t *p, const char *store,
                                  const char *base, bool mark);
-/* Fills cx for one record: rows from key and value, the pseudo columns
- * from ctx and the key's window. */
-void sl_lower_eval_init(sl_sql_eval_t *cx, sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value);
+/* Whether one of exprs[0..n) reads a pseudo column (ROWTIME, ...). */
+bool sl_lower_uses_pseudo(sl_sql_expr_t *const *exprs, uint32_t n);
+/* Fills cx for one record: rows from key and value and, when pseudo, the
+ * pseudo columns from ctx and the key's window (else they are left
+ * unset: only for expressions that read none). */
+void sl_lower_eval_init(sl_sql_eval_t *cx, sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, bool pseudo);
 /* The row a value holds (NULL for a null value). */
 static inline const sl_sql_row_t *sl_lower_row(const sl_val_t *v)
 {

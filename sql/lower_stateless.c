@@ -22,6 +22,7 @@ typedef struct stl_arg {
     const sl_sql_plan_t *p;
     sl_lower_log_t *log;
     bool key_same;                  /* PROJECT: the key row is the input's */
+    bool pseudo;                    /* an expression reads a pseudo column */
 } stl_arg_t;
 
 static stl_arg_t *stl_arg(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, bool table)
@@ -49,7 +50,7 @@ static bool filter_pred(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *valu
 {
     const stl_arg_t *a = arg;
     sl_sql_eval_t cx;
-    sl_lower_eval_init(&cx, ctx, key, value);
+    sl_lower_eval_init(&cx, ctx, key, value, a->pseudo);
     bool ok = sl_sql_eval_pred(a->p->pred, &cx);
     if (cx.error[0] != '\0')
         sl_lower_log_error(ctx, a->log, 1, cx.error, NULL, 0, false);
@@ -71,6 +72,8 @@ sl_lw_t sl_lower_filter(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t in)
     sl_lw_t out = {0};
     if (a == NULL || name == NULL || p->pred == NULL)
         return sl_lower_fail(lc, SL_ERR_INVAL, "a filter without its predicate");
+    a->log->branch = a->log->branch && sl_lower_may_fail(&p->pred, 1);
+    a->pseudo = sl_lower_uses_pseudo(&p->pred, 1);
     out.p = p;
     if (in.t != NULL)
         out.t = sl_table_filter(in.t, name, filter_pred, a);
@@ -102,7 +105,7 @@ static sl_val_t project_value(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t
 {
     const stl_arg_t *a = arg;
     sl_sql_eval_t cx;
-    sl_lower_eval_init(&cx, ctx, key, value);
+    sl_lower_eval_init(&cx, ctx, key, value, a->pseudo);
     sl_sql_row_t *row = sl_lower_eval_row(ctx, &cx, a->p->exprs, a->p->n_exprs, a->log);
     return row != NULL ? sl_val_ptr(row) : sl_val_null();
 }
@@ -112,7 +115,7 @@ static void project_stream(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *v
     const stl_arg_t *a = arg;
     sl_sql_eval_t cx;
     sl_val_t v = sl_val_null(), k = key != NULL ? *key : sl_val_null();
-    sl_lower_eval_init(&cx, ctx, key, value);
+    sl_lower_eval_init(&cx, ctx, key, value, a->pseudo);
     if (!sl_val_is_null(value)) {
         sl_sql_row_t *row = sl_lower_eval_row(ctx, &cx, a->p->exprs, a->p->n_exprs, a->log);
         if (row == NULL)
@@ -139,6 +142,9 @@ sl_lw_t sl_lower_project(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t in)
         return sl_lower_fail(lc, SL_ERR_INVAL, "projection %s: %u expressions for %u columns", name, p->n_exprs,
                              p->out.n_value);
     a->key_same = key_is_same(p);
+    a->log->branch = a->log->branch && (sl_lower_may_fail(p->exprs, p->n_exprs) ||
+                                        (!a->key_same && sl_lower_may_fail(p->key_exprs, p->n_key_exprs)));
+    a->pseudo = sl_lower_uses_pseudo(p->exprs, p->n_exprs) || sl_lower_uses_pseudo(p->key_exprs, p->n_key_exprs);
     out.p = p;
     if (in.t != NULL) {
         if (!a->key_same)
@@ -186,7 +192,7 @@ static void flatmap_stream(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *v
     if (sl_val_is_null(value))
         return;
     sl_sql_eval_t cx;
-    sl_lower_eval_init(&cx, ctx, key, value);
+    sl_lower_eval_init(&cx, ctx, key, value, a->pseudo);
     uint32_t n = p->n_exprs;
     fm_out_t *outs = sl_ctx_alloc(ctx, (n + 1) * sizeof(*outs));
     sl_sql_row_t *base = sl_lower_row_new(ctx, n);
@@ -242,6 +248,7 @@ sl_lw_t sl_lower_flatmap(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t in)
         if (p->tablefn_args != NULL && p->tablefn_args[i] != NULL &&
             (p->funcs == NULL || p->funcs[i] == NULL || p->funcs[i]->table == NULL))
             return sl_lower_fail(lc, SL_ERR_INVAL, "flat map %s: column %u has no table function", name, i);
+    a->pseudo = true; /* table function arguments may read them */
     sl_lw_t out = {0};
     out.p = p;
     out.s = sl_lower_stream_node(lc, in.s, p, name, flatmap_stream, a, a->log, false);
@@ -256,7 +263,7 @@ static void rekey_stream(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *val
 {
     const stl_arg_t *a = arg;
     sl_sql_eval_t cx;
-    sl_lower_eval_init(&cx, ctx, key, value);
+    sl_lower_eval_init(&cx, ctx, key, value, a->pseudo);
     sl_sql_row_t *krow = sl_lower_eval_row(ctx, &cx, a->p->key_exprs, a->p->n_key_exprs, a->log);
     if (krow == NULL)
         return;
@@ -272,6 +279,8 @@ sl_lw_t sl_lower_rekey(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t in)
     const char *name = node_name(lc, p, "PartitionBy");
     if (a == NULL || name == NULL)
         return (sl_lw_t){0};
+    a->log->branch = a->log->branch && sl_lower_may_fail(p->key_exprs, p->n_key_exprs);
+    a->pseudo = sl_lower_uses_pseudo(p->key_exprs, p->n_key_exprs);
     sl_lw_t out = {0};
     out.p = p;
     out.s = sl_lower_stream_node(lc, in.s, p, name, rekey_stream, a, a->log, true);

@@ -33,6 +33,10 @@
 
 #define RT_LOG "sql"
 #define RT_MAX_DEPTH 32
+/* Records piped into a query between two drains of its internal topics
+ * (their records are only kept so the driver's memory for them can be
+ * reused once read: no need to look at them after every record). */
+#define RT_DRAIN_EVERY 256
 
 typedef struct lrec {
     uint8_t *mem;                   /* key and value bytes, one block */
@@ -68,6 +72,7 @@ struct sl_sql_rt_query {
     char **internal;                /* repartition and changelog topics (full names) */
     size_t n_internal;
     bool failed;
+    unsigned since_drain;           /* pipes since its internal topics were drained */
 };
 
 typedef struct rt_local {
@@ -187,10 +192,12 @@ static bool reads(const sl_sql_rt_query_t *q, const char *topic)
 static void drain(rt_local_t *rt, sl_sql_rt_query_t *q, int depth)
 {
     sl_out_record_t out;
-    for (size_t i = 0; i < q->n_internal; i++)
-        while (sl_driver_queue_size(q->d, q->internal[i]) > 0 &&
-               sl_driver_read(q->d, q->internal[i], SL_BYTES, SL_BYTES, &out) == SL_OK) {
-        }
+    if (++q->since_drain >= RT_DRAIN_EVERY) {
+        q->since_drain = 0;
+        for (size_t i = 0; i < q->n_internal; i++)
+            while (sl_driver_read(q->d, q->internal[i], SL_BYTES, SL_BYTES, &out) == SL_OK) {
+            }
+    }
     for (size_t i = 0; i < q->n_outputs; i++) {
         while (sl_driver_read(q->d, q->outputs[i], SL_BYTES, SL_BYTES, &out) == SL_OK) {
             /* The record lives until the next read: copy it (a produce may
@@ -633,13 +640,17 @@ sl_err_t sl_sql_rt_local_new(const char *props, int64_t start_ms, sl_sql_rt_t **
     if (sd != NULL)
         mkdir(base, 0700); /* may exist */
     snprintf(dir, len, "%s/sluice-sql-XXXXXX", base);
-    sl_props_free(p);
+    sl_err_t err = SL_OK;
     if (mkdtemp(dir) == NULL) {
         if (errbuf != NULL && errlen > 0)
             snprintf(errbuf, errlen, "cannot make a state directory under %s: %s", base, strerror(errno));
+        err = SL_ERR_IO;
+    }
+    sl_props_free(p); /* base may point into it */
+    if (err != SL_OK) {
         free(rt);
         free(dir);
-        return SL_ERR_IO;
+        return err;
     }
     rt->base.ops = &local_ops;
     rt->dir = dir;
