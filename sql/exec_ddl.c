@@ -548,6 +548,39 @@ sl_err_t sl_sql_exec_insert_values(sl_sql_exec_t *x)
  * DROP, TERMINATE
  * ------------------------------------------------------------------------- */
 
+struct shared_topic {
+    const char *name, *topic;
+    sl_buf_t others;
+};
+
+static bool shared_topic_fn(const sl_sql_source_t *src, void *arg)
+{
+    struct shared_topic *st = arg;
+    if (strcmp(src->name, st->name) != 0 && src->topic && strcmp(src->topic, st->topic) == 0) {
+        if (st->others.len)
+            sl_buf_put(&st->others, ", ", 2);
+        sl_buf_put(&st->others, src->name, strlen(src->name));
+    }
+    return true;
+}
+
+/* DELETE TOPIC of a topic other sources are declared on: ksqlDB refuses. */
+static sl_err_t refuse_shared_topic(sl_sql_exec_t *x, const char *name, const char *topic)
+{
+    struct shared_topic st = {name, topic, {0}};
+    sl_buf_init(&st.others);
+    sl_sql_catalog_each(x->e->catalog, shared_topic_fn, &st);
+    sl_err_t r = SL_OK;
+    if (st.others.len) {
+        sl_buf_put(&st.others, "", 1);
+        r = sl_sql_error_set(x->err, SL_ERR_STATE, x->stmt->pos,
+                             "Refusing to delete topic. Found other data sources (%s) using topic %s",
+                             st.others.data ? (const char *)st.others.data : "", topic);
+    }
+    sl_buf_free(&st.others);
+    return r;
+}
+
 sl_err_t sl_sql_exec_drop(sl_sql_exec_t *x)
 {
     const sl_sql_stmt_t *s = x->stmt;
@@ -574,6 +607,8 @@ sl_err_t sl_sql_exec_drop(sl_sql_exec_t *x)
     char topic[512];
     snprintf(topic, sizeof topic, "%s", src->topic ? src->topic : "");
     bool is_table = src->is_table;
+    if (s->delete_topic && *topic && (r = refuse_shared_topic(x, name, topic)))
+        return r;
     if (s->delete_topic && *topic) {
         r = e->rt->ops->topic_delete(e->rt, topic);
         if (r && r != SL_ERR_NOENT && r != SL_ERR_UNKNOWN_TOPIC_OR_PARTITION)

@@ -234,6 +234,8 @@ typedef struct pull_ctx {
     uint32_t n_chain;
     bool windowed;
     int64_t wsize;
+    const sl_sql_datum_t *match_key;    /* scans standing in for a key lookup */
+    const sl_sql_schema_t *key_schema;
     sl_arena_t scratch;
     sl_err_t error;
 } pull_ctx_t;
@@ -252,6 +254,9 @@ static void pull_row(pull_ctx_t *pc, const sl_sql_row_t *key, const sl_sql_row_t
 {
     sl_arena_t *a = &pc->scratch;
     sl_arena_reset(a);
+    for (uint32_t i = 0; pc->match_key && key && i < key->n && i < pc->key_schema->n_key; i++)
+        if (!sl_sql_datum_eq(&key->cols[i], &pc->match_key[i], pc->key_schema->key[i].type))
+            return;
     for (uint32_t i = 0; i < pc->n_chain && value; i++) {
         const sl_sql_plan_t *n = pc->chain[i];
         sl_sql_eval_t cx;
@@ -398,10 +403,17 @@ static sl_err_t open_pull(sl_sql_exec_t *x, sl_sql_query_t *q, sl_sql_bound_quer
         r = rt->ops->kv_get(rt, w->rq, store_node->store, &k, &ra, &v);
         if (!r)
             pull_row(&pc, &krow, val_row(&v), 0, 0);
-        else if (r == SL_ERR_NOENT)
-            r = SL_OK;
         sl_app_query_release(&ra);
         sl_arena_fini(&ra);
+        if (r == SL_ERR_NOENT && !e->local) {
+            /* A lookup is routed by the key's store bytes, which need not
+             * be how the topic was partitioned: look everywhere. */
+            pc.match_key = bq->pull_key;
+            pc.key_schema = &store_node->out;
+            r = rt->ops->kv_all(rt, w->rq, store_node->store, pull_kv_fn, &pc);
+        } else if (r == SL_ERR_NOENT) {
+            r = SL_OK;
+        }
     } else {
         r = rt->ops->kv_all(rt, w->rq, store_node->store, pull_kv_fn, &pc);
     }

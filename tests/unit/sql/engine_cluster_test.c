@@ -2,7 +2,8 @@
  * engine_cluster_test.c - a cluster engine against a real sluiced the test
  * starts itself (its own temporary directory and loopback port): a
  * persistent query survives an engine restart (the command topic is
- * replayed), a pull query returns the current aggregate, a push query
+ * replayed), a pull query returns the current aggregate (from a topic of
+ * two partitions, whichever task holds the key), a push query
  * streams rows until its LIMIT. Every wait is bounded.
  */
 #include <errno.h>
@@ -184,7 +185,7 @@ static void test_restart_pull_push(void **state)
     (void)state;
     sl_sql_engine_t *e = engine();
     json_decref(run(e, "CREATE STREAM S (ID INT KEY, NAME STRING) WITH (kafka_topic='s', value_format='JSON', "
-                       "partitions=1);"));
+                       "partitions=2);"));
     json_t *out = run(e, "SET 'auto.offset.reset'='earliest';"
                          "CREATE TABLE T AS SELECT ID, COUNT(*) AS C FROM S GROUP BY ID EMIT CHANGES;");
     assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(out, 1), "commandStatus"),
