@@ -433,16 +433,87 @@ static void eval_random(const sl_sql_expr_t *call, const sl_sql_datum_t *args, u
 
 /* --- GREATEST, LEAST ---------------------------------------------------------- */
 
+/* "(INTEGER, null, STRING)" for ksqlDB's sentences. */
+static void arg_list(const sl_sql_type_t *const *types, uint32_t n, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < n && off + 1 < len; i++) {
+        char t[96];
+        const char *name = !types[i] || types[i]->kind == SL_SQL_T_NULL ? "null" : sl_sql_type_str(types[i], t, sizeof t);
+        int w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", name);
+        if (w < 0)
+            break;
+        off += (size_t)w;
+    }
+}
+
+/* GREATEST and LEAST resolve as ksqlDB's overloads per type do: one kind
+ * (DECIMALs widened to hold each other), or any numbers with a DOUBLE
+ * (then DOUBLE); INT with BIGINT or DECIMAL alone is ambiguous; a string
+ * literal among DATE, TIME or TIMESTAMP values is read as one. */
+static const sl_sql_type_t *resolve_extreme(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
+                                            const char *fname, char *err, size_t errlen)
+{
+    char list[400];
+    arg_list(arg_types, n, list, sizeof list);
+    if (n == 0) {
+        snprintf(err, errlen, "Function '%s' does not accept parameters ().", fname);
+        return NULL;
+    }
+    const sl_sql_type_t *temporal = NULL;
+    bool any = false, numeric = true, has_double = false, mixed = false;
+    sl_sql_tkind_t first = SL_SQL_T_NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        const sl_sql_type_t *t = arg_types[i];
+        if (!t || t->kind == SL_SQL_T_NULL)
+            continue;
+        if (t->kind == SL_SQL_T_DATE || t->kind == SL_SQL_T_TIME || t->kind == SL_SQL_T_TIMESTAMP)
+            temporal = t;
+        if (any && t->kind != first)
+            mixed = true;
+        if (!any)
+            first = t->kind;
+        any = true;
+        numeric &= sl_sql_type_is_numeric(t);
+        has_double |= t->kind == SL_SQL_T_DOUBLE;
+    }
+    if (!any) {
+        snprintf(err, errlen, "Function '%s' cannot be resolved due to ambiguous method parameters (%s).", fname, list);
+        return NULL;
+    }
+    if (numeric && mixed && !has_double) {
+        snprintf(err, errlen, "Function '%s' cannot be resolved due to ambiguous method parameters (%s).", fname, list);
+        return NULL;
+    }
+    if (temporal) {
+        for (uint32_t i = 0; i < n; i++) {
+            const sl_sql_type_t *t = arg_types[i];
+            if (t && t->kind != SL_SQL_T_NULL && t->kind != SL_SQL_T_STRING && t->kind != temporal->kind)
+                goto refuse;
+        }
+        return temporal;
+    }
+    if (numeric || !mixed) {
+        const sl_sql_type_t *r = sl_sql_fn_common_type(arena, arg_types, n, fname, err, errlen);
+        if (r)
+            return r;
+    }
+refuse:
+    snprintf(err, errlen, "Function '%s' does not accept parameters (%s).", fname, list);
+    return NULL;
+}
+
 static const sl_sql_type_t *resolve_greatest(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
                                              char *err, size_t errlen)
 {
-    return sl_sql_fn_common_type(arena, arg_types, n, "GREATEST", err, errlen);
+    return resolve_extreme(arena, arg_types, n, "greatest", err, errlen);
 }
 
 static const sl_sql_type_t *resolve_least(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
                                           char *err, size_t errlen)
 {
-    return sl_sql_fn_common_type(arena, arg_types, n, "LEAST", err, errlen);
+    return resolve_extreme(arena, arg_types, n, "least", err, errlen);
 }
 
 /* The largest (sign 1) or smallest (-1) non-NULL argument; NULLs are

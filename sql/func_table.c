@@ -16,7 +16,11 @@ static const sl_sql_type_t *explode_resolve(sl_arena_t *arena, const sl_sql_type
     char t[96] = "";
     if (n >= 1 && arg_types[0])
         sl_sql_type_str(arg_types[0], t, sizeof t);
-    snprintf(err, errlen, "Function 'EXPLODE' does not accept parameters (%s).", t);
+    /* ksqlDB's sentence, with the function's lower-case registered name */
+    snprintf(err, errlen,
+             "Function 'explode' does not accept parameters (%s).\nValid alternatives are:\n"
+             "explode(ARRAY<DECIMAL> input)\nexplode(ARRAY<T> list)",
+             t);
     return NULL;
 }
 

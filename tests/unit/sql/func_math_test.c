@@ -125,10 +125,19 @@ static void test_greatest_least(void **state)
     fn_expect_i64("GREATEST", 7, 3, fn_int(3), fn_int(7), fn_int(5));
     fn_expect_i64("LEAST", 3, 3, fn_int(3), fn_null_int(), fn_int(5));
     fn_expect_null("GREATEST", 2, fn_null_int(), fn_null_int());
-    fn_expect_double("GREATEST", 2.5, 2, fn_int(2), fn_double(2.5));
-    assert_string_equal(fn_type_of("GREATEST", 2, fn_int(2), fn_bigint(3)), "BIGINT");
+    fn_expect_double("GREATEST", 2.5, 3, fn_int(2), fn_double(2.5), fn_bigint(1));
+    fn_expect_decimal("GREATEST", 1234567890000, 6, 2, fn_decimal(9, 2, 123456789), fn_decimal(7, 6, 123456));
+    assert_string_equal(fn_type_of("GREATEST", 2, fn_decimal(9, 2, 1), fn_decimal(7, 6, 1)), "DECIMAL(13, 6)");
     fn_expect_str("LEAST", "apple", 2, fn_str("pear"), fn_str("apple"));
-    fn_expect_bind_error("GREATEST", "does not accept parameters", 2, fn_int(1), fn_str("x"));
+    /* ksqlDB's sentences */
+    fn_expect_bind_error("GREATEST", "Function 'greatest' does not accept parameters (INTEGER, STRING).", 2,
+                         fn_int(1), fn_str("x"));
+    fn_expect_bind_error("GREATEST",
+                         "Function 'greatest' cannot be resolved due to ambiguous method parameters (INTEGER, BIGINT).",
+                         2, fn_int(2), fn_bigint(3));
+    fn_expect_bind_error("LEAST", "Function 'least' does not accept parameters ().", 0);
+    /* a string literal among timestamps is read as one */
+    fn_expect_i64("GREATEST", 1655164800000, 2, fn_timestamp(1647734400000), fn_str("2022-06-14"));
 }
 
 int main(void)
