@@ -39,7 +39,6 @@
 #define RT_DRAIN_EVERY 256
 
 typedef struct lrec {
-    uint8_t *mem;                   /* key and value bytes, one block */
     uint8_t *key;                   /* NULL: a null key */
     size_t klen;
     uint8_t *value;                 /* NULL: a tombstone */
@@ -56,6 +55,7 @@ typedef struct ltopic {
     int16_t replicas;
     lrec_t *recs;
     size_t n, cap;
+    sl_arena_t mem;                 /* the records' bytes */
     int64_t *next_offset;           /* per partition */
 } ltopic_t;
 
@@ -92,8 +92,7 @@ static void topic_free(void *p)
     ltopic_t *t = p;
     if (t == NULL)
         return;
-    for (size_t i = 0; i < t->n; i++)
-        free(t->recs[i].mem);
+    sl_arena_fini(&t->mem);
     free(t->recs);
     free(t->next_offset);
     free(t->name);
@@ -105,6 +104,7 @@ static ltopic_t *topic_new(rt_local_t *rt, const char *name, int32_t partitions,
     ltopic_t *t = calloc(1, sizeof(*t));
     if (t == NULL)
         return NULL;
+    sl_arena_init(&t->mem, 1 << 16, 0);
     t->name = strdup(name);
     t->partitions = partitions > 0 ? partitions : 1;
     t->replicas = replicas > 0 ? replicas : 1;
@@ -200,26 +200,18 @@ static void drain(rt_local_t *rt, sl_sql_rt_query_t *q, int depth)
     }
     for (size_t i = 0; i < q->n_outputs; i++) {
         while (sl_driver_read(q->d, q->outputs[i], SL_BYTES, SL_BYTES, &out) == SL_OK) {
-            /* The record lives until the next read: copy it (a produce may
-             * read from this driver again). */
+            /* Produced straight from the driver's record: produce_at copies
+             * it into the topic before any query (this one too) runs. */
             size_t kl = out.key.type == SL_V_BYTES ? out.key.u.bytes.len : 0;
             size_t vl = out.value.type == SL_V_BYTES ? out.value.u.bytes.len : 0;
-            uint8_t *buf = malloc(kl + vl + 1);
-            if (buf == NULL)
-                return;
-            if (kl > 0)
-                memcpy(buf, out.key.u.bytes.ptr, kl);
-            if (vl > 0)
-                memcpy(buf + kl, out.value.u.bytes.ptr, vl);
-            const uint8_t *k = out.key.type == SL_V_BYTES ? buf : NULL;
-            const uint8_t *v = out.value.type == SL_V_BYTES ? buf + kl : NULL;
+            const uint8_t *k = out.key.type == SL_V_BYTES ? out.key.u.bytes.ptr : NULL;
+            const uint8_t *v = out.value.type == SL_V_BYTES ? out.value.u.bytes.ptr : NULL;
             int64_t ts = out.timestamp;
             if (depth >= RT_MAX_DEPTH)
                 SL_WARN(RT_LOG, "local runtime: a record for %s dropped: queries feed each other more than %d "
                                 "levels deep", q->outputs[i], RT_MAX_DEPTH);
             else
                 produce_at(rt, q->outputs[i], -1, k, kl, v, vl, ts, depth + 1);
-            free(buf);
         }
     }
 }
@@ -259,7 +251,7 @@ static sl_err_t produce_at(rt_local_t *rt, const char *topic, int32_t partition,
     if (value == NULL)
         vlen = 0;
     /* key and value in one block (key first) */
-    uint8_t *block = malloc(klen + vlen + 1);
+    uint8_t *block = sl_arena_alloc(&t->mem, klen + vlen + 1);
     if (block == NULL)
         return SL_ERR_NOMEM;
     if (klen > 0)
@@ -267,7 +259,6 @@ static sl_err_t produce_at(rt_local_t *rt, const char *topic, int32_t partition,
     if (vlen > 0)
         memcpy(block + klen, value, vlen);
     lrec_t *r = &t->recs[t->n++];
-    r->mem = block;
     r->key = key != NULL ? block : NULL;
     r->klen = klen;
     r->value = value != NULL ? block + klen : NULL;
