@@ -30,8 +30,28 @@ sl_err_t sl_sql_agg_refuse(const char *name, const sl_sql_type_t *const *arg_typ
             break;
         at += (size_t)w;
     }
+    /* ksqlDB's sentence: the signatures that exist, one a line */
+    char alts[1024];
+    size_t n = 0;
+    alts[0] = '\0';
+    for (const sl_sql_func_t *f = sl_sql_funcs_agg; f->name && n == 0; f++) {
+        if (strcmp(f->name, name) != 0 || !f->agg_signatures)
+            continue;
+        for (const char *p = f->agg_signatures; *p && n + 2 < sizeof alts; p++) {
+            if (p[0] == ',' && p[1] == ' ' && p > f->agg_signatures && p[-1] == ')') {
+                alts[n++] = '\n';
+                p++;
+                continue;
+            }
+            alts[n++] = *p;
+        }
+        alts[n] = '\0';
+    }
     if (err && errlen)
-        snprintf(err, errlen, "Function '%s' does not accept parameters (%s).", name, list);
+        snprintf(err, errlen,
+                 "Function '%s' does not accept parameters (%s).\nValid alternatives are:\n%s\n"
+                 "For detailed information on a function run: DESCRIBE FUNCTION <Function-Name>;",
+                 name, list, alts);
     return SL_ERR_INVAL;
 }
 

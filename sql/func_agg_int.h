@@ -46,8 +46,9 @@ extern const sl_sql_agg_t sl_sql_agg_count_distinct;
 
 /* --- Helpers (func_agg.c) --------------------------------------------------- */
 
-/* err = "Function 'NAME' does not accept parameters (T1, T2).", naming
- * the argument types (and the literal parameters' types after them). Returns
+/* err = ksqlDB's "Function 'NAME' does not accept parameters (T1, T2).
+ * Valid alternatives are: ..." naming the argument types (and the literal
+ * parameters' types after them) and NAME's signatures, one a line. Returns
  * SL_ERR_INVAL. */
 sl_err_t sl_sql_agg_refuse(const char *name, const sl_sql_type_t *const *arg_types, uint32_t n_args,
                            const sl_sql_datum_t *consts, uint32_t n_consts, char *err, size_t errlen);
