@@ -515,10 +515,36 @@ static const char *base_name(const sl_sql_type_t *t)
 
 /* --- Operators ---------------------------------------------------------------- */
 
+static bool time_pseudo(const sl_sql_expr_t *e)
+{
+    return e->kind == SL_SQL_E_COLUMN && e->src == SL_SQL_COL_PSEUDO &&
+           (e->index == SL_SQL_PSEUDO_ROWTIME || e->index == SL_SQL_PSEUDO_WINDOWSTART ||
+            e->index == SL_SQL_PSEUDO_WINDOWEND);
+}
+
+/* ksqlDB reads a string literal compared with ROWTIME, WINDOWSTART or
+ * WINDOWEND (BIGINT ms) as a timestamp: lit becomes that BIGINT constant.
+ * lit is returned unchanged when the rule does not apply; NULL with err
+ * when the string is not a timestamp. */
+static sl_sql_expr_t *pseudo_time_literal(sl_arena_t *arena, const sl_sql_expr_t *col, sl_sql_expr_t *lit,
+                                          char *err, size_t errlen)
+{
+    if (!time_pseudo(col) || lit->kind != SL_SQL_E_CONST || lit->value.kind != SL_SQL_T_STRING)
+        return lit;
+    int64_t ms;
+    if (sl_sql_ts_parse(lit->value.u.s.ptr, lit->value.u.s.len, &ms) != SL_OK)
+        return fail(err, errlen, "Failed to parse timestamp %s. Required format is: \"yyyy-MM-dd'T'HH:mm:ss.SSS\"",
+                    lit->text);
+    sl_sql_datum_t v = sl_sql_bigint(ms);
+    return sl_sql_expr_const(arena, prim(SL_SQL_T_BIGINT), &v, lit->text);
+}
+
 static sl_sql_expr_t *comparison(sl_arena_t *arena, sl_sql_op_t op, sl_sql_expr_t *a, sl_sql_expr_t *b, char *err,
                                  size_t errlen)
 {
     char t1[TN], t2[TN];
+    if (!(b = pseudo_time_literal(arena, a, b, err, errlen)) || !(a = pseudo_time_literal(arena, b, a, err, errlen)))
+        return NULL;
     if (is_null_type(a->type) || is_null_type(b->type))
         return fail(err, errlen, "Comparison with NULL not supported: %s %s %s\nUse 'IS NULL' or 'IS NOT NULL' instead.",
                     base_name(a->type), op_symbol(op), base_name(b->type));
@@ -740,6 +766,8 @@ sl_sql_expr_t *sl_sql_expr_between(sl_arena_t *arena, sl_sql_expr_t *a, sl_sql_e
     char t1[TN], t2[TN];
     if (!a || !lo || !hi)
         return fail(err, errlen, "missing operand");
+    if (!(lo = pseudo_time_literal(arena, a, lo, err, errlen)) || !(hi = pseudo_time_literal(arena, a, hi, err, errlen)))
+        return NULL;
     const sl_sql_type_t *t = a->type;
     sl_sql_expr_t *bounds[2] = {lo, hi};
     for (int i = 0; i < 2; i++) {

@@ -158,6 +158,17 @@ static void expr_comparisons(void **state)
     assert_int_equal(e->args[1]->kind, SL_SQL_E_CONST); /* the string folded into a TIMESTAMP */
     assert_int_equal(e->args[1]->value.kind, SL_SQL_T_TIMESTAMP);
     assert_true(e->args[1]->value.u.i64 == 1577836800000LL);
+    sl_sql_expr_t *rt = sl_sql_expr_column(&A, SL_SQL_COL_PSEUDO, SL_SQL_PSEUDO_ROWTIME, T(SL_SQL_T_BIGINT), "ROWTIME");
+    e = bin(SL_SQL_OP_GE, rt, S("2020-01-01T00:00:00"));
+    assert_non_null(e);
+    assert_string_equal(e->text, "(ROWTIME >= '2020-01-01T00:00:00')");
+    assert_int_equal(e->args[1]->value.kind, SL_SQL_T_BIGINT);
+    assert_true(e->args[1]->value.u.i64 == 1577836800000LL);
+    e = sl_sql_expr_between(&A, rt, S("2020"), S("2021"), false, err, sizeof err);
+    assert_non_null(e);
+    assert_true(e->args[2]->value.u.i64 == 1609459200000LL);
+    assert_null(bin(SL_SQL_OP_LT, S("soon"), rt));
+    assert_non_null(strstr(err, "Failed to parse timestamp 'soon'"));
     assert_null(bin(SL_SQL_OP_EQ, s, I("1")));
     assert_string_equal(err, "Cannot compare S (STRING) to 1 (INTEGER) with EQUAL.");
     assert_null(bin(SL_SQL_OP_LT, b, b));
@@ -311,6 +322,57 @@ static void expr_unknown_function(void **state)
     assert_null(sl_sql_func_find("NO_SUCH_FUNCTION"));
 }
 
+static bool collect(const sl_sql_func_t *f, void *arg)
+{
+    const sl_sql_func_t **prev = arg;
+    if (*prev) {
+        assert_true(strcmp((*prev)->name, f->name) < 0); /* sorted, no name twice */
+    }
+    *prev = f;
+    return true;
+}
+
+static void expr_registry(void **state)
+{
+    (void)state;
+    const sl_sql_func_t *f = sl_sql_func_find("UCASE");
+    assert_non_null(f);
+    assert_ptr_equal(sl_sql_func_find("ucase"), f);
+    assert_int_equal(f->kind, SL_SQL_F_SCALAR);
+    assert_int_equal(sl_sql_func_find("SUM")->kind, SL_SQL_F_AGGREGATE);
+    assert_int_equal(sl_sql_func_find("EXPLODE")->kind, SL_SQL_F_TABLE);
+    const sl_sql_func_t *prev = NULL;
+    sl_sql_func_each(collect, &prev);
+    assert_non_null(prev);
+    const char *near[4];
+    size_t n = sl_sql_func_similar("UCAS", near, 4);
+    assert_true(n >= 1);
+    assert_string_equal(near[0], "UCASE");
+    assert_int_equal(sl_sql_func_similar("ZZZZZZZZZZZZ", near, 4), 0);
+
+    sl_sql_expr_t *s = col("S", T(SL_SQL_T_STRING)), *i = col("I", T(SL_SQL_T_INT));
+    sl_sql_expr_t *args[2] = {s, i};
+    sl_sql_expr_t *e = sl_sql_expr_call(&A, "ucase", args, 1, err, sizeof err);
+    assert_non_null(e);
+    assert_string_equal(e->text, "UCASE(S)");
+    assert_string_equal(tstr(e->type), "STRING");
+    assert_null(sl_sql_expr_call(&A, "UCASE", args + 1, 1, err, sizeof err));
+    assert_non_null(strstr(err, "Function 'UCASE' does not accept parameters (INTEGER).\nValid alternatives are:\n"));
+    assert_non_null(strstr(err, "For detailed information on a function run: DESCRIBE FUNCTION <Function-Name>;"));
+    assert_null(sl_sql_expr_call(&A, "SUM", args + 1, 1, err, sizeof err));
+    e = sl_sql_expr_call(&A, "SQRT", args + 1, 1, err, sizeof err);
+    assert_non_null(e);
+    assert_string_equal(tstr(e->type), "DOUBLE");
+    /* constant arguments fold the call; RANDOM() never folds */
+    sl_sql_expr_t *lit4[1] = {I("4")};
+    e = sl_sql_expr_call(&A, "ABS", lit4, 1, err, sizeof err);
+    assert_int_equal(e->kind, SL_SQL_E_CONST);
+    e = sl_sql_expr_call(&A, "RANDOM", NULL, 0, err, sizeof err);
+    assert_non_null(e);
+    assert_int_equal(e->kind, SL_SQL_E_CALL);
+    assert_false(sl_sql_expr_is_constant(e));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +385,7 @@ int main(void)
         cmocka_unit_test(expr_casts_and_structures),
         cmocka_unit_test(expr_folding_and_constants),
         cmocka_unit_test(expr_unknown_function),
+        cmocka_unit_test(expr_registry),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
