@@ -286,6 +286,241 @@ static void optimize(sl_arena_t *arena, sl_sql_plan_t **slot, int depth)
         optimize(arena, &p->right, depth + 1);
 }
 
+
+/* --- Projection pruning ------------------------------------------------------------ */
+
+/* A join carries every column of both sides (ksqlDB's prefixed copies
+ * include ROWTIME, ROWPARTITION, ROWOFFSET and the keys); most queries read
+ * a few. The columns nothing above a join reads are dropped from the
+ * projections feeding it, and every reference above is renumbered. */
+
+#define PRUNE_MAX 1024
+
+static void mark(const sl_sql_expr_t *e, bool *used, uint32_t width)
+{
+    if (!e)
+        return;
+    if (e->kind == SL_SQL_E_COLUMN && e->src == SL_SQL_COL_VALUE && e->index < width)
+        used[e->index] = true;
+    for (uint32_t i = 0; i < e->n_args; i++)
+        mark(e->args[i], used, width);
+}
+
+typedef struct index_map {
+    const uint32_t *map;    /* old value index -> new */
+    uint32_t width;
+} index_map_t;
+
+static bool through_map(sl_sql_colsrc_t src, uint32_t index, sl_sql_colsrc_t *nsrc, uint32_t *nindex, void *arg)
+{
+    const index_map_t *m = arg;
+    *nsrc = src;
+    *nindex = index;
+    if (src == SL_SQL_COL_VALUE) {
+        if (index >= m->width || m->map[index] == UINT32_MAX)
+            return false;
+        *nindex = m->map[index];
+    }
+    return true;
+}
+
+/* Marks what node p (a reader of its input's value row) reads. */
+static void mark_node(const sl_sql_plan_t *p, bool *used, uint32_t width)
+{
+    switch (p->kind) {
+    case SL_SQL_P_FILTER:
+        mark(p->pred, used, width);
+        break;
+    case SL_SQL_P_REKEY:
+        for (uint32_t i = 0; i < p->n_key_exprs; i++)
+            mark(p->key_exprs[i], used, width);
+        break;
+    case SL_SQL_P_PROJECT:
+    case SL_SQL_P_FLATMAP:
+        for (uint32_t i = 0; i < p->n_exprs; i++)
+            mark(p->exprs ? p->exprs[i] : NULL, used, width);
+        for (uint32_t i = 0; i < p->n_key_exprs; i++)
+            mark(p->key_exprs[i], used, width);
+        for (uint32_t i = 0; p->kind == SL_SQL_P_FLATMAP && p->tablefn_args && i < p->n_exprs; i++)
+            for (uint32_t k = 0; p->tablefn_args[i] && k < p->tablefn_n_args[i]; k++)
+                mark(p->tablefn_args[i][k], used, width);
+        break;
+    case SL_SQL_P_AGGREGATE:
+        for (uint32_t i = 0; i < p->n_group; i++)
+            mark(p->group_exprs[i], used, width);
+        for (uint32_t j = 0; j < p->n_aggs; j++)
+            for (uint32_t i = 0; i < p->aggs[j]->n_args; i++)
+                mark(p->aggs[j]->args[i], used, width);
+        break;
+    default:
+        break;
+    }
+}
+
+static bool remap_slot(sl_arena_t *arena, sl_sql_expr_t **slot, const index_map_t *m)
+{
+    if (!*slot)
+        return true;
+    sl_sql_expr_t *e = remap(arena, *slot, through_map, (void *)m);
+    if (!e)
+        return false;
+    *slot = e;
+    return true;
+}
+
+/* Renumbers what p reads; false if a reference has no column left (the
+ * caller then keeps everything: never happens when marks were complete). */
+static bool remap_node(sl_arena_t *arena, sl_sql_plan_t *p, const index_map_t *m)
+{
+    bool ok = true;
+    switch (p->kind) {
+    case SL_SQL_P_FILTER:
+        ok = remap_slot(arena, &p->pred, m);
+        break;
+    case SL_SQL_P_REKEY:
+        for (uint32_t i = 0; i < p->n_key_exprs && ok; i++)
+            ok = remap_slot(arena, &p->key_exprs[i], m);
+        break;
+    case SL_SQL_P_PROJECT:
+    case SL_SQL_P_FLATMAP:
+        for (uint32_t i = 0; i < p->n_exprs && ok; i++)
+            ok = remap_slot(arena, &p->exprs[i], m);
+        for (uint32_t i = 0; i < p->n_key_exprs && ok; i++)
+            ok = remap_slot(arena, &p->key_exprs[i], m);
+        for (uint32_t i = 0; p->kind == SL_SQL_P_FLATMAP && p->tablefn_args && i < p->n_exprs && ok; i++)
+            for (uint32_t k = 0; p->tablefn_args[i] && k < p->tablefn_n_args[i] && ok; k++)
+                ok = remap_slot(arena, &p->tablefn_args[i][k], m);
+        break;
+    case SL_SQL_P_AGGREGATE:
+        for (uint32_t i = 0; i < p->n_group && ok; i++)
+            ok = remap_slot(arena, &p->group_exprs[i], m);
+        for (uint32_t j = 0; j < p->n_aggs && ok; j++)
+            for (uint32_t i = 0; i < p->aggs[j]->n_args && ok; i++)
+                ok = remap_slot(arena, &p->aggs[j]->args[i], m);
+        break;
+    default:
+        break;
+    }
+    return ok;
+}
+
+static bool keeps_layout(const sl_sql_plan_t *p)
+{
+    return p->kind == SL_SQL_P_FILTER || p->kind == SL_SQL_P_REKEY || p->kind == SL_SQL_P_SUPPRESS;
+}
+
+static bool prune_join(sl_arena_t *arena, sl_sql_plan_t *j, const bool *used, uint32_t *map);
+
+/* Prunes the chain (FILTER|REKEY|SUPPRESS)* -> PROJECT|JOIN below a join
+ * side to the columns `used` (width = the chain's value width); fills map.
+ * false: left as it was (map is the identity). */
+static bool prune_chain(sl_arena_t *arena, sl_sql_plan_t *top, bool *used, uint32_t width, uint32_t *map)
+{
+    for (uint32_t i = 0; i < width; i++)
+        map[i] = i;
+    sl_sql_plan_t *chain[16];
+    uint32_t n = 0;
+    sl_sql_plan_t *p = top;
+    while (p && keeps_layout(p) && n < 16) {
+        chain[n++] = p;
+        p = p->input;
+    }
+    if (!p || (p->kind != SL_SQL_P_PROJECT && p->kind != SL_SQL_P_JOIN) || p->out.n_value != width)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        mark_node(chain[i], used, width);
+    uint32_t nmap[PRUNE_MAX];
+    if (p->kind == SL_SQL_P_JOIN) {
+        if (!prune_join(arena, p, used, nmap))
+            return false;
+    } else {
+        /* A projection: keep the used expressions. */
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < width; i++) {
+            nmap[i] = used[i] ? k : UINT32_MAX;
+            if (used[i]) {
+                p->exprs[k] = p->exprs[i];
+                p->out.value[k] = p->out.value[i];
+                k++;
+            }
+        }
+        p->n_exprs = k;
+        p->out.n_value = k;
+    }
+    index_map_t m = { nmap, width };
+    for (uint32_t i = n; i-- > 0;) {
+        if (!remap_node(arena, chain[i], &m))
+            return false; /* cannot happen: every read was marked */
+        chain[i]->out.value = chain[i]->input->out.value;
+        chain[i]->out.n_value = chain[i]->input->out.n_value;
+    }
+    memcpy(map, nmap, width * sizeof *map);
+    return true;
+}
+
+static bool prune_join(sl_arena_t *arena, sl_sql_plan_t *j, const bool *used, uint32_t *map)
+{
+    uint32_t nl = j->input->out.n_value, nr = j->right->out.n_value;
+    if (nl + nr > PRUNE_MAX || nl + nr != j->out.n_value)
+        return false;
+    bool ul[PRUNE_MAX], ur[PRUNE_MAX];
+    uint32_t ml[PRUNE_MAX], mr[PRUNE_MAX];
+    memcpy(ul, used, nl * sizeof *ul);
+    memcpy(ur, used + nl, nr * sizeof *ur);
+    bool okl = prune_chain(arena, j->input, ul, nl, ml);
+    bool okr = prune_chain(arena, j->right, ur, nr, mr);
+    if (!okl)
+        for (uint32_t i = 0; i < nl; i++)
+            ml[i] = i;
+    if (!okr)
+        for (uint32_t i = 0; i < nr; i++)
+            mr[i] = i;
+    uint32_t nl2 = j->input->out.n_value;
+    sl_sql_column_t *cols = sl_arena_calloc(arena, j->out.n_value ? j->out.n_value : 1, sizeof *cols);
+    if (!cols)
+        return false;
+    for (uint32_t i = 0; i < nl; i++) {
+        map[i] = ml[i];
+        if (ml[i] != UINT32_MAX)
+            cols[ml[i]] = j->out.value[i];
+    }
+    for (uint32_t i = 0; i < nr; i++) {
+        map[nl + i] = mr[i] == UINT32_MAX ? UINT32_MAX : nl2 + mr[i];
+        if (mr[i] != UINT32_MAX)
+            cols[nl2 + mr[i]] = j->out.value[nl + i];
+    }
+    j->out.value = cols;
+    j->out.n_value = nl2 + j->right->out.n_value;
+    return true;
+}
+
+/* Finds reader -> (FILTER|REKEY|SUPPRESS)* -> JOIN under root and prunes. */
+static void prune(sl_arena_t *arena, sl_sql_plan_t *root)
+{
+    sl_sql_plan_t *reader = root;
+    while (reader && reader->kind != SL_SQL_P_PROJECT && reader->kind != SL_SQL_P_FLATMAP &&
+           reader->kind != SL_SQL_P_AGGREGATE)
+        reader = reader->input;
+    if (!reader || !reader->input)
+        return;
+    uint32_t width = reader->input->out.n_value;
+    if (width == 0 || width > PRUNE_MAX)
+        return;
+    /* Only when a join is below the reader's layout-keeping chain. */
+    const sl_sql_plan_t *p = reader->input;
+    while (p && keeps_layout(p))
+        p = p->input;
+    if (!p || p->kind != SL_SQL_P_JOIN)
+        return;
+    bool used[PRUNE_MAX] = { false };
+    uint32_t map[PRUNE_MAX];
+    mark_node(reader, used, width);
+    if (!prune_chain(arena, reader->input, used, width, map))
+        return;
+    index_map_t m = { map, width };
+    remap_node(arena, reader, &m);
+}
+
 void sl_sql_plan_optimize(sl_arena_t *arena, sl_sql_plan_t *root)
 {
     if (!root)
@@ -293,4 +528,5 @@ void sl_sql_plan_optimize(sl_arena_t *arena, sl_sql_plan_t *root)
     optimize(arena, &root->input, 0);
     if (root->kind == SL_SQL_P_JOIN)
         optimize(arena, &root->right, 0);
+    prune(arena, root);
 }

@@ -338,6 +338,9 @@ static void test_joins(void **state)
     const sl_sql_plan_t *jn = find_kind(F.q.root, SL_SQL_P_JOIN);
     assert_non_null(jn);
     assert_int_equal(jn->join, SL_SQL_JOIN_INNER);
+    /* Pruned: only what the projection reads crosses the join. */
+    assert_string_equal(schema_of(&jn->out), "S_ID INTEGER KEY, S_NAME STRING, T_CITY STRING");
+    assert_int_equal(jn->input->n_exprs, 1);
     assert_null(find_kind(F.q.root, SL_SQL_P_REKEY));
     ok("CREATE STREAM J2 AS SELECT S.AGE, T.CITY FROM S LEFT JOIN T ON S.AGE = T.ID;");
     assert_non_null(find_kind(F.q.root, SL_SQL_P_REKEY));
