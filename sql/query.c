@@ -389,12 +389,20 @@ static sl_err_t open_pull(sl_sql_exec_t *x, sl_sql_query_t *q, sl_sql_bound_quer
     sl_arena_init(&pc.scratch, 4096, 0);
     sl_sql_rt_t *rt = e->rt;
     sl_err_t r;
-    if (pc.windowed) {
+    if (pc.windowed && bq->pull_key && rt->ops->win_fetch) {
+        sl_sql_row_t krow = {store_node->out.n_key, bq->pull_key};
+        sl_val_t k = sl_val_ptr(&krow);
+        r = rt->ops->win_fetch(rt, w->rq, store_node->store, &k, bq->pull_wstart_lo, bq->pull_wstart_hi,
+                               pull_win_fn, &pc);
+    } else if (pc.windowed) {
+        pc.match_key = bq->pull_key;
+        pc.key_schema = &store_node->out;
         r = rt->ops->win_fetch_all(rt, w->rq, store_node->store, bq->pull_wstart_lo, bq->pull_wstart_hi,
                                    pull_win_fn, &pc);
         if (r == SL_ERR_UNSUPPORTED)
             return sl_sql_error_set(x->err, r, s->pos,
-                                    "Pull queries on windowed tables are not supported by this engine's runtime");
+                                    "A pull query on a windowed table needs the key in this engine (WHERE on "
+                                    "every key column)");
     } else if (bq->pull_key) {
         sl_sql_row_t krow = {store_node->out.n_key, bq->pull_key};
         sl_val_t k = sl_val_ptr(&krow), v = sl_val_null();

@@ -455,6 +455,13 @@ static sl_err_t c_win_fetch_all(sl_sql_rt_t *rt, sl_sql_rt_query_t *q, const cha
     return SL_ERR_UNSUPPORTED;
 }
 
+static sl_err_t c_win_fetch(sl_sql_rt_t *rt, sl_sql_rt_query_t *q, const char *store, const sl_val_t *key,
+                             int64_t from, int64_t to, sl_win_iter_fn *fn, void *arg)
+{
+    (void)rt;
+    return sl_app_win_fetch(q->app, store, key, from, to, fn, arg);
+}
+
 static void c_free(sl_sql_rt_t *rt)
 {
     cluster_rt_t *c = crt(rt);
@@ -484,6 +491,7 @@ static const sl_sql_rt_ops_t cluster_ops = {
     .advance = NULL,
     .free = c_free,
     .read_from = c_read_from,
+    .win_fetch = c_win_fetch,
 };
 
 sl_err_t sl_sql_rt_cluster_new(const char *props, sl_sql_rt_t **out, char *errbuf, size_t errlen)

@@ -93,6 +93,10 @@ typedef struct sl_sql_rt_ops {
      * new). The command topic's tail. */
     sl_err_t (*read_from)(sl_sql_rt_t *rt, const char *topic, int32_t partition, int64_t offset, int64_t max,
                           int timeout_ms, sl_sql_rt_record_fn *fn, void *arg);
+    /* Optional (NULL: use win_fetch_all and filter): one key's windows with
+     * start in [from, to] (streams.h's sl_app_win_fetch). */
+    sl_err_t (*win_fetch)(sl_sql_rt_t *rt, sl_sql_rt_query_t *q, const char *store, const sl_val_t *key,
+                          int64_t from, int64_t to, sl_win_iter_fn *fn, void *arg);
 } sl_sql_rt_ops_t;
 
 struct sl_sql_rt {

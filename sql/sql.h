@@ -103,7 +103,11 @@ void sl_sql_engine_free(sl_sql_engine_t *e);
  * "statementText", "commandId", "commandStatus":{"status":"SUCCESS",
  * "message"}}, "streams", "tables", "kafka_topics", "queries",
  * "properties", "function_names", "describe_function", "sourceDescription",
- * "queryDescription", ... . SELECT statements are refused here
+ * "source_descriptions", "queryDescription", and for PRINT (which ksqlDB
+ * streams instead) {"@type":"print", "statementText", "topic", "keyFormat",
+ * "valueFormat", "records":["rowtime: 2024/01/02 03:04:05.006 Z, key: 1,
+ * value: {...}, partition: 0", ...]} holding what the topic had (FROM
+ * BEGINNING) or what came within a second, at most LIMIT (else 10000). SELECT statements are refused here
  * (SL_ERR_INVAL: use sl_sql_query_open). On the first failing statement the
  * call stops and returns its error; what ran before it stays done (*out is
  * then NULL). */

@@ -197,6 +197,16 @@ static void test_restart_pull_push(void **state)
                        "INSERT INTO S (ID, NAME) VALUES (2, 'c');"));
     wait_pull(e, "SELECT * FROM T WHERE ID = 1;", "[1, 2]");
 
+    /* a windowed table, pulled by key */
+    json_decref(run(e, "CREATE STREAM W_S (ID INT KEY, NAME STRING) WITH (kafka_topic='w_s', value_format='JSON', "
+                       "partitions=1);"
+                       "CREATE TABLE W AS SELECT ID, COUNT(*) AS C FROM W_S WINDOW TUMBLING (SIZE 10 SECONDS) "
+                       "GROUP BY ID;"
+                       "INSERT INTO W_S (ROWTIME, ID, NAME) VALUES (1000, 1, 'a');"
+                       "INSERT INTO W_S (ROWTIME, ID, NAME) VALUES (2000, 1, 'b');"
+                       "INSERT INTO W_S (ROWTIME, ID, NAME) VALUES (3000, 2, 'c');"));
+    wait_pull(e, "SELECT ID, WINDOWSTART, WINDOWEND, C FROM W WHERE ID = 1;", "[1, 0, 10000, 2]");
+
     /* a push query from the beginning, until its LIMIT */
     json_t *props = json_pack("{s:s}", "auto.offset.reset", "earliest");
     sl_sql_query_t *q = NULL;
@@ -224,21 +234,25 @@ static void test_restart_pull_push(void **state)
     e = engine();
     out = run(e, "SHOW QUERIES; SHOW STREAMS; SHOW TABLES;");
     json_t *queries = json_object_get(json_array_get(out, 0), "queries");
-    assert_int_equal(json_array_size(queries), 1);
+    assert_int_equal(json_array_size(queries), 2);
     assert_string_equal(json_string_value(json_object_get(json_array_get(queries, 0), "id")), "CTAS_T_1");
-    assert_int_equal(json_array_size(json_object_get(json_array_get(out, 1), "streams")), 1);
-    assert_int_equal(json_array_size(json_object_get(json_array_get(out, 2), "tables")), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(queries, 1), "id")), "CTAS_W_3");
+    assert_int_equal(json_array_size(json_object_get(json_array_get(out, 1), "streams")), 2);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(out, 2), "tables")), 2);
     json_decref(out);
     wait_pull(e, "SELECT * FROM T WHERE ID = 1;", "[1, 2]");
     json_decref(run(e, "INSERT INTO S (ID, NAME) VALUES (1, 'd');"));
     wait_pull(e, "SELECT * FROM T WHERE ID = 1;", "[1, 3]");
+    wait_pull(e, "SELECT ID, WINDOWSTART, WINDOWEND, C FROM W WHERE ID = 1;", "[1, 0, 10000, 2]");
     json_decref(run(e, "TERMINATE CTAS_T_1;"));
     sl_sql_engine_free(e);
 
     /* the TERMINATE was recorded too */
     e = engine();
     out = run(e, "SHOW QUERIES;");
-    assert_int_equal(json_array_size(json_object_get(json_array_get(out, 0), "queries")), 0);
+    queries = json_object_get(json_array_get(out, 0), "queries");
+    assert_int_equal(json_array_size(queries), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(queries, 0), "id")), "CTAS_W_3");
     json_decref(out);
     sl_sql_engine_free(e);
 }
