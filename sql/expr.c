@@ -791,6 +791,58 @@ sl_sql_expr_t *sl_sql_expr_between(sl_arena_t *arena, sl_sql_expr_t *a, sl_sql_e
     return fold(arena, e);
 }
 
+static bool is_string_literal(const sl_sql_expr_t *e)
+{
+    return e->kind == SL_SQL_E_CONST && e->value.kind == SL_SQL_T_STRING;
+}
+
+/* Whether string literal e reads as type t; false with ksqlDB's sentence. */
+static bool literal_reads_as(sl_arena_t *arena, const sl_sql_expr_t *e, const sl_sql_type_t *t, char *err,
+                             size_t errlen)
+{
+    char t1[TN], why[64];
+    sl_sql_datum_t out;
+    if (sl_sql_type_castable(prim(SL_SQL_T_STRING), t) &&
+        sl_sql_datum_cast(arena, &e->value, prim(SL_SQL_T_STRING), t, &out, why, sizeof why) == SL_OK)
+        return true;
+    fail(err, errlen, "invalid input syntax for type %s: \"%.*s\".", tname(t, t1), (int)e->value.u.s.len,
+         e->value.u.s.ptr);
+    return false;
+}
+
+/* ksqlDB's coercion of a list (ARRAY and MAP constructors, IN lists): the
+ * items that are not string literals decide the common type; string
+ * literals then must read as that type ('10' among BIGINTs), else the
+ * sentence ksqlDB gives. Returns the type (NULL when every item is a NULL,
+ * err left empty) or NULL with err. */
+static const sl_sql_type_t *coerce_list_type(sl_arena_t *arena, const sl_sql_type_t *t, sl_sql_expr_t **v,
+                                             uint32_t n, uint32_t first, uint32_t step, char *err, size_t errlen)
+{
+    char t1[TN], t2[TN];
+    bool lits = false;
+    for (uint32_t i = first; i < n; i += step) {
+        if (is_string_literal(v[i])) {
+            lits = true;
+            continue;
+        }
+        const sl_sql_type_t *c = common_type(arena, t, v[i]->type);
+        if (!c)
+            return fail(err, errlen, "invalid input syntax for type %s: %s (%s).", tname(t, t1), v[i]->text,
+                        tname(v[i]->type, t2));
+        t = c;
+    }
+    if (!lits)
+        return t;
+    if (is_null_type(t))
+        return prim(SL_SQL_T_STRING);
+    if (t->kind == SL_SQL_T_STRING)
+        return t;
+    for (uint32_t i = first; i < n; i += step)
+        if (is_string_literal(v[i]) && !literal_reads_as(arena, v[i], t, err, errlen))
+            return NULL;
+    return t;
+}
+
 /* "a, b, c" of the nodes' texts, in arena. */
 static char *join_texts(sl_arena_t *arena, sl_sql_expr_t *const *v, uint32_t n, const char *sep)
 {
@@ -821,9 +873,13 @@ sl_sql_expr_t *sl_sql_expr_in(sl_arena_t *arena, sl_sql_expr_t *a, sl_sql_expr_t
     if (!a || !n)
         return fail(err, errlen, "IN requires a value and a non-empty list");
     const sl_sql_type_t *t = a->type;
+    bool lit_coerce = !is_null_type(t) && t->kind != SL_SQL_T_STRING && !is_time(t);
+    for (uint32_t i = 0; lit_coerce && i < n; i++) /* string literals read as the value's type */
+        if (is_string_literal(list[i]) && !literal_reads_as(arena, list[i], t, err, errlen))
+            return NULL;
     for (uint32_t i = 0; i < n; i++) {
-        if (is_null_type(list[i]->type))
-            continue; /* a NULL in the list never matches */
+        if (is_null_type(list[i]->type) || (lit_coerce && is_string_literal(list[i])))
+            continue; /* a NULL in the list never matches; literals checked above */
         if (is_null_type(t)) {
             t = list[i]->type;
             continue;
@@ -1004,20 +1060,16 @@ sl_sql_expr_t *sl_sql_expr_subscript(sl_arena_t *arena, sl_sql_expr_t *a, sl_sql
     return fold(arena, e);
 }
 
-/* The common type of v[0..n) (stepping by step from first) for a
- * constructor; NULL with kind's sentence in err. */
+/* The common type of a constructor's items v[first], v[first + step], ...;
+ * NULL with the sentence in err. */
 static const sl_sql_type_t *items_type(sl_arena_t *arena, sl_sql_expr_t **v, uint32_t n, uint32_t first,
                                        uint32_t step, const char *what, char *err, size_t errlen)
 {
-    char t1[TN], t2[TN];
-    const sl_sql_type_t *t = NULL;
-    for (uint32_t i = first; i < n; i += step) {
-        const sl_sql_type_t *c = common_type(arena, t, v[i]->type);
-        if (!c)
-            return fail(err, errlen, "invalid input syntax for type %s: \"%s\" (%s) does not match the other %s (%s).",
-                        tname(t, t1), v[i]->text, tname(v[i]->type, t2), what, tname(t, t1));
-        t = c;
-    }
+    if (err && errlen)
+        err[0] = 0;
+    const sl_sql_type_t *t = coerce_list_type(arena, NULL, v, n, first, step, err, errlen);
+    if (err && err[0])
+        return NULL;
     if (is_null_type(t))
         return fail(err, errlen,
                     "Cannot construct %s with all NULL %s (see https://github.com/confluentinc/ksql/issues/4239). As "

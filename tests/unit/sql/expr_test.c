@@ -273,6 +273,25 @@ static void expr_casts_and_structures(void **state)
     assert_string_equal(tstr(e->type), "ARRAY<DOUBLE>");
     assert_string_equal(e->text, "ARRAY[1, 2.5, null]");
     assert_int_equal(e->kind, SL_SQL_E_CONST); /* folded */
+    /* string literals among other types read as them, as ksqlDB coerces */
+    sl_sql_expr_t *l = col("L", T(SL_SQL_T_BIGINT));
+    sl_sql_expr_t *mixed[3] = {l, S("10"), NUL()};
+    e = sl_sql_expr_array(&A, mixed, 3, err, sizeof err);
+    assert_non_null(e);
+    assert_string_equal(tstr(e->type), "ARRAY<BIGINT>");
+    assert_int_equal(e->args[1]->value.kind, SL_SQL_T_BIGINT);
+    mixed[1] = S("foo");
+    assert_null(sl_sql_expr_array(&A, mixed, 3, err, sizeof err));
+    assert_string_equal(err, "invalid input syntax for type BIGINT: \"foo\".");
+    sl_sql_expr_t *strs[2] = {S("a"), S("b")};
+    assert_string_equal(tstr(sl_sql_expr_array(&A, strs, 2, err, sizeof err)->type), "ARRAY<STRING>");
+    sl_sql_expr_t *in_lits[2] = {S("1"), S("x")};
+    assert_non_null(sl_sql_expr_in(&A, l, in_lits, 1, false, err, sizeof err));
+    assert_null(sl_sql_expr_in(&A, l, in_lits, 2, false, err, sizeof err));
+    assert_string_equal(err, "invalid input syntax for type BIGINT: \"x\".");
+    sl_sql_expr_t *kvm[4] = {S("a"), l, S("b"), S("bar")};
+    assert_null(sl_sql_expr_map(&A, kvm, 2, err, sizeof err));
+    assert_string_equal(err, "invalid input syntax for type BIGINT: \"bar\".");
     sl_sql_expr_t *nulls[1] = {NUL()};
     assert_null(sl_sql_expr_array(&A, nulls, 1, err, sizeof err));
     assert_non_null(strstr(err, "Cannot construct an array with all NULL elements"));
