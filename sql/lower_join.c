@@ -6,16 +6,29 @@
  * repartitions).
  *
  * The joined value row is the left value columns then the right ones,
- * NULLs for a missing side. Stream-stream joins use the streams join
- * windows: a right record joins a left one at t when its time is in
- * [t - before, t + after]; without GRACE PERIOD the grace is 24 hours
- * (ksqlDB's legacy default). The streams join never emits a left/outer
- * result before the window closes (Kafka's behaviour since 3.1), so an
- * unmatched row comes out once stream time passes its window end + grace.
+ * NULLs for a missing side. Stream-stream joins: a right record joins a
+ * left one at t when its time is in [t - before, t + after].
+ *   with GRACE PERIOD   the streams join (sl_stream_join): a LEFT/OUTER
+ *                       result with a missing side comes out once stream
+ *                       time passes the record's window end + grace, and
+ *                       only if no match came (Kafka's behaviour since 3.1)
+ *   without             ksqlDB's legacy join (Kafka's JoinWindows.of): a
+ *                       record that finds no match at once comes out at
+ *                       once with the other side NULL (LEFT: left records;
+ *                       OUTER: both), matches found later come out too.
+ *                       The streams library has no such join, so it is
+ *                       built here from the Processor API: both sides
+ *                       (tagged) merged into one processor that buffers
+ *                       each side in its own window store (24 hours of
+ *                       grace, ksqlDB's legacy default) and looks up the
+ *                       other. INNER joins are the same either way and use
+ *                       the streams join.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "lower_int.h"
+#include "streams_int.h" /* sl_stream_t's key_changed: the legacy join repartitions like the streams join */
 
 #define LOWER_JOIN_DEFAULT_GRACE_MS (24LL * 3600 * 1000)
 
@@ -55,16 +68,25 @@ static sl_val_t joiner(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *left,
     return sl_val_ptr(row);
 }
 
+typedef struct enc_arg {
+    const sl_serde_t *s;
+    int tag;                        /* -1: none; else a first byte naming the side */
+} enc_arg_t;
+
 /* A side's row as its bytes, for the join's window store. */
 static void encode_side(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, void *arg)
 {
     SL_UNUSED(key);
-    const sl_serde_t *s = arg;
+    const enc_arg_t *e = arg;
     if (sl_val_is_null(value))
         return; /* a stream-stream join skips null values */
     sl_buf_t b;
     sl_buf_init(&b);
-    if (s->ser(value, &b, s->arg) == SL_OK && sl_buf_err(&b) == SL_OK) {
+    if (e->tag >= 0) {
+        uint8_t t = (uint8_t)e->tag;
+        sl_buf_put(&b, &t, 1);
+    }
+    if (e->s->ser(value, &b, e->s->arg) == SL_OK && sl_buf_err(&b) == SL_OK) {
         sl_val_t v = sl_val_bytes(ctx, b.data, b.len);
         sl_ctx_emit_value(ctx, &v);
     }
@@ -72,11 +94,194 @@ static void encode_side(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *valu
 }
 
 static sl_stream_t *encoded(sl_lower_ctx_t *lc, sl_stream_t *s, const sl_sql_plan_t *side, const sl_serde_t *vs,
-                            const char *name)
+                            const char *name, int tag)
 {
+    enc_arg_t *e = sl_lower_alloc(lc, sizeof(*e));
     const sl_serde_t *ks = sl_lower_key_serde(lc, &side->out);
-    s = sl_stream_flat_map_values(s, sl_lower_name(lc, name, "encode"), encode_side, (void *)vs);
-    return s != NULL && ks != NULL ? sl_stream_with_serdes(s, ks, SL_BYTES) : NULL;
+    if (e == NULL || ks == NULL || s == NULL)
+        return NULL;
+    e->s = vs;
+    e->tag = tag;
+    s = sl_stream_flat_map_values(s, sl_lower_name(lc, name, tag == 1 ? "encode-right" : "encode"), encode_side, e);
+    return s != NULL ? sl_stream_with_serdes(s, ks, SL_BYTES) : NULL;
+}
+
+/* --- ksqlDB's legacy stream-stream join (no GRACE PERIOD) ---------------------- */
+
+typedef struct ej_arg {
+    const join_arg_t *ja;
+    sl_join_kind_t kind;
+    int64_t before, after;
+    const char *store[2];           /* by side: 0 left, 1 right */
+} ej_arg_t;
+
+typedef struct ej_state {
+    const ej_arg_t *a;
+    sl_store_t *st[2];
+} ej_state_t;
+
+typedef struct ej_match {
+    const uint8_t *p;
+    size_t n;
+    int64_t ts;
+} ej_match_t;
+
+typedef struct ej_have {
+    sl_ctx_t *ctx;
+    ej_match_t *m;
+    size_t n, cap;
+    bool nomem;
+} ej_have_t;
+
+static sl_err_t ej_init(sl_ctx_t *ctx, void **state, void *arg)
+{
+    const ej_arg_t *a = arg;
+    ej_state_t *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return SL_ERR_NOMEM;
+    s->a = a;
+    s->st[0] = sl_ctx_store(ctx, a->store[0]);
+    s->st[1] = sl_ctx_store(ctx, a->store[1]);
+    if (s->st[0] == NULL || s->st[1] == NULL) {
+        free(s);
+        return SL_ERR_STATE;
+    }
+    *state = s;
+    return SL_OK;
+}
+
+static void ej_close(void *state, void *arg)
+{
+    SL_UNUSED(arg);
+    free(state);
+}
+
+/* Copies each match out of the store's iteration (its memory goes with it). */
+static bool ej_collect(const sl_val_t *key, int64_t window_start, const sl_val_t *value, void *arg)
+{
+    SL_UNUSED(key);
+    ej_have_t *h = arg;
+    if (value == NULL || value->type != SL_V_BYTES || value->u.bytes.len < 1)
+        return true;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 8;
+        ej_match_t *m = sl_ctx_alloc(h->ctx, cap * sizeof(*m));
+        if (m == NULL) {
+            h->nomem = true;
+            return false;
+        }
+        if (h->n > 0)
+            memcpy(m, h->m, h->n * sizeof(*m));
+        h->m = m;
+        h->cap = cap;
+    }
+    uint8_t *copy = sl_ctx_alloc(h->ctx, value->u.bytes.len);
+    if (copy == NULL) {
+        h->nomem = true;
+        return false;
+    }
+    memcpy(copy, value->u.bytes.ptr, value->u.bytes.len);
+    h->m[h->n++] = (ej_match_t){copy, value->u.bytes.len, window_start};
+    return true;
+}
+
+/* One side's row (tagged bytes) into out at column at. */
+static void ej_side(sl_ctx_t *ctx, sl_sql_row_t *out, uint32_t at, uint32_t n, const uint8_t *p, size_t len,
+                    const sl_serde_t *s)
+{
+    sl_val_t dec;
+    if (p == NULL || len < 1 || s->de(p + 1, len - 1, sl_ctx_arena(ctx), &dec, s->arg) != SL_OK)
+        return;
+    const sl_sql_row_t *r = sl_lower_row(&dec);
+    if (r != NULL)
+        memcpy(&out->cols[at], r->cols, (r->n < n ? r->n : n) * sizeof(sl_sql_datum_t));
+}
+
+static void ej_emit(sl_ctx_t *ctx, const ej_arg_t *a, const sl_val_t *key, const uint8_t *lp, size_t ln,
+                    const uint8_t *rp, size_t rn, int64_t ts)
+{
+    const join_arg_t *ja = a->ja;
+    sl_sql_row_t *row = sl_lower_row_new(ctx, ja->nl + ja->nr);
+    if (row == NULL)
+        return;
+    ej_side(ctx, row, 0, ja->nl, lp, ln, ja->ls);
+    ej_side(ctx, row, ja->nl, ja->nr, rp, rn, ja->rs);
+    sl_val_t v = sl_val_ptr(row);
+    sl_ctx_forward_ts(ctx, key, &v, ts);
+}
+
+static void ej_process(sl_ctx_t *ctx, void *state, const sl_val_t *key, const sl_val_t *value)
+{
+    ej_state_t *s = state;
+    const ej_arg_t *a = s->a;
+    if (sl_val_is_null(key) || value == NULL || value->type != SL_V_BYTES || value->u.bytes.len < 1)
+        return;
+    const uint8_t *p = value->u.bytes.ptr;
+    size_t n = value->u.bytes.len;
+    int side = p[0] == 1 ? 1 : 0, other = 1 - side;
+    int64_t ts = sl_ctx_timestamp(ctx);
+    if (sl_win_put(s->st[side], key, ts, value) != SL_OK)
+        return;
+    /* seen from the left: right records in [t - before, t + after] */
+    int64_t from = side == 0 ? ts - a->before : ts - a->after;
+    int64_t to = side == 0 ? ts + a->after : ts + a->before;
+    ej_have_t h = {.ctx = ctx};
+    if (sl_win_fetch(s->st[other], key, from > 0 ? from : 0, to, ej_collect, &h) != SL_OK || h.nomem)
+        return;
+    for (size_t i = 0; i < h.n; i++) {
+        int64_t t = h.m[i].ts > ts ? h.m[i].ts : ts;
+        if (side == 0)
+            ej_emit(ctx, a, key, p, n, h.m[i].p, h.m[i].n, t);
+        else
+            ej_emit(ctx, a, key, h.m[i].p, h.m[i].n, p, n, t);
+    }
+    if (h.n == 0 && (a->kind == SL_JOIN_OUTER || (a->kind == SL_JOIN_LEFT && side == 0))) {
+        if (side == 0)
+            ej_emit(ctx, a, key, p, n, NULL, 0, ts);
+        else
+            ej_emit(ctx, a, key, NULL, 0, p, n, ts);
+    }
+}
+
+static const sl_processor_def_t ej_def = {ej_init, ej_process, ej_close};
+
+/* The legacy join of the encoded (tagged) sides. */
+static sl_stream_t *legacy_join(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_stream_t *ls, sl_stream_t *rs,
+                                const join_arg_t *ja, sl_join_kind_t kind, const char *name)
+{
+    ej_arg_t *a = sl_lower_alloc(lc, sizeof(*a));
+    const sl_serde_t *ks = sl_lower_key_serde(lc, &p->out);
+    if (a == NULL || ks == NULL || ls == NULL || rs == NULL)
+        return NULL;
+    a->ja = ja;
+    a->kind = kind;
+    a->before = p->within_before_ms;
+    a->after = p->within_after_ms;
+    a->store[0] = sl_lower_name(lc, name, "this-join-store");
+    a->store[1] = sl_lower_name(lc, name, "other-join-store");
+    if (a->store[0] == NULL || a->store[1] == NULL)
+        return NULL;
+    /* Co-partition the sides as the streams join would. */
+    if (ls->key_changed)
+        ls = sl_stream_repartition(ls, sl_lower_name(lc, name, "left"), 0);
+    if (rs->key_changed)
+        rs = sl_stream_repartition(rs, sl_lower_name(lc, name, "right"), 0);
+    int64_t size = a->before + a->after;
+    for (int i = 0; i < 2; i++) {
+        sl_store_def_t def = {0};
+        def.name = a->store[i];
+        def.kind = SL_STORE_WINDOW;
+        def.ks = ks;
+        def.vs = SL_BYTES;
+        def.logging = true;
+        def.retention_ms = size + LOWER_JOIN_DEFAULT_GRACE_MS;
+        def.window_size_ms = size;
+        def.retain_duplicates = true;
+        if (sl_builder_add_store(lc->b, &def) != SL_OK)
+            return NULL;
+    }
+    sl_stream_t *m = sl_stream_merge(ls, rs, sl_lower_name(lc, name, "merge"));
+    return sl_stream_process(m, name, &ej_def, a, a->store, 2);
 }
 
 static sl_join_kind_t join_kind(sl_sql_join_type_t t)
@@ -115,10 +320,16 @@ sl_lw_t sl_lower_join(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t left, 
             return (sl_lw_t){0};
         a->ls = vl;
         a->rs = vr;
-        sl_stream_t *ls = encoded(lc, left.s, p->input, vl, name);
-        sl_stream_t *rs = left.s == right.s ? ls : encoded(lc, right.s, p->right, vr, name);
-        out.s = sl_stream_join(ls, rs, name, kind, joiner, a, p->within_before_ms, p->within_after_ms, grace,
-                               SL_BYTES, SL_BYTES);
+        if (p->within_grace_ms < 0 && kind != SL_JOIN_INNER) {
+            sl_stream_t *ls = encoded(lc, left.s, p->input, vl, name, 0);
+            sl_stream_t *rs = encoded(lc, right.s, p->right, vr, name, 1);
+            out.s = legacy_join(lc, p, ls, rs, a, kind, name);
+        } else {
+            sl_stream_t *ls = encoded(lc, left.s, p->input, vl, name, -1);
+            sl_stream_t *rs = left.s == right.s ? ls : encoded(lc, right.s, p->right, vr, name, -1);
+            out.s = sl_stream_join(ls, rs, name, kind, joiner, a, p->within_before_ms, p->within_after_ms, grace,
+                                   SL_BYTES, SL_BYTES);
+        }
         out.s = sl_lower_with_serdes(lc, out.s, p);
     } else if (left.s != NULL && right.t != NULL) {
         if (kind == SL_JOIN_OUTER)
