@@ -101,15 +101,16 @@ void sl_sql_psyntax(sl_sql_pctx_t *c, const sl_sql_token_t *tok, const int *expe
     size_t off = 0;
     const int max_listed = 24;
     exp[0] = '\0';
-    if (n == 1) {
-        snprintf(exp, sizeof exp, "%s", sl_sql_token_name(expected[0]));
-    } else if (n > 1) {
+    if (n > 1)
         off += (size_t)snprintf(exp + off, sizeof exp - off, "{");
-        for (int i = 0; i < n && i < max_listed && off < sizeof exp; i++)
-            off += (size_t)snprintf(exp + off, sizeof exp - off, "%s%s", i ? ", " : "", sl_sql_token_name(expected[i]));
-        if (off < sizeof exp)
-            snprintf(exp + off, sizeof exp - off, "%s}", n > max_listed ? ", ..." : "");
+    for (int i = 0; i < n && i < max_listed && off < sizeof exp; i++) {
+        bool kw;
+        const char *name = sl_sql_token_name(expected[i], &kw);
+        off += (size_t)snprintf(exp + off, sizeof exp - off, "%s%s%s%s", i ? ", " : "", kw ? "'" : "", name,
+                                kw ? "'" : "");
     }
+    if (n > 1 && off < sizeof exp)
+        snprintf(exp + off, sizeof exp - off, "%s}", n > max_listed ? ", ..." : "");
     sl_sql_pos_t pos = sl_sql_tpos(*tok);
     /* As ksqlDB: a reserved word where it reads as a stray token was
      * most likely meant as a name. */
@@ -164,11 +165,6 @@ static char *unquote(sl_sql_pctx_t *c, sl_sql_token_t t, uint32_t *len)
     if (len)
         *len = o;
     return s;
-}
-
-const char *sl_sql_unquote(sl_sql_pctx_t *c, sl_sql_token_t t, uint32_t *len)
-{
-    return unquote(c, t, len);
 }
 
 sl_sql_ident_t sl_sql_ident(sl_sql_pctx_t *c, sl_sql_token_t t)
@@ -514,12 +510,6 @@ sl_sql_ast_expr_t *sl_sql_e_ctor(sl_sql_pctx_t *c, sl_sql_token_t t, sl_sql_ast_
         e->names = names ? names : sl_sql_plist(c, NULL, NULL);
     edepth_list(c, e, args);
     return e;
-}
-
-sl_sql_ast_expr_t *sl_sql_e_paren(sl_sql_pctx_t *c, sl_sql_ast_expr_t *a)
-{
-    (void)c;
-    return a;
 }
 
 sl_sql_pstruct_t sl_sql_pstruct(sl_sql_pctx_t *c, const sl_sql_pstruct_t *l, sl_sql_token_t name,
@@ -937,7 +927,7 @@ sl_err_t sl_sql_parse(sl_arena_t *arena, const char *text, size_t len, sl_sql_li
         free(buf);
         return sl_sql_error_set(err, SL_ERR_NOMEM, (sl_sql_pos_t){0, 0}, "out of memory while parsing");
     }
-    sl_sql_lexer_t lx = {buf, buf + len, buf, 1, buf};
+    sl_sql_lexer_t lx = {buf, buf + len, buf, 1, buf, buf, 1};
     char msg[128];
     sl_sql_token_t cur = {0}, next;
     int next_rc = sl_sql_lex(&lx, &next, msg, sizeof msg);

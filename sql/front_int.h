@@ -40,14 +40,17 @@ typedef struct sl_sql_lexer {
     const char *cur;
     uint32_t line;
     const char *line_start;
+    const char *col_at;         /* where col was last counted to */
+    uint32_t col;
 } sl_sql_lexer_t;
 
 /* Reads the next token into *tok (code 0 at the end of the text). On a bad
  * character or an unterminated string or comment, returns -1 with the
  * token's position set and a sentence in msg. */
 int sl_sql_lex(sl_sql_lexer_t *lx, sl_sql_token_t *tok, char *msg, size_t msglen);
-/* How a terminal is shown in "expecting ...": 'FROM', ';', IDENTIFIER. */
-const char *sl_sql_token_name(int code);
+/* How a terminal is shown in "expecting ...": ';', IDENTIFIER, or a
+ * keyword's name (*keyword set: shown quoted, 'FROM'). */
+const char *sl_sql_token_name(int code, bool *keyword);
 
 /* The parse's state: the grammar's %extra_context. Errors are sticky: the
  * first one wins and the driver stops feeding tokens. */
@@ -90,8 +93,6 @@ sl_sql_pos_t sl_sql_tpos(sl_sql_token_t t);
 sl_sql_list_t *sl_sql_plist(sl_sql_pctx_t *c, sl_sql_list_t *l, void *p);
 sl_sql_ident_t sl_sql_ident(sl_sql_pctx_t *c, sl_sql_token_t t);
 sl_sql_ident_t *sl_sql_ident_new(sl_sql_pctx_t *c, sl_sql_token_t t);
-/* The string literal's unescaped text. */
-const char *sl_sql_unquote(sl_sql_pctx_t *c, sl_sql_token_t t, uint32_t *len);
 /* A non-negative integer literal's value (time sizes, LIMIT, DECIMAL(p,s));
  * an error when it does not fit. neg: it was written with a '-'. */
 int64_t sl_sql_pint(sl_sql_pctx_t *c, sl_sql_token_t t, bool neg);
@@ -121,8 +122,6 @@ sl_sql_ast_expr_t *sl_sql_e_subscript(sl_sql_pctx_t *c, sl_sql_ast_expr_t *a, sl
  * STRUCT: names beside args). */
 sl_sql_ast_expr_t *sl_sql_e_ctor(sl_sql_pctx_t *c, sl_sql_token_t t, sl_sql_ast_ekind_t kind, sl_sql_list_t *args,
                                  sl_sql_list_t *names);
-/* A parenthesised expression (kept as it is). */
-sl_sql_ast_expr_t *sl_sql_e_paren(sl_sql_pctx_t *c, sl_sql_ast_expr_t *a);
 /* STRUCT(name := value, ...) as the grammar collects it. */
 typedef struct sl_sql_pstruct {
     sl_sql_list_t *names;

@@ -98,21 +98,16 @@ static int keyword_code(const char *p, size_t len)
     return k ? k->code : TK_ID;
 }
 
-const char *sl_sql_token_name(int code)
+const char *sl_sql_token_name(int code, bool *keyword)
 {
-    /* Keywords shown quoted as ANTLR does: 'FROM'. */
-    static char quoted[sizeof keywords / sizeof keywords[0]][16];
+    *keyword = false;
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
         if (others[i].code == code)
             return others[i].name;
     for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
         if (keywords[i].code == code) {
-            if (!quoted[i][0]) {
-                char tmp[16];
-                snprintf(tmp, sizeof tmp, "'%s'", keywords[i].name);
-                memcpy(quoted[i], tmp, sizeof tmp);
-            }
-            return quoted[i];
+            *keyword = true;
+            return keywords[i].name;
         }
     return code == 0 ? "<EOF>" : "?";
 }
@@ -127,13 +122,19 @@ static void advance(sl_sql_lexer_t *lx, const char *from, const char *to)
         }
 }
 
-static uint32_t column(const sl_sql_lexer_t *lx, const char *at)
+/* The column of at, counted on from the last token's (at only moves
+ * forward), so a long line costs its length once. */
+static uint32_t column(sl_sql_lexer_t *lx, const char *at)
 {
-    uint32_t col = 1;
-    for (const char *p = lx->line_start; p < at; p++)
+    if (lx->col_at < lx->line_start) {
+        lx->col_at = lx->line_start;
+        lx->col = 1;
+    }
+    for (const char *p = lx->col_at; p < at; p++)
         if (((unsigned char)*p & 0xC0) != 0x80)
-            col++;
-    return col;
+            lx->col++;
+    lx->col_at = at;
+    return lx->col;
 }
 
 /*!re2c

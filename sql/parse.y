@@ -25,7 +25,6 @@
 
 /* One syntax error stops the parse: no recovery, no second message. */
 #define YYNOERRORRECOVERY 1
-#define YYMALLOCARGTYPE size_t
 
 static void syntax_error(void *parser, sl_sql_pctx_t *c, const sl_sql_token_t *tok, int major);
 }
@@ -320,7 +319,7 @@ exprlist(A) ::= exprlist(A) COMMA expr(E).  { A = sl_sql_plist(ctx, A, E); }
 exprlist2(A) ::= expr(X) COMMA expr(Y).     { A = sl_sql_plist(ctx, sl_sql_plist(ctx, NULL, X), Y); }
 exprlist2(A) ::= exprlist2(A) COMMA expr(E). { A = sl_sql_plist(ctx, A, E); }
 
-expr(A) ::= LP expr(E) RP.                  { A = sl_sql_e_paren(ctx, E); }
+expr(A) ::= LP expr(E) RP.                  { A = E; }
 expr(A) ::= literal(A).
 expr(A) ::= ident(N).                       { A = sl_sql_e_column(ctx, NULL, N); }
 expr(A) ::= ident(Q) DOT ident(N).          { A = sl_sql_e_column(ctx, &Q, N); }

@@ -781,6 +781,13 @@ static void test_limits(void **state)
     snprintf(sql + n, 64, "' FROM s;");
     assert_int_equal(parse(f, sql), SL_ERR_PARSE);
     assert_non_null(strstr(f->err.message, "statement longer than 1048576 bytes"));
+    /* Nearly 1 MiB on one line: many tokens, parsed in linear time. */
+    n = (size_t)snprintf(sql, big + 64, "SELECT a");
+    while (n + 40 < (1u << 20))
+        n += (size_t)snprintf(sql + n, big + 64 - n, ", a");
+    snprintf(sql + n, big + 64 - n, " FROM s;");
+    assert_int_equal(parse(f, sql), SL_OK);
+    assert_true(((sl_sql_stmt_t *)f->stmts->items[0])->select->items->n > 300000);
     /* Many statements, each small, are fine. */
     n = 0;
     while (n + 20 < big)
