@@ -25,6 +25,11 @@ sl_err_t sl_sql_bind_insert_values(const sl_sql_bind_env_t *env, const sl_sql_st
             err->code = SL_ERR_NOENT;
         return SL_ERR_NOENT;
     }
+    if (t->window.kind != SL_SQL_WIN_NONE)
+        return sl_sql_bind_fail(&b, stmt->target.pos, "Cannot insert values into windowed stream/table!");
+    if (t->is_source)
+        return sl_sql_bind_fail(&b, stmt->target.pos, "Cannot insert values into read-only %s: %s",
+                                t->is_table ? "table" : "stream", t->name);
     const sl_sql_schema_t *s = &t->schema;
     uint32_t n_cols = stmt->columns ? stmt->columns->n : s->n_key + s->n_value;
     uint32_t n_vals = stmt->values ? stmt->values->n : 0;
@@ -38,8 +43,12 @@ sl_err_t sl_sql_bind_insert_values(const sl_sql_bind_env_t *env, const sl_sql_st
         } else
             names[i] = i < s->n_key ? s->key[i].name : s->value[i - s->n_key].name;
     }
+    if (n_vals == 0)
+        return sl_sql_bind_fail(&b, stmt->pos, "Expected some values for INSERT INTO statement.");
+    if (n_cols != n_vals && stmt->columns)
+        return sl_sql_bind_fail(&b, stmt->pos, "Expected number columns and values to match: %u, %u", n_cols, n_vals);
     if (n_cols != n_vals) {
-        char cl[512] = "";
+        char cl[512] = "", vl[512] = "";
         size_t used = 0;
         for (uint32_t i = 0; i < n_cols; i++) {
             int w = snprintf(cl + used, sizeof cl - used, "%s%s", i ? ", " : "", names[i]);
@@ -47,8 +56,18 @@ sl_err_t sl_sql_bind_insert_values(const sl_sql_bind_env_t *env, const sl_sql_st
                 break;
             used += (size_t)w;
         }
-        return sl_sql_bind_fail(&b, stmt->pos, "Failed to prepare statement: Expected number columns and values to match: [%s], [%u values]",
-                                cl, n_vals);
+        used = 0;
+        for (uint32_t i = 0; i < n_vals; i++) {
+            const char *text = sl_sql_ast_text(env->arena, stmt->values->items[i], NULL);
+            int w = snprintf(vl + used, sizeof vl - used, "%s%s", i ? ", " : "", text ? text : "?");
+            if (w < 0 || (size_t)w >= sizeof vl - used)
+                break;
+            used += (size_t)w;
+        }
+        return sl_sql_bind_fail(&b, stmt->pos,
+                                "Failed to insert values into '%s'. Expected a value for each column. Expected "
+                                "Columns: [%s]. Got [%s]",
+                                name, cl, vl);
     }
     sl_sql_row_t *k = sl_sql_row_new(env->arena, s->n_key);
     sl_sql_row_t *v = sl_sql_row_new(env->arena, s->n_value);
@@ -92,16 +111,37 @@ sl_err_t sl_sql_bind_insert_values(const sl_sql_bind_env_t *env, const sl_sql_st
         sl_sql_eval(e, &cx, &d);
         if (cx.error[0])
             return sl_sql_bind_fail(&b, a->pos, "Failed to insert values into '%s'. %s", name, cx.error);
+        if (rowtime && d.kind != SL_SQL_T_NULL) {
+            /* ROWTIME: ms as a number, a TIMESTAMP, or its ISO text. */
+            char cerr[256] = "";
+            sl_sql_datum_t c;
+            const sl_sql_type_t *ts = sl_sql_type_of(SL_SQL_T_TIMESTAMP);
+            if (e->type->kind == SL_SQL_T_TIMESTAMP)
+                *timestamp = d.u.i64;
+            else if (e->type->kind == SL_SQL_T_STRING && !sl_sql_datum_cast(env->arena, &d, e->type, ts, &c, cerr, sizeof cerr))
+                *timestamp = c.u.i64;
+            else if (e->type->kind == SL_SQL_T_INT)
+                *timestamp = d.u.i32;
+            else if (e->type->kind == SL_SQL_T_BIGINT)
+                *timestamp = d.u.i64;
+            else
+                return sl_sql_bind_fail(&b, a->pos, "Failed to insert values into '%s'. Expected type BIGINT for field ROWTIME but got %s",
+                                        name, sl_sql_ast_text(env->arena, a, NULL));
+            continue;
+        }
         if (d.kind != SL_SQL_T_NULL && e->type->kind != SL_SQL_T_NULL && !sl_sql_type_equal(e->type, to)) {
             char cerr[256] = "", tn[64];
             sl_sql_datum_t c;
             bool widen = sl_sql_type_is_numeric(e->type) && sl_sql_type_is_numeric(to);
             bool from_string = e->type->kind == SL_SQL_T_STRING;
             if ((!widen && !from_string && to->kind != SL_SQL_T_STRING) ||
-                sl_sql_datum_cast(env->arena, &d, e->type, to, &c, cerr, sizeof cerr))
-                return sl_sql_bind_fail(&b, a->pos, "Failed to insert values into '%s'. Expected type %s for field %s but got %s",
-                                        name, sl_sql_type_str(to, tn, sizeof tn), cn,
-                                        sl_sql_ast_text(env->arena, a, NULL));
+                sl_sql_datum_cast(env->arena, &d, e->type, to, &c, cerr, sizeof cerr)) {
+                char fn[64];
+                return sl_sql_bind_fail(&b, a->pos,
+                                        "Failed to insert values into '%s'. Expected type %s for field %s but got %s(%s)",
+                                        name, sl_sql_type_str(to, tn, sizeof tn), cn, sl_sql_ast_text(env->arena, a, NULL),
+                                        sl_sql_type_str(e->type, fn, sizeof fn));
+            }
             d = c;
         }
         if (rowtime) {

@@ -90,11 +90,20 @@ static void narrow(sl_sql_binder_t *b, const sl_sql_source_t *t, sl_sql_expr_t *
                 key[col->index] = d;
                 have[col->index] = true;
             }
-        } else if (col->src == SL_SQL_COL_PSEUDO && col->index == SL_SQL_PSEUDO_WINDOWSTART) {
+        } else if (col->src == SL_SQL_COL_PSEUDO &&
+                   (col->index == SL_SQL_PSEUDO_WINDOWSTART ||
+                    (col->index == SL_SQL_PSEUDO_WINDOWEND && t->window.kind != SL_SQL_WIN_SESSION &&
+                     t->window.size_ms > 0))) {
             sl_sql_datum_t d;
             if (!const_value(b->arena, val, sl_sql_type_of(SL_SQL_T_BIGINT), &d) || d.kind == SL_SQL_T_NULL)
                 continue;
             int64_t v = d.u.i64;
+            /* Fixed-size windows: a bound on the end is one on the start. */
+            if (col->index == SL_SQL_PSEUDO_WINDOWEND) {
+                if (v < INT64_MIN + t->window.size_ms)
+                    continue;
+                v -= t->window.size_ms;
+            }
             switch (op) {
             case SL_SQL_OP_EQ:
                 if (v > out->pull_wstart_lo)

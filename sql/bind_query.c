@@ -1404,6 +1404,8 @@ static sl_err_t create_sink(qctx_t *q, sl_sql_plan_t *sink, bool is_table, sl_sq
         sl_sql_source_free(src);
         return nomem(q);
     }
+    /* WITH (TIMESTAMP=...) on the sink: its rows' record time. */
+    sink->timestamp_col = w.timestamp ? sl_sql_schema_value_index(&sink->out, w.timestamp) : -1;
     sink->topic = sl_arena_strndup(q->arena, topic, strlen(topic));
     if (!sink->topic) {
         sl_sql_source_free(src);
