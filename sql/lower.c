@@ -474,6 +474,13 @@ sl_err_t sl_sql_lower(sl_builder_t *b, const sl_sql_plan_t *root, const sl_sql_l
     sl_lower_node(&lc, root);
     if (lc.failed)
         return lc.code;
+    /* A query writing into a topic it reads would read its own output
+     * for ever. */
+    for (uint32_t i = 0; root->topic != NULL && i < lc.n_sources; i++)
+        if (strcmp(lc.sources[i].p->source->topic, root->topic) == 0)
+            return sl_sql_error_set(err, SL_ERR_INVAL, (sl_sql_pos_t){0, 0},
+                                    "Sink topic %s is also a source of the query: its output would loop back into it",
+                                    root->topic);
     char msg[512];
     sl_err_t berr = sl_builder_error(b, msg, sizeof(msg));
     if (berr != SL_OK)

@@ -371,6 +371,23 @@ static void test_timestamp_column(void **state)
     done(&q);
 }
 
+static void test_sink_into_own_source_refused(void **state)
+{
+    (void)state;
+    sl_sql_lower_env_t env = {0};
+    env.arena = &A;
+    sl_builder_t *b = sl_builder_new();
+    sl_sql_error_t err = {0};
+    assert_int_equal(sl_sql_lower(b, sink(stream_s("s"), "s"), &env, &err), SL_ERR_INVAL);
+    assert_non_null(strstr(err.message, "also a source"));
+    sl_builder_free(b);
+    /* no arena: refused */
+    env.arena = NULL;
+    b = sl_builder_new();
+    assert_int_equal(sl_sql_lower(b, sink(stream_s("s"), "o"), &env, &err), SL_ERR_INVAL);
+    sl_builder_free(b);
+}
+
 /* --- aggregation ------------------------------------------------------------------ */
 
 /* SELECT NAME, COUNT(*), SUM(AMOUNT) FROM in GROUP BY NAME */
@@ -753,6 +770,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_filter_project, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transient, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timestamp_column, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sink_into_own_source_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_aggregate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_aggregate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tumbling, setup, teardown),
