@@ -257,9 +257,23 @@ sl_err_t sl_sql_with_formats(sl_sql_binder_t *b, const sl_sql_with_t *w, sl_sql_
                                     "Example valid value: ';'",
                                     d);
     }
-    if (w->wrap_single >= 0)
+    if (w->wrap_single >= 0) {
         value->wrap_single = w->wrap_single; /* the codec refuses what its format cannot do */
+    } else {
+        value->wrap_single = -1; /* not inherited: see sl_sql_with_session_wrap */
+    }
     return 0;
+}
+
+void sl_sql_with_session_wrap(sl_sql_binder_t *b, const sl_sql_with_t *w, sl_sql_fmt_t *value, uint32_t n_value)
+{
+    if (w->wrap_single >= 0 || n_value != 1 || value->kind != SL_SQL_FMT_JSON)
+        return;
+    const char *d = b->env->prop ? b->env->prop("ksql.persistence.wrap.single.values", b->env->prop_arg) : NULL;
+    if (d && !strcasecmp(d, "false"))
+        value->wrap_single = 0;
+    else if (d && !strcasecmp(d, "true"))
+        value->wrap_single = 1;
 }
 
 sl_err_t sl_sql_with_timestamp(sl_sql_binder_t *b, const sl_sql_with_t *w, const sl_sql_schema_t *schema)
@@ -410,6 +424,7 @@ sl_err_t sl_sql_bind_create(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *s
         return e;
     if (schema.n_key == 0 && !key_explicit)
         key.kind = SL_SQL_FMT_NONE;
+    sl_sql_with_session_wrap(&b, &w, &value, schema.n_value);
     if ((e = sl_sql_with_timestamp(&b, &w, &schema)))
         return e;
     sl_sql_window_t window;

@@ -157,6 +157,9 @@ sl_err_t sl_sql_with_parse(sl_sql_binder_t *b, const sl_sql_list_t *props, bool 
  * format was written. */
 sl_err_t sl_sql_with_formats(sl_sql_binder_t *b, const sl_sql_with_t *w, sl_sql_fmt_t *key, sl_sql_fmt_t *value,
                              bool *key_explicit, bool *value_explicit);
+/* ksql.persistence.wrap.single.values (the session's) for a one-column
+ * JSON value when WITH does not say WRAP_SINGLE_VALUE. */
+void sl_sql_with_session_wrap(sl_sql_binder_t *b, const sl_sql_with_t *w, sl_sql_fmt_t *value, uint32_t n_value);
 /* Checks the TIMESTAMP column of schema (a value or key column of BIGINT or
  * TIMESTAMP type, or STRING with a TIMESTAMP_FORMAT). */
 sl_err_t sl_sql_with_timestamp(sl_sql_binder_t *b, const sl_sql_with_t *w, const sl_sql_schema_t *schema);

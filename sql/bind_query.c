@@ -1369,6 +1369,7 @@ static sl_err_t create_sink(qctx_t *q, sl_sql_plan_t *sink, bool is_table, sl_sq
          * ksqlDB's default key format. */
         kf = (sl_sql_fmt_t){ SL_SQL_FMT_KAFKA, 0, -1 };
     }
+    sl_sql_with_session_wrap(&q->b, &w, &vf, sink->out.n_value);
     if ((e = sl_sql_with_timestamp(&q->b, &w, &sink->out)))
         return e;
     if ((e = sink_codecs(q, sink, &kf, &vf)))
