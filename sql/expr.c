@@ -607,14 +607,12 @@ static sl_sql_expr_t *arithmetic(sl_arena_t *arena, sl_sql_op_t op, sl_sql_expr_
 {
     char t1[TN], t2[TN];
     if (is_null_type(a->type) || is_null_type(b->type))
-        return fail(err, errlen,
-                    "Error processing expression: (%s %s %s). Arithmetic on types %s and %s are not supported.",
-                    a->text, op_symbol(op), b->text, tname(a->type, t1), tname(b->type, t2));
+        return fail(err, errlen, "Arithmetic on types %s and %s are not supported.", tname(a->type, t1),
+                    tname(b->type, t2));
     if (op == SL_SQL_OP_ADD && a->type->kind == SL_SQL_T_STRING && b->type->kind == SL_SQL_T_STRING)
         return concat(arena, op, a, b, err, errlen);
     if (!num_rank(a->type) || !num_rank(b->type))
-        return fail(err, errlen, "Error processing expression: (%s %s %s). Unsupported arithmetic types. %s %s",
-                    a->text, op_symbol(op), b->text, base_name(a->type), base_name(b->type));
+        return fail(err, errlen, "Unsupported arithmetic types. %s %s", base_name(a->type), base_name(b->type));
     const sl_sql_type_t *t = num_common(arena, a->type, b->type);
     sl_sql_expr_t *x = a, *y = b;
     if (t && t->kind == SL_SQL_T_DECIMAL) {
@@ -671,8 +669,8 @@ sl_sql_expr_t *sl_sql_expr_binary(sl_arena_t *arena, sl_sql_op_t op, sl_sql_expr
         char t1[TN], t2[TN];
         if ((!is_null_type(a->type) && a->type->kind != SL_SQL_T_STRING) ||
             (!is_null_type(b->type) && b->type->kind != SL_SQL_T_STRING))
-            return fail(err, errlen, "Error processing expression: (%s || %s). || expects two STRING values.  Actual %s and %s",
-                        a->text, b->text, tname(a->type, t1), tname(b->type, t2));
+            return fail(err, errlen, "|| expects two STRING values.  Actual %s and %s", tname(a->type, t1),
+                        tname(b->type, t2));
         return concat(arena, op, a, b, err, errlen);
     }
     case SL_SQL_OP_EQ:
@@ -708,8 +706,7 @@ sl_sql_expr_t *sl_sql_expr_unary(sl_arena_t *arena, sl_sql_op_t op, sl_sql_expr_
     }
     if (op == SL_SQL_OP_NEG) {
         if (!num_rank(a->type))
-            return fail(err, errlen, "Error processing expression: -%s. Unsupported arithmetic types. %s", a->text,
-                        base_name(a->type));
+            return fail(err, errlen, "Unsupported arithmetic types. %s", base_name(a->type));
         sl_sql_expr_t *e = node(arena, SL_SQL_E_ARITH, a->type, 1);
         if (!e || !(e->text = astr(arena, "-%s", a->text)))
             return oom(err, errlen);

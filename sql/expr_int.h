@@ -96,10 +96,12 @@ typedef struct sl_sql_eval {
 
 /* --- Constructors (expr.c) ---------------------------------------------------
  * Nodes are allocated from arena (the query's: they live as long as it).
- * On a type error each returns NULL with a sentence in err, e.g. "Error
- * processing expression: (NAME + 1). Unsupported arithmetic types. STRING
- * INTEGER" (ksqlDB's words where it has them); NULL and "out of memory"
- * when memory runs out. text is copied. */
+ * On a type error each returns NULL with a sentence in err, e.g.
+ * "Unsupported arithmetic types. STRING INTEGER" (ksqlDB's words where it
+ * has them; the binder adds where it happened, "Error in WHERE expression:
+ * "); NULL and "out of memory" when memory runs out. text is copied.
+ * Constant sub-trees are folded into SL_SQL_E_CONST nodes (their text kept);
+ * a CALL node keeps its overload's index in `index`. */
 
 sl_sql_expr_t *sl_sql_expr_const(sl_arena_t *arena, const sl_sql_type_t *type, const sl_sql_datum_t *value,
                                  const char *text);

@@ -136,10 +136,11 @@ static void expr_arithmetic_errors(void **state)
     (void)state;
     sl_sql_expr_t *name = col("NAME", T(SL_SQL_T_STRING));
     assert_null(bin(SL_SQL_OP_ADD, name, I("1")));
-    assert_string_equal(err, "Error processing expression: (NAME + 1). Unsupported arithmetic types. STRING INTEGER");
+    assert_string_equal(err, "Unsupported arithmetic types. STRING INTEGER");
     assert_null(bin(SL_SQL_OP_MUL, NUL(), I("1")));
-    assert_string_equal(err,
-                        "Error processing expression: (null * 1). Arithmetic on types null and INTEGER are not supported.");
+    assert_string_equal(err, "Arithmetic on types null and INTEGER are not supported.");
+    assert_null(bin(SL_SQL_OP_ADD, lit(SL_SQL_A_BOOL, NULL), lit(SL_SQL_A_DECIMAL, "1.5")));
+    assert_string_equal(err, "Unsupported arithmetic types. BOOLEAN DECIMAL");
     assert_null(sl_sql_expr_unary(&A, SL_SQL_OP_NEG, name, err, sizeof err));
     assert_null(bin(SL_SQL_OP_CONCAT, name, I("1")));
 }
