@@ -110,6 +110,29 @@ static bool kafka_supports(sl_sql_tkind_t k)
            k == SL_SQL_T_BYTES;
 }
 
+/* Whether t is or holds a MAP (any_key) or a MAP whose keys are not
+ * STRING (!any_key). */
+static bool has_map(const sl_sql_type_t *t, bool any_key, int depth)
+{
+    if (!t || depth > 64)
+        return false;
+    switch (t->kind) {
+    case SL_SQL_T_MAP:
+        if (any_key || (t->key && t->key->kind != SL_SQL_T_STRING))
+            return true;
+        return has_map(t->key, any_key, depth + 1) || has_map(t->elem, any_key, depth + 1);
+    case SL_SQL_T_ARRAY:
+        return has_map(t->elem, any_key, depth + 1);
+    case SL_SQL_T_STRUCT:
+        for (uint32_t i = 0; i < t->n_fields; i++)
+            if (has_map(t->fields[i].type, any_key, depth + 1))
+                return true;
+        return false;
+    default:
+        return false;
+    }
+}
+
 sl_err_t sl_sql_codec_new(sl_arena_t *arena, const sl_sql_fmt_t *fmt, const char *const *names,
                           const sl_sql_type_t *const *types, uint32_t n, bool is_key, sl_sql_codec_t **out,
                           char *err, size_t errlen)
@@ -123,6 +146,24 @@ sl_err_t sl_sql_codec_new(sl_arena_t *arena, const sl_sql_fmt_t *fmt, const char
         }
         if (n != 1) {
             snprintf(err, errlen, "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
+            return SL_ERR_INVAL;
+        }
+    }
+    /* maps serialize in no fixed order: equal keys could differ in bytes */
+    for (uint32_t i = 0; is_key && i < n; i++) {
+        if (has_map(types[i], true, 0)) {
+            char tb[256];
+            snprintf(err, errlen,
+                     "Map keys, including types that contain maps, are not supported as they may lead to unexpected "
+                     "behavior due to inconsistent serialization. Key column name: `%s`. Column type: %s. See "
+                     "https://github.com/confluentinc/ksql/issues/6621 for more.",
+                     names[i], sl_sql_type_str(types[i], tb, sizeof tb));
+            return SL_ERR_INVAL;
+        }
+    }
+    for (uint32_t i = 0; fmt->kind == SL_SQL_FMT_JSON && i < n; i++) {
+        if (has_map(types[i], false, 0)) {
+            snprintf(err, errlen, "JSON only supports MAP types with STRING keys");
             return SL_ERR_INVAL;
         }
     }

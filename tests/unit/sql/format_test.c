@@ -149,6 +149,14 @@ static void test_codec_checks(void **state)
     codec_fails("DELIMITED", 1, k, s, 1, false, "Format 'DELIMITED' does not support 'WRAP_SINGLE_VALUE' set to 'true'.");
     codec_fails("KAFKA", 1, k, s, 1, false, "Format 'KAFKA' does not support 'WRAP_SINGLE_VALUE' set to 'true'.");
     codec_fails("JSON", 0, ab, is, 2, false, "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
+    const sl_sql_type_t *mi[] = {sl_sql_type_array(&arena, sl_sql_type_map(&arena, T(SL_SQL_T_INT), T(SL_SQL_T_DOUBLE)))};
+    codec_fails("JSON", -1, k, mi, 1, false, "JSON only supports MAP types with STRING keys");
+    codec_fails("JSON", -1, k, mi, 1, true,
+                "Map keys, including types that contain maps, are not supported as they may lead to unexpected "
+                "behavior due to inconsistent serialization. Key column name: `K`. Column type: "
+                "ARRAY<MAP<INTEGER, DOUBLE>>.");
+    const sl_sql_type_t *ms[] = {sl_sql_type_map(&arena, T(SL_SQL_T_STRING), T(SL_SQL_T_INT))};
+    codec_fails("DELIMITED", -1, k, ms, 1, true, "Map keys, including types that contain maps");
     /* what is allowed */
     sl_sql_codec_t *c;
     sl_sql_fmt_t f = fmt_of("DELIMITED");
