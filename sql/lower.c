@@ -53,6 +53,12 @@ const char *sl_lower_name(sl_lower_ctx_t *lc, const char *base, const char *suff
     if (base == NULL)
         base = "Node";
     snprintf(buf, sizeof(buf), "%s%s%s", base, suffix ? "-" : "", suffix ? suffix : "");
+    /* Names end up in internal topic names ("<app>-<name>-repartition",
+     * "-changelog"): only the characters Kafka allows there. */
+    for (char *c = buf; *c != '\0'; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+              *c == '_' || *c == '-'))
+            *c = *c == '/' ? '-' : '_';
     size_t len = strlen(buf);
     for (int n = 2; name_taken(lc, buf) && n < 100000; n++)
         snprintf(buf + len, sizeof(buf) - len, "-%d", n);
