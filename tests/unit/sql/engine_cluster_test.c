@@ -120,20 +120,26 @@ static int stop_broker(void **state)
     return 0;
 }
 
-static sl_sql_engine_t *engine(void)
+/* An engine of service id svc; state under <dir>/<state>. */
+static sl_sql_engine_t *engine_of(const char *svc, const char *state)
 {
     char props[1024];
     snprintf(props, sizeof props,
-             "bootstrap.servers=127.0.0.1:%d\nsql.service.id=it_\nstate.dir=%s/state\n"
+             "bootstrap.servers=127.0.0.1:%d\nsql.service.id=%s\nstate.dir=%s/%s\n"
              "request.timeout.ms=20000\nksql.streams.commit.interval.ms=200\n"
              "ksql.streams.cache.max.bytes.buffering=0\n",
-             port, dir);
+             port, svc, dir, state);
     sl_sql_engine_t *e = NULL;
     sl_sql_error_t err;
     sl_err_t r = sl_sql_engine_new(props, &e, &err);
     if (r)
         fail_msg("engine: %s: %s", sl_err_name(r), err.message);
     return e;
+}
+
+static sl_sql_engine_t *engine(void)
+{
+    return engine_of("it_", "state");
 }
 
 static json_t *run(sl_sql_engine_t *e, const char *sql)
@@ -257,10 +263,59 @@ static void test_restart_pull_push(void **state)
     sl_sql_engine_free(e);
 }
 
+/* Two engines of one service: what one runs, the other applies from the
+ * command topic; their instances of a query share its work. */
+static void test_two_engines_converge(void **state)
+{
+    (void)state;
+    sl_sql_engine_t *a = engine_of("conv_", "state-a"), *b = engine_of("conv_", "state-b");
+    /* the session's earliest goes with the command, so b's instance reads
+     * from the start too */
+    json_decref(run(a, "SET 'auto.offset.reset'='earliest';"
+                       "CREATE STREAM C_S (ID INT KEY, V INT) WITH (kafka_topic='c_s', value_format='JSON', "
+                       "partitions=2);"
+                       "CREATE STREAM C_OUT AS SELECT ID, V * 10 AS W FROM C_S;"));
+    json_t *out = run(b, "SHOW QUERIES; SHOW STREAMS;");
+    json_t *queries = json_object_get(json_array_get(out, 0), "queries");
+    assert_int_equal(json_array_size(queries), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(queries, 0), "id")), "CSAS_C_OUT_1");
+    assert_int_equal(json_array_size(json_object_get(json_array_get(out, 1), "streams")), 2);
+    json_decref(out);
+    json_decref(run(b, "INSERT INTO C_S (ID, V) VALUES (7, 7);"));
+    json_t *props = json_pack("{s:s}", "auto.offset.reset", "earliest");
+    sl_sql_query_t *q = NULL;
+    sl_sql_error_t err;
+    if (sl_sql_query_open(a, "SELECT * FROM C_OUT EMIT CHANGES LIMIT 1;", props, &q, &err))
+        fail_msg("push: %s", err.message);
+    json_decref(props);
+    json_t *row = NULL;
+    sl_err_t r = sl_sql_query_next(q, 60000, &row);
+    if (r)
+        fail_msg("push row: %s", sl_err_name(r));
+    json_t *w = json_loads("[7, 70]", 0, NULL);
+    assert_true(json_equal(row, w));
+    json_decref(w);
+    json_decref(row);
+    sl_sql_query_close(q);
+    json_decref(run(b, "TERMINATE CSAS_C_OUT_1;"));
+    /* a applies b's TERMINATE by itself (its command thread) */
+    size_t n = 1;
+    for (int i = 0; i < 100 && n; i++) {
+        usleep(100 * 1000);
+        out = run(a, "SHOW QUERIES;");
+        n = json_array_size(json_object_get(json_array_get(out, 0), "queries"));
+        json_decref(out);
+    }
+    assert_int_equal(n, 0);
+    sl_sql_engine_free(a);
+    sl_sql_engine_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_restart_pull_push),
+        cmocka_unit_test(test_two_engines_converge),
     };
     return cmocka_run_group_tests(tests, start_broker, stop_broker);
 }
