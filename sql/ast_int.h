@@ -77,7 +77,9 @@ typedef enum sl_sql_op {
     SL_SQL_OP_EQ, SL_SQL_OP_NE, SL_SQL_OP_LT, SL_SQL_OP_LE, SL_SQL_OP_GT, SL_SQL_OP_GE,
     SL_SQL_OP_AND, SL_SQL_OP_OR, SL_SQL_OP_NOT,
     SL_SQL_OP_NEG,      /* unary minus */
-    SL_SQL_OP_PLUS      /* unary plus */
+    SL_SQL_OP_PLUS,     /* unary plus */
+    SL_SQL_OP_DISTINCT,     /* a IS DISTINCT FROM b (NULL-safe <>) */
+    SL_SQL_OP_NOT_DISTINCT  /* a IS NOT DISTINCT FROM b (NULL-safe =) */
 } sl_sql_op_t;
 
 typedef struct sl_sql_ast_expr sl_sql_ast_expr_t;

@@ -370,6 +370,8 @@ expr(A) ::= expr(X) REM expr(Y).            { A = sl_sql_e_binary(ctx, SL_SQL_OP
 
 expr(A) ::= expr(X) IS NULL.                { A = sl_sql_e_is_null(ctx, X, false); }
 expr(A) ::= expr(X) IS NOT NULL.            { A = sl_sql_e_is_null(ctx, X, true); }
+expr(A) ::= expr(X) IS DISTINCT FROM expr(Y). [IS] { A = sl_sql_e_binary(ctx, SL_SQL_OP_DISTINCT, X, Y); }
+expr(A) ::= expr(X) IS NOT DISTINCT FROM expr(Y). [IS] { A = sl_sql_e_binary(ctx, SL_SQL_OP_NOT_DISTINCT, X, Y); }
 likeop(A) ::= LIKE.                         { A = 0; }
 likeop(A) ::= NOT LIKE.                     { A = 1; }
 expr(A) ::= expr(X) likeop(N) expr(Y). [LIKE] { A = sl_sql_e_like(ctx, X, N, Y, NULL); }

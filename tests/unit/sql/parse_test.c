@@ -94,7 +94,7 @@ static const char *op_name(sl_sql_op_t op)
         [SL_SQL_OP_MOD] = "%", [SL_SQL_OP_CONCAT] = "||", [SL_SQL_OP_EQ] = "=", [SL_SQL_OP_NE] = "<>",
         [SL_SQL_OP_LT] = "<", [SL_SQL_OP_LE] = "<=", [SL_SQL_OP_GT] = ">", [SL_SQL_OP_GE] = ">=",
         [SL_SQL_OP_AND] = "AND", [SL_SQL_OP_OR] = "OR", [SL_SQL_OP_NOT] = "NOT", [SL_SQL_OP_NEG] = "-",
-        [SL_SQL_OP_PLUS] = "+",
+        [SL_SQL_OP_PLUS] = "+", [SL_SQL_OP_DISTINCT] = "DISTINCT", [SL_SQL_OP_NOT_DISTINCT] = "NOTDISTINCT",
     };
     return names[op];
 }
@@ -638,6 +638,8 @@ static void test_precedence(void **state)
     EXPR(f, "x.a->b", "(-> X.A B)");
     EXPR(f, "a IS NULL AND b IS NOT NULL", "(AND (ISNULL A) (NOTNULL B))");
     EXPR(f, "a + 1 IS NULL", "(ISNULL (+ A 1))");
+    EXPR(f, "a IS DISTINCT FROM b + 1 AND a IS NOT DISTINCT FROM NULL",
+         "(AND (DISTINCT A (+ B 1)) (NOTDISTINCT A NULL))");
     EXPR(f, "a LIKE 'x%' OR a NOT LIKE 'y' ESCAPE '!'", "(OR (LIKE A 'x%') (NOTLIKE A 'y' ESCAPE '!'))");
     EXPR(f, "a BETWEEN 1 AND 2 AND b", "(AND (BETWEEN A 1 2) B)");
     EXPR(f, "a NOT BETWEEN b + 1 AND c * 2", "(NOTBETWEEN A (+ B 1) (* C 2))");
