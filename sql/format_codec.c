@@ -138,7 +138,9 @@ sl_err_t sl_sql_codec_new(sl_arena_t *arena, const sl_sql_fmt_t *fmt, const char
                           char *err, size_t errlen)
 {
     if (!is_key && fmt->wrap_single >= 0) {
-        bool ok = fmt->kind == SL_SQL_FMT_JSON || (fmt->wrap_single == 0 && fmt->kind != SL_SQL_FMT_NONE);
+        /* JSON wraps or not; DELIMITED is never wrapped (false is allowed);
+         * KAFKA and NONE take neither */
+        bool ok = fmt->kind == SL_SQL_FMT_JSON || (fmt->wrap_single == 0 && fmt->kind == SL_SQL_FMT_DELIMITED);
         if (!ok) {
             snprintf(err, errlen, "Format '%s' does not support 'WRAP_SINGLE_VALUE' set to '%s'.",
                      sl_sql_fmt_name(fmt->kind), fmt->wrap_single ? "true" : "false");

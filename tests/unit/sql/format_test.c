@@ -148,6 +148,7 @@ static void test_codec_checks(void **state)
                 "The 'NONE' format can only be used when no columns are defined. Got: [`K` STRING KEY]");
     codec_fails("DELIMITED", 1, k, s, 1, false, "Format 'DELIMITED' does not support 'WRAP_SINGLE_VALUE' set to 'true'.");
     codec_fails("KAFKA", 1, k, s, 1, false, "Format 'KAFKA' does not support 'WRAP_SINGLE_VALUE' set to 'true'.");
+    codec_fails("KAFKA", 0, k, s, 1, false, "Format 'KAFKA' does not support 'WRAP_SINGLE_VALUE' set to 'false'.");
     codec_fails("JSON", 0, ab, is, 2, false, "'WRAP_SINGLE_VALUE' is only valid for single-field value schemas");
     const sl_sql_type_t *mi[] = {sl_sql_type_array(&arena, sl_sql_type_map(&arena, T(SL_SQL_T_INT), T(SL_SQL_T_DOUBLE)))};
     codec_fails("JSON", -1, k, mi, 1, false, "JSON only supports MAP types with STRING keys");
