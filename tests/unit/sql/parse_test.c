@@ -77,6 +77,8 @@ typedef struct out {
     size_t n;
 } out_t;
 
+static void put(out_t *o, const char *fmt, ...) SL_PRINTF(2, 3);
+
 static void put(out_t *o, const char *fmt, ...)
 {
     va_list ap;
