@@ -343,9 +343,22 @@ void sl_lower_eval_init(sl_sql_eval_t *cx, sl_ctx_t *ctx, const sl_val_t *key, c
     cx->error[0] = '\0';
     if (!pseudo)
         return; /* no expression reads them */
+    int32_t partition = sl_ctx_partition(ctx);
+    int64_t offset = sl_ctx_offset(ctx);
+    size_t nh = 0;
+    const sl_header_t *h = sl_ctx_headers(ctx, &nh);
+    for (size_t i = 0; i < nh; i++) {
+        if (h[i].value_len != 12 || h[i].value == NULL || strcmp(h[i].key, SL_LOWER_POS_HEADER) != 0)
+            continue;
+        const uint8_t *p = h[i].value;
+        partition = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
+        offset = 0;
+        for (int j = 4; j < 12; j++)
+            offset = (int64_t)((uint64_t)offset << 8 | p[j]);
+    }
     cx->pseudo[SL_SQL_PSEUDO_ROWTIME] = sl_sql_bigint(sl_ctx_timestamp(ctx));
-    cx->pseudo[SL_SQL_PSEUDO_ROWPARTITION] = sl_sql_int(sl_ctx_partition(ctx));
-    cx->pseudo[SL_SQL_PSEUDO_ROWOFFSET] = sl_sql_bigint(sl_ctx_offset(ctx));
+    cx->pseudo[SL_SQL_PSEUDO_ROWPARTITION] = sl_sql_int(partition);
+    cx->pseudo[SL_SQL_PSEUDO_ROWOFFSET] = sl_sql_bigint(offset);
     if (key != NULL && key->type == SL_V_WINDOWED) {
         cx->pseudo[SL_SQL_PSEUDO_WINDOWSTART] = sl_sql_bigint(key->u.win.start);
         cx->pseudo[SL_SQL_PSEUDO_WINDOWEND] = sl_sql_bigint(key->u.win.end);

@@ -97,6 +97,12 @@ extern sl_sql_row_t sl_lower_tombstone;
  * no repartition). NULL on failure (the builder's error). */
 sl_table_t *sl_lower_materialize(sl_lower_ctx_t *lc, sl_stream_t *s, const sl_sql_plan_t *p, const char *store,
                                  const char *base, bool mark);
+/* The header the local runtime gives each record it pipes into a query:
+ * the record's partition (4 bytes) and offset (8 bytes) big-endian in its
+ * topic, which the query's test driver does not know (it numbers its own
+ * single partition). ROWPARTITION and ROWOFFSET read it when present. */
+#define SL_LOWER_POS_HEADER "__sluice.sql.position"
+
 /* Whether one of exprs[0..n) reads a pseudo column (ROWTIME, ...). */
 bool sl_lower_uses_pseudo(sl_sql_expr_t *const *exprs, uint32_t n);
 /* Fills cx for one record: rows from key and value and, when pseudo, the

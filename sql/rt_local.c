@@ -18,8 +18,9 @@
  *
  * Partitions: a record produced with partition -1 goes to Kafka's default
  * partition of its key bytes (murmur2), a null key to partition 0. The
- * drivers themselves have one partition per topic (ROWPARTITION inside a
- * query is 0).
+ * drivers themselves have one partition per topic: each record carries its
+ * partition and offset in a header (SL_LOWER_POS_HEADER) for ROWPARTITION
+ * and ROWOFFSET.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lower_int.h"
 #include "rt_int.h"
 #include "streams_int.h"
 
@@ -220,7 +222,13 @@ static void pipe_into(rt_local_t *rt, sl_sql_rt_query_t *q, const char *topic, c
 {
     sl_val_t k = r->key != NULL ? sl_val_bytes_ref(r->key, r->klen) : sl_val_null();
     sl_val_t v = r->value != NULL ? sl_val_bytes_ref(r->value, r->vlen) : sl_val_null();
-    sl_err_t err = sl_driver_pipe(q->d, topic, &k, &v, r->ts, SL_BYTES, SL_BYTES);
+    uint8_t pos[12];
+    for (int i = 0; i < 4; i++)
+        pos[i] = (uint8_t)((uint32_t)r->partition >> (24 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        pos[4 + i] = (uint8_t)((uint64_t)r->offset >> (56 - 8 * i));
+    sl_header_t h = {SL_LOWER_POS_HEADER, pos, (int32_t)sizeof(pos)};
+    sl_err_t err = sl_driver_pipe_headers(q->d, topic, &k, &v, r->ts, SL_BYTES, SL_BYTES, &h, 1);
     if (err != SL_OK && err != SL_ERR_NOENT) {
         SL_WARN(RT_LOG, "local runtime: query %s failed on a record of %s: %s", q->app_id, topic, sl_err_str(err));
         q->failed = true;
