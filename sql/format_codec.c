@@ -12,6 +12,9 @@
 #include "format_int.h"
 #include "streams.h"
 
+static sl_err_t codec_ser(const sl_val_t *v, sl_buf_t *out, void *arg);
+static sl_err_t codec_de(const uint8_t *p, size_t n, sl_arena_t *arena, sl_val_t *out, void *arg);
+
 static const char *const fmt_names[] = {"JSON", "DELIMITED", "KAFKA", "NONE"};
 
 const char *sl_sql_fmt_name(sl_sql_fmt_kind_t kind)
@@ -216,6 +219,11 @@ sl_err_t sl_sql_codec_new(sl_arena_t *arena, const sl_sql_fmt_t *fmt, const char
     c->names = names;
     c->types = types;
     c->name_lens = lens;
+    serde->name = sl_sql_fmt_name(c->fmt.kind);
+    serde->type = SL_V_PTR;
+    serde->ser = codec_ser;
+    serde->de = codec_de;
+    serde->arg = c;
     c->serde = serde;
     if (c->fmt.kind == SL_SQL_FMT_JSON && sl_sql_json_prepare(c, arena)) {
         snprintf(err, errlen, "out of memory");
@@ -301,11 +309,5 @@ static sl_err_t codec_de(const uint8_t *p, size_t n, sl_arena_t *arena, sl_val_t
 
 const struct sl_serde *sl_sql_codec_serde(sl_sql_codec_t *c)
 {
-    sl_serde_t *s = c->serde;
-    s->name = sl_sql_fmt_name(c->fmt.kind);
-    s->type = SL_V_PTR;
-    s->ser = codec_ser;
-    s->de = codec_de;
-    s->arg = c;
-    return s;
+    return c->serde; /* made with the codec: reading it needs no write */
 }
