@@ -55,8 +55,16 @@ sl_err_t sl_sql_scope_add(sl_arena_t *arena, sl_sql_scope_t *s, const char *qual
         s->cols = c;
         s->cap = cap;
     }
-    s->cols[s->n++] = (sl_sql_bcol_t){ qual, name, src, index, type };
+    s->cols[s->n++] = (sl_sql_bcol_t){ qual, name, src, index, type, SL_SQL_BCOL_COLUMN };
     return 0;
+}
+
+sl_err_t sl_sql_scope_add_col(sl_arena_t *arena, sl_sql_scope_t *s, const sl_sql_bcol_t *c, uint32_t index)
+{
+    sl_err_t e = sl_sql_scope_add(arena, s, c->qual, c->name, c->src, index, c->type);
+    if (!e)
+        s->cols[s->n - 1].role = c->role;
+    return e;
 }
 
 sl_err_t sl_sql_scope_add_pseudo(sl_arena_t *arena, sl_sql_scope_t *s, const char *qual, bool windowed)

@@ -32,7 +32,10 @@ typedef struct sl_sql_bcol {
     sl_sql_colsrc_t src;
     uint32_t index;             /* column index or sl_sql_pseudo_t */
     const sl_sql_type_t *type;
+    uint8_t role;               /* SL_SQL_BCOL_*: what a join's prefixed copy holds */
 } sl_sql_bcol_t;
+
+enum { SL_SQL_BCOL_COLUMN = 0, SL_SQL_BCOL_KEY_COPY = 1, SL_SQL_BCOL_PSEUDO_COPY = 2 };
 
 typedef struct sl_sql_scope {
     sl_sql_bcol_t *cols;
@@ -44,6 +47,8 @@ typedef struct sl_sql_scope {
 
 sl_err_t sl_sql_scope_add(sl_arena_t *arena, sl_sql_scope_t *s, const char *qual, const char *name,
                           sl_sql_colsrc_t src, uint32_t index, const sl_sql_type_t *type);
+/* Adds a copy of c reading column index instead (role kept). */
+sl_err_t sl_sql_scope_add_col(sl_arena_t *arena, sl_sql_scope_t *s, const sl_sql_bcol_t *c, uint32_t index);
 /* The scope of a node's output: key columns, value columns and the pseudo
  * columns (WINDOWSTART/WINDOWEND only when windowed), all under qual. */
 sl_err_t sl_sql_scope_of_schema(sl_arena_t *arena, sl_sql_scope_t *s, const char *qual, const char *qual_src,

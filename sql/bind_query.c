@@ -323,6 +323,9 @@ static sl_err_t relation_frame(qctx_t *q, const sl_sql_ast_from_t *f, uint32_t n
         names[k] = sl_arena_strndup(q->arena, buf, strlen(buf));
         if (!exprs[k] || !names[k] || sl_sql_scope_add(q->arena, &fr->scope, alias, cn, SL_SQL_COL_VALUE, k, ct))
             return nomem(q);
+        fr->scope.cols[fr->scope.n - 1].role = cs == SL_SQL_COL_KEY      ? SL_SQL_BCOL_KEY_COPY
+                                              : cs == SL_SQL_COL_PSEUDO ? SL_SQL_BCOL_PSEUDO_COPY
+                                                                        : SL_SQL_BCOL_COLUMN;
     }
     fr->scope.quals[0] = alias;
     fr->scope.qual_src[0] = src->name;
@@ -564,12 +567,12 @@ static sl_err_t join_frames(qctx_t *q, frame_t *L, frame_t *R, const sl_sql_ast_
         out->scope.qual_src[out->scope.n_quals++] = R->src->name;
     }
     for (uint32_t i = 0; i < L->scope.n; i++)
-        if (sl_sql_scope_add(q->arena, &out->scope, L->scope.cols[i].qual, L->scope.cols[i].name, L->scope.cols[i].src,
-                             L->scope.cols[i].index, L->scope.cols[i].type))
+        if (sl_sql_scope_add_col(q->arena, &out->scope, &L->scope.cols[i], L->scope.cols[i].index))
             return nomem(q);
     for (uint32_t i = 0; i < R->scope.n; i++)
-        if (sl_sql_scope_add(q->arena, &out->scope, R->scope.cols[i].qual, R->scope.cols[i].name,
-                             R->scope.cols[i].src, nl + R->scope.cols[i].index, R->scope.cols[i].type))
+        if (sl_sql_scope_add_col(q->arena, &out->scope, &R->scope.cols[i],
+                                 R->scope.cols[i].src == SL_SQL_COL_VALUE ? nl + R->scope.cols[i].index
+                                                                          : R->scope.cols[i].index))
             return nomem(q);
     /* The key: equal to either side's expression (all of the chain's). */
     for (uint32_t i = 0; i < L->n_cand && out->n_cand < MAX_CAND; i++) {
@@ -580,6 +583,18 @@ static sl_err_t join_frames(qctx_t *q, frame_t *L, frame_t *R, const sl_sql_ast_
         if (!(out->cand[out->n_cand] = shift_expr(q->arena, R->cand[i], nl)))
             return nomem(q);
         out->cand_text[out->n_cand++] = R->cand_text[i];
+    }
+    /* Column references first: they name the key and the error lists them. */
+    for (uint32_t i = 1; i < out->n_cand; i++) {
+        for (uint32_t k = i; k > 0 && out->cand[k]->kind == SL_SQL_E_COLUMN && out->cand[k - 1]->kind != SL_SQL_E_COLUMN;
+             k--) {
+            sl_sql_expr_t *t = out->cand[k];
+            const char *tt = out->cand_text[k];
+            out->cand[k] = out->cand[k - 1];
+            out->cand_text[k] = out->cand_text[k - 1];
+            out->cand[k - 1] = t;
+            out->cand_text[k - 1] = tt;
+        }
     }
     const char *kname = NULL;
     for (uint32_t i = 0; jt != SL_SQL_JOIN_FULL && i < out->n_cand && !kname; i++) {
@@ -745,7 +760,7 @@ static sl_err_t bind_partition_by(qctx_t *q)
                 c.src = SL_SQL_COL_VALUE;
                 c.index += in->n_value;
             }
-            if (sl_sql_scope_add(q->arena, &s, c.qual, c.name, c.src, c.index, c.type))
+            if (sl_sql_scope_add_col(q->arena, &s, &c, c.index))
                 return nomem(q);
         }
         q->scope = s;
@@ -778,7 +793,9 @@ static sl_err_t bind_partition_by(qctx_t *q)
             return SL_ERR_INVAL;
         r->key_exprs[i] = e;
         const char *name = NULL;
-        if (e->kind == SL_SQL_E_COLUMN && e->src == SL_SQL_COL_VALUE)
+        if (q->is_join && a->kind == SL_SQL_A_COLUMN && !a->qual.name && e->kind == SL_SQL_E_COLUMN)
+            name = a->name.name;
+        else if (e->kind == SL_SQL_E_COLUMN && e->src == SL_SQL_COL_VALUE)
             name = q->names_of->value[e->index].name;
         else if (a->kind == SL_SQL_A_DEREF || (a->kind == SL_SQL_A_COLUMN && e->kind == SL_SQL_E_DEREF))
             name = a->name.name;
@@ -851,7 +868,10 @@ static sl_err_t bind_group_by(qctx_t *q)
         const sl_sql_ast_expr_t *a = gb->items[i];
         const char *name = NULL;
         sl_sql_expr_t *e = g[i];
-        if (e->kind == SL_SQL_E_COLUMN && e->src != SL_SQL_COL_PSEUDO)
+        if (q->is_join && a->kind == SL_SQL_A_COLUMN && !a->qual.name && e->kind == SL_SQL_E_COLUMN &&
+            e->src != SL_SQL_COL_PSEUDO)
+            name = a->name.name;
+        else if (e->kind == SL_SQL_E_COLUMN && e->src != SL_SQL_COL_PSEUDO)
             name = e->src == SL_SQL_COL_KEY ? q->names_of->key[e->index].name : q->names_of->value[e->index].name;
         else if (a->kind == SL_SQL_A_DEREF || (a->kind == SL_SQL_A_COLUMN && e->kind == SL_SQL_E_DEREF))
             name = a->name.name;
@@ -925,6 +945,10 @@ static sl_err_t finish_aggregate(qctx_t *q, sl_sql_plan_t *agg)
 /* The default name of an item bound to e (NULL: generate one). */
 static const char *default_name(qctx_t *q, const sl_sql_ast_expr_t *a, const sl_sql_expr_t *e)
 {
+    /* In a join, `T.ID` is named T_ID but an unqualified `NAME` is NAME. */
+    if (q->is_join && a && a->kind == SL_SQL_A_COLUMN && !a->qual.name && e->kind == SL_SQL_E_COLUMN &&
+        e->src != SL_SQL_COL_PSEUDO)
+        return a->name.name;
     if (e->kind == SL_SQL_E_COLUMN) {
         if (e->src == SL_SQL_COL_PSEUDO)
             return sl_sql_pseudo_name((sl_sql_pseudo_t)e->index);
@@ -1030,42 +1054,59 @@ static sl_err_t star_items(qctx_t *q, const sl_sql_ast_expr_t *a)
             }
         }
     }
-    /* Key columns, then value columns, each in column order. */
+    /* The order: one source's key columns then its value columns, each in
+     * column order (joins: source by source, their prefixed copies). */
+    const sl_sql_bcol_t **order = sl_arena_calloc(q->arena, q->scope.n + 1, sizeof *order);
+    uint32_t n_order = 0;
+    if (!order)
+        return nomem(q);
     uint32_t max_index = 0;
     for (uint32_t i = 0; i < q->scope.n; i++)
         if (q->scope.cols[i].src != SL_SQL_COL_PSEUDO && q->scope.cols[i].index + 1 > max_index)
             max_index = q->scope.cols[i].index + 1;
-    for (uint32_t slot = 0; slot < 2 * max_index; slot++) {
-        int pass = slot < max_index ? 0 : 1;
-        uint32_t want = pass ? slot - max_index : slot;
-        for (uint32_t i = 0; i < q->scope.n; i++) {
-            const sl_sql_bcol_t *c = &q->scope.cols[i];
-            if (c->src == SL_SQL_COL_PSEUDO || (c->src == SL_SQL_COL_KEY) != (pass == 0) || c->index != want)
-                continue;
-            if (qual && (!c->qual || strcmp(c->qual, qual) != 0))
-                continue;
-            if (q->synthetic_key && c->src == SL_SQL_COL_KEY)
-                continue;
-            sl_sql_expr_t *e = sl_sql_expr_column(q->arena, c->src, c->index, c->type, c->name);
-            if (!e)
-                return nomem(q);
-            int k;
-            bool other_cand = false;
-            if (is_cand(q, e, &k) && (emitted[k] || !qual || !q->is_join)) {
-                if (!q->is_join || sl_sql_expr_same(e, q->cand[k][0]))
-                    continue;
-                other_cand = true; /* the other side's copy of the join key: a value */
+    uint32_t n_groups = q->is_join ? q->scope.n_quals : 1;
+    for (uint32_t g = 0; g < n_groups; g++) {
+        for (int pass = 0; pass < 2; pass++) {
+            for (uint32_t want = 0; want < max_index; want++) {
+                for (uint32_t i = 0; i < q->scope.n; i++) {
+                    const sl_sql_bcol_t *c = &q->scope.cols[i];
+                    if (c->src == SL_SQL_COL_PSEUDO || c->role == SL_SQL_BCOL_PSEUDO_COPY || c->index != want)
+                        continue;
+                    bool is_key = q->is_join ? c->role == SL_SQL_BCOL_KEY_COPY : c->src == SL_SQL_COL_KEY;
+                    if (is_key != (pass == 0))
+                        continue;
+                    if (q->is_join && (!c->qual || strcmp(c->qual, q->scope.quals[g]) != 0))
+                        continue;
+                    order[n_order++] = c;
+                }
             }
-            item_t *it = add_item(q);
-            if (!it)
-                return nomem(q);
-            it->key = other_cand ? -2 : -1;
-            it->expr = e;
-            it->name = default_name(q, NULL, e);
-            it->from_star = true;
-            if (!it->name)
-                it->name = c->name;
         }
+    }
+    for (uint32_t o = 0; o < n_order; o++) {
+        const sl_sql_bcol_t *c = order[o];
+        if (qual && (!c->qual || strcmp(c->qual, qual) != 0))
+            continue;
+        if (q->synthetic_key && c->src == SL_SQL_COL_KEY)
+            continue;
+        sl_sql_expr_t *e = sl_sql_expr_column(q->arena, c->src, c->index, c->type, c->name);
+        if (!e)
+            return nomem(q);
+        int k;
+        bool other_cand = false;
+        if (is_cand(q, e, &k) && (emitted[k] || !qual || !q->is_join)) {
+            if (!q->is_join || sl_sql_expr_same(e, q->cand[k][0]))
+                continue;
+            other_cand = true; /* the other side's copy of the join key: a value */
+        }
+        item_t *it = add_item(q);
+        if (!it)
+            return nomem(q);
+        it->key = other_cand ? -2 : -1;
+        it->expr = e;
+        it->name = default_name(q, NULL, e);
+        it->from_star = true;
+        if (!it->name)
+            it->name = c->name;
     }
     return 0;
 }
@@ -1175,9 +1216,15 @@ static sl_err_t match_keys(qctx_t *q)
                 return sl_sql_bind_fail(&q->b, q->sel->pos,
                                         "The projection contains a key column more than once: `%s` and `%s`.",
                                         q->items[first[k]].name, it->name);
+            const char *x = q->items[first[k]].name, *y = it->name;
+            if (strcmp(x, y) > 0) {
+                const char *t = x;
+                x = y;
+                y = t;
+            }
             return sl_sql_bind_fail(&q->b, q->sel->pos,
                                     "The projection contains a key column (`%s`) more than once, aliased as: %s and %s.",
-                                    kn, q->items[first[k]].name, it->name);
+                                    kn, x, y);
         }
         first[k] = (int)i;
         it->key = k;
@@ -1195,9 +1242,16 @@ static sl_err_t match_keys(qctx_t *q)
     bool plural;
     if (n_missing == 1) {
         uint32_t k = missing[0];
-        plural = q->n_cand[k] > 1;
-        for (uint32_t c = 0; c < q->n_cand[k]; c++) {
-            int w = snprintf(list + used, sizeof list - used, "%s%s", c ? (c + 1 == q->n_cand[k] ? " or " : ", ") : "",
+        /* Only the column references when there are some (ksqlDB's list). */
+        uint32_t n_list = 0;
+        for (uint32_t c = 0; c < q->n_cand[k]; c++)
+            if (q->cand[k][c]->kind == SL_SQL_E_COLUMN)
+                n_list = c + 1;
+        if (n_list == 0)
+            n_list = q->n_cand[k];
+        plural = n_list > 1;
+        for (uint32_t c = 0; c < n_list; c++) {
+            int w = snprintf(list + used, sizeof list - used, "%s%s", c ? (c + 1 == n_list ? " or " : ", ") : "",
                              q->key_text[k][c] ? q->key_text[k][c] : "?");
             if (w < 0 || (size_t)w >= sizeof list - used)
                 break;
@@ -1541,6 +1595,25 @@ sl_err_t sl_sql_bind_query(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *st
         return e;
     if ((e = add_source_names(q, out)))
         return e;
+    if (q->is_join || sel->group_by) {
+        /* ksqlDB cannot repartition or keep state of KAFKA-format values. */
+        char names[256] = "";
+        size_t used = 0;
+        for (uint32_t i = 0; i < q->n_rels; i++) {
+            if (q->rels[i].src->value_fmt.kind != SL_SQL_FMT_KAFKA)
+                continue;
+            int w = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", q->rels[i].alias);
+            if (w > 0 && (size_t)w < sizeof names - used)
+                used += (size_t)w;
+        }
+        if (used)
+            return sl_sql_bind_fail(&q->b, sel->pos,
+                                    "Source(s) %s are using the 'KAFKA' value format. This format does not yet support "
+                                    "%s.\nThe KAFKA format is primarily intended for use as a key format. It can be "
+                                    "used as a value format, but can not be used in any operation that requires a "
+                                    "repartition or changelog topic.",
+                                    names, q->is_join ? "JOIN" : "GROUP BY");
+    }
 
     if (sel->where) {
         q->b.clause = "WHERE";

@@ -357,6 +357,42 @@ static void test_joins(void **state)
     assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "O4")->schema),
                         "R_A INTEGER KEY, L_B INTEGER, L_C INTEGER, R_B INTEGER, R_C INTEGER");
     ok("CREATE STREAM O5 AS SELECT * FROM L JOIN R WITHIN 10 SECONDS ON L.A = R.A;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "O5")->schema),
+                        "L_A INTEGER KEY, L_B INTEGER, L_C INTEGER, R_A INTEGER, R_B INTEGER, R_C INTEGER");
+    ok("CREATE STREAM O8 AS SELECT L.*, R.* FROM L INNER JOIN R WITHIN 10 SECONDS ON L.A = ABS(R.A);");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "O8")->schema),
+                        "L_A INTEGER KEY, L_B INTEGER, L_C INTEGER, R_A INTEGER, R_B INTEGER, R_C INTEGER");
+    ok("CREATE STREAM O9 AS SELECT L.*, R.* FROM L INNER JOIN R WITHIN 10 SECONDS ON ABS(L.A) = R.A;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "O9")->schema),
+                        "R_A INTEGER KEY, L_A INTEGER, L_B INTEGER, L_C INTEGER, R_B INTEGER, R_C INTEGER");
+    ok("CREATE STREAM O10 AS SELECT L.B, L.C, R.* FROM L INNER JOIN R WITHIN 10 SECONDS ON L.A = R.A;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "O10")->schema),
+                        "R_A INTEGER KEY, L_B INTEGER, L_C INTEGER, R_B INTEGER, R_C INTEGER");
+    ok("CREATE STREAM O11 AS SELECT * FROM L FULL OUTER JOIN R WITHIN 10 SECONDS ON L.A = R.A;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "O11")->schema),
+                        "ROWKEY INTEGER KEY, L_A INTEGER, L_B INTEGER, L_C INTEGER, R_A INTEGER, R_B INTEGER, R_C INTEGER");
+    ok("CREATE STREAM O12 AS SELECT ROWKEY AS A, l.B, l.C, r.* FROM L INNER JOIN R WITHIN 10 SECONDS ON ABS(L.A) = ABS(R.A);");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "O12")->schema),
+                        "A INTEGER KEY, L_B INTEGER, L_C INTEGER, R_A INTEGER, R_B INTEGER, R_C INTEGER");
+    fails("CREATE STREAM O13 AS SELECT l.B, l.C, r.* FROM L FULL OUTER JOIN R WITHIN 10 SECONDS ON L.A = R.A;",
+          "The query used to build `O13` must include the join expression ROWKEY in its projection (eg, SELECT ROWKEY...).");
+    fails("CREATE STREAM O14 AS SELECT l.*, r.B, r.C FROM L LEFT JOIN R WITHIN 10 SECONDS ON ABS(L.A) = R.A;",
+          "The query used to build `O14` must include the join expression R.A in its projection (eg, SELECT R.A...).");
+    fails("CREATE STREAM O15 AS SELECT l.A, l.A AS KEY2, l.C, R.C FROM L JOIN R WITHIN 10 SECONDS ON L.A = R.A;",
+          "The projection contains a key column (`L_A`) more than once, aliased as: KEY2 and L_A.");
+    ok("CREATE STREAM TEST (K STRING KEY, ID bigint, NAME varchar, VALUE bigint) WITH (kafka_topic='left_topic', "
+       "value_format='JSON');");
+    ok("CREATE STREAM TEST_STREAM (K STRING KEY, ID bigint, F1 varchar, F2 bigint) WITH (kafka_topic='right_topic', "
+       "value_format='JSON');");
+    ok("CREATE STREAM O16 as SELECT t.id, t.k, name, value, f1, f2 FROM test t left join TEST_STREAM tt WITHIN 11 "
+       "seconds ON t.id = tt.id;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "O16")->schema),
+                        "T_ID BIGINT KEY, T_K STRING, NAME STRING, VALUE BIGINT, F1 STRING, F2 BIGINT");
+    ok("CREATE STREAM S_LEFT (ID BIGINT KEY, NAME varchar) WITH (kafka_topic='left_topic', value_format='KAFKA');");
+    ok("CREATE STREAM S_RIGHT (ID BIGINT KEY, NAME varchar) WITH (kafka_topic='right_topic', value_format='KAFKA');");
+    fails("CREATE STREAM O17 WITH(value_format='delimited') as SELECT * FROM s_left LEFT JOIN s_right WITHIN 1 second "
+          "ON s_left.id = s_right.id;",
+          "Source(s) S_LEFT, S_RIGHT are using the 'KAFKA' value format. This format does not yet support JOIN.");
     fails("CREATE STREAM O6 AS SELECT * FROM S JOIN T ON S.NAME = T.CITY;",
           "Cannot repartition a TABLE source.");
     fails("CREATE STREAM O7 AS SELECT * FROM T JOIN S ON S.ID = T.ID;", "Invalid join order");
