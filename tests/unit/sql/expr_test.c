@@ -380,6 +380,8 @@ static void expr_registry(void **state)
     assert_non_null(strstr(err, "Function 'UCASE' does not accept parameters (INTEGER).\nValid alternatives are:\n"));
     assert_non_null(strstr(err, "For detailed information on a function run: DESCRIBE FUNCTION <Function-Name>;"));
     assert_null(sl_sql_expr_call(&A, "SUM", args + 1, 1, err, sizeof err));
+    assert_null(sl_sql_expr_call(&A, "COALESCE", NULL, 0, err, sizeof err));
+    assert_non_null(strstr(err, "Function 'COALESCE' does not accept parameters ()"));
     e = sl_sql_expr_call(&A, "SQRT", args + 1, 1, err, sizeof err);
     assert_non_null(e);
     assert_string_equal(tstr(e->type), "DOUBLE");
