@@ -176,6 +176,9 @@ sl_err_t sl_sql_query_cancel_locked(sl_sql_engine_t *e, const char *id);
 /* Appends a RunningQuery entity (queryType PUSH) per open push query
  * (SHOW QUERIES). Under the statement lock. */
 void sl_sql_open_queries_json(sl_sql_engine_t *e, json_t *arr);
+/* Stops the open push queries that read name (it is being dropped or
+ * replaced): their next gives SL_ERR_CLOSED with the reason. */
+void sl_sql_open_queries_stop_reading(sl_sql_engine_t *e, const char *name);
 
 /* --- cmdlog.c ----------------------------------------------------------------- */
 

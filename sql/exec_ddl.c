@@ -263,6 +263,8 @@ sl_err_t sl_sql_exec_create(sl_sql_exec_t *x)
         sl_sql_source_free(src);
         return r;
     }
+    if (existing)
+        sl_sql_open_queries_stop_reading(e, s->target.name);
     sl_sql_pquery_t *cst = existing ? sl_sql_pquery_writer(e, s->target.name) : NULL;
     if (cst && cst->source_table)
         sl_sql_pquery_stop(e, cst, true); /* it reads the entry being replaced */
@@ -463,6 +465,8 @@ sl_err_t sl_sql_exec_create_as(sl_sql_exec_t *x)
     char sink_copy[256];
     snprintf(sink_copy, sizeof sink_copy, "%s", q->sink);
     if (bq.sink) {
+        if (existing)
+            sl_sql_open_queries_stop_reading(e, sink_copy);
         bq.sink->writer_query = sl_arena_strndup(bq.sink->arena, q->id, strlen(q->id));
         if (!bq.sink->statement && s->text)
             bq.sink->statement = sl_arena_strndup(bq.sink->arena, s->text, strlen(s->text));
@@ -601,6 +605,7 @@ sl_err_t sl_sql_exec_drop(sl_sql_exec_t *x)
     sl_err_t r = refuse_in_use(x, name, NULL);
     if (r)
         return r;
+    sl_sql_open_queries_stop_reading(e, name);
     sl_sql_pquery_t *cst = sl_sql_pquery_writer(e, name);
     if (cst && cst->source_table)
         sl_sql_pquery_stop(e, cst, true);

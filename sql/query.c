@@ -30,6 +30,8 @@ struct sl_sql_query {
     sl_sql_engine_t *e;
     char id[192];
     const char *text;           /* the statement (in arena) */
+    const char **sources;       /* the catalog entries it reads (in arena) */
+    uint32_t n_sources;
     json_t *header;
     bool is_pull;
     pthread_mutex_t mu;
@@ -478,6 +480,8 @@ sl_err_t sl_sql_query_open(sl_sql_engine_t *e, const char *text, const struct js
         sl_sql_bound_query_t bq;
         memset(&bq, 0, sizeof bq);
         r = sl_sql_bind_query(&env, s, &bq, err);
+        q->sources = bq.source_names;
+        q->n_sources = bq.n_sources;
         if (!r && bq.is_pull)
             r = open_pull(&x, q, &bq);
         else if (!r)
@@ -624,5 +628,23 @@ void sl_sql_open_queries_json(sl_sql_engine_t *e, json_t *arr)
         json_array_append_new(arr, json_pack("{s:s, s:[], s:[], s:s, s:{s:i}, s:s, s:s}", "queryString",
                                              q->text ? q->text : "", "sinks", "sinkKafkaTopics", "id", q->id,
                                              "statusCount", state, 1, "queryType", "PUSH", "state", state));
+    }
+}
+
+void sl_sql_open_queries_stop_reading(sl_sql_engine_t *e, const char *name)
+{
+    sl_list_t *pos, *tmp;
+    sl_list_foreach_safe(pos, tmp, &e->open) {
+        sl_sql_query_t *q = sl_container_of(pos, sl_sql_query_t, link);
+        bool reads = false;
+        for (uint32_t i = 0; i < q->n_sources && !reads; i++)
+            reads = q->sources[i] && strcmp(q->sources[i], name) == 0;
+        if (!reads || !q->rq)
+            continue;
+        e->rt->ops->query_stop(e->rt, q->rq, true);
+        q->rq = NULL;
+        pthread_mutex_lock(&q->mu);
+        fail_locked(q, SL_ERR_STATE, "The query's source was dropped or replaced");
+        pthread_mutex_unlock(&q->mu);
     }
 }

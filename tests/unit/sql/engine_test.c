@@ -441,6 +441,17 @@ static void test_push_query(void **state)
     sl_sql_query_close(q);
     assert_int_equal(sl_sql_query_cancel_id(e, "transient_S_1"), SL_ERR_NOENT);
 
+    /* dropping the source stops the push queries reading it */
+    ok0(e, "CREATE STREAM D (ID INT KEY, NAME STRING) WITH (kafka_topic='d', value_format='JSON', partitions=1);");
+    q = open_query(e, "SELECT * FROM D EMIT CHANGES;");
+    ok0(e, "DROP STREAM D;");
+    assert_int_equal(sl_sql_query_next(q, 0, &row), SL_ERR_CLOSED);
+    sl_sql_error_t qerr;
+    assert_int_equal(sl_sql_query_error(q, &qerr), SL_ERR_STATE);
+    assert_non_null(strstr(qerr.message, "dropped"));
+    produce(e, "d", "1", "{\"NAME\":\"a\"}", 10);
+    sl_sql_query_close(q);
+
     /* errors */
     sl_sql_error_t err;
     assert_int_equal(sl_sql_query_open(e, "SHOW STREAMS;", NULL, &q, &err), SL_ERR_INVAL);
