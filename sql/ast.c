@@ -881,8 +881,15 @@ void sl_sql_s_done(sl_sql_pctx_t *c, sl_sql_stmt_t *s, sl_sql_token_t semi)
         sl_sql_pfail_nomem(c);
         return;
     }
-    for (sl_sql_stmt_t *x = s; x; x = x->inner)
+    /* EXPLAIN <statement>: the inner one's text follows the keyword. */
+    for (sl_sql_stmt_t *x = s; x; x = x->inner) {
         x->text = text;
+        if (x->inner) {
+            text += strlen("EXPLAIN");
+            while (*text == ' ' || *text == '\t' || *text == '\r' || *text == '\n')
+                text++;
+        }
+    }
     c->stmts = sl_sql_plist(c, c->stmts, s);
 }
 

@@ -212,10 +212,17 @@ int sl_sql_lex(sl_sql_lexer_t *lx, sl_sql_token_t *tok, char *msg, size_t msglen
         lx->cur = (const char *)cur;
         return code;
     bad_char:
-        if (*start >= 0x20 && *start < 0x7F)
+        if (*start >= 0x20 && *start < 0x7F) {
             snprintf(msg, msglen, "unknown character '%c'", *start);
-        else
+        } else if (*start >= 0xC2 && *start <= 0xF4) {
+            /* A UTF-8 sequence shown whole (as far as it is well formed). */
+            int n = *start >= 0xF0 ? 4 : *start >= 0xE0 ? 3 : 2, k = 1;
+            while (k < n && (start[k] & 0xC0) == 0x80)
+                k++;
+            snprintf(msg, msglen, "unknown character '%.*s'", k, (const char *)start);
+        } else {
             snprintf(msg, msglen, "unknown character 0x%02x", *start);
+        }
         return -1;
     }
 }

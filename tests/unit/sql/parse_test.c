@@ -550,8 +550,11 @@ static void test_misc_statements(void **state)
     assert_int_equal(s->kind, SL_SQL_S_EXPLAIN);
     assert_non_null(s->inner);
     assert_int_equal(s->inner->kind, SL_SQL_S_SELECT);
-    s = one(f, "EXPLAIN CREATE STREAM x AS SELECT * FROM s;");
+    assert_string_equal(s->text, "EXPLAIN SELECT * FROM s EMIT CHANGES;");
+    assert_string_equal(s->inner->text, "SELECT * FROM s EMIT CHANGES;");
+    s = one(f, "explain\n  CREATE STREAM x AS SELECT * FROM s;");
     assert_int_equal(s->inner->kind, SL_SQL_S_CREATE_STREAM_AS);
+    assert_string_equal(s->inner->text, "CREATE STREAM x AS SELECT * FROM s;");
 
     s = one(f, "DROP STREAM s;");
     assert_int_equal(s->kind, SL_SQL_S_DROP);
@@ -738,6 +741,8 @@ static void test_lexical_errors(void **state)
     fails(f, "SELECT `abc FROM s;", "line 1:8: unterminated quoted identifier");
     fails(f, "SELECT a /* never closed", "line 1:10: unterminated comment");
     fails(f, "SELECT 'ü' ? FROM s;", "line 1:12: unknown character '?'");
+    fails(f, "SELECT 'ü', é FROM s;", "line 1:13: unknown character 'é'");
+    fails(f, "SELECT \xff FROM s;", "line 1:8: unknown character 0xff");
     const char nul[] = "SELECT a\0 FROM s;";
     sl_arena_reset(&f->arena);
     assert_int_equal(sl_sql_parse(&f->arena, nul, sizeof nul - 1, &f->stmts, &f->err), SL_ERR_PARSE);
