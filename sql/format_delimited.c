@@ -54,9 +54,16 @@ static sl_err_t field_parse(const char *p, size_t n, const sl_sql_type_t *t, sl_
         d->u.dec = u;
         return SL_OK;
     }
-    case SL_SQL_T_STRING:
-        *d = sl_sql_string(p, (uint32_t)n);
+    case SL_SQL_T_STRING: {
+        const char *text;
+        uint32_t tl;
+        if (!sl_sql_utf8_text(p, n, arena, &text, &tl)) {
+            snprintf(err, errlen, "out of memory");
+            return SL_ERR_NOMEM;
+        }
+        *d = sl_sql_string(text, tl);
         return SL_OK;
+    }
     case SL_SQL_T_BYTES: {
         const uint8_t *b;
         uint32_t bl;

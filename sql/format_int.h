@@ -154,6 +154,13 @@ void sl_sql_base64_write(const uint8_t *p, size_t n, sl_buf_t *out);
 /* Decodes base64 text (padding optional) into arena memory; false when the
  * text is not base64 or memory runs out. */
 bool sl_sql_base64_read(const char *p, size_t n, sl_arena_t *arena, const uint8_t **out, uint32_t *outlen);
+/* The length of the UTF-8 sequence at p (shortest form, no surrogates,
+ * at most U+10FFFF), or 0 when p starts none. p < end. */
+int sl_sql_utf8_len(const unsigned char *p, const unsigned char *end);
+/* p[0..n) as valid UTF-8 text, as Java's decoders read bytes: *out is p
+ * itself when it is valid, else a copy in arena with each byte that starts
+ * no valid sequence replaced by U+FFFD. false when memory runs out. */
+bool sl_sql_utf8_text(const char *p, size_t n, sl_arena_t *arena, const char **out, uint32_t *outlen);
 /* A primitive datum d of type t as the text DELIMITED fields and JSON map
  * keys carry: BOOLEAN "true"/"false", numbers as above, STRING as is, BYTES
  * base64, TIMESTAMP/TIME ms and DATE days as integers. NULL appends nothing.

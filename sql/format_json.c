@@ -444,38 +444,6 @@ static void fs_assign(sl_sql_datum_t *items, uint8_t *how, int exact, int upper,
  * The raw parser
  * ====================================================================== */
 
-static int utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    int n;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (end - p < n)
-        return 0;
-    unsigned cp = c & (0x3F >> (n - 1));
-    for (int i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 static int hex4(const char *p)
 {
     int v = 0;
@@ -594,7 +562,7 @@ static sl_err_t jp_string(jp_t *jp, const char **out, size_t *outlen)
             continue;
         }
         if (c >= 0x80) {
-            int n = utf8_len((const unsigned char *)q, (const unsigned char *)jp->end);
+            int n = sl_sql_utf8_len((const unsigned char *)q, (const unsigned char *)jp->end);
             if (!n) {
                 jp->p = q;
                 return jp_syntax(jp, "invalid UTF-8");

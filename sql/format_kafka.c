@@ -18,7 +18,6 @@ static sl_err_t size_error(char *err, size_t errlen, const char *what, int want)
 sl_err_t sl_sql_kafka_decode(const sl_sql_codec_t *c, const uint8_t *p, size_t len, sl_arena_t *arena,
                              sl_sql_row_t *row, char *err, size_t errlen)
 {
-    (void)arena;
     if (c->n == 0)
         return SL_OK;
     sl_sql_datum_t *d = &row->cols[0];
@@ -42,13 +41,18 @@ sl_err_t sl_sql_kafka_decode(const sl_sql_codec_t *c, const uint8_t *p, size_t l
         break;
     case SL_SQL_T_STRING:
     case SL_SQL_T_BYTES:
-        if (len > UINT32_MAX) {
+        if (len > UINT32_MAX / 3) {
             snprintf(err, errlen, "record too large");
             return SL_ERR_PARSE;
         }
         d->kind = (uint8_t)c->types[0]->kind;
         d->u.s.ptr = (const char *)p;
         d->u.s.len = (uint32_t)len;
+        /* Kafka's StringDeserializer replaces what is not UTF-8 */
+        if (d->kind == SL_SQL_T_STRING && !sl_sql_utf8_text((const char *)p, len, arena, &d->u.s.ptr, &d->u.s.len)) {
+            snprintf(err, errlen, "out of memory");
+            return SL_ERR_NOMEM;
+        }
         break;
     default:
         snprintf(err, errlen, "The 'KAFKA' format does not support type '%s'",

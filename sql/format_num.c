@@ -191,6 +191,84 @@ bool sl_sql_base64_read(const char *p, size_t n, sl_arena_t *arena, const uint8_
     return true;
 }
 
+int sl_sql_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    int n;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (end - p < n)
+        return 0;
+    unsigned cp = c & (0x3Fu >> (n - 1));
+    for (int i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+bool sl_sql_utf8_text(const char *p, size_t n, sl_arena_t *arena, const char **out, uint32_t *outlen)
+{
+    const unsigned char *s = (const unsigned char *)p, *end = s + n;
+    size_t bad = 0;
+    if (n > UINT32_MAX / 3)
+        return false;
+    for (const unsigned char *q = s; q < end;) {
+        if (*q < 0x80) {
+            q++;
+            continue;
+        }
+        int l = sl_sql_utf8_len(q, end);
+        if (l) {
+            q += l;
+        } else {
+            bad++;
+            q++;
+        }
+    }
+    if (!bad) {
+        *out = p;
+        *outlen = (uint32_t)n;
+        return true;
+    }
+    /* each byte that starts no valid sequence becomes U+FFFD (3 bytes) */
+    char *o = sl_arena_alloc(arena, n + 2 * bad);
+    if (!o)
+        return false;
+    size_t k = 0;
+    for (const unsigned char *q = s; q < end;) {
+        int l = *q < 0x80 ? 1 : sl_sql_utf8_len(q, end);
+        if (l) {
+            memcpy(o + k, q, (size_t)l);
+            k += (size_t)l;
+            q += l;
+        } else {
+            memcpy(o + k, "\xef\xbf\xbd", 3);
+            k += 3;
+            q++;
+        }
+    }
+    *out = o;
+    *outlen = (uint32_t)k;
+    return true;
+}
+
 static void put_i64(sl_buf_t *out, int64_t v)
 {
     char tmp[24], *e = tmp + sizeof tmp, *p = e;

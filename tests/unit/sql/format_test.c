@@ -599,6 +599,13 @@ static void test_kafka(void **state)
     assert_str_datum(&r->cols[0], "héllo");
     assert_encodes(c, r, "héllo");
 
+    /* bytes that are not UTF-8 read as Java's decoder reads them */
+    r = decode_ok(c, "a\xff" "b\xc3");
+    assert_str_datum(&r->cols[0], "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+    sl_sql_codec_t *dl = codec("DELIMITED", names, ts, 1, false);
+    r = decode_ok(dl, "\xe2\x82");
+    assert_str_datum(&r->cols[0], "\xef\xbf\xbd\xef\xbf\xbd");
+
     /* a NULL bare column is a Kafka null; NONE always is */
     sl_sql_datum_t nul = sl_sql_null();
     sl_sql_row_t nrow = {1, &nul};
