@@ -9,7 +9,8 @@
  * counter, and only merging two states (session windows) compares stamps:
  * the sequence needs no record metadata. The counter starts at the wall
  * clock in microseconds so that stamps kept in a state store by an earlier
- * run stay older than new ones.
+ * run stay older than new ones (as long as that run stamped fewer values
+ * than it lived microseconds, i.e. under a million a second on average).
  *
  * States: STRUCT<SEQ BIGINT, VAL t> (SEQ NULL: nothing kept yet) for the
  * single forms, whose result is VAL; ARRAY<STRUCT<SEQ BIGINT, VAL t>> in
