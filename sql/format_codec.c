@@ -103,6 +103,7 @@ static sl_err_t unsupported(const sl_sql_fmt_t *fmt, const char *const *names, c
              "%s format does not support schema.\nformat: %s\nschema: Persistence{columns=%s, features=%s}\n"
              "reason: %s",
              is_key ? "Key" : "Value", f, c, unwrapped ? "[UNWRAP_SINGLES]" : "[]", why);
+
     sl_buf_free(&cols);
     return SL_ERR_INVAL;
 }
@@ -173,25 +174,29 @@ sl_err_t sl_sql_codec_new(sl_arena_t *arena, const sl_sql_fmt_t *fmt, const char
         }
     }
     bool unwrapped = n == 1 && (is_key || fmt->kind != SL_SQL_FMT_JSON || fmt->wrap_single == 0);
+    /* what ksqlDB lists as the schema's features: unwrapping only where the
+     * format has it as an option (JSON keys and bare values, DELIMITED told so) */
+    bool feat_unwrap = n == 1 && ((fmt->kind == SL_SQL_FMT_JSON && unwrapped) ||
+                                  (fmt->kind == SL_SQL_FMT_DELIMITED && !is_key && fmt->wrap_single == 0));
     switch (fmt->kind) {
     case SL_SQL_FMT_NONE:
         if (n > 0)
-            return unsupported(fmt, names, types, n, is_key, unwrapped, err, errlen,
+            return unsupported(fmt, names, types, n, is_key, feat_unwrap, err, errlen,
                                WHY_NONE_COLUMNS, NULL, NULL);
         break;
     case SL_SQL_FMT_KAFKA:
         if (n > 1)
-            return unsupported(fmt, names, types, n, is_key, unwrapped, err, errlen,
+            return unsupported(fmt, names, types, n, is_key, feat_unwrap, err, errlen,
                                WHY_KAFKA_FIELDS, NULL, NULL);
         if (n == 1 && !kafka_supports(types[0]->kind))
-            return unsupported(fmt, names, types, n, is_key, unwrapped, err, errlen,
+            return unsupported(fmt, names, types, n, is_key, feat_unwrap, err, errlen,
                                WHY_TYPE, sl_sql_base_type_name(types[0]->kind), NULL);
         break;
     case SL_SQL_FMT_DELIMITED:
         for (uint32_t i = 0; i < n; i++) {
             sl_sql_tkind_t k = types[i]->kind;
             if (k == SL_SQL_T_ARRAY || k == SL_SQL_T_MAP || k == SL_SQL_T_STRUCT)
-                return unsupported(fmt, names, types, n, is_key, unwrapped, err, errlen, WHY_COLUMN_TYPE,
+                return unsupported(fmt, names, types, n, is_key, feat_unwrap, err, errlen, WHY_COLUMN_TYPE,
                                    sl_sql_base_type_name(k), names[i]);
         }
         break;
