@@ -934,7 +934,7 @@ sl_err_t sl_sql_parse(sl_arena_t *arena, const char *text, size_t len, sl_sql_li
         free(buf);
         return sl_sql_error_set(err, SL_ERR_NOMEM, (sl_sql_pos_t){0, 0}, "out of memory while parsing");
     }
-    sl_sql_lexer_t lx = {buf, buf + len, buf, 1, buf, buf, 1};
+    sl_sql_lexer_t lx = {buf + len, buf, 1, buf, buf, 1};
     char msg[128];
     sl_sql_token_t cur = {0}, next;
     int next_rc = sl_sql_lex(&lx, &next, msg, sizeof msg);

@@ -35,7 +35,6 @@ typedef struct sl_sql_token {
 /* The lexer's state over a NUL-terminated copy of the text (the NUL is
  * the sentinel re2c stops at). */
 typedef struct sl_sql_lexer {
-    const char *text;
     const char *end;            /* the NUL */
     const char *cur;
     uint32_t line;
@@ -69,8 +68,9 @@ typedef struct sl_sql_pctx {
 /* Sets the context's error (first one wins): "line L:C: " + the sentence. */
 void sl_sql_pfail(sl_sql_pctx_t *c, sl_err_t code, sl_sql_pos_t pos, const char *fmt, ...) SL_PRINTF(4, 5);
 void sl_sql_pfail_nomem(sl_sql_pctx_t *c);
-/* The syntax error at the token being fed, with the expected terminals
- * expected[0..n). */
+/* The syntax error at tok with the terminals the grammar expected there,
+ * expected[0..n); extraneous: the token after tok would have fitted (ANTLR's
+ * "extraneous input", else "mismatched input"). */
 void sl_sql_psyntax(sl_sql_pctx_t *c, const sl_sql_token_t *tok, const int *expected, int n, bool extraneous);
 
 /* Flags the grammar collects for statements and columns. */
