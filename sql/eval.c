@@ -3,7 +3,8 @@
  *
  * NULL handling follows ksqlDB: arithmetic, CONCAT, CAST, DEREF, subscripts
  * and LIKE give NULL for a NULL operand; a comparison (and so BETWEEN and
- * IN) with a NULL operand is FALSE, not NULL, as ksqlDB's comparisons are;
+ * IN) with a NULL operand is FALSE, not NULL, as ksqlDB's comparisons are
+ * (IS [NOT] DISTINCT FROM compares NULLs as equal values);
  * NOT, AND and OR are three-valued (FALSE AND NULL is FALSE, TRUE OR NULL
  * is TRUE, NOT NULL is NULL). Integer arithmetic wraps as Java's does;
  * integer division or remainder by zero, DECIMAL overflow and failed casts
@@ -477,7 +478,9 @@ void sl_sql_eval(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
     case SL_SQL_E_CMP:
         sl_sql_eval(e->args[0], cx, &a);
         sl_sql_eval(e->args[1], cx, &b);
-        if (a.kind == SL_SQL_T_NULL || b.kind == SL_SQL_T_NULL)
+        if (e->op == SL_SQL_OP_DISTINCT || e->op == SL_SQL_OP_NOT_DISTINCT) /* NULL-safe */
+            *out = sl_sql_bool(sl_sql_datum_eq(&a, &b, e->args[0]->type) == (e->op == SL_SQL_OP_NOT_DISTINCT));
+        else if (a.kind == SL_SQL_T_NULL || b.kind == SL_SQL_T_NULL)
             *out = sl_sql_bool(false);
         else
             *out = sl_sql_bool(cmp_holds(e->op, sl_sql_datum_cmp(&a, &b, e->args[0]->type)));

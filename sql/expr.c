@@ -410,7 +410,7 @@ static bool is_time(const sl_sql_type_t *t)
 
 static bool is_equality(sl_sql_op_t op)
 {
-    return op == SL_SQL_OP_EQ || op == SL_SQL_OP_NE;
+    return op == SL_SQL_OP_EQ || op == SL_SQL_OP_NE || op == SL_SQL_OP_DISTINCT || op == SL_SQL_OP_NOT_DISTINCT;
 }
 
 /* The type a and b are compared as (ksqlDB's ComparisonUtil), or NULL. */
@@ -477,6 +477,10 @@ static const char *op_symbol(sl_sql_op_t op)
         return "AND";
     case SL_SQL_OP_OR:
         return "OR";
+    case SL_SQL_OP_DISTINCT:
+        return "IS DISTINCT FROM";
+    case SL_SQL_OP_NOT_DISTINCT:
+        return "IS NOT DISTINCT FROM";
     default:
         return "?";
     }
@@ -498,6 +502,10 @@ static const char *op_name(sl_sql_op_t op)
         return "GREATER_THAN";
     case SL_SQL_OP_GE:
         return "GREATER_THAN_OR_EQUAL";
+    case SL_SQL_OP_DISTINCT:
+        return "IS_DISTINCT_FROM";
+    case SL_SQL_OP_NOT_DISTINCT:
+        return "IS_NOT_DISTINCT_FROM";
     default:
         return "?";
     }
@@ -679,6 +687,8 @@ sl_sql_expr_t *sl_sql_expr_binary(sl_arena_t *arena, sl_sql_op_t op, sl_sql_expr
     case SL_SQL_OP_LE:
     case SL_SQL_OP_GT:
     case SL_SQL_OP_GE:
+    case SL_SQL_OP_DISTINCT:
+    case SL_SQL_OP_NOT_DISTINCT:
         return comparison(arena, op, a, b, err, errlen);
     case SL_SQL_OP_AND:
     case SL_SQL_OP_OR:

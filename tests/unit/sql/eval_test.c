@@ -105,6 +105,13 @@ static void eval_three_valued_logic(void **state)
     sl_sql_expr_t *ni = col(3, T(SL_SQL_T_INT), sl_sql_null());
     assert_string_equal(ev(bin(SL_SQL_OP_EQ, ni, lit(SL_SQL_A_INT, "1"))), "false");
     assert_string_equal(ev(bin(SL_SQL_OP_NE, ni, lit(SL_SQL_A_INT, "1"))), "false");
+    sl_sql_expr_t *one = col(4, T(SL_SQL_T_BIGINT), sl_sql_bigint(1)), *nb = col(5, T(SL_SQL_T_BIGINT), sl_sql_null());
+    assert_string_equal(ev(bin(SL_SQL_OP_DISTINCT, ni, one)), "true");
+    assert_string_equal(ev(bin(SL_SQL_OP_DISTINCT, ni, nb)), "false");
+    assert_string_equal(ev(bin(SL_SQL_OP_NOT_DISTINCT, ni, nb)), "true");
+    assert_string_equal(ev(bin(SL_SQL_OP_NOT_DISTINCT, one, lit(SL_SQL_A_INT, "1"))), "true");
+    assert_string_equal(ev(bin(SL_SQL_OP_DISTINCT, one, lit(SL_SQL_A_INT, "2"))), "true");
+    assert_string_equal(bin(SL_SQL_OP_DISTINCT, ni, one)->text, "(C3 IS DISTINCT FROM C4)");
     assert_string_equal(ev(sl_sql_expr_is_null(&A, ni, false, err, sizeof err)), "true");
     assert_string_equal(ev(sl_sql_expr_is_null(&A, ni, true, err, sizeof err)), "false");
     /* keyless or tombstone records read NULL columns */
