@@ -694,6 +694,17 @@ static sl_err_t bind_join(qctx_t *q, const sl_sql_ast_from_t *f)
     return 0;
 }
 
+static bool join_name_ambiguous(const qctx_t *q, const char *name)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < q->n_rels; i++) {
+        const sl_sql_schema_t *s = &q->rels[i].src->schema;
+        if (sl_sql_schema_key_index(s, name) >= 0 || sl_sql_schema_value_index(s, name) >= 0)
+            n++;
+    }
+    return n > 1;
+}
+
 /* --- PARTITION BY ---------------------------------------------------------------- */
 
 static bool is_null_literal(const sl_sql_ast_expr_t *a)
@@ -793,7 +804,7 @@ static sl_err_t bind_partition_by(qctx_t *q)
             return SL_ERR_INVAL;
         r->key_exprs[i] = e;
         const char *name = NULL;
-        if (q->is_join && a->kind == SL_SQL_A_COLUMN && !a->qual.name && e->kind == SL_SQL_E_COLUMN)
+        if (q->is_join && a->kind == SL_SQL_A_COLUMN && e->kind == SL_SQL_E_COLUMN && !join_name_ambiguous(q, a->name.name))
             name = a->name.name;
         else if (e->kind == SL_SQL_E_COLUMN && e->src == SL_SQL_COL_VALUE)
             name = q->names_of->value[e->index].name;
@@ -868,8 +879,8 @@ static sl_err_t bind_group_by(qctx_t *q)
         const sl_sql_ast_expr_t *a = gb->items[i];
         const char *name = NULL;
         sl_sql_expr_t *e = g[i];
-        if (q->is_join && a->kind == SL_SQL_A_COLUMN && !a->qual.name && e->kind == SL_SQL_E_COLUMN &&
-            e->src != SL_SQL_COL_PSEUDO)
+        if (q->is_join && a->kind == SL_SQL_A_COLUMN && e->kind == SL_SQL_E_COLUMN && e->src != SL_SQL_COL_PSEUDO &&
+            !join_name_ambiguous(q, a->name.name))
             name = a->name.name;
         else if (e->kind == SL_SQL_E_COLUMN && e->src != SL_SQL_COL_PSEUDO)
             name = e->src == SL_SQL_COL_KEY ? q->names_of->key[e->index].name : q->names_of->value[e->index].name;
@@ -945,9 +956,10 @@ static sl_err_t finish_aggregate(qctx_t *q, sl_sql_plan_t *agg)
 /* The default name of an item bound to e (NULL: generate one). */
 static const char *default_name(qctx_t *q, const sl_sql_ast_expr_t *a, const sl_sql_expr_t *e)
 {
-    /* In a join, `T.ID` is named T_ID but an unqualified `NAME` is NAME. */
-    if (q->is_join && a && a->kind == SL_SQL_A_COLUMN && !a->qual.name && e->kind == SL_SQL_E_COLUMN &&
-        e->src != SL_SQL_COL_PSEUDO)
+    /* In a join a column keeps its name unless another source has a
+     * column of that name: then ALIAS_NAME (T_ID), as ksqlDB. */
+    if (q->is_join && a && a->kind == SL_SQL_A_COLUMN && e->kind == SL_SQL_E_COLUMN && e->src != SL_SQL_COL_PSEUDO &&
+        !join_name_ambiguous(q, a->name.name))
         return a->name.name;
     if (e->kind == SL_SQL_E_COLUMN) {
         if (e->src == SL_SQL_COL_PSEUDO)
@@ -967,15 +979,23 @@ static const char *default_name(qctx_t *q, const sl_sql_ast_expr_t *a, const sl_
     return NULL;
 }
 
-static bool is_cand(const qctx_t *q, const sl_sql_expr_t *e, int *key)
+/* Which key (and which of its candidates) e equals. */
+static bool cand_of(const qctx_t *q, const sl_sql_expr_t *e, int *key, uint32_t *cand)
 {
     for (uint32_t i = 0; i < q->n_keys; i++)
         for (uint32_t c = 0; c < q->n_cand[i]; c++)
             if (sl_sql_expr_same(e, q->cand[i][c])) {
                 *key = (int)i;
+                *cand = c;
                 return true;
             }
     return false;
+}
+
+static bool is_cand(const qctx_t *q, const sl_sql_expr_t *e, int *key)
+{
+    uint32_t c;
+    return cand_of(q, e, key, &c);
 }
 
 static sl_err_t star_items(qctx_t *q, const sl_sql_ast_expr_t *a)
@@ -1200,16 +1220,37 @@ static sl_err_t bind_items(qctx_t *q)
 /* Matches items to the result's key (persistent queries). */
 static sl_err_t match_keys(qctx_t *q)
 {
+    /* The item equal to a key's first candidate that is selected (a
+     * join's left expression before its right one) is the key; an item
+     * equal to another candidate stays a value; the same one twice is an
+     * error. */
     int first[MAX_KEYS];
-    for (uint32_t i = 0; i < MAX_KEYS; i++)
+    uint32_t best[MAX_KEYS];
+    for (uint32_t i = 0; i < MAX_KEYS; i++) {
         first[i] = -1;
+        best[i] = UINT32_MAX;
+    }
+    for (uint32_t i = 0; i < q->n_items; i++) {
+        item_t *it = &q->items[i];
+        int k;
+        uint32_t c;
+        if (it->tablefn || it->key == -2 || !cand_of(q, it->expr, &k, &c))
+            continue;
+        if (c < best[k])
+            best[k] = c;
+    }
     for (uint32_t i = 0; i < q->n_items; i++) {
         item_t *it = &q->items[i];
         if (it->tablefn || it->key == -2)
             continue;
         int k;
-        if (!is_cand(q, it->expr, &k))
+        uint32_t c;
+        if (!cand_of(q, it->expr, &k, &c))
             continue;
+        if (c != best[k]) {
+            it->key = -2;
+            continue;
+        }
         if (first[k] >= 0) {
             const char *kn = q->key_name[k] ? q->key_name[k] : q->items[first[k]].name;
             if (q->aggregated)

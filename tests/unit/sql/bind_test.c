@@ -334,17 +334,17 @@ static void test_joins(void **state)
     base_streams();
     ok("CREATE STREAM J AS SELECT S.ID, S.NAME, T.CITY FROM S JOIN T ON S.ID = T.ID;");
     const sl_sql_source_t *j = sl_sql_catalog_find(F.cat, "J");
-    assert_string_equal(schema_of(&j->schema), "S_ID INTEGER KEY, S_NAME STRING, T_CITY STRING");
+    assert_string_equal(schema_of(&j->schema), "S_ID INTEGER KEY, NAME STRING, CITY STRING");
     const sl_sql_plan_t *jn = find_kind(F.q.root, SL_SQL_P_JOIN);
     assert_non_null(jn);
     assert_int_equal(jn->join, SL_SQL_JOIN_INNER);
     /* Pruned: only what the projection reads crosses the join. */
-    assert_string_equal(schema_of(&jn->out), "S_ID INTEGER KEY, S_NAME STRING, T_CITY STRING");
+    assert_string_equal(schema_of(&jn->out), "S_ID INTEGER KEY, S_NAME STRING, T_CITY STRING"); /* internal names */
     assert_int_equal(jn->input->n_exprs, 1);
     assert_null(find_kind(F.q.root, SL_SQL_P_REKEY));
     ok("CREATE STREAM J2 AS SELECT S.AGE, T.CITY FROM S LEFT JOIN T ON S.AGE = T.ID;");
     assert_non_null(find_kind(F.q.root, SL_SQL_P_REKEY));
-    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "J2")->schema), "S_AGE INTEGER KEY, T_CITY STRING");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "J2")->schema), "AGE INTEGER KEY, CITY STRING");
     ok("CREATE STREAM L (A INT KEY, B INT, C INT) WITH (kafka_topic='LEFT', value_format='JSON');");
     ok("CREATE STREAM R (A INT KEY, B INT, C INT) WITH (kafka_topic='RIGHT', value_format='JSON');");
     fails("CREATE STREAM O1 AS SELECT * FROM L JOIN R ON L.A = R.A;",
@@ -397,6 +397,24 @@ static void test_joins(void **state)
           "Cannot repartition a TABLE source.");
     fails("CREATE STREAM O7 AS SELECT * FROM T JOIN S ON S.ID = T.ID;", "Invalid join order");
     fails("SELECT B FROM L JOIN R WITHIN 1 SECOND ON L.A = R.A EMIT CHANGES;", "Column 'B' is ambiguous.");
+}
+
+static void test_join_names(void **state)
+{
+    (void)state;
+    ok("CREATE STREAM TEST (ID BIGINT KEY, NAME varchar, VALUE bigint) WITH (kafka_topic='left_topic', value_format='JSON');");
+    ok("CREATE STREAM TEST_STREAM (ID BIGINT KEY, F1 varchar, F2 bigint) WITH (kafka_topic='right_topic', value_format='JSON');");
+    ok("CREATE STREAM J1 as SELECT t.*, tt.f1 FROM test t inner join TEST_STREAM tt WITHIN 11 SECONDS ON t.id = tt.id;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "J1")->schema),
+                        "T_ID BIGINT KEY, T_NAME STRING, T_VALUE BIGINT, F1 STRING");
+    ok("CREATE STREAM J2 as SELECT t.*, tt.name, tt.id FROM test tt inner join TEST_STREAM t WITHIN 11 SECONDS ON t.id = tt.id;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "J2")->schema),
+                        "TT_ID BIGINT KEY, T_ID BIGINT, T_F1 STRING, T_F2 BIGINT, NAME STRING");
+    ok("CREATE STREAM J3 as SELECT t.*, t.F1 AS F1_2, tt.*, tt.NAME AS NAME_2 FROM test tt inner join TEST_STREAM t "
+       "WITHIN 11 SECONDS ON t.id = tt.id;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "J3")->schema),
+                        "TT_ID BIGINT KEY, T_ID BIGINT, T_F1 STRING, T_F2 BIGINT, F1_2 STRING, TT_NAME STRING, TT_VALUE BIGINT, "
+                        "NAME_2 STRING");
 }
 
 static void test_multi_joins(void **state)
@@ -502,6 +520,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_partition_by, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_by, setup, teardown),
         cmocka_unit_test_setup_teardown(test_joins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_join_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multi_joins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_values, setup, teardown),
