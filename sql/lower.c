@@ -439,6 +439,16 @@ sl_lw_t sl_lower_node(sl_lower_ctx_t *lc, const sl_sql_plan_t *p)
         return sl_lower_source(lc, p);
     if (p->kind == SL_SQL_P_SUPPRESS)
         return lower_suppress(lc, p);
+    if (p->kind == SL_SQL_P_PROJECT) {
+        /* A projection makes rows of its own columns: the aggregate below
+         * it (through HAVING filters and EMIT FINAL) may hand it rows with
+         * the states still after the values. */
+        const sl_sql_plan_t *q = p->input;
+        while (q != NULL && (q->kind == SL_SQL_P_FILTER || q->kind == SL_SQL_P_SUPPRESS))
+            q = q->input;
+        if (q != NULL && q->kind == SL_SQL_P_AGGREGATE)
+            lc->untrimmed = q;
+    }
     sl_lw_t in = sl_lower_node(lc, p->input);
     if (lc->failed)
         return none;

@@ -14,8 +14,9 @@
  * The aggregate's value is one row: the node's value row (the grouping
  * columns it shows, then each aggregate's result) followed by the
  * aggregates' states, kept in the store plan->store with the internal
- * serde; a table view then trims the states off for what follows. Sessions
- * merge with the aggregates' merge.
+ * serde; a table view then trims the states off for what follows (unless
+ * only a projection reads the rows: it makes its own). Sessions merge with
+ * the aggregates' merge.
  *
  * SUPPRESS (EMIT FINAL): the aggregate suppresses its own table before the
  * trim (the suppression buffer needs the rows' serde), see lower.c.
@@ -379,7 +380,10 @@ sl_lw_t sl_lower_aggregate(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t i
     }
     sl_lw_t out = {0};
     out.p = p;
-    out.t = t != NULL ? sl_table_map_values(t, sl_lower_name(lc, base, "Project"), agg_trim, a) : NULL;
+    if (lc->untrimmed == p && !a->as_bytes)
+        out.t = t;
+    else
+        out.t = t != NULL ? sl_table_map_values(t, sl_lower_name(lc, base, "Project"), agg_trim, a) : NULL;
     if (out.t == NULL)
         return sl_lower_fail(lc, SL_ERR_INVAL, "cannot lower the aggregation %s", base);
     return out;

@@ -41,6 +41,9 @@ typedef struct sl_lower_ctx {
     uint32_t n_sources, cap_sources;
     /* a SUPPRESS above: the aggregate below it suppresses its own table */
     bool suppress_pending;
+    /* an aggregate whose rows only a projection reads (through filters):
+     * the states need not be trimmed off its rows */
+    const sl_sql_plan_t *untrimmed;
 } sl_lower_ctx_t;
 
 /* What a logging record processor knows of its query. */
