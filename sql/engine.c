@@ -31,6 +31,10 @@ static sl_err_t engine_alloc(const char *props, bool local, sl_sql_engine_t **ou
     sl_list_init(&e->queries);
     sl_list_init(&e->open);
     sl_map_init(&e->cursors);
+    sl_map_init(&e->topic_codecs);
+    sl_arena_init(&e->scratch, 16384, 0);
+    sl_buf_init(&e->kbuf);
+    sl_buf_init(&e->vbuf);
     sl_err_t r = SL_OK;
     if (props && *props)
         r = sl_props_parse(props, strlen(props), "engine properties", &e->config, errbuf, sizeof errbuf);
@@ -111,6 +115,15 @@ sl_err_t sl_sql_engine_new(const char *props, sl_sql_engine_t **out, sl_sql_erro
     return SL_OK;
 }
 
+static void topic_codecs_free(void *p)
+{
+    sl_sql_topic_codecs_t *tc = p;
+    if (tc) {
+        sl_arena_fini(&tc->arena);
+        free(tc);
+    }
+}
+
 void sl_sql_engine_free(sl_sql_engine_t *e)
 {
     if (!e)
@@ -126,6 +139,10 @@ void sl_sql_engine_free(sl_sql_engine_t *e)
     sl_props_free(e->config);
     sl_props_free(e->session);
     sl_map_fini(&e->cursors, free);
+    sl_map_fini(&e->topic_codecs, topic_codecs_free);
+    sl_arena_fini(&e->scratch);
+    sl_buf_free(&e->kbuf);
+    sl_buf_free(&e->vbuf);
     pthread_cond_destroy(&e->cmd_cv);
     pthread_mutex_destroy(&e->cmd_mu);
     pthread_mutex_destroy(&e->lock);
@@ -402,6 +419,7 @@ sl_err_t sl_sql_exec_stmt(sl_sql_exec_t *x)
     sl_err_t r;
     x->record = false;
     x->made_query_id = NULL;
+    x->e->catalog_gen++;
     switch (s->kind) {
     case SL_SQL_S_CREATE_STREAM:
     case SL_SQL_S_CREATE_TABLE:
@@ -563,53 +581,79 @@ static sl_err_t text_to_bytes(const sl_sql_codec_t *c, bool is_key, const char *
     return SL_OK;
 }
 
+/* The codecs of topic's records (under the statement lock); NULL when out
+ * of memory or the declared source's codecs cannot be made (err says). */
+static sl_sql_topic_codecs_t *topic_codecs(sl_sql_engine_t *e, const char *topic, sl_sql_error_t *err)
+{
+    sl_sql_pos_t nopos = {0, 0};
+    sl_sql_topic_codecs_t *tc = sl_map_gets(&e->topic_codecs, topic);
+    if (tc && tc->gen == e->catalog_gen)
+        return tc;
+    if (!tc) {
+        tc = calloc(1, sizeof *tc);
+        if (!tc || sl_map_put(&e->topic_codecs, topic, strlen(topic), tc, NULL) != SL_OK) {
+            free(tc);
+            sl_sql_error_set(err, SL_ERR_NOMEM, nopos, "out of memory");
+            return NULL;
+        }
+    } else {
+        sl_arena_fini(&tc->arena);
+    }
+    sl_arena_init(&tc->arena, 4096, 0);
+    tc->gen = e->catalog_gen;
+    tc->exists = false;
+    tc->kc = tc->vc = NULL;
+    tc->src = sl_sql_engine_source_on_topic(e, topic);
+    char msg[512] = "";
+    sl_err_t r;
+    if (tc->src && (r = sl_sql_source_codecs(&tc->arena, tc->src, &tc->kc, &tc->vc, msg, sizeof msg))) {
+        tc->gen = e->catalog_gen - 1; /* made again next time */
+        sl_sql_error_set(err, r, nopos, "%s", msg);
+        return NULL;
+    }
+    return tc;
+}
+
 sl_err_t sl_sql_local_produce(sl_sql_engine_t *e, const char *topic, const char *key_json, const char *value_json,
                               int64_t timestamp, sl_sql_error_t *err)
 {
     sl_sql_pos_t nopos = {0, 0};
     if (err)
-        memset(err, 0, sizeof *err);
+        err->code = SL_OK;
     if (!e->local)
         return not_local(err);
-    char msg[512] = "";
-    sl_arena_t arena;
-    sl_arena_init(&arena, 4096, 0);
-    sl_buf_t kb, vb;
-    sl_buf_init(&kb);
-    sl_buf_init(&vb);
     bool knull = false, vnull = false;
     pthread_mutex_lock(&e->lock);
-    const sl_sql_source_t *src = sl_sql_engine_source_on_topic(e, topic);
-    sl_sql_codec_t *kc = NULL, *vc = NULL;
-    sl_err_t r = SL_OK;
-    if (src && (r = sl_sql_source_codecs(&arena, src, &kc, &vc, msg, sizeof msg)))
-        sl_sql_error_set(err, r, nopos, "%s", msg);
+    sl_arena_reset(&e->scratch);
+    sl_buf_reset(&e->kbuf);
+    sl_buf_reset(&e->vbuf);
+    sl_sql_topic_codecs_t *tc = topic_codecs(e, topic, err);
+    sl_err_t r = tc ? SL_OK : (err && err->code ? err->code : SL_ERR_NOMEM);
     if (!r)
-        r = text_to_bytes(kc, true, key_json, &arena, &kb, &knull, err);
+        r = text_to_bytes(tc->kc, true, key_json, &e->scratch, &e->kbuf, &knull, err);
     if (!r)
-        r = text_to_bytes(vc, false, value_json, &arena, &vb, &vnull, err);
-    if (!r && (sl_buf_err(&kb) || sl_buf_err(&vb)))
+        r = text_to_bytes(tc->vc, false, value_json, &e->scratch, &e->vbuf, &vnull, err);
+    if (!r && (sl_buf_err(&e->kbuf) || sl_buf_err(&e->vbuf)))
         r = sl_sql_error_set(err, SL_ERR_NOMEM, nopos, "out of memory");
-    if (!r) {
+    if (!r && !tc->exists) {
         sl_sql_topic_info_t info;
         if (e->rt->ops->topic_info(e->rt, topic, &info) == SL_ERR_NOENT) {
             r = e->rt->ops->topic_create(e->rt, topic, 1, 1, NULL);
             if (r == SL_ERR_EXISTS)
                 r = SL_OK;
         }
+        tc->exists = r == SL_OK;
     }
     if (!r) {
         static const uint8_t empty[1];
-        const uint8_t *k = knull ? NULL : (kb.data ? kb.data : empty);
-        const uint8_t *v = vnull ? NULL : (vb.data ? vb.data : empty);
-        r = e->rt->ops->produce(e->rt, topic, -1, k, knull ? 0 : kb.len, v, vnull ? 0 : vb.len, timestamp);
+        sl_buf_t *kb = &e->kbuf, *vb = &e->vbuf;
+        const uint8_t *k = knull ? NULL : (kb->data ? kb->data : empty);
+        const uint8_t *v = vnull ? NULL : (vb->data ? vb->data : empty);
+        r = e->rt->ops->produce(e->rt, topic, -1, k, knull ? 0 : kb->len, v, vnull ? 0 : vb->len, timestamp);
         if (r)
             sl_sql_error_set(err, r, nopos, "producing to %s: %s", topic, sl_err_str(r));
     }
     pthread_mutex_unlock(&e->lock);
-    sl_buf_free(&kb);
-    sl_buf_free(&vb);
-    sl_arena_fini(&arena);
     return r;
 }
 
@@ -684,17 +728,21 @@ sl_err_t sl_sql_local_next(sl_sql_engine_t *e, const char *topic, sl_sql_local_r
         memset(err, 0, sizeof *err);
     if (!e->local)
         return not_local(err);
-    char msg[512] = "";
     sl_arena_t arena;
     sl_arena_init(&arena, 4096, 0);
     pthread_mutex_lock(&e->lock);
     sl_err_t r = SL_OK;
     sl_sql_codec_t *kc = NULL, *vc = NULL;
-    const sl_sql_source_t *src = sl_sql_engine_source_on_topic(e, topic);
-    if (!src)
+    sl_sql_topic_codecs_t *tc = topic_codecs(e, topic, err);
+    const sl_sql_source_t *src = tc ? tc->src : NULL;
+    if (!tc)
+        r = err && err->code ? err->code : SL_ERR_NOMEM;
+    else if (!src)
         r = sl_sql_error_set(err, SL_ERR_INVAL, nopos, "no stream or table is declared on topic %s", topic);
-    else if ((r = sl_sql_source_codecs(&arena, src, &kc, &vc, msg, sizeof msg)))
-        sl_sql_error_set(err, r, nopos, "%s", msg);
+    else {
+        kc = tc->kc;
+        vc = tc->vc;
+    }
     sl_sql_topic_info_t info = {0};
     if (!r && e->rt->ops->topic_info(e->rt, topic, &info))
         r = sl_sql_error_set(err, SL_ERR_NOENT, nopos, "no record on %s", topic);

@@ -54,6 +54,17 @@ typedef struct sl_sql_cursor {
     int64_t next[];
 } sl_sql_cursor_t;
 
+/* The codecs the local engine reads and writes a topic's records with
+ * (those of the first catalog entry declared on it), kept while the
+ * catalog does not change. */
+typedef struct sl_sql_topic_codecs {
+    uint64_t gen;
+    const sl_sql_source_t *src; /* NULL: nothing declared on the topic */
+    sl_sql_codec_t *kc, *vc;
+    bool exists;                /* the topic is known to exist */
+    sl_arena_t arena;
+} sl_sql_topic_codecs_t;
+
 struct sl_sql_engine {
     pthread_mutex_t lock;       /* statements, the registry, the catalog */
     bool local;
@@ -70,6 +81,11 @@ struct sl_sql_engine {
     sl_list_t queries;          /* sl_sql_pquery_t */
     sl_list_t open;             /* open push/pull queries (query.c) */
     sl_map_t cursors;           /* local: topic -> sl_sql_cursor_t* */
+    sl_map_t topic_codecs;      /* local: topic -> sl_sql_topic_codecs_t* */
+    uint64_t catalog_gen;       /* changes whenever a statement may have
+                                 * changed the catalog or the topics */
+    sl_arena_t scratch;         /* local produce: per record */
+    sl_buf_t kbuf, vbuf;
     /* The command topic (cluster engines). */
     char instance[40];          /* this engine's mark on the commands it wrote */
     int64_t cmd_next;           /* the next offset to apply */
