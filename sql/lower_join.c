@@ -40,12 +40,15 @@ typedef struct join_arg {
     const sl_serde_t *ls, *rs;
 } join_arg_t;
 
+/* A side's value into out[at..at+n): a row, or its bytes (skip: the bytes
+ * of a side tag before them) decoded with s. */
 static void copy_side(sl_ctx_t *ctx, sl_sql_row_t *out, uint32_t at, uint32_t n, const sl_val_t *side,
-                      const sl_serde_t *s)
+                      const sl_serde_t *s, size_t skip)
 {
     sl_val_t dec;
     if (s != NULL && side != NULL && side->type == SL_V_BYTES) {
-        if (s->de(side->u.bytes.ptr, side->u.bytes.len, sl_ctx_arena(ctx), &dec, s->arg) != SL_OK)
+        if (side->u.bytes.len < skip ||
+            s->de(side->u.bytes.ptr + skip, side->u.bytes.len - skip, sl_ctx_arena(ctx), &dec, s->arg) != SL_OK)
             return;
         side = &dec;
     }
@@ -63,8 +66,8 @@ static sl_val_t joiner(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *left,
     sl_sql_row_t *row = sl_lower_row_new(ctx, a->nl + a->nr);
     if (row == NULL)
         return sl_val_null();
-    copy_side(ctx, row, 0, a->nl, left, a->ls);
-    copy_side(ctx, row, a->nl, a->nr, right, a->rs);
+    copy_side(ctx, row, 0, a->nl, left, a->ls, 0);
+    copy_side(ctx, row, a->nl, a->nr, right, a->rs, 0);
     return sl_val_ptr(row);
 }
 
@@ -185,18 +188,6 @@ static bool ej_collect(const sl_val_t *key, int64_t window_start, const sl_val_t
     return true;
 }
 
-/* One side's row (tagged bytes) into out at column at. */
-static void ej_side(sl_ctx_t *ctx, sl_sql_row_t *out, uint32_t at, uint32_t n, const uint8_t *p, size_t len,
-                    const sl_serde_t *s)
-{
-    sl_val_t dec;
-    if (p == NULL || len < 1 || s->de(p + 1, len - 1, sl_ctx_arena(ctx), &dec, s->arg) != SL_OK)
-        return;
-    const sl_sql_row_t *r = sl_lower_row(&dec);
-    if (r != NULL)
-        memcpy(&out->cols[at], r->cols, (r->n < n ? r->n : n) * sizeof(sl_sql_datum_t));
-}
-
 static void ej_emit(sl_ctx_t *ctx, const ej_arg_t *a, const sl_val_t *key, const uint8_t *lp, size_t ln,
                     const uint8_t *rp, size_t rn, int64_t ts)
 {
@@ -204,8 +195,10 @@ static void ej_emit(sl_ctx_t *ctx, const ej_arg_t *a, const sl_val_t *key, const
     sl_sql_row_t *row = sl_lower_row_new(ctx, ja->nl + ja->nr);
     if (row == NULL)
         return;
-    ej_side(ctx, row, 0, ja->nl, lp, ln, ja->ls);
-    ej_side(ctx, row, ja->nl, ja->nr, rp, rn, ja->rs);
+    sl_val_t l = lp != NULL ? sl_val_bytes_ref(lp, ln) : sl_val_null();
+    sl_val_t r = rp != NULL ? sl_val_bytes_ref(rp, rn) : sl_val_null();
+    copy_side(ctx, row, 0, ja->nl, &l, ja->ls, 1);
+    copy_side(ctx, row, ja->nl, ja->nr, &r, ja->rs, 1);
     sl_val_t v = sl_val_ptr(row);
     sl_ctx_forward_ts(ctx, key, &v, ts);
 }
