@@ -108,7 +108,6 @@ static sl_err_t catch_up(sl_sql_engine_t *e, int timeout_ms)
         r = SL_OK;
     if (!r && b.oom)
         r = SL_ERR_NOMEM;
-    e->replaying = true;
     for (size_t i = 0; i < b.n; i++) {
         if (b.recs[i].offset >= e->cmd_next) {
             apply(e, &b.recs[i]);
@@ -116,7 +115,6 @@ static sl_err_t catch_up(sl_sql_engine_t *e, int timeout_ms)
         }
         free(b.recs[i].value);
     }
-    e->replaying = false;
     free(b.recs);
     if (e->seq < e->cmd_next)
         e->seq = e->cmd_next;

@@ -89,7 +89,6 @@ struct sl_sql_engine {
     /* The command topic (cluster engines). */
     char instance[40];          /* this engine's mark on the commands it wrote */
     int64_t cmd_next;           /* the next offset to apply */
-    bool replaying;
     pthread_t cmd_thread;
     bool cmd_thread_on;
     pthread_mutex_t cmd_mu;
@@ -185,9 +184,9 @@ sl_err_t sl_sql_exec_run_script(sl_sql_exec_t *x);
 
 /* --- query.c ---------------------------------------------------------------- */
 
-/* Cancels every open query reading name (DROP) - unused so far; and the
- * open query with id (TERMINATE of a transient id): SL_ERR_NOENT. Called
- * under the statement lock. */
+/* Cancels the open query with id (TERMINATE of a transient id; ids
+ * compared case-insensitively, as unquoted ones come upper-cased):
+ * SL_ERR_NOENT if none. Under the statement lock. */
 sl_err_t sl_sql_query_cancel_locked(sl_sql_engine_t *e, const char *id);
 /* Appends a RunningQuery entity (queryType PUSH) per open push query
  * (SHOW QUERIES). Under the statement lock. */

@@ -321,7 +321,24 @@ static void test_show_describe_explain(void **state)
 
     out = ok(e, "SHOW FUNCTIONS;");
     assert_string_equal(jstr(out, "0.@type"), "function_names");
-    assert_true(json_is_array(jget(out, "0.functions")));
+    json_t *fns = jget(out, "0.functions");
+    bool saw_count = false;
+    for (size_t i = 0; i < json_array_size(fns); i++) {
+        json_t *f = json_array_get(fns, i);
+        if (strcmp(json_string_value(json_object_get(f, "name")), "COUNT") == 0) {
+            saw_count = true;
+            assert_string_equal(json_string_value(json_object_get(f, "type")), "AGGREGATE");
+        }
+    }
+    assert_true(saw_count);
+    json_decref(out);
+    out = ok(e, "DESCRIBE FUNCTION substring;");
+    assert_string_equal(jstr(out, "0.@type"), "describe_function");
+    assert_string_equal(jstr(out, "0.name"), "SUBSTRING");
+    assert_string_equal(jstr(out, "0.type"), "SCALAR");
+    assert_true(json_array_size(jget(out, "0.functions")) >= 2);
+    assert_true(json_array_size(jget(out, "0.functions.0.arguments")) >= 2);
+    assert_true(json_is_boolean(jget(out, "0.functions.0.arguments.0.isVariadic")));
     json_decref(out);
     fails(e, "DESCRIBE FUNCTION NOPE;", SL_ERR_NOENT, "Can't find any functions with the name 'NOPE'");
     sl_sql_engine_free(e);
