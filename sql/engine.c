@@ -17,6 +17,42 @@
  * Making engines
  * ------------------------------------------------------------------------- */
 
+/* The engine's own keys with a value that cannot work are refused at once
+ * (SL_ERR_CONFIG naming the key). */
+static sl_err_t check_config(const sl_props_t *p, char *errbuf, size_t errlen)
+{
+    static const char *const resets[] = {"auto.offset.reset", "ksql.streams.auto.offset.reset",
+                                         "sql.streams.auto.offset.reset"};
+    for (size_t i = 0; i < sizeof resets / sizeof resets[0]; i++) {
+        const char *v = sl_props_get(p, resets[i]);
+        if (v && strcmp(v, "earliest") != 0 && strcmp(v, "latest") != 0 && strcmp(v, "none") != 0) {
+            snprintf(errbuf, errlen, "%s=%s: must be one of latest, earliest, none", resets[i], v);
+            return SL_ERR_CONFIG;
+        }
+    }
+    static const char *const counts[] = {"sql.streams.num.stream.threads", "ksql.streams.num.stream.threads",
+                                         "sql.internal.topic.replicas", "request.timeout.ms"};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        const char *v = sl_props_get(p, counts[i]);
+        char *end = NULL;
+        long n = v ? strtol(v, &end, 10) : 1;
+        if (v && (end == v || *end || n < 1 || n > 1000000000L)) {
+            snprintf(errbuf, errlen, "%s=%s: not a positive integer", counts[i], v);
+            return SL_ERR_CONFIG;
+        }
+    }
+    const char *svc = sl_props_get(p, "sql.service.id");
+    for (const char *c = svc; c && *c; c++) {
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' ||
+              *c == '-' || *c == '.')) {
+            snprintf(errbuf, errlen, "sql.service.id=%s: only letters, digits, '.', '_' and '-' (it names topics)",
+                     svc);
+            return SL_ERR_CONFIG;
+        }
+    }
+    return SL_OK;
+}
+
 static sl_err_t engine_alloc(const char *props, bool local, sl_sql_engine_t **out, sl_sql_error_t *err)
 {
     sl_sql_pos_t nopos = {0, 0};
@@ -47,6 +83,10 @@ static sl_err_t engine_alloc(const char *props, bool local, sl_sql_engine_t **ou
     if (r) {
         *out = e;
         return sl_sql_error_set(err, r, nopos, "%s", *errbuf ? errbuf : "out of memory");
+    }
+    if ((r = check_config(e->config, errbuf, sizeof errbuf))) {
+        *out = e;
+        return sl_sql_error_set(err, r, nopos, "%s", errbuf);
     }
     e->service_id = sl_props_get(e->config, "sql.service.id");
     if (!e->service_id)

@@ -92,7 +92,9 @@ typedef struct print_ctx {
     int64_t max;
 } print_ctx_t;
 
-/* Bytes as text: UTF-8 text as it is, anything else in hex. */
+/* Bytes as text: UTF-8 text as it is, 4 or 8 other bytes as the
+ * big-endian integer Kafka's serializers write (as ksqlDB's PRINT guesses),
+ * anything else in hex. */
 static void raw_text(const uint8_t *p, size_t n, sl_buf_t *out)
 {
     bool text = true;
@@ -100,6 +102,18 @@ static void raw_text(const uint8_t *p, size_t n, sl_buf_t *out)
         text = p[i] >= 0x20 || p[i] == '\t' || p[i] == '\n';
     if (text) {
         sl_buf_put(out, p, n);
+        return;
+    }
+    if (n == 4 || n == 8) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < n; i++)
+            v = (v << 8) | p[i];
+        char num[32];
+        if (n == 4)
+            snprintf(num, sizeof num, "%d", (int)(int32_t)(uint32_t)v);
+        else
+            snprintf(num, sizeof num, "%lld", (long long)(int64_t)v);
+        sl_buf_put(out, num, strlen(num));
         return;
     }
     static const char hex[] = "0123456789abcdef";

@@ -134,6 +134,20 @@ static void setup_s(sl_sql_engine_t *e)
  * DDL and persistent queries
  * ------------------------------------------------------------------------- */
 
+static void test_bad_config(void **state)
+{
+    (void)state;
+    sl_sql_engine_t *e = NULL;
+    sl_sql_error_t err;
+    assert_int_equal(sl_sql_engine_new_local("auto.offset.reset=sometimes\n", 0, &e, &err), SL_ERR_CONFIG);
+    assert_null(e);
+    assert_non_null(strstr(err.message, "auto.offset.reset"));
+    assert_int_equal(sl_sql_engine_new_local("sql.service.id=a/b\n", 0, &e, &err), SL_ERR_CONFIG);
+    assert_int_equal(sl_sql_engine_new_local("sql.streams.num.stream.threads=0\n", 0, &e, &err), SL_ERR_CONFIG);
+    assert_int_equal(sl_sql_engine_new_local("no equals sign \\u00zz\n", 0, &e, &err), SL_ERR_CONFIG);
+    assert_null(e);
+}
+
 static void test_create_needs_topic(void **state)
 {
     (void)state;
@@ -513,6 +527,7 @@ static void test_pull_query(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_create_needs_topic),
         cmocka_unit_test(test_csas_end_to_end),
         cmocka_unit_test(test_drop_and_terminate),
