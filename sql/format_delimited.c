@@ -2,7 +2,8 @@
  * format_delimited.c - the DELIMITED format: one CSV record (RFC 4180
  * quoting with "" for a quote inside a quoted field) with the configured
  * delimiter, as ksqlDB reads and writes it through Commons CSV. An empty
- * field is NULL; a field of the wrong text fails the record. Unquoted
+ * field is NULL (an empty string too, as in ksqlDB); an empty record and a
+ * field of the wrong text fail the record. Unquoted
  * fields point into the record's bytes; quoted ones with "" inside are
  * copied into the arena.
  */
@@ -98,6 +99,11 @@ sl_err_t sl_sql_delimited_decode(const sl_sql_codec_t *c, const uint8_t *bytes, 
         snprintf(err, errlen, "record too large");
         return SL_ERR_PARSE;
     }
+    if (end == p && c->n > 0) {
+        /* an empty line holds no record at all, not one empty field */
+        snprintf(err, errlen, "No fields in record");
+        return SL_ERR_PARSE;
+    }
     uint32_t got = 0;
     bool more = true;
     while (more) {
@@ -163,7 +169,7 @@ sl_err_t sl_sql_delimited_decode(const sl_sql_codec_t *c, const uint8_t *bytes, 
         }
         got++;
     }
-    if (c->n == 0 && got == 1 && len == 0)
+    if (c->n == 0 && got == 1 && end == (const char *)bytes)
         got = 0;
     if (got != c->n) {
         snprintf(err, errlen, "Column count mismatch on deserialization. expected: %u, got: %u", c->n, got);
@@ -172,7 +178,11 @@ sl_err_t sl_sql_delimited_decode(const sl_sql_codec_t *c, const uint8_t *bytes, 
     return SL_OK;
 }
 
-static void field_write(const sl_sql_datum_t *d, const sl_sql_type_t *t, char delim, sl_buf_t *out)
+/* One field as Commons CSV prints it (ksqlDB's writer): NULL as nothing,
+ * an empty string quoted only as the first field (an empty line would hold
+ * no field), quotes around text holding the delimiter, a quote or a line
+ * break, with "" for each quote inside. */
+static void field_write(const sl_sql_datum_t *d, const sl_sql_type_t *t, char delim, bool first, sl_buf_t *out)
 {
     if (d->kind != SL_SQL_T_STRING) {
         sl_sql_scalar_write(d, t, out);
@@ -180,7 +190,7 @@ static void field_write(const sl_sql_datum_t *d, const sl_sql_type_t *t, char de
     }
     const char *s = d->u.s.ptr;
     uint32_t n = d->u.s.len;
-    bool quote = n == 0;
+    bool quote = n == 0 && first;
     for (uint32_t i = 0; i < n && !quote; i++)
         quote = s[i] == delim || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
     if (!quote) {
@@ -205,7 +215,7 @@ sl_err_t sl_sql_delimited_encode(const sl_sql_codec_t *c, const sl_sql_row_t *ro
     for (uint32_t i = 0; i < c->n; i++) {
         if (i)
             sl_buf_put_u8(out, (uint8_t)c->fmt.delimiter);
-        field_write(&row->cols[i], c->types[i], c->fmt.delimiter, out);
+        field_write(&row->cols[i], c->types[i], c->fmt.delimiter, i == 0, out);
     }
     return sl_buf_err(out);
 }

@@ -555,8 +555,19 @@ static void test_delimited(void **state)
     sl_sql_codec_t *c1 = codec("DELIMITED", one, it, 1, false);
     r = decode_ok(c1, "10");
     assert_int_equal(r->cols[0].u.i32, 10);
-    r = decode_ok(c1, "");
+    decode_fails(c1, "", "No fields in record");
+    decode_fails(c1, "\r\n", "No fields in record");
+    r = decode_ok(c1, "\"\"");
     assert_int_equal(r->cols[0].kind, SL_SQL_T_NULL);
+    /* an empty string is quoted only as the first field */
+    const char *two[] = {"A", "B"};
+    const sl_sql_type_t *ss[] = {T(SL_SQL_T_STRING), T(SL_SQL_T_STRING)};
+    sl_sql_codec_t *c2 = codec("DELIMITED", two, ss, 2, false);
+    sl_sql_datum_t e2[2] = {sl_sql_string("", 0), sl_sql_string("", 0)};
+    sl_sql_row_t r2 = {2, e2};
+    assert_encodes(c2, &r2, "\"\",");
+    e2[0] = sl_sql_null();
+    assert_encodes(c2, &r2, ",");
 }
 
 /* --- KAFKA and NONE ----------------------------------------------------------------- */
