@@ -273,6 +273,10 @@ typedef struct sl_sql_lower_env {
     void (*emit_row)(const sl_sql_row_t *key, const sl_sql_row_t *value, int64_t rowtime, int64_t wstart,
                      int64_t wend, void *arg);
     void *emit_arg;
+    /* The topology runs with one partition per topic (the local runtime's
+     * test drivers): a key change needs no repartition there, so none is
+     * made (false: repartitions as Kafka Streams needs them). */
+    bool single_partition;
     /* Memory for what lowering makes besides the plan (callback arguments,
      * serdes, expressions it derives): it must outlive the topology, like
      * the plan's arena (the query's arena is the natural one). Required. */
