@@ -242,7 +242,9 @@ sl_err_t sl_sql_bind_pull(sl_sql_binder_t *b, const sl_sql_ast_select_t *sel, co
         if (a->kind == SL_SQL_A_COLUMN && !a->qual.name &&
             (!strcmp(a->name.name, "ROWPARTITION") || !strcmp(a->name.name, "ROWOFFSET")))
             return sl_sql_bind_fail(b, a->pos,
-                                    "Pull queries don't support the following columns in SELECT clauses: %s\n",
+                                    "Pull queries don't support the following columns in SELECT clauses: %s\n See "
+                                    "https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue "
+                                    "a push query.",
                                     a->name.name);
         sl_sql_expr_t *e = sl_sql_bind_expr(b, &scope, a);
         if (!e)

@@ -498,6 +498,66 @@ static void test_explain(void **state)
     sl_buf_free(&b);
 }
 
+/* Statements at the edges: each binds or fails with a sentence, never
+ * crashes (ASan watches). */
+static void test_odd_statements(void **state)
+{
+    (void)state;
+    base_streams();
+    ok("CREATE STREAM L (A INT KEY, B INT, C INT) WITH (kafka_topic='LEFT', value_format='JSON');");
+    ok("CREATE STREAM R (A INT KEY, B INT, C INT) WITH (kafka_topic='RIGHT', value_format='JSON');");
+    ok("CREATE TABLE T2 (ID INT PRIMARY KEY, X STRING) WITH (kafka_topic='t2', value_format='JSON');");
+    static const char *const stmts[] = {
+        "SELECT * FROM S JOIN S ON S.ID = S.ID EMIT CHANGES;",
+        "SELECT * FROM L JOIN R WITHIN 1 SECOND ON L.A = L.A EMIT CHANGES;",
+        "SELECT * FROM L JOIN R WITHIN 1 SECOND ON L.A > R.A EMIT CHANGES;",
+        "SELECT * FROM L JOIN R WITHIN 1 SECOND ON L.A = R.A OR L.B = R.B EMIT CHANGES;",
+        "SELECT * FROM L JOIN R WITHIN 1 SECOND ON L.A = R.NOPE EMIT CHANGES;",
+        "SELECT * FROM L JOIN R WITHIN 1 SECOND ON L.A = CAST(R.B AS STRING) EMIT CHANGES;",
+        "SELECT * FROM T FULL OUTER JOIN T2 ON T.ID = T2.ID EMIT CHANGES;",
+        "SELECT * FROM T RIGHT JOIN T2 ON T.ID = T2.ID EMIT CHANGES;",
+        "SELECT * FROM S LEFT JOIN T ON S.ID = T.ID JOIN T2 ON T.ID = T2.ID EMIT CHANGES;",
+        "SELECT * FROM S JOIN T ON S.ID = T.ID RIGHT JOIN T2 ON S.ID = T2.ID EMIT CHANGES;",
+        "SELECT ROWTIME, ROWPARTITION, ROWOFFSET FROM S EMIT CHANGES;",
+        "SELECT WINDOWSTART FROM S EMIT CHANGES;",
+        "SELECT * FROM S WINDOW TUMBLING (SIZE 1 SECOND) EMIT CHANGES;",
+        "SELECT ID, COUNT(*) FROM S WINDOW HOPPING (SIZE 1 SECOND, ADVANCE BY 2 SECONDS) GROUP BY ID EMIT CHANGES;",
+        "SELECT ID, SUM(COUNT(*)) FROM S GROUP BY ID EMIT CHANGES;",
+        "SELECT ID FROM S GROUP BY ID HAVING NAME = 'x' EMIT CHANGES;",
+        "SELECT ID FROM S HAVING ID = 1 EMIT CHANGES;",
+        "SELECT ID, COUNT(*) FROM S GROUP BY COUNT(*) EMIT CHANGES;",
+        "SELECT * FROM S PARTITION BY ID, NAME EMIT CHANGES;",
+        "SELECT * FROM S PARTITION BY ID GROUP BY ID EMIT CHANGES;",
+        "SELECT * FROM T PARTITION BY CITY EMIT CHANGES;",
+        "SELECT EXPLODE(NAME) FROM S EMIT CHANGES;",
+        "SELECT ID, COUNT(*), EXPLODE(ARRAY[1]) FROM S GROUP BY ID EMIT CHANGES;",
+        "SELECT NULL FROM S EMIT CHANGES;",
+        "SELECT S.* , X.* FROM S EMIT CHANGES;",
+        "SELECT NOPE.ID FROM S EMIT CHANGES;",
+        "SELECT NAME.X FROM S EMIT CHANGES;",
+        "SELECT * FROM T WHERE ID = 'abc';",
+        "SELECT * FROM T WHERE ID = 1 AND ID = 2;",
+        "SELECT * FROM T WHERE ID IN (1, 2);",
+        "SELECT * FROM T WHERE WINDOWSTART > 1;",
+        "SELECT ROWPARTITION FROM T;",
+        "SELECT * FROM T LIMIT 2;",
+        "CREATE STREAM X AS SELECT * FROM L JOIN R WITHIN 1 SECOND ON L.A = R.A PARTITION BY L.B;",
+        "CREATE TABLE X2 AS SELECT ID, COUNT(*) FROM S WINDOW SESSION (5 SECONDS) GROUP BY ID;",
+        "CREATE TABLE X3 AS SELECT T.ID, T2.X FROM T JOIN T2 ON T.ID = T2.ID;",
+        "CREATE STREAM X4 WITH (partitions=0) AS SELECT * FROM S;",
+        "CREATE STREAM X5 WITH (window_type='TUMBLING') AS SELECT * FROM S;",
+        "INSERT INTO S SELECT * FROM T;",
+        "INSERT INTO NOPE SELECT * FROM S;",
+        "CREATE OR REPLACE STREAM S (ID INT KEY, NAME STRING, AGE INT) WITH (kafka_topic='s', value_format='JSON');",
+    };
+    for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+        sl_err_t e = run(stmts[i]);
+        if (e)
+            assert_true(F.err.message[0] != 0);
+        print_message("%s -> %s\n", stmts[i], e ? F.err.message : "ok");
+    }
+}
+
 static void test_catalog(void **state)
 {
     (void)state;
@@ -525,6 +585,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pull, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_odd_statements, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catalog, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
