@@ -316,7 +316,7 @@ sl_err_t sl_sql_check_name_free(sl_sql_binder_t *b, const char *name, bool is_ta
 
 static const char *const key_rule =
     "Tables have PRIMARY KEYs, which are unique and NON NULL.\n"
-    "Streams have KEYs, which have no uniqueness or NULL constraints.";
+    "Streams have KEYs, which have no uniqueness or NON NULL constraints.";
 
 static sl_err_t build_schema(sl_sql_binder_t *b, const sl_sql_stmt_t *stmt, bool is_table, sl_sql_schema_t *out)
 {
