@@ -240,7 +240,8 @@ sl_stream_t *sl_lower_stream_node(sl_lower_ctx_t *lc, sl_stream_t *s, const sl_s
 {
     if (s == NULL || name == NULL)
         return NULL;
-    sl_stream_t *n = rekey ? sl_stream_flat_map(s, name, fn, arg) : sl_stream_flat_map_values(s, name, fn, arg);
+    sl_stream_t *n = rekey && !lc->env->single_partition ? sl_stream_flat_map(s, name, fn, arg)
+                                                          : sl_stream_flat_map_values(s, name, fn, arg);
     n = sl_lower_log_branch(lc, n, log, name);
     return sl_lower_with_serdes(lc, n, p);
 }

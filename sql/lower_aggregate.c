@@ -356,7 +356,7 @@ sl_lw_t sl_lower_aggregate(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t i
         sl_grouped_t *g = sl_table_group_by(in.t, pre, pre_table, a, ks, as);
         t = sl_grouped_aggregate(g, aname, agg_init, agg_add, agg_sub, a, ss, store);
     } else {
-        bool rekey = !groups_by_key(p);
+        bool rekey = !groups_by_key(p) && !lc->env->single_partition;
         sl_stream_t *s = rekey ? sl_stream_flat_map(in.s, pre, pre_stream, a)
                                : sl_stream_flat_map_values(in.s, pre, pre_stream, a);
         s = sl_lower_log_branch(lc, s, a->log, pre);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -199,6 +200,9 @@ static void collect_row(const sl_sql_row_t *key, const sl_sql_row_t *value, int6
     json_array_append_new(q->rows, r);
 }
 
+/* run()'s topologies are for one partition per topic (no repartitions). */
+static bool single_partition;
+
 static void run(tq_t *q, const sl_sql_plan_t *root, const char *log_topic)
 {
     memset(q, 0, sizeof(*q));
@@ -208,6 +212,7 @@ static void run(tq_t *q, const sl_sql_plan_t *root, const char *log_topic)
     q->env.emit_row = collect_row;
     q->env.emit_arg = q;
     q->env.arena = &A;
+    q->env.single_partition = single_partition;
     sl_builder_t *b = sl_builder_new();
     sl_sql_error_t err = {0};
     sl_err_t rc = sl_sql_lower(b, root, &q->env, &err);
@@ -435,6 +440,32 @@ static void test_stream_aggregate(void **state)
     sl_store_t *st = sl_driver_store(q.d, "Aggregate-Materialize");
     assert_non_null(st);
     assert_int_equal(sl_kv_approx_count(st), 2);
+    done(&q);
+}
+
+static void test_single_partition_aggregate(void **state)
+{
+    (void)state;
+    tq_t q;
+    single_partition = true;
+    run(&q, sink(count_by_name(stream_s("s"), SL_SQL_WIN_NONE, 0, 0, -1), "agg"), NULL);
+    single_partition = false;
+    char *desc = sl_topology_describe(q.topo);
+    assert_non_null(desc);
+    assert_null(strstr(desc, "repartition"));
+    free(desc);
+    pipe_rec(&q, "s", 1, "{\"NAME\":\"a\",\"AMOUNT\":5}", 10);
+    pipe_rec(&q, "s", 2, "{\"NAME\":\"a\",\"AMOUNT\":1}", 20);
+    expect_out(&q, "agg", -1, "a", "{\"NAME\":\"a\",\"CNT\":1,\"TOTAL\":5}", 10, NULL);
+    expect_out(&q, "agg", -1, "a", "{\"NAME\":\"a\",\"CNT\":2,\"TOTAL\":6}", 20, NULL);
+    expect_none(&q, "agg");
+    done(&q);
+    /* the same plan for partitioned topics repartitions by the new key */
+    run(&q, sink(count_by_name(stream_s("s"), SL_SQL_WIN_NONE, 0, 0, -1), "agg"), NULL);
+    desc = sl_topology_describe(q.topo);
+    assert_non_null(desc);
+    assert_non_null(strstr(desc, "repartition"));
+    free(desc);
     done(&q);
 }
 
@@ -772,6 +803,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timestamp_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sink_into_own_source_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_aggregate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_single_partition_aggregate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_aggregate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tumbling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hopping, setup, teardown),
