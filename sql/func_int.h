@@ -53,13 +53,17 @@ const sl_sql_type_t *sl_sql_fn_common_type(sl_arena_t *arena, const sl_sql_type_
                                            const char *fname, char *err, size_t errlen);
 
 /* A string growing in an arena (no malloc per record): put bytes, then
- * sl_sql_sb_done makes the STRING datum. Out of memory is sticky. */
+ * sl_sql_sb_done makes the STRING datum. Out of memory and going past
+ * SL_SQL_SB_MAX bytes (LPAD(x, 2000000000, 'y') must not take the process
+ * down) are sticky. */
+#define SL_SQL_SB_MAX (16u << 20)
 typedef struct sl_sql_sb {
     sl_arena_t *arena;
     char *p;
     uint32_t len;
     uint32_t cap;
-    bool oom;
+    bool oom;       /* nothing more is written */
+    bool too_long;  /* ... because of SL_SQL_SB_MAX */
 } sl_sql_sb_t;
 
 void sl_sql_sb_init(sl_sql_sb_t *sb, sl_arena_t *arena, uint32_t hint);

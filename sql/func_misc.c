@@ -160,7 +160,8 @@ void sl_sql_sb_init(sl_sql_sb_t *sb, sl_arena_t *arena, uint32_t hint)
     sb->arena = arena;
     sb->len = 0;
     sb->oom = false;
-    sb->cap = hint < 16 ? 16 : hint;
+    sb->too_long = false;
+    sb->cap = hint < 16 ? 16 : hint > SL_SQL_SB_MAX ? SL_SQL_SB_MAX : hint;
     sb->p = sl_arena_alloc(arena, sb->cap);
     if (!sb->p) {
         sb->cap = 0;
@@ -172,8 +173,8 @@ void sl_sql_sb_put(sl_sql_sb_t *sb, const void *p, size_t n)
 {
     if (sb->oom || !n)
         return;
-    if ((uint64_t)sb->len + n > UINT32_MAX / 2) {
-        sb->oom = true;
+    if ((uint64_t)sb->len + n > SL_SQL_SB_MAX) {
+        sb->oom = sb->too_long = true;
         return;
     }
     if (sb->len + n > sb->cap) {
@@ -215,7 +216,10 @@ void sl_sql_sb_printf(sl_sql_sb_t *sb, const char *fmt, ...)
 bool sl_sql_sb_done(sl_sql_sb_t *sb, sl_sql_eval_t *cx, sl_sql_datum_t *out)
 {
     if (sb->oom) {
-        sl_sql_fn_fail(cx, out, "out of memory");
+        if (sb->too_long)
+            sl_sql_fn_fail(cx, out, "the result would be longer than %u bytes", SL_SQL_SB_MAX);
+        else
+            sl_sql_fn_fail(cx, out, "out of memory");
         return false;
     }
     *out = sl_sql_string(sb->p, sb->len);

@@ -869,6 +869,10 @@ static void pad(const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx, sl_sq
         *out = sl_sql_null(); /* as ksqlDB */
         return;
     }
+    if (target > (int64_t)SL_SQL_SB_MAX) { /* a character is at least a byte */
+        sl_sql_fn_fail(cx, out, "the result would be longer than %u bytes", SL_SQL_SB_MAX);
+        return;
+    }
     uint32_t chars = sl_sql_utf8_count(s, sl);
     if ((int64_t)chars >= target) { /* truncated to the target length */
         *out = sl_sql_string(s, sl_sql_utf8_offset(s, sl, (uint32_t)target));
@@ -876,11 +880,11 @@ static void pad(const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx, sl_sq
     }
     uint32_t need = (uint32_t)target - chars; /* padding characters */
     sl_sql_sb_t sb;
-    sl_sql_sb_init(&sb, cx->arena, sl + need * 2);
+    sl_sql_sb_init(&sb, cx->arena, sl + SL_MIN(need, 4096u));
     if (!left)
         sl_sql_sb_put(&sb, s, sl);
     uint32_t pchars = sl_sql_utf8_count(p, pl);
-    while (need > 0) {
+    while (need > 0 && !sb.oom) {
         uint32_t take = SL_MIN(need, pchars);
         sl_sql_sb_put(&sb, p, sl_sql_utf8_offset(p, pl, take));
         need -= take;

@@ -355,7 +355,7 @@ static int letter_max(char c)
 sl_sql_tfmt_t *sl_sql_tfmt_compile(sl_arena_t *arena, const char *pat, uint32_t n, char *err, size_t errlen)
 {
     sl_sql_tfmt_t *f = sl_arena_zalloc(arena, sizeof *f);
-    tf_elem_t *e = sl_arena_calloc(arena, (size_t)n + 1, sizeof *e);
+    tf_elem_t *e = sl_arena_calloc(arena, 2 * (size_t)n + 1, sizeof *e); /* an unclosed [ adds its ] */
     char *text = sl_arena_alloc(arena, (size_t)n + 1);
     uint32_t *stack = sl_arena_calloc(arena, (size_t)n + 1, sizeof *stack);
     if (!f || !e || !text || !stack) {
@@ -816,6 +816,8 @@ sl_err_t sl_sql_tfmt_parse(const sl_sql_tfmt_t *f, const char *s, uint32_t n, co
         hour = p.hour;
     }
     int64_t days;
+    if (p.year > 999999999 || p.year < -999999999) /* java.time's Year range */
+        goto invalid;
     if (p.doy >= 1) {
         if (p.doy > (leap_year(p.year) ? 366 : 365))
             goto invalid;
@@ -832,7 +834,12 @@ sl_err_t sl_sql_tfmt_parse(const sl_sql_tfmt_t *f, const char *s, uint32_t n, co
         goto invalid;
     int64_t local = days * 86400 + hour * 3600 + p.minute * 60 + p.second;
     int32_t off = p.has_offset ? p.offset : sl_sql_tz_offset_local(p.zone, local);
-    *ms = (local - off) * 1000 + p.nanos / 1000000;
+    int64_t msec;
+    if (__builtin_mul_overflow(local - off, (int64_t)1000, &msec) ||
+        __builtin_add_overflow(msec, p.nanos / 1000000, ms)) {
+        snprintf(err, errlen, "Text '%.*s' is out of the range of a timestamp", (int)SL_MIN(n, 100u), s);
+        return SL_ERR_INVAL;
+    }
     return SL_OK;
 invalid:
     snprintf(err, errlen, "Text '%.*s' could not be parsed: a field is out of range", (int)SL_MIN(n, 100u), s);

@@ -86,6 +86,11 @@ static void test_instr(void **state)
 static void test_pad(void **state)
 {
     SL_UNUSED(state);
+    /* a 2 MiB replacement 16 times is over the result limit */
+    char *big = sl_arena_alloc(&fn_arena, 2u << 20);
+    assert_non_null(big);
+    memset(big, 'b', 2u << 20);
+    fn_set_row(1, sl_sql_string(big, 2u << 20));
     fn_expect_str("LPAD", "xyxhi", 3, fn_str("hi"), fn_int(5), fn_str("xy"));
     fn_expect_str("RPAD", "hixyx", 3, fn_str("hi"), fn_int(5), fn_str("xy"));
     fn_expect_str("LPAD", "hel", 3, fn_str("hello"), fn_int(3), fn_str("x"));
@@ -94,6 +99,10 @@ static void test_pad(void **state)
     fn_expect_null("LPAD", 3, fn_str("a"), fn_int(3), fn_str(""));
     fn_expect_null("RPAD", 3, fn_str("a"), fn_int(-1), fn_str("x"));
     fn_expect_null("RPAD", 3, fn_null_str(), fn_int(3), fn_str("x"));
+    /* a huge target is refused, not allocated */
+    fn_expect_null("LPAD", 3, fn_str("a"), fn_int(2000000000), fn_str("x"));
+    assert_non_null(strstr(fn_last_error(), "longer than"));
+    fn_expect_null("REPLACE", 3, fn_str("aaaaaaaaaaaaaaaa"), fn_str("a"), fn_col(0, SL_SQL_T_STRING));
 }
 
 static void test_mask(void **state)
