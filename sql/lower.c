@@ -1,9 +1,25 @@
 /*
  * lower.c - a logical plan to a streams topology (sl_sql_lower): the walk
- * over the plan and what every operator shares - unique node names,
- * internal serdes, the per-record evaluation context, and the processing
- * log (a counter and, when the query has a log topic, a sink branch after
- * each record processor that can fail a record).
+ * over the plan and what every operator shares - unique node names (kept
+ * to the characters of topic names), internal serdes, the per-record
+ * evaluation context, table materialization, and the processing log (a
+ * counter and, when the query has a log topic, a sink branch after each
+ * record processor whose expressions can fail).
+ *
+ * How the plan's nodes become streams operators (the files that do it):
+ *   SOURCE     bytes from the topic, decoded by a processor; a table is
+ *              materialized in a store (lower_source.c)
+ *   FILTER     a flat-map on streams, a table filter on tables
+ *   PROJECT    a flat-map on streams, a table map_values on tables
+ *   FLATMAP    a flat-map calling the table functions (streams)
+ *   REKEY      a key-changing flat-map: a repartition follows before
+ *              grouping or joining (lower_stateless.c)
+ *   AGGREGATE  key and argument rows, group by key, aggregate (windowed:
+ *              tumbling, hopping, session), a table (lower_aggregate.c)
+ *   SUPPRESS   the aggregate's table suppressed until its windows close
+ *   JOIN       stream-stream, stream-table, table-table (lower_join.c)
+ *   SINK       the sink codecs' serdes to the topic, or env->emit_row
+ *              (lower_sink.c)
  */
 #include <jansson.h>
 #include <stdarg.h>
