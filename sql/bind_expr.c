@@ -132,6 +132,22 @@ static sl_sql_expr_t *ctor_fail(sl_sql_binder_t *b, const sl_sql_ast_expr_t *a, 
     return NULL;
 }
 
+/* A typing error of an operator, a cast or a literal: ksqlDB says where it
+ * happened ("Error in WHERE expression: ...", "Invalid Select: ..."). */
+static sl_sql_expr_t *type_fail(sl_sql_binder_t *b, const sl_sql_ast_expr_t *a, const char *msg)
+{
+    const char *c = b->clause ? b->clause : "SELECT";
+    if (!msg[0])
+        return ctor_fail(b, a, msg);
+    if (!strcmp(c, "WHERE") || !strcmp(c, "HAVING"))
+        sl_sql_bind_fail(b, a->pos, "Error in %s expression: %s", c, msg);
+    else if (!strcmp(c, "SELECT"))
+        sl_sql_bind_fail(b, a->pos, "Invalid Select: %s", msg);
+    else
+        sl_sql_bind_fail(b, a->pos, "%s", msg);
+    return NULL;
+}
+
 /* --- Text --------------------------------------------------------------------- */
 
 static const char *op_text(sl_sql_op_t op)
@@ -896,7 +912,7 @@ static sl_sql_expr_t *bind_plain(sl_sql_binder_t *b, const sl_sql_scope_t *s, co
         sl_sql_bind_fail(b, a->pos, "A time interval is only valid in WINDOW and WITHIN clauses.");
         return NULL;
     }
-    return e ? e : ctor_fail(b, a, err);
+    return e ? e : type_fail(b, a, err);
 }
 
 /* Above a GROUP BY: grouping expressions, aggregates, window bounds. */

@@ -1668,8 +1668,16 @@ sl_err_t sl_sql_bind_query(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *st
             return SL_ERR_INVAL;
         if (pred->type->kind != SL_SQL_T_BOOLEAN) {
             char tb[64];
-            return sl_sql_bind_fail(&q->b, sel->where->pos, "Type error in WHERE expression: Should evaluate to boolean but is %s (%s) instead.",
-                                    sl_sql_ast_text(q->arena, sel->where, NULL), sl_sql_type_str(pred->type, tb, sizeof tb));
+            sl_buf_t text;
+            sl_buf_init(&text);
+            sl_sql_expr_format(pred, &text);
+            sl_err_t r = sl_sql_bind_fail(&q->b, sel->where->pos,
+                                          "Type error in WHERE expression: Should evaluate to boolean but is %.*s (%s) "
+                                          "instead.",
+                                          (int)text.len, text.data ? (const char *)text.data : "",
+                                          sl_sql_type_str(pred->type, tb, sizeof tb));
+            sl_buf_free(&text);
+            return r;
         }
         sl_sql_plan_t *f = sl_sql_plan_new(q->arena, SL_SQL_P_FILTER, q->cur);
         if (!f)
