@@ -189,6 +189,8 @@ static void props_json(const sl_props_t *p, json_t *arr, json_t *overwritten, co
     }
 }
 
+static json_t *persistent_description(sl_sql_exec_t *x, const sl_sql_pquery_t *q);
+
 sl_err_t sl_sql_exec_show(sl_sql_exec_t *x)
 {
     sl_sql_engine_t *e = x->e;
@@ -222,7 +224,14 @@ sl_err_t sl_sql_exec_show(sl_sql_exec_t *x)
     case SL_SQL_SHOW_QUERIES: {
         sl_list_t *pos, *tmp;
         sl_list_foreach_safe(pos, tmp, &e->queries) {
-            json_array_append_new(arr, sl_sql_running_query_json(e, sl_container_of(pos, sl_sql_pquery_t, link)));
+            sl_sql_pquery_t *q = sl_container_of(pos, sl_sql_pquery_t, link);
+            json_array_append_new(arr, x->stmt->extended ? persistent_description(x, q)
+                                                         : sl_sql_running_query_json(e, q));
+        }
+        if (x->stmt->extended) {
+            if ((j = entity(x, "query_descriptions")))
+                json_object_set(j, "queryDescriptions", arr);
+            break;
         }
         sl_sql_open_queries_json(e, arr);
         if ((j = entity(x, "queries")))
@@ -550,6 +559,14 @@ static sl_err_t explain_statement(sl_sql_exec_t *x, const sl_sql_stmt_t *inner)
     return r;
 }
 
+static json_t *persistent_description(sl_sql_exec_t *x, const sl_sql_pquery_t *q)
+{
+    char *sinks[1] = {q->sink};
+    const char *state = q->rq ? x->e->rt->ops->query_state(x->e->rt, q->rq) : NULL;
+    return query_description(x, q->id, q->statement, q->plan, q->topo, names_json(q->sources, q->n_sources),
+                             names_json(sinks, q->sink ? 1 : 0), "PERSISTENT", state);
+}
+
 sl_err_t sl_sql_exec_explain(sl_sql_exec_t *x)
 {
     const sl_sql_stmt_t *s = x->stmt;
@@ -560,10 +577,7 @@ sl_err_t sl_sql_exec_explain(sl_sql_exec_t *x)
         return sl_sql_error_set(x->err, SL_ERR_NOENT, s->target.pos, "Query with id:%s does not exist, "
                                 "use SHOW QUERIES to view the full set of running queries.",
                                 s->target.name);
-    char *sinks[1] = {q->sink};
-    const char *state = q->rq ? x->e->rt->ops->query_state(x->e->rt, q->rq) : NULL;
-    json_t *qd = query_description(x, q->id, q->statement, q->plan, q->topo, names_json(q->sources, q->n_sources),
-                                   names_json(sinks, q->sink ? 1 : 0), "PERSISTENT", state);
+    json_t *qd = persistent_description(x, q);
     json_t *j = entity(x, "queryDescription");
     if (!qd || !j) {
         json_decref(qd);

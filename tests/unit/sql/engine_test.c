@@ -324,6 +324,12 @@ static void test_show_describe_explain(void **state)
     assert_non_null(strstr(jstr(out, "0.queries.0.queryString"), "CREATE STREAM S2"));
     json_decref(out);
 
+    out = ok(e, "SHOW QUERIES EXTENDED;");
+    assert_string_equal(jstr(out, "0.@type"), "query_descriptions");
+    assert_string_equal(jstr(out, "0.queryDescriptions.0.id"), "CSAS_S2_1");
+    assert_string_equal(jstr(out, "0.queryDescriptions.0.fields.0.name"), "ID");
+    json_decref(out);
+
     out = ok(e, "EXPLAIN CSAS_S2_1;");
     assert_string_equal(jstr(out, "0.@type"), "queryDescription");
     assert_string_equal(jstr(out, "0.queryDescription.id"), "CSAS_S2_1");
