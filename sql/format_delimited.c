@@ -178,28 +178,30 @@ sl_err_t sl_sql_delimited_decode(const sl_sql_codec_t *c, const uint8_t *bytes, 
     return SL_OK;
 }
 
-/* One field as Commons CSV prints it (ksqlDB's writer): NULL as nothing,
- * an empty string quoted only as the first field (an empty line would hold
- * no field), quotes around text holding the delimiter, a quote or a line
- * break, with "" for each quote inside. */
-static void field_write(const sl_sql_datum_t *d, const sl_sql_type_t *t, char delim, bool first, sl_buf_t *out)
+/* Whether Commons CSV (the version ksqlDB ships) quotes a field's text:
+ * an empty first field; a first field starting with anything but a letter
+ * or a digit; any field starting at or below '#', holding a line break,
+ * a quote or the delimiter, or ending at or below a blank. */
+static bool needs_quotes(const char *s, size_t n, bool first, char delim)
 {
-    if (d->kind != SL_SQL_T_STRING) {
-        sl_sql_scalar_write(d, t, out);
-        return;
-    }
-    const char *s = d->u.s.ptr;
-    uint32_t n = d->u.s.len;
-    bool quote = n == 0 && first;
-    for (uint32_t i = 0; i < n && !quote; i++)
-        quote = s[i] == delim || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-    if (!quote) {
-        sl_buf_put(out, s, n);
-        return;
-    }
+    if (n == 0)
+        return first;
+    unsigned char c = (unsigned char)s[0];
+    if (first && (c < '0' || (c > '9' && c < 'A') || (c > 'Z' && c < 'a') || c > 'z'))
+        return true;
+    if (c <= '#')
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\n' || s[i] == '\r' || s[i] == '"' || s[i] == delim)
+            return true;
+    return (unsigned char)s[n - 1] <= ' ';
+}
+
+static void put_quoted(sl_buf_t *out, const char *s, size_t n)
+{
     sl_buf_put_u8(out, '"');
-    uint32_t from = 0;
-    for (uint32_t i = 0; i < n; i++) {
+    size_t from = 0;
+    for (size_t i = 0; i < n; i++) {
         if (s[i] == '"') {
             sl_buf_put(out, s + from, i + 1 - from);
             sl_buf_put_u8(out, '"');
@@ -208,6 +210,35 @@ static void field_write(const sl_sql_datum_t *d, const sl_sql_type_t *t, char de
     }
     sl_buf_put(out, s + from, n - from);
     sl_buf_put_u8(out, '"');
+}
+
+/* One field as ksqlDB's writer prints it: NULL as nothing (never quoted),
+ * everything else as its text, quoted where Commons CSV quotes it, with ""
+ * for each quote inside. */
+static void field_write(const sl_sql_datum_t *d, const sl_sql_type_t *t, char delim, bool first, sl_buf_t *out)
+{
+    if (d->kind == SL_SQL_T_NULL)
+        return;
+    if (d->kind == SL_SQL_T_STRING) {
+        if (needs_quotes(d->u.s.ptr, d->u.s.len, first, delim))
+            put_quoted(out, d->u.s.ptr, d->u.s.len);
+        else
+            sl_buf_put(out, d->u.s.ptr, d->u.s.len);
+        return;
+    }
+    size_t start = out->len;
+    if (sl_sql_scalar_write(d, t, out) || !needs_quotes((const char *)out->data + start, out->len - start, first, delim))
+        return;
+    /* rare (a negative number first, a delimiter inside a number): move
+     * the text aside and write it again quoted */
+    sl_buf_t text = SL_BUF_INIT;
+    sl_buf_put(&text, out->data + start, out->len - start);
+    out->len = start;
+    if (sl_buf_err(&text))
+        out->err = sl_buf_err(&text);
+    else
+        put_quoted(out, (const char *)text.data, text.len);
+    sl_buf_free(&text);
 }
 
 sl_err_t sl_sql_delimited_encode(const sl_sql_codec_t *c, const sl_sql_row_t *row, sl_buf_t *out)

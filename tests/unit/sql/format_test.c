@@ -568,6 +568,25 @@ static void test_delimited(void **state)
     assert_encodes(c2, &r2, "\"\",");
     e2[0] = sl_sql_null();
     assert_encodes(c2, &r2, ",");
+    /* Commons CSV's quoting as ksqlDB ships it: a first field starting with
+     * neither a letter nor a digit, any field starting at or below '#' or
+     * ending at or below a blank */
+    e2[0] = sl_sql_string("-a", 2);
+    e2[1] = sl_sql_string("-b", 2);
+    assert_encodes(c2, &r2, "\"-a\",-b");
+    e2[0] = sl_sql_string("\xc3\xa9", 2);
+    e2[1] = sl_sql_string("#x", 2);
+    assert_encodes(c2, &r2, "\"\xc3\xa9\",\"#x\"");
+    e2[0] = sl_sql_string("a ", 2);
+    e2[1] = sl_sql_string(" b", 2);
+    assert_encodes(c2, &r2, "\"a \",\" b\"");
+    const sl_sql_type_t *ii[] = {T(SL_SQL_T_INT), T(SL_SQL_T_INT)};
+    sl_sql_codec_t *c3 = codec("DELIMITED", two, ii, 2, false);
+    sl_sql_datum_t e3[2] = {sl_sql_int(-10), sl_sql_int(-10)};
+    sl_sql_row_t r3 = {2, e3};
+    assert_encodes(c3, &r3, "\"-10\",-10");
+    r = decode_ok(c3, "\"-10\",-10");
+    assert_int_equal(r->cols[0].u.i32, -10);
 }
 
 /* --- KAFKA and NONE ----------------------------------------------------------------- */
