@@ -10,6 +10,7 @@
  * is well defined; maps are equal when they hold the same entries in any
  * order, and their hash does not depend on the order either.
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,6 +311,97 @@ static void put_str(sl_buf_t *out, const char *s)
     sl_buf_put(out, s, strlen(s));
 }
 
+/* Shortest digits of doubles Java prints in plain notation (1e-3 <= |d| <
+ * 1e7), in integer arithmetic: d = M * 2^-s exactly, so with N = M * 10^k
+ * (k = 16 - floor(log10 |d|)) the value scaled to 17 significant digits is
+ * N / 2^s. The candidate rounded to n digits reads back as d when it lies
+ * within half an ulp, i.e. |C * 2^s - N| < 10^k / 2 (a quarter below a power
+ * of two, where the ulp below is half as wide); the fewest n that does so
+ * is found by bisection (a longer rounding is never worse). */
+static bool double_plain_fast(double d, sl_buf_t *out)
+{
+    static const uint64_t p10[20] = {1ULL,
+                                     10ULL,
+                                     100ULL,
+                                     1000ULL,
+                                     10000ULL,
+                                     100000ULL,
+                                     1000000ULL,
+                                     10000000ULL,
+                                     100000000ULL,
+                                     1000000000ULL,
+                                     10000000000ULL,
+                                     100000000000ULL,
+                                     1000000000000ULL,
+                                     10000000000000ULL,
+                                     100000000000000ULL,
+                                     1000000000000000ULL,
+                                     10000000000000000ULL,
+                                     100000000000000000ULL,
+                                     1000000000000000000ULL,
+                                     10000000000000000000ULL};
+    double a = fabs(d);
+    if (!(a >= 1e-3 && a < 1e7))
+        return false;
+    int ex, e10 = -3;
+    double f = frexp(a, &ex);
+    uint64_t m = (uint64_t)ldexp(f, 53);
+    int sh = 53 - ex; /* a = m / 2^sh; 30 <= sh <= 63 here */
+    while (e10 < 6 && a >= (double)p10[e10 + 4] / 1000.0)
+        e10++;
+    int k = 16 - e10;
+    typedef unsigned __int128 u128;
+    u128 n = (u128)m * p10[k], den = (u128)1 << sh;
+    uint64_t whole = (uint64_t)(n >> sh); /* floor of the value at 17 digits */
+    bool pow2 = m == (1ULL << 52);
+    uint64_t best = 0;
+    int lo = 1, hi = 17;
+    while (lo <= hi) {
+        int nd = (lo + hi) / 2;
+        uint64_t q = p10[17 - nd], t = whole / q;
+        u128 rem = n - (u128)t * q * den, half = (u128)q * den; /* rounding, half to even */
+        if (2 * rem > half || (2 * rem == half && (t & 1)))
+            t++;
+        u128 c = (u128)t * q * den;
+        u128 diff = c > n ? c - n : n - c;
+        bool ok = c >= n || !pow2 ? 2 * diff < p10[k] : 4 * diff < p10[k];
+        if (ok) {
+            best = t * q;
+            hi = nd - 1;
+        } else {
+            lo = nd + 1;
+        }
+    }
+    if (!best)
+        return false;
+    uint64_t ip = best / p10[k], fp = best % p10[k];
+    char tmp[48];
+    int len = 0;
+    if (d < 0)
+        tmp[len++] = '-';
+    char digits[24];
+    int nd = 0;
+    do {
+        digits[nd++] = (char)('0' + ip % 10);
+        ip /= 10;
+    } while (ip);
+    while (nd)
+        tmp[len++] = digits[--nd];
+    tmp[len++] = '.';
+    int fl = k;
+    while (fl > 1 && fp % 10 == 0) {
+        fp /= 10;
+        fl--;
+    }
+    for (int j = fl - 1; j >= 0; j--) {
+        tmp[len + j] = (char)('0' + fp % 10);
+        fp /= 10;
+    }
+    len += fl;
+    sl_buf_put(out, tmp, (size_t)len);
+    return true;
+}
+
 void sl_sql_double_format(double d, sl_buf_t *out)
 {
     if (isnan(d)) {
@@ -324,11 +416,16 @@ void sl_sql_double_format(double d, sl_buf_t *out)
         put_str(out, signbit(d) ? "-0.0" : "0.0");
         return;
     }
-    /* The shortest %e form that reads back as d gives the digits. */
+    if (double_plain_fast(d, out))
+        return;
+    /* The shortest digits that read back as d: rounded to 15 significant
+     * digits a normal double shows its shortest form when that is no
+     * longer (half an ulp is below half a unit of the 15th digit), else 16,
+     * else 17 always do. Subnormals have fewer bits: search from 1 digit. */
     char tmp[40];
-    for (int p = 0; p < 17; p++) {
+    for (int p = fabs(d) < DBL_MIN ? 0 : 14; p <= 16; p++) {
         snprintf(tmp, sizeof tmp, "%.*e", p, d);
-        if (strtod(tmp, NULL) == d)
+        if (p == 16 || strtod(tmp, NULL) == d)
             break;
     }
     char digits[24];

@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -92,6 +94,73 @@ static void datum_double_text_is_javas(void **state)
     assert_string_equal(dbl(NAN), "NaN");
     assert_string_equal(dbl(-INFINITY), "-Infinity");
     assert_string_equal(dbl(1.7976931348623157e308), "1.7976931348623157E308");
+}
+
+/* Significant digits of the text of a double ("-12.50E3" has 3). */
+static int sig_digits(const char *t)
+{
+    int n = 0, lead = 1, last = 0;
+    for (; *t && *t != 'E'; t++) {
+        if (*t < '0' || *t > '9')
+            continue;
+        if (*t == '0' && lead)
+            continue;
+        lead = 0;
+        n++;
+        if (*t != '0')
+            last = n;
+    }
+    return last ? last : 1;
+}
+
+static void datum_double_text_reads_back_shortest(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < 60000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double d;
+        switch (i % 4) {
+        case 0: /* any bit pattern */
+            memcpy(&d, &x, sizeof d);
+            if (isnan(d) || isinf(d) || d == 0)
+                continue;
+            break;
+        case 1: /* money-like decimals */
+            d = (double)(int64_t)(x % 100000000) / 100.0;
+            break;
+        case 2: /* small ratios */
+            d = (double)(x % 1000) / (double)(x % 997 + 1);
+            break;
+        default: /* around the plain/scientific boundaries */
+            d = ldexp((double)(x % 1000003), (int)(x % 60) - 40);
+            break;
+        }
+        if (d == 0)
+            continue; /* "0.0": plain whatever the range says */
+        const char *t = dbl(d);
+        char *end;
+        assert_true(strtod(t, &end) == d);
+        assert_true(*end == 0);
+        assert_non_null(strchr(t, '.'));
+        double a = fabs(d);
+        if ((strchr(t, 'E') == NULL) != (a >= 1e-3 && a < 1e7))
+            fail_msg("%.17g printed as %s", d, t);
+        int shortest = 17;
+        for (int p = 0; p < 17; p++) {
+            char tmp[40];
+            snprintf(tmp, sizeof tmp, "%.*e", p, d);
+            if (strtod(tmp, NULL) == d) {
+                shortest = p + 1;
+                break;
+            }
+        }
+        if (sig_digits(t) > shortest)
+            fail_msg("%.17g printed as %s: %d digits, %d would do", d, t, sig_digits(t), shortest);
+        sl_arena_reset(&A);
+    }
 }
 
 static void datum_text_of_every_kind(void **state)
@@ -330,6 +399,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(datum_double_text_is_javas),
+        cmocka_unit_test(datum_double_text_reads_back_shortest),
         cmocka_unit_test(datum_text_of_every_kind),
         cmocka_unit_test(datum_decimal_eq_and_hash_ignore_scale),
         cmocka_unit_test(datum_order_nulls_nan_strings),
