@@ -229,13 +229,12 @@ static sl_err_t coerce(const jtok_t *tok, const sl_sql_type_t *t, sl_arena_t *ar
         } else {
             return conv_error(tok, t, msg, msglen);
         }
-        sl_sql_datum_t d = {0};
-        d.kind = (uint8_t)t->kind;
+        out->kind = (uint8_t)t->kind;
+        out->scale = 0;
         if (narrow)
-            d.u.i32 = (int32_t)(uint32_t)(uint64_t)v; /* Java's int cast keeps the low 32 bits */
+            out->u.i32 = (int32_t)(uint32_t)(uint64_t)v; /* Java's int cast keeps the low 32 bits */
         else
-            d.u.i64 = v;
-        *out = d;
+            out->u.i64 = v;
         return SL_OK;
     }
     case SL_SQL_T_DOUBLE: {
@@ -278,7 +277,10 @@ static sl_err_t coerce(const jtok_t *tok, const sl_sql_type_t *t, sl_arena_t *ar
         }
         if (n > UINT32_MAX)
             return conv_error(tok, t, msg, msglen);
-        *out = sl_sql_string(s, (uint32_t)n);
+        out->kind = SL_SQL_T_STRING;
+        out->scale = 0;
+        out->u.s.ptr = s;
+        out->u.s.len = (uint32_t)n;
         return SL_OK;
     }
     case SL_SQL_T_BYTES: {
@@ -809,13 +811,18 @@ static sl_err_t jp_fields(jp_t *jp, fieldset_t *fs, sl_sql_datum_t *items)
             size_t nl;
             const char *nm = fs_name(fs, (uint32_t)i, &nl);
             sl_sql_datum_t v;
+            /* one target that takes the value: read straight into it */
+            bool direct = (exact >= 0 && upper < 0) || (exact < 0 && how[upper] != 2);
             if (!jp_push(jp, SEG_FIELD, nm, (uint32_t)nl, 0))
                 return jp_syntax(jp, "nested too deeply");
-            rc = jp_value(jp, fs_type(fs, (uint32_t)i), &v);
+            rc = jp_value(jp, fs_type(fs, (uint32_t)i), direct ? &items[i] : &v);
             jp->depth--;
             if (rc)
                 return rc;
-            fs_assign(items, how, exact, upper, &v);
+            if (direct)
+                how[i] = exact >= 0 ? 2 : 1;
+            else
+                fs_assign(items, how, exact, upper, &v);
         }
         jp_ws(jp);
         if (jp->p < jp->end && *jp->p == ',') {
