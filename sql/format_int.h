@@ -3,10 +3,10 @@
  *
  *   codec        format_codec.c: one codec per (format, columns, key or
  *                value) pair, made when a query is planned; it dispatches
- *                to format_json.c (JSON via jansson), format_delimited.c
- *                (DELIMITED: CSV with a chosen delimiter), format_kafka.c
- *                (KAFKA: Kafka's primitive serdes, one column) and NONE (no
- *                columns; bytes ignored). Its encode/decode are what source
+ *                to format_json.c (JSON parsed straight into rows),
+ *                format_delimited.c (DELIMITED: CSV with a chosen
+ *                delimiter), format_kafka.c (KAFKA: Kafka's primitive
+ *                serdes, one column) and NONE (no columns; bytes ignored). Its encode/decode are what source
  *                and sink processors call; sl_sql_codec_serde() wraps it as
  *                a streams serde for sinks and stores.
  *   internal     format_internal.c: a compact binary encoding of rows of any
@@ -21,7 +21,8 @@
  * type is coerced where ksqlDB coerces (a number for a STRING column gives
  * its text, "123" for an INT column gives 123) and otherwise fails the
  * record; with WRAP_SINGLE_VALUE=false a one-column value is the bare JSON
- * value. Encoding writes column names as declared.
+ * value, and a single key column always is. Encoding writes column names
+ * as declared. format_num.c holds the scalar text every codec shares.
  *
  * Thread rule: a codec is read-only after it is made and shared by every
  * task thread; decode allocates from the arena it is given.
@@ -52,18 +53,22 @@ const char *sl_sql_fmt_name(sl_sql_fmt_kind_t kind);  /* "JSON", "DELIMITED", "K
 typedef struct sl_sql_codec sl_sql_codec_t;
 
 /* Makes a codec (from arena, which must outlive it) for rows of the n
- * columns (names and types borrowed: they must outlive it too). Checks that
- * the format can carry them: KAFKA one column of INT, BIGINT, DOUBLE,
- * STRING or BYTES (or none); DELIMITED no ARRAY/MAP/STRUCT; NONE no
- * columns; WRAP_SINGLE_VALUE only with one value column. Errors:
- * SL_ERR_INVAL with ksqlDB's sentence in err (e.g. "The 'KAFKA' format only
- * supports a single field. Got: [`A` INTEGER, `B` STRING]"). */
+ * columns (names and types borrowed: they must outlive it too). Checks, in
+ * ksqlDB's order, that the format can carry them: WRAP_SINGLE_VALUE (values
+ * only) is JSON's, or false for DELIMITED, and needs one value column; no
+ * key column is or holds a MAP; JSON maps have STRING keys; KAFKA one
+ * column of INT, BIGINT, DOUBLE, STRING or BYTES (or none); DELIMITED no
+ * ARRAY/MAP/STRUCT; NONE no columns. Errors: SL_ERR_INVAL with ksqlDB's
+ * sentence in err (e.g. "Value format does not support schema.\nformat:
+ * KAFKA\nschema: Persistence{...}\nreason: The 'KAFKA' format only
+ * supports a single field. Got: [`A` INTEGER, `B` STRING]"); SL_ERR_NOMEM. */
 sl_err_t sl_sql_codec_new(sl_arena_t *arena, const sl_sql_fmt_t *fmt, const char *const *names,
                           const sl_sql_type_t *const *types, uint32_t n, bool is_key, sl_sql_codec_t **out,
                           char *err, size_t errlen);
 /* Reads p[0..len) into *out (a row of the codec's n columns in arena;
- * strings may point into p). Empty bytes (and a JSON null) give a row of
- * NULLs. Errors: SL_ERR_PARSE with ksqlDB's reason in err ("Can't convert
+ * strings may point into p; every STRING is valid UTF-8). JSON: empty
+ * bytes or a JSON null give a row of NULLs; DELIMITED: an empty record
+ * fails. Errors: SL_ERR_PARSE with ksqlDB's reason in err ("Can't convert
  * type. sourceType: TextNode, requiredType: INTEGER, path: $.ID"); the
  * caller, which knows the topic, prefixes it for the processing log as
  * ksqlDB does: "Failed to deserialize value from topic: t. <reason>".
@@ -72,8 +77,8 @@ sl_err_t sl_sql_codec_new(sl_arena_t *arena, const sl_sql_fmt_t *fmt, const char
 sl_err_t sl_sql_codec_decode(const sl_sql_codec_t *c, const uint8_t *p, size_t len, sl_arena_t *arena,
                              sl_sql_row_t **out, char *err, size_t errlen);
 /* Appends row's bytes. A NONE codec appends nothing. Errors: SL_ERR_INVAL
- * (a value the format cannot write, e.g. a DELIMITED string with no way to
- * quote... never for valid rows), the buffer's sticky error. */
+ * (a row of another column count, a datum of a kind the format cannot
+ * write: never for rows of the codec's types), the buffer's sticky error. */
 sl_err_t sl_sql_codec_encode(const sl_sql_codec_t *c, const sl_sql_row_t *row, sl_buf_t *out);
 /* Whether row goes to the topic as a Kafka null (no bytes) instead of being
  * encoded, as ksqlDB's serializers return null: a codec of no columns or
