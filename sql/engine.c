@@ -230,6 +230,9 @@ void sl_sql_engine_lower_env(sl_sql_engine_t *e, sl_arena_t *arena, sl_sql_lower
 {
     memset(env, 0, sizeof *env);
     env->arena = arena;
+    /* a local engine's queries run in test drivers, one partition per
+     * topic: no repartition is needed after a key change */
+    env->single_partition = e->local;
     env->processing_log_topic = e->plog_topic;
     env->processing_errors = &e->processing_errors;
 }
