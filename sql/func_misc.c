@@ -1,7 +1,8 @@
 /*
  * func_misc.c - the conditional functions (IFNULL, COALESCE, NULLIF), UUID,
- * and the helpers every func_*.c file shares: NULL results with an error,
- * string results, constant arguments, common types, UTF-8 (func_int.h).
+ * AS_VALUE, and the helpers every func_*.c file shares: NULL results with
+ * an error, string results, constant arguments, common types, UTF-8
+ * (func_int.h).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -368,6 +369,28 @@ static void eval_nullif(const sl_sql_expr_t *call, const sl_sql_datum_t *args, u
         *out = sl_sql_null();
 }
 
+/* --- AS_VALUE ---------------------------------------------------------------- */
+
+/* AS_VALUE(x) is x: ksqlDB's way of copying a key column into the value. */
+static const sl_sql_type_t *resolve_as_value(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
+                                             char *err, size_t errlen)
+{
+    SL_UNUSED(arena);
+    SL_UNUSED(n);
+    SL_UNUSED(err);
+    SL_UNUSED(errlen);
+    return arg_types[0];
+}
+
+static void eval_as_value(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                          sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(n);
+    SL_UNUSED(cx);
+    *out = args[0];
+}
+
 /* --- UUID ------------------------------------------------------------------- */
 
 static void eval_uuid(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
@@ -415,12 +438,17 @@ static const sl_sql_overload_t NULLIF_O[] = {
     {SL_SQL_P_ANY2, 2, false, SL_SQL_T_NULL, resolve_nullif, eval_nullif, NULL, "NULLIF(expression1 T, expression2 T)",
      "NULL when the two are equal, else expression1"},
 };
+static const sl_sql_overload_t AS_VALUE_O[] = {
+    {SL_SQL_P_ANY, 1, false, SL_SQL_T_NULL, resolve_as_value, eval_as_value, NULL, "AS_VALUE(val T)",
+     "val itself"},
+};
 static const sl_sql_overload_t UUID_O[] = {
     {NULL, 0, false, SL_SQL_T_STRING, NULL, eval_uuid, NULL, "UUID()",
      "a random (version 4) UUID as 36 characters"},
 };
 
 const sl_sql_func_t sl_sql_funcs_misc[] = {
+    SL_SQL_FN("AS_VALUE", "OTHER", "Returns its argument: copies a key column into the value.", AS_VALUE_O),
     SL_SQL_FN("COALESCE", "CONDITIONAL", "Returns the first of its arguments that is not NULL.", COALESCE_O),
     SL_SQL_FN("IFNULL", "CONDITIONAL", "Returns its first argument unless it is NULL, else the second.", IFNULL_O),
     SL_SQL_FN("NULLIF", "CONDITIONAL", "Returns NULL when its two arguments are equal, else the first.", NULLIF_O),

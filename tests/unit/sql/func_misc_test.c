@@ -28,6 +28,14 @@ static void test_conditional(void **state)
     fn_expect_null("NULLIF", 2, fn_int(2), fn_bigint(2));
 }
 
+static void test_as_value(void **state)
+{
+    SL_UNUSED(state);
+    fn_expect_i64("AS_VALUE", 7, 1, fn_int(7));
+    assert_string_equal(fn_type_of("AS_VALUE", 1, fn_decimal(4, 2, 1)), "DECIMAL(4, 2)");
+    fn_expect_null("AS_VALUE", 1, fn_null_str());
+}
+
 static void test_uuid(void **state)
 {
     SL_UNUSED(state);
@@ -44,6 +52,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_conditional, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_as_value, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_uuid, fn_setup, fn_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
