@@ -411,6 +411,30 @@ static sl_sql_expr_t *shift_expr(sl_arena_t *arena, const sl_sql_expr_t *e, uint
     return c;
 }
 
+/* A copy of e reading the key column i instead of value column
+ * first_key + i (PrePartitionBy's copies of the key), so a PARTITION BY over
+ * key columns works on records without a value. */
+static sl_sql_expr_t *copies_to_key(sl_arena_t *arena, const sl_sql_expr_t *e, uint32_t first_key, uint32_t n_key)
+{
+    sl_sql_expr_t *c = sl_arena_memdup(arena, e, sizeof *e);
+    if (!c)
+        return NULL;
+    if (e->kind == SL_SQL_E_COLUMN && e->src == SL_SQL_COL_VALUE && e->index >= first_key &&
+        e->index < first_key + n_key) {
+        c->src = SL_SQL_COL_KEY;
+        c->index = e->index - first_key;
+    }
+    if (e->n_args) {
+        c->args = sl_arena_calloc(arena, e->n_args, sizeof *c->args);
+        if (!c->args)
+            return NULL;
+        for (uint32_t i = 0; i < e->n_args; i++)
+            if (!(c->args[i] = copies_to_key(arena, e->args[i], first_key, n_key)))
+                return NULL;
+    }
+    return c;
+}
+
 static sl_err_t on_shape(qctx_t *q, const sl_sql_ast_expr_t *on, sl_sql_pos_t pos)
 {
     if (!on)
@@ -739,6 +763,7 @@ static sl_err_t bind_partition_by(qctx_t *q)
     }
     /* Key columns move into the value so a projection can still read them. */
     const sl_sql_schema_t *in = &q->cur->out;
+    uint32_t in_n_value = in->n_value, in_n_key = in->n_key;
     if (in->n_key > 0) {
         uint32_t n = in->n_value + in->n_key;
         sl_sql_expr_t **exprs = sl_arena_calloc(q->arena, n, sizeof *exprs);
@@ -802,7 +827,9 @@ static sl_err_t bind_partition_by(qctx_t *q)
         sl_sql_expr_t *e = sl_sql_bind_expr(&q->b, &q->scope, a);
         if (!e)
             return SL_ERR_INVAL;
-        r->key_exprs[i] = e;
+        r->key_exprs[i] = in_n_key ? copies_to_key(q->arena, e, in_n_value, in_n_key) : e;
+        if (!r->key_exprs[i])
+            return nomem(q);
         const char *name = NULL;
         if (q->is_join && a->kind == SL_SQL_A_COLUMN && e->kind == SL_SQL_E_COLUMN && !join_name_ambiguous(q, a->name.name))
             name = a->name.name;

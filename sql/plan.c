@@ -494,31 +494,33 @@ static bool prune_join(sl_arena_t *arena, sl_sql_plan_t *j, const bool *used, ui
     return true;
 }
 
-/* Finds reader -> (FILTER|REKEY|SUPPRESS)* -> JOIN under root and prunes. */
+/* Finds reader -> (FILTER|REKEY|SUPPRESS)* -> JOIN under root (the reader
+ * being the first node that builds new rows from the join's: a PROJECT, a
+ * FLATMAP or an AGGREGATE) and prunes. */
 static void prune(sl_arena_t *arena, sl_sql_plan_t *root)
 {
-    sl_sql_plan_t *reader = root;
-    while (reader && reader->kind != SL_SQL_P_PROJECT && reader->kind != SL_SQL_P_FLATMAP &&
-           reader->kind != SL_SQL_P_AGGREGATE)
-        reader = reader->input;
-    if (!reader || !reader->input)
+    for (sl_sql_plan_t *reader = root; reader; reader = reader->input) {
+        if (reader->kind != SL_SQL_P_PROJECT && reader->kind != SL_SQL_P_FLATMAP && reader->kind != SL_SQL_P_AGGREGATE)
+            continue;
+        if (!reader->input)
+            return;
+        const sl_sql_plan_t *p = reader->input;
+        while (p && keeps_layout(p))
+            p = p->input;
+        if (!p || p->kind != SL_SQL_P_JOIN)
+            continue;
+        uint32_t width = reader->input->out.n_value;
+        if (width == 0 || width > PRUNE_MAX)
+            return;
+        bool used[PRUNE_MAX] = { false };
+        uint32_t map[PRUNE_MAX];
+        mark_node(reader, used, width);
+        if (prune_chain(arena, reader->input, used, width, map)) {
+            index_map_t m = { map, width };
+            remap_node(arena, reader, &m);
+        }
         return;
-    uint32_t width = reader->input->out.n_value;
-    if (width == 0 || width > PRUNE_MAX)
-        return;
-    /* Only when a join is below the reader's layout-keeping chain. */
-    const sl_sql_plan_t *p = reader->input;
-    while (p && keeps_layout(p))
-        p = p->input;
-    if (!p || p->kind != SL_SQL_P_JOIN)
-        return;
-    bool used[PRUNE_MAX] = { false };
-    uint32_t map[PRUNE_MAX];
-    mark_node(reader, used, width);
-    if (!prune_chain(arena, reader->input, used, width, map))
-        return;
-    index_map_t m = { map, width };
-    remap_node(arena, reader, &m);
+    }
 }
 
 void sl_sql_plan_optimize(sl_arena_t *arena, sl_sql_plan_t *root)

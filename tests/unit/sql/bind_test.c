@@ -393,6 +393,11 @@ static void test_joins(void **state)
     fails("CREATE STREAM O17 WITH(value_format='delimited') as SELECT * FROM s_left LEFT JOIN s_right WITHIN 1 second "
           "ON s_left.id = s_right.id;",
           "Source(s) S_LEFT, S_RIGHT are using the 'KAFKA' value format. This format does not yet support JOIN.");
+    ok("CREATE TABLE AGGJ AS SELECT T.CITY, COUNT(*) AS N FROM S JOIN T ON S.ID = T.ID GROUP BY T.CITY;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "AGGJ")->schema), "CITY STRING KEY, N BIGINT");
+    jn = find_kind(F.q.root, SL_SQL_P_JOIN);
+    assert_non_null(jn);
+    assert_string_equal(schema_of(&jn->out), "S_ID INTEGER KEY, T_CITY STRING"); /* pruned below the aggregate */
     fails("CREATE STREAM O6 AS SELECT * FROM S JOIN T ON S.NAME = T.CITY;",
           "Cannot repartition a TABLE source.");
     fails("CREATE STREAM O7 AS SELECT * FROM T JOIN S ON S.ID = T.ID;", "Invalid join order");
