@@ -203,6 +203,25 @@ static void test_restart_pull_push(void **state)
                        "INSERT INTO S (ID, NAME) VALUES (2, 'c');"));
     wait_pull(e, "SELECT * FROM T WHERE ID = 1;", "[1, 2]");
 
+    /* PRINT reads the topic back; SHOW TOPICS hides the internal ones */
+    json_t *out2 = run(e, "PRINT 's' FROM BEGINNING LIMIT 3; SHOW TOPICS;");
+    json_t *records = json_object_get(json_array_get(out2, 0), "records");
+    assert_int_equal(json_array_size(records), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_non_null(strstr(json_string_value(json_array_get(records, i)), "rowtime: "));
+    json_t *topics = json_object_get(json_array_get(out2, 1), "topics");
+    bool saw_s = false;
+    for (size_t i = 0; i < json_array_size(topics); i++) {
+        const char *name = json_string_value(json_object_get(json_array_get(topics, i), "name"));
+        assert_true(name[0] != '_');
+        if (strcmp(name, "s") == 0) {
+            saw_s = true;
+            assert_int_equal(json_array_size(json_object_get(json_array_get(topics, i), "replicaInfo")), 2);
+        }
+    }
+    assert_true(saw_s);
+    json_decref(out2);
+
     /* a windowed table, pulled by key */
     json_decref(run(e, "CREATE STREAM W_S (ID INT KEY, NAME STRING) WITH (kafka_topic='w_s', value_format='JSON', "
                        "partitions=1);"
