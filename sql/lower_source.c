@@ -102,6 +102,14 @@ static void src_decode(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value
         } else if (!decode_side(ctx, a, a->kc, key, true, &krow)) {
             return;
         }
+        if (a->is_table) {
+            /* a table keeps rows whose key is partly NULL, not wholly */
+            uint32_t nulls = 0;
+            for (uint32_t i = 0; i < krow->n; i++)
+                nulls += sl_sql_datum_is_null(&krow->cols[i]);
+            if (nulls == krow->n)
+                return;
+        }
     }
     if (!sl_val_is_null(value) && !decode_side(ctx, a, a->vc, value, false, &vrow))
         return;

@@ -23,6 +23,7 @@ typedef struct stl_arg {
     sl_lower_log_t *log;
     bool key_same;                  /* PROJECT: the key row is the input's */
     bool pseudo;                    /* an expression reads a pseudo column */
+    bool reads_value;               /* REKEY: a key expression reads the value */
 } stl_arg_t;
 
 static stl_arg_t *stl_arg(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, bool table)
@@ -259,9 +260,24 @@ sl_lw_t sl_lower_flatmap(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t in)
 
 /* --- REKEY ----------------------------------------------------------------------- */
 
+/* Whether an expression reads a column from src. */
+static bool reads_src(sl_sql_expr_t *const *exprs, uint32_t n, sl_sql_colsrc_t src)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const sl_sql_expr_t *e = exprs[i];
+        if (e != NULL && ((e->kind == SL_SQL_E_COLUMN && e->src == src) || reads_src(e->args, e->n_args, src)))
+            return true;
+    }
+    return false;
+}
+
 static void rekey_stream(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, void *arg)
 {
     const stl_arg_t *a = arg;
+    /* A null value keeps going only under a key computed from the key
+     * (ksqlDB drops it when the new key needs the value). */
+    if (a->reads_value && sl_val_is_null(value))
+        return;
     sl_sql_eval_t cx;
     sl_lower_eval_init(&cx, ctx, key, value, a->pseudo);
     sl_sql_row_t *krow = sl_lower_eval_row(ctx, &cx, a->p->key_exprs, a->p->n_key_exprs, a->log);
@@ -281,6 +297,7 @@ sl_lw_t sl_lower_rekey(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t in)
         return (sl_lw_t){0};
     a->log->branch = a->log->branch && sl_lower_may_fail(p->key_exprs, p->n_key_exprs);
     a->pseudo = sl_lower_uses_pseudo(p->key_exprs, p->n_key_exprs);
+    a->reads_value = reads_src(p->key_exprs, p->n_key_exprs, SL_SQL_COL_VALUE);
     sl_lw_t out = {0};
     out.p = p;
     out.s = sl_lower_stream_node(lc, in.s, p, name, rekey_stream, a, a->log, true);
