@@ -441,6 +441,25 @@ static void test_multi_joins(void **state)
     assert_null(find_kind(F.q.root, SL_SQL_P_REKEY));
     fails("CREATE STREAM O2 AS SELECT * FROM S1 JOIN T2 ON S1.ID = T2.ID JOIN T2 ON S1.ID = T2.ID;",
           "N-way joins do not support multiple occurrences of the same source. Source: 'T2'.");
+    fails("CREATE STREAM O4 as SELECT s1.V0, t2.V0, t3.V0 FROM S1 INNER JOIN T2 ON S1.ID + 1 = T2.ID INNER JOIN T3 ON "
+          "S1.ID = T3.ID;",
+          "The query used to build `O4` must include the join expressions S1.ID or T3.ID in its projection (eg, SELECT "
+          "S1.ID...).");
+    fails("CREATE STREAM O5 as SELECT s1.V0, t2.V0, t3.V0 FROM S1 LEFT JOIN T2 ON S1.ID = T2.ID LEFT JOIN T3 ON "
+          "S1.ID + 1 = T3.ID;",
+          "The query used to build `O5` must include the join expression T3.ID in its projection (eg, SELECT T3.ID...).");
+    ok("CREATE STREAM X1 (ID INT KEY, K INT, V0 bigint) WITH (kafka_topic='x1', value_format='JSON');");
+    ok("CREATE STREAM X2 (ID INT KEY, K INT, V0 bigint) WITH (kafka_topic='x2', value_format='JSON');");
+    ok("CREATE STREAM O6 as SELECT x1.k, x1.V0, x2.V0, t3.V0 FROM X1 JOIN X2 WITHIN 10 seconds ON X1.K = X2.K "
+       "JOIN T3 ON X2.K = T3.ID;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "O6")->schema),
+                        "X1_K INTEGER KEY, X1_V0 BIGINT, X2_V0 BIGINT, T3_V0 BIGINT");
+    ok("CREATE STREAM O7 as SELECT X1.ID, x1.V0, x2.V0 FROM X1 JOIN X2 WITHIN 10 seconds ON X1.ID = abs(X2.ID) "
+       "JOIN S1 WITHIN 10 seconds ON abs(X2.ID) = abs(S1.ID);");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "O7")->schema),
+                        "X1_ID INTEGER KEY, X1_V0 BIGINT, X2_V0 BIGINT");
+    ok("CREATE STREAM O8 as SELECT X1.ID, x1.V0, x2.V0, t3.V0 FROM X1 FULL JOIN X2 WITHIN 10 seconds ON X1.ID = X2.ID "
+       "JOIN T3 ON X1.ID = T3.ID;");
     ok("CREATE STREAM S4 (K STRING KEY, ID INT, W INT) WITH (kafka_topic='s4', value_format='JSON');");
     ok("CREATE STREAM O3 AS SELECT S1.ID, S4.W FROM S1 JOIN S4 WITHIN 1 MINUTE ON S1.ID = S4.ID "
        "JOIN T2 ON S4.ID = T2.ID;");
