@@ -337,6 +337,9 @@ sl_err_t sl_sql_exec_create_as(sl_sql_exec_t *x)
     const char *sink_name = s->target.name;
     const sl_sql_source_t *existing = sl_sql_catalog_find(e->catalog, sink_name);
     sl_sql_pquery_t *old_writer = NULL;
+    if (insert && existing && existing->is_source)
+        return sl_sql_error_set(x->err, SL_ERR_INVAL, s->target.pos, "Cannot insert into read-only %s: %s",
+                                kind_word(existing->is_table), existing->name);
     if (!insert && existing) {
         if (s->if_not_exists) {
             char msg[512];
