@@ -250,6 +250,19 @@ static void test_scalar_text(void **state)
     assert_false(sl_sql_double_parse("inf", 3, &x));
     assert_false(sl_sql_double_parse("0x10", 4, &x));
 
+    /* integers as text, every digit count and both extremes */
+    static const int64_t ints[] = {0, 7, -7, 10, 99, -100, 12345, 1700000000123LL, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "%lld", (long long)ints[i]);
+        sl_sql_datum_t d = sl_sql_bigint(ints[i]);
+        sl_buf_t t = SL_BUF_INIT;
+        assert_int_equal(sl_sql_scalar_write(&d, T(SL_SQL_T_BIGINT), &t), SL_OK);
+        sl_buf_put_u8(&t, 0);
+        assert_string_equal((const char *)t.data, want);
+        sl_buf_free(&t);
+    }
+
     sl_buf_t b = SL_BUF_INIT;
     sl_sql_base64_write((const uint8_t *)"hello", 5, &b);
     assert_int_equal(b.len, 8);
