@@ -24,6 +24,7 @@ typedef struct stl_arg {
     bool key_same;                  /* PROJECT: the key row is the input's */
     bool pseudo;                    /* an expression reads a pseudo column */
     bool reads_value;               /* REKEY: a key expression reads the value */
+    bool identity;                  /* PROJECT: the value row is the input's */
 } stl_arg_t;
 
 static stl_arg_t *stl_arg(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, bool table)
@@ -87,6 +88,19 @@ sl_lw_t sl_lower_filter(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t in)
 
 /* --- PROJECT ------------------------------------------------------------------ */
 
+/* Whether exprs only carry the input's value columns over, in order. */
+static bool value_is_same(const sl_sql_plan_t *p)
+{
+    if (p->n_exprs != p->input->out.n_value)
+        return false;
+    for (uint32_t i = 0; i < p->n_exprs; i++) {
+        const sl_sql_expr_t *e = p->exprs[i];
+        if (e == NULL || e->kind != SL_SQL_E_COLUMN || e->src != SL_SQL_COL_VALUE || e->index != i)
+            return false;
+    }
+    return true;
+}
+
 /* Whether key_exprs only carry the input key over (renaming is free). */
 static bool key_is_same(const sl_sql_plan_t *p)
 {
@@ -117,7 +131,9 @@ static void project_stream(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *v
     sl_sql_eval_t cx;
     sl_val_t v = sl_val_null(), k = key != NULL ? *key : sl_val_null();
     sl_lower_eval_init(&cx, ctx, key, value, a->pseudo);
-    if (!sl_val_is_null(value)) {
+    if (a->identity) {
+        v = value != NULL ? *value : sl_val_null();
+    } else if (!sl_val_is_null(value)) {
         sl_sql_row_t *row = sl_lower_eval_row(ctx, &cx, a->p->exprs, a->p->n_exprs, a->log);
         if (row == NULL)
             return;
@@ -143,6 +159,7 @@ sl_lw_t sl_lower_project(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t in)
         return sl_lower_fail(lc, SL_ERR_INVAL, "projection %s: %u expressions for %u columns", name, p->n_exprs,
                              p->out.n_value);
     a->key_same = key_is_same(p);
+    a->identity = value_is_same(p);
     a->log->branch = a->log->branch && (sl_lower_may_fail(p->exprs, p->n_exprs) ||
                                         (!a->key_same && sl_lower_may_fail(p->key_exprs, p->n_key_exprs)));
     a->pseudo = sl_lower_uses_pseudo(p->exprs, p->n_exprs) || sl_lower_uses_pseudo(p->key_exprs, p->n_key_exprs);
