@@ -161,6 +161,20 @@ void sl_sql_tfmt_format(const sl_sql_tfmt_t *f, int64_t ms, const sl_sql_tz_t *t
 sl_err_t sl_sql_tfmt_parse(const sl_sql_tfmt_t *f, const char *s, uint32_t n, const sl_sql_tz_t *tz, int64_t *ms,
                            char *err, size_t errlen);
 
+/* The local date-time s gives, as milliseconds since the epoch as if it
+ * were UTC (a zone or offset in the text is read and ignored): what
+ * LocalDate/LocalTime.parse give PARSE_DATE and PARSE_TIME. */
+sl_err_t sl_sql_tfmt_parse_local(const sl_sql_tfmt_t *f, const char *s, uint32_t n, int64_t *ms, char *err,
+                                 size_t errlen);
+
+/* Field classes of a pattern's letters. */
+#define SL_SQL_TF_DATE 1u /* y u M L d D E G */
+#define SL_SQL_TF_TIME 2u /* H h k K m s S n a */
+#define SL_SQL_TF_ZONE 4u /* X x Z z V */
+/* The java.time name of the first field of f outside the classes allowed
+ * ("HourOfDay" for a DATE formatted with HH), or NULL when there is none. */
+const char *sl_sql_tfmt_unsupported(const sl_sql_tfmt_t *f, unsigned allowed);
+
 /* --- JSONPath (func_json.c) ----------------------------------------------- */
 
 /* A path as its tokens: "$.a.b[0]['c d']" is a, b, 0, c d. As in ksqlDB a

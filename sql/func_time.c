@@ -1,7 +1,10 @@
 /*
  * func_time.c - the date/time functions: TIMESTAMPTOSTRING,
  * STRINGTOTIMESTAMP (BIGINT milliseconds), FORMAT_TIMESTAMP,
- * PARSE_TIMESTAMP (TIMESTAMP) and UNIX_TIMESTAMP.
+ * PARSE_TIMESTAMP (TIMESTAMP), UNIX_TIMESTAMP; FORMAT_DATE, PARSE_DATE,
+ * DATETOSTRING, STRINGTODATE, FORMAT_TIME, PARSE_TIME (a DATE or TIME
+ * pattern may only use that value's fields, as java.time's LocalDate and
+ * LocalTime), FROM_UNIXTIME, FROM_DAYS, UNIX_DATE, CONVERT_TZ.
  *
  * Patterns are java.time.format.DateTimeFormatter's, zones UTC, fixed
  * offsets or tz database ids (timefmt.c). The zone defaults to UTC (ksqlDB
@@ -135,6 +138,166 @@ static void eval_unix_timestamp(const sl_sql_expr_t *call, const sl_sql_datum_t 
     *out = sl_sql_bigint(args[0].u.i64);
 }
 
+/* --- DATE and TIME --------------------------------------------------------- */
+
+static int64_t floor_div64(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* FORMAT_DATE and DATETOSTRING (days), FORMAT_TIME (ms of the day): the
+ * pattern may only use the value's fields, as a LocalDate or LocalTime. */
+static void format_local(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                         sl_sql_datum_t *out, int64_t ms, unsigned allowed)
+{
+    const sl_sql_tfmt_t *fmt;
+    const sl_sql_tz_t *tz;
+    if (!call_format(call, args, n, cx, &fmt, &tz, out))
+        return;
+    const char *bad = sl_sql_tfmt_unsupported(fmt, allowed);
+    if (bad) {
+        sl_sql_fn_fail(cx, out, "Failed to format with formatter '%.*s': Unsupported field: %s",
+                       (int)SL_MIN(args[1].u.s.len, 100u), args[1].u.s.ptr, bad);
+        return;
+    }
+    sl_sql_sb_t sb;
+    sl_sql_sb_init(&sb, cx->arena, 32);
+    sl_sql_tfmt_format(fmt, ms, tz, &sb);
+    sl_sql_sb_done(&sb, cx, out);
+}
+
+static void eval_format_date(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                             sl_sql_datum_t *out)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    format_local(call, args, n, cx, out, (int64_t)args[0].u.i32 * 86400000, SL_SQL_TF_DATE);
+}
+
+static void eval_format_time(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                             sl_sql_datum_t *out)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    format_local(call, args, n, cx, out, args[0].u.i64, SL_SQL_TF_TIME);
+}
+
+/* PARSE_DATE (DATE), STRINGTODATE (INT days), PARSE_TIME (TIME). */
+static void parse_local(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                        sl_sql_datum_t *out)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    const sl_sql_tfmt_t *fmt;
+    const sl_sql_tz_t *tz;
+    if (!call_format(call, args, n, cx, &fmt, &tz, out))
+        return;
+    int64_t ms;
+    char why[200];
+    if (sl_sql_tfmt_parse_local(fmt, args[0].u.s.ptr, args[0].u.s.len, &ms, why, sizeof why) != SL_OK) {
+        sl_sql_fn_fail(cx, out, "Failed to parse '%.*s' with formatter '%.*s': %s",
+                       (int)SL_MIN(args[0].u.s.len, 100u), args[0].u.s.ptr, (int)SL_MIN(args[1].u.s.len, 100u),
+                       args[1].u.s.ptr, why);
+        return;
+    }
+    *out = sl_sql_null();
+    out->kind = (uint8_t)call->type->kind;
+    if (call->type->kind == SL_SQL_T_TIME)
+        out->u.i64 = ms - floor_div64(ms, 86400000) * 86400000;
+    else
+        out->u.i32 = (int32_t)floor_div64(ms, 86400000);
+}
+
+static void eval_from_unixtime(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n,
+                               sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    *out = sl_sql_bigint(args[0].u.i64);
+    out->kind = SL_SQL_T_TIMESTAMP;
+}
+
+static void eval_from_days(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                           sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    *out = sl_sql_int(args[0].u.i32);
+    out->kind = SL_SQL_T_DATE;
+}
+
+static void eval_unix_date(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                           sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    if (n == 0) {
+        *out = sl_sql_int((int32_t)floor_div64(sl_time_wall_ms(), 86400000));
+        return;
+    }
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    *out = sl_sql_int(args[0].u.i32);
+}
+
+/* --- CONVERT_TZ ----------------------------------------------------------------- */
+
+typedef struct convert_state {
+    const sl_sql_tz_t *from, *to;
+} convert_state_t;
+
+static sl_err_t prepare_convert_tz(sl_arena_t *arena, sl_sql_expr_t *const *args, uint32_t n, void **state,
+                                   char *err, size_t errlen)
+{
+    convert_state_t *st = sl_arena_zalloc(arena, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return SL_ERR_NOMEM;
+    }
+    char why[160];
+    for (uint32_t i = 1; i <= 2; i++) {
+        const sl_sql_datum_t *z = sl_sql_fn_const_arg(args, n, i);
+        if (!z || sl_sql_datum_is_null(z))
+            continue;
+        const sl_sql_tz_t *tz = sl_sql_tz_find(z->u.s.ptr, z->u.s.len, why, sizeof why);
+        if (!tz) {
+            snprintf(err, errlen, "Invalid time zone: %s", why);
+            return SL_ERR_INVAL;
+        }
+        if (i == 1)
+            st->from = tz;
+        else
+            st->to = tz;
+    }
+    *state = st;
+    return SL_OK;
+}
+
+/* As ksqlDB: the two zones' offsets are both taken at the instant given. */
+static void eval_convert_tz(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                            sl_sql_datum_t *out)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    const convert_state_t *st = call->state;
+    const sl_sql_tz_t *z[2] = {st ? st->from : NULL, st ? st->to : NULL};
+    char why[160];
+    for (int i = 0; i < 2; i++) {
+        if (!z[i] && !(z[i] = sl_sql_tz_find(args[i + 1].u.s.ptr, args[i + 1].u.s.len, why, sizeof why))) {
+            sl_sql_fn_fail(cx, out, "Invalid time zone: %s", why);
+            return;
+        }
+    }
+    int64_t ts = args[0].u.i64, secs = floor_div64(ts, 1000);
+    *out = sl_sql_bigint(ts + 1000 * ((int64_t)sl_sql_tz_offset_at(z[1], secs) - sl_sql_tz_offset_at(z[0], secs)));
+    out->kind = SL_SQL_T_TIMESTAMP;
+}
+
 static const sl_sql_tkind_t P_BIGINT_STR[] = {SL_SQL_T_BIGINT, SL_SQL_T_STRING};
 static const sl_sql_tkind_t P_BIGINT_STR2[] = {SL_SQL_T_BIGINT, SL_SQL_T_STRING, SL_SQL_T_STRING};
 static const sl_sql_tkind_t P_TS_STR[] = {SL_SQL_T_TIMESTAMP, SL_SQL_T_STRING};
@@ -180,7 +343,67 @@ static const sl_sql_overload_t UNIX_TIMESTAMP_O[] = {
               "the timestamp in milliseconds since the epoch"),
 };
 
+static const sl_sql_tkind_t P_DATE_STR[] = {SL_SQL_T_DATE, SL_SQL_T_STRING};
+static const sl_sql_tkind_t P_INT_STR[] = {SL_SQL_T_INT, SL_SQL_T_STRING};
+static const sl_sql_tkind_t P_TIME_STR[] = {SL_SQL_T_TIME, SL_SQL_T_STRING};
+static const sl_sql_tkind_t P_DATE[] = {SL_SQL_T_DATE};
+static const sl_sql_tkind_t P_TS_STR_STR[] = {SL_SQL_T_TIMESTAMP, SL_SQL_T_STRING, SL_SQL_T_STRING};
+
+static const sl_sql_overload_t FORMAT_DATE_O[] = {
+    TIME_OV(P_DATE_STR, SL_SQL_T_STRING, eval_format_date, "FORMAT_DATE(date DATE, formatPattern VARCHAR)",
+            "the date as text"),
+};
+static const sl_sql_overload_t DATETOSTRING_O[] = {
+    TIME_OV(P_INT_STR, SL_SQL_T_STRING, eval_format_date, "DATETOSTRING(epochDays INT, formatPattern VARCHAR)",
+            "the date epochDays days after 1970-01-01 as text"),
+};
+static const sl_sql_overload_t FORMAT_TIME_O[] = {
+    TIME_OV(P_TIME_STR, SL_SQL_T_STRING, eval_format_time, "FORMAT_TIME(time TIME, formatPattern VARCHAR)",
+            "the time of day as text"),
+};
+static const sl_sql_overload_t PARSE_DATE_O[] = {
+    TIME_OV(SL_SQL_P_STRING2, SL_SQL_T_DATE, parse_local, "PARSE_DATE(formattedDate VARCHAR, formatPattern VARCHAR)",
+            "the DATE the text gives"),
+};
+static const sl_sql_overload_t STRINGTODATE_O[] = {
+    TIME_OV(SL_SQL_P_STRING2, SL_SQL_T_INT, parse_local,
+            "STRINGTODATE(formattedDate VARCHAR, formatPattern VARCHAR)", "the days since 1970-01-01 the text gives"),
+};
+static const sl_sql_overload_t PARSE_TIME_O[] = {
+    TIME_OV(SL_SQL_P_STRING2, SL_SQL_T_TIME, parse_local, "PARSE_TIME(formattedTime VARCHAR, formatPattern VARCHAR)",
+            "the TIME the text gives"),
+};
+static const sl_sql_overload_t FROM_UNIXTIME_O[] = {
+    SL_SQL_OV(SL_SQL_P_BIGINT, SL_SQL_T_TIMESTAMP, eval_from_unixtime, "FROM_UNIXTIME(epochMilli BIGINT)",
+              "the TIMESTAMP of epochMilli"),
+};
+static const sl_sql_overload_t FROM_DAYS_O[] = {
+    SL_SQL_OV(SL_SQL_P_INT, SL_SQL_T_DATE, eval_from_days, "FROM_DAYS(days INT)", "the DATE days after 1970-01-01"),
+};
+static const sl_sql_overload_t UNIX_DATE_O[] = {
+    {NULL, 0, false, SL_SQL_T_INT, NULL, eval_unix_date, NULL, "UNIX_DATE()", "today as days since 1970-01-01"},
+    SL_SQL_OV(P_DATE, SL_SQL_T_INT, eval_unix_date, "UNIX_DATE(date DATE)", "date as days since 1970-01-01"),
+};
+static const sl_sql_overload_t CONVERT_TZ_O[] = {
+    {P_TS_STR_STR, 3, false, SL_SQL_T_TIMESTAMP, NULL, eval_convert_tz, prepare_convert_tz,
+     "CONVERT_TZ(timestamp TIMESTAMP, fromTimeZone VARCHAR, toTimeZone VARCHAR)",
+     "the timestamp's wall time moved from one zone to another"},
+};
+
 const sl_sql_func_t sl_sql_funcs_time[] = {
+    SL_SQL_FN("CONVERT_TZ", "DATE / TIME", "Converts a TIMESTAMP from one time zone to another.", CONVERT_TZ_O),
+    SL_SQL_FN("DATETOSTRING", "DATE / TIME", "Formats days since the epoch with a java.time pattern.",
+              DATETOSTRING_O),
+    SL_SQL_FN("FORMAT_DATE", "DATE / TIME", "Formats a DATE with a java.time pattern.", FORMAT_DATE_O),
+    SL_SQL_FN("FORMAT_TIME", "DATE / TIME", "Formats a TIME with a java.time pattern.", FORMAT_TIME_O),
+    SL_SQL_FN("FROM_DAYS", "DATE / TIME", "Turns days since the epoch into a DATE.", FROM_DAYS_O),
+    SL_SQL_FN("FROM_UNIXTIME", "DATE / TIME", "Turns milliseconds since the epoch into a TIMESTAMP.",
+              FROM_UNIXTIME_O),
+    SL_SQL_FN("PARSE_DATE", "DATE / TIME", "Parses text with a java.time pattern into a DATE.", PARSE_DATE_O),
+    SL_SQL_FN("PARSE_TIME", "DATE / TIME", "Parses text with a java.time pattern into a TIME.", PARSE_TIME_O),
+    SL_SQL_FN("STRINGTODATE", "DATE / TIME", "Parses text with a java.time pattern into days since the epoch.",
+              STRINGTODATE_O),
+    SL_SQL_FN("UNIX_DATE", "DATE / TIME", "Returns today, or a DATE, as days since the epoch.", UNIX_DATE_O),
     SL_SQL_FN("FORMAT_TIMESTAMP", "DATE / TIME", "Formats a TIMESTAMP with a java.time pattern.", FORMAT_TIMESTAMP_O),
     SL_SQL_FN("PARSE_TIMESTAMP", "DATE / TIME", "Parses text with a java.time pattern into a TIMESTAMP.",
               PARSE_TIMESTAMP_O),

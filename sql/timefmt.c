@@ -795,11 +795,13 @@ static bool parse_range(const sl_sql_tfmt_t *f, uint32_t from, uint32_t to, tf_p
     return true;
 }
 
-sl_err_t sl_sql_tfmt_parse(const sl_sql_tfmt_t *f, const char *s, uint32_t n, const sl_sql_tz_t *tz, int64_t *ms,
-                           char *err, size_t errlen)
+/* Parses s into the local date-time it names (seconds since the epoch as
+ * if local time were UTC, plus nanoseconds) and the zone or offset it
+ * carries (p->has_offset, p->zone). */
+static sl_err_t parse_local(const sl_sql_tfmt_t *f, const char *s, uint32_t n, tf_parse_t *pp, int64_t *local_s,
+                            char *err, size_t errlen)
 {
-    tf_parse_t p = {.s = s, .n = n, .year = 1970, .month = 1, .day = 1, .doy = -1, .hour = -1, .hour12 = -1,
-                    .ampm = -1, .zone = tz};
+    tf_parse_t p = *pp;
     if (!parse_range(f, 0, f->n, &p) || p.i != n) {
         snprintf(err, errlen, "Text '%.*s' could not be parsed at index %u", (int)SL_MIN(n, 100u), s, p.i);
         return SL_ERR_INVAL;
@@ -832,16 +834,85 @@ sl_err_t sl_sql_tfmt_parse(const sl_sql_tfmt_t *f, const char *s, uint32_t n, co
     }
     if (hour > 24 || (hour == 24 && (p.minute || p.second || p.nanos)) || p.minute > 59 || p.second > 59)
         goto invalid;
-    int64_t local = days * 86400 + hour * 3600 + p.minute * 60 + p.second;
-    int32_t off = p.has_offset ? p.offset : sl_sql_tz_offset_local(p.zone, local);
-    int64_t msec;
-    if (__builtin_mul_overflow(local - off, (int64_t)1000, &msec) ||
-        __builtin_add_overflow(msec, p.nanos / 1000000, ms)) {
-        snprintf(err, errlen, "Text '%.*s' is out of the range of a timestamp", (int)SL_MIN(n, 100u), s);
-        return SL_ERR_INVAL;
-    }
+    *local_s = days * 86400 + hour * 3600 + p.minute * 60 + p.second;
+    *pp = p;
     return SL_OK;
 invalid:
     snprintf(err, errlen, "Text '%.*s' could not be parsed: a field is out of range", (int)SL_MIN(n, 100u), s);
     return SL_ERR_INVAL;
+}
+
+static tf_parse_t parse_start(const char *s, uint32_t n, const sl_sql_tz_t *tz)
+{
+    return (tf_parse_t){.s = s, .n = n, .year = 1970, .month = 1, .day = 1, .doy = -1, .hour = -1, .hour12 = -1,
+                        .ampm = -1, .zone = tz};
+}
+
+/* local_s seconds and nanos as epoch milliseconds, refusing overflow. */
+static sl_err_t to_ms(int64_t secs, int64_t nanos, int64_t *ms, const char *s, uint32_t n, char *err, size_t errlen)
+{
+    int64_t msec;
+    if (__builtin_mul_overflow(secs, (int64_t)1000, &msec) || __builtin_add_overflow(msec, nanos / 1000000, ms)) {
+        snprintf(err, errlen, "Text '%.*s' is out of the range of a timestamp", (int)SL_MIN(n, 100u), s);
+        return SL_ERR_INVAL;
+    }
+    return SL_OK;
+}
+
+sl_err_t sl_sql_tfmt_parse(const sl_sql_tfmt_t *f, const char *s, uint32_t n, const sl_sql_tz_t *tz, int64_t *ms,
+                           char *err, size_t errlen)
+{
+    tf_parse_t p = parse_start(s, n, tz);
+    int64_t local;
+    sl_err_t rc = parse_local(f, s, n, &p, &local, err, errlen);
+    if (rc != SL_OK)
+        return rc;
+    int32_t off = p.has_offset ? p.offset : sl_sql_tz_offset_local(p.zone, local);
+    return to_ms(local - off, p.nanos, ms, s, n, err, errlen);
+}
+
+sl_err_t sl_sql_tfmt_parse_local(const sl_sql_tfmt_t *f, const char *s, uint32_t n, int64_t *ms, char *err,
+                                 size_t errlen)
+{
+    tf_parse_t p = parse_start(s, n, NULL);
+    int64_t local;
+    sl_err_t rc = parse_local(f, s, n, &p, &local, err, errlen);
+    return rc != SL_OK ? rc : to_ms(local, p.nanos, ms, s, n, err, errlen);
+}
+
+/* The java.time name of the field a letter stands for. */
+static const char *field_name(char c)
+{
+    switch (c) {
+    case 'y': return "YearOfEra";
+    case 'u': return "Year";
+    case 'M': case 'L': return "MonthOfYear";
+    case 'd': return "DayOfMonth";
+    case 'D': return "DayOfYear";
+    case 'E': return "DayOfWeek";
+    case 'G': return "Era";
+    case 'H': return "HourOfDay";
+    case 'h': return "ClockHourOfAmPm";
+    case 'k': return "ClockHourOfDay";
+    case 'K': return "HourOfAmPm";
+    case 'm': return "MinuteOfHour";
+    case 's': return "SecondOfMinute";
+    case 'S': case 'n': return "NanoOfSecond";
+    case 'a': return "AmPmOfDay";
+    case 'z': case 'V': return "ZoneId";
+    default: return "OffsetSeconds";
+    }
+}
+
+const char *sl_sql_tfmt_unsupported(const sl_sql_tfmt_t *f, unsigned allowed)
+{
+    for (uint32_t i = 0; i < f->n; i++) {
+        if (f->e[i].kind != E_FIELD)
+            continue;
+        char c = f->e[i].letter;
+        unsigned cls = strchr("yuMLdDEG", c) ? SL_SQL_TF_DATE : strchr("HhkKmsSna", c) ? SL_SQL_TF_TIME : SL_SQL_TF_ZONE;
+        if (!(cls & allowed))
+            return field_name(c);
+    }
+    return NULL;
 }

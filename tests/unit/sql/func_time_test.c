@@ -183,6 +183,57 @@ static void test_functions(void **state)
                          fn_str("Nowhere/Land"));
 }
 
+static sl_sql_expr_t *fn_date(int32_t days)
+{
+    sl_sql_datum_t d = sl_sql_int(days);
+    d.kind = SL_SQL_T_DATE;
+    return fn_const(SL_SQL_T_DATE, d);
+}
+
+static sl_sql_expr_t *fn_time(int64_t ms)
+{
+    sl_sql_datum_t d = sl_sql_bigint(ms);
+    d.kind = SL_SQL_T_TIME;
+    return fn_const(SL_SQL_T_TIME, d);
+}
+
+static void test_dates_and_times(void **state)
+{
+    SL_UNUSED(state);
+    /* 19675 = 2023-11-14 */
+    fn_expect_str("FORMAT_DATE", "2023-11-14 Tue", 2, fn_date(19675), fn_str("yyyy-MM-dd EEE"));
+    fn_expect_str("DATETOSTRING", "14/11/2023", 2, fn_int(19675), fn_str("dd/MM/yyyy"));
+    fn_expect_null("FORMAT_DATE", 2, fn_date(19675), fn_str("yyyy HH"));
+    assert_non_null(strstr(fn_last_error(), "Unsupported field: HourOfDay"));
+    fn_expect_str("FORMAT_TIME", "22:13:20.123", 2, fn_time(80000123), fn_str("HH:mm:ss.SSS"));
+    fn_expect_null("FORMAT_TIME", 2, fn_time(0), fn_str("yyyy"));
+    sl_sql_datum_t d = fn_call("PARSE_DATE", 2, fn_str("14/11/2023"), fn_str("dd/MM/yyyy"));
+    assert_int_equal(d.kind, SL_SQL_T_DATE);
+    assert_int_equal(d.u.i32, 19675);
+    fn_expect_i64("STRINGTODATE", -1, 2, fn_str("1969-12-31"), fn_str("yyyy-MM-dd"));
+    /* an offset in the text is read and ignored, as LocalDate.parse does */
+    d = fn_call("PARSE_DATE", 2, fn_str("2023-11-14T23:30+05:00"), fn_str("yyyy-MM-dd'T'HH:mmXXX"));
+    assert_int_equal(d.u.i32, 19675);
+    d = fn_call("PARSE_TIME", 2, fn_str("10:13 PM"), fn_str("hh:mm a"));
+    assert_int_equal(d.kind, SL_SQL_T_TIME);
+    assert_int_equal(d.u.i64, 80000000 - 20000);
+    fn_expect_null("PARSE_TIME", 2, fn_str("25:00"), fn_str("HH:mm"));
+    d = fn_call("FROM_UNIXTIME", 1, fn_bigint(1700000000123));
+    assert_int_equal(d.kind, SL_SQL_T_TIMESTAMP);
+    assert_int_equal(d.u.i64, 1700000000123);
+    d = fn_call("FROM_DAYS", 1, fn_int(19675));
+    assert_int_equal(d.kind, SL_SQL_T_DATE);
+    fn_expect_i64("UNIX_DATE", 19675, 1, fn_date(19675));
+    assert_true(fn_call("UNIX_DATE", 0).u.i32 > 18000);
+    /* 2023-07-22T04:26:40Z: UTC -> Berlin adds the summer offset */
+    fn_expect_i64("CONVERT_TZ", 1690000000000 + 7200000, 3, fn_timestamp(1690000000000), fn_str("UTC"),
+                  fn_str("Europe/Berlin"));
+    fn_expect_i64("CONVERT_TZ", 1690000000000 - 9 * 3600000, 3, fn_timestamp(1690000000000), fn_str("+02:00"),
+                  fn_str("America/Los_Angeles"));
+    fn_expect_bind_error("CONVERT_TZ", "Invalid time zone", 3, fn_timestamp(0), fn_str("UTC"), fn_str("Nope/Zone"));
+    fn_expect_null("CONVERT_TZ", 3, fn_null_timestamp(), fn_str("UTC"), fn_str("UTC"));
+}
+
 static void test_unix_timestamp_now(void **state)
 {
     SL_UNUSED(state);
@@ -200,6 +251,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parse_dst, setup, teardown),
         cmocka_unit_test_setup_teardown(test_functions, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_dates_and_times, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_unix_timestamp_now, fn_setup, fn_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
