@@ -10,6 +10,50 @@
 
 #include "bind_int.h"
 
+static int num_rank(sl_sql_tkind_t k)
+{
+    switch (k) {
+    case SL_SQL_T_INT: return 1;
+    case SL_SQL_T_BIGINT: return 2;
+    case SL_SQL_T_DECIMAL: return 3;
+    case SL_SQL_T_DOUBLE: return 4;
+    default: return 0;
+    }
+}
+
+/* Whether a value of type from may go into a column of type to: numbers
+ * widen (and literals narrow when they fit: the cast decides), strings give
+ * the time types, composites element by element. */
+static bool coercible(const sl_sql_type_t *from, const sl_sql_type_t *to, int depth)
+{
+    if (depth > 32)
+        return false;
+    if (from->kind == SL_SQL_T_NULL || sl_sql_type_equal(from, to))
+        return true;
+    if (num_rank(from->kind) && num_rank(to->kind))
+        return true;
+    if (from->kind == SL_SQL_T_STRING)
+        return to->kind != SL_SQL_T_ARRAY && to->kind != SL_SQL_T_MAP && to->kind != SL_SQL_T_STRUCT &&
+               to->kind != SL_SQL_T_BOOLEAN;
+    if (from->kind != to->kind)
+        return false;
+    switch (from->kind) {
+    case SL_SQL_T_ARRAY:
+        return coercible(from->elem, to->elem, depth + 1);
+    case SL_SQL_T_MAP:
+        return coercible(from->key, to->key, depth + 1) && coercible(from->elem, to->elem, depth + 1);
+    case SL_SQL_T_STRUCT:
+        for (uint32_t i = 0; i < from->n_fields; i++) {
+            int j = sl_sql_type_field(to, from->fields[i].name);
+            if (j < 0 || !coercible(from->fields[i].type, to->fields[j].type, depth + 1))
+                return false;
+        }
+        return true;
+    default:
+        return false;
+    }
+}
+
 sl_err_t sl_sql_bind_insert_values(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *stmt,
                                    const sl_sql_source_t **target, sl_sql_row_t **key, sl_sql_row_t **value,
                                    int64_t *timestamp, sl_sql_error_t *err)
@@ -132,10 +176,7 @@ sl_err_t sl_sql_bind_insert_values(const sl_sql_bind_env_t *env, const sl_sql_st
         if (d.kind != SL_SQL_T_NULL && e->type->kind != SL_SQL_T_NULL && !sl_sql_type_equal(e->type, to)) {
             char cerr[256] = "", tn[64];
             sl_sql_datum_t c;
-            bool widen = sl_sql_type_is_numeric(e->type) && sl_sql_type_is_numeric(to);
-            bool from_string = e->type->kind == SL_SQL_T_STRING;
-            if ((!widen && !from_string && to->kind != SL_SQL_T_STRING) ||
-                sl_sql_datum_cast(env->arena, &d, e->type, to, &c, cerr, sizeof cerr)) {
+            if (!coercible(e->type, to, 0) || sl_sql_datum_cast(env->arena, &d, e->type, to, &c, cerr, sizeof cerr)) {
                 char fn[64];
                 return sl_sql_bind_fail(&b, a->pos,
                                         "Failed to insert values into '%s'. Expected type %s for field %s but got %s(%s)",

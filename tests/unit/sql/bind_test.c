@@ -501,6 +501,17 @@ static void test_insert_values(void **state)
     assert_int_equal(v->cols[0].u.s.len, 1);
     assert_int_equal(v->cols[1].kind, SL_SQL_T_NULL);
     assert_int_equal(ts, 1000);
+    ok("CREATE STREAM A (ID INT KEY, XS ARRAY<BIGINT>, D DOUBLE, S STRING) WITH (kafka_topic='a', value_format='JSON');");
+    sql = "INSERT INTO A (ID, XS, D) VALUES (1, ARRAY[1, 2], 3);";
+    assert_int_equal(sl_sql_parse(&F.arena, sql, strlen(sql), &stmts, &F.err), 0);
+    assert_int_equal(sl_sql_bind_insert_values(&F.env, stmts->items[0], &t, &k, &v, &ts, &F.err), 0);
+    assert_int_equal(v->cols[0].kind, SL_SQL_T_ARRAY);
+    assert_int_equal(v->cols[0].u.a.items[1].kind, SL_SQL_T_BIGINT);
+    assert_int_equal(v->cols[1].kind, SL_SQL_T_DOUBLE);
+    sql = "INSERT INTO A (ID, S) VALUES (1, 2);";
+    assert_int_equal(sl_sql_parse(&F.arena, sql, strlen(sql), &stmts, &F.err), 0);
+    assert_int_not_equal(sl_sql_bind_insert_values(&F.env, stmts->items[0], &t, &k, &v, &ts, &F.err), 0);
+    assert_non_null(strstr(F.err.message, "Expected type STRING for field S but got 2(INTEGER)"));
     sql = "INSERT INTO T (CITY) VALUES ('x');";
     assert_int_equal(sl_sql_parse(&F.arena, sql, strlen(sql), &stmts, &F.err), 0);
     assert_int_not_equal(sl_sql_bind_insert_values(&F.env, stmts->items[0], &t, &k, &v, &ts, &F.err), 0);
