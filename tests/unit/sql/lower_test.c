@@ -171,6 +171,7 @@ typedef struct tq {
     sl_driver_t *d;
     int64_t errors;
     int emitted;
+    int64_t last_ws, last_we;       /* the last transient row's window */
     json_t *rows;                   /* transient rows: [key..., value...] per row */
     sl_sql_lower_env_t env;
 } tq_t;
@@ -180,8 +181,8 @@ static void collect_row(const sl_sql_row_t *key, const sl_sql_row_t *value, int6
 {
     tq_t *q = arg;
     (void)rowtime;
-    (void)wstart;
-    (void)wend;
+    q->last_ws = wstart;
+    q->last_we = wend;
     q->emitted++;
     json_t *r = json_array();
     for (uint32_t i = 0; key != NULL && i < key->n; i++)
@@ -353,6 +354,7 @@ static void test_transient(void **state)
     pipe_rec(&q, "s", 8, "{\"NAME\":\"y\",\"AMOUNT\":1}", 100);
     pipe_rec(&q, "s", 9, "[", 100); /* counted, no log topic */
     assert_int_equal(q.emitted, 1);
+    assert_int_equal(q.last_ws, -1); /* not windowed */
     json_t *want = json_pack("[[i,s,i]]", 7, "x", 100);
     assert_true(json_equal(q.rows, want));
     json_decref(want);
@@ -652,6 +654,52 @@ static void test_join_table_table(void **state)
     done(&q);
 }
 
+static void test_join_legacy_left(void **state)
+{
+    (void)state;
+    /* no GRACE PERIOD: ksqlDB's legacy join emits an unmatched left row at once */
+    sl_sql_plan_t *j = join(side("l", false, "A", SL_SQL_T_STRING), side("r", false, "B", SL_SQL_T_INT),
+                            SL_SQL_JOIN_LEFT);
+    j->within_before_ms = 1000;
+    j->within_after_ms = 1000;
+    tq_t q;
+    run(&q, sink(j, "j"), NULL);
+    pipe_rec(&q, "l", 1, "{\"A\":\"x\"}", 10000);
+    expect_out(&q, "j", 1, NULL, "{\"A\":\"x\",\"B\":null}", 10000, NULL);
+    pipe_rec(&q, "r", 1, "{\"B\":7}", 10500);
+    expect_out(&q, "j", 1, NULL, "{\"A\":\"x\",\"B\":7}", 10500, NULL);
+    pipe_rec(&q, "r", 2, "{\"B\":8}", 10500); /* right only: nothing in a LEFT join */
+    expect_none(&q, "j");
+    done(&q);
+}
+
+static void test_windowed_source(void **state)
+{
+    (void)state;
+    /* a table of a tumbling-windowed topic: key bytes, then the start */
+    sl_sql_plan_t *src = stream_s("w");
+    src->window.kind = SL_SQL_WIN_TUMBLING;
+    src->window.size_ms = 1000;
+    tq_t q;
+    run(&q, sink(src, NULL), NULL);
+    uint8_t kb[12] = {0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0x07, 0xd0}; /* key 5, start 2000 */
+    sl_val_t k = sl_val_bytes_ref(kb, sizeof(kb));
+    sl_val_t v = sl_val_bytes_ref("{\"NAME\":\"n\",\"AMOUNT\":1}", 24);
+    assert_int_equal(sl_driver_pipe(q.d, "w", &k, &v, 2500, SL_BYTES, SL_BYTES), SL_OK);
+    assert_int_equal(q.emitted, 1);
+    assert_int_equal(q.last_ws, 2000);
+    assert_int_equal(q.last_we, 3000);
+    /* too short to hold a window: counted, skipped */
+    k = sl_val_bytes_ref(kb, 6);
+    assert_int_equal(sl_driver_pipe(q.d, "w", &k, &v, 2600, SL_BYTES, SL_BYTES), SL_OK);
+    assert_int_equal(q.emitted, 1);
+    assert_int_equal(q.errors, 1);
+    json_t *want = json_pack("[[i,s,i]]", 5, "n", 1);
+    assert_true(json_equal(q.rows, want));
+    json_decref(want);
+    done(&q);
+}
+
 /* --- the local runtime ----------------------------------------------------------- */
 
 typedef struct rq {
@@ -812,6 +860,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_join_stream_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_join_stream_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_join_table_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_join_legacy_left, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_windowed_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rt_local, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rt_pull, setup, teardown),
     };
