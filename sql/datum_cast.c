@@ -452,11 +452,13 @@ static sl_err_t fail(char *err, size_t errlen, const char *fmt, ...)
     return SL_ERR_INVAL;
 }
 
+/* ksqlDB's sentence for text that does not read as a number. */
 static sl_err_t fail_text(const sl_sql_datum_t *d, const sl_sql_type_t *to, char *err, size_t errlen)
 {
     char tn[64];
-    return fail(err, errlen, "Cannot cast '%.*s' to %s.", (int)(d->u.s.len > 100 ? 100 : d->u.s.len), d->u.s.ptr,
-                sl_sql_type_str(to, tn, sizeof tn));
+    const char *name = to->kind == SL_SQL_T_DECIMAL ? "DECIMAL" : sl_sql_type_str(to, tn, sizeof tn);
+    return fail(err, errlen, "invalid input syntax for type %s: \"%.*s\".", name,
+                (int)(d->u.s.len > 100 ? 100 : d->u.s.len), d->u.s.ptr);
 }
 
 static sl_err_t fail_overflow(const sl_sql_datum_t *d, const sl_sql_type_t *from, const sl_sql_type_t *to,

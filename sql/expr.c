@@ -803,51 +803,174 @@ static bool is_string_literal(const sl_sql_expr_t *e)
     return e->kind == SL_SQL_E_CONST && e->value.kind == SL_SQL_T_STRING;
 }
 
-/* Whether string literal e reads as type t; false with ksqlDB's sentence. */
-static bool literal_reads_as(sl_arena_t *arena, const sl_sql_expr_t *e, const sl_sql_type_t *t, char *err,
-                             size_t errlen)
+/* --- Lists: IN, ARRAY and MAP constructors ------------------------------------ *
+ * ksqlDB coerces the items of such a list to one type: numbers widen, a
+ * string literal reads as the number, boolean or time it spells (when the
+ * others are such), a number or boolean literal reads as its text among
+ * strings, constructors of the wrong element types are converted element by
+ * element; anything else is refused. */
+
+/* The number a string literal spells, typed as ksqlDB types that literal
+ * ('10' INTEGER, '4.000' DECIMAL(4, 3), '1e3' DOUBLE); NULL if none. */
+static sl_sql_expr_t *number_from_text(sl_arena_t *arena, const sl_sql_expr_t *lit)
 {
-    char t1[TN], why[64];
-    sl_sql_datum_t out;
-    if (sl_sql_type_castable(prim(SL_SQL_T_STRING), t) &&
-        sl_sql_datum_cast(arena, &e->value, prim(SL_SQL_T_STRING), t, &out, why, sizeof why) == SL_OK)
-        return true;
-    fail(err, errlen, "invalid input syntax for type %s: \"%.*s\".", tname(t, t1), (int)e->value.u.s.len,
-         e->value.u.s.ptr);
-    return false;
+    const char *p = lit->value.u.s.ptr;
+    uint32_t n = lit->value.u.s.len;
+    if (!n || n > 100)
+        return NULL;
+    char *t = sl_arena_strndup(arena, p, n);
+    if (!t)
+        return NULL;
+    sl_sql_ast_expr_t a = {0};
+    a.kind = strpbrk(t, "eE") ? SL_SQL_A_DOUBLE : strchr(t, '.') ? SL_SQL_A_DECIMAL : SL_SQL_A_INT;
+    a.text = t;
+    if (a.kind == SL_SQL_A_DOUBLE) {
+        char *end;
+        strtod(t, &end);
+        if (*end)
+            return NULL;
+    }
+    char why[128];
+    sl_sql_expr_t *e = sl_sql_expr_literal(arena, &a, why, sizeof why);
+    if (e)
+        e->text = lit->text;
+    return e;
 }
 
-/* ksqlDB's coercion of a list (ARRAY and MAP constructors, IN lists): the
- * items that are not string literals decide the common type; string
- * literals then must read as that type ('10' among BIGINTs), else the
- * sentence ksqlDB gives. Returns the type (NULL when every item is a NULL,
- * err left empty) or NULL with err. */
-static const sl_sql_type_t *coerce_list_type(sl_arena_t *arena, const sl_sql_type_t *t, sl_sql_expr_t **v,
-                                             uint32_t n, uint32_t first, uint32_t step, char *err, size_t errlen)
+/* A boolean as ksqlDB reads one from text: any case, a prefix of "true" or
+ * "yes" is true, of "false" or "no" false; -1 otherwise. */
+static int bool_from_text(const char *p, uint32_t n)
+{
+    static const char *const words[4] = {"true", "yes", "false", "no"};
+    for (int w = 0; w < 4; w++)
+        if (n && n <= strlen(words[w]) && strncasecmp(p, words[w], n) == 0)
+            return w < 2;
+    return -1;
+}
+
+static void *no_operator(const sl_sql_type_t *t, const sl_sql_expr_t *x, char *err, size_t errlen)
 {
     char t1[TN], t2[TN];
+    return fail(err, errlen, "operator does not exist: %s = %s (%s)\nHint: You might need to add explicit type casts.",
+                tname(t, t1), tname(x->type, t2), x->text);
+}
+
+static void *bad_input(const sl_sql_type_t *t, const sl_sql_expr_t *lit, char *err, size_t errlen)
+{
+    return fail(err, errlen, "invalid input syntax for type %s: \"%.*s\".", base_name(t), (int)lit->value.u.s.len,
+                lit->value.u.s.ptr);
+}
+
+/* The type t and item x widen to in a list, or NULL (no sentence). */
+static const sl_sql_type_t *list_widen(sl_arena_t *arena, const sl_sql_type_t *t, const sl_sql_expr_t *x)
+{
+    if (is_null_type(t))
+        return x->type;
+    if (num_rank(t) && num_rank(x->type))
+        return num_common(arena, t, x->type);
+    if (t->kind == SL_SQL_T_STRING && x->kind == SL_SQL_E_CONST &&
+        (num_rank(x->type) || x->type->kind == SL_SQL_T_BOOLEAN))
+        return t; /* a literal among strings: its text */
+    if (t->kind == SL_SQL_T_STRUCT && x->type->kind == SL_SQL_T_STRUCT)
+        return t; /* converted field by field */
+    const sl_sql_type_t *c = common_type(arena, t, x->type);
+    if (!c && t->kind == x->type->kind && (t->kind == SL_SQL_T_ARRAY || t->kind == SL_SQL_T_MAP) &&
+        sl_sql_type_castable(x->type, t))
+        c = t; /* a constructor of other element types */
+    return c;
+}
+
+/* The type a list's items (v[first], v[first + step], ...) take, starting
+ * from t (the IN value's type, or NULL). String literals among numbers or
+ * booleans are replaced in v by what they spell. NULL and err when the
+ * items do not agree; NULL with err empty when every item is a NULL. */
+static const sl_sql_type_t *list_type(sl_arena_t *arena, const sl_sql_type_t *t, sl_sql_expr_t **v, uint32_t n,
+                                      uint32_t first, uint32_t step, char *err, size_t errlen)
+{
+    err[0] = 0;
     bool lits = false;
     for (uint32_t i = first; i < n; i += step) {
+        if (is_null_type(v[i]->type))
+            continue;
         if (is_string_literal(v[i])) {
             lits = true;
             continue;
         }
-        const sl_sql_type_t *c = common_type(arena, t, v[i]->type);
+        const sl_sql_type_t *c = list_widen(arena, t, v[i]);
         if (!c)
-            return fail(err, errlen, "invalid input syntax for type %s: %s (%s).", tname(t, t1), v[i]->text,
-                        tname(v[i]->type, t2));
+            return no_operator(t, v[i], err, errlen);
         t = c;
     }
     if (!lits)
         return t;
     if (is_null_type(t))
         return prim(SL_SQL_T_STRING);
-    if (t->kind == SL_SQL_T_STRING)
-        return t;
-    for (uint32_t i = first; i < n; i += step)
-        if (is_string_literal(v[i]) && !literal_reads_as(arena, v[i], t, err, errlen))
-            return NULL;
+    for (uint32_t i = first; i < n; i += step) {
+        if (!is_string_literal(v[i]))
+            continue;
+        if (num_rank(t)) {
+            sl_sql_expr_t *num = number_from_text(arena, v[i]);
+            if (!num)
+                return bad_input(t, v[i], err, errlen);
+            v[i] = num;
+            t = num_common(arena, t, num->type);
+        } else if (t->kind == SL_SQL_T_BOOLEAN) {
+            int b = bool_from_text(v[i]->value.u.s.ptr, v[i]->value.u.s.len);
+            if (b < 0)
+                return bad_input(t, v[i], err, errlen);
+            sl_sql_datum_t d = sl_sql_bool(b);
+            sl_sql_expr_t *c = sl_sql_expr_const(arena, t, &d, v[i]->text);
+            if (!c)
+                return oom(err, errlen);
+            v[i] = c;
+        } else if (t->kind != SL_SQL_T_STRING && !is_time(t)) {
+            return no_operator(t, v[i], err, errlen);
+        }
+    }
     return t;
+}
+
+/* Item x as type t of its list (after list_type). For IN, a struct with a
+ * field the value's type lacks can never be equal: a NULL that never
+ * matches stands for it. */
+static sl_sql_expr_t *list_item(sl_arena_t *arena, sl_sql_expr_t *x, const sl_sql_type_t *t, bool in, char *err,
+                                size_t errlen)
+{
+    if (sl_sql_type_equal(x->type, t) || is_null_type(x->type) || (num_rank(x->type) && num_rank(t))) {
+        sl_sql_expr_t *c = coerce(arena, x, t);
+        return c ? c : oom(err, errlen);
+    }
+    if (t->kind == SL_SQL_T_STRING && x->kind == SL_SQL_E_CONST && x->value.kind != SL_SQL_T_STRING) {
+        char *txt = datum_text(arena, &x->value, x->type); /* a literal among strings */
+        if (!txt)
+            return oom(err, errlen);
+        sl_sql_datum_t d = sl_sql_string(txt, (uint32_t)strlen(txt));
+        return sl_sql_expr_const(arena, t, &d, x->text);
+    }
+    if (in && t->kind == SL_SQL_T_STRUCT && x->type->kind == SL_SQL_T_STRUCT) {
+        for (uint32_t i = 0; i < x->type->n_fields; i++) {
+            if (sl_sql_type_field(t, x->type->fields[i].name) < 0) {
+                sl_sql_datum_t nul = sl_sql_null();
+                return sl_sql_expr_const(arena, t, &nul, x->text);
+            }
+        }
+    }
+    if (!sl_sql_type_castable(x->type, t))
+        return no_operator(t, x, err, errlen);
+    if (x->kind == SL_SQL_E_CONST) { /* literals convert now, or fail now */
+        sl_sql_datum_t d;
+        char why[192];
+        if (sl_sql_datum_cast(arena, &x->value, x->type, t, &d, why, sizeof why) != SL_OK)
+            return fail(err, errlen, "%s", why);
+        sl_sql_expr_t *c = node(arena, SL_SQL_E_CONST, t, 0);
+        if (!c)
+            return oom(err, errlen);
+        c->value = d;
+        c->text = x->text;
+        return c;
+    }
+    sl_sql_expr_t *c = coerce(arena, x, t);
+    return c ? c : oom(err, errlen);
 }
 
 /* "a, b, c" of the nodes' texts, in arena. */
@@ -876,33 +999,23 @@ static char *join_texts(sl_arena_t *arena, sl_sql_expr_t *const *v, uint32_t n, 
 sl_sql_expr_t *sl_sql_expr_in(sl_arena_t *arena, sl_sql_expr_t *a, sl_sql_expr_t **list, uint32_t n, bool negated,
                               char *err, size_t errlen)
 {
-    char t1[TN], t2[TN];
     if (!a || !n)
         return fail(err, errlen, "IN requires a value and a non-empty list");
-    const sl_sql_type_t *t = a->type;
-    bool lit_coerce = !is_null_type(t) && t->kind != SL_SQL_T_STRING && !is_time(t);
-    for (uint32_t i = 0; lit_coerce && i < n; i++) /* string literals read as the value's type */
-        if (is_string_literal(list[i]) && !literal_reads_as(arena, list[i], t, err, errlen))
-            return NULL;
-    for (uint32_t i = 0; i < n; i++) {
-        if (is_null_type(list[i]->type) || (lit_coerce && is_string_literal(list[i])))
-            continue; /* a NULL in the list never matches; literals checked above */
-        if (is_null_type(t)) {
-            t = list[i]->type;
-            continue;
-        }
-        const sl_sql_type_t *c = cmp_type(arena, SL_SQL_OP_EQ, t, list[i]->type);
-        if (!c)
-            return fail(err, errlen, "Cannot compare %s (%s) to %s (%s) with EQUAL.", a->text, tname(a->type, t1),
-                        list[i]->text, tname(list[i]->type, t2));
-        t = c;
-    }
+    sl_sql_expr_t **v = sl_arena_calloc(arena, n, sizeof *v);
+    if (!v)
+        return oom(err, errlen);
+    memcpy(v, list, n * sizeof *v);
+    const sl_sql_type_t *t = list_type(arena, is_null_type(a->type) ? NULL : a->type, v, n, 0, 1, err, errlen);
+    if (!t && err[0])
+        return NULL;
+    if (!t)
+        t = prim(SL_SQL_T_NULL); /* NULL IN (NULL): never true */
     sl_sql_expr_t *e = node(arena, SL_SQL_E_IN, prim(SL_SQL_T_BOOLEAN), n + 1);
     if (!e || !(e->args[0] = coerce(arena, a, t)))
         return oom(err, errlen);
     for (uint32_t i = 0; i < n; i++)
-        if (!(e->args[i + 1] = coerce(arena, list[i], t)))
-            return oom(err, errlen);
+        if (!(e->args[i + 1] = list_item(arena, v[i], t, true, err, errlen)))
+            return NULL;
     char *items = join_texts(arena, list, n, ", ");
     if (!items || !(e->text = astr(arena, "(%s %sIN (%s))", a->text, negated ? "NOT " : "", items)))
         return oom(err, errlen);
@@ -1067,15 +1180,14 @@ sl_sql_expr_t *sl_sql_expr_subscript(sl_arena_t *arena, sl_sql_expr_t *a, sl_sql
     return fold(arena, e);
 }
 
-/* The common type of a constructor's items v[first], v[first + step], ...;
- * NULL with the sentence in err. */
+/* The common type of a constructor's items v[first], v[first + step], ...
+ * (string literals in v may be replaced by what they spell); NULL with the
+ * sentence in err. */
 static const sl_sql_type_t *items_type(sl_arena_t *arena, sl_sql_expr_t **v, uint32_t n, uint32_t first,
                                        uint32_t step, const char *what, char *err, size_t errlen)
 {
-    if (err && errlen)
-        err[0] = 0;
-    const sl_sql_type_t *t = coerce_list_type(arena, NULL, v, n, first, step, err, errlen);
-    if (err && err[0])
+    const sl_sql_type_t *t = list_type(arena, NULL, v, n, first, step, err, errlen);
+    if (err[0])
         return NULL;
     if (is_null_type(t))
         return fail(err, errlen,
@@ -1092,7 +1204,11 @@ sl_sql_expr_t *sl_sql_expr_array(sl_arena_t *arena, sl_sql_expr_t **items, uint3
         return fail(err, errlen,
                     "Array constructor cannot be empty. Please supply at least one element (see "
                     "https://github.com/confluentinc/ksql/issues/4239).");
-    const sl_sql_type_t *et = items_type(arena, items, n, 0, 1, "elements", err, errlen);
+    sl_sql_expr_t **v = sl_arena_calloc(arena, n, sizeof *v);
+    if (!v)
+        return oom(err, errlen);
+    memcpy(v, items, n * sizeof *v);
+    const sl_sql_type_t *et = items_type(arena, v, n, 0, 1, "elements", err, errlen);
     if (!et)
         return NULL;
     const sl_sql_type_t *t = sl_sql_type_array(arena, et);
@@ -1101,8 +1217,8 @@ sl_sql_expr_t *sl_sql_expr_array(sl_arena_t *arena, sl_sql_expr_t **items, uint3
     if (!e || !txt || !(e->text = astr(arena, "ARRAY[%s]", txt)))
         return oom(err, errlen);
     for (uint32_t i = 0; i < n; i++)
-        if (!(e->args[i] = coerce(arena, items[i], et)))
-            return oom(err, errlen);
+        if (!(e->args[i] = list_item(arena, v[i], et, false, err, errlen)))
+            return NULL;
     return fold(arena, e);
 }
 
@@ -1113,10 +1229,14 @@ sl_sql_expr_t *sl_sql_expr_map(sl_arena_t *arena, sl_sql_expr_t **kv, uint32_t n
                     "Map constructor cannot be empty. Please supply at least one key value pair (see "
                     "https://github.com/confluentinc/ksql/issues/4239).");
     uint32_t n = 2 * n_pairs;
-    const sl_sql_type_t *kt = items_type(arena, kv, n, 0, 2, "keys", err, errlen);
+    sl_sql_expr_t **v = sl_arena_calloc(arena, n, sizeof *v);
+    if (!v)
+        return oom(err, errlen);
+    memcpy(v, kv, n * sizeof *v);
+    const sl_sql_type_t *kt = items_type(arena, v, n, 0, 2, "keys", err, errlen);
     if (!kt)
         return NULL;
-    const sl_sql_type_t *vt = items_type(arena, kv, n, 1, 2, "values", err, errlen);
+    const sl_sql_type_t *vt = items_type(arena, v, n, 1, 2, "values", err, errlen);
     if (!vt)
         return NULL;
     const sl_sql_type_t *t = sl_sql_type_map(arena, kt, vt);
@@ -1126,9 +1246,9 @@ sl_sql_expr_t *sl_sql_expr_map(sl_arena_t *arena, sl_sql_expr_t **kv, uint32_t n
     sl_buf_t b = SL_BUF_INIT;
     sl_buf_put(&b, "MAP(", 4);
     for (uint32_t i = 0; i < n; i++) {
-        if (!(e->args[i] = coerce(arena, kv[i], i % 2 ? vt : kt))) {
+        if (!(e->args[i] = list_item(arena, v[i], i % 2 ? vt : kt, false, err, errlen))) {
             sl_buf_free(&b);
-            return oom(err, errlen);
+            return NULL;
         }
         if (i % 2)
             sl_buf_put(&b, ":=", 2);

@@ -290,6 +290,20 @@ static void expr_casts_and_structures(void **state)
     assert_non_null(sl_sql_expr_in(&A, l, in_lits, 1, false, err, sizeof err));
     assert_null(sl_sql_expr_in(&A, l, in_lits, 2, false, err, sizeof err));
     assert_string_equal(err, "invalid input syntax for type BIGINT: \"x\".");
+    /* numbers spelled by string literals widen the list; other types are refused as ksqlDB does */
+
+    sl_sql_expr_t *nums[2] = {S("4.000"), S("2147483648")};
+    e = sl_sql_expr_in(&A, i, nums, 2, false, err, sizeof err);
+    assert_non_null(e);
+    assert_string_equal(tstr(e->args[0]->type), "DECIMAL(22, 3)");
+    sl_sql_expr_t *bools[1] = {lit(SL_SQL_A_BOOL, NULL)};
+    assert_null(sl_sql_expr_in(&A, i, bools, 1, false, err, sizeof err));
+    assert_string_equal(err, "operator does not exist: INTEGER = BOOLEAN (false)\nHint: You might need to add explicit type casts.");
+    sl_sql_expr_t *strs_in[2] = {lit(SL_SQL_A_DECIMAL, "10.30"), lit(SL_SQL_A_BOOL, NULL)};
+    e = sl_sql_expr_in(&A, col("N", T(SL_SQL_T_STRING)), strs_in, 2, false, err, sizeof err);
+    assert_non_null(e);
+    assert_int_equal(e->args[1]->value.kind, SL_SQL_T_STRING);
+    assert_memory_equal(e->args[1]->value.u.s.ptr, "10.30", 5);
     sl_sql_expr_t *kvm[4] = {S("a"), l, S("b"), S("bar")};
     assert_null(sl_sql_expr_map(&A, kvm, 2, err, sizeof err));
     assert_string_equal(err, "invalid input syntax for type BIGINT: \"bar\".");
