@@ -128,7 +128,9 @@ struct sl_sql_plan {
     const sl_sql_source_t *source;  /* borrowed from the catalog (the query
                                      * keeps its own copy alive) */
     const sl_sql_codec_t *key_codec, *value_codec;
-    int32_t timestamp_col;          /* value column index for ROWTIME, -1: record time */
+    int32_t timestamp_col;          /* value column index for ROWTIME, -1: record time
+                                     * (SINK: the column WITH TIMESTAMP named for
+                                     * the sink's rows, -1: none) */
 
     /* FILTER (also HAVING, on an aggregate's output) */
     sl_sql_expr_t *pred;
@@ -144,7 +146,10 @@ struct sl_sql_plan {
     uint32_t *tablefn_n_args;
     /* PROJECT: which output columns are key columns: out.key[i] comes from
      * key_exprs[i] (the projection must carry every key column, possibly
-     * renamed). */
+     * renamed). The binder's final projection always has plain KEY column
+     * refs there; a transient query's final projection has no key at all
+     * (n_key_exprs 0, out.n_key 0: every SELECT item is a value column, in
+     * SELECT order). */
     sl_sql_expr_t **key_exprs;
     uint32_t n_key_exprs;
 
@@ -155,7 +160,12 @@ struct sl_sql_plan {
      * expression; several become ksqlDB's multi-column key). Output value
      * columns: first the grouping columns that the projection needs
      * (n_group_values of them, copied from the key), then one per agg
-     * (aggs[i]'s result); a later PROJECT picks and orders them. */
+     * (aggs[i]'s result); a later PROJECT picks and orders them. The
+     * binder makes n_group_values 0 (the nodes above read grouping columns
+     * as KEY refs). store is also set on table SOURCE nodes ("KsqlTopic-
+     * Reduce", join sides "KafkaTopic_Left-Reduce"...) and on table-table
+     * JOIN nodes ("Join-Materialize"): the node nearest a query's root with
+     * a store is the one pull queries read. */
     sl_sql_expr_t **group_exprs;
     uint32_t n_group;
     sl_sql_agg_call_t **aggs;
