@@ -6,4 +6,5 @@ list(APPEND SL_SQL_SRCS
   ${CMAKE_CURRENT_SOURCE_DIR}/func_agg_collect.c
   ${CMAKE_CURRENT_SOURCE_DIR}/func_agg_offset.c
   ${CMAKE_CURRENT_SOURCE_DIR}/func_agg_distinct.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/func_agg_stats.c
   ${CMAKE_CURRENT_SOURCE_DIR}/func_agg_bind.c)

@@ -119,6 +119,10 @@ const sl_sql_func_t sl_sql_funcs_agg[] = {
         "Gathers the distinct values from an input grouping into a single array (at most 1000 entries; not "
         "available for aggregating a table).",
         sl_sql_agg_collect_set, "COLLECT_SET(val ANY)"),
+    AGG("CORRELATION",
+        "Computes the Pearson correlation coefficient between two columns of data (NaN while it is undefined); "
+        "rows where either is null are ignored.",
+        sl_sql_agg_correlation, "CORRELATION(x DOUBLE, y DOUBLE)"),
     AGG("COUNT", "Counts records by key: COUNT(*) every record, COUNT(col) those where col is not null.",
         sl_sql_agg_count, "COUNT(*), COUNT(val ANY)"),
     AGG("COUNT_DISTINCT",
@@ -147,6 +151,13 @@ const sl_sql_func_t sl_sql_funcs_agg[] = {
     AGG("MIN", "Returns the minimum non-null value of a group.", sl_sql_agg_min,
         "MIN(val INT), MIN(val BIGINT), MIN(val DOUBLE), MIN(val DECIMAL), MIN(val DATE), MIN(val TIME), "
         "MIN(val TIMESTAMP), MIN(val VARCHAR), MIN(val BYTES)"),
+    AGG("STDDEV_SAMP",
+        "Returns the sample variance of the column (ksqlDB's STDDEV_SAMP gives the square of the standard "
+        "deviation); 0.0 below two values.",
+        sl_sql_agg_stddev_samp, "STDDEV_SAMP(val INT), STDDEV_SAMP(val BIGINT), STDDEV_SAMP(val DOUBLE)"),
+    AGG("STDDEV_SAMPLE", "Returns the sample standard deviation of the column; 0.0 below two values.",
+        sl_sql_agg_stddev_sample,
+        "STDDEV_SAMPLE(val INT), STDDEV_SAMPLE(val BIGINT), STDDEV_SAMPLE(val DOUBLE)"),
     AGG("SUM", "Returns the sum of the non-null values of a group (0 if none).", sl_sql_agg_sum,
         "SUM(val INT), SUM(val BIGINT), SUM(val DOUBLE), SUM(val DECIMAL)"),
     AGG("TOPK", "Returns the k largest non-null values of a group, largest first.", sl_sql_agg_topk,

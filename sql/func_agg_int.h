@@ -43,6 +43,10 @@ extern const sl_sql_agg_t sl_sql_agg_earliest;
 extern const sl_sql_agg_t sl_sql_agg_latest;
 /* func_agg_distinct.c */
 extern const sl_sql_agg_t sl_sql_agg_count_distinct;
+/* func_agg_stats.c */
+extern const sl_sql_agg_t sl_sql_agg_stddev_samp;
+extern const sl_sql_agg_t sl_sql_agg_stddev_sample;
+extern const sl_sql_agg_t sl_sql_agg_correlation;
 
 /* --- Helpers (func_agg.c) --------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /* agg_test.c - the aggregate functions: resolve (types, refusals),
  * init/add/undo/merge/result of each, their bounds, and sl_sql_agg_bind. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -119,6 +120,13 @@ static const char *res_text(const sl_sql_agg_call_t *c, const sl_sql_datum_t *st
     return buf;
 }
 
+/* |a - b| <= eps, or both NaN. */
+static void near(double a, double b, double eps)
+{
+    if (!(isnan(a) && isnan(b)) && !(fabs(a - b) <= eps))
+        fail_msg("%.17g is not %.17g", a, b);
+}
+
 static sl_sql_datum_t S(const char *s)
 {
     return sl_sql_string(s, (uint32_t)strlen(s));
@@ -138,8 +146,10 @@ static sl_sql_datum_t dec(long long unscaled, int scale)
 static void group_lists_every_aggregate(void **state)
 {
     (void)state;
-    const char *want[] = {"AVG",  "COLLECT_LIST", "COLLECT_SET", "COUNT", "COUNT_DISTINCT", "EARLIEST_BY_OFFSET",
-                          "HISTOGRAM", "LATEST_BY_OFFSET", "MAX", "MIN", "SUM", "TOPK", "TOPKDISTINCT"};
+    const char *want[] = {"AVG",         "COLLECT_LIST",  "COLLECT_SET", "CORRELATION",      "COUNT",
+                          "COUNT_DISTINCT", "EARLIEST_BY_OFFSET", "HISTOGRAM", "LATEST_BY_OFFSET", "MAX",
+                          "MIN",         "STDDEV_SAMP",   "STDDEV_SAMPLE", "SUM",             "TOPK",
+                          "TOPKDISTINCT"};
     size_t n = 0;
     for (const sl_sql_func_t *f = sl_sql_funcs_agg; f->name; f++, n++) {
         assert_int_equal(f->kind, SL_SQL_F_AGGREGATE);
@@ -162,6 +172,8 @@ static void group_lists_every_aggregate(void **state)
     assert_non_null(agg_named("AVG")->agg->undo);
     assert_non_null(agg_named("COLLECT_LIST")->agg->undo);
     assert_non_null(agg_named("HISTOGRAM")->agg->undo);
+    assert_non_null(agg_named("STDDEV_SAMP")->agg->undo);
+    assert_non_null(agg_named("CORRELATION")->agg->undo);
     assert_null(agg_named("MIN")->agg->undo);
     assert_null(agg_named("MAX")->agg->undo);
     assert_null(agg_named("COLLECT_SET")->agg->undo);
@@ -578,6 +590,77 @@ static void count_distinct_exact_then_estimated(void **state)
     sl_arena_fini(&scratch);
 }
 
+/* --- STDDEV_SAMP / STDDEV_SAMPLE / CORRELATION ---------------------------------- */
+
+static void stddev_as_ksqldb(void **state)
+{
+    (void)state;
+    sl_sql_agg_call_t *samp = mk("STDDEV_SAMP", T(SL_SQL_T_INT), NULL, 0);
+    sl_sql_agg_call_t *sample = mk("STDDEV_SAMPLE", T(SL_SQL_T_INT), NULL, 0);
+    assert_string_equal(fmt(samp->state_type), "STRUCT<`SUM` INTEGER, `COUNT` INTEGER, `M2` DOUBLE>");
+    assert_string_equal(fmt(samp->result_type), "DOUBLE");
+    sl_sql_datum_t a = init(samp), b = init(sample);
+    /* ksqlDB's "stddev_samp int" / "stddev_sample int": 0, 10, 7, null, 6 */
+    const double want_var[] = {0.0, 50.0, 26.333333333333332, 26.333333333333332, 17.583333333333332};
+    const sl_sql_datum_t in[] = {sl_sql_int(0), sl_sql_int(10), sl_sql_int(7), sl_sql_null(), sl_sql_int(6)};
+    for (size_t i = 0; i < 5; i++) {
+        add(samp, in[i], &a);
+        add(sample, in[i], &b);
+        near(result(samp, &a).u.f64, want_var[i], 1e-12);
+        near(result(sample, &b).u.f64, sqrt(want_var[i]), 1e-12);
+    }
+    /* undo of the last value gives the previous figure back */
+    undo(samp, sl_sql_int(6), &a);
+    near(result(samp, &a).u.f64, 26.333333333333332, 1e-9);
+    /* merging {0, 10} and {7}: the same as adding them all */
+    sl_sql_datum_t x = init(samp), y = init(samp);
+    add(samp, sl_sql_int(0), &x);
+    add(samp, sl_sql_int(10), &x);
+    add(samp, sl_sql_int(7), &y);
+    samp->func->agg->merge(samp, &A, &y, &x);
+    near(result(samp, &x).u.f64, 26.333333333333332, 1e-9);
+
+    sl_sql_agg_call_t *d = mk("STDDEV_SAMP", T(SL_SQL_T_DOUBLE), NULL, 0);
+    sl_sql_datum_t s = init(d);
+    add(d, sl_sql_double(-1.8), &s);
+    add(d, sl_sql_double(2.3), &s);
+    near(result(d, &s).u.f64, 8.405, 1e-12);
+    add(d, sl_sql_double(100.2), &s);
+    near(result(d, &s).u.f64, 3334.2033333333347, 1e-9);
+    refusal("STDDEV_SAMP", T(SL_SQL_T_STRING), NULL, 0);
+}
+
+static void correlation_as_ksqldb(void **state)
+{
+    (void)state;
+    const sl_sql_type_t *dd[2] = {T(SL_SQL_T_DOUBLE), T(SL_SQL_T_DOUBLE)};
+    sl_sql_agg_call_t *c = sl_arena_zalloc(&A, sizeof *c);
+    char err[256];
+    c->func = agg_named("CORRELATION");
+    c->n_args = 2;
+    c->arg_types = dd;
+    assert_int_equal(c->func->agg->resolve(&A, dd, 2, NULL, 0, &c->state_type, &c->result_type, err, sizeof err),
+                     SL_OK);
+    sl_sql_datum_t st = init(c);
+    sl_sql_datum_t p1[2] = {sl_sql_double(1.5), sl_sql_double(8.0)};
+    sl_sql_datum_t p2[2] = {sl_sql_double(-1.0), sl_sql_double(-2.0)};
+    sl_sql_datum_t p3[2] = {sl_sql_double(-4.5), sl_sql_double(-1.0)};
+    sl_sql_datum_t pn[2] = {sl_sql_null(), sl_sql_double(-6.0)};
+    c->func->agg->add(c, &A, p1, &st);
+    assert_true(isnan(result(c, &st).u.f64));
+    c->func->agg->add(c, &A, p2, &st);
+    near(result(c, &st).u.f64, 1.0, 1e-12);
+    c->func->agg->add(c, &A, p3, &st);
+    c->func->agg->add(c, &A, pn, &st);
+    near(result(c, &st).u.f64, 0.7580764521133173, 1e-12);
+    c->func->agg->undo(c, &A, p3, &st);
+    near(result(c, &st).u.f64, 1.0, 1e-9);
+    const sl_sql_type_t *bad[2] = {T(SL_SQL_T_DOUBLE), T(SL_SQL_T_STRING)};
+    const sl_sql_type_t *st_t, *rt;
+    assert_int_equal(c->func->agg->resolve(&A, bad, 2, NULL, 0, &st_t, &rt, err, sizeof err), SL_ERR_INVAL);
+    assert_int_equal(c->func->agg->resolve(&A, dd, 1, NULL, 0, &st_t, &rt, err, sizeof err), SL_ERR_INVAL);
+}
+
 /* --- sl_sql_agg_bind ------------------------------------------------------------- */
 
 static void bind_splits_literals_and_reads_rowtime(void **state)
@@ -731,6 +814,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(count_distinct_exact_then_estimated, setup, teardown),
         cmocka_unit_test_setup_teardown(states_round_trip_through_the_internal_serde, setup, teardown),
         cmocka_unit_test_setup_teardown(bind_splits_literals_and_reads_rowtime, setup, teardown),
+        cmocka_unit_test_setup_teardown(stddev_as_ksqldb, setup, teardown),
+        cmocka_unit_test_setup_teardown(correlation_as_ksqldb, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
