@@ -30,6 +30,47 @@ static void test_arrays(void **state)
     assert_string_equal(fn_type_of("ARRAY_MAX", 1, a), "INTEGER");
 }
 
+static void check_ints(const char *what, sl_sql_datum_t d, uint32_t n, const int32_t *want)
+{
+    if (d.kind != SL_SQL_T_ARRAY || d.u.a.n != n)
+        fail_msg("%s: kind %d with %u elements, want %u (error: %s)", what, d.kind, d.u.a.n, n, fn_last_error());
+    for (uint32_t i = 0; i < n; i++) {
+        bool null = want[i] == INT32_MIN;
+        if (null ? d.u.a.items[i].kind != SL_SQL_T_NULL : d.u.a.items[i].u.i32 != want[i])
+            fail_msg("%s: element %u is %d, want %d", what, i, d.u.a.items[i].u.i32, want[i]);
+    }
+}
+
+#define NUL INT32_MIN
+
+static void test_array_extras(void **state)
+{
+    SL_UNUSED(state);
+    sl_sql_expr_t *a = fn_array(5, fn_int(3), fn_null_int(), fn_int(1), fn_int(3), fn_int(2));
+    sl_sql_expr_t *b = fn_array(2, fn_int(2), fn_int(5));
+    fn_expect_str("ARRAY_JOIN", "3,null,1,3,2", 1, a);
+    fn_expect_str("ARRAY_JOIN", "1.5|1.0", 2, fn_array(2, fn_double(1.5), fn_double(1)), fn_str("|"));
+    fn_expect_str("ARRAY_JOIN", "1.01.0", 2, fn_array(2, fn_double(1), fn_double(1)), fn_null_str());
+    check_ints("ARRAY_SORT", fn_call("ARRAY_SORT", 1, a), 5, (const int32_t[]){1, 2, 3, 3, NUL});
+    check_ints("ARRAY_SORT desc", fn_call("ARRAY_SORT", 2, a, fn_str("desc")), 5, (const int32_t[]){3, 3, 2, 1, NUL});
+    fn_expect_null("ARRAY_SORT", 2, a, fn_str("sideways"));
+    check_ints("SLICE", fn_call("SLICE", 3, a, fn_int(2), fn_int(3)), 2, (const int32_t[]){NUL, 1});
+    check_ints("SLICE open", fn_call("SLICE", 3, a, fn_int(4), fn_null_int()), 2, (const int32_t[]){3, 2});
+    fn_expect_null("SLICE", 3, a, fn_int(0), fn_int(2));
+    fn_expect_null("SLICE", 3, a, fn_int(2), fn_int(9));
+    check_ints("ARRAY_DISTINCT", fn_call("ARRAY_DISTINCT", 1, a), 4, (const int32_t[]){3, NUL, 1, 2});
+    check_ints("ARRAY_REMOVE", fn_call("ARRAY_REMOVE", 2, a, fn_int(3)), 3, (const int32_t[]){NUL, 1, 2});
+    check_ints("ARRAY_REMOVE null", fn_call("ARRAY_REMOVE", 2, a, fn_null_int()), 4, (const int32_t[]){3, 1, 3, 2});
+    check_ints("ARRAY_CONCAT", fn_call("ARRAY_CONCAT", 2, b, b), 4, (const int32_t[]){2, 5, 2, 5});
+    check_ints("ARRAY_CONCAT null", fn_call("ARRAY_CONCAT", 2, fn_null_of(b->type), b), 2, (const int32_t[]){2, 5});
+    check_ints("ARRAY_UNION", fn_call("ARRAY_UNION", 2, a, b), 5, (const int32_t[]){3, NUL, 1, 2, 5});
+    check_ints("ARRAY_INTERSECT", fn_call("ARRAY_INTERSECT", 2, a, b), 1, (const int32_t[]){2});
+    check_ints("ARRAY_EXCEPT", fn_call("ARRAY_EXCEPT", 2, a, b), 3, (const int32_t[]){3, NUL, 1});
+    fn_expect_null("ARRAY_UNION", 2, fn_null_of(b->type), b);
+    fn_expect_bind_error("ARRAY_CONCAT", "does not accept", 2, fn_str("x"), b);
+    fn_expect_bind_error("ARRAY_UNION", "does not accept", 2, b, fn_array(1, fn_str("x")));
+}
+
 static void test_maps(void **state)
 {
     SL_UNUSED(state);
@@ -92,6 +133,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_arrays, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_array_extras, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_maps, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_explode, fn_setup, fn_teardown),
     };
