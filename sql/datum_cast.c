@@ -8,7 +8,7 @@
  * truncates and keeps the low bits. Anything -> DECIMAL rounds HALF_UP and
  * fails when the value does not fit the precision. STRING -> number trims
  * white space and fails on anything that is not a number; STRING ->
- * BOOLEAN is lenient ("true", "t", "yes", "y" in any case are true,
+ * BOOLEAN is lenient (a prefix of "true" or "yes" in any case is true,
  * everything else false).
  */
 #include <ctype.h>
@@ -223,6 +223,16 @@ sl_err_t sl_sql_dec_from_double(double d, int precision, int scale, sl_sql_i128_
     char text[128];
     int n = snprintf(text, sizeof text, "%s0.%.*se%ld", neg ? "-" : "", (int)nd, digits, exp + 1);
     return sl_sql_dec_read(text, (size_t)n, precision, scale, out);
+}
+
+int sl_sql_bool_parse(const char *p, size_t n)
+{
+    static const char *const words[4] = {"true", "yes", "false", "no"};
+    trim(&p, &n);
+    for (int w = 0; w < 4; w++)
+        if (n && n <= strlen(words[w]) && strncasecmp(p, words[w], n) == 0)
+            return w < 2;
+    return -1;
 }
 
 /* --- Dates and times -------------------------------------------------------- */
@@ -615,14 +625,9 @@ sl_err_t sl_sql_datum_cast(sl_arena_t *arena, const sl_sql_datum_t *d, const sl_
     sl_sql_datum_t r = {0};
     r.kind = (uint8_t)to->kind;
     switch (to->kind) {
-    case SL_SQL_T_BOOLEAN: { /* from STRING */
-        const char *s = d->u.s.ptr;
-        size_t n = d->u.s.len;
-        trim(&s, &n);
-        r.u.b = (n == 4 && strncasecmp(s, "true", 4) == 0) || (n == 3 && strncasecmp(s, "yes", 3) == 0) ||
-                (n == 1 && (strchr("tTyY", s[0]) != NULL));
+    case SL_SQL_T_BOOLEAN: /* from STRING: anything not true is false */
+        r.u.b = sl_sql_bool_parse(d->u.s.ptr, d->u.s.len) == 1;
         break;
-    }
     case SL_SQL_T_INT:
     case SL_SQL_T_BIGINT: {
         bool big = to->kind == SL_SQL_T_BIGINT;

@@ -837,17 +837,6 @@ static sl_sql_expr_t *number_from_text(sl_arena_t *arena, const sl_sql_expr_t *l
     return e;
 }
 
-/* A boolean as ksqlDB reads one from text: any case, a prefix of "true" or
- * "yes" is true, of "false" or "no" false; -1 otherwise. */
-static int bool_from_text(const char *p, uint32_t n)
-{
-    static const char *const words[4] = {"true", "yes", "false", "no"};
-    for (int w = 0; w < 4; w++)
-        if (n && n <= strlen(words[w]) && strncasecmp(p, words[w], n) == 0)
-            return w < 2;
-    return -1;
-}
-
 static void *no_operator(const sl_sql_type_t *t, const sl_sql_expr_t *x, char *err, size_t errlen)
 {
     char t1[TN], t2[TN];
@@ -915,7 +904,7 @@ static const sl_sql_type_t *list_type(sl_arena_t *arena, const sl_sql_type_t *t,
             v[i] = num;
             t = num_common(arena, t, num->type);
         } else if (t->kind == SL_SQL_T_BOOLEAN) {
-            int b = bool_from_text(v[i]->value.u.s.ptr, v[i]->value.u.s.len);
+            int b = sl_sql_bool_parse(v[i]->value.u.s.ptr, v[i]->value.u.s.len);
             if (b < 0)
                 return bad_input(t, v[i], err, errlen);
             sl_sql_datum_t d = sl_sql_bool(b);

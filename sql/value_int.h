@@ -226,6 +226,10 @@ double sl_sql_dec_to_double(sl_sql_i128_t v, int scale);
  * infinities and values that do not fit. */
 sl_err_t sl_sql_dec_from_double(double d, int precision, int scale, sl_sql_i128_t *out);
 
+/* A boolean as ksqlDB reads one from text: in any case, a prefix of
+ * "true" or "yes" is 1, of "false" or "no" 0; -1 for anything else. */
+int sl_sql_bool_parse(const char *p, size_t n);
+
 /* Days since the epoch of a proleptic Gregorian date and back. */
 int64_t sl_sql_days_from_civil(int64_t y, unsigned m, unsigned d);
 void sl_sql_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);

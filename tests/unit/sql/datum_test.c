@@ -286,6 +286,12 @@ static void datum_cast_numbers(void **state)
     assert_string_equal(cast_text(sl_sql_int(3), I, D), "3.0");
     assert_string_equal(cast_text(str("TRUE"), S, T(SL_SQL_T_BOOLEAN)), "true");
     assert_string_equal(cast_text(str("no"), S, T(SL_SQL_T_BOOLEAN)), "false");
+    assert_string_equal(cast_text(str(" tR "), S, T(SL_SQL_T_BOOLEAN)), "true");
+    assert_string_equal(cast_text(str("trueish"), S, T(SL_SQL_T_BOOLEAN)), "false");
+    assert_int_equal(sl_sql_bool_parse("Ye", 2), 1);
+    assert_int_equal(sl_sql_bool_parse("F", 1), 0);
+    assert_int_equal(sl_sql_bool_parse("", 0), -1);
+    assert_int_equal(sl_sql_bool_parse("nope", 4), -1);
 }
 
 static void datum_cast_decimals(void **state)
