@@ -512,6 +512,16 @@ const char *sl_sql_query_id(const sl_sql_query_t *q)
     return q->id;
 }
 
+/* Whether a cluster push query's application stopped in error (its state
+ * is read without the statement lock: sl_app_state is thread-safe). */
+static bool failed_app(const sl_sql_query_t *q)
+{
+    if (q->e->local || !q->rq || q->is_pull)
+        return false;
+    const char *st = q->e->rt->ops->query_state(q->e->rt, q->rq);
+    return st && strcmp(st, "ERROR") == 0;
+}
+
 sl_err_t sl_sql_query_next(sl_sql_query_t *q, int timeout_ms, struct json_t **row)
 {
     *row = NULL;
@@ -539,12 +549,26 @@ sl_err_t sl_sql_query_next(sl_sql_query_t *q, int timeout_ms, struct json_t **ro
             r = SL_ERR_CLOSED;
             break;
         }
+        if (failed_app(q)) {
+            fail_locked(q, SL_ERR_STATE, "The push query's streams application failed (see the log)");
+            continue;
+        }
         if (timeout_ms <= 0) {
             r = SL_ERR_TIMEOUT;
             break;
         }
-        if (pthread_cond_timedwait(&q->cv, &q->mu, &deadline) == ETIMEDOUT && q->count == 0 && !q->done &&
-            !q->cancelled) {
+        /* in slices, so a failed application is noticed while waiting */
+        struct timespec slice;
+        clock_gettime(CLOCK_REALTIME, &slice);
+        slice.tv_nsec += 200 * 1000000L;
+        if (slice.tv_nsec >= 1000000000L) {
+            slice.tv_sec++;
+            slice.tv_nsec -= 1000000000L;
+        }
+        bool last = slice.tv_sec > deadline.tv_sec ||
+                    (slice.tv_sec == deadline.tv_sec && slice.tv_nsec >= deadline.tv_nsec);
+        if (pthread_cond_timedwait(&q->cv, &q->mu, last ? &deadline : &slice) == ETIMEDOUT && last &&
+            q->count == 0 && !q->done && !q->cancelled) {
             r = SL_ERR_TIMEOUT;
             break;
         }
@@ -606,9 +630,12 @@ void sl_sql_query_close(sl_sql_query_t *q)
     sl_sql_query_cancel(q);
     sl_sql_engine_t *e = q->e;
     pthread_mutex_lock(&e->lock);
-    if (q->rq)
-        e->rt->ops->query_stop(e->rt, q->rq, true);
+    pthread_mutex_lock(&q->mu);
+    sl_sql_rt_query_t *rq = q->rq;
     q->rq = NULL;
+    pthread_mutex_unlock(&q->mu);
+    if (rq)
+        e->rt->ops->query_stop(e->rt, rq, true);
     if (q->link.next != &q->link)
         sl_list_remove(&q->link);
     pthread_mutex_unlock(&e->lock);
@@ -641,10 +668,12 @@ void sl_sql_open_queries_stop_reading(sl_sql_engine_t *e, const char *name)
             reads = q->sources[i] && strcmp(q->sources[i], name) == 0;
         if (!reads || !q->rq)
             continue;
-        e->rt->ops->query_stop(e->rt, q->rq, true);
-        q->rq = NULL;
+        /* done first (a reader then stops looking at rq), then stopped */
         pthread_mutex_lock(&q->mu);
         fail_locked(q, SL_ERR_STATE, "The query's source was dropped or replaced");
+        sl_sql_rt_query_t *rq = q->rq;
+        q->rq = NULL;
         pthread_mutex_unlock(&q->mu);
+        e->rt->ops->query_stop(e->rt, rq, true);
     }
 }
