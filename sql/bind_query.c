@@ -515,12 +515,13 @@ static sl_err_t join_frames(qctx_t *q, frame_t *L, frame_t *R, const sl_sql_ast_
                                 "Can not join windowed source to non-windowed source.\n%s is %s windowed\n%s is %s windowed",
                                 lname, lw == SL_SQL_WIN_NONE ? "not" : win_name(lw), R->alias,
                                 rw == SL_SQL_WIN_NONE ? "not" : win_name(rw));
+    const char *jtext = jt == SL_SQL_JOIN_INNER ? "[INNER] JOIN" : jt == SL_SQL_JOIN_LEFT ? "LEFT [OUTER] JOIN"
+                                                                                           : "[FULL] OUTER JOIN";
     if (L->is_table && !R->is_table)
         return sl_sql_bind_fail(&q->b, f->pos,
                                 "Invalid join order: table-stream joins are not supported; only stream-table joins. "
-                                "Got %s %s JOIN %s.",
-                                lname, jt == SL_SQL_JOIN_INNER ? "[INNER]" : jt == SL_SQL_JOIN_LEFT ? "LEFT" : "FULL OUTER",
-                                R->alias);
+                                "Got %s %s %s.",
+                                lname, jtext, R->alias);
     if (!L->is_table && !R->is_table && !f->has_within)
         return sl_sql_bind_fail(&q->b, f->pos,
                                 "Stream-Stream joins must have a WITHIN clause specified. None was provided. To learn "
@@ -538,7 +539,9 @@ static sl_err_t join_frames(qctx_t *q, frame_t *L, frame_t *R, const sl_sql_ast_
                                 "windowed. Please drop the window definition (i.e. the WITHIN clause) and try to "
                                 "execute your join again.");
     if (!L->is_table && R->is_table && jt == SL_SQL_JOIN_FULL)
-        return sl_sql_bind_fail(&q->b, f->pos, "Full outer joins between streams and tables are not supported.");
+        return sl_sql_bind_fail(&q->b, f->pos,
+                                "Invalid join type: full-outer join not supported for stream-table join. Got %s %s %s.",
+                                lname, jtext, R->alias);
 
     /* Tables join on their key; streams are rekeyed when they are not. */
     frame_t *sides[2] = { L, R };
@@ -550,13 +553,20 @@ static sl_err_t join_frames(qctx_t *q, frame_t *L, frame_t *R, const sl_sql_ast_
         if (frame_keyed_by(s, ons[i]))
             continue;
         if (s->is_table) {
-            const char *kn = s->is_relation && s->src->schema.n_key ? s->src->schema.key[0].name
-                             : s->key_name                           ? s->key_name
-                                                                     : "ROWKEY";
+            if (!L->is_table)
+                return sl_sql_bind_fail(&q->b, asts[i]->pos,
+                                        "Invalid join condition: stream-table joins require to join on the table's "
+                                        "primary key. Got %s = %s.",
+                                        ltext, rtext);
+            if (i == 1)
+                return sl_sql_bind_fail(&q->b, asts[i]->pos,
+                                        "Invalid join condition: table-table joins require to join on the primary key "
+                                        "of the right input table. Got %s = %s.",
+                                        ltext, rtext);
             return sl_sql_bind_fail(&q->b, asts[i]->pos,
-                                    "Cannot repartition a TABLE source. If this is a join, make sure that the "
-                                    "criteria uses the TABLE's key column %s instead of %s",
-                                    kn, texts[i]);
+                                    "Invalid join condition: foreign-key table-table joins are not supported. Got "
+                                    "%s = %s.",
+                                    ltext, rtext);
         }
         if ((e = rekey_frame(q, s, ons[i], texts[i], i == 0 ? (nth > 1 ? nth : 0) : nth)))
             return e;

@@ -399,8 +399,13 @@ static void test_joins(void **state)
     assert_non_null(jn);
     assert_string_equal(schema_of(&jn->out), "S_ID INTEGER KEY, T_CITY STRING"); /* pruned below the aggregate */
     fails("CREATE STREAM O6 AS SELECT * FROM S JOIN T ON S.NAME = T.CITY;",
-          "Cannot repartition a TABLE source.");
-    fails("CREATE STREAM O7 AS SELECT * FROM T JOIN S ON S.ID = T.ID;", "Invalid join order");
+          "Invalid join condition: stream-table joins require to join on the table's primary key. Got S.NAME = T.CITY.");
+    fails("CREATE STREAM O7 AS SELECT * FROM T JOIN S ON S.ID = T.ID;",
+          "Invalid join order: table-stream joins are not supported; only stream-table joins. Got T [INNER] JOIN S.");
+    fails("CREATE STREAM O7 AS SELECT * FROM T LEFT JOIN S ON S.ID = T.ID;",
+          "Invalid join order: table-stream joins are not supported; only stream-table joins. Got T LEFT [OUTER] JOIN S.");
+    fails("CREATE STREAM O7 AS SELECT * FROM S FULL OUTER JOIN T ON S.ID = T.ID;",
+          "Invalid join type: full-outer join not supported for stream-table join. Got S [FULL] OUTER JOIN T.");
     fails("SELECT B FROM L JOIN R WITHIN 1 SECOND ON L.A = R.A EMIT CHANGES;", "Column 'B' is ambiguous.");
 }
 
