@@ -2,6 +2,7 @@
 # runtime (engine_int.h is the contract between these files).
 list(APPEND SL_SQL_SRCS
   ${CMAKE_CURRENT_SOURCE_DIR}/engine.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/engine_local.c
   ${CMAKE_CURRENT_SOURCE_DIR}/exec_ddl.c
   ${CMAKE_CURRENT_SOURCE_DIR}/exec_show.c
   ${CMAKE_CURRENT_SOURCE_DIR}/exec_misc.c

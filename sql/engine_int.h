@@ -3,7 +3,8 @@
  * between its files (internal).
  *
  *   engine.c     engines, the statement lock, properties, the query
- *                registry, sl_sql_execute's dispatch, the local-engine calls
+ *                registry, sl_sql_execute's dispatch
+ *   engine_local.c  the local engine's calls (produce, next, topics, clock)
  *   exec_ddl.c   CREATE, CREATE ... AS SELECT, INSERT INTO, INSERT VALUES,
  *                DROP, TERMINATE
  *   exec_show.c  SHOW, DESCRIBE, DESCRIBE FUNCTION, EXPLAIN (ksqlDB's REST
@@ -155,6 +156,11 @@ void sl_sql_engine_app_id(const sl_sql_engine_t *e, const char *query_id, char *
  * and sql.streams.* properties without their prefix, auto.offset.reset
  * (NULL-free malloc'd text; the caller frees). */
 char *sl_sql_exec_streams_props(sl_sql_exec_t *x);
+
+/* --- engine_local.c ------------------------------------------------------------ */
+
+/* Frees a sl_sql_topic_codecs_t (the topic_codecs map's values). */
+void sl_sql_topic_codecs_free(void *p);
 
 /* --- exec_ddl.c --------------------------------------------------------------- */
 
