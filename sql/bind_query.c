@@ -254,6 +254,8 @@ typedef struct frame {
     bool is_relation;
     const sl_sql_source_t *src;     /* a relation: its source and alias */
     const char *alias;
+    const char *first_alias;        /* the left-most source's alias */
+    int32_t partitions;             /* its topic's partitions (-1: unknown) */
 } frame_t;
 
 static const char *fmt_id(qctx_t *q, const char *a, uint32_t n, const char *b)
@@ -338,6 +340,8 @@ static sl_err_t relation_frame(qctx_t *q, const sl_sql_ast_from_t *f, uint32_t n
     fr->is_relation = true;
     fr->src = src;
     fr->alias = alias;
+    fr->first_alias = alias;
+    fr->partitions = src->partitions;
     if (in->n_key == 1) {
         uint32_t kc = in->n_value + n_pseudo;
         fr->cand[0] = sl_sql_expr_column(q->arena, SL_SQL_COL_VALUE, kc, in->key[0].type, in->key[0].name);
@@ -435,6 +439,38 @@ static sl_sql_expr_t *copies_to_key(sl_arena_t *arena, const sl_sql_expr_t *e, u
     return c;
 }
 
+/* The aliases a's columns come from (distinct, up to max). */
+static uint32_t ast_sources(const sl_sql_scope_t *s, const sl_sql_ast_expr_t *a, const char **out, uint32_t n,
+                            uint32_t max, int depth)
+{
+    if (!a || depth > 64)
+        return n;
+    if (a->kind == SL_SQL_A_COLUMN) {
+        const char *name = a->qual.name ? a->qual.name : a->name.name;
+        bool is_alias = false;
+        for (uint32_t i = 0; a->qual.name && i < s->n_quals; i++)
+            if (strcmp(s->quals[i], a->qual.name) == 0)
+                is_alias = true;
+        const char *found = is_alias ? a->qual.name : NULL;
+        for (uint32_t i = 0; !found && i < s->n; i++)
+            if (s->cols[i].qual && s->cols[i].src != SL_SQL_COL_PSEUDO && strcmp(s->cols[i].name, name) == 0)
+                found = s->cols[i].qual;
+        bool dup = false;
+        for (uint32_t i = 0; found && i < n; i++)
+            if (strcmp(out[i], found) == 0)
+                dup = true;
+        if (found && !dup && n < max)
+            out[n++] = found;
+        return n;
+    }
+    n = ast_sources(s, a->a, out, n, max, depth + 1);
+    n = ast_sources(s, a->b, out, n, max, depth + 1);
+    n = ast_sources(s, a->c, out, n, max, depth + 1);
+    for (uint32_t i = 0; a->args && i < a->args->n; i++)
+        n = ast_sources(s, a->args->items[i], out, n, max, depth + 1);
+    return n;
+}
+
 static sl_err_t on_shape(qctx_t *q, const sl_sql_ast_expr_t *on, sl_sql_pos_t pos)
 {
     if (!on)
@@ -495,10 +531,23 @@ static sl_err_t join_frames(qctx_t *q, frame_t *L, frame_t *R, const sl_sql_ast_
         }
         if (!sl_sql_bind_expr(&q->b, &both, on->a) || !sl_sql_bind_expr(&q->b, &both, on->b))
             return SL_ERR_INVAL;
+        const char *sa[8], *sb[8];
+        uint32_t na = ast_sources(&both, on->a, sa, 0, 8, 0), nb = ast_sources(&both, on->b, sb, 0, 8, 0);
+        const sl_sql_ast_expr_t *bad = na != 1 ? on->a : nb != 1 ? on->b : NULL;
+        if (bad)
+            return sl_sql_bind_fail(&q->b, bad->pos,
+                                    "Invalid comparison expression '%s' in join '%s'. Each side of the join comparision "
+                                    "must contain references from exactly one source.",
+                                    sl_sql_ast_text(q->arena, bad, NULL), sl_sql_ast_text(q->arena, on, NULL));
+        if (strcmp(sa[0], sb[0]) == 0)
+            return sl_sql_bind_fail(&q->b, on->pos,
+                                    "Each side of the join must reference exactly one source and not the same source. "
+                                    "Left side references `%s` and right references `%s`",
+                                    sa[0], sb[0]);
         return sl_sql_bind_fail(&q->b, on->pos,
-                                "A join criteria is expected to reference the source (%s) in the FROM clause: each "
-                                "side of the join must reference exactly one source and not the same source.",
-                                R->alias);
+                                "A join criteria is expected to reference the source (`%s`) in the FROM clause, "
+                                "instead the right source references `%s` and the left source references `%s`",
+                                R->alias, sb[0], sa[0]);
     }
     const char *ltext = sl_sql_ast_text(q->arena, lon, L->is_relation ? L->alias : NULL);
     const char *rtext = sl_sql_ast_text(q->arena, ron, R->alias);
@@ -542,6 +591,18 @@ static sl_err_t join_frames(qctx_t *q, frame_t *L, frame_t *R, const sl_sql_ast_
         return sl_sql_bind_fail(&q->b, f->pos,
                                 "Invalid join type: full-outer join not supported for stream-table join. Got %s %s %s.",
                                 lname, jtext, R->alias);
+
+    /* Co-partitioning: without a repartition both inputs need as many
+     * partitions. */
+    if (frame_keyed_by(L, le) && frame_keyed_by(R, re) && L->partitions > 0 && R->partitions > 0 &&
+        L->partitions != R->partitions)
+        return sl_sql_bind_fail(&q->b, f->pos,
+                                "Can't join `%s` with `%s` since the number of partitions don't match. `%s` partitions "
+                                "= %d; `%s` partitions = %d. Please repartition either one so that the number of "
+                                "partitions match.",
+                                L->first_alias, R->alias, L->first_alias, (int)L->partitions, R->alias,
+                                (int)R->partitions);
+    int32_t out_partitions = frame_keyed_by(L, le) ? L->partitions : R->partitions;
 
     /* Tables join on their key; streams are rekeyed when they are not. */
     frame_t *sides[2] = { L, R };
@@ -590,6 +651,8 @@ static sl_err_t join_frames(qctx_t *q, frame_t *L, frame_t *R, const sl_sql_ast_
     uint32_t nl = L->node->out.n_value;
     memset(out, 0, sizeof *out);
     out->node = j;
+    out->first_alias = L->first_alias;
+    out->partitions = out_partitions;
     out->is_table = j->is_table;
     out->window = L->window;
     /* The scope: the left's then the right's columns (shifted). */
@@ -701,11 +764,91 @@ static sl_err_t join_tree(qctx_t *q, const sl_sql_ast_from_t *f, uint32_t *nth, 
     return join_frames(q, &L, &R, f, jt, me, out);
 }
 
+/* Adds a relation's columns (any index: only names and types matter) to a
+ * scope of every source joined so far; false if the source is unknown. */
+static bool add_relation(qctx_t *q, const sl_sql_ast_from_t *f, sl_sql_scope_t *acc, const char **alias)
+{
+    const sl_sql_source_t *src = q->env->catalog ? sl_sql_catalog_find(q->env->catalog, f->name.name) : NULL;
+    if (!src)
+        return false;
+    *alias = f->alias.name ? f->alias.name : src->name;
+    for (uint32_t i = 0; i < src->schema.n_key; i++)
+        if (sl_sql_scope_add(q->arena, acc, *alias, src->schema.key[i].name, SL_SQL_COL_VALUE, acc->n,
+                             src->schema.key[i].type))
+            return false;
+    for (uint32_t i = 0; i < src->schema.n_value; i++)
+        if (sl_sql_scope_add(q->arena, acc, *alias, src->schema.value[i].name, SL_SQL_COL_VALUE, acc->n,
+                             src->schema.value[i].type))
+            return false;
+    if (acc->n_quals < 8) {
+        acc->quals[acc->n_quals] = *alias;
+        acc->qual_src[acc->n_quals++] = src->name;
+    }
+    return true;
+}
+
+/* ksqlDB checks every ON clause before planning any join: the shape, and
+ * that each side reads exactly one source and the joined source is one of
+ * them. Unknown names are left to the binding that follows. */
+static sl_err_t validate_joins(qctx_t *q, const sl_sql_ast_from_t *f, sl_sql_scope_t *acc, bool *stop)
+{
+    const char *alias;
+    if (!f->is_join) {
+        if (!add_relation(q, f, acc, &alias))
+            *stop = true;
+        return 0;
+    }
+    sl_err_t e = validate_joins(q, f->left, acc, stop);
+    if (e || *stop || f->right->is_join)
+        return e;
+    if (!add_relation(q, f->right, acc, &alias)) {
+        *stop = true;
+        return 0;
+    }
+    const sl_sql_ast_expr_t *on = f->on;
+    if ((e = on_shape(q, on, f->pos)))
+        return e;
+    bool was_quiet = q->b.quiet;
+    q->b.quiet = true;
+    bool ok = sl_sql_bind_expr(&q->b, acc, on->a) && sl_sql_bind_expr(&q->b, acc, on->b);
+    q->b.quiet = was_quiet;
+    q->b.failed = false;
+    if (!ok) {
+        *stop = true;
+        return 0;
+    }
+    const char *sa[8], *sb[8];
+    uint32_t na = ast_sources(acc, on->a, sa, 0, 8, 0), nb = ast_sources(acc, on->b, sb, 0, 8, 0);
+    const sl_sql_ast_expr_t *bad = na != 1 ? on->a : nb != 1 ? on->b : NULL;
+    if (bad)
+        return sl_sql_bind_fail(&q->b, bad->pos,
+                                "Invalid comparison expression '%s' in join '%s'. Each side of the join comparision "
+                                "must contain references from exactly one source.",
+                                sl_sql_ast_text(q->arena, bad, NULL), sl_sql_ast_text(q->arena, on, NULL));
+    if (strcmp(sa[0], sb[0]) == 0)
+        return sl_sql_bind_fail(&q->b, on->pos,
+                                "Each side of the join must reference exactly one source and not the same source. "
+                                "Left side references `%s` and right references `%s`",
+                                sa[0], sb[0]);
+    if (strcmp(sa[0], alias) != 0 && strcmp(sb[0], alias) != 0)
+        return sl_sql_bind_fail(&q->b, on->pos,
+                                "A join criteria is expected to reference the source (`%s`) in the FROM clause, "
+                                "instead the right source references `%s` and the left source references `%s`",
+                                alias, sb[0], sa[0]);
+    return 0;
+}
+
 static sl_err_t bind_join(qctx_t *q, const sl_sql_ast_from_t *f)
 {
     frame_t top;
     uint32_t nth = 0;
-    sl_err_t e = join_tree(q, f, &nth, &top);
+    sl_sql_scope_t all = { 0 };
+    bool stop = false;
+    q->b.clause = "JOIN ON";
+    sl_err_t e = validate_joins(q, f, &all, &stop);
+    if (e)
+        return e;
+    e = join_tree(q, f, &nth, &top);
     if (e)
         return e;
     q->is_join = true;

@@ -444,6 +444,20 @@ static void test_multi_joins(void **state)
     assert_non_null(j);
     assert_int_equal(j->input->kind, SL_SQL_P_JOIN);
     assert_null(find_kind(F.q.root, SL_SQL_P_REKEY));
+    fails("CREATE STREAM O9 as SELECT * FROM S1 JOIN T2 ON S1.V0 = T2.V0 JOIN T3 ON S1.V0 = S1.V0;",
+          "Each side of the join must reference exactly one source and not the same source. Left side references `S1` "
+          "and right references `S1`");
+    fails("CREATE STREAM O10 as SELECT * FROM S1 JOIN T2 ON S1.ID = T2.ID JOIN T3 ON S1.ID = T2.ID;",
+          "A join criteria is expected to reference the source (`T3`) in the FROM clause, instead the right source "
+          "references `T2` and the left source references `S1`");
+    fails("CREATE STREAM O11 as SELECT S1.ID FROM S1 JOIN T2 ON S1.ID = 0 JOIN T3 ON S1.ID = T3.ID;",
+          "Invalid comparison expression '0' in join '(S1.ID = 0)'. Each side of the join comparision must contain "
+          "references from exactly one source.");
+    ok("CREATE TABLE T9 (ID INT PRIMARY KEY, V0 bigint) WITH (kafka_topic='right9', value_format='JSON', PARTITIONS=2);");
+    ok("CREATE STREAM S9 (ID INT KEY, V0 bigint) WITH (kafka_topic='left9', value_format='JSON', PARTITIONS=1);");
+    fails("CREATE STREAM O12 as SELECT * FROM S9 JOIN T9 ON S9.ID = T9.ID;",
+          "Can't join `S9` with `T9` since the number of partitions don't match. `S9` partitions = 1; `T9` partitions = "
+          "2. Please repartition either one so that the number of partitions match.");
     fails("CREATE STREAM O2 AS SELECT * FROM S1 JOIN T2 ON S1.ID = T2.ID JOIN T2 ON S1.ID = T2.ID;",
           "N-way joins do not support multiple occurrences of the same source. Source: 'T2'.");
     fails("CREATE STREAM O4 as SELECT s1.V0, t2.V0, t3.V0 FROM S1 INNER JOIN T2 ON S1.ID + 1 = T2.ID INNER JOIN T3 ON "
