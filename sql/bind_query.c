@@ -1026,6 +1026,10 @@ static sl_err_t bind_group_by(qctx_t *q)
                                     a->name.name ? a->name.name : sl_sql_ast_text(q->arena, a, NULL));
         if (!(g[i] = sl_sql_bind_expr(&q->b, &q->scope, a)))
             return SL_ERR_INVAL;
+        for (uint32_t j = 0; j < i; j++)
+            if (sl_sql_expr_same(g[j], g[i]))
+                return sl_sql_bind_fail(&q->b, a->pos, "Duplicate GROUP BY expression: %s",
+                                        sl_sql_ast_text(q->arena, a, q->is_join ? NULL : q->qual));
     }
     sl_sql_plan_t *agg = sl_sql_plan_new(q->arena, SL_SQL_P_AGGREGATE, q->cur);
     if (!agg)

@@ -324,6 +324,10 @@ static void test_group_by(void **state)
                         "NAME STRING KEY, K INTEGER KEY, N BIGINT");
     ok("CREATE TABLE C12 AS SELECT AGE + ID AS K, SUM(AGE + ID) AS S FROM S GROUP BY AGE + ID HAVING AGE + ID > 3;");
     assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "C12")->schema), "K INTEGER KEY, S INTEGER");
+    fails("CREATE TABLE C13 AS SELECT COUNT(*) FROM S GROUP BY NAME, S.NAME;", "Duplicate GROUP BY expression: S.NAME");
+    ok("CREATE TABLE C14 WITH (format='DELIMITED') AS SELECT AGE, NAME, ID, AGE / ID, COUNT(*) FROM S GROUP BY AGE, NAME, ID;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "C14")->schema),
+                        "AGE INTEGER KEY, NAME STRING KEY, ID INTEGER KEY, KSQL_COL_0 INTEGER, KSQL_COL_1 BIGINT");
     fails("CREATE TABLE C3 AS SELECT ID, MAX(CITY) FROM T GROUP BY ID;",
           "The aggregation function MAX cannot be applied to a table source, only to a stream source.");
 }
