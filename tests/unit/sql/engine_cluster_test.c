@@ -203,6 +203,10 @@ static void test_restart_pull_push(void **state)
                        "INSERT INTO S (ID, NAME) VALUES (2, 'c');"));
     wait_pull(e, "SELECT * FROM T WHERE ID = 1;", "[1, 2]");
 
+    /* grouping by a value column goes through a repartition topic */
+    json_decref(run(e, "CREATE TABLE BY_NAME AS SELECT NAME, COUNT(*) AS C FROM S GROUP BY NAME;"));
+    wait_pull(e, "SELECT * FROM BY_NAME WHERE NAME = 'b';", "[\"b\", 1]");
+
     /* PRINT reads the topic back; SHOW TOPICS hides the internal ones */
     json_t *out2 = run(e, "PRINT 's' FROM BEGINNING LIMIT 3; SHOW TOPICS;");
     json_t *records = json_object_get(json_array_get(out2, 0), "records");
@@ -259,15 +263,17 @@ static void test_restart_pull_push(void **state)
     e = engine();
     out = run(e, "SHOW QUERIES; SHOW STREAMS; SHOW TABLES;");
     json_t *queries = json_object_get(json_array_get(out, 0), "queries");
-    assert_int_equal(json_array_size(queries), 2);
+    assert_int_equal(json_array_size(queries), 3);
     assert_string_equal(json_string_value(json_object_get(json_array_get(queries, 0), "id")), "CTAS_T_1");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(queries, 1), "id")), "CTAS_W_3");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(queries, 1), "id")), "CTAS_BY_NAME_2");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(queries, 2), "id")), "CTAS_W_4");
     assert_int_equal(json_array_size(json_object_get(json_array_get(out, 1), "streams")), 2);
-    assert_int_equal(json_array_size(json_object_get(json_array_get(out, 2), "tables")), 2);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(out, 2), "tables")), 3);
     json_decref(out);
     wait_pull(e, "SELECT * FROM T WHERE ID = 1;", "[1, 2]");
     json_decref(run(e, "INSERT INTO S (ID, NAME) VALUES (1, 'd');"));
     wait_pull(e, "SELECT * FROM T WHERE ID = 1;", "[1, 3]");
+    wait_pull(e, "SELECT * FROM BY_NAME WHERE NAME = 'd';", "[\"d\", 1]");
     wait_pull(e, "SELECT ID, WINDOWSTART, WINDOWEND, C FROM W WHERE ID = 1;", "[1, 0, 10000, 2]");
     json_decref(run(e, "TERMINATE CTAS_T_1;"));
     sl_sql_engine_free(e);
@@ -276,8 +282,9 @@ static void test_restart_pull_push(void **state)
     e = engine();
     out = run(e, "SHOW QUERIES;");
     queries = json_object_get(json_array_get(out, 0), "queries");
-    assert_int_equal(json_array_size(queries), 1);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(queries, 0), "id")), "CTAS_W_3");
+    assert_int_equal(json_array_size(queries), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(queries, 0), "id")), "CTAS_BY_NAME_2");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(queries, 1), "id")), "CTAS_W_4");
     json_decref(out);
     sl_sql_engine_free(e);
 }
