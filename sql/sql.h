@@ -198,6 +198,58 @@ sl_err_t sl_sql_local_advance(sl_sql_engine_t *e, int64_t ms);
  * also written to the processing-log topic). */
 int64_t sl_sql_processing_errors(const sl_sql_engine_t *e);
 
+
+/* ======================================================================
+ * The REST service (ksqlDB's REST API over an engine; libmicrohttpd)
+ *
+ * POST /ksql {"ksql": text, "streamsProperties": {...}}: sl_sql_execute's
+ *   array; a failed statement answers 400 {"@type":"statement_error",
+ *   "error_code":40001, "message", "statementText", "entities":[]}.
+ * POST /query-stream {"sql": text, "properties": {...}}: the query's header
+ *   object, then one JSON array per row, each on its own line
+ *   (application/vnd.ksqlapi.delimited.v1), or all of them in one JSON array
+ *   when the request says Accept: application/json. A push query streams
+ *   until its LIMIT, POST /close-query or the client going away.
+ * POST /query {"ksql": text, "streamsProperties": {...}}: the same rows in
+ *   ksqlDB's older shape: [{"header":{"queryId","schema"}}, {"row":
+ *   {"columns":[...]}}, ..., {"finalMessage":"Query Completed"}].
+ * POST /close-query {"queryId"}: sl_sql_query_cancel_id; 400 if unknown.
+ * GET /info: {"KsqlServerInfo":{"version","kafkaClusterId","ksqlServiceId",
+ *   "serverStatus":"RUNNING"}}.   GET /healthcheck: {"isHealthy":true,
+ *   "details":{...}}.
+ * Request problems answer ksqlDB's {"@type":"generic_error","error_code",
+ * "message"}: 400 (40000) for a body that is not the expected JSON, 413
+ * for a body over 1 MiB, 404 for an unknown path, 405 for a wrong method.
+ * Each connection has its own thread (at most 64 connections).
+ * ====================================================================== */
+
+typedef struct sl_sql_rest sl_sql_rest_t;
+
+/* What GET /info tells (borrowed during sl_sql_rest_start, copied). */
+typedef struct sl_sql_rest_info {
+    const char *version;          /* Sluice's version */
+    const char *kafka_cluster_id; /* the broker's cluster id */
+    const char *service_id;       /* sql.service.id */
+} sl_sql_rest_info_t;
+
+/* Checks a listeners list: comma-separated "http://HOST:PORT" (the scheme
+ * may be left out; HOST an IPv4 address or a name, empty or 0.0.0.0 for
+ * every address; PORT 0..65535, 0 for any free port), at most 8.
+ * SL_ERR_CONFIG with errbuf saying which item and why. */
+sl_err_t sl_sql_rest_check_listeners(const char *listeners, char *errbuf, size_t errlen);
+/* Serves e (borrowed: it must outlive the service) on every listener.
+ * info may be NULL. On success *out is the running service (free it with
+ * sl_sql_rest_stop). Errors: SL_ERR_CONFIG (a bad listener, a name that
+ * does not resolve), SL_ERR_IO (cannot listen: errbuf names the address
+ * and the reason), SL_ERR_NOMEM. */
+sl_err_t sl_sql_rest_start(sl_sql_engine_t *e, const char *listeners, const sl_sql_rest_info_t *info,
+                           sl_sql_rest_t **out, char *errbuf, size_t errlen);
+/* The port listener i (in the order given) is bound to; 0 if none. */
+uint16_t sl_sql_rest_port(const sl_sql_rest_t *rs, int i);
+/* Stops listening, ends every open connection (streaming queries are
+ * closed) and frees rs. Call before sl_sql_engine_free. NULL ok. */
+void sl_sql_rest_stop(sl_sql_rest_t *rs);
+
 #ifdef __cplusplus
 }
 #endif
