@@ -1,7 +1,8 @@
 /*
  * func_string.c - the string functions: CONCAT, CONCAT_WS, LCASE, UCASE,
- * INITCAP, TRIM, LEN, SUBSTRING, REPLACE, SPLIT, INSTR, LPAD, RPAD, MASK and
- * its LEFT/RIGHT forms, REGEXP_EXTRACT, REGEXP_REPLACE; and the translation of Java regular
+ * INITCAP, TRIM, LEN, SUBSTRING, REPLACE, SPLIT, SPLIT_TO_MAP, INSTR, LPAD,
+ * RPAD, MASK and its LEFT/RIGHT forms, CHR, ELT, FIELD, REGEXP_EXTRACT(_ALL),
+ * REGEXP_REPLACE, REGEXP_SPLIT_TO_ARRAY; and the translation of Java regular
  * expressions to POSIX ones (func_int.h says which subset).
  *
  * Positions and lengths count characters (UTF-8 code points), as ksqlDB
@@ -368,14 +369,14 @@ static sl_err_t prepare_pattern(sl_sql_expr_t *const *args, uint32_t n, uint32_t
     return SL_OK;
 }
 
-static sl_err_t prepare_regexp_extract(sl_arena_t *arena, sl_sql_expr_t *const *args, uint32_t n, void **state,
+static sl_err_t prepare_pattern_arg0(sl_arena_t *arena, sl_sql_expr_t *const *args, uint32_t n, void **state,
                                        char *err, size_t errlen)
 {
     SL_UNUSED(arena);
     return prepare_pattern(args, n, 0, state, err, errlen);
 }
 
-static sl_err_t prepare_regexp_replace(sl_arena_t *arena, sl_sql_expr_t *const *args, uint32_t n, void **state,
+static sl_err_t prepare_pattern_arg1(sl_arena_t *arena, sl_sql_expr_t *const *args, uint32_t n, void **state,
                                        char *err, size_t errlen)
 {
     SL_UNUSED(arena);
@@ -511,6 +512,302 @@ static void eval_regexp_replace(const sl_sql_expr_t *call, const sl_sql_datum_t 
     }
     if (owned)
         regfree(&scratch.re);
+}
+
+/* The first occurrence of nd[0..nn) in h[0..hn) (h itself for an empty nd). */
+static const char *find_bytes(const char *h, uint32_t hn, const char *nd, uint32_t nn)
+{
+    if (nn == 0)
+        return h;
+    if (nn > hn)
+        return NULL;
+    return memmem(h, hn, nd, nn);
+}
+
+/* An array of strings growing in the arena. */
+typedef struct str_list {
+    sl_sql_datum_t *items;
+    uint32_t n, cap;
+    bool oom;
+} str_list_t;
+
+static void list_push(sl_arena_t *arena, str_list_t *l, sl_sql_datum_t v)
+{
+    if (l->oom)
+        return;
+    if (l->n == l->cap) {
+        uint32_t cap = l->cap ? l->cap * 2 : 8;
+        sl_sql_datum_t *items = sl_arena_calloc(arena, cap, sizeof *items);
+        if (!items || cap > SL_SQL_SB_MAX) {
+            l->oom = true;
+            return;
+        }
+        if (l->n)
+            memcpy(items, l->items, l->n * sizeof *items);
+        l->items = items;
+        l->cap = cap;
+    }
+    l->items[l->n++] = v;
+}
+
+static void list_done(str_list_t *l, sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    if (l->oom) {
+        sl_sql_fn_fail(cx, out, "out of memory");
+        return;
+    }
+    *out = sl_sql_null();
+    out->kind = SL_SQL_T_ARRAY;
+    out->u.a.items = l->items;
+    out->u.a.n = l->n;
+}
+
+/* REGEXP_EXTRACT_ALL(pattern, input[, group]): every match (or its group;
+ * NULL where the group took no part), as Java's find loop. */
+static void eval_regexp_extract_all(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n,
+                                    sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    sl_sql_regex_t scratch;
+    bool owned;
+    const sl_sql_regex_t *re = call_pattern(call, &args[0], cx, &scratch, &owned, out);
+    if (!re)
+        return;
+    int32_t group = n > 2 ? args[2].u.i32 : 0;
+    const char *s = sl_sql_fn_cstr(cx->arena, &args[1]);
+    uint32_t len = args[1].u.s.len, pos = 0;
+    *out = sl_sql_null();
+    if (!s) {
+        sl_sql_fn_fail(cx, out, "out of memory");
+    } else if (group >= 0 && (uint32_t)group <= re->n_groups) {
+        str_list_t l = {0};
+        regmatch_t m[64];
+        while (pos <= len && rx_find(re, s, pos, len, m)) {
+            regmatch_t g = m[group ? re->group_map[group] : 0];
+            list_push(cx->arena, &l, g.rm_so >= 0 ? sl_sql_string(s + g.rm_so, (uint32_t)(g.rm_eo - g.rm_so))
+                                                  : sl_sql_null());
+            uint32_t eo = (uint32_t)m[0].rm_eo;
+            pos = eo > (uint32_t)m[0].rm_so ? eo : eo + (eo < len ? sl_sql_utf8_step(s + eo, len - eo) : 1);
+        }
+        list_done(&l, cx, out);
+    }
+    if (owned)
+        regfree(&scratch.re);
+}
+
+/* REGEXP_SPLIT_TO_ARRAY(string, regexp): the parts between matches, empty
+ * ones kept (Guava's splitter); a pattern that matches the empty string
+ * splits as Java's String.split: between characters, no empty first part
+ * from a match at 0, trailing empty parts dropped. */
+static void eval_regexp_split(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                              sl_sql_datum_t *out)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    sl_sql_regex_t scratch;
+    bool owned;
+    const sl_sql_regex_t *re = call_pattern(call, &args[1], cx, &scratch, &owned, out);
+    if (!re)
+        return;
+    const char *s = sl_sql_fn_cstr(cx->arena, &args[0]);
+    uint32_t len = args[0].u.s.len, pos = 0, last = 0;
+    regmatch_t m[64];
+    bool java = rx_find(re, "", 0, 0, m); /* the pattern matches "" */
+    str_list_t l = {0};
+    if (!s) {
+        sl_sql_fn_fail(cx, out, "out of memory");
+        goto done;
+    }
+    while (pos <= len && rx_find(re, s, pos, len, m)) {
+        uint32_t so = (uint32_t)m[0].rm_so, eo = (uint32_t)m[0].rm_eo;
+        if (java && so == eo) {
+            if (so >= len)
+                break;
+            if (so > 0 || last > 0) {
+                list_push(cx->arena, &l, sl_sql_string(s + last, so - last));
+                last = so;
+            }
+            pos = so + sl_sql_utf8_step(s + so, len - so);
+            continue;
+        }
+        if (so == eo) { /* cannot happen without java; guards the loop */
+            pos = eo + 1;
+            continue;
+        }
+        list_push(cx->arena, &l, sl_sql_string(s + last, so - last));
+        last = pos = eo;
+    }
+    list_push(cx->arena, &l, sl_sql_string(s + last, len - last));
+    if (java) {
+        while (l.n > 0 && l.items[l.n - 1].u.s.len == 0 && !(l.n == 1 && len == 0))
+            l.n--;
+    }
+    list_done(&l, cx, out);
+done:
+    if (owned)
+        regfree(&scratch.re);
+}
+
+/* --- CHR, ELT, FIELD, SPLIT_TO_MAP --------------------------------------------- */
+
+static void eval_chr_int(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                         sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    int32_t cp = args[0].u.i32;
+    if (cp < 0 || cp > 0x10FFFF) {
+        *out = sl_sql_null(); /* not a code point */
+        return;
+    }
+    sl_sql_sb_t sb;
+    sl_sql_sb_init(&sb, cx->arena, 4);
+    sl_sql_utf8_put(&sb, (uint32_t)cp);
+    sl_sql_sb_done(&sb, cx, out);
+}
+
+/* CHR('\u004b'): Java's \uXXXX escapes (surrogate pairs joined); anything
+ * else is copied. Not starting with \u or shorter than 6: NULL. */
+static void eval_chr_str(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                         sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    const char *s = args[0].u.s.ptr;
+    uint32_t len = args[0].u.s.len;
+    if (len < 6 || s[0] != '\\' || s[1] != 'u') {
+        *out = sl_sql_null();
+        return;
+    }
+    sl_sql_sb_t sb;
+    sl_sql_sb_init(&sb, cx->arena, len);
+    for (uint32_t i = 0; i < len;) {
+        if (s[i] == '\\' && i + 6 <= len && s[i + 1] == 'u') {
+            uint32_t cp = 0;
+            bool hex = true;
+            for (int k = 2; k < 6; k++) {
+                int h = sl_hex_value(s[i + k]);
+                hex &= h >= 0;
+                cp = cp << 4 | (uint32_t)(h < 0 ? 0 : h);
+            }
+            if (!hex) {
+                sl_sql_fn_fail(cx, out, "Unable to parse unicode value: %.*s", (int)SL_MIN(len - i, 6u), s + i);
+                return;
+            }
+            i += 6;
+            if (cp >= 0xD800 && cp < 0xDC00 && i + 6 <= len && s[i] == '\\' && s[i + 1] == 'u') {
+                uint32_t lo = 0;
+                for (int k = 2; k < 6; k++)
+                    lo = lo << 4 | (uint32_t)SL_MAX(sl_hex_value(s[i + k]), 0);
+                if (lo >= 0xDC00 && lo < 0xE000) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    i += 6;
+                }
+            }
+            sl_sql_utf8_put(&sb, cp);
+        } else {
+            sl_sql_sb_put(&sb, s + i, 1);
+            i++;
+        }
+    }
+    sl_sql_sb_done(&sb, cx, out);
+}
+
+/* ELT(n, str1, str2, ...): the n-th string, NULL when n is out of range. */
+static void eval_elt(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                     sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    *out = sl_sql_null();
+    if (sl_sql_datum_is_null(&args[0]))
+        return;
+    int32_t k = args[0].u.i32;
+    if (k >= 1 && (uint32_t)k < n)
+        *out = args[k];
+}
+
+/* FIELD(str, str1, str2, ...): the 1-based position of str among the
+ * others, 0 when absent or NULL. */
+static void eval_field(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                       sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(cx);
+    *out = sl_sql_int(0);
+    if (sl_sql_datum_is_null(&args[0]))
+        return;
+    for (uint32_t i = 1; i < n; i++) {
+        if (!sl_sql_datum_is_null(&args[i]) && args[i].u.s.len == args[0].u.s.len &&
+            memcmp(args[i].u.s.ptr, args[0].u.s.ptr, args[0].u.s.len) == 0) {
+            *out = sl_sql_int((int32_t)i);
+            return;
+        }
+    }
+}
+
+static const sl_sql_type_t *resolve_string_map(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
+                                               char *err, size_t errlen)
+{
+    SL_UNUSED(arg_types);
+    SL_UNUSED(n);
+    const sl_sql_type_t *st = sl_sql_type_of(SL_SQL_T_STRING);
+    const sl_sql_type_t *t = sl_sql_type_map(arena, st, st);
+    if (!t)
+        snprintf(err, errlen, "out of memory");
+    return t;
+}
+
+/* SPLIT_TO_MAP(input, entryDelimiter, kvDelimiter): entries (empty ones
+ * skipped, those without kvDelimiter dropped) as key and value (the text
+ * up to a second kvDelimiter); a repeated key keeps its last value. Empty
+ * or equal delimiters give NULL. */
+static void eval_split_to_map(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                              sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    const char *s = args[0].u.s.ptr, *ed = args[1].u.s.ptr, *kd = args[2].u.s.ptr;
+    uint32_t len = args[0].u.s.len, en = args[1].u.s.len, kn = args[2].u.s.len;
+    if (!en || !kn || (en == kn && memcmp(ed, kd, en) == 0)) {
+        *out = sl_sql_null();
+        return;
+    }
+    str_list_t l = {0}; /* key0, value0, key1, value1, ... */
+    for (uint32_t i = 0; i <= len;) {
+        const char *hit = find_bytes(s + i, len - i, ed, en);
+        uint32_t end = hit ? (uint32_t)(hit - s) : len;
+        const char *e = s + i;
+        uint32_t el = end - i;
+        const char *kv = el ? find_bytes(e, el, kd, kn) : NULL;
+        if (kv) {
+            uint32_t klen = (uint32_t)(kv - e), vs = klen + kn;
+            const char *v2 = find_bytes(e + vs, el - vs, kd, kn);
+            uint32_t vlen = v2 ? (uint32_t)(v2 - (e + vs)) : el - vs;
+            sl_sql_datum_t key = sl_sql_string(e, klen), val = sl_sql_string(e + vs, vlen);
+            uint32_t j = 0;
+            while (j < l.n && !(l.items[j].u.s.len == klen && memcmp(l.items[j].u.s.ptr, e, klen) == 0))
+                j += 2;
+            if (j < l.n) {
+                l.items[j + 1] = val;
+            } else {
+                list_push(cx->arena, &l, key);
+                list_push(cx->arena, &l, val);
+            }
+        }
+        if (!hit)
+            break;
+        i = end + en;
+    }
+    list_done(&l, cx, out);
+    if (out->kind == SL_SQL_T_ARRAY) {
+        out->kind = SL_SQL_T_MAP;
+        out->u.a.n = l.n / 2;
+    }
 }
 
 /* --- CONCAT, CONCAT_WS ------------------------------------------------------ */
@@ -693,15 +990,6 @@ static void eval_substring(const sl_sql_expr_t *call, const sl_sql_datum_t *args
 }
 
 /* --- REPLACE, SPLIT ----------------------------------------------------------- */
-
-static const char *find_bytes(const char *h, uint32_t hn, const char *nd, uint32_t nn)
-{
-    if (nn == 0)
-        return h;
-    if (nn > hn)
-        return NULL;
-    return memmem(h, hn, nd, nn);
-}
 
 static void eval_replace(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
                          sl_sql_datum_t *out)
@@ -1081,19 +1369,57 @@ static const sl_sql_overload_t LPAD_O[] = {
 static const sl_sql_overload_t RPAD_O[] = {
     SL_SQL_OV(P_STR_INT_STR, SL_SQL_T_STRING, eval_rpad, "RPAD(input VARCHAR, length INT, padding VARCHAR)",
               "input padded on the right (or truncated) to length characters")};
+static const sl_sql_tkind_t P_INT_STR[] = {SL_SQL_T_INT, SL_SQL_T_STRING};
+
+static const sl_sql_overload_t REGEXP_EXTRACT_ALL_O[] = {
+    {SL_SQL_P_STRING2, 2, false, SL_SQL_T_NULL, resolve_string_array, eval_regexp_extract_all, prepare_pattern_arg0,
+     "REGEXP_EXTRACT_ALL(pattern VARCHAR, input VARCHAR)", "every substring of input matching pattern"},
+    {P_STR2_INT, 3, false, SL_SQL_T_NULL, resolve_string_array, eval_regexp_extract_all, prepare_pattern_arg0,
+     "REGEXP_EXTRACT_ALL(pattern VARCHAR, input VARCHAR, group INT)", "the given group of every match"},
+};
+static const sl_sql_overload_t REGEXP_SPLIT_TO_ARRAY_O[] = {
+    {SL_SQL_P_STRING2, 2, false, SL_SQL_T_NULL, resolve_string_array, eval_regexp_split, prepare_pattern_arg1,
+     "REGEXP_SPLIT_TO_ARRAY(str VARCHAR, regexp VARCHAR)", "the parts of str between matches of regexp"},
+};
+static const sl_sql_overload_t CHR_O[] = {
+    SL_SQL_OV(SL_SQL_P_INT, SL_SQL_T_STRING, eval_chr_int, "CHR(decimalCode INT)", "the character of a code point"),
+    SL_SQL_OV(SL_SQL_P_STRING, SL_SQL_T_STRING, eval_chr_str, "CHR(utf16Code VARCHAR)",
+              "the character of a \\uXXXX escape"),
+};
+static const sl_sql_overload_t ELT_O[] = {
+    {P_INT_STR, 2, true, SL_SQL_T_STRING, NULL, eval_elt, NULL, "ELT(n INT, args VARCHAR...)",
+     "the n-th of the strings (1-based), NULL when out of range"},
+};
+static const sl_sql_overload_t FIELD_O[] = {
+    {SL_SQL_P_STRING2, 2, true, SL_SQL_T_INT, NULL, eval_field, NULL, "FIELD(str VARCHAR, args VARCHAR...)",
+     "the 1-based position of str among args, 0 if absent"},
+};
+static const sl_sql_overload_t SPLIT_TO_MAP_O[] = {
+    {SL_SQL_P_STRING3, 3, false, SL_SQL_T_NULL, resolve_string_map, eval_split_to_map, NULL,
+     "SPLIT_TO_MAP(input VARCHAR, entryDelimiter VARCHAR, kvDelimiter VARCHAR)",
+     "a MAP<VARCHAR, VARCHAR> of the key-value entries of input"},
+};
 static const sl_sql_overload_t REGEXP_EXTRACT_O[] = {
-    {SL_SQL_P_STRING2, 2, false, SL_SQL_T_STRING, NULL, eval_regexp_extract, prepare_regexp_extract,
+    {SL_SQL_P_STRING2, 2, false, SL_SQL_T_STRING, NULL, eval_regexp_extract, prepare_pattern_arg0,
      "REGEXP_EXTRACT(pattern VARCHAR, input VARCHAR)", "the first substring of input matching pattern"},
-    {P_STR2_INT, 3, false, SL_SQL_T_STRING, NULL, eval_regexp_extract, prepare_regexp_extract,
+    {P_STR2_INT, 3, false, SL_SQL_T_STRING, NULL, eval_regexp_extract, prepare_pattern_arg0,
      "REGEXP_EXTRACT(pattern VARCHAR, input VARCHAR, group INT)", "the given group of the first match"},
 };
 static const sl_sql_overload_t REGEXP_REPLACE_O[] = {
-    {SL_SQL_P_STRING3, 3, false, SL_SQL_T_STRING, NULL, eval_regexp_replace, prepare_regexp_replace,
+    {SL_SQL_P_STRING3, 3, false, SL_SQL_T_STRING, NULL, eval_regexp_replace, prepare_pattern_arg1,
      "REGEXP_REPLACE(input VARCHAR, pattern VARCHAR, replacement VARCHAR)",
      "input with every match of pattern replaced ($n names a group)"},
 };
 
 const sl_sql_func_t sl_sql_funcs_string[] = {
+    SL_SQL_FN("CHR", "STRING", "Returns the character of a code point.", CHR_O),
+    SL_SQL_FN("ELT", "STRING", "Returns the n-th of its string arguments.", ELT_O),
+    SL_SQL_FN("FIELD", "STRING", "Returns the position of a string among the others.", FIELD_O),
+    SL_SQL_FN("REGEXP_EXTRACT_ALL", "STRING", "Extracts every match of a regular expression or of one of its groups.",
+              REGEXP_EXTRACT_ALL_O),
+    SL_SQL_FN("REGEXP_SPLIT_TO_ARRAY", "STRING", "Splits a string around the matches of a regular expression.",
+              REGEXP_SPLIT_TO_ARRAY_O),
+    SL_SQL_FN("SPLIT_TO_MAP", "STRING", "Splits a string into a map of key-value entries.", SPLIT_TO_MAP_O),
     SL_SQL_FN("CONCAT", "STRING", "Concatenates strings, skipping NULLs.", CONCAT_O),
     SL_SQL_FN("CONCAT_WS", "STRING", "Concatenates strings with a separator between them, skipping NULLs.",
               CONCAT_WS_O),

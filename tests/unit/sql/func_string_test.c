@@ -154,6 +154,46 @@ static void test_regexp(void **state)
     fn_expect_bind_error("REGEXP_EXTRACT", "\\p", 2, fn_str("\\p{Alpha}"), fn_str("x"));
 }
 
+static void test_string_extras(void **state)
+{
+    SL_UNUSED(state);
+    static const char *const all[] = {"1", "22", "333"};
+    fn_check_str_array("REGEXP_EXTRACT_ALL", fn_call("REGEXP_EXTRACT_ALL", 2, fn_str("\\d+"), fn_str("a1b22c333")),
+                       3, all);
+    static const char *const groups[] = {"a", "b"};
+    fn_check_str_array("REGEXP_EXTRACT_ALL group",
+                       fn_call("REGEXP_EXTRACT_ALL", 3, fn_str("(\\w)=\\d"), fn_str("a=1, b=2"), fn_int(1)), 2, groups);
+    fn_expect_null("REGEXP_EXTRACT_ALL", 3, fn_str("(a)"), fn_str("a"), fn_int(2));
+    static const char *const parts[] = {"", "a", "b", ""};
+    fn_check_str_array("REGEXP_SPLIT_TO_ARRAY", fn_call("REGEXP_SPLIT_TO_ARRAY", 2, fn_str("-a--b-"), fn_str("-+")),
+                       4, parts);
+    static const char *const chars[] = {"a", "b", "c"};
+    fn_check_str_array("REGEXP_SPLIT_TO_ARRAY empty", fn_call("REGEXP_SPLIT_TO_ARRAY", 2, fn_str("abc"), fn_str("")),
+                       3, chars);
+    fn_expect_str("CHR", "K", 1, fn_int(75));
+    fn_expect_str("CHR", "€", 1, fn_int(0x20AC));
+    fn_expect_null("CHR", 1, fn_int(-1));
+    fn_expect_str("CHR", "K", 1, fn_str("\\u004b"));
+    fn_expect_str("CHR", "\xF0\x9F\x98\x80", 1, fn_str("\\ud83d\\ude00"));
+    fn_expect_null("CHR", 1, fn_str("K"));
+    fn_expect_str("ELT", "b", 4, fn_int(2), fn_str("a"), fn_str("b"), fn_str("c"));
+    fn_expect_null("ELT", 3, fn_int(3), fn_str("a"), fn_str("b"));
+    fn_expect_null("ELT", 2, fn_int(0), fn_str("a"));
+    fn_expect_i64("FIELD", 2, 4, fn_str("b"), fn_str("a"), fn_str("b"), fn_str("b"));
+    fn_expect_i64("FIELD", 0, 3, fn_str("z"), fn_str("a"), fn_str("b"));
+    fn_expect_i64("FIELD", 0, 2, fn_null_str(), fn_null_str());
+    sl_sql_datum_t m = fn_call("SPLIT_TO_MAP", 3, fn_str("a=1;;b=2=x;c;a=3"), fn_str(";"), fn_str("="));
+    assert_int_equal(m.kind, SL_SQL_T_MAP);
+    assert_int_equal(m.u.a.n, 2);
+    assert_memory_equal(m.u.a.items[0].u.s.ptr, "a", 1);
+    assert_memory_equal(m.u.a.items[1].u.s.ptr, "3", 1);
+    assert_int_equal(m.u.a.items[3].u.s.len, 1); /* b -> 2: the text up to a second '=' */
+    assert_memory_equal(m.u.a.items[3].u.s.ptr, "2", 1);
+    fn_expect_null("SPLIT_TO_MAP", 3, fn_str("a=1"), fn_str("="), fn_str("="));
+    assert_string_equal(fn_type_of("SPLIT_TO_MAP", 3, fn_str("a"), fn_str(";"), fn_str("=")),
+                        "MAP<STRING, STRING>");
+}
+
 static void test_regex_translation(void **state)
 {
     SL_UNUSED(state);
@@ -188,6 +228,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pad, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_mask, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_regexp, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_string_extras, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_regex_translation, fn_setup, fn_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
