@@ -1356,6 +1356,8 @@ static sl_err_t bind_items(qctx_t *q)
         if (tf) {
             if (q->aggregated)
                 return sl_sql_bind_fail(&q->b, a->pos, "Table functions cannot be used with aggregations.");
+            if (q->cur->is_table)
+                return sl_sql_bind_fail(&q->b, a->pos, "Table source is not supported with table functions");
             uint32_t n = a->args ? a->args->n : 0;
             it->tf_args = sl_arena_calloc(q->arena, n ? n : 1, sizeof *it->tf_args);
             const sl_sql_type_t **types = sl_arena_calloc(q->arena, n ? n : 1, sizeof *types);
