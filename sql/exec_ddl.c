@@ -546,9 +546,7 @@ sl_err_t sl_sql_exec_insert_values(sl_sql_exec_t *x)
     }
     sl_buf_free(&kb);
     sl_buf_free(&vb);
-    if (r)
-        return r;
-    return sl_sql_exec_entity(x, status(x, "", "", NULL));
+    return r; /* no entity: ksqlDB's answer to INSERT VALUES has none */
 }
 
 /* ---------------------------------------------------------------------------

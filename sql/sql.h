@@ -99,18 +99,20 @@ void sl_sql_engine_free(sl_sql_engine_t *e);
  * (borrowed, may be NULL) is a JSON object of per-request properties (the
  * REST body's "streamsProperties"), applied on top of the session's.
  * On success *out is a new JSON array (the caller owns it: json_decref)
- * with one entity per statement, as ksqlDB's: {"@type":"currentStatus",
- * "statementText", "commandId", "commandStatus":{"status":"SUCCESS",
- * "message"}}, "streams", "tables", "kafka_topics", "queries",
- * "properties", "function_names", "describe_function", "sourceDescription",
- * "source_descriptions", "queryDescription", and for PRINT (which ksqlDB
+ * with one entity per statement (none for INSERT ... VALUES, as ksqlDB's
+ * answer has none; RUN SCRIPT gives those of its statements), as ksqlDB's:
+ * {"@type":"currentStatus", "statementText", "commandId",
+ * "commandStatus":{"status":"SUCCESS", "message"}}, "streams", "tables",
+ * "kafka_topics", "queries", "properties", "function_names",
+ * "describe_function", "sourceDescription", "source_descriptions",
+ * "queryDescription", "query_descriptions", and for PRINT (which ksqlDB
  * streams instead) {"@type":"print", "statementText", "topic", "keyFormat",
  * "valueFormat", "records":["rowtime: 2024/01/02 03:04:05.006 Z, key: 1,
  * value: {...}, partition: 0", ...]} holding what the topic had (FROM
- * BEGINNING) or what came within a second, at most LIMIT (else 10000). SELECT statements are refused here
- * (SL_ERR_INVAL: use sl_sql_query_open). On the first failing statement the
- * call stops and returns its error; what ran before it stays done (*out is
- * then NULL). */
+ * BEGINNING) or what came within a second, at most LIMIT (else 10000).
+ * SELECT statements are refused here (SL_ERR_INVAL: use
+ * sl_sql_query_open). On the first failing statement the call stops and
+ * returns its error; what ran before it stays done (*out is then NULL). */
 sl_err_t sl_sql_execute(sl_sql_engine_t *e, const char *text, const struct json_t *props, struct json_t **out,
                         sl_sql_error_t *err);
 
