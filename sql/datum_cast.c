@@ -54,8 +54,10 @@ sl_err_t sl_sql_dec_rescale(sl_sql_i128_t v, int from, int to, int precision, sl
     sl_sql_i128_t r;
     if (to >= from) {
         int k = to - from;
-        if (v == 0)
-            r = 0;
+        if (v == 0 || k == 0)
+            r = v;
+        else if (k <= 18 && v >= INT64_MIN && v <= INT64_MAX)
+            r = v * (int64_t)pow10_tab[k]; /* |v| < 2^63, 10^k < 2^60: no overflow */
         else if (k > 38 || __builtin_mul_overflow(v, pow10_tab[k], &r))
             return SL_ERR_INVAL;
     } else {

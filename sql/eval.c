@@ -21,6 +21,10 @@
 
 #include "expr_int.h"
 
+/* The rarer cases live in their own functions so that sl_sql_eval, which
+ * recurses per node, keeps a small frame. */
+#define SL_SQL_NOINLINE __attribute__((noinline))
+
 static void rt_fail(sl_sql_eval_t *cx, const sl_sql_expr_t *e, sl_sql_datum_t *out, const char *fmt, ...)
     SL_PRINTF(4, 5);
 static void rt_fail(sl_sql_eval_t *cx, const sl_sql_expr_t *e, sl_sql_datum_t *out, const char *fmt, ...)
@@ -40,7 +44,8 @@ void sl_sql_eval_init(sl_sql_eval_t *cx, sl_arena_t *arena, const sl_sql_row_t *
 {
     cx->key = key;
     cx->value = value;
-    memset(cx->pseudo, 0, sizeof cx->pseudo);
+    for (int i = 0; i < SL_SQL_PSEUDO_COUNT_; i++)
+        cx->pseudo[i].kind = SL_SQL_T_NULL; /* a NULL is its kind alone */
     cx->arena = arena;
     cx->error[0] = 0;
 }
@@ -90,6 +95,36 @@ static bool like_match(const char *s, size_t sn, const char *p, size_t pn, int e
     while (pi < pn && p[pi] == '%')
         pi++;
     return pi == pn;
+}
+
+static const sl_sql_datum_t *column(const sl_sql_expr_t *e, const sl_sql_eval_t *cx)
+{
+    static const sl_sql_datum_t null_datum;
+    const sl_sql_row_t *r;
+    switch (e->src) {
+    case SL_SQL_COL_KEY:
+        r = cx->key;
+        break;
+    case SL_SQL_COL_VALUE:
+        r = cx->value;
+        break;
+    default:
+        return e->index < SL_SQL_PSEUDO_COUNT_ ? &cx->pseudo[e->index] : &null_datum;
+    }
+    return r && e->index < r->n ? &r->cols[e->index] : &null_datum;
+}
+
+
+/* An operand's value without copying leaves: a column or constant is read
+ * where it is; anything else is evaluated into *tmp. */
+static inline const sl_sql_datum_t *eval_ref(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *tmp)
+{
+    if (e->kind == SL_SQL_E_COLUMN)
+        return column(e, cx);
+    if (e->kind == SL_SQL_E_CONST)
+        return &e->value;
+    sl_sql_eval(e, cx, tmp);
+    return tmp;
 }
 
 /* --- Arithmetic ------------------------------------------------------------------ */
@@ -175,7 +210,7 @@ static bool dec_div(sl_sql_i128_t a, sl_sql_i128_t b, int digits, sl_sql_i128_t 
     return true;
 }
 
-static void arith_decimal(const sl_sql_expr_t *e, const sl_sql_datum_t *a, const sl_sql_datum_t *b,
+SL_SQL_NOINLINE static void arith_decimal(const sl_sql_expr_t *e, const sl_sql_datum_t *a, const sl_sql_datum_t *b,
                           sl_sql_eval_t *cx, sl_sql_datum_t *out)
 {
     const sl_sql_type_t *t = e->type;
@@ -204,7 +239,10 @@ static void arith_decimal(const sl_sql_expr_t *e, const sl_sql_datum_t *a, const
         break;
     case SL_SQL_OP_MUL:
         rs = sa + sb;
-        ok = !__builtin_mul_overflow(x, y, &r);
+        if (x >= INT64_MIN && x <= INT64_MAX && y >= INT64_MIN && y <= INT64_MAX)
+            r = x * y; /* below 2^126: cannot overflow */
+        else
+            ok = !__builtin_mul_overflow(x, y, &r);
         break;
     default: { /* DIV */
         if (y == 0) {
@@ -232,47 +270,47 @@ static void arith_decimal(const sl_sql_expr_t *e, const sl_sql_datum_t *a, const
 
 static void eval_arith(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
 {
-    sl_sql_datum_t a, b;
-    sl_sql_eval(e->args[0], cx, &a);
-    if (a.kind == SL_SQL_T_NULL) {
-        *out = a;
+    sl_sql_datum_t ta, tb;
+    const sl_sql_datum_t *a = eval_ref(e->args[0], cx, &ta);
+    if (a->kind == SL_SQL_T_NULL) {
+        *out = sl_sql_null();
         return;
     }
     sl_sql_tkind_t k = e->type->kind;
     if (e->op == SL_SQL_OP_NEG) {
         switch (k) {
         case SL_SQL_T_INT:
-            *out = sl_sql_int((int32_t)(0u - (uint32_t)a.u.i32));
+            *out = sl_sql_int((int32_t)(0u - (uint32_t)a->u.i32));
             return;
         case SL_SQL_T_BIGINT:
-            *out = sl_sql_bigint((int64_t)(0u - (uint64_t)a.u.i64));
+            *out = sl_sql_bigint((int64_t)(0u - (uint64_t)a->u.i64));
             return;
         case SL_SQL_T_DOUBLE:
-            *out = sl_sql_double(-a.u.f64);
+            *out = sl_sql_double(-a->u.f64);
             return;
         default:
-            *out = a;
-            out->u.dec = -a.u.dec;
+            *out = *a;
+            out->u.dec = -a->u.dec;
             return;
         }
     }
-    sl_sql_eval(e->args[1], cx, &b);
-    if (b.kind == SL_SQL_T_NULL) {
-        *out = b;
+    const sl_sql_datum_t *b = eval_ref(e->args[1], cx, &tb);
+    if (b->kind == SL_SQL_T_NULL) {
+        *out = sl_sql_null();
         return;
     }
     switch (k) {
     case SL_SQL_T_INT:
-        arith_int(e, a.u.i32, b.u.i32, false, cx, out);
+        arith_int(e, a->u.i32, b->u.i32, false, cx, out);
         return;
     case SL_SQL_T_BIGINT:
-        arith_int(e, a.u.i64, b.u.i64, true, cx, out);
+        arith_int(e, a->u.i64, b->u.i64, true, cx, out);
         return;
     case SL_SQL_T_DOUBLE:
-        arith_double(e, a.u.f64, b.u.f64, out);
+        arith_double(e, a->u.f64, b->u.f64, out);
         return;
     case SL_SQL_T_DECIMAL:
-        arith_decimal(e, &a, &b, cx, out);
+        arith_decimal(e, a, b, cx, out);
         return;
     default:
         *out = sl_sql_null();
@@ -300,35 +338,60 @@ static bool cmp_holds(sl_sql_op_t op, int c)
     }
 }
 
-static void eval_cast(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
+SL_SQL_NOINLINE static void cast_slow(const sl_sql_expr_t *e, const sl_sql_datum_t *a, sl_sql_eval_t *cx,
+                                      sl_sql_datum_t *out)
 {
-    sl_sql_datum_t a;
-    const sl_sql_expr_t *x = e->args[0];
-    sl_sql_eval(x, cx, &a);
-    if (a.kind == SL_SQL_T_NULL) {
-        *out = a;
-        return;
-    }
-    sl_sql_tkind_t to = e->type->kind;
-    /* the implicit widenings, without the general path */
-    if (a.kind == SL_SQL_T_INT && to == SL_SQL_T_BIGINT) {
-        *out = sl_sql_bigint(a.u.i32);
-        return;
-    }
-    if (a.kind == SL_SQL_T_INT && to == SL_SQL_T_DOUBLE) {
-        *out = sl_sql_double(a.u.i32);
-        return;
-    }
-    if (a.kind == SL_SQL_T_BIGINT && to == SL_SQL_T_DOUBLE) {
-        *out = sl_sql_double((double)a.u.i64);
-        return;
-    }
     char why[192];
-    if (sl_sql_datum_cast(cx->arena, &a, x->type, e->type, out, why, sizeof why) != SL_OK)
+    if (sl_sql_datum_cast(cx->arena, a, e->args[0]->type, e->type, out, why, sizeof why) != SL_OK)
         rt_fail(cx, e, out, "%s", why);
 }
 
-static void eval_call(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
+static void eval_cast(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    sl_sql_datum_t tmp;
+    const sl_sql_datum_t *ap = eval_ref(e->args[0], cx, &tmp);
+    if (ap->kind == SL_SQL_T_NULL) {
+        *out = sl_sql_null();
+        return;
+    }
+    sl_sql_datum_t a = *ap;
+    const sl_sql_type_t *t = e->type;
+    /* the implicit widenings, without the general path */
+    switch (t->kind) {
+    case SL_SQL_T_BIGINT:
+        if (a.kind == SL_SQL_T_INT) {
+            *out = sl_sql_bigint(a.u.i32);
+            return;
+        }
+        break;
+    case SL_SQL_T_DOUBLE:
+        if (a.kind == SL_SQL_T_INT || a.kind == SL_SQL_T_BIGINT) {
+            *out = sl_sql_double(a.kind == SL_SQL_T_INT ? (double)a.u.i32 : (double)a.u.i64);
+            return;
+        }
+        if (a.kind == SL_SQL_T_DECIMAL) {
+            *out = sl_sql_double(sl_sql_dec_to_double(a.u.dec, a.scale));
+            return;
+        }
+        break;
+    case SL_SQL_T_DECIMAL:
+        if (a.kind == SL_SQL_T_INT || a.kind == SL_SQL_T_BIGINT) {
+            sl_sql_i128_t v = a.kind == SL_SQL_T_INT ? a.u.i32 : a.u.i64;
+            if (t->scale == 0 && t->precision >= (a.kind == SL_SQL_T_INT ? 10 : 19)) { /* always fits */
+                out->kind = SL_SQL_T_DECIMAL;
+                out->scale = 0;
+                out->u.dec = v;
+                return;
+            }
+        }
+        break;
+    default:
+        break;
+    }
+    cast_slow(e, &a, cx, out);
+}
+
+SL_SQL_NOINLINE static void eval_call(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
 {
     sl_sql_datum_t local[8], *args = local;
     if (e->n_args > 8 && !(args = sl_arena_alloc(cx->arena, e->n_args * sizeof *args))) {
@@ -340,7 +403,7 @@ static void eval_call(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t 
     e->func->overloads[e->index].eval(e, args, e->n_args, cx, out);
 }
 
-static void eval_subscript(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
+SL_SQL_NOINLINE static void eval_subscript(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
 {
     sl_sql_datum_t c, i;
     sl_sql_eval(e->args[0], cx, &c);
@@ -364,7 +427,7 @@ static void eval_subscript(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_dat
     }
 }
 
-static void eval_build(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
+SL_SQL_NOINLINE static void eval_build(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
 {
     uint32_t n = e->n_args;
     sl_sql_datum_t *items = n ? sl_arena_alloc(cx->arena, n * sizeof *items) : NULL;
@@ -393,7 +456,7 @@ static void eval_build(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t
     out->u.a.n = e->kind == SL_SQL_E_MAP ? m / 2 : m;
 }
 
-static void eval_concat(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
+SL_SQL_NOINLINE static void eval_concat(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
 {
     sl_sql_datum_t a, b;
     sl_sql_eval(e->args[0], cx, &a);
@@ -415,7 +478,7 @@ static void eval_concat(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_
     *out = sl_sql_string(p, n);
 }
 
-static void eval_like(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
+SL_SQL_NOINLINE static void eval_like(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
 {
     sl_sql_datum_t a, p;
     sl_sql_eval(e->args[0], cx, &a);
@@ -429,26 +492,10 @@ static void eval_like(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t 
     *out = sl_sql_bool(m != e->negated);
 }
 
-static const sl_sql_datum_t *column(const sl_sql_expr_t *e, const sl_sql_eval_t *cx)
-{
-    static const sl_sql_datum_t null_datum;
-    const sl_sql_row_t *r;
-    switch (e->src) {
-    case SL_SQL_COL_KEY:
-        r = cx->key;
-        break;
-    case SL_SQL_COL_VALUE:
-        r = cx->value;
-        break;
-    default:
-        return e->index < SL_SQL_PSEUDO_COUNT_ ? &cx->pseudo[e->index] : &null_datum;
-    }
-    return r && e->index < r->n ? &r->cols[e->index] : &null_datum;
-}
-
 void sl_sql_eval(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
 {
     sl_sql_datum_t a, b;
+    const sl_sql_datum_t *pa, *pb;
     switch (e->kind) {
     case SL_SQL_E_CONST:
         *out = e->value;
@@ -457,18 +504,18 @@ void sl_sql_eval(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
         *out = *column(e, cx);
         return;
     case SL_SQL_E_NOT:
-        sl_sql_eval(e->args[0], cx, &a);
-        *out = a.kind == SL_SQL_T_NULL ? a : sl_sql_bool(!a.u.b);
+        pa = eval_ref(e->args[0], cx, &a);
+        *out = pa->kind == SL_SQL_T_NULL ? sl_sql_null() : sl_sql_bool(!pa->u.b);
         return;
     case SL_SQL_E_AND:
     case SL_SQL_E_OR: {
         bool is_and = e->kind == SL_SQL_E_AND, saw_null = false;
         for (uint32_t i = 0; i < e->n_args; i++) {
-            sl_sql_eval(e->args[i], cx, &a);
-            if (a.kind == SL_SQL_T_NULL)
+            pa = eval_ref(e->args[i], cx, &a);
+            if (pa->kind == SL_SQL_T_NULL)
                 saw_null = true;
-            else if (a.u.b != is_and) { /* FALSE decides AND, TRUE decides OR */
-                *out = a;
+            else if (pa->u.b != is_and) { /* FALSE decides AND, TRUE decides OR */
+                *out = sl_sql_bool(!is_and);
                 return;
             }
         }
@@ -476,14 +523,14 @@ void sl_sql_eval(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
         return;
     }
     case SL_SQL_E_CMP:
-        sl_sql_eval(e->args[0], cx, &a);
-        sl_sql_eval(e->args[1], cx, &b);
+        pa = eval_ref(e->args[0], cx, &a);
+        pb = eval_ref(e->args[1], cx, &b);
         if (e->op == SL_SQL_OP_DISTINCT || e->op == SL_SQL_OP_NOT_DISTINCT) /* NULL-safe */
-            *out = sl_sql_bool(sl_sql_datum_eq(&a, &b, e->args[0]->type) == (e->op == SL_SQL_OP_NOT_DISTINCT));
-        else if (a.kind == SL_SQL_T_NULL || b.kind == SL_SQL_T_NULL)
+            *out = sl_sql_bool(sl_sql_datum_eq(pa, pb, e->args[0]->type) == (e->op == SL_SQL_OP_NOT_DISTINCT));
+        else if (pa->kind == SL_SQL_T_NULL || pb->kind == SL_SQL_T_NULL)
             *out = sl_sql_bool(false);
         else
-            *out = sl_sql_bool(cmp_holds(e->op, sl_sql_datum_cmp(&a, &b, e->args[0]->type)));
+            *out = sl_sql_bool(cmp_holds(e->op, sl_sql_datum_cmp(pa, pb, e->args[0]->type)));
         return;
     case SL_SQL_E_ARITH:
         eval_arith(e, cx, out);
@@ -492,30 +539,30 @@ void sl_sql_eval(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
         eval_concat(e, cx, out);
         return;
     case SL_SQL_E_IS_NULL:
-        sl_sql_eval(e->args[0], cx, &a);
-        *out = sl_sql_bool((a.kind == SL_SQL_T_NULL) != e->negated);
+        pa = eval_ref(e->args[0], cx, &a);
+        *out = sl_sql_bool((pa->kind == SL_SQL_T_NULL) != e->negated);
         return;
     case SL_SQL_E_LIKE:
         eval_like(e, cx, out);
         return;
     case SL_SQL_E_BETWEEN: {
         sl_sql_datum_t c;
-        sl_sql_eval(e->args[0], cx, &a);
-        sl_sql_eval(e->args[1], cx, &b);
-        sl_sql_eval(e->args[2], cx, &c);
+        pa = eval_ref(e->args[0], cx, &a);
+        pb = eval_ref(e->args[1], cx, &b);
+        const sl_sql_datum_t *pc = eval_ref(e->args[2], cx, &c);
         const sl_sql_type_t *t = e->args[0]->type;
-        bool in = a.kind != SL_SQL_T_NULL && b.kind != SL_SQL_T_NULL && c.kind != SL_SQL_T_NULL &&
-                  sl_sql_datum_cmp(&a, &b, t) >= 0 && sl_sql_datum_cmp(&a, &c, t) <= 0;
+        bool in = pa->kind != SL_SQL_T_NULL && pb->kind != SL_SQL_T_NULL && pc->kind != SL_SQL_T_NULL &&
+                  sl_sql_datum_cmp(pa, pb, t) >= 0 && sl_sql_datum_cmp(pa, pc, t) <= 0;
         *out = sl_sql_bool(in != e->negated);
         return;
     }
     case SL_SQL_E_IN: {
         bool found = false;
-        sl_sql_eval(e->args[0], cx, &a);
-        if (a.kind != SL_SQL_T_NULL) {
+        pa = eval_ref(e->args[0], cx, &a);
+        if (pa->kind != SL_SQL_T_NULL) {
             for (uint32_t i = 1; i < e->n_args && !found; i++) {
-                sl_sql_eval(e->args[i], cx, &b);
-                found = b.kind != SL_SQL_T_NULL && sl_sql_datum_cmp(&a, &b, e->args[0]->type) == 0;
+                pb = eval_ref(e->args[i], cx, &b);
+                found = pb->kind != SL_SQL_T_NULL && sl_sql_datum_cmp(pa, pb, e->args[0]->type) == 0;
             }
         }
         *out = sl_sql_bool(found != e->negated);
@@ -539,8 +586,8 @@ void sl_sql_eval(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
         eval_call(e, cx, out);
         return;
     case SL_SQL_E_DEREF:
-        sl_sql_eval(e->args[0], cx, &a);
-        *out = a.kind == SL_SQL_T_STRUCT && e->index < a.u.a.n ? a.u.a.items[e->index] : sl_sql_null();
+        pa = eval_ref(e->args[0], cx, &a);
+        *out = pa->kind == SL_SQL_T_STRUCT && e->index < pa->u.a.n ? pa->u.a.items[e->index] : sl_sql_null();
         return;
     case SL_SQL_E_SUBSCRIPT:
         eval_subscript(e, cx, out);
@@ -557,6 +604,6 @@ void sl_sql_eval(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
 bool sl_sql_eval_pred(const sl_sql_expr_t *e, sl_sql_eval_t *cx)
 {
     sl_sql_datum_t d;
-    sl_sql_eval(e, cx, &d);
-    return d.kind == SL_SQL_T_BOOLEAN && d.u.b;
+    const sl_sql_datum_t *p = eval_ref(e, cx, &d);
+    return p->kind == SL_SQL_T_BOOLEAN && p->u.b;
 }
