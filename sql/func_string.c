@@ -1,8 +1,8 @@
 /*
  * func_string.c - the string functions: CONCAT, CONCAT_WS, LCASE, UCASE,
  * INITCAP, TRIM, LEN, SUBSTRING, REPLACE, SPLIT, SPLIT_TO_MAP, INSTR, LPAD,
- * RPAD, MASK and its LEFT/RIGHT forms, CHR, ELT, FIELD, REGEXP_EXTRACT(_ALL),
- * REGEXP_REPLACE, REGEXP_SPLIT_TO_ARRAY; and the translation of Java regular
+ * RPAD, MASK and its LEFT/RIGHT forms, CHR, ELT, FIELD, TO_BYTES, FROM_BYTES,
+ * REGEXP_EXTRACT(_ALL), REGEXP_REPLACE, REGEXP_SPLIT_TO_ARRAY; and the translation of Java regular
  * expressions to POSIX ones (func_int.h says which subset).
  *
  * Positions and lengths count characters (UTF-8 code points), as ksqlDB
@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "format_int.h"
 #include "func_int.h"
 
 /* --- Java regex -> POSIX ERE ---------------------------------------------- */
@@ -810,6 +812,129 @@ static void eval_split_to_map(const sl_sql_expr_t *call, const sl_sql_datum_t *a
     }
 }
 
+/* --- TO_BYTES, FROM_BYTES ---------------------------------------------------------- */
+
+enum { ENC_HEX, ENC_UTF8, ENC_ASCII, ENC_BASE64 };
+
+/* The encoding named by d (case-insensitive), or -1 with the error noted. */
+static int encoding_of(const sl_sql_datum_t *d, sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    static const char *const names[] = {"hex", "utf8", "ascii", "base64"};
+    for (int i = 0; i < 4; i++) {
+        if (d->u.s.len == strlen(names[i]) && strncasecmp(d->u.s.ptr, names[i], d->u.s.len) == 0)
+            return i;
+    }
+    sl_sql_fn_fail(cx, out, "Unknown encoding type '%.*s'. Supported formats are 'hex', 'utf8', 'ascii', and 'base64'.",
+                   (int)SL_MIN(d->u.s.len, 50u), d->u.s.ptr);
+    return -1;
+}
+
+/* TO_BYTES(str, encoding): hex digits (either case), the UTF-8 bytes, ASCII
+ * ('?' for other characters) or base64 (MIME: other characters skipped). */
+static void eval_to_bytes(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                          sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    int enc = encoding_of(&args[1], cx, out);
+    if (enc < 0)
+        return;
+    const char *s = args[0].u.s.ptr;
+    uint32_t len = args[0].u.s.len;
+    sl_sql_sb_t sb;
+    sl_sql_sb_init(&sb, cx->arena, len);
+    if (enc == ENC_HEX) {
+        if (len % 2) {
+            sl_sql_fn_fail(cx, out, "Invalid input length %u", (unsigned)len);
+            return;
+        }
+        for (uint32_t i = 0; i < len; i += 2) {
+            int hi = sl_hex_value(s[i]), lo = sl_hex_value(s[i + 1]);
+            if (hi < 0 || lo < 0) {
+                sl_sql_fn_fail(cx, out, "Unrecognized character: %c", hi < 0 ? s[i] : s[i + 1]);
+                return;
+            }
+            char b = (char)(hi << 4 | lo);
+            sl_sql_sb_put(&sb, &b, 1);
+        }
+    } else if (enc == ENC_UTF8) {
+        sl_sql_sb_put(&sb, s, len);
+    } else if (enc == ENC_ASCII) {
+        for (uint32_t i = 0; i < len;) {
+            uint32_t step = sl_sql_utf8_step(s + i, len - i);
+            char b = step == 1 && (unsigned char)s[i] < 0x80 ? s[i] : '?';
+            sl_sql_sb_put(&sb, &b, 1);
+            i += step;
+        }
+    } else {
+        char *clean = sl_arena_alloc(cx->arena, len + 1u);
+        uint32_t k = 0;
+        for (uint32_t i = 0; clean && i < len; i++) {
+            char c = s[i];
+            if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+                c == '=')
+                clean[k++] = c;
+        }
+        const uint8_t *bytes;
+        uint32_t blen;
+        if (!clean || !sl_sql_base64_read(clean, k, cx->arena, &bytes, &blen)) {
+            sl_sql_fn_fail(cx, out, "Input is not valid base64: '%.*s'", (int)SL_MIN(len, 50u), s);
+            return;
+        }
+        sl_sql_sb_put(&sb, bytes, blen);
+    }
+    if (sl_sql_sb_done(&sb, cx, out))
+        out->kind = SL_SQL_T_BYTES;
+}
+
+/* FROM_BYTES(bytes, encoding): upper-case hex, the bytes as UTF-8 or ASCII
+ * (U+FFFD for what does not decode), or MIME base64 (lines of 76). */
+static void eval_from_bytes(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                            sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    int enc = encoding_of(&args[1], cx, out);
+    if (enc < 0)
+        return;
+    const unsigned char *b = (const unsigned char *)args[0].u.s.ptr;
+    uint32_t len = args[0].u.s.len;
+    sl_sql_sb_t sb;
+    sl_sql_sb_init(&sb, cx->arena, len * 2);
+    if (enc == ENC_HEX) {
+        static const char hex[] = "0123456789ABCDEF";
+        for (uint32_t i = 0; i < len; i++) {
+            char h[2] = {hex[b[i] >> 4], hex[b[i] & 15]};
+            sl_sql_sb_put(&sb, h, 2);
+        }
+    } else if (enc == ENC_BASE64) {
+        sl_buf_t buf;
+        sl_buf_init(&buf);
+        sl_sql_base64_write(b, len, &buf);
+        for (size_t i = 0; sl_buf_err(&buf) == SL_OK && i < buf.len; i += 76) {
+            if (i)
+                sl_sql_sb_put(&sb, "\r\n", 2);
+            sl_sql_sb_put(&sb, buf.data + i, SL_MIN((size_t)76, buf.len - i));
+        }
+        if (sl_buf_err(&buf) != SL_OK)
+            sb.oom = true;
+        sl_buf_free(&buf);
+    } else {
+        for (uint32_t i = 0; i < len;) {
+            uint32_t step = sl_sql_utf8_step((const char *)b + i, len - i);
+            bool valid = enc == ENC_ASCII ? b[i] < 0x80 : step > 1 || b[i] < 0x80;
+            if (valid)
+                sl_sql_sb_put(&sb, b + i, step);
+            else
+                sl_sql_utf8_put(&sb, 0xFFFD);
+            i += enc == ENC_ASCII ? 1 : step;
+        }
+    }
+    sl_sql_sb_done(&sb, cx, out);
+}
+
 /* --- CONCAT, CONCAT_WS ------------------------------------------------------ */
 
 static void eval_concat(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
@@ -1371,6 +1496,16 @@ static const sl_sql_overload_t RPAD_O[] = {
               "input padded on the right (or truncated) to length characters")};
 static const sl_sql_tkind_t P_INT_STR[] = {SL_SQL_T_INT, SL_SQL_T_STRING};
 
+static const sl_sql_tkind_t P_BYTES_STR[] = {SL_SQL_T_BYTES, SL_SQL_T_STRING};
+
+static const sl_sql_overload_t TO_BYTES_O[] = {
+    SL_SQL_OV(SL_SQL_P_STRING2, SL_SQL_T_BYTES, eval_to_bytes, "TO_BYTES(str VARCHAR, encoding VARCHAR)",
+              "str decoded from 'hex', 'utf8', 'ascii' or 'base64' into BYTES"),
+};
+static const sl_sql_overload_t FROM_BYTES_O[] = {
+    SL_SQL_OV(P_BYTES_STR, SL_SQL_T_STRING, eval_from_bytes, "FROM_BYTES(bytes BYTES, encoding VARCHAR)",
+              "bytes encoded as 'hex', 'utf8', 'ascii' or 'base64' text"),
+};
 static const sl_sql_overload_t REGEXP_EXTRACT_ALL_O[] = {
     {SL_SQL_P_STRING2, 2, false, SL_SQL_T_NULL, resolve_string_array, eval_regexp_extract_all, prepare_pattern_arg0,
      "REGEXP_EXTRACT_ALL(pattern VARCHAR, input VARCHAR)", "every substring of input matching pattern"},
@@ -1415,6 +1550,8 @@ const sl_sql_func_t sl_sql_funcs_string[] = {
     SL_SQL_FN("CHR", "STRING", "Returns the character of a code point.", CHR_O),
     SL_SQL_FN("ELT", "STRING", "Returns the n-th of its string arguments.", ELT_O),
     SL_SQL_FN("FIELD", "STRING", "Returns the position of a string among the others.", FIELD_O),
+    SL_SQL_FN("FROM_BYTES", "STRING", "Encodes BYTES as text in hex, utf8, ascii or base64.", FROM_BYTES_O),
+    SL_SQL_FN("TO_BYTES", "STRING", "Decodes text in hex, utf8, ascii or base64 into BYTES.", TO_BYTES_O),
     SL_SQL_FN("REGEXP_EXTRACT_ALL", "STRING", "Extracts every match of a regular expression or of one of its groups.",
               REGEXP_EXTRACT_ALL_O),
     SL_SQL_FN("REGEXP_SPLIT_TO_ARRAY", "STRING", "Splits a string around the matches of a regular expression.",

@@ -194,6 +194,37 @@ static void test_string_extras(void **state)
                         "MAP<STRING, STRING>");
 }
 
+static void test_bytes(void **state)
+{
+    SL_UNUSED(state);
+    sl_sql_datum_t b = fn_call("TO_BYTES", 2, fn_str("4869ff"), fn_str("HEX"));
+    assert_int_equal(b.kind, SL_SQL_T_BYTES);
+    assert_int_equal(b.u.s.len, 3);
+    assert_memory_equal(b.u.s.ptr, "Hi\xff", 3);
+    sl_sql_expr_t *bytes = fn_const(SL_SQL_T_BYTES, b);
+    fn_expect_str("FROM_BYTES", "4869FF", 2, bytes, fn_str("hex"));
+    fn_expect_str("FROM_BYTES", "SGn/", 2, bytes, fn_str("base64"));
+    fn_expect_str("FROM_BYTES", "Hi\xEF\xBF\xBD", 2, bytes, fn_str("utf8"));
+    fn_expect_str("FROM_BYTES", "Hi\xEF\xBF\xBD", 2, bytes, fn_str("ascii"));
+    b = fn_call("TO_BYTES", 2, fn_str("SGV sbG8=\r\n"), fn_str("base64"));
+    assert_int_equal(b.u.s.len, 5);
+    assert_memory_equal(b.u.s.ptr, "Hello", 5);
+    b = fn_call("TO_BYTES", 2, fn_str("é!"), fn_str("ascii"));
+    assert_memory_equal(b.u.s.ptr, "?!", 2);
+    fn_expect_null("TO_BYTES", 2, fn_str("abc"), fn_str("hex"));
+    fn_expect_null("TO_BYTES", 2, fn_str("abc"), fn_str("ebcdic"));
+    assert_non_null(strstr(fn_last_error(), "Unknown encoding type 'ebcdic'"));
+    fn_expect_null("FROM_BYTES", 2, fn_null_of(sl_sql_type_of(SL_SQL_T_BYTES)), fn_str("hex"));
+    /* MIME base64 breaks lines at 76 characters */
+    char big[60];
+    memset(big, 'a', sizeof big);
+    sl_sql_datum_t bd = sl_sql_string(big, sizeof big);
+    bd.kind = SL_SQL_T_BYTES;
+    sl_sql_datum_t t = fn_call("FROM_BYTES", 2, fn_const(SL_SQL_T_BYTES, bd), fn_str("base64"));
+    assert_int_equal(t.u.s.len, 80 + 2);
+    assert_memory_equal(t.u.s.ptr + 76, "\r\n", 2);
+}
+
 static void test_regex_translation(void **state)
 {
     SL_UNUSED(state);
@@ -229,6 +260,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mask, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_regexp, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_string_extras, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_bytes, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_regex_translation, fn_setup, fn_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
