@@ -152,6 +152,15 @@ static json_t *run(sl_sql_engine_t *e, const char *sql)
     return out;
 }
 
+static void run_fails(sl_sql_engine_t *e, const char *sql, const char *part)
+{
+    json_t *out = NULL;
+    sl_sql_error_t err;
+    sl_err_t r = sl_sql_execute(e, sql, NULL, &out, &err);
+    if (r == SL_OK || !strstr(err.message, part))
+        fail_msg("%s: %s, wanted an error with \"%s\"", sql, r ? err.message : "ok", part);
+}
+
 /* Pull-queries until the row for ID = id is want (JSON), at most 60 s. */
 static void wait_pull(sl_sql_engine_t *e, const char *sql, const char *want)
 {
@@ -295,6 +304,8 @@ static void test_two_engines_converge(void **state)
 {
     (void)state;
     sl_sql_engine_t *a = engine_of("conv_", "state-a"), *b = engine_of("conv_", "state-b");
+    run_fails(a, "CREATE STREAM NOPE (ID INT KEY) WITH (kafka_topic='nope', value_format='JSON');",
+              "Topic 'nope' does not exist");
     /* the session's earliest goes with the command, so b's instance reads
      * from the start too */
     json_decref(run(a, "SET 'auto.offset.reset'='earliest';"
