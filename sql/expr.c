@@ -866,6 +866,8 @@ static const sl_sql_type_t *list_widen(sl_arena_t *arena, const sl_sql_type_t *t
     if (!c && t->kind == x->type->kind && (t->kind == SL_SQL_T_ARRAY || t->kind == SL_SQL_T_MAP) &&
         sl_sql_type_castable(x->type, t))
         c = t; /* a constructor of other element types */
+    if (!c && is_time(t) && is_time(x->type))
+        c = cmp_type(arena, SL_SQL_OP_EQ, t, x->type); /* DATE among TIMESTAMPs */
     return c;
 }
 

@@ -304,6 +304,11 @@ static void expr_casts_and_structures(void **state)
     assert_non_null(e);
     assert_int_equal(e->args[1]->value.kind, SL_SQL_T_STRING);
     assert_memory_equal(e->args[1]->value.u.s.ptr, "10.30", 5);
+    sl_sql_expr_t *tsl[2] = {col("TS", T(SL_SQL_T_TIMESTAMP)), S("2020-01-01")};
+    e = sl_sql_expr_in(&A, col("D", T(SL_SQL_T_DATE)), tsl, 2, false, err, sizeof err);
+    assert_non_null(e);
+    assert_string_equal(tstr(e->args[0]->type), "TIMESTAMP");
+    assert_int_equal(e->args[2]->value.kind, SL_SQL_T_TIMESTAMP);
     sl_sql_expr_t *kvm[4] = {S("a"), l, S("b"), S("bar")};
     assert_null(sl_sql_expr_map(&A, kvm, 2, err, sizeof err));
     assert_string_equal(err, "invalid input syntax for type BIGINT: \"bar\".");
