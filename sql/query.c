@@ -454,9 +454,9 @@ sl_err_t sl_sql_query_open(sl_sql_engine_t *e, const char *text, const struct js
     sl_sql_query_t *q = query_alloc(e);
     if (!q)
         return sl_sql_error_set(err, SL_ERR_NOMEM, nopos, "out of memory");
+    /* (no command topic poll here: the background thread keeps up, and a
+     * pull query should cost no broker round trip of its own) */
     pthread_mutex_lock(&e->lock);
-    if (!e->local)
-        sl_sql_cmdlog_poll(e);
     sl_sql_list_t *stmts = NULL;
     sl_err_t r = sl_sql_parse(&q->arena, text, strlen(text), &stmts, err);
     if (!r && (!stmts || stmts->n != 1))
