@@ -6,8 +6,8 @@
  * expressions to POSIX ones (func_int.h says which subset).
  *
  * Positions and lengths count characters (UTF-8 code points), as ksqlDB
- * counts Java chars. Case mapping covers ASCII, Latin-1, Greek and
- * Cyrillic. A constant pattern is compiled once at bind time and kept in a
+ * counts Java chars; the BYTES forms count bytes. Case mapping covers
+ * ASCII, Latin-1, Greek and Cyrillic. A constant pattern is compiled once at bind time and kept in a
  * process-wide table (a pattern is compiled once however many queries use
  * it; an invalid one refuses the call); a pattern read from the data is
  * compiled per call and freed. POSIX matching is leftmost-longest where
@@ -935,12 +935,39 @@ static void eval_from_bytes(const sl_sql_expr_t *call, const sl_sql_datum_t *arg
     sl_sql_sb_done(&sb, cx, out);
 }
 
+/* --- Characters or bytes ---------------------------------------------------------
+ * The functions with a BYTES form (LEN, SUBSTRING, CONCAT, CONCAT_WS, SPLIT,
+ * LPAD, RPAD) count bytes where the STRING form counts characters. */
+
+static uint32_t u_count(bool bytes, const char *p, uint32_t n)
+{
+    return bytes ? n : sl_sql_utf8_count(p, n);
+}
+
+static uint32_t u_offset(bool bytes, const char *p, uint32_t n, uint32_t k)
+{
+    return bytes ? SL_MIN(k, n) : sl_sql_utf8_offset(p, n, k);
+}
+
+static uint32_t u_step(bool bytes, const char *p, uint32_t n)
+{
+    return bytes ? (n ? 1 : 0) : sl_sql_utf8_step(p, n);
+}
+
+/* A STRING or BYTES slice, as the input was. */
+static sl_sql_datum_t slice_of(bool bytes, const char *p, uint32_t n)
+{
+    sl_sql_datum_t d = sl_sql_string(p, n);
+    if (bytes)
+        d.kind = SL_SQL_T_BYTES;
+    return d;
+}
+
 /* --- CONCAT, CONCAT_WS ------------------------------------------------------ */
 
 static void eval_concat(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
                         sl_sql_datum_t *out)
 {
-    SL_UNUSED(call);
     uint64_t total = 0;
     for (uint32_t i = 0; i < n; i++)
         total += sl_sql_datum_is_null(&args[i]) ? 0 : args[i].u.s.len;
@@ -951,6 +978,7 @@ static void eval_concat(const sl_sql_expr_t *call, const sl_sql_datum_t *args, u
     char *p = sl_sql_fn_string(cx, (uint32_t)total, out);
     if (!p)
         return;
+    out->kind = (uint8_t)call->type->kind; /* STRING or BYTES */
     for (uint32_t i = 0; i < n; i++) {
         if (!sl_sql_datum_is_null(&args[i]) && args[i].u.s.len) {
             memcpy(p, args[i].u.s.ptr, args[i].u.s.len);
@@ -962,7 +990,6 @@ static void eval_concat(const sl_sql_expr_t *call, const sl_sql_datum_t *args, u
 static void eval_concat_ws(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
                            sl_sql_datum_t *out)
 {
-    SL_UNUSED(call);
     if (sl_sql_fn_null_arg(args, 1, out))
         return;
     sl_sql_sb_t sb;
@@ -976,7 +1003,8 @@ static void eval_concat_ws(const sl_sql_expr_t *call, const sl_sql_datum_t *args
         sl_sql_sb_put(&sb, args[i].u.s.ptr, args[i].u.s.len);
         any = true;
     }
-    sl_sql_sb_done(&sb, cx, out);
+    if (sl_sql_sb_done(&sb, cx, out))
+        out->kind = (uint8_t)call->type->kind;
 }
 
 /* --- Case, TRIM, LEN ---------------------------------------------------------- */
@@ -1088,7 +1116,7 @@ static void eval_len(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint
     SL_UNUSED(cx);
     if (sl_sql_fn_null_arg(args, n, out))
         return;
-    *out = sl_sql_int((int32_t)sl_sql_utf8_count(args[0].u.s.ptr, args[0].u.s.len));
+    *out = sl_sql_int((int32_t)u_count(args[0].kind == SL_SQL_T_BYTES, args[0].u.s.ptr, args[0].u.s.len));
 }
 
 /* --- SUBSTRING --------------------------------------------------------------- */
@@ -1100,18 +1128,19 @@ static void eval_substring(const sl_sql_expr_t *call, const sl_sql_datum_t *args
     SL_UNUSED(cx);
     if (sl_sql_fn_null_arg(args, n, out))
         return;
+    bool bytes = args[0].kind == SL_SQL_T_BYTES;
     const char *s = args[0].u.s.ptr;
     uint32_t blen = args[0].u.s.len;
-    int64_t chars = sl_sql_utf8_count(s, blen);
+    int64_t chars = u_count(bytes, s, blen);
     int64_t pos = args[1].u.i32;
     /* ksqlDB: 1-based; negative counts from the end; clamped to the string. */
     int64_t start = pos < 0 ? SL_MAX(chars + pos, 0) : SL_MAX(SL_MIN(pos - 1, chars), 0);
     int64_t end = chars;
     if (n > 2)
         end = SL_MAX(SL_MIN(start + (int64_t)args[2].u.i32, chars), start);
-    uint32_t bs = sl_sql_utf8_offset(s, blen, (uint32_t)start);
-    uint32_t be = bs + sl_sql_utf8_offset(s + bs, blen - bs, (uint32_t)(end - start));
-    *out = sl_sql_string(s + bs, be - bs);
+    uint32_t bs = u_offset(bytes, s, blen, (uint32_t)start);
+    uint32_t be = bs + u_offset(bytes, s + bs, blen - bs, (uint32_t)(end - start));
+    *out = slice_of(bytes, s + bs, be - bs);
 }
 
 /* --- REPLACE, SPLIT ----------------------------------------------------------- */
@@ -1151,12 +1180,12 @@ static void eval_replace(const sl_sql_expr_t *call, const sl_sql_datum_t *args, 
     sl_sql_sb_done(&sb, cx, out);
 }
 
+/* ARRAY<STRING>, or ARRAY<BYTES> for SPLIT of BYTES. */
 static const sl_sql_type_t *resolve_string_array(sl_arena_t *arena, const sl_sql_type_t *const *arg_types,
                                                  uint32_t n, char *err, size_t errlen)
 {
-    SL_UNUSED(arg_types);
-    SL_UNUSED(n);
-    const sl_sql_type_t *t = sl_sql_type_array(arena, sl_sql_type_of(SL_SQL_T_STRING));
+    bool bytes = n > 0 && arg_types[0] && arg_types[0]->kind == SL_SQL_T_BYTES;
+    const sl_sql_type_t *t = sl_sql_type_array(arena, sl_sql_type_of(bytes ? SL_SQL_T_BYTES : SL_SQL_T_STRING));
     if (!t)
         snprintf(err, errlen, "out of memory");
     return t;
@@ -1168,13 +1197,14 @@ static void eval_split(const sl_sql_expr_t *call, const sl_sql_datum_t *args, ui
     SL_UNUSED(call);
     if (sl_sql_fn_null_arg(args, n, out))
         return;
+    bool bytes = args[0].kind == SL_SQL_T_BYTES;
     const char *s = args[0].u.s.ptr;
     uint32_t len = args[0].u.s.len;
     const char *d = args[1].u.s.ptr;
     uint32_t dn = args[1].u.s.len;
     uint32_t parts;
     if (dn == 0) {
-        parts = len ? sl_sql_utf8_count(s, len) : 1;
+        parts = len ? u_count(bytes, s, len) : 1;
     } else {
         parts = 1;
         for (uint32_t i = 0;;) {
@@ -1193,10 +1223,10 @@ static void eval_split(const sl_sql_expr_t *call, const sl_sql_datum_t *args, ui
     uint32_t k = 0;
     if (dn == 0) { /* one element per character; "" gives [""] */
         if (!len)
-            items[k++] = sl_sql_string(s, 0);
+            items[k++] = slice_of(bytes, s, 0);
         for (uint32_t i = 0; i < len; k++) {
-            uint32_t step = sl_sql_utf8_step(s + i, len - i);
-            items[k] = sl_sql_string(s + i, step);
+            uint32_t step = u_step(bytes, s + i, len - i);
+            items[k] = slice_of(bytes, s + i, step);
             i += step;
         }
     } else {
@@ -1206,10 +1236,10 @@ static void eval_split(const sl_sql_expr_t *call, const sl_sql_datum_t *args, ui
             if (!hit)
                 break;
             uint32_t at = (uint32_t)(hit - s);
-            items[k++] = sl_sql_string(s + i, at - i);
+            items[k++] = slice_of(bytes, s + i, at - i);
             i = at + dn;
         }
-        items[k++] = sl_sql_string(s + i, len - i);
+        items[k++] = slice_of(bytes, s + i, len - i);
     }
     out->kind = SL_SQL_T_ARRAY;
     out->scale = 0;
@@ -1275,6 +1305,7 @@ static void pad(const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx, sl_sq
 {
     if (sl_sql_fn_null_arg(args, n, out))
         return;
+    bool bytes = args[0].kind == SL_SQL_T_BYTES;
     int64_t target = args[1].u.i32;
     const char *s = args[0].u.s.ptr, *p = args[2].u.s.ptr;
     uint32_t sl = args[0].u.s.len, pl = args[2].u.s.len;
@@ -1286,9 +1317,9 @@ static void pad(const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx, sl_sq
         sl_sql_fn_fail(cx, out, "the result would be longer than %u bytes", SL_SQL_SB_MAX);
         return;
     }
-    uint32_t chars = sl_sql_utf8_count(s, sl);
+    uint32_t chars = u_count(bytes, s, sl);
     if ((int64_t)chars >= target) { /* truncated to the target length */
-        *out = sl_sql_string(s, sl_sql_utf8_offset(s, sl, (uint32_t)target));
+        *out = slice_of(bytes, s, u_offset(bytes, s, sl, (uint32_t)target));
         return;
     }
     uint32_t need = (uint32_t)target - chars; /* padding characters */
@@ -1296,15 +1327,16 @@ static void pad(const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx, sl_sq
     sl_sql_sb_init(&sb, cx->arena, sl + SL_MIN(need, 4096u));
     if (!left)
         sl_sql_sb_put(&sb, s, sl);
-    uint32_t pchars = sl_sql_utf8_count(p, pl);
+    uint32_t pchars = u_count(bytes, p, pl);
     while (need > 0 && !sb.oom) {
         uint32_t take = SL_MIN(need, pchars);
-        sl_sql_sb_put(&sb, p, sl_sql_utf8_offset(p, pl, take));
+        sl_sql_sb_put(&sb, p, u_offset(bytes, p, pl, take));
         need -= take;
     }
     if (left)
         sl_sql_sb_put(&sb, s, sl);
-    sl_sql_sb_done(&sb, cx, out);
+    if (sl_sql_sb_done(&sb, cx, out) && bytes)
+        out->kind = SL_SQL_T_BYTES;
 }
 
 static void eval_lpad(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
@@ -1446,14 +1478,25 @@ static const sl_sql_overload_t MASK_LEFT_O[] = {
     MASK_OVERLOADS(eval_mask_left, "MASK_LEFT", "input with its first numChars characters masked")};
 static const sl_sql_overload_t MASK_RIGHT_O[] = {
     MASK_OVERLOADS(eval_mask_right, "MASK_RIGHT", "input with its last numChars characters masked")};
+static const sl_sql_tkind_t P_BYTES[] = {SL_SQL_T_BYTES};
+static const sl_sql_tkind_t P_BYTES2[] = {SL_SQL_T_BYTES, SL_SQL_T_BYTES};
+static const sl_sql_tkind_t P_BYTES3[] = {SL_SQL_T_BYTES, SL_SQL_T_BYTES, SL_SQL_T_BYTES};
+static const sl_sql_tkind_t P_BYTES_INT[] = {SL_SQL_T_BYTES, SL_SQL_T_INT};
+static const sl_sql_tkind_t P_BYTES_INT_INT[] = {SL_SQL_T_BYTES, SL_SQL_T_INT, SL_SQL_T_INT};
+static const sl_sql_tkind_t P_BYTES_INT_BYTES[] = {SL_SQL_T_BYTES, SL_SQL_T_INT, SL_SQL_T_BYTES};
+
 static const sl_sql_overload_t CONCAT_O[] = {
     {SL_SQL_P_STRING, 1, true, SL_SQL_T_STRING, NULL, eval_concat, NULL, "CONCAT(str1 VARCHAR, strs VARCHAR...)",
      "the strings joined, NULLs skipped"},
+    {P_BYTES, 1, true, SL_SQL_T_BYTES, NULL, eval_concat, NULL, "CONCAT(bytes1 BYTES, bytes BYTES...)",
+     "the bytes joined, NULLs skipped"},
 };
 static const sl_sql_overload_t CONCAT_WS_O[] = {
     {SL_SQL_P_STRING3, 3, true, SL_SQL_T_STRING, NULL, eval_concat_ws, NULL,
      "CONCAT_WS(separator VARCHAR, str1 VARCHAR, strs VARCHAR...)",
      "the strings joined with separator, NULLs skipped; NULL when separator is NULL"},
+    {P_BYTES3, 3, true, SL_SQL_T_BYTES, NULL, eval_concat_ws, NULL,
+     "CONCAT_WS(separator BYTES, bytes1 BYTES, bytes BYTES...)", "the bytes joined with separator"},
 };
 static const sl_sql_overload_t LCASE_O[] = {
     SL_SQL_OV(SL_SQL_P_STRING, SL_SQL_T_STRING, eval_lcase, "LCASE(str VARCHAR)", "str in lower case")};
@@ -1464,12 +1507,17 @@ static const sl_sql_overload_t INITCAP_O[] = {SL_SQL_OV(
 static const sl_sql_overload_t TRIM_O[] = {SL_SQL_OV(
     SL_SQL_P_STRING, SL_SQL_T_STRING, eval_trim, "TRIM(str VARCHAR)", "str without leading and trailing blanks")};
 static const sl_sql_overload_t LEN_O[] = {
-    SL_SQL_OV(SL_SQL_P_STRING, SL_SQL_T_INT, eval_len, "LEN(str VARCHAR)", "the number of characters of str")};
+    SL_SQL_OV(SL_SQL_P_STRING, SL_SQL_T_INT, eval_len, "LEN(str VARCHAR)", "the number of characters of str"),
+    SL_SQL_OV(P_BYTES, SL_SQL_T_INT, eval_len, "LEN(bytes BYTES)", "the number of bytes")};
 static const sl_sql_overload_t SUBSTRING_O[] = {
     SL_SQL_OV(P_STR_INT, SL_SQL_T_STRING, eval_substring, "SUBSTRING(str VARCHAR, pos INT)",
               "str from the 1-based position pos (from the end when negative) to its end"),
     SL_SQL_OV(P_STR_INT_INT, SL_SQL_T_STRING, eval_substring, "SUBSTRING(str VARCHAR, pos INT, len INT)",
               "len characters of str from the 1-based position pos"),
+    SL_SQL_OV(P_BYTES_INT, SL_SQL_T_BYTES, eval_substring, "SUBSTRING(bytes BYTES, pos INT)",
+              "the bytes from the 1-based position pos"),
+    SL_SQL_OV(P_BYTES_INT_INT, SL_SQL_T_BYTES, eval_substring, "SUBSTRING(bytes BYTES, pos INT, len INT)",
+              "len bytes from the 1-based position pos"),
 };
 static const sl_sql_overload_t REPLACE_O[] = {
     SL_SQL_OV(SL_SQL_P_STRING3, SL_SQL_T_STRING, eval_replace,
@@ -1478,6 +1526,8 @@ static const sl_sql_overload_t REPLACE_O[] = {
 static const sl_sql_overload_t SPLIT_O[] = {
     {SL_SQL_P_STRING2, 2, false, SL_SQL_T_NULL, resolve_string_array, eval_split, NULL,
      "SPLIT(str VARCHAR, delimiter VARCHAR)", "the parts of str between delimiters, as ARRAY<VARCHAR>"},
+    {P_BYTES2, 2, false, SL_SQL_T_NULL, resolve_string_array, eval_split, NULL, "SPLIT(bytes BYTES, delimiter BYTES)",
+     "the parts of bytes between delimiters, as ARRAY<BYTES>"},
 };
 static const sl_sql_overload_t INSTR_O[] = {
     SL_SQL_OV(SL_SQL_P_STRING2, SL_SQL_T_INT, eval_instr, "INSTR(str VARCHAR, substring VARCHAR)",
@@ -1490,10 +1540,14 @@ static const sl_sql_overload_t INSTR_O[] = {
 };
 static const sl_sql_overload_t LPAD_O[] = {
     SL_SQL_OV(P_STR_INT_STR, SL_SQL_T_STRING, eval_lpad, "LPAD(input VARCHAR, length INT, padding VARCHAR)",
-              "input padded on the left (or truncated) to length characters")};
+              "input padded on the left (or truncated) to length characters"),
+    SL_SQL_OV(P_BYTES_INT_BYTES, SL_SQL_T_BYTES, eval_lpad, "LPAD(input BYTES, length INT, padding BYTES)",
+              "input padded on the left (or truncated) to length bytes")};
 static const sl_sql_overload_t RPAD_O[] = {
     SL_SQL_OV(P_STR_INT_STR, SL_SQL_T_STRING, eval_rpad, "RPAD(input VARCHAR, length INT, padding VARCHAR)",
-              "input padded on the right (or truncated) to length characters")};
+              "input padded on the right (or truncated) to length characters"),
+    SL_SQL_OV(P_BYTES_INT_BYTES, SL_SQL_T_BYTES, eval_rpad, "RPAD(input BYTES, length INT, padding BYTES)",
+              "input padded on the right (or truncated) to length bytes")};
 static const sl_sql_tkind_t P_INT_STR[] = {SL_SQL_T_INT, SL_SQL_T_STRING};
 
 static const sl_sql_tkind_t P_BYTES_STR[] = {SL_SQL_T_BYTES, SL_SQL_T_STRING};

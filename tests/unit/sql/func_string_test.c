@@ -215,6 +215,23 @@ static void test_bytes(void **state)
     fn_expect_null("TO_BYTES", 2, fn_str("abc"), fn_str("ebcdic"));
     assert_non_null(strstr(fn_last_error(), "Unknown encoding type 'ebcdic'"));
     fn_expect_null("FROM_BYTES", 2, fn_null_of(sl_sql_type_of(SL_SQL_T_BYTES)), fn_str("hex"));
+    /* the BYTES forms count bytes */
+    sl_sql_expr_t *e9 = fn_const(SL_SQL_T_BYTES, (sl_sql_datum_t){.kind = SL_SQL_T_BYTES, .u.s = {"\xc3\xa9xy", 4}});
+    fn_expect_i64("LEN", 4, 1, e9);
+    b = fn_call("SUBSTRING", 3, e9, fn_int(2), fn_int(2));
+    assert_int_equal(b.kind, SL_SQL_T_BYTES);
+    assert_memory_equal(b.u.s.ptr, "\xa9x", 2);
+    b = fn_call("LPAD", 3, e9, fn_int(6), bytes);
+    assert_int_equal(b.kind, SL_SQL_T_BYTES);
+    assert_int_equal(b.u.s.len, 6);
+    assert_memory_equal(b.u.s.ptr, "Hi\xc3\xa9xy", 6);
+    b = fn_call("CONCAT", 2, e9, bytes);
+    assert_int_equal(b.kind, SL_SQL_T_BYTES);
+    assert_int_equal(b.u.s.len, 7);
+    sl_sql_datum_t parts = fn_call("SPLIT", 2, e9, fn_const(SL_SQL_T_BYTES, (sl_sql_datum_t){.kind = SL_SQL_T_BYTES, .u.s = {"x", 1}}));
+    assert_int_equal(parts.u.a.n, 2);
+    assert_int_equal(parts.u.a.items[1].kind, SL_SQL_T_BYTES);
+    assert_string_equal(fn_type_of("SPLIT", 2, e9, e9), "ARRAY<BYTES>");
     /* MIME base64 breaks lines at 76 characters */
     char big[60];
     memset(big, 'a', sizeof big);
