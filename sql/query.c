@@ -336,8 +336,8 @@ static sl_err_t not_queryable(sl_sql_exec_t *x, const char *table)
 {
     return sl_sql_error_set(x->err, SL_ERR_INVAL, x->stmt->pos,
                             "The `%s` table isn't queryable. To derive a queryable table, you can do "
-                            "'CREATE TABLE QUERYABLE_%s AS SELECT * FROM %s'. See https://cnfl.io/queryable "
-                            "for more info.\nAdd EMIT CHANGES if you intended to issue a push query.",
+                            "'CREATE TABLE QUERYABLE_%s AS SELECT * FROM %s'. See https://cnfl.io/queries for "
+                            "more info.",
                             table, table, table);
 }
 
