@@ -740,16 +740,76 @@ static sl_sql_expr_t *bind_agg_call(sl_sql_binder_t *b, const sl_sql_ast_expr_t 
     return e ? e : ctor_fail(b, a, "");
 }
 
+/* A table function in a SELECT item: its arguments bound over the input,
+ * the call itself a slot of the FLATMAP (see sl_sql_binder_t). */
+static sl_sql_expr_t *bind_tablefn(sl_sql_binder_t *b, const sl_sql_scope_t *s, const sl_sql_ast_expr_t *a,
+                                   const sl_sql_func_t *f)
+{
+    if (!b->allow_tablefn) {
+        sl_sql_bind_fail(b, a->pos, "Table functions can only be used in the SELECT clause: %s", f->name);
+        return NULL;
+    }
+    if (b->agg_mode) {
+        sl_sql_bind_fail(b, a->pos, "Table functions cannot be used with aggregations.");
+        return NULL;
+    }
+    if (b->tf_over_table) {
+        sl_sql_bind_fail(b, a->pos, "Table source is not supported with table functions");
+        return NULL;
+    }
+    if (b->tf_outer) {
+        sl_sql_bind_fail(b, a->pos, "Table functions cannot be nested: %s(%s())", b->tf_outer, f->name);
+        return NULL;
+    }
+    if (b->in_case) {
+        sl_sql_bind_fail(b, a->pos, "Table functions cannot be used in CASE: %s",
+                         sl_sql_ast_text(b->arena, b->in_case, NULL));
+        return NULL;
+    }
+    uint32_t n = a->args ? a->args->n : 0;
+    sl_sql_expr_t **args = sl_arena_calloc(b->arena, n ? n : 1, sizeof *args);
+    const sl_sql_type_t **types = sl_arena_calloc(b->arena, n ? n : 1, sizeof *types);
+    if (!args || !types)
+        return ctor_fail(b, a, "");
+    b->tf_outer = f->name;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!(args[i] = sl_sql_bind_expr(b, s, a->args->items[i]))) {
+            b->tf_outer = NULL;
+            return NULL;
+        }
+        types[i] = args[i]->type;
+    }
+    b->tf_outer = NULL;
+    char err[ERRLEN] = "";
+    const sl_sql_type_t *rt = f->table && f->table->resolve ? f->table->resolve(b->arena, types, n, err, sizeof err)
+                                                            : NULL;
+    if (!rt)
+        return ctor_fail(b, a, err[0] ? err : "invalid table function call");
+    if (b->n_tf == b->cap_tf) {
+        uint32_t cap = b->cap_tf ? b->cap_tf * 2 : 4;
+        struct sl_sql_tf_slot *v = sl_arena_calloc(b->arena, cap, sizeof *v);
+        if (!v)
+            return ctor_fail(b, a, "");
+        if (b->n_tf)
+            memcpy(v, b->tf, b->n_tf * sizeof *v);
+        b->tf = v;
+        b->cap_tf = cap;
+    }
+    uint32_t slot = b->n_tf++;
+    b->tf[slot] = (struct sl_sql_tf_slot){ f, args, n, rt };
+    b->saw_tablefn = true;
+    sl_sql_expr_t *e = sl_sql_expr_column(b->arena, SL_SQL_COL_VALUE, b->tf_base + slot, rt,
+                                          sl_sql_ast_text(b->arena, a, NULL));
+    return e ? e : ctor_fail(b, a, "");
+}
+
 static sl_sql_expr_t *bind_call(sl_sql_binder_t *b, const sl_sql_scope_t *s, const sl_sql_ast_expr_t *a)
 {
     const sl_sql_func_t *f = sl_sql_func_find(a->name.name);
     if (f && f->kind == SL_SQL_F_AGGREGATE)
         return bind_agg_call(b, a, f);
-    if (f && f->kind == SL_SQL_F_TABLE) {
-        sl_sql_bind_fail(b, a->pos, "Table function %s can only be used at the top level of a SELECT item.",
-                         f->name);
-        return NULL;
-    }
+    if (f && f->kind == SL_SQL_F_TABLE)
+        return bind_tablefn(b, s, a, f);
     if (a->star) {
         sl_sql_bind_fail(b, a->pos, "Function %s does not accept '*' as an argument.", a->name.name);
         return NULL;
@@ -776,6 +836,31 @@ static sl_sql_expr_t *bind_call(sl_sql_binder_t *b, const sl_sql_scope_t *s, con
             snprintf(err + used, sizeof err - used, "?");
     }
     return ctor_fail(b, a, err);
+}
+
+/* CASE's operands; NULL with err empty when an operand failed (its error
+ * is set), with err set when the constructor refused. */
+static sl_sql_expr_t *bind_case(sl_sql_binder_t *b, const sl_sql_scope_t *s, const sl_sql_ast_expr_t *a, char *err,
+                                size_t errlen)
+{
+    sl_sql_expr_t *x = NULL, *y = NULL;
+    uint32_t n = a->args ? a->args->n / 2 : 0;
+    sl_sql_expr_t **whens = sl_arena_calloc(b->arena, n ? n : 1, sizeof *whens);
+    sl_sql_expr_t **thens = sl_arena_calloc(b->arena, n ? n : 1, sizeof *thens);
+    if (!whens || !thens) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (a->a && !(x = sl_sql_bind_expr(b, s, a->a)))
+        return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!(whens[i] = sl_sql_bind_expr(b, s, a->args->items[2 * i])) ||
+            !(thens[i] = sl_sql_bind_expr(b, s, a->args->items[2 * i + 1])))
+            return NULL;
+    }
+    if (a->b && !(y = sl_sql_bind_expr(b, s, a->b)))
+        return NULL;
+    return sl_sql_expr_case(b->arena, x, whens, thens, n, y, err, errlen);
 }
 
 static sl_sql_expr_t *bind_plain(sl_sql_binder_t *b, const sl_sql_scope_t *s, const sl_sql_ast_expr_t *a)
@@ -835,21 +920,13 @@ static sl_sql_expr_t *bind_plain(sl_sql_binder_t *b, const sl_sql_scope_t *s, co
         break;
     }
     case SL_SQL_A_CASE: {
-        uint32_t n = a->args ? a->args->n / 2 : 0;
-        sl_sql_expr_t **whens = sl_arena_calloc(b->arena, n ? n : 1, sizeof *whens);
-        sl_sql_expr_t **thens = sl_arena_calloc(b->arena, n ? n : 1, sizeof *thens);
-        if (!whens || !thens)
-            return ctor_fail(b, a, "");
-        if (a->a && !(x = sl_sql_bind_expr(b, s, a->a)))
-            return NULL;
-        for (uint32_t i = 0; i < n; i++) {
-            if (!(whens[i] = sl_sql_bind_expr(b, s, a->args->items[2 * i])) ||
-                !(thens[i] = sl_sql_bind_expr(b, s, a->args->items[2 * i + 1])))
-                return NULL;
-        }
-        if (a->b && !(y = sl_sql_bind_expr(b, s, a->b)))
-            return NULL;
-        e = sl_sql_expr_case(b->arena, x, whens, thens, n, y, err, sizeof err);
+        /* Table functions may not hide in a CASE (ksqlDB). */
+        const sl_sql_ast_expr_t *outer_case = b->in_case;
+        b->in_case = a;
+        e = bind_case(b, s, a, err, sizeof err);
+        b->in_case = outer_case;
+        if (!e && !err[0])
+            return NULL; /* an operand's error, already set */
         break;
     }
     case SL_SQL_A_CAST:

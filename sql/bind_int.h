@@ -81,6 +81,21 @@ typedef struct sl_sql_binder {
     sl_sql_agg_call_t **aggs;
     uint32_t n_aggs, cap_aggs;
     bool saw_agg;                   /* an aggregate call was bound */
+    /* Table functions (SELECT items only, allow_tablefn): each call becomes
+     * a slot of the FLATMAP below the projection, read as value column
+     * tf_base + slot; the call's arguments read the FLATMAP's input. */
+    bool allow_tablefn;
+    bool tf_over_table;             /* the input is a table: refused */
+    const char *tf_outer;           /* the table function being bound (nesting) */
+    const sl_sql_ast_expr_t *in_case; /* the CASE being bound */
+    uint32_t tf_base;
+    struct sl_sql_tf_slot {
+        const sl_sql_func_t *func;
+        sl_sql_expr_t **args;
+        uint32_t n_args;
+        const sl_sql_type_t *type;
+    } *tf;
+    uint32_t n_tf, cap_tf;
     bool in_ctas;                   /* binding CREATE TABLE AS SELECT (messages) */
     bool saw_tablefn;
 } sl_sql_binder_t;

@@ -37,9 +37,6 @@ typedef struct item {
     const char *name;
     sl_sql_expr_t *expr;        /* over q->scope (the frame below FLATMAP) */
     const sl_sql_ast_expr_t *ast;
-    const sl_sql_func_t *tablefn;
-    sl_sql_expr_t **tf_args;
-    uint32_t tf_n;
     int key;                    /* the key column it is (-1: a value; -2: a value
                                  * never matched to the key) */
     bool from_star;
@@ -1331,6 +1328,11 @@ static sl_err_t bind_items(qctx_t *q)
         if (ai->alias.name && use_name(q, ai->alias.name))
             return nomem(q);
     }
+    /* Table functions become slots of a FLATMAP whose value row is the
+     * input's followed by one column per call. */
+    q->b.allow_tablefn = true;
+    q->b.tf_over_table = q->cur->is_table;
+    q->b.tf_base = q->cur->out.n_value;
     for (uint32_t i = 0; items && i < items->n; i++) {
         const sl_sql_ast_item_t *ai = items->items[i];
         const sl_sql_ast_expr_t *a = ai->expr;
@@ -1352,44 +1354,12 @@ static sl_err_t bind_items(qctx_t *q)
             return nomem(q);
         it->ast = a;
         it->aliased = ai->alias.name != NULL;
-        const sl_sql_func_t *tf = sl_sql_ast_tablefn(a);
-        if (tf) {
-            if (q->aggregated)
-                return sl_sql_bind_fail(&q->b, a->pos, "Table functions cannot be used with aggregations.");
-            if (q->cur->is_table)
-                return sl_sql_bind_fail(&q->b, a->pos, "Table source is not supported with table functions");
-            uint32_t n = a->args ? a->args->n : 0;
-            it->tf_args = sl_arena_calloc(q->arena, n ? n : 1, sizeof *it->tf_args);
-            const sl_sql_type_t **types = sl_arena_calloc(q->arena, n ? n : 1, sizeof *types);
-            if (!it->tf_args || !types)
-                return nomem(q);
-            for (uint32_t k = 0; k < n; k++) {
-                if (!(it->tf_args[k] = sl_sql_bind_expr(&q->b, &q->scope, a->args->items[k])))
-                    return SL_ERR_INVAL;
-                types[k] = it->tf_args[k]->type;
-            }
-            it->tf_n = n;
-            it->tablefn = tf;
-            char err[256] = "";
-            const sl_sql_type_t *rt = tf->table && tf->table->resolve
-                                          ? tf->table->resolve(q->arena, types, n, err, sizeof err)
-                                          : NULL;
-            if (!rt)
-                return sl_sql_bind_fail(&q->b, a->pos, "%s", err[0] ? err : "invalid table function call");
-            /* A stand-in typed like the output, for naming and the schema. */
-            sl_sql_datum_t nul = sl_sql_null();
-            it->expr = sl_sql_expr_const(q->arena, rt, &nul, tf->name);
-            if (!it->expr)
-                return nomem(q);
-            q->b.saw_tablefn = true;
-        } else {
-            it->expr = sl_sql_bind_expr(&q->b, &q->scope, a);
-            if (!it->expr)
-                return SL_ERR_INVAL;
-        }
+        it->expr = sl_sql_bind_expr(&q->b, &q->scope, a);
+        if (!it->expr)
+            return SL_ERR_INVAL;
         if (ai->alias.name)
             it->name = ai->alias.name;
-        else if (!it->tablefn)
+        else
             it->name = default_name(q, a, it->expr);
         if (!it->aliased && it->name && q->persistent && sl_sql_pseudo_by_name(it->name) >= 0 &&
             it->expr->kind == SL_SQL_E_COLUMN && it->expr->src == SL_SQL_COL_PSEUDO)
@@ -1398,6 +1368,7 @@ static sl_err_t bind_items(qctx_t *q)
         if (!it->name && !(it->name = gen_name(q)))
             return nomem(q);
     }
+    q->b.allow_tablefn = false;
     if (q->n_items == 0)
         return sl_sql_bind_fail(&q->b, q->sel->pos, "The projection contains no columns.");
     return 0;
@@ -1420,14 +1391,14 @@ static sl_err_t match_keys(qctx_t *q)
         item_t *it = &q->items[i];
         int k;
         uint32_t c;
-        if (it->tablefn || it->key == -2 || !cand_of(q, it->expr, &k, &c))
+        if (it->key == -2 || !cand_of(q, it->expr, &k, &c))
             continue;
         if (c < best[k])
             best[k] = c;
     }
     for (uint32_t i = 0; i < q->n_items; i++) {
         item_t *it = &q->items[i];
-        if (it->tablefn || it->key == -2)
+        if (it->key == -2)
             continue;
         int k;
         uint32_t c;
@@ -1511,33 +1482,39 @@ static sl_err_t build_projection(qctx_t *q)
 {
     sl_sql_plan_t *below = q->cur;
     uint32_t n = q->n_items;
-    if (q->b.saw_tablefn) {
+    if (q->b.n_tf) {
+        /* The input's value columns pass through, the table functions'
+         * outputs follow: the items read both. */
+        uint32_t base = q->b.tf_base, nf = base + q->b.n_tf;
         sl_sql_plan_t *fm = sl_sql_plan_new(q->arena, SL_SQL_P_FLATMAP, q->cur);
         if (!fm)
             return nomem(q);
         fm->id = "FlatMap";
-        fm->exprs = sl_arena_calloc(q->arena, n, sizeof *fm->exprs);
-        fm->funcs = sl_arena_calloc(q->arena, n, sizeof *fm->funcs);
-        fm->tablefn_args = sl_arena_calloc(q->arena, n, sizeof *fm->tablefn_args);
-        fm->tablefn_n_args = sl_arena_calloc(q->arena, n, sizeof *fm->tablefn_n_args);
+        fm->exprs = sl_arena_calloc(q->arena, nf, sizeof *fm->exprs);
+        fm->funcs = sl_arena_calloc(q->arena, nf, sizeof *fm->funcs);
+        fm->tablefn_args = sl_arena_calloc(q->arena, nf, sizeof *fm->tablefn_args);
+        fm->tablefn_n_args = sl_arena_calloc(q->arena, nf, sizeof *fm->tablefn_n_args);
         if (!fm->exprs || !fm->funcs || !fm->tablefn_args || !fm->tablefn_n_args)
             return nomem(q);
-        fm->n_exprs = n;
+        fm->n_exprs = nf;
         sl_sql_schema_builder_t sb = { 0 };
         for (uint32_t i = 0; i < q->cur->out.n_key; i++)
             if (sl_sql_sb_key(q->arena, &sb, q->cur->out.key[i].name, q->cur->out.key[i].type))
                 return nomem(q);
-        for (uint32_t i = 0; i < n; i++) {
-            item_t *it = &q->items[i];
-            fm->exprs[i] = it->tablefn ? NULL : it->expr;
-            fm->funcs[i] = it->tablefn;
-            fm->tablefn_args[i] = it->tablefn ? it->tf_args : NULL;
-            fm->tablefn_n_args[i] = it->tf_n;
-            if (sl_sql_sb_value(q->arena, &sb, it->name, it->expr->type))
+        for (uint32_t i = 0; i < base; i++) {
+            const sl_sql_column_t *c = &q->cur->out.value[i];
+            fm->exprs[i] = sl_sql_expr_column(q->arena, SL_SQL_COL_VALUE, i, c->type, c->name);
+            if (!fm->exprs[i] || sl_sql_sb_value(q->arena, &sb, c->name, c->type))
                 return nomem(q);
-            /* Above the FLATMAP the item is its output column. */
-            it->expr = sl_sql_expr_column(q->arena, SL_SQL_COL_VALUE, i, it->expr->type, it->name);
-            if (!it->expr)
+        }
+        char buf[32];
+        for (uint32_t j = 0; j < q->b.n_tf; j++) {
+            const struct sl_sql_tf_slot *t = &q->b.tf[j];
+            fm->funcs[base + j] = t->func;
+            fm->tablefn_args[base + j] = t->args;
+            fm->tablefn_n_args[base + j] = t->n_args;
+            snprintf(buf, sizeof buf, "KSQL_SYNTH_%u", j);
+            if (sl_sql_sb_value(q->arena, &sb, buf, t->type))
                 return nomem(q);
         }
         fm->out = sb.s;

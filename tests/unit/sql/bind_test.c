@@ -489,6 +489,27 @@ static void test_multi_joins(void **state)
     assert_non_null(find_kind(F.q.root, SL_SQL_P_REKEY));
 }
 
+static void test_table_functions(void **state)
+{
+    (void)state;
+    ok("CREATE STREAM TF (K STRING KEY, ID INT, XS ARRAY<INT>, YS ARRAY<ARRAY<INT>>) WITH (kafka_topic='tf', "
+       "value_format='JSON');");
+    ok("CREATE STREAM O1 AS SELECT K, ID, EXPLODE(XS) AS X, ABS(EXPLODE(XS)) + 1 FROM TF;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "O1")->schema),
+                        "K STRING KEY, ID INTEGER, X INTEGER, KSQL_COL_0 INTEGER");
+    const sl_sql_plan_t *fm = find_kind(F.q.root, SL_SQL_P_FLATMAP);
+    assert_non_null(fm);
+    assert_int_equal(fm->n_exprs, 3 + 2); /* ID, XS, YS passed through, two calls */
+    assert_non_null(fm->funcs[3]);
+    assert_null(fm->exprs[3]);
+    fails("CREATE STREAM O2 AS SELECT K, EXPLODE(EXPLODE(YS)) FROM TF;", "Table functions cannot be nested: EXPLODE(EXPLODE())");
+    fails("CREATE STREAM O3 AS SELECT K, CASE WHEN ID > 1 THEN EXPLODE(XS) END FROM TF;",
+          "Table functions cannot be used in CASE");
+    fails("CREATE STREAM O4 AS SELECT K, ID FROM TF WHERE EXPLODE(XS) > 1;", "Table functions can only be used in the SELECT clause");
+    fails("CREATE TABLE O5 AS SELECT K, COUNT(*), EXPLODE(XS) FROM TF GROUP BY K;",
+          "Table functions cannot be used with aggregations.");
+}
+
 static void test_pull(void **state)
 {
     (void)state;
@@ -640,6 +661,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_joins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_join_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multi_joins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_table_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
