@@ -637,6 +637,50 @@ static void test_odd_statements(void **state)
     }
 }
 
+/* Every combination of a few projections, sources, filters and tails:
+ * each binds or fails with a sentence (ASan watches the rest). Bounded:
+ * 8 x 6 x 4 x 8 statements. */
+static void test_combinations(void **state)
+{
+    (void)state;
+    base_streams();
+    ok("CREATE STREAM L (A INT KEY, B INT, C INT) WITH (kafka_topic='LEFT', value_format='JSON');");
+    ok("CREATE STREAM R (A INT KEY, B INT, C INT) WITH (kafka_topic='RIGHT', value_format='JSON');");
+    ok("CREATE TABLE W (ID INT PRIMARY KEY, N BIGINT) WITH (kafka_topic='w', value_format='JSON', "
+       "window_type='TUMBLING', window_size='1 MINUTE');");
+    static const char *const sel[] = {
+        "*", "ID, NAME", "COUNT(*)", "ID, COUNT(*) AS N", "ABS(ID) + 1, NAME", "S.*", "B, C", "ROWTIME, ID",
+    };
+    static const char *const from[] = {
+        "S", "T", "L JOIN R WITHIN 1 SECOND ON L.A = R.A", "S JOIN T ON S.ID = T.ID", "W", "S x",
+    };
+    static const char *const where[] = { "", " WHERE ID > 1", " WHERE NOPE = 1", " WHERE B < C" };
+    static const char *const tail[] = {
+        " EMIT CHANGES", " GROUP BY ID EMIT CHANGES", " PARTITION BY NAME EMIT CHANGES", "",
+        " WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY ID EMIT FINAL", " GROUP BY ID HAVING COUNT(*) > 1 EMIT CHANGES",
+        " EMIT CHANGES LIMIT 5", " PARTITION BY null EMIT CHANGES",
+    };
+    char sql[512];
+    uint32_t n_ok = 0, n_err = 0;
+    for (size_t a = 0; a < sizeof sel / sizeof sel[0]; a++)
+        for (size_t b = 0; b < sizeof from / sizeof from[0]; b++)
+            for (size_t c = 0; c < sizeof where / sizeof where[0]; c++)
+                for (size_t d = 0; d < sizeof tail / sizeof tail[0]; d++) {
+                    snprintf(sql, sizeof sql, "SELECT %s FROM %s%s%s;", sel[a], from[b], where[c], tail[d]);
+                    sl_err_t e = run(sql);
+                    if (e) {
+                        n_err++;
+                        assert_true(F.err.message[0] != 0);
+                    } else {
+                        n_ok++;
+                        assert_true(F.q.is_pull || F.q.root != NULL);
+                    }
+                }
+    print_message("%u bound, %u refused\n", n_ok, n_err);
+    assert_true(n_ok > 50);
+    assert_true(n_err > 50);
+}
+
 static void test_catalog(void **state)
 {
     (void)state;
@@ -666,6 +710,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_insert_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_odd_statements, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_combinations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catalog, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
