@@ -215,6 +215,55 @@ static void datum_decimal_eq_and_hash_ignore_scale(void **state)
     assert_int_equal(sl_sql_datum_cmp(&small, &big, t), -1);
 }
 
+/* eq implies equal hashes, and cmp agrees with eq, over decimals written
+ * at many scales and over nested arrays of them. */
+static void datum_hash_agrees_with_eq(void **state)
+{
+    (void)state;
+    const sl_sql_type_t *dt = sl_sql_type_decimal(&A, 38, 10);
+    const sl_sql_type_t *at = sl_sql_type_array(&A, dt);
+    uint64_t x = 12345;
+    for (int i = 0; i < 5000; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        int64_t v = (int64_t)(x >> 20) % 1000000 - 500000;
+        int s1 = (int)(x % 8), s2 = (int)((x >> 8) % 8);
+        sl_sql_datum_t a = dec((sl_sql_i128_t)v * sl_sql_dec_pow10(s1), s1);
+        sl_sql_datum_t b = dec((sl_sql_i128_t)v * sl_sql_dec_pow10(s2), s2);
+        sl_sql_datum_t c = dec((sl_sql_i128_t)v * sl_sql_dec_pow10(s2) + 1, s2);
+        assert_true(sl_sql_datum_eq(&a, &b, dt));
+        assert_int_equal(sl_sql_datum_cmp(&a, &b, dt), 0);
+        assert_true(sl_sql_datum_hash(&a, dt) == sl_sql_datum_hash(&b, dt));
+        assert_false(sl_sql_datum_eq(&a, &c, dt));
+        assert_int_equal(sl_sql_datum_cmp(&a, &c, dt), -1);
+        sl_sql_datum_t ia[2] = {a, c}, ib[2] = {b, c};
+        sl_sql_datum_t xa = {.kind = SL_SQL_T_ARRAY, .u.a = {ia, 2}}, xb = {.kind = SL_SQL_T_ARRAY, .u.a = {ib, 2}};
+        assert_true(sl_sql_datum_eq(&xa, &xb, at));
+        assert_true(sl_sql_datum_hash(&xa, at) == sl_sql_datum_hash(&xb, at));
+    }
+}
+
+static void datum_cast_edges(void **state)
+{
+    (void)state;
+    const sl_sql_type_t *I = T(SL_SQL_T_INT), *B = T(SL_SQL_T_BIGINT), *D = T(SL_SQL_T_DOUBLE),
+                        *S = T(SL_SQL_T_STRING);
+    assert_string_equal(cast_text(str("9223372036854775808"), S, B), "ERR");
+    assert_string_equal(cast_text(str("+7"), S, I), "7");
+    assert_string_equal(cast_text(str(""), S, I), "ERR");
+    assert_string_equal(cast_text(str("-"), S, B), "ERR");
+    assert_string_equal(cast_text(sl_sql_double(-1e300), D, B), "-9223372036854775808");
+    assert_string_equal(cast_text(sl_sql_double(INFINITY), D, I), "2147483647");
+    assert_string_equal(cast_text(dec(sl_sql_dec_pow10(20) + 5, 1), sl_sql_type_decimal(&A, 38, 1), B),
+                        "-8446744073709551616"); /* the low 64 bits of 10^19, as BigDecimal.longValue() */
+    assert_string_equal(cast_text(str("24:00"), S, T(SL_SQL_T_TIME)), "ERR");
+    assert_string_equal(cast_text(str("23:59:59.999"), S, T(SL_SQL_T_TIME)), "23:59:59");
+    assert_string_equal(cast_text(str("2020-13-01"), S, T(SL_SQL_T_DATE)), "ERR");
+    assert_string_equal(cast_text(str("0001-01-01T00:00:00Z"), S, T(SL_SQL_T_TIMESTAMP)), "0001-01-01T00:00:00.000");
+    assert_string_equal(cast_text(str("2020-01-01T00:00:00+25:00"), S, T(SL_SQL_T_TIMESTAMP)), "ERR");
+    assert_string_equal(cast_text(str("NaN"), S, D), "NaN");
+    assert_string_equal(cast_text(str("1.5d"), S, D), "1.5");
+}
+
 static void datum_order_nulls_nan_strings(void **state)
 {
     (void)state;
@@ -408,6 +457,8 @@ int main(void)
         cmocka_unit_test(datum_double_text_reads_back_shortest),
         cmocka_unit_test(datum_text_of_every_kind),
         cmocka_unit_test(datum_decimal_eq_and_hash_ignore_scale),
+        cmocka_unit_test(datum_hash_agrees_with_eq),
+        cmocka_unit_test(datum_cast_edges),
         cmocka_unit_test(datum_order_nulls_nan_strings),
         cmocka_unit_test(datum_maps_equal_in_any_order_and_copy_deeply),
         cmocka_unit_test(datum_cast_numbers),
