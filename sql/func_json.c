@@ -1,6 +1,7 @@
 /*
  * func_json.c - EXTRACTJSONFIELD(json, path): the value at a JSONPath in a
- * JSON text, and the path parser (func_int.h).
+ * JSON text, and the path parser (func_int.h); IS_JSON_STRING,
+ * JSON_ARRAY_LENGTH, JSON_KEYS, JSON_RECORDS.
  *
  * The text is not built into a tree: one pass checks it is valid JSON,
  * then the path's tokens are followed over the text (a token names a
@@ -9,8 +10,8 @@
  * reader does. A string found is returned unescaped; anything else as compact
  * JSON text (numbers as written, white space outside strings removed); a
  * JSON null as the text "null", as ksqlDB's Jackson node prints it. A
- * missing step, invalid JSON or a NULL argument give NULL. Nothing is
- * allocated but the result.
+ * missing step, invalid JSON (noted as a runtime error) or a NULL argument
+ * give NULL. Nothing is allocated but the result.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,6 +367,75 @@ static sl_err_t prepare_extract(sl_arena_t *arena, sl_sql_expr_t *const *args, u
     return SL_OK;
 }
 
+/* Reads the JSON document in d: 1 with s on its first value (s->end just
+ * after it: text after a valid value is ignored, as Jackson's readTree
+ * does); 0 for empty text (Jackson's missing node); -1 for invalid JSON,
+ * with *out NULL and ksqlDB's sentence noted. */
+static int js_doc(const sl_sql_datum_t *d, js_t *s, sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    *s = (js_t){d->u.s.ptr, d->u.s.ptr + d->u.s.len};
+    js_ws(s);
+    if (!s->p || s->p == s->end)
+        return 0;
+    const char *start = s->p;
+    if (!js_value(s, 0)) {
+        sl_sql_fn_fail(cx, out, "Invalid JSON format:%.*s", (int)SL_MIN(d->u.s.len, 100u), d->u.s.ptr);
+        return -1;
+    }
+    s->end = s->p;
+    s->p = start;
+    return 1;
+}
+
+/* The span of the value at s (white space around it skipped); s moves
+ * past it. */
+static void js_span(js_t *s, const char **v, size_t *vl)
+{
+    js_ws(s);
+    const char *start = s->p;
+    js_value(s, 0);
+    const char *e = s->p;
+    while (e > start && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        e--;
+    *v = start;
+    *vl = (size_t)(e - start);
+}
+
+/* Members of the (valid) object or array at it->s, one per call: the key
+ * literal (objects; NULL for arrays) and the value's span. */
+typedef struct js_iter {
+    js_t s;
+    bool object;
+    bool started;
+} js_iter_t;
+
+static bool js_next(js_iter_t *it, const char **k, size_t *kl, const char **v, size_t *vl)
+{
+    js_t *s = &it->s;
+    js_ws(s);
+    if (!it->started) {
+        it->object = *s->p == '{';
+        s->p++;
+        it->started = true;
+    } else if (s->p < s->end && *s->p == ',') {
+        s->p++;
+    }
+    js_ws(s);
+    if (s->p >= s->end || *s->p == '}' || *s->p == ']')
+        return false;
+    *k = NULL;
+    *kl = 0;
+    if (it->object) {
+        *k = s->p;
+        js_string(s);
+        *kl = (size_t)(s->p - *k);
+        js_ws(s);
+        s->p++; /* ':' */
+    }
+    js_span(s, v, vl);
+    return true;
+}
+
 static void eval_extract(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
                          sl_sql_datum_t *out)
 {
@@ -380,32 +450,176 @@ static void eval_extract(const sl_sql_expr_t *call, const sl_sql_datum_t *args, 
             return;
         }
     }
-    js_t s = {args[0].u.s.ptr, args[0].u.s.ptr + args[0].u.s.len};
-    if (!s.p || !js_value(&s, 0)) {
-        *out = sl_sql_null(); /* invalid JSON (what follows a valid value is ignored, as Jackson does) */
+    js_t s;
+    int doc = js_doc(&args[0], &s, cx, out);
+    if (doc <= 0) {
+        if (doc == 0)
+            *out = sl_sql_null();
         return;
     }
-    s.end = s.p;
-    s.p = args[0].u.s.ptr;
     for (uint32_t i = 0; i < jp->n; i++) {
         if (!js_step(&s, jp->tokens[i], cx->arena)) {
             *out = sl_sql_null();
             return;
         }
     }
-    js_ws(&s);
-    const char *v = s.p;
-    js_value(&s, 0);
-    const char *ve = s.p;
-    while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\n' || ve[-1] == '\r'))
-        ve--;
+    const char *v;
+    size_t vl;
+    js_span(&s, &v, &vl);
     sl_sql_sb_t sb;
-    sl_sql_sb_init(&sb, cx->arena, (uint32_t)(ve - v));
+    sl_sql_sb_init(&sb, cx->arena, (uint32_t)vl);
     if (*v == '"')
-        unescape(v, (size_t)(ve - v), &sb);
+        unescape(v, vl, &sb);
     else
-        minify(v, (size_t)(ve - v), &sb);
+        minify(v, vl, &sb);
     sl_sql_sb_done(&sb, cx, out);
+}
+
+/* --- IS_JSON_STRING, JSON_ARRAY_LENGTH, JSON_KEYS, JSON_RECORDS -------------------- */
+
+static void eval_is_json(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                         sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(n);
+    js_t s;
+    bool had_error = cx->error[0] != '\0';
+    bool ok = !sl_sql_datum_is_null(&args[0]) && js_doc(&args[0], &s, cx, out) > 0;
+    if (!ok && !had_error)
+        cx->error[0] = '\0'; /* not JSON is an answer here, not an error */
+    *out = sl_sql_bool(ok);
+}
+
+/* The document's top value when it is an object ('{') or array ('['),
+ * else false with *out NULL. */
+static bool json_container(const sl_sql_datum_t *args, char open, sl_sql_eval_t *cx, sl_sql_datum_t *out, js_t *s)
+{
+    if (sl_sql_fn_null_arg(args, 1, out))
+        return false;
+    int doc = js_doc(&args[0], s, cx, out);
+    if (doc <= 0 || *s->p != open) {
+        *out = sl_sql_null();
+        return false;
+    }
+    return true;
+}
+
+static void eval_json_array_length(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n,
+                                   sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(n);
+    js_t s;
+    if (!json_container(args, '[', cx, out, &s))
+        return;
+    js_iter_t it = {.s = s};
+    const char *k, *v;
+    size_t kl, vl;
+    int32_t count = 0;
+    while (js_next(&it, &k, &kl, &v, &vl))
+        count++;
+    *out = sl_sql_int(count);
+}
+
+/* The object's members with repeated names merged (the first position,
+ * the last value, as Jackson's object node): keys unescaped, values as
+ * compact JSON text, into an arena list of 2n datums. */
+static bool json_members(const js_t *s, sl_sql_eval_t *cx, sl_sql_datum_t **kv, uint32_t *n_out)
+{
+    js_iter_t it = {.s = *s};
+    const char *k, *v;
+    size_t kl, vl;
+    uint32_t cap = 8, n = 0;
+    sl_sql_datum_t *items = sl_arena_calloc(cx->arena, 2 * cap, sizeof *items);
+    while (items && js_next(&it, &k, &kl, &v, &vl)) {
+        sl_sql_sb_t ks, vs;
+        sl_sql_sb_init(&ks, cx->arena, (uint32_t)kl);
+        unescape(k, kl, &ks);
+        sl_sql_sb_init(&vs, cx->arena, (uint32_t)vl);
+        minify(v, vl, &vs);
+        if (ks.oom || vs.oom)
+            return false;
+        uint32_t j = 0;
+        while (j < n && !(items[2 * j].u.s.len == ks.len && memcmp(items[2 * j].u.s.ptr, ks.p, ks.len) == 0))
+            j++;
+        if (j == n) {
+            if (n == cap) {
+                sl_sql_datum_t *more = sl_arena_calloc(cx->arena, 4 * cap, sizeof *more);
+                if (!more)
+                    return false;
+                memcpy(more, items, 2 * cap * sizeof *more);
+                items = more;
+                cap *= 2;
+            }
+            items[2 * n] = sl_sql_string(ks.p, ks.len);
+            n++;
+        }
+        items[2 * j + 1] = sl_sql_string(vs.p, vs.len);
+    }
+    *kv = items;
+    *n_out = n;
+    return items != NULL;
+}
+
+static void json_keys_or_records(const sl_sql_datum_t *args, sl_sql_eval_t *cx, sl_sql_datum_t *out, bool keys)
+{
+    js_t s;
+    if (!json_container(args, '{', cx, out, &s))
+        return;
+    sl_sql_datum_t *kv;
+    uint32_t n;
+    if (!json_members(&s, cx, &kv, &n)) {
+        sl_sql_fn_fail(cx, out, "out of memory");
+        return;
+    }
+    *out = sl_sql_null();
+    out->u.a.items = kv;
+    out->u.a.n = n;
+    out->kind = SL_SQL_T_MAP;
+    if (keys) {
+        for (uint32_t i = 0; i < n; i++)
+            kv[i] = kv[2 * i]; /* the keys, in place */
+        out->kind = SL_SQL_T_ARRAY;
+    }
+}
+
+static void eval_json_keys(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                           sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(n);
+    json_keys_or_records(args, cx, out, true);
+}
+
+static void eval_json_records(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                              sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(n);
+    json_keys_or_records(args, cx, out, false);
+}
+
+static const sl_sql_type_t *resolve_keys(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
+                                         char *err, size_t errlen)
+{
+    SL_UNUSED(arg_types);
+    SL_UNUSED(n);
+    const sl_sql_type_t *t = sl_sql_type_array(arena, sl_sql_type_of(SL_SQL_T_STRING));
+    if (!t)
+        snprintf(err, errlen, "out of memory");
+    return t;
+}
+
+static const sl_sql_type_t *resolve_records(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
+                                            char *err, size_t errlen)
+{
+    SL_UNUSED(arg_types);
+    SL_UNUSED(n);
+    const sl_sql_type_t *st = sl_sql_type_of(SL_SQL_T_STRING);
+    const sl_sql_type_t *t = sl_sql_type_map(arena, st, st);
+    if (!t)
+        snprintf(err, errlen, "out of memory");
+    return t;
 }
 
 static const sl_sql_overload_t EXTRACTJSONFIELD_O[] = {
@@ -414,9 +628,31 @@ static const sl_sql_overload_t EXTRACTJSONFIELD_O[] = {
      "the value at the JSONPath in input: a string unquoted, anything else as JSON text"},
 };
 
+static const sl_sql_overload_t IS_JSON_STRING_O[] = {
+    SL_SQL_OV(SL_SQL_P_STRING, SL_SQL_T_BOOLEAN, eval_is_json, "IS_JSON_STRING(json VARCHAR)",
+              "whether the text is JSON (false for NULL)"),
+};
+static const sl_sql_overload_t JSON_ARRAY_LENGTH_O[] = {
+    SL_SQL_OV(SL_SQL_P_STRING, SL_SQL_T_INT, eval_json_array_length, "JSON_ARRAY_LENGTH(json VARCHAR)",
+              "the number of elements of a JSON array, NULL for anything else"),
+};
+static const sl_sql_overload_t JSON_KEYS_O[] = {
+    {SL_SQL_P_STRING, 1, false, SL_SQL_T_NULL, resolve_keys, eval_json_keys, NULL, "JSON_KEYS(json VARCHAR)",
+     "the names of a JSON object's members, NULL for anything else"},
+};
+static const sl_sql_overload_t JSON_RECORDS_O[] = {
+    {SL_SQL_P_STRING, 1, false, SL_SQL_T_NULL, resolve_records, eval_json_records, NULL, "JSON_RECORDS(json VARCHAR)",
+     "a JSON object's members as a MAP of names to JSON text"},
+};
+
 const sl_sql_func_t sl_sql_funcs_json[] = {
     SL_SQL_FN("EXTRACTJSONFIELD", "JSON",
               "Extracts the value at a JSONPath ($.a.b[0]) from a JSON string, NULL if there is none.",
               EXTRACTJSONFIELD_O),
+    SL_SQL_FN("IS_JSON_STRING", "JSON", "Tells whether a string is valid JSON.", IS_JSON_STRING_O),
+    SL_SQL_FN("JSON_ARRAY_LENGTH", "JSON", "Returns the number of elements of a JSON array.", JSON_ARRAY_LENGTH_O),
+    SL_SQL_FN("JSON_KEYS", "JSON", "Returns the member names of a JSON object.", JSON_KEYS_O),
+    SL_SQL_FN("JSON_RECORDS", "JSON", "Returns the members of a JSON object as a map of JSON texts.",
+              JSON_RECORDS_O),
     SL_SQL_FN_END,
 };

@@ -38,6 +38,32 @@ static void test_extract(void **state)
     fn_expect_bind_error("EXTRACTJSONFIELD", "Invalid JsonPath", 2, fn_str(DOC), fn_str("$.a[x]"));
 }
 
+static void test_json_functions(void **state)
+{
+    SL_UNUSED(state);
+    fn_expect_bool("IS_JSON_STRING", true, 1, fn_str(" [1, {\"a\": null}] "));
+    fn_expect_bool("IS_JSON_STRING", false, 1, fn_str("{\"a\":"));
+    fn_expect_bool("IS_JSON_STRING", false, 1, fn_str(""));
+    fn_expect_bool("IS_JSON_STRING", false, 1, fn_null_str());
+    fn_expect_i64("JSON_ARRAY_LENGTH", 3, 1, fn_str("[1, [2, 3], {\"x\": [4]}]"));
+    fn_expect_i64("JSON_ARRAY_LENGTH", 0, 1, fn_str("[ ]"));
+    fn_expect_null("JSON_ARRAY_LENGTH", 1, fn_str("{}"));
+    fn_expect_null("JSON_ARRAY_LENGTH", 1, fn_str("[1,"));
+    assert_non_null(strstr(fn_last_error(), "Invalid JSON format"));
+    static const char *const keys[] = {"b", "a\"q"};
+    fn_check_str_array("JSON_KEYS", fn_call("JSON_KEYS", 1, fn_str("{\"b\": 1, \"a\\\"q\": [1, 2], \"b\": 3}")), 2,
+                       keys);
+    fn_expect_null("JSON_KEYS", 1, fn_str("[1]"));
+    sl_sql_datum_t m = fn_call("JSON_RECORDS", 1, fn_str("{\"s\": \"x\", \"o\": { \"k\" : [1, 2] }, \"s\": \"y\"}"));
+    assert_int_equal(m.kind, SL_SQL_T_MAP);
+    assert_int_equal(m.u.a.n, 2);
+    assert_int_equal(m.u.a.items[1].u.s.len, 3);
+    assert_memory_equal(m.u.a.items[1].u.s.ptr, "\"y\"", 3);
+    assert_int_equal(m.u.a.items[3].u.s.len, 11);
+    assert_memory_equal(m.u.a.items[3].u.s.ptr, "{\"k\":[1,2]}", 11);
+    assert_string_equal(fn_type_of("JSON_RECORDS", 1, fn_str("{}")), "MAP<STRING, STRING>");
+}
+
 static void test_deep_input(void **state)
 {
     SL_UNUSED(state);
@@ -68,6 +94,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_extract, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_json_functions, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_deep_input, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_path_parse, fn_setup, fn_teardown),
     };
