@@ -413,12 +413,20 @@ sl_err_t sl_sql_bind_create(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *s
     sl_sql_pos_t nopos = { 0, 0 };
     if (!w.kafka_topic && w.partitions < 0)
         return sl_sql_bind_fail(&b, stmt->pos, "Missing required property \"KAFKA_TOPIC\" which has no default value.");
-    if (!w.value_format && !w.format)
+    /* The session's defaults for what WITH leaves out (ksqlDB's
+     * ksql.persistence.default.format.key, KAFKA unless set, and .value). */
+    const char *dkey = env->prop ? env->prop("ksql.persistence.default.format.key", env->prop_arg) : NULL;
+    const char *dvalue = env->prop ? env->prop("ksql.persistence.default.format.value", env->prop_arg) : NULL;
+    if (!w.value_format && !w.format && !(dvalue && *dvalue))
         return sl_sql_bind_fail(&b, nopos,
                                 "Statement is missing the 'VALUE_FORMAT' property from the WITH clause. Either "
                                 "provide one or set a default via the 'ksql.persistence.default.format.value' "
                                 "config.");
     sl_sql_fmt_t key = { SL_SQL_FMT_KAFKA, 0, -1 }, value = { SL_SQL_FMT_JSON, 0, -1 };
+    if (dkey && *dkey && (e = parse_fmt(&b, dkey, &key)))
+        return e;
+    if (!w.value_format && !w.format && (e = parse_fmt(&b, dvalue, &value)))
+        return e;
     bool key_explicit, value_explicit;
     if ((e = sl_sql_with_formats(&b, &w, &key, &value, &key_explicit, &value_explicit)))
         return e;
