@@ -341,6 +341,82 @@ static sl_err_t not_queryable(sl_sql_exec_t *x, const char *table)
                             table, table, table);
 }
 
+/* What a WHERE's top-level conjuncts say about the key (table scans off). */
+typedef struct key_conds {
+    int ranges;         /* key <op> constant, op one of < <= > >= */
+    int others;         /* other conditions that name the key (=, IN, ...) */
+    bool or_at_top;
+    bool string_key;
+} key_conds_t;
+
+static bool reads_key(const sl_sql_expr_t *e)
+{
+    if (!e)
+        return false;
+    if (e->kind == SL_SQL_E_COLUMN)
+        return e->src == SL_SQL_COL_KEY;
+    for (uint32_t i = 0; i < e->n_args; i++)
+        if (reads_key(e->args[i]))
+            return true;
+    return false;
+}
+
+static void key_conds(const sl_sql_expr_t *e, key_conds_t *kc)
+{
+    if (!e)
+        return;
+    if (e->kind == SL_SQL_E_AND) {
+        for (uint32_t i = 0; i < e->n_args; i++)
+            key_conds(e->args[i], kc);
+        return;
+    }
+    if (e->kind == SL_SQL_E_OR && reads_key(e)) {
+        kc->or_at_top = true;
+        return;
+    }
+    if (e->kind == SL_SQL_E_CMP && e->n_args == 2 && e->op != SL_SQL_OP_EQ && e->op != SL_SQL_OP_NE) {
+        for (int side = 0; side < 2; side++) {
+            const sl_sql_expr_t *col = e->args[side], *other = e->args[1 - side];
+            if (col->kind == SL_SQL_E_COLUMN && col->src == SL_SQL_COL_KEY && sl_sql_expr_is_constant(other)) {
+                kc->ranges++;
+                kc->string_key = col->type && col->type->kind == SL_SQL_T_STRING;
+                return;
+            }
+        }
+    }
+    if (reads_key(e))
+        kc->others++;
+}
+
+static bool prop_false(sl_sql_exec_t *x, const char *key)
+{
+    const char *v = sl_sql_exec_prop(x, key);
+    return v && strcmp(v, "false") == 0;
+}
+
+/* ksqlDB's ksql.query.pull.table.scan.enabled / range.scan.enabled: with
+ * table scans off, a pull query must look keys up or (range scans on)
+ * bound one STRING key column. */
+static sl_err_t check_scan_allowed(sl_sql_exec_t *x, const sl_sql_bound_query_t *bq)
+{
+    if (bq->pull_key || !prop_false(x, "ksql.query.pull.table.scan.enabled"))
+        return SL_OK;
+    key_conds_t kc = {0};
+    key_conds(bq->pull_where, &kc);
+    const sl_sql_pos_t pos = x->stmt->pos;
+    if (kc.or_at_top)
+        return sl_sql_error_set(x->err, SL_ERR_INVAL, pos, "Query requires table scan to be enabled");
+    if (kc.ranges > 1 || (kc.ranges == 1 && kc.others > 0))
+        return sl_sql_error_set(x->err, SL_ERR_INVAL, pos,
+                                "A comparison condition on the key column cannot be combined with other "
+                                "comparisons such as an IN predicate");
+    if (kc.ranges == 0 && kc.others == 0)
+        return sl_sql_error_set(x->err, SL_ERR_INVAL, pos, "WHERE clause missing key column for disjunct");
+    if (kc.ranges == 1 && (!kc.string_key || prop_false(x, "ksql.query.pull.range.scan.enabled")))
+        return sl_sql_error_set(x->err, SL_ERR_INVAL, pos, "Query requires table scan to be enabled");
+    return SL_OK;
+}
+
 static sl_err_t open_pull(sl_sql_exec_t *x, sl_sql_query_t *q, sl_sql_bound_query_t *bq)
 {
     sl_sql_engine_t *e = x->e;
@@ -356,6 +432,9 @@ static sl_err_t open_pull(sl_sql_exec_t *x, sl_sql_query_t *q, sl_sql_bound_quer
     sl_sql_pquery_t *w = sl_sql_pquery_writer(e, table->name);
     if (!w || !w->plan || !w->rq)
         return not_queryable(x, table->name);
+    sl_err_t r = check_scan_allowed(x, bq);
+    if (r)
+        return r;
     /* The writer's nodes from its root down to the one with the store: only
      * row-by-row nodes may sit above it (a join's result, say, is in no
      * store). */
@@ -390,7 +469,6 @@ static sl_err_t open_pull(sl_sql_exec_t *x, sl_sql_query_t *q, sl_sql_bound_quer
     pc.wsize = store_node->window.size_ms;
     sl_arena_init(&pc.scratch, 4096, 0);
     sl_sql_rt_t *rt = e->rt;
-    sl_err_t r;
     if (pc.windowed && bq->pull_key && rt->ops->win_fetch) {
         sl_sql_row_t krow = {store_node->out.n_key, bq->pull_key};
         sl_val_t k = sl_val_ptr(&krow);
