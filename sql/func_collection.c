@@ -2,8 +2,9 @@
  * func_collection.c - the array and map functions: ARRAY_LENGTH,
  * ARRAY_CONTAINS, ARRAY_MAX, ARRAY_MIN, ARRAY_JOIN, ARRAY_SORT, SLICE,
  * ARRAY_DISTINCT, ARRAY_REMOVE, ARRAY_CONCAT, ARRAY_UNION, ARRAY_INTERSECT,
- * ARRAY_EXCEPT, MAP_KEYS, MAP_VALUES. The set functions compare elements
- * pairwise (quadratic in the array's length: arrays in records are short).
+ * ARRAY_EXCEPT, GENERATE_SERIES, AS_MAP, MAP_KEYS, MAP_VALUES, MAP_UNION.
+ * The set functions compare elements pairwise (quadratic in the array's
+ * length: arrays in records are short).
  *
  * NULL handling as ksqlDB: a NULL array gives NULL, except ARRAY_CONTAINS
  * which gives false. ARRAY_MAX and ARRAY_MIN skip NULL elements (NULL for
@@ -500,6 +501,136 @@ SET_OP(eval_array_union, 'U')
 SET_OP(eval_array_intersect, 'I')
 SET_OP(eval_array_except, 'E')
 
+/* --- GENERATE_SERIES, AS_MAP, MAP_UNION ---------------------------------------- */
+
+/* At most this many elements: a series is built in the record's memory. */
+#define SERIES_MAX (SL_SQL_SB_MAX / sizeof(sl_sql_datum_t))
+
+/* start..end inclusive by step (default 1 or -1): INT or BIGINT as the
+ * call's element type. A zero step or one of the wrong sign is an error. */
+static void eval_generate_series(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n,
+                                 sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    bool big = call->type->elem->kind == SL_SQL_T_BIGINT;
+    int64_t start = big ? args[0].u.i64 : args[0].u.i32, end = big ? args[1].u.i64 : args[1].u.i32;
+    int64_t step = n > 2 ? args[2].u.i32 : end - start > 0 ? 1 : -1;
+    if (step == 0) {
+        sl_sql_fn_fail(cx, out, "GENERATE_SERIES step cannot be zero");
+        return;
+    }
+    __int128 diff = (__int128)end - start;
+    if ((diff > 0 && step < 0) || (diff < 0 && step > 0)) {
+        sl_sql_fn_fail(cx, out, "GENERATE_SERIES step has wrong sign");
+        return;
+    }
+    __int128 size = 1 + diff / step;
+    if (size > (__int128)SERIES_MAX) {
+        sl_sql_fn_fail(cx, out, "GENERATE_SERIES would have more than %zu elements", (size_t)SERIES_MAX);
+        return;
+    }
+    sl_sql_datum_t *items = items_alloc(cx, (uint32_t)size, out);
+    if (!items)
+        return;
+    for (uint32_t i = 0; i < (uint32_t)size; i++) {
+        int64_t v = (int64_t)(start + (__int128)i * step);
+        items[i] = big ? sl_sql_bigint(v) : sl_sql_int((int32_t)v);
+    }
+    set_array(out, items, (uint32_t)size);
+}
+
+static const sl_sql_type_t *resolve_series(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
+                                           char *err, size_t errlen)
+{
+    SL_UNUSED(n);
+    const sl_sql_type_t *t = sl_sql_type_array(arena, arg_types[0]);
+    if (!t)
+        snprintf(err, errlen, "out of memory");
+    return t;
+}
+
+/* AS_MAP(keys, values): key i maps to value i (NULL past the values' end);
+ * a repeated key keeps its last value. */
+static void eval_as_map(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                        sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    uint32_t nk = args[0].u.a.n, k = 0;
+    sl_sql_datum_t *kv = items_alloc(cx, 2 * nk, out);
+    if (!kv)
+        return;
+    const sl_sql_type_t *st = sl_sql_type_of(SL_SQL_T_STRING);
+    for (uint32_t i = 0; i < nk; i++) {
+        const sl_sql_datum_t *key = &args[0].u.a.items[i];
+        sl_sql_datum_t v = i < args[1].u.a.n ? args[1].u.a.items[i] : sl_sql_null();
+        uint32_t j = 0;
+        while (j < k && !sl_sql_datum_eq(&kv[2 * j], key, st))
+            j++;
+        if (j == k)
+            kv[2 * k++] = *key;
+        kv[2 * j + 1] = v;
+    }
+    set_array(out, kv, k);
+    out->kind = SL_SQL_T_MAP;
+}
+
+static const sl_sql_type_t *resolve_as_map(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
+                                           char *err, size_t errlen)
+{
+    if (!is_array(arg_types[0]) || arg_types[0]->elem->kind != SL_SQL_T_STRING || !is_array(arg_types[1]))
+        return refuse("AS_MAP", arg_types, n, err, errlen);
+    const sl_sql_type_t *t = sl_sql_type_map(arena, arg_types[0]->elem, arg_types[1]->elem);
+    if (!t)
+        snprintf(err, errlen, "out of memory");
+    return t;
+}
+
+/* MAP_UNION(a, b): a's entries then b's, b winning on a shared key; a NULL
+ * map counts as empty, both NULL give NULL. */
+static void eval_map_union(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                           sl_sql_datum_t *out)
+{
+    SL_UNUSED(n);
+    bool an = sl_sql_datum_is_null(&args[0]), bn = sl_sql_datum_is_null(&args[1]);
+    if (an || bn) {
+        *out = an ? args[1] : args[0];
+        return;
+    }
+    const sl_sql_type_t *kt = call->type->key;
+    uint32_t na = args[0].u.a.n, nb = args[1].u.a.n, k = 0;
+    sl_sql_datum_t *kv = items_alloc(cx, 2 * (na + nb), out);
+    if (!kv)
+        return;
+    for (int m = 0; m < 2; m++) {
+        for (uint32_t i = 0; i < args[m].u.a.n; i++) {
+            const sl_sql_datum_t *e = &args[m].u.a.items[2 * i];
+            uint32_t j = 0;
+            while (j < k && !sl_sql_datum_eq(&kv[2 * j], e, kt))
+                j++;
+            if (j == k)
+                kv[2 * k++] = e[0];
+            kv[2 * j + 1] = e[1];
+        }
+    }
+    set_array(out, kv, k);
+    out->kind = SL_SQL_T_MAP;
+}
+
+static const sl_sql_type_t *resolve_map_union(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
+                                              char *err, size_t errlen)
+{
+    SL_UNUSED(arena);
+    const sl_sql_type_t *a = arg_types[0], *b = arg_types[1];
+    bool an = a->kind == SL_SQL_T_NULL, bn = b->kind == SL_SQL_T_NULL;
+    if ((!an && a->kind != SL_SQL_T_MAP) || (!bn && b->kind != SL_SQL_T_MAP) || (an && bn) ||
+        (!an && !bn && !sl_sql_type_equal(a, b)))
+        return refuse("MAP_UNION", arg_types, n, err, errlen);
+    return an ? b : a;
+}
+
 /* --- The group ---------------------------------------------------------------------- */
 
 static const sl_sql_tkind_t P_ARRAY[] = {SL_SQL_T_ARRAY};
@@ -551,6 +682,30 @@ static const sl_sql_overload_t ARRAY_EXCEPT_O[] = {
     ARRAY_OV(P_ANY_ANY, resolve_except, eval_array_except, "ARRAY_EXCEPT(left ARRAY<T>, right ARRAY<T>)",
              "the distinct elements of left not in right"),
 };
+static const sl_sql_tkind_t P_INT2[] = {SL_SQL_T_INT, SL_SQL_T_INT};
+static const sl_sql_tkind_t P_INT3[] = {SL_SQL_T_INT, SL_SQL_T_INT, SL_SQL_T_INT};
+static const sl_sql_tkind_t P_BIGINT2[] = {SL_SQL_T_BIGINT, SL_SQL_T_BIGINT};
+static const sl_sql_tkind_t P_BIGINT2_INT[] = {SL_SQL_T_BIGINT, SL_SQL_T_BIGINT, SL_SQL_T_INT};
+static const sl_sql_tkind_t P_ARRAY2[] = {SL_SQL_T_ARRAY, SL_SQL_T_ARRAY};
+
+static const sl_sql_overload_t GENERATE_SERIES_O[] = {
+    ARRAY_OV(P_INT2, resolve_series, eval_generate_series, "GENERATE_SERIES(start INT, end INT)",
+             "the INTs from start to end inclusive"),
+    ARRAY_OV(P_INT3, resolve_series, eval_generate_series, "GENERATE_SERIES(start INT, end INT, step INT)",
+             "the INTs from start to end inclusive by step"),
+    ARRAY_OV(P_BIGINT2, resolve_series, eval_generate_series, "GENERATE_SERIES(start BIGINT, end BIGINT)",
+             "the BIGINTs from start to end inclusive"),
+    ARRAY_OV(P_BIGINT2_INT, resolve_series, eval_generate_series,
+             "GENERATE_SERIES(start BIGINT, end BIGINT, step INT)", "the BIGINTs from start to end inclusive by step"),
+};
+static const sl_sql_overload_t AS_MAP_O[] = {
+    ARRAY_OV(P_ARRAY2, resolve_as_map, eval_as_map, "AS_MAP(keys ARRAY<VARCHAR>, values ARRAY<T>)",
+             "a map of each key to the value at its position"),
+};
+static const sl_sql_overload_t MAP_UNION_O[] = {
+    ARRAY_OV(P_ANY_ANY, resolve_map_union, eval_map_union, "MAP_UNION(map1 MAP<K, V>, map2 MAP<K, V>)",
+             "the entries of both, map2's winning"),
+};
 static const sl_sql_overload_t ARRAY_LENGTH_O[] = {
     SL_SQL_OV(P_ARRAY, SL_SQL_T_INT, eval_array_length, "ARRAY_LENGTH(array ARRAY<T>)",
               "the number of elements, NULL for a NULL array"),
@@ -590,7 +745,10 @@ const sl_sql_func_t sl_sql_funcs_collection[] = {
     SL_SQL_FN("ARRAY_REMOVE", "ARRAYS", "Removes every element equal to a value.", ARRAY_REMOVE_O),
     SL_SQL_FN("ARRAY_SORT", "ARRAYS", "Sorts an array, NULLs last.", ARRAY_SORT_O),
     SL_SQL_FN("ARRAY_UNION", "ARRAYS", "Returns the distinct elements of two arrays.", ARRAY_UNION_O),
+    SL_SQL_FN("AS_MAP", "MAPS", "Builds a map from an array of keys and an array of values.", AS_MAP_O),
+    SL_SQL_FN("GENERATE_SERIES", "ARRAYS", "Returns the integers of a range as an array.", GENERATE_SERIES_O),
     SL_SQL_FN("MAP_KEYS", "MAPS", "Returns the keys of a map as an array.", MAP_KEYS_O),
+    SL_SQL_FN("MAP_UNION", "MAPS", "Merges two maps, the second winning on shared keys.", MAP_UNION_O),
     SL_SQL_FN("MAP_VALUES", "MAPS", "Returns the values of a map as an array.", MAP_VALUES_O),
     SL_SQL_FN("SLICE", "ARRAYS", "Returns the elements of an array between two positions.", SLICE_O),
     SL_SQL_FN_END,

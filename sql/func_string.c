@@ -921,15 +921,19 @@ static void eval_from_bytes(const sl_sql_expr_t *call, const sl_sql_datum_t *arg
         if (sl_buf_err(&buf) != SL_OK)
             sb.oom = true;
         sl_buf_free(&buf);
+    } else if (enc == ENC_UTF8) {
+        const char *text;
+        uint32_t tlen;
+        if (!sl_sql_utf8_text((const char *)b, len, cx->arena, &text, &tlen))
+            sb.oom = true;
+        else
+            sl_sql_sb_put(&sb, text, tlen);
     } else {
-        for (uint32_t i = 0; i < len;) {
-            uint32_t step = sl_sql_utf8_step((const char *)b + i, len - i);
-            bool valid = enc == ENC_ASCII ? b[i] < 0x80 : step > 1 || b[i] < 0x80;
-            if (valid)
-                sl_sql_sb_put(&sb, b + i, step);
+        for (uint32_t i = 0; i < len; i++) {
+            if (b[i] < 0x80)
+                sl_sql_sb_put(&sb, b + i, 1);
             else
                 sl_sql_utf8_put(&sb, 0xFFFD);
-            i += enc == ENC_ASCII ? 1 : step;
         }
     }
     sl_sql_sb_done(&sb, cx, out);

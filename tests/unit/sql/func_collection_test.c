@@ -71,6 +71,38 @@ static void test_array_extras(void **state)
     fn_expect_bind_error("ARRAY_UNION", "does not accept", 2, b, fn_array(1, fn_str("x")));
 }
 
+static void test_series_and_map_builders(void **state)
+{
+    SL_UNUSED(state);
+    check_ints("GENERATE_SERIES", fn_call("GENERATE_SERIES", 2, fn_int(3), fn_int(1)), 3, (const int32_t[]){3, 2, 1});
+    check_ints("GENERATE_SERIES step", fn_call("GENERATE_SERIES", 3, fn_int(0), fn_int(7), fn_int(3)), 3,
+               (const int32_t[]){0, 3, 6});
+    sl_sql_datum_t d = fn_call("GENERATE_SERIES", 2, fn_bigint(5000000000), fn_bigint(5000000001));
+    assert_int_equal(d.u.a.n, 2);
+    assert_int_equal(d.u.a.items[1].kind, SL_SQL_T_BIGINT);
+    assert_true(d.u.a.items[1].u.i64 == 5000000001);
+    fn_expect_null("GENERATE_SERIES", 3, fn_int(0), fn_int(7), fn_int(0));
+    assert_non_null(strstr(fn_last_error(), "cannot be zero"));
+    fn_expect_null("GENERATE_SERIES", 3, fn_int(0), fn_int(7), fn_int(-1));
+    assert_non_null(strstr(fn_last_error(), "wrong sign"));
+    fn_expect_null("GENERATE_SERIES", 2, fn_int(INT32_MIN), fn_int(INT32_MAX)); /* too many, not allocated */
+    sl_sql_datum_t m = fn_call("AS_MAP", 2, fn_array(3, fn_str("a"), fn_str("b"), fn_str("a")),
+                               fn_array(2, fn_int(1), fn_int(2)));
+    assert_int_equal(m.kind, SL_SQL_T_MAP);
+    assert_int_equal(m.u.a.n, 2);
+    assert_int_equal(m.u.a.items[1].kind, SL_SQL_T_NULL); /* a -> the third value: none */
+    assert_int_equal(m.u.a.items[3].u.i32, 2);
+    sl_sql_expr_t *m1 = fn_map(2, fn_str("a"), fn_int(1), fn_str("b"), fn_int(2));
+    sl_sql_expr_t *m2 = fn_map(2, fn_str("b"), fn_int(20), fn_str("c"), fn_int(30));
+    m = fn_call("MAP_UNION", 2, m1, m2);
+    assert_int_equal(m.u.a.n, 3);
+    assert_int_equal(m.u.a.items[3].u.i32, 20);
+    assert_int_equal(m.u.a.items[5].u.i32, 30);
+    m = fn_call("MAP_UNION", 2, fn_null_of(m1->type), m2);
+    assert_int_equal(m.u.a.n, 2);
+    fn_expect_bind_error("MAP_UNION", "does not accept", 2, m1, fn_map(1, fn_str("x"), fn_str("y")));
+}
+
 static void test_maps(void **state)
 {
     SL_UNUSED(state);
@@ -134,6 +166,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_arrays, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_array_extras, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_series_and_map_builders, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_maps, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_explode, fn_setup, fn_teardown),
     };
