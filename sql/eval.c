@@ -320,6 +320,23 @@ static void eval_arith(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t
 
 /* --- The rest ------------------------------------------------------------------ */
 
+/* sl_sql_datum_cmp for two non-NULL datums, inline for the scalar kinds
+ * filters compare most. */
+static inline int cmp_values(const sl_sql_datum_t *a, const sl_sql_datum_t *b, const sl_sql_type_t *t)
+{
+    switch (t->kind) {
+    case SL_SQL_T_INT:
+    case SL_SQL_T_DATE:
+        return (a->u.i32 > b->u.i32) - (a->u.i32 < b->u.i32);
+    case SL_SQL_T_BIGINT:
+    case SL_SQL_T_TIMESTAMP:
+    case SL_SQL_T_TIME:
+        return (a->u.i64 > b->u.i64) - (a->u.i64 < b->u.i64);
+    default:
+        return sl_sql_datum_cmp(a, b, t);
+    }
+}
+
 static bool cmp_holds(sl_sql_op_t op, int c)
 {
     switch (op) {
@@ -530,7 +547,7 @@ void sl_sql_eval(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
         else if (pa->kind == SL_SQL_T_NULL || pb->kind == SL_SQL_T_NULL)
             *out = sl_sql_bool(false);
         else
-            *out = sl_sql_bool(cmp_holds(e->op, sl_sql_datum_cmp(pa, pb, e->args[0]->type)));
+            *out = sl_sql_bool(cmp_holds(e->op, cmp_values(pa, pb, e->args[0]->type)));
         return;
     case SL_SQL_E_ARITH:
         eval_arith(e, cx, out);
@@ -552,7 +569,7 @@ void sl_sql_eval(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
         const sl_sql_datum_t *pc = eval_ref(e->args[2], cx, &c);
         const sl_sql_type_t *t = e->args[0]->type;
         bool in = pa->kind != SL_SQL_T_NULL && pb->kind != SL_SQL_T_NULL && pc->kind != SL_SQL_T_NULL &&
-                  sl_sql_datum_cmp(pa, pb, t) >= 0 && sl_sql_datum_cmp(pa, pc, t) <= 0;
+                  cmp_values(pa, pb, t) >= 0 && cmp_values(pa, pc, t) <= 0;
         *out = sl_sql_bool(in != e->negated);
         return;
     }
@@ -562,7 +579,7 @@ void sl_sql_eval(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
         if (pa->kind != SL_SQL_T_NULL) {
             for (uint32_t i = 1; i < e->n_args && !found; i++) {
                 pb = eval_ref(e->args[i], cx, &b);
-                found = pb->kind != SL_SQL_T_NULL && sl_sql_datum_cmp(pa, pb, e->args[0]->type) == 0;
+                found = pb->kind != SL_SQL_T_NULL && cmp_values(pa, pb, e->args[0]->type) == 0;
             }
         }
         *out = sl_sql_bool(found != e->negated);
