@@ -110,10 +110,14 @@ void sl_sql_utf8_put(sl_sql_sb_t *sb, uint32_t cp);
 
 /* A Java-style pattern translated to POSIX ERE. Supported: literals,
  * . [] [^] * + ? {m,n} | () ^ $, \d \D \w \W \s \S \b \B, escaped
- * metacharacters, \t \n \r, (?:...) (non-capturing: group numbers stay
- * Java's), a leading (?i). Refused: lazy and possessive quantifiers,
- * look-around, named groups, \p{...}. '.' and classes match bytes, not
- * characters. */
+ * metacharacters, \t \n \r \f, \Q...\E, back references \1..\9,
+ * (?:...) (non-capturing: group numbers stay Java's), a leading (?i).
+ * Refused (an error, never a silent difference): lazy and possessive
+ * quantifiers, look-around, named groups and other (?...) constructs,
+ * \p{...} and other letter escapes, nested classes. Differences that
+ * remain: '.' and classes match bytes, not characters; '.' matches a
+ * newline; alternatives match leftmost-longest (POSIX) where Java takes
+ * the first that matches. */
 typedef struct sl_sql_regex {
     regex_t re;
     uint32_t n_groups;          /* Java capturing groups */
@@ -143,9 +147,10 @@ const char *sl_sql_tz_name(const sl_sql_tz_t *tz);
 
 /* --- Date/time formats (timefmt.c) ---------------------------------------- */
 
-/* A compiled DateTimeFormatter pattern: letters y u M L d D H h k K m s S a
- * E X x Z z V n and 'quoted' text ('' is a quote); [ ] optional sections
- * are accepted when parsing. */
+/* A compiled DateTimeFormatter pattern: letters y u M L d D E G H h k K m
+ * s S n a X x Z z V and 'quoted' text ('' is a quote); [ ] optional
+ * sections. Text is English; 'zzzz' gives the zone id, not Java's long
+ * name. */
 typedef struct sl_sql_tfmt sl_sql_tfmt_t;
 
 /* Compiles pat[0..n) from arena. NULL and a sentence in err when the
@@ -156,8 +161,10 @@ sl_sql_tfmt_t *sl_sql_tfmt_compile(sl_arena_t *arena, const char *pat, uint32_t 
 void sl_sql_tfmt_format(const sl_sql_tfmt_t *f, int64_t ms, const sl_sql_tz_t *tz, sl_sql_sb_t *out);
 /* Parses s[0..n) into ms since the epoch: fields missing from the pattern
  * default as ksqlDB's parser does (year 1970, month and day 1, time
- * midnight); an offset in the text wins over tz. SL_ERR_INVAL and a
- * sentence in err when s does not match. */
+ * midnight); an offset or zone in the text wins over tz (zone names such
+ * as PST stand for their regions, as in java.time). Case-insensitive.
+ * SL_ERR_INVAL and a sentence in err when s does not match or the instant
+ * does not fit. */
 sl_err_t sl_sql_tfmt_parse(const sl_sql_tfmt_t *f, const char *s, uint32_t n, const sl_sql_tz_t *tz, int64_t *ms,
                            char *err, size_t errlen);
 
