@@ -2,7 +2,8 @@
  * func_collection.c - the array and map functions: ARRAY_LENGTH,
  * ARRAY_CONTAINS, ARRAY_MAX, ARRAY_MIN, ARRAY_JOIN, ARRAY_SORT, SLICE,
  * ARRAY_DISTINCT, ARRAY_REMOVE, ARRAY_CONCAT, ARRAY_UNION, ARRAY_INTERSECT,
- * ARRAY_EXCEPT, GENERATE_SERIES, AS_MAP, MAP_KEYS, MAP_VALUES, MAP_UNION.
+ * ARRAY_EXCEPT, GENERATE_SERIES, AS_MAP, ENTRIES, MAP_KEYS, MAP_VALUES,
+ * MAP_UNION.
  * The set functions compare elements pairwise (quadratic in the array's
  * length: arrays in records are short).
  *
@@ -631,6 +632,51 @@ static const sl_sql_type_t *resolve_map_union(sl_arena_t *arena, const sl_sql_ty
     return an ? b : a;
 }
 
+/* --- ENTRIES ------------------------------------------------------------------ */
+
+static const sl_sql_type_t *resolve_entries(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
+                                            char *err, size_t errlen)
+{
+    if (!arg_types[0] || arg_types[0]->kind != SL_SQL_T_MAP || arg_types[0]->key->kind != SL_SQL_T_STRING)
+        return refuse("ENTRIES", arg_types, n, err, errlen);
+    sl_sql_field_t fields[2] = {{"K", arg_types[0]->key}, {"V", arg_types[0]->elem}};
+    const sl_sql_type_t *st = sl_sql_type_struct(arena, fields, 2);
+    const sl_sql_type_t *t = st ? sl_sql_type_array(arena, st) : NULL;
+    if (!t)
+        snprintf(err, errlen, "out of memory");
+    return t;
+}
+
+/* ENTRIES(map, sorted): the entries as STRUCT<K, V>s, by key when sorted,
+ * else in the map's order. */
+static void eval_entries(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                         sl_sql_datum_t *out)
+{
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    uint32_t count = args[0].u.a.n;
+    const sl_sql_datum_t *kv = args[0].u.a.items;
+    sl_sql_datum_t *items = items_alloc(cx, count, out), *pairs = items_alloc(cx, 2 * count, out);
+    key_ref_t *refs = sl_arena_calloc(cx->arena, count ? count : 1, sizeof *refs);
+    if (!items || !pairs || !refs) {
+        sl_sql_fn_fail(cx, out, "out of memory");
+        return;
+    }
+    for (uint32_t i = 0; i < count; i++)
+        refs[i] = (key_ref_t){&kv[2 * i], call->args[0]->type->key, i};
+    if (args[1].u.b)
+        qsort(refs, count, sizeof *refs, key_ref_cmp);
+    for (uint32_t i = 0; i < count; i++) {
+        pairs[2 * i] = kv[2 * refs[i].entry];
+        pairs[2 * i + 1] = kv[2 * refs[i].entry + 1];
+        items[i] = sl_sql_null();
+        items[i].kind = SL_SQL_T_STRUCT;
+        items[i].u.a.items = &pairs[2 * i];
+        items[i].u.a.n = 2;
+    }
+    set_array(out, items, count);
+}
+
 /* --- The group ---------------------------------------------------------------------- */
 
 static const sl_sql_tkind_t P_ARRAY[] = {SL_SQL_T_ARRAY};
@@ -706,6 +752,12 @@ static const sl_sql_overload_t MAP_UNION_O[] = {
     ARRAY_OV(P_ANY_ANY, resolve_map_union, eval_map_union, "MAP_UNION(map1 MAP<K, V>, map2 MAP<K, V>)",
              "the entries of both, map2's winning"),
 };
+static const sl_sql_tkind_t P_MAP_BOOL[] = {SL_SQL_T_MAP, SL_SQL_T_BOOLEAN};
+
+static const sl_sql_overload_t ENTRIES_O[] = {
+    ARRAY_OV(P_MAP_BOOL, resolve_entries, eval_entries, "ENTRIES(map MAP<VARCHAR, T>, sorted BOOLEAN)",
+             "the entries as an array of STRUCT<K, V>, by key when sorted"),
+};
 static const sl_sql_overload_t ARRAY_LENGTH_O[] = {
     SL_SQL_OV(P_ARRAY, SL_SQL_T_INT, eval_array_length, "ARRAY_LENGTH(array ARRAY<T>)",
               "the number of elements, NULL for a NULL array"),
@@ -746,6 +798,7 @@ const sl_sql_func_t sl_sql_funcs_collection[] = {
     SL_SQL_FN("ARRAY_SORT", "ARRAYS", "Sorts an array, NULLs last.", ARRAY_SORT_O),
     SL_SQL_FN("ARRAY_UNION", "ARRAYS", "Returns the distinct elements of two arrays.", ARRAY_UNION_O),
     SL_SQL_FN("AS_MAP", "MAPS", "Builds a map from an array of keys and an array of values.", AS_MAP_O),
+    SL_SQL_FN("ENTRIES", "MAPS", "Returns the entries of a map as an array of structs.", ENTRIES_O),
     SL_SQL_FN("GENERATE_SERIES", "ARRAYS", "Returns the integers of a range as an array.", GENERATE_SERIES_O),
     SL_SQL_FN("MAP_KEYS", "MAPS", "Returns the keys of a map as an array.", MAP_KEYS_O),
     SL_SQL_FN("MAP_UNION", "MAPS", "Merges two maps, the second winning on shared keys.", MAP_UNION_O),

@@ -117,6 +117,16 @@ static void test_maps(void **state)
     for (int i = 0; i < 3; i++)
         assert_int_equal(v.u.a.items[i].u.i32, i + 1);
     fn_expect_null("MAP_KEYS", 1, fn_null_of(m->type));
+    sl_sql_datum_t e = fn_call("ENTRIES", 2, m, fn_const(SL_SQL_T_BOOLEAN, sl_sql_bool(true)));
+    assert_int_equal(e.kind, SL_SQL_T_ARRAY);
+    assert_int_equal(e.u.a.n, 3);
+    assert_int_equal(e.u.a.items[0].kind, SL_SQL_T_STRUCT);
+    assert_memory_equal(e.u.a.items[0].u.a.items[0].u.s.ptr, "a", 1);
+    assert_int_equal(e.u.a.items[0].u.a.items[1].u.i32, 1);
+    e = fn_call("ENTRIES", 2, m, fn_const(SL_SQL_T_BOOLEAN, sl_sql_bool(false)));
+    assert_memory_equal(e.u.a.items[0].u.a.items[0].u.s.ptr, "b", 1); /* the map's order */
+    assert_string_equal(fn_type_of("ENTRIES", 2, m, fn_const(SL_SQL_T_BOOLEAN, sl_sql_bool(true))),
+                        "ARRAY<STRUCT<`K` STRING, `V` INTEGER>>");
 }
 
 typedef struct collected {
