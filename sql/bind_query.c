@@ -981,9 +981,8 @@ static sl_err_t bind_partition_by(qctx_t *q)
         if (!r->key_exprs[i])
             return nomem(q);
         const char *name = NULL;
-        if (q->is_join && a->kind == SL_SQL_A_COLUMN && e->kind == SL_SQL_E_COLUMN && !join_name_ambiguous(q, a->name.name))
-            name = a->name.name;
-        else if (e->kind == SL_SQL_E_COLUMN && e->src == SL_SQL_COL_VALUE)
+        /* Over a join the key takes the joined row's (prefixed) name. */
+        if (e->kind == SL_SQL_E_COLUMN && e->src == SL_SQL_COL_VALUE)
             name = q->names_of->value[e->index].name;
         else if (a->kind == SL_SQL_A_DEREF || (a->kind == SL_SQL_A_COLUMN && e->kind == SL_SQL_E_DEREF))
             name = a->name.name;
@@ -1265,8 +1264,15 @@ static sl_err_t star_items(qctx_t *q, const sl_sql_ast_expr_t *a)
     for (uint32_t i = 0; i < q->scope.n; i++)
         if (q->scope.cols[i].src != SL_SQL_COL_PSEUDO && q->scope.cols[i].index + 1 > max_index)
             max_index = q->scope.cols[i].index + 1;
-    uint32_t n_groups = q->is_join ? q->scope.n_quals : 1;
-    for (uint32_t g = 0; g < n_groups; g++) {
+    /* A join repartitioned by PARTITION BY: ksqlDB's star lists the
+     * repartitioned row as it is, prefixed pseudo copies included. */
+    bool as_laid_out = q->is_join && q->sel->partition_by;
+    uint32_t n_groups = q->is_join && !as_laid_out ? q->scope.n_quals : 1;
+    for (uint32_t want = 0; as_laid_out && want < max_index; want++)
+        for (uint32_t i = 0; i < q->scope.n; i++)
+            if (q->scope.cols[i].src == SL_SQL_COL_VALUE && q->scope.cols[i].qual && q->scope.cols[i].index == want)
+                order[n_order++] = &q->scope.cols[i];
+    for (uint32_t g = 0; !as_laid_out && g < n_groups; g++) {
         for (int pass = 0; pass < 2; pass++) {
             for (uint32_t want = 0; want < max_index; want++) {
                 for (uint32_t i = 0; i < q->scope.n; i++) {

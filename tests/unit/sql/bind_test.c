@@ -431,6 +431,23 @@ static void test_join_names(void **state)
                         "NAME_2 STRING");
 }
 
+static void test_join_partition_by(void **state)
+{
+    (void)state;
+    ok("CREATE STREAM L (A INT KEY, B INT, C INT) WITH (kafka_topic='LEFT', value_format='JSON');");
+    ok("CREATE STREAM R (X INT KEY, Y INT, Z INT) WITH (kafka_topic='RIGHT', value_format='JSON');");
+    ok("CREATE STREAM O1 AS SELECT * FROM L JOIN R WITHIN 10 SECONDS ON L.A = R.X PARTITION BY L.B;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "O1")->schema),
+                        "L_B INTEGER KEY, L_C INTEGER, L_ROWTIME BIGINT, L_ROWPARTITION INTEGER, L_ROWOFFSET BIGINT, "
+                        "L_A INTEGER, R_Y INTEGER, R_Z INTEGER, R_ROWTIME BIGINT, R_ROWPARTITION INTEGER, "
+                        "R_ROWOFFSET BIGINT, R_X INTEGER");
+    ok("CREATE STREAM O2 AS SELECT * FROM L JOIN R WITHIN 10 SECONDS ON L.B = R.Y PARTITION BY A;");
+    assert_string_equal(schema_of(&sl_sql_catalog_find(F.cat, "O2")->schema),
+                        "L_A INTEGER KEY, L_B INTEGER, L_C INTEGER, L_ROWTIME BIGINT, L_ROWPARTITION INTEGER, "
+                        "L_ROWOFFSET BIGINT, R_Y INTEGER, R_Z INTEGER, R_ROWTIME BIGINT, R_ROWPARTITION INTEGER, "
+                        "R_ROWOFFSET BIGINT, R_X INTEGER");
+}
+
 static void test_multi_joins(void **state)
 {
     (void)state;
@@ -704,6 +721,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_by, setup, teardown),
         cmocka_unit_test_setup_teardown(test_joins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_join_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_join_partition_by, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multi_joins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_table_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pull, setup, teardown),
