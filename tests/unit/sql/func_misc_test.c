@@ -48,12 +48,44 @@ static void test_uuid(void **state)
     assert_memory_not_equal(a.u.s.ptr, b.u.s.ptr, 36);
 }
 
+/* DESCRIBE FUNCTION and SHOW FUNCTIONS need every function to say what it
+ * is: a category, a sentence, and per overload a signature and a line. */
+static void test_registry_entries(void **state)
+{
+    SL_UNUSED(state);
+    const sl_sql_func_t *const groups[] = {sl_sql_funcs_math, sl_sql_funcs_string, sl_sql_funcs_time,
+                                           sl_sql_funcs_json, sl_sql_funcs_collection, sl_sql_funcs_misc,
+                                           sl_sql_funcs_table};
+    int count = 0;
+    for (size_t g = 0; g < SL_ARRAY_LEN(groups); g++) {
+        for (const sl_sql_func_t *f = groups[g]; f->name; f++, count++) {
+            assert_ptr_equal(sl_sql_func_find(f->name), f); /* one function per name */
+            assert_non_null(f->category);
+            assert_non_null(f->description);
+            if (f->kind == SL_SQL_F_TABLE) {
+                assert_non_null(f->table);
+                assert_non_null(f->agg_signatures);
+                continue;
+            }
+            assert_true(f->n_overloads > 0);
+            for (uint32_t i = 0; i < f->n_overloads; i++) {
+                const sl_sql_overload_t *o = &f->overloads[i];
+                if (!o->signature || !o->description || !o->eval ||
+                    (o->result == SL_SQL_T_NULL && !o->resolve) || strncmp(o->signature, f->name, strlen(f->name)))
+                    fail_msg("%s overload %u is incomplete", f->name, i);
+            }
+        }
+    }
+    assert_true(count > 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_conditional, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_as_value, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_uuid, fn_setup, fn_teardown),
+        cmocka_unit_test(test_registry_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

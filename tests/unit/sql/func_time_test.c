@@ -177,6 +177,15 @@ static void test_functions(void **state)
     fn_expect_i64("PARSE_TIMESTAMP", 1699920000000, 2, fn_str("2023-11-14"), fn_str("yyyy-MM-dd"));
     fn_expect_i64("UNIX_TIMESTAMP", 1700000000123, 1, fn_timestamp(1700000000123));
     fn_expect_null("UNIX_TIMESTAMP", 1, fn_null_timestamp());
+    /* a pattern and zone from the data are compiled per record; bad ones give NULL */
+    fn_set_row(4, sl_sql_string("HH:mm", 5), sl_sql_string("Asia/Tokyo", 10), sl_sql_string("HH:bb", 5),
+               sl_sql_string("Nowhere", 7));
+    fn_expect_str("TIMESTAMPTOSTRING", "07:13", 3, fn_bigint(1700000000123), fn_col(0, SL_SQL_T_STRING),
+                  fn_col(1, SL_SQL_T_STRING));
+    fn_expect_null("TIMESTAMPTOSTRING", 2, fn_bigint(0), fn_col(2, SL_SQL_T_STRING));
+    assert_non_null(strstr(fn_last_error(), "Unknown pattern letter"));
+    fn_expect_null("TIMESTAMPTOSTRING", 3, fn_bigint(0), fn_str("HH"), fn_col(3, SL_SQL_T_STRING));
+    assert_non_null(strstr(fn_last_error(), "Unknown time zone"));
     /* a constant bad pattern refuses the call at bind time */
     fn_expect_bind_error("TIMESTAMPTOSTRING", "Unknown pattern letter", 2, fn_bigint(0), fn_str("yyyy-bb"));
     fn_expect_bind_error("TIMESTAMPTOSTRING", "Unknown time zone", 3, fn_bigint(0), fn_str("yyyy"),
