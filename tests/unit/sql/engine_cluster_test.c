@@ -74,7 +74,8 @@ static int start_broker(void **state)
     FILE *f = fopen(path, "w");
     if (!f || port <= 0)
         return -1;
-    fprintf(f, "node.id=1\nlisteners=PLAINTEXT://127.0.0.1:%d\nlog.dirs=%s/data\n", port, dir);
+    /* the broker role only: a SQL role would take the REST port 8088 */
+    fprintf(f, "node.id=1\nlisteners=PLAINTEXT://127.0.0.1:%d\nlog.dirs=%s/data\nsluice.roles=broker\n", port, dir);
     fclose(f);
     broker = fork();
     if (broker == 0) {
