@@ -2,9 +2,10 @@
  * main.c - sluiced, the Sluice broker: `sluiced [CONFIG_FILE] [--override
  * KEY=VALUE]...` as Kafka's kafka-server-start.sh. Loads the configuration,
  * opens the broker (log dirs, topics, recovery), starts the network threads,
+ * then the other roles (roles.c: the SQL service, a client of this broker),
  * then runs the main thread's loop (signals, housekeeping timers) until
- * SIGTERM or SIGINT, and shuts down cleanly: stop accepting, answer what is
- * in flight, close every log, write the clean-shutdown marker.
+ * SIGTERM or SIGINT, and shuts down cleanly: stop the roles, stop accepting,
+ * answer what is in flight, close every log, write the clean-shutdown marker.
  *
  * Exit status: 0 after a clean shutdown, 1 when the configuration is bad or
  * the broker cannot start (the reason is printed), 2 on bad usage.
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "broker_int.h"
+#include "roles.h"
 
 #define MAX_OVERRIDES 1024
 
@@ -34,6 +36,27 @@ static void usage(FILE *out)
           "Configuration keys (Kafka's names and defaults unless noted):\n",
           out);
     sl_broker_config_help(out);
+    sl_roles_help(out);
+}
+
+/* While the broker's loader runs: its "unknown key" warnings about the
+ * role keys are dropped (roles.c reads and checks them). */
+static void load_log_sink(void *ctx, sl_log_level_t level, const char *line, size_t len)
+{
+    SL_UNUSED(ctx);
+    SL_UNUSED(level);
+    const char *k = strstr(line, "unknown key '");
+    if (k) {
+        char key[256];
+        size_t n = strcspn(k + 13, "'");
+        snprintf(key, sizeof key, "%.*s", (int)(n < sizeof key ? n : sizeof key - 1), k + 13);
+        if (sl_roles_is_key(key))
+            return;
+    }
+    char buf[4200];
+    int m = snprintf(buf, sizeof buf, "%.*s\n", (int)(len < 4096 ? len : 4096), line);
+    if (m > 0 && write(2, buf, (size_t)m) < 0)
+        return;
 }
 
 typedef struct sig_ctx {
@@ -108,10 +131,19 @@ int main(int argc, char **argv)
 
     sl_broker_config_t cfg;
     char errbuf[1024];
+    sl_log_set_sink(load_log_sink, NULL);
     sl_err_t err = sl_broker_config_load(config_path, overrides, n_overrides, &cfg, errbuf, sizeof errbuf);
+    sl_log_set_sink(NULL, NULL);
     free(overrides);
     if (err != SL_OK) {
         fprintf(stderr, "sluiced: %s\n", errbuf[0] ? errbuf : sl_err_str(err));
+        return 1;
+    }
+    sl_roles_t roles;
+    err = sl_roles_load(&cfg, &roles, errbuf, sizeof errbuf);
+    if (err != SL_OK) {
+        fprintf(stderr, "sluiced: %s\n", errbuf);
+        sl_broker_config_free(&cfg);
         return 1;
     }
 
@@ -171,10 +203,16 @@ int main(int argc, char **argv)
             broker->node_id, broker->cluster_id, cfg.listener_host[0] ? cfg.listener_host : "0.0.0.0",
             broker->port, broker->adv_host, broker->adv_port, nthreads, dirs,
             getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long long)rl.rlim_cur : -1LL);
+    err = sl_roles_start(&roles, broker, &cfg, errbuf, sizeof errbuf);
+    if (err != SL_OK) {
+        fprintf(stderr, "sluiced: %s\n", errbuf);
+        goto out;
+    }
     sl_loop_run(loop);
     SL_INFO(SL_BROKER_LOG, "shutting down (%s)", sc.signo ? strsignal(sc.signo) : "loop stopped");
     status = 0;
 out:
+    sl_roles_stop(&roles);
     if (broker) {
         sl_broker_stop(broker);
         if (sl_broker_close(broker) != SL_OK)

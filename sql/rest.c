@@ -23,6 +23,10 @@
 #include "sql.h"
 
 #define REST_MAX_BODY (1024 * 1024)
+/* A body announced beyond this is refused before it is read; a smaller one
+ * over REST_MAX_BODY is read and dropped first, so a client that sends its
+ * whole body before reading sees the 413 rather than a reset. */
+#define REST_MAX_DRAIN (16 * 1024 * 1024)
 #define REST_MAX_LISTENERS 8
 #define REST_MAX_CONNECTIONS 64
 #define REST_WAIT_MS 500
@@ -42,6 +46,7 @@ typedef struct req {
     char *body;
     size_t len;
     size_t cap;
+    size_t drained;     /* bytes of a too large body dropped so far */
     bool too_big;
 } req_t;
 
@@ -452,9 +457,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_NO;
         *con_cls = rq;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > REST_MAX_BODY)
-            rq->too_big = true;
-        else
+        unsigned long long announced = cl ? strtoull(cl, NULL, 10) : 0;
+        rq->too_big = announced > REST_MAX_BODY;
+        if (announced <= REST_MAX_DRAIN)
             return MHD_YES;
     }
     if (*upload_size) {
@@ -462,6 +467,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         if (rq->too_big || rq->len + n > REST_MAX_BODY) {
             rq->too_big = true;
+            rq->drained += n;
+            if (rq->drained > REST_MAX_DRAIN)
+                return send_error(c, 413, 41300, "The request body is larger than 1048576 bytes");
             return MHD_YES;
         }
         if (rq->len + n + 1 > rq->cap) {

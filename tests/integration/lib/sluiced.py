@@ -6,6 +6,10 @@ answers ApiVersions; stop() sends SIGTERM and waits for a clean exit; kill()
 sends SIGKILL; start() again reuses the same data (restart/recovery tests).
 Every wait is bounded. The broker's stdout and stderr go to sluiced.log,
 which log_tail() returns for failure reports.
+
+Brokers run with sluice.roles=broker unless the test asks for more:
+Broker(..., sql=True) also runs the SQL role with its REST API on a free
+port (sql_url), and start() then waits for GET /healthcheck too.
 """
 import os
 import shutil
@@ -58,7 +62,7 @@ def binary(bindir):
 
 class Broker:
     def __init__(self, bindir, config=None, overrides=(), name="sluiced", node_id=1,
-                 advertised_host=None):
+                 advertised_host=None, sql=False):
         self.exe = binary(bindir)
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="sluiced-it-%s-" % name)
@@ -74,7 +78,13 @@ class Broker:
         self.down_expected = False  # stopped or killed on purpose
         self.starts = 0
         self.exits = []  # (how, returncode) of every stop, kill or crash
+        self.sql = sql
+        self.sql_port = free_port() if sql else None
         self._write_config()
+
+    @property
+    def sql_url(self):
+        return "http://127.0.0.1:%d" % self.sql_port if self.sql else None
 
     @property
     def bootstrap(self):
@@ -92,6 +102,11 @@ class Broker:
             cfg["advertised.listeners"] = "PLAINTEXT://%s:%d" % (self.advertised_host, self.port)
         if "broker.id" in self.config:  # the alias, on its own
             del cfg["node.id"]
+        if self.sql:
+            cfg["sluice.roles"] = "broker,sql"
+            cfg["sql.listeners"] = self.sql_url
+        elif not WIRETAP:
+            cfg["sluice.roles"] = "broker"
         cfg.update(self.config)
         self.config_file = os.path.join(self.dir, "server.properties")
         with open(self.config_file, "w") as f:
@@ -115,6 +130,8 @@ class Broker:
                 if self.proc.poll() is None or not clash or self.starts or attempt == 2:
                     raise
                 self.port = free_port()
+                if self.sql:
+                    self.sql_port = free_port()
                 self._write_config()
         raise BrokerError("unreachable")
 
@@ -150,6 +167,8 @@ class Broker:
                 finally:
                     c.close()
                 if err == 0 and 18 in apis:
+                    if self.sql:
+                        self._wait_sql(deadline)
                     return
                 last = "ApiVersions error %d" % err
             except (OSError, kwire.Closed, kwire.ParseError) as e:
@@ -157,6 +176,23 @@ class Broker:
             time.sleep(0.1)
         raise BrokerError("sluiced did not answer ApiVersions on %s within %.0fs (%s)\n%s"
                           % (self.bootstrap, wait, last, self.log_tail()))
+
+    def _wait_sql(self, deadline):
+        import urllib.request
+        last = "no attempt"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BrokerError("sluiced exited with status %s during start-up\n%s"
+                                  % (self.proc.returncode, self.log_tail()))
+            try:
+                with urllib.request.urlopen(self.sql_url + "/healthcheck", timeout=5) as r:
+                    if r.status == 200:
+                        return
+                    last = "status %d" % r.status
+            except OSError as e:
+                last = str(e)
+            time.sleep(0.1)
+        raise BrokerError("the SQL service did not answer on %s (%s)\n%s" % (self.sql_url, last, self.log_tail()))
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

@@ -1,0 +1,44 @@
+/*
+ * roles.h - sluiced's roles: which services one sluiced process runs
+ * (sluice.roles: broker, sql; connect does not exist yet) and the SQL
+ * role's settings. The broker role is the broker library; the sql role is
+ * a SQL engine (libsluice-sql) that reaches this process's broker over the
+ * wire, like any client, with its REST service. Only the sluiced
+ * executable links these files (the broker library never links sql/).
+ */
+#ifndef SL_SLUICED_ROLES_H
+#define SL_SLUICED_ROLES_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "broker_int.h"
+
+typedef struct sl_roles {
+    bool broker;
+    bool sql;
+    char sql_listeners[1024];   /* sql.listeners */
+    char sql_service_id[256];   /* sql.service.id */
+    char sql_state_dir[4096];   /* sql.state.dir */
+    struct sl_sql_engine *engine;
+    struct sl_sql_rest *rest;
+} sl_roles_t;
+
+/* True for the keys the roles own (so the broker's loader need not warn
+ * that it does not know them). */
+bool sl_roles_is_key(const char *key);
+/* Reads and checks the role keys of a loaded configuration (borrowed).
+ * SL_ERR_CONFIG with errbuf "<origin>:<line>: <key>=<value>: <why>" for a
+ * bad value. */
+sl_err_t sl_roles_load(const sl_broker_config_t *cfg, sl_roles_t *out, char *errbuf, size_t errlen);
+/* Prints the role keys with their defaults and one line of help. */
+void sl_roles_help(FILE *out);
+/* Starts the sql role (when asked) against the started broker b: the
+ * engine (its command topic replayed, its persistent queries running),
+ * then the REST service. On failure errbuf says which step and why. */
+sl_err_t sl_roles_start(sl_roles_t *r, const sl_broker_t *b, const sl_broker_config_t *cfg, char *errbuf,
+                        size_t errlen);
+/* Stops the REST service and the engine (before the broker stops). */
+void sl_roles_stop(sl_roles_t *r);
+
+#endif
