@@ -21,6 +21,7 @@ static const family_t families[] = {
     {sluice_groups_cmds, &sluice_groups_ncmds},
     {sluice_produce_cmds, &sluice_produce_ncmds},
     {sluice_consume_cmds, &sluice_consume_ncmds},
+    {sluice_sql_cmds, &sluice_sql_ncmds},
 };
 
 static void print_opts(const sluice_opt_t *opts, size_t n, FILE *f)

@@ -10,6 +10,7 @@
 #ifndef SLUICE_H
 #define SLUICE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -191,5 +192,43 @@ extern const sluice_cmd_t sluice_produce_cmds[];
 extern const size_t sluice_produce_ncmds;
 extern const sluice_cmd_t sluice_consume_cmds[];
 extern const size_t sluice_consume_ncmds;
+extern const sluice_cmd_t sluice_sql_cmds[];
+extern const size_t sluice_sql_ncmds;
+
+/* ---- HTTP/1.1 client for the SQL service (http.c) ------------------------ */
+
+/* One request and its response. Set interrupted (may be NULL) before
+ * sluice_http_post: while it is non-zero every wait gives up (Ctrl-C). */
+typedef struct sluice_http {
+    volatile sig_atomic_t *interrupted;
+    bool was_interrupted;       /* the last failure was an interruption */
+    int fd;
+    int status;                 /* the response's status code */
+    char content_type[128];
+    bool chunked, chunk_seen, done;
+    int64_t remaining;          /* body bytes left (-1: until close); of the chunk */
+    char raw[65536];            /* bytes read, not yet used */
+    size_t rlen, roff;
+    char *body;                 /* decoded body bytes not yet returned */
+    size_t blen, bcap, boff;
+    char error[512];            /* why the last call failed */
+} sluice_http_t;
+
+/* Splits "http://HOST[:PORT][/...]" (scheme optional; port 80 if none). */
+bool sluice_http_parse_url(const char *url, char *host, size_t hostlen, char *port, size_t portlen, char *why,
+                           size_t whylen);
+/* Connects to url's host, sends POST path with body (JSON, borrowed) and
+ * reads the status line and headers, within timeout_ms. false with
+ * h->error set otherwise; close h either way. */
+bool sluice_http_post(sluice_http_t *h, const char *url, const char *path, const char *accept, const char *body,
+                      int timeout_ms);
+/* The next line of the body (without its end; the caller frees *line),
+ * waiting at most timeout_ms (-1: until it comes). 1 with a line, 0 at the
+ * end of the body, -1 on error, timeout or interruption (h->error). */
+int sluice_http_line(sluice_http_t *h, char **line, int timeout_ms);
+/* The rest of the body, NUL-terminated (the caller frees), or NULL with
+ * h->error set. */
+char *sluice_http_body(sluice_http_t *h, int timeout_ms);
+void sluice_http_close(sluice_http_t *h);
 
 #endif /* SLUICE_H */
