@@ -114,10 +114,10 @@ void sl_sql_utf8_put(sl_sql_sb_t *sb, uint32_t cp);
  * (?:...) (non-capturing: group numbers stay Java's), a leading (?i).
  * Refused (an error, never a silent difference): lazy and possessive
  * quantifiers, look-around, named groups and other (?...) constructs,
- * \p{...} and other letter escapes, nested classes. Differences that
- * remain: '.' and classes match bytes, not characters; '.' matches a
- * newline; alternatives match leftmost-longest (POSIX) where Java takes
- * the first that matches. */
+ * \p{...} and other letter escapes, nested classes. '.' stops at \n and
+ * \r as Java's does. Differences that remain: '.' and classes match
+ * bytes, not characters; alternatives match leftmost-longest (POSIX) where
+ * Java takes the first that matches. */
 typedef struct sl_sql_regex {
     regex_t re;
     uint32_t n_groups;          /* Java capturing groups */

@@ -280,6 +280,10 @@ sl_err_t sl_sql_regex_compile(const char *p, uint32_t n, sl_sql_regex_t *re, cha
             snprintf(err, errlen, "lazy and possessive quantifiers are not supported");
             goto fail;
         }
+        if (c == '.') { /* Java's '.' stops at line ends */
+            rx_put(&o, "[^\n\r]", 5);
+            continue;
+        }
         rx_putc(&o, c);
     }
     if (o.oom) {

@@ -139,6 +139,8 @@ static void test_regexp(void **state)
     fn_expect_str("REGEXP_REPLACE", "456 123", 3, fn_str("123 456"), fn_str("(\\d+) (\\d+)"), fn_str("$2 $1"));
     fn_expect_str("REGEXP_REPLACE", "$x", 3, fn_str("ax"), fn_str("a"), fn_str("\\$"));
     fn_expect_str("REGEXP_REPLACE", "baa", 3, fn_str("aaa"), fn_str("^a"), fn_str("b"));
+    fn_expect_str("REGEXP_EXTRACT", "ab", 2, fn_str("a.*"), fn_str("xab\ncd")); /* '.' stops at a line end */
+    fn_expect_str("REGEXP_EXTRACT", "a-c", 2, fn_str("a.c"), fn_str("a\nc a-c"));
     fn_expect_str("REGEXP_REPLACE", "x-y", 3, fn_str("x y"), fn_str("\\b \\b"), fn_str("-"));
     fn_expect_null("REGEXP_REPLACE", 3, fn_str("abc"), fn_null_str(), fn_str("x"));
     /* a pattern from the data is compiled per call; a bad one gives NULL */
