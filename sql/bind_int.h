@@ -150,6 +150,82 @@ bool sl_sql_name_in(const char *name, const char *const *names, uint32_t n);
  * sources ("" when none). */
 void sl_sql_similar_sources(const sl_sql_catalog_t *c, const char *name, char *out, size_t len);
 
+/* --- Queries (bind_query.c, bind_join.c) ------------------------------------- */
+
+/* One SELECT being bound: its FROM (sources, the plan so far and the scope
+ * its expressions read), the result's key (the expressions equal to each
+ * key column, for matching SELECT items) and the SELECT items. */
+#define SL_SQL_MAX_KEYS 16
+#define SL_SQL_MAX_CAND 8
+#define SL_SQL_MAX_RELS 8
+
+typedef struct sl_sql_qitem {
+    const char *name;
+    sl_sql_expr_t *expr;        /* over q->scope (the frame below FLATMAP) */
+    const sl_sql_ast_expr_t *ast;
+    int key;                    /* the key column it is (-1: a value; -2: a value
+                                 * never matched to the key) */
+    bool from_star;
+    bool aliased;
+} sl_sql_qitem_t;
+
+typedef struct sl_sql_qrel {
+    const sl_sql_source_t *src;
+    const char *alias;
+} sl_sql_qrel_t;
+
+typedef struct sl_sql_qctx {
+    sl_sql_binder_t b;
+    const sl_sql_bind_env_t *env;
+    sl_arena_t *arena;
+    const sl_sql_stmt_t *stmt;
+    const sl_sql_ast_select_t *sel;
+    bool persistent;
+    const char *sink_name;
+
+    sl_sql_qrel_t rels[SL_SQL_MAX_RELS];
+    uint32_t n_rels;
+    bool is_join;
+    const char *qual;               /* single source: its alias (message texts) */
+
+    sl_sql_plan_t *cur;
+    sl_sql_scope_t scope;           /* what SELECT items read */
+    const sl_sql_schema_t *names_of; /* names of scope's KEY/VALUE columns for default item names */
+
+    /* The result's key: candidates for each key column (expressions over
+     * scope equal to it), its default name and type. */
+    uint32_t n_keys;
+    sl_sql_expr_t *cand[SL_SQL_MAX_KEYS][SL_SQL_MAX_CAND];
+    uint32_t n_cand[SL_SQL_MAX_KEYS];
+    const char *key_name[SL_SQL_MAX_KEYS];
+    const char *key_text[SL_SQL_MAX_KEYS][SL_SQL_MAX_CAND];
+    const sl_sql_type_t *key_type[SL_SQL_MAX_KEYS];
+    const char *key_what;           /* "key column", "partitioning expression", ... */
+    bool synthetic_key;
+
+    bool aggregated;
+    bool windowed;
+    sl_sql_qitem_t *items;
+    uint32_t n_items, cap_items;
+    const char **used;              /* names for KSQL_COL_n to avoid */
+    uint32_t n_used, cap_used;
+    uint32_t gen_next;
+} sl_sql_qctx_t;
+
+sl_err_t sl_sql_q_nomem(sl_sql_qctx_t *q);
+/* The catalog's source named name, or NULL with "X does not exist." set. */
+const sl_sql_source_t *sl_sql_q_find_source(sl_sql_qctx_t *q, const sl_sql_ident_t *name);
+/* A SOURCE node reading src (its schema copied, its codecs made). */
+sl_err_t sl_sql_q_source_node(sl_sql_qctx_t *q, const sl_sql_source_t *src, const char *id, const char *store,
+                              sl_sql_plan_t **out);
+/* A PROJECT keeping input's key and computing exprs as value columns named
+ * names; NULL when out of memory. */
+sl_sql_plan_t *sl_sql_q_project_node(sl_sql_qctx_t *q, sl_sql_plan_t *input, sl_sql_expr_t **exprs,
+                                     const char **names, uint32_t n, const char *id);
+/* FROM with joins (bind_join.c): the joined plan in q->cur, its scope, and
+ * the join key's candidates. */
+sl_err_t sl_sql_q_bind_join(sl_sql_qctx_t *q, const sl_sql_ast_from_t *f);
+
 /* --- WITH properties (bind_create.c) ---------------------------------------- */
 
 typedef struct sl_sql_with {

@@ -2,14 +2,15 @@
  * bind_query.c - SELECT, CREATE STREAM/TABLE AS SELECT and INSERT INTO
  * ... SELECT to a logical plan:
  *
- *   FROM         one source, or a join of two (bind_join below): SOURCE
- *                nodes with their codecs
+ *   FROM         one source (a SOURCE node with its codecs), or joins
+ *                (bind_join.c)
  *   WHERE        a FILTER
  *   PARTITION BY a PROJECT carrying the key columns into the value, then a
  *                REKEY (PARTITION BY NULL: no key at all)
  *   GROUP BY     an AGGREGATE (a table; windowed with WINDOW), SUPPRESS
  *                for EMIT FINAL, HAVING as a FILTER above it
- *   EXPLODE      a FLATMAP producing the SELECT items
+ *   EXPLODE      a FLATMAP: the input's value columns and one column per
+ *                table function call, read by the projection
  *   SELECT       the final PROJECT: for persistent queries the items equal
  *                to the result's key (the source key, the PARTITION BY or
  *                GROUP BY expressions, the join expression) become its key
@@ -29,69 +30,13 @@
 
 #include "bind_int.h"
 
-#define MAX_KEYS 16
-#define MAX_CAND 8
-#define MAX_RELS 8
 
-typedef struct item {
-    const char *name;
-    sl_sql_expr_t *expr;        /* over q->scope (the frame below FLATMAP) */
-    const sl_sql_ast_expr_t *ast;
-    int key;                    /* the key column it is (-1: a value; -2: a value
-                                 * never matched to the key) */
-    bool from_star;
-    bool aliased;
-} item_t;
-
-typedef struct rel {
-    const sl_sql_source_t *src;
-    const char *alias;
-} rel_t;
-
-typedef struct qctx {
-    sl_sql_binder_t b;
-    const sl_sql_bind_env_t *env;
-    sl_arena_t *arena;
-    const sl_sql_stmt_t *stmt;
-    const sl_sql_ast_select_t *sel;
-    bool persistent;
-    const char *sink_name;
-
-    rel_t rels[MAX_RELS];
-    uint32_t n_rels;
-    bool is_join;
-    const char *qual;               /* single source: its alias (message texts) */
-
-    sl_sql_plan_t *cur;
-    sl_sql_scope_t scope;           /* what SELECT items read */
-    const sl_sql_schema_t *names_of; /* names of scope's KEY/VALUE columns for default item names */
-
-    /* The result's key: candidates for each key column (expressions over
-     * scope equal to it), its default name and type. */
-    uint32_t n_keys;
-    sl_sql_expr_t *cand[MAX_KEYS][MAX_CAND];
-    uint32_t n_cand[MAX_KEYS];
-    const char *key_name[MAX_KEYS];
-    const char *key_text[MAX_KEYS][MAX_CAND];
-    const sl_sql_type_t *key_type[MAX_KEYS];
-    const char *key_what;           /* "key column", "partitioning expression", ... */
-    bool synthetic_key;
-
-    bool aggregated;
-    bool windowed;
-    item_t *items;
-    uint32_t n_items, cap_items;
-    const char **used;              /* names for KSQL_COL_n to avoid */
-    uint32_t n_used, cap_used;
-    uint32_t gen_next;
-} qctx_t;
-
-static sl_err_t nomem(qctx_t *q)
+sl_err_t sl_sql_q_nomem(sl_sql_qctx_t *q)
 {
     return sl_sql_error_set(q->b.err, SL_ERR_NOMEM, (sl_sql_pos_t){ 0, 0 }, "out of memory");
 }
 
-static sl_err_t use_name(qctx_t *q, const char *name)
+static sl_err_t use_name(sl_sql_qctx_t *q, const char *name)
 {
     if (!name)
         return 0;
@@ -109,7 +54,7 @@ static sl_err_t use_name(qctx_t *q, const char *name)
     return 0;
 }
 
-static const char *gen_name(qctx_t *q)
+static const char *gen_name(sl_sql_qctx_t *q)
 {
     const char *n = sl_sql_gen_name(q->arena, q->used, q->n_used, &q->gen_next);
     if (n && use_name(q, n))
@@ -117,11 +62,11 @@ static const char *gen_name(qctx_t *q)
     return n;
 }
 
-static item_t *add_item(qctx_t *q)
+static sl_sql_qitem_t *add_item(sl_sql_qctx_t *q)
 {
     if (q->n_items == q->cap_items) {
         uint32_t cap = q->cap_items ? q->cap_items * 2 : 16;
-        item_t *v = sl_arena_calloc(q->arena, cap, sizeof *v);
+        sl_sql_qitem_t *v = sl_arena_calloc(q->arena, cap, sizeof *v);
         if (!v)
             return NULL;
         if (q->n_items)
@@ -129,7 +74,7 @@ static item_t *add_item(qctx_t *q)
         q->items = v;
         q->cap_items = cap;
     }
-    item_t *it = &q->items[q->n_items++];
+    sl_sql_qitem_t *it = &q->items[q->n_items++];
     memset(it, 0, sizeof *it);
     it->key = -1;
     return it;
@@ -137,7 +82,7 @@ static item_t *add_item(qctx_t *q)
 
 /* --- Sources ------------------------------------------------------------------ */
 
-static const sl_sql_source_t *find_source(qctx_t *q, const sl_sql_ident_t *name)
+const sl_sql_source_t *sl_sql_q_find_source(sl_sql_qctx_t *q, const sl_sql_ident_t *name)
 {
     const sl_sql_source_t *src = q->env->catalog ? sl_sql_catalog_find(q->env->catalog, name->name) : NULL;
     if (!src) {
@@ -150,12 +95,12 @@ static const sl_sql_source_t *find_source(qctx_t *q, const sl_sql_ident_t *name)
     return src;
 }
 
-static sl_err_t source_node(qctx_t *q, const sl_sql_source_t *src, const char *id, const char *store,
+sl_err_t sl_sql_q_source_node(sl_sql_qctx_t *q, const sl_sql_source_t *src, const char *id, const char *store,
                             sl_sql_plan_t **out)
 {
     sl_sql_plan_t *p = sl_sql_plan_new(q->arena, SL_SQL_P_SOURCE, NULL);
     if (!p || sl_sql_schema_copy(q->arena, &src->schema, &p->out))
-        return nomem(q);
+        return sl_sql_q_nomem(q);
     p->source = src;
     p->is_table = src->is_table;
     p->window = src->window;
@@ -172,7 +117,7 @@ static sl_err_t source_node(qctx_t *q, const sl_sql_source_t *src, const char *i
 }
 
 /* A PROJECT keeping the key and computing value columns named names[i]. */
-static sl_sql_plan_t *project_node(qctx_t *q, sl_sql_plan_t *input, sl_sql_expr_t **exprs, const char **names,
+sl_sql_plan_t *sl_sql_q_project_node(sl_sql_qctx_t *q, sl_sql_plan_t *input, sl_sql_expr_t **exprs, const char **names,
                                    uint32_t n, const char *id)
 {
     sl_sql_plan_t *p = sl_sql_plan_new(q->arena, SL_SQL_P_PROJECT, input);
@@ -200,31 +145,31 @@ static sl_sql_plan_t *project_node(qctx_t *q, sl_sql_plan_t *input, sl_sql_expr_
     return p;
 }
 
-static sl_err_t bind_single(qctx_t *q, const sl_sql_ast_from_t *f)
+static sl_err_t bind_single(sl_sql_qctx_t *q, const sl_sql_ast_from_t *f)
 {
-    const sl_sql_source_t *src = find_source(q, &f->name);
+    const sl_sql_source_t *src = sl_sql_q_find_source(q, &f->name);
     if (!src)
         return SL_ERR_NOENT;
-    q->rels[0] = (rel_t){ src, f->alias.name ? f->alias.name : src->name };
+    q->rels[0] = (sl_sql_qrel_t){ src, f->alias.name ? f->alias.name : src->name };
     q->n_rels = 1;
     q->qual = q->rels[0].alias;
-    sl_err_t e = source_node(q, src, "KsqlTopic/Source", "KsqlTopic-Reduce", &q->cur);
+    sl_err_t e = sl_sql_q_source_node(q, src, "KsqlTopic/Source", "KsqlTopic-Reduce", &q->cur);
     if (e)
         return e;
     q->windowed = src->window.kind != SL_SQL_WIN_NONE;
     if ((e = sl_sql_scope_of_schema(q->arena, &q->scope, q->rels[0].alias, src->name, &q->cur->out, q->windowed)))
-        return nomem(q);
+        return sl_sql_q_nomem(q);
     q->names_of = &q->cur->out;
     /* The key: the source's key columns. */
     q->n_keys = q->cur->out.n_key;
-    if (q->n_keys > MAX_KEYS)
+    if (q->n_keys > SL_SQL_MAX_KEYS)
         return sl_sql_bind_fail(&q->b, f->pos, "too many key columns");
     q->key_what = "key column";
     for (uint32_t i = 0; i < q->n_keys; i++) {
         const sl_sql_column_t *k = &q->cur->out.key[i];
         q->cand[i][0] = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, i, k->type, k->name);
         if (!q->cand[i][0])
-            return nomem(q);
+            return sl_sql_q_nomem(q);
         q->n_cand[i] = 1;
         q->key_name[i] = k->name;
         q->key_text[i][0] = k->name;
@@ -233,184 +178,18 @@ static sl_err_t bind_single(qctx_t *q, const sl_sql_ast_from_t *f)
     return 0;
 }
 
-/* --- Joins --------------------------------------------------------------------- */
-
-/* One input of a join: a source (SOURCE -> PROJECT copying pseudo and key
- * columns into the value, every column named ALIAS_NAME, as ksqlDB does
- * before a join) or the result of the joins to its left. */
-typedef struct frame {
-    sl_sql_plan_t *node;
-    sl_sql_scope_t scope;           /* value columns: unprefixed names, qual = alias */
-    bool is_table;
-    sl_sql_window_t window;
-    sl_sql_expr_t *cand[MAX_CAND];  /* expressions over scope equal to the node's key */
-    const char *cand_text[MAX_CAND];
-    uint32_t n_cand;
-    const char *key_name;
-    bool synthetic;
-    bool is_relation;
-    const sl_sql_source_t *src;     /* a relation: its source and alias */
-    const char *alias;
-    const char *first_alias;        /* the left-most source's alias */
-    int32_t partitions;             /* its topic's partitions (-1: unknown) */
-} frame_t;
-
-static const char *fmt_id(qctx_t *q, const char *a, uint32_t n, const char *b)
+static bool join_name_ambiguous(const sl_sql_qctx_t *q, const char *name)
 {
-    char buf[96];
-    if (n <= 1)
-        snprintf(buf, sizeof buf, "%s%s", a, b);
-    else
-        snprintf(buf, sizeof buf, "%s_%u%s", a, n, b);
-    return sl_arena_strndup(q->arena, buf, strlen(buf));
-}
-
-static sl_err_t relation_frame(qctx_t *q, const sl_sql_ast_from_t *f, uint32_t nth, frame_t *fr)
-{
-    memset(fr, 0, sizeof *fr);
-    const sl_sql_source_t *src = find_source(q, &f->name);
-    if (!src)
-        return SL_ERR_NOENT;
-    const char *alias = f->alias.name ? f->alias.name : src->name;
+    uint32_t n = 0;
     for (uint32_t i = 0; i < q->n_rels; i++) {
-        if (strcmp(q->rels[i].src->name, src->name) == 0) {
-            if (q->n_rels > 1)
-                return sl_sql_bind_fail(&q->b, f->pos,
-                                        "N-way joins do not support multiple occurrences of the same source. "
-                                        "Source: '%s'.",
-                                        src->name);
-            return sl_sql_bind_fail(&q->b, f->pos, "Can not join '%s' to '%s': self joins are not yet supported.",
-                                    src->name, src->name);
-        }
+        const sl_sql_schema_t *s = &q->rels[i].src->schema;
+        if (sl_sql_schema_key_index(s, name) >= 0 || sl_sql_schema_value_index(s, name) >= 0)
+            n++;
     }
-    if (q->n_rels >= MAX_RELS)
-        return sl_sql_bind_fail(&q->b, f->pos, "Too many sources in one query (at most %d).", MAX_RELS);
-    q->rels[q->n_rels++] = (rel_t){ src, alias };
-    const char *side = nth == 0 ? "Left" : "Right";
-    sl_sql_plan_t *node;
-    sl_err_t e = source_node(q, src, fmt_id(q, nth == 0 ? "KafkaTopic_Left" : "KafkaTopic_Right", nth, "/Source"),
-                             fmt_id(q, nth == 0 ? "KafkaTopic_Left" : "KafkaTopic_Right", nth, "-Reduce"), &node);
-    if (e)
-        return e;
-    bool windowed = src->window.kind != SL_SQL_WIN_NONE;
-    const sl_sql_schema_t *in = &node->out;
-    uint32_t n_pseudo = windowed ? 5 : 3;
-    uint32_t n = in->n_value + n_pseudo + in->n_key;
-    sl_sql_expr_t **exprs = sl_arena_calloc(q->arena, n, sizeof *exprs);
-    const char **names = sl_arena_calloc(q->arena, n, sizeof *names);
-    if (!exprs || !names)
-        return nomem(q);
-    uint32_t k = 0;
-    char buf[512];
-    for (uint32_t i = 0; i < in->n_value + n_pseudo + in->n_key; i++, k++) {
-        const char *cn;
-        const sl_sql_type_t *ct;
-        sl_sql_colsrc_t cs;
-        uint32_t ci;
-        if (i < in->n_value) {
-            cn = in->value[i].name, ct = in->value[i].type, cs = SL_SQL_COL_VALUE, ci = i;
-        } else if (i < in->n_value + n_pseudo) {
-            ci = i - in->n_value;
-            cn = sl_sql_pseudo_name((sl_sql_pseudo_t)ci), ct = sl_sql_pseudo_type((sl_sql_pseudo_t)ci);
-            cs = SL_SQL_COL_PSEUDO;
-        } else {
-            ci = i - in->n_value - n_pseudo;
-            cn = in->key[ci].name, ct = in->key[ci].type, cs = SL_SQL_COL_KEY;
-        }
-        exprs[k] = sl_sql_expr_column(q->arena, cs, ci, ct, cn);
-        snprintf(buf, sizeof buf, "%s_%s", alias, cn);
-        names[k] = sl_arena_strndup(q->arena, buf, strlen(buf));
-        if (!exprs[k] || !names[k] || sl_sql_scope_add(q->arena, &fr->scope, alias, cn, SL_SQL_COL_VALUE, k, ct))
-            return nomem(q);
-        fr->scope.cols[fr->scope.n - 1].role = cs == SL_SQL_COL_KEY      ? SL_SQL_BCOL_KEY_COPY
-                                              : cs == SL_SQL_COL_PSEUDO ? SL_SQL_BCOL_PSEUDO_COPY
-                                                                        : SL_SQL_BCOL_COLUMN;
-    }
-    fr->scope.quals[0] = alias;
-    fr->scope.qual_src[0] = src->name;
-    fr->scope.n_quals = 1;
-    fr->node = project_node(q, node, exprs, names, n, fmt_id(q, "PrependAlias", nth, side));
-    if (!fr->node)
-        return nomem(q);
-    fr->is_table = src->is_table;
-    fr->window = src->window;
-    fr->is_relation = true;
-    fr->src = src;
-    fr->alias = alias;
-    fr->first_alias = alias;
-    fr->partitions = src->partitions;
-    if (in->n_key == 1) {
-        uint32_t kc = in->n_value + n_pseudo;
-        fr->cand[0] = sl_sql_expr_column(q->arena, SL_SQL_COL_VALUE, kc, in->key[0].type, in->key[0].name);
-        snprintf(buf, sizeof buf, "%s.%s", alias, in->key[0].name);
-        fr->cand_text[0] = sl_arena_strndup(q->arena, buf, strlen(buf));
-        fr->key_name = names[kc];
-        if (!fr->cand[0] || !fr->cand_text[0])
-            return nomem(q);
-        fr->n_cand = 1;
-    }
-    return 0;
+    return n > 1;
 }
 
-static bool frame_keyed_by(const frame_t *fr, const sl_sql_expr_t *e)
-{
-    for (uint32_t i = 0; i < fr->n_cand; i++)
-        if (sl_sql_expr_same(fr->cand[i], e))
-            return true;
-    return false;
-}
-
-static const char *win_name(sl_sql_window_kind_t k)
-{
-    return k == SL_SQL_WIN_TUMBLING ? "TUMBLING" : k == SL_SQL_WIN_HOPPING ? "HOPPING" : "SESSION";
-}
-
-/* Rekeys a stream input by its join expression. */
-static sl_err_t rekey_frame(qctx_t *q, frame_t *fr, sl_sql_expr_t *on, const char *text, uint32_t nth)
-{
-    sl_sql_plan_t *r = sl_sql_plan_new(q->arena, SL_SQL_P_REKEY, fr->node);
-    sl_sql_expr_t **k = sl_arena_calloc(q->arena, 1, sizeof *k);
-    if (!r || !k)
-        return nomem(q);
-    k[0] = on;
-    r->key_exprs = k;
-    r->n_key_exprs = 1;
-    sl_sql_schema_builder_t sb = { 0 };
-    if (sl_sql_sb_key(q->arena, &sb, "KSQL_JOIN_KEY", on->type))
-        return nomem(q);
-    r->out.key = sb.s.key;
-    r->out.n_key = 1;
-    r->id = fmt_id(q, nth == 0 ? "LeftSourceKeyed" : "RightSourceKeyed", nth, "");
-    r->window.kind = SL_SQL_WIN_NONE;
-    fr->node = r;
-    fr->cand[0] = on;
-    fr->cand_text[0] = text;
-    fr->n_cand = 1;
-    fr->synthetic = false;
-    fr->key_name = NULL;
-    if (on->kind == SL_SQL_E_COLUMN && on->src == SL_SQL_COL_VALUE)
-        fr->key_name = fr->node->out.value[on->index].name;
-    return 0;
-}
-
-/* A copy of e reading value column i + off for every value column i. */
-static sl_sql_expr_t *shift_expr(sl_arena_t *arena, const sl_sql_expr_t *e, uint32_t off)
-{
-    sl_sql_expr_t *c = sl_arena_memdup(arena, e, sizeof *e);
-    if (!c)
-        return NULL;
-    if (e->kind == SL_SQL_E_COLUMN && e->src == SL_SQL_COL_VALUE)
-        c->index += off;
-    if (e->n_args) {
-        c->args = sl_arena_calloc(arena, e->n_args, sizeof *c->args);
-        if (!c->args)
-            return NULL;
-        for (uint32_t i = 0; i < e->n_args; i++)
-            if (!(c->args[i] = shift_expr(arena, e->args[i], off)))
-                return NULL;
-    }
-    return c;
-}
+/* --- PARTITION BY ---------------------------------------------------------------- */
 
 /* A copy of e reading the key column i instead of value column
  * first_key + i (PrePartitionBy's copies of the key), so a PARTITION BY over
@@ -436,462 +215,19 @@ static sl_sql_expr_t *copies_to_key(sl_arena_t *arena, const sl_sql_expr_t *e, u
     return c;
 }
 
-/* The aliases a's columns come from (distinct, up to max). */
-static uint32_t ast_sources(const sl_sql_scope_t *s, const sl_sql_ast_expr_t *a, const char **out, uint32_t n,
-                            uint32_t max, int depth)
-{
-    if (!a || depth > 64)
-        return n;
-    if (a->kind == SL_SQL_A_COLUMN) {
-        const char *name = a->qual.name ? a->qual.name : a->name.name;
-        bool is_alias = false;
-        for (uint32_t i = 0; a->qual.name && i < s->n_quals; i++)
-            if (strcmp(s->quals[i], a->qual.name) == 0)
-                is_alias = true;
-        const char *found = is_alias ? a->qual.name : NULL;
-        for (uint32_t i = 0; !found && i < s->n; i++)
-            if (s->cols[i].qual && s->cols[i].src != SL_SQL_COL_PSEUDO && strcmp(s->cols[i].name, name) == 0)
-                found = s->cols[i].qual;
-        bool dup = false;
-        for (uint32_t i = 0; found && i < n; i++)
-            if (strcmp(out[i], found) == 0)
-                dup = true;
-        if (found && !dup && n < max)
-            out[n++] = found;
-        return n;
-    }
-    n = ast_sources(s, a->a, out, n, max, depth + 1);
-    n = ast_sources(s, a->b, out, n, max, depth + 1);
-    n = ast_sources(s, a->c, out, n, max, depth + 1);
-    for (uint32_t i = 0; a->args && i < a->args->n; i++)
-        n = ast_sources(s, a->args->items[i], out, n, max, depth + 1);
-    return n;
-}
 
-static sl_err_t on_shape(qctx_t *q, const sl_sql_ast_expr_t *on, sl_sql_pos_t pos)
-{
-    if (!on)
-        return sl_sql_bind_fail(&q->b, pos, "A join needs an ON clause.");
-    if (on->kind == SL_SQL_A_BINARY && on->op == SL_SQL_OP_EQ)
-        return 0;
-    const char *text = sl_sql_ast_text(q->arena, on, NULL);
-    if (on->kind == SL_SQL_A_BINARY && (on->op == SL_SQL_OP_AND || on->op == SL_SQL_OP_OR))
-        return sl_sql_bind_fail(&q->b, on->pos,
-                                "Invalid join condition: joins on multiple conditions are not yet supported. Got %s.",
-                                text);
-    if (on->kind == SL_SQL_A_BINARY && on->op >= SL_SQL_OP_NE && on->op <= SL_SQL_OP_GE)
-        return sl_sql_bind_fail(&q->b, on->pos, "Only equality join criteria is supported.");
-    return sl_sql_bind_fail(&q->b, on->pos, "Unsupported join expression: %s", text);
-}
-
-/* L joined with R (a relation) by f's ON: the joined frame in *out. */
-static sl_err_t join_frames(qctx_t *q, frame_t *L, frame_t *R, const sl_sql_ast_from_t *f, sl_sql_join_type_t jt,
-                            uint32_t nth, frame_t *out)
-{
-    const sl_sql_ast_expr_t *on = f->on;
-    sl_err_t e = on_shape(q, on, f->pos);
-    if (e)
-        return e;
-    q->b.clause = "JOIN ON";
-    bool was_quiet = q->b.quiet;
-    q->b.quiet = true;
-    const sl_sql_ast_expr_t *lon = NULL, *ron = NULL;
-    sl_sql_expr_t *le = sl_sql_bind_expr(&q->b, &L->scope, on->a);
-    sl_sql_expr_t *re = le ? sl_sql_bind_expr(&q->b, &R->scope, on->b) : NULL;
-    if (le && re) {
-        lon = on->a;
-        ron = on->b;
-    } else {
-        re = sl_sql_bind_expr(&q->b, &R->scope, on->a);
-        le = re ? sl_sql_bind_expr(&q->b, &L->scope, on->b) : NULL;
-        lon = on->b;
-        ron = on->a;
-    }
-    q->b.quiet = was_quiet;
-    q->b.failed = false;
-    if (!le || !re) {
-        /* An unknown column over every source, else the shape. */
-        sl_sql_scope_t both = L->scope;
-        both.cols = NULL;
-        both.n = both.cap = 0;
-        for (uint32_t i = 0; i < L->scope.n; i++)
-            if (sl_sql_scope_add(q->arena, &both, L->scope.cols[i].qual, L->scope.cols[i].name, L->scope.cols[i].src,
-                                 L->scope.cols[i].index, L->scope.cols[i].type))
-                return nomem(q);
-        for (uint32_t i = 0; i < R->scope.n; i++)
-            if (sl_sql_scope_add(q->arena, &both, R->scope.cols[i].qual, R->scope.cols[i].name, R->scope.cols[i].src,
-                                 L->scope.n + R->scope.cols[i].index, R->scope.cols[i].type))
-                return nomem(q);
-        if (both.n_quals < 8) {
-            both.quals[both.n_quals] = R->alias;
-            both.qual_src[both.n_quals++] = R->src->name;
-        }
-        if (!sl_sql_bind_expr(&q->b, &both, on->a) || !sl_sql_bind_expr(&q->b, &both, on->b))
-            return SL_ERR_INVAL;
-        const char *sa[8], *sb[8];
-        uint32_t na = ast_sources(&both, on->a, sa, 0, 8, 0), nb = ast_sources(&both, on->b, sb, 0, 8, 0);
-        const sl_sql_ast_expr_t *bad = na != 1 ? on->a : nb != 1 ? on->b : NULL;
-        if (bad)
-            return sl_sql_bind_fail(&q->b, bad->pos,
-                                    "Invalid comparison expression '%s' in join '%s'. Each side of the join comparision "
-                                    "must contain references from exactly one source.",
-                                    sl_sql_ast_text(q->arena, bad, NULL), sl_sql_ast_text(q->arena, on, NULL));
-        if (strcmp(sa[0], sb[0]) == 0)
-            return sl_sql_bind_fail(&q->b, on->pos,
-                                    "Each side of the join must reference exactly one source and not the same source. "
-                                    "Left side references `%s` and right references `%s`",
-                                    sa[0], sb[0]);
-        return sl_sql_bind_fail(&q->b, on->pos,
-                                "A join criteria is expected to reference the source (`%s`) in the FROM clause, "
-                                "instead the right source references `%s` and the left source references `%s`",
-                                R->alias, sb[0], sa[0]);
-    }
-    const char *ltext = sl_sql_ast_text(q->arena, lon, L->is_relation ? L->alias : NULL);
-    const char *rtext = sl_sql_ast_text(q->arena, ron, R->alias);
-    if (!sl_sql_type_equal(le->type, re->type)) {
-        char lt[64], rt[64];
-        return sl_sql_bind_fail(&q->b, on->pos, "Invalid join condition: types don't match. Got %s{%s} = %s{%s}.", ltext,
-                                sl_sql_type_str(le->type, lt, sizeof lt), rtext, sl_sql_type_str(re->type, rt, sizeof rt));
-    }
-
-    sl_sql_window_kind_t lw = L->window.kind, rw = R->window.kind;
-    const char *lname = L->is_relation ? L->alias : "the join";
-    if ((lw == SL_SQL_WIN_NONE) != (rw == SL_SQL_WIN_NONE))
-        return sl_sql_bind_fail(&q->b, f->pos,
-                                "Can not join windowed source to non-windowed source.\n%s is %s windowed\n%s is %s windowed",
-                                lname, lw == SL_SQL_WIN_NONE ? "not" : win_name(lw), R->alias,
-                                rw == SL_SQL_WIN_NONE ? "not" : win_name(rw));
-    const char *jtext = jt == SL_SQL_JOIN_INNER ? "[INNER] JOIN" : jt == SL_SQL_JOIN_LEFT ? "LEFT [OUTER] JOIN"
-                                                                                           : "[FULL] OUTER JOIN";
-    if (L->is_table && !R->is_table)
-        return sl_sql_bind_fail(&q->b, f->pos,
-                                "Invalid join order: table-stream joins are not supported; only stream-table joins. "
-                                "Got %s %s %s.",
-                                lname, jtext, R->alias);
-    if (!L->is_table && !R->is_table && !f->has_within)
-        return sl_sql_bind_fail(&q->b, f->pos,
-                                "Stream-Stream joins must have a WITHIN clause specified. None was provided. To learn "
-                                "about how to specify a WITHIN clause with a stream-stream join, please visit: "
-                                "https://docs.confluent.io/current/ksql/docs/syntax-reference.html"
-                                "#create-stream-as-select");
-    if (!L->is_table && R->is_table && f->has_within)
-        return sl_sql_bind_fail(&q->b, f->pos,
-                                "A window definition was provided for a Stream-Table join. These joins are not "
-                                "windowed. Please drop the window definition (ie. the WITHIN clause) and try to "
-                                "execute your join again.");
-    if (L->is_table && R->is_table && f->has_within)
-        return sl_sql_bind_fail(&q->b, f->pos,
-                                "A window definition was provided for a Table-Table join. These joins are not "
-                                "windowed. Please drop the window definition (i.e. the WITHIN clause) and try to "
-                                "execute your join again.");
-    if (!L->is_table && R->is_table && jt == SL_SQL_JOIN_FULL)
-        return sl_sql_bind_fail(&q->b, f->pos,
-                                "Invalid join type: full-outer join not supported for stream-table join. Got %s %s %s.",
-                                lname, jtext, R->alias);
-
-    /* Co-partitioning: without a repartition both inputs need as many
-     * partitions. */
-    if (frame_keyed_by(L, le) && frame_keyed_by(R, re) && L->partitions > 0 && R->partitions > 0 &&
-        L->partitions != R->partitions)
-        return sl_sql_bind_fail(&q->b, f->pos,
-                                "Can't join `%s` with `%s` since the number of partitions don't match. `%s` partitions "
-                                "= %d; `%s` partitions = %d. Please repartition either one so that the number of "
-                                "partitions match.",
-                                L->first_alias, R->alias, L->first_alias, (int)L->partitions, R->alias,
-                                (int)R->partitions);
-    int32_t out_partitions = frame_keyed_by(L, le) ? L->partitions : R->partitions;
-
-    /* Tables join on their key; streams are rekeyed when they are not. */
-    frame_t *sides[2] = { L, R };
-    sl_sql_expr_t *ons[2] = { le, re };
-    const char *texts[2] = { ltext, rtext };
-    const sl_sql_ast_expr_t *asts[2] = { lon, ron };
-    for (int i = 0; i < 2; i++) {
-        frame_t *s = sides[i];
-        if (frame_keyed_by(s, ons[i]))
-            continue;
-        if (s->is_table) {
-            if (!L->is_table)
-                return sl_sql_bind_fail(&q->b, asts[i]->pos,
-                                        "Invalid join condition: stream-table joins require to join on the table's "
-                                        "primary key. Got %s = %s.",
-                                        ltext, rtext);
-            if (i == 1)
-                return sl_sql_bind_fail(&q->b, asts[i]->pos,
-                                        "Invalid join condition: table-table joins require to join on the primary key "
-                                        "of the right input table. Got %s = %s.",
-                                        ltext, rtext);
-            return sl_sql_bind_fail(&q->b, asts[i]->pos,
-                                    "Invalid join condition: foreign-key table-table joins are not supported. Got "
-                                    "%s = %s.",
-                                    ltext, rtext);
-        }
-        if ((e = rekey_frame(q, s, ons[i], texts[i], i == 0 ? (nth > 1 ? nth : 0) : nth)))
-            return e;
-    }
-
-    sl_sql_plan_t *j = sl_sql_plan_new(q->arena, SL_SQL_P_JOIN, L->node);
-    if (!j)
-        return nomem(q);
-    j->right = R->node;
-    j->join = jt;
-    j->is_table = L->is_table && R->is_table;
-    j->window = L->window;
-    j->id = fmt_id(q, "Join", nth, "");
-    /* A table-table join's rows are kept for pull queries. */
-    j->store = j->is_table ? fmt_id(q, "Join", nth, "-Materialize") : NULL;
-    if (f->has_within) {
-        j->within_before_ms = f->within_before_ms;
-        j->within_after_ms = f->within_after_ms;
-        j->within_grace_ms = f->within_grace_ms;
-    }
-    uint32_t nl = L->node->out.n_value;
-    memset(out, 0, sizeof *out);
-    out->node = j;
-    out->first_alias = L->first_alias;
-    out->partitions = out_partitions;
-    out->is_table = j->is_table;
-    out->window = L->window;
-    /* The scope: the left's then the right's columns (shifted). */
-    out->scope.n_quals = L->scope.n_quals;
-    memcpy(out->scope.quals, L->scope.quals, sizeof out->scope.quals);
-    memcpy(out->scope.qual_src, L->scope.qual_src, sizeof out->scope.qual_src);
-    if (out->scope.n_quals < 8) {
-        out->scope.quals[out->scope.n_quals] = R->alias;
-        out->scope.qual_src[out->scope.n_quals++] = R->src->name;
-    }
-    for (uint32_t i = 0; i < L->scope.n; i++)
-        if (sl_sql_scope_add_col(q->arena, &out->scope, &L->scope.cols[i], L->scope.cols[i].index))
-            return nomem(q);
-    for (uint32_t i = 0; i < R->scope.n; i++)
-        if (sl_sql_scope_add_col(q->arena, &out->scope, &R->scope.cols[i],
-                                 R->scope.cols[i].src == SL_SQL_COL_VALUE ? nl + R->scope.cols[i].index
-                                                                          : R->scope.cols[i].index))
-            return nomem(q);
-    /* The key: equal to either side's expression (all of the chain's). */
-    for (uint32_t i = 0; i < L->n_cand && out->n_cand < MAX_CAND; i++) {
-        out->cand[out->n_cand] = L->cand[i];
-        out->cand_text[out->n_cand++] = L->cand_text[i];
-    }
-    for (uint32_t i = 0; i < R->n_cand && out->n_cand < MAX_CAND; i++) {
-        if (!(out->cand[out->n_cand] = shift_expr(q->arena, R->cand[i], nl)))
-            return nomem(q);
-        out->cand_text[out->n_cand++] = R->cand_text[i];
-    }
-    /* Column references first: they name the key and the error lists them. */
-    for (uint32_t i = 1; i < out->n_cand; i++) {
-        for (uint32_t k = i; k > 0 && out->cand[k]->kind == SL_SQL_E_COLUMN && out->cand[k - 1]->kind != SL_SQL_E_COLUMN;
-             k--) {
-            sl_sql_expr_t *t = out->cand[k];
-            const char *tt = out->cand_text[k];
-            out->cand[k] = out->cand[k - 1];
-            out->cand_text[k] = out->cand_text[k - 1];
-            out->cand[k - 1] = t;
-            out->cand_text[k - 1] = tt;
-        }
-    }
-    const char *kname = NULL;
-    for (uint32_t i = 0; jt != SL_SQL_JOIN_FULL && i < out->n_cand && !kname; i++) {
-        const sl_sql_expr_t *c = out->cand[i];
-        if (c->kind == SL_SQL_E_COLUMN && c->src == SL_SQL_COL_VALUE && c->index < nl + R->node->out.n_value)
-            kname = c->index < nl ? L->node->out.value[c->index].name : R->node->out.value[c->index - nl].name;
-        else if (c->kind == SL_SQL_E_COLUMN && c->src == SL_SQL_COL_KEY && L->synthetic)
-            kname = L->key_name;
-    }
-    if (!kname) {
-        /* ksqlDB's synthetic key column: ROWKEY, or ROWKEY_n when taken. */
-        kname = "ROWKEY";
-        for (uint32_t n = 1; n < 16; n++) {
-            bool taken = false;
-            for (uint32_t i = 0; i < out->scope.n; i++)
-                if (strcmp(out->scope.cols[i].name, kname) == 0)
-                    taken = true;
-            if (!taken)
-                break;
-            kname = fmt_id(q, "ROWKEY", n + 1, "");
-        }
-        out->synthetic = true;
-        out->cand[0] = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, 0, le->type, kname);
-        out->cand_text[0] = kname;
-        out->n_cand = 1;
-        if (!out->cand[0] || sl_sql_scope_add(q->arena, &out->scope, NULL, kname, SL_SQL_COL_KEY, 0, le->type))
-            return nomem(q);
-    }
-    out->key_name = kname;
-    sl_sql_schema_builder_t sb = { 0 };
-    if (sl_sql_sb_key(q->arena, &sb, kname, le->type))
-        return nomem(q);
-    for (uint32_t i = 0; i < L->node->out.n_value; i++)
-        if (sl_sql_sb_value(q->arena, &sb, L->node->out.value[i].name, L->node->out.value[i].type))
-            return nomem(q);
-    for (uint32_t i = 0; i < R->node->out.n_value; i++)
-        if (sl_sql_sb_value(q->arena, &sb, R->node->out.value[i].name, R->node->out.value[i].type))
-            return nomem(q);
-    j->out = sb.s;
-    j->left_key = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, 0, le->type, kname);
-    j->right_key = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, 0, re->type, kname);
-    if (!j->left_key || !j->right_key)
-        return nomem(q);
-    return 0;
-}
-
-static sl_err_t join_tree(qctx_t *q, const sl_sql_ast_from_t *f, uint32_t *nth, frame_t *out)
-{
-    if (!f->is_join)
-        return relation_frame(q, f, (*nth)++, out);
-    if (f->right->is_join)
-        return sl_sql_bind_fail(&q->b, f->right->pos, "A join's right side must be a stream or a table.");
-    const sl_sql_ast_from_t *lf = f->left, *rf = f->right;
-    sl_sql_join_type_t jt = f->join;
-    if (jt == SL_SQL_JOIN_RIGHT) {
-        /* RIGHT JOIN is a LEFT JOIN with the sides swapped. */
-        if (lf->is_join)
-            return sl_sql_bind_fail(&q->b, f->pos, "RIGHT JOIN is only supported between two sources.");
-        lf = f->right;
-        rf = f->left;
-        jt = SL_SQL_JOIN_LEFT;
-    }
-    frame_t L, R;
-    sl_err_t e = join_tree(q, lf, nth, &L);
-    if (e)
-        return e;
-    uint32_t me = *nth;
-    if ((e = relation_frame(q, rf, (*nth)++, &R)))
-        return e;
-    return join_frames(q, &L, &R, f, jt, me, out);
-}
-
-/* Adds a relation's columns (any index: only names and types matter) to a
- * scope of every source joined so far; false if the source is unknown. */
-static bool add_relation(qctx_t *q, const sl_sql_ast_from_t *f, sl_sql_scope_t *acc, const char **alias)
-{
-    const sl_sql_source_t *src = q->env->catalog ? sl_sql_catalog_find(q->env->catalog, f->name.name) : NULL;
-    if (!src)
-        return false;
-    *alias = f->alias.name ? f->alias.name : src->name;
-    for (uint32_t i = 0; i < src->schema.n_key; i++)
-        if (sl_sql_scope_add(q->arena, acc, *alias, src->schema.key[i].name, SL_SQL_COL_VALUE, acc->n,
-                             src->schema.key[i].type))
-            return false;
-    for (uint32_t i = 0; i < src->schema.n_value; i++)
-        if (sl_sql_scope_add(q->arena, acc, *alias, src->schema.value[i].name, SL_SQL_COL_VALUE, acc->n,
-                             src->schema.value[i].type))
-            return false;
-    if (acc->n_quals < 8) {
-        acc->quals[acc->n_quals] = *alias;
-        acc->qual_src[acc->n_quals++] = src->name;
-    }
-    return true;
-}
-
-/* ksqlDB checks every ON clause before planning any join: the shape, and
- * that each side reads exactly one source and the joined source is one of
- * them. Unknown names are left to the binding that follows. */
-static sl_err_t validate_joins(qctx_t *q, const sl_sql_ast_from_t *f, sl_sql_scope_t *acc, bool *stop)
-{
-    const char *alias;
-    if (!f->is_join) {
-        if (!add_relation(q, f, acc, &alias))
-            *stop = true;
-        return 0;
-    }
-    sl_err_t e = validate_joins(q, f->left, acc, stop);
-    if (e || *stop || f->right->is_join)
-        return e;
-    if (!add_relation(q, f->right, acc, &alias)) {
-        *stop = true;
-        return 0;
-    }
-    const sl_sql_ast_expr_t *on = f->on;
-    if ((e = on_shape(q, on, f->pos)))
-        return e;
-    bool was_quiet = q->b.quiet;
-    q->b.quiet = true;
-    bool ok = sl_sql_bind_expr(&q->b, acc, on->a) && sl_sql_bind_expr(&q->b, acc, on->b);
-    q->b.quiet = was_quiet;
-    q->b.failed = false;
-    if (!ok) {
-        *stop = true;
-        return 0;
-    }
-    const char *sa[8], *sb[8];
-    uint32_t na = ast_sources(acc, on->a, sa, 0, 8, 0), nb = ast_sources(acc, on->b, sb, 0, 8, 0);
-    const sl_sql_ast_expr_t *bad = na != 1 ? on->a : nb != 1 ? on->b : NULL;
-    if (bad)
-        return sl_sql_bind_fail(&q->b, bad->pos,
-                                "Invalid comparison expression '%s' in join '%s'. Each side of the join comparision "
-                                "must contain references from exactly one source.",
-                                sl_sql_ast_text(q->arena, bad, NULL), sl_sql_ast_text(q->arena, on, NULL));
-    if (strcmp(sa[0], sb[0]) == 0)
-        return sl_sql_bind_fail(&q->b, on->pos,
-                                "Each side of the join must reference exactly one source and not the same source. "
-                                "Left side references `%s` and right references `%s`",
-                                sa[0], sb[0]);
-    if (strcmp(sa[0], alias) != 0 && strcmp(sb[0], alias) != 0)
-        return sl_sql_bind_fail(&q->b, on->pos,
-                                "A join criteria is expected to reference the source (`%s`) in the FROM clause, "
-                                "instead the right source references `%s` and the left source references `%s`",
-                                alias, sb[0], sa[0]);
-    return 0;
-}
-
-static sl_err_t bind_join(qctx_t *q, const sl_sql_ast_from_t *f)
-{
-    frame_t top;
-    uint32_t nth = 0;
-    sl_sql_scope_t all = { 0 };
-    bool stop = false;
-    q->b.clause = "JOIN ON";
-    sl_err_t e = validate_joins(q, f, &all, &stop);
-    if (e)
-        return e;
-    e = join_tree(q, f, &nth, &top);
-    if (e)
-        return e;
-    q->is_join = true;
-    q->cur = top.node;
-    q->names_of = &top.node->out;
-    q->windowed = top.window.kind != SL_SQL_WIN_NONE;
-    q->scope = top.scope;
-    if (sl_sql_scope_add_pseudo(q->arena, &q->scope, NULL, q->windowed))
-        return nomem(q);
-    q->synthetic_key = top.synthetic;
-    q->n_keys = 1;
-    q->key_type[0] = top.node->out.key[0].type;
-    q->key_name[0] = top.key_name;
-    q->key_what = "join expression";
-    q->n_cand[0] = top.n_cand;
-    for (uint32_t i = 0; i < top.n_cand; i++) {
-        q->cand[0][i] = top.cand[i];
-        q->key_text[0][i] = top.cand_text[i];
-    }
-    return 0;
-}
-
-static bool join_name_ambiguous(const qctx_t *q, const char *name)
-{
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < q->n_rels; i++) {
-        const sl_sql_schema_t *s = &q->rels[i].src->schema;
-        if (sl_sql_schema_key_index(s, name) >= 0 || sl_sql_schema_value_index(s, name) >= 0)
-            n++;
-    }
-    return n > 1;
-}
-
-/* --- PARTITION BY ---------------------------------------------------------------- */
 
 static bool is_null_literal(const sl_sql_ast_expr_t *a)
 {
     return a && a->kind == SL_SQL_A_NULL;
 }
 
-static sl_err_t bind_partition_by(qctx_t *q)
+static sl_err_t bind_partition_by(sl_sql_qctx_t *q)
 {
     const sl_sql_list_t *pb = q->sel->partition_by;
     if (q->cur->is_table)
         return sl_sql_bind_fail(&q->b, q->sel->pos, "ksqlDB does not support PARTITION BY on a TABLE: use GROUP BY.");
-    if (pb->n > MAX_KEYS)
+    if (pb->n > SL_SQL_MAX_KEYS)
         return sl_sql_bind_fail(&q->b, q->sel->pos, "too many PARTITION BY expressions");
     q->b.clause = "PARTITION BY";
     /* Check the expressions over the input first (ksqlDB's message). */
@@ -919,7 +255,7 @@ static sl_err_t bind_partition_by(qctx_t *q)
         sl_sql_expr_t **exprs = sl_arena_calloc(q->arena, n, sizeof *exprs);
         const char **names = sl_arena_calloc(q->arena, n, sizeof *names);
         if (!exprs || !names)
-            return nomem(q);
+            return sl_sql_q_nomem(q);
         for (uint32_t i = 0; i < in->n_value; i++) {
             exprs[i] = sl_sql_expr_column(q->arena, SL_SQL_COL_VALUE, i, in->value[i].type, in->value[i].name);
             names[i] = in->value[i].name;
@@ -930,10 +266,10 @@ static sl_err_t bind_partition_by(qctx_t *q)
         }
         for (uint32_t i = 0; i < n; i++)
             if (!exprs[i])
-                return nomem(q);
-        sl_sql_plan_t *p = project_node(q, q->cur, exprs, names, n, "PrePartitionBy");
+                return sl_sql_q_nomem(q);
+        sl_sql_plan_t *p = sl_sql_q_project_node(q, q->cur, exprs, names, n, "PrePartitionBy");
         if (!p)
-            return nomem(q);
+            return sl_sql_q_nomem(q);
         q->cur = p;
         /* The scope: the same names, now all value columns. */
         sl_sql_scope_t s = { 0 };
@@ -947,14 +283,14 @@ static sl_err_t bind_partition_by(qctx_t *q)
                 c.index += in->n_value;
             }
             if (sl_sql_scope_add_col(q->arena, &s, &c, c.index))
-                return nomem(q);
+                return sl_sql_q_nomem(q);
         }
         q->scope = s;
         q->names_of = &p->out;
     }
     sl_sql_plan_t *r = sl_sql_plan_new(q->arena, SL_SQL_P_REKEY, q->cur);
     if (!r)
-        return nomem(q);
+        return sl_sql_q_nomem(q);
     r->id = "PartitionBy";
     r->window.kind = SL_SQL_WIN_NONE;
     q->windowed = false;
@@ -969,7 +305,7 @@ static sl_err_t bind_partition_by(qctx_t *q)
     }
     r->key_exprs = sl_arena_calloc(q->arena, pb->n, sizeof *r->key_exprs);
     if (!r->key_exprs)
-        return nomem(q);
+        return sl_sql_q_nomem(q);
     r->n_key_exprs = pb->n;
     sl_sql_schema_builder_t sb = { 0 };
     for (uint32_t i = 0; i < pb->n; i++) {
@@ -979,7 +315,7 @@ static sl_err_t bind_partition_by(qctx_t *q)
             return SL_ERR_INVAL;
         r->key_exprs[i] = in_n_key ? copies_to_key(q->arena, e, in_n_value, in_n_key) : e;
         if (!r->key_exprs[i])
-            return nomem(q);
+            return sl_sql_q_nomem(q);
         const char *name = NULL;
         /* Over a join the key takes the joined row's (prefixed) name. */
         if (e->kind == SL_SQL_E_COLUMN && e->src == SL_SQL_COL_VALUE)
@@ -992,7 +328,7 @@ static sl_err_t bind_partition_by(qctx_t *q)
         q->key_text[i][0] = sl_sql_ast_text(q->arena, a, q->qual);
         q->key_type[i] = e->type;
         if (sl_sql_sb_key(q->arena, &sb, name ? name : "KSQL_COL_0", e->type))
-            return nomem(q);
+            return sl_sql_q_nomem(q);
     }
     r->out.key = sb.s.key;
     r->out.n_key = sb.s.n_key;
@@ -1003,18 +339,18 @@ static sl_err_t bind_partition_by(qctx_t *q)
 
 /* --- GROUP BY ------------------------------------------------------------------ */
 
-static sl_err_t bind_group_by(qctx_t *q)
+static sl_err_t bind_group_by(sl_sql_qctx_t *q)
 {
     const sl_sql_list_t *gb = q->sel->group_by;
     uint32_t n = gb ? gb->n : 0;
     if (n == 0)
         return sl_sql_bind_fail(&q->b, q->sel->pos, "Use of aggregate functions requires a GROUP BY clause.");
-    if (n > MAX_KEYS)
+    if (n > SL_SQL_MAX_KEYS)
         return sl_sql_bind_fail(&q->b, q->sel->pos, "too many GROUP BY expressions");
     q->b.clause = "GROUP BY";
     sl_sql_expr_t **g = sl_arena_calloc(q->arena, n, sizeof *g);
     if (!g)
-        return nomem(q);
+        return sl_sql_q_nomem(q);
     for (uint32_t i = 0; i < n; i++) {
         const sl_sql_ast_expr_t *a = gb->items[i];
         if (sl_sql_ast_has_agg(a))
@@ -1029,7 +365,7 @@ static sl_err_t bind_group_by(qctx_t *q)
     }
     sl_sql_plan_t *agg = sl_sql_plan_new(q->arena, SL_SQL_P_AGGREGATE, q->cur);
     if (!agg)
-        return nomem(q);
+        return sl_sql_q_nomem(q);
     agg->id = "Aggregate";
     agg->store = "Aggregate-Aggregate-Materialize";
     agg->group_exprs = g;
@@ -1072,7 +408,7 @@ static sl_err_t bind_group_by(qctx_t *q)
         q->cand[i][0] = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, i, e->type, name);
         q->n_cand[i] = 1;
         if (!q->cand[i][0] || sl_sql_sb_key(q->arena, &sb, name ? name : "KSQL_COL_0", e->type))
-            return nomem(q);
+            return sl_sql_q_nomem(q);
     }
     agg->out.key = sb.s.key;
     agg->out.n_key = n;
@@ -1090,7 +426,7 @@ static sl_err_t bind_group_by(qctx_t *q)
 }
 
 /* After the items and HAVING are bound: the aggregate's value columns. */
-static sl_err_t finish_aggregate(qctx_t *q, sl_sql_plan_t *agg)
+static sl_err_t finish_aggregate(sl_sql_qctx_t *q, sl_sql_plan_t *agg)
 {
     agg->aggs = q->b.aggs;
     agg->n_aggs = q->b.n_aggs;
@@ -1124,7 +460,7 @@ static sl_err_t finish_aggregate(qctx_t *q, sl_sql_plan_t *agg)
         snprintf(buf, sizeof buf, "KSQL_AGG_VARIABLE_%u", j);
         const char *nm = sl_arena_strndup(q->arena, buf, strlen(buf));
         if (!nm || sl_sql_sb_value(q->arena, &sb, nm, agg->aggs[j]->result_type))
-            return nomem(q);
+            return sl_sql_q_nomem(q);
     }
     agg->out.value = sb.s.value;
     agg->out.n_value = sb.s.n_value;
@@ -1134,7 +470,7 @@ static sl_err_t finish_aggregate(qctx_t *q, sl_sql_plan_t *agg)
 /* --- SELECT items ---------------------------------------------------------------- */
 
 /* The default name of an item bound to e (NULL: generate one). */
-static const char *default_name(qctx_t *q, const sl_sql_ast_expr_t *a, const sl_sql_expr_t *e)
+static const char *default_name(sl_sql_qctx_t *q, const sl_sql_ast_expr_t *a, const sl_sql_expr_t *e)
 {
     /* In a join a column keeps its name unless another source has a
      * column of that name: then ALIAS_NAME (T_ID), as ksqlDB. */
@@ -1160,7 +496,7 @@ static const char *default_name(qctx_t *q, const sl_sql_ast_expr_t *a, const sl_
 }
 
 /* Which key (and which of its candidates) e equals. */
-static bool cand_of(const qctx_t *q, const sl_sql_expr_t *e, int *key, uint32_t *cand)
+static bool cand_of(const sl_sql_qctx_t *q, const sl_sql_expr_t *e, int *key, uint32_t *cand)
 {
     for (uint32_t i = 0; i < q->n_keys; i++)
         for (uint32_t c = 0; c < q->n_cand[i]; c++)
@@ -1172,13 +508,13 @@ static bool cand_of(const qctx_t *q, const sl_sql_expr_t *e, int *key, uint32_t 
     return false;
 }
 
-static bool is_cand(const qctx_t *q, const sl_sql_expr_t *e, int *key)
+static bool is_cand(const sl_sql_qctx_t *q, const sl_sql_expr_t *e, int *key)
 {
     uint32_t c;
     return cand_of(q, e, key, &c);
 }
 
-static sl_err_t star_items(qctx_t *q, const sl_sql_ast_expr_t *a)
+static sl_err_t star_items(sl_sql_qctx_t *q, const sl_sql_ast_expr_t *a)
 {
     const char *qual = a->qual.name;
     if (q->aggregated) {
@@ -1194,21 +530,21 @@ static sl_err_t star_items(qctx_t *q, const sl_sql_ast_expr_t *a)
                     continue;
                 sl_sql_ast_expr_t *col = sl_arena_zalloc(q->arena, sizeof *col);
                 if (!col)
-                    return nomem(q);
+                    return sl_sql_q_nomem(q);
                 col->kind = SL_SQL_A_COLUMN;
                 col->pos = a->pos;
                 col->name.name = c->name;
                 col->qual.name = q->is_join ? c->qual : NULL;
-                item_t *it = add_item(q);
+                sl_sql_qitem_t *it = add_item(q);
                 if (!it)
-                    return nomem(q);
+                    return sl_sql_q_nomem(q);
                 it->ast = col;
                 it->from_star = true;
                 if (!(it->expr = sl_sql_bind_expr(&q->b, &q->scope, col)))
                     return SL_ERR_INVAL;
                 it->name = default_name(q, col, it->expr);
                 if (!it->name && !(it->name = gen_name(q)))
-                    return nomem(q);
+                    return sl_sql_q_nomem(q);
             }
         }
         return 0;
@@ -1224,32 +560,32 @@ static sl_err_t star_items(qctx_t *q, const sl_sql_ast_expr_t *a)
     }
     /* The key first (unqualified *: the result's key), then every column
      * of the scope except the pseudo ones and a copy of the key. */
-    bool emitted[MAX_KEYS] = { false };
+    bool emitted[SL_SQL_MAX_KEYS] = { false };
     if (!qual || !q->is_join) {
         for (uint32_t i = 0; i < q->n_keys; i++) {
             if (!q->cand[i][0])
                 continue;
-            item_t *it = add_item(q);
+            sl_sql_qitem_t *it = add_item(q);
             if (!it)
-                return nomem(q);
+                return sl_sql_q_nomem(q);
             it->expr = q->cand[i][0];
             it->name = q->key_name[i] ? q->key_name[i] : gen_name(q);
             it->key = (int)i;
             it->from_star = true;
             emitted[i] = true;
             if (!it->name)
-                return nomem(q);
+                return sl_sql_q_nomem(q);
             if (!q->persistent && q->windowed && i + 1 == q->n_keys) {
                 for (int p = SL_SQL_PSEUDO_WINDOWSTART; p <= SL_SQL_PSEUDO_WINDOWEND; p++) {
-                    item_t *w = add_item(q);
+                    sl_sql_qitem_t *w = add_item(q);
                     if (!w)
-                        return nomem(q);
+                        return sl_sql_q_nomem(q);
                     w->name = sl_sql_pseudo_name((sl_sql_pseudo_t)p);
                     w->expr = sl_sql_expr_column(q->arena, SL_SQL_COL_PSEUDO, (uint32_t)p,
                                                  sl_sql_pseudo_type((sl_sql_pseudo_t)p), w->name);
                     w->from_star = true;
                     if (!w->expr)
-                        return nomem(q);
+                        return sl_sql_q_nomem(q);
                 }
             }
         }
@@ -1259,7 +595,7 @@ static sl_err_t star_items(qctx_t *q, const sl_sql_ast_expr_t *a)
     const sl_sql_bcol_t **order = sl_arena_calloc(q->arena, q->scope.n + 1, sizeof *order);
     uint32_t n_order = 0;
     if (!order)
-        return nomem(q);
+        return sl_sql_q_nomem(q);
     uint32_t max_index = 0;
     for (uint32_t i = 0; i < q->scope.n; i++)
         if (q->scope.cols[i].src != SL_SQL_COL_PSEUDO && q->scope.cols[i].index + 1 > max_index)
@@ -1297,7 +633,7 @@ static sl_err_t star_items(qctx_t *q, const sl_sql_ast_expr_t *a)
             continue;
         sl_sql_expr_t *e = sl_sql_expr_column(q->arena, c->src, c->index, c->type, c->name);
         if (!e)
-            return nomem(q);
+            return sl_sql_q_nomem(q);
         int k;
         bool other_cand = false;
         if (is_cand(q, e, &k) && (emitted[k] || !qual || !q->is_join)) {
@@ -1305,9 +641,9 @@ static sl_err_t star_items(qctx_t *q, const sl_sql_ast_expr_t *a)
                 continue;
             other_cand = true; /* the other side's copy of the join key: a value */
         }
-        item_t *it = add_item(q);
+        sl_sql_qitem_t *it = add_item(q);
         if (!it)
-            return nomem(q);
+            return sl_sql_q_nomem(q);
         it->key = other_cand ? -2 : -1;
         it->expr = e;
         it->name = default_name(q, NULL, e);
@@ -1318,21 +654,21 @@ static sl_err_t star_items(qctx_t *q, const sl_sql_ast_expr_t *a)
     return 0;
 }
 
-static sl_err_t bind_items(qctx_t *q)
+static sl_err_t bind_items(sl_sql_qctx_t *q)
 {
     const sl_sql_list_t *items = q->sel->items;
     q->b.clause = "SELECT";
     /* Names taken: the scope's and the explicit aliases. */
     for (uint32_t i = 0; i < q->scope.n; i++)
         if (use_name(q, q->scope.cols[i].name))
-            return nomem(q);
+            return sl_sql_q_nomem(q);
     for (uint32_t i = 0; q->names_of && i < q->names_of->n_value; i++)
         if (use_name(q, q->names_of->value[i].name))
-            return nomem(q);
+            return sl_sql_q_nomem(q);
     for (uint32_t i = 0; items && i < items->n; i++) {
         const sl_sql_ast_item_t *ai = items->items[i];
         if (ai->alias.name && use_name(q, ai->alias.name))
-            return nomem(q);
+            return sl_sql_q_nomem(q);
     }
     /* Table functions become slots of a FLATMAP whose value row is the
      * input's followed by one column per call. */
@@ -1355,9 +691,9 @@ static sl_err_t bind_items(qctx_t *q)
                                         "`%s` is a reserved column name. You cannot use it as an alias for a column.",
                                         ai->alias.name);
         }
-        item_t *it = add_item(q);
+        sl_sql_qitem_t *it = add_item(q);
         if (!it)
-            return nomem(q);
+            return sl_sql_q_nomem(q);
         it->ast = a;
         it->aliased = ai->alias.name != NULL;
         it->expr = sl_sql_bind_expr(&q->b, &q->scope, a);
@@ -1372,7 +708,7 @@ static sl_err_t bind_items(qctx_t *q)
             return sl_sql_bind_fail(&q->b, a->pos, "Reserved column name in select: `%s`. Please remove or alias the column.",
                                     it->name);
         if (!it->name && !(it->name = gen_name(q)))
-            return nomem(q);
+            return sl_sql_q_nomem(q);
     }
     q->b.allow_tablefn = false;
     if (q->n_items == 0)
@@ -1381,20 +717,20 @@ static sl_err_t bind_items(qctx_t *q)
 }
 
 /* Matches items to the result's key (persistent queries). */
-static sl_err_t match_keys(qctx_t *q)
+static sl_err_t match_keys(sl_sql_qctx_t *q)
 {
     /* The item equal to a key's first candidate that is selected (a
      * join's left expression before its right one) is the key; an item
      * equal to another candidate stays a value; the same one twice is an
      * error. */
-    int first[MAX_KEYS];
-    uint32_t best[MAX_KEYS];
-    for (uint32_t i = 0; i < MAX_KEYS; i++) {
+    int first[SL_SQL_MAX_KEYS];
+    uint32_t best[SL_SQL_MAX_KEYS];
+    for (uint32_t i = 0; i < SL_SQL_MAX_KEYS; i++) {
         first[i] = -1;
         best[i] = UINT32_MAX;
     }
     for (uint32_t i = 0; i < q->n_items; i++) {
-        item_t *it = &q->items[i];
+        sl_sql_qitem_t *it = &q->items[i];
         int k;
         uint32_t c;
         if (it->key == -2 || !cand_of(q, it->expr, &k, &c))
@@ -1403,7 +739,7 @@ static sl_err_t match_keys(qctx_t *q)
             best[k] = c;
     }
     for (uint32_t i = 0; i < q->n_items; i++) {
-        item_t *it = &q->items[i];
+        sl_sql_qitem_t *it = &q->items[i];
         if (it->key == -2)
             continue;
         int k;
@@ -1435,7 +771,7 @@ static sl_err_t match_keys(qctx_t *q)
     }
     /* Every key must be selected: one message naming what is missing
      * ("A or B" for a join's alternatives, "A, B and C" for several keys). */
-    uint32_t missing[MAX_KEYS], n_missing = 0;
+    uint32_t missing[SL_SQL_MAX_KEYS], n_missing = 0;
     for (uint32_t k = 0; k < q->n_keys; k++)
         if (first[k] < 0)
             missing[n_missing++] = k;
@@ -1484,7 +820,7 @@ static sl_err_t match_keys(qctx_t *q)
 }
 
 /* FLATMAP (when a table function is selected) and the final PROJECT. */
-static sl_err_t build_projection(qctx_t *q)
+static sl_err_t build_projection(sl_sql_qctx_t *q)
 {
     sl_sql_plan_t *below = q->cur;
     uint32_t n = q->n_items;
@@ -1494,24 +830,24 @@ static sl_err_t build_projection(qctx_t *q)
         uint32_t base = q->b.tf_base, nf = base + q->b.n_tf;
         sl_sql_plan_t *fm = sl_sql_plan_new(q->arena, SL_SQL_P_FLATMAP, q->cur);
         if (!fm)
-            return nomem(q);
+            return sl_sql_q_nomem(q);
         fm->id = "FlatMap";
         fm->exprs = sl_arena_calloc(q->arena, nf, sizeof *fm->exprs);
         fm->funcs = sl_arena_calloc(q->arena, nf, sizeof *fm->funcs);
         fm->tablefn_args = sl_arena_calloc(q->arena, nf, sizeof *fm->tablefn_args);
         fm->tablefn_n_args = sl_arena_calloc(q->arena, nf, sizeof *fm->tablefn_n_args);
         if (!fm->exprs || !fm->funcs || !fm->tablefn_args || !fm->tablefn_n_args)
-            return nomem(q);
+            return sl_sql_q_nomem(q);
         fm->n_exprs = nf;
         sl_sql_schema_builder_t sb = { 0 };
         for (uint32_t i = 0; i < q->cur->out.n_key; i++)
             if (sl_sql_sb_key(q->arena, &sb, q->cur->out.key[i].name, q->cur->out.key[i].type))
-                return nomem(q);
+                return sl_sql_q_nomem(q);
         for (uint32_t i = 0; i < base; i++) {
             const sl_sql_column_t *c = &q->cur->out.value[i];
             fm->exprs[i] = sl_sql_expr_column(q->arena, SL_SQL_COL_VALUE, i, c->type, c->name);
             if (!fm->exprs[i] || sl_sql_sb_value(q->arena, &sb, c->name, c->type))
-                return nomem(q);
+                return sl_sql_q_nomem(q);
         }
         char buf[32];
         for (uint32_t j = 0; j < q->b.n_tf; j++) {
@@ -1521,14 +857,14 @@ static sl_err_t build_projection(qctx_t *q)
             fm->tablefn_n_args[base + j] = t->n_args;
             snprintf(buf, sizeof buf, "KSQL_SYNTH_%u", j);
             if (sl_sql_sb_value(q->arena, &sb, buf, t->type))
-                return nomem(q);
+                return sl_sql_q_nomem(q);
         }
         fm->out = sb.s;
         below = fm;
     }
     sl_sql_plan_t *p = sl_sql_plan_new(q->arena, SL_SQL_P_PROJECT, below);
     if (!p)
-        return nomem(q);
+        return sl_sql_q_nomem(q);
     p->id = "Project";
     sl_sql_schema_builder_t sb = { 0 };
     uint32_t n_val = 0;
@@ -1537,25 +873,25 @@ static sl_err_t build_projection(qctx_t *q)
             n_val++;
     p->exprs = sl_arena_calloc(q->arena, n_val ? n_val : 1, sizeof *p->exprs);
     if (!p->exprs)
-        return nomem(q);
+        return sl_sql_q_nomem(q);
     if (q->persistent && q->n_keys) {
         p->key_exprs = sl_arena_calloc(q->arena, q->n_keys, sizeof *p->key_exprs);
         if (!p->key_exprs)
-            return nomem(q);
+            return sl_sql_q_nomem(q);
         p->n_key_exprs = q->n_keys;
         for (uint32_t k = 0; k < q->n_keys; k++) {
-            const item_t *it = NULL;
+            const sl_sql_qitem_t *it = NULL;
             for (uint32_t i = 0; i < n; i++)
                 if (q->items[i].key == (int)k)
                     it = &q->items[i];
             const char *name = it ? it->name : q->key_name[k];
             p->key_exprs[k] = sl_sql_expr_column(q->arena, SL_SQL_COL_KEY, k, q->key_type[k], name);
             if (!p->key_exprs[k] || sl_sql_sb_key(q->arena, &sb, name, q->key_type[k]))
-                return nomem(q);
+                return sl_sql_q_nomem(q);
         }
     }
     for (uint32_t i = 0; i < n; i++) {
-        item_t *it = &q->items[i];
+        sl_sql_qitem_t *it = &q->items[i];
         if (q->persistent && it->key >= 0)
             continue;
         for (uint32_t j = 0; j < sb.s.n_value; j++) {
@@ -1578,7 +914,7 @@ static sl_err_t build_projection(qctx_t *q)
                                     "CAST(null AS VARCHAR).");
         p->exprs[p->n_exprs++] = it->expr;
         if (sl_sql_sb_value(q->arena, &sb, it->name, it->expr->type))
-            return nomem(q);
+            return sl_sql_q_nomem(q);
     }
     if (q->persistent && p->n_exprs == 0)
         return sl_sql_bind_fail(&q->b, q->sel->pos, "The projection contains no value columns.");
@@ -1591,18 +927,18 @@ static sl_err_t build_projection(qctx_t *q)
 
 /* --- Sinks ------------------------------------------------------------------- */
 
-static sl_err_t add_source_names(qctx_t *q, sl_sql_bound_query_t *out)
+static sl_err_t add_source_names(sl_sql_qctx_t *q, sl_sql_bound_query_t *out)
 {
     out->source_names = sl_arena_calloc(q->arena, q->n_rels ? q->n_rels : 1, sizeof *out->source_names);
     if (!out->source_names)
-        return nomem(q);
+        return sl_sql_q_nomem(q);
     for (uint32_t i = 0; i < q->n_rels; i++)
         out->source_names[i] = q->rels[i].src->name;
     out->n_sources = q->n_rels;
     return 0;
 }
 
-static sl_err_t sink_codecs(qctx_t *q, sl_sql_plan_t *sink, const sl_sql_fmt_t *kf, const sl_sql_fmt_t *vf)
+static sl_err_t sink_codecs(sl_sql_qctx_t *q, sl_sql_plan_t *sink, const sl_sql_fmt_t *kf, const sl_sql_fmt_t *vf)
 {
     char err[1024] = "";
     if (sl_sql_schema_codec(q->arena, kf, &sink->out, true, &sink->sink_key_codec, err, sizeof err) ||
@@ -1611,7 +947,7 @@ static sl_err_t sink_codecs(qctx_t *q, sl_sql_plan_t *sink, const sl_sql_fmt_t *
     return 0;
 }
 
-static sl_err_t create_sink(qctx_t *q, sl_sql_plan_t *sink, bool is_table, sl_sql_bound_query_t *out)
+static sl_err_t create_sink(sl_sql_qctx_t *q, sl_sql_plan_t *sink, bool is_table, sl_sql_bound_query_t *out)
 {
     const sl_sql_stmt_t *stmt = q->stmt;
     sl_sql_with_t w;
@@ -1641,7 +977,7 @@ static sl_err_t create_sink(qctx_t *q, sl_sql_plan_t *sink, bool is_table, sl_sq
 
     sl_sql_source_t *src = sl_sql_source_new();
     if (!src)
-        return nomem(q);
+        return sl_sql_q_nomem(q);
     sl_arena_t *a = src->arena;
     src->is_table = is_table;
     src->key_fmt = kf;
@@ -1667,14 +1003,14 @@ static sl_err_t create_sink(qctx_t *q, sl_sql_plan_t *sink, bool is_table, sl_sq
     if (!src->name || !src->topic || !src->statement || (q->env->query_id && !src->writer_query) ||
         sl_sql_schema_copy(a, &sink->out, &src->schema)) {
         sl_sql_source_free(src);
-        return nomem(q);
+        return sl_sql_q_nomem(q);
     }
     /* WITH (TIMESTAMP=...) on the sink: its rows' record time. */
     sink->timestamp_col = w.timestamp ? sl_sql_schema_value_index(&sink->out, w.timestamp) : -1;
     sink->topic = sl_arena_strndup(q->arena, topic, strlen(topic));
     if (!sink->topic) {
         sl_sql_source_free(src);
-        return nomem(q);
+        return sl_sql_q_nomem(q);
     }
     out->sink = src;
     return 0;
@@ -1689,7 +1025,7 @@ static void schema_text(const sl_sql_schema_t *s, char *out, size_t len)
     sl_buf_free(&buf);
 }
 
-static sl_err_t insert_sink(qctx_t *q, sl_sql_plan_t *sink, sl_sql_bound_query_t *out)
+static sl_err_t insert_sink(sl_sql_qctx_t *q, sl_sql_plan_t *sink, sl_sql_bound_query_t *out)
 {
     const sl_sql_source_t *t = q->env->catalog ? sl_sql_catalog_find(q->env->catalog, q->stmt->target.name) : NULL;
     if (!t) {
@@ -1728,19 +1064,19 @@ static sl_err_t insert_sink(qctx_t *q, sl_sql_plan_t *sink, sl_sql_bound_query_t
 
 /* --- The statement ----------------------------------------------------------------- */
 
-static sl_err_t bind_from(qctx_t *q)
+static sl_err_t bind_from(sl_sql_qctx_t *q)
 {
     const sl_sql_ast_from_t *f = q->sel->from;
     if (!f)
         return sl_sql_bind_fail(&q->b, q->sel->pos, "A query needs a FROM clause.");
-    return f->is_join ? bind_join(q, f) : bind_single(q, f);
+    return f->is_join ? sl_sql_q_bind_join(q, f) : bind_single(q, f);
 }
 
 sl_err_t sl_sql_bind_query(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *stmt, sl_sql_bound_query_t *out,
                            sl_sql_error_t *err)
 {
-    qctx_t qc;
-    qctx_t *q = &qc;
+    sl_sql_qctx_t qc;
+    sl_sql_qctx_t *q = &qc;
     memset(q, 0, sizeof *q);
     memset(out, 0, sizeof *out);
     out->pull_wstart_lo = INT64_MIN;
@@ -1775,7 +1111,7 @@ sl_err_t sl_sql_bind_query(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *st
                            "push query.";
         if (sel->from->is_join)
             return sl_sql_bind_fail(&q->b, sel->pos, "Pull queries don't support JOIN clauses.%s", help);
-        const sl_sql_source_t *src = find_source(q, &sel->from->name);
+        const sl_sql_source_t *src = sl_sql_q_find_source(q, &sel->from->name);
         if (!src)
             return SL_ERR_NOENT;
         if (!src->is_table)
@@ -1793,7 +1129,7 @@ sl_err_t sl_sql_bind_query(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *st
             return sl_sql_bind_fail(&q->b, sel->pos, "Pull queries don't support HAVING clauses.%s", help);
         if (sel->limit >= 0 && false)
             return 0;
-        q->rels[0] = (rel_t){ src, sel->from->alias.name ? sel->from->alias.name : src->name };
+        q->rels[0] = (sl_sql_qrel_t){ src, sel->from->alias.name ? sel->from->alias.name : src->name };
         q->n_rels = 1;
         if ((e = add_source_names(q, out)))
             return e;
@@ -1850,7 +1186,7 @@ sl_err_t sl_sql_bind_query(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *st
         }
         sl_sql_plan_t *f = sl_sql_plan_new(q->arena, SL_SQL_P_FILTER, q->cur);
         if (!f)
-            return nomem(q);
+            return sl_sql_q_nomem(q);
         f->pred = pred;
         f->id = "WhereFilter";
         q->cur = f;
@@ -1896,13 +1232,13 @@ sl_err_t sl_sql_bind_query(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *st
             if (sel->emit == SL_SQL_EMIT_FINAL && agg->window.kind != SL_SQL_WIN_NONE) {
                 sl_sql_plan_t *s = sl_sql_plan_new(q->arena, SL_SQL_P_SUPPRESS, top);
                 if (!s)
-                    return nomem(q);
+                    return sl_sql_q_nomem(q);
                 s->id = "Suppress";
                 top = s;
             }
             sl_sql_plan_t *f = sl_sql_plan_new(q->arena, SL_SQL_P_FILTER, top);
             if (!f)
-                return nomem(q);
+                return sl_sql_q_nomem(q);
             f->pred = h;
             f->id = "HavingFilter";
             top = f;
@@ -1912,7 +1248,7 @@ sl_err_t sl_sql_bind_query(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *st
             if (sel->emit == SL_SQL_EMIT_FINAL && agg->window.kind != SL_SQL_WIN_NONE) {
                 sl_sql_plan_t *s = sl_sql_plan_new(q->arena, SL_SQL_P_SUPPRESS, top);
                 if (!s)
-                    return nomem(q);
+                    return sl_sql_q_nomem(q);
                 s->id = "Suppress";
                 top = s;
             }
@@ -1939,7 +1275,7 @@ sl_err_t sl_sql_bind_query(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *st
 
     sl_sql_plan_t *sink = sl_sql_plan_new(q->arena, SL_SQL_P_SINK, q->cur);
     if (!sink)
-        return nomem(q);
+        return sl_sql_q_nomem(q);
     sink->id = q->persistent && q->sink_name ? sl_arena_strndup(q->arena, q->sink_name, strlen(q->sink_name))
                                              : q->persistent ? "Sink" : "TransientSink";
     sink->limit = q->persistent ? -1 : sel->limit;

@@ -5,6 +5,7 @@ list(APPEND SL_SQL_SRCS
   ${CMAKE_CURRENT_SOURCE_DIR}/bind_expr.c
   ${CMAKE_CURRENT_SOURCE_DIR}/bind_create.c
   ${CMAKE_CURRENT_SOURCE_DIR}/bind_query.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/bind_join.c
   ${CMAKE_CURRENT_SOURCE_DIR}/bind_pull.c
   ${CMAKE_CURRENT_SOURCE_DIR}/bind_insert.c
   ${CMAKE_CURRENT_SOURCE_DIR}/plan.c
