@@ -110,7 +110,6 @@ sl_val_t sl_agg_copy(sl_ctx_t *ctx, const sl_val_t *v)
 typedef struct session_hit {
     int64_t start, end;
     sl_val_t value;
-    sl_ctx_t *ctx;
     bool found;
 } session_hit_t;
 
@@ -121,7 +120,7 @@ static bool session_match(const sl_val_t *key, int64_t start, int64_t end, const
     (void)key;
     if (start != h->start || end != h->end)
         return true;
-    h->value = sl_agg_copy(h->ctx, value);
+    h->value = *value; /* in the record's memory (found _into) */
     h->found = true;
     return false;
 }
@@ -158,8 +157,7 @@ sl_err_t sl_table_store_get(sl_ctx_t *ctx, sl_store_t *st, const sl_val_t *key, 
             return SL_ERR_INVAL;
         h.start = key->u.win.start;
         h.end = key->u.win.end;
-        h.ctx = ctx;
-        err = sl_session_find(st, key->u.win.key, h.end, h.start, session_match, &h);
+        err = sl_session_find_into(st, key->u.win.key, h.end, h.start, sl_ctx_arena(ctx), session_match, &h);
         if (err == 0 && !h.found)
             err = SL_ERR_NOENT;
         if (err == 0)

@@ -339,8 +339,9 @@ static void sj_emit_closed(sl_pnode_t *pn, sl_ctx_t *ctx, sj_state_t *s, const s
 
 /* --- the join nodes ----------------------------------------------------- */
 
-/* The other side's records in the window, copied: the forwards that follow
- * may write to stores. */
+/* The other side's records in the window, read into the record's memory:
+ * the forwards that follow may write to stores, and a user serde's objects
+ * cannot be copied. */
 typedef struct sj_match {
     int64_t ts;
     sl_val_t value;
@@ -373,11 +374,7 @@ static bool sj_collect_match(const sl_val_t *key, int64_t start, const sl_val_t 
         ms->cap = cap;
     }
     ms->v[ms->n].ts = start;
-    ms->v[ms->n].value = sl_agg_copy(ms->ctx, value);
-    if (sl_val_is_null(&ms->v[ms->n].value)) {
-        ms->err = SL_ERR_NOMEM;
-        return false;
-    }
+    ms->v[ms->n].value = *value; /* in the record's memory (fetched _into) */
     ms->n++;
     return true;
 }
@@ -456,7 +453,7 @@ static void sj_join_process(sl_pnode_t *pn, sl_ctx_t *ctx, const sl_val_t *key, 
 
     from = ts - c->before > 0 ? ts - c->before : 0;
     to = ts + c->after > 0 ? ts + c->after : 0;
-    err = sl_win_fetch(s->other, key, from, to, sj_collect_match, &ms);
+    err = sl_win_fetch_into(s->other, key, from, to, sl_ctx_arena(ctx), sj_collect_match, &ms);
     if (err == SL_OK)
         err = ms.err;
     if (err != SL_OK) {

@@ -432,7 +432,7 @@ static bool slide_collect(const sl_val_t *key, int64_t start, const sl_val_t *va
         h->cap = cap;
     }
     h->wins[h->n] = (sl_slide_win_t){start, st->ts};
-    h->aggs[h->n] = sl_agg_copy(h->ctx, &st->value);
+    h->aggs[h->n] = st->value; /* in the record's memory (fetched _into) */
     h->n++;
     return true;
 }
@@ -451,7 +451,8 @@ static void slide_process(sl_pnode_t *pn, sl_ctx_t *ctx, const sl_val_t *key, co
     (void)old;
     if (!win_admit(pn, ctx, key, value))
         return;
-    err = sl_win_fetch(s->fwd.store, key, ts - 2 * size > 0 ? ts - 2 * size : 0, ts + 1, slide_collect, &h);
+    err = sl_win_fetch_into(s->fwd.store, key, ts - 2 * size > 0 ? ts - 2 * size : 0, ts + 1, sl_ctx_arena(ctx),
+                            slide_collect, &h);
     if (err == 0)
         err = h.err;
     steps = err == 0 ? sl_ctx_alloc(ctx, (h.n + 3) * sizeof(*steps)) : NULL;
@@ -539,7 +540,7 @@ static bool sess_collect(const sl_val_t *key, int64_t start, int64_t end, const 
     }
     h->starts[h->n] = start;
     h->ends[h->n] = end;
-    h->aggs[h->n] = sl_agg_copy(h->ctx, value);
+    h->aggs[h->n] = *value; /* in the record's memory (found _into) */
     h->n++;
     return true;
 }
@@ -557,7 +558,8 @@ static void sess_process(sl_pnode_t *pn, sl_ctx_t *ctx, const sl_val_t *key, con
     (void)old;
     if (!win_admit(pn, ctx, key, value))
         return;
-    err = sl_session_find(s->fwd.store, key, ts - c->spec.gap_ms, ts + c->spec.gap_ms, sess_collect, &h);
+    err = sl_session_find_into(s->fwd.store, key, ts - c->spec.gap_ms, ts + c->spec.gap_ms, sl_ctx_arena(ctx),
+                               sess_collect, &h);
     if (err == 0)
         err = h.err;
     if (err != 0) {

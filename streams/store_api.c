@@ -7,7 +7,11 @@
  * context (a task's store: valid until the record is done, so a value read
  * may be kept across later writes), else in the store's scratch arena,
  * released at the next write to the store. Iterations hand out values
- * valid for the callback only (a per-call arena reset between entries).
+ * valid for the callback only (a per-call arena reset between entries),
+ * so a scan of a large store needs memory for one entry; the _into
+ * variants (streams_int.h) deserialize into the caller's arena instead,
+ * for operators that gather entries and use them after the scan: a user
+ * serde's objects (SL_V_PTR) cannot be copied out of a dying arena.
  * Changelog records of a write carry the current record's timestamp.
  */
 #include "store_int.h"
@@ -139,7 +143,8 @@ sl_err_t sl_kv_delete(sl_store_t *st, const sl_val_t *key)
 }
 
 /* One iteration's state: the user's callback, the arena its values live
- * in (reset between entries), the first error. */
+ * in (reset between entries, or keep: the caller's, never reset), the
+ * first error. */
 typedef struct iter {
     sl_store_t *s;
     sl_kv_iter_fn *kv;
@@ -147,12 +152,13 @@ typedef struct iter {
     sl_session_iter_fn *ses;
     void *arg;
     sl_arena_t arena;
+    sl_arena_t *keep;
     sl_err_t err;
 } iter_t;
 
-static void iter_init(iter_t *it, sl_store_t *s, void *arg)
+static void iter_init(iter_t *it, sl_store_t *s, sl_arena_t *keep, void *arg)
 {
-    *it = (iter_t){.s = s, .arg = arg};
+    *it = (iter_t){.s = s, .keep = keep, .arg = arg};
     sl_arena_init(&it->arena, 0, 0);
 }
 
@@ -168,9 +174,13 @@ static sl_err_t iter_end(iter_t *it, sl_err_t err)
 static bool iter_de(iter_t *it, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen, sl_val_t *key,
                     sl_val_t *val)
 {
-    sl_serde_release(&it->arena);
-    sl_arena_reset(&it->arena);
-    if (de(kserde(it->s), k, klen, &it->arena, key) || de(vserde(it->s), v, vlen, &it->arena, val)) {
+    sl_arena_t *arena = it->keep;
+    if (arena == NULL) {
+        arena = &it->arena;
+        sl_serde_release(arena);
+        sl_arena_reset(arena);
+    }
+    if (de(kserde(it->s), k, klen, arena, key) || de(vserde(it->s), v, vlen, arena, val)) {
         SL_ERROR(SL_STORE_LOG, "store %s: an entry its serdes cannot read stops the iteration", it->s->name);
         it->err = SL_ERR_PARSE;
         return false;
@@ -198,7 +208,7 @@ sl_err_t sl_kv_range(sl_store_t *st, const sl_val_t *from, const sl_val_t *to, s
     if (!err && !sl_val_is_null(to))
         err = ser_key(st, to, &hi);
     iter_t it;
-    iter_init(&it, st, arg);
+    iter_init(&it, st, NULL, arg);
     it.kv = fn;
     if (!err)
         err = sl_kvs_range(st, sl_val_is_null(from) ? NULL : lo.data ? lo.data : (const uint8_t *)"", lo.len,
@@ -260,12 +270,18 @@ static bool win_each(void *arg, const uint8_t *k, size_t klen, int64_t start, co
 sl_err_t sl_win_fetch(sl_store_t *st, const sl_val_t *key, int64_t from, int64_t to, sl_win_iter_fn *fn,
                       void *arg)
 {
+    return sl_win_fetch_into(st, key, from, to, NULL, fn, arg);
+}
+
+sl_err_t sl_win_fetch_into(sl_store_t *st, const sl_val_t *key, int64_t from, int64_t to, sl_arena_t *arena,
+                           sl_win_iter_fn *fn, void *arg)
+{
     sl_err_t err = need_kind(st, SL_STORE_WINDOW);
     sl_buf_t kb = SL_BUF_INIT;
     if (!err)
         err = ser_key(st, key, &kb);
     iter_t it;
-    iter_init(&it, st, arg);
+    iter_init(&it, st, arena, arg);
     it.win = fn;
     if (!err)
         err = sl_wins_fetch(st, kb.data, kb.len, from, to, win_each, &it);
@@ -283,7 +299,7 @@ sl_err_t sl_win_fetch_range(sl_store_t *st, const sl_val_t *kfrom, const sl_val_
     if (!err && !sl_val_is_null(kto))
         err = ser_key(st, kto, &hi);
     iter_t it;
-    iter_init(&it, st, arg);
+    iter_init(&it, st, NULL, arg);
     it.win = fn;
     if (!err)
         err = sl_wins_fetch_range(st, sl_val_is_null(kfrom) ? NULL : lo.data ? lo.data : (const uint8_t *)"",
@@ -326,12 +342,18 @@ static bool ses_each(void *arg, const uint8_t *k, size_t klen, int64_t start, in
 sl_err_t sl_session_find(sl_store_t *st, const sl_val_t *key, int64_t earliest_end, int64_t latest_start,
                          sl_session_iter_fn *fn, void *arg)
 {
+    return sl_session_find_into(st, key, earliest_end, latest_start, NULL, fn, arg);
+}
+
+sl_err_t sl_session_find_into(sl_store_t *st, const sl_val_t *key, int64_t earliest_end, int64_t latest_start,
+                              sl_arena_t *arena, sl_session_iter_fn *fn, void *arg)
+{
     sl_err_t err = need_kind(st, SL_STORE_SESSION);
     sl_buf_t kb = SL_BUF_INIT;
     if (!err)
         err = ser_key(st, key, &kb);
     iter_t it;
-    iter_init(&it, st, arg);
+    iter_init(&it, st, arena, arg);
     it.ses = fn;
     if (!err)
         err = sl_sess_find(st, kb.data, kb.len, earliest_end, latest_start, ses_each, &it);

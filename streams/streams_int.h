@@ -458,8 +458,22 @@ sl_val_t sl_agg_sub(const sl_agg_fns_t *f, sl_ctx_t *ctx, const sl_val_t *key, c
 sl_val_t sl_agg_merge(const sl_agg_fns_t *f, sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *a,
                       const sl_val_t *b);
 /* A deep copy of v in the record's memory: values read from a store live
- * only until the store's next write. */
+ * only until the store's next write. A user object (SL_V_PTR) cannot be
+ * copied (the pointer is): read it with the _into calls below instead. */
 sl_val_t sl_agg_copy(sl_ctx_t *ctx, const sl_val_t *v);
+
+/* sl_win_fetch and sl_session_find (store_api.c) handing fn keys and
+ * values deserialized into arena (the record's memory, sl_ctx_arena)
+ * instead of memory reset between entries and freed with the iteration:
+ * they stay valid until the record is completely processed, across later
+ * writes to the store. For operators that gather entries first and then
+ * write and call user functions with them (session merges, sliding
+ * windows, stream-stream joins), as streams.h promises the values given to
+ * those functions live. Same errors as the plain calls. */
+sl_err_t sl_win_fetch_into(sl_store_t *st, const sl_val_t *key, int64_t from, int64_t to, sl_arena_t *arena,
+                           sl_win_iter_fn *fn, void *arg);
+sl_err_t sl_session_find_into(sl_store_t *st, const sl_val_t *key, int64_t earliest_end, int64_t latest_start,
+                              sl_arena_t *arena, sl_session_iter_fn *fn, void *arg);
 
 /* How a materialized table sends its changes on (ops_aggregate.c): through
  * the store's cache flush listener when the store is cached (folded per
