@@ -111,18 +111,12 @@ sl_sql_expr_t *sl_sql_bind_expr(sl_sql_binder_t *b, const sl_sql_scope_t *s, con
 bool sl_sql_expr_same(const sl_sql_expr_t *a, const sl_sql_expr_t *b);
 /* Whether a contains an aggregate call (by name in the registry). */
 bool sl_sql_ast_has_agg(const sl_sql_ast_expr_t *a);
-/* The registry's table function named by a CALL, or NULL. */
-const sl_sql_func_t *sl_sql_ast_tablefn(const sl_sql_ast_expr_t *a);
 
 /* The SQL text of a as ksqlDB prints it in messages: column references
  * qualified by their source (the alias written, or qual when none was
  * written and qual is not NULL), e.g. "ABS(INPUT.ID)". */
 void sl_sql_ast_format(const sl_sql_ast_expr_t *a, const char *qual, sl_buf_t *out);
 const char *sl_sql_ast_text(sl_arena_t *arena, const sl_sql_ast_expr_t *a, const char *qual);
-/* The column name ksqlDB gives an unaliased expression: the column's name
- * for a column reference (joins: ALIAS_NAME when prefix_qual), the field
- * for a struct dereference, else NULL (the caller generates KSQL_COL_n). */
-const char *sl_sql_ast_default_name(sl_arena_t *arena, const sl_sql_ast_expr_t *a, bool prefix_qual);
 
 /* --- Plan helpers ------------------------------------------------------------ */
 

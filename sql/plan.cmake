@@ -3,6 +3,7 @@
 list(APPEND SL_SQL_SRCS
   ${CMAKE_CURRENT_SOURCE_DIR}/catalog.c
   ${CMAKE_CURRENT_SOURCE_DIR}/bind_expr.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/bind_util.c
   ${CMAKE_CURRENT_SOURCE_DIR}/bind_create.c
   ${CMAKE_CURRENT_SOURCE_DIR}/bind_query.c
   ${CMAKE_CURRENT_SOURCE_DIR}/bind_join.c
