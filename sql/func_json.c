@@ -1,7 +1,7 @@
 /*
  * func_json.c - EXTRACTJSONFIELD(json, path): the value at a JSONPath in a
  * JSON text, and the path parser (func_int.h); IS_JSON_STRING,
- * JSON_ARRAY_LENGTH, JSON_KEYS, JSON_RECORDS.
+ * JSON_ARRAY_LENGTH, JSON_KEYS, JSON_RECORDS; TO_JSON_STRING.
  *
  * The text is not built into a tree: one pass checks it is valid JSON,
  * then the path's tokens are followed over the text (a token names a
@@ -13,10 +13,12 @@
  * missing step, invalid JSON (noted as a runtime error) or a NULL argument
  * give NULL. Nothing is allocated but the result.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "format_int.h"
 #include "func_int.h"
 
 /* --- The path ---------------------------------------------------------------- */
@@ -628,6 +630,156 @@ static const sl_sql_overload_t EXTRACTJSONFIELD_O[] = {
      "the value at the JSONPath in input: a string unquoted, anything else as JSON text"},
 };
 
+/* --- TO_JSON_STRING ------------------------------------------------------------ */
+
+static void json_quote(const char *p, size_t n, sl_buf_t *b)
+{
+    sl_buf_put_u8(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
+                        : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+        if (esc) {
+            sl_buf_put(b, esc, 2);
+        } else if (c < 0x20) {
+            char u[8];
+            snprintf(u, sizeof u, "\\u%04X", c);
+            sl_buf_put(b, u, 6);
+        } else {
+            sl_buf_put_u8(b, c);
+        }
+    }
+    sl_buf_put_u8(b, '"');
+}
+
+/* Sorting a MAP's entries or a STRUCT's fields by their names' text. */
+typedef struct named {
+    const char *name;
+    size_t len;
+    uint32_t index;
+} named_t;
+
+static int named_cmp(const void *a, const void *b)
+{
+    const named_t *x = a, *y = b;
+    int c = memcmp(x->name, y->name, SL_MIN(x->len, y->len));
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* d as ksqlDB's TO_JSON_STRING writes it: TIMESTAMP/DATE/TIME as their ISO
+ * text, BYTES base64, DECIMAL plain with its scale, DOUBLE as Java prints
+ * it (NaN and infinities quoted), MAP and STRUCT members in name order. */
+static bool to_json_text(const sl_sql_datum_t *d, const sl_sql_type_t *t, sl_arena_t *arena, sl_buf_t *b)
+{
+    if (sl_sql_datum_is_null(d) || !t) {
+        sl_buf_put(b, "null", 4);
+        return true;
+    }
+    switch (t->kind) {
+    case SL_SQL_T_DOUBLE:
+        if (!isfinite(d->u.f64)) {
+            sl_buf_put_u8(b, '"');
+            sl_sql_double_format(d->u.f64, b);
+            sl_buf_put_u8(b, '"');
+        } else {
+            sl_sql_double_format(d->u.f64, b);
+        }
+        return true;
+    case SL_SQL_T_DECIMAL:
+        sl_sql_dec_format(d->u.dec, d->scale, b);
+        return true;
+    case SL_SQL_T_STRING:
+        json_quote(d->u.s.ptr, d->u.s.len, b);
+        return true;
+    case SL_SQL_T_BYTES:
+    case SL_SQL_T_TIMESTAMP:
+    case SL_SQL_T_DATE:
+    case SL_SQL_T_TIME: {
+        sl_buf_t text;
+        sl_buf_init(&text);
+        if (t->kind == SL_SQL_T_BYTES)
+            sl_sql_base64_write((const uint8_t *)d->u.s.ptr, d->u.s.len, &text);
+        else
+            sl_sql_datum_format(d, t, &text);
+        json_quote(text.data ? (const char *)text.data : "", text.len, b);
+        bool ok = sl_buf_err(&text) == SL_OK;
+        sl_buf_free(&text);
+        return ok;
+    }
+    case SL_SQL_T_ARRAY:
+        sl_buf_put_u8(b, '[');
+        for (uint32_t i = 0; i < d->u.a.n; i++) {
+            if (i)
+                sl_buf_put_u8(b, ',');
+            if (!to_json_text(&d->u.a.items[i], t->elem, arena, b))
+                return false;
+        }
+        sl_buf_put_u8(b, ']');
+        return true;
+    case SL_SQL_T_MAP:
+    case SL_SQL_T_STRUCT: {
+        bool map = t->kind == SL_SQL_T_MAP;
+        uint32_t n = map ? d->u.a.n : SL_MIN(d->u.a.n, t->n_fields);
+        named_t *names = sl_arena_calloc(arena, n ? n : 1, sizeof *names);
+        if (!names)
+            return false;
+        for (uint32_t i = 0; i < n; i++) {
+            names[i].index = i;
+            if (!map) {
+                names[i].name = t->fields[i].name;
+                names[i].len = strlen(t->fields[i].name);
+                continue;
+            }
+            sl_buf_t k;
+            sl_buf_init(&k);
+            sl_sql_datum_format(&d->u.a.items[2 * i], t->key, &k);
+            names[i].name = sl_arena_memdup(arena, k.data ? (const void *)k.data : "", k.len + 1);
+            names[i].len = k.len;
+            sl_buf_free(&k);
+            if (!names[i].name)
+                return false;
+        }
+        qsort(names, n, sizeof *names, named_cmp);
+        sl_buf_put_u8(b, '{');
+        for (uint32_t i = 0; i < n; i++) {
+            if (i)
+                sl_buf_put_u8(b, ',');
+            json_quote(names[i].name, names[i].len, b);
+            sl_buf_put_u8(b, ':');
+            uint32_t j = names[i].index;
+            const sl_sql_datum_t *v = map ? &d->u.a.items[2 * j + 1] : &d->u.a.items[j];
+            if (!to_json_text(v, map ? t->elem : t->fields[j].type, arena, b))
+                return false;
+        }
+        sl_buf_put_u8(b, '}');
+        return true;
+    }
+    default: /* BOOLEAN, INT, BIGINT: as CAST to STRING spells them */
+        sl_sql_datum_format(d, t, b);
+        return true;
+    }
+}
+
+static void eval_to_json_string(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n,
+                                sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    SL_UNUSED(n);
+    sl_buf_t b;
+    sl_buf_init(&b);
+    bool ok = to_json_text(&args[0], call->args[0]->type, cx->arena, &b) && sl_buf_err(&b) == SL_OK &&
+              b.len <= SL_SQL_SB_MAX;
+    char *p = ok ? sl_sql_fn_string(cx, (uint32_t)b.len, out) : NULL;
+    if (p && b.len)
+        memcpy(p, b.data, b.len);
+    else if (!ok)
+        sl_sql_fn_fail(cx, out, "TO_JSON_STRING: out of memory");
+    sl_buf_free(&b);
+}
+
+static const sl_sql_overload_t TO_JSON_STRING_O[] = {
+    SL_SQL_OV(SL_SQL_P_ANY, SL_SQL_T_STRING, eval_to_json_string, "TO_JSON_STRING(input T)",
+              "the value as JSON text (NULL gives 'null')"),
+};
 static const sl_sql_overload_t IS_JSON_STRING_O[] = {
     SL_SQL_OV(SL_SQL_P_STRING, SL_SQL_T_BOOLEAN, eval_is_json, "IS_JSON_STRING(json VARCHAR)",
               "whether the text is JSON (false for NULL)"),
@@ -654,5 +806,6 @@ const sl_sql_func_t sl_sql_funcs_json[] = {
     SL_SQL_FN("JSON_KEYS", "JSON", "Returns the member names of a JSON object.", JSON_KEYS_O),
     SL_SQL_FN("JSON_RECORDS", "JSON", "Returns the members of a JSON object as a map of JSON texts.",
               JSON_RECORDS_O),
+    SL_SQL_FN("TO_JSON_STRING", "JSON", "Returns any value as its JSON text.", TO_JSON_STRING_O),
     SL_SQL_FN_END,
 };

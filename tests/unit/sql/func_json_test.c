@@ -64,6 +64,27 @@ static void test_json_functions(void **state)
     assert_string_equal(fn_type_of("JSON_RECORDS", 1, fn_str("{}")), "MAP<STRING, STRING>");
 }
 
+static void test_to_json_string(void **state)
+{
+    SL_UNUSED(state);
+    fn_expect_str("TO_JSON_STRING", "\"a\\\"b\\n\"", 1, fn_str("a\"b\n"));
+    fn_expect_str("TO_JSON_STRING", "1.5", 1, fn_double(1.5));
+    fn_expect_str("TO_JSON_STRING", "1.50", 1, fn_decimal(3, 2, 150));
+    fn_expect_str("TO_JSON_STRING", "null", 1, fn_null_int());
+    fn_expect_str("TO_JSON_STRING", "[1,null,3]", 1, fn_array(3, fn_int(1), fn_null_int(), fn_int(3)));
+    fn_expect_str("TO_JSON_STRING", "{\"a\":[2],\"b\":[1]}", 1,
+                  fn_map(2, fn_str("b"), fn_array(1, fn_int(1)), fn_str("a"), fn_array(1, fn_int(2))));
+    const char *const names[] = {"Z", "A"};
+    sl_sql_expr_t *values[] = {fn_int(1), fn_str("x")};
+    char err[200];
+    sl_sql_expr_t *st = sl_sql_expr_struct(&fn_arena, names, values, 2, err, sizeof err);
+    assert_non_null(st);
+    fn_expect_str("TO_JSON_STRING", "{\"A\":\"x\",\"Z\":1}", 1, st);
+    sl_sql_datum_t ts = sl_sql_bigint(1700000000123);
+    ts.kind = SL_SQL_T_TIMESTAMP;
+    fn_expect_str("TO_JSON_STRING", "\"2023-11-14T22:13:20.123\"", 1, fn_const(SL_SQL_T_TIMESTAMP, ts));
+}
+
 static void test_deep_input(void **state)
 {
     SL_UNUSED(state);
@@ -95,6 +116,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_extract, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_json_functions, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_to_json_string, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_deep_input, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_path_parse, fn_setup, fn_teardown),
     };
