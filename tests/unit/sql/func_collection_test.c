@@ -171,6 +171,39 @@ static void test_explode(void **state)
     assert_int_equal(c.n, 0);
 }
 
+static void test_cube_explode(void **state)
+{
+    SL_UNUSED(state);
+    const sl_sql_func_t *f = sl_sql_func_find("CUBE_EXPLODE");
+    assert_non_null(f);
+    assert_int_equal(f->kind, SL_SQL_F_TABLE);
+    sl_sql_expr_t *a = fn_array(3, fn_int(1), fn_null_int(), fn_int(3));
+    char err[160];
+    assert_ptr_equal(f->table->resolve(&fn_arena, &a->type, 1, err, sizeof err), a->type);
+    sl_sql_datum_t arr = fn_eval(a);
+    sl_sql_eval_t cx;
+    sl_sql_eval_init(&cx, &fn_arena, NULL, NULL);
+    collected_t c = {.n = 0};
+    f->table->apply(&arr, 1, &cx, collect, &c);
+    /* the NULL element halves the 8 combinations: [n,n,n] [n,n,3] [1,n,n] [1,n,3] */
+    assert_int_equal(c.n, 4);
+    assert_int_equal(c.items[0].u.a.items[0].kind, SL_SQL_T_NULL);
+    assert_int_equal(c.items[1].u.a.items[2].u.i32, 3);
+    assert_int_equal(c.items[2].u.a.items[0].u.i32, 1);
+    assert_int_equal(c.items[2].u.a.items[2].kind, SL_SQL_T_NULL);
+    assert_int_equal(c.items[3].u.a.items[0].u.i32, 1);
+    assert_int_equal(c.items[3].u.a.items[2].u.i32, 3);
+    /* too many elements: no rows, an error */
+    sl_sql_datum_t *many = sl_arena_calloc(&fn_arena, 21, sizeof *many);
+    for (int i = 0; i < 21; i++)
+        many[i] = sl_sql_int(i);
+    sl_sql_datum_t big = {.kind = SL_SQL_T_ARRAY, .u.a = {many, 21}};
+    c.n = 0;
+    f->table->apply(&big, 1, &cx, collect, &c);
+    assert_int_equal(c.n, 0);
+    assert_non_null(strstr(cx.error, "exceeds the maximum of 20"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +212,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_series_and_map_builders, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_maps, fn_setup, fn_teardown),
         cmocka_unit_test_setup_teardown(test_explode, fn_setup, fn_teardown),
+        cmocka_unit_test_setup_teardown(test_cube_explode, fn_setup, fn_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
