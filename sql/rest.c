@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -87,6 +88,9 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, int
 static enum MHD_Result send_statement_error(struct MHD_Connection *c, const sl_sql_error_t *err,
                                             const char *text)
 {
+    /* The service's own trouble is not the statement's fault. */
+    if (err->code == SL_ERR_NOMEM || err->code == SL_ERR_IO)
+        return send_error(c, 500, 50000, err->message[0] ? err->message : sl_err_str(err->code));
     const char *stmt = err->statement[0] ? err->statement : text;
     json_t *v = json_pack("{s:s, s:i, s:s, s:s, s:[]}", "@type", "statement_error", "error_code", 40001,
                           "message", err->message[0] ? err->message : sl_err_str(err->code), "statementText",
@@ -538,6 +542,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 
 /* ---- start and stop --------------------------------------------------------- */
 
+/* libmicrohttpd's own messages (a malformed request, a client gone) go to
+ * the debug log: each is one client's trouble, answered already. */
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    SL_DEBUG("rest", "%s", line);
+}
+
 /* "http://HOST:PORT" (scheme optional) into host and port. */
 static bool parse_listener(const char *s, size_t len, char *host, size_t hostlen, uint16_t *port, char *why,
                            size_t whylen)
@@ -651,7 +667,7 @@ static sl_err_t start_one(sl_sql_rest_t *rs, const char *host, uint16_t port, ch
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, port, NULL, NULL,
         on_request, rs, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)REST_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, rs, MHD_OPTION_END);
+        on_completed, rs, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, rs, MHD_OPTION_END);
     if (!d) {
         snprintf(errbuf, errlen, "cannot listen on http://%s:%u (%s)", host, port,
                  errno ? strerror(errno) : "libmicrohttpd refused");
