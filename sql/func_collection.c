@@ -25,23 +25,6 @@ static bool is_array(const sl_sql_type_t *t)
     return t && t->kind == SL_SQL_T_ARRAY;
 }
 
-static const sl_sql_type_t *refuse(const char *fname, const sl_sql_type_t *const *arg_types, uint32_t n, char *err,
-                                   size_t errlen)
-{
-    char buf[300];
-    size_t off = 0;
-    buf[0] = '\0';
-    for (uint32_t i = 0; i < n && off + 1 < sizeof buf; i++) {
-        char t[96];
-        int w = snprintf(buf + off, sizeof buf - off, "%s%s", i ? ", " : "",
-                         sl_sql_type_str(arg_types[i], t, sizeof t));
-        if (w < 0)
-            break;
-        off += (size_t)w;
-    }
-    snprintf(err, errlen, "Function '%s' does not accept parameters (%s).", fname, buf);
-    return NULL;
-}
 
 /* --- ARRAY_LENGTH, ARRAY_CONTAINS ------------------------------------------------ */
 
@@ -59,10 +42,10 @@ static const sl_sql_type_t *resolve_array_contains(sl_arena_t *arena, const sl_s
                                                    uint32_t n, char *err, size_t errlen)
 {
     if (n != 2 || !is_array(arg_types[0]))
-        return refuse("ARRAY_CONTAINS", arg_types, n, err, errlen);
+        return sl_sql_fn_refuse("ARRAY_CONTAINS", arg_types, n, err, errlen);
     const sl_sql_type_t *pair[2] = {arg_types[0]->elem, arg_types[1]};
     if (!sl_sql_fn_common_type(arena, pair, 2, "ARRAY_CONTAINS", err, errlen))
-        return refuse("ARRAY_CONTAINS", arg_types, n, err, errlen);
+        return sl_sql_fn_refuse("ARRAY_CONTAINS", arg_types, n, err, errlen);
     return sl_sql_type_of(SL_SQL_T_BOOLEAN);
 }
 
@@ -98,7 +81,7 @@ static const sl_sql_type_t *resolve_elem(sl_arena_t *arena, const sl_sql_type_t 
 {
     SL_UNUSED(arena);
     if (n != 1 || !is_array(arg_types[0]))
-        return refuse("ARRAY_MAX", arg_types, n, err, errlen);
+        return sl_sql_fn_refuse("ARRAY_MAX", arg_types, n, err, errlen);
     return arg_types[0]->elem;
 }
 
@@ -138,7 +121,7 @@ static const sl_sql_type_t *resolve_map_part(sl_arena_t *arena, const sl_sql_typ
                                              char *err, size_t errlen, bool keys)
 {
     if (n != 1 || !arg_types[0] || arg_types[0]->kind != SL_SQL_T_MAP)
-        return refuse(keys ? "MAP_KEYS" : "MAP_VALUES", arg_types, n, err, errlen);
+        return sl_sql_fn_refuse(keys ? "MAP_KEYS" : "MAP_VALUES", arg_types, n, err, errlen);
     const sl_sql_type_t *t = sl_sql_type_array(arena, keys ? arg_types[0]->key : arg_types[0]->elem);
     if (!t)
         snprintf(err, errlen, "out of memory");
@@ -236,7 +219,7 @@ static const sl_sql_type_t *resolve_join(sl_arena_t *arena, const sl_sql_type_t 
 {
     SL_UNUSED(arena);
     if (!is_array(arg_types[0]) || !is_primitive(arg_types[0]->elem))
-        return refuse("ARRAY_JOIN", arg_types, n, err, errlen);
+        return sl_sql_fn_refuse("ARRAY_JOIN", arg_types, n, err, errlen);
     return sl_sql_type_of(SL_SQL_T_STRING);
 }
 
@@ -279,7 +262,7 @@ static const sl_sql_type_t *resolve_same_array(sl_arena_t *arena, const sl_sql_t
 {
     SL_UNUSED(arena);
     if (!is_array(arg_types[0]))
-        return refuse("array function", arg_types, n, err, errlen);
+        return sl_sql_fn_refuse("array function", arg_types, n, err, errlen);
     return arg_types[0];
 }
 
@@ -398,10 +381,10 @@ static const sl_sql_type_t *resolve_array_remove(sl_arena_t *arena, const sl_sql
                                                  uint32_t n, char *err, size_t errlen)
 {
     if (n != 2 || !is_array(arg_types[0]))
-        return refuse("ARRAY_REMOVE", arg_types, n, err, errlen);
+        return sl_sql_fn_refuse("ARRAY_REMOVE", arg_types, n, err, errlen);
     const sl_sql_type_t *pair[2] = {arg_types[0]->elem, arg_types[1]};
     if (!sl_sql_fn_common_type(arena, pair, 2, "ARRAY_REMOVE", err, errlen))
-        return refuse("ARRAY_REMOVE", arg_types, n, err, errlen);
+        return sl_sql_fn_refuse("ARRAY_REMOVE", arg_types, n, err, errlen);
     return arg_types[0];
 }
 
@@ -436,7 +419,7 @@ static const sl_sql_type_t *two_arrays(const sl_sql_type_t *const *arg_types, ui
     const sl_sql_type_t *a = arg_types[0], *b = arg_types[1];
     bool an = a->kind == SL_SQL_T_NULL, bn = b->kind == SL_SQL_T_NULL;
     if ((!an && !is_array(a)) || (!bn && !is_array(b)) || (!an && !bn && !sl_sql_type_equal(a, b)) || (an && bn))
-        return refuse(fname, arg_types, n, err, errlen);
+        return sl_sql_fn_refuse(fname, arg_types, n, err, errlen);
     return an ? b : a;
 }
 
@@ -582,7 +565,7 @@ static const sl_sql_type_t *resolve_as_map(sl_arena_t *arena, const sl_sql_type_
                                            char *err, size_t errlen)
 {
     if (!is_array(arg_types[0]) || arg_types[0]->elem->kind != SL_SQL_T_STRING || !is_array(arg_types[1]))
-        return refuse("AS_MAP", arg_types, n, err, errlen);
+        return sl_sql_fn_refuse("AS_MAP", arg_types, n, err, errlen);
     const sl_sql_type_t *t = sl_sql_type_map(arena, arg_types[0]->elem, arg_types[1]->elem);
     if (!t)
         snprintf(err, errlen, "out of memory");
@@ -628,7 +611,7 @@ static const sl_sql_type_t *resolve_map_union(sl_arena_t *arena, const sl_sql_ty
     bool an = a->kind == SL_SQL_T_NULL, bn = b->kind == SL_SQL_T_NULL;
     if ((!an && a->kind != SL_SQL_T_MAP) || (!bn && b->kind != SL_SQL_T_MAP) || (an && bn) ||
         (!an && !bn && !sl_sql_type_equal(a, b)))
-        return refuse("MAP_UNION", arg_types, n, err, errlen);
+        return sl_sql_fn_refuse("MAP_UNION", arg_types, n, err, errlen);
     return an ? b : a;
 }
 
@@ -638,7 +621,7 @@ static const sl_sql_type_t *resolve_entries(sl_arena_t *arena, const sl_sql_type
                                             char *err, size_t errlen)
 {
     if (!arg_types[0] || arg_types[0]->kind != SL_SQL_T_MAP || arg_types[0]->key->kind != SL_SQL_T_STRING)
-        return refuse("ENTRIES", arg_types, n, err, errlen);
+        return sl_sql_fn_refuse("ENTRIES", arg_types, n, err, errlen);
     sl_sql_field_t fields[2] = {{"K", arg_types[0]->key}, {"V", arg_types[0]->elem}};
     const sl_sql_type_t *st = sl_sql_type_struct(arena, fields, 2);
     const sl_sql_type_t *t = st ? sl_sql_type_array(arena, st) : NULL;

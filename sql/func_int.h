@@ -52,6 +52,14 @@ bool sl_sql_fn_coerce(sl_sql_eval_t *cx, const sl_sql_datum_t *v, const sl_sql_t
 const sl_sql_type_t *sl_sql_fn_common_type(sl_arena_t *arena, const sl_sql_type_t *const *types, uint32_t n,
                                            const char *fname, char *err, size_t errlen);
 
+/* "INTEGER, null, STRING": argument types as ksqlDB's sentences list them
+ * (a bare NULL is "null"), into buf (truncated, NUL-terminated). */
+void sl_sql_fn_types_text(const sl_sql_type_t *const *types, uint32_t n, char *buf, size_t len);
+/* "Function 'fname' does not accept parameters (...)." into err; NULL, for
+ * resolvers to return. */
+const sl_sql_type_t *sl_sql_fn_refuse(const char *fname, const sl_sql_type_t *const *types, uint32_t n, char *err,
+                                      size_t errlen);
+
 /* A string growing in an arena (no malloc per record): put bytes, then
  * sl_sql_sb_done makes the STRING datum. Out of memory and going past
  * SL_SQL_SB_MAX bytes (LPAD(x, 2000000000, 'y') must not take the process

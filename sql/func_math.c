@@ -433,21 +433,6 @@ static void eval_random(const sl_sql_expr_t *call, const sl_sql_datum_t *args, u
 
 /* --- GREATEST, LEAST ---------------------------------------------------------- */
 
-/* "(INTEGER, null, STRING)" for ksqlDB's sentences. */
-static void arg_list(const sl_sql_type_t *const *types, uint32_t n, char *buf, size_t len)
-{
-    size_t off = 0;
-    buf[0] = '\0';
-    for (uint32_t i = 0; i < n && off + 1 < len; i++) {
-        char t[96];
-        const char *name = !types[i] || types[i]->kind == SL_SQL_T_NULL ? "null" : sl_sql_type_str(types[i], t, sizeof t);
-        int w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", name);
-        if (w < 0)
-            break;
-        off += (size_t)w;
-    }
-}
-
 /* GREATEST and LEAST resolve as ksqlDB's overloads per type do: one kind
  * (DECIMALs widened to hold each other), or any numbers with a DOUBLE
  * (then DOUBLE); INT with BIGINT or DECIMAL alone is ambiguous; a string
@@ -456,11 +441,9 @@ static const sl_sql_type_t *resolve_extreme(sl_arena_t *arena, const sl_sql_type
                                             const char *fname, char *err, size_t errlen)
 {
     char list[400];
-    arg_list(arg_types, n, list, sizeof list);
-    if (n == 0) {
-        snprintf(err, errlen, "Function '%s' does not accept parameters ().", fname);
-        return NULL;
-    }
+    sl_sql_fn_types_text(arg_types, n, list, sizeof list);
+    if (n == 0)
+        return sl_sql_fn_refuse(fname, arg_types, n, err, errlen);
     const sl_sql_type_t *temporal = NULL;
     bool any = false, numeric = true, has_double = false, mixed = false;
     sl_sql_tkind_t first = SL_SQL_T_NULL;
@@ -500,8 +483,7 @@ static const sl_sql_type_t *resolve_extreme(sl_arena_t *arena, const sl_sql_type
             return r;
     }
 refuse:
-    snprintf(err, errlen, "Function '%s' does not accept parameters (%s).", fname, list);
-    return NULL;
+    return sl_sql_fn_refuse(fname, arg_types, n, err, errlen);
 }
 
 static const sl_sql_type_t *resolve_greatest(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,

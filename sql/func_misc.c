@@ -102,18 +102,28 @@ static void decimal_digits(const sl_sql_type_t *t, int *whole, int *scale)
     }
 }
 
-static void params_text(const sl_sql_type_t *const *types, uint32_t n, char *buf, size_t len)
+void sl_sql_fn_types_text(const sl_sql_type_t *const *types, uint32_t n, char *buf, size_t len)
 {
     size_t off = 0;
     buf[0] = '\0';
     for (uint32_t i = 0; i < n && off + 1 < len; i++) {
         char t[96];
-        sl_sql_type_str(types[i], t, sizeof t);
-        int w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", t);
+        const char *name =
+            !types[i] || types[i]->kind == SL_SQL_T_NULL ? "null" : sl_sql_type_str(types[i], t, sizeof t);
+        int w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", name);
         if (w < 0)
             break;
         off += (size_t)w;
     }
+}
+
+const sl_sql_type_t *sl_sql_fn_refuse(const char *fname, const sl_sql_type_t *const *types, uint32_t n, char *err,
+                                      size_t errlen)
+{
+    char list[400];
+    sl_sql_fn_types_text(types, n, list, sizeof list);
+    snprintf(err, errlen, "Function '%s' does not accept parameters (%s).", fname, list);
+    return NULL;
 }
 
 const sl_sql_type_t *sl_sql_fn_common_type(sl_arena_t *arena, const sl_sql_type_t *const *types, uint32_t n,
@@ -149,11 +159,8 @@ const sl_sql_type_t *sl_sql_fn_common_type(sl_arena_t *arena, const sl_sql_type_
         }
     }
     return common ? common : sl_sql_type_of(SL_SQL_T_NULL);
-mismatch:;
-    char buf[400];
-    params_text(types, n, buf, sizeof buf);
-    snprintf(err, errlen, "Function '%s' does not accept parameters (%s).", fname, buf);
-    return NULL;
+mismatch:
+    return sl_sql_fn_refuse(fname, types, n, err, errlen);
 }
 
 void sl_sql_sb_init(sl_sql_sb_t *sb, sl_arena_t *arena, uint32_t hint)
