@@ -110,8 +110,9 @@ with t.step("a failing statement: exit status 1, its message, nothing after it r
     t.expect("ORDERS" in err and "exists" in err, "message: %r" % err)
     out, _ = sql(["--output", "json", "--execute", "SHOW STREAMS;"])
     t.eq([s["name"] for s in json.loads(out)[0]["streams"]], ["ORDERS"], "streams after the failures")
-    out, err = sql([], stdin="SELEC 1;\nSHOW STREAMS;\n", want_rc=None)
+    out, err = sql([], stdin="SELEC 1;\nSHOW STREAMS;\n", want_rc=1)
     t.expect("ORDERS" in out, "the prompt goes on after a failure: %r" % out)
+    t.expect("SELEC" in err, "the prompt's failure message: %r" % err)
 
 with t.step("bad command lines exit 2; an unreachable server exits 1"):
     _, err = sql(["--output", "xml", "--execute", "SHOW STREAMS;"], want_rc=2)

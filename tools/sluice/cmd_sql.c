@@ -2,7 +2,9 @@
  * cmd_sql.c - `sluice sql`: the SQL service's client, as ksqlDB's CLI. With
  * --execute or --file it runs the statements given and stops at the first
  * that fails; otherwise it reads statements at a prompt (libedit, history in
- * ~/.sluice_sql_history) until end of input. Statements end at a ';'
+ * ~/.sluice_sql_history) until end of input, going on after a statement
+ * fails (exit status 1 at the end when statements came from a pipe and one
+ * failed). Statements end at a ';'
  * outside quotes and comments (a small splitter here, so the CLI does not
  * link the SQL engine). SELECT goes to POST /query-stream and its rows print
  * as they arrive until the query ends (LIMIT, a pull query's last row) or
@@ -449,7 +451,7 @@ static int repl(sql_cli_t *cli)
     char *pending = NULL;
     size_t plen = 0;
     splitter_t st = {0};
-    int last = SLUICE_OK;
+    bool failed = false;
     for (;;) {
         char *line = readline(pending ? "     > " : "sql> ");
         if (!line)
@@ -484,7 +486,7 @@ static int repl(sql_cli_t *cli)
                         free(h);
                     }
                 }
-                last = run_statement(cli, stmt);
+                failed |= run_statement(cli, stmt) != SLUICE_OK;
                 free(stmt);
             }
             off += len;
@@ -502,13 +504,15 @@ static int repl(sql_cli_t *cli)
         }
     }
     if (pending && !blank_sql(pending))
-        last = run_statement(cli, pending);
+        failed |= run_statement(cli, pending) != SLUICE_OK;
     free(pending);
     if (hist[0])
         write_history(hist);
     if (tty)
         fputc('\n', stdout);
-    return tty ? SLUICE_OK : last;
+    /* At a terminal a failure was seen and the session went on; read from
+     * a pipe, the exit status says whether every statement ran. */
+    return tty || !failed ? SLUICE_OK : SLUICE_FAILED;
 }
 
 static int sql_main(sluice_ctx_t *ctx)
