@@ -186,6 +186,7 @@ static sl_err_t open_push(sl_sql_exec_t *x, sl_sql_query_t *q, sl_sql_bound_quer
     sl_sql_plan_optimize(&q->arena, bq->root);
     q->root = bq->root;
     q->limit = bq->root->limit >= 0 ? bq->root->limit : (s->select ? s->select->limit : -1);
+    q->done = q->limit == 0; /* LIMIT 0: nothing to wait for */
     q->n_cols = bq->root->out.n_value;
     q->types = sl_arena_calloc(&q->arena, q->n_cols + 1, sizeof *q->types);
     if (!q->types)
