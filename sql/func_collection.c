@@ -670,7 +670,8 @@ static const sl_sql_tkind_t P_ARRAY_STR[] = {SL_SQL_T_ARRAY, SL_SQL_T_STRING};
 static const sl_sql_tkind_t P_ARRAY_INT2[] = {SL_SQL_T_ARRAY, SL_SQL_T_INT, SL_SQL_T_INT};
 static const sl_sql_tkind_t P_ANY_ANY[] = {SL_SQL_T_NULL, SL_SQL_T_NULL};
 
-#define ARRAY_OV(params, resolve, fn, sig, desc) {params, SL_ARRAY_LEN(params), false, SL_SQL_T_NULL, resolve, fn, NULL, sig, desc}
+#define ARRAY_OV(params, resolve, fn, sig, desc) \
+    {params, SL_ARRAY_LEN(params), false, SL_SQL_T_NULL, resolve, fn, NULL, sig, desc}
 
 static const sl_sql_overload_t ARRAY_JOIN_O[] = {
     ARRAY_OV(P_ARRAY, resolve_join, eval_array_join, "ARRAY_JOIN(array ARRAY<T>)", "the elements joined with ','"),

@@ -60,6 +60,13 @@ void sl_sql_fn_types_text(const sl_sql_type_t *const *types, uint32_t n, char *b
 const sl_sql_type_t *sl_sql_fn_refuse(const char *fname, const sl_sql_type_t *const *types, uint32_t n, char *err,
                                       size_t errlen);
 
+/* Resolvers many overloads share: the first argument's type (ABS of a
+ * DECIMAL, AS_VALUE), and MAP<STRING, STRING> (SPLIT_TO_MAP, JSON_RECORDS). */
+const sl_sql_type_t *sl_sql_fn_resolve_first(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
+                                             char *err, size_t errlen);
+const sl_sql_type_t *sl_sql_fn_resolve_string_map(sl_arena_t *arena, const sl_sql_type_t *const *arg_types,
+                                                  uint32_t n, char *err, size_t errlen);
+
 /* A string growing in an arena (no malloc per record): put bytes, then
  * sl_sql_sb_done makes the STRING datum. Out of memory and going past
  * SL_SQL_SB_MAX bytes (LPAD(x, 2000000000, 'y') must not take the process

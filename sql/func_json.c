@@ -612,18 +612,6 @@ static const sl_sql_type_t *resolve_keys(sl_arena_t *arena, const sl_sql_type_t 
     return t;
 }
 
-static const sl_sql_type_t *resolve_records(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
-                                            char *err, size_t errlen)
-{
-    SL_UNUSED(arg_types);
-    SL_UNUSED(n);
-    const sl_sql_type_t *st = sl_sql_type_of(SL_SQL_T_STRING);
-    const sl_sql_type_t *t = sl_sql_type_map(arena, st, st);
-    if (!t)
-        snprintf(err, errlen, "out of memory");
-    return t;
-}
-
 static const sl_sql_overload_t EXTRACTJSONFIELD_O[] = {
     {SL_SQL_P_STRING2, 2, false, SL_SQL_T_STRING, NULL, eval_extract, prepare_extract,
      "EXTRACTJSONFIELD(input VARCHAR, path VARCHAR)",
@@ -793,7 +781,8 @@ static const sl_sql_overload_t JSON_KEYS_O[] = {
      "the names of a JSON object's members, NULL for anything else"},
 };
 static const sl_sql_overload_t JSON_RECORDS_O[] = {
-    {SL_SQL_P_STRING, 1, false, SL_SQL_T_NULL, resolve_records, eval_json_records, NULL, "JSON_RECORDS(json VARCHAR)",
+    {SL_SQL_P_STRING, 1, false, SL_SQL_T_NULL, sl_sql_fn_resolve_string_map, eval_json_records, NULL,
+     "JSON_RECORDS(json VARCHAR)",
      "a JSON object's members as a MAP of names to JSON text"},
 };
 

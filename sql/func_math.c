@@ -59,16 +59,6 @@ static double datum_to_double(const sl_sql_datum_t *d)
     }
 }
 
-static const sl_sql_type_t *resolve_same(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
-                                         char *err, size_t errlen)
-{
-    SL_UNUSED(arena);
-    SL_UNUSED(n);
-    SL_UNUSED(err);
-    SL_UNUSED(errlen);
-    return arg_types[0];
-}
-
 /* --- ABS, CEIL, FLOOR ------------------------------------------------------- */
 
 static void eval_abs(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
@@ -539,7 +529,7 @@ static const sl_sql_tkind_t P_DOUBLE2[] = {SL_SQL_T_DOUBLE, SL_SQL_T_DOUBLE};
         SL_SQL_OV(SL_SQL_P_BIGINT, SL_SQL_T_BIGINT, fn, NAME "(col1 BIGINT)", what),                     \
         SL_SQL_OV(SL_SQL_P_DOUBLE, SL_SQL_T_DOUBLE, fn, NAME "(col1 DOUBLE)", what),                     \
     {                                                                                                   \
-        SL_SQL_P_DECIMAL, 1, false, SL_SQL_T_NULL, resolve_same, fn, NULL, NAME "(col1 DECIMAL)", what \
+        SL_SQL_P_DECIMAL, 1, false, SL_SQL_T_NULL, sl_sql_fn_resolve_first, fn, NULL, NAME "(col1 DECIMAL)", what \
     }
 
 /* Every numeric argument, a DOUBLE result. */
@@ -562,7 +552,8 @@ static const sl_sql_overload_t TRUNC_O[] = {
               "val cut after decimalPlaces digits (before the point when negative)"),
     {SL_SQL_P_DECIMAL, 1, false, SL_SQL_T_NULL, resolve_round_decimal, eval_trunc, NULL, "TRUNC(val DECIMAL)",
      "val without its fraction, as an integral DECIMAL"},
-    {P_DECIMAL_INT, 2, false, SL_SQL_T_NULL, resolve_same, eval_trunc, NULL, "TRUNC(val DECIMAL, decimalPlaces INT)",
+    {P_DECIMAL_INT, 2, false, SL_SQL_T_NULL, sl_sql_fn_resolve_first, eval_trunc, NULL,
+     "TRUNC(val DECIMAL, decimalPlaces INT)",
      "val cut after decimalPlaces digits, in val's type"},
 };
 static const sl_sql_overload_t ROUND_O[] = {
@@ -574,7 +565,8 @@ static const sl_sql_overload_t ROUND_O[] = {
               "val rounded to decimalPlaces digits after the point (before it when negative)"),
     {SL_SQL_P_DECIMAL, 1, false, SL_SQL_T_NULL, resolve_round_decimal, eval_round, NULL, "ROUND(val DECIMAL)",
      "val rounded to an integral DECIMAL"},
-    {P_DECIMAL_INT, 2, false, SL_SQL_T_NULL, resolve_same, eval_round, NULL, "ROUND(val DECIMAL, decimalPlaces INT)",
+    {P_DECIMAL_INT, 2, false, SL_SQL_T_NULL, sl_sql_fn_resolve_first, eval_round, NULL,
+     "ROUND(val DECIMAL, decimalPlaces INT)",
      "val rounded to decimalPlaces digits, in val's type"},
 };
 static const sl_sql_overload_t SQRT_O[] = {DOUBLE_OVERLOADS(eval_sqrt, "SQRT", "the square root")};

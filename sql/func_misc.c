@@ -163,6 +163,27 @@ mismatch:
     return sl_sql_fn_refuse(fname, types, n, err, errlen);
 }
 
+const sl_sql_type_t *sl_sql_fn_resolve_first(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
+                                             char *err, size_t errlen)
+{
+    SL_UNUSED(arena);
+    SL_UNUSED(err);
+    SL_UNUSED(errlen);
+    return n ? arg_types[0] : sl_sql_type_of(SL_SQL_T_NULL);
+}
+
+const sl_sql_type_t *sl_sql_fn_resolve_string_map(sl_arena_t *arena, const sl_sql_type_t *const *arg_types,
+                                                  uint32_t n, char *err, size_t errlen)
+{
+    SL_UNUSED(arg_types);
+    SL_UNUSED(n);
+    const sl_sql_type_t *st = sl_sql_type_of(SL_SQL_T_STRING);
+    const sl_sql_type_t *t = sl_sql_type_map(arena, st, st);
+    if (!t)
+        snprintf(err, errlen, "out of memory");
+    return t;
+}
+
 void sl_sql_sb_init(sl_sql_sb_t *sb, sl_arena_t *arena, uint32_t hint)
 {
     sb->arena = arena;
@@ -379,16 +400,6 @@ static void eval_nullif(const sl_sql_expr_t *call, const sl_sql_datum_t *args, u
 /* --- AS_VALUE ---------------------------------------------------------------- */
 
 /* AS_VALUE(x) is x: ksqlDB's way of copying a key column into the value. */
-static const sl_sql_type_t *resolve_as_value(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
-                                             char *err, size_t errlen)
-{
-    SL_UNUSED(arena);
-    SL_UNUSED(n);
-    SL_UNUSED(err);
-    SL_UNUSED(errlen);
-    return arg_types[0];
-}
-
 static void eval_as_value(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
                           sl_sql_datum_t *out)
 {
@@ -434,7 +445,8 @@ static void eval_uuid(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uin
 /* --- The group ---------------------------------------------------------------- */
 
 static const sl_sql_overload_t IFNULL_O[] = {
-    {SL_SQL_P_ANY2, 2, false, SL_SQL_T_NULL, resolve_ifnull, eval_first_non_null, NULL, "IFNULL(expression T, altValue T)",
+    {SL_SQL_P_ANY2, 2, false, SL_SQL_T_NULL, resolve_ifnull, eval_first_non_null, NULL,
+     "IFNULL(expression T, altValue T)",
      "expression when it is not NULL, else altValue"},
 };
 static const sl_sql_overload_t COALESCE_O[] = {
@@ -446,7 +458,7 @@ static const sl_sql_overload_t NULLIF_O[] = {
      "NULL when the two are equal, else expression1"},
 };
 static const sl_sql_overload_t AS_VALUE_O[] = {
-    {SL_SQL_P_ANY, 1, false, SL_SQL_T_NULL, resolve_as_value, eval_as_value, NULL, "AS_VALUE(val T)",
+    {SL_SQL_P_ANY, 1, false, SL_SQL_T_NULL, sl_sql_fn_resolve_first, eval_as_value, NULL, "AS_VALUE(val T)",
      "val itself"},
 };
 static const sl_sql_overload_t UUID_O[] = {

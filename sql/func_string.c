@@ -463,7 +463,8 @@ static bool rx_replacement(const sl_sql_regex_t *re, const char *s, const regmat
                 return false;
             }
             /* Java reads more digits while the group number stays valid. */
-            while (i + 1 < rn && r[i + 1] >= '0' && r[i + 1] <= '9' && g * 10 + (uint32_t)(r[i + 1] - '0') <= re->n_groups)
+            while (i + 1 < rn && r[i + 1] >= '0' && r[i + 1] <= '9' &&
+                   g * 10 + (uint32_t)(r[i + 1] - '0') <= re->n_groups)
                 g = g * 10 + (uint32_t)(r[++i] - '0');
             regmatch_t gm = m[g ? re->group_map[g] : 0];
             if (gm.rm_so >= 0)
@@ -753,18 +754,6 @@ static void eval_field(const sl_sql_expr_t *call, const sl_sql_datum_t *args, ui
             return;
         }
     }
-}
-
-static const sl_sql_type_t *resolve_string_map(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
-                                               char *err, size_t errlen)
-{
-    SL_UNUSED(arg_types);
-    SL_UNUSED(n);
-    const sl_sql_type_t *st = sl_sql_type_of(SL_SQL_T_STRING);
-    const sl_sql_type_t *t = sl_sql_type_map(arena, st, st);
-    if (!t)
-        snprintf(err, errlen, "out of memory");
-    return t;
 }
 
 /* SPLIT_TO_MAP(input, entryDelimiter, kvDelimiter): entries (empty ones
@@ -1422,7 +1411,10 @@ static void mask(const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx, sl_s
         uint32_t m = NO_MASK;
         if (ci >= from && ci < to) {
             if (cp < 0x80)
-                m = cp >= 'A' && cp <= 'Z' ? masks[0] : cp >= 'a' && cp <= 'z' ? masks[1] : cp >= '0' && cp <= '9' ? masks[2] : masks[3];
+                m = cp >= 'A' && cp <= 'Z'   ? masks[0]
+                    : cp >= 'a' && cp <= 'z' ? masks[1]
+                    : cp >= '0' && cp <= '9' ? masks[2]
+                                             : masks[3];
             else if (case_map(cp, false) != cp)
                 m = masks[0];
             else if (case_map(cp, true) != cp)
@@ -1592,7 +1584,7 @@ static const sl_sql_overload_t FIELD_O[] = {
      "the 1-based position of str among args, 0 if absent"},
 };
 static const sl_sql_overload_t SPLIT_TO_MAP_O[] = {
-    {SL_SQL_P_STRING3, 3, false, SL_SQL_T_NULL, resolve_string_map, eval_split_to_map, NULL,
+    {SL_SQL_P_STRING3, 3, false, SL_SQL_T_NULL, sl_sql_fn_resolve_string_map, eval_split_to_map, NULL,
      "SPLIT_TO_MAP(input VARCHAR, entryDelimiter VARCHAR, kvDelimiter VARCHAR)",
      "a MAP<VARCHAR, VARCHAR> of the key-value entries of input"},
 };

@@ -331,7 +331,8 @@ static const sl_sql_overload_t FORMAT_TIMESTAMP_O[] = {
 };
 static const sl_sql_overload_t PARSE_TIMESTAMP_O[] = {
     TIME_OV(SL_SQL_P_STRING2, SL_SQL_T_TIMESTAMP, eval_parse,
-            "PARSE_TIMESTAMP(formattedTimestamp VARCHAR, formatPattern VARCHAR)", "the TIMESTAMP the text gives in UTC"),
+            "PARSE_TIMESTAMP(formattedTimestamp VARCHAR, formatPattern VARCHAR)",
+            "the TIMESTAMP the text gives in UTC"),
     TIME_OV(SL_SQL_P_STRING3, SL_SQL_T_TIMESTAMP, eval_parse,
             "PARSE_TIMESTAMP(formattedTimestamp VARCHAR, formatPattern VARCHAR, timeZone VARCHAR)",
             "the TIMESTAMP the text gives in timeZone"),

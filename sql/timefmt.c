@@ -562,7 +562,9 @@ void sl_sql_tfmt_format(const sl_sql_tfmt_t *f, int64_t ms, const sl_sql_tz_t *t
         }
         case 'n': put_num(out, t.nanos, c); break;
         case 'a': sl_sql_sb_puts(out, t.hour < 12 ? "AM" : "PM"); break;
-        case 'G': sl_sql_sb_puts(out, c == 4 ? (t.year > 0 ? "Anno Domini" : "Before Christ") : (t.year > 0 ? "AD" : "BC")); break;
+        case 'G':
+            sl_sql_sb_puts(out, c == 4 ? (t.year > 0 ? "Anno Domini" : "Before Christ") : (t.year > 0 ? "AD" : "BC"));
+            break;
         case 'X':
         case 'x':
         case 'Z': put_offset(out, t.offset, e->letter, c); break;
@@ -910,7 +912,9 @@ const char *sl_sql_tfmt_unsupported(const sl_sql_tfmt_t *f, unsigned allowed)
         if (f->e[i].kind != E_FIELD)
             continue;
         char c = f->e[i].letter;
-        unsigned cls = strchr("yuMLdDEG", c) ? SL_SQL_TF_DATE : strchr("HhkKmsSna", c) ? SL_SQL_TF_TIME : SL_SQL_TF_ZONE;
+        unsigned cls = strchr("yuMLdDEG", c)    ? SL_SQL_TF_DATE
+                       : strchr("HhkKmsSna", c) ? SL_SQL_TF_TIME
+                                                : SL_SQL_TF_ZONE;
         if (!(cls & allowed))
             return field_name(c);
     }

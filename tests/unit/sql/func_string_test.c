@@ -230,7 +230,8 @@ static void test_bytes(void **state)
     b = fn_call("CONCAT", 2, e9, bytes);
     assert_int_equal(b.kind, SL_SQL_T_BYTES);
     assert_int_equal(b.u.s.len, 7);
-    sl_sql_datum_t parts = fn_call("SPLIT", 2, e9, fn_const(SL_SQL_T_BYTES, (sl_sql_datum_t){.kind = SL_SQL_T_BYTES, .u.s = {"x", 1}}));
+    sl_sql_datum_t xd = {.kind = SL_SQL_T_BYTES, .u.s = {"x", 1}};
+    sl_sql_datum_t parts = fn_call("SPLIT", 2, e9, fn_const(SL_SQL_T_BYTES, xd));
     assert_int_equal(parts.u.a.n, 2);
     assert_int_equal(parts.u.a.items[1].kind, SL_SQL_T_BYTES);
     assert_string_equal(fn_type_of("SPLIT", 2, e9, e9), "ARRAY<BYTES>");
