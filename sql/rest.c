@@ -325,8 +325,12 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
             if (client_gone(st->fd))
                 return MHD_CONTENT_READER_END_WITH_ERROR;
         } else {
+            /* Closed before the client sees the end, so once it has, the
+             * query is gone (a second /close-query finds nothing). */
             st->ended = true;
             set_pending(st, end_text(st));
+            sl_sql_query_close(st->q);
+            st->q = NULL;
         }
     }
 }

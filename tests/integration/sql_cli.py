@@ -9,6 +9,9 @@ Usage: sql_cli.py BUILD_DIR (sluice and sluiced in BUILD_DIR/bin).
 """
 import json
 import os
+import pty
+import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -100,6 +103,92 @@ with t.step("a pull query shows the aggregate"):
 with t.step("statements from standard input (no terminal), one over several lines"):
     out, _ = sql([], stdin="SHOW\n  TABLES;\nDESCRIBE ITEMS;\n")
     t.expect("ITEMS" in out, "output: %r" % out)
+
+def pty_until(fd, want, seen, wait=60):
+    """Reads the terminal until want appears in what was read since the last
+    call (seen: a list of byte strings, extended; seen[0] marks where the
+    last call stopped)."""
+    deadline = time.monotonic() + wait
+    if not seen:
+        seen.append(0)
+    while time.monotonic() < deadline:
+        text = b"".join(seen[1:])
+        at = text.find(want.encode(), seen[0])
+        if at >= 0:
+            seen[0] = at + len(want)
+            return
+        r, _, _ = select.select([fd], [], [], 0.5)
+        if r:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen.append(chunk)
+    raise check.Failed("the terminal did not show %r; it showed:\n%s"
+                       % (want, b"".join(seen[1:])[-3000:].decode("utf-8", "replace")))
+
+
+with t.step("at a terminal: a statement over two lines, Ctrl-C stops a push query, history is kept"):
+    hist = os.path.join(b.dir, ".sluice_sql_history")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["HOME"] = b.dir
+        os.execv(SLUICE, [SLUICE, "sql", "--server", b.sql_url])
+    seen = []
+    try:
+        pty_until(fd, "sql> ", seen)
+        os.write(fd, b"SHOW\n")
+        pty_until(fd, "> ", seen)
+        os.write(fd, b"  STREAMS;\n")
+        pty_until(fd, "ORDERS", seen)
+        os.write(fd, b"SELECT ITEM FROM ORDERS EMIT CHANGES;\n")
+        pty_until(fd, "coffee", seen)
+        time.sleep(0.5)
+        os.write(fd, b"\x03")
+        pty_until(fd, "Query terminated", seen)
+        os.write(fd, b"SHOW TABLES;\n")
+        pty_until(fd, "ITEMS", seen)
+        os.write(fd, b"\x04")
+        deadline = time.monotonic() + 30
+        status = None
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    os.read(fd, 65536)
+                except OSError:
+                    pass
+        else:
+            raise check.Failed("sluice sql did not exit after Ctrl-D")
+        pid = None
+        t.eq(os.waitstatus_to_exitcode(status), 0, "exit status after Ctrl-D")
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    text = b"".join(seen[1:]).decode("utf-8", "replace")
+    for mark in sluiced.SANITIZER_MARKS:
+        t.expect(mark not in text, "sanitizer report at the terminal:\n%s" % text[-3000:])
+    with open(hist) as f:
+        h = f.read().replace("\\040", " ")  # libedit's file escapes blanks
+    t.expect("SHOW STREAMS;" in h, "history file: %r" % h)
+    t.expect("TABLES" not in h.split("SELECT")[0], "statements from a pipe are not in the history: %r" % h)
+    t.expect("SELECT ITEM FROM ORDERS EMIT CHANGES;" in h, "history file: %r" % h)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        out, _ = sql(["--output", "json", "--execute", "SHOW QUERIES;"])
+        if "PUSH" not in [q.get("queryType") for q in json.loads(out)[0]["queries"]]:
+            break
+        time.sleep(0.5)
+    else:
+        raise check.Failed("the push query is still listed after Ctrl-C: %r" % out)
+
 
 with t.step("a failing statement: exit status 1, its message, nothing after it runs"):
     out, err = sql(["--execute", "SELECT * FROM NOPE; CREATE STREAM AFTER_FAIL (A INT) "

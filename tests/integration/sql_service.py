@@ -163,6 +163,22 @@ with t.step("/close-query ends a push query that has no LIMIT"):
     t.eq(status, 400, "closing it again")
     t.eq(out["@type"], "generic_error", "closing an unknown query: type")
 
+def push_queries():
+    return [q["id"] for q in ksql("SHOW QUERIES;")[0]["queries"] if q.get("queryType") == "PUSH"]
+
+
+with t.step("a push query ends when its client goes away"):
+    conn = http.client.HTTPConnection("127.0.0.1", b.sql_port, timeout=30)
+    conn.request("POST", "/query-stream", json.dumps({"sql": "SELECT * FROM CLICKS EMIT CHANGES;"}))
+    resp = conn.getresponse()
+    qid = json.loads(resp.readline())["queryId"]
+    t.expect(qid in push_queries(), "%s listed while its client reads: %r" % (qid, push_queries()))
+    conn.close()
+    deadline = time.monotonic() + 20
+    while qid in push_queries() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    t.expect(qid not in push_queries(), "%s still listed 20 s after its client left" % qid)
+
 with t.step("bad requests get ksqlDB's errors; the service keeps serving"):
     status, out = request("POST", "/ksql", raw=b"{not json")
     t.eq(status, 400, "not JSON: status")

@@ -440,12 +440,12 @@ static int repl(sql_cli_t *cli)
 {
     char hist[4096] = "";
     const char *home = getenv("HOME");
-    if (home && *home) {
+    bool tty = isatty(0);
+    if (tty && home && *home) {
         snprintf(hist, sizeof hist, "%s/.sluice_sql_history", home);
         using_history();
         read_history(hist);
     }
-    bool tty = isatty(0);
     if (tty)
         printf("sluice sql: connected to %s. Statements end with ';'. Ctrl-D quits.\n", cli->server);
     char *pending = NULL;
@@ -477,11 +477,16 @@ static int repl(sql_cli_t *cli)
             char *stmt = strndup(pending + off, len);
             if (stmt) {
                 if (hist[0] && !blank_sql(stmt)) {
+                    /* One history line per statement, blanks collapsed. */
                     char *h = strdup(stmt + strspn(stmt, " \t\r\n"));
                     if (h) {
-                        for (char *q = h; *q; q++)
-                            if (*q == '\n')
-                                *q = ' ';
+                        size_t w = 0;
+                        for (size_t r = 0; h[r]; r++) {
+                            bool sp = h[r] == ' ' || h[r] == '\t' || h[r] == '\r' || h[r] == '\n';
+                            if (!sp || (w && h[w - 1] != ' '))
+                                h[w++] = sp ? ' ' : h[r];
+                        }
+                        h[w] = '\0';
                         add_history(h);
                         free(h);
                     }
