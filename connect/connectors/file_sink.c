@@ -3,7 +3,9 @@
  * `file` (standard output when empty), as Kafka's FileStreamSinkConnector.
  * Strings and bytes are written as they are, other scalars as text, a null
  * value as "null". flush() makes the lines durable (fflush + fsync) before
- * the worker commits their offsets.
+ * the worker commits their offsets. A crash can leave a torn last line
+ * (stdio writes whenever its buffer fills); that line belongs to records
+ * after the last commit, which come again, so start cuts it off.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "connector.h"
@@ -30,6 +33,34 @@ static const sl_connect_configdef_t defs[] = {
     {"topics", SL_CFG_LIST, NULL, SL_IMPORTANCE_HIGH, "The topics to read."},
 };
 
+/* Cuts a last line without its "\n" off the end of fd. */
+static int cut_torn_line(sink_t *s, int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+        return SL_CONNECT_OK;
+    char buf[4096];
+    off_t end = st.st_size;
+    while (end > 0) {
+        off_t from = end > (off_t)sizeof(buf) ? end - (off_t)sizeof(buf) : 0;
+        ssize_t n = pread(fd, buf, (size_t)(end - from), from);
+        if (n != end - from)
+            return SL_CONNECT_EIO;
+        const char *nl = memrchr(buf, '\n', (size_t)n);
+        if (nl) {
+            end = from + (nl - buf) + 1;
+            break;
+        }
+        end = from;
+    }
+    if (end == st.st_size)
+        return SL_CONNECT_OK;
+    host->log(s->ctx, SL_CONNECT_LOG_WARN, "%s ends in a torn line (%lld bytes without a "
+              "newline): cut off, its records come again", s->file,
+              (long long)(st.st_size - end));
+    return ftruncate(fd, end) == 0 ? SL_CONNECT_OK : SL_CONNECT_EIO;
+}
+
 static int sink_start(sl_connect_ctx_t *ctx, void **task)
 {
     sink_t *s = calloc(1, sizeof(*s));
@@ -38,13 +69,19 @@ static int sink_start(sl_connect_ctx_t *ctx, void **task)
     s->ctx = ctx;
     s->file = host->config_get(ctx, "file");
     if (s->file && *s->file) {
-        s->out = fopen(s->file, "ae");
+        s->out = fopen(s->file, "a+e");
         if (!s->out) {
             host->set_error(ctx, "cannot open %s: %s", s->file, strerror(errno));
             free(s);
             return SL_CONNECT_EIO;
         }
         s->owned = true;
+        if (cut_torn_line(s, fileno(s->out))) {
+            host->set_error(ctx, "cannot repair the end of %s: %s", s->file, strerror(errno));
+            fclose(s->out);
+            free(s);
+            return SL_CONNECT_EIO;
+        }
     } else {
         s->file = "<stdout>";
         s->out = stdout;

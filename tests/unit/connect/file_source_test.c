@@ -2,7 +2,8 @@
  * file_source_test.c - the file connectors driven directly through their
  * vtables (no broker): the source emits complete lines with byte-position
  * offsets, waits for a line's end, resumes after a stored offset and
- * refuses a malformed one; the sink appends values as lines and flushes.
+ * refuses a malformed one; the sink appends values as lines, flushes, and
+ * cuts off a torn last line a crash left.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -154,7 +155,7 @@ static void offsets_file_refuses_malformed_content(void **state)
     unlink(off_file);
 }
 
-static void file_sink_appends_values_as_lines(void **state)
+static void file_sink_appends_values_as_lines_after_cutting_a_torn_one(void **state)
 {
     (void)state;
     const sl_connect_plugin_t *p = sl_connect_plugins_find(plugins, "FileStreamSink");
@@ -169,6 +170,8 @@ static void file_sink_appends_values_as_lines(void **state)
         {.topic = "lines", .value = h->val_int(mem, SL_CT_INT64, 2), .kafka_offset = 1},
         {.topic = "lines", .value = NULL, .kafka_offset = 2},
     };
+    /* A crash left "tor" without its newline: start cuts it off. */
+    append(out_file, "zero\ntor");
     void *task = NULL;
     assert_int_equal(p->sink->start(ctx, &task), SL_OK);
     assert_int_equal(p->sink->put(task, recs, 3), SL_OK);
@@ -184,7 +187,7 @@ static void file_sink_appends_values_as_lines(void **state)
     size_t n = fread(text, 1, sizeof(text) - 1, f);
     fclose(f);
     text[n] = '\0';
-    assert_string_equal(text, "one\n2\nnull\n");
+    assert_string_equal(text, "zero\none\n2\nnull\n");
     sl_connect_ctx_free(ctx);
     sl_connect_mem_free(mem);
 }
@@ -195,7 +198,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(file_source_emits_lines_and_resumes_after_the_stored_offset),
         cmocka_unit_test(offsets_file_refuses_malformed_content),
-        cmocka_unit_test(file_sink_appends_values_as_lines),
+        cmocka_unit_test(file_sink_appends_values_as_lines_after_cutting_a_torn_one),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
