@@ -24,17 +24,21 @@
 # broker part): bench_streams in the test driver and end to end against a
 # sluiced of its own, and bench_streams_store; skipped while bench_streams
 # is not built.
+# The SQL engine has one too (bench/nexmark/run.sh, run after the streams
+# part): bench_sql on the Nexmark queries in a local engine, through the
+# runtime's bytes and through JSON text, then its table of events/s per
+# core; skipped while bench_sql is not built.
 #
 # Every process listens on a free 127.0.0.1 port, works in one temporary
 # directory and is stopped when this script exits, however it exits. Each
 # figure runs SL_BENCH_SECONDS (default 3) seconds. SL_BENCH_PARTS="micro cleaner streams
-# broker" (the default) picks which parts run; SL_BENCH_RESULTS=FILE keeps
+# sql broker" (the default) picks which parts run; SL_BENCH_RESULTS=FILE keeps
 # every result line (key=value) of the broker part.
 set -eu
 bindir=$1
 secs=${SL_BENCH_SECONDS:-3}
 echo "== Sluice benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m)"
-parts=${SL_BENCH_PARTS:-micro cleaner streams broker}
+parts=${SL_BENCH_PARTS:-micro cleaner streams sql broker}
 case " $parts " in
   *" micro "*)
     for b in bench_base bench_proto; do
@@ -61,6 +65,15 @@ case " $parts " in
     else
       echo
       echo "== streams: bench_streams is not built (libsluice-streams incomplete); no streams figures"
+    fi ;;
+esac
+case " $parts " in
+  *" sql "*)
+    echo
+    if [ -x "$bindir/bench_sql" ]; then
+      "$(dirname "$0")/nexmark/run.sh" "$bindir" || { echo "run.sh: the sql part failed" >&2; exit 1; }
+    else
+      echo "== sql: bench_sql is not built (libsluice-sql incomplete); no Nexmark figures"
     fi ;;
 esac
 
