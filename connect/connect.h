@@ -111,12 +111,14 @@ sl_err_t sl_connect_converter_new(const char *name, const sl_props_t *props, con
                                   sl_connect_converter_t **out, char *errbuf, size_t errlen);
 void sl_connect_converter_free(sl_connect_converter_t *conv);
 
-/* Serialises value (NULL: null) described by schema (NULL: schemaless)
- * into out (appended). *is_null is set when the record's key or value must
- * be null on the wire (a null value, except for json with schemas, which
- * writes an envelope with a null payload as Kafka does... only when a
- * schema is given). SL_ERR_INVAL when the value does not fit the converter
- * (a STRUCT to "bytes") or its schema, with errbuf saying why; SL_ERR_NOMEM. */
+/* Serialises value (NULL or SL_CT_NULL: null) described by schema (NULL:
+ * schemaless) and appends the bytes to out. *is_null says the key or value
+ * must be a null on the wire instead: a null value, except for json with
+ * schemas.enable and a schema, which writes the envelope with
+ * "payload":null (as Kafka's JsonConverter). string writes strings and
+ * bytes as they are and other scalars as text; bytes takes BYTES only.
+ * SL_ERR_INVAL when the value does not fit the converter or its schema
+ * (errbuf says why), SL_ERR_NOMEM. */
 sl_err_t sl_connect_converter_from_value(const sl_connect_converter_t *conv,
                                          const sl_cschema_t *schema, const sl_cvalue_t *value,
                                          sl_buf_t *out, bool *is_null, char *errbuf,

@@ -28,9 +28,10 @@
  *   sink task:    start -> put -> put ... flush(offsets) -> put ... -> stop
  *
  * Threads. connector_start, task_configs and connector_stop run on the
- * worker's connector thread; one task's calls all run on that task's own
- * thread, never two at once. Different tasks of one class run concurrently:
- * shared state in a plugin needs its own lock. The host functions may be
+ * thread that adds or removes the connector (the worker's); one task's
+ * calls all run on that task's own thread, never two at once. Different
+ * tasks of one class run concurrently: shared state in a plugin needs its
+ * own lock. The host functions may be
  * called from any of those threads, with the ctx or batch of that call.
  *
  * Memory. Strings given to the plugin are borrowed for the duration of the

@@ -4,22 +4,15 @@
  * Starts a standalone worker with the worker settings, adds each connector,
  * and runs until SIGINT or SIGTERM, then stops cleanly (sources' offsets
  * saved, sinks flushed and committed). Exit 0 after a clean stop, 1 when
- * the worker or a connector could not start, 2 for a bad command line.
+ * the worker or a connector could not start, 2 for a bad command line. The
+ * worker file may also set log.level (debug, info, warn, error).
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "connect.h"
-
-static volatile sig_atomic_t stopping;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stopping = 1;
-}
 
 int main(int argc, char **argv)
 {
@@ -29,6 +22,14 @@ int main(int argc, char **argv)
                 "Runs a standalone Connect worker until SIGINT or SIGTERM.\n", argv[0]);
         return argc < 2 ? 2 : 0;
     }
+    /* SIGINT and SIGTERM are blocked before any thread exists (the client's
+     * I/O threads and the task threads inherit the mask), so only the
+     * sigwait below takes them. */
+    sigset_t stop_set;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGINT);
+    sigaddset(&stop_set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
     char err[1024];
     sl_props_t *wprops = NULL;
     if (sl_props_load(argv[1], &wprops, err, sizeof(err))) {
@@ -50,11 +51,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sl_connect_plugins_error_count(ps); i++)
         fprintf(stderr, "sluice-connect-standalone: plugin refused: %s\n",
                 sl_connect_plugins_error_at(ps, i));
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     int status = 0;
     for (int i = 2; i < argc && !status; i++) {
         sl_props_t *cprops = NULL;
@@ -71,8 +67,9 @@ int main(int argc, char **argv)
             status = 1;
         }
     }
-    while (!stopping && !status)
-        pause();
+    int sig;
+    if (!status)
+        sigwait(&stop_set, &sig);
     sl_connect_worker_free(w);
     return status;
 }
