@@ -17,6 +17,9 @@
 #define DRIVER_LOG "streams"
 /* Pipes between commits of the tasks' store transactions. */
 #define DRIVER_COMMIT_EVERY 256
+/* Topics whose lookups by name skip the hash: pipes and reads of a
+ * program keep to a few topics. */
+#define DRIVER_RECENT 4
 /* Records fed back per pipe before the driver gives up on a topology that
  * writes into its own input forever. */
 #define DRIVER_MAX_FEEDBACK 1000000
@@ -60,6 +63,8 @@ struct sl_driver {
     sl_task_t **tasks;             /* by sub-topology id */
     sl_task_t *globals;            /* the last global task (chained) */
     sl_map_t topics;               /* name -> dtopic_t */
+    dtopic_t *recent[DRIVER_RECENT]; /* topics looked up last */
+    unsigned recent_next;          /* the slot the next miss takes */
     pend_t *pend;
     size_t pend_head, pend_n, pend_cap;
     size_t fed;                    /* records fed back in this call */
@@ -70,9 +75,15 @@ struct sl_driver {
 
 /* --- topics ------------------------------------------------------------------ */
 
+/* The topic named name (made when create), or NULL. */
 static dtopic_t *topic_get(sl_driver_t *d, const char *name, bool create)
 {
+    for (size_t i = 0; i < DRIVER_RECENT; i++)
+        if (d->recent[i] != NULL && strcmp(d->recent[i]->name, name) == 0)
+            return d->recent[i];
     dtopic_t *t = sl_map_gets(&d->topics, name);
+    if (t != NULL)
+        d->recent[d->recent_next++ % DRIVER_RECENT] = t;
     if (t != NULL || !create)
         return t;
     t = calloc(1, sizeof(*t));
@@ -182,20 +193,35 @@ static sl_err_t topic_append(dtopic_t *t, const void *key, int32_t klen, const v
 
 /* --- the collector ---------------------------------------------------------- */
 
-static sl_err_t drv_send(void *arg, const char *topic, int32_t partition, const void *key, int32_t klen,
-                         const void *value, int32_t vlen, int64_t timestamp, const sl_header_t *headers,
-                         size_t n_headers)
+/* Sinks and changelogs resolve their topics once (the topic lives as long
+ * as the driver), then send to them with no lookup by name. */
+static void *drv_resolve(void *arg, const char *topic)
+{
+    return topic_get(arg, topic, true);
+}
+
+static sl_err_t drv_send_ref(void *arg, void *ref, int32_t partition, const void *key, int32_t klen,
+                             const void *value, int32_t vlen, int64_t timestamp, const sl_header_t *headers,
+                             size_t n_headers)
 {
     SL_UNUSED(partition);
     sl_driver_t *d = arg;
-    dtopic_t *t = topic_get(d, topic, true);
-    if (t == NULL)
-        return SL_ERR_NOMEM;
+    dtopic_t *t = ref;
     size_t idx;
     sl_err_t err = topic_append(t, key, klen, value, vlen, timestamp, headers, n_headers, &idx);
     if (err == SL_OK && reader_of(d, t) != NULL)
         err = pend_push(d, t, idx);
     return err;
+}
+
+static sl_err_t drv_send(void *arg, const char *topic, int32_t partition, const void *key, int32_t klen,
+                         const void *value, int32_t vlen, int64_t timestamp, const sl_header_t *headers,
+                         size_t n_headers)
+{
+    dtopic_t *t = topic_get(arg, topic, true);
+    if (t == NULL)
+        return SL_ERR_NOMEM;
+    return drv_send_ref(arg, t, partition, key, klen, value, vlen, timestamp, headers, n_headers);
 }
 
 static int32_t drv_partitions(void *arg, const char *topic)
@@ -468,6 +494,8 @@ static sl_err_t make_tasks(sl_driver_t *d, char *errbuf, size_t errlen)
     env.application_id = d->app_id;
     env.state_dir = d->state_dir;
     env.collector.send = drv_send;
+    env.collector.resolve = drv_resolve;
+    env.collector.send_ref = drv_send_ref;
     env.collector.partitions = drv_partitions;
     env.collector.arg = d;
     env.cache_bytes = d->cache_bytes;

@@ -97,7 +97,8 @@ static void jl_process(sl_pnode_t *pn, sl_ctx_t *ctx, const sl_val_t *key, const
         return;
     }
     if (pn->state) {
-        err = sl_kv_get(pn->state, &mkey, &other);
+        /* into this record's memory: the store is the global task's */
+        err = sl_kv_get_into(pn->state, &mkey, sl_ctx_arena(ctx), &other);
         if (err == SL_ERR_NOENT) {
             other = sl_val_null();
             err = SL_OK;

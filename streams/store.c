@@ -167,6 +167,7 @@ sl_err_t sl_store_open(sl_state_t *st, const sl_store_def_t *def, const sl_store
             goto nomem;
         s->collector = env->collector;
         s->partition = env->partition;
+        sl_coll_topic_init(&s->changelog_out, s->collector, s->changelog);
     }
     s->ctx = env ? env->ctx : NULL;
     s->prefix = def->kind == SL_STORE_KV ? 1 : 8;
@@ -357,8 +358,8 @@ static sl_err_t write_through(sl_store_t *s, const uint8_t *dbk, size_t dbklen, 
         if (rc != 0)
             return sl_state_fail(s->st, rc, val ? "write" : "delete", s->name);
         if (s->changelog && !restoring) {
-            err = s->collector->send(s->collector->arg, s->changelog, s->partition, ck, (int32_t)cklen, val,
-                                     val ? vlen : -1, ts, NULL, 0);
+            err = sl_coll_send(s->collector, &s->changelog_out, s->partition, ck, (int32_t)cklen, val,
+                               val ? vlen : -1, ts, NULL, 0);
             if (err)
                 return err;
         }

@@ -109,6 +109,11 @@ static sl_err_t need_kind(const sl_store_t *s, sl_store_kind_t kind)
 
 sl_err_t sl_kv_get(sl_store_t *st, const sl_val_t *key, sl_val_t *out)
 {
+    return sl_kv_get_into(st, key, st != NULL ? read_arena(st) : NULL, out);
+}
+
+sl_err_t sl_kv_get_into(sl_store_t *st, const sl_val_t *key, sl_arena_t *arena, sl_val_t *out)
+{
     *out = sl_val_null();
     sl_err_t err = need_kind(st, SL_STORE_KV);
     if (!err)
@@ -117,7 +122,6 @@ sl_err_t sl_kv_get(sl_store_t *st, const sl_val_t *key, sl_val_t *out)
         return err;
     const uint8_t *p;
     size_t n;
-    sl_arena_t *arena = read_arena(st);
     err = sl_kvs_get(st, st->serk.data, st->serk.len, arena, &p, &n);
     return got(st, err, p, n, arena, out);
 }

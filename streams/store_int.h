@@ -147,6 +147,7 @@ struct sl_store {
     MDB_dbi dbi;
     /* the environment, strings copied */
     char *changelog;               /* NULL: not logged */
+    sl_coll_topic_t changelog_out; /* the collector's handle for it */
     int32_t partition;
     sl_collector_t *collector;
     sl_ctx_t *ctx;

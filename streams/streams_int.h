@@ -216,8 +216,40 @@ typedef struct sl_collector {
                      size_t n_headers);
     /* The topic's partition count (for partitioners), -1 if unknown. */
     int32_t (*partitions)(void *arg, const char *topic);
+    /* Optional, both or neither: resolve turns a topic name into the
+     * collector's handle for it once, when a task sets up its sinks and
+     * changelogs (NULL: out of memory; the name is then used), and
+     * send_ref sends as send does to that handle, so no record pays for a
+     * lookup by name. A handle lives as long as the collector. */
+    void *(*resolve)(void *arg, const char *topic);
+    sl_err_t (*send_ref)(void *arg, void *ref, int32_t partition, const void *key, int32_t klen, const void *value,
+                         int32_t vlen, int64_t timestamp, const sl_header_t *headers, size_t n_headers);
     void *arg;
 } sl_collector_t;
+
+/* A topic a task writes to (a sink's, a changelog): its full name and the
+ * collector's handle for it, if the collector makes handles. */
+typedef struct sl_coll_topic {
+    const char *name;              /* borrowed: lives as long as the user */
+    void *ref;                     /* NULL: sent by name */
+} sl_coll_topic_t;
+
+/* Resolves name (borrowed, kept) for c once. */
+static inline void sl_coll_topic_init(sl_coll_topic_t *t, const sl_collector_t *c, const char *name)
+{
+    t->name = name;
+    t->ref = c->resolve != NULL && c->send_ref != NULL ? c->resolve(c->arg, name) : NULL;
+}
+
+/* One record to t through c (the collector's errors). */
+static inline sl_err_t sl_coll_send(const sl_collector_t *c, const sl_coll_topic_t *t, int32_t partition,
+                                    const void *key, int32_t klen, const void *value, int32_t vlen, int64_t timestamp,
+                                    const sl_header_t *headers, size_t n_headers)
+{
+    if (t->ref != NULL)
+        return c->send_ref(c->arg, t->ref, partition, key, klen, value, vlen, timestamp, headers, n_headers);
+    return c->send(c->arg, t->name, partition, key, klen, value, vlen, timestamp, headers, n_headers);
+}
 
 typedef struct sl_task_env {
     const char *application_id;
@@ -474,6 +506,11 @@ sl_err_t sl_win_fetch_into(sl_store_t *st, const sl_val_t *key, int64_t from, in
                            sl_win_iter_fn *fn, void *arg);
 sl_err_t sl_session_find_into(sl_store_t *st, const sl_val_t *key, int64_t earliest_end, int64_t latest_start,
                               sl_arena_t *arena, sl_session_iter_fn *fn, void *arg);
+/* sl_kv_get reading into arena (the caller's record memory) rather than
+ * the memory of the store's own task: a stream task looking a key up in
+ * the global task's store must not fill the global task's record memory,
+ * which lives until the global task's next record. */
+sl_err_t sl_kv_get_into(sl_store_t *st, const sl_val_t *key, sl_arena_t *arena, sl_val_t *out);
 
 /* How a materialized table sends its changes on (ops_aggregate.c): through
  * the store's cache flush listener when the store is cached (folded per

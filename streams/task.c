@@ -26,6 +26,8 @@ typedef struct task_source {
 /* A sink's per-task state. */
 typedef struct sink_state {
     char *topic;                   /* full name */
+    sl_coll_topic_t out;           /* the collector's handle for it */
+    int32_t parts;                 /* partitions, once known (> 0) */
     uint32_t rr;                   /* null keys: round robin */
 } sink_state_t;
 
@@ -92,6 +94,7 @@ static sl_err_t sink_init(sl_pnode_t *pn, sl_ctx_t *ctx)
         free(s);
         return SL_ERR_NOMEM;
     }
+    sl_coll_topic_init(&s->out, &pn->task->env.collector, s->topic);
     pn->state = s;
     return SL_OK;
 }
@@ -139,7 +142,11 @@ static void sink_process(sl_pnode_t *pn, sl_ctx_t *ctx, const sl_val_t *key, con
     if (!sink_ser(ctx, n, n->ks, key, kb, "key", &klen) || !sink_ser(ctx, n, n->vs, value, vb, "value", &vlen))
         return;
     sl_collector_t *col = &task->env.collector;
-    int32_t parts = col->partitions != NULL ? col->partitions(col->arg, s->topic) : -1;
+    /* A topic's partitions only grow, and a sink keeps to those it saw
+     * first, as the collectors' own caches do. */
+    int32_t parts = s->parts;
+    if (parts <= 0 && col->partitions != NULL && (parts = col->partitions(col->arg, s->topic)) > 0)
+        s->parts = parts;
     int32_t p = -1;
     if (n->part_fn != NULL && parts > 0) {
         p = n->part_fn(s->topic, key, value, parts, n->part_arg);
@@ -151,8 +158,8 @@ static void sink_process(sl_pnode_t *pn, sl_ctx_t *ctx, const sl_val_t *key, con
     }
     if (p < 0 && parts > 0)
         p = klen >= 0 ? sl_murmur2_partition(kb->data, (size_t)klen, parts) : (int32_t)(s->rr++ % (uint32_t)parts);
-    sl_err_t err = col->send(col->arg, s->topic, p, klen >= 0 ? kb->data : NULL, klen, vlen >= 0 ? vb->data : NULL,
-                             vlen, ctx->ts, ctx->headers, ctx->n_headers);
+    sl_err_t err = sl_coll_send(col, &s->out, p, klen >= 0 ? kb->data : NULL, klen, vlen >= 0 ? vb->data : NULL,
+                                vlen, ctx->ts, ctx->headers, ctx->n_headers);
     if (err != SL_OK)
         sl_ctx_fail(ctx, err, "sink '%s': sending to %s failed: %s", n->name, s->topic, sl_err_str(err));
 }

@@ -4,7 +4,8 @@
  * partitioner (murmur2 of the serialized key, null keys spread),
  * internal topics prefixed with the application id, raw records with
  * null keys and values, skipped records counted, commit requests, bad
- * records refused.
+ * records refused; a collector with topic handles gets each sink's topic
+ * resolved once and its records by handle.
  */
 #include <stdio.h>
 #include <string.h>
@@ -158,6 +159,110 @@ static void test_task(void **state)
     sl_topology_free(t);
 }
 
+/* A collector handing out topic handles: what it was asked, how often. */
+typedef struct refs {
+    char names[4][64];
+    int n_names;
+    int resolves, sends_by_name, sends_by_ref, partition_calls;
+    int by_topic[4];
+} refs_t;
+
+static void *refs_resolve(void *arg, const char *topic)
+{
+    refs_t *r = arg;
+    r->resolves++;
+    for (int i = 0; i < r->n_names; i++)
+        if (strcmp(r->names[i], topic) == 0)
+            return &r->by_topic[i];
+    if (r->n_names == 4)
+        return NULL;
+    snprintf(r->names[r->n_names], sizeof(r->names[0]), "%s", topic);
+    return &r->by_topic[r->n_names++];
+}
+
+static sl_err_t refs_send_ref(void *arg, void *ref, int32_t partition, const void *key, int32_t klen,
+                              const void *value, int32_t vlen, int64_t timestamp, const sl_header_t *headers,
+                              size_t n_headers)
+{
+    refs_t *r = arg;
+    (void)partition;
+    (void)key;
+    (void)klen;
+    (void)value;
+    (void)vlen;
+    (void)timestamp;
+    (void)headers;
+    (void)n_headers;
+    r->sends_by_ref++;
+    (*(int *)ref)++;
+    return SL_OK;
+}
+
+static sl_err_t refs_send(void *arg, const char *topic, int32_t partition, const void *key, int32_t klen,
+                          const void *value, int32_t vlen, int64_t timestamp, const sl_header_t *headers,
+                          size_t n_headers)
+{
+    ((refs_t *)arg)->sends_by_name++;
+    return rec_send(NULL, topic, partition, key, klen, value, vlen, timestamp, headers, n_headers);
+}
+
+static int32_t refs_partitions(void *arg, const char *topic)
+{
+    ((refs_t *)arg)->partition_calls++;
+    return four_partitions(NULL, topic);
+}
+
+static void test_collector_refs(void **state)
+{
+    (void)state;
+    refs_t refs = {0};
+    sl_topology_t *t = cu_build(tasks_topology);
+    const sl_subtopo_t *sub = sl_topology_sub_for_topic(t, "in", false);
+    assert_non_null(sub);
+    sl_task_env_t env = {0};
+    env.application_id = "app";
+    env.collector.send = refs_send;
+    env.collector.resolve = refs_resolve;
+    env.collector.send_ref = refs_send_ref;
+    env.collector.partitions = refs_partitions;
+    env.collector.arg = &refs;
+    sl_task_t *task = NULL;
+    char err[256];
+    assert_int_equal(sl_task_new(t, sub, 0, &env, &task, err, sizeof(err)), SL_OK);
+    /* both sinks' topics resolved when the task was made */
+    assert_int_equal(refs.resolves, 2);
+    assert_int_equal(refs.n_names, 2);
+    assert_string_equal(refs.names[0], "out");
+    assert_string_equal(refs.names[1], "app-again-repartition");
+    for (int i = 0; i < 5; i++) {
+        sl_in_record_t r = raw("in", i % 2 ? "k" : NULL, "v", i);
+        assert_int_equal(sl_task_process(task, &r), SL_OK);
+    }
+    /* every record by handle, none by name; no more lookups, and each
+     * sink asked for its partition count once */
+    assert_int_equal(refs.resolves, 2);
+    assert_int_equal(refs.sends_by_name, 0);
+    assert_int_equal(refs.sends_by_ref, 10);
+    assert_int_equal(refs.by_topic[0], 5);
+    assert_int_equal(refs.by_topic[1], 5);
+    assert_int_equal(refs.partition_calls, 2);
+    sl_task_free(task, true);
+
+    /* a collector that cannot make a handle: sent by name */
+    memset(&refs, 0, sizeof(refs));
+    refs.n_names = 4; /* full: resolve answers NULL */
+    g_n_sent = 0;
+    assert_int_equal(sl_task_new(t, sub, 0, &env, &task, err, sizeof(err)), SL_OK);
+    sl_in_record_t r = raw("in", "k", "v", 0);
+    assert_int_equal(sl_task_process(task, &r), SL_OK);
+    assert_int_equal(refs.sends_by_ref, 0);
+    assert_int_equal(refs.sends_by_name, 2);
+    assert_string_equal(g_sent[0].topic, "out");
+    assert_string_equal(g_sent[1].topic, "app-again-repartition");
+    sl_task_free(task, true);
+    sl_topology_free(t);
+}
+
 static SL_TOPOLOGY(ints_topology)
 {
     SL_STREAM(in, "in", SL_I32, SL_STRING);
@@ -194,6 +299,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_task),
         cmocka_unit_test(test_skipped),
+        cmocka_unit_test(test_collector_refs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
