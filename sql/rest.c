@@ -393,6 +393,10 @@ static enum MHD_Result do_query(sl_sql_rest_t *rs, struct MHD_Connection *c, con
     }
     const char *type = st->shape == SHAPE_DELIMITED ? "application/vnd.ksqlapi.delimited.v1" : "application/json";
     MHD_add_response_header(r, "Content-Type", type);
+    /* A quiet push query may wait longer than the idle timeout between
+     * rows, inside the reader; libmicrohttpd would count that as idleness.
+     * The reader notices a client that left by itself. */
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)0);
     ret = MHD_queue_response(c, 200, r);
     MHD_destroy_response(r);
     return ret;

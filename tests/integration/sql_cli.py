@@ -143,13 +143,16 @@ with t.step("at a terminal: a statement over two lines, Ctrl-C stops a push quer
         pty_until(fd, "> ", seen)
         os.write(fd, b"  STREAMS;\n")
         pty_until(fd, "ORDERS", seen)
+        pty_until(fd, "sql> ", seen)  # input typed before the prompt races libedit's terminal setup
         os.write(fd, b"SELECT ITEM FROM ORDERS EMIT CHANGES;\n")
         pty_until(fd, "coffee", seen)
         time.sleep(0.5)
         os.write(fd, b"\x03")
         pty_until(fd, "Query terminated", seen)
+        pty_until(fd, "sql> ", seen)
         os.write(fd, b"SHOW TABLES;\n")
         pty_until(fd, "ITEMS", seen)
+        pty_until(fd, "sql> ", seen)
         os.write(fd, b"\x04")
         deadline = time.monotonic() + 30
         status = None
