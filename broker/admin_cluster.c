@@ -6,7 +6,7 @@
  */
 #include "admin_int.h"
 
-sl_err_t sl_admin_describe_cluster(sl_broker_t *broker, int16_t version, const sl_DescribeClusterRequest_t *req,
+sl_err_t sl_broker_admin_describe_cluster(sl_broker_t *broker, int16_t version, const sl_DescribeClusterRequest_t *req,
                                    sl_arena_t *arena, sl_DescribeClusterResponse_t *resp)
 {
     SL_UNUSED(version);
@@ -37,6 +37,6 @@ void sl_broker_handle_describe_cluster(sl_broker_req_t *req)
 {
     sl_DescribeClusterResponse_t resp;
     sl_admin_finish(req,
-                    sl_admin_describe_cluster(req->broker, req->hdr.api_version, req->body, &req->arena, &resp),
+                    sl_broker_admin_describe_cluster(req->broker, req->hdr.api_version, req->body, &req->arena, &resp),
                     &resp);
 }

@@ -291,7 +291,7 @@ static sl_err_t describe_one(sl_broker_t *broker, int16_t version, const sl_Desc
     return SL_OK;
 }
 
-sl_err_t sl_admin_describe_configs(sl_broker_t *broker, int16_t version, const sl_DescribeConfigsRequest_t *req,
+sl_err_t sl_broker_admin_describe_configs(sl_broker_t *broker, int16_t version, const sl_DescribeConfigsRequest_t *req,
                                    sl_arena_t *arena, sl_DescribeConfigsResponse_t *resp)
 {
     sl_DescribeConfigsResponse_init(resp);
@@ -502,7 +502,7 @@ static sl_err_t alter_one(sl_broker_t *broker, const sl_AlterConfigsRequest_Alte
     }
 }
 
-sl_err_t sl_admin_alter_configs(sl_broker_t *broker, int16_t version, const sl_AlterConfigsRequest_t *req,
+sl_err_t sl_broker_admin_alter_configs(sl_broker_t *broker, int16_t version, const sl_AlterConfigsRequest_t *req,
                                 sl_arena_t *arena, sl_AlterConfigsResponse_t *resp)
 {
     SL_UNUSED(version);
@@ -786,14 +786,14 @@ void sl_broker_handle_describe_configs(sl_broker_req_t *req)
 {
     sl_DescribeConfigsResponse_t resp;
     sl_admin_finish(req,
-                    sl_admin_describe_configs(req->broker, req->hdr.api_version, req->body, &req->arena, &resp),
+                    sl_broker_admin_describe_configs(req->broker, req->hdr.api_version, req->body, &req->arena, &resp),
                     &resp);
 }
 
 void sl_broker_handle_alter_configs(sl_broker_req_t *req)
 {
     sl_AlterConfigsResponse_t resp;
-    sl_admin_finish(req, sl_admin_alter_configs(req->broker, req->hdr.api_version, req->body, &req->arena, &resp),
+    sl_admin_finish(req, sl_broker_admin_alter_configs(req->broker, req->hdr.api_version, req->body, &req->arena, &resp),
                     &resp);
 }
 

@@ -74,22 +74,22 @@ enum {
 /* ---- admin_topics.c ---------------------------------------------------- */
 
 /* CreateTopics v0-7. */
-sl_err_t sl_admin_create_topics(sl_broker_t *broker, int16_t version, const sl_CreateTopicsRequest_t *req,
+sl_err_t sl_broker_admin_create_topics(sl_broker_t *broker, int16_t version, const sl_CreateTopicsRequest_t *req,
                                 sl_arena_t *arena, sl_CreateTopicsResponse_t *resp);
 /* DeleteTopics v0-6 (v6: by name or by topic id). */
-sl_err_t sl_admin_delete_topics(sl_broker_t *broker, int16_t version, const sl_DeleteTopicsRequest_t *req,
+sl_err_t sl_broker_admin_delete_topics(sl_broker_t *broker, int16_t version, const sl_DeleteTopicsRequest_t *req,
                                 sl_arena_t *arena, sl_DeleteTopicsResponse_t *resp);
 /* CreatePartitions v0-3. */
-sl_err_t sl_admin_create_partitions(sl_broker_t *broker, int16_t version, const sl_CreatePartitionsRequest_t *req,
+sl_err_t sl_broker_admin_create_partitions(sl_broker_t *broker, int16_t version, const sl_CreatePartitionsRequest_t *req,
                                     sl_arena_t *arena, sl_CreatePartitionsResponse_t *resp);
 
 /* ---- admin_configs.c --------------------------------------------------- */
 
 /* DescribeConfigs v0-4: TOPIC and BROKER resources. */
-sl_err_t sl_admin_describe_configs(sl_broker_t *broker, int16_t version, const sl_DescribeConfigsRequest_t *req,
+sl_err_t sl_broker_admin_describe_configs(sl_broker_t *broker, int16_t version, const sl_DescribeConfigsRequest_t *req,
                                    sl_arena_t *arena, sl_DescribeConfigsResponse_t *resp);
 /* AlterConfigs v0-2: replaces a topic's overrides with the given set. */
-sl_err_t sl_admin_alter_configs(sl_broker_t *broker, int16_t version, const sl_AlterConfigsRequest_t *req,
+sl_err_t sl_broker_admin_alter_configs(sl_broker_t *broker, int16_t version, const sl_AlterConfigsRequest_t *req,
                                 sl_arena_t *arena, sl_AlterConfigsResponse_t *resp);
 /* IncrementalAlterConfigs v0-1: SET, DELETE, APPEND, SUBTRACT on a topic's
  * overrides. */
@@ -100,7 +100,7 @@ sl_err_t sl_admin_incremental_alter_configs(sl_broker_t *broker, int16_t version
 /* ---- admin_records.c --------------------------------------------------- */
 
 /* DeleteRecords v0-2: offset -1 means the high watermark (log end). */
-sl_err_t sl_admin_delete_records(sl_broker_t *broker, int16_t version, const sl_DeleteRecordsRequest_t *req,
+sl_err_t sl_broker_admin_delete_records(sl_broker_t *broker, int16_t version, const sl_DeleteRecordsRequest_t *req,
                                  sl_arena_t *arena, sl_DeleteRecordsResponse_t *resp);
 /* OffsetForLeaderEpoch v0-4, with every partition at SL_ADMIN_LEADER_EPOCH. */
 sl_err_t sl_admin_offset_for_leader_epoch(sl_broker_t *broker, int16_t version,
@@ -110,7 +110,7 @@ sl_err_t sl_admin_offset_for_leader_epoch(sl_broker_t *broker, int16_t version,
 /* ---- admin_cluster.c --------------------------------------------------- */
 
 /* DescribeCluster v0: this node, the cluster id, this node as controller. */
-sl_err_t sl_admin_describe_cluster(sl_broker_t *broker, int16_t version, const sl_DescribeClusterRequest_t *req,
+sl_err_t sl_broker_admin_describe_cluster(sl_broker_t *broker, int16_t version, const sl_DescribeClusterRequest_t *req,
                                    sl_arena_t *arena, sl_DescribeClusterResponse_t *resp);
 
 /* ---- admin_util.c: small helpers shared by the admin files ------------- */

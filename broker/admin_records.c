@@ -55,7 +55,7 @@ static void delete_records_one(sl_partition_t *part, int64_t offset,
     sl_partition_unlock(part);
 }
 
-sl_err_t sl_admin_delete_records(sl_broker_t *broker, int16_t version, const sl_DeleteRecordsRequest_t *req,
+sl_err_t sl_broker_admin_delete_records(sl_broker_t *broker, int16_t version, const sl_DeleteRecordsRequest_t *req,
                                  sl_arena_t *arena, sl_DeleteRecordsResponse_t *resp)
 {
     SL_UNUSED(version);
@@ -165,7 +165,7 @@ sl_err_t sl_admin_offset_for_leader_epoch(sl_broker_t *broker, int16_t version,
 void sl_broker_handle_delete_records(sl_broker_req_t *req)
 {
     sl_DeleteRecordsResponse_t resp;
-    sl_admin_finish(req, sl_admin_delete_records(req->broker, req->hdr.api_version, req->body, &req->arena, &resp),
+    sl_admin_finish(req, sl_broker_admin_delete_records(req->broker, req->hdr.api_version, req->body, &req->arena, &resp),
                     &resp);
 }
 

@@ -324,7 +324,7 @@ out:
     return err;
 }
 
-sl_err_t sl_admin_create_topics(sl_broker_t *broker, int16_t version, const sl_CreateTopicsRequest_t *req,
+sl_err_t sl_broker_admin_create_topics(sl_broker_t *broker, int16_t version, const sl_CreateTopicsRequest_t *req,
                                 sl_arena_t *arena, sl_CreateTopicsResponse_t *resp)
 {
     sl_CreateTopicsResponse_init(resp);
@@ -455,7 +455,7 @@ static sl_err_t delete_by_id(sl_broker_t *broker, const sl_uuid_t *id, deleted_t
     return sl_map_put(&done->by_name, r->Name.ptr, (size_t)r->Name.len, idc, NULL);
 }
 
-sl_err_t sl_admin_delete_topics(sl_broker_t *broker, int16_t version, const sl_DeleteTopicsRequest_t *req,
+sl_err_t sl_broker_admin_delete_topics(sl_broker_t *broker, int16_t version, const sl_DeleteTopicsRequest_t *req,
                                 sl_arena_t *arena, sl_DeleteTopicsResponse_t *resp)
 {
     sl_DeleteTopicsResponse_init(resp);
@@ -576,7 +576,7 @@ fail:
     r->ErrorMessage = sl_admin_msg(arena, "%s", sl_admin_why(err, msg));
 }
 
-sl_err_t sl_admin_create_partitions(sl_broker_t *broker, int16_t version, const sl_CreatePartitionsRequest_t *req,
+sl_err_t sl_broker_admin_create_partitions(sl_broker_t *broker, int16_t version, const sl_CreatePartitionsRequest_t *req,
                                     sl_arena_t *arena, sl_CreatePartitionsResponse_t *resp)
 {
     SL_UNUSED(version);
@@ -613,14 +613,14 @@ sl_err_t sl_admin_create_partitions(sl_broker_t *broker, int16_t version, const 
 void sl_broker_handle_create_topics(sl_broker_req_t *req)
 {
     sl_CreateTopicsResponse_t resp;
-    sl_admin_finish(req, sl_admin_create_topics(req->broker, req->hdr.api_version, req->body, &req->arena, &resp),
+    sl_admin_finish(req, sl_broker_admin_create_topics(req->broker, req->hdr.api_version, req->body, &req->arena, &resp),
                     &resp);
 }
 
 void sl_broker_handle_delete_topics(sl_broker_req_t *req)
 {
     sl_DeleteTopicsResponse_t resp;
-    sl_admin_finish(req, sl_admin_delete_topics(req->broker, req->hdr.api_version, req->body, &req->arena, &resp),
+    sl_admin_finish(req, sl_broker_admin_delete_topics(req->broker, req->hdr.api_version, req->body, &req->arena, &resp),
                     &resp);
 }
 
@@ -628,6 +628,6 @@ void sl_broker_handle_create_partitions(sl_broker_req_t *req)
 {
     sl_CreatePartitionsResponse_t resp;
     sl_admin_finish(req,
-                    sl_admin_create_partitions(req->broker, req->hdr.api_version, req->body, &req->arena, &resp),
+                    sl_broker_admin_create_partitions(req->broker, req->hdr.api_version, req->body, &req->arena, &resp),
                     &resp);
 }

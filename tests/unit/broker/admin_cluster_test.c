@@ -11,7 +11,7 @@ static void describe_cluster_answers_this_node(void **state)
     sl_DescribeClusterRequest_t req;
     sl_DescribeClusterRequest_init(&req);
     sl_DescribeClusterResponse_t resp;
-    assert_int_equal(sl_admin_describe_cluster(fx->broker, 0, &req, &fx->arena, &resp), SL_OK);
+    assert_int_equal(sl_broker_admin_describe_cluster(fx->broker, 0, &req, &fx->arena, &resp), SL_OK);
     fx_encodes(SL_APIKEY_DESCRIBE_CLUSTER, 0, &resp);
     assert_int_equal(resp.ErrorCode, 0);
     assert_true(resp.ErrorMessage.len < 0);
@@ -33,7 +33,7 @@ static void describe_cluster_lists_cluster_operations_when_asked(void **state)
     sl_DescribeClusterRequest_init(&req);
     req.IncludeClusterAuthorizedOperations = true;
     sl_DescribeClusterResponse_t resp;
-    assert_int_equal(sl_admin_describe_cluster(fx->broker, 0, &req, &fx->arena, &resp), SL_OK);
+    assert_int_equal(sl_broker_admin_describe_cluster(fx->broker, 0, &req, &fx->arena, &resp), SL_OK);
     /* CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS,
      * IDEMPOTENT_WRITE: Kafka's cluster operations without an authorizer */
     assert_int_equal(resp.ClusterAuthorizedOperations, 8096);
@@ -48,7 +48,7 @@ static void describe_cluster_keeps_the_cluster_id_across_restarts(void **state)
     sl_DescribeClusterRequest_t req;
     sl_DescribeClusterRequest_init(&req);
     sl_DescribeClusterResponse_t resp;
-    assert_int_equal(sl_admin_describe_cluster(fx->broker, 0, &req, &fx->arena, &resp), SL_OK);
+    assert_int_equal(sl_broker_admin_describe_cluster(fx->broker, 0, &req, &fx->arena, &resp), SL_OK);
     assert_true(fx_str_eq(resp.ClusterId, before));
 }
 

@@ -31,7 +31,7 @@ static sl_DescribeConfigsResponse_t *describe(fx_t *fx, int16_t version, int8_t 
     req->IncludeSynonyms = synonyms;
     req->IncludeDocumentation = docs;
     sl_DescribeConfigsResponse_t *resp = fx_calloc(fx, 1, sizeof *resp);
-    assert_int_equal(sl_admin_describe_configs(fx->broker, version, req, &fx->arena, resp), SL_OK);
+    assert_int_equal(sl_broker_admin_describe_configs(fx->broker, version, req, &fx->arena, resp), SL_OK);
     assert_int_equal(resp->Results.count, 1);
     assert_int_equal(resp->Results.items[0].ResourceType, type);
     assert_true(fx_str_eq(resp->Results.items[0].ResourceName, name));
@@ -174,7 +174,7 @@ static sl_AlterConfigsResponse_t *alter(fx_t *fx, int16_t version, int8_t type, 
         res->Configs.items[i].Value = sl_kstr(kv[2 * i + 1]);
     }
     sl_AlterConfigsResponse_t *resp = fx_calloc(fx, 1, sizeof *resp);
-    assert_int_equal(sl_admin_alter_configs(fx->broker, version, req, &fx->arena, resp), SL_OK);
+    assert_int_equal(sl_broker_admin_alter_configs(fx->broker, version, req, &fx->arena, resp), SL_OK);
     assert_int_equal(resp->Responses.count, 1);
     fx_encodes(SL_APIKEY_ALTER_CONFIGS, version, resp);
     return resp;
@@ -267,7 +267,7 @@ static void alter_configs_same_resource_twice_is_refused(void **state)
         req.Resources.items[i].ResourceName = sl_kstr("twice");
     }
     sl_AlterConfigsResponse_t resp;
-    assert_int_equal(sl_admin_alter_configs(fx->broker, 2, &req, &fx->arena, &resp), SL_OK);
+    assert_int_equal(sl_broker_admin_alter_configs(fx->broker, 2, &req, &fx->arena, &resp), SL_OK);
     assert_int_equal(resp.Responses.items[0].ErrorCode, SL_ERR_INVALID_REQUEST);
     assert_int_equal(resp.Responses.items[1].ErrorCode, SL_ERR_INVALID_REQUEST);
     assert_true(fx_str_has(resp.Responses.items[1].ErrorMessage, "at most once"));

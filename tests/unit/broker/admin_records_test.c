@@ -31,7 +31,7 @@ static sl_DeleteRecordsResponse_t *delete_records(fx_t *fx, int16_t version, con
         t->Partitions.items[i].Offset = ps[i].offset;
     }
     sl_DeleteRecordsResponse_t *resp = fx_calloc(fx, 1, sizeof *resp);
-    assert_int_equal(sl_admin_delete_records(fx->broker, version, req, &fx->arena, resp), SL_OK);
+    assert_int_equal(sl_broker_admin_delete_records(fx->broker, version, req, &fx->arena, resp), SL_OK);
     assert_int_equal(resp->Topics.count, 1);
     assert_true(fx_str_eq(resp->Topics.items[0].Name, topic));
     assert_int_equal(resp->Topics.items[0].Partitions.count, n);

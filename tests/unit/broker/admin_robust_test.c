@@ -226,7 +226,7 @@ static sl_err_t b_create_topics(fx_t *fx, int16_t v, void *req, void *resp, int3
     sl_CreateTopicsRequest_t *r = req;
     sl_CreateTopicsResponse_t *a = resp;
     r->validateOnly = true;
-    sl_err_t e = sl_admin_create_topics(fx->broker, v, r, &fx->arena, a);
+    sl_err_t e = sl_broker_admin_create_topics(fx->broker, v, r, &fx->arena, a);
     *want = SL_MAX(r->Topics.count, 0), *got = a->Topics.count;
     return e;
 }
@@ -235,7 +235,7 @@ static sl_err_t b_delete_topics(fx_t *fx, int16_t v, void *req, void *resp, int3
 {
     sl_DeleteTopicsRequest_t *r = req;
     sl_DeleteTopicsResponse_t *a = resp;
-    sl_err_t e = sl_admin_delete_topics(fx->broker, v, r, &fx->arena, a);
+    sl_err_t e = sl_broker_admin_delete_topics(fx->broker, v, r, &fx->arena, a);
     *want = SL_MAX(v >= 6 ? r->Topics.count : r->TopicNames.count, 0), *got = a->Responses.count;
     return e;
 }
@@ -245,7 +245,7 @@ static sl_err_t b_create_partitions(fx_t *fx, int16_t v, void *req, void *resp, 
     sl_CreatePartitionsRequest_t *r = req;
     sl_CreatePartitionsResponse_t *a = resp;
     r->ValidateOnly = true;
-    sl_err_t e = sl_admin_create_partitions(fx->broker, v, r, &fx->arena, a);
+    sl_err_t e = sl_broker_admin_create_partitions(fx->broker, v, r, &fx->arena, a);
     *want = SL_MAX(r->Topics.count, 0), *got = a->Results.count;
     return e;
 }
@@ -254,7 +254,7 @@ static sl_err_t b_describe_configs(fx_t *fx, int16_t v, void *req, void *resp, i
 {
     sl_DescribeConfigsRequest_t *r = req;
     sl_DescribeConfigsResponse_t *a = resp;
-    sl_err_t e = sl_admin_describe_configs(fx->broker, v, r, &fx->arena, a);
+    sl_err_t e = sl_broker_admin_describe_configs(fx->broker, v, r, &fx->arena, a);
     *want = SL_MAX(r->Resources.count, 0), *got = a->Results.count;
     return e;
 }
@@ -263,7 +263,7 @@ static sl_err_t b_alter_configs(fx_t *fx, int16_t v, void *req, void *resp, int3
 {
     sl_AlterConfigsRequest_t *r = req;
     sl_AlterConfigsResponse_t *a = resp;
-    sl_err_t e = sl_admin_alter_configs(fx->broker, v, r, &fx->arena, a);
+    sl_err_t e = sl_broker_admin_alter_configs(fx->broker, v, r, &fx->arena, a);
     *want = SL_MAX(r->Resources.count, 0), *got = a->Responses.count;
     return e;
 }
@@ -281,7 +281,7 @@ static sl_err_t b_delete_records(fx_t *fx, int16_t v, void *req, void *resp, int
 {
     sl_DeleteRecordsRequest_t *r = req;
     sl_DeleteRecordsResponse_t *a = resp;
-    sl_err_t e = sl_admin_delete_records(fx->broker, v, r, &fx->arena, a);
+    sl_err_t e = sl_broker_admin_delete_records(fx->broker, v, r, &fx->arena, a);
     *want = SL_MAX(r->Topics.count, 0), *got = a->Topics.count;
     return e;
 }
@@ -298,7 +298,7 @@ static sl_err_t b_offset_for_leader_epoch(fx_t *fx, int16_t v, void *req, void *
 static sl_err_t b_describe_cluster(fx_t *fx, int16_t v, void *req, void *resp, int32_t *want, int32_t *got)
 {
     sl_DescribeClusterResponse_t *a = resp;
-    sl_err_t e = sl_admin_describe_cluster(fx->broker, v, req, &fx->arena, a);
+    sl_err_t e = sl_broker_admin_describe_cluster(fx->broker, v, req, &fx->arena, a);
     *want = 1, *got = a->Brokers.count;
     return e;
 }

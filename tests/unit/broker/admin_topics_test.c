@@ -58,7 +58,7 @@ static void ct_assign(fx_t *fx, sl_CreateTopicsRequest_CreatableTopic_t *t, cons
 static sl_CreateTopicsResponse_t *create(fx_t *fx, int16_t version, const sl_CreateTopicsRequest_t *req)
 {
     sl_CreateTopicsResponse_t *resp = fx_calloc(fx, 1, sizeof *resp);
-    assert_int_equal(sl_admin_create_topics(fx->broker, version, req, &fx->arena, resp), SL_OK);
+    assert_int_equal(sl_broker_admin_create_topics(fx->broker, version, req, &fx->arena, resp), SL_OK);
     assert_int_equal(resp->Topics.count, req->Topics.count);
     fx_encodes(SL_APIKEY_CREATE_TOPICS, version, resp);
     return resp;
@@ -310,7 +310,7 @@ static void create_topics_with_no_topics_answers_an_empty_list(void **state)
     req->Topics.count = -1; /* a null array, as a test can make one */
     req->Topics.items = NULL;
     sl_CreateTopicsResponse_t r2;
-    assert_int_equal(sl_admin_create_topics(fx->broker, 7, req, &fx->arena, &r2), SL_OK);
+    assert_int_equal(sl_broker_admin_create_topics(fx->broker, 7, req, &fx->arena, &r2), SL_OK);
     assert_int_equal(r2.Topics.count, 0);
 }
 
@@ -334,7 +334,7 @@ static sl_DeleteTopicsResponse_t *delete_names(fx_t *fx, int16_t version, const 
             req->TopicNames.items[i] = sl_kstr(names[i]);
     }
     sl_DeleteTopicsResponse_t *resp = fx_calloc(fx, 1, sizeof *resp);
-    assert_int_equal(sl_admin_delete_topics(fx->broker, version, req, &fx->arena, resp), SL_OK);
+    assert_int_equal(sl_broker_admin_delete_topics(fx->broker, version, req, &fx->arena, resp), SL_OK);
     assert_int_equal(resp->Responses.count, n);
     fx_encodes(SL_APIKEY_DELETE_TOPICS, version, resp);
     return resp;
@@ -380,7 +380,7 @@ static void delete_topics_v6_by_id(void **state)
     req.Topics.items[2].Name = sl_kstr("by-id"); /* both: refused */
     /* [3]: neither */
     sl_DeleteTopicsResponse_t resp;
-    assert_int_equal(sl_admin_delete_topics(fx->broker, 6, &req, &fx->arena, &resp), SL_OK);
+    assert_int_equal(sl_broker_admin_delete_topics(fx->broker, 6, &req, &fx->arena, &resp), SL_OK);
     fx_encodes(SL_APIKEY_DELETE_TOPICS, 6, &resp);
     assert_int_equal(resp.Responses.items[0].ErrorCode, 0);
     assert_true(fx_str_eq(resp.Responses.items[0].Name, "by-id"));
@@ -423,7 +423,7 @@ static sl_CreatePartitionsResponse_t *grow(fx_t *fx, int16_t version, const char
     req->Topics.items[0].Assignments.count = -1;
     req->ValidateOnly = validate_only;
     sl_CreatePartitionsResponse_t *resp = fx_calloc(fx, 1, sizeof *resp);
-    assert_int_equal(sl_admin_create_partitions(fx->broker, version, req, &fx->arena, resp), SL_OK);
+    assert_int_equal(sl_broker_admin_create_partitions(fx->broker, version, req, &fx->arena, resp), SL_OK);
     assert_int_equal(resp->Results.count, 1);
     fx_encodes(SL_APIKEY_CREATE_PARTITIONS, version, resp);
     return resp;
@@ -486,7 +486,7 @@ static void create_partitions_checks_assignments_and_repeats(void **state)
     req.Topics.items[3].Assignments.items = t->Assignments.items;
     req.Topics.items[3].Assignments.count = 1;
     sl_CreatePartitionsResponse_t resp;
-    assert_int_equal(sl_admin_create_partitions(fx->broker, 3, &req, &fx->arena, &resp), SL_OK);
+    assert_int_equal(sl_broker_admin_create_partitions(fx->broker, 3, &req, &fx->arena, &resp), SL_OK);
     fx_encodes(SL_APIKEY_CREATE_PARTITIONS, 3, &resp);
     assert_int_equal(resp.Results.items[0].ErrorCode, 0);
     assert_int_equal(nparts(fx, "assigned"), 3);
@@ -502,7 +502,7 @@ static void create_partitions_checks_assignments_and_repeats(void **state)
     t->Assignments.count = 1;
     t->Assignments.items[0].BrokerIds.items[0] = 9;
     req.Topics.count = 1;
-    assert_int_equal(sl_admin_create_partitions(fx->broker, 3, &req, &fx->arena, &resp), SL_OK);
+    assert_int_equal(sl_broker_admin_create_partitions(fx->broker, 3, &req, &fx->arena, &resp), SL_OK);
     assert_int_equal(resp.Results.items[0].ErrorCode, SL_ERR_INVALID_REPLICA_ASSIGNMENT);
     assert_true(fx_str_has(resp.Results.items[0].ErrorMessage, "Unknown broker(s) in replica assignment: 9"));
     assert_int_equal(nparts(fx, "assigned"), 3);

@@ -154,7 +154,7 @@ static void group_log_internal_topic_refusals(void **state)
     dreq.TopicNames.count = 1;
     dreq.TopicNames.items = &name;
     sl_DeleteTopicsResponse_t dresp;
-    assert_int_equal(sl_admin_delete_topics(fx->broker, 1, &dreq, &fx->arena, &dresp), SL_OK);
+    assert_int_equal(sl_broker_admin_delete_topics(fx->broker, 1, &dreq, &fx->arena, &dresp), SL_OK);
     assert_int_equal(dresp.Responses.count, 1);
     assert_int_equal(dresp.Responses.items[0].ErrorCode, SL_ERR_INVALID_TOPIC_EXCEPTION);
     fx_encodes(SL_APIKEY_DELETE_TOPICS, 1, &dresp);
@@ -169,7 +169,7 @@ static void group_log_internal_topic_refusals(void **state)
     preq.Topics.count = 1;
     preq.Topics.items = &pt;
     sl_CreatePartitionsResponse_t presp;
-    assert_int_equal(sl_admin_create_partitions(fx->broker, 1, &preq, &fx->arena, &presp), SL_OK);
+    assert_int_equal(sl_broker_admin_create_partitions(fx->broker, 1, &preq, &fx->arena, &presp), SL_OK);
     assert_int_equal(presp.Results.items[0].ErrorCode, SL_ERR_INVALID_TOPIC_EXCEPTION);
     assert_true(fx_str_has(presp.Results.items[0].ErrorMessage, "internal topic"));
     fx_encodes(SL_APIKEY_CREATE_PARTITIONS, 1, &presp);
