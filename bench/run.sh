@@ -186,7 +186,7 @@ start_broker() {  # the broker under test on $b, with an empty $logdir
   rm -rf "$logdir"
   mkdir -p "$logdir"
   if [ "$broker" = sluiced ]; then
-    start_bg sluiced "$bindir/sluiced" --override "listeners=PLAINTEXT://$b" --override "log.dirs=$logdir" \
+    start_bg sluiced "$bindir/sluiced" --override sluice.roles=broker --override "listeners=PLAINTEXT://$b" --override "log.dirs=$logdir" \
       --override group.initial.rebalance.delay.ms=0
   else
     start_bg wiretap "$bindir/sluice-wiretap" --listen "$b" --partitions 6 --quiet

@@ -59,7 +59,7 @@ echo "== streams: end to end against sluiced"
 port=$("$bindir/bench_broker" freeport)
 b=127.0.0.1:$port
 mkdir -p "$tmp/log"
-"$bindir/sluiced" --override "listeners=PLAINTEXT://$b" --override "log.dirs=$tmp/log" \
+"$bindir/sluiced" --override sluice.roles=broker --override "listeners=PLAINTEXT://$b" --override "log.dirs=$tmp/log" \
   --override group.initial.rebalance.delay.ms=0 >"$tmp/sluiced.out" 2>&1 &
 pid=$!
 i=0
