@@ -1,11 +1,12 @@
 /*
  * ptr_values_test.c - values a user serde reads into SL_V_PTR objects (as
  * the SQL engine's rows are) handed to user functions by the operators
- * that gather store entries before they call them: session merges,
- * sliding windows and stream-stream joins. streams.h promises those values
- * live until the input record is completely processed; an object read from
- * a store iteration must not die with the iteration (under ASan a
- * use-after-free fails these tests; without it, a tally's magic number).
+ * that gather store entries before they call them: session merges (with
+ * and without the record cache), sliding windows and stream-stream joins.
+ * streams.h promises those values live until the input record is
+ * completely processed; an object read from a store iteration must not
+ * die with the iteration (under ASan a use-after-free fails these tests;
+ * without it, a tally's magic number).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -169,6 +170,21 @@ static void test_session_merge(void **state)
     au_free(&a);
 }
 
+/* The same through the record cache: the sessions a record merges come
+ * from the cache, and the cache sends the changes when it writes through. */
+static void test_session_merge_cached(void **state)
+{
+    au_t a = au_new(session_topo, NULL);
+
+    (void)state;
+    au_pipe(&a, "in", "k", "1", 100);
+    au_pipe(&a, "in", "k", "2", 120);
+    au_pipe(&a, "in", "k", "4", 110);
+    AU_EXPECT(&a, "out", &sess_keys.serde, SL_STRING, "[k@100/100]:1/1@100", "[k@120/120]:2/1@120",
+              "[k@100/100]:~@110", "[k@120/120]:~@110", "[k@100/120]:7/3@110");
+    au_free(&a);
+}
+
 /* --- sliding windows -------------------------------------------------------- */
 
 static SL_TOPOLOGY(sliding_topo)
@@ -251,6 +267,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_session_merge),
+        cmocka_unit_test(test_session_merge_cached),
         cmocka_unit_test(test_sliding),
         cmocka_unit_test(test_join),
     };
