@@ -3,7 +3,8 @@
  * (Kafka's offset.storage.file.filename), as one JSON object
  * {"<connector>": {"<source partition>": "<source offset>"}}. Saving writes
  * a temporary file, fsyncs it and renames it over the old one, so a crash
- * leaves either the old or the new file, never a torn one.
+ * leaves either the old or the new file, never a torn one; tasks saving at
+ * the same time take turns.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 
 struct sl_connect_offsets {
     pthread_mutex_t lock;
+    pthread_mutex_t save_lock;  /* one writer of the temp file at a time */
     char *file;
     json_t *root;     /* guarded by lock */
     bool dirty;       /* guarded by lock */
@@ -63,6 +65,7 @@ sl_err_t sl_connect_offsets_open(const char *file, sl_connect_offsets_t **out, c
         return SL_ERR_NOMEM;
     }
     pthread_mutex_init(&os->lock, NULL);
+    pthread_mutex_init(&os->save_lock, NULL);
     os->root = root;
     *out = os;
     return SL_OK;
@@ -101,19 +104,24 @@ out:
 
 sl_err_t sl_connect_offsets_save(sl_connect_offsets_t *os)
 {
+    pthread_mutex_lock(&os->save_lock);
     pthread_mutex_lock(&os->lock);
     if (!os->dirty) {
         pthread_mutex_unlock(&os->lock);
+        pthread_mutex_unlock(&os->save_lock);
         return SL_OK;
     }
     char *text = json_dumps(os->root, JSON_COMPACT | JSON_SORT_KEYS);
     os->dirty = false;
     pthread_mutex_unlock(&os->lock);
-    if (!text)
-        return SL_ERR_NOMEM;
-    size_t tlen = strlen(os->file) + 5;
-    char *tmp = malloc(tlen);
     sl_err_t err = SL_ERR_IO;
+    char *tmp = NULL;
+    if (!text) {
+        err = SL_ERR_NOMEM;
+        goto done;
+    }
+    size_t tlen = strlen(os->file) + 5;
+    tmp = malloc(tlen);
     if (!tmp)
         goto done;
     snprintf(tmp, tlen, "%s.tmp", os->file);
@@ -140,6 +148,7 @@ done:
         os->dirty = true;
         pthread_mutex_unlock(&os->lock);
     }
+    pthread_mutex_unlock(&os->save_lock);
     free(tmp);
     free(text);
     return err;
@@ -151,6 +160,7 @@ void sl_connect_offsets_free(sl_connect_offsets_t *os)
         return;
     json_decref(os->root);
     pthread_mutex_destroy(&os->lock);
+    pthread_mutex_destroy(&os->save_lock);
     free(os->file);
     free(os);
 }
