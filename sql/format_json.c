@@ -101,6 +101,31 @@ static void jp_ws(jp_t *jp)
         jp->p++;
 }
 
+/* Past the '{' or '[' at jp->p: false when close follows at once (the
+ * container is empty, close consumed), true when items follow. */
+static bool jp_open(jp_t *jp, char close)
+{
+    jp->p++;
+    jp_ws(jp);
+    if (jp->p < jp->end && *jp->p == close) {
+        jp->p++;
+        return false;
+    }
+    return true;
+}
+
+/* After an item of a container closed by close: *more true past a ',',
+ * false past close; anything else is a syntax error. */
+static sl_err_t jp_after(jp_t *jp, char close, bool *more)
+{
+    jp_ws(jp);
+    if (jp->p < jp->end && (*jp->p == ',' || *jp->p == close)) {
+        *more = *jp->p++ == ',';
+        return SL_OK;
+    }
+    return jp_syntax(jp, close == '}' ? "',' or '}' expected" : "',' or ']' expected");
+}
+
 /* ======================================================================
  * Tokens and the scalar coercions (shared with the jansson path)
  * ====================================================================== */
@@ -642,6 +667,22 @@ static sl_err_t jp_string(jp_t *jp, const char **out, size_t *outlen)
     return SL_OK;
 }
 
+/* A field name and its ':' inside an object: the name into key/klen. */
+static sl_err_t jp_key(jp_t *jp, const char **key, size_t *klen)
+{
+    jp_ws(jp);
+    if (jp->p >= jp->end || *jp->p != '"')
+        return jp_syntax(jp, "a field name expected");
+    sl_err_t rc = jp_string(jp, key, klen);
+    if (rc)
+        return rc;
+    jp_ws(jp);
+    if (jp->p >= jp->end || *jp->p != ':')
+        return jp_syntax(jp, "':' expected");
+    jp->p++;
+    return SL_OK;
+}
+
 static sl_err_t jp_number(jp_t *jp, jtok_t *tok)
 {
     const char *s = jp->p, *q = s, *e = jp->end;
@@ -726,40 +767,16 @@ static sl_err_t jp_skip(jp_t *jp)
         if (jp->depth >= JP_MAX_DEPTH)
             return jp_syntax(jp, "nested too deeply");
         jp->depth++;
-        jp->p++;
-        jp_ws(jp);
-        if (jp->p < jp->end && *jp->p == close) {
-            jp->p++;
-            jp->depth--;
-            return SL_OK;
-        }
-        for (;;) {
+        bool more = jp_open(jp, close);
+        while (more) {
             sl_err_t rc;
-            if (obj) {
-                jp_ws(jp);
-                if (jp->p >= jp->end || *jp->p != '"')
-                    return jp_syntax(jp, "a field name expected");
-                if ((rc = jp_string(jp, &s, &n)))
-                    return rc;
-                jp_ws(jp);
-                if (jp->p >= jp->end || *jp->p != ':')
-                    return jp_syntax(jp, "':' expected");
-                jp->p++;
-            }
-            if ((rc = jp_skip(jp)))
+            if (obj && (rc = jp_key(jp, &s, &n)))
                 return rc;
-            jp_ws(jp);
-            if (jp->p < jp->end && *jp->p == ',') {
-                jp->p++;
-                continue;
-            }
-            if (jp->p < jp->end && *jp->p == close) {
-                jp->p++;
-                jp->depth--;
-                return SL_OK;
-            }
-            return jp_syntax(jp, obj ? "',' or '}' expected" : "',' or ']' expected");
+            if ((rc = jp_skip(jp)) || (rc = jp_after(jp, close, &more)))
+                return rc;
         }
+        jp->depth--;
+        return SL_OK;
     }
     default:
         if (*jp->p == '-' || (*jp->p >= '0' && *jp->p <= '9'))
@@ -782,25 +799,13 @@ static sl_err_t jp_fields(jp_t *jp, fieldset_t *fs, sl_sql_datum_t *items)
     } else {
         memset(how_small, 0, fs->n);
     }
-    jp->p++; /* '{' */
-    jp_ws(jp);
-    if (jp->p < jp->end && *jp->p == '}') {
-        jp->p++;
-        return SL_OK;
-    }
-    for (;;) {
+    bool more = jp_open(jp, '}');
+    while (more) {
         const char *key;
         size_t klen;
-        sl_err_t rc;
-        jp_ws(jp);
-        if (jp->p >= jp->end || *jp->p != '"')
-            return jp_syntax(jp, "a field name expected");
-        if ((rc = jp_string(jp, &key, &klen)))
+        sl_err_t rc = jp_key(jp, &key, &klen);
+        if (rc)
             return rc;
-        jp_ws(jp);
-        if (jp->p >= jp->end || *jp->p != ':')
-            return jp_syntax(jp, "':' expected");
-        jp->p++;
         int exact, upper;
         fs_match(fs, key, klen, &exact, &upper);
         if (exact < 0 && upper < 0) {
@@ -824,30 +829,18 @@ static sl_err_t jp_fields(jp_t *jp, fieldset_t *fs, sl_sql_datum_t *items)
             else
                 fs_assign(items, how, exact, upper, &v);
         }
-        jp_ws(jp);
-        if (jp->p < jp->end && *jp->p == ',') {
-            jp->p++;
-            continue;
-        }
-        if (jp->p < jp->end && *jp->p == '}') {
-            jp->p++;
-            return SL_OK;
-        }
-        return jp_syntax(jp, "',' or '}' expected");
+        if ((rc = jp_after(jp, '}', &more)))
+            return rc;
     }
+    return SL_OK;
 }
 
 /* The elements of the array at jp->p, each read as elem; as_string: each
  * element read as STRING (for an ARRAY given to a STRING column). */
 static sl_err_t jp_items(jp_t *jp, const sl_sql_type_t *elem, dvec_t *v)
 {
-    jp->p++; /* '[' */
-    jp_ws(jp);
-    if (jp->p < jp->end && *jp->p == ']') {
-        jp->p++;
-        return SL_OK;
-    }
-    for (;;) {
+    bool more = jp_open(jp, ']');
+    while (more) {
         sl_sql_datum_t *d = dvec_push(v, jp->arena);
         if (!d)
             return jp_nomem(jp);
@@ -855,71 +848,40 @@ static sl_err_t jp_items(jp_t *jp, const sl_sql_type_t *elem, dvec_t *v)
             return jp_syntax(jp, "nested too deeply");
         sl_err_t rc = jp_value(jp, elem, d);
         jp->depth--;
-        if (rc)
+        if (rc || (rc = jp_after(jp, ']', &more)))
             return rc;
-        jp_ws(jp);
-        if (jp->p < jp->end && *jp->p == ',') {
-            jp->p++;
-            continue;
-        }
-        if (jp->p < jp->end && *jp->p == ']') {
-            jp->p++;
-            return SL_OK;
-        }
-        return jp_syntax(jp, "',' or ']' expected");
     }
+    return SL_OK;
 }
 
 static sl_err_t jp_map(jp_t *jp, const sl_sql_type_t *t, sl_sql_datum_t *out)
 {
     dvec_t v = {0};
-    jp->p++; /* '{' */
-    jp_ws(jp);
-    if (jp->p < jp->end && *jp->p == '}') {
-        jp->p++;
-    } else {
-        for (;;) {
-            const char *key;
-            size_t klen;
-            sl_err_t rc;
-            jp_ws(jp);
-            if (jp->p >= jp->end || *jp->p != '"')
-                return jp_syntax(jp, "a field name expected");
-            if ((rc = jp_string(jp, &key, &klen)))
-                return rc;
-            jp_ws(jp);
-            if (jp->p >= jp->end || *jp->p != ':')
-                return jp_syntax(jp, "':' expected");
-            jp->p++;
-            sl_sql_datum_t *kd = dvec_push(&v, jp->arena);
-            sl_sql_datum_t *vd = kd ? dvec_push(&v, jp->arena) : NULL;
-            if (!vd)
-                return jp_nomem(jp);
-            kd = vd - 1; /* the push may have moved the items */
-            if (!jp_push(jp, SEG_MAPVAL, key, (uint32_t)(klen > UINT32_MAX ? UINT32_MAX : klen), 0))
-                return jp_syntax(jp, "nested too deeply");
-            char msg[256];
-            jtok_t kt = {JT_STR, false, false, false, false, key, klen, 0};
-            rc = coerce(&kt, t->key ? t->key : sl_sql_type_of(SL_SQL_T_STRING), jp->arena, kd, msg, sizeof msg);
-            if (rc) {
-                jp->depth--;
-                return rc == SL_ERR_NOMEM ? jp_nomem(jp) : jp_conv(jp, msg);
-            }
-            rc = jp_value(jp, t->elem, vd);
+    bool more = jp_open(jp, '}');
+    while (more) {
+        const char *key;
+        size_t klen;
+        sl_err_t rc = jp_key(jp, &key, &klen);
+        if (rc)
+            return rc;
+        sl_sql_datum_t *kd = dvec_push(&v, jp->arena);
+        sl_sql_datum_t *vd = kd ? dvec_push(&v, jp->arena) : NULL;
+        if (!vd)
+            return jp_nomem(jp);
+        kd = vd - 1; /* the push may have moved the items */
+        if (!jp_push(jp, SEG_MAPVAL, key, (uint32_t)(klen > UINT32_MAX ? UINT32_MAX : klen), 0))
+            return jp_syntax(jp, "nested too deeply");
+        char msg[256];
+        jtok_t kt = {JT_STR, false, false, false, false, key, klen, 0};
+        rc = coerce(&kt, t->key ? t->key : sl_sql_type_of(SL_SQL_T_STRING), jp->arena, kd, msg, sizeof msg);
+        if (rc) {
             jp->depth--;
-            if (rc)
-                return rc;
-            jp_ws(jp);
-            if (jp->p < jp->end && *jp->p == ',') {
-                jp->p++;
-                continue;
-            }
-            if (jp->p < jp->end && *jp->p == '}') {
-                jp->p++;
-                break;
-            }
-            return jp_syntax(jp, "',' or '}' expected");
+            return rc == SL_ERR_NOMEM ? jp_nomem(jp) : jp_conv(jp, msg);
         }
+        rc = jp_value(jp, t->elem, vd);
+        jp->depth--;
+        if (rc || (rc = jp_after(jp, '}', &more)))
+            return rc;
     }
     sl_sql_datum_t d = {0};
     d.kind = SL_SQL_T_MAP;
