@@ -417,29 +417,52 @@ static bool rx_find(const sl_sql_regex_t *re, const char *s, uint32_t from, uint
     return regexec(&re->re, s ? s : "", 64, m, REG_STARTEND) == 0;
 }
 
-static void eval_regexp_extract(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n,
-                                sl_sql_eval_t *cx, sl_sql_datum_t *out)
+/* What a REGEXP_ function does with its compiled pattern and its subject
+ * s[0..len) (NUL-terminated; the other arguments not NULL). */
+typedef void rx_body_fn(const sl_sql_regex_t *re, const char *s, uint32_t len, const sl_sql_datum_t *args,
+                        uint32_t n, sl_sql_eval_t *cx, sl_sql_datum_t *out);
+
+/* A REGEXP_ call whose pattern is args[pat] and subject args[1 - pat]:
+ * NULL for a NULL argument, the pattern compiled (or the prepared one),
+ * the subject made a C string, body run, the pattern freed. */
+static void rx_call(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                    sl_sql_datum_t *out, uint32_t pat, rx_body_fn *body)
 {
     if (sl_sql_fn_null_arg(args, n, out))
         return;
     sl_sql_regex_t scratch;
     bool owned;
-    const sl_sql_regex_t *re = call_pattern(call, &args[0], cx, &scratch, &owned, out);
+    const sl_sql_regex_t *re = call_pattern(call, &args[pat], cx, &scratch, &owned, out);
     if (!re)
         return;
+    const sl_sql_datum_t *subject = &args[1 - pat];
+    const char *s = sl_sql_fn_cstr(cx->arena, subject);
+    if (!s)
+        sl_sql_fn_fail(cx, out, "out of memory");
+    else
+        body(re, s, subject->u.s.len, args, n, cx, out);
+    if (owned)
+        regfree(&scratch.re);
+}
+
+static void rx_extract(const sl_sql_regex_t *re, const char *s, uint32_t len, const sl_sql_datum_t *args,
+                       uint32_t n, sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    SL_UNUSED(cx);
     int32_t group = n > 2 ? args[2].u.i32 : 0;
     regmatch_t m[64];
     *out = sl_sql_null();
-    const char *s = sl_sql_fn_cstr(cx->arena, &args[1]);
-    if (!s)
-        sl_sql_fn_fail(cx, out, "out of memory");
-    else if (group >= 0 && (uint32_t)group <= re->n_groups && rx_find(re, s, 0, args[1].u.s.len, m)) {
+    if (group >= 0 && (uint32_t)group <= re->n_groups && rx_find(re, s, 0, len, m)) {
         regmatch_t g = m[group ? re->group_map[group] : 0];
         if (g.rm_so >= 0)
             *out = sl_sql_string(s + g.rm_so, (uint32_t)(g.rm_eo - g.rm_so));
     }
-    if (owned)
-        regfree(&scratch.re);
+}
+
+static void eval_regexp_extract(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n,
+                                sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    rx_call(call, args, n, cx, out, 0, rx_extract);
 }
 
 /* Appends Java's replacement text rep for match m of s: $n is group n, \x
@@ -476,24 +499,11 @@ static bool rx_replacement(const sl_sql_regex_t *re, const char *s, const regmat
     return true;
 }
 
-static void eval_regexp_replace(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n,
-                                sl_sql_eval_t *cx, sl_sql_datum_t *out)
+static void rx_replace(const sl_sql_regex_t *re, const char *s, uint32_t len, const sl_sql_datum_t *args,
+                       uint32_t n, sl_sql_eval_t *cx, sl_sql_datum_t *out)
 {
-    if (sl_sql_fn_null_arg(args, n, out))
-        return;
-    sl_sql_regex_t scratch;
-    bool owned;
-    const sl_sql_regex_t *re = call_pattern(call, &args[1], cx, &scratch, &owned, out);
-    if (!re)
-        return;
-    const char *s = sl_sql_fn_cstr(cx->arena, &args[0]);
-    uint32_t len = args[0].u.s.len, pos = 0, last = 0;
-    if (!s) {
-        sl_sql_fn_fail(cx, out, "out of memory");
-        if (owned)
-            regfree(&scratch.re);
-        return;
-    }
+    SL_UNUSED(n);
+    uint32_t pos = 0, last = 0;
     sl_sql_sb_t sb;
     sl_sql_sb_init(&sb, cx->arena, len + 16);
     regmatch_t m[64];
@@ -517,8 +527,12 @@ static void eval_regexp_replace(const sl_sql_expr_t *call, const sl_sql_datum_t 
         sl_sql_sb_put(&sb, s + last, len - last);
         sl_sql_sb_done(&sb, cx, out);
     }
-    if (owned)
-        regfree(&scratch.re);
+}
+
+static void eval_regexp_replace(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n,
+                                sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    rx_call(call, args, n, cx, out, 1, rx_replace);
 }
 
 /* The first occurrence of nd[0..nn) in h[0..hn) (h itself for an empty nd). */
@@ -571,23 +585,13 @@ static void list_done(str_list_t *l, sl_sql_eval_t *cx, sl_sql_datum_t *out)
 
 /* REGEXP_EXTRACT_ALL(pattern, input[, group]): every match (or its group;
  * NULL where the group took no part), as Java's find loop. */
-static void eval_regexp_extract_all(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n,
-                                    sl_sql_eval_t *cx, sl_sql_datum_t *out)
+static void rx_extract_all(const sl_sql_regex_t *re, const char *s, uint32_t len, const sl_sql_datum_t *args,
+                           uint32_t n, sl_sql_eval_t *cx, sl_sql_datum_t *out)
 {
-    if (sl_sql_fn_null_arg(args, n, out))
-        return;
-    sl_sql_regex_t scratch;
-    bool owned;
-    const sl_sql_regex_t *re = call_pattern(call, &args[0], cx, &scratch, &owned, out);
-    if (!re)
-        return;
     int32_t group = n > 2 ? args[2].u.i32 : 0;
-    const char *s = sl_sql_fn_cstr(cx->arena, &args[1]);
-    uint32_t len = args[1].u.s.len, pos = 0;
+    uint32_t pos = 0;
     *out = sl_sql_null();
-    if (!s) {
-        sl_sql_fn_fail(cx, out, "out of memory");
-    } else if (group >= 0 && (uint32_t)group <= re->n_groups) {
+    if (group >= 0 && (uint32_t)group <= re->n_groups) {
         str_list_t l = {0};
         regmatch_t m[64];
         while (pos <= len && rx_find(re, s, pos, len, m)) {
@@ -599,33 +603,27 @@ static void eval_regexp_extract_all(const sl_sql_expr_t *call, const sl_sql_datu
         }
         list_done(&l, cx, out);
     }
-    if (owned)
-        regfree(&scratch.re);
+}
+
+static void eval_regexp_extract_all(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n,
+                                    sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    rx_call(call, args, n, cx, out, 0, rx_extract_all);
 }
 
 /* REGEXP_SPLIT_TO_ARRAY(string, regexp): the parts between matches, empty
  * ones kept (Guava's splitter); a pattern that matches the empty string
  * splits as Java's String.split: between characters, no empty first part
  * from a match at 0, trailing empty parts dropped. */
-static void eval_regexp_split(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
-                              sl_sql_datum_t *out)
+static void rx_split(const sl_sql_regex_t *re, const char *s, uint32_t len, const sl_sql_datum_t *args,
+                     uint32_t n, sl_sql_eval_t *cx, sl_sql_datum_t *out)
 {
-    if (sl_sql_fn_null_arg(args, n, out))
-        return;
-    sl_sql_regex_t scratch;
-    bool owned;
-    const sl_sql_regex_t *re = call_pattern(call, &args[1], cx, &scratch, &owned, out);
-    if (!re)
-        return;
-    const char *s = sl_sql_fn_cstr(cx->arena, &args[0]);
-    uint32_t len = args[0].u.s.len, pos = 0, last = 0;
+    SL_UNUSED(args);
+    SL_UNUSED(n);
+    uint32_t pos = 0, last = 0;
     regmatch_t m[64];
     bool java = rx_find(re, "", 0, 0, m); /* the pattern matches "" */
     str_list_t l = {0};
-    if (!s) {
-        sl_sql_fn_fail(cx, out, "out of memory");
-        goto done;
-    }
     while (pos <= len && rx_find(re, s, pos, len, m)) {
         uint32_t so = (uint32_t)m[0].rm_so, eo = (uint32_t)m[0].rm_eo;
         if (java && so == eo) {
@@ -651,9 +649,12 @@ static void eval_regexp_split(const sl_sql_expr_t *call, const sl_sql_datum_t *a
             l.n--;
     }
     list_done(&l, cx, out);
-done:
-    if (owned)
-        regfree(&scratch.re);
+}
+
+static void eval_regexp_split(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                              sl_sql_datum_t *out)
+{
+    rx_call(call, args, n, cx, out, 1, rx_split);
 }
 
 /* --- CHR, ELT, FIELD, SPLIT_TO_MAP --------------------------------------------- */
