@@ -247,6 +247,25 @@ static handle_t *handle_find(runner_t *r, const char *name)
     return NULL;
 }
 
+/* Whether a case's lines act now: not a --check pass, the case has not
+ * failed, and its engine is up. */
+static bool running(const runner_t *r)
+{
+    return !r->check_only && !r->case_failed && r->e;
+}
+
+/* The one word a line takes after its command; NULL (format error said)
+ * when there is none or more follows. */
+static char *sole_word(runner_t *r, size_t line, char *rest, const char *usage)
+{
+    char *w = word(&rest);
+    if (!*w || *rest) {
+        format_error(r, line, usage);
+        return NULL;
+    }
+    return w;
+}
+
 static void case_close(runner_t *r)
 {
     for (int i = 0; i < r->n_handles; i++)
@@ -297,7 +316,7 @@ static void case_start(runner_t *r, size_t line, const char *name)
 /* Every topic an output line named must have nothing unread left. */
 static void case_end(runner_t *r, size_t line)
 {
-    if (!r->check_only && r->e && !r->case_failed) {
+    if (running(r)) {
         for (int i = 0; i < r->n_topics && !r->case_failed; i++) {
             sl_sql_local_record_t rec;
             sl_sql_error_t err;
@@ -376,7 +395,7 @@ static void cmd_statement(runner_t *r, size_t line, char *rest)
         return;
     }
     char *sql = read_sql(r, line);
-    if (!sql || r->check_only || r->case_failed || !r->e) {
+    if (!sql || !running(r)) {
         free(sql);
         return;
     }
@@ -403,7 +422,7 @@ static void cmd_topic(runner_t *r, size_t line, char *rest)
         format_error(r, line, "topic <name> [<partitions>]");
         return;
     }
-    if (r->check_only || r->case_failed || !r->e)
+    if (!running(r))
         return;
     sl_sql_error_t err;
     memset(&err, 0, sizeof err);
@@ -444,7 +463,7 @@ static void cmd_input(runner_t *r, size_t line, char *rest)
         return;
     if (*trim(rest))
         format_error(r, line, "unexpected text after the value");
-    else if (!r->check_only && !r->case_failed && r->e) {
+    else if (running(r)) {
         sl_sql_error_t err;
         memset(&err, 0, sizeof err);
         if (sl_sql_local_produce(r->e, topic, key, value, ts, &err) != SL_OK)
@@ -471,7 +490,7 @@ static void cmd_output(runner_t *r, size_t line, char *rest)
             format_error(r, line, "output ... [window <start> <end>]");
         windowed = true;
     }
-    if (!r->check_only && !r->case_failed && r->e) {
+    if (running(r)) {
         topic_note(r, topic);
         sl_sql_local_record_t rec;
         sl_sql_error_t err;
@@ -505,12 +524,8 @@ static void cmd_output(runner_t *r, size_t line, char *rest)
 
 static void cmd_no_output(runner_t *r, size_t line, char *rest)
 {
-    char *topic = word(&rest);
-    if (!*topic || *rest) {
-        format_error(r, line, "no-output <topic>");
-        return;
-    }
-    if (r->check_only || r->case_failed || !r->e)
+    char *topic = sole_word(r, line, rest, "no-output <topic>");
+    if (!topic || !running(r))
         return;
     sl_sql_local_record_t rec;
     sl_sql_error_t err;
@@ -533,7 +548,7 @@ static void cmd_open(runner_t *r, size_t line, char *rest, bool want_error)
         return;
     }
     char *sql = read_sql(r, line);
-    if (!sql || r->check_only || r->case_failed || !r->e) {
+    if (!sql || !running(r)) {
         free(sql);
         return;
     }
@@ -574,7 +589,7 @@ static handle_t *handle_json(runner_t *r, size_t line, char **rest, json_t **wan
         return NULL;
     }
     free(text);
-    if (r->check_only || r->case_failed || !r->e) {
+    if (!running(r)) {
         json_decref(*want);
         *want = NULL;
         return NULL;
@@ -632,12 +647,8 @@ static void cmd_row(runner_t *r, size_t line, char *rest)
 
 static void cmd_end_rows(runner_t *r, size_t line, char *rest)
 {
-    char *h = word(&rest);
-    if (!*h || *rest) {
-        format_error(r, line, "end-rows <handle>");
-        return;
-    }
-    if (r->check_only || r->case_failed || !r->e)
+    char *h = sole_word(r, line, rest, "end-rows <handle>");
+    if (!h || !running(r))
         return;
     handle_t *hd = handle_find(r, h);
     if (!hd) {
@@ -663,7 +674,7 @@ static void cmd_number(runner_t *r, size_t line, char *rest, bool advance)
         format_error(r, line, advance ? "advance <ms>" : "processing-errors <n>");
         return;
     }
-    if (r->check_only || r->case_failed || !r->e)
+    if (!running(r))
         return;
     if (advance) {
         sl_err_t rc = sl_sql_local_advance(r->e, n);
