@@ -8,6 +8,12 @@
 
 #include "func_agg_int.h"
 
+sl_err_t sl_sql_agg_nomem(char *err, size_t errlen)
+{
+    snprintf(err, errlen, "out of memory");
+    return SL_ERR_NOMEM;
+}
+
 sl_err_t sl_sql_agg_refuse(const char *name, const sl_sql_type_t *const *arg_types, uint32_t n_args,
                            const sl_sql_datum_t *consts, uint32_t n_consts, char *err, size_t errlen)
 {

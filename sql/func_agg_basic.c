@@ -211,11 +211,7 @@ static sl_err_t avg_resolve(sl_arena_t *arena, const sl_sql_type_t *const *arg_t
     *state_type = sl_sql_agg_pair_type(arena, "SUM", avg_sum_type(arg_types[0]), "COUNT",
                                        sl_sql_type_of(SL_SQL_T_BIGINT));
     *result_type = sl_sql_type_of(SL_SQL_T_DOUBLE);
-    if (!*state_type) {
-        snprintf(err, errlen, "out of memory");
-        return SL_ERR_NOMEM;
-    }
-    return SL_OK;
+    return *state_type ? SL_OK : sl_sql_agg_nomem(err, errlen);
 }
 
 /* A new STRUCT<SUM, COUNT> state of these values; false when out of memory. */

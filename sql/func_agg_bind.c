@@ -90,6 +90,5 @@ sl_err_t sl_sql_agg_bind(sl_arena_t *arena, const sl_sql_func_t *func, sl_sql_ex
     *out = call;
     return SL_OK;
 nomem:
-    snprintf(err, errlen, "out of memory");
-    return SL_ERR_NOMEM;
+    return sl_sql_agg_nomem(err, errlen);
 }

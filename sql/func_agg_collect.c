@@ -87,11 +87,7 @@ static sl_err_t collect_resolve(const char *name, sl_arena_t *arena, const sl_sq
     if (n_args != 1 || n_consts || arg_types[0]->kind == SL_SQL_T_NULL)
         return sl_sql_agg_refuse(name, arg_types, n_args, consts, n_consts, err, errlen);
     *state_type = *result_type = sl_sql_type_array(arena, arg_types[0]);
-    if (!*state_type) {
-        snprintf(err, errlen, "out of memory");
-        return SL_ERR_NOMEM;
-    }
-    return SL_OK;
+    return *state_type ? SL_OK : sl_sql_agg_nomem(err, errlen);
 }
 
 static sl_err_t list_resolve(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n_args,
@@ -171,11 +167,7 @@ static sl_err_t hist_resolve(sl_arena_t *arena, const sl_sql_type_t *const *arg_
         return sl_sql_agg_refuse("HISTOGRAM", arg_types, n_args, consts, n_consts, err, errlen);
     *state_type = *result_type =
         sl_sql_type_map(arena, sl_sql_type_of(SL_SQL_T_STRING), sl_sql_type_of(SL_SQL_T_BIGINT));
-    if (!*state_type) {
-        snprintf(err, errlen, "out of memory");
-        return SL_ERR_NOMEM;
-    }
-    return SL_OK;
+    return *state_type ? SL_OK : sl_sql_agg_nomem(err, errlen);
 }
 
 static void empty_map(const sl_sql_agg_call_t *call, sl_arena_t *arena, sl_sql_datum_t *state)
@@ -270,11 +262,7 @@ static sl_err_t topk_resolve_named(const char *name, sl_arena_t *arena, const sl
         return SL_ERR_INVAL;
     }
     *state_type = *result_type = sl_sql_type_array(arena, arg_types[0]);
-    if (!*state_type) {
-        snprintf(err, errlen, "out of memory");
-        return SL_ERR_NOMEM;
-    }
-    return SL_OK;
+    return *state_type ? SL_OK : sl_sql_agg_nomem(err, errlen);
 }
 
 static sl_err_t topk_resolve(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n_args,

@@ -30,11 +30,7 @@ static sl_err_t cd_resolve(sl_arena_t *arena, const sl_sql_type_t *const *arg_ty
                                                 sl_sql_type_of(SL_SQL_T_BYTES))
                          : NULL;
     *result_type = sl_sql_type_of(SL_SQL_T_BIGINT);
-    if (!*state_type) {
-        snprintf(err, errlen, "out of memory");
-        return SL_ERR_NOMEM;
-    }
-    return SL_OK;
+    return *state_type ? SL_OK : sl_sql_agg_nomem(err, errlen);
 }
 
 /* A well-mixed 64-bit hash (the datum hash need only be consistent with

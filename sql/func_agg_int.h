@@ -56,6 +56,9 @@ extern const sl_sql_agg_t sl_sql_agg_correlation;
  * SL_ERR_INVAL. */
 sl_err_t sl_sql_agg_refuse(const char *name, const sl_sql_type_t *const *arg_types, uint32_t n_args,
                            const sl_sql_datum_t *consts, uint32_t n_consts, char *err, size_t errlen);
+/* err = "out of memory"; returns SL_ERR_NOMEM (a resolve whose type could
+ * not be made). */
+sl_err_t sl_sql_agg_nomem(char *err, size_t errlen);
 /* Whether t is one of kinds[0..n). */
 bool sl_sql_agg_kind_in(const sl_sql_type_t *t, const sl_sql_tkind_t *kinds, size_t n);
 /* A literal parameter as an integer (INT or BIGINT datum); false otherwise. */

@@ -95,8 +95,7 @@ static sl_err_t offset_resolve(const char *name, const char *n_name, sl_arena_t 
     if (*state_type && *result_type)
         return SL_OK;
 nomem:
-    snprintf(err, errlen, "out of memory");
-    return SL_ERR_NOMEM;
+    return sl_sql_agg_nomem(err, errlen);
 }
 
 static sl_err_t earliest_resolve(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n_args,

@@ -50,12 +50,6 @@ static bool make_struct(sl_arena_t *arena, const sl_sql_datum_t *vals, uint32_t 
     return true;
 }
 
-static sl_err_t nomem(char *err, size_t errlen)
-{
-    snprintf(err, errlen, "out of memory");
-    return SL_ERR_NOMEM;
-}
-
 /* --- STDDEV_SAMP / STDDEV_SAMPLE ------------------------------------------- */
 
 /* The state's parts: the sum (in its kind: INT, BIGINT or DOUBLE), the
@@ -85,7 +79,7 @@ static sl_err_t sd_resolve_named(const char *name, sl_arena_t *arena, const sl_s
                            {"M2", sl_sql_type_of(SL_SQL_T_DOUBLE)}};
     *state_type = sl_sql_type_struct(arena, f, 3);
     *result_type = sl_sql_type_of(SL_SQL_T_DOUBLE);
-    return *state_type ? SL_OK : nomem(err, errlen);
+    return *state_type ? SL_OK : sl_sql_agg_nomem(err, errlen);
 }
 
 static sl_err_t sd_samp_resolve(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n_args,
@@ -275,7 +269,7 @@ static sl_err_t co_resolve(sl_arena_t *arena, const sl_sql_type_t *const *arg_ty
                            {"Y_SQUARED_SUM", d}, {"XY_SUM", d}, {"COUNT", sl_sql_type_of(SL_SQL_T_BIGINT)}};
     *state_type = sl_sql_type_struct(arena, f, 6);
     *result_type = d;
-    return *state_type ? SL_OK : nomem(err, errlen);
+    return *state_type ? SL_OK : sl_sql_agg_nomem(err, errlen);
 }
 
 /* The five sums and the count of a state (zeros for a malformed one). */
