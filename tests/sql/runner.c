@@ -384,6 +384,19 @@ static char *read_sql(runner_t *r, size_t cmd_line)
     return NULL;
 }
 
+/* The SQL of a statement or query line (read either way, so that the
+ * lines after it are passed over); NULL when there is none or the case is
+ * not running. */
+static char *sql_to_run(runner_t *r, size_t line)
+{
+    char *sql = read_sql(r, line);
+    if (sql && !running(r)) {
+        free(sql);
+        return NULL;
+    }
+    return sql;
+}
+
 /* --- the commands ------------------------------------------------------------------ */
 
 static void cmd_statement(runner_t *r, size_t line, char *rest)
@@ -394,11 +407,9 @@ static void cmd_statement(runner_t *r, size_t line, char *rest)
         format_error(r, line, "statement ok | statement error <substring>");
         return;
     }
-    char *sql = read_sql(r, line);
-    if (!sql || !running(r)) {
-        free(sql);
+    char *sql = sql_to_run(r, line);
+    if (!sql)
         return;
-    }
     sl_sql_error_t err;
     memset(&err, 0, sizeof err);
     json_t *out = NULL;
@@ -547,11 +558,9 @@ static void cmd_open(runner_t *r, size_t line, char *rest, bool want_error)
         format_error(r, line, "push <handle> | pull <handle>, then the SQL");
         return;
     }
-    char *sql = read_sql(r, line);
-    if (!sql || !running(r)) {
-        free(sql);
+    char *sql = sql_to_run(r, line);
+    if (!sql)
         return;
-    }
     sl_sql_error_t err;
     memset(&err, 0, sizeof err);
     sl_sql_query_t *q = NULL;
