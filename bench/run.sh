@@ -25,9 +25,10 @@
 # sluiced of its own, and bench_streams_store; skipped while bench_streams
 # is not built.
 # The SQL engine has one too (bench/nexmark/run.sh, run after the streams
-# part): bench_sql on the Nexmark queries in a local engine, through the
-# runtime's bytes and through JSON text, then its table of events/s per
-# core; skipped while bench_sql is not built.
+# part): bench_sql on the Nexmark queries in a local engine (through the
+# runtime's bytes and through JSON text) and end to end (a cluster engine
+# against a sluiced of its own), then its table of events/s per core;
+# skipped while bench_sql is not built.
 #
 # Every process listens on a free 127.0.0.1 port, works in one temporary
 # directory and is stopped when this script exits, however it exits. Each
