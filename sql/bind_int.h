@@ -109,6 +109,9 @@ sl_err_t sl_sql_bind_fail(sl_sql_binder_t *b, sl_sql_pos_t pos, const char *fmt,
 sl_sql_expr_t *sl_sql_bind_expr(sl_sql_binder_t *b, const sl_sql_scope_t *s, const sl_sql_ast_expr_t *a);
 /* Whether two bound expressions compute the same thing. */
 bool sl_sql_expr_same(const sl_sql_expr_t *a, const sl_sql_expr_t *b);
+/* The conjuncts of pred, AND flattened, into out[0..max): their count (at
+ * most max; the rest are left out). Borrows pred; out points into it. */
+uint32_t sl_sql_expr_conjuncts(sl_sql_expr_t *pred, sl_sql_expr_t **out, uint32_t max);
 /* Whether a contains an aggregate call (by name in the registry). */
 bool sl_sql_ast_has_agg(const sl_sql_ast_expr_t *a);
 

@@ -33,20 +33,6 @@ static bool const_value(sl_arena_t *arena, const sl_sql_expr_t *e, const sl_sql_
     return true;
 }
 
-static uint32_t conjuncts(sl_sql_expr_t *pred, sl_sql_expr_t **out, uint32_t max)
-{
-    if (pred->kind == SL_SQL_E_AND) {
-        uint32_t n = 0;
-        for (uint32_t i = 0; i < pred->n_args && n < max; i++)
-            n += conjuncts(pred->args[i], out + n, max - n);
-        return n;
-    }
-    if (max == 0)
-        return 0;
-    out[0] = pred;
-    return 1;
-}
-
 static sl_sql_op_t flip(sl_sql_op_t op)
 {
     switch (op) {
@@ -62,7 +48,7 @@ static sl_sql_op_t flip(sl_sql_op_t op)
 static void narrow(sl_sql_binder_t *b, const sl_sql_source_t *t, sl_sql_expr_t *where, sl_sql_bound_query_t *out)
 {
     sl_sql_expr_t *parts[64];
-    uint32_t n = conjuncts(where, parts, 64);
+    uint32_t n = sl_sql_expr_conjuncts(where, parts, 64);
     uint32_t nk = t->schema.n_key;
     sl_sql_datum_t *key = sl_arena_calloc(b->arena, nk ? nk : 1, sizeof *key);
     bool have[16] = { false };

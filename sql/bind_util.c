@@ -3,7 +3,8 @@
  * their SQL text as ksqlDB prints it in messages ("ABS(INPUT.ID)"), the
  * KSQL_COL_n names it generates, whether a syntax tree holds an aggregate
  * call, and whether two bound expressions compute the same thing (how
- * GROUP BY, PARTITION BY and join expressions are recognised in SELECT).
+ * GROUP BY, PARTITION BY and join expressions are recognised in SELECT),
+ * and the conjuncts of a bound predicate.
  */
 #include <stdio.h>
 #include <string.h>
@@ -319,5 +320,19 @@ bool sl_sql_expr_same(const sl_sql_expr_t *a, const sl_sql_expr_t *b)
         if (!sl_sql_expr_same(a->args[i], b->args[i]))
             return false;
     return true;
+}
+
+uint32_t sl_sql_expr_conjuncts(sl_sql_expr_t *pred, sl_sql_expr_t **out, uint32_t max)
+{
+    if (pred->kind == SL_SQL_E_AND) {
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < pred->n_args && n < max; i++)
+            n += sl_sql_expr_conjuncts(pred->args[i], out + n, max - n);
+        return n;
+    }
+    if (max == 0)
+        return 0;
+    out[0] = pred;
+    return 1;
 }
 

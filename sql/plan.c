@@ -28,39 +28,37 @@ sl_sql_plan_t *sl_sql_plan_new(sl_arena_t *arena, sl_sql_pkind_t kind, sl_sql_pl
     return p;
 }
 
-static sl_err_t grow(sl_arena_t *arena, sl_sql_column_t **cols, uint32_t n, uint32_t *cap)
+/* Appends column (name, t) to cols[0..*n), growing it (capacity *cap). */
+static sl_err_t add_column(sl_arena_t *arena, sl_sql_column_t **cols, uint32_t *n, uint32_t *cap, const char *name,
+                           const sl_sql_type_t *t)
 {
-    if (n < *cap)
-        return 0;
-    uint32_t c = *cap ? *cap * 2 : 8;
-    sl_sql_column_t *v = sl_arena_calloc(arena, c, sizeof *v);
-    if (!v)
+    /* Names may come from a statement's syntax tree, which dies with the
+     * statement: the plan keeps its own copies. */
+    const char *copy = sl_arena_strndup(arena, name, strlen(name));
+    if (!copy)
         return SL_ERR_NOMEM;
-    if (n)
-        memcpy(v, *cols, n * sizeof *v);
-    *cols = v;
-    *cap = c;
+    if (*n >= *cap) {
+        uint32_t c = *cap ? *cap * 2 : 8;
+        sl_sql_column_t *v = sl_arena_calloc(arena, c, sizeof *v);
+        if (!v)
+            return SL_ERR_NOMEM;
+        if (*n)
+            memcpy(v, *cols, *n * sizeof *v);
+        *cols = v;
+        *cap = c;
+    }
+    (*cols)[(*n)++] = (sl_sql_column_t){ copy, t };
     return 0;
 }
 
 sl_err_t sl_sql_sb_key(sl_arena_t *arena, sl_sql_schema_builder_t *sb, const char *name, const sl_sql_type_t *t)
 {
-    /* Names may come from a statement's syntax tree, which dies with the
-     * statement: the plan keeps its own copies. */
-    const char *n = sl_arena_strndup(arena, name, strlen(name));
-    if (!n || grow(arena, &sb->s.key, sb->s.n_key, &sb->cap_key))
-        return SL_ERR_NOMEM;
-    sb->s.key[sb->s.n_key++] = (sl_sql_column_t){ n, t };
-    return 0;
+    return add_column(arena, &sb->s.key, &sb->s.n_key, &sb->cap_key, name, t);
 }
 
 sl_err_t sl_sql_sb_value(sl_arena_t *arena, sl_sql_schema_builder_t *sb, const char *name, const sl_sql_type_t *t)
 {
-    const char *n = sl_arena_strndup(arena, name, strlen(name));
-    if (!n || grow(arena, &sb->s.value, sb->s.n_value, &sb->cap_value))
-        return SL_ERR_NOMEM;
-    sb->s.value[sb->s.n_value++] = (sl_sql_column_t){ n, t };
-    return 0;
+    return add_column(arena, &sb->s.value, &sb->s.n_value, &sb->cap_value, name, t);
 }
 
 sl_err_t sl_sql_schema_codec(sl_arena_t *arena, const sl_sql_fmt_t *fmt, const sl_sql_schema_t *schema, bool is_key,
@@ -171,21 +169,6 @@ static bool into_side(sl_sql_colsrc_t src, uint32_t index, sl_sql_colsrc_t *nsrc
     return true;
 }
 
-/* The conjuncts of pred (AND flattened). */
-static uint32_t conjuncts(sl_sql_expr_t *pred, sl_sql_expr_t **out, uint32_t max)
-{
-    if (pred->kind == SL_SQL_E_AND) {
-        uint32_t n = 0;
-        for (uint32_t i = 0; i < pred->n_args && n < max; i++)
-            n += conjuncts(pred->args[i], out + n, max - n);
-        return n;
-    }
-    if (max == 0)
-        return 0;
-    out[0] = pred;
-    return 1;
-}
-
 static sl_sql_expr_t *and_of(sl_arena_t *arena, sl_sql_expr_t **v, uint32_t n)
 {
     if (n == 0)
@@ -231,7 +214,7 @@ static bool push_filter(sl_arena_t *arena, sl_sql_plan_t **slot)
     }
     if (in->kind == SL_SQL_P_JOIN && in->join != SL_SQL_JOIN_FULL) {
         sl_sql_expr_t *parts[64], *keep[64];
-        uint32_t n = conjuncts(f->pred, parts, 64), n_keep = 0;
+        uint32_t n = sl_sql_expr_conjuncts(f->pred, parts, 64), n_keep = 0;
         uint32_t nl = in->input->out.n_value, nr = in->right->out.n_value;
         join_side_t left = { 0, nl }, right = { nl, nl + nr };
         sl_sql_expr_t *to_left[64], *to_right[64];
