@@ -36,41 +36,8 @@ typedef struct agg_arg {
     uint32_t *arg_off;              /* per call: its first column in the args row */
     uint32_t *gv_src;               /* per shown grouping column: its key column */
     uint32_t n_total;               /* value columns + states */
-    /* Session windows keep their aggregates as bytes (the row's internal
-     * encoding): the session store hands the sessions a record merges
-     * with in memory that is gone before the merge, and only bytes are
-     * copied out of it. */
-    bool as_bytes;
-    const sl_serde_t *row_serde;
     bool pseudo;                    /* an expression reads a pseudo column */
 } agg_arg_t;
-
-/* The row an aggregate value holds. */
-static const sl_sql_row_t *agg_row(sl_ctx_t *ctx, const agg_arg_t *a, const sl_val_t *v)
-{
-    if (a->as_bytes && v != NULL && v->type == SL_V_BYTES) {
-        sl_val_t out;
-        if (a->row_serde->de(v->u.bytes.ptr, v->u.bytes.len, sl_ctx_arena(ctx), &out, a->row_serde->arg) != SL_OK)
-            return NULL;
-        return sl_lower_row(&out);
-    }
-    return sl_lower_row(v);
-}
-
-/* row as an aggregate value. */
-static sl_val_t agg_val(sl_ctx_t *ctx, const agg_arg_t *a, sl_sql_row_t *row)
-{
-    sl_val_t v = sl_val_ptr(row);
-    if (!a->as_bytes)
-        return v;
-    sl_buf_t b;
-    sl_buf_init(&b);
-    sl_val_t out = sl_val_null();
-    if (a->row_serde->ser(&v, &b, a->row_serde->arg) == SL_OK && sl_buf_err(&b) == SL_OK)
-        out = sl_val_bytes(ctx, b.data, b.len);
-    sl_buf_free(&b);
-    return out;
-}
 
 /* --- before grouping: key row and arguments row ----------------------------- */
 
@@ -118,7 +85,7 @@ static void pre_table(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value,
 static sl_sql_row_t *agg_copy(sl_ctx_t *ctx, const agg_arg_t *a, const sl_val_t *agg)
 {
     sl_sql_row_t *row = sl_lower_row_new(ctx, a->n_total);
-    const sl_sql_row_t *old = agg_row(ctx, a, agg);
+    const sl_sql_row_t *old = sl_lower_row(agg);
     if (row != NULL && old != NULL)
         memcpy(row->cols, old->cols, (old->n < a->n_total ? old->n : a->n_total) * sizeof(sl_sql_datum_t));
     return row;
@@ -151,7 +118,7 @@ static sl_val_t agg_init(sl_ctx_t *ctx, void *arg)
         c->func->agg->init(c, sl_ctx_arena(ctx), &row->cols[nv + i]);
         c->func->agg->result(c, sl_ctx_arena(ctx), &row->cols[nv + i], &row->cols[p->n_group_values + i]);
     }
-    return agg_val(ctx, a, row);
+    return sl_val_ptr(row);
 }
 
 static sl_val_t agg_fold(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, const sl_val_t *agg,
@@ -173,7 +140,7 @@ static sl_val_t agg_fold(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *val
             c->func->agg->add(c, sl_ctx_arena(ctx), in, &row->cols[nv + i]);
     }
     agg_finish(ctx, a, key, row);
-    return agg_val(ctx, a, row);
+    return sl_val_ptr(row);
 }
 
 static sl_val_t agg_add(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, const sl_val_t *agg, void *arg)
@@ -192,7 +159,7 @@ static sl_val_t agg_merge(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *ag
     const agg_arg_t *a = arg;
     const sl_sql_plan_t *p = a->p;
     sl_sql_row_t *row = agg_copy(ctx, a, agg1);
-    const sl_sql_row_t *other = agg_row(ctx, a, agg2);
+    const sl_sql_row_t *other = sl_lower_row(agg2);
     if (row == NULL || other == NULL || other->n < a->n_total)
         return agg1 != NULL ? *agg1 : sl_val_null();
     uint32_t nv = p->out.n_value;
@@ -201,7 +168,7 @@ static sl_val_t agg_merge(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *ag
         c->func->agg->merge(c, sl_ctx_arena(ctx), &other->cols[nv + i], &row->cols[nv + i]);
     }
     agg_finish(ctx, a, key, row);
-    return agg_val(ctx, a, row);
+    return sl_val_ptr(row);
 }
 
 /* The node's value row without the states. */
@@ -209,7 +176,7 @@ static sl_val_t agg_trim(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *val
 {
     SL_UNUSED(key);
     const agg_arg_t *a = arg;
-    const sl_sql_row_t *full = agg_row(ctx, a, value);
+    const sl_sql_row_t *full = sl_lower_row(value);
     if (full == NULL)
         return sl_val_null();
     sl_sql_row_t *row = sl_ctx_alloc(ctx, sizeof(*row));
@@ -339,10 +306,9 @@ sl_lw_t sl_lower_aggregate(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t i
     const sl_serde_t *ks = sl_lower_key_serde(lc, &p->out);
     const sl_serde_t *as = types_serde(lc, atypes, a->n_argcols);
     const sl_serde_t *ss = types_serde(lc, stypes, a->n_total);
-    a->row_serde = ss;
-    a->as_bytes = p->window.kind == SL_SQL_WIN_SESSION;
-    if (a->as_bytes)
-        ss = SL_BYTES;
+    /* A session merge keeps the sessions it read while it removes them. */
+    if (p->window.kind == SL_SQL_WIN_SESSION)
+        ss = sl_lower_copied_serde(lc, ss);
     const char *base = p->id != NULL ? p->id : "Aggregate";
     const char *pre = sl_lower_name(lc, base, "GroupBy");
     const char *gname = sl_lower_name(lc, base, "grouped");
@@ -380,7 +346,7 @@ sl_lw_t sl_lower_aggregate(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t i
     }
     sl_lw_t out = {0};
     out.p = p;
-    if (lc->untrimmed == p && !a->as_bytes)
+    if (lc->untrimmed == p)
         out.t = t;
     else
         out.t = t != NULL ? sl_table_map_values(t, sl_lower_name(lc, base, "Project"), agg_trim, a) : NULL;

@@ -34,9 +34,8 @@
 
 typedef struct join_arg {
     uint32_t nl, nr;
-    /* Stream-stream joins buffer the sides as bytes (their rows' internal
-     * encoding): the window store hands the matches over in memory that is
-     * gone before the joiner runs, and only bytes are copied out of it. */
+    /* The legacy join buffers the sides as tagged bytes (their rows'
+     * internal encoding after a side byte) in one processor's stores. */
     const sl_serde_t *ls, *rs;
 } join_arg_t;
 
@@ -66,17 +65,17 @@ static sl_val_t joiner(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *left,
     sl_sql_row_t *row = sl_lower_row_new(ctx, a->nl + a->nr);
     if (row == NULL)
         return sl_val_null();
-    copy_side(ctx, row, 0, a->nl, left, a->ls, 0);
-    copy_side(ctx, row, a->nl, a->nr, right, a->rs, 0);
+    copy_side(ctx, row, 0, a->nl, left, NULL, 0);
+    copy_side(ctx, row, a->nl, a->nr, right, NULL, 0);
     return sl_val_ptr(row);
 }
 
 typedef struct enc_arg {
     const sl_serde_t *s;
-    int tag;                        /* -1: none; else a first byte naming the side */
+    uint8_t tag;                    /* the first byte: the side (0 left, 1 right) */
 } enc_arg_t;
 
-/* A side's row as its bytes, for the join's window store. */
+/* A side's row as its tagged bytes, for the legacy join's window stores. */
 static void encode_side(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value, void *arg)
 {
     SL_UNUSED(key);
@@ -85,10 +84,7 @@ static void encode_side(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *valu
         return; /* a stream-stream join skips null values */
     sl_buf_t b;
     sl_buf_init(&b);
-    if (e->tag >= 0) {
-        uint8_t t = (uint8_t)e->tag;
-        sl_buf_put(&b, &t, 1);
-    }
+    sl_buf_put(&b, &e->tag, 1);
     if (e->s->ser(value, &b, e->s->arg) == SL_OK && sl_buf_err(&b) == SL_OK) {
         sl_val_t v = sl_val_bytes(ctx, b.data, b.len);
         sl_ctx_emit_value(ctx, &v);
@@ -97,7 +93,7 @@ static void encode_side(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *valu
 }
 
 static sl_stream_t *encoded(sl_lower_ctx_t *lc, sl_stream_t *s, const sl_sql_plan_t *side, const sl_serde_t *vs,
-                            const char *name, int tag)
+                            const char *name, uint8_t tag)
 {
     enc_arg_t *e = sl_lower_alloc(lc, sizeof(*e));
     const sl_serde_t *ks = sl_lower_key_serde(lc, &side->out);
@@ -311,17 +307,19 @@ sl_lw_t sl_lower_join(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t left, 
         const sl_serde_t *vr = sl_lower_value_serde(lc, &p->right->out);
         if (vl == NULL || vr == NULL)
             return (sl_lw_t){0};
-        a->ls = vl;
-        a->rs = vr;
         if (p->within_grace_ms < 0 && kind != SL_JOIN_INNER) {
+            a->ls = vl;
+            a->rs = vr;
             sl_stream_t *ls = encoded(lc, left.s, p->input, vl, name, 0);
             sl_stream_t *rs = encoded(lc, right.s, p->right, vr, name, 1);
             out.s = legacy_join(lc, p, ls, rs, a, kind, name);
         } else {
-            sl_stream_t *ls = encoded(lc, left.s, p->input, vl, name, -1);
-            sl_stream_t *rs = left.s == right.s ? ls : encoded(lc, right.s, p->right, vr, name, -1);
-            out.s = sl_stream_join(ls, rs, name, kind, joiner, a, p->within_before_ms, p->within_after_ms, grace,
-                                   SL_BYTES, SL_BYTES);
+            /* The join keeps the matches it read while it writes. */
+            const sl_serde_t *cl = sl_lower_copied_serde(lc, vl), *cr = sl_lower_copied_serde(lc, vr);
+            if (cl == NULL || cr == NULL)
+                return (sl_lw_t){0};
+            out.s = sl_stream_join(left.s, right.s, name, kind, joiner, a, p->within_before_ms, p->within_after_ms,
+                                   grace, cl, cr);
         }
         out.s = sl_lower_with_serdes(lc, out.s, p);
     } else if (left.s != NULL && right.t != NULL) {
