@@ -223,6 +223,34 @@ static uint32_t ast_sources(const sl_sql_scope_t *s, const sl_sql_ast_expr_t *a,
     return n;
 }
 
+/* ksqlDB's checks of the sources the sides of on read (looked up in s):
+ * exactly one each, not the same one, and one of them alias. Returns the
+ * first that fails (0 if all pass); with always_fail the last is reported
+ * even when it would pass (the caller knows the criteria cannot stand). */
+static sl_err_t on_sources(sl_sql_qctx_t *q, const sl_sql_scope_t *s, const sl_sql_ast_expr_t *on, const char *alias,
+                           bool always_fail)
+{
+    const char *sa[8], *sb[8];
+    uint32_t na = ast_sources(s, on->a, sa, 0, 8, 0), nb = ast_sources(s, on->b, sb, 0, 8, 0);
+    const sl_sql_ast_expr_t *bad = na != 1 ? on->a : nb != 1 ? on->b : NULL;
+    if (bad)
+        return sl_sql_bind_fail(&q->b, bad->pos,
+                                "Invalid comparison expression '%s' in join '%s'. Each side of the join comparision "
+                                "must contain references from exactly one source.",
+                                sl_sql_ast_text(q->arena, bad, NULL), sl_sql_ast_text(q->arena, on, NULL));
+    if (strcmp(sa[0], sb[0]) == 0)
+        return sl_sql_bind_fail(&q->b, on->pos,
+                                "Each side of the join must reference exactly one source and not the same source. "
+                                "Left side references `%s` and right references `%s`",
+                                sa[0], sb[0]);
+    if (always_fail || (strcmp(sa[0], alias) != 0 && strcmp(sb[0], alias) != 0))
+        return sl_sql_bind_fail(&q->b, on->pos,
+                                "A join criteria is expected to reference the source (`%s`) in the FROM clause, "
+                                "instead the right source references `%s` and the left source references `%s`",
+                                alias, sb[0], sa[0]);
+    return 0;
+}
+
 static sl_err_t on_shape(sl_sql_qctx_t *q, const sl_sql_ast_expr_t *on, sl_sql_pos_t pos)
 {
     if (!on)
@@ -283,23 +311,7 @@ static sl_err_t join_frames(sl_sql_qctx_t *q, frame_t *L, frame_t *R, const sl_s
         }
         if (!sl_sql_bind_expr(&q->b, &both, on->a) || !sl_sql_bind_expr(&q->b, &both, on->b))
             return SL_ERR_INVAL;
-        const char *sa[8], *sb[8];
-        uint32_t na = ast_sources(&both, on->a, sa, 0, 8, 0), nb = ast_sources(&both, on->b, sb, 0, 8, 0);
-        const sl_sql_ast_expr_t *bad = na != 1 ? on->a : nb != 1 ? on->b : NULL;
-        if (bad)
-            return sl_sql_bind_fail(&q->b, bad->pos,
-                                    "Invalid comparison expression '%s' in join '%s'. Each side of the join comparision "
-                                    "must contain references from exactly one source.",
-                                    sl_sql_ast_text(q->arena, bad, NULL), sl_sql_ast_text(q->arena, on, NULL));
-        if (strcmp(sa[0], sb[0]) == 0)
-            return sl_sql_bind_fail(&q->b, on->pos,
-                                    "Each side of the join must reference exactly one source and not the same source. "
-                                    "Left side references `%s` and right references `%s`",
-                                    sa[0], sb[0]);
-        return sl_sql_bind_fail(&q->b, on->pos,
-                                "A join criteria is expected to reference the source (`%s`) in the FROM clause, "
-                                "instead the right source references `%s` and the left source references `%s`",
-                                R->alias, sb[0], sa[0]);
+        return on_sources(q, &both, on, R->alias, true);
     }
     const char *ltext = sl_sql_ast_text(q->arena, lon, L->is_relation ? L->alias : NULL);
     const char *rtext = sl_sql_ast_text(q->arena, ron, R->alias);
@@ -569,25 +581,7 @@ static sl_err_t validate_joins(sl_sql_qctx_t *q, const sl_sql_ast_from_t *f, sl_
         *stop = true;
         return 0;
     }
-    const char *sa[8], *sb[8];
-    uint32_t na = ast_sources(acc, on->a, sa, 0, 8, 0), nb = ast_sources(acc, on->b, sb, 0, 8, 0);
-    const sl_sql_ast_expr_t *bad = na != 1 ? on->a : nb != 1 ? on->b : NULL;
-    if (bad)
-        return sl_sql_bind_fail(&q->b, bad->pos,
-                                "Invalid comparison expression '%s' in join '%s'. Each side of the join comparision "
-                                "must contain references from exactly one source.",
-                                sl_sql_ast_text(q->arena, bad, NULL), sl_sql_ast_text(q->arena, on, NULL));
-    if (strcmp(sa[0], sb[0]) == 0)
-        return sl_sql_bind_fail(&q->b, on->pos,
-                                "Each side of the join must reference exactly one source and not the same source. "
-                                "Left side references `%s` and right references `%s`",
-                                sa[0], sb[0]);
-    if (strcmp(sa[0], alias) != 0 && strcmp(sb[0], alias) != 0)
-        return sl_sql_bind_fail(&q->b, on->pos,
-                                "A join criteria is expected to reference the source (`%s`) in the FROM clause, "
-                                "instead the right source references `%s` and the left source references `%s`",
-                                alias, sb[0], sa[0]);
-    return 0;
+    return on_sources(q, acc, on, alias, false);
 }
 
 sl_err_t sl_sql_q_bind_join(sl_sql_qctx_t *q, const sl_sql_ast_from_t *f)
