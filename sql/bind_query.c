@@ -1221,37 +1221,29 @@ sl_err_t sl_sql_bind_query(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *st
 
     if (agg) {
         sl_sql_plan_t *top = agg;
+        sl_sql_expr_t *h = NULL;
         if (sel->having) {
             q->b.clause = "HAVING";
             sl_sql_scope_t none = { 0 };
-            sl_sql_expr_t *h = sl_sql_bind_expr(&q->b, &none, sel->having);
-            if (!h)
+            if (!(h = sl_sql_bind_expr(&q->b, &none, sel->having)))
                 return SL_ERR_INVAL;
-            if ((e = finish_aggregate(q, agg)))
-                return e;
-            if (sel->emit == SL_SQL_EMIT_FINAL && agg->window.kind != SL_SQL_WIN_NONE) {
-                sl_sql_plan_t *s = sl_sql_plan_new(q->arena, SL_SQL_P_SUPPRESS, top);
-                if (!s)
-                    return sl_sql_q_nomem(q);
-                s->id = "Suppress";
-                top = s;
-            }
+        }
+        if ((e = finish_aggregate(q, agg)))
+            return e;
+        if (sel->emit == SL_SQL_EMIT_FINAL && agg->window.kind != SL_SQL_WIN_NONE) {
+            sl_sql_plan_t *s = sl_sql_plan_new(q->arena, SL_SQL_P_SUPPRESS, top);
+            if (!s)
+                return sl_sql_q_nomem(q);
+            s->id = "Suppress";
+            top = s;
+        }
+        if (h) {
             sl_sql_plan_t *f = sl_sql_plan_new(q->arena, SL_SQL_P_FILTER, top);
             if (!f)
                 return sl_sql_q_nomem(q);
             f->pred = h;
             f->id = "HavingFilter";
             top = f;
-        } else {
-            if ((e = finish_aggregate(q, agg)))
-                return e;
-            if (sel->emit == SL_SQL_EMIT_FINAL && agg->window.kind != SL_SQL_WIN_NONE) {
-                sl_sql_plan_t *s = sl_sql_plan_new(q->arena, SL_SQL_P_SUPPRESS, top);
-                if (!s)
-                    return sl_sql_q_nomem(q);
-                s->id = "Suppress";
-                top = s;
-            }
         }
         q->b.agg_mode = false;
         q->cur = top;
