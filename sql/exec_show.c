@@ -23,6 +23,20 @@ static sl_err_t nomem(sl_sql_exec_t *x)
     return sl_sql_error_set(x->err, SL_ERR_NOMEM, x->stmt->pos, "out of memory");
 }
 
+/* Answers with an entity of type holding body (taken, may be NULL when it
+ * could not be built) under the key named like the type. */
+static sl_err_t entity_with(sl_sql_exec_t *x, const char *type, json_t *body)
+{
+    json_t *j = entity(x, type);
+    if (!body || !j) {
+        json_decref(body);
+        json_decref(j);
+        return nomem(x);
+    }
+    json_object_set_new(j, type, body);
+    return sl_sql_exec_entity(x, j);
+}
+
 static const char *window_name(sl_sql_window_kind_t k)
 {
     switch (k) {
@@ -322,15 +336,7 @@ sl_err_t sl_sql_exec_describe(sl_sql_exec_t *x)
     if (!src)
         return sl_sql_error_set(x->err, SL_ERR_NOENT, x->stmt->target.pos,
                                 "Could not find STREAM/TABLE '%s' in the Metastore", name);
-    json_t *d = source_description(e, src, x->stmt->extended);
-    json_t *j = entity(x, "sourceDescription");
-    if (!d || !j) {
-        json_decref(d);
-        json_decref(j);
-        return nomem(x);
-    }
-    json_object_set_new(j, "sourceDescription", d);
-    return sl_sql_exec_entity(x, j);
+    return entity_with(x, "sourceDescription", source_description(e, src, x->stmt->extended));
 }
 
 /* ---------------------------------------------------------------------------
@@ -542,15 +548,7 @@ static sl_err_t explain_statement(sl_sql_exec_t *x, const sl_sql_stmt_t *inner)
         json_t *qd = query_description(x, "", inner->text ? inner->text : "", bq.is_pull ? NULL : bq.root, topo,
                                        sources ? sources : json_array(), sinks ? sinks : json_array(),
                                        bq.root && bq.root->topic ? "PERSISTENT" : "PUSH", NULL);
-        json_t *j = entity(x, "queryDescription");
-        if (!qd || !j) {
-            json_decref(qd);
-            json_decref(j);
-            r = nomem(x);
-        } else {
-            json_object_set_new(j, "queryDescription", qd);
-            r = sl_sql_exec_entity(x, j);
-        }
+        r = entity_with(x, "queryDescription", qd);
     }
     sl_topology_free(topo);
     if (bq.sink)
@@ -577,13 +575,5 @@ sl_err_t sl_sql_exec_explain(sl_sql_exec_t *x)
         return sl_sql_error_set(x->err, SL_ERR_NOENT, s->target.pos, "Query with id:%s does not exist, "
                                 "use SHOW QUERIES to view the full set of running queries.",
                                 s->target.name);
-    json_t *qd = persistent_description(x, q);
-    json_t *j = entity(x, "queryDescription");
-    if (!qd || !j) {
-        json_decref(qd);
-        json_decref(j);
-        return nomem(x);
-    }
-    json_object_set_new(j, "queryDescription", qd);
-    return sl_sql_exec_entity(x, j);
+    return entity_with(x, "queryDescription", persistent_description(x, q));
 }
