@@ -259,31 +259,25 @@ sl_err_t sl_sql_source_codecs(sl_arena_t *arena, const sl_sql_source_t *src, sl_
                               sl_sql_codec_t **value, char *errbuf, size_t errlen)
 {
     const sl_sql_schema_t *s = &src->schema;
-    uint32_t n = s->n_key > s->n_value ? s->n_key : s->n_value;
-    const char **names = sl_arena_calloc(arena, n + 1, sizeof *names);
-    const sl_sql_type_t **types = sl_arena_calloc(arena, n + 1, sizeof *types);
-    if (!names || !types) {
-        snprintf(errbuf, errlen, "out of memory");
-        return SL_ERR_NOMEM;
+    for (int is_key = 1; is_key >= 0; is_key--) {
+        const sl_sql_column_t *cols = is_key ? s->key : s->value;
+        uint32_t n = is_key ? s->n_key : s->n_value;
+        const char **names = sl_arena_calloc(arena, n + 1, sizeof *names);
+        const sl_sql_type_t **types = sl_arena_calloc(arena, n + 1, sizeof *types);
+        if (!names || !types) {
+            snprintf(errbuf, errlen, "out of memory");
+            return SL_ERR_NOMEM;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            names[i] = cols[i].name;
+            types[i] = cols[i].type;
+        }
+        sl_err_t r = sl_sql_codec_new(arena, is_key ? &src->key_fmt : &src->value_fmt, names, types, n, is_key,
+                                      is_key ? key : value, errbuf, errlen);
+        if (r)
+            return r;
     }
-    for (uint32_t i = 0; i < s->n_key; i++) {
-        names[i] = s->key[i].name;
-        types[i] = s->key[i].type;
-    }
-    sl_err_t r = sl_sql_codec_new(arena, &src->key_fmt, names, types, s->n_key, true, key, errbuf, errlen);
-    if (r)
-        return r;
-    const char **vnames = sl_arena_calloc(arena, n + 1, sizeof *vnames);
-    const sl_sql_type_t **vtypes = sl_arena_calloc(arena, n + 1, sizeof *vtypes);
-    if (!vnames || !vtypes) {
-        snprintf(errbuf, errlen, "out of memory");
-        return SL_ERR_NOMEM;
-    }
-    for (uint32_t i = 0; i < s->n_value; i++) {
-        vnames[i] = s->value[i].name;
-        vtypes[i] = s->value[i].type;
-    }
-    return sl_sql_codec_new(arena, &src->value_fmt, vnames, vtypes, s->n_value, false, value, errbuf, errlen);
+    return SL_OK;
 }
 
 /* ---------------------------------------------------------------------------
