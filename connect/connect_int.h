@@ -16,6 +16,14 @@ struct sl_connect_mem {
     sl_arena_t arena;
 };
 
+/* ---- value.c: malloc'ed arrays ------------------------------------------
+ * Room for one more item in arr, a malloc'ed array (or NULL) of count items
+ * of size bytes each with room for *cap: arr itself when count < *cap, else
+ * arr realloc'ed to twice *cap (first items when *cap is 0) and *cap raised.
+ * NULL when out of memory or the size would overflow: arr is then untouched
+ * and still the caller's. The caller stores the answer back and frees it. */
+void *sl_connect_array_grow(void *arr, size_t count, size_t *cap, size_t size, size_t first);
+
 /* ---- value.c: constructors (NULL only when out of memory) ---------------
  * The host table points at these; the converters use them too. */
 sl_cvalue_t *sl_connect_val_null(sl_connect_mem_t *mem);

@@ -115,14 +115,11 @@ static int host_batch_add(sl_connect_batch_t *batch, const sl_connect_record_t *
 {
     if (!batch || !rec || !rec->topic || !rec->source_partition || !rec->source_offset)
         return SL_CONNECT_EINVAL;
-    if (batch->count == batch->cap) {
-        size_t ncap = batch->cap ? batch->cap * 2 : 64;
-        sl_connect_record_t *n = realloc(batch->recs, ncap * sizeof(*n));
-        if (!n)
-            return SL_CONNECT_ENOMEM;
-        batch->recs = n;
-        batch->cap = ncap;
-    }
+    sl_connect_record_t *n = sl_connect_array_grow(batch->recs, batch->count, &batch->cap,
+                                                   sizeof(*n), 64);
+    if (!n)
+        return SL_CONNECT_ENOMEM;
+    batch->recs = n;
     sl_connect_record_t *r = &batch->recs[batch->count];
     *r = *rec;
     r->topic = mem_str(batch->mem, rec->topic);

@@ -29,14 +29,10 @@ struct sl_connect_plugins {
 static sl_err_t add_error(sl_connect_plugins_t *ps, const char *file, const char *why)
 {
     SL_WARN("connect", "plugin %s refused: %s", file, why);
-    if (ps->error_count == ps->error_cap) {
-        size_t ncap = ps->error_cap ? ps->error_cap * 2 : 4;
-        char **n = realloc(ps->errors, ncap * sizeof(*n));
-        if (!n)
-            return SL_ERR_NOMEM;
-        ps->errors = n;
-        ps->error_cap = ncap;
-    }
+    char **n = sl_connect_array_grow(ps->errors, ps->error_count, &ps->error_cap, sizeof(*n), 4);
+    if (!n)
+        return SL_ERR_NOMEM;
+    ps->errors = n;
     size_t len = strlen(file) + strlen(why) + 3;
     char *e = malloc(len);
     if (!e)
@@ -121,14 +117,10 @@ static sl_err_t load_file(sl_connect_plugins_t *ps, const char *file)
             return add_error(ps, file, why);
         }
     }
-    if (ps->count == ps->cap) {
-        size_t ncap = ps->cap ? ps->cap * 2 : 8;
-        plugin_slot_t *n = realloc(ps->slots, ncap * sizeof(*n));
-        if (!n)
-            goto nomem;
-        ps->slots = n;
-        ps->cap = ncap;
-    }
+    plugin_slot_t *slots = sl_connect_array_grow(ps->slots, ps->count, &ps->cap, sizeof(*slots), 8);
+    if (!slots)
+        goto nomem;
+    ps->slots = slots;
     char *fcopy = strdup(file);
     if (!fcopy)
         goto nomem;
@@ -167,15 +159,12 @@ static sl_err_t load_dir(sl_connect_plugins_t *ps, const char *dir)
     while ((de = readdir(d))) {
         if (!ends_with(de->d_name, ".so"))
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **nn = realloc(names, cap * sizeof(*nn));
-            if (!nn) {
-                err = SL_ERR_NOMEM;
-                break;
-            }
-            names = nn;
+        char **nn = sl_connect_array_grow(names, n, &cap, sizeof(*nn), 16);
+        if (!nn) {
+            err = SL_ERR_NOMEM;
+            break;
         }
+        names = nn;
         size_t len = strlen(dir) + strlen(de->d_name) + 2;
         if (!(names[n] = malloc(len))) {
             err = SL_ERR_NOMEM;

@@ -2,7 +2,10 @@
  * value.c - the Connect data model's memory and constructors: values and
  * schemas built in an arena (sl_connect_mem_t), collections grown by
  * doubling inside the same arena. These are the host table's constructors.
+ * Also the one doubling of the library's malloc'ed arrays (source batches,
+ * loaded plugins, pending sink offsets).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +37,19 @@ void sl_connect_mem_free(sl_connect_mem_t *mem)
         return;
     sl_arena_fini(&mem->arena);
     free(mem);
+}
+
+void *sl_connect_array_grow(void *arr, size_t count, size_t *cap, size_t size, size_t first)
+{
+    if (count < *cap)
+        return arr;
+    size_t ncap = *cap ? *cap * 2 : first;
+    if (ncap <= *cap || ncap > SIZE_MAX / size)
+        return NULL;
+    void *n = realloc(arr, ncap * size);
+    if (n)
+        *cap = ncap;
+    return n;
 }
 
 static sl_cvalue_t *val_alloc(sl_connect_mem_t *mem, sl_ctype_t type)

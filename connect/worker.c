@@ -218,14 +218,11 @@ static sl_err_t pending_note(task_t *t, const char *topic, int32_t partition, in
             t->pending[i].offset = next;
             return SL_OK;
         }
-    if (t->pending_count == t->pending_cap) {
-        size_t ncap = t->pending_cap ? t->pending_cap * 2 : 8;
-        sl_connect_tpo_t *n = realloc(t->pending, ncap * sizeof(*n));
-        if (!n)
-            return SL_ERR_NOMEM;
-        t->pending = n;
-        t->pending_cap = ncap;
-    }
+    sl_connect_tpo_t *n = sl_connect_array_grow(t->pending, t->pending_count, &t->pending_cap,
+                                                sizeof(*n), 8);
+    if (!n)
+        return SL_ERR_NOMEM;
+    t->pending = n;
     char *tc = strdup(topic);
     if (!tc)
         return SL_ERR_NOMEM;
