@@ -16,13 +16,15 @@
 
 #include "connect.h"
 
-/* The refusal mentioning file, or NULL. */
-static const char *error_for(const sl_connect_plugins_t *ps, const char *file)
+/* Fails unless a refusal mentions file and says why. */
+static void expect_refusal(const sl_connect_plugins_t *ps, const char *file, const char *why)
 {
-    for (size_t i = 0; i < sl_connect_plugins_error_count(ps); i++)
+    const char *e = NULL;
+    for (size_t i = 0; i < sl_connect_plugins_error_count(ps) && !e; i++)
         if (strstr(sl_connect_plugins_error_at(ps, i), file))
-            return sl_connect_plugins_error_at(ps, i);
-    return NULL;
+            e = sl_connect_plugins_error_at(ps, i);
+    assert_non_null(e);
+    assert_non_null(strstr(e, why));
 }
 
 static void loader_loads_the_file_connectors(void **state)
@@ -57,21 +59,12 @@ static void loader_refuses_bad_plugins_and_keeps_the_good(void **state)
                                              sizeof(err)), SL_OK);
     assert_int_equal(sl_connect_plugins_count(ps), 2);
     assert_int_equal(sl_connect_plugins_error_count(ps), 5);
-    const char *e = error_for(ps, "connect_test_bad_abi.so");
-    assert_non_null(e);
-    assert_non_null(strstr(e, "ABI version 42"));
-    e = error_for(ps, "connect_test_no_entry.so");
-    assert_non_null(e);
-    assert_non_null(strstr(e, "no entry symbol sl_connect_plugin_v1"));
-    e = error_for(ps, "connect_test_null_desc.so");
-    assert_non_null(e);
-    assert_non_null(strstr(e, "returned no descriptor"));
-    e = error_for(ps, "connect_test_init_fail.so");
-    assert_non_null(e);
-    assert_non_null(strstr(e, "init of InitFailSource failed (CONFIG): the license file is missing"));
-    e = error_for(ps, "connect_test_no_vtable.so");
-    assert_non_null(e);
-    assert_non_null(strstr(e, "a sink without sink task"));
+    expect_refusal(ps, "connect_test_bad_abi.so", "ABI version 42");
+    expect_refusal(ps, "connect_test_no_entry.so", "no entry symbol sl_connect_plugin_v1");
+    expect_refusal(ps, "connect_test_null_desc.so", "returned no descriptor");
+    expect_refusal(ps, "connect_test_init_fail.so",
+                   "init of InitFailSource failed (CONFIG): the license file is missing");
+    expect_refusal(ps, "connect_test_no_vtable.so", "a sink without sink task");
     assert_null(sl_connect_plugins_find(ps, "InitFailSource"));
     assert_non_null(sl_connect_plugins_find(ps, "FileStreamSink"));
     sl_connect_plugins_free(ps);
