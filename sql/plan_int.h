@@ -179,10 +179,8 @@ struct sl_sql_plan {
                                      * rest); keys are out.key rows (window
                                      * stores / session stores when
                                      * windowed); both in the internal
-                                     * encoding (sl_sql_internal_serde).
-                                     * SESSION windows: the values are
-                                     * SL_V_BYTES of that encoding (decode
-                                     * with the internal serde) */
+                                     * encoding (sl_sql_internal_serde),
+                                     * for every window kind */
 
     /* JOIN: input is the left side, right the right side. The output value
      * row is the left value columns then the right value columns (then,
