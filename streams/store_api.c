@@ -11,7 +11,9 @@
  * so a scan of a large store needs memory for one entry; the _into
  * variants (streams_int.h) deserialize into the caller's arena instead,
  * for operators that gather entries and use them after the scan: a user
- * serde's objects (SL_V_PTR) cannot be copied out of a dying arena.
+ * serde's objects (SL_V_PTR) cannot be copied out of a dying arena, and
+ * the bytes they are read from are copied there first, as a serde may
+ * point into them and the store's own bytes change at its next write.
  * Changelog records of a write carry the current record's timestamp.
  */
 #include "store_int.h"
@@ -183,6 +185,16 @@ static bool iter_de(iter_t *it, const uint8_t *k, size_t klen, const uint8_t *v,
         arena = &it->arena;
         sl_serde_release(arena);
         sl_arena_reset(arena);
+    } else {
+        /* A serde may point its values into the bytes it reads, and the
+         * store's bytes change at its next write: entries kept past the
+         * scan read from copies in the caller's arena. */
+        k = klen ? sl_arena_memdup(arena, k, klen) : k;
+        v = vlen ? sl_arena_memdup(arena, v, vlen) : v;
+        if ((klen && k == NULL) || (vlen && v == NULL)) {
+            it->err = SL_ERR_NOMEM;
+            return false;
+        }
     }
     if (de(kserde(it->s), k, klen, arena, key) || de(vserde(it->s), v, vlen, arena, val)) {
         SL_ERROR(SL_STORE_LOG, "store %s: an entry its serdes cannot read stops the iteration", it->s->name);
