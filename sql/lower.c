@@ -120,35 +120,6 @@ const sl_serde_t *sl_lower_value_serde(sl_lower_ctx_t *lc, const sl_sql_schema_t
     return sl_lower_cols_serde(lc, s->value, s->n_value);
 }
 
-/* Decodes a copy of the bytes in arena: the internal serde's strings point
- * into the bytes it reads, and a store hands over bytes of its own memory,
- * which its next write may reuse. */
-static sl_err_t copied_de(const uint8_t *p, size_t n, sl_arena_t *arena, sl_val_t *out, void *arg)
-{
-    const sl_serde_t *inner = arg;
-    const uint8_t *copy = n > 0 ? sl_arena_memdup(arena, p, n) : p;
-    if (copy == NULL)
-        return SL_ERR_NOMEM;
-    return inner->de(copy, n, arena, out, inner->arg);
-}
-
-static sl_err_t copied_ser(const sl_val_t *v, sl_buf_t *out, void *arg)
-{
-    const sl_serde_t *inner = arg;
-    return inner->ser(v, out, inner->arg);
-}
-
-const sl_serde_t *sl_lower_copied_serde(sl_lower_ctx_t *lc, const sl_serde_t *inner)
-{
-    if (inner == NULL)
-        return NULL;
-    sl_serde_t *s = sl_lower_alloc(lc, sizeof(*s));
-    if (s == NULL)
-        return NULL;
-    *s = (sl_serde_t){inner->name, inner->type, copied_ser, copied_de, (void *)inner};
-    return s;
-}
-
 const sl_serde_t *sl_lower_plan_key_serde(sl_lower_ctx_t *lc, const sl_sql_plan_t *p)
 {
     const sl_serde_t *ks = sl_lower_key_serde(lc, &p->out);

@@ -306,9 +306,6 @@ sl_lw_t sl_lower_aggregate(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t i
     const sl_serde_t *ks = sl_lower_key_serde(lc, &p->out);
     const sl_serde_t *as = types_serde(lc, atypes, a->n_argcols);
     const sl_serde_t *ss = types_serde(lc, stypes, a->n_total);
-    /* A session merge keeps the sessions it read while it removes them. */
-    if (p->window.kind == SL_SQL_WIN_SESSION)
-        ss = sl_lower_copied_serde(lc, ss);
     const char *base = p->id != NULL ? p->id : "Aggregate";
     const char *pre = sl_lower_name(lc, base, "GroupBy");
     const char *gname = sl_lower_name(lc, base, "grouped");

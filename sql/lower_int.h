@@ -69,12 +69,6 @@ void *sl_lower_alloc(sl_lower_ctx_t *lc, size_t n);
  * columns: keys of keyless streams are null). */
 const sl_serde_t *sl_lower_key_serde(sl_lower_ctx_t *lc, const sl_sql_schema_t *s);
 const sl_serde_t *sl_lower_value_serde(sl_lower_ctx_t *lc, const sl_sql_schema_t *s);
-/* inner (borrowed, outliving the result) decoding a copy of the bytes it
- * is given in the record's arena: for the values of stores whose entries
- * operators keep while writing (session merges, stream-stream joins), as
- * the internal serde's strings point into the bytes they were read from.
- * NULL for a NULL inner or when out of memory (the lowering failed). */
-const sl_serde_t *sl_lower_copied_serde(sl_lower_ctx_t *lc, const sl_serde_t *inner);
 /* p's key serde: the internal one, windowed when p's key is. */
 const sl_serde_t *sl_lower_plan_key_serde(sl_lower_ctx_t *lc, const sl_sql_plan_t *p);
 /* The internal serde of n columns' types. */

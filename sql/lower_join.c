@@ -314,12 +314,8 @@ sl_lw_t sl_lower_join(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t left, 
             sl_stream_t *rs = encoded(lc, right.s, p->right, vr, name, 1);
             out.s = legacy_join(lc, p, ls, rs, a, kind, name);
         } else {
-            /* The join keeps the matches it read while it writes. */
-            const sl_serde_t *cl = sl_lower_copied_serde(lc, vl), *cr = sl_lower_copied_serde(lc, vr);
-            if (cl == NULL || cr == NULL)
-                return (sl_lw_t){0};
             out.s = sl_stream_join(left.s, right.s, name, kind, joiner, a, p->within_before_ms, p->within_after_ms,
-                                   grace, cl, cr);
+                                   grace, vl, vr);
         }
         out.s = sl_lower_with_serdes(lc, out.s, p);
     } else if (left.s != NULL && right.t != NULL) {
