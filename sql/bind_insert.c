@@ -10,17 +10,6 @@
 
 #include "bind_int.h"
 
-static int num_rank(sl_sql_tkind_t k)
-{
-    switch (k) {
-    case SL_SQL_T_INT: return 1;
-    case SL_SQL_T_BIGINT: return 2;
-    case SL_SQL_T_DECIMAL: return 3;
-    case SL_SQL_T_DOUBLE: return 4;
-    default: return 0;
-    }
-}
-
 /* Whether a value of type from may go into a column of type to: numbers
  * widen (and literals narrow when they fit: the cast decides), strings give
  * the time types, composites element by element. */
@@ -30,7 +19,7 @@ static bool coercible(const sl_sql_type_t *from, const sl_sql_type_t *to, int de
         return false;
     if (from->kind == SL_SQL_T_NULL || sl_sql_type_equal(from, to))
         return true;
-    if (num_rank(from->kind) && num_rank(to->kind))
+    if (sl_sql_numeric_rank(from) && sl_sql_numeric_rank(to))
         return true;
     if (from->kind == SL_SQL_T_STRING)
         return to->kind != SL_SQL_T_ARRAY && to->kind != SL_SQL_T_MAP && to->kind != SL_SQL_T_STRUCT &&

@@ -319,22 +319,6 @@ static sl_sql_expr_t *coerce(sl_arena_t *arena, sl_sql_expr_t *e, const sl_sql_t
     return fold(arena, c);
 }
 
-static int num_rank(const sl_sql_type_t *t)
-{
-    switch (t ? t->kind : SL_SQL_T_NULL) {
-    case SL_SQL_T_INT:
-        return 1;
-    case SL_SQL_T_BIGINT:
-        return 2;
-    case SL_SQL_T_DECIMAL:
-        return 3;
-    case SL_SQL_T_DOUBLE:
-        return 4;
-    default:
-        return 0;
-    }
-}
-
 /* INT and BIGINT as the DECIMAL that holds them (ksqlDB's upcasts). */
 static const sl_sql_type_t *as_decimal(sl_arena_t *arena, const sl_sql_type_t *t)
 {
@@ -365,7 +349,7 @@ static const sl_sql_type_t *decimal_capped(sl_arena_t *arena, int p, int s)
 /* The numeric type both a and b widen to. */
 static const sl_sql_type_t *num_common(sl_arena_t *arena, const sl_sql_type_t *a, const sl_sql_type_t *b)
 {
-    int ra = num_rank(a), rb = num_rank(b);
+    int ra = sl_sql_numeric_rank(a), rb = sl_sql_numeric_rank(b);
     if (ra == 4 || rb == 4)
         return prim(SL_SQL_T_DOUBLE);
     if (ra == 3 || rb == 3) {
@@ -388,7 +372,7 @@ static const sl_sql_type_t *common_type(sl_arena_t *arena, const sl_sql_type_t *
         return b;
     if (is_null_type(b))
         return a;
-    if (num_rank(a) && num_rank(b))
+    if (sl_sql_numeric_rank(a) && sl_sql_numeric_rank(b))
         return num_common(arena, a, b);
     if (sl_sql_type_equal(a, b))
         return a;
@@ -417,7 +401,7 @@ static bool is_equality(sl_sql_op_t op)
 static const sl_sql_type_t *cmp_type(sl_arena_t *arena, sl_sql_op_t op, const sl_sql_type_t *a,
                                      const sl_sql_type_t *b)
 {
-    if (num_rank(a) && num_rank(b))
+    if (sl_sql_numeric_rank(a) && sl_sql_numeric_rank(b))
         return num_common(arena, a, b);
     switch (a->kind) {
     case SL_SQL_T_STRING:
@@ -619,7 +603,7 @@ static sl_sql_expr_t *arithmetic(sl_arena_t *arena, sl_sql_op_t op, sl_sql_expr_
                     tname(b->type, t2));
     if (op == SL_SQL_OP_ADD && a->type->kind == SL_SQL_T_STRING && b->type->kind == SL_SQL_T_STRING)
         return concat(arena, op, a, b, err, errlen);
-    if (!num_rank(a->type) || !num_rank(b->type))
+    if (!sl_sql_numeric_rank(a->type) || !sl_sql_numeric_rank(b->type))
         return fail(err, errlen, "Unsupported arithmetic types. %s %s", base_name(a->type), base_name(b->type));
     const sl_sql_type_t *t = num_common(arena, a->type, b->type);
     sl_sql_expr_t *x = a, *y = b;
@@ -715,7 +699,7 @@ sl_sql_expr_t *sl_sql_expr_unary(sl_arena_t *arena, sl_sql_op_t op, sl_sql_expr_
         return fold(arena, e);
     }
     if (op == SL_SQL_OP_NEG) {
-        if (!num_rank(a->type))
+        if (!sl_sql_numeric_rank(a->type))
             return fail(err, errlen, "Unsupported arithmetic types. %s", base_name(a->type));
         sl_sql_expr_t *e = node(arena, SL_SQL_E_ARITH, a->type, 1);
         if (!e || !(e->text = astr(arena, "-%s", a->text)))
@@ -855,10 +839,10 @@ static const sl_sql_type_t *list_widen(sl_arena_t *arena, const sl_sql_type_t *t
 {
     if (is_null_type(t))
         return x->type;
-    if (num_rank(t) && num_rank(x->type))
+    if (sl_sql_numeric_rank(t) && sl_sql_numeric_rank(x->type))
         return num_common(arena, t, x->type);
     if (t->kind == SL_SQL_T_STRING && x->kind == SL_SQL_E_CONST &&
-        (num_rank(x->type) || x->type->kind == SL_SQL_T_BOOLEAN))
+        (sl_sql_numeric_rank(x->type) || x->type->kind == SL_SQL_T_BOOLEAN))
         return t; /* a literal among strings: its text */
     if (t->kind == SL_SQL_T_STRUCT && x->type->kind == SL_SQL_T_STRUCT)
         return t; /* converted field by field */
@@ -899,7 +883,7 @@ static const sl_sql_type_t *list_type(sl_arena_t *arena, const sl_sql_type_t *t,
     for (uint32_t i = first; i < n; i += step) {
         if (!is_string_literal(v[i]))
             continue;
-        if (num_rank(t)) {
+        if (sl_sql_numeric_rank(t)) {
             sl_sql_expr_t *num = number_from_text(arena, v[i]);
             if (!num)
                 return bad_input(t, v[i], err, errlen);
@@ -927,7 +911,7 @@ static const sl_sql_type_t *list_type(sl_arena_t *arena, const sl_sql_type_t *t,
 static sl_sql_expr_t *list_item(sl_arena_t *arena, sl_sql_expr_t *x, const sl_sql_type_t *t, bool in, char *err,
                                 size_t errlen)
 {
-    if (sl_sql_type_equal(x->type, t) || is_null_type(x->type) || (num_rank(x->type) && num_rank(t))) {
+    if (sl_sql_type_equal(x->type, t) || is_null_type(x->type) || (sl_sql_numeric_rank(x->type) && sl_sql_numeric_rank(t))) {
         sl_sql_expr_t *c = coerce(arena, x, t);
         return c ? c : oom(err, errlen);
     }
@@ -1152,7 +1136,7 @@ sl_sql_expr_t *sl_sql_expr_subscript(sl_arena_t *arena, sl_sql_expr_t *a, sl_sql
     } else if (t && t->kind == SL_SQL_T_MAP) {
         want = t->key;
         if (!sl_sql_type_equal(idx->type, want) && !is_null_type(idx->type) &&
-            !(num_rank(idx->type) && num_rank(want)))
+            !(sl_sql_numeric_rank(idx->type) && sl_sql_numeric_rank(want)))
             return fail(err, errlen, "Map key of type %s cannot be looked up with %s (%s)", tname(want, t1),
                         idx->text, tname(idx->type, t2));
     } else if (t && t->kind == SL_SQL_T_STRUCT) {
@@ -1296,7 +1280,7 @@ static int param_fit(sl_sql_tkind_t k, const sl_sql_type_t *t)
 {
     if (k == SL_SQL_T_NULL || is_null_type(t) || t->kind == k)
         return 0;
-    int rt = num_rank(t), rk = 0;
+    int rt = sl_sql_numeric_rank(t), rk = 0;
     switch (k) {
     case SL_SQL_T_BIGINT:
         rk = 2;

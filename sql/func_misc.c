@@ -73,23 +73,6 @@ bool sl_sql_fn_coerce(sl_sql_eval_t *cx, const sl_sql_datum_t *v, const sl_sql_t
     return true;
 }
 
-/* The rank of a numeric kind in ksqlDB's widening order. */
-static int numeric_rank(sl_sql_tkind_t k)
-{
-    switch (k) {
-    case SL_SQL_T_INT:
-        return 1;
-    case SL_SQL_T_BIGINT:
-        return 2;
-    case SL_SQL_T_DECIMAL:
-        return 3;
-    case SL_SQL_T_DOUBLE:
-        return 4;
-    default:
-        return 0;
-    }
-}
-
 /* An integer kind as the DECIMAL that holds every value of it. */
 static void decimal_digits(const sl_sql_type_t *t, int *whole, int *scale)
 {
@@ -138,7 +121,7 @@ const sl_sql_type_t *sl_sql_fn_common_type(sl_arena_t *arena, const sl_sql_type_
             common = t;
             continue;
         }
-        int ra = numeric_rank(common->kind), rb = numeric_rank(t->kind);
+        int ra = sl_sql_numeric_rank(common), rb = sl_sql_numeric_rank(t);
         if (!ra || !rb)
             goto mismatch;
         if (ra == 4 || rb == 4) {

@@ -233,6 +233,22 @@ const sl_sql_type_t *sl_sql_type_by_name(const char *name, size_t len)
     return NULL;
 }
 
+int sl_sql_numeric_rank(const sl_sql_type_t *t)
+{
+    switch (t ? t->kind : SL_SQL_T_NULL) {
+    case SL_SQL_T_INT:
+        return 1;
+    case SL_SQL_T_BIGINT:
+        return 2;
+    case SL_SQL_T_DECIMAL:
+        return 3;
+    case SL_SQL_T_DOUBLE:
+        return 4;
+    default:
+        return 0;
+    }
+}
+
 bool sl_sql_type_is_numeric(const sl_sql_type_t *t)
 {
     if (!t)

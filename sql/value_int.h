@@ -123,6 +123,9 @@ const char *sl_sql_type_str(const sl_sql_type_t *t, char *buf, size_t len);
  * (INT/INTEGER, VARCHAR/STRING); NULL if unknown. */
 const sl_sql_type_t *sl_sql_type_by_name(const char *name, size_t len);
 bool sl_sql_type_is_numeric(const sl_sql_type_t *t); /* INT BIGINT DOUBLE DECIMAL */
+/* The rank of a numeric type in ksqlDB's widening order: INT 1, BIGINT 2,
+ * DECIMAL 3, DOUBLE 4; 0 for any other type and for NULL. */
+int sl_sql_numeric_rank(const sl_sql_type_t *t);
 /* The index of the struct field named name (case-sensitive: names are kept
  * normalised), or -1. */
 int sl_sql_type_field(const sl_sql_type_t *t, const char *name);
