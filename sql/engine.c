@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bind_int.h"
 #include "engine_int.h"
 
 #define ENGINE_STATE_DIR "/tmp/sluice-sql"
@@ -255,29 +256,13 @@ const sl_sql_source_t *sl_sql_engine_source_on_topic(sl_sql_engine_t *e, const c
     return f.found;
 }
 
-sl_err_t sl_sql_source_codecs(sl_arena_t *arena, const sl_sql_source_t *src, sl_sql_codec_t **key,
-                              sl_sql_codec_t **value, char *errbuf, size_t errlen)
+sl_err_t sl_sql_source_codecs(sl_arena_t *arena, const sl_sql_source_t *src, const sl_sql_codec_t **key,
+                              const sl_sql_codec_t **value, char *errbuf, size_t errlen)
 {
-    const sl_sql_schema_t *s = &src->schema;
-    for (int is_key = 1; is_key >= 0; is_key--) {
-        const sl_sql_column_t *cols = is_key ? s->key : s->value;
-        uint32_t n = is_key ? s->n_key : s->n_value;
-        const char **names = sl_arena_calloc(arena, n + 1, sizeof *names);
-        const sl_sql_type_t **types = sl_arena_calloc(arena, n + 1, sizeof *types);
-        if (!names || !types) {
-            snprintf(errbuf, errlen, "out of memory");
-            return SL_ERR_NOMEM;
-        }
-        for (uint32_t i = 0; i < n; i++) {
-            names[i] = cols[i].name;
-            types[i] = cols[i].type;
-        }
-        sl_err_t r = sl_sql_codec_new(arena, is_key ? &src->key_fmt : &src->value_fmt, names, types, n, is_key,
-                                      is_key ? key : value, errbuf, errlen);
-        if (r)
-            return r;
-    }
-    return SL_OK;
+    sl_err_t r = sl_sql_schema_codec(arena, &src->key_fmt, &src->schema, true, key, errbuf, errlen);
+    if (r)
+        return r;
+    return sl_sql_schema_codec(arena, &src->value_fmt, &src->schema, false, value, errbuf, errlen);
 }
 
 /* ---------------------------------------------------------------------------

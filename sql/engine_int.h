@@ -61,7 +61,7 @@ typedef struct sl_sql_cursor {
 typedef struct sl_sql_topic_codecs {
     uint64_t gen;
     const sl_sql_source_t *src; /* NULL: nothing declared on the topic */
-    sl_sql_codec_t *kc, *vc;
+    const sl_sql_codec_t *kc, *vc;
     bool exists;                /* the topic is known to exist */
     sl_arena_t arena;
 } sl_sql_topic_codecs_t;
@@ -137,8 +137,8 @@ json_t *sl_sql_status_entity(const char *text, const char *command_id, const cha
 
 /* Codecs of a catalog entry's key and value (from arena, which must live
  * as long as they are used). */
-sl_err_t sl_sql_source_codecs(sl_arena_t *arena, const sl_sql_source_t *src, sl_sql_codec_t **key,
-                              sl_sql_codec_t **value, char *errbuf, size_t errlen);
+sl_err_t sl_sql_source_codecs(sl_arena_t *arena, const sl_sql_source_t *src, const sl_sql_codec_t **key,
+                              const sl_sql_codec_t **value, char *errbuf, size_t errlen);
 /* The first catalog entry declared on topic, or NULL. */
 const sl_sql_source_t *sl_sql_engine_source_on_topic(sl_sql_engine_t *e, const char *topic);
 

@@ -212,7 +212,7 @@ sl_err_t sl_sql_local_next(sl_sql_engine_t *e, const char *topic, sl_sql_local_r
     sl_arena_init(&arena, 4096, 0);
     pthread_mutex_lock(&e->lock);
     sl_err_t r = SL_OK;
-    sl_sql_codec_t *kc = NULL, *vc = NULL;
+    const sl_sql_codec_t *kc = NULL, *vc = NULL;
     sl_sql_topic_codecs_t *tc = topic_codecs(e, topic, err);
     const sl_sql_source_t *src = tc ? tc->src : NULL;
     if (!tc)

@@ -16,6 +16,21 @@ static char *pq_strdup(sl_sql_pquery_t *q, const char *s)
     return s ? sl_arena_strndup(&q->arena, s, strlen(s)) : NULL;
 }
 
+/* A new persistent query named qid for x's statement (its text copied into
+ * the query's arena), or NULL with x's error set. */
+static sl_sql_pquery_t *pq_new(sl_sql_exec_t *x, const char *qid)
+{
+    sl_sql_pquery_t *q = calloc(1, sizeof *q);
+    if (!q) {
+        sl_sql_error_set(x->err, SL_ERR_NOMEM, x->stmt->pos, "out of memory");
+        return NULL;
+    }
+    sl_arena_init(&q->arena, 16384, 0);
+    q->id = pq_strdup(q, qid);
+    q->statement = pq_strdup(q, x->stmt->text ? x->stmt->text : "");
+    return q;
+}
+
 static const char *kind_word(bool is_table)
 {
     return is_table ? "table" : "stream";
@@ -179,13 +194,10 @@ static sl_err_t materialize_source_table(sl_sql_exec_t *x, const char *name)
         snprintf(qid, sizeof qid, "%s", x->query_id);
     else
         snprintf(qid, sizeof qid, "CST_%s_%lld", name, (long long)e->seq);
-    sl_sql_pquery_t *q = calloc(1, sizeof *q);
+    sl_sql_pquery_t *q = pq_new(x, qid);
     if (!q)
-        return sl_sql_error_set(x->err, SL_ERR_NOMEM, s->pos, "out of memory");
-    sl_arena_init(&q->arena, 16384, 0);
+        return SL_ERR_NOMEM;
     q->source_table = true;
-    q->id = pq_strdup(q, qid);
-    q->statement = pq_strdup(q, s->text ? s->text : "");
     q->sink = pq_strdup(q, name);
     const sl_sql_source_t *src = sl_sql_catalog_find(e->catalog, name);
     q->sink_topic = pq_strdup(q, src && src->topic ? src->topic : "");
@@ -366,13 +378,10 @@ sl_err_t sl_sql_exec_create_as(sl_sql_exec_t *x)
     if (sl_sql_pquery_find(e, qid) && !old_writer)
         return sl_sql_error_set(x->err, SL_ERR_EXISTS, s->pos, "A query with id %s is already running", qid);
 
-    sl_sql_pquery_t *q = calloc(1, sizeof *q);
+    sl_sql_pquery_t *q = pq_new(x, qid);
     if (!q)
-        return sl_sql_error_set(x->err, SL_ERR_NOMEM, s->pos, "out of memory");
-    sl_arena_init(&q->arena, 16384, 0);
+        return SL_ERR_NOMEM;
     q->insert = insert;
-    q->id = pq_strdup(q, qid);
-    q->statement = pq_strdup(q, s->text ? s->text : "");
 
     /* The plan points into the syntax tree: the query parses its own copy,
      * which lives in its arena as long as it runs. */
@@ -519,7 +528,7 @@ sl_err_t sl_sql_exec_insert_values(sl_sql_exec_t *x)
         return sl_sql_error_set(x->err, SL_ERR_INVAL, s->pos, "Cannot insert values into windowed %s %s",
                                 kind_word(target->is_table), target->name);
     char errbuf[512] = "";
-    sl_sql_codec_t *kc = NULL, *vc = NULL;
+    const sl_sql_codec_t *kc = NULL, *vc = NULL;
     if ((r = sl_sql_source_codecs(x->arena, target, &kc, &vc, errbuf, sizeof errbuf)))
         return sl_sql_error_set(x->err, r, s->pos, "%s", errbuf);
     sl_buf_t kb, vb;

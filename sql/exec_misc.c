@@ -196,7 +196,7 @@ sl_err_t sl_sql_exec_print(sl_sql_exec_t *x)
     pc.interval = s->interval > 0 ? s->interval : 1;
     pc.max = s->limit > 0 && s->limit < PRINT_MAX ? s->limit : PRINT_MAX;
     const sl_sql_source_t *src = sl_sql_engine_source_on_topic(e, topic);
-    sl_sql_codec_t *kc = NULL, *vc = NULL;
+    const sl_sql_codec_t *kc = NULL, *vc = NULL;
     char errbuf[256];
     if (src && sl_sql_source_codecs(&pc.arena, src, &kc, &vc, errbuf, sizeof errbuf) == SL_OK) {
         pc.kc = src->window.kind == SL_SQL_WIN_NONE ? kc : NULL;
