@@ -601,19 +601,24 @@ static bool failed_app(const sl_sql_query_t *q)
     return st && strcmp(st, "ERROR") == 0;
 }
 
+/* t moved ms (>= 0) later. */
+static void ts_add_ms(struct timespec *t, int ms)
+{
+    t->tv_sec += ms / 1000;
+    t->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t->tv_nsec >= 1000000000L) {
+        t->tv_sec++;
+        t->tv_nsec -= 1000000000L;
+    }
+}
+
 sl_err_t sl_sql_query_next(sl_sql_query_t *q, int timeout_ms, struct json_t **row)
 {
     *row = NULL;
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
-    if (timeout_ms > 0) {
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
-    }
+    if (timeout_ms > 0)
+        ts_add_ms(&deadline, timeout_ms);
     pthread_mutex_lock(&q->mu);
     sl_err_t r = SL_OK;
     for (;;) {
@@ -639,11 +644,7 @@ sl_err_t sl_sql_query_next(sl_sql_query_t *q, int timeout_ms, struct json_t **ro
         /* in slices, so a failed application is noticed while waiting */
         struct timespec slice;
         clock_gettime(CLOCK_REALTIME, &slice);
-        slice.tv_nsec += 200 * 1000000L;
-        if (slice.tv_nsec >= 1000000000L) {
-            slice.tv_sec++;
-            slice.tv_nsec -= 1000000000L;
-        }
+        ts_add_ms(&slice, 200);
         bool last = slice.tv_sec > deadline.tv_sec ||
                     (slice.tv_sec == deadline.tv_sec && slice.tv_nsec >= deadline.tv_nsec);
         if (pthread_cond_timedwait(&q->cv, &q->mu, last ? &deadline : &slice) == ETIMEDOUT && last &&
