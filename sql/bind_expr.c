@@ -621,20 +621,15 @@ static sl_sql_expr_t *bind_plain(sl_sql_binder_t *b, const sl_sql_scope_t *s, co
             return NULL;
         e = sl_sql_expr_subscript(b->arena, x, y, err, sizeof err);
         break;
-    case SL_SQL_A_ARRAY: {
-        sl_sql_expr_t **list = NULL;
-        uint32_t n = a->args ? a->args->n : 0;
-        if (!bind_list(b, s, a->args, 0, n, &list))
-            return NULL;
-        e = sl_sql_expr_array(b->arena, list, n, err, sizeof err);
-        break;
-    }
+    case SL_SQL_A_ARRAY:
     case SL_SQL_A_MAP: {
+        /* a MAP's arguments are its keys and values, alternating */
         sl_sql_expr_t **list = NULL;
         uint32_t n = a->args ? a->args->n : 0;
         if (!bind_list(b, s, a->args, 0, n, &list))
             return NULL;
-        e = sl_sql_expr_map(b->arena, list, n / 2, err, sizeof err);
+        e = a->kind == SL_SQL_A_ARRAY ? sl_sql_expr_array(b->arena, list, n, err, sizeof err)
+                                      : sl_sql_expr_map(b->arena, list, n / 2, err, sizeof err);
         break;
     }
     case SL_SQL_A_STRUCT: {
