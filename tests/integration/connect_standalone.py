@@ -12,7 +12,9 @@ Every wait is bounded; nothing asserts a duration.
 
 Usage: connect_standalone.py BUILD_DIR
 """
+import atexit
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +34,8 @@ LINES = int(os.environ.get("SLUICE_IT_CONNECT_LINES", "100000"))
 WORKER = os.path.join(BUILD, "bin", "sluice-connect-standalone")
 PLUGINS = os.path.join(BUILD, "connect-plugins")
 SCRATCH = tempfile.mkdtemp(prefix="connect-it-")
+# Files and worker logs: whatever a failure needs is printed by its step.
+atexit.register(shutil.rmtree, SCRATCH, True)
 
 
 def lines(lo, hi):
