@@ -656,6 +656,20 @@ static sl_sql_expr_t *bind_plain(sl_sql_binder_t *b, const sl_sql_scope_t *s, co
     return e ? e : type_fail(b, a, err);
 }
 
+/* a bound over the aggregate's input, with no error reported or kept:
+ * NULL when it does not bind there. */
+static sl_sql_expr_t *bind_input_quietly(sl_sql_binder_t *b, const sl_sql_ast_expr_t *a)
+{
+    bool was_quiet = b->quiet, was_failed = b->failed;
+    b->quiet = true;
+    b->agg_mode = false;
+    sl_sql_expr_t *e = bind_plain(b, b->agg_in, a);
+    b->agg_mode = true;
+    b->quiet = was_quiet;
+    b->failed = was_failed;
+    return e;
+}
+
 /* Above a GROUP BY: grouping expressions, aggregates, window bounds. */
 static sl_sql_expr_t *bind_agg_mode(sl_sql_binder_t *b, const sl_sql_scope_t *s, const sl_sql_ast_expr_t *a)
 {
@@ -663,13 +677,7 @@ static sl_sql_expr_t *bind_agg_mode(sl_sql_binder_t *b, const sl_sql_scope_t *s,
                    a->kind == SL_SQL_A_DECIMAL || a->kind == SL_SQL_A_DOUBLE || a->kind == SL_SQL_A_STRING;
     if (!sl_sql_ast_has_agg(a)) {
         /* Try a over the aggregate's input: equal to a grouping expression? */
-        bool was_quiet = b->quiet, was_failed = b->failed;
-        b->quiet = true;
-        b->agg_mode = false;
-        sl_sql_expr_t *e = bind_plain(b, b->agg_in, a);
-        b->agg_mode = true;
-        b->quiet = was_quiet;
-        b->failed = was_failed;
+        sl_sql_expr_t *e = bind_input_quietly(b, a);
         for (uint32_t i = 0; e && i < b->n_group; i++) {
             if (sl_sql_expr_same(e, b->group[i])) {
                 sl_sql_expr_t *k = sl_sql_expr_column(b->arena, SL_SQL_COL_KEY, i, b->group[i]->type,
@@ -692,13 +700,7 @@ static sl_sql_expr_t *bind_agg_mode(sl_sql_binder_t *b, const sl_sql_scope_t *s,
     }
     if (a->kind == SL_SQL_A_COLUMN) {
         /* Unknown to the input as well: the usual message. */
-        bool was_quiet = b->quiet, was_failed = b->failed;
-        b->quiet = true;
-        b->agg_mode = false;
-        sl_sql_expr_t *e = bind_plain(b, b->agg_in, a);
-        b->agg_mode = true;
-        b->quiet = was_quiet;
-        b->failed = was_failed;
+        sl_sql_expr_t *e = bind_input_quietly(b, a);
         if (!e) {
             bind_plain(b, b->agg_in, a); /* reports the unknown column */
             return NULL;
