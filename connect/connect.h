@@ -3,11 +3,13 @@
  * (Kafka Connect's analog). It loads connector plugins (connector.h is
  * their ABI), validates connector configs against the plugins' definitions,
  * converts between the Connect data model and record bytes (string, bytes,
- * JSON with and without an embedded schema), and runs connectors in a
- * standalone worker: source tasks produce through libsluice-client's
- * producer with their source offsets kept in a local file, sink tasks
+ * JSON with and without an embedded schema), transforms records, and runs
+ * connectors in a standalone or distributed worker with a REST service:
+ * source tasks produce through libsluice-client's producer with their
+ * source offsets stored after the broker acknowledged them, sink tasks
  * consume with a consumer group "connect-<name>" and commit after flush.
- * Stands on libsluice-client and libsluice-base only.
+ * Stands on libsluice-client and libsluice-base only (plus jansson and
+ * libmicrohttpd).
  *
  * Memory: arguments are borrowed (copied when kept) unless a call says
  * "takes". Errors: sl_err_t (base.h); a call that can fail for a reason a
@@ -135,53 +137,218 @@ sl_err_t sl_connect_converter_to_value(const sl_connect_converter_t *conv, const
                                        char *errbuf, size_t errlen);
 
 /* ======================================================================
- * The standalone worker
+ * The worker (Kafka Connect's Worker and Herder in one object)
  *
- * Worker settings (sl_props_t, Kafka's connect-standalone.properties keys):
- *   bootstrap.servers (localhost:9092), connect.plugin.path (or
- *   plugin.path; required), offset.storage.file.filename (required),
- *   offset.flush.interval.ms (60000), key.converter and value.converter
- *   (json), key.converter.schemas.enable / value.converter.schemas.enable
- *   (true), producer.* and consumer.* (passed to the client, prefix
- *   removed).
+ * Two modes, chosen by the settings as Kafka's two scripts do:
+ * - standalone (no group.id): connector configs come from files or REST and
+ *   live in memory; source offsets are kept in offset.storage.file.filename.
+ * - distributed (group.id set): connector configs, task configs, target
+ *   states (paused/started) and restart requests are records in the
+ *   compacted config topic, source offsets in the offset topic, statuses in
+ *   the status topic (Kafka's record keys and JSON values, see
+ *   docs/ARCHITECTURE.md "connect"); the workers of one group.id join one
+ *   consumer group of protocol type "connect", whose leader spreads
+ *   connectors and tasks over the members round-robin; a member leaving or
+ *   joining moves them.
+ *
+ * Worker settings (sl_props_t, Kafka's worker keys):
+ *   bootstrap.servers (localhost:9092), connect.plugin.path or plugin.path
+ *   (required), key.converter and value.converter (json) with
+ *   .schemas.enable (true), offset.flush.interval.ms (60000), producer.*,
+ *   consumer.* and admin.* (passed to the client, prefix removed),
+ *   listeners (http://127.0.0.1:8083: the REST listener; its host:port,
+ *   or rest.advertised.host.name/port, is the worker id).
+ *   Standalone: offset.storage.file.filename (required).
+ *   Distributed: group.id, config.storage.topic (connect-configs),
+ *   offset.storage.topic (connect-offsets), status.storage.topic
+ *   (connect-status), config/offset/status.storage.replication.factor (-1:
+ *   the broker's default), offset.storage.partitions (25),
+ *   status.storage.partitions (5), session.timeout.ms (10000),
+ *   heartbeat.interval.ms (3000), exactly.once.source.support (disabled;
+ *   enabled: sources of plugins that declare exactly_once run in
+ *   transactions, see connector.h).
  * Connector settings: name, connector.class, tasks.max (1), the plugin's
  *   own keys; key.converter / value.converter (and their schemas.enable)
- *   override the worker's; sinks: topics (comma-separated).
+ *   override the worker's; sinks: topics (comma-separated); transforms and
+ *   predicates (InsertField, ReplaceField, MaskField, RegexRouter,
+ *   TimestampRouter, Filter; Kafka's keys); errors.tolerance (none | all),
+ *   errors.log.enable, errors.log.include.messages,
+ *   errors.deadletterqueue.topic.name,
+ *   errors.deadletterqueue.topic.replication.factor,
+ *   errors.deadletterqueue.context.headers.enable; sources:
+ *   exactly.once.support (requested | required), transaction.boundary
+ *   (poll).
  *
- * Threads: one thread per task, started by sl_connect_worker_add; the
- * worker's functions are called from one application thread.
+ * States (Kafka's names): "UNASSIGNED", "RUNNING", "PAUSED", "FAILED",
+ * "RESTARTING".
+ *
+ * Threads: every sl_connect_worker_* call is thread-safe (the REST service
+ * calls them from its own threads); task threads are the worker's own.
  * ====================================================================== */
 
 typedef struct sl_connect_worker sl_connect_worker_t;
 
 /* Creates a worker from props (borrowed, copied) and loads the plugins of
  * its plugin path (refusals are logged and kept; see
- * sl_connect_worker_plugins). Reads the offsets file when it exists.
- * SL_ERR_CONFIG (a missing or bad setting, an unreadable offsets file:
- * errbuf says which), SL_ERR_NOENT (no plugin directory), SL_ERR_NOMEM. */
+ * sl_connect_worker_plugins). Standalone: reads the offsets file when it
+ * exists. Distributed: creates the three topics when missing (compacted),
+ * reads the config topic to its end, joins the group and starts what it is
+ * given; returns once the first assignment is running or after
+ * session.timeout.ms (it goes on joining in the background).
+ * SL_ERR_CONFIG (a missing or bad setting, an unreadable offsets file, a
+ * topic that cannot be created: errbuf says which), SL_ERR_NOENT (no plugin
+ * directory), SL_ERR_NOMEM. */
 sl_err_t sl_connect_worker_new(const sl_props_t *props, sl_connect_worker_t **out, char *errbuf,
                                size_t errlen);
 /* The worker's plugins (borrowed, valid until sl_connect_worker_free). */
 const sl_connect_plugins_t *sl_connect_worker_plugins(const sl_connect_worker_t *w);
+/* The worker id ("127.0.0.1:8083"), borrowed; true when distributed. */
+const char *sl_connect_worker_id(const sl_connect_worker_t *w);
+bool sl_connect_worker_is_distributed(const sl_connect_worker_t *w);
 
-/* Validates config (borrowed, copied) and starts the connector and its
- * tasks. SL_ERR_CONFIG (no name, unknown connector.class, a config the
- * plugin's definitions refuse, a sink without topics), SL_ERR_EXISTS (a
- * connector of that name runs), a connector_start or task_configs failure
- * (its code; errbuf holds the plugin's sentence), SL_ERR_NOMEM. A task that
- * fails later is logged and marked failed; the others go on. */
+/* Creates connector config["name"] (config borrowed, copied): validates it
+ * (as sl_connect_worker_validate; the first error goes to errbuf) and
+ * starts it, here (standalone) or wherever the group puts it (distributed:
+ * returns once the config record is written and read back).
+ * SL_ERR_CONFIG (no name, unknown connector.class, a refused config),
+ * SL_ERR_EXISTS (a connector of that name exists), a connector_start or
+ * task_configs failure of a standalone worker (its code; errbuf holds the
+ * plugin's sentence), SL_ERR_TIMEOUT (distributed: the config topic did not
+ * answer), SL_ERR_NOMEM. A task that fails later is logged and reported
+ * FAILED by sl_connect_worker_status; the others go on. */
 sl_err_t sl_connect_worker_add(sl_connect_worker_t *w, const sl_props_t *config, char *errbuf,
                                size_t errlen);
+/* Creates or replaces connector name with config (borrowed; its "name", when
+ * set, must equal name: SL_ERR_CONFIG otherwise). A replaced connector is
+ * stopped and started again with the new config, its offsets kept.
+ * *created (may be NULL) says which. Errors as sl_connect_worker_add. */
+sl_err_t sl_connect_worker_put(sl_connect_worker_t *w, const char *name, const sl_props_t *config,
+                               bool *created, char *errbuf, size_t errlen);
+/* Stops and forgets connector name (its offsets are kept, as Kafka does).
+ * SL_ERR_NOENT (no such connector), SL_ERR_TIMEOUT (distributed). */
+sl_err_t sl_connect_worker_delete(sl_connect_worker_t *w, const char *name, char *errbuf,
+                                  size_t errlen);
+/* Pause: the connector's tasks stop polling or consuming (state PAUSED)
+ * until resumed; nothing is lost. Idempotent. SL_ERR_NOENT, SL_ERR_TIMEOUT. */
+sl_err_t sl_connect_worker_pause(sl_connect_worker_t *w, const char *name, char *errbuf,
+                                 size_t errlen);
+sl_err_t sl_connect_worker_resume(sl_connect_worker_t *w, const char *name, char *errbuf,
+                                  size_t errlen);
+/* Restarts the connector (and, with include_tasks, its tasks; with
+ * only_failed, only those FAILED), Kafka's POST
+ * /connectors/{name}/restart. SL_ERR_NOENT, SL_ERR_TIMEOUT. */
+sl_err_t sl_connect_worker_restart(sl_connect_worker_t *w, const char *name, bool include_tasks,
+                                   bool only_failed, char *errbuf, size_t errlen);
+/* Restarts task `task` of connector name. SL_ERR_NOENT (no such connector
+ * or task), SL_ERR_TIMEOUT. */
+sl_err_t sl_connect_worker_restart_task(sl_connect_worker_t *w, const char *name, int task,
+                                        char *errbuf, size_t errlen);
 
-/* The state of a connector's task i: "RUNNING", "FAILED" (errbuf gets the
- * reason), "STOPPED"; NULL when there is no such connector or task. */
+/* The connectors' names, sorted, in arena memory. SL_ERR_NOMEM. */
+sl_err_t sl_connect_worker_list(sl_connect_worker_t *w, sl_arena_t *arena, const char ***names,
+                                size_t *n);
+/* A copy of connector name's config as given (not resolved); the caller
+ * frees it with sl_props_free. SL_ERR_NOENT, SL_ERR_NOMEM. */
+sl_err_t sl_connect_worker_config(sl_connect_worker_t *w, const char *name, sl_props_t **out);
+
+/* The task configs of connector name (Kafka's GET /connectors/{name}/tasks):
+ * tasks[i] is task i; everything in arena memory. SL_ERR_NOENT,
+ * SL_ERR_NOMEM. */
+typedef struct sl_connect_task_config {
+    int task;
+    const char *const *keys;
+    const char *const *values;
+    size_t count;
+} sl_connect_task_config_t;
+sl_err_t sl_connect_worker_tasks(sl_connect_worker_t *w, const char *name, sl_arena_t *arena,
+                                 sl_connect_task_config_t **tasks, size_t *n);
+
+/* A state as GET /connectors/{name}/status shows it. */
+typedef struct sl_connect_state {
+    const char *state;       /* one of the states above */
+    const char *worker_id;   /* where it runs; "" while UNASSIGNED */
+    const char *trace;       /* FAILED: why; else NULL */
+} sl_connect_state_t;
+typedef struct sl_connect_status {
+    const char *name;
+    const char *type;        /* "source" or "sink" */
+    sl_connect_state_t connector;
+    sl_connect_state_t *tasks;  /* tasks[i]: task i */
+    size_t task_count;
+} sl_connect_status_t;
+/* Fills *out (in arena memory) with connector name's status.
+ * SL_ERR_NOENT, SL_ERR_NOMEM. */
+sl_err_t sl_connect_worker_status(sl_connect_worker_t *w, const char *name, sl_arena_t *arena,
+                                  sl_connect_status_t *out);
+/* The state name of a connector's task i (NULL: no such connector or task),
+ * with the failure's reason in errbuf when "FAILED". */
 const char *sl_connect_worker_task_state(sl_connect_worker_t *w, const char *name, int task,
                                          char *errbuf, size_t errlen);
 
+/* Validation as Kafka's PUT /connector-plugins/{plugin}/config/validate:
+ * one entry per definition (the worker's common connector keys first, then
+ * the plugin's, then each configured transform's and predicate's), each with
+ * the value given and the errors found. Everything in arena memory. */
+typedef struct sl_connect_config_result {
+    const char *name;
+    const char *type;          /* "STRING", "INT", "LONG", "DOUBLE", "BOOLEAN",
+                                * "LIST", "PASSWORD", "CLASS" */
+    bool required;
+    const char *default_value; /* NULL: none */
+    const char *importance;    /* "HIGH", "MEDIUM", "LOW" */
+    const char *doc;
+    const char *group;         /* "Common", "Transforms", "Error Handling",
+                                * the plugin's class name, ... */
+    const char *value;         /* the value given or the default; NULL */
+    const char *const *errors; /* sentences */
+    size_t error_count;
+} sl_connect_config_result_t;
+typedef struct sl_connect_validation {
+    const char *class_name;
+    size_t error_count;        /* sum over configs */
+    sl_connect_config_result_t *configs;
+    size_t count;
+} sl_connect_validation_t;
+/* Validates config (borrowed) for plugin class `plugin` (any name
+ * sl_connect_plugins_find accepts). SL_OK also when the config has errors
+ * (out->error_count says); SL_ERR_NOENT (no such plugin), SL_ERR_NOMEM. */
+sl_err_t sl_connect_worker_validate(sl_connect_worker_t *w, const char *plugin,
+                                    const sl_props_t *config, sl_arena_t *arena,
+                                    sl_connect_validation_t *out);
+
 /* Stops every task (sources: last acknowledged offsets stored; sinks:
- * flushed and committed), every connector, unloads the plugins and frees.
- * Accepts NULL. */
+ * flushed and committed), every connector, leaves the group (distributed:
+ * the others take over), unloads the plugins and frees. Accepts NULL. */
 void sl_connect_worker_free(sl_connect_worker_t *w);
+
+/* ======================================================================
+ * The REST service (Kafka Connect's REST API, on libmicrohttpd)
+ *
+ * GET / (version), GET /connectors (?expand=status|info),
+ * POST /connectors {"name":..,"config":{..}}, GET/PUT
+ * /connectors/{name}/config, GET /connectors/{name},
+ * GET /connectors/{name}/status, GET /connectors/{name}/tasks,
+ * GET /connectors/{name}/tasks/{id}/status, POST
+ * /connectors/{name}/restart (?includeTasks=&onlyFailed=), POST
+ * /connectors/{name}/tasks/{id}/restart, PUT /connectors/{name}/pause,
+ * PUT /connectors/{name}/resume, DELETE /connectors/{name},
+ * GET /connector-plugins, PUT /connector-plugins/{plugin}/config/validate.
+ * Answers and errors ({"error_code":..,"message":..}) are shaped as Kafka
+ * Connect's; bodies over 1 MiB are refused (413).
+ * ====================================================================== */
+
+typedef struct sl_connect_rest sl_connect_rest_t;
+
+/* Serves w (borrowed: it must outlive the service) on listener, one
+ * "http://HOST:PORT" (port 0: any free port; HOST must be an IPv4 address
+ * or localhost). SL_ERR_CONFIG (a bad listener), SL_ERR_IO (cannot bind:
+ * errbuf says why), SL_ERR_NOMEM. */
+sl_err_t sl_connect_rest_start(sl_connect_worker_t *w, const char *listener,
+                               sl_connect_rest_t **out, char *errbuf, size_t errlen);
+/* The port it listens on. */
+uint16_t sl_connect_rest_port(const sl_connect_rest_t *r);
+/* Stops serving (waits for requests in flight) and frees. Accepts NULL. */
+void sl_connect_rest_stop(sl_connect_rest_t *r);
 
 #ifdef __cplusplus
 }

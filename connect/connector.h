@@ -64,8 +64,9 @@ extern "C" {
 
 /* The ABI version this header describes. Bumped on any incompatible change
  * of a struct or a call below; the worker refuses other versions. */
-#define SL_CONNECT_ABI_VERSION 1u
-/* The one symbol every plugin exports. */
+#define SL_CONNECT_ABI_VERSION 2u
+/* The one symbol every plugin exports (its name and signature stay; the
+ * descriptor's abi_version tells the layout). */
 #define SL_CONNECT_ENTRY_SYMBOL "sl_connect_plugin_v1"
 
 /* Return codes (libsluice-base's values). */
@@ -159,6 +160,14 @@ struct sl_cvalue {
  * Records
  * ====================================================================== */
 
+/* A record header (Kafka's): a key and raw bytes. value NULL: a null
+ * value. */
+typedef struct sl_connect_header {
+    const char *key;                  /* NUL-terminated */
+    const void *value;
+    size_t value_len;
+} sl_connect_header_t;
+
 /* A record between a connector and the worker. In a source's batch_add()
  * every pointer is borrowed for the call (the host copies; values built in
  * the batch's memory are taken as they are). In a sink's put() everything
@@ -179,6 +188,10 @@ typedef struct sl_connect_record {
     const char *source_offset;
     /* Sink only: the record's offset in topic/partition. */
     int64_t kafka_offset;
+    /* Headers in order (ABI 2). Source: copied by batch_add; sink:
+     * borrowed until put() returns. */
+    const sl_connect_header_t *headers;
+    size_t header_count;
 } sl_connect_record_t;
 
 /* A topic partition and the next offset to consume (sink flush). */
@@ -352,6 +365,12 @@ typedef struct sl_connect_plugin {
     void (*connector_stop)(void *state);
     const sl_connect_source_task_t *source;  /* kind SOURCE */
     const sl_connect_sink_task_t *sink;      /* kind SINK */
+    /* Sources (ABI 2): 1 when the task's source offsets fully describe its
+     * position, so that the worker may write each poll's records and
+     * offsets in one transaction (exactly.once.source.support=enabled) and
+     * a task restarted from the last committed offset produces nothing
+     * twice; 0 otherwise (exactly.once.support=required is then refused). */
+    int exactly_once;
 } sl_connect_plugin_t;
 
 /* The entry point: returns the plugin's descriptor (static; NULL refuses
