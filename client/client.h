@@ -426,11 +426,19 @@ typedef struct sl_assignor_def {
     void (*on_assignment)(sl_consumer_t *c, const sl_assignor_tp_t *parts, size_t n, const uint8_t *user_data,
                           int32_t user_data_len, int32_t generation, void *arg);
     void *arg;          /* given to the three; borrowed for the consumer's life */
+    /* The group's protocol type in JoinGroup and SyncGroup (copied; 1-255
+     * bytes): NULL or "consumer" for a consumer group, another name (the
+     * Connect workers' "connect") for a group of something else that uses
+     * the consumer protocol's membership. Every member of a group must give
+     * the same one (the coordinator refuses others with
+     * INCONSISTENT_GROUP_PROTOCOL); DescribeGroups and ListGroups report it. */
+    const char *protocol_type;
 } sl_assignor_def_t;
 
 /* Installs def (copied; def->arg borrowed until sl_consumer_free) as this
  * consumer's only assignor. Call from the application thread before
- * sl_consumer_subscribe. SL_ERR_INVAL (no group.id, no name or assign),
+ * sl_consumer_subscribe. SL_ERR_INVAL (no group.id, no name or assign, a
+ * name or protocol_type empty or over 255 bytes),
  * SL_ERR_STATE (subscribed or assigned already, or closed), SL_ERR_NOMEM. */
 sl_err_t sl_consumer_set_assignor(sl_consumer_t *c, const sl_assignor_def_t *def);
 

@@ -15,7 +15,9 @@
 
 struct cons_custom {
     sl_assignor_t base;       /* name, eager; assign/user_data unused */
-    sl_assignor_def_t def;    /* name points at base.name's copy */
+    sl_assignor_def_t def;    /* name points at base.name's copy,
+                               * protocol_type at ptype */
+    char *ptype;              /* the protocol type, "consumer" by default */
 };
 
 typedef struct set_arg {
@@ -41,17 +43,23 @@ sl_err_t sl_consumer_set_assignor(sl_consumer_t *c, const sl_assignor_def_t *def
 {
     if (!c || !def || !def->name || !def->name[0] || strlen(def->name) > 255 || !def->assign)
         return SL_ERR_INVAL;
+    if (def->protocol_type && (!def->protocol_type[0] || strlen(def->protocol_type) > 255))
+        return SL_ERR_INVAL;
     if (!c->conf->group_id)
         return SL_ERR_INVAL;
     cons_custom_t *cu = calloc(1, sizeof(*cu));
     char *name = strdup(def->name);
-    if (!cu || !name) {
+    char *ptype = strdup(def->protocol_type ? def->protocol_type : "consumer");
+    if (!cu || !name || !ptype) {
         free(cu);
         free(name);
+        free(ptype);
         return SL_ERR_NOMEM;
     }
     cu->def = *def;
     cu->def.name = name;
+    cu->def.protocol_type = ptype;
+    cu->ptype = ptype;
     cu->base.name = name;
     cu->base.cooperative = false;
     set_arg_t a = {.c = c, .custom = cu};
@@ -67,12 +75,18 @@ void sl_cons_custom_free(cons_custom_t *cu)
     if (!cu)
         return;
     free((char *)cu->base.name);
+    free(cu->ptype);
     free(cu);
 }
 
 const sl_assignor_t *sl_cons_custom_assignor(const cons_custom_t *cu)
 {
     return &cu->base;
+}
+
+const char *sl_cons_custom_protocol_type(const cons_custom_t *cu)
+{
+    return cu->ptype;
 }
 
 sl_err_t sl_cons_custom_user_data(const cons_custom_t *cu, sl_buf_t *buf, const sl_asg_tp_t *owned, size_t n,

@@ -368,6 +368,12 @@ static void leader_assign(sl_consumer_t *c)
 
 static void join_cb(sl_cl_t *cl, sl_err_t err, int16_t version, const void *resp, void *arg);
 
+/* The protocol type the group is joined with. */
+static const char *protocol_type(const cons_group_t *g)
+{
+    return g->custom ? sl_cons_custom_protocol_type(g->custom) : "consumer";
+}
+
 static void join_send(sl_consumer_t *c)
 {
     cons_group_t *g = c->group;
@@ -387,7 +393,7 @@ static void join_send(sl_consumer_t *c)
         req->RebalanceTimeoutMs = c->conf->max_poll_interval_ms;
         req->MemberId = sl_kstr(sl_arena_strndup(&g->req_arena, g->member_id, strlen(g->member_id)));
         req->GroupInstanceId = g->instance_id ? sl_kstr(g->instance_id) : sl_kstr_null();
-        req->ProtocolType = sl_kstr("consumer");
+        req->ProtocolType = sl_kstr(protocol_type(g));
         req->Protocols.items = protos;
         if (!req->MemberId.ptr)
             err = SL_ERR_NOMEM;
@@ -518,7 +524,7 @@ static void sync_send(sl_consumer_t *c, sl_SyncGroupRequest_SyncGroupRequestAssi
         req->GenerationId = g->generation;
         req->MemberId = sl_kstr(sl_arena_strndup(&g->join_arena, g->member_id, strlen(g->member_id)));
         req->GroupInstanceId = g->instance_id ? sl_kstr(g->instance_id) : sl_kstr_null();
-        req->ProtocolType = sl_kstr("consumer");
+        req->ProtocolType = sl_kstr(protocol_type(g));
         req->ProtocolName = sl_kstr(g->chosen->name);
         if (!req->MemberId.ptr)
             err = SL_ERR_NOMEM;

@@ -269,6 +269,9 @@ sl_err_t sl_cons_group_set_custom(sl_consumer_t *c, cons_custom_t *cu);
 void sl_cons_custom_free(cons_custom_t *cu);
 /* The assignor entry JoinGroup lists for cu (its name; eager). */
 const sl_assignor_t *sl_cons_custom_assignor(const cons_custom_t *cu);
+/* The group protocol type JoinGroup and SyncGroup give with cu ("consumer"
+ * unless the application named another), borrowed from cu. */
+const char *sl_cons_custom_protocol_type(const cons_custom_t *cu);
 /* io: the member's user data from the application's user_data() appended
  * to buf (nothing when it has none). */
 sl_err_t sl_cons_custom_user_data(const cons_custom_t *cu, sl_buf_t *buf, const sl_asg_tp_t *owned, size_t n,

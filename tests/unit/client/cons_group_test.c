@@ -30,6 +30,7 @@ typedef struct gc {
     int member_seq;
     int32_t generation;
     char join_member_in[64], join_instance[64], protocols[128], leave_member[64];
+    char join_ptype[32], sync_ptype[32];  /* the ProtocolType of the last JoinGroup, SyncGroup */
     int16_t hb_err;
     int hb_err_count;
     int16_t commit_err;
@@ -102,6 +103,7 @@ static sl_fb_reply_t join_group(const sl_fb_req_t *req)
     G.joins++;
     kcopy(G.join_member_in, sizeof G.join_member_in, q->MemberId);
     kcopy(G.join_instance, sizeof G.join_instance, q->GroupInstanceId);
+    kcopy(G.join_ptype, sizeof G.join_ptype, q->ProtocolType);
     G.protocols[0] = '\0';
     for (int32_t i = 0; i < q->Protocols.count; i++) {
         char name[32];
@@ -152,6 +154,7 @@ static sl_fb_reply_t sync_group(const sl_fb_req_t *req)
     sl_SyncGroupResponse_t *b = sl_arena_zalloc(req->arena, sizeof *b);
     sl_SyncGroupResponse_init(b);
     G.syncs++;
+    kcopy(G.sync_ptype, sizeof G.sync_ptype, q->ProtocolType);
     if (q->Assignments.count > 0) {
         const sl_kbytes_t *a = &q->Assignments.items[0].Assignment;
         b->Assignment.ptr = sl_arena_memdup(req->arena, a->ptr, a->len > 0 ? (size_t)a->len : 0);
@@ -343,6 +346,8 @@ static void test_join_consume_commit(void **state)
     assert_int_equal(G.joins, 2);   /* MEMBER_ID_REQUIRED, then with the id */
     assert_string_equal(G.join_member_in, "m-1");
     assert_string_equal(G.protocols, "range,roundrobin");
+    assert_string_equal(G.join_ptype, "consumer");
+    assert_string_equal(G.sync_ptype, "consumer");
     sl_arena_t a;
     sl_arena_init(&a, 0, 0);
     sl_asg_subscription_t sub;
@@ -548,9 +553,12 @@ static void test_custom_assignor(void **state)
                            "heartbeat.interval.ms", "50", NULL};
     sl_consumer_t *c = cf_consumer(fb, extra, on_rebalance, NULL);
     memset(&CA, 0, sizeof CA);
-    sl_assignor_def_t def = {"mine", ca_user_data, NULL, ca_on_assignment, NULL};
+    sl_assignor_def_t def = {"mine", ca_user_data, NULL, ca_on_assignment, NULL, "connect"};
     assert_int_equal(sl_consumer_set_assignor(c, &def), SL_ERR_INVAL);   /* no assign() */
     def.assign = ca_assign;
+    def.protocol_type = "";
+    assert_int_equal(sl_consumer_set_assignor(c, &def), SL_ERR_INVAL);   /* an empty protocol type */
+    def.protocol_type = "connect";
     assert_int_equal(sl_consumer_set_assignor(c, &def), SL_OK);
     const char *topics[] = {"t"};
     assert_int_equal(sl_consumer_subscribe(c, topics, 1), SL_OK);
@@ -569,6 +577,8 @@ static void test_custom_assignor(void **state)
     assert_true(o >= 0 && o < a);
     pthread_mutex_lock(&G.mu);
     assert_string_equal(G.protocols, "mine");
+    assert_string_equal(G.join_ptype, "connect");
+    assert_string_equal(G.sync_ptype, "connect");
     sl_arena_t ar;
     sl_arena_init(&ar, 0, 0);
     sl_asg_subscription_t sub;
