@@ -29,17 +29,22 @@
 # runtime's bytes and through JSON text) and end to end (a cluster engine
 # against a sluiced of its own), then its table of events/s per core;
 # skipped while bench_sql is not built.
+# Connect has one too (bench/connect/run.sh, run after the SQL part):
+# DatagenSource -> sluiced -> FileStreamSink records/s end to end with a
+# standalone worker against a sluiced of its own, next to librdkafka producing
+# records of the same size, then the PostgreSQL sink's rows/s; skipped while
+# sluice-connect-standalone is not built.
 #
 # Every process listens on a free 127.0.0.1 port, works in one temporary
 # directory and is stopped when this script exits, however it exits. Each
 # figure runs SL_BENCH_SECONDS (default 3) seconds. SL_BENCH_PARTS="micro cleaner streams
-# sql broker" (the default) picks which parts run; SL_BENCH_RESULTS=FILE keeps
+# sql connect broker" (the default) picks which parts run; SL_BENCH_RESULTS=FILE keeps
 # every result line (key=value) of the broker part.
 set -eu
 bindir=$1
 secs=${SL_BENCH_SECONDS:-3}
 echo "== Sluice benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m)"
-parts=${SL_BENCH_PARTS:-micro cleaner streams sql broker}
+parts=${SL_BENCH_PARTS:-micro cleaner streams sql connect broker}
 case " $parts " in
   *" micro "*)
     for b in bench_base bench_proto; do
@@ -75,6 +80,15 @@ case " $parts " in
       "$(dirname "$0")/nexmark/run.sh" "$bindir" || { echo "run.sh: the sql part failed" >&2; exit 1; }
     else
       echo "== sql: bench_sql is not built (libsluice-sql incomplete); no Nexmark figures"
+    fi ;;
+esac
+case " $parts " in
+  *" connect "*)
+    if [ -x "$bindir/sluice-connect-standalone" ]; then
+      "$(dirname "$0")/connect/run.sh" "$bindir" || { echo "run.sh: the connect part failed" >&2; exit 1; }
+    else
+      echo
+      echo "== connect: sluice-connect-standalone is not built; no Connect figures"
     fi ;;
 esac
 
