@@ -1,0 +1,278 @@
+/*
+ * rest_plugins.c - the REST service's GET / (ServerInfo: version, commit,
+ * kafka_cluster_id) and /connector-plugins routes: the plugins loaded
+ * (PluginInfo {"class","type","version"}; with connectorsOnly=false also
+ * the converters, transforms and predicates built into the worker), a
+ * plugin's own config definitions (ConfigKeyInfo), and validation shaped as
+ * Kafka's ConfigInfos {"name","error_count","groups","configs":
+ * [{"definition":{..},"value":{"name","value","recommended_values",
+ * "errors","visible"}}]}.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rest_int.h"
+
+#ifndef SLUICE_VERSION
+#define SLUICE_VERSION "0.0.0"
+#endif
+#ifndef SLUICE_COMMIT
+#define SLUICE_COMMIT "unknown"
+#endif
+
+#define REST_ARENA_LIMIT (64u * 1024 * 1024)
+
+void rest_root(const rest_req_t *rq, rest_reply_t *out)
+{
+    (void)rq;
+    /* The worker does not ask the broker for its cluster id. */
+    rest_ok(out, 200,
+            json_pack("{s:s, s:s, s:n}", "version", SLUICE_VERSION, "commit", SLUICE_COMMIT, "kafka_cluster_id"));
+}
+
+/* ---- GET /connector-plugins -------------------------------------------------- */
+
+/* What the worker has built in besides connectors, with Kafka's class
+ * names (connect.h: converters; pipeline.c: transforms and predicates). */
+static const struct {
+    const char *cls;
+    const char *type;
+} builtins[] = {
+    {"org.apache.kafka.connect.transforms.Filter", "transformation"},
+    {"org.apache.kafka.connect.transforms.InsertField$Key", "transformation"},
+    {"org.apache.kafka.connect.transforms.InsertField$Value", "transformation"},
+    {"org.apache.kafka.connect.transforms.MaskField$Key", "transformation"},
+    {"org.apache.kafka.connect.transforms.MaskField$Value", "transformation"},
+    {"org.apache.kafka.connect.transforms.RegexRouter", "transformation"},
+    {"org.apache.kafka.connect.transforms.ReplaceField$Key", "transformation"},
+    {"org.apache.kafka.connect.transforms.ReplaceField$Value", "transformation"},
+    {"org.apache.kafka.connect.transforms.TimestampRouter", "transformation"},
+    {"org.apache.kafka.connect.transforms.predicates.HasHeaderKey", "predicate"},
+    {"org.apache.kafka.connect.transforms.predicates.RecordIsTombstone", "predicate"},
+    {"org.apache.kafka.connect.transforms.predicates.TopicNameMatches", "predicate"},
+    {"org.apache.kafka.connect.converters.ByteArrayConverter", "converter"},
+    {"org.apache.kafka.connect.json.JsonConverter", "converter"},
+    {"org.apache.kafka.connect.storage.StringConverter", "converter"},
+};
+
+static int by_class(const void *a, const void *b)
+{
+    const sl_connect_plugin_t *x = *(const sl_connect_plugin_t *const *)a;
+    const sl_connect_plugin_t *y = *(const sl_connect_plugin_t *const *)b;
+    return strcmp(x->class_name, y->class_name);
+}
+
+void rest_plugins_list(const rest_req_t *rq, rest_reply_t *out)
+{
+    const sl_connect_plugins_t *ps = sl_connect_worker_plugins(rq->worker);
+    size_t n = sl_connect_plugins_count(ps);
+    const sl_connect_plugin_t **sorted = calloc(n ? n : 1, sizeof *sorted);
+    json_t *arr = json_array();
+    if (!sorted || !arr)
+        goto nomem;
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = sl_connect_plugins_at(ps, i, NULL);
+    qsort(sorted, n, sizeof *sorted, by_class);
+    /* Kafka's order: sinks, then sources, each by class name. */
+    for (int pass = 0; pass < 2; pass++) {
+        sl_connect_kind_t kind = pass == 0 ? SL_CONNECT_SINK : SL_CONNECT_SOURCE;
+        for (size_t i = 0; i < n; i++) {
+            if (sorted[i]->kind != kind)
+                continue;
+            json_t *p = json_pack("{s:s, s:s, s:s}", "class", sorted[i]->class_name, "type",
+                                  kind == SL_CONNECT_SINK ? "sink" : "source", "version",
+                                  sorted[i]->version ? sorted[i]->version : SLUICE_VERSION);
+            if (json_array_append_new(arr, p))
+                goto nomem;
+        }
+    }
+    /* connectorsOnly defaults to true; JAX-RS reads anything but "true"
+     * as false. */
+    char *only = rest_query(rq, "connectorsOnly");
+    bool all = only && !rest_query_bool(rq, "connectorsOnly");
+    free(only);
+    for (size_t i = 0; all && i < SL_ARRAY_LEN(builtins); i++) {
+        json_t *p = json_pack("{s:s, s:s, s:s}", "class", builtins[i].cls, "type", builtins[i].type, "version",
+                              SLUICE_VERSION);
+        if (json_array_append_new(arr, p))
+            goto nomem;
+    }
+    free(sorted);
+    rest_ok(out, 200, arr);
+    return;
+nomem:
+    free(sorted);
+    json_decref(arr);
+    rest_fail(out, 500, "out of memory");
+}
+
+/* ---- definitions ---------------------------------------------------------------- */
+
+/* Kafka's ConfigKeyInfo. */
+static json_t *definition_json(const char *name, const char *type, bool required, const char *def,
+                               const char *importance, const char *doc, const char *group, int order)
+{
+    return json_pack("{s:s, s:s, s:b, s:s?, s:s, s:s, s:s?, s:i, s:s, s:s, s:[]}", "name", name, "type", type,
+                     "required", required, "default_value", def, "importance", importance, "documentation",
+                     doc ? doc : "", "group", group, "order", order, "width", "NONE", "display_name", name,
+                     "dependents");
+}
+
+static const char *cfgtype_name(sl_connect_cfgtype_t t)
+{
+    switch (t) {
+    case SL_CFG_STRING:
+        return "STRING";
+    case SL_CFG_INT:
+        return "INT";
+    case SL_CFG_LONG:
+        return "LONG";
+    case SL_CFG_DOUBLE:
+        return "DOUBLE";
+    case SL_CFG_BOOLEAN:
+        return "BOOLEAN";
+    case SL_CFG_LIST:
+        return "LIST";
+    case SL_CFG_PASSWORD:
+        return "PASSWORD";
+    }
+    return "STRING";
+}
+
+static const char *importance_name(sl_connect_importance_t i)
+{
+    return i == SL_IMPORTANCE_HIGH ? "HIGH" : i == SL_IMPORTANCE_MEDIUM ? "MEDIUM" : "LOW";
+}
+
+/* The plugin of a path's {plugin}, or NULL after answering 404. */
+static const sl_connect_plugin_t *find_plugin(const rest_req_t *rq, rest_reply_t *out)
+{
+    const sl_connect_plugins_t *ps = sl_connect_worker_plugins(rq->worker);
+    const sl_connect_plugin_t *pl = sl_connect_plugins_find(ps, rq->seg[1]);
+    if (!pl) {
+        char *avail = NULL;
+        size_t alen = 0;
+        FILE *f = open_memstream(&avail, &alen);
+        for (size_t i = 0; f && i < sl_connect_plugins_count(ps); i++)
+            fprintf(f, "%s%s", i ? ", " : "", sl_connect_plugins_at(ps, i, NULL)->class_name);
+        if (f)
+            fclose(f);
+        rest_fail(out, 404,
+                  "Failed to find any class that implements Connector and which name matches %s, "
+                  "available connectors are: %s",
+                  rq->seg[1], avail ? avail : "");
+        free(avail);
+    }
+    return pl;
+}
+
+/* GET /connector-plugins/{plugin}/config: the plugin's own definitions. */
+void rest_plugin_config(const rest_req_t *rq, rest_reply_t *out)
+{
+    const sl_connect_plugin_t *pl = find_plugin(rq, out);
+    if (!pl)
+        return;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < pl->config_def_count; i++) {
+        const sl_connect_configdef_t *d = &pl->config_defs[i];
+        json_t *j = definition_json(d->name, cfgtype_name(d->type), d->default_value == NULL, d->default_value,
+                                    importance_name(d->importance), d->doc, NULL, -1);
+        if (json_array_append_new(arr, j)) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    rest_ok(out, 200, arr);
+}
+
+/* ---- PUT /connector-plugins/{plugin}/config/validate --------------------------- */
+
+/* Kafka compares the two names with a trailing "Connector" dropped, the
+ * given class ending in the path's. */
+static bool same_plugin(const char *given, const char *path)
+{
+    size_t gl = strlen(given), pl = strlen(path);
+    if (gl > 9 && strcmp(given + gl - 9, "Connector") == 0)
+        gl -= 9;
+    if (pl > 9 && strcmp(path + pl - 9, "Connector") == 0)
+        pl -= 9;
+    return gl >= pl && memcmp(given + gl - pl, path, pl) == 0;
+}
+
+static json_t *validation_json(const sl_connect_validation_t *v)
+{
+    json_t *groups = json_array();
+    json_t *configs = json_array();
+    json_t *res = json_pack("{s:s, s:i, s:o, s:o}", "name", v->class_name ? v->class_name : "", "error_count",
+                            (int)v->error_count, "groups", groups, "configs", configs);
+    if (!res)
+        return NULL;
+    for (size_t i = 0; i < v->count; i++) {
+        const sl_connect_config_result_t *c = &v->configs[i];
+        const char *group = c->group ? c->group : "Common";
+        /* order: the entry's place within its group, from 1. */
+        int order = 1;
+        for (size_t k = 0; k < i; k++)
+            order += strcmp(v->configs[k].group ? v->configs[k].group : "Common", group) == 0;
+        bool seen = false;
+        for (size_t k = 0; k < json_array_size(groups) && !seen; k++)
+            seen = strcmp(json_string_value(json_array_get(groups, k)), group) == 0;
+        json_t *errs = json_array();
+        for (size_t k = 0; errs && k < c->error_count; k++)
+            if (json_array_append_new(errs, json_string(c->errors[k]))) {
+                json_decref(errs);
+                errs = NULL;
+            }
+        json_t *one = json_pack("{s:o, s:{s:s, s:s?, s:[], s:o, s:b}}", "definition",
+                                definition_json(c->name, c->type ? c->type : "STRING", c->required,
+                                                c->default_value, c->importance ? c->importance : "LOW", c->doc,
+                                                group, order),
+                                "value", "name", c->name, "value", c->value, "recommended_values", "errors", errs,
+                                "visible", 1);
+        if ((!seen && json_array_append_new(groups, json_string(group))) || json_array_append_new(configs, one)) {
+            json_decref(res);
+            return NULL;
+        }
+    }
+    return res;
+}
+
+void rest_plugin_validate(const rest_req_t *rq, rest_reply_t *out)
+{
+    const char *plugin = rq->seg[1];
+    json_t *body = rest_body_object(rq, out);
+    if (!body)
+        return;
+    sl_props_t *config = rest_json_props(body, "config", out);
+    json_decref(body);
+    if (!config)
+        return;
+    const char *given = sl_props_get(config, "connector.class");
+    if (given && !same_plugin(given, plugin)) {
+        rest_fail(out, 400, "Included connector type %s does not match request type %s", given, plugin);
+        sl_props_free(config);
+        return;
+    }
+    if (!find_plugin(rq, out)) {
+        sl_props_free(config);
+        return;
+    }
+    /* Kafka wants connector.class in the body; the path names it already. */
+    if (!given && sl_props_set(config, "connector.class", plugin, 0) != SL_OK) {
+        rest_fail(out, 500, "out of memory");
+        sl_props_free(config);
+        return;
+    }
+    sl_arena_t a;
+    sl_arena_init(&a, 0, REST_ARENA_LIMIT);
+    sl_connect_validation_t v;
+    memset(&v, 0, sizeof v);
+    sl_err_t rc = sl_connect_worker_validate(rq->worker, plugin, config, &a, &v);
+    if (rc)
+        rest_fail_worker(out, rc, plugin, "");
+    else
+        rest_ok(out, 200, validation_json(&v));
+    sl_arena_fini(&a);
+    sl_props_free(config);
+}
