@@ -333,6 +333,13 @@ static bool pull_win_fn(const sl_val_t *key, int64_t start, const sl_val_t *valu
     return !pc->q->done;
 }
 
+static bool pull_ses_fn(const sl_val_t *key, int64_t start, int64_t end, const sl_val_t *value, void *arg)
+{
+    pull_ctx_t *pc = arg;
+    pull_row(pc, val_row(key), val_row(value), start, end);
+    return !pc->q->done;
+}
+
 static sl_err_t not_queryable(sl_sql_exec_t *x, const char *table)
 {
     return sl_sql_error_set(x->err, SL_ERR_INVAL, x->stmt->pos,
@@ -470,7 +477,12 @@ static sl_err_t open_pull(sl_sql_exec_t *x, sl_sql_query_t *q, sl_sql_bound_quer
     pc.wsize = store_node->window.size_ms;
     sl_arena_init(&pc.scratch, 4096, 0);
     sl_sql_rt_t *rt = e->rt;
-    if (pc.windowed && bq->pull_key && rt->ops->win_fetch) {
+    if (store_node->window.kind == SL_SQL_WIN_SESSION) {
+        /* Sessions: one key's or all; WHERE's window bounds filter them. */
+        sl_sql_row_t krow = {store_node->out.n_key, bq->pull_key};
+        sl_val_t k = sl_val_ptr(&krow);
+        r = rt->ops->ses_fetch(rt, w->rq, store_node->store, bq->pull_key ? &k : NULL, pull_ses_fn, &pc);
+    } else if (pc.windowed && bq->pull_key && rt->ops->win_fetch) {
         sl_sql_row_t krow = {store_node->out.n_key, bq->pull_key};
         sl_val_t k = sl_val_ptr(&krow);
         r = rt->ops->win_fetch(rt, w->rq, store_node->store, &k, bq->pull_wstart_lo, bq->pull_wstart_hi,
@@ -480,10 +492,6 @@ static sl_err_t open_pull(sl_sql_exec_t *x, sl_sql_query_t *q, sl_sql_bound_quer
         pc.key_schema = &store_node->out;
         r = rt->ops->win_fetch_all(rt, w->rq, store_node->store, bq->pull_wstart_lo, bq->pull_wstart_hi,
                                    pull_win_fn, &pc);
-        if (r == SL_ERR_UNSUPPORTED)
-            return sl_sql_error_set(x->err, r, s->pos,
-                                    "A pull query on a windowed table needs the key in this engine (WHERE on "
-                                    "every key column)");
     } else if (bq->pull_key) {
         sl_sql_row_t krow = {store_node->out.n_key, bq->pull_key};
         sl_val_t k = sl_val_ptr(&krow), v = sl_val_null();

@@ -450,9 +450,15 @@ static sl_err_t c_kv_all(sl_sql_rt_t *rt, sl_sql_rt_query_t *q, const char *stor
 static sl_err_t c_win_fetch_all(sl_sql_rt_t *rt, sl_sql_rt_query_t *q, const char *store, int64_t from, int64_t to,
                                 sl_win_iter_fn *fn, void *arg)
 {
-    (void)rt, (void)q, (void)store, (void)from, (void)to, (void)fn, (void)arg;
-    /* The application's interactive queries fetch windows of one key. */
-    return SL_ERR_UNSUPPORTED;
+    (void)rt;
+    return sl_app_win_fetch_all(q->app, store, from, to, fn, arg);
+}
+
+static sl_err_t c_ses_fetch(sl_sql_rt_t *rt, sl_sql_rt_query_t *q, const char *store, const sl_val_t *key,
+                            sl_session_iter_fn *fn, void *arg)
+{
+    (void)rt;
+    return sl_app_session_fetch(q->app, store, key, fn, arg);
 }
 
 static sl_err_t c_win_fetch(sl_sql_rt_t *rt, sl_sql_rt_query_t *q, const char *store, const sl_val_t *key,
@@ -492,6 +498,7 @@ static const sl_sql_rt_ops_t cluster_ops = {
     .free = c_free,
     .read_from = c_read_from,
     .win_fetch = c_win_fetch,
+    .ses_fetch = c_ses_fetch,
 };
 
 sl_err_t sl_sql_rt_cluster_new(const char *props, sl_sql_rt_t **out, char *errbuf, size_t errlen)

@@ -97,6 +97,10 @@ typedef struct sl_sql_rt_ops {
      * start in [from, to] (streams.h's sl_app_win_fetch). */
     sl_err_t (*win_fetch)(sl_sql_rt_t *rt, sl_sql_rt_query_t *q, const char *store, const sl_val_t *key,
                           int64_t from, int64_t to, sl_win_iter_fn *fn, void *arg);
+    /* A session store's sessions: of key, or of every key (key NULL);
+     * streams.h's sl_session_fetch / sl_app_session_fetch. */
+    sl_err_t (*ses_fetch)(sl_sql_rt_t *rt, sl_sql_rt_query_t *q, const char *store, const sl_val_t *key,
+                          sl_session_iter_fn *fn, void *arg);
 } sl_sql_rt_ops_t;
 
 struct sl_sql_rt {

@@ -566,6 +566,16 @@ static sl_err_t lt_win_fetch_all(sl_sql_rt_t *r, sl_sql_rt_query_t *q, const cha
     return sl_win_fetch_all(st, from, to, fn, arg);
 }
 
+static sl_err_t lt_ses_fetch(sl_sql_rt_t *r, sl_sql_rt_query_t *q, const char *store, const sl_val_t *key,
+                             sl_session_iter_fn *fn, void *arg)
+{
+    SL_UNUSED(r);
+    sl_store_t *st = query_store(q, store);
+    if (st == NULL)
+        return SL_ERR_NOENT;
+    return key != NULL ? sl_session_fetch(st, key, fn, arg) : sl_session_fetch_all(st, fn, arg);
+}
+
 static sl_err_t lt_advance(sl_sql_rt_t *r, int64_t ms)
 {
     rt_local_t *rt = (rt_local_t *)r;
@@ -611,6 +621,7 @@ static const sl_sql_rt_ops_t local_ops = {
     .kv_get = lt_kv_get,
     .kv_all = lt_kv_all,
     .win_fetch_all = lt_win_fetch_all,
+    .ses_fetch = lt_ses_fetch,
     .advance = lt_advance,
     .free = lt_free,
 };

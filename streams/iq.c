@@ -1,6 +1,7 @@
 /*
  * iq.c - interactive queries (sl_app_kv_get, sl_app_kv_range,
- * sl_app_win_fetch): read-only reads of the stores of the tasks this
+ * sl_app_win_fetch, sl_app_win_fetch_all, sl_app_session_fetch): read-only
+ * reads of the stores of the tasks this
  * instance runs, from any application thread.
  *
  * Safety: a query takes the owning stream thread's task-list lock (so the
@@ -175,6 +176,7 @@ typedef struct range_arg {
     int64_t tfrom, tto;
     sl_kv_iter_fn *kv;
     sl_win_iter_fn *win;
+    sl_session_iter_fn *ses;
     void *arg;
     bool stopped;
     sl_err_t err;
@@ -244,6 +246,69 @@ sl_err_t sl_app_win_fetch(sl_app_t *app, const char *store, const sl_val_t *key,
     bool restoring = false;
     int32_t p = route(&app->subs[si], def, key);
     each_task(app, &app->subs[si], p, store, fetch_one, &a, &restoring);
+    if (!a.err && restoring)
+        return SL_ERR_STATE;
+    return a.err;
+}
+
+static bool fetch_all_one(sl_tm_task_t *t, sl_store_t *st, void *arg)
+{
+    (void)t;
+    range_arg_t *a = arg;
+    a->err = sl_win_fetch_all(st, a->tfrom, a->tto, win_relay, a);
+    return !a->err && !a->stopped;
+}
+
+sl_err_t sl_app_win_fetch_all(sl_app_t *app, const char *store, int64_t from, int64_t to, sl_win_iter_fn *fn,
+                              void *arg)
+{
+    if (!app || !store || !fn)
+        return SL_ERR_INVAL;
+    const sl_store_def_t *def;
+    int si;
+    sl_err_t err = query_store(app, store, SL_STORE_WINDOW, &si, &def);
+    if (err)
+        return err;
+    range_arg_t a = {.tfrom = from, .tto = to, .win = fn, .arg = arg};
+    bool restoring = false;
+    each_task(app, &app->subs[si], -1, store, fetch_all_one, &a, &restoring);
+    if (!a.err && restoring)
+        return SL_ERR_STATE;
+    return a.err;
+}
+
+static bool ses_relay(const sl_val_t *key, int64_t start, int64_t end, const sl_val_t *value, void *arg)
+{
+    range_arg_t *a = arg;
+    if (!a->ses(key, start, end, value, a->arg))
+        a->stopped = true;
+    return !a->stopped;
+}
+
+static bool ses_one(sl_tm_task_t *t, sl_store_t *st, void *arg)
+{
+    (void)t;
+    range_arg_t *a = arg;
+    a->err = a->key ? sl_session_fetch(st, a->key, ses_relay, a) : sl_session_fetch_all(st, ses_relay, a);
+    return !a->err && !a->stopped;
+}
+
+sl_err_t sl_app_session_fetch(sl_app_t *app, const char *store, const sl_val_t *key, sl_session_iter_fn *fn,
+                              void *arg)
+{
+    if (!app || !store || !fn)
+        return SL_ERR_INVAL;
+    const sl_store_def_t *def;
+    int si;
+    sl_err_t err = query_store(app, store, SL_STORE_SESSION, &si, &def);
+    if (err)
+        return err;
+    range_arg_t a = {.key = key, .ses = fn, .arg = arg};
+    bool restoring = false;
+    /* Every task, even for one key: a key's lookup is one short range per
+     * task, and the store's key bytes need not be how its topic was
+     * partitioned. */
+    each_task(app, &app->subs[si], -1, store, ses_one, &a, &restoring);
     if (!a.err && restoring)
         return SL_ERR_STATE;
     return a.err;

@@ -381,3 +381,14 @@ sl_err_t sl_session_fetch(sl_store_t *st, const sl_val_t *key, sl_session_iter_f
 {
     return sl_session_find(st, key, 0, INT64_MAX, fn, arg);
 }
+
+sl_err_t sl_session_fetch_all(sl_store_t *st, sl_session_iter_fn *fn, void *arg)
+{
+    sl_err_t err = need_kind(st, SL_STORE_SESSION);
+    iter_t it;
+    iter_init(&it, st, NULL, arg);
+    it.ses = fn;
+    if (!err)
+        err = sl_sess_fetch_all(st, ses_each, &it);
+    return iter_end(&it, err);
+}

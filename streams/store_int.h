@@ -296,5 +296,8 @@ typedef bool sl_sess_iter_fn(void *arg, const uint8_t *k, size_t klen, int64_t s
  * by end then start. */
 sl_err_t sl_sess_find(sl_store_t *s, const uint8_t *k, size_t klen, int64_t earliest_end, int64_t latest_start,
                       sl_sess_iter_fn *fn, void *arg);
+/* Every live session of every key, by segment (of the end), key, end,
+ * start. */
+sl_err_t sl_sess_fetch_all(sl_store_t *s, sl_sess_iter_fn *fn, void *arg);
 
 #endif /* SL_STORE_INT_H */

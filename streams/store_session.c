@@ -4,6 +4,8 @@
  * bytes big-endian each) in the changelog and, after the segment of the
  * end, in LMDB. Sessions of a key sort by end, so the sessions a new record
  * may merge with (ending at or after its time minus the gap) are one range.
+ * Every key's sessions (interactive queries) are a scan of the live
+ * segments, each entry's key being all but its last 16 bytes.
  */
 #include <string.h>
 
@@ -67,4 +69,29 @@ sl_err_t sl_sess_find(sl_store_t *s, const uint8_t *k, size_t klen, int64_t earl
     sl_store_bound_free(&lb);
     sl_store_bound_free(&hb);
     return err ? err : err2;
+}
+
+typedef struct ses_all {
+    sl_sess_iter_fn *fn;
+    void *arg;
+} ses_all_t;
+
+static bool ses_all_each(void *arg, const uint8_t *ck, size_t cklen, const uint8_t *v, size_t vlen)
+{
+    ses_all_t *it = arg;
+    if (cklen < SES_SUFFIX)
+        return true; /* not written by sl_sess_put */
+    size_t klen = cklen - SES_SUFFIX;
+    int64_t end = (int64_t)sl_store_rd64(ck + klen);
+    int64_t start = (int64_t)sl_store_rd64(ck + klen + 8);
+    return it->fn(it->arg, ck, klen, start, end, v, vlen);
+}
+
+sl_err_t sl_sess_fetch_all(sl_store_t *s, sl_sess_iter_fn *fn, void *arg)
+{
+    ses_all_t it = {fn, arg};
+    uint64_t seg_lo, seg_hi;
+    if (!sl_store_live_segments(s, sl_store_live_from(s, 0), INT64_MAX, &seg_lo, &seg_hi))
+        return SL_OK;
+    return sl_store_scan(s, seg_lo, seg_hi, NULL, 0, NULL, 0, ses_all_each, &it);
 }

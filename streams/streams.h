@@ -341,11 +341,13 @@ sl_err_t sl_win_fetch_all(sl_store_t *st, int64_t from, int64_t to, sl_win_iter_
 /* Session store: values per (key, session [start, end]). put with a null
  * value removes the session. find: the key's sessions that end at or after
  * earliest_end and start at or before latest_start (what merging a new
- * record needs); fetch: every session of a key. */
+ * record needs); fetch: every session of a key; fetch_all: every session
+ * of every key (by the end's segment, then key, end, start). */
 sl_err_t sl_session_put(sl_store_t *st, const sl_val_t *key, int64_t start, int64_t end, const sl_val_t *value);
 sl_err_t sl_session_find(sl_store_t *st, const sl_val_t *key, int64_t earliest_end, int64_t latest_start,
                          sl_session_iter_fn *fn, void *arg);
 sl_err_t sl_session_fetch(sl_store_t *st, const sl_val_t *key, sl_session_iter_fn *fn, void *arg);
+sl_err_t sl_session_fetch_all(sl_store_t *st, sl_session_iter_fn *fn, void *arg);
 
 /* ======================================================================
  * Builder
@@ -740,9 +742,15 @@ sl_err_t sl_app_kv_range(sl_app_t *app, const char *store, const sl_val_t *from,
                          sl_kv_iter_fn *fn, void *arg);
 sl_err_t sl_app_win_fetch(sl_app_t *app, const char *store, const sl_val_t *key, int64_t from, int64_t to,
                           sl_win_iter_fn *fn, void *arg);
+/* Window stores: every key's windows with start in [from, to]; session
+ * stores: one key's sessions (key given) or every key's (key NULL). */
+sl_err_t sl_app_win_fetch_all(sl_app_t *app, const char *store, int64_t from, int64_t to, sl_win_iter_fn *fn,
+                              void *arg);
+sl_err_t sl_app_session_fetch(sl_app_t *app, const char *store, const sl_val_t *key, sl_session_iter_fn *fn,
+                              void *arg);
 /* Releases what query results in arena hold besides its memory (a JSON
  * value's reference): call it before resetting or finishing an arena given
- * to sl_app_kv_get. Callbacks of kv_range and win_fetch run while the
+ * to sl_app_kv_get. Callbacks of kv_range and the fetches run while the
  * task's store is locked against its stream thread: they must not call
  * into the app. */
 void sl_app_query_release(sl_arena_t *arena);

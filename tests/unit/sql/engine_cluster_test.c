@@ -299,6 +299,27 @@ static void test_restart_pull_push(void **state)
     sl_sql_engine_free(e);
 }
 
+/* Windowed tables in a cluster engine: session windows by key and over
+ * every key, time windows over every key (every task's store is read). */
+static void test_windowed_pulls(void **state)
+{
+    (void)state;
+    sl_sql_engine_t *e = engine_of("win_", "state-win");
+    json_decref(run(e, "SET 'auto.offset.reset'='earliest';"
+                       "CREATE STREAM WS (ID INT KEY, V INT) WITH (kafka_topic='ws', value_format='JSON', "
+                       "partitions=2);"
+                       "CREATE TABLE SES AS SELECT ID, COUNT(*) AS C FROM WS WINDOW SESSION (5 SECONDS) GROUP BY ID;"
+                       "CREATE TABLE TUM AS SELECT ID, SUM(V) AS SV FROM WS WINDOW TUMBLING (SIZE 10 SECONDS) "
+                       "GROUP BY ID;"
+                       "INSERT INTO WS (ROWTIME, ID, V) VALUES (1000, 1, 1);"
+                       "INSERT INTO WS (ROWTIME, ID, V) VALUES (3000, 1, 2);"
+                       "INSERT INTO WS (ROWTIME, ID, V) VALUES (4000, 2, 5);"));
+    wait_pull(e, "SELECT ID, WINDOWSTART, WINDOWEND, C FROM SES WHERE ID = 1;", "[1, 1000, 3000, 2]");
+    wait_pull(e, "SELECT ID, WINDOWSTART, WINDOWEND, C FROM SES WHERE WINDOWEND = 4000;", "[2, 4000, 4000, 1]");
+    wait_pull(e, "SELECT ID, WINDOWSTART, SV FROM TUM WHERE SV = 5;", "[2, 0, 5]");
+    sl_sql_engine_free(e);
+}
+
 /* Two engines of one service: what one runs, the other applies from the
  * command topic; their instances of a query share its work. */
 static void test_two_engines_converge(void **state)
@@ -354,6 +375,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_restart_pull_push),
         cmocka_unit_test(test_two_engines_converge),
+        cmocka_unit_test(test_windowed_pulls),
     };
     return cmocka_run_group_tests(tests, start_broker, stop_broker);
 }

@@ -1,8 +1,9 @@
 /*
  * store_api_test.c - the typed store calls of streams.h (store_api.c) on
  * stores without a context: keys and values through the store's serdes,
- * byte order of ranges, windows and sessions, values read staying valid
- * until the next write, unreadable bytes, wrong kinds.
+ * byte order of ranges, windows and sessions (one key's and every key's),
+ * values read staying valid until the next write, unreadable bytes, wrong
+ * kinds.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -215,7 +216,16 @@ static void test_session_typed(void **state)
     memset(&col, 0, sizeof(col));
     assert_int_equal(sl_session_fetch(s, &u, collect_ses, &col), SL_OK);
     assert_string_equal(col.buf, "user[100,200]=1;");
+    /* every key's sessions, from the cache and then from LMDB */
+    sl_val_t ab = sl_val_str_ref("ab", 2), v3 = sl_val_i64(3);
+    assert_int_equal(sl_session_put(s, &ab, 300, 300, &v3), SL_OK);
+    memset(&col, 0, sizeof(col));
+    assert_int_equal(sl_session_fetch_all(s, collect_ses, &col), SL_OK);
+    assert_string_equal(col.buf, "ab[300,300]=3;user[100,200]=1;");
     assert_int_equal(sl_store_flush(s), SL_OK);
+    memset(&col, 0, sizeof(col));
+    assert_int_equal(sl_session_fetch_all(s, collect_ses, &col), SL_OK);
+    assert_string_equal(col.buf, "ab[300,300]=3;user[100,200]=1;");
     /* changelog key: key || end || start */
     sf_rec_t *r = &f->recs[0];
     assert_int_equal(r->klen, 4 + 16);
