@@ -1,8 +1,9 @@
 /*
- * http.c - the small HTTP/1.1 client `sluice sql` talks to the SQL service
- * with: one POST per connection (Connection: close) with a Content-Length
- * body, the status line and headers read back, then the body read whole or
- * line by line as it arrives, plain, Content-Length-delimited or chunked.
+ * http.c - the small HTTP/1.1 client `sluice sql` and `sluice connect` talk
+ * to the SQL service and the Connect worker with: one request per
+ * connection (Connection: close), with or without a Content-Length body,
+ * the status line and headers read back, then the body read whole or line
+ * by line as it arrives, plain, Content-Length-delimited or chunked.
  * Every wait is a poll(2) with a deadline, and a signal (Ctrl-C) ends the
  * wait when the caller's flag says so. Sizes are bounded: a header block
  * of 64 KiB, a line of 16 MiB, a whole body of 64 MiB.
@@ -208,8 +209,8 @@ static bool connect_to(sluice_http_t *h, const char *host, const char *port)
     return false;
 }
 
-bool sluice_http_post(sluice_http_t *h, const char *url, const char *path, const char *accept, const char *body,
-                      int timeout_ms)
+bool sluice_http_request(sluice_http_t *h, const char *method, const char *url, const char *path,
+                         const char *accept, const char *body, int timeout_ms)
 {
     volatile sig_atomic_t *intr = h->interrupted;
     memset(h, 0, sizeof *h);
@@ -223,17 +224,17 @@ bool sluice_http_post(sluice_http_t *h, const char *url, const char *path, const
     int64_t deadline = now_ms() + timeout_ms;
     if (!connect_to(h, host, port))
         return false;
-    size_t blen = strlen(body);
-    char head[1024];
+    size_t blen = body ? strlen(body) : 0;
+    char head[4096];
     int hn = snprintf(head, sizeof head,
-                      "POST %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: sluice\r\nContent-Type: application/json\r\n"
+                      "%s %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: sluice\r\n%s"
                       "Accept: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                      path, host, port, accept, blen);
+                      method, path, host, port, body ? "Content-Type: application/json\r\n" : "", accept, blen);
     if (hn < 0 || (size_t)hn >= sizeof head) {
         set_err(h, "request line too long");
         return false;
     }
-    if (!send_all(h, head, (size_t)hn, deadline) || !send_all(h, body, blen, deadline))
+    if (!send_all(h, head, (size_t)hn, deadline) || (body && !send_all(h, body, blen, deadline)))
         return false;
     char line[8192];
     if (!raw_line(h, line, sizeof line, deadline))
@@ -273,6 +274,12 @@ bool sluice_http_post(sluice_http_t *h, const char *url, const char *path, const
     if (h->chunked)
         h->remaining = 0; /* bytes left in the current chunk */
     return true;
+}
+
+bool sluice_http_post(sluice_http_t *h, const char *url, const char *path, const char *accept, const char *body,
+                      int timeout_ms)
+{
+    return sluice_http_request(h, "POST", url, path, accept, body, timeout_ms);
 }
 
 /* Up to max body bytes into out; 0 at the end of the body, -1 on error. */

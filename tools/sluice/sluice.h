@@ -217,9 +217,12 @@ typedef struct sluice_http {
 /* Splits "http://HOST[:PORT][/...]" (scheme optional; port 80 if none). */
 bool sluice_http_parse_url(const char *url, char *host, size_t hostlen, char *port, size_t portlen, char *why,
                            size_t whylen);
-/* Connects to url's host, sends POST path with body (JSON, borrowed) and
- * reads the status line and headers, within timeout_ms. false with
- * h->error set otherwise; close h either way. */
+/* Connects to url's host, sends method path (already URL-encoded) with body
+ * (JSON, borrowed; NULL: none) and reads the status line and headers,
+ * within timeout_ms. false with h->error set otherwise; close h either way. */
+bool sluice_http_request(sluice_http_t *h, const char *method, const char *url, const char *path,
+                         const char *accept, const char *body, int timeout_ms);
+/* sluice_http_request with POST. */
 bool sluice_http_post(sluice_http_t *h, const char *url, const char *path, const char *accept, const char *body,
                       int timeout_ms);
 /* The next line of the body (without its end; the caller frees *line),
