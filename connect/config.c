@@ -69,35 +69,39 @@ static bool value_ok(sl_connect_cfgtype_t t, const char *text)
     return false;
 }
 
+bool sl_connect_config_check(const sl_connect_configdef_t *d, const char *v, char *errbuf,
+                             size_t errlen)
+{
+    if (!v && !d->default_value) {
+        if (errbuf)
+            snprintf(errbuf, errlen, "Missing required configuration \"%s\" which has no "
+                     "default value (%s)", d->name, d->doc ? d->doc : "");
+        return false;
+    }
+    if (v && !d->default_value && !*v && d->type != SL_CFG_LIST) {
+        if (errbuf)
+            snprintf(errbuf, errlen, "Invalid value \"\" for configuration %s: required, "
+                     "must not be empty", d->name);
+        return false;
+    }
+    if (v && !value_ok(d->type, v)) {
+        if (errbuf)
+            snprintf(errbuf, errlen, "Invalid value %s for configuration %s: must be %s",
+                     d->type == SL_CFG_PASSWORD ? "[hidden]" : v, d->name, type_word(d->type));
+        return false;
+    }
+    return true;
+}
+
 sl_err_t sl_connect_config_validate(const sl_connect_configdef_t *defs, size_t n,
                                     const sl_props_t *config, sl_props_t **resolved,
                                     char *errbuf, size_t errlen)
 {
     if (resolved)
         *resolved = NULL;
-    for (size_t i = 0; i < n; i++) {
-        const sl_connect_configdef_t *d = &defs[i];
-        const char *v = sl_props_get(config, d->name);
-        if (!v && !d->default_value) {
-            if (errbuf)
-                snprintf(errbuf, errlen, "Missing required configuration \"%s\" which has no "
-                         "default value (%s)", d->name, d->doc ? d->doc : "");
+    for (size_t i = 0; i < n; i++)
+        if (!sl_connect_config_check(&defs[i], sl_props_get(config, defs[i].name), errbuf, errlen))
             return SL_ERR_CONFIG;
-        }
-        if (v && !d->default_value && !*v && d->type != SL_CFG_LIST) {
-            if (errbuf)
-                snprintf(errbuf, errlen, "Invalid value \"\" for configuration %s: required, "
-                         "must not be empty", d->name);
-            return SL_ERR_CONFIG;
-        }
-        if (v && !value_ok(d->type, v)) {
-            if (errbuf)
-                snprintf(errbuf, errlen, "Invalid value %s for configuration %s: must be %s",
-                         d->type == SL_CFG_PASSWORD ? "[hidden]" : v, d->name,
-                         type_word(d->type));
-            return SL_ERR_CONFIG;
-        }
-    }
     if (!resolved)
         return SL_OK;
     sl_props_t *out = sl_props_new();
@@ -119,4 +123,103 @@ sl_err_t sl_connect_config_validate(const sl_connect_configdef_t *defs, size_t n
 nomem:
     sl_props_free(out);
     return SL_ERR_NOMEM;
+}
+
+const char *sl_connect_cfgtype_name(sl_connect_cfgtype_t type)
+{
+    switch (type) {
+    case SL_CFG_STRING: return "STRING";
+    case SL_CFG_INT: return "INT";
+    case SL_CFG_LONG: return "LONG";
+    case SL_CFG_DOUBLE: return "DOUBLE";
+    case SL_CFG_BOOLEAN: return "BOOLEAN";
+    case SL_CFG_LIST: return "LIST";
+    case SL_CFG_PASSWORD: return "PASSWORD";
+    }
+    return "STRING";
+}
+
+const char *sl_connect_importance_name(sl_connect_importance_t imp)
+{
+    switch (imp) {
+    case SL_IMPORTANCE_HIGH: return "HIGH";
+    case SL_IMPORTANCE_MEDIUM: return "MEDIUM";
+    case SL_IMPORTANCE_LOW: return "LOW";
+    }
+    return "LOW";
+}
+
+static const char *arena_str(sl_arena_t *arena, const char *s)
+{
+    return s ? sl_arena_strndup(arena, s, strlen(s)) : NULL;
+}
+
+sl_err_t sl_connect_config_result_add(const sl_connect_configdef_t *d, const char *group,
+                                      const sl_props_t *config, sl_arena_t *arena,
+                                      sl_connect_config_result_t **out, size_t *n, size_t *cap)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        sl_connect_config_result_t *grown = sl_arena_calloc(arena, ncap, sizeof(*grown));
+        if (!grown)
+            return SL_ERR_NOMEM;
+        if (*n)
+            memcpy(grown, *out, *n * sizeof(*grown));
+        *out = grown;
+        *cap = ncap;
+    }
+    const char *given = sl_props_get(config, d->name);
+    sl_connect_config_result_t *r = &(*out)[*n];
+    memset(r, 0, sizeof(*r));
+    r->name = arena_str(arena, d->name);
+    r->type = sl_connect_cfgtype_name(d->type);
+    r->required = d->default_value == NULL;
+    r->default_value = arena_str(arena, d->default_value);
+    r->importance = sl_connect_importance_name(d->importance);
+    r->doc = arena_str(arena, d->doc ? d->doc : "");
+    r->group = group;
+    /* Passwords are never echoed (Kafka shows "[hidden]"). */
+    r->value = arena_str(arena, given && d->type == SL_CFG_PASSWORD ? "[hidden]" :
+                         given ? given : d->default_value);
+    if (!r->name || !r->doc || (given && !r->value))
+        return SL_ERR_NOMEM;
+    (*n)++;
+    char why[512];
+    if (!sl_connect_config_check(d, given, why, sizeof(why)))
+        return sl_connect_config_result_error(r, arena, why);
+    return SL_OK;
+}
+
+sl_err_t sl_connect_config_result_error(sl_connect_config_result_t *r, sl_arena_t *arena,
+                                        const char *sentence)
+{
+    const char **errs = sl_arena_calloc(arena, r->error_count + 1, sizeof(*errs));
+    const char *copy = arena_str(arena, sentence);
+    if (!errs || !copy)
+        return SL_ERR_NOMEM;
+    if (r->error_count)
+        memcpy(errs, r->errors, r->error_count * sizeof(*errs));
+    errs[r->error_count++] = copy;
+    r->errors = errs;
+    return SL_OK;
+}
+
+sl_err_t sl_connect_props_int(const sl_props_t *props, const char *key, int64_t def, int64_t min,
+                              int64_t max, int64_t *out, char *errbuf, size_t errlen)
+{
+    const char *v = sl_props_get(props, key);
+    *out = def;
+    if (!v)
+        return SL_OK;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || errno || n < min || n > max) {
+        if (errbuf)
+            snprintf(errbuf, errlen, "Invalid value %s for configuration %s: must be a whole "
+                     "number from %lld to %lld", v, key, (long long)min, (long long)max);
+        return SL_ERR_CONFIG;
+    }
+    *out = n;
+    return SL_OK;
 }

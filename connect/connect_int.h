@@ -74,7 +74,7 @@ struct sl_connect_ctx {
     char *name;                   /* "file-source" or "file-source-0" */
     char *connector;              /* the connector's name (offsets key) */
     sl_props_t *config;           /* resolved config, owned */
-    sl_connect_offsets_t *offsets;/* borrowed from the worker; NULL: none */
+    struct sl_connect_offset_store *offsets; /* borrowed from the runtime; NULL: none */
     char *offset_last;            /* offset_get's answer, owned */
     char err[512];                /* set_error's sentence */
 };
@@ -93,10 +93,37 @@ struct sl_connect_batch {
     size_t count, cap;
 };
 
-/* A ctx for name/connector with config (taken) and offsets (borrowed).
- * NULL when out of memory (config is freed then). */
+/* A ctx for name/connector with config (taken) and offsets (borrowed; the
+ * source's offset_get reads it). NULL when out of memory (config is freed
+ * then). */
 sl_connect_ctx_t *sl_connect_ctx_new(const char *name, const char *connector, sl_props_t *config,
-                                     sl_connect_offsets_t *offsets);
+                                     struct sl_connect_offset_store *offsets);
+
+/* ---- config.c: one definition at a time (validation answers) -------------
+ * Whether value (NULL: unset) is acceptable for def, as
+ * sl_connect_config_validate judges it: true, or false with the sentence in
+ * errbuf. */
+bool sl_connect_config_check(const sl_connect_configdef_t *def, const char *value, char *errbuf,
+                             size_t errlen);
+/* The type name validation answers show ("STRING", "INT", ...) and the
+ * importance's ("HIGH", ...). */
+const char *sl_connect_cfgtype_name(sl_connect_cfgtype_t type);
+const char *sl_connect_importance_name(sl_connect_importance_t imp);
+/* Appends to *out (an array in arena memory with *n entries and room for
+ * *cap; grown by copying into arena memory) the validation entry of def in
+ * group (borrowed: static text) with config's value (or the default) and
+ * the error sl_connect_config_check finds. SL_ERR_NOMEM. */
+sl_err_t sl_connect_config_result_add(const sl_connect_configdef_t *def, const char *group,
+                                      const sl_props_t *config, sl_arena_t *arena,
+                                      sl_connect_config_result_t **out, size_t *n, size_t *cap);
+/* Appends an error sentence (copied into arena) to entry r. SL_ERR_NOMEM. */
+sl_err_t sl_connect_config_result_error(sl_connect_config_result_t *r, sl_arena_t *arena,
+                                        const char *sentence);
+/* The integer setting key of props (def when unset) into *out when it
+ * parses and lies within [min, max]; SL_ERR_CONFIG with errbuf naming the
+ * key, the value and the range otherwise. */
+sl_err_t sl_connect_props_int(const sl_props_t *props, const char *key, int64_t def, int64_t min,
+                              int64_t max, int64_t *out, char *errbuf, size_t errlen);
 void sl_connect_ctx_free(sl_connect_ctx_t *ctx);
 
 /* ======================================================================

@@ -1,7 +1,8 @@
 /*
  * host.c - the function table plugins are given (connector.h's
  * sl_connect_host_t): logging and errors through a ctx, config and offset
- * reads, task config output, source batches, and the value constructors of
+ * reads, task config output, source batches (records, their strings and
+ * headers copied into the batch's memory), and the value constructors of
  * value.c.
  */
 #include <stdarg.h>
@@ -12,7 +13,7 @@
 #include "connect_int.h"
 
 sl_connect_ctx_t *sl_connect_ctx_new(const char *name, const char *connector, sl_props_t *config,
-                                     sl_connect_offsets_t *offsets)
+                                     sl_connect_offset_store_t *offsets)
 {
     sl_connect_ctx_t *ctx = calloc(1, sizeof(*ctx));
     if (!ctx || !(ctx->name = strdup(name)) || !(ctx->connector = strdup(connector))) {
@@ -84,7 +85,7 @@ static const char *host_offset_get(sl_connect_ctx_t *ctx, const char *partition)
     if (!ctx || !ctx->offsets || !partition)
         return NULL;
     free(ctx->offset_last);
-    ctx->offset_last = sl_connect_offsets_get(ctx->offsets, ctx->connector, partition);
+    ctx->offset_last = ctx->offsets->ops->get(ctx->offsets, ctx->connector, partition);
     return ctx->offset_last;
 }
 
@@ -111,6 +112,36 @@ static const char *mem_str(sl_connect_mem_t *mem, const char *s)
     return s ? sl_arena_strndup(&mem->arena, s, strlen(s)) : NULL;
 }
 
+/* Copies rec's headers into mem (ABI 2): the plugin's may be on its stack. */
+static int copy_headers(sl_connect_mem_t *mem, const sl_connect_record_t *rec,
+                        sl_connect_record_t *r)
+{
+    r->headers = NULL;
+    r->header_count = 0;
+    if (!rec->header_count)
+        return SL_CONNECT_OK;
+    if (!rec->headers)
+        return SL_CONNECT_EINVAL;
+    sl_connect_header_t *hs = sl_arena_calloc(&mem->arena, rec->header_count, sizeof(*hs));
+    if (!hs)
+        return SL_CONNECT_ENOMEM;
+    for (size_t i = 0; i < rec->header_count; i++) {
+        const sl_connect_header_t *h = &rec->headers[i];
+        if (!h->key)
+            return SL_CONNECT_EINVAL;
+        hs[i].key = mem_str(mem, h->key);
+        hs[i].value_len = h->value ? h->value_len : 0;
+        /* A zero-length value keeps a non-NULL pointer: NULL means a null. */
+        hs[i].value = h->value ? sl_arena_memdup(&mem->arena, h->value_len ? h->value : "",
+                                                 h->value_len ? h->value_len : 1) : NULL;
+        if (!hs[i].key || (h->value && !hs[i].value))
+            return SL_CONNECT_ENOMEM;
+    }
+    r->headers = hs;
+    r->header_count = rec->header_count;
+    return SL_CONNECT_OK;
+}
+
 static int host_batch_add(sl_connect_batch_t *batch, const sl_connect_record_t *rec)
 {
     if (!batch || !rec || !rec->topic || !rec->source_partition || !rec->source_offset)
@@ -127,6 +158,9 @@ static int host_batch_add(sl_connect_batch_t *batch, const sl_connect_record_t *
     r->source_offset = mem_str(batch->mem, rec->source_offset);
     if (!r->topic || !r->source_partition || !r->source_offset)
         return SL_CONNECT_ENOMEM;
+    int rc = copy_headers(batch->mem, rec, r);
+    if (rc)
+        return rc;
     batch->count++;
     return SL_CONNECT_OK;
 }

@@ -4,7 +4,8 @@
  * {"<connector>": {"<source partition>": "<source offset>"}}. Saving writes
  * a temporary file, fsyncs it and renames it over the old one, so a crash
  * leaves either the old or the new file, never a torn one; tasks saving at
- * the same time take turns.
+ * the same time take turns. sl_connect_offset_store_file wraps it as the
+ * standalone worker's offset store (no transactions: send_in_txn is NULL).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -163,4 +164,60 @@ void sl_connect_offsets_free(sl_connect_offsets_t *os)
     pthread_mutex_destroy(&os->save_lock);
     free(os->file);
     free(os);
+}
+
+/* ---- the file offset store -------------------------------------------------- */
+
+typedef struct file_store {
+    sl_connect_offset_store_t base;
+    sl_connect_offsets_t *os;
+} file_store_t;
+
+static char *fs_get(sl_connect_offset_store_t *s, const char *connector, const char *partition)
+{
+    return sl_connect_offsets_get(((file_store_t *)s)->os, connector, partition);
+}
+
+static sl_err_t fs_set(sl_connect_offset_store_t *s, const char *connector,
+                       const char *partition, const char *offset)
+{
+    return sl_connect_offsets_set(((file_store_t *)s)->os, connector, partition, offset);
+}
+
+static sl_err_t fs_flush(sl_connect_offset_store_t *s)
+{
+    return sl_connect_offsets_save(((file_store_t *)s)->os);
+}
+
+static void fs_free(sl_connect_offset_store_t *s)
+{
+    file_store_t *fs = (file_store_t *)s;
+    sl_connect_offsets_save(fs->os);
+    sl_connect_offsets_free(fs->os);
+    free(fs);
+}
+
+static const sl_connect_offset_store_ops_t file_store_ops = {
+    .get = fs_get,
+    .set = fs_set,
+    .flush = fs_flush,
+    .send_in_txn = NULL,
+    .free = fs_free,
+};
+
+sl_err_t sl_connect_offset_store_file(const char *file, sl_connect_offset_store_t **out,
+                                      char *errbuf, size_t errlen)
+{
+    *out = NULL;
+    file_store_t *fs = calloc(1, sizeof(*fs));
+    if (!fs)
+        return SL_ERR_NOMEM;
+    sl_err_t err = sl_connect_offsets_open(file, &fs->os, errbuf, errlen);
+    if (err) {
+        free(fs);
+        return err;
+    }
+    fs->base.ops = &file_store_ops;
+    *out = &fs->base;
+    return SL_OK;
 }

@@ -30,7 +30,7 @@ static void append(const char *file, const char *text)
 }
 
 static sl_connect_ctx_t *ctx_for(const sl_connect_plugin_t *p, const char *config,
-                                 sl_connect_offsets_t *os)
+                                 sl_connect_offset_store_t *os)
 {
     sl_props_t *raw = NULL, *resolved = NULL;
     assert_int_equal(sl_props_parse(config, strlen(config), "t", &raw, NULL, 0), SL_OK);
@@ -91,8 +91,9 @@ static void file_source_emits_lines_and_resumes_after_the_stored_offset(void **s
     assert_non_null(p);
     char config[300];
     snprintf(config, sizeof(config), "file=%s\ntopic=lines\n", in_file);
-    sl_connect_offsets_t *os = NULL;
-    assert_int_equal(sl_connect_offsets_open(off_file, &os, NULL, 0), SL_OK);
+    sl_connect_offset_store_t *os = NULL;
+    assert_int_equal(sl_connect_offset_store_file(off_file, &os, NULL, 0), SL_OK);
+    assert_null(os->ops->send_in_txn);
     sl_connect_ctx_t *ctx = ctx_for(p, config, os);
     sl_connect_batch_t b = {.mem = sl_connect_mem_new()};
     void *task = NULL;
@@ -116,10 +117,10 @@ static void file_source_emits_lines_and_resumes_after_the_stored_offset(void **s
     /* Only "b" was acknowledged: a new task starts after it. */
     char partition[200];
     snprintf(partition, sizeof(partition), "{\"filename\":\"%s\"}", in_file);
-    assert_int_equal(sl_connect_offsets_set(os, "fs", partition, "{\"position\":5}"), SL_OK);
-    assert_int_equal(sl_connect_offsets_save(os), SL_OK);
-    sl_connect_offsets_free(os);
-    assert_int_equal(sl_connect_offsets_open(off_file, &os, NULL, 0), SL_OK);
+    assert_int_equal(os->ops->set(os, "fs", partition, "{\"position\":5}"), SL_OK);
+    assert_int_equal(os->ops->flush(os), SL_OK);
+    os->ops->free(os);
+    assert_int_equal(sl_connect_offset_store_file(off_file, &os, NULL, 0), SL_OK);
     ctx = ctx_for(p, config, os);
     assert_int_equal(p->source->start(ctx, &task), SL_OK);
     poll_into(p, task, &b);
@@ -129,13 +130,13 @@ static void file_source_emits_lines_and_resumes_after_the_stored_offset(void **s
     sl_connect_ctx_free(ctx);
 
     /* A stored offset that is not {"position":N} stops the start. */
-    assert_int_equal(sl_connect_offsets_set(os, "fs", partition, "{\"pos\":1}"), SL_OK);
+    assert_int_equal(os->ops->set(os, "fs", partition, "{\"pos\":1}"), SL_OK);
     ctx = ctx_for(p, config, os);
     task = NULL;
     assert_int_equal(p->source->start(ctx, &task), SL_CONNECT_EPARSE);
     assert_non_null(strstr(ctx->err, "is not {\"position\":N}"));
     sl_connect_ctx_free(ctx);
-    sl_connect_offsets_free(os);
+    os->ops->free(os);
     sl_connect_mem_free(b.mem);
     free(b.recs);
 }

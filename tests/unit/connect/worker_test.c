@@ -45,7 +45,11 @@ static sl_connect_worker_t *worker(void)
     char err[256] = "";
     assert_int_equal(sl_connect_worker_new(p, &w, err, sizeof(err)), SL_OK);
     sl_props_free(p);
-    assert_int_equal(sl_connect_plugins_count(sl_connect_worker_plugins(w)), 3);
+    /* Other connectors may share the plugin folder: only these matter. */
+    const sl_connect_plugins_t *ps = sl_connect_worker_plugins(w);
+    assert_non_null(sl_connect_plugins_find(ps, "FileStreamSource"));
+    assert_non_null(sl_connect_plugins_find(ps, "FileStreamSink"));
+    assert_non_null(sl_connect_plugins_find(ps, "FailSource"));
     return w;
 }
 

@@ -2,7 +2,7 @@
 #include "connector.h"
 
 static const sl_connect_plugin_t plugin = {
-    .abi_version = SL_CONNECT_ABI_VERSION + 41,
+    .abi_version = 42,  /* no version the worker speaks */
     .class_name = "BadAbiSource",
     .kind = SL_CONNECT_SOURCE,
 };
