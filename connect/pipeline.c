@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "connect_int.h"
+#include "xform_int.h"
 
 struct sl_connect_pipeline {
     sl_connect_kind_t kind;
@@ -23,6 +23,7 @@ struct sl_connect_pipeline {
     int task;
     sl_connect_converter_t *conv[2];   /* key, value */
     char *conv_class[2];               /* their names as configured */
+    sl_xform_chain_t *chain;           /* transforms; NULL: none */
     sl_buf_t kb, vb;                   /* source: serialised key and value */
     uint64_t skipped, dead_lettered;
 };
@@ -57,6 +58,7 @@ void sl_connect_pipeline_free(sl_connect_pipeline_t *p)
         sl_connect_converter_free(p->conv[i]);
         free(p->conv_class[i]);
     }
+    sl_xform_chain_free(p->chain);
     sl_buf_free(&p->kb);
     sl_buf_free(&p->vb);
     free(p->connector);
@@ -88,6 +90,11 @@ sl_err_t sl_connect_pipeline_new(const sl_props_t *worker_props, const sl_props_
             sl_connect_pipeline_free(p);
             return err;
         }
+    }
+    sl_err_t err = sl_xform_chain_new(config, &p->chain, errbuf, errlen);
+    if (err) {
+        sl_connect_pipeline_free(p);
+        return err;
     }
     *out = p;
     return SL_OK;
@@ -211,7 +218,19 @@ sl_err_t sl_connect_pipeline_source(sl_connect_pipeline_t *p, const sl_connect_r
     *skip = false;
     memset(out, 0, sizeof(*out));
     char reason[512] = "";
-    const sl_connect_record_t *r = rec;
+    sl_connect_record_t w = *rec;
+    const sl_connect_record_t *r = &w;
+    const char *cls = NULL;
+    bool drop = false;
+    sl_err_t err = sl_xform_chain_apply(p->chain, &w, false, mem, &drop, &cls, reason,
+                                        sizeof(reason));
+    if (err)
+        return failed(p, "TRANSFORMATION", cls, err, rec->topic, rec->partition, -1, reason,
+                      errbuf, errlen);
+    if (drop) {
+        *skip = true;
+        return SL_OK;
+    }
     out->topic = r->topic;
     out->partition = r->partition < 0 ? SL_PARTITION_ANY : r->partition;
     out->timestamp = r->timestamp;
@@ -220,13 +239,13 @@ sl_err_t sl_connect_pipeline_source(sl_connect_pipeline_t *p, const sl_connect_r
     const void **data[2] = {&out->key, &out->value};
     int32_t *lens[2] = {&out->key_len, &out->value_len};
     for (int i = 0; i < 2; i++) {
-        sl_err_t err = source_convert(p, i, schemas[i], values[i], mem, data[i], lens[i], reason,
-                                      sizeof(reason));
+        err = source_convert(p, i, schemas[i], values[i], mem, data[i], lens[i], reason,
+                             sizeof(reason));
         if (err)
             return failed(p, conv_stages[i], p->conv_class[i], err, r->topic, r->partition, -1,
                           reason, errbuf, errlen);
     }
-    sl_err_t err = headers_to_wire(mem, r->headers, r->header_count, &out->headers);
+    err = headers_to_wire(mem, r->headers, r->header_count, &out->headers);
     if (err)
         return failed(p, "HEADER_CONVERTER", "bytes", err, r->topic, r->partition, -1,
                       "a header value over 2 GiB", errbuf, errlen);
@@ -263,43 +282,18 @@ sl_err_t sl_connect_pipeline_sink(sl_connect_pipeline_t *p, const sl_message_t *
     if (headers_from_wire(mem, msg->headers, msg->header_count, &out->headers))
         return SL_ERR_NOMEM;
     out->header_count = msg->header_count;
+    const char *cls = NULL;
+    bool drop = false;
+    sl_err_t err = sl_xform_chain_apply(p->chain, out, true, mem, &drop, &cls, reason,
+                                        sizeof(reason));
+    if (err)
+        return failed(p, "TRANSFORMATION", cls, err, msg->topic, msg->partition, msg->offset,
+                      reason, errbuf, errlen);
+    *skip = drop;
     return SL_OK;
 }
 
 /* ---- validation ------------------------------------------------------------------ */
-
-/* One entry of a validation answer, appended to *out (grown in arena).
- * NULL when out of memory. */
-static sl_connect_config_result_t *result_add(sl_arena_t *arena, sl_connect_config_result_t **out,
-                                              size_t *n, size_t *cap)
-{
-    if (*n == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        sl_connect_config_result_t *g = sl_arena_calloc(arena, ncap, sizeof(*g));
-        if (!g)
-            return NULL;
-        if (*n)
-            memcpy(g, *out, *n * sizeof(*g));
-        *out = g;
-        *cap = ncap;
-    }
-    sl_connect_config_result_t *r = &(*out)[(*n)++];
-    memset(r, 0, sizeof(*r));
-    return r;
-}
-
-static sl_err_t result_error(sl_arena_t *arena, sl_connect_config_result_t *r, const char *text)
-{
-    const char **e = sl_arena_calloc(arena, r->error_count + 1, sizeof(*e));
-    char *copy = sl_arena_strndup(arena, text, strlen(text));
-    if (!e || !copy)
-        return SL_ERR_NOMEM;
-    if (r->error_count)
-        memcpy(e, r->errors, r->error_count * sizeof(*e));
-    e[r->error_count++] = copy;
-    r->errors = e;
-    return SL_OK;
-}
 
 sl_err_t sl_connect_pipeline_validate(const sl_props_t *config, sl_connect_kind_t kind,
                                       sl_arena_t *arena, sl_connect_config_result_t **out,
@@ -313,7 +307,7 @@ sl_err_t sl_connect_pipeline_validate(const sl_props_t *config, sl_connect_kind_
         "the worker's value.converter when unset.",
     };
     for (int i = 0; i < 2; i++) {
-        sl_connect_config_result_t *r = result_add(arena, out, n, cap);
+        sl_connect_config_result_t *r = sl_xform_result_add(arena, out, n, cap);
         if (!r)
             return SL_ERR_NOMEM;
         const char *given = sl_props_get(config, conv_keys[i]);
@@ -327,9 +321,9 @@ sl_err_t sl_connect_pipeline_validate(const sl_props_t *config, sl_connect_kind_
             char ebuf[256];
             sl_err_t err = converter_for(NULL, config, i, &c, &name, ebuf, sizeof(ebuf));
             sl_connect_converter_free(c);
-            if (err == SL_ERR_NOMEM || (err && result_error(arena, r, ebuf)))
+            if (err == SL_ERR_NOMEM || (err && sl_xform_result_error(arena, r, ebuf)))
                 return SL_ERR_NOMEM;
         }
     }
-    return SL_OK;
+    return sl_xform_chain_validate(config, arena, out, n, cap);
 }
