@@ -22,6 +22,7 @@ static const family_t families[] = {
     {sluice_produce_cmds, &sluice_produce_ncmds},
     {sluice_consume_cmds, &sluice_consume_ncmds},
     {sluice_sql_cmds, &sluice_sql_ncmds},
+    {sluice_connect_cmds, &sluice_connect_ncmds},
 };
 
 static void print_opts(const sluice_opt_t *opts, size_t n, FILE *f)

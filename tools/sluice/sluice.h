@@ -194,6 +194,8 @@ extern const sluice_cmd_t sluice_consume_cmds[];
 extern const size_t sluice_consume_ncmds;
 extern const sluice_cmd_t sluice_sql_cmds[];
 extern const size_t sluice_sql_ncmds;
+extern const sluice_cmd_t sluice_connect_cmds[];
+extern const size_t sluice_connect_ncmds;
 
 /* ---- HTTP/1.1 client for the SQL service (http.c) ------------------------ */
 
