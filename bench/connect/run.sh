@@ -7,7 +7,7 @@
 #   orders     JSON values with Kafka's schema envelope (a nested struct)
 #
 # Each run makes a fixed number of records (SL_BENCH_CONNECT_RECORDS, default
-# 300000; iterations= of one datagen task, max.interval=0, no rate limit) and
+# 1000000; iterations= of one datagen task, max.interval=0, no rate limit) and
 # is timed from the worker's start to the sink's file holding every line
 # (records/s end to end), and from the first line to the last (the steady
 # rate); the file must then hold exactly that many lines (a clean run has no
@@ -28,7 +28,7 @@
 set -eu
 bindir=$1
 here=$(dirname "$0")
-n=${SL_BENCH_CONNECT_RECORDS:-300000}
+n=${SL_BENCH_CONNECT_RECORDS:-1000000}
 secs=${SL_BENCH_SECONDS:-3}
 plugins=$(cd "$bindir/.." && pwd)/connect-plugins
 for f in "$bindir/sluiced" "$bindir/sluice-connect-standalone" "$bindir/bench_broker"; do
