@@ -205,6 +205,11 @@ const sl_connect_plugins_t *sl_connect_worker_plugins(const sl_connect_worker_t 
 /* The worker id ("127.0.0.1:8083"), borrowed; true when distributed. */
 const char *sl_connect_worker_id(const sl_connect_worker_t *w);
 bool sl_connect_worker_is_distributed(const sl_connect_worker_t *w);
+/* The Kafka cluster id of bootstrap.servers (asked once through an admin
+ * client with the worker's admin.* settings, then kept), borrowed until
+ * sl_connect_worker_free; NULL while no broker answered (a call asks again
+ * at most every 10 s, waiting up to 2 s). Thread-safe. */
+const char *sl_connect_worker_kafka_cluster_id(sl_connect_worker_t *w);
 
 /* Creates connector config["name"] (config borrowed, copied): validates it
  * (as sl_connect_worker_validate; the first error goes to errbuf) and

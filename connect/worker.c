@@ -25,6 +25,9 @@ struct sl_connect_worker {
     const sl_connect_herder_ops_t *ops;
     void *h;
     pthread_mutex_t lock;                 /* one herder call at a time */
+    pthread_mutex_t cid_lock;             /* the cluster id's fields */
+    char *cluster_id;                     /* NULL until a broker answered */
+    int64_t cid_asked_ms;                 /* last attempt; 0: never */
 };
 
 /* The worker id: rest.advertised.host.name/port, else the host:port of the
@@ -90,6 +93,7 @@ sl_err_t sl_connect_worker_new(const sl_props_t *props, sl_connect_worker_t **ou
     if (!w)
         return SL_ERR_NOMEM;
     pthread_mutex_init(&w->lock, NULL);
+    pthread_mutex_init(&w->cid_lock, NULL);
     w->distributed = dist;
     w->props = NULL;
     err = sl_connect_config_validate(NULL, 0, props, &w->props, NULL, 0);
@@ -126,6 +130,47 @@ bool sl_connect_worker_is_distributed(const sl_connect_worker_t *w)
     return w->distributed;
 }
 
+/* Asks bootstrap.servers for the cluster id (Metadata through an admin
+ * client). NULL when no broker answered. */
+static char *ask_cluster_id(const sl_props_t *props)
+{
+    sl_conf_t *conf = sl_conf_new();
+    const char *bs = sl_props_get(props, "bootstrap.servers");
+    bool ok = conf && !sl_conf_set(conf, "bootstrap.servers", bs ? bs : "localhost:9092", NULL, 0);
+    for (size_t i = 0; ok && i < sl_props_count(props); i++) {
+        const char *k, *v;
+        sl_props_at(props, i, &k, &v, NULL);
+        if (strncmp(k, "admin.", 6) == 0)
+            ok = !sl_conf_set(conf, k + 6, v, NULL, 0);
+    }
+    sl_admin_t *a = NULL;
+    char *id = NULL;
+    if (ok && sl_admin_new(conf, &a, NULL, 0) == SL_OK) {
+        sl_arena_t arena;
+        sl_arena_init(&arena, 4096, 0);
+        sl_cluster_desc_t d;
+        if (sl_admin_describe_cluster(a, &arena, &d, 2000) == SL_OK && d.cluster_id)
+            id = strdup(d.cluster_id);
+        sl_arena_fini(&arena);
+        sl_admin_free(a);
+    }
+    sl_conf_free(conf);
+    return id;
+}
+
+const char *sl_connect_worker_kafka_cluster_id(sl_connect_worker_t *w)
+{
+    pthread_mutex_lock(&w->cid_lock);
+    int64_t now = sl_time_mono_ms();
+    if (!w->cluster_id && (!w->cid_asked_ms || now - w->cid_asked_ms >= 10000)) {
+        w->cid_asked_ms = now;
+        w->cluster_id = ask_cluster_id(w->props);
+    }
+    const char *id = w->cluster_id;
+    pthread_mutex_unlock(&w->cid_lock);
+    return id;
+}
+
 void sl_connect_worker_free(sl_connect_worker_t *w)
 {
     if (!w)
@@ -135,6 +180,8 @@ void sl_connect_worker_free(sl_connect_worker_t *w)
     sl_connect_plugins_free(w->plugins);
     sl_props_free(w->props);
     pthread_mutex_destroy(&w->lock);
+    pthread_mutex_destroy(&w->cid_lock);
+    free(w->cluster_id);
     free(w->id);
     free(w);
 }

@@ -234,6 +234,8 @@ static const sl_connect_plugin_t plugin = {
     .config_defs = defs,
     .config_def_count = sizeof(defs) / sizeof(defs[0]),
     .source = &source_vt,
+    /* The byte position after a line says exactly where to resume. */
+    .exactly_once = 1,
 };
 
 SL_CONNECT_EXPORT const sl_connect_plugin_t *sl_connect_plugin_v1(const sl_connect_host_t *h)
