@@ -25,10 +25,10 @@
 
 void rest_root(const rest_req_t *rq, rest_reply_t *out)
 {
-    (void)rq;
-    /* The worker does not ask the broker for its cluster id. */
+    /* null while no broker has answered the worker. */
+    const char *cid = sl_connect_worker_kafka_cluster_id(rq->worker);
     rest_ok(out, 200,
-            json_pack("{s:s, s:s, s:n}", "version", SLUICE_VERSION, "commit", SLUICE_COMMIT, "kafka_cluster_id"));
+            json_pack("{s:s, s:s, s:s?}", "version", SLUICE_VERSION, "commit", SLUICE_COMMIT, "kafka_cluster_id", cid));
 }
 
 /* ---- GET /connector-plugins -------------------------------------------------- */
