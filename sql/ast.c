@@ -499,6 +499,39 @@ sl_sql_ast_expr_t *sl_sql_e_subscript(sl_sql_pctx_t *c, sl_sql_ast_expr_t *a, sl
     return e;
 }
 
+sl_sql_ast_expr_t *sl_sql_e_lambda(sl_sql_pctx_t *c, sl_sql_list_t *params, sl_sql_ast_expr_t *body)
+{
+    if (!params || !body || c->rc)
+        return NULL;
+    const sl_sql_ast_expr_t *p0 = params->items[0];
+    sl_sql_ast_expr_t *e = enew(c, SL_SQL_A_LAMBDA, p0 ? p0->pos : body->pos);
+    if (!e)
+        return NULL;
+    sl_sql_list_t *names = NULL;
+    for (uint32_t i = 0; i < params->n; i++) {
+        const sl_sql_ast_expr_t *p = params->items[i];
+        if (!p || p->kind != SL_SQL_A_COLUMN || p->qual.name) {
+            sl_sql_pfail(c, SL_ERR_PARSE, p ? p->pos : e->pos, "a lambda's parameters must be plain names");
+            return NULL;
+        }
+        for (uint32_t j = 0; j < i; j++)
+            if (!strcmp(((const sl_sql_ast_expr_t *)params->items[j])->name.name, p->name.name)) {
+                sl_sql_pfail(c, SL_ERR_PARSE, p->pos, "a lambda's parameters must have different names: %s",
+                             p->name.name);
+                return NULL;
+            }
+        sl_sql_ident_t *id = palloc(c, sizeof *id);
+        if (!id)
+            return NULL;
+        *id = p->name;
+        names = sl_sql_plist(c, names, id);
+    }
+    e->names = names;
+    e->a = body;
+    edepth(c, e, body);
+    return e;
+}
+
 sl_sql_ast_expr_t *sl_sql_e_ctor(sl_sql_pctx_t *c, sl_sql_token_t t, sl_sql_ast_ekind_t kind, sl_sql_list_t *args,
                                  sl_sql_list_t *names)
 {

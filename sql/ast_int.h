@@ -68,7 +68,8 @@ typedef enum sl_sql_ast_ekind {
     SL_SQL_A_ARRAY,         /* ARRAY[args] */
     SL_SQL_A_MAP,           /* MAP(args[2i] := args[2i+1], ...) */
     SL_SQL_A_STRUCT,        /* STRUCT(names[i] := args[i], ...) */
-    SL_SQL_A_INTERVAL       /* a time literal in WINDOW / WITHIN: ms in ival */
+    SL_SQL_A_INTERVAL,      /* a time literal in WINDOW / WITHIN: ms in ival */
+    SL_SQL_A_LAMBDA         /* names (sl_sql_ident_t*, the parameters) => a */
 } sl_sql_ast_ekind_t;
 
 typedef enum sl_sql_op {
@@ -98,7 +99,7 @@ struct sl_sql_ast_expr {
     sl_sql_ident_t name;        /* COLUMN: column; CALL: function; DEREF: field */
     sl_sql_ast_expr_t *a, *b, *c;
     sl_sql_list_t *args;        /* CALL, IN, CASE, ARRAY, MAP, STRUCT: sl_sql_ast_expr_t* */
-    sl_sql_list_t *names;       /* STRUCT: sl_sql_ident_t* per field */
+    sl_sql_list_t *names;       /* STRUCT: sl_sql_ident_t* per field; LAMBDA: per parameter */
     const sl_sql_type_t *type;  /* CAST */
     uint32_t depth;             /* 1 + the deepest operand's (the parser's
                                  * limit, SL_SQL_MAX_DEPTH) */

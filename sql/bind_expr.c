@@ -472,6 +472,86 @@ static sl_sql_expr_t *bind_tablefn(sl_sql_binder_t *b, const sl_sql_scope_t *s, 
     return e ? e : ctor_fail(b, a, "");
 }
 
+/* A name a lambda being bound declares: its parameter slot's column. */
+static sl_sql_expr_t *lambda_var(sl_sql_binder_t *b, const sl_sql_ast_expr_t *a)
+{
+    if (a->kind != SL_SQL_A_COLUMN || a->qual.name)
+        return NULL;
+    for (uint32_t i = b->n_lvars; i-- > 0;)
+        if (!strcmp(b->lvar_name[i], a->name.name))
+            return sl_sql_expr_column(b->arena, SL_SQL_COL_LAMBDA, i, b->lvar_type[i], a->name.name);
+    return NULL;
+}
+
+/* One lambda argument at position at of f's call: its parameters typed
+ * by f from the arguments before it, its body bound with them in scope. */
+static sl_sql_expr_t *bind_lambda(sl_sql_binder_t *b, const sl_sql_scope_t *s, const sl_sql_ast_expr_t *a,
+                                  const sl_sql_func_t *f, sl_sql_expr_t **args, uint32_t at)
+{
+    uint32_t np = a->names ? a->names->n : 0, first = b->n_lvars;
+    const sl_sql_type_t *params[SL_SQL_LAMBDA_VARS] = {0};
+    const sl_sql_type_t **types = sl_arena_calloc(b->arena, at ? at : 1, sizeof *types);
+    char err[ERRLEN] = "";
+    if (!types)
+        return ctor_fail(b, a, "");
+    if (np == 0 || np > SL_SQL_LAMBDA_VARS - first) {
+        sl_sql_bind_fail(b, a->pos, "Lambdas may declare at most %d parameters, nested ones included",
+                         SL_SQL_LAMBDA_VARS);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < at; i++)
+        types[i] = args[i]->type;
+    if (f->lambda_params(b->arena, types, at, np, params, err, sizeof err)) {
+        sl_sql_bind_fail(b, a->pos, "%s", err);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < np; i++) {
+        const sl_sql_ident_t *id = a->names->items[i];
+        b->lvar_name[first + i] = id->name;
+        b->lvar_type[first + i] = params[i];
+    }
+    b->n_lvars = first + np;
+    sl_sql_expr_t *body = sl_sql_bind_expr(b, s, a->a);
+    b->n_lvars = first;
+    if (!body)
+        return NULL;
+    sl_sql_expr_t *e = sl_sql_expr_lambda(b->arena, body, first, np, sl_sql_ast_text(b->arena, a, NULL), err,
+                                          sizeof err);
+    return e ? e : ctor_fail(b, a, err);
+}
+
+/* The arguments of a call to a function taking lambdas: the others first
+ * (the lambdas' parameter types come from them), then each lambda. */
+static bool bind_lambda_args(sl_sql_binder_t *b, const sl_sql_scope_t *s, const sl_sql_ast_expr_t *a,
+                             const sl_sql_func_t *f, sl_sql_expr_t ***out)
+{
+    uint32_t n = a->args ? a->args->n : 0;
+    sl_sql_expr_t **args = sl_arena_calloc(b->arena, n ? n : 1, sizeof *args);
+    if (!args)
+        return ctor_fail(b, a, "") != NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        const sl_sql_ast_expr_t *x = a->args->items[i];
+        if (x->kind == SL_SQL_A_LAMBDA) {
+            if (!(args[i] = bind_lambda(b, s, x, f, args, i)))
+                return false;
+            continue;
+        }
+        if (!(args[i] = sl_sql_bind_expr(b, s, x)))
+            return false;
+        /* Is a lambda wanted here instead? (0 parameters: "not a lambda") */
+        const sl_sql_type_t *types[SL_SQL_LAMBDA_VARS + 4];
+        char err[ERRLEN] = "";
+        for (uint32_t k = 0; k < i && k < SL_ARRAY_LEN(types); k++)
+            types[k] = args[k]->type;
+        if (i > 0 && i < SL_ARRAY_LEN(types) && f->lambda_params(b->arena, types, i, 0, NULL, err, sizeof err)) {
+            sl_sql_bind_fail(b, x->pos, "%s", err);
+            return false;
+        }
+    }
+    *out = args;
+    return true;
+}
+
 static sl_sql_expr_t *bind_call(sl_sql_binder_t *b, const sl_sql_scope_t *s, const sl_sql_ast_expr_t *a)
 {
     const sl_sql_func_t *f = sl_sql_func_find(a->name.name);
@@ -485,8 +565,25 @@ static sl_sql_expr_t *bind_call(sl_sql_binder_t *b, const sl_sql_scope_t *s, con
     }
     sl_sql_expr_t **args = NULL;
     uint32_t n = a->args ? a->args->n : 0;
-    if (!bind_list(b, s, a->args, 0, n, &args))
+    const sl_sql_ast_expr_t *unit = f && f->unit_first && n > 0 ? a->args->items[0] : NULL;
+    if (f && f->lambda_params) {
+        if (!bind_lambda_args(b, s, a, f, &args))
+            return NULL;
+    } else if (unit && unit->kind == SL_SQL_A_COLUMN && !unit->qual.name && !unit->name.quoted) {
+        /* TIMESTAMPADD(SECONDS, ...): the unit's name as a literal. */
+        sl_sql_datum_t d = sl_sql_string(unit->name.name, (uint32_t)strlen(unit->name.name));
+        sl_sql_expr_t *u = sl_sql_expr_const(b->arena, sl_sql_type_of(SL_SQL_T_STRING), &d, unit->name.name);
+        if (!u || !bind_list(b, s, a->args, 1, n, &args))
+            return u ? NULL : ctor_fail(b, a, "");
+        sl_sql_expr_t **all = sl_arena_calloc(b->arena, n, sizeof *all);
+        if (!all)
+            return ctor_fail(b, a, "");
+        all[0] = u;
+        memcpy(all + 1, args, (n - 1) * sizeof *all);
+        args = all;
+    } else if (!bind_list(b, s, a->args, 0, n, &args)) {
         return NULL;
+    }
     char err[ERRLEN] = "";
     sl_sql_expr_t *e = sl_sql_expr_call(b->arena, a->name.name, args, n, err, sizeof err);
     if (e)
@@ -546,7 +643,13 @@ static sl_sql_expr_t *bind_plain(sl_sql_binder_t *b, const sl_sql_scope_t *s, co
         e = sl_sql_expr_literal(b->arena, a, err, sizeof err);
         break;
     case SL_SQL_A_COLUMN:
+        if ((e = lambda_var(b, a)))
+            return e;
         return bind_column(b, s, a);
+    case SL_SQL_A_LAMBDA:
+        sl_sql_bind_fail(b, a->pos, "A lambda can only be an argument of TRANSFORM, FILTER or REDUCE: %s",
+                         sl_sql_ast_text(b->arena, a, NULL));
+        return NULL;
     case SL_SQL_A_STAR:
         sl_sql_bind_fail(b, a->pos, "'*' is only valid as a SELECT item or in COUNT(*).");
         return NULL;
@@ -723,6 +826,11 @@ sl_sql_expr_t *sl_sql_bind_expr(sl_sql_binder_t *b, const sl_sql_scope_t *s, con
     if (!a) {
         sl_sql_bind_fail(b, (sl_sql_pos_t){ 0, 0 }, "missing expression");
         return NULL;
+    }
+    if (b->n_lvars && a->kind == SL_SQL_A_COLUMN) {
+        sl_sql_expr_t *v = lambda_var(b, a);
+        if (v)
+            return v;
     }
     return b->agg_mode ? bind_agg_mode(b, s, a) : bind_plain(b, s, a);
 }

@@ -98,6 +98,11 @@ typedef struct sl_sql_binder {
     uint32_t n_tf, cap_tf;
     bool in_ctas;                   /* binding CREATE TABLE AS SELECT (messages) */
     bool saw_tablefn;
+    /* The parameters of the lambdas being bound, outermost first: a name
+     * here is read from lambda slot i (it hides a column of that name). */
+    const char *lvar_name[SL_SQL_LAMBDA_VARS];
+    const sl_sql_type_t *lvar_type[SL_SQL_LAMBDA_VARS];
+    uint32_t n_lvars;
 } sl_sql_binder_t;
 
 void sl_sql_binder_init(sl_sql_binder_t *b, const sl_sql_bind_env_t *env, sl_sql_error_t *err);

@@ -219,6 +219,17 @@ void sl_sql_ast_format(const sl_sql_ast_expr_t *a, const char *qual, sl_buf_t *o
         }
         sl_buf_put_u8(out, ')');
         break;
+    case SL_SQL_A_LAMBDA:
+        sl_buf_put_u8(out, '(');
+        for (uint32_t i = 0; a->names && i < a->names->n; i++) {
+            const sl_sql_ident_t *id = a->names->items[i];
+            if (i)
+                put_str(out, ", ");
+            put_str(out, id->name);
+        }
+        put_str(out, ") => ");
+        sl_sql_ast_format(a->a, NULL, out);
+        break;
     case SL_SQL_A_INTERVAL: {
         char tmp[32];
         snprintf(tmp, sizeof tmp, "%lld MILLISECONDS", (long long)a->ival);
@@ -311,6 +322,10 @@ bool sl_sql_expr_same(const sl_sql_expr_t *a, const sl_sql_expr_t *b)
         break;
     case SL_SQL_E_DEREF:
         if (a->index != b->index)
+            return false;
+        break;
+    case SL_SQL_E_LAMBDA:
+        if (a->index != b->index || a->n_vars != b->n_vars)
             return false;
         break;
     default:

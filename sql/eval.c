@@ -47,6 +47,7 @@ void sl_sql_eval_init(sl_sql_eval_t *cx, sl_arena_t *arena, const sl_sql_row_t *
     for (int i = 0; i < SL_SQL_PSEUDO_COUNT_; i++)
         cx->pseudo[i].kind = SL_SQL_T_NULL; /* a NULL is its kind alone */
     cx->arena = arena;
+    cx->vars = NULL;
     cx->error[0] = 0;
 }
 
@@ -108,6 +109,8 @@ static const sl_sql_datum_t *column(const sl_sql_expr_t *e, const sl_sql_eval_t 
     case SL_SQL_COL_VALUE:
         r = cx->value;
         break;
+    case SL_SQL_COL_LAMBDA:
+        return cx->vars && e->index < SL_SQL_LAMBDA_VARS ? &cx->vars[e->index] : &null_datum;
     default:
         return e->index < SL_SQL_PSEUDO_COUNT_ ? &cx->pseudo[e->index] : &null_datum;
     }
@@ -614,8 +617,31 @@ void sl_sql_eval(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
     case SL_SQL_E_STRUCT:
         eval_build(e, cx, out);
         return;
+    case SL_SQL_E_LAMBDA:
+        break; /* applied by its function (sl_sql_eval_lambda) */
     }
     *out = sl_sql_null();
+}
+
+void sl_sql_eval_lambda(const sl_sql_expr_t *lambda, sl_sql_eval_t *cx, const sl_sql_datum_t *vals,
+                        sl_sql_datum_t *out)
+{
+    if (!lambda || lambda->kind != SL_SQL_E_LAMBDA || lambda->index + lambda->n_vars > SL_SQL_LAMBDA_VARS) {
+        *out = sl_sql_null();
+        return;
+    }
+    /* The outer lambdas' parameters stay visible below this one's. */
+    sl_sql_datum_t vars[SL_SQL_LAMBDA_VARS];
+    const sl_sql_datum_t *outer = cx->vars;
+    if (outer && lambda->index > 0)
+        memcpy(vars, outer, lambda->index * sizeof *vars);
+    else
+        for (uint32_t i = 0; i < lambda->index; i++)
+            vars[i] = sl_sql_null();
+    memcpy(vars + lambda->index, vals, lambda->n_vars * sizeof *vars);
+    cx->vars = vars;
+    sl_sql_eval(lambda->args[0], cx, out);
+    cx->vars = outer;
 }
 
 bool sl_sql_eval_pred(const sl_sql_expr_t *e, sl_sql_eval_t *cx)

@@ -109,7 +109,9 @@ bool sl_sql_expr_is_constant(const sl_sql_expr_t *e)
 {
     if (e->kind == SL_SQL_E_CONST)
         return true;
-    if (e->kind == SL_SQL_E_COLUMN || volatile_call(e))
+    /* A lambda is applied by its function, never folded on its own (nor
+     * the call: its body reads the parameters). */
+    if (e->kind == SL_SQL_E_COLUMN || e->kind == SL_SQL_E_LAMBDA || volatile_call(e))
         return false;
     for (uint32_t i = 0; i < e->n_args; i++)
         if (!sl_sql_expr_is_constant(e->args[i]))
@@ -119,7 +121,8 @@ bool sl_sql_expr_is_constant(const sl_sql_expr_t *e)
 
 static sl_sql_expr_t *fold(sl_arena_t *arena, sl_sql_expr_t *e)
 {
-    if (!e || e->kind == SL_SQL_E_CONST || e->kind == SL_SQL_E_COLUMN || volatile_call(e))
+    if (!e || e->kind == SL_SQL_E_CONST || e->kind == SL_SQL_E_COLUMN || e->kind == SL_SQL_E_LAMBDA ||
+        volatile_call(e))
         return e;
     for (uint32_t i = 0; i < e->n_args; i++)
         if (e->args[i]->kind != SL_SQL_E_CONST)
@@ -161,6 +164,22 @@ sl_sql_expr_t *sl_sql_expr_column(sl_arena_t *arena, sl_sql_colsrc_t src, uint32
     e->index = index;
     e->text = sl_arena_strndup(arena, text ? text : "", text ? strlen(text) : 0);
     return e->text ? e : NULL;
+}
+
+sl_sql_expr_t *sl_sql_expr_lambda(sl_arena_t *arena, sl_sql_expr_t *body, uint32_t first, uint32_t n_vars,
+                                  const char *text, char *err, size_t errlen)
+{
+    if (!body || n_vars == 0 || first > SL_SQL_LAMBDA_VARS || n_vars > SL_SQL_LAMBDA_VARS - first)
+        return fail(err, errlen, "a lambda needs 1 to %d parameters in all, nested ones included",
+                    SL_SQL_LAMBDA_VARS);
+    sl_sql_expr_t *e = node(arena, SL_SQL_E_LAMBDA, body->type, 1);
+    if (!e)
+        return oom(err, errlen);
+    e->args[0] = body;
+    e->index = first;
+    e->n_vars = n_vars;
+    e->text = sl_arena_strndup(arena, text ? text : "", text ? strlen(text) : 0);
+    return e->text ? e : oom(err, errlen);
 }
 
 /* The literal's SQL text: strings quoted with '' doubled. */

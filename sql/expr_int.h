@@ -11,7 +11,7 @@
  *   functions    func_registry.c holds every built-in function by
  *                upper-case name: scalar (func_math.c, func_string.c,
  *                func_time.c, func_json.c, func_collection.c,
- *                func_misc.c), aggregate (func_agg*.c) and table
+ *                func_misc.c, func_lambda.c), aggregate (func_agg*.c) and table
  *                (func_table.c) functions, each group an array the registry
  *                lists.
  *
@@ -33,7 +33,15 @@ typedef struct sl_sql_expr sl_sql_expr_t;
 
 /* Where a column reference reads from: the record's key row, its value row,
  * or a pseudo column. */
-typedef enum sl_sql_colsrc { SL_SQL_COL_KEY, SL_SQL_COL_VALUE, SL_SQL_COL_PSEUDO } sl_sql_colsrc_t;
+typedef enum sl_sql_colsrc {
+    SL_SQL_COL_KEY,
+    SL_SQL_COL_VALUE,
+    SL_SQL_COL_PSEUDO,
+    SL_SQL_COL_LAMBDA       /* a lambda's parameter: slot index of cx->vars */
+} sl_sql_colsrc_t;
+
+/* Lambda parameters in scope at once (nested lambdas add theirs). */
+#define SL_SQL_LAMBDA_VARS 16
 
 typedef enum sl_sql_pseudo {
     SL_SQL_PSEUDO_ROWTIME,      /* BIGINT (ksqlDB 0.29: BIGINT ms) */
@@ -64,7 +72,12 @@ typedef enum sl_sql_ekind {
     SL_SQL_E_SUBSCRIPT,     /* args[0][args[1]]: ARRAY (1-based; negative from the end) or MAP */
     SL_SQL_E_ARRAY,         /* ARRAY[args] */
     SL_SQL_E_MAP,           /* MAP(args[2i] := args[2i+1]) */
-    SL_SQL_E_STRUCT         /* STRUCT(type's fields := args) */
+    SL_SQL_E_STRUCT,        /* STRUCT(type's fields := args) */
+    SL_SQL_E_LAMBDA         /* args[0] (the body) over parameters in slots
+                             * index .. index + n_vars - 1; only as a
+                             * function's argument, which the function
+                             * applies with sl_sql_eval_lambda (evaluated
+                             * as an argument it is NULL) */
 } sl_sql_ekind_t;
 
 struct sl_sql_expr {
@@ -81,6 +94,7 @@ struct sl_sql_expr {
                                  * regular expression, a date format), or NULL */
     sl_sql_expr_t **args;
     uint32_t n_args;
+    uint32_t n_vars;            /* LAMBDA: its parameters */
     const char *text;           /* how it reads in SQL, for names and EXPLAIN
                                  * ("(A + 1)", "UCASE(NAME)") */
 };
@@ -91,6 +105,8 @@ typedef struct sl_sql_eval {
     const sl_sql_row_t *value;      /* may be NULL (a tombstone) */
     sl_sql_datum_t pseudo[SL_SQL_PSEUDO_COUNT_];
     sl_arena_t *arena;              /* for results (the record's memory) */
+    const sl_sql_datum_t *vars;     /* the lambda parameters in scope (NULL
+                                     * outside lambdas) */
     char error[256];                /* the first runtime error, "" if none */
 } sl_sql_eval_t;
 
@@ -138,6 +154,11 @@ sl_sql_expr_t *sl_sql_expr_array(sl_arena_t *arena, sl_sql_expr_t **items, uint3
 sl_sql_expr_t *sl_sql_expr_map(sl_arena_t *arena, sl_sql_expr_t **kv, uint32_t n_pairs, char *err, size_t errlen);
 sl_sql_expr_t *sl_sql_expr_struct(sl_arena_t *arena, const char *const *names, sl_sql_expr_t **values, uint32_t n,
                                   char *err, size_t errlen);
+/* A lambda: body over n_vars parameters read from slots first.. (the
+ * binder numbers them, nested lambdas after their outer ones; first +
+ * n_vars <= SL_SQL_LAMBDA_VARS). Its type is the body's. */
+sl_sql_expr_t *sl_sql_expr_lambda(sl_arena_t *arena, sl_sql_expr_t *body, uint32_t first, uint32_t n_vars,
+                                  const char *text, char *err, size_t errlen);
 /* The node a literal's text gives (SL_SQL_A_INT/DECIMAL/DOUBLE/STRING/
  * BOOL/NULL), e.g. for WITH values and INSERT VALUES. */
 sl_sql_expr_t *sl_sql_expr_literal(sl_arena_t *arena, const sl_sql_ast_expr_t *lit, char *err, size_t errlen);
@@ -154,6 +175,10 @@ void sl_sql_expr_format(const sl_sql_expr_t *e, sl_buf_t *out);
 void sl_sql_eval(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out);
 /* A predicate's outcome: true only for a non-NULL TRUE. */
 bool sl_sql_eval_pred(const sl_sql_expr_t *e, sl_sql_eval_t *cx);
+/* Applies lambda (an SL_SQL_E_LAMBDA node) to its parameters' values
+ * vals[0..lambda->n_vars) in cx: the body's value into *out. */
+void sl_sql_eval_lambda(const sl_sql_expr_t *lambda, sl_sql_eval_t *cx, const sl_sql_datum_t *vals,
+                        sl_sql_datum_t *out);
 /* Resets cx for one record. */
 void sl_sql_eval_init(sl_sql_eval_t *cx, sl_arena_t *arena, const sl_sql_row_t *key, const sl_sql_row_t *value);
 
@@ -244,6 +269,17 @@ struct sl_sql_func {
     const sl_sql_agg_t *agg;        /* AGGREGATE */
     const sl_sql_tablefn_t *table;  /* TABLE */
     const char *agg_signatures;     /* AGGREGATE/TABLE: "SUM(col1 INT), SUM(col1 BIGINT), ..." */
+    /* Functions taking lambdas (TRANSFORM, FILTER, REDUCE): the types of the
+     * n_params parameters of the lambda written as argument at, from the
+     * types of the arguments before it (arg_types[0..at), bound first).
+     * Non-zero and a sentence in err when the call cannot take such a
+     * lambda there. NULL: the function takes no lambda. */
+    sl_err_t (*lambda_params)(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t at,
+                              uint32_t n_params, const sl_sql_type_t **params, char *err, size_t errlen);
+    /* The first argument is a time unit written as a bare word (DAYS,
+     * HOURS, ... as TIMESTAMPADD takes it): the binder passes it as its
+     * name, a STRING literal. */
+    bool unit_first;
 };
 
 /* The groups the registry lists; each is an array ended by an entry whose
@@ -254,6 +290,7 @@ extern const sl_sql_func_t sl_sql_funcs_time[];
 extern const sl_sql_func_t sl_sql_funcs_json[];
 extern const sl_sql_func_t sl_sql_funcs_collection[];
 extern const sl_sql_func_t sl_sql_funcs_misc[];
+extern const sl_sql_func_t sl_sql_funcs_lambda[];
 extern const sl_sql_func_t sl_sql_funcs_agg[];
 extern const sl_sql_func_t sl_sql_funcs_table[];
 

@@ -118,6 +118,9 @@ sl_sql_ast_expr_t *sl_sql_e_cast(sl_sql_pctx_t *c, sl_sql_token_t t, sl_sql_ast_
 sl_sql_ast_expr_t *sl_sql_e_call(sl_sql_pctx_t *c, sl_sql_token_t name, sl_sql_list_t *args, bool distinct, bool star);
 sl_sql_ast_expr_t *sl_sql_e_deref(sl_sql_pctx_t *c, sl_sql_ast_expr_t *a, sl_sql_token_t field);
 sl_sql_ast_expr_t *sl_sql_e_subscript(sl_sql_pctx_t *c, sl_sql_ast_expr_t *a, sl_sql_ast_expr_t *index);
+/* params => body: params are the expressions the grammar read before the
+ * arrow; each must be a plain unqualified name (else a parse error). */
+sl_sql_ast_expr_t *sl_sql_e_lambda(sl_sql_pctx_t *c, sl_sql_list_t *params, sl_sql_ast_expr_t *body);
 /* ARRAY[...], MAP(...), STRUCT(...): kind and args (MAP: k, v, k, v...;
  * STRUCT: names beside args). */
 sl_sql_ast_expr_t *sl_sql_e_ctor(sl_sql_pctx_t *c, sl_sql_token_t t, sl_sql_ast_ekind_t kind, sl_sql_list_t *args,

@@ -90,8 +90,9 @@ bool sl_sql_sb_done(sl_sql_sb_t *sb, sl_sql_eval_t *cx, sl_sql_datum_t *out);
 
 /* Registry entries: a scalar function from its overload array, the end
  * of a group, and a plain overload of fixed parameters. */
-#define SL_SQL_FN(name, cat, desc, ov) {name, SL_SQL_F_SCALAR, cat, desc, ov, SL_ARRAY_LEN(ov), NULL, NULL, NULL}
-#define SL_SQL_FN_END {NULL, SL_SQL_F_SCALAR, NULL, NULL, NULL, 0, NULL, NULL, NULL}
+#define SL_SQL_FN(name, cat, desc, ov) \
+    {name, SL_SQL_F_SCALAR, cat, desc, ov, SL_ARRAY_LEN(ov), NULL, NULL, NULL, NULL, false}
+#define SL_SQL_FN_END {NULL, SL_SQL_F_SCALAR, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, false}
 #define SL_SQL_OV(params, result, fn, sig, desc) \
     {params, SL_ARRAY_LEN(params), false, result, NULL, fn, NULL, sig, desc}
 

@@ -100,8 +100,8 @@ static const sl_sql_tablefn_t CUBE_FN = {cube_resolve, cube_apply};
 
 const sl_sql_func_t sl_sql_funcs_table[] = {
     {"EXPLODE", SL_SQL_F_TABLE, "TABLE", "Outputs one row per element of an array.", NULL, 0, NULL, &EXPLODE_FN,
-     "EXPLODE(list ARRAY<T>)"},
+     "EXPLODE(list ARRAY<T>)", NULL, false},
     {"CUBE_EXPLODE", SL_SQL_F_TABLE, "TABLE", "Outputs every combination of an array's elements with some NULL.",
-     NULL, 0, NULL, &CUBE_FN, "CUBE_EXPLODE(list ARRAY<T>)"},
+     NULL, 0, NULL, &CUBE_FN, "CUBE_EXPLODE(list ARRAY<T>)", NULL, false},
     SL_SQL_FN_END,
 };

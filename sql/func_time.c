@@ -4,7 +4,12 @@
  * PARSE_TIMESTAMP (TIMESTAMP), UNIX_TIMESTAMP; FORMAT_DATE, PARSE_DATE,
  * DATETOSTRING, STRINGTODATE, FORMAT_TIME, PARSE_TIME (a DATE or TIME
  * pattern may only use that value's fields, as java.time's LocalDate and
- * LocalTime), FROM_UNIXTIME, FROM_DAYS, UNIX_DATE, CONVERT_TZ.
+ * LocalTime), FROM_UNIXTIME, FROM_DAYS, UNIX_DATE, CONVERT_TZ; the
+ * arithmetic TIMESTAMPADD / TIMESTAMPSUB, DATEADD / DATESUB, TIMEADD /
+ * TIMESUB (unit, interval, value), the unit written as a bare word (DAYS,
+ * HOURS, MINUTES, SECONDS, MILLISECONDS or the singular): a DATE moves by
+ * whole days towards 1970 as Java's TimeUnit truncates, a TIME wraps
+ * around midnight.
  *
  * Patterns are java.time.format.DateTimeFormatter's, zones UTC, fixed
  * offsets or tz database ids (timefmt.c). The zone defaults to UTC (ksqlDB
@@ -15,6 +20,8 @@
  * argument gives NULL.
  */
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 #include "func_int.h"
 
@@ -298,6 +305,137 @@ static void eval_convert_tz(const sl_sql_expr_t *call, const sl_sql_datum_t *arg
     out->kind = SL_SQL_T_TIMESTAMP;
 }
 
+/* --- TIMESTAMPADD and the like ------------------------------------------------- */
+
+/* The milliseconds of a time unit's name; 0 if it is none. */
+static int64_t unit_ms(const char *p, uint32_t n)
+{
+    static const struct {
+        const char *name;
+        int64_t ms;
+    } units[] = {
+        {"MILLISECOND", 1}, {"SECOND", 1000}, {"MINUTE", 60000}, {"HOUR", 3600000}, {"DAY", 86400000},
+    };
+    if (n > 0 && (p[n - 1] == 'S' || p[n - 1] == 's'))
+        n--;
+    for (size_t i = 0; i < SL_ARRAY_LEN(units); i++)
+        if (strlen(units[i].name) == n && strncasecmp(units[i].name, p, n) == 0)
+            return units[i].ms;
+    return 0;
+}
+
+/* The unit (argument 0) must be known at bind time. */
+static sl_err_t prepare_unit(sl_arena_t *arena, sl_sql_expr_t *const *args, uint32_t n, void **state, char *err,
+                             size_t errlen)
+{
+    const sl_sql_datum_t *u = sl_sql_fn_const_arg(args, n, 0);
+    int64_t ms = u && u->kind == SL_SQL_T_STRING ? unit_ms(u->u.s.ptr, u->u.s.len) : 0;
+    if (ms == 0) {
+        snprintf(err, errlen, "The time unit must be one of DAYS, HOURS, MINUTES, SECONDS, MILLISECONDS");
+        return SL_ERR_INVAL;
+    }
+    int64_t *st = sl_arena_alloc(arena, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return SL_ERR_NOMEM;
+    }
+    *st = ms;
+    *state = st;
+    return SL_OK;
+}
+
+/* unit * interval, negated for the _SUB functions; false (and NULL) when
+ * it does not fit. */
+static bool shift_ms(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                     sl_sql_datum_t *out, int64_t *ms)
+{
+    if (sl_sql_fn_null_arg(args, n, out) || !call->state)
+        return false;
+    int64_t d;
+    if (__builtin_mul_overflow(*(const int64_t *)call->state, (int64_t)args[1].u.i32, &d)) {
+        sl_sql_fn_fail(cx, out, "%s: the interval is out of range", call->func->name);
+        return false;
+    }
+    *ms = strstr(call->func->name, "SUB") ? -d : d;
+    return true;
+}
+
+static void eval_timestamp_add(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                               sl_sql_datum_t *out)
+{
+    int64_t d, r;
+    if (!shift_ms(call, args, n, cx, out, &d))
+        return;
+    if (__builtin_add_overflow(args[2].u.i64, d, &r)) {
+        sl_sql_fn_fail(cx, out, "%s: the result is out of range", call->func->name);
+        return;
+    }
+    *out = sl_sql_bigint(r);
+    out->kind = SL_SQL_T_TIMESTAMP;
+}
+
+static void eval_date_add(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                          sl_sql_datum_t *out)
+{
+    int64_t d;
+    if (!shift_ms(call, args, n, cx, out, &d))
+        return;
+    /* Java's TimeUnit.toDays truncates towards zero. */
+    int64_t days = ((int64_t)args[2].u.i32 * 86400000 + d) / 86400000;
+    if (days < INT32_MIN || days > INT32_MAX) {
+        sl_sql_fn_fail(cx, out, "%s: the result is out of range", call->func->name);
+        return;
+    }
+    *out = sl_sql_int((int32_t)days);
+    out->kind = SL_SQL_T_DATE;
+}
+
+static void eval_time_add(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                          sl_sql_datum_t *out)
+{
+    int64_t d;
+    if (!shift_ms(call, args, n, cx, out, &d))
+        return;
+    int64_t r = (args[2].u.i64 + d % 86400000) % 86400000;
+    *out = sl_sql_bigint(r < 0 ? r + 86400000 : r);
+    out->kind = SL_SQL_T_TIME;
+}
+
+static const sl_sql_tkind_t P_UNIT_TS[] = {SL_SQL_T_STRING, SL_SQL_T_INT, SL_SQL_T_TIMESTAMP};
+static const sl_sql_tkind_t P_UNIT_DATE[] = {SL_SQL_T_STRING, SL_SQL_T_INT, SL_SQL_T_DATE};
+static const sl_sql_tkind_t P_UNIT_TIME[] = {SL_SQL_T_STRING, SL_SQL_T_INT, SL_SQL_T_TIME};
+
+#define UNIT_OV(params, result, fn, sig, desc) \
+    {params, SL_ARRAY_LEN(params), false, result, NULL, fn, prepare_unit, sig, desc}
+
+static const sl_sql_overload_t TIMESTAMPADD_O[] = {
+    UNIT_OV(P_UNIT_TS, SL_SQL_T_TIMESTAMP, eval_timestamp_add,
+            "TIMESTAMPADD(unit TIME_UNIT, interval INT, timestamp TIMESTAMP)", "the timestamp interval units later"),
+};
+static const sl_sql_overload_t TIMESTAMPSUB_O[] = {
+    UNIT_OV(P_UNIT_TS, SL_SQL_T_TIMESTAMP, eval_timestamp_add,
+            "TIMESTAMPSUB(unit TIME_UNIT, interval INT, timestamp TIMESTAMP)", "the timestamp interval units earlier"),
+};
+static const sl_sql_overload_t DATEADD_O[] = {
+    UNIT_OV(P_UNIT_DATE, SL_SQL_T_DATE, eval_date_add, "DATEADD(unit TIME_UNIT, interval INT, date DATE)",
+            "the date interval units later (whole days)"),
+};
+static const sl_sql_overload_t DATESUB_O[] = {
+    UNIT_OV(P_UNIT_DATE, SL_SQL_T_DATE, eval_date_add, "DATESUB(unit TIME_UNIT, interval INT, date DATE)",
+            "the date interval units earlier (whole days)"),
+};
+static const sl_sql_overload_t TIMEADD_O[] = {
+    UNIT_OV(P_UNIT_TIME, SL_SQL_T_TIME, eval_time_add, "TIMEADD(unit TIME_UNIT, interval INT, time TIME)",
+            "the time of day interval units later, around midnight"),
+};
+static const sl_sql_overload_t TIMESUB_O[] = {
+    UNIT_OV(P_UNIT_TIME, SL_SQL_T_TIME, eval_time_add, "TIMESUB(unit TIME_UNIT, interval INT, time TIME)",
+            "the time of day interval units earlier, around midnight"),
+};
+
+#define UNIT_FN(name, desc, ov) \
+    {name, SL_SQL_F_SCALAR, "DATE / TIME", desc, ov, SL_ARRAY_LEN(ov), NULL, NULL, NULL, NULL, true}
+
 static const sl_sql_tkind_t P_BIGINT_STR[] = {SL_SQL_T_BIGINT, SL_SQL_T_STRING};
 static const sl_sql_tkind_t P_BIGINT_STR2[] = {SL_SQL_T_BIGINT, SL_SQL_T_STRING, SL_SQL_T_STRING};
 static const sl_sql_tkind_t P_TS_STR[] = {SL_SQL_T_TIMESTAMP, SL_SQL_T_STRING};
@@ -414,5 +552,11 @@ const sl_sql_func_t sl_sql_funcs_time[] = {
               "Formats milliseconds since the epoch with a java.time pattern.", TIMESTAMPTOSTRING_O),
     SL_SQL_FN("UNIX_TIMESTAMP", "DATE / TIME", "Returns the current time, or a TIMESTAMP, as epoch milliseconds.",
               UNIX_TIMESTAMP_O),
+    UNIT_FN("DATEADD", "Adds a duration to a DATE.", DATEADD_O),
+    UNIT_FN("DATESUB", "Subtracts a duration from a DATE.", DATESUB_O),
+    UNIT_FN("TIMEADD", "Adds a duration to a TIME.", TIMEADD_O),
+    UNIT_FN("TIMESUB", "Subtracts a duration from a TIME.", TIMESUB_O),
+    UNIT_FN("TIMESTAMPADD", "Adds a duration to a TIMESTAMP.", TIMESTAMPADD_O),
+    UNIT_FN("TIMESTAMPSUB", "Subtracts a duration from a TIMESTAMP.", TIMESTAMPSUB_O),
     SL_SQL_FN_END,
 };

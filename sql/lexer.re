@@ -76,6 +76,7 @@ static const keyword_t others[] = {
     {"'||'", TK_CONCAT},       {"'='", TK_EQ},         {"'<>'", TK_NE},
     {"'<'", TK_LT},            {"'<='", TK_LE},        {"'>'", TK_GT},
     {"'>='", TK_GE},           {"'->'", TK_ARROW},     {"':='", TK_ASSIGN},
+    {"'=>'", TK_LAMBDA},
     {"IDENTIFIER", TK_ID},     {"STRING", TK_STRING},  {"INTEGER_VALUE", TK_INTEGER_VALUE},
     {"DECIMAL_VALUE", TK_DECIMAL_VALUE}, {"FLOATING_POINT_VALUE", TK_FLOATING_POINT_VALUE},
 };
@@ -203,6 +204,7 @@ int sl_sql_lex(sl_sql_lexer_t *lx, sl_sql_token_t *tok, char *msg, size_t msglen
             ">"     { code = TK_GT; goto done; }
             ">="    { code = TK_GE; goto done; }
             "->"    { code = TK_ARROW; goto done; }
+            "=>"    { code = TK_LAMBDA; goto done; }
             ":="    { code = TK_ASSIGN; goto done; }
         */
     done:

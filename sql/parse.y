@@ -44,6 +44,7 @@ static void syntax_error(void *parser, sl_sql_pctx_t *c, const sl_sql_token_t *t
     REPLACE RETENTION RUN SAMPLE SCRIPT SESSION SET SHOW SIZE SOURCE STREAMS STRUCT TABLES TERMINATE TOPIC
     TOPICS TUMBLING UNSET.
 
+%right LAMBDA.
 %left OR.
 %left AND.
 %right NOT.
@@ -330,6 +331,12 @@ expr(A) ::= ident(F) LP RP.                 { A = sl_sql_e_call(ctx, F, NULL, fa
 expr(A) ::= ident(F) LP STAR RP.            { A = sl_sql_e_call(ctx, F, NULL, false, true); }
 expr(A) ::= ident(F) LP exprlist(L) RP.     { A = sl_sql_e_call(ctx, F, L, false, false); }
 expr(A) ::= ident(F) LP DISTINCT exprlist(L) RP. { A = sl_sql_e_call(ctx, F, L, true, false); }
+
+/* Lambdas (arguments of TRANSFORM, FILTER, REDUCE): x => body,
+ * (x) => body, (k, v) => body; the body reaches as far as it can. */
+expr(A) ::= ident(P) LAMBDA expr(B).        { A = sl_sql_e_lambda(ctx, sl_sql_plist(ctx, NULL, sl_sql_e_column(ctx, NULL, P)), B); }
+expr(A) ::= LP expr(P) RP LAMBDA expr(B).   { A = sl_sql_e_lambda(ctx, sl_sql_plist(ctx, NULL, P), B); }
+expr(A) ::= LP exprlist2(L) RP LAMBDA expr(B). { A = sl_sql_e_lambda(ctx, L, B); }
 
 expr(A) ::= CASE(T) case_operand(O) case_whens(W) case_else(E) END. { A = sl_sql_e_case(ctx, T, O, W, E); }
 case_operand(A) ::= .                       { A = NULL; }

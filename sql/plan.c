@@ -139,7 +139,7 @@ static bool through_project(sl_sql_colsrc_t src, uint32_t index, sl_sql_colsrc_t
 {
     const sl_sql_plan_t *p = arg;
     const sl_sql_expr_t *x = NULL;
-    if (src == SL_SQL_COL_PSEUDO) {
+    if (src == SL_SQL_COL_PSEUDO || src == SL_SQL_COL_LAMBDA) {
         *nsrc = src;
         *nindex = index;
         return true;

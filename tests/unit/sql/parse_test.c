@@ -205,6 +205,14 @@ static void dump(out_t *o, const sl_sql_ast_expr_t *e)
         put(o, ")");
         break;
     case SL_SQL_A_INTERVAL: put(o, "%lldms", (long long)e->ival); break;
+    case SL_SQL_A_LAMBDA:
+        put(o, "(=>");
+        for (uint32_t i = 0; i < e->names->n; i++)
+            put(o, " %s", ((sl_sql_ident_t *)e->names->items[i])->name);
+        put(o, " ");
+        dump(o, e->a);
+        put(o, ")");
+        break;
     }
 }
 
@@ -682,6 +690,20 @@ static void test_expression_forms(void **state)
     EXPR(f, "size + session", "(+ SIZE SESSION)");
     EXPR(f, "ROWTIME", "ROWTIME");
     EXPR(f, "WINDOWSTART", "WINDOWSTART");
+    /* lambdas: the body reaches as far as it can */
+    EXPR(f, "TRANSFORM(a, x => x + 1)", "(TRANSFORM A (=> X (+ X 1)))");
+    EXPR(f, "TRANSFORM(a, (x) => x OR y AND z)", "(TRANSFORM A (=> X (OR X (AND Y Z))))");
+    EXPR(f, "REDUCE(m, 0, (s, k, v) => s + v)", "(REDUCE M 0 (=> S K V (+ S V)))");
+    EXPR(f, "TRANSFORM(a, x => TRANSFORM(x, y => y * 2))", "(TRANSFORM A (=> X (TRANSFORM X (=> Y (* Y 2)))))");
+}
+
+static void test_lambda_errors(void **state)
+{
+    fixture_t *f = *state;
+    fails(f, "SELECT TRANSFORM(a, (x, x) => 1) FROM S;", "different names: X");
+    fails(f, "SELECT TRANSFORM(a, (s.x) => 1) FROM S;", "plain names");
+    fails(f, "SELECT TRANSFORM(a, (1) => 1) FROM S;", "plain names");
+    fails(f, "SELECT TRANSFORM(a, => 1) FROM S;", "'=>'");
 }
 
 static void test_literals(void **state)
@@ -907,6 +929,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_several_statements, setup, teardown),
         cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expression_forms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lambda_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_literals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_syntax_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lexical_errors, setup, teardown),
