@@ -1,10 +1,12 @@
 /*
  * standalone.c - sluice-connect-standalone: Kafka's connect-standalone.
  * Usage: sluice-connect-standalone WORKER.properties CONNECTOR.properties...
- * Starts a standalone worker with the worker settings, adds each connector,
- * and runs until SIGINT or SIGTERM, then stops cleanly (sources' offsets
- * saved, sinks flushed and committed). Exit 0 after a clean stop, 1 when
- * the worker or a connector could not start, 2 for a bad command line. The
+ * Starts a standalone worker with the worker settings, serves the REST API
+ * on the first of `listeners` (http://127.0.0.1:8083 by default), adds each
+ * connector, and runs until SIGINT or SIGTERM, then stops cleanly (REST
+ * first, then the worker: sources' offsets saved, sinks flushed and
+ * committed). Exit 0 after a clean stop, 1 when the worker, the REST
+ * service or a connector could not start, 2 for a bad command line. The
  * worker file may also set log.level (debug, info, warn, error).
  */
 #include <pthread.h>
@@ -42,11 +44,28 @@ int main(int argc, char **argv)
         sl_log_set_level(lvl);
     sl_connect_worker_t *w = NULL;
     sl_err_t rc = sl_connect_worker_new(wprops, &w, err, sizeof(err));
-    sl_props_free(wprops);
     if (rc) {
+        sl_props_free(wprops);
         fprintf(stderr, "sluice-connect-standalone: %s (%s)\n", err, sl_err_name(rc));
         return 1;
     }
+    /* The first listener of the list serves REST (Kafka's listeners). */
+    const char *listeners = sl_props_get(wprops, "listeners");
+    char listener[256];
+    snprintf(listener, sizeof(listener), "%s", listeners && *listeners ? listeners :
+             "http://127.0.0.1:8083");
+    listener[strcspn(listener, ", ")] = '\0';
+    sl_connect_rest_t *rest = NULL;
+    rc = sl_connect_rest_start(w, listener, &rest, err, sizeof(err));
+    sl_props_free(wprops);
+    if (rc) {
+        fprintf(stderr, "sluice-connect-standalone: REST service on %s: %s (%s)\n", listener, err,
+                sl_err_name(rc));
+        sl_connect_worker_free(w);
+        return 1;
+    }
+    SL_INFO("connect", "REST service on %s (port %u)", listener,
+            (unsigned)sl_connect_rest_port(rest));
     const sl_connect_plugins_t *ps = sl_connect_worker_plugins(w);
     for (size_t i = 0; i < sl_connect_plugins_error_count(ps); i++)
         fprintf(stderr, "sluice-connect-standalone: plugin refused: %s\n",
@@ -70,6 +89,7 @@ int main(int argc, char **argv)
     int sig;
     if (!status)
         sigwait(&stop_set, &sig);
+    sl_connect_rest_stop(rest);
     sl_connect_worker_free(w);
     return status;
 }

@@ -4,15 +4,19 @@
 file into a topic (JSON converter with schemas, Kafka's envelope), and
 FileStreamSink writes the topic back into a file.
 
-Steps: 100,000 lines arrive identical, and the topic holds Kafka's JSON
-envelope; a worker killed with SIGKILL mid-stream and restarted (with more
-lines appended while it was down) loses no line: after removing the
-duplicates at-least-once allows, the output equals the input, in order.
-Every wait is bounded; nothing asserts a duration.
+Steps: 1,000,000 lines (SLUICE_IT_CONNECT_LINES changes it) arrive
+identical while the worker's REST service (on a free port given as
+`listeners`) reports both connectors RUNNING, and the topic holds Kafka's
+JSON envelope; a worker killed with SIGKILL mid-stream and restarted (with
+more lines appended while it was down) loses no line: every line is unique,
+so removing repeated lines removes exactly the records delivered twice for
+one source offset (at least once), and the output then equals the input, in
+order. Every wait is bounded; nothing asserts a duration.
 
 Usage: connect_standalone.py BUILD_DIR
 """
 import atexit
+import json
 import os
 import shutil
 import signal
@@ -20,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
@@ -30,7 +35,7 @@ import sluiced  # noqa: E402
 BUILD = client_drv.build_dir()
 t = check.Test("connect_standalone", budget_s=560)
 
-LINES = int(os.environ.get("SLUICE_IT_CONNECT_LINES", "100000"))
+LINES = int(os.environ.get("SLUICE_IT_CONNECT_LINES", "1000000"))
 WORKER = os.path.join(BUILD, "bin", "sluice-connect-standalone")
 PLUGINS = os.path.join(BUILD, "connect-plugins")
 SCRATCH = tempfile.mkdtemp(prefix="connect-it-")
@@ -59,6 +64,21 @@ def read_lines(path):
         data = f.read()
     # Only complete lines: the sink may be between a write and its newline.
     return data.decode("utf-8").split("\n")[:-1]
+
+
+def count_lines(path):
+    if not os.path.exists(path):
+        return 0
+    n = 0
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            n += block.count(b"\n")
+    return n
+
+
+def rest_get(port, path):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
+        return json.loads(r.read().decode("utf-8"))
 
 
 class Worker:
@@ -101,19 +121,22 @@ class Worker:
             raise check.Failed("sanitizer reports in the worker log:\n" + text[-4000:])
 
 
-def wait_for_lines(path, want, worker, timeout_s=300):
-    """Waits until path holds every line of want (a set); bounded."""
+def wait_for_lines(path, want, worker, timeout_s=400):
+    """Waits until path holds every line of want (a set); bounded. The
+    lines are compared only once there are enough of them."""
     deadline = time.monotonic() + timeout_s
     got = set()
     while time.monotonic() < deadline:
-        got = set(read_lines(path))
-        if want <= got:
-            return
+        if count_lines(path) >= len(want):
+            got = set(read_lines(path))
+            if want <= got:
+                return
         if not worker.alive():
             raise check.Failed("worker exited (status %s) with %d of %d lines written\n%s"
                                % (worker.proc.returncode, len(want & got), len(want),
                                   worker.text()[-3000:]))
         time.sleep(0.5)
+    got = set(read_lines(path))
     raise check.Failed("after %d s only %d of %d lines arrived\n%s"
                        % (timeout_s, len(want & got), len(want), worker.text()[-3000:]))
 
@@ -129,8 +152,10 @@ def dedupe(seq):
 
 
 b = t.broker(config={"num.partitions": "1"})
+REST_PORT = sluiced.free_port()
 worker_props = write_props("worker.properties", {
     "bootstrap.servers": b.bootstrap,
+    "listeners": "http://127.0.0.1:%d" % REST_PORT,
     "connect.plugin.path": PLUGINS,
     "offset.storage.file.filename": os.path.join(SCRATCH, "offsets.json"),
     "offset.flush.interval.ms": "200",
@@ -158,6 +183,25 @@ with t.step("%d lines through file source -> topic -> file sink arrive identical
     with open(src_file, "w") as f:
         f.write("\n".join(want) + "\n")
     w = Worker(worker_props, src, sink)
+    # The REST service answers on the listener while the lines flow.
+    deadline = time.monotonic() + 60
+    states = None
+    while time.monotonic() < deadline:
+        try:
+            states = [rest_get(REST_PORT, "/connectors/%s/status" % n)
+                      for n in ("file-source-a", "file-sink-a")]
+            if all(st["connector"]["state"] == "RUNNING" and
+                   [x["state"] for x in st["tasks"]] == ["RUNNING"] for st in states):
+                break
+        except (OSError, ValueError, KeyError):
+            pass
+        t.expect(w.alive(), "worker exited early\n" + w.text()[-3000:])
+        time.sleep(0.2)
+    t.expect(states is not None, "the REST service never answered on port %d" % REST_PORT)
+    t.eq([st["type"] for st in states], ["source", "sink"], "connector types over REST")
+    t.eq([st["tasks"][0]["state"] for st in states], ["RUNNING", "RUNNING"],
+         "task states over REST")
+    t.eq(states[0]["tasks"][0]["worker_id"], "127.0.0.1:%d" % REST_PORT, "worker id")
     wait_for_lines(sink_file, set(want), w)
     rc = w.stop()
     w.check_clean()
@@ -184,12 +228,12 @@ with t.step("kill -9 mid-stream, restart: no line lost, duplicates only from rep
         f.write("\n".join(first_half) + "\n")
     w = Worker(worker_props, src, sink)
     deadline = time.monotonic() + 240
-    while len(read_lines(sink_file)) < LINES // 4 and time.monotonic() < deadline:
+    while count_lines(sink_file) < LINES // 4 and time.monotonic() < deadline:
         t.expect(w.alive(), "worker exited early\n" + w.text()[-3000:])
         time.sleep(0.05)
-    t.expect(len(read_lines(sink_file)) >= LINES // 4, "the sink never got going")
+    t.expect(count_lines(sink_file) >= LINES // 4, "the sink never got going")
     w.kill()
-    before = len(read_lines(sink_file))
+    before = count_lines(sink_file)
     t.expect(before < LINES // 2, "the worker was killed after it had finished; the test "
              "proves nothing (%d lines)" % before)
     with open(src_file, "a") as f:
