@@ -407,7 +407,9 @@ static void dispatch(sl_connect_rest_t *r, struct MHD_Connection *c, const char 
             if (!route_matches(&routes[i], &rq, &task))
                 continue;
             path_known = true;
-            if (strcmp(routes[i].method, method) == 0) {
+            /* HEAD is GET without the body (libmicrohttpd drops it). */
+            if (strcmp(routes[i].method, method) == 0 ||
+                (strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
                 hit = &routes[i];
                 rq.task = task;
             }

@@ -537,6 +537,10 @@ static void unknown_names_and_routes(void **state)
     expect_error(&r, 404, "Not Found");
     r = req("DELETE", "/connectors", NULL);
     expect_error(&r, 405, "Method Not Allowed");
+    r = req("HEAD", "/connectors", NULL);
+    expect_status(&r, 200);
+    assert_string_equal(r.body, "");
+    resp_free(&r);
     r = req("POST", "/connectors/x/pause", NULL);
     expect_error(&r, 405, "Method Not Allowed");
     r = req("GET", "/connectors/%zz", NULL);
