@@ -5,10 +5,14 @@
  * {"filename":"<file>"}, source offset {"position":<byte after the line>},
  * so a restarted task resumes after the last stored line. A line is sent
  * only once its "\n" is there; a line longer than max.line.bytes is cut
- * into pieces of that size. One task (the file is one partition).
+ * into pieces of that size. One task per file (a file is one partition):
+ * `file` names one; Sluice's own `files` lists several, one task each, so
+ * tasks.max must be at least their number.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +35,10 @@ typedef struct src {
 } src_t;
 
 static const sl_connect_configdef_t defs[] = {
-    {"file", SL_CFG_STRING, NULL, SL_IMPORTANCE_HIGH, "The file to read, line by line."},
+    {"file", SL_CFG_STRING, "", SL_IMPORTANCE_HIGH,
+     "The file to read, line by line (or set files)."},
+    {"files", SL_CFG_LIST, "", SL_IMPORTANCE_MEDIUM,
+     "Several files to read, separated by commas: one task each (tasks.max at least as many)."},
     {"topic", SL_CFG_STRING, NULL, SL_IMPORTANCE_HIGH, "The topic to write the lines to."},
     {"batch.size", SL_CFG_INT, "2000", SL_IMPORTANCE_LOW,
      "The most lines one poll returns."},
@@ -117,6 +124,56 @@ static int src_start(sl_connect_ctx_t *ctx, void **task)
     }
     *task = s;
     return SL_CONNECT_OK;
+}
+
+/* Exactly one of file and files must be set. */
+static int conn_start(sl_connect_ctx_t *ctx, void **state)
+{
+    const char *file = host->config_get(ctx, "file");
+    const char *files = host->config_get(ctx, "files");
+    bool one = file && *file, many = files && files[strspn(files, " ,")];
+    *state = ctx;
+    if (one == many) {
+        host->set_error(ctx, "set either file (one file) or files (several, one task each)%s",
+                        one ? ", not both" : "");
+        return SL_CONNECT_ECONFIG;
+    }
+    return SL_CONNECT_OK;
+}
+
+/* One task per file: `file`, or each item of `files`. */
+static int task_configs(void *state, sl_connect_ctx_t *ctx, int max_tasks,
+                        sl_connect_taskcfgs_t *out)
+{
+    (void)state;
+    const char *file = host->config_get(ctx, "file");
+    if (file && *file)
+        return host->taskcfg_put(out, 0, "file", file) ? SL_CONNECT_ENOMEM : 1;
+    const char *p = host->config_get(ctx, "files");
+    int n = 0;
+    while (p && *p) {
+        size_t len = strcspn(p, ",");
+        const char *b = p, *e = p + len;
+        while (b < e && isspace((unsigned char)*b))
+            b++;
+        while (e > b && isspace((unsigned char)e[-1]))
+            e--;
+        p += len + (p[len] == ',');
+        if (b == e)
+            continue;
+        if (n == max_tasks) {
+            host->set_error(ctx, "files lists more than tasks.max=%d files (one task each)",
+                            max_tasks);
+            return SL_CONNECT_ECONFIG;
+        }
+        char *one = strndup(b, (size_t)(e - b));
+        int rc = one ? host->taskcfg_put(out, n, "file", one) : SL_CONNECT_ENOMEM;
+        free(one);
+        if (rc)
+            return rc;
+        n++;
+    }
+    return n;
 }
 
 static void nap(int ms)
@@ -233,6 +290,8 @@ static const sl_connect_plugin_t plugin = {
     .kind = SL_CONNECT_SOURCE,
     .config_defs = defs,
     .config_def_count = sizeof(defs) / sizeof(defs[0]),
+    .connector_start = conn_start,
+    .task_configs = task_configs,
     .source = &source_vt,
     /* The byte position after a line says exactly where to resume. */
     .exactly_once = 1,

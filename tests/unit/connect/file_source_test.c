@@ -2,7 +2,8 @@
  * file_source_test.c - the file connectors driven directly through their
  * vtables (no broker): the source emits complete lines with byte-position
  * offsets, waits for a line's end, resumes after a stored offset and
- * refuses a malformed one; the sink appends values as lines, flushes, and
+ * refuses a malformed one, splits `files` into one task per file; the sink
+ * appends values as lines, flushes, and
  * cuts off a torn last line a crash left.
  */
 #include <setjmp.h>
@@ -193,12 +194,49 @@ static void file_sink_appends_values_as_lines_after_cutting_a_torn_one(void **st
     sl_connect_mem_free(mem);
 }
 
+/* connector_start and task_configs of config; returns task_configs' answer
+ * (or connector_start's error) and the task files in files[]. */
+static int split(const sl_connect_plugin_t *p, const char *config, int max, char files[][32])
+{
+    sl_connect_ctx_t *ctx = ctx_for(p, config, NULL);
+    void *st = NULL;
+    int rc = p->connector_start(ctx, &st);
+    if (rc == SL_OK) {
+        sl_props_t *cfgs[4] = {0};
+        sl_connect_taskcfgs_t tc = {cfgs, 0, max};
+        rc = p->task_configs(st, ctx, max, &tc);
+        for (int i = 0; i < tc.count; i++) {
+            snprintf(files[i], 32, "%s", sl_props_get(cfgs[i], "file"));
+            sl_props_free(cfgs[i]);
+        }
+    }
+    sl_connect_ctx_free(ctx);
+    return rc;
+}
+
+static void file_source_runs_one_task_per_file(void **state)
+{
+    (void)state;
+    const sl_connect_plugin_t *p = sl_connect_plugins_find(plugins, "FileStreamSource");
+    char files[4][32];
+    assert_int_equal(split(p, "topic=t\nfile=/a\n", 4, files), 1);
+    assert_string_equal(files[0], "/a");
+    assert_int_equal(split(p, "topic=t\nfiles= /a , /b,/c\n", 3, files), 3);
+    assert_string_equal(files[0], "/a");
+    assert_string_equal(files[1], "/b");
+    assert_string_equal(files[2], "/c");
+    assert_int_equal(split(p, "topic=t\nfiles=/a,/b,/c\n", 2, files), SL_CONNECT_ECONFIG);
+    assert_int_equal(split(p, "topic=t\n", 2, files), SL_CONNECT_ECONFIG);
+    assert_int_equal(split(p, "topic=t\nfile=/a\nfiles=/b\n", 2, files), SL_CONNECT_ECONFIG);
+}
+
 int main(void)
 {
     sl_log_set_level(SL_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(file_source_emits_lines_and_resumes_after_the_stored_offset),
         cmocka_unit_test(offsets_file_refuses_malformed_content),
+        cmocka_unit_test(file_source_runs_one_task_per_file),
         cmocka_unit_test(file_sink_appends_values_as_lines_after_cutting_a_torn_one),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
