@@ -13,8 +13,10 @@
  *                  aggregates' undo, new rows added)
  * The aggregate's value is one row: the node's value row (the grouping
  * columns it shows, then each aggregate's result) followed by the
- * aggregates' states, kept in the store plan->store with the internal
- * serde; a table view then trims the states off for what follows (unless
+ * aggregates' states and the row's time (BIGINT: the latest time of the
+ * records folded in, as Kafka Streams' timestamped stores keep it; pull
+ * queries read it as ROWTIME, SL_SQL_AGG_ROWTIME_COL), kept in the store
+ * plan->store with the internal serde; a table view then trims the states off for what follows (unless
  * only a projection reads the rows: it makes its own). Sessions merge with
  * the aggregates' merge.
  *
@@ -35,7 +37,7 @@ typedef struct agg_arg {
     uint32_t n_argcols;
     uint32_t *arg_off;              /* per call: its first column in the args row */
     uint32_t *gv_src;               /* per shown grouping column: its key column */
-    uint32_t n_total;               /* value columns + states */
+    uint32_t n_total;               /* value columns + states + the row time */
     bool pseudo;                    /* an expression reads a pseudo column */
 } agg_arg_t;
 
@@ -105,6 +107,14 @@ static void agg_finish(sl_ctx_t *ctx, const agg_arg_t *a, const sl_val_t *key, s
     }
 }
 
+/* The row time after one more record (or a merge with another row's). */
+static void agg_time(const agg_arg_t *a, sl_sql_row_t *row, int64_t t)
+{
+    sl_sql_datum_t *rt = &row->cols[a->n_total - 1];
+    if (rt->kind != SL_SQL_T_BIGINT || rt->u.i64 < t)
+        *rt = sl_sql_bigint(t);
+}
+
 static sl_val_t agg_init(sl_ctx_t *ctx, void *arg)
 {
     const agg_arg_t *a = arg;
@@ -139,6 +149,7 @@ static sl_val_t agg_fold(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *val
         else
             c->func->agg->add(c, sl_ctx_arena(ctx), in, &row->cols[nv + i]);
     }
+    agg_time(a, row, sl_ctx_timestamp(ctx));
     agg_finish(ctx, a, key, row);
     return sl_val_ptr(row);
 }
@@ -167,6 +178,9 @@ static sl_val_t agg_merge(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *ag
         const sl_sql_agg_call_t *c = p->aggs[i];
         c->func->agg->merge(c, sl_ctx_arena(ctx), &other->cols[nv + i], &row->cols[nv + i]);
     }
+    const sl_sql_datum_t *ot = &other->cols[a->n_total - 1];
+    if (ot->kind == SL_SQL_T_BIGINT)
+        agg_time(a, row, ot->u.i64);
     agg_finish(ctx, a, key, row);
     return sl_val_ptr(row);
 }
@@ -219,7 +233,7 @@ static agg_arg_t *agg_arg_new(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, bool t
             if (strcmp(p->out.key[k].name, p->out.value[i].name) == 0)
                 a->gv_src[i] = k;
     }
-    a->n_total = p->out.n_value + p->n_aggs;
+    a->n_total = SL_SQL_AGG_ROWTIME_COL(p) + 1;
     a->log->branch = a->log->branch && (sl_lower_may_fail(p->group_exprs, p->n_group) ||
                                         sl_lower_may_fail(a->arg_exprs, a->n_argcols));
     a->pseudo = sl_lower_uses_pseudo(p->group_exprs, p->n_group) || sl_lower_uses_pseudo(a->arg_exprs, a->n_argcols);
@@ -303,6 +317,7 @@ sl_lw_t sl_lower_aggregate(sl_lower_ctx_t *lc, const sl_sql_plan_t *p, sl_lw_t i
         stypes[i] = p->out.value[i].type;
     for (uint32_t i = 0; i < p->n_aggs; i++)
         stypes[p->out.n_value + i] = p->aggs[i]->state_type;
+    stypes[a->n_total - 1] = sl_sql_type_of(SL_SQL_T_BIGINT);
     const sl_serde_t *ks = sl_lower_key_serde(lc, &p->out);
     const sl_serde_t *as = types_serde(lc, atypes, a->n_argcols);
     const sl_serde_t *ss = types_serde(lc, stypes, a->n_total);

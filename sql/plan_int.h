@@ -180,7 +180,10 @@ struct sl_sql_plan {
                                      * stores / session stores when
                                      * windowed); both in the internal
                                      * encoding (sl_sql_internal_serde),
-                                     * for every window kind */
+                                     * for every window kind. An
+                                     * AGGREGATE's rows end with the row's
+                                     * time (BIGINT, the latest record's),
+                                     * column SL_SQL_AGG_ROWTIME_COL */
 
     /* JOIN: input is the left side, right the right side. The output value
      * row is the left value columns then the right value columns (then,
@@ -303,5 +306,8 @@ sl_err_t sl_sql_lower(struct sl_builder *b, const sl_sql_plan_t *root, const sl_
 /* Sets *err (if not NULL): code, position, printf-style message. Returns code. */
 sl_err_t sl_sql_error_set(sl_sql_error_t *err, sl_err_t code, sl_sql_pos_t pos, const char *fmt, ...)
     SL_PRINTF(4, 5);
+
+/* The column of an AGGREGATE node's stored rows holding the row's time. */
+#define SL_SQL_AGG_ROWTIME_COL(p) ((p)->out.n_value + (p)->n_aggs)
 
 #endif

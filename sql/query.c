@@ -237,14 +237,17 @@ typedef struct pull_ctx {
     uint32_t n_chain;
     bool windowed;
     int64_t wsize;
+    int64_t rowtime_col;            /* the stored rows' time (ROWTIME), or -1 */
     const sl_sql_datum_t *match_key;    /* scans standing in for a key lookup */
     const sl_sql_schema_t *key_schema;
     sl_arena_t scratch;
     sl_err_t error;
 } pull_ctx_t;
 
-static void set_window(sl_sql_eval_t *cx, bool windowed, int64_t ws, int64_t we)
+static void set_window(sl_sql_eval_t *cx, const sl_sql_datum_t *rowtime, bool windowed, int64_t ws, int64_t we)
 {
+    if (rowtime)
+        cx->pseudo[SL_SQL_PSEUDO_ROWTIME] = *rowtime;
     if (windowed) {
         cx->pseudo[SL_SQL_PSEUDO_WINDOWSTART] = sl_sql_bigint(ws);
         cx->pseudo[SL_SQL_PSEUDO_WINDOWEND] = sl_sql_bigint(we);
@@ -257,6 +260,10 @@ static void pull_row(pull_ctx_t *pc, const sl_sql_row_t *key, const sl_sql_row_t
 {
     sl_arena_t *a = &pc->scratch;
     sl_arena_reset(a);
+    const sl_sql_datum_t *rowtime = NULL;
+    if (value && pc->rowtime_col >= 0 && (uint64_t)pc->rowtime_col < value->n &&
+        value->cols[pc->rowtime_col].kind == SL_SQL_T_BIGINT)
+        rowtime = &value->cols[pc->rowtime_col];
     for (uint32_t i = 0; pc->match_key && key && i < key->n && i < pc->key_schema->n_key; i++)
         if (!sl_sql_datum_eq(&key->cols[i], &pc->match_key[i], pc->key_schema->key[i].type))
             return;
@@ -264,7 +271,7 @@ static void pull_row(pull_ctx_t *pc, const sl_sql_row_t *key, const sl_sql_row_t
         const sl_sql_plan_t *n = pc->chain[i];
         sl_sql_eval_t cx;
         sl_sql_eval_init(&cx, a, key, value);
-        set_window(&cx, pc->windowed, ws, we);
+        set_window(&cx, rowtime, pc->windowed, ws, we);
         if (n->kind == SL_SQL_P_FILTER && n->pred) {
             if (!sl_sql_eval_pred(n->pred, &cx))
                 return;
@@ -290,7 +297,7 @@ static void pull_row(pull_ctx_t *pc, const sl_sql_row_t *key, const sl_sql_row_t
     const sl_sql_bound_query_t *bq = pc->bq;
     sl_sql_eval_t cx;
     sl_sql_eval_init(&cx, a, key, value);
-    set_window(&cx, pc->windowed, ws, we);
+    set_window(&cx, rowtime, pc->windowed, ws, we);
     if (bq->pull_where && !sl_sql_eval_pred(bq->pull_where, &cx))
         return;
     json_t *row = json_array();
@@ -474,6 +481,7 @@ static sl_err_t open_pull(sl_sql_exec_t *x, sl_sql_query_t *q, sl_sql_bound_quer
         pc.chain[i] = path[n - 1 - i];
     pc.n_chain = n;
     pc.windowed = store_node->window.kind != SL_SQL_WIN_NONE;
+    pc.rowtime_col = store_node->kind == SL_SQL_P_AGGREGATE ? (int64_t)SL_SQL_AGG_ROWTIME_COL(store_node) : -1;
     pc.wsize = store_node->window.size_ms;
     sl_arena_init(&pc.scratch, 4096, 0);
     sl_sql_rt_t *rt = e->rt;
