@@ -166,10 +166,12 @@ sl_err_t sl_connect_runtime_check(const sl_connect_runtime_t *rt, const sl_props
                  "must be requested or required", sl_props_get(config, "exactly.once.support"));
         err = SL_ERR_CONFIG;
     }
-    if (!err && eos == 2 && (!plugin->exactly_once || !rt->eos_enabled)) {
+    bool txn_store = rt->offsets && rt->offsets->ops->send_in_txn;
+    if (!err && eos == 2 && (!plugin->exactly_once || !rt->eos_enabled || !txn_store)) {
         snprintf(why, sizeof(why), "exactly.once.support=required, but %s",
                  !plugin->exactly_once ? "the connector does not support exactly-once delivery"
-                 : "the worker's exactly.once.source.support is not enabled");
+                 : !rt->eos_enabled ? "the worker's exactly.once.source.support is not enabled"
+                 : "the offset store cannot take part in transactions (standalone mode)");
         err = SL_ERR_CONFIG;
     }
     const char *tb = sl_props_get(config, "transaction.boundary");

@@ -11,7 +11,10 @@
  * one transaction (the offsets through the store's send_in_txn). A
  * transaction that cannot commit is aborted and the same records are sent
  * again in a new one, up to three times; a fatal producer error (fenced:
- * another worker runs this task now) fails the task.
+ * another worker runs this task now) fails the task. The offsets are set
+ * in the store once the transaction committed; a store that shows what
+ * send_in_txn sent at once gets the earlier offsets back when the poll's
+ * transaction never commits, so a restarted task resumes before it.
  *
  * Paused: no polling; the task waits for resume or stop.
  */
@@ -133,27 +136,66 @@ static sl_err_t txn_once(rt_task_t *t, sl_producer_t *p, src_acks_t *acks,
     return err;
 }
 
+/* Sets each partition's offset (offs[i] for the batch's last record i of
+ * a partition; NULL entries are skipped). */
+static sl_err_t set_offsets(rt_task_t *t, const sl_connect_batch_t *b, char *const *offs)
+{
+    sl_connect_offset_store_t *os = t->rt->offsets;
+    sl_err_t err = SL_OK;
+    for (size_t i = 0; i < b->count && !err; i++)
+        if (offs[i])
+            err = os->ops->set(os, t->connector, b->recs[i].source_partition, offs[i]);
+    return err;
+}
+
 static sl_err_t txn_batch(rt_task_t *t, sl_producer_t *p, src_acks_t *acks,
                           sl_connect_batch_t *b, const char **what)
 {
-    sl_err_t err = SL_OK;
-    for (int attempt = 1; attempt <= TXN_ATTEMPTS && !atomic_load(&t->stop); attempt++) {
-        if (!(err = txn_once(t, p, acks, b, what)))
-            return SL_OK;
+    /* The offsets before the transaction: a store may show what
+     * send_in_txn sent at once, and a transaction that never commits must
+     * not move what a restarted task resumes from. */
+    sl_connect_offset_store_t *os = t->rt->offsets;
+    char **prev = calloc(b->count, sizeof(*prev));
+    char **next = calloc(b->count, sizeof(*next));
+    sl_err_t err = prev && next ? SL_OK : SL_ERR_NOMEM;
+    for (size_t i = 0; !err && i < b->count; i++)
+        if (last_of_partition(b, i)) {
+            prev[i] = os->ops->get(os, t->connector, b->recs[i].source_partition);
+            next[i] = (char *)b->recs[i].source_offset;
+        }
+    bool committed = false;
+    for (int attempt = 1; !err && attempt <= TXN_ATTEMPTS && !atomic_load(&t->stop); attempt++) {
+        if (!(err = txn_once(t, p, acks, b, what))) {
+            committed = true;
+            break;
+        }
         sl_err_t fatal = sl_producer_fatal_error(p);
-        if (fatal || err == SL_ERR_NOMEM)
-            return fatal ? fatal : err;
+        if (fatal || err == SL_ERR_NOMEM) {
+            err = fatal ? fatal : err;
+            break;
+        }
         SL_WARN("connect", "task %s: %s failed (%s); the transaction is aborted and the poll's "
                 "%zu records sent again (attempt %d of %d)", t->ctx->name, *what,
                 sl_err_name(err), b->count, attempt, TXN_ATTEMPTS);
         sl_err_t aerr = sl_producer_abort_transaction(p, -1);
         if (aerr) {
             *what = "aborting the transaction";
-            return aerr;
+            err = aerr;
+            break;
         }
         t->ctx->err[0] = '\0';
     }
-    return err ? err : SL_ERR_CLOSED;
+    if (!err && !committed)
+        err = SL_ERR_CLOSED;    /* stopped between attempts */
+    if (committed && (err = set_offsets(t, b, next)))
+        *what = "storing offsets";
+    else if (!committed && prev)
+        set_offsets(t, b, prev);
+    for (size_t i = 0; prev && i < b->count; i++)
+        free(prev[i]);
+    free(prev);
+    free(next);
+    return err;
 }
 
 /* Flushes the offset store and tells the plugin its offsets are stored. */

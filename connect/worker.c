@@ -395,6 +395,9 @@ static const char *common_error(sl_connect_worker_t *w, const sl_connect_plugin_
                                    sl_props_get(w->props, "exactly.once.source.support") :
                                    "disabled", "enabled") != 0)
             snprintf(why, len, "exactly.once.source.support is not enabled on the worker");
+        else if (req && !w->distributed)
+            snprintf(why, len, "Exactly-once source delivery needs distributed mode (the "
+                     "offsets file cannot take part in transactions)");
         else
             return NULL;
         return why;

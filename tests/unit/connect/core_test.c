@@ -30,19 +30,24 @@ static sl_props_t *props(const char *text)
     return p;
 }
 
-static sl_connect_worker_t *worker(void)
+static sl_connect_worker_t *worker_with(const char *extra)
 {
-    char text[512];
+    char text[640];
     snprintf(text, sizeof(text), "bootstrap.servers=127.0.0.1:1\nconnect.plugin.path=%s,%s\n"
              "offset.storage.file.filename=%s\noffset.flush.interval.ms=50\n"
-             "consumer.session.timeout.ms=6000\nconsumer.heartbeat.interval.ms=1000\n",
-             SL_TEST_PLUGIN_DIR, SL_TEST_PLUGIN_DIR2, offsets);
+             "consumer.session.timeout.ms=6000\nconsumer.heartbeat.interval.ms=1000\n%s",
+             SL_TEST_PLUGIN_DIR, SL_TEST_PLUGIN_DIR2, offsets, extra);
     sl_props_t *p = props(text);
     sl_connect_worker_t *w = NULL;
     char err[256] = "";
     assert_int_equal(sl_connect_worker_new(p, &w, err, sizeof(err)), SL_OK);
     sl_props_free(p);
     return w;
+}
+
+static sl_connect_worker_t *worker(void)
+{
+    return worker_with("");
 }
 
 static sl_err_t add(sl_connect_worker_t *w, const char *text)
@@ -366,6 +371,23 @@ static void validate_answers_every_definition_with_its_errors(void **state)
     p = props("name=x\n");
     assert_int_equal(sl_connect_worker_validate(w, "JdbcSink", p, &arena, &v), SL_ERR_NOENT);
     sl_props_free(p);
+    sl_connect_worker_free(w);
+
+    /* Enabled on a standalone worker: the offsets file cannot take part in
+     * transactions, so required is still refused, requested runs. */
+    w = worker_with("exactly.once.source.support=enabled\n");
+    p = props("name=x\nconnector.class=FileStreamSource\ntopic=t\nfile=/tmp/none\n"
+              "exactly.once.support=required\n");
+    assert_int_equal(sl_connect_worker_validate(w, "FileStreamSource", p, &arena, &v), SL_OK);
+    assert_non_null(strstr(entry(&v, "exactly.once.support")->errors[0], "distributed mode"));
+    assert_int_equal(sl_connect_worker_add(w, p, err, sizeof(err)), SL_ERR_CONFIG);
+    assert_non_null(strstr(err, "cannot take part in transactions"));
+    sl_props_free(p);
+    p = props("name=x\nconnector.class=FileStreamSource\ntopic=t\nfile=/tmp/none\n"
+              "exactly.once.support=requested\n");
+    assert_int_equal(sl_connect_worker_add(w, p, err, sizeof(err)), SL_OK);
+    sl_props_free(p);
+    wait_state(w, "x", 0, "RUNNING");
     sl_arena_fini(&arena);
     sl_connect_worker_free(w);
 }
