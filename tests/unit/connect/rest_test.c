@@ -293,9 +293,13 @@ static void root_and_plugins(void **state)
     r = req("GET", "/connector-plugins/FileStreamSource/config", NULL);
     expect_status(&r, 200);
     assert_true(json_array_size(r.json) >= 2);
-    const json_t *first = json_array_get(r.json, 0);
-    assert_string_equal(jstr(first, "name"), "file");
-    assert_true(json_is_true(json_object_get(first, "required")));
+    bool topic_required = false;
+    json_array_foreach(r.json, i, p) {
+        assert_non_null(jstr(p, "type"));
+        if (strcmp(jstr(p, "name"), "topic") == 0)
+            topic_required = json_is_true(json_object_get(p, "required"));
+    }
+    assert_true(topic_required);
     resp_free(&r);
     r = req("GET", "/connector-plugins/NoSuchConnector/config", NULL);
     expect_error(&r, 404, "NoSuchConnector");
@@ -304,18 +308,20 @@ static void root_and_plugins(void **state)
 static void validate(void **state)
 {
     (void)state;
-    /* A missing required key: one error on "file", Kafka's shape. */
+    /* A missing required key and a bad number: errors on "topic" and
+     * "batch.size", Kafka's shape. */
     resp_t r = req("PUT", "/connector-plugins/FileStreamSourceConnector/config/validate",
-                   "{\"connector.class\":\"FileStreamSource\",\"name\":\"v\",\"topic\":\"t\"}");
+                   "{\"connector.class\":\"FileStreamSource\",\"name\":\"v\",\"file\":\"/tmp/x\","
+                   "\"batch.size\":\"lots\"}");
     expect_status(&r, 200);
     assert_string_not_equal(jstr(r.json, "name"), "");
-    assert_true(json_integer_value(json_object_get(r.json, "error_count")) >= 1);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "error_count")), 2);
     assert_true(json_is_array(json_object_get(r.json, "groups")));
     const json_t *configs = json_object_get(r.json, "configs");
     assert_true(json_array_size(configs) > 2);
     size_t i;
     const json_t *c;
-    bool file_err = false, topic_ok = false;
+    bool topic_err = false, batch_err = false, file_ok = false;
     json_array_foreach(configs, i, c) {
         const json_t *def = json_object_get(c, "definition");
         const json_t *val = json_object_get(c, "value");
@@ -324,13 +330,15 @@ static void validate(void **state)
         assert_non_null(jstr(def, "importance"));
         assert_true(json_is_array(json_object_get(val, "errors")));
         assert_true(json_is_array(json_object_get(val, "recommended_values")));
-        if (strcmp(jstr(def, "name"), "file") == 0)
-            file_err = json_array_size(json_object_get(val, "errors")) > 0;
+        size_t nerr = json_array_size(json_object_get(val, "errors"));
         if (strcmp(jstr(def, "name"), "topic") == 0)
-            topic_ok = json_array_size(json_object_get(val, "errors")) == 0 &&
-                       strcmp(jstr(val, "value"), "t") == 0;
+            topic_err = nerr == 1 && json_is_true(json_object_get(def, "required"));
+        if (strcmp(jstr(def, "name"), "batch.size") == 0)
+            batch_err = nerr == 1 && strcmp(jstr(val, "value"), "lots") == 0;
+        if (strcmp(jstr(def, "name"), "file") == 0)
+            file_ok = nerr == 0 && strcmp(jstr(val, "value"), "/tmp/x") == 0;
     }
-    assert_true(file_err && topic_ok);
+    assert_true(topic_err && batch_err && file_ok);
     resp_free(&r);
 
     /* A good one: no errors; connector.class may be left to the path. */
@@ -492,7 +500,8 @@ static void bad_configs(void **state)
     (void)state;
     /* Kafka's sentence, listing every error. */
     resp_t r = req("POST", "/connectors",
-                   "{\"name\":\"src\",\"config\":{\"connector.class\":\"FileStreamSource\",\"tasks.max\":\"1\"}}");
+                   "{\"name\":\"src\",\"config\":{\"connector.class\":\"FileStreamSource\",\"file\":\"/tmp/x\","
+                   "\"batch.size\":\"lots\"}}");
     expect_error(&r, 400, "Connector configuration is invalid and contains the following 2 error(s):");
     r = req("POST", "/connectors", "{\"name\":\"src\",\"config\":{\"connector.class\":\"NoSuchThing\"}}");
     expect_error(&r, 400, "NoSuchThing");
