@@ -13,10 +13,6 @@
 
 #include "connect_int.h"
 
-/* Distributed mode lives in herder_dist.c; a build without it answers
- * group.id with a clear error. */
-#pragma weak sl_connect_herder_dist_new
-
 struct sl_connect_worker {
     sl_props_t *props;                    /* a copy of the settings */
     sl_connect_plugins_t *plugins;
@@ -82,11 +78,6 @@ sl_err_t sl_connect_worker_new(const sl_props_t *props, sl_connect_worker_t **ou
         if (errbuf)
             snprintf(errbuf, errlen, "the worker needs offset.storage.file.filename "
                      "(standalone mode; set group.id for distributed mode)");
-        return SL_ERR_CONFIG;
-    }
-    if (dist && !sl_connect_herder_dist_new) {
-        if (errbuf)
-            snprintf(errbuf, errlen, "group.id is set, but this build has no distributed mode");
         return SL_ERR_CONFIG;
     }
     sl_connect_worker_t *w = calloc(1, sizeof(*w));
