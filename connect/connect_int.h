@@ -320,6 +320,13 @@ sl_err_t sl_connect_pipeline_sink(sl_connect_pipeline_t *p, const sl_message_t *
 /* Records that failed and were skipped, and how many reached the DLQ. */
 void sl_connect_pipeline_counts(const sl_connect_pipeline_t *p, uint64_t *skipped,
                                 uint64_t *dead_lettered);
+/* Sinks: waits up to timeout_ms (-1: no limit) until every record sent to
+ * the dead letter queue so far was acknowledged; call it before committing
+ * the consumed offsets (at least once for DLQ records too). SL_OK at once
+ * without a DLQ (and for NULL); SL_ERR_TIMEOUT, or the first delivery
+ * error with errbuf saying how many were lost: do not commit then. */
+sl_err_t sl_connect_pipeline_flush(sl_connect_pipeline_t *p, int timeout_ms, char *errbuf,
+                                   size_t errlen);
 /* The common connector definitions the pipeline reads (transforms,
  * predicates, errors.*), and those of each transform and predicate named in
  * config, appended to out as validation entries in arena memory (see
