@@ -3,6 +3,7 @@
 # the dead letter queue.
 target_sources(sluice-connect PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/pipeline.c
+  ${CMAKE_CURRENT_LIST_DIR}/pipeline_dlq.c
   ${CMAKE_CURRENT_LIST_DIR}/xform.c
   ${CMAKE_CURRENT_LIST_DIR}/xform_field.c
   ${CMAKE_CURRENT_LIST_DIR}/xform_route.c

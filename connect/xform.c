@@ -186,39 +186,6 @@ bool sl_xform_key_is(const sl_cvalue_t *key, const char *name, size_t len)
            memcmp(key->u.bytes.ptr, name, len) == 0;
 }
 
-sl_connect_config_result_t *sl_xform_result_add(sl_arena_t *arena,
-                                                sl_connect_config_result_t **out, size_t *n,
-                                                size_t *cap)
-{
-    if (*n == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        sl_connect_config_result_t *g = sl_arena_calloc(arena, ncap, sizeof(*g));
-        if (!g)
-            return NULL;
-        if (*n)
-            memcpy(g, *out, *n * sizeof(*g));
-        *out = g;
-        *cap = ncap;
-    }
-    sl_connect_config_result_t *r = &(*out)[(*n)++];
-    memset(r, 0, sizeof(*r));
-    return r;
-}
-
-sl_err_t sl_xform_result_error(sl_arena_t *arena, sl_connect_config_result_t *r,
-                               const char *sentence)
-{
-    const char **e = sl_arena_calloc(arena, r->error_count + 1, sizeof(*e));
-    char *copy = sl_arena_strndup(arena, sentence, strlen(sentence));
-    if (!e || !copy)
-        return SL_ERR_NOMEM;
-    if (r->error_count)
-        memcpy(e, r->errors, r->error_count * sizeof(*e));
-    e[r->error_count++] = copy;
-    r->errors = e;
-    return SL_OK;
-}
-
 /* ---- building the chain ----------------------------------------------------------- */
 
 typedef struct xpred {
@@ -456,25 +423,6 @@ sl_err_t sl_xform_chain_apply(const sl_xform_chain_t *c, sl_connect_record_t *re
 
 /* ---- validation ---------------------------------------------------------------------- */
 
-static const char *cfgtype_name(sl_connect_cfgtype_t t)
-{
-    switch (t) {
-    case SL_CFG_STRING: return "STRING";
-    case SL_CFG_INT: return "INT";
-    case SL_CFG_LONG: return "LONG";
-    case SL_CFG_DOUBLE: return "DOUBLE";
-    case SL_CFG_BOOLEAN: return "BOOLEAN";
-    case SL_CFG_LIST: return "LIST";
-    case SL_CFG_PASSWORD: return "PASSWORD";
-    }
-    return "STRING";
-}
-
-static const char *importance_name(sl_connect_importance_t i)
-{
-    return i == SL_IMPORTANCE_HIGH ? "HIGH" : i == SL_IMPORTANCE_MEDIUM ? "MEDIUM" : "LOW";
-}
-
 static char *arena_fmt(sl_arena_t *arena, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static char *arena_fmt(sl_arena_t *arena, const char *fmt, ...)
 {
@@ -486,6 +434,29 @@ static char *arena_fmt(sl_arena_t *arena, const char *fmt, ...)
     return sl_arena_strndup(arena, tmp, strlen(tmp));
 }
 
+sl_connect_config_result_t *sl_xform_entry(const sl_props_t *config, sl_arena_t *arena,
+                                           sl_connect_config_result_t **out, size_t *n,
+                                           size_t *cap, const sl_xform_key_t *k, const char *key,
+                                           const char *type, const char *group)
+{
+    /* config.c's entry, told that an optional key without a default is
+     * not required (its definitions cannot say so). */
+    sl_connect_configdef_t d = {key, k->type, k->required ? NULL
+                                              : k->default_value ? k->default_value : "",
+                                k->importance, k->doc};
+    if (sl_connect_config_result_add(&d, group, config, arena, out, n, cap))
+        return NULL;
+    sl_connect_config_result_t *r = &(*out)[*n - 1];
+    if (!k->required && !k->default_value) {
+        r->default_value = NULL;
+        if (!sl_props_get(config, key))
+            r->value = NULL;
+    }
+    if (type)
+        r->type = type;
+    return r;
+}
+
 typedef struct vctx {
     const sl_props_t *config;
     sl_arena_t *arena;
@@ -493,27 +464,10 @@ typedef struct vctx {
     size_t *n, *cap;
 } vctx_t;
 
-/* One entry: key (copied), with the value given or the default. */
-static sl_connect_config_result_t *entry(vctx_t *v, const char *key, const char *type,
-                                         bool required, const char *def, const char *importance,
-                                         const char *doc, const char *group)
+static sl_connect_config_result_t *entry(vctx_t *v, const sl_xform_key_t *k, const char *key,
+                                         const char *type, const char *group)
 {
-    sl_connect_config_result_t *r = sl_xform_result_add(v->arena, v->out, v->n, v->cap);
-    if (!r)
-        return NULL;
-    const char *given = sl_props_get(v->config, key);
-    const char *val = given ? given : def;
-    r->name = sl_arena_strndup(v->arena, key, strlen(key));
-    r->type = type;
-    r->required = required;
-    r->default_value = def;
-    r->importance = importance;
-    r->doc = doc;
-    r->group = group;
-    r->value = val ? sl_arena_strndup(v->arena, val, strlen(val)) : NULL;
-    if (!r->name || (val && !r->value))
-        return NULL;
-    return r;
+    return sl_xform_entry(v->config, v->arena, v->out, v->n, v->cap, k, key, type, group);
 }
 
 /* The entries of one alias: its type, the implicit predicate/negate of a
@@ -532,16 +486,18 @@ static sl_err_t validate_alias(vctx_t *v, const char *alias, bool predicate)
     if (!group || !doc)
         return SL_ERR_NOMEM;
     size_t first = *v->n;
-    if (!entry(v, key, "CLASS", true, NULL, "HIGH", doc, group))
+    const sl_xform_key_t type_key = {"type", SL_CFG_STRING, NULL, true, SL_IMPORTANCE_HIGH, doc};
+    if (!entry(v, &type_key, key, "CLASS", group))
         return SL_ERR_NOMEM;
-    if (!predicate) {
-        snprintf(key, sizeof(key), "%spredicate", prefix);
-        if (!entry(v, key, "STRING", false, "", "MEDIUM", "The alias of a predicate used to "
-                   "determine whether to apply this transformation.", group))
-            return SL_ERR_NOMEM;
-        snprintf(key, sizeof(key), "%snegate", prefix);
-        if (!entry(v, key, "BOOLEAN", false, "false", "MEDIUM", "Whether the configured "
-                   "predicate should be negated.", group))
+    static const sl_xform_key_t implicit[2] = {
+        {"predicate", SL_CFG_STRING, "", false, SL_IMPORTANCE_MEDIUM,
+         "The alias of a predicate used to determine whether to apply this transformation."},
+        {"negate", SL_CFG_BOOLEAN, "false", false, SL_IMPORTANCE_MEDIUM,
+         "Whether the configured predicate should be negated."},
+    };
+    for (int i = 0; !predicate && i < 2; i++) {
+        snprintf(key, sizeof(key), "%s%s", prefix, implicit[i].name);
+        if (!entry(v, &implicit[i], key, NULL, group))
             return SL_ERR_NOMEM;
     }
     char ebuf[512] = "";
@@ -550,8 +506,7 @@ static sl_err_t validate_alias(vctx_t *v, const char *alias, bool predicate)
     for (size_t i = 0; def && i < def->key_count; i++) {
         const sl_xform_key_t *k = &def->keys[i];
         snprintf(key, sizeof(key), "%s%s", prefix, k->name);
-        if (!entry(v, key, cfgtype_name(k->type), k->required, k->default_value,
-                   importance_name(k->importance), k->doc, group))
+        if (!entry(v, k, key, NULL, group))
             return SL_ERR_NOMEM;
     }
     if (def && !err) {
@@ -566,7 +521,8 @@ static sl_err_t validate_alias(vctx_t *v, const char *alias, bool predicate)
         return err;
     if (!err)
         return SL_OK;
-    /* The entry whose key the sentence names, else the type's. */
+    /* The entry whose key the sentence names, else the type's (unless
+     * config.c's check told the same already). */
     sl_connect_config_result_t *target = &(*v->out)[first];
     size_t best = 0;
     for (size_t i = first; i < *v->n; i++) {
@@ -578,30 +534,30 @@ static sl_err_t validate_alias(vctx_t *v, const char *alias, bool predicate)
             best = len;
         }
     }
-    return sl_xform_result_error(v->arena, target, ebuf);
+    return target->error_count ? SL_OK : sl_connect_config_result_error(target, v->arena, ebuf);
 }
 
 sl_err_t sl_xform_chain_validate(const sl_props_t *config, sl_arena_t *arena,
                                  sl_connect_config_result_t **out, size_t *n, size_t *cap)
 {
     vctx_t v = {config, arena, out, n, cap};
-    static const struct {
-        const char *key, *doc, *group;
-    } lists[2] = {
-        {"transforms", "Aliases for the transformations to be applied to records.", "Transforms"},
-        {"predicates", "Aliases for the predicates used by transformations.", "Predicates"},
+    static const sl_xform_key_t lists[2] = {
+        {"transforms", SL_CFG_LIST, "", false, SL_IMPORTANCE_LOW,
+         "Aliases for the transformations to be applied to records."},
+        {"predicates", SL_CFG_LIST, "", false, SL_IMPORTANCE_LOW,
+         "Aliases for the predicates used by transformations."},
     };
+    static const char *const groups[2] = {"Transforms", "Predicates"};
     sl_xform_list_t names[2] = {{0}, {0}};
     sl_err_t err = SL_OK;
     for (int i = 0; i < 2 && !err; i++) {
-        sl_connect_config_result_t *r = entry(&v, lists[i].key, "LIST", false, "", "LOW",
-                                              lists[i].doc, lists[i].group);
+        sl_connect_config_result_t *r = entry(&v, &lists[i], lists[i].name, NULL, groups[i]);
         char ebuf[512];
         if (!r)
             err = SL_ERR_NOMEM;
-        else if ((err = aliases(config, lists[i].key, &names[i], ebuf, sizeof(ebuf))) ==
+        else if ((err = aliases(config, lists[i].name, &names[i], ebuf, sizeof(ebuf))) ==
                  SL_ERR_CONFIG)
-            err = sl_xform_result_error(arena, r, ebuf);
+            err = sl_connect_config_result_error(r, arena, ebuf);
     }
     for (size_t i = 0; !err && i < names[0].count; i++)
         err = validate_alias(&v, names[0].items[i], false);
@@ -620,7 +576,7 @@ sl_err_t sl_xform_chain_validate(const sl_props_t *config, sl_arena_t *arena,
             bool implicit = strncmp(name, "transforms.", 11) == 0 &&
                             (strstr(name, ".predicate") || strstr(name, ".negate"));
             if (implicit && strstr(ebuf, name) && !(*out)[i].error_count) {
-                err = sl_xform_result_error(arena, &(*out)[i], ebuf);
+                err = sl_connect_config_result_error(&(*out)[i], arena, ebuf);
                 break;
             }
         }

@@ -1,8 +1,9 @@
 /*
  * xform_int.h - the pipeline's own contracts: Kafka Connect's single
  * message transforms and predicates (xform*.c), the chain a connector's
- * `transforms` and `predicates` keys configure (xform.c), and the helpers
- * the transforms share. Called by pipeline*.c and the xform files only.
+ * `transforms` and `predicates` keys configure (xform.c), the helpers
+ * the transforms share, and a sink's dead letter queue (pipeline_dlq.c).
+ * Called by pipeline*.c and the xform files only.
  *
  * A transform reads a record (connector.h's sl_connect_record_t, every
  * pointer borrowed) and rewrites it in place with new values built in the
@@ -114,15 +115,14 @@ sl_err_t sl_xform_bad(const sl_xform_cfg_t *cfg, const char *key, const char *va
                       char *errbuf, size_t errlen, const char *why, ...)
     __attribute__((format(printf, 6, 7)));
 
-/* Validation answers (sl_connect_config_result_t): one more entry in *out
- * (an array in arena memory with *n entries and room for *cap, grown by
- * copying), zeroed; NULL when out of memory. And an error sentence (copied)
- * added to an entry. SL_ERR_NOMEM. */
-sl_connect_config_result_t *sl_xform_result_add(sl_arena_t *arena,
-                                                sl_connect_config_result_t **out, size_t *n,
-                                                size_t *cap);
-sl_err_t sl_xform_result_error(sl_arena_t *arena, sl_connect_config_result_t *r,
-                               const char *sentence);
+/* A validation entry (config.c's sl_connect_config_result_add) for key
+ * (the full name, e.g. "transforms.a.regex") defined by k, in group
+ * (arena or static text); type overrides the type name shown ("CLASS"),
+ * NULL: k's. The entry (in *out) or NULL when out of memory. */
+sl_connect_config_result_t *sl_xform_entry(const sl_props_t *config, sl_arena_t *arena,
+                                           sl_connect_config_result_t **out, size_t *n,
+                                           size_t *cap, const sl_xform_key_t *k, const char *key,
+                                           const char *type, const char *group);
 
 /* A parsed LIST value: items trimmed, empty ones dropped, all in one
  * malloc'ed block. */
@@ -164,5 +164,37 @@ sl_err_t sl_xform_regex_compile(sl_xform_regex_t *r, const char *pattern, char *
 bool sl_xform_regex_matches(const sl_xform_regex_t *r, const char *s, size_t len,
                             regmatch_t *groups, size_t n);
 void sl_xform_regex_free(sl_xform_regex_t *r);
+
+/* ---- the dead letter queue (pipeline_dlq.c) ----------------------------------
+ * A sink task's DLQ producer; used by the task's thread only. */
+typedef struct sl_connect_dlq sl_connect_dlq_t;
+
+/* What failed, for the __connect.errors.* headers (all borrowed). */
+typedef struct sl_connect_dlq_error {
+    const char *stage;             /* "VALUE_CONVERTER", "TRANSFORMATION", ... */
+    const char *class_name;        /* the converter's or transform's Kafka class */
+    const char *exception_class;
+    const char *message;
+    const char *stacktrace;
+} sl_connect_dlq_error_t;
+
+/* A DLQ to topic (copied) for task `task` of connector, with the client
+ * settings of producer_conf (borrowed, copied; NULL: defaults).
+ * replication_factor -1: the broker's default. No I/O yet. SL_ERR_NOMEM. */
+sl_err_t sl_connect_dlq_new(const char *topic, int16_t replication_factor, bool context_headers,
+                            const char *connector, int task, const sl_conf_t *producer_conf,
+                            sl_connect_dlq_t **out);
+/* Sends msg's key, value, headers and timestamp (borrowed for the call)
+ * with e's headers when context headers are on. The first call creates
+ * the topic when missing and starts the producer. The client's errors
+ * (topic creation, send) with errbuf saying what failed, SL_ERR_NOMEM. */
+sl_err_t sl_connect_dlq_send(sl_connect_dlq_t *d, const sl_message_t *msg,
+                             const sl_connect_dlq_error_t *e, char *errbuf, size_t errlen);
+/* Waits up to timeout_ms (-1: no limit) until everything sent was
+ * acknowledged. SL_ERR_TIMEOUT, or the first delivery error (errbuf says
+ * how many failed). Accepts NULL (SL_OK). */
+sl_err_t sl_connect_dlq_flush(sl_connect_dlq_t *d, int timeout_ms, char *errbuf, size_t errlen);
+/* Flushes (up to 30 s) and frees. Accepts NULL. */
+void sl_connect_dlq_free(sl_connect_dlq_t *d);
 
 #endif /* SL_XFORM_INT_H */
