@@ -2,8 +2,9 @@
  * main.c - sluiced, the Sluice broker: `sluiced [CONFIG_FILE] [--override
  * KEY=VALUE]...` as Kafka's kafka-server-start.sh. Loads the configuration,
  * opens the broker (log dirs, topics, recovery), starts the network threads,
- * then the other roles (roles.c: the SQL service, a client of this broker),
- * then runs the main thread's loop (signals, housekeeping timers) until
+ * then the other roles (roles.c: the SQL service and the Connect worker,
+ * clients of this broker), then runs the main thread's loop (signals,
+ * housekeeping timers) until
  * SIGTERM or SIGINT, and shuts down cleanly: stop the roles, stop accepting,
  * answer what is in flight, close every log, write the clean-shutdown marker.
  *

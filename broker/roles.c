@@ -1,14 +1,18 @@
 /*
  * roles.c - sluiced's roles (roles.h): the role keys (declared, checked and
  * documented as the broker's keys are), and the start and stop of the sql
- * role. The SQL engine is a client of this process's own broker: it gets
- * the broker's listener as bootstrap.servers and talks Kafka's protocol to
- * it, so the same engine could run in a process of its own.
+ * and connect roles. The SQL engine and the Connect worker are clients of
+ * this process's own broker: they get the broker's listener as
+ * bootstrap.servers and talk Kafka's protocol to it, so the same engine or
+ * worker could run in a process of its own.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "roles.h"
+#include "roles_connect.h"
 #include "sql.h"
 
 #define MOD "roles"
@@ -20,9 +24,9 @@ typedef struct role_key {
 } role_key_t;
 
 static const role_key_t role_keys[] = {
-    {"sluice.roles", "broker,sql",
-     "Comma list of the services this process runs: broker, sql (the SQL engine and its REST API). "
-     "The connect role does not exist yet; sql needs broker."},
+    {"sluice.roles", "broker,sql,connect",
+     "Comma list of the services this process runs: broker, sql (the SQL engine and its REST API), "
+     "connect (a distributed Connect worker and its REST API). sql and connect need broker."},
     {"sql.listeners", "http://127.0.0.1:8088",
      "Comma list of http://HOST:PORT the SQL REST API (ksqlDB's) listens on."},
     {"sql.service.id", "default_",
@@ -30,20 +34,38 @@ static const role_key_t role_keys[] = {
      "queries' consumer groups; engines with the same id share their queries."},
     {"sql.state.dir", "(<first log dir>/.sluice/sql)",
      "Directory of the SQL queries' local state stores."},
+    {"connect.listeners", "http://127.0.0.1:8083",
+     "Where the Connect REST API (Kafka Connect's) listens: http://HOST:PORT (the first of a comma "
+     "list); its HOST:PORT is the worker id."},
+    {"connect.plugin.path", "(the connect-plugins folder beside sluiced's bin folder)",
+     "Comma list of folders (or .so files) holding the connector plugins."},
+    {"connect.group.id", "sluice-connect",
+     "The Connect workers' group: workers with the same group.id share connectors and tasks."},
+    {"connect.config.storage.topic", "connect-configs",
+     "The compacted topic of connector configs, task configs and target states."},
+    {"connect.offset.storage.topic", "connect-offsets", "The compacted topic of source offsets."},
+    {"connect.status.storage.topic", "connect-status",
+     "The compacted topic of connector and task statuses."},
 };
+
+/* Indexes of role_keys with a default used below. */
+enum { K_ROLES = 0, K_SQL_LISTENERS = 1, K_SQL_SERVICE_ID = 2, K_CONNECT_LISTENERS = 4,
+       K_CONNECT_GROUP = 6 };
 
 bool sl_roles_is_key(const char *key)
 {
     for (size_t i = 0; i < SL_ARRAY_LEN(role_keys); i++)
         if (strcmp(key, role_keys[i].name) == 0)
             return true;
-    return strncmp(key, "sql.streams.", 12) == 0 || strncmp(key, "ksql.streams.", 13) == 0;
+    return strncmp(key, "sql.streams.", 12) == 0 || strncmp(key, "ksql.streams.", 13) == 0 ||
+           strncmp(key, "connect.", 8) == 0;
 }
 
 void sl_roles_help(FILE *out)
 {
-    fprintf(out, "\n# Roles and the SQL service (Sluice's keys; sql.streams.* and ksql.streams.* keys are\n"
-                 "# passed to the SQL queries' streams applications)\n");
+    fprintf(out, "\n# Roles, the SQL service and the Connect worker (Sluice's keys; sql.streams.* and\n"
+                 "# ksql.streams.* keys are passed to the SQL queries' streams applications, any other\n"
+                 "# connect.X key to the Connect worker as X, e.g. connect.offset.flush.interval.ms)\n");
     for (size_t i = 0; i < SL_ARRAY_LEN(role_keys); i++)
         fprintf(out, "  %s=%s\n      %s\n", role_keys[i].name, role_keys[i].def, role_keys[i].doc);
 }
@@ -71,7 +93,7 @@ static sl_err_t bad(const sl_broker_config_t *cfg, const char *key, const char *
 static sl_err_t parse_roles(const sl_broker_config_t *cfg, const char *v, sl_roles_t *r, char *errbuf,
                             size_t errlen)
 {
-    r->broker = r->sql = false;
+    r->broker = r->sql = r->run_connect = false;
     for (const char *p = v; *p;) {
         size_t len = strcspn(p, ",");
         const char *s = p;
@@ -88,9 +110,10 @@ static sl_err_t parse_roles(const sl_broker_config_t *cfg, const char *v, sl_rol
         } else if (n == 3 && strncmp(s, "sql", 3) == 0) {
             r->sql = true;
         } else if (n == 7 && strncmp(s, "connect", 7) == 0) {
-            return bad(cfg, "sluice.roles", v, "the connect role does not exist yet", errbuf, errlen);
+            r->run_connect = true;
         } else {
-            snprintf(why, sizeof why, "unknown role '%.*s' (roles: broker, sql)", (int)(n > 60 ? 60 : n), s);
+            snprintf(why, sizeof why, "unknown role '%.*s' (roles: broker, sql, connect)", (int)(n > 60 ? 60 : n),
+                     s);
             return bad(cfg, "sluice.roles", v, why, errbuf, errlen);
         }
         p += len;
@@ -99,8 +122,9 @@ static sl_err_t parse_roles(const sl_broker_config_t *cfg, const char *v, sl_rol
     }
     if (!r->broker)
         return bad(cfg, "sluice.roles", v,
-                   r->sql ? "the sql role needs the broker role in the same process for now"
-                          : "no role given (roles: broker, sql)",
+                   r->sql       ? "the sql role needs the broker role in the same process for now"
+                   : r->run_connect ? "the connect role needs the broker role in the same process for now"
+                                : "no role given (roles: broker, sql, connect)",
                    errbuf, errlen);
     return SL_OK;
 }
@@ -120,11 +144,64 @@ static bool id_ok(const char *s)
     return true;
 }
 
+/* The connect-plugins folder beside the folder sluiced runs from
+ * (build/bin/sluiced: build/connect-plugins), into buf. */
+static bool default_plugin_path(char *buf, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return false;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return false;
+    *slash = '\0';          /* the bin folder */
+    slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';      /* its parent */
+    return snprintf(buf, len, "%s/connect-plugins", slash ? exe : ".") < (int)len;
+}
+
+/* The Connect worker's settings: the defaults, then every connect.X given
+ * as X. bootstrap.servers is added at start (the broker's port). */
+static sl_err_t connect_props(const sl_broker_config_t *cfg, sl_roles_t *r, char *errbuf, size_t errlen)
+{
+    const char *listeners = cfg->given ? sl_props_get(cfg->given, "connect.listeners") : NULL;
+    if (listeners && strncmp(listeners, "http://", 7) != 0)
+        return bad(cfg, "connect.listeners", listeners, "must be http://HOST:PORT", errbuf, errlen);
+    char plugins[PATH_MAX + 32];
+    if (!default_plugin_path(plugins, sizeof plugins))
+        snprintf(plugins, sizeof plugins, "connect-plugins");
+    sl_props_t *p = sl_props_new();
+    if (!p || sl_props_set(p, "listeners", role_keys[K_CONNECT_LISTENERS].def, 0) != SL_OK ||
+        sl_props_set(p, "plugin.path", plugins, 0) != SL_OK ||
+        sl_props_set(p, "group.id", role_keys[K_CONNECT_GROUP].def, 0) != SL_OK) {
+        sl_props_free(p);
+        snprintf(errbuf, errlen, "connect role: out of memory");
+        return SL_ERR_NOMEM;
+    }
+    r->connect_props = p;
+    for (size_t i = 0; cfg->given && i < sl_props_count(cfg->given); i++) {
+        const char *k, *v;
+        sl_props_at(cfg->given, i, &k, &v, NULL);
+        if (strncmp(k, "connect.", 8) != 0)
+            continue;
+        if (!k[8])
+            return bad(cfg, k, v, "names no worker setting", errbuf, errlen);
+        if (sl_props_set(p, k + 8, v, 0) != SL_OK) {
+            snprintf(errbuf, errlen, "connect role: out of memory");
+            return SL_ERR_NOMEM;
+        }
+    }
+    return SL_OK;
+}
+
 sl_err_t sl_roles_load(const sl_broker_config_t *cfg, sl_roles_t *out, char *errbuf, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     const char *v = cfg->given ? sl_props_get(cfg->given, "sluice.roles") : NULL;
-    sl_err_t err = parse_roles(cfg, v ? v : role_keys[0].def, out, errbuf, errlen);
+    sl_err_t err = parse_roles(cfg, v ? v : role_keys[K_ROLES].def, out, errbuf, errlen);
     if (err)
         return err;
     v = cfg->given ? sl_props_get(cfg->given, "sql.listeners") : NULL;
@@ -133,12 +210,12 @@ sl_err_t sl_roles_load(const sl_broker_config_t *cfg, sl_roles_t *out, char *err
         if (sl_sql_rest_check_listeners(v, why, sizeof why) != SL_OK)
             return bad(cfg, "sql.listeners", v, why, errbuf, errlen);
     }
-    snprintf(out->sql_listeners, sizeof out->sql_listeners, "%s", v ? v : role_keys[1].def);
+    snprintf(out->sql_listeners, sizeof out->sql_listeners, "%s", v ? v : role_keys[K_SQL_LISTENERS].def);
     v = cfg->given ? sl_props_get(cfg->given, "sql.service.id") : NULL;
     if (v && !id_ok(v))
         return bad(cfg, "sql.service.id", v,
                    "must be 1 to 100 ASCII letters, digits, '.', '_' or '-' (it names topics)", errbuf, errlen);
-    snprintf(out->sql_service_id, sizeof out->sql_service_id, "%s", v ? v : role_keys[2].def);
+    snprintf(out->sql_service_id, sizeof out->sql_service_id, "%s", v ? v : role_keys[K_SQL_SERVICE_ID].def);
     v = cfg->given ? sl_props_get(cfg->given, "sql.state.dir") : NULL;
     if (v && (!v[0] || strlen(v) >= sizeof out->sql_state_dir - 1))
         return bad(cfg, "sql.state.dir", v, "must be a directory path (at most 4094 bytes)", errbuf, errlen);
@@ -148,23 +225,39 @@ sl_err_t sl_roles_load(const sl_broker_config_t *cfg, sl_roles_t *out, char *err
              (int)sizeof out->sql_state_dir)
         return bad(cfg, "log.dirs", cfg->log_dirs[0], "too long to hold the SQL state directory", errbuf,
                    errlen);
-    return SL_OK;
+    if (!out->run_connect)
+        return SL_OK;
+    err = connect_props(cfg, out, errbuf, errlen);
+    if (err) {
+        sl_props_free(out->connect_props);
+        out->connect_props = NULL;
+    }
+    return err;
+}
+
+/* The broker's own listener as a client reaches it. */
+static void own_bootstrap(const sl_broker_t *b, const sl_broker_config_t *cfg, char *buf, size_t len)
+{
+    const char *host = cfg->listener_host;
+    if (!host[0] || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+        host = "127.0.0.1";
+    bool v6 = strchr(host, ':') != NULL;
+    snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", b->port);
 }
 
 /* The engine's properties: the broker's own listener, the role keys, and
  * the streams keys given to sluiced. */
 static char *engine_props(const sl_roles_t *r, const sl_broker_t *b, const sl_broker_config_t *cfg)
 {
-    const char *host = cfg->listener_host;
-    if (!host[0] || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
-        host = "127.0.0.1";
+    char bootstrap[300];
+    own_bootstrap(b, cfg, bootstrap, sizeof bootstrap);
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return NULL;
-    fprintf(f, "bootstrap.servers=%s%s%s:%u\nsql.service.id=%s\nstate.dir=%s\n", strchr(host, ':') ? "[" : "",
-            host, strchr(host, ':') ? "]" : "", b->port, r->sql_service_id, r->sql_state_dir);
+    fprintf(f, "bootstrap.servers=%s\nsql.service.id=%s\nstate.dir=%s\n", bootstrap, r->sql_service_id,
+            r->sql_state_dir);
     for (size_t i = 0; cfg->given && i < sl_props_count(cfg->given); i++) {
         const char *k, *v;
         sl_props_at(cfg->given, i, &k, &v, NULL);
@@ -178,11 +271,24 @@ static char *engine_props(const sl_roles_t *r, const sl_broker_t *b, const sl_br
     return text;
 }
 
-sl_err_t sl_roles_start(sl_roles_t *r, const sl_broker_t *b, const sl_broker_config_t *cfg, char *errbuf,
-                        size_t errlen)
+/* Starts the connect role: its settings with this broker's listener. */
+static sl_err_t connect_start(sl_roles_t *r, const sl_broker_t *b, const sl_broker_config_t *cfg, char *errbuf,
+                              size_t errlen)
 {
-    if (!r->sql)
-        return SL_OK;
+    char bootstrap[300];
+    own_bootstrap(b, cfg, bootstrap, sizeof bootstrap);
+    if (sl_props_set(r->connect_props, "bootstrap.servers", bootstrap, 0) != SL_OK) {
+        snprintf(errbuf, errlen, "connect role: out of memory");
+        return SL_ERR_NOMEM;
+    }
+    sl_props_t *props = r->connect_props;
+    r->connect_props = NULL;
+    return sl_role_connect_start(props, &r->connect, errbuf, errlen);
+}
+
+static sl_err_t sql_start(sl_roles_t *r, const sl_broker_t *b, const sl_broker_config_t *cfg, char *errbuf,
+                          size_t errlen)
+{
     char *props = engine_props(r, b, cfg);
     if (!props) {
         snprintf(errbuf, errlen, "sql role: out of memory");
@@ -214,8 +320,21 @@ sl_err_t sl_roles_start(sl_roles_t *r, const sl_broker_t *b, const sl_broker_con
     return SL_OK;
 }
 
+sl_err_t sl_roles_start(sl_roles_t *r, const sl_broker_t *b, const sl_broker_config_t *cfg, char *errbuf,
+                        size_t errlen)
+{
+    sl_err_t err = r->sql ? sql_start(r, b, cfg, errbuf, errlen) : SL_OK;
+    if (!err && r->run_connect)
+        err = connect_start(r, b, cfg, errbuf, errlen);
+    return err;
+}
+
 void sl_roles_stop(sl_roles_t *r)
 {
+    sl_role_connect_stop(r->connect);
+    r->connect = NULL;
+    sl_props_free(r->connect_props);
+    r->connect_props = NULL;
     sl_sql_rest_stop(r->rest);
     r->rest = NULL;
     sl_sql_engine_free(r->engine);
