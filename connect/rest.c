@@ -89,6 +89,55 @@ void rest_fail_worker(rest_reply_t *out, sl_err_t rc, const char *name, const ch
     }
 }
 
+/* ---- text ------------------------------------------------------------------- */
+
+/* The length of the well-formed UTF-8 sequence at s, 0 when there is none
+ * (a stray byte, an overlong form, a surrogate, past U+10FFFF, the end). */
+static size_t utf8_seq(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return s[0] ? 1 : 0;
+    size_t n = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+             : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((n == 3 && s[0] == 0xE0 && s[1] < 0xA0) || (n == 3 && s[0] == 0xED && s[1] >= 0xA0) ||
+        (n == 4 && s[0] == 0xF0 && s[1] < 0x90) || (n == 4 && s[0] == 0xF4 && s[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+static bool utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n;
+    while (*p && (n = utf8_seq(p)) != 0)
+        p += n;
+    return *p == '\0';
+}
+
+json_t *rest_text(const char *s)
+{
+    if (!s)
+        return json_null();
+    if (utf8_valid(s))
+        return json_string(s);
+    char *copy = strdup(s);
+    if (!copy)
+        return NULL;
+    for (unsigned char *p = (unsigned char *)copy; *p;) {
+        size_t n = utf8_seq(p);
+        if (n == 0)
+            *p++ = '?';
+        else
+            p += n;
+    }
+    json_t *j = json_string(copy);
+    free(copy);
+    return j;
+}
+
 /* ---- bodies and configs ---------------------------------------------------- */
 
 json_t *rest_body_object(const rest_req_t *rq, rest_reply_t *out)
@@ -153,11 +202,20 @@ sl_props_t *rest_json_props(const json_t *obj, const char *what, rest_reply_t *o
     return p;
 }
 
+/* o[k] = v, both as rest_text makes them. -1 when out of memory. */
+static int set_text(json_t *o, const char *k, const char *v)
+{
+    json_t *key = rest_text(k);
+    int rc = key ? json_object_set_new(o, json_string_value(key), rest_text(v ? v : "")) : -1;
+    json_decref(key);
+    return rc;
+}
+
 json_t *rest_pairs_json(const char *const *keys, const char *const *values, size_t n)
 {
     json_t *o = json_object();
     for (size_t i = 0; o && i < n; i++) {
-        if (json_object_set_new(o, keys[i], json_string(values[i] ? values[i] : "")) != 0) {
+        if (set_text(o, keys[i], values[i])) {
             json_decref(o);
             return NULL;
         }
@@ -172,7 +230,7 @@ json_t *rest_props_json(const sl_props_t *props)
     for (size_t i = 0; o && i < n; i++) {
         const char *k, *v;
         sl_props_at(props, i, &k, &v, NULL);
-        if (json_object_set_new(o, k, json_string(v ? v : "")) != 0) {
+        if (set_text(o, k, v)) {
             json_decref(o);
             return NULL;
         }
@@ -386,6 +444,10 @@ static bool split_path(const char *url, rest_req_t *rq, char **segs, rest_reply_
         }
         segs[rq->nseg] = s;
         rq->seg[rq->nseg++] = s;
+        if (!utf8_valid(s)) {
+            rest_fail(out, 400, "The URL path is not UTF-8 once decoded");
+            return false;
+        }
         p += n;
         if (p < end)
             p++;

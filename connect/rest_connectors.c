@@ -25,7 +25,7 @@ static json_t *state_json(const sl_connect_state_t *s, int task)
         return NULL;
     if (json_object_set_new(o, "state", json_string(s->state ? s->state : "UNASSIGNED")) ||
         json_object_set_new(o, "worker_id", json_string(s->worker_id ? s->worker_id : "")) ||
-        (s->trace && json_object_set_new(o, "trace", json_string(s->trace)))) {
+        (s->trace && json_object_set_new(o, "trace", rest_text(s->trace)))) {
         json_decref(o);
         return NULL;
     }

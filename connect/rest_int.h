@@ -67,6 +67,10 @@ json_t *rest_body_object(const rest_req_t *rq, rest_reply_t *out);
  * or NULL after answering 400 (another kind of value) or 500. what names
  * the object in the message ("config"). */
 sl_props_t *rest_json_props(const json_t *obj, const char *what, rest_reply_t *out);
+/* s as a JSON string (new reference; null for NULL; NULL when out of
+ * memory), its bytes that are not UTF-8 turned into '?': what plugins and
+ * files say reaches clients as valid JSON. */
+json_t *rest_text(const char *s);
 /* props as a JSON object (new reference; NULL when out of memory). */
 json_t *rest_props_json(const sl_props_t *props);
 /* keys[i] = values[i] for i < n as a JSON object (new reference). */

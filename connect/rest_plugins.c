@@ -80,9 +80,9 @@ void rest_plugins_list(const rest_req_t *rq, rest_reply_t *out)
         for (size_t i = 0; i < n; i++) {
             if (sorted[i]->kind != kind)
                 continue;
-            json_t *p = json_pack("{s:s, s:s, s:s}", "class", sorted[i]->class_name, "type",
+            json_t *p = json_pack("{s:o, s:s, s:o}", "class", rest_text(sorted[i]->class_name), "type",
                                   kind == SL_CONNECT_SINK ? "sink" : "source", "version",
-                                  sorted[i]->version ? sorted[i]->version : SLUICE_VERSION);
+                                  rest_text(sorted[i]->version ? sorted[i]->version : SLUICE_VERSION));
             if (json_array_append_new(arr, p))
                 goto nomem;
         }
@@ -113,10 +113,10 @@ nomem:
 static json_t *definition_json(const char *name, const char *type, bool required, const char *def,
                                const char *importance, const char *doc, const char *group, int order)
 {
-    return json_pack("{s:s, s:s, s:b, s:s?, s:s, s:s, s:s?, s:i, s:s, s:s, s:[]}", "name", name, "type", type,
-                     "required", required, "default_value", def, "importance", importance, "documentation",
-                     doc ? doc : "", "group", group, "order", order, "width", "NONE", "display_name", name,
-                     "dependents");
+    return json_pack("{s:o, s:s, s:b, s:o, s:s, s:o, s:o, s:i, s:s, s:o, s:[]}", "name", rest_text(name), "type",
+                     type, "required", required, "default_value", rest_text(def), "importance", importance,
+                     "documentation", rest_text(doc ? doc : ""), "group", rest_text(group), "order", order, "width",
+                     "NONE", "display_name", rest_text(name), "dependents");
 }
 
 static const char *cfgtype_name(sl_connect_cfgtype_t t)
@@ -204,7 +204,7 @@ static json_t *validation_json(const sl_connect_validation_t *v)
 {
     json_t *groups = json_array();
     json_t *configs = json_array();
-    json_t *res = json_pack("{s:s, s:i, s:o, s:o}", "name", v->class_name ? v->class_name : "", "error_count",
+    json_t *res = json_pack("{s:o, s:i, s:o, s:o}", "name", rest_text(v->class_name ? v->class_name : ""), "error_count",
                             (int)v->error_count, "groups", groups, "configs", configs);
     if (!res)
         return NULL;
@@ -220,17 +220,18 @@ static json_t *validation_json(const sl_connect_validation_t *v)
             seen = strcmp(json_string_value(json_array_get(groups, k)), group) == 0;
         json_t *errs = json_array();
         for (size_t k = 0; errs && k < c->error_count; k++)
-            if (json_array_append_new(errs, json_string(c->errors[k]))) {
+            if (json_array_append_new(errs, rest_text(c->errors[k]))) {
                 json_decref(errs);
                 errs = NULL;
             }
-        json_t *one = json_pack("{s:o, s:{s:s, s:s?, s:[], s:o, s:b}}", "definition",
+        json_t *one = json_pack("{s:o, s:{s:o, s:o, s:[], s:o, s:b}}", "definition",
                                 definition_json(c->name, c->type ? c->type : "STRING", c->required,
                                                 c->default_value, c->importance ? c->importance : "LOW", c->doc,
                                                 group, order),
-                                "value", "name", c->name, "value", c->value, "recommended_values", "errors", errs,
+                                "value", "name", rest_text(c->name), "value", rest_text(c->value),
+                                "recommended_values", "errors", errs,
                                 "visible", 1);
-        if ((!seen && json_array_append_new(groups, json_string(group))) || json_array_append_new(configs, one)) {
+        if ((!seen && json_array_append_new(groups, rest_text(group))) || json_array_append_new(configs, one)) {
             json_decref(res);
             return NULL;
         }

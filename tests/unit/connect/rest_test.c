@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -620,6 +621,99 @@ static void bad_requests(void **state)
     resp_free(&r);
 }
 
+/* Random requests over the route shapes (methods, escapes, task ids,
+ * bodies of every kind): each is answered with one of the statuses the
+ * API uses and never 500; the service then lists and deletes whatever
+ * they created. */
+static void random_requests(void **state)
+{
+    (void)state;
+    static const char *const methods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"};
+    /* Each place of a path draws from its own pool, so most requests
+     * reach a route. */
+    static const char *const pools[5][8] = {
+        {"connectors", "connectors", "connector-plugins", "x", "connectors", "connector-plugins", "%63onnectors", ""},
+        {"r", "r2", "FailSource", "FileStreamSink", "r%20x", "%2F", "%", "%C3%28"},
+        {"config", "status", "tasks", "restart", "pause", "resume", "config", "x"},
+        {"0", "-1", "99999999999", "validate", "1", "x", "+0", "0"},
+        {"status", "restart", "validate", "status", "restart", "x", "y", "z"},
+    };
+    static const char *const queries[] = {"", "", "", "?expand=status&expand=info", "?includeTasks=true&onlyFailed=x",
+                                          "?connectorsOnly=false", "?expand", "?%zz=1&a=%"};
+    static const char *const bodies[] = {
+        NULL, "", "{", "[]", "null", "1e999", "\"x\"", "{\"name\":\"r\"}", "{\"config\":{}}",
+        "{\"name\":\"r\",\"config\":{\"connector.class\":\"FailSource\"}}",
+        "{\"name\":\"r2\",\"config\":{\"connector.class\":\"FailSource\",\"tasks.max\":\"3\"}}",
+        "{\"connector.class\":\"FailSource\",\"tasks.max\":-1}", "{\"connector.class\":\"FileStreamSink\"}",
+        "{\"a\":{\"b\":[1,2,{}]}}", "{\"name\":\"\\u0000\"}", "\xff\xfe\x00garbage",
+        "{\"name\":\"r\",\"name\":\"r\"}", "{\"tasks.max\":true,\"x\":1.5}",
+    };
+    uint32_t seed = 12345;
+    int counts[600] = {0};
+    for (int i = 0; i < 400; i++) {
+        char path[512];
+        size_t off = 0;
+        seed = seed * 1103515245u + 12345u;
+        int nseg = (int)((seed >> 16) % 6);
+        for (int k = 0; k < nseg; k++) {
+            seed = seed * 1103515245u + 12345u;
+            off += (size_t)snprintf(path + off, sizeof path - off, "/%s", pools[k][(seed >> 16) % 8]);
+        }
+        seed = seed * 1103515245u + 12345u;
+        off += (size_t)snprintf(path + off, sizeof path - off, "%s",
+                                queries[(seed >> 16) % (sizeof queries / sizeof queries[0])]);
+        if (path[0] != '/') {
+            memmove(path + 1, path, strlen(path) + 1);
+            path[0] = '/';
+        }
+        seed = seed * 1103515245u + 12345u;
+        const char *m = methods[(seed >> 16) % (sizeof methods / sizeof methods[0])];
+        seed = seed * 1103515245u + 12345u;
+        const char *body = bodies[(seed >> 16) % (sizeof bodies / sizeof bodies[0])];
+        if (i % 4 == 0) {
+            /* Every fourth creates or replaces one of the names, so the
+             * others find connectors to act on. */
+            seed = seed * 1103515245u + 12345u;
+            snprintf(path, sizeof path, "/connectors/%s/config", pools[1][(seed >> 16) % 8]);
+            m = "PUT";
+            body = "{\"connector.class\":\"FailSource\",\"tasks.max\":\"2\"}";
+        }
+        resp_t r = req(m, path, body);
+        if (r.status < 200 || r.status >= 600 || r.status == 500)
+            fail_msg("%s %s with %s: %d %s", m, path, body ? body : "(none)", r.status, r.body);
+        if (r.status >= 400 && r.json &&
+            (json_integer_value(json_object_get(r.json, "error_code")) != r.status || !jstr(r.json, "message")))
+            fail_msg("%s %s: error body %s", m, path, r.body);
+        counts[r.status]++;
+        resp_free(&r);
+    }
+    printf("random requests: 200 %d, 201 %d, 202 %d, 204 %d, 400 %d, 404 %d, 405 %d, 409 %d, 415 %d\n",
+           counts[200], counts[201], counts[202], counts[204], counts[400], counts[404], counts[405], counts[409],
+           counts[415]);
+    /* The run reached the routes, not only the 404 of unknown paths. */
+    assert_true(counts[200] > 10);
+    assert_true(counts[201] + counts[202] + counts[204] >= 5);
+    assert_true(counts[404] > 10);
+    assert_true(counts[400] + counts[405] + counts[409] + counts[415] > 10);
+    resp_t r = req("GET", "/connectors", NULL);
+    expect_status(&r, 200);
+    size_t i;
+    const json_t *name;
+    json_array_foreach(r.json, i, name) {
+        char path[256];
+        size_t off = (size_t)snprintf(path, sizeof path, "/connectors/");
+        for (const char *c = json_string_value(name); *c && off + 4 < sizeof path; c++)
+            off += (size_t)snprintf(path + off, sizeof path - off, "%%%02X", (unsigned char)*c);
+        resp_t d = req("DELETE", path, NULL);
+        expect_status(&d, 204);
+        resp_free(&d);
+    }
+    resp_free(&r);
+    r = req("GET", "/", NULL);
+    expect_status(&r, 200);
+    resp_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -631,6 +725,7 @@ int main(void)
         cmocka_unit_test(unknown_names_and_routes),
         cmocka_unit_test(encoded_names),
         cmocka_unit_test(bad_requests),
+        cmocka_unit_test(random_requests),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
