@@ -469,6 +469,8 @@ static void dispatch(sl_connect_rest_t *r, struct MHD_Connection *c, const char 
             if (!route_matches(&routes[i], &rq, &task))
                 continue;
             path_known = true;
+            size_t al = strlen(out->allow);
+            snprintf(out->allow + al, sizeof out->allow - al, "%s%s", al ? ", " : "", routes[i].method);
             /* HEAD is GET without the body (libmicrohttpd drops it). */
             if (strcmp(routes[i].method, method) == 0 ||
                 (strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
@@ -510,6 +512,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, rest_reply_t *rp)
     }
     if (text)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (rp->status == 405 && rp->allow[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rp->allow);
     enum MHD_Result ret = MHD_queue_response(c, rp->status, resp);
     MHD_destroy_response(resp);
     return ret;

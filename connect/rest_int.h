@@ -32,6 +32,7 @@ typedef struct rest_req {
 typedef struct rest_reply {
     unsigned status;
     json_t *body;
+    char allow[64];                  /* 405: the path's methods (Allow) */
 } rest_reply_t;
 
 /* The decoded value of query parameter key (the first when repeated) in a

@@ -34,6 +34,7 @@ static sl_connect_rest_t *rest;
 
 typedef struct resp {
     int status;
+    char allow[64];      /* the Allow header, "" when none */
     char *body;          /* NUL-terminated; "" when none */
     json_t *json;        /* parsed body, NULL when empty or not JSON */
 } resp_t;
@@ -102,6 +103,9 @@ static void parse_response(char *raw, size_t len, resp_t *out)
     assert_int_equal(sscanf(raw, "HTTP/1.%*d %d", &out->status), 1);
     char *sep = strstr(raw, "\r\n\r\n");
     assert_non_null(sep);
+    const char *al = strstr(raw, "\r\nAllow: ");
+    if (al && al < sep)
+        snprintf(out->allow, sizeof out->allow, "%.*s", (int)strcspn(al + 9, "\r"), al + 9);
     out->body = strdup(sep + 4);
     assert_non_null(out->body);
     if (*out->body)
@@ -546,6 +550,7 @@ static void unknown_names_and_routes(void **state)
     r = req("GET", "/connectors//status", NULL);
     expect_error(&r, 404, "Not Found");
     r = req("DELETE", "/connectors", NULL);
+    assert_string_equal(r.allow, "GET, POST");
     expect_error(&r, 405, "Method Not Allowed");
     r = req("HEAD", "/connectors", NULL);
     expect_status(&r, 200);
