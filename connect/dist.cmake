@@ -8,10 +8,5 @@ target_sources(sluice-connect PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/herder_dist_state.c
   ${CMAKE_CURRENT_LIST_DIR}/herder_dist_topics.c)
 
-# worker.c refers to sl_connect_herder_dist_new weakly (a build without
-# this part answers group.id with an error): make every program linking
-# the static library pull it in.
-target_link_options(sluice-connect INTERFACE "LINKER:--undefined=sl_connect_herder_dist_new")
-
 add_executable(sluice-connect-distributed ${CMAKE_CURRENT_LIST_DIR}/distributed.c)
 target_link_libraries(sluice-connect-distributed PRIVATE sluice-connect)

@@ -360,9 +360,9 @@ sl_err_t sl_dist_state_apply_config(sl_dist_state_t *s, const char *key, size_t 
         SL_WARN(MOD, "config topic: %s: the value is not a JSON object; ignored", shown);
         return SL_OK;
     }
-    const char *rest;
-    size_t rlen, nlen;
-    int task;
+    const char *rest = key;
+    size_t rlen = 0, nlen = 0;
+    int task = 0;
     sl_err_t err = SL_OK;
     if (prefixed(key, klen, "connector-", &rest, &rlen)) {
         sl_dist_conn_t *c = conn_get(s, rest, rlen);
@@ -447,8 +447,8 @@ static char *status_key(const char *name, size_t len, int task, size_t *klen)
 sl_err_t sl_dist_state_apply_status(sl_dist_state_t *s, const char *key, size_t klen,
                                     const char *value, size_t vlen)
 {
-    const char *rest;
-    size_t rlen, nlen = 0;
+    const char *rest = key;
+    size_t rlen = 0, nlen = 0;
     int task = -1;
     if (prefixed(key, klen, "status-connector-", &rest, &rlen))
         nlen = rlen;
