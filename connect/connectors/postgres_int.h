@@ -133,7 +133,8 @@ typedef struct pg_shape {
     size_t key_nsig;
     pg_sig_t *val_sig;    /* the value struct's fields (not for del) */
     size_t val_nsig;
-    bool ensured;         /* auto.create's CREATE TABLE committed */
+    bool ensured;         /* auto.create: CREATE TABLE committed (a delete
+                           * shape: the table was found) */
 } pg_shape_t;
 
 /* Builds the shape of rec going to table: del for a tombstone (delete by

@@ -41,6 +41,7 @@ typedef struct run {
     pg_shape_t *shape;    /* borrowed from the cache */
     size_t first;         /* its first parameter in rows */
     size_t nrows;
+    bool skipped;         /* deletes from a table auto.create has not made */
 } run_t;
 
 typedef struct pgsink {
@@ -199,9 +200,34 @@ static bool retriable(PGconn *conn, const PGresult *r)
            strcmp(st, "40P01") == 0 || strncmp(st, "57P0", 4) == 0 || strcmp(st, "55P03") == 0;
 }
 
-/* Runs sql with nparams parameters from s->vals/lens/fmts; on failure
- * s->err says what (doing names the statement) and the answer is
- * SL_CONNECT_EAGAIN or SL_CONNECT_EIO. */
+/* Says in s->err what went wrong with r (doing names the statement) and
+ * frees it: SL_CONNECT_EAGAIN when retriable, else SL_CONNECT_EIO. */
+static int result_error(pgsink_t *s, PGresult *r, const char *doing)
+{
+    char line[400];
+    const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    /* PostgreSQL's sentence and detail, not the statement it may quote. */
+    const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *hint = "";
+    if (st && strcmp(st, "42P01") == 0)
+        hint = " (create the table, or set auto.create=true)";
+    else if (st && strcmp(st, "42703") == 0)
+        hint = " (auto.evolve is not supported: add the column with ALTER TABLE)";
+    else if (st && strcmp(st, "23505") == 0)
+        hint = " (insert.mode=upsert writes records with a key that is already there)";
+    snprintf(s->err, sizeof(s->err), "%s: %s%s%s%s%s%s", doing,
+             one_line(primary ? primary : PQerrorMessage(s->conn), line, sizeof(line)),
+             detail ? " (" : "", detail ? detail : "", detail ? ")" : "",
+             st ? " [SQLSTATE " : "", st ? st : "");
+    size_t n = strlen(s->err);
+    snprintf(s->err + n, sizeof(s->err) - n, "%s%s", st ? "]" : "", hint);
+    int rc = retriable(s->conn, r) ? SL_CONNECT_EAGAIN : SL_CONNECT_EIO;
+    PQclear(r);
+    return rc;
+}
+
+/* Runs sql with nparams parameters from s->vals/lens/fmts. */
 static int run_sql(pgsink_t *s, const char *sql, int nparams, const char *doing)
 {
     PGresult *r = PQexecParams(s->conn, sql, nparams, NULL, nparams ? s->vals : NULL,
@@ -210,23 +236,7 @@ static int run_sql(pgsink_t *s, const char *sql, int nparams, const char *doing)
         PQclear(r);
         return SL_CONNECT_OK;
     }
-    char line[400];
-    const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    const char *hint = "";
-    if (st && strcmp(st, "42P01") == 0)
-        hint = " (create the table, or set auto.create=true)";
-    else if (st && strcmp(st, "42703") == 0)
-        hint = " (auto.evolve is not supported: add the column with ALTER TABLE)";
-    else if (st && strcmp(st, "23505") == 0)
-        hint = " (insert.mode=upsert writes records with a key that is already there)";
-    snprintf(s->err, sizeof(s->err), "%s: %s%s%s%s", doing,
-             one_line(r ? PQresultErrorMessage(r) : PQerrorMessage(s->conn), line, sizeof(line)),
-             st ? " [SQLSTATE " : "", st ? st : "", st ? "]" : "");
-    size_t n = strlen(s->err);
-    snprintf(s->err + n, sizeof(s->err) - n, "%s", hint);
-    int rc = retriable(s->conn, r) ? SL_CONNECT_EAGAIN : SL_CONNECT_EIO;
-    PQclear(r);
-    return rc;
+    return result_error(s, r, doing);
 }
 
 /* ---- writing ---------------------------------------------------------------------- */
@@ -291,9 +301,34 @@ static int write_chunk(pgsink_t *s, const run_t *run, const size_t *pick, size_t
 
 /* The statements of one run: its rows (the last per key for upserts) in
  * chunks of at most batch.size rows and 65535 parameters. */
-static int write_run(pgsink_t *s, const run_t *run)
+/* auto.create and tombstones for a table not made yet: 1 when the table
+ * is missing (there is nothing to delete), 0 when it is there. */
+static int table_missing(pgsink_t *s, const pg_shape_t *sh)
+{
+    pg_buf_clear(&s->sql);
+    pg_buf_ident(&s->sql, sh->table);
+    if (s->sql.failed)
+        return SL_CONNECT_ENOMEM;
+    const char *v = s->sql.p;
+    PGresult *r = PQexecParams(s->conn, "SELECT to_regclass($1) IS NULL", 1, NULL, &v, NULL, NULL,
+                               0);
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        return result_error(s, r, "checking for a table");
+    int missing = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    return missing;
+}
+
+static int write_run(pgsink_t *s, run_t *run)
 {
     const pg_shape_t *sh = run->shape;
+    run->skipped = false;
+    if (sh->del && s->auto_create && !sh->ensured) {
+        int missing = table_missing(s, sh);
+        run->skipped = missing == 1;
+        if (missing)
+            return missing < 0 ? missing : SL_CONNECT_OK;
+    }
     if (!sh->del && s->auto_create && !sh->ensured) {
         pg_buf_clear(&s->sql);
         pg_sql_create(&s->sql, sh);
@@ -363,7 +398,7 @@ static int write_all(pgsink_t *s)
         return rc;
     }
     for (size_t i = 0; i < s->nruns; i++)
-        s->runs[i].shape->ensured = true;
+        s->runs[i].shape->ensured |= !s->runs[i].skipped;
     buffer_clear(s);
     s->writes++;
     return SL_CONNECT_OK;

@@ -8,7 +8,8 @@ envelope ({"schema":..., "payload":...}) for keys and values.
 Steps:
   - upsert by record_key with auto.create and delete.enabled: the table is
     created from the value's schema (types, NOT NULL, primary key), holds the
-    last value of every key, and tombstones deleted their rows;
+    last value of every key, and tombstones deleted their rows (one before
+    the table existed deletes nothing);
   - insert with pk.mode=kafka into table.name.format kafka_${topic}: every
     record exactly once, values as produced;
   - a worker killed with SIGKILL mid-stream and restarted: after the restart
@@ -268,6 +269,8 @@ def events_match(n):
 with t.step("upsert by record_key, auto.create, delete.enabled: the last value per key, "
             "tombstoned keys gone"):
     ck.create_topics(b.bootstrap, [("users", 2, {}), ("events", 2, {})])
+    # A tombstone before the table exists: nothing to delete, no failure.
+    ck.produce_all(producer, [user_msg(USERS + 1, 0, tombstone=True)])
     produce_users(list(range(VERSIONS)))
     ck.produce_all(producer, [event_msg(s) for s in range(EVENTS)])
     w = Worker(worker_props, users_props, events_props)
