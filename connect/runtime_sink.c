@@ -3,8 +3,9 @@
  * group "connect-<name>", sends each message through the pipeline
  * (converters, transforms, error tolerance) and put()s the batch; every
  * offset.flush.interval.ms, before its partitions are revoked and on stop
- * it flush()es and then commits the offsets it flushed (at least once: a
- * crash replays what was put since the last commit).
+ * it flush()es, waits for its dead letter queue records, and then commits
+ * the offsets it flushed (at least once: a crash replays what was put
+ * since the last commit).
  *
  * Paused: the consumer's partitions are paused (new ones too, as they are
  * assigned) and the task keeps polling, so the group keeps it; resume
@@ -65,6 +66,14 @@ static void flush_commit(sink_t *s)
     int rc = t->plugin->sink->flush(t->ptask, s->pending, s->pending_count);
     if (rc) {
         sl_connect_rt_fail(t, "flush", rc);
+        return;
+    }
+    /* Records sent to the dead letter queue are acknowledged before the
+     * offsets past them are committed (at least once for them too). */
+    t->ctx->err[0] = '\0';
+    sl_err_t derr = sl_connect_pipeline_flush(t->pipe, 30000, t->ctx->err, sizeof(t->ctx->err));
+    if (derr) {
+        sl_connect_rt_fail(t, "flushing the dead letter queue", derr);
         return;
     }
     sl_tp_offset_t *parts = calloc(s->pending_count, sizeof(*parts));
@@ -130,10 +139,8 @@ static sl_err_t put_batch(sink_t *s, sl_message_t **msgs, size_t n, sl_connect_r
         sl_err_t err = sl_connect_pipeline_sink(t->pipe, m, mem, &recs[k], &skip, t->ctx->err,
                                                 sizeof(t->ctx->err));
         if (err) {
-            char where[400];
-            snprintf(where, sizeof(where), "converting %s-%d@%lld", m->topic,
-                     (int)m->partition, (long long)m->offset);
-            sl_connect_rt_fail(t, where, err);
+            /* The pipeline's sentence names the stage and the record. */
+            sl_connect_rt_fail(t, "processing a record", err);
             return err;
         }
         if (!skip)

@@ -63,7 +63,7 @@ static sl_err_t send_batch(rt_task_t *t, sl_producer_t *p, sl_connect_batch_t *b
         sl_err_t err = sl_connect_pipeline_source(t->pipe, &b->recs[i], b->mem, &pr, &skip,
                                                   t->ctx->err, sizeof(t->ctx->err));
         if (err) {
-            *what = "converting a record";
+            *what = "processing a record";
             return err;
         }
         if (skip)
