@@ -83,6 +83,13 @@ void rest_fail_worker(rest_reply_t *out, sl_err_t rc, const char *name, const ch
     case SL_ERR_TIMEOUT:
         rest_fail(out, 500, "Request timed out");
         break;
+    case SL_ERR_REBALANCE_IN_PROGRESS:
+        /* A distributed worker between assignments: Kafka's 409. */
+        rest_fail(out, 409, "%s",
+                  err && *err ? err
+                              : "Cannot complete request momentarily due to stale configuration (typically caused by "
+                                "a concurrent config change)");
+        break;
     default:
         rest_fail(out, 500, "%s", why);
         break;

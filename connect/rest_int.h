@@ -56,7 +56,8 @@ void rest_fail(rest_reply_t *out, unsigned status, const char *fmt, ...)
 /* A failed worker call about connector name, as Kafka answers it:
  * SL_ERR_NOENT 404 "Connector <name> not found", SL_ERR_EXISTS 409
  * "Connector <name> already exists", SL_ERR_CONFIG and SL_ERR_INVAL 400,
- * SL_ERR_TIMEOUT 500 "Request timed out", others 500; err (the worker's
+ * SL_ERR_TIMEOUT 500 "Request timed out", SL_ERR_REBALANCE_IN_PROGRESS 409
+ * (a distributed worker between assignments), others 500; err (the worker's
  * sentence, may be empty) is the message where Kafka has none of its own. */
 void rest_fail_worker(rest_reply_t *out, sl_err_t rc, const char *name, const char *err);
 
