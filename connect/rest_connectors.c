@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rest_int.h"
 
@@ -225,9 +226,19 @@ void rest_connectors_create(const rest_req_t *rq, rest_reply_t *out)
         return;
     const json_t *jname = json_object_get(body, "name");
     const json_t *jconfig = json_object_get(body, "config");
+    const json_t *jstate = json_object_get(body, "initial_state");
     sl_props_t *config = NULL;
     if (jname && !json_is_string(jname) && !json_is_null(jname)) {
         rest_fail(out, 400, "\"name\" must be a string");
+    } else if (jstate && !json_is_null(jstate) &&
+               (!json_is_string(jstate) || strcasecmp(json_string_value(jstate), "RUNNING") != 0)) {
+        /* KIP-980's PAUSED and STOPPED would need the worker to create a
+         * connector without starting it. */
+        const char *st = json_string_value(jstate);
+        if (st && (strcasecmp(st, "PAUSED") == 0 || strcasecmp(st, "STOPPED") == 0))
+            rest_fail(out, 400, "initial_state %s is not supported: connectors are created RUNNING", st);
+        else
+            rest_fail(out, 400, "Invalid initial_state: expected RUNNING, PAUSED or STOPPED");
     } else if (!jconfig || json_is_null(jconfig)) {
         rest_fail(out, 400, "The request has no \"config\": expected {\"name\": ..., \"config\": {...}}");
     } else if ((config = rest_json_props(jconfig, "config", out)) != NULL) {

@@ -372,7 +372,8 @@ static void lifecycle(void **state)
     resp_free(&r);
 
     r = req("POST", "/connectors",
-            "{\"name\":\"fail\",\"config\":{\"connector.class\":\"FailSource\",\"tasks.max\":2}}");
+            "{\"name\":\"fail\",\"config\":{\"connector.class\":\"FailSource\",\"tasks.max\":2},"
+            "\"initial_state\":\"running\"}");
     expect_status(&r, 201);
     assert_string_equal(jstr(r.json, "name"), "fail");
     assert_string_equal(jstr(r.json, "type"), "source");
@@ -515,6 +516,12 @@ static void bad_configs(void **state)
     expect_error(&r, 400, "doesn't match");
     r = req("POST", "/connectors", "{\"name\":\"src\"}");
     expect_error(&r, 400, "config");
+    r = req("POST", "/connectors", "{\"name\":\"src\",\"config\":{\"connector.class\":\"FailSource\"},"
+                                   "\"initial_state\":\"stopped\"}");
+    expect_error(&r, 400, "initial_state stopped is not supported");
+    r = req("POST", "/connectors", "{\"name\":\"src\",\"config\":{\"connector.class\":\"FailSource\"},"
+                                   "\"initial_state\":\"DONE\"}");
+    expect_error(&r, 400, "Invalid initial_state");
     r = req("POST", "/connectors", "{\"name\":\"src\",\"config\":{\"tasks.max\":{\"a\":1}}}");
     expect_error(&r, 400, "tasks.max");
     r = req("POST", "/connectors", "{\"name\":\"src\",\"config\":");
