@@ -472,22 +472,33 @@ void sl_sql_double_format(double d, sl_buf_t *out)
 
 void sl_sql_dec_format(sl_sql_i128_t v, int scale, sl_buf_t *out)
 {
+    /* Digits least significant first: 128-bit divisions only for the
+     * part above 64 bits (18 digits at a time), the rest in 64 bits. */
     char digits[48];
     size_t nd = 0;
     unsigned __int128 u = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
+    while (u > UINT64_MAX) {
+        uint64_t low = (uint64_t)(u % 1000000000000000000ULL);
+        u /= 1000000000000000000ULL;
+        for (int i = 0; i < 18; i++, low /= 10)
+            digits[nd++] = (char)('0' + (int)(low % 10));
+    }
+    uint64_t w = (uint64_t)u;
     do {
-        digits[nd++] = (char)('0' + (int)(u % 10));
-        u /= 10;
-    } while (u && nd < sizeof digits);
+        digits[nd++] = (char)('0' + (int)(w % 10));
+        w /= 10;
+    } while (w && nd < sizeof digits);
     while ((int)nd <= scale && nd < sizeof digits)
         digits[nd++] = '0'; /* "0.05": a leading zero before the point */
+    char text[52], *p = text;
     if (v < 0)
-        sl_buf_put_u8(out, '-');
+        *p++ = '-';
     for (size_t i = nd; i-- > 0;) {
-        sl_buf_put_u8(out, (uint8_t)digits[i]);
+        *p++ = digits[i];
         if ((int)i == scale && scale > 0)
-            sl_buf_put_u8(out, '.');
+            *p++ = '.';
     }
+    sl_buf_put(out, text, (size_t)(p - text));
 }
 
 void sl_sql_date_format(int32_t days, sl_buf_t *out)

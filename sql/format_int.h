@@ -117,6 +117,9 @@ struct sl_sql_codec {
     const sl_sql_type_t *const *types;
     uint32_t *name_lens;
     bool names_ci_unique;           /* no two names equal ignoring case */
+    char **name_lower;              /* JSON: a name in lower case where that
+                                     * upper-cased is the name (most keys
+                                     * arrive so: one memcmp), else NULL */
     char **name_json;               /* JSON: "NAME": per column, escaped */
     uint32_t *name_json_lens;
     struct sl_serde *serde;         /* sl_sql_codec_serde's, in the arena */

@@ -366,6 +366,7 @@ typedef struct fieldset {
     const char *const *names;           /* a row's columns */
     const uint32_t *lens;
     const sl_sql_type_t *const *types;
+    const char *const *lower;           /* the names in lower case, or NULL (see sl_sql_codec_t) */
     bool unique;                        /* no two names equal ignoring case */
     uint32_t hint;                      /* where the next key likely matches */
 } fieldset_t;
@@ -431,7 +432,8 @@ static void fs_match(fieldset_t *fs, const char *key, size_t klen, int *exact, i
             if (nl != klen)
                 continue;
             bool ex = memcmp(key, nm, klen) == 0;
-            if (ex || upper_eq(key, nm, klen)) {
+            if (ex || (fs->lower && fs->lower[i] && memcmp(key, fs->lower[i], klen) == 0) ||
+                upper_eq(key, nm, klen)) {
                 if (ex)
                     *exact = (int)i;
                 else
@@ -980,7 +982,7 @@ static sl_err_t jp_value(jp_t *jp, const sl_sql_type_t *t, sl_sql_datum_t *out)
             sl_sql_datum_t *items = sl_arena_zalloc(jp->arena, (t->n_fields ? t->n_fields : 1) * sizeof *items);
             if (!items)
                 return jp_nomem(jp);
-            fieldset_t fs = {t->n_fields, t->fields, NULL, NULL, NULL, false, 0};
+            fieldset_t fs = {t->n_fields, t->fields, NULL, NULL, NULL, NULL, false, 0};
             if ((rc = jp_fields(jp, &fs, items)))
                 return rc;
             sl_sql_datum_t d = {0};
@@ -1073,7 +1075,8 @@ sl_err_t sl_sql_json_decode(const sl_sql_codec_t *c, const uint8_t *p, size_t le
     if (c->n == 0)
         return jp_skip(&jp);
     if (*jp.p == '{') {
-        fieldset_t fs = {c->n, NULL, c->names, c->name_lens, c->types, c->names_ci_unique, 0};
+        fieldset_t fs = {c->n, NULL, c->names, c->name_lens, c->types, (const char *const *)c->name_lower,
+                          c->names_ci_unique, 0};
         return jp_fields(&jp, &fs, row->cols);
     }
     if (*jp.p == 'n' && jp_literal(&jp, "null", 4) == SL_OK)
@@ -1251,8 +1254,22 @@ sl_err_t sl_sql_json_prepare(sl_sql_codec_t *c, sl_arena_t *arena)
     uint32_t n = c->n ? c->n : 1;
     c->name_json = sl_arena_calloc(arena, n, sizeof *c->name_json);
     c->name_json_lens = sl_arena_calloc(arena, n, sizeof *c->name_json_lens);
-    if (!c->name_json || !c->name_json_lens)
+    c->name_lower = sl_arena_calloc(arena, n, sizeof *c->name_lower);
+    if (!c->name_json || !c->name_json_lens || !c->name_lower)
         return SL_ERR_NOMEM;
+    for (uint32_t i = 0; i < c->n; i++) {
+        char *lo = sl_arena_strndup(arena, c->names[i], c->name_lens[i]);
+        if (!lo)
+            return SL_ERR_NOMEM;
+        bool upper = true; /* the name is its own upper case */
+        for (uint32_t k = 0; k < c->name_lens[i] && upper; k++) {
+            unsigned char ch = (unsigned char)lo[k];
+            upper = !(ch >= 'a' && ch <= 'z');
+            if (ch >= 'A' && ch <= 'Z')
+                lo[k] = (char)(ch + 32);
+        }
+        c->name_lower[i] = upper ? lo : NULL;
+    }
     sl_buf_t b = SL_BUF_INIT;
     for (uint32_t i = 0; i < c->n; i++) {
         sl_buf_reset(&b);
@@ -1425,7 +1442,7 @@ static sl_err_t from_json(jp_t *jp, const json_t *j, const sl_sql_type_t *t, sl_
             uint8_t *how = sl_arena_zalloc(jp->arena, t->n_fields ? t->n_fields : 1);
             if (!items || !how)
                 return jp_nomem(jp);
-            fieldset_t fs = {t->n_fields, t->fields, NULL, NULL, NULL, false, 0};
+            fieldset_t fs = {t->n_fields, t->fields, NULL, NULL, NULL, NULL, false, 0};
             const char *key;
             size_t klen;
             json_t *v;

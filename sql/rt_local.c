@@ -16,6 +16,12 @@
  * sinks write. Its repartition and changelog topics stay inside its driver
  * and are drained after every record so the driver's memory is reused.
  *
+ * A topic's record bytes live in chunks that double from 64 KiB to 32
+ * MiB; the chunks of 2 MiB and more are mapped on their own and advised as
+ * transparent huge pages, so a topic of millions of records takes one page
+ * fault per 2 MiB rather than one per 4 KiB (the faults of filling fresh
+ * pages cost a pass-through query a quarter of its CPU time).
+ *
  * Partitions: a record produced with partition -1 goes to Kafka's default
  * partition of its key bytes (murmur2), a null key to partition 0. The
  * drivers themselves have one partition per topic: each record carries its
@@ -27,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "lower_int.h"
@@ -39,6 +46,19 @@
  * (their records are only kept so the driver's memory for them can be
  * reused once read: no need to look at them after every record). */
 #define RT_DRAIN_EVERY 256
+
+#define RT_CHUNK_MIN ((size_t)64 << 10)
+#define RT_CHUNK_MAX ((size_t)32 << 20)
+#define RT_HUGE ((size_t)2 << 20)
+
+/* One chunk of a topic's record bytes. */
+typedef struct lchunk {
+    struct lchunk *next;            /* the previous (older) chunk */
+    size_t size;                    /* bytes of data */
+    size_t used;
+    size_t map_len;                 /* mmapped (the header included): 0 if malloc'ed */
+    uint8_t *data;
+} lchunk_t;
 
 typedef struct lrec {
     uint8_t *key;                   /* NULL: a null key */
@@ -57,7 +77,7 @@ typedef struct ltopic {
     int16_t replicas;
     lrec_t *recs;
     size_t n, cap;
-    sl_arena_t mem;                 /* the records' bytes */
+    lchunk_t *chunks;               /* the records' bytes, newest chunk first */
     int64_t *next_offset;           /* per partition */
 } ltopic_t;
 
@@ -87,6 +107,71 @@ typedef struct rt_local {
     unsigned n_started;
 } rt_local_t;
 
+/* --- record memory -------------------------------------------------------------- */
+
+static void chunks_free(lchunk_t *c)
+{
+    while (c != NULL) {
+        lchunk_t *next = c->next;
+        if (c->map_len > 0)
+            munmap(c, c->map_len);
+        else
+            free(c);
+        c = next;
+    }
+}
+
+/* A chunk of at least n bytes after one of prev_size; NULL when out of
+ * memory. Large ones are mapped with their data 2 MiB-aligned. */
+static lchunk_t *chunk_new(size_t prev_size, size_t n)
+{
+    size_t size = prev_size == 0 ? RT_CHUNK_MIN : prev_size < RT_CHUNK_MAX ? prev_size * 2 : RT_CHUNK_MAX;
+    if (size < n)
+        size = n;
+    if (size < RT_HUGE) {
+        lchunk_t *c = malloc(sizeof(*c) + size);
+        if (c == NULL)
+            return NULL;
+        *c = (lchunk_t){.size = size, .data = (uint8_t *)(c + 1)};
+        return c;
+    }
+    size = (size + RT_HUGE - 1) & ~(RT_HUGE - 1);
+    size_t len = size + 2 * RT_HUGE; /* room to align the data, the header a page before it */
+    uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    uint8_t *data = (uint8_t *)(((uintptr_t)p + RT_HUGE + RT_HUGE - 1) & ~(uintptr_t)(RT_HUGE - 1));
+    uint8_t *head = data - 4096;
+    if (head > p)
+        munmap(p, (size_t)(head - p));
+    uint8_t *end = data + size;
+    if (end < p + len)
+        munmap(end, (size_t)(p + len - end));
+#ifdef MADV_HUGEPAGE
+    madvise(data, size, MADV_HUGEPAGE); /* advice only: fine if refused */
+#endif
+    lchunk_t *c = (lchunk_t *)head;
+    *c = (lchunk_t){.size = size, .map_len = (size_t)(end - head), .data = data};
+    return c;
+}
+
+/* n bytes of t's record memory (16-aligned); NULL when out of memory. */
+static uint8_t *topic_bytes(ltopic_t *t, size_t n)
+{
+    size_t need = (n + 15) & ~(size_t)15;
+    lchunk_t *c = t->chunks;
+    if (c == NULL || c->size - c->used < need) {
+        lchunk_t *nc = chunk_new(c != NULL ? c->size : 0, need);
+        if (nc == NULL)
+            return NULL;
+        nc->next = c;
+        t->chunks = c = nc;
+    }
+    uint8_t *p = c->data + c->used;
+    c->used += need;
+    return p;
+}
+
 /* --- topics ------------------------------------------------------------------- */
 
 static void topic_free(void *p)
@@ -94,7 +179,7 @@ static void topic_free(void *p)
     ltopic_t *t = p;
     if (t == NULL)
         return;
-    sl_arena_fini(&t->mem);
+    chunks_free(t->chunks);
     free(t->recs);
     free(t->next_offset);
     free(t->name);
@@ -106,7 +191,6 @@ static ltopic_t *topic_new(rt_local_t *rt, const char *name, int32_t partitions,
     ltopic_t *t = calloc(1, sizeof(*t));
     if (t == NULL)
         return NULL;
-    sl_arena_init(&t->mem, 1 << 16, 0);
     t->name = strdup(name);
     t->partitions = partitions > 0 ? partitions : 1;
     t->replicas = replicas > 0 ? replicas : 1;
@@ -259,7 +343,7 @@ static sl_err_t produce_at(rt_local_t *rt, const char *topic, int32_t partition,
     if (value == NULL)
         vlen = 0;
     /* key and value in one block (key first) */
-    uint8_t *block = sl_arena_alloc(&t->mem, klen + vlen + 1);
+    uint8_t *block = topic_bytes(t, klen + vlen + 1);
     if (block == NULL)
         return SL_ERR_NOMEM;
     if (klen > 0)

@@ -227,6 +227,10 @@ static void test_scalar_text(void **state)
     assert_dec("123", 3, 0, "123");
     assert_dec("0", 1, 0, "0");
     assert_dec("99999999999999999999999999999999999999", 38, 0, "99999999999999999999999999999999999999");
+    /* past 64 bits: digits 18 at a time, zeros inside a group kept */
+    assert_dec("18446744073709551616", 20, 0, "18446744073709551616");
+    assert_dec("-12345678901000000000.000000000000000001", 38, 18, "-12345678901000000000.000000000000000001");
+    assert_dec("0.00000000000000000000000000000000000001", 38, 38, "0.00000000000000000000000000000000000001");
     assert_dec("123.45", 4, 2, NULL);
     assert_true(strstr(err, "Numeric field overflow") != NULL);
     assert_dec("abc", 4, 2, NULL);
