@@ -344,6 +344,11 @@ with t.step("sluice connect: the same lifecycle from the command line"):
     out, _ = cli("restart", "cli-src", "--include-tasks", "--only-failed")
     t.expect("cli-src" in out, "restart --include-tasks: %s" % out)
     cli("restart", "cli-sink", "--task", "0")
+    out, _ = cli("update", "cli-sink", "--config",
+                 json.dumps(dict(sink_config, file=os.path.join(SCRATCH, "cli2.txt"))))
+    t.expect("Updated connector cli-sink (sink, 1 task)" in out, "update: %s" % out)
+    t.eq(rest.ok("GET", "/connectors/cli-sink/config", 200)["file"], os.path.join(SCRATCH, "cli2.txt"),
+         "config after update")
     out, _ = cli("plugins")
     t.expect("FileStreamSink" in out and "CLASS" in out, "plugins: %s" % out)
     out, _ = cli("plugins", "--all", "--output", "json")

@@ -1,7 +1,7 @@
 /*
  * cmd_connect.c - `sluice connect`: a client of a Connect worker's REST API
- * (Kafka Connect's): list, create, config, status, tasks, pause, resume,
- * restart, delete, plugins, validate. --server names the worker (else
+ * (Kafka Connect's): list, create, update, config, status, tasks, pause,
+ * resume, restart, delete, plugins, validate. --server names the worker (else
  * $SLUICE_CONNECT_SERVER, else http://localhost:8083); --output table (the
  * default) prints for people, --output json (or --json) what the worker
  * answered. A refusal prints the worker's message and exits 1. Connector
@@ -275,7 +275,9 @@ static int do_list(sluice_ctx_t *ctx)
     return SLUICE_OK;
 }
 
-static int do_create(sluice_ctx_t *ctx)
+/* create: POST /connectors {"name","config"}; update: PUT
+ * /connectors/NAME/config with the config (creating it when missing). */
+static int send_config(sluice_ctx_t *ctx, bool create)
 {
     connect_cli_t cli;
     int rc = setup(ctx, &cli, 0, 1);
@@ -289,25 +291,39 @@ static int do_create(sluice_ctx_t *ctx)
     if (ctx->args->npos)
         name = ctx->args->pos[0];
     json_t *j = NULL;
+    int status = 0;
     if (!name) {
         rc = sluice_usage(ctx, "the connector needs a name: a \"name\" setting or NAME on the command line");
     } else {
-        json_t *req = json_pack("{s:s, s:O}", "name", name, "config", config);
+        json_t *req = create ? json_pack("{s:s, s:O}", "name", name, "config", config) : json_incref(config);
         char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
         json_decref(req);
-        rc = body ? call(&cli, "POST", "/connectors", body, &j, NULL) : SLUICE_FAILED;
+        char *path = create ? strdup("/connectors") : path_for("/connectors/", name, "/config");
+        rc = body ? call(&cli, create ? "POST" : "PUT", path, body, &j, &status) : SLUICE_FAILED;
+        free(path);
         free(body);
     }
+    size_t tasks = json_array_size(json_object_get(j, "tasks"));
     if (rc == SLUICE_OK && cli.json)
         print_json(j);
     else if (rc == SLUICE_OK)
-        printf("Created connector %s (%s, %zu task%s)\n", json_string_value(json_object_get(j, "name")),
-               json_string_value(json_object_get(j, "type")), json_array_size(json_object_get(j, "tasks")),
-               json_array_size(json_object_get(j, "tasks")) == 1 ? "" : "s");
+        printf("%s connector %s (%s, %zu task%s)\n", status == 201 ? "Created" : "Updated",
+               json_string_value(json_object_get(j, "name")), json_string_value(json_object_get(j, "type")), tasks,
+               tasks == 1 ? "" : "s");
     json_decref(j);
     json_decref(config);
     json_decref(holder);
     return rc;
+}
+
+static int do_create(sluice_ctx_t *ctx)
+{
+    return send_config(ctx, true);
+}
+
+static int do_update(sluice_ctx_t *ctx)
+{
+    return send_config(ctx, false);
 }
 
 /* GET /connectors/NAME<suffix> into *j. */
@@ -571,6 +587,8 @@ const sluice_cmd_t sluice_connect_cmds[] = {
     {"connect", "list", "[--server URL]", "list the Connect worker's connectors with their states",
      OPTS(plain_opts), do_list},
     {"connect", "create", "[NAME] (-f FILE | --config JSON)", "create a connector", OPTS(config_opts), do_create},
+    {"connect", "update", "[NAME] (-f FILE | --config JSON)", "replace a connector's config (or create it)",
+     OPTS(config_opts), do_update},
     {"connect", "config", "NAME", "show a connector's config", OPTS(plain_opts), do_config},
     {"connect", "status", "NAME", "show a connector's and its tasks' states", OPTS(plain_opts), do_status},
     {"connect", "tasks", "NAME", "show a connector's task configs", OPTS(plain_opts), do_tasks},
