@@ -4,7 +4,9 @@
  * WHERE narrows the read: an equality on every key column gives the key to
  * look up; WINDOWSTART comparisons bound a windowed table's fetch. The
  * whole WHERE is kept as pull_where: the engine filters every row it reads
- * with it, so a narrowing only has to be a superset.
+ * with it, so a narrowing only has to be a superset. On a stream (a scan
+ * of its topic) every pseudo column is there: ROWTIME, ROWPARTITION and
+ * ROWOFFSET come with each record.
  */
 #include <stdio.h>
 #include <string.h>
@@ -150,6 +152,7 @@ sl_err_t sl_sql_bind_pull(sl_sql_binder_t *b, const sl_sql_ast_select_t *sel, co
 {
     const char *alias = sel->from->alias.name ? sel->from->alias.name : table->name;
     bool windowed = table->window.kind != SL_SQL_WIN_NONE;
+    bool stream = !table->is_table;
     sl_sql_scope_t scope = { 0 };
     /* ROWPARTITION and ROWOFFSET are not kept in a table's store. */
     for (uint32_t i = 0; i < table->schema.n_key; i++)
@@ -161,9 +164,10 @@ sl_err_t sl_sql_bind_pull(sl_sql_binder_t *b, const sl_sql_ast_select_t *sel, co
                              table->schema.value[i].type))
             return SL_ERR_NOMEM;
     for (int p = 0; p < SL_SQL_PSEUDO_COUNT_; p++) {
-        if (p == SL_SQL_PSEUDO_ROWPARTITION || p == SL_SQL_PSEUDO_ROWOFFSET)
+        bool row_pos = p == SL_SQL_PSEUDO_ROWPARTITION || p == SL_SQL_PSEUDO_ROWOFFSET;
+        if (row_pos && !stream)
             continue;
-        if (!windowed && p != SL_SQL_PSEUDO_ROWTIME)
+        if (!windowed && !row_pos && p != SL_SQL_PSEUDO_ROWTIME)
             continue;
         if (sl_sql_scope_add(b->arena, &scope, NULL, sl_sql_pseudo_name((sl_sql_pseudo_t)p), SL_SQL_COL_PSEUDO,
                              (uint32_t)p, sl_sql_pseudo_type((sl_sql_pseudo_t)p)))
@@ -225,7 +229,7 @@ sl_err_t sl_sql_bind_pull(sl_sql_binder_t *b, const sl_sql_ast_select_t *sel, co
             }
             continue;
         }
-        if (a->kind == SL_SQL_A_COLUMN && !a->qual.name &&
+        if (a->kind == SL_SQL_A_COLUMN && !a->qual.name && !stream &&
             (!strcmp(a->name.name, "ROWPARTITION") || !strcmp(a->name.name, "ROWOFFSET")))
             return sl_sql_bind_fail(b, a->pos,
                                     "Pull queries don't support the following columns in SELECT clauses: %s\n See "

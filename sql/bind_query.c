@@ -1114,10 +1114,10 @@ sl_err_t sl_sql_bind_query(const sl_sql_bind_env_t *env, const sl_sql_stmt_t *st
         const sl_sql_source_t *src = sl_sql_q_find_source(q, &sel->from->name);
         if (!src)
             return SL_ERR_NOENT;
-        if (!src->is_table)
+        if (!src->is_table && src->window.kind != SL_SQL_WIN_NONE)
             return sl_sql_bind_fail(&q->b, sel->pos,
-                                    "Pull queries are not supported on streams. Query the stream with a push query "
-                                    "(EMIT CHANGES).%s",
+                                    "Pull queries are not supported on windowed streams. Query the stream with a "
+                                    "push query (EMIT CHANGES).%s",
                                     help);
         if (sel->window)
             return sl_sql_bind_fail(&q->b, sel->pos, "Pull queries don't support WINDOW clauses.%s", help);

@@ -13,6 +13,11 @@
  * the table, applies what that query does after its store (HAVING,
  * the final projection) to get the table's rows, then the pull query's own
  * WHERE and projection; every row is queued at once and the query is done.
+ * A pull query on a stream (ksqlDB 0.23's) reads the stream's topic from
+ * the beginning up to its end as the query starts (each partition in
+ * turn; a local engine's topics in the order they were produced),
+ * decoding every record with the stream's formats (a record that does not
+ * decode is skipped) and filtering it with WHERE.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -238,14 +243,19 @@ typedef struct pull_ctx {
     bool windowed;
     int64_t wsize;
     int64_t rowtime_col;            /* the stored rows' time (ROWTIME), or -1 */
+    const sl_sql_datum_t *pseudo;   /* a stream's record: every pseudo column, or NULL */
     const sl_sql_datum_t *match_key;    /* scans standing in for a key lookup */
     const sl_sql_schema_t *key_schema;
     sl_arena_t scratch;
     sl_err_t error;
 } pull_ctx_t;
 
-static void set_window(sl_sql_eval_t *cx, const sl_sql_datum_t *rowtime, bool windowed, int64_t ws, int64_t we)
+static void set_window(sl_sql_eval_t *cx, const pull_ctx_t *pc, const sl_sql_datum_t *rowtime, int64_t ws,
+                       int64_t we)
 {
+    bool windowed = pc->windowed;
+    if (pc->pseudo)
+        memcpy(cx->pseudo, pc->pseudo, sizeof cx->pseudo);
     if (rowtime)
         cx->pseudo[SL_SQL_PSEUDO_ROWTIME] = *rowtime;
     if (windowed) {
@@ -271,7 +281,7 @@ static void pull_row(pull_ctx_t *pc, const sl_sql_row_t *key, const sl_sql_row_t
         const sl_sql_plan_t *n = pc->chain[i];
         sl_sql_eval_t cx;
         sl_sql_eval_init(&cx, a, key, value);
-        set_window(&cx, rowtime, pc->windowed, ws, we);
+        set_window(&cx, pc, rowtime, ws, we);
         if (n->kind == SL_SQL_P_FILTER && n->pred) {
             if (!sl_sql_eval_pred(n->pred, &cx))
                 return;
@@ -297,7 +307,7 @@ static void pull_row(pull_ctx_t *pc, const sl_sql_row_t *key, const sl_sql_row_t
     const sl_sql_bound_query_t *bq = pc->bq;
     sl_sql_eval_t cx;
     sl_sql_eval_init(&cx, a, key, value);
-    set_window(&cx, rowtime, pc->windowed, ws, we);
+    set_window(&cx, pc, rowtime, ws, we);
     if (bq->pull_where && !sl_sql_eval_pred(bq->pull_where, &cx))
         return;
     json_t *row = json_array();
@@ -432,6 +442,86 @@ static sl_err_t check_scan_allowed(sl_sql_exec_t *x, const sl_sql_bound_query_t 
     return SL_OK;
 }
 
+/* --- pull queries on streams --- */
+
+typedef struct scan_ctx {
+    pull_ctx_t *pc;
+    const sl_sql_codec_t *kc, *vc;
+    uint32_t n_key;
+    sl_arena_t arena;               /* one record's rows */
+    sl_sql_datum_t pseudo[SL_SQL_PSEUDO_COUNT_];
+} scan_ctx_t;
+
+static bool scan_fn(const sl_sql_rt_record_t *rec, void *arg)
+{
+    scan_ctx_t *sc = arg;
+    if (!rec->value)
+        return !sc->pc->q->done; /* a tombstone is no row of a stream */
+    sl_arena_reset(&sc->arena);
+    sl_sql_row_t *k = NULL, *v = NULL;
+    char err[256];
+    if (rec->key)
+        sl_sql_codec_decode(sc->kc, rec->key, rec->key_len, &sc->arena, &k, err, sizeof err);
+    else
+        k = sl_sql_row_new(&sc->arena, sc->n_key); /* a null key: NULL key columns */
+    sl_sql_codec_decode(sc->vc, rec->value, rec->value_len, &sc->arena, &v, err, sizeof err);
+    if (k && v) {
+        sc->pseudo[SL_SQL_PSEUDO_ROWTIME] = sl_sql_bigint(rec->timestamp);
+        sc->pseudo[SL_SQL_PSEUDO_ROWPARTITION] = sl_sql_int(rec->partition);
+        sc->pseudo[SL_SQL_PSEUDO_ROWOFFSET] = sl_sql_bigint(rec->offset);
+        pull_row(sc->pc, k, v, 0, 0);
+    }
+    return !sc->pc->q->done;
+}
+
+/* How long a cluster engine waits for a partition's records to reach the
+ * end offset it saw at the start. */
+#define STREAM_PULL_TIMEOUT_MS 10000
+
+static sl_err_t scan_stream(sl_sql_exec_t *x, sl_sql_query_t *q, const sl_sql_bound_query_t *bq)
+{
+    const sl_sql_source_t *src = bq->pull_table;
+    const sl_sql_pos_t pos = x->stmt->pos;
+    sl_sql_rt_t *rt = x->e->rt;
+    scan_ctx_t sc = {0};
+    pull_ctx_t pc = {0};
+    char err[256] = "";
+    if (sl_sql_source_codecs(&q->arena, src, &sc.kc, &sc.vc, err, sizeof err))
+        return sl_sql_error_set(x->err, SL_ERR_INVAL, pos, "%s", err);
+    sl_sql_topic_info_t info;
+    if (rt->ops->topic_info(rt, src->topic, &info))
+        return sl_sql_error_set(x->err, SL_ERR_NOENT, pos, "Topic '%s' does not exist", src->topic);
+    int32_t parts = info.partitions;
+    pc.x = x;
+    pc.q = q;
+    pc.bq = bq;
+    pc.rowtime_col = -1;
+    pc.pseudo = sc.pseudo;
+    sc.pc = &pc;
+    sc.n_key = src->schema.n_key;
+    for (int i = 0; i < SL_SQL_PSEUDO_COUNT_; i++)
+        sc.pseudo[i] = sl_sql_null();
+    sl_arena_init(&pc.scratch, 4096, 0);
+    sl_arena_init(&sc.arena, 4096, 0);
+    sl_err_t r = SL_OK;
+    if (rt->ops->read_from) {
+        for (int32_t p = 0; p < parts && !r && !q->done; p++)
+            r = rt->ops->read_from(rt, src->topic, p, 0, -1, STREAM_PULL_TIMEOUT_MS, scan_fn, &sc);
+    } else {
+        r = rt->ops->read(rt, src->topic, true, -1, 0, scan_fn, &sc);
+    }
+    if (r == SL_ERR_TIMEOUT)
+        r = SL_OK;
+    sl_arena_fini(&sc.arena);
+    sl_arena_fini(&pc.scratch);
+    if (r)
+        return sl_sql_error_set(x->err, r, pos, "Reading the topic of %s failed: %s", src->name, sl_err_str(r));
+    pthread_mutex_lock(&q->mu);
+    q->done = true;
+    pthread_mutex_unlock(&q->mu);
+    return SL_OK;
+}
+
 static sl_err_t open_pull(sl_sql_exec_t *x, sl_sql_query_t *q, sl_sql_bound_query_t *bq)
 {
     sl_sql_engine_t *e = x->e;
@@ -444,6 +534,8 @@ static sl_err_t open_pull(sl_sql_exec_t *x, sl_sql_query_t *q, sl_sql_bound_quer
     q->header = header_json(q->id, bq->pull_out.value, bq->pull_out.n_value);
     if (!q->header)
         return sl_sql_error_set(x->err, SL_ERR_NOMEM, s->pos, "out of memory");
+    if (!table->is_table)
+        return scan_stream(x, q, bq);
     sl_sql_pquery_t *w = sl_sql_pquery_writer(e, table->name);
     if (!w || !w->plan || !w->rq)
         return not_queryable(x, table->name);

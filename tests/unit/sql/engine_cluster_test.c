@@ -300,7 +300,8 @@ static void test_restart_pull_push(void **state)
 }
 
 /* Windowed tables in a cluster engine: session windows by key and over
- * every key, time windows over every key (every task's store is read). */
+ * every key, time windows over every key (every task's store is read);
+ * a pull query on a stream. */
 static void test_windowed_pulls(void **state)
 {
     (void)state;
@@ -317,6 +318,8 @@ static void test_windowed_pulls(void **state)
     wait_pull(e, "SELECT ID, WINDOWSTART, WINDOWEND, C FROM SES WHERE ID = 1;", "[1, 1000, 3000, 2]");
     wait_pull(e, "SELECT ID, WINDOWSTART, WINDOWEND, C FROM SES WHERE WINDOWEND = 4000;", "[2, 4000, 4000, 1]");
     wait_pull(e, "SELECT ID, WINDOWSTART, SV FROM TUM WHERE SV = 5;", "[2, 0, 5]");
+    /* a stream's pull query: a scan of its topic's two partitions */
+    wait_pull(e, "SELECT ID, V, ROWTIME FROM WS WHERE V = 5;", "[2, 5, 4000]");
     sl_sql_engine_free(e);
 }
 
