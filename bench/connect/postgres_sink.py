@@ -116,9 +116,9 @@ def run(label, bindir, broker, pg, scratch, n, props):
     wprops = os.path.join(scratch, "worker-%s.properties" % label)
     with open(wprops, "w") as f:
         f.write("bootstrap.servers=%s\nconnect.plugin.path=%s\noffset.storage.file.filename=%s\n"
-                "offset.flush.interval.ms=1000\nlog.level=warn\n"
+                "offset.flush.interval.ms=1000\nlog.level=warn\nlisteners=http://127.0.0.1:%d\n"
                 % (broker.bootstrap, os.path.join(bindir, "..", "connect-plugins"),
-                   os.path.join(scratch, "offsets-%s.json" % label)))
+                   os.path.join(scratch, "offsets-%s.json" % label), sluiced.free_port()))
     cprops = os.path.join(scratch, "sink-%s.properties" % label)
     conf = {"name": "pg-bench-" + label, "connector.class": "PostgresSink", "topics": topic,
             "connection.url": pg.jdbc_url("bench"), "connection.user": pg.user,

@@ -63,10 +63,14 @@ def write_props(name, items):
 class Worker:
     """sluice-connect-standalone WORKER.properties CONNECTOR.properties..."""
 
-    def __init__(self, worker_props, *connectors):
+    def __init__(self, worker_conf, *connectors):
         if not os.access(WORKER, os.X_OK):
             raise check.Failed("worker not built: %s" % WORKER)
-        self.log = os.path.join(SCRATCH, "worker-%d.log" % int(time.monotonic() * 1000))
+        stamp = int(time.monotonic() * 1000)
+        # Its REST service on a port of its own (the default 8083 may be taken).
+        worker_props = write_props("worker-%d.properties" % stamp, dict(
+            worker_conf, listeners="http://127.0.0.1:%d" % sluiced.free_port()))
+        self.log = os.path.join(SCRATCH, "worker-%d.log" % stamp)
         self.out = open(self.log, "w")
         self.proc = subprocess.Popen([WORKER, worker_props] + list(connectors), stdout=self.out,
                                      stderr=subprocess.STDOUT, preexec_fn=sluiced._die_with_parent)
@@ -210,14 +214,14 @@ with t.step("PostgreSQL starts (initdb in a temp dir, loopback port)"):
     pg.create_database(DB)
     t.eq(pg.scalar("SELECT current_database()", db=DB), DB, "database")
 
-worker_props = write_props("worker.properties", {
+worker_props = {
     "bootstrap.servers": b.bootstrap,
     "connect.plugin.path": PLUGINS,
     "offset.storage.file.filename": os.path.join(SCRATCH, "offsets.json"),
     "offset.flush.interval.ms": "200",
     "consumer.session.timeout.ms": "6000",
     "consumer.heartbeat.interval.ms": "1000",
-})
+}
 
 
 def sink_props(name, **kw):
