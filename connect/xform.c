@@ -242,7 +242,14 @@ static sl_err_t aliases(const sl_props_t *config, const char *key, sl_xform_list
     sl_err_t err = sl_xform_list_parse(text, out);
     if (err)
         return err;
-    for (size_t i = 0; i < out->count; i++)
+    for (size_t i = 0; i < out->count; i++) {
+        if (strlen(out->items[i]) > 200) {
+            if (errbuf)
+                snprintf(errbuf, errlen, "Invalid value %.40s... for configuration %s: an alias "
+                         "is at most 200 characters", out->items[i], key);
+            sl_xform_list_free(out);
+            return SL_ERR_CONFIG;
+        }
         for (size_t j = 0; j < i; j++)
             if (strcmp(out->items[i], out->items[j]) == 0) {
                 if (errbuf)
@@ -251,6 +258,7 @@ static sl_err_t aliases(const sl_props_t *config, const char *key, sl_xform_list
                 sl_xform_list_free(out);
                 return SL_ERR_CONFIG;
             }
+    }
     return SL_OK;
 }
 

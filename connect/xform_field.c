@@ -35,6 +35,12 @@ static sl_err_t require(const sl_cschema_t *schema, const sl_cvalue_t *value, co
                  sl_xform_java_class(value));
         return SL_ERR_INVAL;
     }
+    /* The transforms walk a struct's fields and its schema's side by side. */
+    if (schema && value->u.map.count != schema->field_count) {
+        snprintf(reason, rlen, "a struct with %zu fields where its schema has %zu",
+                 value->u.map.count, schema->field_count);
+        return SL_ERR_INVAL;
+    }
     return SL_OK;
 }
 
@@ -77,12 +83,10 @@ static sl_err_t add_field(sl_connect_mem_t *mem, sl_cschema_t *s, const char *na
                      (int)len, name);
             return SL_ERR_INVAL;
         }
-    char tmp[256];
-    const char *nm = name;
-    if (name[len] != '\0') {
-        snprintf(tmp, sizeof(tmp), "%.*s", (int)len, name);
-        nm = tmp;
-    }
+    /* name[0..len) may be a key's bytes: the schema keeps a copy anyway. */
+    const char *nm = name[len] == '\0' ? name : sl_arena_strndup(&mem->arena, name, len);
+    if (!nm)
+        return SL_ERR_NOMEM;
     return sl_connect_schema_add_field(mem, s, nm, fs) ? SL_ERR_NOMEM : SL_OK;
 }
 

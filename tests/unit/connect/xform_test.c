@@ -215,6 +215,18 @@ static void insert_field_struct_and_key(void **state)
                      SL_OK);
     assert_int_equal(pr.key_len, (int32_t)strlen("{\"id\":1,\"tp\":\"t\"}"));
     assert_memory_equal(pr.key, "{\"id\":1,\"tp\":\"t\"}", (size_t)pr.key_len);
+    /* A plugin's struct that does not follow its schema is refused, not
+     * read past. */
+    sl_cschema_t *one = H->schema_new(mem, SL_CT_STRUCT, 0, NULL);
+    H->schema_add_field(mem, one, "a", H->schema_new(mem, SL_CT_INT32, 0, NULL));
+    sl_cvalue_t *two = H->val_new(mem, SL_CT_STRUCT);
+    H->val_put(mem, two, H->val_string(mem, "a", 1), H->val_int(mem, SL_CT_INT32, 1));
+    H->val_put(mem, two, H->val_string(mem, "b", 1), H->val_int(mem, SL_CT_INT32, 2));
+    rec.key_schema = one;
+    rec.key = two;
+    assert_int_equal(sl_connect_pipeline_source(p, &rec, mem, &pr, &skip, err, sizeof(err)),
+                     SL_ERR_INVAL);
+    assert_non_null(strstr(err, "a struct with 2 fields where its schema has 1"));
     sl_connect_pipeline_free(p);
     sl_connect_mem_free(mem);
     /* static.field needs static.value. */
@@ -442,6 +454,9 @@ static void chain_configs_refused(void **state)
                                 "transforms.b.type=Filter\n"),
                         "Invalid value a,b,a for configuration transforms: Duplicate alias "
                         "provided.");
+    char longer[400];
+    snprintf(longer, sizeof(longer), "transforms=%0250d\n", 0);
+    assert_non_null(strstr(refusal(longer), "an alias is at most 200 characters"));
     assert_string_equal(refusal("transforms=a\n"),
                         "Missing required configuration \"transforms.a.type\" which has no "
                         "default value.");
