@@ -55,6 +55,11 @@ const sl_xform_def_t *sl_xform_find(const char *name, bool predicate, const char
     return NULL;
 }
 
+const sl_xform_def_t *sl_xform_at(size_t i)
+{
+    return i < DEF_COUNT ? defs[i] : NULL;
+}
+
 /* ---- helpers ----------------------------------------------------------------- */
 
 static const sl_xform_key_t *key_def(const sl_xform_def_t *def, const char *key)

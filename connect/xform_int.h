@@ -83,6 +83,9 @@ extern const sl_xform_def_t sl_xform_regex_router, sl_xform_timestamp_router, sl
 extern const sl_xform_def_t sl_xform_topic_name_matches, sl_xform_has_header_key,
     sl_xform_record_is_tombstone;
 const sl_xform_def_t *sl_xform_find(const char *name, bool predicate, const char **variants);
+/* The built-in transforms and predicates one by one (static; NULL past the
+ * last), e.g. for listings such as GET /connector-plugins. */
+const sl_xform_def_t *sl_xform_at(size_t i);
 
 /* ---- the chain (xform.c) ----------------------------------------------------
  * A connector's transforms in order, each with its optional predicate. */

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "connect_int.h"
+#include "xform_int.h"
 
 static const sl_connect_host_t *H;
 
@@ -490,6 +490,21 @@ static void chain_configs_refused(void **state)
                         "to be either true or false");
 }
 
+static void every_definition_is_listed(void **state)
+{
+    (void)state;
+    size_t transforms = 0, predicates = 0;
+    for (size_t i = 0; sl_xform_at(i); i++) {
+        const sl_xform_def_t *d = sl_xform_at(i);
+        assert_ptr_equal(sl_xform_find(d->kafka_class, d->predicate, NULL), d);
+        assert_ptr_equal(sl_xform_find(d->name, d->predicate, NULL), d);
+        assert_true(d->predicate ? d->test != NULL : d->apply != NULL);
+        *(d->predicate ? &predicates : &transforms) += 1;
+    }
+    assert_int_equal(transforms, 9);
+    assert_int_equal(predicates, 3);
+}
+
 static void chain_validation_entries(void **state)
 {
     (void)state;
@@ -542,6 +557,7 @@ int main(void)
         cmocka_unit_test(timestamp_router),
         cmocka_unit_test(filter_with_predicates),
         cmocka_unit_test(chain_configs_refused),
+        cmocka_unit_test(every_definition_is_listed),
         cmocka_unit_test(chain_validation_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
