@@ -164,7 +164,8 @@ static sl_err_t txn_batch(rt_task_t *t, sl_producer_t *p, src_acks_t *acks,
             next[i] = (char *)b->recs[i].source_offset;
         }
     bool committed = false;
-    for (int attempt = 1; !err && attempt <= TXN_ATTEMPTS && !atomic_load(&t->stop); attempt++) {
+    for (int attempt = 1; prev && next && attempt <= TXN_ATTEMPTS && !atomic_load(&t->stop);
+         attempt++) {
         if (!(err = txn_once(t, p, acks, b, what))) {
             committed = true;
             break;
@@ -174,9 +175,10 @@ static sl_err_t txn_batch(rt_task_t *t, sl_producer_t *p, src_acks_t *acks,
             err = fatal ? fatal : err;
             break;
         }
-        SL_WARN("connect", "task %s: %s failed (%s); the transaction is aborted and the poll's "
-                "%zu records sent again (attempt %d of %d)", t->ctx->name, *what,
-                sl_err_name(err), b->count, attempt, TXN_ATTEMPTS);
+        SL_WARN("connect", "task %s: %s failed (%s); the transaction is aborted%s (attempt %d "
+                "of %d)", t->ctx->name, *what, sl_err_name(err),
+                attempt < TXN_ATTEMPTS ? " and the poll's records sent again" : "", attempt,
+                TXN_ATTEMPTS);
         sl_err_t aerr = sl_producer_abort_transaction(p, -1);
         if (aerr) {
             *what = "aborting the transaction";
@@ -185,7 +187,7 @@ static sl_err_t txn_batch(rt_task_t *t, sl_producer_t *p, src_acks_t *acks,
         }
         t->ctx->err[0] = '\0';
     }
-    if (!err && !committed)
+    if (!committed && atomic_load(&t->stop) && err != SL_ERR_NOMEM)
         err = SL_ERR_CLOSED;    /* stopped between attempts */
     if (committed && (err = set_offsets(t, b, next)))
         *what = "storing offsets";

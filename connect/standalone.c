@@ -64,8 +64,6 @@ int main(int argc, char **argv)
         sl_connect_worker_free(w);
         return 1;
     }
-    SL_INFO("connect", "REST service on %s (port %u)", listener,
-            (unsigned)sl_connect_rest_port(rest));
     const sl_connect_plugins_t *ps = sl_connect_worker_plugins(w);
     for (size_t i = 0; i < sl_connect_plugins_error_count(ps); i++)
         fprintf(stderr, "sluice-connect-standalone: plugin refused: %s\n",

@@ -9,7 +9,10 @@ offset to an offsets topic inside the poll's transaction and reads it back
 Steps: the driver is killed with SIGKILL mid-stream (most likely inside a
 transaction) and started again; it resumes from the last committed offset,
 and a read_committed consumer then sees every line exactly once, in order:
-no line lost, none twice. Every wait is bounded; nothing asserts a duration.
+no line lost, none twice. Then a driver whose store fails every 7th offset
+send: each such transaction is aborted and its records sent again, and
+read_committed still sees every line once. Every wait is bounded; nothing
+asserts a duration.
 
 Usage: connect_standalone_eos.py BUILD_DIR
 """
@@ -40,14 +43,14 @@ atexit.register(shutil.rmtree, SCRATCH, True)
 
 
 class Driver:
-    def __init__(self, bootstrap, src_file):
+    def __init__(self, bootstrap, src_file, topic="eos-lines", offsets="eos-offsets", extra=()):
         if not os.access(DRV, os.X_OK):
             raise check.Failed("driver not built: %s" % DRV)
         self.out = os.path.join(SCRATCH, "drv-%d.out" % int(time.monotonic() * 1000))
         self.err = self.out + ".err"
         self.fo, self.fe = open(self.out, "w"), open(self.err, "w")
-        self.proc = subprocess.Popen([DRV, bootstrap, PLUGINS, src_file, "eos-lines",
-                                      "eos-offsets"], stdout=self.fo, stderr=self.fe,
+        self.proc = subprocess.Popen([DRV, bootstrap, PLUGINS, src_file, topic, offsets]
+                                     + list(extra), stdout=self.fo, stderr=self.fe,
                                      stdin=subprocess.DEVNULL,
                                      preexec_fn=sluiced._die_with_parent)
 
@@ -98,12 +101,12 @@ class Driver:
             raise check.Failed("sanitizer reports from the driver:\n" + text[-4000:])
 
 
-def read_values(bootstrap, isolation, want, timeout_s=120):
-    """Every value of eos-lines read with isolation: at least want of them
+def read_values(bootstrap, isolation, want, topic="eos-lines", timeout_s=120):
+    """Every value of topic read with isolation: at least want of them
     (bounded), then two more seconds for any extra."""
     c = ck.consumer(bootstrap, **{"isolation.level": isolation})
     try:
-        c.assign([ck.TopicPartition("eos-lines", 0, 0)])
+        c.assign([ck.TopicPartition(topic, 0, 0)])
         got = []
         deadline = time.monotonic() + timeout_s
         quiet_until = None
@@ -162,5 +165,23 @@ with t.step("read_committed sees every line exactly once, in order"):
     raw = read_values(b.bootstrap, "read_uncommitted", LINES)
     print("   %d records in the log, %d of them from aborted transactions"
           % (len(raw), len(raw) - len(got)))
+
+with t.step("failed transactions are aborted and sent again: still every line once"):
+    ck.create_topics(b.bootstrap, [("eos-retry", 1, {}), ("eos-retry-offsets", 1, {})])
+    d = Driver(b.bootstrap, src_file, "eos-retry", "eos-retry-offsets", ["7"])
+    d.wait_position(size)
+    t.eq(d.stop(), 0, "driver exit status after SIGTERM")
+    d.check_clean()
+    failing = [ln for ln in d.lines() if ln.startswith("FAILING ")]
+    t.expect(failing, "no offset send failed; the test proves nothing")
+    with open(d.err, errors="replace") as f:
+        t.expect("transaction is aborted" in f.read(), "no abort was logged\n" + d.text())
+    got = read_values(b.bootstrap, "read_committed", LINES, "eos-retry")
+    t.eq(len(got), LINES, "committed records")
+    t.expect(got == want, "the committed records differ from the file's lines")
+    raw = read_values(b.bootstrap, "read_uncommitted", LINES, "eos-retry")
+    t.expect(len(raw) > LINES, "no aborted records in the log (%d)" % len(raw))
+    print("   %d transactions aborted and retried; %d aborted records in the log"
+          % (len(failing), len(raw) - LINES))
 
 t.done()

@@ -8,8 +8,9 @@
  * back with read_committed, so a restarted driver resumes exactly after the
  * last committed poll.
  *
- * Usage: connect_standalone_eos_drv BOOTSTRAP PLUGIN_DIR FILE TOPIC OFFSETS_TOPIC
- * Prints "OFFSET <partition> <offset>" for every offset sent in a
+ * Usage: connect_standalone_eos_drv BOOTSTRAP PLUGIN_DIR FILE TOPIC OFFSETS_TOPIC [FAIL_EVERY]
+ * With FAIL_EVERY n, every n-th send_in_txn fails (its transaction must be
+ * aborted and the poll's records sent again). Prints "OFFSET <partition> <offset>" for every offset sent in a
  * transaction and "STATUS <task> <state> [<trace>]" for every state; runs
  * until SIGTERM (exit 0) or a task failure (exit 1).
  */
@@ -26,6 +27,7 @@ typedef struct drv_store {
     pthread_mutex_t lock;
     const char *topic;
     char *partition, *offset;   /* one source partition: the file's */
+    long fail_every, calls;     /* calls: task thread only */
 } drv_store_t;
 
 static char *st_get(sl_connect_offset_store_t *s, const char *connector, const char *partition)
@@ -68,6 +70,11 @@ static sl_err_t st_send_in_txn(sl_connect_offset_store_t *s, sl_producer_t *p,
                                const char *connector, const char *partition, const char *offset)
 {
     drv_store_t *d = (drv_store_t *)s;
+    if (d->fail_every && ++d->calls % d->fail_every == 0) {
+        printf("FAILING %ld\n", d->calls);
+        fflush(stdout);
+        return SL_ERR_IO;
+    }
     sl_produce_rec_t r = {.topic = d->topic, .partition = 0, .key = partition,
                           .key_len = (int32_t)strlen(partition), .value = offset,
                           .value_len = (int32_t)strlen(offset)};
@@ -170,15 +177,17 @@ static void on_status(void *arg, const char *connector, int task, const char *st
 
 int main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: %s BOOTSTRAP PLUGIN_DIR FILE TOPIC OFFSETS_TOPIC\n", argv[0]);
+    if (argc != 6 && argc != 7) {
+        fprintf(stderr, "usage: %s BOOTSTRAP PLUGIN_DIR FILE TOPIC OFFSETS_TOPIC [FAIL_EVERY]\n",
+                argv[0]);
         return 2;
     }
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    drv_store_t store = {.base = {&drv_ops}, .topic = argv[5]};
+    drv_store_t store = {.base = {&drv_ops}, .topic = argv[5],
+                         .fail_every = argc == 7 ? atol(argv[6]) : 0};
     pthread_mutex_init(&store.lock, NULL);
     if (load_offsets(&store, argv[1]))
         return 1;
