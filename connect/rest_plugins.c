@@ -3,7 +3,8 @@
  * kafka_cluster_id) and /connector-plugins routes: the plugins loaded
  * (PluginInfo {"class","type","version"}; with connectorsOnly=false also
  * the converters, transforms and predicates built into the worker), a
- * plugin's own config definitions (ConfigKeyInfo), and validation shaped as
+ * plugin's, transform's or predicate's own config definitions
+ * (ConfigKeyInfo), and validation shaped as
  * Kafka's ConfigInfos {"name","error_count","groups","configs":
  * [{"definition":{..},"value":{"name","value","recommended_values",
  * "errors","visible"}}]}.
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "rest_int.h"
+#include "xform_int.h"
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "0.0.0"
@@ -33,27 +35,11 @@ void rest_root(const rest_req_t *rq, rest_reply_t *out)
 
 /* ---- GET /connector-plugins -------------------------------------------------- */
 
-/* What the worker has built in besides connectors, with Kafka's class
- * names (connect.h: converters; pipeline.c: transforms and predicates). */
-static const struct {
-    const char *cls;
-    const char *type;
-} builtins[] = {
-    {"org.apache.kafka.connect.transforms.Filter", "transformation"},
-    {"org.apache.kafka.connect.transforms.InsertField$Key", "transformation"},
-    {"org.apache.kafka.connect.transforms.InsertField$Value", "transformation"},
-    {"org.apache.kafka.connect.transforms.MaskField$Key", "transformation"},
-    {"org.apache.kafka.connect.transforms.MaskField$Value", "transformation"},
-    {"org.apache.kafka.connect.transforms.RegexRouter", "transformation"},
-    {"org.apache.kafka.connect.transforms.ReplaceField$Key", "transformation"},
-    {"org.apache.kafka.connect.transforms.ReplaceField$Value", "transformation"},
-    {"org.apache.kafka.connect.transforms.TimestampRouter", "transformation"},
-    {"org.apache.kafka.connect.transforms.predicates.HasHeaderKey", "predicate"},
-    {"org.apache.kafka.connect.transforms.predicates.RecordIsTombstone", "predicate"},
-    {"org.apache.kafka.connect.transforms.predicates.TopicNameMatches", "predicate"},
-    {"org.apache.kafka.connect.converters.ByteArrayConverter", "converter"},
-    {"org.apache.kafka.connect.json.JsonConverter", "converter"},
-    {"org.apache.kafka.connect.storage.StringConverter", "converter"},
+/* The converters built into the worker (convert.c), by Kafka's class names. */
+static const char *const converters[] = {
+    "org.apache.kafka.connect.converters.ByteArrayConverter",
+    "org.apache.kafka.connect.json.JsonConverter",
+    "org.apache.kafka.connect.storage.StringConverter",
 };
 
 static int by_class(const void *a, const void *b)
@@ -61,6 +47,41 @@ static int by_class(const void *a, const void *b)
     const sl_connect_plugin_t *x = *(const sl_connect_plugin_t *const *)a;
     const sl_connect_plugin_t *y = *(const sl_connect_plugin_t *const *)b;
     return strcmp(x->class_name, y->class_name);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Appends {"class","type","version"} for each of names[0..n), sorted. */
+static bool append_sorted(json_t *arr, const char **names, size_t n, const char *type)
+{
+    qsort(names, n, sizeof *names, by_name);
+    for (size_t i = 0; i < n; i++)
+        if (json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "class", names[i], "type", type, "version",
+                                                 SLUICE_VERSION)))
+            return false;
+    return true;
+}
+
+/* The built-in transformations, predicates and converters, in Kafka's
+ * order (each kind sorted by class name). */
+static bool append_builtins(json_t *arr)
+{
+    const char *names[128];
+    for (int predicates = 0; predicates < 2; predicates++) {
+        size_t n = 0;
+        const sl_xform_def_t *d;
+        for (size_t i = 0; (d = sl_xform_at(i)) != NULL && n < SL_ARRAY_LEN(names); i++)
+            if (d->predicate == (predicates == 1))
+                names[n++] = d->kafka_class;
+        if (!append_sorted(arr, names, n, predicates ? "predicate" : "transformation"))
+            return false;
+    }
+    size_t n = SL_ARRAY_LEN(converters);
+    memcpy(names, converters, sizeof converters);
+    return append_sorted(arr, names, n, "converter");
 }
 
 void rest_plugins_list(const rest_req_t *rq, rest_reply_t *out)
@@ -92,12 +113,8 @@ void rest_plugins_list(const rest_req_t *rq, rest_reply_t *out)
     char *only = rest_query(rq, "connectorsOnly");
     bool all = only && !rest_query_bool(rq, "connectorsOnly");
     free(only);
-    for (size_t i = 0; all && i < SL_ARRAY_LEN(builtins); i++) {
-        json_t *p = json_pack("{s:s, s:s, s:s}", "class", builtins[i].cls, "type", builtins[i].type, "version",
-                              SLUICE_VERSION);
-        if (json_array_append_new(arr, p))
-            goto nomem;
-    }
+    if (all && !append_builtins(arr))
+        goto nomem;
     free(sorted);
     rest_ok(out, 200, arr);
     return;
@@ -145,39 +162,57 @@ static const char *importance_name(sl_connect_importance_t i)
     return i == SL_IMPORTANCE_HIGH ? "HIGH" : i == SL_IMPORTANCE_MEDIUM ? "MEDIUM" : "LOW";
 }
 
-/* The plugin of a path's {plugin}, or NULL after answering 404. */
-static const sl_connect_plugin_t *find_plugin(const rest_req_t *rq, rest_reply_t *out)
+/* The sentence of an unknown connector plugin, as Kafka's. */
+static void fail_unknown(const rest_req_t *rq, rest_reply_t *out)
 {
     const sl_connect_plugins_t *ps = sl_connect_worker_plugins(rq->worker);
-    const sl_connect_plugin_t *pl = sl_connect_plugins_find(ps, rq->seg[1]);
-    if (!pl) {
-        char *avail = NULL;
-        size_t alen = 0;
-        FILE *f = open_memstream(&avail, &alen);
-        for (size_t i = 0; f && i < sl_connect_plugins_count(ps); i++)
-            fprintf(f, "%s%s", i ? ", " : "", sl_connect_plugins_at(ps, i, NULL)->class_name);
-        if (f)
-            fclose(f);
-        rest_fail(out, 404,
-                  "Failed to find any class that implements Connector and which name matches %s, "
-                  "available connectors are: %s",
-                  rq->seg[1], avail ? avail : "");
-        free(avail);
-    }
-    return pl;
+    char *avail = NULL;
+    size_t alen = 0;
+    FILE *f = open_memstream(&avail, &alen);
+    for (size_t i = 0; f && i < sl_connect_plugins_count(ps); i++)
+        fprintf(f, "%s%s", i ? ", " : "", sl_connect_plugins_at(ps, i, NULL)->class_name);
+    if (f)
+        fclose(f);
+    rest_fail(out, 404,
+              "Failed to find any class that implements Connector and which name matches %s, "
+              "available connectors are: %s",
+              rq->seg[1], avail ? avail : "");
+    free(avail);
 }
 
-/* GET /connector-plugins/{plugin}/config: the plugin's own definitions. */
+/* The built-in transform or predicate named (Kafka's class or short name). */
+static const sl_xform_def_t *find_xform(const char *name)
+{
+    const sl_xform_def_t *d;
+    for (size_t i = 0; (d = sl_xform_at(i)) != NULL; i++)
+        if (strcmp(d->kafka_class, name) == 0 || strcmp(d->name, name) == 0)
+            return d;
+    return NULL;
+}
+
+/* GET /connector-plugins/{plugin}/config: the definitions of a connector
+ * plugin, a transform or a predicate (Kafka 3.5's). */
 void rest_plugin_config(const rest_req_t *rq, rest_reply_t *out)
 {
-    const sl_connect_plugin_t *pl = find_plugin(rq, out);
-    if (!pl)
+    const sl_connect_plugin_t *pl = sl_connect_plugins_find(sl_connect_worker_plugins(rq->worker), rq->seg[1]);
+    const sl_xform_def_t *xf = pl ? NULL : find_xform(rq->seg[1]);
+    if (!pl && !xf) {
+        fail_unknown(rq, out);
         return;
+    }
+    size_t n = pl ? pl->config_def_count : xf->key_count;
     json_t *arr = json_array();
-    for (size_t i = 0; arr && i < pl->config_def_count; i++) {
-        const sl_connect_configdef_t *d = &pl->config_defs[i];
-        json_t *j = definition_json(d->name, cfgtype_name(d->type), d->default_value == NULL, d->default_value,
-                                    importance_name(d->importance), d->doc, NULL, -1);
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *j;
+        if (pl) {
+            const sl_connect_configdef_t *d = &pl->config_defs[i];
+            j = definition_json(d->name, cfgtype_name(d->type), d->default_value == NULL, d->default_value,
+                                importance_name(d->importance), d->doc, NULL, -1);
+        } else {
+            const sl_xform_key_t *k = &xf->keys[i];
+            j = definition_json(k->name, cfgtype_name(k->type), k->required, k->default_value,
+                                importance_name(k->importance), k->doc, NULL, -1);
+        }
         if (json_array_append_new(arr, j)) {
             json_decref(arr);
             arr = NULL;
@@ -255,7 +290,8 @@ void rest_plugin_validate(const rest_req_t *rq, rest_reply_t *out)
         sl_props_free(config);
         return;
     }
-    if (!find_plugin(rq, out)) {
+    if (!sl_connect_plugins_find(sl_connect_worker_plugins(rq->worker), plugin)) {
+        fail_unknown(rq, out);
         sl_props_free(config);
         return;
     }

@@ -286,12 +286,20 @@ static void root_and_plugins(void **state)
 
     r = req("GET", "/connector-plugins?connectorsOnly=false", NULL);
     expect_status(&r, 200);
-    bool xform = false, conv = false;
+    /* Kafka's order: connectors, transformations, predicates, converters. */
+    static const char *const kinds[] = {"sink", "source", "transformation", "predicate", "converter"};
+    size_t kind = 0, per_kind[5] = {0};
+    bool conv = false, insert = false;
     json_array_foreach(r.json, i, p) {
-        xform |= strcmp(jstr(p, "type"), "transformation") == 0;
+        while (kind < 5 && strcmp(jstr(p, "type"), kinds[kind]) != 0)
+            kind++;
+        assert_true(kind < 5);
+        per_kind[kind]++;
         conv |= strcmp(jstr(p, "class"), "org.apache.kafka.connect.json.JsonConverter") == 0;
+        insert |= strcmp(jstr(p, "class"), "org.apache.kafka.connect.transforms.InsertField$Value") == 0;
     }
-    assert_true(xform && conv);
+    assert_true(conv && insert);
+    assert_true(per_kind[2] >= 9 && per_kind[3] >= 3 && per_kind[4] == 3);
     assert_true(json_array_size(r.json) > connectors);
     resp_free(&r);
 
@@ -305,6 +313,13 @@ static void root_and_plugins(void **state)
             topic_required = json_is_true(json_object_get(p, "required"));
     }
     assert_true(topic_required);
+    resp_free(&r);
+    r = req("GET", "/connector-plugins/org.apache.kafka.connect.transforms.RegexRouter/config", NULL);
+    expect_status(&r, 200);
+    bool regex = false;
+    json_array_foreach(r.json, i, p)
+        regex |= strcmp(jstr(p, "name"), "regex") == 0 && json_is_true(json_object_get(p, "required"));
+    assert_true(regex);
     resp_free(&r);
     r = req("GET", "/connector-plugins/NoSuchConnector/config", NULL);
     expect_error(&r, 404, "NoSuchConnector");
