@@ -384,6 +384,8 @@ static int write_all(pgsink_t *s)
     int rc = ensure_conn(s);
     if (rc)
         return rc;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = run_sql(s, "BEGIN", 0, "starting a transaction");
     for (size_t i = 0; !rc && i < s->nruns; i++)
         rc = write_run(s, &s->runs[i]);
@@ -399,6 +401,10 @@ static int write_all(pgsink_t *s)
     }
     for (size_t i = 0; i < s->nruns; i++)
         s->runs[i].shape->ensured |= !s->runs[i].skipped;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    host->log(s->ctx, SL_CONNECT_LOG_DEBUG, "wrote %zu rows (%zu runs) in %.1f ms", s->nrows,
+              s->nruns, ms);
     buffer_clear(s);
     s->writes++;
     return SL_CONNECT_OK;
