@@ -6,8 +6,9 @@ FileStreamSink writes the topic back into a file.
 
 Steps: 1,000,000 lines (SLUICE_IT_CONNECT_LINES changes it) arrive
 identical while the worker's REST service (on a free port given as
-`listeners`) reports both connectors RUNNING, and the topic holds Kafka's
-JSON envelope; a worker killed with SIGKILL mid-stream and restarted (with
+`listeners`) reports both connectors RUNNING, pauses them mid-stream (the
+topic and the sink's file stop growing) and resumes them, and the topic
+holds Kafka's JSON envelope; a worker killed with SIGKILL mid-stream and restarted (with
 more lines appended while it was down) loses no line: every line is unique,
 so removing repeated lines removes exactly the records delivered twice for
 one source offset (at least once), and the output then equals the input, in
@@ -30,6 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib
 
 import client_drv  # noqa: E402
 import check  # noqa: E402
+import ck  # noqa: E402
 import sluiced  # noqa: E402
 
 BUILD = client_drv.build_dir()
@@ -79,6 +81,30 @@ def count_lines(path):
 def rest_get(port, path):
     with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
         return json.loads(r.read().decode("utf-8"))
+
+
+def rest_put(port, path):
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method="PUT")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.status
+
+
+def wait_states(port, names, state, worker, timeout_s=60):
+    """Waits until the connectors and all their tasks are in state."""
+    deadline = time.monotonic() + timeout_s
+    states = None
+    while time.monotonic() < deadline:
+        try:
+            states = [rest_get(port, "/connectors/%s/status" % n) for n in names]
+            if all(st["connector"]["state"] == state and st["tasks"] and
+                   all(x["state"] == state for x in st["tasks"]) for st in states):
+                return states
+        except (OSError, ValueError, KeyError):
+            pass
+        if not worker.alive():
+            raise check.Failed("worker exited early\n" + worker.text()[-3000:])
+        time.sleep(0.1)
+    raise check.Failed("connectors %s not %s within %d s: %r" % (names, state, timeout_s, states))
 
 
 class Worker:
@@ -184,24 +210,31 @@ with t.step("%d lines through file source -> topic -> file sink arrive identical
         f.write("\n".join(want) + "\n")
     w = Worker(worker_props, src, sink)
     # The REST service answers on the listener while the lines flow.
-    deadline = time.monotonic() + 60
-    states = None
-    while time.monotonic() < deadline:
-        try:
-            states = [rest_get(REST_PORT, "/connectors/%s/status" % n)
-                      for n in ("file-source-a", "file-sink-a")]
-            if all(st["connector"]["state"] == "RUNNING" and
-                   [x["state"] for x in st["tasks"]] == ["RUNNING"] for st in states):
-                break
-        except (OSError, ValueError, KeyError):
-            pass
-        t.expect(w.alive(), "worker exited early\n" + w.text()[-3000:])
-        time.sleep(0.2)
-    t.expect(states is not None, "the REST service never answered on port %d" % REST_PORT)
+    names = ("file-source-a", "file-sink-a")
+    states = wait_states(REST_PORT, names, "RUNNING", w)
     t.eq([st["type"] for st in states], ["source", "sink"], "connector types over REST")
-    t.eq([st["tasks"][0]["state"] for st in states], ["RUNNING", "RUNNING"],
-         "task states over REST")
     t.eq(states[0]["tasks"][0]["worker_id"], "127.0.0.1:%d" % REST_PORT, "worker id")
+    # Paused mid-stream: the source stops producing and the sink stops
+    # writing until resumed; nothing is lost or written twice.
+    deadline = time.monotonic() + 120
+    while count_lines(sink_file) < LINES // 10 and time.monotonic() < deadline:
+        t.expect(w.alive(), "worker exited early\n" + w.text()[-3000:])
+        time.sleep(0.02)
+    t.eq([rest_put(REST_PORT, "/connectors/%s/pause" % n) for n in names], [202, 202],
+         "pause answers")
+    wait_states(REST_PORT, names, "PAUSED", w)
+    time.sleep(0.5)
+    paused_lines = count_lines(sink_file)
+    paused_end = ck.watermarks(b.bootstrap, "lines-a", [0])[0][1]
+    time.sleep(1.5)
+    t.eq(count_lines(sink_file), paused_lines, "lines the paused sink wrote")
+    t.eq(ck.watermarks(b.bootstrap, "lines-a", [0])[0][1], paused_end,
+         "records the paused source produced")
+    t.expect(paused_lines < LINES, "everything arrived before the pause; it proves nothing")
+    t.eq([rest_put(REST_PORT, "/connectors/%s/resume" % n) for n in names], [202, 202],
+         "resume answers")
+    wait_states(REST_PORT, names, "RUNNING", w)
+    print("   paused at %d lines written, %d records in the topic" % (paused_lines, paused_end))
     wait_for_lines(sink_file, set(want), w)
     rc = w.stop()
     w.check_clean()
