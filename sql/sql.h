@@ -118,7 +118,7 @@ sl_err_t sl_sql_execute(sl_sql_engine_t *e, const char *text, const struct json_
 
 /* ======================================================================
  * Queries: push (SELECT ... EMIT CHANGES / EMIT FINAL) and pull (SELECT on a
- * materialized table, no EMIT)
+ * materialized table or a stream, no EMIT)
  * ====================================================================== */
 
 typedef struct sl_sql_query sl_sql_query_t;
@@ -126,7 +126,9 @@ typedef struct sl_sql_query sl_sql_query_t;
 /* Opens one SELECT (text holds exactly one statement). A push query starts
  * a transient streams topology whose rows are queued for
  * sl_sql_query_next (at most 10000 waiting: beyond that the query waits);
- * a pull query reads the table's state store now. props as for
+ * a pull query reads the table's state store now (on a stream: its topic,
+ * up to the end it has as the query starts; a cluster engine waits at
+ * most 10 s for each partition). props as for
  * sl_sql_execute (auto.offset.reset=earliest makes a push query start at
  * the beginning of its sources). Errors as for sl_sql_execute. */
 sl_err_t sl_sql_query_open(sl_sql_engine_t *e, const char *text, const struct json_t *props,
