@@ -223,3 +223,59 @@ sl_err_t sl_connect_props_int(const sl_props_t *props, const char *key, int64_t 
     *out = n;
     return SL_OK;
 }
+
+const char *sl_connect_common_error(const char *key, const sl_props_t *config,
+                                    const sl_connect_plugin_t *plugin, bool eos_enabled,
+                                    bool txn_store, char *why, size_t len)
+{
+    const char *v = sl_props_get(config, key);
+    bool sink = plugin->kind == SL_CONNECT_SINK;
+    if (strcmp(key, "tasks.max") == 0) {
+        int64_t n;
+        return sl_connect_props_int(config, key, 1, 1, 256, &n, why, len) ? why : NULL;
+    }
+    if (strcmp(key, "topics") == 0 && sink) {
+        if (v && v[strspn(v, " ,\t")])
+            return NULL;
+        snprintf(why, len, "a sink needs \"topics\" (a comma-separated list; topics.regex is "
+                 "not supported)");
+        return why;
+    }
+    if (strcmp(key, "header.converter") == 0 && v && *v) {
+        static const char *const ok[] = {
+            "org.apache.kafka.connect.storage.SimpleHeaderConverter", "SimpleHeaderConverter",
+            "org.apache.kafka.connect.converters.ByteArrayConverter", "ByteArrayConverter",
+        };
+        for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+            if (strcmp(v, ok[i]) == 0)
+                return NULL;
+        snprintf(why, len, "Invalid value %s for configuration header.converter: Sluice passes "
+                 "header values as bytes (SimpleHeaderConverter or ByteArrayConverter)", v);
+        return why;
+    }
+    if (strcmp(key, "exactly.once.support") == 0 && v && *v && !sink) {
+        bool req = strcasecmp(v, "required") == 0;
+        if (!req && strcasecmp(v, "requested") != 0)
+            snprintf(why, len, "Invalid value %s for configuration exactly.once.support: must "
+                     "be requested or required", v);
+        else if (req && !plugin->exactly_once)
+            snprintf(why, len, "exactly.once.support=required, but the connector does not "
+                     "support exactly-once delivery");
+        else if (req && !eos_enabled)
+            snprintf(why, len, "exactly.once.support=required, but the worker's "
+                     "exactly.once.source.support is not enabled");
+        else if (req && !txn_store)
+            snprintf(why, len, "exactly.once.support=required, but the offset store cannot take "
+                     "part in transactions (standalone mode; exactly-once sources need "
+                     "distributed mode)");
+        else
+            return NULL;
+        return why;
+    }
+    if (strcmp(key, "transaction.boundary") == 0 && v && !sink && strcasecmp(v, "poll") != 0) {
+        snprintf(why, len, "Invalid value %s for configuration transaction.boundary: only poll "
+                 "is supported", v);
+        return why;
+    }
+    return NULL;
+}

@@ -116,6 +116,20 @@ const char *sl_connect_importance_name(sl_connect_importance_t imp);
 sl_err_t sl_connect_config_result_add(const sl_connect_configdef_t *def, const char *group,
                                       const sl_props_t *config, sl_arena_t *arena,
                                       sl_connect_config_result_t **out, size_t *n, size_t *cap);
+/* The error of the common connector setting key (tasks.max, topics,
+ * header.converter, exactly.once.support, transaction.boundary) in config
+ * for plugin, beyond what its type says, or NULL when it is fine (also for
+ * other keys and for keys of the other kind of connector): tasks.max
+ * 1..256; a sink's topics not empty; a header.converter Sluice can honour
+ * (header values pass as bytes); exactly.once.support requested or
+ * required, required only with a plugin declaring exactly_once, the worker's
+ * exactly.once.source.support enabled (eos_enabled) and an offset store
+ * that takes part in transactions (txn_store); transaction.boundary poll.
+ * The sentence is written to why. Shared by the runtime's check and the
+ * worker's validation answers. */
+const char *sl_connect_common_error(const char *key, const sl_props_t *config,
+                                    const sl_connect_plugin_t *plugin, bool eos_enabled,
+                                    bool txn_store, char *why, size_t len);
 /* Appends an error sentence (copied into arena) to entry r. SL_ERR_NOMEM. */
 sl_err_t sl_connect_config_result_error(sl_connect_config_result_t *r, sl_arena_t *arena,
                                         const char *sentence);

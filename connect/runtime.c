@@ -139,47 +139,21 @@ sl_err_t sl_connect_runtime_check(const sl_connect_runtime_t *rt, const sl_props
                      "(see connect.plugin.path)", name, cls);
         return SL_ERR_CONFIG;
     }
+    static const char *const common[] = {"header.converter", "topics", "exactly.once.support",
+                                         "transaction.boundary"};
     char why[600] = "";
-    int64_t max_tasks;
-    bool sink = plugin->kind == SL_CONNECT_SINK;
-    sl_err_t err = sl_connect_props_int(config, "tasks.max", 1, 1, 256, &max_tasks, why,
-                                        sizeof(why));
+    bool txn_store = rt->offsets && rt->offsets->ops->send_in_txn;
+    sl_err_t err = sl_connect_common_error("tasks.max", config, plugin, rt->eos_enabled,
+                                           txn_store, why, sizeof(why)) ? SL_ERR_CONFIG : SL_OK;
     if (!err)
         err = sl_connect_config_validate(plugin->config_defs, plugin->config_def_count, config,
                                          NULL, why, sizeof(why));
-    if (!err && sink) {
-        char **topics;
-        size_t n;
-        if ((err = split_list(sl_props_get(config, "topics"), &topics, &n)))
-            return err;
-        free_list(topics, n);
-        if (!n) {
-            snprintf(why, sizeof(why), "a sink needs \"topics\"");
+    for (size_t i = 0; !err && i < sizeof(common) / sizeof(common[0]); i++)
+        if (sl_connect_common_error(common[i], config, plugin, rt->eos_enabled, txn_store, why,
+                                    sizeof(why)))
             err = SL_ERR_CONFIG;
-        }
-    }
     if (!err)
         err = sl_connect_pipeline_check(rt->wprops, config, plugin->kind, why, sizeof(why));
-    int eos = sink ? 0 : eos_wanted(config);
-    if (!err && eos < 0) {
-        snprintf(why, sizeof(why), "Invalid value %s for configuration exactly.once.support: "
-                 "must be requested or required", sl_props_get(config, "exactly.once.support"));
-        err = SL_ERR_CONFIG;
-    }
-    bool txn_store = rt->offsets && rt->offsets->ops->send_in_txn;
-    if (!err && eos == 2 && (!plugin->exactly_once || !rt->eos_enabled || !txn_store)) {
-        snprintf(why, sizeof(why), "exactly.once.support=required, but %s",
-                 !plugin->exactly_once ? "the connector does not support exactly-once delivery"
-                 : !rt->eos_enabled ? "the worker's exactly.once.source.support is not enabled"
-                 : "the offset store cannot take part in transactions (standalone mode)");
-        err = SL_ERR_CONFIG;
-    }
-    const char *tb = sl_props_get(config, "transaction.boundary");
-    if (!err && !sink && tb && strcasecmp(tb, "poll") != 0) {
-        snprintf(why, sizeof(why), "Invalid value %s for configuration transaction.boundary: "
-                 "only poll is supported", tb);
-        err = SL_ERR_CONFIG;
-    }
     if (err) {
         if (errbuf && err == SL_ERR_CONFIG)
             snprintf(errbuf, errlen, "connector %s: %s", name, why);

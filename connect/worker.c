@@ -353,56 +353,16 @@ static const char *common_error(sl_connect_worker_t *w, const sl_connect_plugin_
                                 size_t len)
 {
     const char *v = sl_props_get(config, key);
-    if (strcmp(key, "connector.class") == 0 && v && *v) {
-        if (sl_connect_plugins_find(w->plugins, v) != plugin)
-            snprintf(why, len, "connector.class %s does not name plugin %s", v,
-                     plugin->class_name);
-        return sl_connect_plugins_find(w->plugins, v) != plugin ? why : NULL;
-    }
-    if (strcmp(key, "tasks.max") == 0 && v) {
-        int64_t n;
-        return sl_connect_props_int(config, key, 1, 1, 256, &n, why, len) ? why : NULL;
-    }
-    if (strcmp(key, "header.converter") == 0 && v && *v) {
-        static const char *const ok[] = {
-            "org.apache.kafka.connect.storage.SimpleHeaderConverter", "SimpleHeaderConverter",
-            "org.apache.kafka.connect.converters.ByteArrayConverter", "ByteArrayConverter",
-        };
-        for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-            if (strcmp(v, ok[i]) == 0)
-                return NULL;
-        snprintf(why, len, "Invalid value %s for configuration header.converter: Sluice passes "
-                 "header values as bytes (SimpleHeaderConverter or ByteArrayConverter)", v);
-        return why;
-    }
-    if (strcmp(key, "exactly.once.support") == 0 && v) {
-        bool req = strcasecmp(v, "required") == 0;
-        if (!req && strcasecmp(v, "requested") != 0)
-            snprintf(why, len, "Invalid value %s for configuration exactly.once.support: must "
-                     "be requested or required", v);
-        else if (req && !plugin->exactly_once)
-            snprintf(why, len, "The connector does not support exactly-once delivery");
-        else if (req && strcasecmp(sl_props_get(w->props, "exactly.once.source.support") ?
-                                   sl_props_get(w->props, "exactly.once.source.support") :
-                                   "disabled", "enabled") != 0)
-            snprintf(why, len, "exactly.once.source.support is not enabled on the worker");
-        else if (req && !w->distributed)
-            snprintf(why, len, "Exactly-once source delivery needs distributed mode (the "
-                     "offsets file cannot take part in transactions)");
-        else
+    if (strcmp(key, "connector.class") == 0) {
+        if (!v || !*v || sl_connect_plugins_find(w->plugins, v) == plugin)
             return NULL;
+        snprintf(why, len, "connector.class %s does not name plugin %s", v, plugin->class_name);
         return why;
     }
-    if (strcmp(key, "topics") == 0 && v && !v[strspn(v, " ,\t")]) {
-        snprintf(why, len, "Must configure one of topics or topics.regex");
-        return why;
-    }
-    if (strcmp(key, "transaction.boundary") == 0 && v && strcasecmp(v, "poll") != 0) {
-        snprintf(why, len, "Invalid value %s for configuration transaction.boundary: only poll "
-                 "is supported", v);
-        return why;
-    }
-    return NULL;
+    const char *eos = sl_props_get(w->props, "exactly.once.source.support");
+    /* A distributed worker's offset store takes part in transactions. */
+    return sl_connect_common_error(key, config, plugin, eos && strcasecmp(eos, "enabled") == 0,
+                                   w->distributed, why, len);
 }
 
 static sl_err_t add_defs(sl_connect_worker_t *w, const sl_connect_plugin_t *plugin,

@@ -30,7 +30,6 @@ typedef struct sink {
 static const sl_connect_configdef_t defs[] = {
     {"file", SL_CFG_STRING, "", SL_IMPORTANCE_HIGH,
      "The file to append to; standard output when empty."},
-    {"topics", SL_CFG_LIST, NULL, SL_IMPORTANCE_HIGH, "The topics to read."},
 };
 
 /* Cuts a last line without its "\n" off the end of fd. */

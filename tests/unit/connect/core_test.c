@@ -349,6 +349,10 @@ static void validate_answers_every_definition_with_its_errors(void **state)
     sl_props_free(p);
     assert_int_equal(v.error_count, 0);
     assert_string_equal(entry(&v, "topics")->value, "a, b");
+    size_t topics_entries = 0;
+    for (size_t i = 0; i < v.count; i++)
+        topics_entries += strcmp(v.configs[i].name, "topics") == 0;
+    assert_int_equal(topics_entries, 1);
     p = props("name=s\nconnector.class=FileStreamSource\ntopics=\nfile=/tmp/o\n");
     assert_int_equal(sl_connect_worker_validate(w, "FileStreamSink", p, &arena, &v), SL_OK);
     sl_props_free(p);
