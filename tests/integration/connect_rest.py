@@ -12,7 +12,8 @@ replaces (200) or creates (201); bad JSON, another media type, unknown
 names and wrong methods get Kafka's error codes; delete forgets; the CLI
 does the same lifecycle with tables and --output json, and fails with the
 worker's message. The worker stops cleanly on SIGTERM without sanitizer
-reports. Every wait is bounded; nothing asserts a duration.
+reports. Last, the same routes against sluiced's `connect` role (a
+distributed worker). Every wait is bounded; nothing asserts a duration.
 
 Usage: connect_rest.py BUILD_DIR
 """
@@ -379,5 +380,62 @@ with t.step("the worker stops cleanly on SIGTERM, no sanitizer reports"):
     marks = [ln for ln in text.splitlines() if any(m in ln for m in sluiced.SANITIZER_MARKS)]
     t.expect(not marks, "sanitizer reports in the worker log:\n" + text[-4000:])
     t.eq(rc, 0, "worker exit status")
+
+with t.step("the same routes against sluiced's connect role (a distributed worker)"):
+    dport = sluiced.free_port()
+    db = t.broker(config={"num.partitions": "1", "group.initial.rebalance.delay.ms": "0",
+                          "sluice.roles": "broker,connect", "connect.listeners": "http://127.0.0.1:%d" % dport,
+                          "connect.plugin.path": PLUGINS, "connect.group.id": "rest-it",
+                          "connect.session.timeout.ms": "6000", "connect.heartbeat.interval.ms": "1000",
+                          "connect.offset.flush.interval.ms": "200"})
+    drest = Rest("http://127.0.0.1:%d" % dport)
+
+    class Role:
+        """The broker standing in for the worker in wait_until."""
+        def alive(self):
+            return db.alive()
+
+        def text(self):
+            return db.log_tail(80)
+
+        proc = db.proc
+    role = Role()
+
+    def droot():
+        try:
+            status, j, _ = drest.call("GET", "/connectors")
+            return status == 200 and j == []
+        except OSError:
+            return False
+    wait_until("the connect role's REST service", droot, role, timeout_s=90)
+    d_in = os.path.join(SCRATCH, "d-in.txt")
+    d_out = os.path.join(SCRATCH, "d-out.txt")
+    append_lines(d_in, lines[:300])
+    j = drest.ok("POST", "/connectors", 201, {"name": "dsrc", "config": dict(src_config, file=d_in, topic="d")})
+    t.eq(j["type"], "source", "type")
+    drest.ok("POST", "/connectors", 201, {"name": "dsink", "config": dict(sink_config, file=d_out, topics="d")})
+    drest.error("POST", "/connectors", 409, "Connector dsrc already exists",
+                body={"name": "dsrc", "config": dict(src_config, file=d_in, topic="d")})
+    wait_until("300 lines through the distributed worker", lambda: read_lines(d_out) == lines[:300], role)
+    wait_until("dsrc RUNNING", lambda: state_of(drest, "dsrc") == ("RUNNING", ["RUNNING"]), role)
+    t.eq(drest.call("PUT", "/connectors/dsrc/pause")[0], 202, "pause")
+    wait_until("dsrc PAUSED", lambda: state_of(drest, "dsrc") == ("PAUSED", ["PAUSED"]), role)
+    t.eq(drest.call("PUT", "/connectors/dsrc/resume")[0], 202, "resume")
+    wait_until("dsrc RUNNING again", lambda: state_of(drest, "dsrc") == ("RUNNING", ["RUNNING"]), role)
+    t.eq(drest.call("POST", "/connectors/dsrc/restart")[0], 204, "restart")
+    status, j, _ = drest.call("POST", "/connectors/dsrc/restart?includeTasks=true")
+    t.eq((status, j and j.get("name")), (202, "dsrc"), "restart with tasks")
+    t.eq(drest.call("POST", "/connectors/dsink/tasks/0/restart")[0], 204, "task restart")
+    wait_until("both RUNNING after the restarts",
+               lambda: state_of(drest, "dsrc") == ("RUNNING", ["RUNNING"])
+               and state_of(drest, "dsink") == ("RUNNING", ["RUNNING"]), role)
+    append_lines(d_in, lines[300:600])
+    wait_until("600 lines through the distributed worker",
+               lambda: set(read_lines(d_out)) == set(lines[:600]), role)
+    t.eq(drest.ok("GET", "/connectors/dsink/tasks", 200)[0]["id"], {"connector": "dsink", "task": 0}, "tasks")
+    for name in ("dsrc", "dsink"):
+        t.eq(drest.call("DELETE", "/connectors/" + name)[0], 204, "delete " + name)
+    drest.error("GET", "/connectors/dsrc/status", 404, "Connector dsrc not found")
+    t.eq(drest.ok("GET", "/connectors", 200), [], "connectors after delete")
 
 t.done()
