@@ -15,9 +15,6 @@
 
 #include "xform_int.h"
 
-#define KAFKA_XFORM_PKG "org.apache.kafka.connect.transforms."
-#define KAFKA_PRED_PKG "org.apache.kafka.connect.transforms.predicates."
-
 static const sl_xform_def_t *const defs[] = {
     &sl_xform_insert_key,     &sl_xform_insert_value,       &sl_xform_replace_key,
     &sl_xform_replace_value,  &sl_xform_mask_key,           &sl_xform_mask_value,
@@ -43,12 +40,12 @@ const sl_xform_def_t *sl_xform_find(const char *name, bool predicate, const char
             return defs[i];
     /* "InsertField" alone names the abstract class of the two variants. */
     static const char *const both[][2] = {
-        {"InsertField", KAFKA_XFORM_PKG "InsertField$Key, " KAFKA_XFORM_PKG "InsertField$Value"},
-        {"ReplaceField", KAFKA_XFORM_PKG "ReplaceField$Key, " KAFKA_XFORM_PKG "ReplaceField$Value"},
-        {"MaskField", KAFKA_XFORM_PKG "MaskField$Key, " KAFKA_XFORM_PKG "MaskField$Value"},
+        {"InsertField", SL_XFORM_PKG "InsertField$Key, " SL_XFORM_PKG "InsertField$Value"},
+        {"ReplaceField", SL_XFORM_PKG "ReplaceField$Key, " SL_XFORM_PKG "ReplaceField$Value"},
+        {"MaskField", SL_XFORM_PKG "MaskField$Key, " SL_XFORM_PKG "MaskField$Value"},
     };
-    const char *base = strncmp(name, KAFKA_XFORM_PKG, strlen(KAFKA_XFORM_PKG)) == 0
-                           ? name + strlen(KAFKA_XFORM_PKG) : name;
+    const char *base = strncmp(name, SL_XFORM_PKG, strlen(SL_XFORM_PKG)) == 0
+                           ? name + strlen(SL_XFORM_PKG) : name;
     for (size_t i = 0; !predicate && variants && i < sizeof(both) / sizeof(both[0]); i++)
         if (strcmp(base, both[i][0]) == 0)
             *variants = both[i][1];

@@ -278,12 +278,11 @@ static sl_err_t insert_apply(void *p, sl_connect_record_t *rec, bool sink, sl_co
     return SL_OK;
 }
 
-#define XF_PKG "org.apache.kafka.connect.transforms."
-#define FIELD_DEF(var, short_name, side_, keys_, make_, free_, apply_)                        \
-    const sl_xform_def_t var = {                                                               \
-        .name = short_name, .kafka_class = XF_PKG short_name, .predicate = false,              \
-        .side = side_, .keys = keys_, .key_count = sizeof(keys_) / sizeof(keys_[0]),           \
-        .make = make_, .free = free_, .apply = apply_,                                         \
+#define FIELD_DEF(var, short_name, side_, keys_, make_, free_, apply_)                  \
+    const sl_xform_def_t var = {                                                         \
+        .name = short_name, .kafka_class = SL_XFORM_PKG short_name, .predicate = false,  \
+        .side = side_, .keys = keys_, .key_count = sizeof(keys_) / sizeof(keys_[0]),     \
+        .make = make_, .free = free_, .apply = apply_,                                   \
     }
 
 FIELD_DEF(sl_xform_insert_key, "InsertField$Key", SL_XFORM_KEY, insert_keys, insert_make,

@@ -10,8 +10,6 @@
 
 #include "xform_int.h"
 
-#define PRED_PKG "org.apache.kafka.connect.transforms.predicates."
-
 /* ---- Filter -------------------------------------------------------------------- */
 
 static sl_err_t filter_apply(void *p, sl_connect_record_t *rec, bool sink, sl_connect_mem_t *mem,
@@ -29,7 +27,7 @@ static sl_err_t filter_apply(void *p, sl_connect_record_t *rec, bool sink, sl_co
 
 const sl_xform_def_t sl_xform_filter = {
     .name = "Filter",
-    .kafka_class = "org.apache.kafka.connect.transforms.Filter",
+    .kafka_class = SL_XFORM_PKG "Filter",
     .apply = filter_apply,
 };
 
@@ -76,7 +74,7 @@ static bool topic_matches_test(void *p, const sl_connect_record_t *rec)
 
 const sl_xform_def_t sl_xform_topic_name_matches = {
     .name = "TopicNameMatches",
-    .kafka_class = PRED_PKG "TopicNameMatches",
+    .kafka_class = SL_XFORM_PRED_PKG "TopicNameMatches",
     .predicate = true,
     .keys = topic_matches_keys,
     .key_count = 1,
@@ -113,7 +111,7 @@ static bool has_header_test(void *p, const sl_connect_record_t *rec)
 
 const sl_xform_def_t sl_xform_has_header_key = {
     .name = "HasHeaderKey",
-    .kafka_class = PRED_PKG "HasHeaderKey",
+    .kafka_class = SL_XFORM_PRED_PKG "HasHeaderKey",
     .predicate = true,
     .keys = has_header_keys,
     .key_count = 1,
@@ -132,7 +130,7 @@ static bool tombstone_test(void *p, const sl_connect_record_t *rec)
 
 const sl_xform_def_t sl_xform_record_is_tombstone = {
     .name = "RecordIsTombstone",
-    .kafka_class = PRED_PKG "RecordIsTombstone",
+    .kafka_class = SL_XFORM_PRED_PKG "RecordIsTombstone",
     .predicate = true,
     .test = tombstone_test,
 };

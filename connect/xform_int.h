@@ -20,6 +20,10 @@
 
 /* ---- definitions ---------------------------------------------------------- */
 
+/* Kafka's packages of transforms and predicates (class name prefixes). */
+#define SL_XFORM_PKG "org.apache.kafka.connect.transforms."
+#define SL_XFORM_PRED_PKG "org.apache.kafka.connect.transforms.predicates."
+
 /* One key of a transform or predicate (Kafka's ConfigDef entry): keys are
  * read under the alias prefix ("transforms.a." + name). */
 typedef struct sl_xform_key {

@@ -237,7 +237,7 @@ static sl_err_t regex_router_apply(void *p, sl_connect_record_t *rec, bool sink,
 
 const sl_xform_def_t sl_xform_regex_router = {
     .name = "RegexRouter",
-    .kafka_class = "org.apache.kafka.connect.transforms.RegexRouter",
+    .kafka_class = SL_XFORM_PKG "RegexRouter",
     .keys = regex_router_keys,
     .key_count = sizeof(regex_router_keys) / sizeof(regex_router_keys[0]),
     .make = regex_router_make,
@@ -472,7 +472,7 @@ static sl_err_t ts_router_apply(void *p, sl_connect_record_t *rec, bool sink,
 
 const sl_xform_def_t sl_xform_timestamp_router = {
     .name = "TimestampRouter",
-    .kafka_class = "org.apache.kafka.connect.transforms.TimestampRouter",
+    .kafka_class = SL_XFORM_PKG "TimestampRouter",
     .keys = ts_router_keys,
     .key_count = sizeof(ts_router_keys) / sizeof(ts_router_keys[0]),
     .make = ts_router_make,
