@@ -13,6 +13,9 @@ Steps:
   task stays RUNNING and the log has Kafka's error lines.
 - the same with errors.tolerance=none: the task is FAILED at the first bad
   record, its trace saying which stage failed and why.
+- a DLQ asked for with Kafka's default replication factor of 3 on this one
+  broker: the task fails at the first bad record with the broker's reason
+  (why Sluice's default is -1, the broker's own).
 - DatagenSource (Nexmark) with RegexRouter + InsertField$Value + Filter
   (predicate TopicNameMatches): every record lands on the renamed topic
   with the inserted fields and no bid is written, compared record by record
@@ -179,8 +182,8 @@ good = [json.loads(m["value"]) for i, m in enumerate(inputs) if i % 4 in (0, 2)]
 bad = [i for i in range(N) if i % 4 in (1, 3)]
 
 
-def sink_props(name, tolerance, out):
-    return write_props("%s.properties" % name, {
+def sink_props(name, tolerance, out, **more):
+    return write_props("%s.properties" % name, dict({
         "name": name, "connector.class": "FileStreamSink", "topics": "pipe-in", "file": out,
         "key.converter": "org.apache.kafka.connect.storage.StringConverter",
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
@@ -198,7 +201,7 @@ def sink_props(name, tolerance, out):
         "errors.log.include.messages": "true",
         "errors.deadletterqueue.topic.name": "pipe-dlq-" + name,
         "errors.deadletterqueue.context.headers.enable": "true",
-    })
+    }, **more))
 
 
 with t.step("errors.tolerance=all: good records reach the sink, the others the DLQ with "
@@ -253,6 +256,16 @@ with t.step("errors.tolerance=none: the task fails at the first bad record"):
              and "pipe-in-0@1" in trace, "trace of the failed task: %r" % trace)
     t.expect(end_offsets(BS, "pipe-dlq-sink-none") is None,
              "a DLQ topic was made although nothing is tolerated")
+    w.stop()
+
+with t.step("a DLQ with replication factor 3 on one broker fails the task with the reason"):
+    out = os.path.join(SCRATCH, "sink-rf3.txt")
+    w = Worker(BS, "rf3", sink_props("sink-rf3", "all", out, **{
+        "errors.deadletterqueue.topic.replication.factor": "3"}))
+    st = w.wait_task_state("sink-rf3", ("FAILED",))
+    trace = st["tasks"][0].get("trace") or ""
+    t.expect("cannot create the dead letter queue topic pipe-dlq-sink-rf3" in trace and
+             "INVALID_REPLICATION_FACTOR" in trace, "trace of the failed task: %r" % trace)
     w.stop()
 
 with t.step("a source with RegexRouter + InsertField$Value + Filter writes what Kafka's "
