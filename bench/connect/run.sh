@@ -92,6 +92,7 @@ bootstrap.servers=$b
 connect.plugin.path=$plugins
 offset.storage.file.filename=$dir/offsets.json
 offset.flush.interval.ms=1000
+listeners=http://127.0.0.1:$("$bindir/bench_broker" freeport)
 log.level=warn
 EOF
   cat >"$dir/datagen.properties" <<EOF

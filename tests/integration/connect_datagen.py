@@ -113,6 +113,8 @@ worker_props = props("worker.properties", {
     "offset.storage.file.filename": os.path.join(SCRATCH, "offsets.json"),
     "offset.flush.interval.ms": "200",
     "key.converter": "string",
+    # The REST service on a port of its own (tests may run side by side).
+    "listeners": "http://127.0.0.1:%d" % sluiced.free_port(),
 })
 
 
