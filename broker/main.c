@@ -9,7 +9,8 @@
  * answer what is in flight, close every log, write the clean-shutdown marker.
  *
  * Exit status: 0 after a clean shutdown, 1 when the configuration is bad or
- * the broker cannot start (the reason is printed), 2 on bad usage.
+ * the broker or a role cannot start (the reason is printed or logged), 2 on
+ * bad usage.
  */
 #include <errno.h>
 #include <signal.h>
@@ -211,7 +212,7 @@ int main(int argc, char **argv)
     }
     sl_loop_run(loop);
     SL_INFO(SL_BROKER_LOG, "shutting down (%s)", sc.signo ? strsignal(sc.signo) : "loop stopped");
-    status = 0;
+    status = sl_roles_failed(&roles) ? 1 : 0;
 out:
     sl_roles_stop(&roles);
     if (broker) {

@@ -329,6 +329,11 @@ sl_err_t sl_roles_start(sl_roles_t *r, const sl_broker_t *b, const sl_broker_con
     return err;
 }
 
+bool sl_roles_failed(const sl_roles_t *r)
+{
+    return sl_role_connect_failed(r->connect);
+}
+
 void sl_roles_stop(sl_roles_t *r)
 {
     sl_role_connect_stop(r->connect);

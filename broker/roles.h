@@ -49,6 +49,10 @@ void sl_roles_help(FILE *out);
  * which step and why. */
 sl_err_t sl_roles_start(sl_roles_t *r, const sl_broker_t *b, const sl_broker_config_t *cfg, char *errbuf,
                         size_t errlen);
+/* True when a role failed after sl_roles_start returned (the connect
+ * role's start-up thread: it stops sluiced with SIGTERM, and sluiced then
+ * exits with status 1). */
+bool sl_roles_failed(const sl_roles_t *r);
 /* Stops the roles' REST services, the Connect worker (its tasks stopped,
  * the group left) and the SQL engine, before the broker stops. */
 void sl_roles_stop(sl_roles_t *r);

@@ -5,10 +5,13 @@
  */
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "connect.h"
 #include "roles_connect.h"
@@ -20,7 +23,17 @@ struct sl_role_connect {
     pthread_t thread;
     sl_connect_worker_t *worker;   /* written by the thread, read after the join */
     sl_connect_rest_t *rest;
+    atomic_bool failed;            /* the thread could not start the role */
 };
+
+/* A role that cannot start stops sluiced (as the sql role does): the
+ * main loop takes the signal and shuts down cleanly; main() sees failed. */
+static void *give_up(sl_role_connect_t *rc)
+{
+    atomic_store(&rc->failed, true);
+    kill(getpid(), SIGTERM);
+    return NULL;
+}
 
 static void *start_main(void *arg)
 {
@@ -28,9 +41,10 @@ static void *start_main(void *arg)
     char errbuf[1024] = "";
     sl_err_t err = sl_connect_worker_new(rc->props, &rc->worker, errbuf, sizeof errbuf);
     if (err) {
-        SL_ERROR(MOD, "connect role: cannot start the Connect worker: %s (%s)", errbuf, sl_err_name(err));
+        SL_ERROR(MOD, "connect role: cannot start the Connect worker: %s (%s); stopping", errbuf,
+                 sl_err_name(err));
         rc->worker = NULL;
-        return NULL;
+        return give_up(rc);
     }
     const sl_connect_plugins_t *ps = sl_connect_worker_plugins(rc->worker);
     for (size_t i = 0; i < sl_connect_plugins_error_count(ps); i++)
@@ -40,9 +54,10 @@ static void *start_main(void *arg)
     listener[strcspn(listener, ", ")] = '\0';
     err = sl_connect_rest_start(rc->worker, listener, &rc->rest, errbuf, sizeof errbuf);
     if (err) {
-        SL_ERROR(MOD, "connect role: connect.listeners=%s: %s (%s)", listener, errbuf, sl_err_name(err));
+        SL_ERROR(MOD, "connect role: connect.listeners=%s: %s (%s); stopping", listener, errbuf,
+                 sl_err_name(err));
         rc->rest = NULL;
-        return NULL;
+        return give_up(rc);
     }
     SL_INFO(MOD, "connect role started: worker %s of group %s, REST API on %s (port %u), plugins from %s",
             sl_connect_worker_id(rc->worker), sl_props_get(rc->props, "group.id"), listener,
@@ -85,6 +100,11 @@ sl_err_t sl_role_connect_start(sl_props_t *props, sl_role_connect_t **out, char 
     }
     *out = rc;
     return SL_OK;
+}
+
+bool sl_role_connect_failed(sl_role_connect_t *rc)
+{
+    return rc && atomic_load(&rc->failed);
 }
 
 void sl_role_connect_stop(sl_role_connect_t *rc)
