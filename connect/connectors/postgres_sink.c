@@ -72,6 +72,7 @@ typedef struct pgsink {
     size_t *slots;
     size_t keepcap, slotcap;
     char err[480];
+    char sqlstate[6];     /* of the last failed statement; "" when none */
 } pgsink_t;
 
 static const sl_connect_configdef_t defs[] = {
@@ -214,8 +215,9 @@ static int result_error(pgsink_t *s, PGresult *r, const char *doing)
         hint = " (create the table, or set auto.create=true)";
     else if (st && strcmp(st, "42703") == 0)
         hint = " (auto.evolve is not supported: add the column with ALTER TABLE)";
-    else if (st && strcmp(st, "23505") == 0)
+    else if (st && strcmp(st, "23505") == 0 && strncmp(doing, "writing", 7) == 0)
         hint = " (insert.mode=upsert writes records with a key that is already there)";
+    snprintf(s->sqlstate, sizeof(s->sqlstate), "%s", st ? st : "");
     snprintf(s->err, sizeof(s->err), "%s: %s%s%s%s%s%s", doing,
              one_line(primary ? primary : PQerrorMessage(s->conn), line, sizeof(line)),
              detail ? " (" : "", detail ? detail : "", detail ? ")" : "",
@@ -337,6 +339,12 @@ static int write_run(pgsink_t *s, run_t *run)
         char doing[200];
         snprintf(doing, sizeof(doing), "creating table \"%s\"", sh->table);
         int rc = run_sql(s, s->sql.p, 0, doing);
+        /* Another task created it at the same time: IF NOT EXISTS does not
+         * cover that race, but the next try finds the table. */
+        if (rc == SL_CONNECT_EIO && (strcmp(s->sqlstate, "23505") == 0 ||
+                                     strcmp(s->sqlstate, "42P07") == 0 ||
+                                     strcmp(s->sqlstate, "42710") == 0))
+            rc = SL_CONNECT_EAGAIN;
         if (rc)
             return rc;
     }
@@ -612,6 +620,23 @@ static int connector_start(sl_connect_ctx_t *ctx, void **state)
     return rc;
 }
 
+/* max_tasks tasks with the connector's config (they share the topics'
+ * partitions through the consumer group). Each task is created by
+ * restating a key of the connector's config: the worker overlays task
+ * configs on the connector's. */
+static int task_configs(void *state, sl_connect_ctx_t *ctx, int max_tasks,
+                        sl_connect_taskcfgs_t *out)
+{
+    (void)state;
+    const char *url = host->config_get(ctx, "connection.url");
+    for (int i = 0; i < max_tasks; i++) {
+        int rc = host->taskcfg_put(out, i, "connection.url", url ? url : "");
+        if (rc)
+            return rc;
+    }
+    return max_tasks;
+}
+
 static const sl_connect_sink_task_t sink_vt = {
     .start = sink_start,
     .put = sink_put,
@@ -637,6 +662,7 @@ static const sl_connect_plugin_t plugin = {
     .config_def_count = sizeof(defs) / sizeof(defs[0]),
     .init = plugin_init,
     .connector_start = connector_start,
+    .task_configs = task_configs,
     .sink = &sink_vt,
 };
 

@@ -10,8 +10,8 @@ Steps:
     created from the value's schema (types, NOT NULL, primary key), holds the
     last value of every key, and tombstones deleted their rows (one before
     the table existed deletes nothing);
-  - insert with pk.mode=kafka into table.name.format kafka_${topic}: every
-    record exactly once, values as produced;
+  - insert with pk.mode=kafka into table.name.format kafka_${topic}, two
+    tasks: every record exactly once, values as produced;
   - a worker killed with SIGKILL mid-stream and restarted: after the restart
     both tables are exact (no row lost, none twice);
   - PostgreSQL stopped and started again under a running worker: the failed
@@ -233,8 +233,9 @@ def sink_props(name, **kw):
 
 users_props = sink_props("pg-users", topics="users", insert_mode="upsert", pk_mode="record_key",
                          auto_create="true", delete_enabled="true")
+# Two tasks (one per partition) race to create the table.
 events_props = sink_props("pg-events", topics="events", insert_mode="insert", pk_mode="kafka",
-                          auto_create="true", table_name_format="kafka_${topic}")
+                          auto_create="true", table_name_format="kafka_${topic}", tasks_max="2")
 
 USERS = 500
 VERSIONS = 4
@@ -292,7 +293,8 @@ with t.step("upsert by record_key, auto.create, delete.enabled: the last value p
     t.eq(pg.scalar("SELECT count(*) FROM users", db=DB),
          str(sum(1 for v in last.values() if v is not None)), "rows (tombstoned keys deleted)")
 
-with t.step("insert with pk.mode=kafka into kafka_${topic}: every record once, as produced"):
+with t.step("insert with pk.mode=kafka into kafka_${topic}, two tasks: every record once, "
+            "as produced"):
     wait_until("kafka_events to hold every event", lambda: events_match(EVENTS), w)
     coords = pg.query("SELECT __connect_topic, count(*), count(DISTINCT (__connect_partition, "
                       "__connect_offset)) FROM kafka_events GROUP BY 1", db=DB)
