@@ -11,11 +11,12 @@
  * the functions apply the lambda nodes themselves (sl_sql_eval_lambda).
  *
  * NULL handling as ksqlDB: a NULL collection gives NULL (REDUCE: the
- * initial state), a NULL initial state gives NULL. FILTER keeps an element
- * only when the predicate is TRUE (ksqlDB fails the record on a NULL
- * predicate). A TRANSFORM of a map that makes two entries one key keeps
- * the last (ksqlDB fails the record). REDUCE's state keeps the initial
- * state's type: each step's value is converted to it as CAST would.
+ * initial state), a NULL initial state gives NULL. Where ksqlDB's Java
+ * fails (a NULL predicate in FILTER; a TRANSFORM of a map giving a NULL
+ * value or two entries one key) the result is NULL and the reason goes to
+ * the processing log, as ksqlDB logs the function's exception. REDUCE's
+ * state keeps the initial state's type: each step's value is converted to
+ * it as CAST would.
  */
 #include <stdio.h>
 #include <string.h>
@@ -183,16 +184,17 @@ static void eval_transform(const sl_sql_expr_t *call, const sl_sql_datum_t *args
         sl_sql_datum_t k, v;
         sl_sql_eval_lambda(call->args[1], cx, in, &k);
         sl_sql_eval_lambda(call->args[2], cx, in, &v);
-        uint32_t at = m;
+        if (v.kind == SL_SQL_T_NULL) {
+            sl_sql_fn_fail(cx, out, "TRANSFORM: a map's value may not be NULL");
+            return;
+        }
         for (uint32_t j = 0; j < m; j += 2)
             if (sl_sql_datum_eq(&items[j], &k, call->type->key)) {
-                at = j; /* the same key again: the last value stays */
-                break;
+                sl_sql_fn_fail(cx, out, "TRANSFORM: two entries of the map got the same key");
+                return;
             }
-        items[at] = k;
-        items[at + 1] = v;
-        if (at == m)
-            m += 2;
+        items[m++] = k;
+        items[m++] = v;
     }
     set_items(out, map ? SL_SQL_T_MAP : SL_SQL_T_ARRAY, items, map ? m / 2 : m);
 }
@@ -214,7 +216,11 @@ static void eval_filter(const sl_sql_expr_t *call, const sl_sql_datum_t *args, u
         const sl_sql_datum_t *in = &c->u.a.items[i * per];
         sl_sql_datum_t keep;
         sl_sql_eval_lambda(call->args[1], cx, in, &keep);
-        if (keep.kind == SL_SQL_T_BOOLEAN && keep.u.b) {
+        if (keep.kind == SL_SQL_T_NULL) {
+            sl_sql_fn_fail(cx, out, "FILTER: the lambda gave NULL, not TRUE or FALSE");
+            return;
+        }
+        if (keep.u.b) {
             memcpy(&items[m * per], in, per * sizeof *in);
             m++;
         }

@@ -113,6 +113,23 @@ const char *sl_sql_token_name(int code, bool *keyword)
     return code == 0 ? "<EOF>" : "?";
 }
 
+/* ARRAY, MAP and STRUCT are keywords only where a type or a constructor
+ * starts (followed by '<', '(' or, for ARRAY, '['): elsewhere they are
+ * names, as ksqlDB's non-reserved words (a column called MAP). The
+ * grammar alone cannot tell: after MAP it has already committed to the
+ * constructor. */
+static int type_word_code(int code, const char *after, const char *end)
+{
+    if (code != TK_ARRAY && code != TK_MAP && code != TK_STRUCT)
+        return code;
+    while (after < end && (*after == ' ' || *after == '\t' || *after == '\r' || *after == '\n' || *after == '\f' ||
+                           *after == '\v'))
+        after++;
+    if (after < end && (*after == '<' || *after == '(' || (code == TK_ARRAY && *after == '[')))
+        return code;
+    return TK_ID;
+}
+
 /* Moves the position past [from, to): lines and (UTF-8) columns. */
 static void advance(sl_sql_lexer_t *lx, const char *from, const char *to)
 {
@@ -176,7 +193,9 @@ int sl_sql_lex(sl_sql_lexer_t *lx, sl_sql_token_t *tok, char *msg, size_t msglen
             "/*" ([^*\x00] | "*"+ [^*/\x00])* "*"+ "/"
                     { advance(lx, (const char *)start, (const char *)cur); lx->cur = (const char *)cur; continue; }
             "/*"    { snprintf(msg, msglen, "unterminated comment"); return -1; }
-            ident   { code = keyword_code((const char *)start, (size_t)(cur - start)); goto done; }
+            ident   { code = type_word_code(keyword_code((const char *)start, (size_t)(cur - start)),
+                                            (const char *)cur, lx->end);
+                      goto done; }
             bq | dq { tok->quoted = true; code = TK_ID; goto done; }
             "`" | "\"" { snprintf(msg, msglen, "unterminated quoted identifier"); return -1; }
             str     { code = TK_STRING; goto done; }
