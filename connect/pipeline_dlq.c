@@ -125,7 +125,8 @@ sl_err_t sl_connect_dlq_send(sl_connect_dlq_t *d, const sl_message_t *msg,
     size_t n = msg->header_count + (d->context_headers ? ERR_HEADERS : 0);
     if ((err = headers_room(d, n ? n : 1)))
         return err;
-    memcpy(d->headers, msg->headers, msg->header_count * sizeof(*d->headers));
+    if (msg->header_count)
+        memcpy(d->headers, msg->headers, msg->header_count * sizeof(*d->headers));
     if (d->context_headers) {
         /* Kafka's headers: every value is text (numbers in decimal). */
         char num[3][24];
