@@ -546,32 +546,35 @@ static int buffer_add(pgsink_t *s, const sl_connect_record_t *rec)
 static int sink_put(void *task, const sl_connect_record_t *recs, size_t n)
 {
     pgsink_t *s = task;
-    /* Where this call's rows begin: a retriable failure takes them back, as
-     * the worker calls again with the same records. */
+    /* Where this call's rows begin: a failure takes them back (a retriable
+     * one because the worker calls again with the same records). */
     size_t count = s->rows.count, nrows = s->nrows, nruns = s->nruns;
     size_t last = nruns ? s->runs[nruns - 1].nrows : 0;
     uint64_t writes = s->writes;
+    s->err[0] = '\0';
     int rc = SL_CONNECT_OK;
     for (size_t i = 0; !rc && i < n; i++)
         rc = buffer_add(s, &recs[i]);
     if (!rc && s->nrows >= s->batch_size)
         rc = write_all(s);
-    if (rc == SL_CONNECT_EAGAIN && s->writes == writes) {
+    if (!rc)
+        return SL_CONNECT_OK;
+    if (s->writes == writes) {
         pg_rows_truncate(&s->rows, count);
         s->nrows = nrows;
         s->nruns = nruns;
         if (nruns)
             s->runs[nruns - 1].nrows = last;
-        host->log(s->ctx, SL_CONNECT_LOG_WARN, "%s; will retry", s->err);
     } else if (rc == SL_CONNECT_EAGAIN) {
         /* A full shape cache wrote part of this call's rows already: they
          * cannot be taken back. */
         rc = SL_CONNECT_EIO;
     }
+    if (rc == SL_CONNECT_EAGAIN)
+        host->log(s->ctx, SL_CONNECT_LOG_WARN, "%s; will retry", s->err);
     if (rc == SL_CONNECT_ENOMEM && !s->err[0])
         snprintf(s->err, sizeof(s->err), "out of memory");
-    if (rc)
-        host->set_error(s->ctx, "%s", s->err);
+    host->set_error(s->ctx, "%s", s->err);
     return rc;
 }
 
@@ -587,6 +590,7 @@ static int sink_flush(void *task, const sl_connect_tpo_t *offsets, size_t n)
     (void)offsets;
     (void)n;
     pgsink_t *s = task;
+    s->err[0] = '\0';
     int rc = write_all(s);
     for (int attempt = 1; rc == SL_CONNECT_EAGAIN && attempt <= s->max_retries; attempt++) {
         host->log(s->ctx, SL_CONNECT_LOG_WARN, "%s; retry %d of %d in %lld ms", s->err, attempt,
