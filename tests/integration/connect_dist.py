@@ -12,6 +12,8 @@ Steps:
   either worker's REST agree, tasks run on both workers;
 - B stopped (SIGTERM): its tasks move to A, lines appended meanwhile arrive,
   nothing lost (after removing repeats each file's lines arrive in order);
+- a task restart and a connector created on one worker and deleted through
+  the other;
 - both workers restarted (sluiced too): the connectors' configs and task
   configs survive, lines appended while they were down arrive;
 - exactly-once source (exactly.once.source.support=enabled, the connector's
@@ -304,6 +306,28 @@ with t.step("pause and resume through B's REST reach the tasks on A"):
                 "src's tasks PAUSED")
     t.eq(rest(A_PORT, "PUT", "/connectors/src/resume")[0], 202, "PUT resume")
     wait_status(B_PORT, "src", running(2), "src RUNNING again")
+
+with t.step("restart of a task and delete of a connector through one worker reach the other"):
+    code, _ = rest(A_PORT, "POST", "/connectors/src/tasks/1/restart")
+    t.expect(code in (200, 202, 204), "POST task restart answered %d" % code)
+    t.eq(rest(A_PORT, "POST", "/connectors/src/tasks/7/restart")[0], 404, "restart of a task that is not")
+    wait_status(B_PORT, "src", running(2), "src RUNNING after the task restart")
+    extra_out = os.path.join(SCRATCH, "extra.txt")
+    code, body = rest(A_PORT, "PUT", "/connectors/extra/config", {
+        "connector.class": "FileStreamSink", "file": extra_out, "topics": "lines"})
+    t.eq(code, 201, "PUT /connectors/extra/config: %r" % (body,))
+    wait_status(B_PORT, "extra", running(1), "extra RUNNING")
+    t.eq(rest(B_PORT, "DELETE", "/connectors/extra")[0], 204, "DELETE extra on B")
+    deadline = time.monotonic() + 30
+    names = None
+    while time.monotonic() < deadline:
+        names = rest(A_PORT, "GET", "/connectors")[1]
+        if "extra" not in names:
+            break
+        time.sleep(0.2)
+    t.eq(sorted(names), ["sink", "src"], "A's connectors after B deleted extra")
+    t.eq(rest(A_PORT, "GET", "/connectors/extra/status")[0], 404, "status of the deleted connector")
+    t.eq(rest(B_PORT, "DELETE", "/connectors/extra")[0], 404, "a second DELETE")
 
 with t.step("both workers restart: configs survive, lines appended while down arrive"):
     t.eq(wb.stop(), 0, "worker B's exit status")
