@@ -91,12 +91,17 @@ static sl_err_t plain_batch(rt_task_t *t, sl_producer_t *p, src_acks_t *acks,
                             sl_connect_batch_t *b, const char **what)
 {
     sl_err_t err = send_batch(t, p, b, what);
-    if (!err && (err = sl_producer_flush(p, -1)))
-        *what = "producing";
-    if (!err && acks->failed) {
-        *what = "producing";
+    if (err)
+        return err;
+    /* Waits in slices so that a stop is not held up by a slow broker (the
+     * poll's offsets are then not stored). */
+    *what = "producing";
+    while ((err = sl_producer_flush(p, 200)) == SL_ERR_TIMEOUT && !atomic_load(&t->stop))
+        ;
+    if (err == SL_ERR_TIMEOUT)
+        return SL_ERR_CLOSED;
+    if (!err && acks->failed)
         err = acks->first_err;
-    }
     if (err)
         return err;
     sl_connect_offset_store_t *os = t->rt->offsets;
