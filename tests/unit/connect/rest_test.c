@@ -70,16 +70,18 @@ static void send_all(int fd, const void *p, size_t n)
     }
 }
 
-/* Reads until the server closes (Connection: close), at most 10 s. */
+/* Reads until the server closes (Connection: close): at most 10 s of
+ * silence, at most 64 MiB, at most 2000 reads. */
 static char *read_all(int fd, size_t *len)
 {
     size_t cap = 65536, n = 0;
     char *buf = malloc(cap + 1);
     assert_non_null(buf);
-    for (int rounds = 0; rounds < 100; rounds++) {
+    for (int rounds = 0, reads = 0; rounds < 100 && reads < 2000 && n < (64u << 20); rounds++) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         if (poll(&p, 1, 100) <= 0)
             continue;
+        reads++;
         if (n == cap) {
             cap *= 2;
             buf = realloc(buf, cap + 1);
