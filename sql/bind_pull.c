@@ -4,9 +4,9 @@
  * WHERE narrows the read: an equality on every key column gives the key to
  * look up; WINDOWSTART comparisons bound a windowed table's fetch. The
  * whole WHERE is kept as pull_where: the engine filters every row it reads
- * with it, so a narrowing only has to be a superset. On a stream (a scan
- * of its topic) every pseudo column is there: ROWTIME, ROWPARTITION and
- * ROWOFFSET come with each record.
+ * with it, so a narrowing only has to be a superset. ROWPARTITION and
+ * ROWOFFSET are refused in SELECT and WHERE, on streams too (a scan of
+ * the topic could give them, but ksqlDB refuses them there as well).
  */
 #include <stdio.h>
 #include <string.h>
@@ -147,12 +147,28 @@ static sl_err_t add_out(sl_sql_binder_t *b, sl_sql_schema_builder_t *sb, sl_sql_
     return sl_sql_sb_value(b->arena, sb, name, e->type);
 }
 
+/* The first ROWPARTITION or ROWOFFSET a names, or NULL. */
+static const sl_sql_ast_expr_t *find_row_pos(const sl_sql_ast_expr_t *a)
+{
+    if (!a)
+        return NULL;
+    if (a->kind == SL_SQL_A_COLUMN && !a->qual.name &&
+        (!strcmp(a->name.name, "ROWPARTITION") || !strcmp(a->name.name, "ROWOFFSET")))
+        return a;
+    const sl_sql_ast_expr_t *r = NULL;
+    if ((r = find_row_pos(a->a)) || (r = find_row_pos(a->b)) || (r = find_row_pos(a->c)))
+        return r;
+    for (uint32_t i = 0; a->args && i < a->args->n; i++)
+        if ((r = find_row_pos(a->args->items[i])))
+            return r;
+    return NULL;
+}
+
 sl_err_t sl_sql_bind_pull(sl_sql_binder_t *b, const sl_sql_ast_select_t *sel, const sl_sql_source_t *table,
                           sl_sql_bound_query_t *out)
 {
     const char *alias = sel->from->alias.name ? sel->from->alias.name : table->name;
     bool windowed = table->window.kind != SL_SQL_WIN_NONE;
-    bool stream = !table->is_table;
     sl_sql_scope_t scope = { 0 };
     /* ROWPARTITION and ROWOFFSET are not kept in a table's store. */
     for (uint32_t i = 0; i < table->schema.n_key; i++)
@@ -164,10 +180,9 @@ sl_err_t sl_sql_bind_pull(sl_sql_binder_t *b, const sl_sql_ast_select_t *sel, co
                              table->schema.value[i].type))
             return SL_ERR_NOMEM;
     for (int p = 0; p < SL_SQL_PSEUDO_COUNT_; p++) {
-        bool row_pos = p == SL_SQL_PSEUDO_ROWPARTITION || p == SL_SQL_PSEUDO_ROWOFFSET;
-        if (row_pos && !stream)
+        if (p == SL_SQL_PSEUDO_ROWPARTITION || p == SL_SQL_PSEUDO_ROWOFFSET)
             continue;
-        if (!windowed && !row_pos && p != SL_SQL_PSEUDO_ROWTIME)
+        if (!windowed && p != SL_SQL_PSEUDO_ROWTIME)
             continue;
         if (sl_sql_scope_add(b->arena, &scope, NULL, sl_sql_pseudo_name((sl_sql_pseudo_t)p), SL_SQL_COL_PSEUDO,
                              (uint32_t)p, sl_sql_pseudo_type((sl_sql_pseudo_t)p)))
@@ -179,6 +194,11 @@ sl_err_t sl_sql_bind_pull(sl_sql_binder_t *b, const sl_sql_ast_select_t *sel, co
     out->pull_table = table;
     out->pull_limit = sel->limit;
 
+    const sl_sql_ast_expr_t *row_pos = sel->where ? find_row_pos(sel->where) : NULL;
+    if (row_pos)
+        return sl_sql_bind_fail(b, row_pos->pos,
+                                "Pull queries don't support the following columns in WHERE clauses: `%s`",
+                                row_pos->name.name);
     if (sel->where) {
         b->clause = "WHERE";
         sl_sql_expr_t *w = sl_sql_bind_expr(b, &scope, sel->where);
@@ -229,13 +249,13 @@ sl_err_t sl_sql_bind_pull(sl_sql_binder_t *b, const sl_sql_ast_select_t *sel, co
             }
             continue;
         }
-        if (a->kind == SL_SQL_A_COLUMN && !a->qual.name && !stream &&
-            (!strcmp(a->name.name, "ROWPARTITION") || !strcmp(a->name.name, "ROWOFFSET")))
-            return sl_sql_bind_fail(b, a->pos,
-                                    "Pull queries don't support the following columns in SELECT clauses: %s\n See "
+        const sl_sql_ast_expr_t *rp = find_row_pos(a);
+        if (rp)
+            return sl_sql_bind_fail(b, rp->pos,
+                                    "Pull queries don't support the following columns in SELECT clauses: `%s`\n See "
                                     "https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to issue "
                                     "a push query.",
-                                    a->name.name);
+                                    rp->name.name);
         sl_sql_expr_t *e = sl_sql_bind_expr(b, &scope, a);
         if (!e)
             return SL_ERR_INVAL;
