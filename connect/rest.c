@@ -54,6 +54,26 @@ void rest_ok(rest_reply_t *out, unsigned status, json_t *body)
         rest_fail(out, 500, "out of memory");
 }
 
+void rest_set_location(rest_reply_t *out, const char *name)
+{
+    static const char prefix[] = "/connectors/";
+    size_t n = sizeof prefix + 3 * strlen(name);
+    char *p = malloc(n);
+    if (!p)
+        return;
+    size_t w = (size_t)snprintf(p, n, "%s", prefix);
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+            strchr("-._~", *c))
+            p[w++] = (char)*c;
+        else
+            w += (size_t)snprintf(p + w, n - w, "%%%02X", *c);
+    }
+    p[w] = '\0';
+    free(out->location);
+    out->location = p;
+}
+
 void rest_fail(rest_reply_t *out, unsigned status, const char *fmt, ...)
 {
     char msg[2048];
@@ -521,6 +541,16 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, rest_reply_t *rp)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     if (rp->status == 405 && rp->allow[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rp->allow);
+    if (rp->status == 201 && rp->location) {
+        /* Absolute, as Jersey makes it, when the client named the host. */
+        const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        size_t n = host ? strlen(host) + strlen(rp->location) + 8 : 0;
+        char *abs = host && *host && strlen(host) < 256 && !strpbrk(host, "/\\") ? malloc(n) : NULL;
+        if (abs)
+            snprintf(abs, n, "http://%s%s", host, rp->location);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, abs ? abs : rp->location);
+        free(abs);
+    }
     enum MHD_Result ret = MHD_queue_response(c, rp->status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -573,7 +603,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rest_fail(&rp, 413, "The request body is larger than %d bytes", REST_MAX_BODY);
     else
         dispatch(r, c, url, method, b, &rp);
-    return send_reply(c, &rp);
+    enum MHD_Result ret = send_reply(c, &rp);
+    free(rp.location);
+    return ret;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,

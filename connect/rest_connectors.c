@@ -153,10 +153,13 @@ static void answer_put(const rest_req_t *rq, const char *name, const sl_props_t 
         return;
     }
     json_t *info = info_json(rq->worker, name, &rc);
-    if (!info)
+    if (!info) {
         rest_fail_worker(out, rc, name, "");
-    else
-        rest_ok(out, code, info);
+        return;
+    }
+    rest_ok(out, code, info);
+    if (code == 201)
+        rest_set_location(out, name);
 }
 
 /* ---- GET and POST /connectors ------------------------------------------------ */

@@ -33,6 +33,8 @@ typedef struct rest_reply {
     unsigned status;
     json_t *body;
     char allow[64];                  /* 405: the path's methods (Allow) */
+    char *location;                  /* 201: the new resource's path
+                                      * (malloc'ed; Location) */
 } rest_reply_t;
 
 /* The decoded value of query parameter key (the first when repeated) in a
@@ -50,6 +52,9 @@ bool rest_query_bool(const rest_req_t *rq, const char *key);
 /* status with body (taken); a NULL body for a status that wants one means
  * building it ran out of memory: 500. */
 void rest_ok(rest_reply_t *out, unsigned status, json_t *body);
+/* Sets out->location to /connectors/<name, URL-encoded> (left unset when
+ * out of memory: the header is a courtesy). */
+void rest_set_location(rest_reply_t *out, const char *name);
 /* status with Kafka's error body; the message is printf-formatted. */
 void rest_fail(rest_reply_t *out, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -35,6 +35,7 @@ static sl_connect_rest_t *rest;
 typedef struct resp {
     int status;
     char allow[64];      /* the Allow header, "" when none */
+    char location[256];  /* the Location header, "" when none */
     char *body;          /* NUL-terminated; "" when none */
     json_t *json;        /* parsed body, NULL when empty or not JSON */
 } resp_t;
@@ -108,6 +109,9 @@ static void parse_response(char *raw, size_t len, resp_t *out)
     const char *al = strstr(raw, "\r\nAllow: ");
     if (al && al < sep)
         snprintf(out->allow, sizeof out->allow, "%.*s", (int)strcspn(al + 9, "\r"), al + 9);
+    const char *lo = strstr(raw, "\r\nLocation: ");
+    if (lo && lo < sep)
+        snprintf(out->location, sizeof out->location, "%.*s", (int)strcspn(lo + 12, "\r"), lo + 12);
     out->body = strdup(sep + 4);
     assert_non_null(out->body);
     if (*out->body)
@@ -595,6 +599,7 @@ static void encoded_names(void **state)
                    "{\"name\":\" a b/c\\u00e9 \",\"config\":{\"connector.class\":\"FailSource\"}}");
     expect_status(&r, 201);
     assert_string_equal(jstr(r.json, "name"), "a b/c\xc3\xa9");
+    assert_string_equal(r.location, "http://localhost/connectors/a%20b%2Fc%C3%A9");
     resp_free(&r);
     r = req("GET", "/connectors/a%20b%2Fc%C3%A9/config", NULL);
     expect_status(&r, 200);
