@@ -181,45 +181,45 @@ void rest_connectors_list(const rest_req_t *rq, rest_reply_t *out)
     char *expand = rest_query(rq, "expand");
     json_t *res = expand ? json_object() : json_array();
     free(expand);
-    for (size_t i = 0; res && i < n; i++) {
+    rc = res ? SL_OK : SL_ERR_NOMEM;
+    for (size_t i = 0; rc == SL_OK && i < n; i++) {
         if (json_is_array(res)) {
-            if (json_array_append_new(res, json_string(names[i])))
-                goto nomem;
+            rc = json_array_append_new(res, json_string(names[i])) ? SL_ERR_NOMEM : SL_OK;
             continue;
         }
         /* Kafka answers an object per connector, holding the expansions
          * asked for (unknown ones ignored); a connector deleted meanwhile
          * is left out. */
         json_t *one = json_object();
-        if (!one || json_object_set_new(res, names[i], one))
-            goto nomem;
+        if (!one || json_object_set_new(res, names[i], one)) {
+            rc = SL_ERR_NOMEM;
+            break;
+        }
         if (status) {
             sl_connect_status_t st;
             rc = sl_connect_worker_status(rq->worker, names[i], &a, &st);
-            if (rc == SL_ERR_NOENT) {
-                json_object_del(res, names[i]);
-                continue;
-            }
-            if (rc || json_object_set_new(one, "status", status_json(&st)))
-                goto nomem;
+            if (rc == SL_OK && json_object_set_new(one, "status", status_json(&st)))
+                rc = SL_ERR_NOMEM;
         }
-        if (info) {
+        if (info && rc == SL_OK) {
             json_t *ij = info_json(rq->worker, names[i], &rc);
-            if (rc == SL_ERR_NOENT) {
-                json_object_del(res, names[i]);
-                continue;
-            }
-            if (!ij || json_object_set_new(one, "info", ij))
-                goto nomem;
+            if (ij && json_object_set_new(one, "info", ij))
+                rc = SL_ERR_NOMEM;
+        }
+        if (rc == SL_ERR_NOENT) {
+            json_object_del(res, names[i]);
+            rc = SL_OK;
+        } else if (rc) {
+            rest_fail_worker(out, rc, names[i], "");
         }
     }
     sl_arena_fini(&a);
-    rest_ok(out, 200, res);
-    return;
-nomem:
-    sl_arena_fini(&a);
-    json_decref(res);
-    rest_fail(out, 500, "out of memory");
+    if (rc == SL_OK)
+        rest_ok(out, 200, res);
+    else
+        json_decref(res);
+    if (rc == SL_ERR_NOMEM)
+        rest_fail(out, 500, "out of memory");
 }
 
 void rest_connectors_create(const rest_req_t *rq, rest_reply_t *out)
