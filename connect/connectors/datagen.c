@@ -77,6 +77,11 @@ static int read_settings(sl_connect_ctx_t *ctx, settings_t *s)
                            "default value (quickstart %s)", dg_quickstart_name(s->q));
         return SL_CONNECT_ECONFIG;
     }
+    if (strlen(s->topic) > 200) {
+        dg_host->set_error(ctx, "Invalid value for configuration kafka.topic: longer than 200 "
+                           "bytes");
+        return SL_CONNECT_ECONFIG;
+    }
     if (s->max_interval < 0 || s->max_interval > 3600000) {
         dg_host->set_error(ctx, "Invalid value %lld for configuration max.interval: must be "
                            "between 0 and 3600000 (ms)", (long long)s->max_interval);
@@ -206,11 +211,6 @@ static int task_start(sl_connect_ctx_t *ctx, void **out)
     if (rc) {
         free(t);
         return rc;
-    }
-    if (strlen(t->s.topic) > 200) {
-        dg_host->set_error(ctx, "kafka.topic is longer than 200 bytes");
-        free(t);
-        return SL_CONNECT_ECONFIG;
     }
     set_topics(t);
     /* The rate's remainder goes to the first tasks. */

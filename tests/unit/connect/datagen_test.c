@@ -395,6 +395,11 @@ static void bad_configs_are_refused_with_a_reason(void **state)
     assert_int_equal(conn_start_rc("quickstart=users\nkafka.topic=t\nrecords.per.second=-5\n", err,
                                    sizeof(err)), SL_CONNECT_ECONFIG);
     assert_non_null(strstr(err, "records.per.second"));
+    char long_topic[300] = "quickstart=users\nkafka.topic=";
+    memset(long_topic + strlen(long_topic), 't', 220);
+    strcat(long_topic, "\n");
+    assert_int_equal(conn_start_rc(long_topic, err, sizeof(err)), SL_CONNECT_ECONFIG);
+    assert_non_null(strstr(err, "longer than 200 bytes"));
     assert_int_equal(conn_start_rc("quickstart=nexmark.person\n", err, sizeof(err)), SL_OK);
     sl_connect_ctx_t *ctx = ctx_for("quickstart=users\nkafka.topic=t\ndatagen.task.id=2\n"
                                     "datagen.task.count=2\n", NULL);
