@@ -490,6 +490,11 @@ static sl_sql_expr_t *bind_lambda(sl_sql_binder_t *b, const sl_sql_scope_t *s, c
 {
     uint32_t np = a->names ? a->names->n : 0, first = b->n_lvars;
     const sl_sql_type_t *params[SL_SQL_LAMBDA_VARS] = {0};
+    const char *on = b->env->prop ? b->env->prop("ksql.lambdas.enabled", b->env->prop_arg) : NULL;
+    if (on && !strcasecmp(on, "false")) {
+        sl_sql_bind_fail(b, a->pos, "Lambdas are currently disabled. ");
+        return NULL;
+    }
     const sl_sql_type_t **types = sl_arena_calloc(b->arena, at ? at : 1, sizeof *types);
     char err[ERRLEN] = "";
     if (!types)
