@@ -2,12 +2,11 @@
  * rest_plugins.c - the REST service's GET / (ServerInfo: version, commit,
  * kafka_cluster_id) and /connector-plugins routes: the plugins loaded
  * (PluginInfo {"class","type","version"}; with connectorsOnly=false also
- * the converters, transforms and predicates built into the worker), a
- * plugin's, transform's or predicate's own config definitions
- * (ConfigKeyInfo), and validation shaped as
- * Kafka's ConfigInfos {"name","error_count","groups","configs":
- * [{"definition":{..},"value":{"name","value","recommended_values",
- * "errors","visible"}}]}.
+ * the converters, transforms and predicates built into the worker), the
+ * config definitions of a plugin, transform or predicate (ConfigKeyInfo),
+ * and validation shaped as Kafka's ConfigInfos {"name","error_count",
+ * "groups","configs":[{"definition":{..},"value":{"name","value",
+ * "recommended_values","errors","visible"}}]}.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +28,8 @@ void rest_root(const rest_req_t *rq, rest_reply_t *out)
 {
     /* null while no broker has answered the worker. */
     const char *cid = sl_connect_worker_kafka_cluster_id(rq->worker);
-    rest_ok(out, 200,
-            json_pack("{s:s, s:s, s:s?}", "version", SLUICE_VERSION, "commit", SLUICE_COMMIT, "kafka_cluster_id", cid));
+    rest_ok(out, 200, json_pack("{s:s, s:s, s:s?}", "version", SLUICE_VERSION, "commit", SLUICE_COMMIT,
+                                "kafka_cluster_id", cid));
 }
 
 /* ---- GET /connector-plugins -------------------------------------------------- */
@@ -239,8 +238,8 @@ static json_t *validation_json(const sl_connect_validation_t *v)
 {
     json_t *groups = json_array();
     json_t *configs = json_array();
-    json_t *res = json_pack("{s:o, s:i, s:o, s:o}", "name", rest_text(v->class_name ? v->class_name : ""), "error_count",
-                            (int)v->error_count, "groups", groups, "configs", configs);
+    json_t *res = json_pack("{s:o, s:i, s:o, s:o}", "name", rest_text(v->class_name ? v->class_name : ""),
+                            "error_count", (int)v->error_count, "groups", groups, "configs", configs);
     if (!res)
         return NULL;
     for (size_t i = 0; i < v->count; i++) {
