@@ -18,7 +18,6 @@
 /* Kafka's REST request timeout: a distributed worker may answer only after
  * its config topic did. */
 #define CONNECT_TIMEOUT_MS 90000
-#define CONNECT_MAX_FILE (16 * 1024 * 1024)
 
 typedef struct connect_cli {
     sluice_ctx_t *ctx;
