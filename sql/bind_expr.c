@@ -574,7 +574,8 @@ static sl_sql_expr_t *bind_call(sl_sql_binder_t *b, const sl_sql_scope_t *s, con
     if (f && f->lambda_params) {
         if (!bind_lambda_args(b, s, a, f, &args))
             return NULL;
-    } else if (unit && unit->kind == SL_SQL_A_COLUMN && !unit->qual.name && !unit->name.quoted) {
+    } else if (unit && unit->kind == SL_SQL_A_COLUMN && !unit->qual.name && !unit->name.quoted &&
+               sl_sql_time_unit_ms(unit->name.name, (uint32_t)strlen(unit->name.name))) {
         /* TIMESTAMPADD(SECONDS, ...): the unit's name as a literal. */
         sl_sql_datum_t d = sl_sql_string(unit->name.name, (uint32_t)strlen(unit->name.name));
         sl_sql_expr_t *u = sl_sql_expr_const(b->arena, sl_sql_type_of(SL_SQL_T_STRING), &d, unit->name.name);

@@ -277,10 +277,15 @@ struct sl_sql_func {
     sl_err_t (*lambda_params)(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t at,
                               uint32_t n_params, const sl_sql_type_t **params, char *err, size_t errlen);
     /* The first argument is a time unit written as a bare word (DAYS,
-     * HOURS, ... as TIMESTAMPADD takes it): the binder passes it as its
-     * name, a STRING literal. */
+     * HOURS, ... as TIMESTAMPADD takes it): the binder passes a name
+     * sl_sql_time_unit_ms knows as a STRING literal (any other name is a
+     * column, as in ksqlDB). */
     bool unit_first;
 };
+
+/* The milliseconds of a time unit's name (DAY, HOUR, MINUTE, SECOND,
+ * MILLISECOND or the plural, any case); 0 when it is none (func_time.c). */
+int64_t sl_sql_time_unit_ms(const char *p, uint32_t n);
 
 /* The groups the registry lists; each is an array ended by an entry whose
  * name is NULL. */

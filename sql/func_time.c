@@ -307,8 +307,7 @@ static void eval_convert_tz(const sl_sql_expr_t *call, const sl_sql_datum_t *arg
 
 /* --- TIMESTAMPADD and the like ------------------------------------------------- */
 
-/* The milliseconds of a time unit's name; 0 if it is none. */
-static int64_t unit_ms(const char *p, uint32_t n)
+int64_t sl_sql_time_unit_ms(const char *p, uint32_t n)
 {
     static const struct {
         const char *name;
@@ -329,7 +328,7 @@ static sl_err_t prepare_unit(sl_arena_t *arena, sl_sql_expr_t *const *args, uint
                              size_t errlen)
 {
     const sl_sql_datum_t *u = sl_sql_fn_const_arg(args, n, 0);
-    int64_t ms = u && u->kind == SL_SQL_T_STRING ? unit_ms(u->u.s.ptr, u->u.s.len) : 0;
+    int64_t ms = u && u->kind == SL_SQL_T_STRING ? sl_sql_time_unit_ms(u->u.s.ptr, u->u.s.len) : 0;
     if (ms == 0) {
         snprintf(err, errlen, "The time unit must be one of DAYS, HOURS, MINUTES, SECONDS, MILLISECONDS");
         return SL_ERR_INVAL;
