@@ -203,6 +203,9 @@ int pg_rows_add(pg_rows_t *rows, const pg_shape_t *s, const sl_connect_record_t 
                 char *err, size_t errlen);
 /* Drops parameters from index count on (and the data they used). */
 void pg_rows_truncate(pg_rows_t *rows, size_t count);
+/* Drops the first count parameters (and their data): the others move to
+ * the front, parameter i + count becoming i. */
+void pg_rows_drop_front(pg_rows_t *rows, size_t count);
 void pg_rows_clear(pg_rows_t *rows);
 void pg_rows_free(pg_rows_t *rows);
 

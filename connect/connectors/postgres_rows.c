@@ -227,6 +227,21 @@ void pg_rows_truncate(pg_rows_t *rows, size_t count)
     rows->count = count;
 }
 
+void pg_rows_drop_front(pg_rows_t *rows, size_t count)
+{
+    if (count >= rows->count) {
+        pg_rows_clear(rows);
+        return;
+    }
+    size_t off = rows->params[count].off;
+    memmove(rows->data.p, rows->data.p + off, rows->data.len - off);
+    rows->data.len -= off;
+    rows->count -= count;
+    memmove(rows->params, rows->params + count, rows->count * sizeof(*rows->params));
+    for (size_t i = 0; i < rows->count; i++)
+        rows->params[i].off -= off;
+}
+
 void pg_rows_clear(pg_rows_t *rows)
 {
     pg_buf_clear(&rows->data);

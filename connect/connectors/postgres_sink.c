@@ -14,6 +14,12 @@
  * so the worker commits offsets of rows that are in the table; upserts and
  * coordinate keys make the replay after a crash write nothing twice.
  *
+ * A full batch is sent through libpq's pipeline mode and put() returns at
+ * once: PostgreSQL writes it while the task consumes the next records. Its
+ * rows stay buffered until its outcome is read (before the next batch is
+ * sent, and in flush()); if it failed retriably they are written again with
+ * the next ones. So at most two batches are in memory.
+ *
  * A lost connection (or a serialization failure, deadlock, shutdown) is
  * retriable: put() answers SL_CONNECT_EAGAIN with its own records taken
  * back, and the worker calls it again; flush() retries max.retries times,
@@ -62,6 +68,17 @@ typedef struct pgsink {
     pg_shape_t *shapes[MAX_CACHED_SHAPES];
     size_t nshapes;
     uint64_t writes;      /* transactions committed */
+
+    /* A write sent through libpq's pipeline mode whose outcome is not read
+     * yet: the first sent_params parameters (sent_rows rows, sent_runs runs)
+     * of the buffer. The labels name its statements for error messages. */
+    bool pipelined;       /* run_sql queues instead of waiting */
+    bool inflight;
+    size_t sent_params, sent_rows, sent_runs;
+    pg_buf_t labels;      /* NUL-separated */
+    size_t *label_offs;
+    size_t nlabels, labelcap;
+    struct timespec sent_at;
 
     /* Scratch, reused. */
     pg_buf_t table, sql;
@@ -229,20 +246,6 @@ static int result_error(pgsink_t *s, PGresult *r, const char *doing)
     return rc;
 }
 
-/* Runs sql with nparams parameters from s->vals/lens/fmts. */
-static int run_sql(pgsink_t *s, const char *sql, int nparams, const char *doing)
-{
-    PGresult *r = PQexecParams(s->conn, sql, nparams, NULL, nparams ? s->vals : NULL,
-                               nparams ? s->lens : NULL, nparams ? s->fmts : NULL, 0);
-    if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
-        PQclear(r);
-        return SL_CONNECT_OK;
-    }
-    return result_error(s, r, doing);
-}
-
-/* ---- writing ---------------------------------------------------------------------- */
-
 static bool grow(void **arr, size_t *cap, size_t want, size_t size)
 {
     if (want <= *cap)
@@ -257,6 +260,50 @@ static bool grow(void **arr, size_t *cap, size_t want, size_t size)
     *cap = n;
     return true;
 }
+
+static void drop_conn(pgsink_t *s)
+{
+    if (s->conn)
+        PQfinish(s->conn);
+    s->conn = NULL;
+    s->inflight = false;
+}
+
+/* Pipeline mode: sends the statement without waiting, keeping its label. */
+static int queue_sql(pgsink_t *s, const char *sql, int nparams, const char *doing)
+{
+    if (!grow((void **)&s->label_offs, &s->labelcap, s->nlabels + 1, sizeof(*s->label_offs)))
+        return SL_CONNECT_ENOMEM;
+    s->label_offs[s->nlabels++] = s->labels.len;
+    pg_buf_add(&s->labels, doing, strlen(doing) + 1);
+    if (s->labels.failed)
+        return SL_CONNECT_ENOMEM;
+    if (!PQsendQueryParams(s->conn, sql, nparams, NULL, nparams ? s->vals : NULL,
+                           nparams ? s->lens : NULL, nparams ? s->fmts : NULL, 0)) {
+        char line[400];
+        snprintf(s->err, sizeof(s->err), "%s: %s", doing,
+                 one_line(PQerrorMessage(s->conn), line, sizeof(line)));
+        return SL_CONNECT_EAGAIN;
+    }
+    return SL_CONNECT_OK;
+}
+
+/* Runs sql with nparams parameters from s->vals/lens/fmts (queues it while
+ * a pipelined write is being sent). */
+static int run_sql(pgsink_t *s, const char *sql, int nparams, const char *doing)
+{
+    if (s->pipelined)
+        return queue_sql(s, sql, nparams, doing);
+    PGresult *r = PQexecParams(s->conn, sql, nparams, NULL, nparams ? s->vals : NULL,
+                               nparams ? s->lens : NULL, nparams ? s->fmts : NULL, 0);
+    if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
+        PQclear(r);
+        return SL_CONNECT_OK;
+    }
+    return result_error(s, r, doing);
+}
+
+/* ---- writing ---------------------------------------------------------------------- */
 
 static bool param_room(pgsink_t *s, size_t n)
 {
@@ -301,8 +348,6 @@ static int write_chunk(pgsink_t *s, const run_t *run, const size_t *pick, size_t
     return run_sql(s, s->sql.p, (int)np, doing);
 }
 
-/* The statements of one run: its rows (the last per key for upserts) in
- * chunks of at most batch.size rows and 65535 parameters. */
 /* auto.create and tombstones for a table not made yet: 1 when the table
  * is missing (there is nothing to delete), 0 when it is there. */
 static int table_missing(pgsink_t *s, const pg_shape_t *sh)
@@ -321,6 +366,16 @@ static int table_missing(pgsink_t *s, const pg_shape_t *sh)
     return missing;
 }
 
+/* Whether a failed CREATE TABLE IF NOT EXISTS lost a race with another
+ * task creating the same table: the next try finds it. */
+static bool create_race(const pgsink_t *s)
+{
+    return strcmp(s->sqlstate, "23505") == 0 || strcmp(s->sqlstate, "42P07") == 0 ||
+           strcmp(s->sqlstate, "42710") == 0;
+}
+
+/* The statements of one run: its rows (the last per key for upserts) in
+ * chunks of at most batch.size rows and 65535 parameters. */
 static int write_run(pgsink_t *s, run_t *run)
 {
     const pg_shape_t *sh = run->shape;
@@ -339,11 +394,7 @@ static int write_run(pgsink_t *s, run_t *run)
         char doing[200];
         snprintf(doing, sizeof(doing), "creating table \"%s\"", sh->table);
         int rc = run_sql(s, s->sql.p, 0, doing);
-        /* Another task created it at the same time: IF NOT EXISTS does not
-         * cover that race, but the next try finds the table. */
-        if (rc == SL_CONNECT_EIO && (strcmp(s->sqlstate, "23505") == 0 ||
-                                     strcmp(s->sqlstate, "42P07") == 0 ||
-                                     strcmp(s->sqlstate, "42710") == 0))
+        if (rc == SL_CONNECT_EIO && create_race(s))
             rc = SL_CONNECT_EAGAIN;
         if (rc)
             return rc;
@@ -383,16 +434,154 @@ static void buffer_clear(pgsink_t *s)
     }
 }
 
-/* Writes every buffered row in one transaction. On failure s->err says
- * why and nothing is kept in PostgreSQL; the rows stay buffered. */
-static int write_all(pgsink_t *s)
+static double ms_since(const struct timespec *t0)
 {
-    if (!s->nrows)
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* The sent write committed: its rows leave the buffer. */
+static void drop_sent(pgsink_t *s)
+{
+    for (size_t i = 0; i < s->sent_runs; i++)
+        s->runs[i].shape->ensured |= !s->runs[i].skipped;
+    host->log(s->ctx, SL_CONNECT_LOG_DEBUG, "wrote %zu rows (%zu runs) in %.1f ms, pipelined",
+              s->sent_rows, s->sent_runs, ms_since(&s->sent_at));
+    if (s->sent_runs == s->nruns) {
+        buffer_clear(s);
+    } else {
+        pg_rows_drop_front(&s->rows, s->sent_params);
+        s->nruns -= s->sent_runs;
+        memmove(s->runs, s->runs + s->sent_runs, s->nruns * sizeof(*s->runs));
+        for (size_t i = 0; i < s->nruns; i++)
+            s->runs[i].first -= s->sent_params;
+        s->nrows -= s->sent_rows;
+    }
+    s->writes++;
+}
+
+/* Reads the outcome of the sent write. On success its rows leave the
+ * buffer; on failure they stay, to be written again, and s->err says why
+ * (SL_CONNECT_EAGAIN when retriable). */
+static int collect(pgsink_t *s)
+{
+    if (!s->inflight)
         return SL_CONNECT_OK;
+    s->inflight = false;
+    int rc = SL_CONNECT_OK;
+    for (size_t i = 0; i < s->nlabels; i++) {
+        const char *label = s->labels.p + s->label_offs[i];
+        PGresult *r = PQgetResult(s->conn);
+        if (!r) {
+            /* Only a broken connection ends the results early. */
+            rc = rc ? rc : result_error(s, NULL, label);
+            drop_conn(s);
+            return rc == SL_CONNECT_EIO ? SL_CONNECT_EAGAIN : rc;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_COMMAND_OK || st == PGRES_PIPELINE_ABORTED || rc) {
+            PQclear(r);
+        } else {
+            rc = result_error(s, r, label);
+            if (rc == SL_CONNECT_EIO && strncmp(label, "creating", 8) == 0 && create_race(s))
+                rc = SL_CONNECT_EAGAIN;
+        }
+        /* Each statement's results end with a NULL. */
+        if ((r = PQgetResult(s->conn))) {
+            PQclear(r);
+            snprintf(s->err, sizeof(s->err), "%s: unexpected results", label);
+            drop_conn(s);
+            return SL_CONNECT_EAGAIN;
+        }
+    }
+    PGresult *r = PQgetResult(s->conn);
+    bool synced = r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (!synced || !PQexitPipelineMode(s->conn)) {
+        char line[400];
+        if (!rc)
+            snprintf(s->err, sizeof(s->err), "lost PostgreSQL's answer to a write: %s",
+                     one_line(PQerrorMessage(s->conn), line, sizeof(line)));
+        drop_conn(s);
+        return rc && rc != SL_CONNECT_EAGAIN ? rc : SL_CONNECT_EAGAIN;
+    }
+    if (rc) {
+        if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+            PQclear(PQexec(s->conn, "ROLLBACK"));
+        return rc;
+    }
+    drop_sent(s);
+    return SL_CONNECT_OK;
+}
+
+/* Whether a run must ask PostgreSQL something before its statements. */
+static bool needs_answer(const pgsink_t *s, const run_t *run)
+{
+    return run->shape->del && s->auto_create && !run->shape->ensured;
+}
+
+static int write_all(pgsink_t *s);
+
+/* Sends every buffered row as one transaction through libpq's pipeline
+ * mode without waiting for PostgreSQL (collect() reads the outcome), so
+ * that PostgreSQL writes while the task consumes the next records. Writes
+ * synchronously instead when a run needs an answer first. */
+static int send_async(pgsink_t *s)
+{
+    for (size_t i = 0; i < s->nruns; i++)
+        if (needs_answer(s, &s->runs[i]))
+            return write_all(s);
     int rc = ensure_conn(s);
     if (rc)
         return rc;
-    struct timespec t0, t1;
+    if (!PQenterPipelineMode(s->conn))
+        return write_all(s);
+    s->pipelined = true;
+    s->nlabels = 0;
+    pg_buf_clear(&s->labels);
+    clock_gettime(CLOCK_MONOTONIC, &s->sent_at);
+    rc = run_sql(s, "BEGIN", 0, "starting a transaction");
+    for (size_t i = 0; !rc && i < s->nruns; i++)
+        rc = write_run(s, &s->runs[i]);
+    if (!rc)
+        rc = run_sql(s, "COMMIT", 0, "committing");
+    if (!rc && !PQpipelineSync(s->conn)) {
+        char line[400];
+        snprintf(s->err, sizeof(s->err), "sending a write: %s",
+                 one_line(PQerrorMessage(s->conn), line, sizeof(line)));
+        rc = SL_CONNECT_EAGAIN;
+    }
+    s->pipelined = false;
+    if (rc) {
+        /* A half-sent transaction without its sync: PostgreSQL rolls it back
+         * when the connection goes. */
+        drop_conn(s);
+        if (rc == SL_CONNECT_ENOMEM)
+            snprintf(s->err, sizeof(s->err), "out of memory building a statement");
+        return rc;
+    }
+    s->inflight = true;
+    s->sent_params = s->rows.count;
+    s->sent_rows = s->nrows;
+    s->sent_runs = s->nruns;
+    return SL_CONNECT_OK;
+}
+
+/* Writes every buffered row in one transaction (after the outcome of a
+ * sent write, whose rows are written again if it failed retriably). On
+ * failure s->err says why and nothing is kept in PostgreSQL; the rows stay
+ * buffered. */
+static int write_all(pgsink_t *s)
+{
+    int rc = collect(s);
+    if (rc && rc != SL_CONNECT_EAGAIN)
+        return rc;
+    if (!s->nrows)
+        return SL_CONNECT_OK;
+    if ((rc = ensure_conn(s)))
+        return rc;
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = run_sql(s, "BEGIN", 0, "starting a transaction");
     for (size_t i = 0; !rc && i < s->nruns; i++)
@@ -409,10 +598,8 @@ static int write_all(pgsink_t *s)
     }
     for (size_t i = 0; i < s->nruns; i++)
         s->runs[i].shape->ensured |= !s->runs[i].skipped;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     host->log(s->ctx, SL_CONNECT_LOG_DEBUG, "wrote %zu rows (%zu runs) in %.1f ms", s->nrows,
-              s->nruns, ms);
+              s->nruns, ms_since(&t0));
     buffer_clear(s);
     s->writes++;
     return SL_CONNECT_OK;
@@ -434,6 +621,8 @@ static void sink_stop(void *task)
     pg_buf_free(&s->conninfo);
     pg_buf_free(&s->table);
     pg_buf_free(&s->sql);
+    pg_buf_free(&s->labels);
+    free(s->label_offs);
     free(s->runs);
     free(s->vals);
     free(s->lens);
@@ -526,7 +715,8 @@ static int buffer_add(pgsink_t *s, const sl_connect_record_t *rec)
                  rec->topic);
         return rc;
     }
-    run_t *run = s->nruns ? &s->runs[s->nruns - 1] : NULL;
+    /* The last run takes more rows unless it was sent. */
+    run_t *run = s->nruns > (s->inflight ? s->sent_runs : 0) ? &s->runs[s->nruns - 1] : NULL;
     if (!run || !pg_shape_fits(run->shape, s->table.p, rec, del)) {
         pg_shape_t *shape;
         if ((rc = shape_for(s, rec, del, &shape)))
@@ -546,17 +736,28 @@ static int buffer_add(pgsink_t *s, const sl_connect_record_t *rec)
 static int sink_put(void *task, const sl_connect_record_t *recs, size_t n)
 {
     pgsink_t *s = task;
+    s->err[0] = '\0';
+    /* This call fills the batch: the previous one must be through first. A
+     * retriable failure leaves its rows buffered, sent again with these. */
+    int rc = SL_CONNECT_OK;
+    if (s->inflight && s->nrows - s->sent_rows + n >= s->batch_size &&
+        (rc = collect(s)) == SL_CONNECT_EAGAIN) {
+        host->log(s->ctx, SL_CONNECT_LOG_WARN, "%s; will write those rows again", s->err);
+        rc = SL_CONNECT_OK;
+    }
+    if (rc) {
+        host->set_error(s->ctx, "%s", s->err);
+        return rc;
+    }
     /* Where this call's rows begin: a failure takes them back (a retriable
      * one because the worker calls again with the same records). */
     size_t count = s->rows.count, nrows = s->nrows, nruns = s->nruns;
     size_t last = nruns ? s->runs[nruns - 1].nrows : 0;
     uint64_t writes = s->writes;
-    s->err[0] = '\0';
-    int rc = SL_CONNECT_OK;
     for (size_t i = 0; !rc && i < n; i++)
         rc = buffer_add(s, &recs[i]);
-    if (!rc && s->nrows >= s->batch_size)
-        rc = write_all(s);
+    if (!rc && !s->inflight && s->nrows >= s->batch_size)
+        rc = send_async(s);
     if (!rc)
         return SL_CONNECT_OK;
     if (s->writes == writes) {

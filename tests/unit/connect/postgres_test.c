@@ -398,6 +398,16 @@ static void test_rows(void **state)
     assert_non_null(strstr(err, "NUL"));
     assert_int_equal(rows.count, count);
     assert_int_equal(rows.data.len, len);
+    /* The first row written: the second moves to the front, intact. */
+    pg_rows_drop_front(&rows, s->ncols);
+    assert_int_equal(rows.count, 4);
+    assert_string_equal(rows.data.p + rows.params[0].off, "-8");
+    assert_int_equal(rows.params[1].len, -1);
+    assert_memory_equal(rows.data.p + rows.params[2].off, "\x00\x01", 2);
+    assert_string_equal(rows.data.p + rows.params[3].off, "1970-01-01 00:00:01.000");
+    pg_rows_drop_front(&rows, 4);
+    assert_int_equal(rows.count, 0);
+    assert_int_equal(rows.data.len, 0);
     pg_rows_free(&rows);
     pg_shape_free(s);
     pg_opts_free(&o);
