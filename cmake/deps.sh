@@ -7,7 +7,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
       libcmocka-dev libjansson-dev liblmdb-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
       librdkafka-dev kcat python3 python3-confluent-kafka python3-kafka
       redis-server redis-tools re2c lemon libmicrohttpd-dev libedit-dev
-      postgresql postgresql-client libpq-dev"
+      postgresql libpq-dev"
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
