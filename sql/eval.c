@@ -48,6 +48,7 @@ void sl_sql_eval_init(sl_sql_eval_t *cx, sl_arena_t *arena, const sl_sql_row_t *
         cx->pseudo[i].kind = SL_SQL_T_NULL; /* a NULL is its kind alone */
     cx->arena = arena;
     cx->vars = NULL;
+    cx->lambda_fault = false;
     cx->error[0] = 0;
 }
 
@@ -276,6 +277,7 @@ static void eval_arith(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t
     sl_sql_datum_t ta, tb;
     const sl_sql_datum_t *a = eval_ref(e->args[0], cx, &ta);
     if (a->kind == SL_SQL_T_NULL) {
+        cx->lambda_fault = cx->lambda_fault || cx->vars != NULL;
         *out = sl_sql_null();
         return;
     }
@@ -299,6 +301,7 @@ static void eval_arith(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t
     }
     const sl_sql_datum_t *b = eval_ref(e->args[1], cx, &tb);
     if (b->kind == SL_SQL_T_NULL) {
+        cx->lambda_fault = cx->lambda_fault || cx->vars != NULL;
         *out = sl_sql_null();
         return;
     }
@@ -623,12 +626,12 @@ void sl_sql_eval(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
     *out = sl_sql_null();
 }
 
-void sl_sql_eval_lambda(const sl_sql_expr_t *lambda, sl_sql_eval_t *cx, const sl_sql_datum_t *vals,
+bool sl_sql_eval_lambda(const sl_sql_expr_t *lambda, sl_sql_eval_t *cx, const sl_sql_datum_t *vals,
                         sl_sql_datum_t *out)
 {
     if (!lambda || lambda->kind != SL_SQL_E_LAMBDA || lambda->index + lambda->n_vars > SL_SQL_LAMBDA_VARS) {
         *out = sl_sql_null();
-        return;
+        return false;
     }
     /* The outer lambdas' parameters stay visible below this one's. */
     sl_sql_datum_t vars[SL_SQL_LAMBDA_VARS];
@@ -639,9 +642,14 @@ void sl_sql_eval_lambda(const sl_sql_expr_t *lambda, sl_sql_eval_t *cx, const sl
         for (uint32_t i = 0; i < lambda->index; i++)
             vars[i] = sl_sql_null();
     memcpy(vars + lambda->index, vals, lambda->n_vars * sizeof *vars);
+    bool outer_fault = cx->lambda_fault;
+    cx->lambda_fault = false;
     cx->vars = vars;
     sl_sql_eval(lambda->args[0], cx, out);
     cx->vars = outer;
+    bool ok = !cx->lambda_fault;
+    cx->lambda_fault = outer_fault || !ok; /* an enclosing lambda fails too */
+    return ok;
 }
 
 bool sl_sql_eval_pred(const sl_sql_expr_t *e, sl_sql_eval_t *cx)

@@ -107,6 +107,8 @@ typedef struct sl_sql_eval {
     sl_arena_t *arena;              /* for results (the record's memory) */
     const sl_sql_datum_t *vars;     /* the lambda parameters in scope (NULL
                                      * outside lambdas) */
+    bool lambda_fault;              /* inside a lambda, arithmetic met a NULL
+                                     * (ksqlDB's Java fails there) */
     char error[256];                /* the first runtime error, "" if none */
 } sl_sql_eval_t;
 
@@ -176,8 +178,10 @@ void sl_sql_eval(const sl_sql_expr_t *e, sl_sql_eval_t *cx, sl_sql_datum_t *out)
 /* A predicate's outcome: true only for a non-NULL TRUE. */
 bool sl_sql_eval_pred(const sl_sql_expr_t *e, sl_sql_eval_t *cx);
 /* Applies lambda (an SL_SQL_E_LAMBDA node) to its parameters' values
- * vals[0..lambda->n_vars) in cx: the body's value into *out. */
-void sl_sql_eval_lambda(const sl_sql_expr_t *lambda, sl_sql_eval_t *cx, const sl_sql_datum_t *vals,
+ * vals[0..lambda->n_vars) in cx: the body's value into *out. false when
+ * the body failed as ksqlDB's compiled lambda would (arithmetic on a NULL,
+ * or a lambda inside it failing): the function then gives NULL. */
+bool sl_sql_eval_lambda(const sl_sql_expr_t *lambda, sl_sql_eval_t *cx, const sl_sql_datum_t *vals,
                         sl_sql_datum_t *out);
 /* Resets cx for one record. */
 void sl_sql_eval_init(sl_sql_eval_t *cx, sl_arena_t *arena, const sl_sql_row_t *key, const sl_sql_row_t *value);

@@ -12,9 +12,10 @@
  *
  * NULL handling as ksqlDB: a NULL collection gives NULL (REDUCE: the
  * initial state), a NULL initial state gives NULL. Where ksqlDB's Java
- * fails (a NULL predicate in FILTER; a TRANSFORM of a map giving a NULL
- * value or two entries one key) the result is NULL and the reason goes to
- * the processing log, as ksqlDB logs the function's exception. REDUCE's
+ * fails (arithmetic on a NULL inside the lambda, which its compiled
+ * lambdas unbox; a NULL predicate in FILTER; a TRANSFORM of a map giving
+ * a NULL value or two entries one key) the result is NULL and the reason
+ * goes to the processing log, as ksqlDB logs the function's exception. REDUCE's
  * state keeps the initial state's type: each step's value is converted to
  * it as CAST would.
  */
@@ -154,6 +155,17 @@ static sl_sql_datum_t *items_alloc(sl_sql_eval_t *cx, uint32_t n, sl_sql_datum_t
     return items;
 }
 
+/* One application of a lambda; false (and *out NULL with the reason
+ * noted) when it failed. */
+static bool apply(const sl_sql_expr_t *call, const sl_sql_expr_t *lambda, sl_sql_eval_t *cx,
+                  const sl_sql_datum_t *vals, sl_sql_datum_t *v, sl_sql_datum_t *out)
+{
+    if (sl_sql_eval_lambda(lambda, cx, vals, v))
+        return true;
+    sl_sql_fn_fail(cx, out, "%s: the lambda's arithmetic met a NULL", call->func->name);
+    return false;
+}
+
 static void set_items(sl_sql_datum_t *out, sl_sql_tkind_t kind, sl_sql_datum_t *items, uint32_t n)
 {
     *out = sl_sql_null();
@@ -178,19 +190,22 @@ static void eval_transform(const sl_sql_expr_t *call, const sl_sql_datum_t *args
     for (uint32_t i = 0; i < c->u.a.n; i++) {
         const sl_sql_datum_t *in = &c->u.a.items[i * per];
         if (!map) {
-            sl_sql_eval_lambda(call->args[1], cx, in, &items[m++]);
+            if (!apply(call, call->args[1], cx, in, &items[m++], out))
+                return;
             continue;
         }
         sl_sql_datum_t k, v;
-        sl_sql_eval_lambda(call->args[1], cx, in, &k);
-        sl_sql_eval_lambda(call->args[2], cx, in, &v);
+        if (!apply(call, call->args[1], cx, in, &k, out) || !apply(call, call->args[2], cx, in, &v, out))
+            return;
         if (v.kind == SL_SQL_T_NULL) {
             sl_sql_fn_fail(cx, out, "TRANSFORM: a map's value may not be NULL");
+            cx->lambda_fault = cx->lambda_fault || cx->vars != NULL; /* an enclosing lambda fails too */
             return;
         }
         for (uint32_t j = 0; j < m; j += 2)
             if (sl_sql_datum_eq(&items[j], &k, call->type->key)) {
                 sl_sql_fn_fail(cx, out, "TRANSFORM: two entries of the map got the same key");
+                cx->lambda_fault = cx->lambda_fault || cx->vars != NULL; /* an enclosing lambda fails too */
                 return;
             }
         items[m++] = k;
@@ -215,9 +230,11 @@ static void eval_filter(const sl_sql_expr_t *call, const sl_sql_datum_t *args, u
     for (uint32_t i = 0; i < c->u.a.n; i++) {
         const sl_sql_datum_t *in = &c->u.a.items[i * per];
         sl_sql_datum_t keep;
-        sl_sql_eval_lambda(call->args[1], cx, in, &keep);
+        if (!apply(call, call->args[1], cx, in, &keep, out))
+            return;
         if (keep.kind == SL_SQL_T_NULL) {
             sl_sql_fn_fail(cx, out, "FILTER: the lambda gave NULL, not TRUE or FALSE");
+            cx->lambda_fault = cx->lambda_fault || cx->vars != NULL; /* an enclosing lambda fails too */
             return;
         }
         if (keep.u.b) {
@@ -244,7 +261,8 @@ static void eval_reduce(const sl_sql_expr_t *call, const sl_sql_datum_t *args, u
         sl_sql_datum_t vals[3], next;
         vals[0] = *out;
         memcpy(&vals[1], &c->u.a.items[i * per], per * sizeof *vals);
-        sl_sql_eval_lambda(f, cx, vals, &next);
+        if (!apply(call, f, cx, vals, &next, out))
+            return;
         if (same || next.kind == SL_SQL_T_NULL)
             *out = next;
         else if (!sl_sql_fn_coerce(cx, &next, f->type, st, out))

@@ -357,6 +357,8 @@ void sl_lower_eval_init(sl_sql_eval_t *cx, sl_ctx_t *ctx, const sl_val_t *key, c
     cx->key = sl_lower_row(key);
     cx->value = sl_lower_row(value);
     cx->arena = sl_ctx_arena(ctx);
+    cx->vars = NULL;
+    cx->lambda_fault = false;
     cx->error[0] = '\0';
     if (!pseudo)
         return; /* no expression reads them */
