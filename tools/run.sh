@@ -65,7 +65,7 @@ kcat -b "$b" -C -t "$topic" -o beginning -e -q -f 'partition %p offset %o key %k
 export SLUICE_CONNECT_SERVER="$connurl"
 sc="$bin/sluice connect"
 i=0
-until $sc plugins >/dev/null 2>&1; do
+until $sc list >/dev/null 2>&1; do
   i=$((i + 1))
   kill -0 $pid 2>/dev/null && [ $i -lt 600 ] || { echo "run: Connect did not answer on $connurl" >&2; exit 1; }
   sleep 0.1
@@ -79,9 +79,17 @@ if $sc status demo-pageviews >/dev/null 2>&1; then
   echo "--- (the connector demo-pageviews of an earlier run goes on)"
 else
   echo "--- sluice connect create demo-pageviews --config '{...}'   (a DatagenSource: page views, ~10 a second)"
-  $sc create demo-pageviews --config '{"connector.class": "DatagenSource", "quickstart": "pageviews",
-    "kafka.topic": "'$pv'", "max.interval": "200", "iterations": "1000000", "tasks.max": "1",
-    "key.converter": "string", "value.converter": "json", "value.converter.schemas.enable": "false"}'
+  config='{"connector.class": "DatagenSource", "quickstart": "pageviews", "kafka.topic": "'$pv'",
+    "max.interval": "200", "iterations": "1000000", "tasks.max": "1", "key.converter": "string",
+    "value.converter": "json", "value.converter.schemas.enable": "false"}'
+  # A worker still joining its group answers 409: asked again a second later.
+  i=0
+  until out=$($sc create demo-pageviews --config "$config" 2>&1); do
+    i=$((i + 1))
+    [ $i -lt 30 ] || { printf '%s\n' "$out" >&2; echo "run: Connect did not create demo-pageviews" >&2; exit 1; }
+    sleep 1
+  done
+  printf '%s\n' "$out"
 fi
 echo "--- sluice connect status demo-pageviews"
 i=0
