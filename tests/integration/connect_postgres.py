@@ -16,8 +16,11 @@ Steps:
     both tables are exact (no row lost, none twice);
   - PostgreSQL stopped and started again under a running worker: the failed
     writes are retried (lost connection: retriable) and the table is exact;
+  - upsert by record_value (pk.fields) into a table made beforehand (a column
+    the records lack keeps its default);
   - clear refusals: auto.evolve=true, schemaless values, a missing table
-    without auto.create, a tombstone without delete.enabled.
+    without auto.create, a tombstone without delete.enabled, PostgreSQL not
+    reachable.
 Every wait is bounded; nothing asserts a duration.
 
 Usage: connect_postgres.py BUILD_DIR
@@ -354,6 +357,26 @@ with t.step("PostgreSQL restarted under a running worker: writes resume, nothing
     print("   stopped PostgreSQL with %d of %d events in the table" % (done - EVENTS - MORE, MORE2))
 
 
+with t.step("upsert by record_value (pk.fields=seq) into a table made beforehand"):
+    pg.query("CREATE TABLE by_seq (seq BIGINT PRIMARY KEY, kind TEXT NOT NULL, n INTEGER, "
+             "day DATE, extra TEXT DEFAULT 'kept')", db=DB)
+    # Every event twice: the second copy updates the row the first made.
+    ck.produce_all(producer, [event_msg(q) for q in range(500)] + [event_msg(q) for q in range(500)],
+                   timeout=60)
+    props = sink_props("pg-by-seq", topics="events", insert_mode="upsert", pk_mode="record_value",
+                       pk_fields="seq", table_name_format="by_seq")
+    w = Worker(worker_props, props)
+    n_events = EVENTS + MORE + MORE2 + 1000
+
+    def by_seq_full():
+        got = pg.query("SELECT seq, kind, n, day - DATE '1970-01-01', extra FROM by_seq ORDER BY seq",
+                       db=DB)
+        want = [expected_event_row(q) + ["kept"] for q in range(EVENTS + MORE + MORE2)]
+        return got == want, "%d rows, want %d (of %d records)" % (len(got), len(want), n_events)
+    wait_until("by_seq to hold one row per seq", by_seq_full, w, timeout_s=240)
+    t.eq(w.stop(), 0, "worker exit status after SIGTERM")
+
+
 def refused(name, needle, **kw):
     """A connector that must fail with needle in the worker's log."""
     props = sink_props(name, **kw)
@@ -380,6 +403,10 @@ with t.step("refused clearly: a missing table without auto.create"):
 with t.step("refused clearly: a tombstone without delete.enabled"):
     ck.produce_all(producer, [{"topic": "tomb", "key": envelope(KEY_SCHEMA, {"id": 1}), "value": None}])
     refused("pg-tomb", "set delete.enabled=true", topics="tomb")
+
+with t.step("refused clearly: PostgreSQL not reachable"):
+    closed = "jdbc:postgresql://127.0.0.1:%d/%s" % (sluiced.free_port(), DB)
+    refused("pg-closed", "cannot connect to PostgreSQL", topics="users", connection_url=closed)
 
 pg.close()
 t.done()
