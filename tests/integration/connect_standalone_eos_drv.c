@@ -8,11 +8,14 @@
  * back with read_committed, so a restarted driver resumes exactly after the
  * last committed poll.
  *
- * Usage: connect_standalone_eos_drv BOOTSTRAP PLUGIN_DIR FILE TOPIC OFFSETS_TOPIC [FAIL_EVERY]
+ * Usage: connect_standalone_eos_drv BOOTSTRAP PLUGIN_DIR FILE TOPIC OFFSETS_TOPIC
+ *        [FAIL_EVERY]
  * With FAIL_EVERY n, every n-th send_in_txn fails (its transaction must be
- * aborted and the poll's records sent again). Prints "OFFSET <partition> <offset>" for every offset sent in a
- * transaction and "STATUS <task> <state> [<trace>]" for every state; runs
- * until SIGTERM (exit 0) or a task failure (exit 1).
+ * aborted and the poll's records sent again). Prints "OFFSET <partition>
+ * <offset>" for every offset sent in a transaction, "FAILING <n>" for every
+ * failed send, "RESUME <partition> <offset>" for an offset read back at
+ * start and "STATUS <task> <state> [<trace>]" for every state; runs until
+ * SIGTERM (exit 0) or a task failure (exit 1).
  */
 #include <signal.h>
 #include <stdatomic.h>
@@ -126,7 +129,8 @@ static int load_offsets(drv_store_t *d, const char *bootstrap)
     sl_consumer_t *c = NULL;
     sl_tp_offset_t from = {.topic = d->topic, .partition = 0, .offset = SL_OFFSET_BEGINNING};
     int rc = 0;
-    if (sl_consumer_new(conf, NULL, NULL, &c, err, sizeof(err)) || sl_consumer_assign(c, &from, 1)) {
+    if (sl_consumer_new(conf, NULL, NULL, &c, err, sizeof(err)) ||
+        sl_consumer_assign(c, &from, 1)) {
         fprintf(stderr, "consumer: %s\n", err);
         rc = 1;
     }
