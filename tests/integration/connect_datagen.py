@@ -9,8 +9,10 @@ struct); a second connector with the same seed writes the same records, and
 nexmark writes person, auction and bid in 1:3:46; a rate-limited pageviews
 connector killed with SIGKILL mid-stream and restarted writes its whole
 sequence, any record written twice identical both times (the offset is the
-record count and a record is a function of seed and index). Every wait is
-bounded; nothing asserts a duration.
+record count and a record is a function of seed and index); users through
+PostgresSink into a PostgreSQL the test starts make a table typed from the
+schema holding the last record per userid. Every wait is bounded; nothing
+asserts a duration.
 
 Usage: connect_datagen.py BUILD_DIR
 """
@@ -29,6 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib
 import check  # noqa: E402
 import ck  # noqa: E402
 import client_drv  # noqa: E402
+import postgres  # noqa: E402
 import sluiced  # noqa: E402
 
 BUILD = client_drv.build_dir()
@@ -106,7 +109,8 @@ def read_all(topic):
 PARTITIONS = 3
 b = t.broker(config={"num.partitions": str(PARTITIONS)})
 ck.create_topics(b.bootstrap, [(name, PARTITIONS, None) for name in
-                               ("orders-a", "orders-b", "nx-person", "nx-auction", "nx-bid", "pv")])
+                               ("orders-a", "orders-b", "nx-person", "nx-auction", "nx-bid", "pv",
+                                "users")])
 worker_props = props("worker.properties", {
     "bootstrap.servers": b.bootstrap,
     "connect.plugin.path": os.path.join(BUILD, "connect-plugins"),
@@ -191,5 +195,41 @@ with t.step("pageviews killed by SIGKILL mid-stream, restarted: all of it, repla
          "viewtimes of the whole sequence, once each after dedupe")
     total = sum(ends("pv").values())
     print("   killed at %d records; %d duplicates after the restart" % (before, total - PAGEVIEWS))
+
+with t.step("users through PostgresSink: a table typed from the schema, the last row per userid"):
+    pg = postgres.Server(settings={"fsync": "off"}).start()
+    pg.create_database("dg")
+    USERS = 400
+    src = datagen("users", quickstart="users", kafka_topic="users", iterations=str(USERS))
+    sink = props("pg.properties", {
+        "name": "pg", "connector.class": "PostgresSink", "topics": "users",
+        "connection.url": pg.jdbc_url("dg"), "connection.user": pg.user,
+        "insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "userid",
+        "auto.create": "true"})
+    proc, log = start_worker(src, sink)
+    wait_records("users", USERS, proc, log)
+    want = {}
+    for _, v in read_all("users"):   # a userid's records share a partition, in order
+        p = v["payload"]
+        want[p["userid"]] = [p["userid"], str(p["registertime"]), p["regionid"], p["gender"]]
+    deadline = time.monotonic() + 120
+    rows = []
+    while time.monotonic() < deadline:
+        try:
+            rows = pg.query("SELECT userid, registertime, regionid, gender FROM users "
+                            "ORDER BY userid", db="dg")
+        except postgres.PostgresError:
+            rows = []   # the table is not there yet
+        if rows == sorted(want.values()):
+            break
+        t.expect(proc.poll() is None, "worker exited\n" + log_text(log)[-3000:])
+        time.sleep(0.5)
+    stop_worker(proc, log)
+    t.eq(rows, sorted(want.values()), "the table's rows (the last record per userid)")
+    cols = pg.query("SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_name = 'users' ORDER BY ordinal_position", db="dg")
+    t.eq(cols, [["registertime", "bigint"], ["userid", "text"], ["regionid", "text"],
+                ["gender", "text"]], "the columns auto.create made from the value schema")
+    pg.close()
 
 t.done()
