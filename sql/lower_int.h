@@ -94,6 +94,13 @@ sl_stream_t *sl_lower_stream_node(sl_lower_ctx_t *lc, sl_stream_t *s, const sl_s
 /* The marker row a table's tombstone travels as into a materialization
  * (grouped aggregations skip null values). */
 extern sl_sql_row_t sl_lower_tombstone;
+/* The time of a source's record when WITH (TIMESTAMP=...) names value
+ * column col of schema: the column, or STRINGTOTIMESTAMP(column, fmt) for
+ * a STRING one. NULL with a sentence in err when it cannot be built (no
+ * such column, a STRING without fmt). Nodes from arena. Pull queries on
+ * streams use it too. */
+sl_sql_expr_t *sl_lower_source_time(sl_arena_t *arena, const sl_sql_schema_t *schema, int col, const char *fmt,
+                                    char *err, size_t errlen);
 /* A table of s's records (rows of p's schema, or the tombstone marker;
  * mark: null values are tombstones to mark first) materialized in store:
  * the latest row per key, as ksqlDB materializes tables (s's key is kept:

@@ -143,30 +143,43 @@ static void src_decode(sl_ctx_t *ctx, const sl_val_t *key, const sl_val_t *value
     sl_ctx_forward_ts(ctx, &k, &v, ts);
 }
 
-/* The timestamp column's value as ms: the column itself, or parsed with
- * TIMESTAMP_FORMAT when it is a string. */
-static sl_sql_expr_t *timestamp_expr(sl_lower_ctx_t *lc, const sl_sql_plan_t *p)
+sl_sql_expr_t *sl_lower_source_time(sl_arena_t *arena, const sl_sql_schema_t *schema, int col, const char *fmt,
+                                    char *err, size_t errlen)
 {
-    const sl_sql_column_t *col = &p->out.value[p->timestamp_col];
-    sl_sql_expr_t *e = sl_sql_expr_column(lc->arena, SL_SQL_COL_VALUE, (uint32_t)p->timestamp_col, col->type,
-                                          col->name);
-    if (e == NULL || col->type->kind != SL_SQL_T_STRING)
+    if (col < 0 || (uint32_t)col >= schema->n_value) {
+        snprintf(err, errlen, "no timestamp column");
+        return NULL;
+    }
+    const sl_sql_column_t *c = &schema->value[col];
+    sl_sql_expr_t *e = sl_sql_expr_column(arena, SL_SQL_COL_VALUE, (uint32_t)col, c->type, c->name);
+    if (e == NULL || c->type->kind != SL_SQL_T_STRING) {
+        if (e == NULL)
+            snprintf(err, errlen, "out of memory");
         return e;
-    const char *fmt = p->source != NULL ? p->source->timestamp_fmt : NULL;
+    }
     if (fmt == NULL) {
-        sl_lower_fail(lc, SL_ERR_INVAL, "the timestamp column %s is a STRING: it needs a TIMESTAMP_FORMAT",
-                      col->name);
+        snprintf(err, errlen, "the timestamp column %s is a STRING: it needs a TIMESTAMP_FORMAT", c->name);
         return NULL;
     }
     sl_sql_datum_t d = sl_sql_string(fmt, (uint32_t)strlen(fmt));
-    sl_sql_expr_t *args[2] = {e, sl_sql_expr_const(lc->arena, sl_sql_type_of(SL_SQL_T_STRING), &d, fmt)};
-    char err[512];
-    sl_sql_expr_t *call = args[1] != NULL ? sl_sql_expr_call(lc->arena, "STRINGTOTIMESTAMP", args, 2, err,
-                                                              sizeof(err))
+    sl_sql_expr_t *args[2] = {e, sl_sql_expr_const(arena, sl_sql_type_of(SL_SQL_T_STRING), &d, fmt)};
+    char why[512];
+    sl_sql_expr_t *call = args[1] != NULL ? sl_sql_expr_call(arena, "STRINGTOTIMESTAMP", args, 2, why, sizeof(why))
                                           : NULL;
     if (call == NULL)
-        sl_lower_fail(lc, SL_ERR_INVAL, "timestamp column %s: %s", col->name, args[1] ? err : "out of memory");
+        snprintf(err, errlen, "timestamp column %s: %s", c->name, args[1] ? why : "out of memory");
     return call;
+}
+
+/* The timestamp column's value as ms (sl_lower_source_time). */
+static sl_sql_expr_t *timestamp_expr(sl_lower_ctx_t *lc, const sl_sql_plan_t *p)
+{
+    char err[600];
+    sl_sql_expr_t *e = sl_lower_source_time(lc->arena, &p->out, p->timestamp_col,
+                                            p->source != NULL ? p->source->timestamp_fmt : NULL, err, sizeof(err));
+    if (e == NULL)
+        sl_lower_fail(lc, SL_ERR_INVAL, "%s", err);
+    return e;
 }
 
 static sl_lw_t remember(sl_lower_ctx_t *lc, sl_lw_t lw)

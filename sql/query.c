@@ -17,7 +17,8 @@
  * the beginning up to its end as the query starts (each partition in
  * turn; a local engine's topics in the order they were produced),
  * decoding every record with the stream's formats (a record that does not
- * decode is skipped) and filtering it with WHERE.
+ * decode, or has no usable WITH (TIMESTAMP=...) time, is skipped) and
+ * filtering it with WHERE; ROWTIME is that time.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include <time.h>
 
 #include "engine_int.h"
+#include "lower_int.h"
 
 #define PUSH_QUEUE_MAX 10000        /* cluster: the stream thread waits beyond */
 #define LOCAL_QUEUE_MAX 1000000     /* local: the query fails beyond */
@@ -447,6 +449,7 @@ static sl_err_t check_scan_allowed(sl_sql_exec_t *x, const sl_sql_bound_query_t 
 typedef struct scan_ctx {
     pull_ctx_t *pc;
     const sl_sql_codec_t *kc, *vc;
+    const sl_sql_expr_t *ts_expr;   /* WITH (TIMESTAMP=...): the record's time; NULL: its own */
     uint32_t n_key;
     sl_arena_t arena;               /* one record's rows */
     sl_sql_datum_t pseudo[SL_SQL_PSEUDO_COUNT_];
@@ -465,8 +468,19 @@ static bool scan_fn(const sl_sql_rt_record_t *rec, void *arg)
     else
         k = sl_sql_row_new(&sc->arena, sc->n_key); /* a null key: NULL key columns */
     sl_sql_codec_decode(sc->vc, rec->value, rec->value_len, &sc->arena, &v, err, sizeof err);
+    int64_t ts = rec->timestamp;
+    if (k && v && sc->ts_expr) {
+        /* As the stream's queries read it: no usable time, no record. */
+        sl_sql_eval_t cx;
+        sl_sql_datum_t d;
+        sl_sql_eval_init(&cx, &sc->arena, k, v);
+        sl_sql_eval(sc->ts_expr, &cx, &d);
+        if ((d.kind != SL_SQL_T_BIGINT && d.kind != SL_SQL_T_TIMESTAMP) || d.u.i64 < 0)
+            return !sc->pc->q->done;
+        ts = d.u.i64;
+    }
     if (k && v) {
-        sc->pseudo[SL_SQL_PSEUDO_ROWTIME] = sl_sql_bigint(rec->timestamp);
+        sc->pseudo[SL_SQL_PSEUDO_ROWTIME] = sl_sql_bigint(ts);
         sc->pseudo[SL_SQL_PSEUDO_ROWPARTITION] = sl_sql_int(rec->partition);
         sc->pseudo[SL_SQL_PSEUDO_ROWOFFSET] = sl_sql_bigint(rec->offset);
         pull_row(sc->pc, k, v, 0, 0);
@@ -487,6 +501,11 @@ static sl_err_t scan_stream(sl_sql_exec_t *x, sl_sql_query_t *q, const sl_sql_bo
     pull_ctx_t pc = {0};
     char err[256] = "";
     if (sl_sql_source_codecs(&q->arena, src, &sc.kc, &sc.vc, err, sizeof err))
+        return sl_sql_error_set(x->err, SL_ERR_INVAL, pos, "%s", err);
+    if (src->timestamp_col &&
+        !(sc.ts_expr = sl_lower_source_time(&q->arena, &src->schema,
+                                            sl_sql_schema_value_index(&src->schema, src->timestamp_col),
+                                            src->timestamp_fmt, err, sizeof err)))
         return sl_sql_error_set(x->err, SL_ERR_INVAL, pos, "%s", err);
     sl_sql_topic_info_t info;
     if (rt->ops->topic_info(rt, src->topic, &info))
