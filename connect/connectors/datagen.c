@@ -1,9 +1,10 @@
 /*
  * datagen.c - DatagenSource: generated records for demos, tests and
  * benchmarks, with Confluent datagen's keys (kafka.topic, quickstart,
- * max.interval, iterations, random.seed) plus records.per.second. Values
- * are Connect structs with schemas (datagen_quickstarts.c,
- * datagen_nexmark.c); keys strings.
+ * schema.keyfield, max.interval, iterations, random.seed) plus
+ * records.per.second. Values are Connect structs with schemas
+ * (datagen_quickstarts.c, datagen_nexmark.c); keys strings: the
+ * quickstart's key field, or schema.keyfield's.
  *
  * Determinism: record i of a connector is a function of (quickstart, seed,
  * i) alone. tasks.max = n gives n tasks; task t makes records t, t+n,
@@ -45,6 +46,9 @@ static const sl_connect_configdef_t defs[] = {
      "The seed of the generated data: the same seed gives the same records."},
     {"records.per.second", SL_CFG_LONG, "0", SL_IMPORTANCE_MEDIUM,
      "The most records a second the connector writes, over all its tasks; 0: no limit."},
+    {"schema.keyfield", SL_CFG_STRING, "", SL_IMPORTANCE_MEDIUM,
+     "The value field whose text is the key; empty: the quickstart's (userid, viewtime, "
+     "orderid, the Nexmark id)."},
 };
 
 /* The settings every task and the connector read and check. */
@@ -53,7 +57,39 @@ typedef struct settings {
     const char *topic;        /* kafka.topic (borrowed from the config) */
     int64_t max_interval, iterations, rate;
     uint64_t seed;
+    int key_field;            /* schema.keyfield's index in the value, or -1 */
 } settings_t;
+
+/* schema.keyfield: a top-level primitive field of the quickstart's one
+ * shape. */
+static int read_keyfield(sl_connect_ctx_t *ctx, settings_t *s)
+{
+    const char *name = dg_host->config_get(ctx, "schema.keyfield");
+    s->key_field = -1;
+    if (!name || !*name)
+        return SL_CONNECT_OK;
+    int shape = dg_quickstart_shape(s->q);
+    if (shape < 0) {
+        dg_host->set_error(ctx, "Invalid value %s for configuration schema.keyfield: quickstart "
+                           "%s writes three shapes; use nexmark.person, nexmark.auction or "
+                           "nexmark.bid", name, dg_quickstart_name(s->q));
+        return SL_CONNECT_ECONFIG;
+    }
+    const dg_shape_t *sh = &dg_shapes[shape];
+    for (size_t i = 0; i < sh->count; i++)
+        if (!strcmp(sh->fields[i].name, name) && sh->fields[i].type != SL_CT_STRUCT) {
+            s->key_field = (int)i;
+            return SL_CONNECT_OK;
+        }
+    char names[256] = "";
+    for (size_t i = 0, n = 0; i < sh->count; i++)
+        if (sh->fields[i].type != SL_CT_STRUCT)
+            n += (size_t)snprintf(names + n, n < sizeof(names) ? sizeof(names) - n : 0, "%s%s",
+                                  n ? ", " : "", sh->fields[i].name);
+    dg_host->set_error(ctx, "Invalid value %s for configuration schema.keyfield: not a "
+                       "primitive field of %s (%s)", name, dg_quickstart_name(s->q), names);
+    return SL_CONNECT_ECONFIG;
+}
 
 static int read_settings(sl_connect_ctx_t *ctx, settings_t *s)
 {
@@ -92,7 +128,7 @@ static int read_settings(sl_connect_ctx_t *ctx, settings_t *s)
                            "be at least 0", (long long)s->rate);
         return SL_CONNECT_ECONFIG;
     }
-    return SL_CONNECT_OK;
+    return read_keyfield(ctx, s);
 }
 
 /* ---- the connector --------------------------------------------------------- */
@@ -259,6 +295,9 @@ static int emit(task_t *t, sl_connect_batch_t *batch, int64_t now)
     int rc = dg_generate(t->ctx, &t->cache, t->s.q, t->s.seed, index, &r);
     if (rc)
         return rc;
+    if (t->s.key_field >= 0 &&
+        !(r.key = dg_text(&t->cache, r.value->u.map.pairs[t->s.key_field].value)))
+        return SL_CONNECT_ENOMEM;
     const sl_cschema_t *vs = dg_schema(&t->cache, r.shape);
     if (r.key && !t->cache.key_schema)
         t->cache.key_schema = dg_host->schema_new(t->cache.mem, SL_CT_STRING, 0, NULL);

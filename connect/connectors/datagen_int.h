@@ -60,6 +60,9 @@ typedef struct dg_shape {
 
 extern const dg_shape_t dg_shapes[DG_S_COUNT];
 
+/* The one shape quickstart q's values have, or -1 (nexmark: three). */
+int dg_quickstart_shape(int q);
+
 /* Schemas and field-name values built in one poll's memory on first use;
  * dg_cache_reset forgets them when the next poll starts (the host resets
  * that memory between polls). */
@@ -76,6 +79,9 @@ const sl_cschema_t *dg_schema(dg_cache_t *c, int shape);
 /* A struct of shape holding vals[0..count) in field order (taken as they
  * are: values of c->mem), or NULL when out of memory. */
 sl_cvalue_t *dg_struct(dg_cache_t *c, int shape, const sl_cvalue_t *const *vals);
+/* A STRING value in c->mem with the text of v, a primitive (a string as
+ * it is, a number in decimal), or NULL when out of memory. */
+sl_cvalue_t *dg_text(dg_cache_t *c, const sl_cvalue_t *v);
 
 /* One generated record. */
 typedef struct dg_rec {

@@ -84,7 +84,9 @@ int dg_nexmark(sl_connect_ctx_t *ctx, dg_cache_t *c, int q, uint64_t seed, uint6
     nx_gen_init(&g, dg_mix(seed, id), DG_NX_BASE_MS);
     g.next_id = id;
     nx_gen_next(&g, &ev);
-    out->shape = ev.kind == NX_PERSON ? DG_S_PERSON : ev.kind == NX_AUCTION ? DG_S_AUCTION : DG_S_BID;
+    out->shape = ev.kind == NX_PERSON    ? DG_S_PERSON
+                 : ev.kind == NX_AUCTION ? DG_S_AUCTION
+                                         : DG_S_BID;
     out->topic = ev.topic;
     const sl_cvalue_t *vals[DG_MAX_FIELDS] = {0};
     if (parse(c, ev.value, out->shape, vals)) {

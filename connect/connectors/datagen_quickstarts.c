@@ -81,6 +81,13 @@ const char *dg_quickstart_name(int q)
     return q >= 0 && q < DG_Q_COUNT ? quickstarts[q] : "?";
 }
 
+int dg_quickstart_shape(int q)
+{
+    static const int shapes[DG_Q_COUNT] = {DG_S_USERS, DG_S_PAGEVIEWS, DG_S_ORDERS, -1,
+                                           DG_S_PERSON, DG_S_AUCTION, DG_S_BID};
+    return q >= 0 && q < DG_Q_COUNT ? shapes[q] : -1;
+}
+
 void dg_cache_reset(dg_cache_t *c, sl_connect_mem_t *mem)
 {
     memset(c, 0, sizeof(*c));
@@ -119,6 +126,23 @@ sl_cvalue_t *dg_struct(dg_cache_t *c, int shape, const sl_cvalue_t *const *vals)
         if (!vals[i] || dg_host->val_put(c->mem, st, c->names[shape][i], vals[i]))
             return NULL;
     return st;
+}
+
+sl_cvalue_t *dg_text(dg_cache_t *c, const sl_cvalue_t *v)
+{
+    char s[48];
+    int len;
+    switch (v->type) {
+    case SL_CT_STRING:
+        return dg_host->val_string(c->mem, v->u.bytes.ptr, v->u.bytes.len);
+    case SL_CT_FLOAT64:
+        len = snprintf(s, sizeof(s), "%.17g", v->u.f);
+        break;
+    default:   /* the integers: a key field is never a struct */
+        len = snprintf(s, sizeof(s), "%lld", (long long)v->u.i);
+        break;
+    }
+    return dg_host->val_string(c->mem, s, (size_t)len);
 }
 
 uint64_t dg_mix(uint64_t seed, uint64_t index)

@@ -201,6 +201,24 @@ static void same_seed_same_records_and_tasks_split_by_index(void **state)
     assert_non_null(strstr(line, ",address={city='City_"));
     assert_non_null(strstr(line, "|{\"current.iteration\":4}"));
 
+    /* schema.keyfield: another field's text is the key (Confluent's). */
+    run_t kr;
+    run_start(&kr, "quickstart=pageviews\nkafka.topic=pv\nmax.interval=0\nschema.keyfield=pageid\n",
+              NULL);
+    assert_int_equal(run_poll(&kr, 3), 3);
+    for (size_t i = 0; i < 3; i++) {
+        const sl_cvalue_t *page = sl_connect_struct_get(kr.b.recs[i].value, "pageid");
+        assert_string_equal(kr.b.recs[i].key->u.bytes.ptr, page->u.bytes.ptr);
+    }
+    run_stop(&kr);
+    run_start(&kr, ORDERS "schema.keyfield=orderunits\n", NULL);
+    assert_int_equal(run_poll(&kr, 1), 1);
+    char units[48];
+    snprintf(units, sizeof(units), "%.17g",
+             sl_connect_struct_get(kr.b.recs[0].value, "orderunits")->u.f);
+    assert_string_equal(kr.b.recs[0].key->u.bytes.ptr, units);
+    run_stop(&kr);
+
     /* The connector splits into tasks.max tasks; task t of 2 makes records
      * t, t+2, ... of the single task's sequence. */
     sl_connect_ctx_t *cctx = ctx_for(ORDERS, NULL);
@@ -400,6 +418,13 @@ static void bad_configs_are_refused_with_a_reason(void **state)
     strcat(long_topic, "\n");
     assert_int_equal(conn_start_rc(long_topic, err, sizeof(err)), SL_CONNECT_ECONFIG);
     assert_non_null(strstr(err, "longer than 200 bytes"));
+    assert_int_equal(conn_start_rc("quickstart=orders\nkafka.topic=t\nschema.keyfield=address\n",
+                                   err, sizeof(err)), SL_CONNECT_ECONFIG);
+    assert_non_null(strstr(err, "not a primitive field of orders (ordertime, orderid, itemid, "
+                                "orderunits)"));
+    assert_int_equal(conn_start_rc("quickstart=nexmark\nschema.keyfield=id\n", err, sizeof(err)),
+                     SL_CONNECT_ECONFIG);
+    assert_non_null(strstr(err, "three shapes"));
     assert_int_equal(conn_start_rc("quickstart=nexmark.person\n", err, sizeof(err)), SL_OK);
     sl_connect_ctx_t *ctx = ctx_for("quickstart=users\nkafka.topic=t\ndatagen.task.id=2\n"
                                     "datagen.task.count=2\n", NULL);
