@@ -182,12 +182,16 @@ static sl_err_t client_conf(const sl_connect_runtime_t *rt, const sl_props_t *cf
     const char *bs = sl_props_get(rt->wprops, "bootstrap.servers");
     sl_err_t err = sl_conf_set(conf, "bootstrap.servers", bs ? bs : "localhost:9092", errbuf,
                                errlen);
-    char id[300];
-    snprintf(id, sizeof(id), "connector-%s-%s-%d", consumer ? "consumer" : "producer", name, task);
+    /* Sized to the name: a long name must not share a group by a cut. */
+    size_t idlen = strlen(name) + 48;
+    char *id = malloc(idlen);
+    if (!id)
+        return SL_ERR_NOMEM;
+    snprintf(id, idlen, "connector-%s-%s-%d", consumer ? "consumer" : "producer", name, task);
     if (!err)
         err = sl_conf_set(conf, "client.id", id, errbuf, errlen);
     if (!err && consumer) {
-        snprintf(id, sizeof(id), "connect-%s", name);
+        snprintf(id, idlen, "connect-%s", name);
         err = sl_conf_set(conf, "group.id", id, errbuf, errlen);
         if (!err)
             err = sl_conf_set(conf, "enable.auto.commit", "false", errbuf, errlen);
@@ -196,6 +200,7 @@ static sl_err_t client_conf(const sl_connect_runtime_t *rt, const sl_props_t *cf
     } else if (!err) {
         err = sl_conf_set(conf, "linger.ms", "5", errbuf, errlen);
     }
+    free(id);
     const sl_props_t *from[2] = {rt->wprops, cfg};
     const char *prefixes[2] = {consumer ? "consumer." : "producer.",
                                consumer ? "consumer.override." : "producer.override."};
@@ -451,12 +456,15 @@ sl_err_t sl_connect_runtime_start_task(sl_connect_runtime_t *rt, const char *nam
         }
     }
     rt_task_t *t = calloc(1, sizeof(*t));
-    char tname[300];
-    snprintf(tname, sizeof(tname), "%s-%d", name, task);
-    if (!t) {
+    size_t tlen = strlen(name) + 16;
+    char *tname = malloc(tlen);
+    if (!t || !tname) {
+        free(t);
+        free(tname);
         sl_props_free(cfg);
         return SL_ERR_NOMEM;
     }
+    snprintf(tname, tlen, "%s-%d", name, task);
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->wake, NULL);
     t->rt = rt;
@@ -490,8 +498,10 @@ sl_err_t sl_connect_runtime_start_task(sl_connect_runtime_t *rt, const char *nam
     t->started = true;
     t->next = rt->tasks;
     rt->tasks = t;
+    free(tname);
     return SL_OK;
 fail:
+    free(tname);
     task_free(t);
     return err;
 }
