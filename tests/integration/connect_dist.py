@@ -18,7 +18,9 @@ Steps:
   configs survive, lines appended while they were down arrive;
 - exactly-once source (exactly.once.source.support=enabled, the connector's
   exactly.once.support=required): B killed with SIGKILL mid-stream, its task
-  moves to A, and a read_committed consumer sees every line exactly once.
+  moves to A, and a read_committed consumer sees every line exactly once;
+- sluiced --help lists the role's keys; a missing plugin folder and the
+  connect role without the broker role stop sluiced with a sentence.
 Every wait is bounded; nothing asserts a duration.
 
 Usage: connect_dist.py BUILD_DIR
@@ -397,5 +399,28 @@ with t.step("exactly-once source, worker B killed with SIGKILL mid-stream: a rea
          % len(set(want) - set(got)))
     t.eq(dups, 0, "lines seen twice by the read_committed consumer")
     print("   killed B with %d of %d records in the topic" % (hw, len(want)))
+
+with t.step("sluiced: --help lists the connect role's keys; a bad connect.plugin.path stops it"):
+    exe = sluiced.binary(t.bindir)
+    p = subprocess.run([exe, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    text = p.stdout.decode("utf-8", "replace")
+    t.eq(p.returncode, 0, "sluiced --help exit status")
+    for key in ("sluice.roles=broker,sql,connect", "connect.listeners=http://127.0.0.1:8083",
+                "connect.plugin.path", "connect.group.id=sluice-connect", "connect.config.storage.topic"):
+        t.expect(key in text, "sluiced --help does not list %s" % key)
+    data = os.path.join(SCRATCH, "bad-data")
+    p = subprocess.run([exe, "--override", "listeners=PLAINTEXT://127.0.0.1:%d" % sluiced.free_port(),
+                        "--override", "log.dirs=" + data, "--override", "sluice.roles=broker,connect",
+                        "--override", "connect.plugin.path=" + os.path.join(SCRATCH, "no-such-dir")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60, cwd=SCRATCH)
+    text = p.stdout.decode("utf-8", "replace")
+    t.eq(p.returncode, 1, "sluiced's exit status with a missing plugin folder")
+    t.expect("connect.plugin.path" in text and "no-such-dir does not exist" in text,
+             "the error does not name the missing folder:\n" + text[-2000:])
+    p = subprocess.run([exe, "--override", "sluice.roles=connect", "--override", "log.dirs=" + data],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60, cwd=SCRATCH)
+    t.eq(p.returncode, 1, "sluiced's exit status with the connect role alone")
+    t.expect("the connect role needs the broker role" in p.stdout.decode("utf-8", "replace"),
+             "no sentence for the connect role without the broker role")
 
 t.done()
