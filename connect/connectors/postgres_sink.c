@@ -176,7 +176,7 @@ static int ensure_conn(pgsink_t *s)
         return SL_CONNECT_OK;
     if (s->conn)
         PQfinish(s->conn);
-    const char *kw[8], *val[8];
+    const char *kw[12], *val[12];
     int n = 0;
     kw[n] = "dbname", val[n++] = s->conninfo.p;
     if (s->user && *s->user)
@@ -186,6 +186,12 @@ static int ensure_conn(pgsink_t *s)
     kw[n] = "application_name", val[n++] = "sluice-connect";
     kw[n] = "client_encoding", val[n++] = "UTF8";
     kw[n] = "connect_timeout", val[n++] = "10";
+    /* A server gone silent (no reset) is noticed within about a minute,
+     * not the system's hours: the write then fails retriably. */
+    kw[n] = "tcp_user_timeout", val[n++] = "60000";
+    kw[n] = "keepalives_idle", val[n++] = "30";
+    kw[n] = "keepalives_interval", val[n++] = "10";
+    kw[n] = "keepalives_count", val[n++] = "3";
     kw[n] = NULL, val[n] = NULL;
     s->conn = PQconnectdbParams(kw, val, 1);
     if (!s->conn) {
