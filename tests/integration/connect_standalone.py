@@ -214,6 +214,8 @@ with t.step("%d lines through file source -> topic -> file sink arrive identical
     states = wait_states(REST_PORT, names, "RUNNING", w)
     t.eq([st["type"] for st in states], ["source", "sink"], "connector types over REST")
     t.eq(states[0]["tasks"][0]["worker_id"], "127.0.0.1:%d" % REST_PORT, "worker id")
+    t.eq(rest_get(REST_PORT, "/")["kafka_cluster_id"],
+         ck.admin(b.bootstrap).list_topics(timeout=10).cluster_id, "GET / kafka_cluster_id")
     # Paused mid-stream: the source stops producing and the sink stops
     # writing until resumed; nothing is lost or written twice.
     deadline = time.monotonic() + 120
