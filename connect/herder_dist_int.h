@@ -39,8 +39,10 @@ sl_err_t sl_dist_client_conf(const sl_props_t *wp, const char *prefix, const cha
                              sl_conf_t **out, char *errbuf, size_t errlen);
 
 /* Creates the topics that do not exist yet, compacted (cleanup.policy=
- * compact), the config topic with one partition. SL_ERR_CONFIG with errbuf
- * saying which topic and why (e.g. no broker answered). */
+ * compact), the config topic with one partition, and refuses topics that
+ * existed but are not compacted or, for the config topic, have more than
+ * one partition. SL_ERR_CONFIG with errbuf saying which topic and why
+ * (e.g. no broker answered). */
 sl_err_t sl_dist_topics_create(sl_admin_t *a, const sl_dist_topics_t *t, char *errbuf,
                                size_t errlen);
 

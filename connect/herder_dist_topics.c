@@ -97,6 +97,41 @@ sl_err_t sl_dist_client_conf(const sl_props_t *wp, const char *prefix, const cha
     return SL_OK;
 }
 
+/* Topics that existed already must suit: compacted (a deleting policy
+ * loses configs and offsets as segments age), and one partition for the
+ * config topic (its records are read in the order they were written). */
+static sl_err_t topics_check(sl_admin_t *a, const sl_dist_topics_t *t, char *errbuf, size_t errlen)
+{
+    const char *names[3] = {t->config, t->offset, t->status};
+    const char *keys[3] = {"config.storage.topic", "offset.storage.topic", "status.storage.topic"};
+    sl_arena_t arena;
+    sl_arena_init(&arena, 0, 0);
+    sl_err_t err = SL_OK;
+    for (int i = 0; i < 3 && !err; i++) {
+        sl_config_entry_t *e = NULL;
+        size_t n = 0;
+        if (sl_admin_describe_configs(a, SL_RESOURCE_TOPIC, names[i], &arena, &e, &n, 10000) != SL_OK)
+            continue;   /* a broker without DescribeConfigs: trust it */
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(e[k].name, "cleanup.policy") == 0 &&
+                (!e[k].value || !strstr(e[k].value, "compact"))) {
+                snprintf(errbuf, errlen, "%s=%s: the topic has cleanup.policy=%s; the worker needs a compacted "
+                         "topic (cleanup.policy=compact), or it loses records as old segments are deleted",
+                         keys[i], names[i], e[k].value ? e[k].value : "");
+                err = SL_ERR_CONFIG;
+            }
+    }
+    int32_t np = err ? 1 : sl_dist_partitions(a, t->config, 10000);
+    if (np > 1) {
+        snprintf(errbuf, errlen, "config.storage.topic=%s: the topic has %d partitions; it must have exactly one, "
+                 "so that every worker reads the config records in the order they were written",
+                 t->config, (int)np);
+        err = SL_ERR_CONFIG;
+    }
+    sl_arena_fini(&arena);
+    return err;
+}
+
 sl_err_t sl_dist_topics_create(sl_admin_t *a, const sl_dist_topics_t *t, char *errbuf,
                                size_t errlen)
 {
@@ -141,7 +176,7 @@ sl_err_t sl_dist_topics_create(sl_admin_t *a, const sl_dist_topics_t *t, char *e
         err = SL_ERR_CONFIG;
     }
     sl_arena_fini(&arena);
-    return err;
+    return err ? err : topics_check(a, t, errbuf, errlen);
 }
 
 int32_t sl_dist_partitions(sl_admin_t *a, const char *topic, int timeout_ms)

@@ -19,6 +19,8 @@ Steps:
 - exactly-once source (exactly.once.source.support=enabled, the connector's
   exactly.once.support=required): B killed with SIGKILL mid-stream, its task
   moves to A, and a read_committed consumer sees every line exactly once;
+- existing topics that do not suit (not compacted, a config topic of two
+  partitions) are refused;
 - sluiced --help lists the role's keys; a missing plugin folder and the
   connect role without the broker role stop sluiced with a sentence.
 Every wait is bounded; nothing asserts a duration.
@@ -399,6 +401,30 @@ with t.step("exactly-once source, worker B killed with SIGKILL mid-stream: a rea
          % len(set(want) - set(got)))
     t.eq(dups, 0, "lines seen twice by the read_committed consumer")
     print("   killed B with %d of %d records in the topic" % (hw, len(want)))
+
+with t.step("a worker refuses existing topics that do not suit: not compacted, a config topic of "
+            "two partitions"):
+    from confluent_kafka.admin import NewTopic
+    futs = admin.create_topics([
+        NewTopic("plain-configs", 1, 1),
+        NewTopic("split-configs", 2, 1, config={"cleanup.policy": "compact"})])
+    for f in futs.values():
+        f.result(timeout=30)
+    for topic, words in (("plain-configs", "cleanup.policy=delete"), ("split-configs", "2 partitions")):
+        props = os.path.join(SCRATCH, "bad-%s.properties" % topic)
+        with open(props, "w") as f:
+            for k, v in dict(SETTINGS, **{"bootstrap.servers": b.bootstrap, "group.id": "bad-" + topic,
+                                          "config.storage.topic": topic,
+                                          "offset.storage.topic": topic + "-offsets",
+                                          "status.storage.topic": topic + "-status",
+                                          "listeners": "http://127.0.0.1:%d" % sluiced.free_port()}).items():
+                f.write("%s=%s\n" % (k, v))
+        p = subprocess.run([WORKER, props], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120,
+                           preexec_fn=sluiced._die_with_parent)
+        text = p.stdout.decode("utf-8", "replace")
+        t.eq(p.returncode, 1, "sluice-connect-distributed's exit status with %s" % topic)
+        t.expect(("config.storage.topic=" + topic) in text and words in text,
+                 "the refusal does not say why (%s):\n%s" % (words, text[-2000:]))
 
 with t.step("sluiced: --help lists the connect role's keys; a bad connect.plugin.path stops it"):
     exe = sluiced.binary(t.bindir)
