@@ -15,9 +15,10 @@
  *
  * Pace: before each record a task waits a pseudo-random [0, max.interval)
  * ms (Confluent's), and no task goes faster than its share of
- * records.per.second (the connector's rate split over its tasks; a task
- * that fell more than a second behind does not burst to catch up). Waits
- * never exceed poll's timeout. iterations (per task, < 1: no end) stops a
+ * records.per.second (the connector's rate split equally over its tasks, a
+ * share that may be below one a second; a task that fell more than a
+ * second behind does not burst to catch up). Waits never exceed poll's
+ * timeout. iterations (per task, < 1: no end) stops a
  * task's records; the task then idles.
  */
 #include <errno.h>
@@ -164,7 +165,6 @@ typedef struct task {
     settings_t s;
     int64_t id, count;        /* this task's number, the number of tasks */
     int64_t done;             /* records made: the offset */
-    int64_t rate;             /* this task's share of records.per.second */
     int64_t rate_start_ms;    /* the rate's clock: rate_sent records since then */
     int64_t rate_sent;
     int64_t next_ms;          /* max.interval: when the next record may go */
@@ -249,9 +249,6 @@ static int task_start(sl_connect_ctx_t *ctx, void **out)
         return rc;
     }
     set_topics(t);
-    /* The rate's remainder goes to the first tasks. */
-    if (t->s.rate)
-        t->rate = t->s.rate / t->count + (t->id < t->s.rate % t->count);
     snprintf(t->partition, sizeof(t->partition), "{\"task.id\":%lld,\"tasks\":%lld}",
              (long long)t->id, (long long)t->count);
     const char *stored = dg_host->offset_get(ctx, t->partition);
@@ -275,8 +272,10 @@ static int task_start(sl_connect_ctx_t *ctx, void **out)
 static int64_t next_due(task_t *t, int64_t now)
 {
     int64_t due = t->next_ms;
-    if (t->rate) {
-        int64_t r = t->rate_start_ms + t->rate_sent * 1000 / t->rate;
+    if (t->s.rate) {
+        /* Each task takes an equal share of the rate (maybe below 1 a second). */
+        int64_t r = t->rate_start_ms +
+                    (int64_t)((double)t->rate_sent * 1000.0 * (double)t->count / (double)t->s.rate);
         if (now - r > 1000) {   /* far behind: start the clock again */
             t->rate_start_ms = now;
             t->rate_sent = 0;

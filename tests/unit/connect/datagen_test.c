@@ -316,6 +316,16 @@ static void the_rate_limit_and_max_interval_bound_the_records(void **state)
     assert_true((double)got <= 1.0 + elapsed * 10.0 + 1.0);
     run_stop(&r);
 
+    /* 1 a second over 2 tasks: task 1 makes one every 2 s, not unlimited. */
+    t0 = mono_s();
+    run_start(&r, "quickstart=users\nkafka.topic=u\nmax.interval=0\nrecords.per.second=1\n"
+              "datagen.task.id=1\ndatagen.task.count=2\n", NULL);
+    got = run_poll(&r, 500) + run_poll(&r, 500);
+    elapsed = mono_s() - t0;
+    assert_true(got >= 1);
+    assert_true((double)got <= 1.0 + elapsed * 0.5 + 1.0);
+    run_stop(&r);
+
     /* max.interval: after the first record the task waits up to an hour
      * (this seed's first wait is well over a second). */
     run_start(&r, "quickstart=users\nkafka.topic=u\nmax.interval=3600000\nrandom.seed=3\n", NULL);
