@@ -105,8 +105,8 @@ static void free_list(char **items, size_t n)
     free(items);
 }
 
-/* The connector's exactly.once.support: 0 unset, 1 requested, 2 required,
- * -1 a bad value. */
+/* The connector's exactly.once.support: 0 unset (Kafka's default,
+ * requested), 1 requested, 2 required, -1 a bad value. */
 static int eos_wanted(const sl_props_t *config)
 {
     const char *v = sl_props_get(config, "exactly.once.support");
@@ -399,24 +399,27 @@ static void task_free(rt_task_t *t)
     free(t);
 }
 
-/* Sets up exactly-once for a source task when its connector asks for it
- * and everything allows it: a transactional.id on its producer. */
+/* Sets up exactly-once for a source task when everything allows it: the
+ * worker enabled it, the plugin declares exactly_once and the offset store
+ * takes part in transactions. exactly.once.support unset means requested
+ * (Kafka's default); required without the rest is refused (the runtime's
+ * check said so already). A transactional.id goes on its producer. */
 static sl_err_t setup_eos(sl_connect_runtime_t *rt, rt_task_t *t, char *errbuf, size_t errlen)
 {
     int want = eos_wanted(t->ctx->config);
     bool can = rt->eos_enabled && t->plugin->exactly_once && rt->offsets &&
                rt->offsets->ops->send_in_txn;
-    if (!want || !can) {
+    if (!can) {
         if (want == 2) {
             if (errbuf)
-                snprintf(errbuf, errlen, "connector %s: exactly.once.support=required, but the "
-                         "offset store cannot take part in transactions (standalone mode)",
-                         t->connector);
+                snprintf(errbuf, errlen, "connector %s: exactly.once.support=required, but "
+                         "exactly-once delivery is not available here", t->connector);
             return SL_ERR_CONFIG;
         }
-        if (want)
-            SL_WARN("connect", "task %s: exactly-once delivery requested but not available "
-                    "here; running at least once", t->ctx->name);
+        if (rt->eos_enabled)
+            SL_INFO("connect", "task %s: runs at least once (%s)", t->ctx->name,
+                    !t->plugin->exactly_once ? "the connector does not declare exactly-once "
+                    "support" : "the offset store cannot take part in transactions");
         return SL_OK;
     }
     const char *group = sl_props_get(rt->wprops, "group.id");

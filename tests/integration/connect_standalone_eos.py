@@ -9,9 +9,10 @@ offset to an offsets topic inside the poll's transaction and reads it back
 Steps: the driver is killed with SIGKILL mid-stream (most likely inside a
 transaction) and started again; it resumes from the last committed offset,
 and a read_committed consumer then sees every line exactly once, in order:
-no line lost, none twice. Then a driver whose store fails every 7th offset
-send: each such transaction is aborted and its records sent again, and
-read_committed still sees every line once. Every wait is bounded; nothing
+no line lost, none twice. Then a driver whose connector leaves
+exactly.once.support unset (Kafka's default, requested) and whose store
+fails every 7th offset send: each such transaction is aborted and its
+records sent again, and read_committed still sees every line once. Every wait is bounded; nothing
 asserts a duration.
 
 Usage: connect_standalone_eos.py BUILD_DIR
