@@ -1,7 +1,8 @@
 /*
  * func_json.c - EXTRACTJSONFIELD(json, path): the value at a JSONPath in a
  * JSON text, and the path parser (func_int.h); IS_JSON_STRING,
- * JSON_ARRAY_LENGTH, JSON_KEYS, JSON_RECORDS; TO_JSON_STRING.
+ * JSON_ARRAY_LENGTH, JSON_KEYS, JSON_RECORDS, JSON_ITEMS,
+ * JSON_ARRAY_CONTAINS, JSON_CONCAT; TO_JSON_STRING.
  *
  * The text is not built into a tree: one pass checks it is valid JSON,
  * then the path's tokens are followed over the text (a token names a
@@ -13,6 +14,7 @@
  * missing step, invalid JSON (noted as a runtime error) or a NULL argument
  * give NULL. Nothing is allocated but the result.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -601,6 +603,214 @@ static void eval_json_records(const sl_sql_expr_t *call, const sl_sql_datum_t *a
     json_keys_or_records(args, cx, out, false);
 }
 
+/* --- JSON_ITEMS, JSON_ARRAY_CONTAINS, JSON_CONCAT -------------------------------- */
+
+/* Compact JSON text of the value span v[0..vl) as a STRING datum. */
+static bool compact(const char *v, size_t vl, sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    sl_sql_sb_t sb;
+    sl_sql_sb_init(&sb, cx->arena, (uint32_t)vl);
+    minify(v, vl, &sb);
+    return sl_sql_sb_done(&sb, cx, out);
+}
+
+/* The objects of a JSON array as compact texts; NULL when the text is no
+ * array or an element is not an object (as ksqlDB). */
+static void eval_json_items(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                            sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    SL_UNUSED(n);
+    js_t s;
+    if (!json_container(args, '[', cx, out, &s))
+        return;
+    js_iter_t it = {.s = s};
+    const char *k, *v;
+    size_t kl, vl;
+    uint32_t count = 0;
+    while (js_next(&it, &k, &kl, &v, &vl)) {
+        if (*v != '{') {
+            *out = sl_sql_null();
+            return;
+        }
+        count++;
+    }
+    sl_sql_datum_t *items = sl_arena_calloc(cx->arena, count ? count : 1, sizeof *items);
+    if (!items) {
+        sl_sql_fn_fail(cx, out, "out of memory");
+        return;
+    }
+    it = (js_iter_t){.s = s};
+    for (uint32_t i = 0; i < count && js_next(&it, &k, &kl, &v, &vl); i++)
+        if (!compact(v, vl, cx, &items[i]))
+            return;
+    *out = sl_sql_null();
+    out->kind = SL_SQL_T_ARRAY;
+    out->u.a.items = items;
+    out->u.a.n = count;
+}
+
+/* Whether a JSON array holds val, compared as ksqlDB's Jackson tokens:
+ * integers only with INT and BIGINT values, numbers with a fraction or
+ * exponent only with DOUBLE ones, strings with STRING, true and false
+ * with BOOLEAN. Not an array, invalid JSON or a NULL text: false. */
+static void eval_json_array_contains(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n,
+                                     sl_sql_eval_t *cx, sl_sql_datum_t *out)
+{
+    SL_UNUSED(n);
+    *out = sl_sql_bool(false);
+    if (args[0].kind == SL_SQL_T_NULL)
+        return;
+    bool had_error = cx->error[0] != '\0';
+    js_t s;
+    sl_sql_datum_t ignored;
+    int doc = js_doc(&args[0], &s, cx, &ignored);
+    if (!had_error && doc < 0)
+        cx->error[0] = '\0'; /* not JSON is an answer here, not an error */
+    if (doc <= 0 || *s.p != '[')
+        return;
+    const sl_sql_datum_t *val = &args[1];
+    sl_sql_tkind_t want = call->args[1]->type ? call->args[1]->type->kind : SL_SQL_T_NULL;
+    js_iter_t it = {.s = s};
+    const char *k, *v;
+    size_t kl, vl;
+    while (js_next(&it, &k, &kl, &v, &vl)) {
+        bool hit = false;
+        if (*v == 'n') {
+            hit = val->kind == SL_SQL_T_NULL;
+        } else if (val->kind == SL_SQL_T_NULL) {
+            hit = false;
+        } else if (*v == 't' || *v == 'f') {
+            hit = want == SL_SQL_T_BOOLEAN && val->u.b == (*v == 't');
+        } else if (*v == '"') {
+            if (want == SL_SQL_T_STRING) {
+                sl_sql_sb_t sb;
+                sl_sql_sb_init(&sb, cx->arena, (uint32_t)vl);
+                unescape(v, vl, &sb);
+                hit = !sb.oom && sb.len == val->u.s.len && memcmp(sb.p, val->u.s.ptr, sb.len) == 0;
+            }
+        } else if (*v == '-' || (*v >= '0' && *v <= '9')) {
+            bool is_float = memchr(v, '.', vl) || memchr(v, 'e', vl) || memchr(v, 'E', vl);
+            char num[64];
+            if (vl >= sizeof num)
+                continue;
+            memcpy(num, v, vl);
+            num[vl] = '\0';
+            if (!is_float && (want == SL_SQL_T_INT || want == SL_SQL_T_BIGINT)) {
+                char *end;
+                errno = 0;
+                long long x = strtoll(num, &end, 10);
+                int64_t w = want == SL_SQL_T_INT ? val->u.i32 : val->u.i64;
+                hit = errno == 0 && *end == '\0' && x == w;
+            } else if (is_float && want == SL_SQL_T_DOUBLE) {
+                hit = strtod(num, NULL) == val->u.f64;
+            }
+        }
+        if (hit) {
+            *out = sl_sql_bool(true);
+            return;
+        }
+    }
+}
+
+/* PostgreSQL's jsonb ||, as ksqlDB: objects merged (a later key's value
+ * wins, in the first key's place), else every value as an array (a
+ * non-array one wrapped) concatenated. A NULL or invalid text: NULL. */
+static void eval_json_concat(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                             sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    if (n == 0 || sl_sql_fn_null_arg(args, n, out))
+        return;
+    js_t *docs = sl_arena_calloc(cx->arena, n, sizeof *docs);
+    if (!docs) {
+        sl_sql_fn_fail(cx, out, "out of memory");
+        return;
+    }
+    bool objects = true;
+    for (uint32_t i = 0; i < n; i++) {
+        int doc = js_doc(&args[i], &docs[i], cx, out);
+        if (doc <= 0) {
+            *out = sl_sql_null();
+            return;
+        }
+        objects = objects && *docs[i].p == '{';
+    }
+    sl_sql_sb_t sb;
+    sl_sql_sb_init(&sb, cx->arena, 64);
+    const char *k, *v;
+    size_t kl, vl;
+    if (objects) {
+        /* Each key once, at its first place, with its last value: the
+         * members in order, a map from key text to the member's slot. */
+        typedef struct member {
+            const char *k, *v;
+            size_t kl, vl;
+        } member_t;
+        size_t cap = 16, m = 0;
+        member_t *mem = sl_arena_alloc(cx->arena, cap * sizeof *mem);
+        sl_map_t seen;
+        sl_map_init(&seen);
+        bool ok = mem != NULL;
+        for (uint32_t i = 0; i < n && ok; i++) {
+            js_iter_t it = {.s = docs[i]};
+            while (ok && js_next(&it, &k, &kl, &v, &vl)) {
+                uintptr_t slot = (uintptr_t)sl_map_get(&seen, k, kl);
+                if (slot) {
+                    mem[slot - 1].v = v;
+                    mem[slot - 1].vl = vl;
+                    continue;
+                }
+                if (m == cap) {
+                    member_t *more = sl_arena_alloc(cx->arena, 2 * cap * sizeof *more);
+                    if (!(ok = more != NULL))
+                        break;
+                    memcpy(more, mem, m * sizeof *mem);
+                    mem = more;
+                    cap *= 2;
+                }
+                mem[m] = (member_t){k, v, kl, vl};
+                ok = sl_map_put(&seen, k, kl, (void *)(uintptr_t)(++m), NULL) == SL_OK;
+            }
+        }
+        sl_map_fini(&seen, NULL);
+        if (!ok) {
+            sl_sql_fn_fail(cx, out, "out of memory");
+            return;
+        }
+        sl_sql_sb_put(&sb, "{", 1);
+        for (size_t i = 0; i < m; i++) {
+            if (i)
+                sl_sql_sb_put(&sb, ",", 1);
+            sl_sql_sb_put(&sb, mem[i].k, mem[i].kl);
+            sl_sql_sb_put(&sb, ":", 1);
+            minify(mem[i].v, mem[i].vl, &sb);
+        }
+        sl_sql_sb_put(&sb, "}", 1);
+    } else {
+        sl_sql_sb_put(&sb, "[", 1);
+        bool first = true;
+        for (uint32_t i = 0; i < n; i++) {
+            if (*docs[i].p != '[') {
+                if (!first)
+                    sl_sql_sb_put(&sb, ",", 1);
+                first = false;
+                minify(docs[i].p, (size_t)(docs[i].end - docs[i].p), &sb);
+                continue;
+            }
+            js_iter_t it = {.s = docs[i]};
+            while (js_next(&it, &k, &kl, &v, &vl)) {
+                if (!first)
+                    sl_sql_sb_put(&sb, ",", 1);
+                first = false;
+                minify(v, vl, &sb);
+            }
+        }
+        sl_sql_sb_put(&sb, "]", 1);
+    }
+    sl_sql_sb_done(&sb, cx, out);
+}
+
 static const sl_sql_type_t *resolve_keys(sl_arena_t *arena, const sl_sql_type_t *const *arg_types, uint32_t n,
                                          char *err, size_t errlen)
 {
@@ -780,6 +990,30 @@ static const sl_sql_overload_t JSON_KEYS_O[] = {
     {SL_SQL_P_STRING, 1, false, SL_SQL_T_NULL, resolve_keys, eval_json_keys, NULL, "JSON_KEYS(json VARCHAR)",
      "the names of a JSON object's members, NULL for anything else"},
 };
+static const sl_sql_overload_t JSON_ITEMS_O[] = {
+    {SL_SQL_P_STRING, 1, false, SL_SQL_T_NULL, resolve_keys, eval_json_items, NULL, "JSON_ITEMS(json VARCHAR)",
+     "the objects of a JSON array as JSON texts, NULL if an element is no object"},
+};
+static const sl_sql_tkind_t P_JSON_BOOL[] = {SL_SQL_T_STRING, SL_SQL_T_BOOLEAN};
+static const sl_sql_tkind_t P_JSON_INT[] = {SL_SQL_T_STRING, SL_SQL_T_INT};
+static const sl_sql_tkind_t P_JSON_BIGINT[] = {SL_SQL_T_STRING, SL_SQL_T_BIGINT};
+static const sl_sql_tkind_t P_JSON_DOUBLE[] = {SL_SQL_T_STRING, SL_SQL_T_DOUBLE};
+static const sl_sql_overload_t JSON_ARRAY_CONTAINS_O[] = {
+    SL_SQL_OV(P_JSON_BOOL, SL_SQL_T_BOOLEAN, eval_json_array_contains,
+              "JSON_ARRAY_CONTAINS(jsonArray VARCHAR, val BOOLEAN)", "whether the JSON array holds val"),
+    SL_SQL_OV(P_JSON_INT, SL_SQL_T_BOOLEAN, eval_json_array_contains,
+              "JSON_ARRAY_CONTAINS(jsonArray VARCHAR, val INT)", "whether the JSON array holds val"),
+    SL_SQL_OV(P_JSON_BIGINT, SL_SQL_T_BOOLEAN, eval_json_array_contains,
+              "JSON_ARRAY_CONTAINS(jsonArray VARCHAR, val BIGINT)", "whether the JSON array holds val"),
+    SL_SQL_OV(P_JSON_DOUBLE, SL_SQL_T_BOOLEAN, eval_json_array_contains,
+              "JSON_ARRAY_CONTAINS(jsonArray VARCHAR, val DOUBLE)", "whether the JSON array holds val"),
+    SL_SQL_OV(SL_SQL_P_STRING2, SL_SQL_T_BOOLEAN, eval_json_array_contains,
+              "JSON_ARRAY_CONTAINS(jsonArray VARCHAR, val VARCHAR)", "whether the JSON array holds val"),
+};
+static const sl_sql_overload_t JSON_CONCAT_O[] = {
+    {SL_SQL_P_STRING, 1, true, SL_SQL_T_STRING, NULL, eval_json_concat, NULL, "JSON_CONCAT(json VARCHAR...)",
+     "the JSON texts concatenated as PostgreSQL's jsonb ||"},
+};
 static const sl_sql_overload_t JSON_RECORDS_O[] = {
     {SL_SQL_P_STRING, 1, false, SL_SQL_T_NULL, sl_sql_fn_resolve_string_map, eval_json_records, NULL,
      "JSON_RECORDS(json VARCHAR)",
@@ -791,7 +1025,10 @@ const sl_sql_func_t sl_sql_funcs_json[] = {
               "Extracts the value at a JSONPath ($.a.b[0]) from a JSON string, NULL if there is none.",
               EXTRACTJSONFIELD_O),
     SL_SQL_FN("IS_JSON_STRING", "JSON", "Tells whether a string is valid JSON.", IS_JSON_STRING_O),
+    SL_SQL_FN("JSON_ARRAY_CONTAINS", "JSON", "Tells whether a JSON array holds a value.", JSON_ARRAY_CONTAINS_O),
     SL_SQL_FN("JSON_ARRAY_LENGTH", "JSON", "Returns the number of elements of a JSON array.", JSON_ARRAY_LENGTH_O),
+    SL_SQL_FN("JSON_CONCAT", "JSON", "Concatenates JSON texts as PostgreSQL's jsonb || does.", JSON_CONCAT_O),
+    SL_SQL_FN("JSON_ITEMS", "JSON", "Returns the objects of a JSON array as JSON texts.", JSON_ITEMS_O),
     SL_SQL_FN("JSON_KEYS", "JSON", "Returns the member names of a JSON object.", JSON_KEYS_O),
     SL_SQL_FN("JSON_RECORDS", "JSON", "Returns the members of a JSON object as a map of JSON texts.",
               JSON_RECORDS_O),
