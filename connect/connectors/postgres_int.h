@@ -59,13 +59,13 @@ typedef struct pg_opts {
     char **pk_fields;     /* malloc'ed, each malloc'ed; pk_count of them */
     size_t pk_count;
     bool delete_enabled;
+    bool auto_evolve;     /* add the columns a table lacks (optional ones) */
 } pg_opts_t;
 
 /* Parses the option texts (pk_fields comma-separated, items trimmed, may be
  * empty) into o (zeroed first; pg_opts_free releases it). SL_CONNECT_ECONFIG
  * for an unknown mode, upsert or delete.enabled without a usable key, kafka
- * mode with other than 0 or 3 names, auto_evolve true (not supported);
- * SL_CONNECT_ENOMEM. */
+ * mode with other than 0 or 3 names; SL_CONNECT_ENOMEM. */
 int pg_opts_parse(pg_opts_t *o, const char *insert_mode, const char *pk_mode,
                   const char *pk_fields, bool delete_enabled, bool auto_evolve, char *err,
                   size_t errlen);
@@ -133,8 +133,8 @@ typedef struct pg_shape {
     size_t key_nsig;
     pg_sig_t *val_sig;    /* the value struct's fields (not for del) */
     size_t val_nsig;
-    bool ensured;         /* auto.create: CREATE TABLE committed (a delete
-                           * shape: the table was found) */
+    bool ensured;         /* auto.create / auto.evolve done and committed
+                           * (a delete shape: the table was found) */
 } pg_shape_t;
 
 /* Builds the shape of rec going to table: del for a tombstone (delete by
@@ -154,7 +154,11 @@ void pg_shape_free(pg_shape_t *s);
  * What an INSERT does on a primary-key conflict: nothing special (an error),
  * keep the old row (insert mode with pk.mode=kafka: a replayed record), or
  * update the non-key columns (upsert; DO NOTHING when every column is key). */
-typedef enum pg_conflict { PG_CONFLICT_ERROR, PG_CONFLICT_NOTHING, PG_CONFLICT_UPDATE } pg_conflict_t;
+typedef enum pg_conflict {
+    PG_CONFLICT_ERROR,
+    PG_CONFLICT_NOTHING,
+    PG_CONFLICT_UPDATE,
+} pg_conflict_t;
 
 pg_conflict_t pg_conflict_of(const pg_opts_t *o, const pg_shape_t *s);
 /* CREATE TABLE IF NOT EXISTS with the shape's columns (NOT NULL unless
@@ -166,6 +170,9 @@ void pg_sql_insert(pg_buf_t *b, const pg_shape_t *s, pg_conflict_t conflict, siz
 /* DELETE FROM table WHERE (key cols) IN ((..),..) for nrows keys (a del
  * shape: every column is key). */
 void pg_sql_delete(pg_buf_t *b, const pg_shape_t *s, size_t nrows);
+/* auto.evolve: ALTER TABLE table ADD COLUMN for column c of s (nullable:
+ * only optional columns are added). */
+void pg_sql_add_column(pg_buf_t *b, const pg_shape_t *s, const pg_col_t *c);
 /* Rows one statement carries: batch_size, capped so that the parameters
  * stay within PostgreSQL's 65535 per statement (at least 1). */
 size_t pg_rows_per_statement(size_t ncols, size_t batch_size);

@@ -1,6 +1,7 @@
 /*
  * postgres_shape.c - PostgresSink's options (insert.mode, pk.mode,
- * pk.fields, delete.enabled, checked together as the JDBC sink does) and
+ * pk.fields, delete.enabled, auto.evolve, checked together as the JDBC
+ * sink does) and
  * shapes: which columns a record's key, value and Kafka coordinates fill,
  * in the JDBC sink's order (coordinates or key columns first, then the
  * value's fields), with which of them form the primary key.
@@ -82,16 +83,13 @@ int pg_opts_parse(pg_opts_t *o, const char *insert_mode, const char *pk_mode,
     }
     o->pk_mode = (pg_pk_mode_t)mode;
     o->delete_enabled = delete_enabled;
+    o->auto_evolve = auto_evolve;
     int rc = split_fields(o, pk_fields, err, errlen);
     if (rc == SL_CONNECT_ENOMEM)
         snprintf(err, errlen, "out of memory");
     else if (rc)
         ;
-    else if (auto_evolve) {
-        snprintf(err, errlen, "auto.evolve=true is not supported by PostgresSink: add new "
-                 "columns with ALTER TABLE (records whose fields the table lacks fail)");
-        rc = SL_CONNECT_ECONFIG;
-    } else if (o->insert_mode == PG_UPSERT && o->pk_mode == PG_PK_NONE) {
+    else if (o->insert_mode == PG_UPSERT && o->pk_mode == PG_PK_NONE) {
         snprintf(err, errlen, "insert.mode=upsert needs a primary key: set pk.mode to "
                  "record_key, record_value or kafka");
         rc = SL_CONNECT_ECONFIG;

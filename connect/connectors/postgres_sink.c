@@ -2,8 +2,8 @@
  * postgres_sink.c - PostgresSink: writes records into PostgreSQL tables
  * through libpq, with the keys and behaviour of Confluent's JDBC sink
  * (connection.url, insert.mode insert|upsert, pk.mode, pk.fields,
- * auto.create, table.name.format, batch.size, delete.enabled, max.retries,
- * retry.backoff.ms; auto.evolve is refused).
+ * auto.create, auto.evolve (optional columns only), table.name.format,
+ * batch.size, delete.enabled, max.retries, retry.backoff.ms).
  *
  * put() turns records into rows of parameters (postgres_rows.c) and keeps
  * them; once batch.size rows wait, and at every flush(), one transaction
@@ -112,7 +112,8 @@ static const sl_connect_configdef_t defs[] = {
     {"auto.create", SL_CFG_BOOLEAN, "false", SL_IMPORTANCE_MEDIUM,
      "Create a missing table (CREATE TABLE IF NOT EXISTS) from the record's schema."},
     {"auto.evolve", SL_CFG_BOOLEAN, "false", SL_IMPORTANCE_MEDIUM,
-     "Not supported: true is refused (add columns with ALTER TABLE)."},
+     "Add the columns of new optional fields to an existing table (ALTER TABLE ADD COLUMN); "
+     "a new field that is not optional fails the task."},
     {"delete.enabled", SL_CFG_BOOLEAN, "false", SL_IMPORTANCE_MEDIUM,
      "Delete the row of a record with a null value (needs pk.mode=record_key); when false "
      "such a record fails the task."},
@@ -237,7 +238,7 @@ static int result_error(pgsink_t *s, PGresult *r, const char *doing)
     if (st && strcmp(st, "42P01") == 0)
         hint = " (create the table, or set auto.create=true)";
     else if (st && strcmp(st, "42703") == 0)
-        hint = " (auto.evolve is not supported: add the column with ALTER TABLE)";
+        hint = " (set auto.evolve=true, or add the column with ALTER TABLE)";
     else if (st && strcmp(st, "23505") == 0 && strncmp(doing, "writing", 7) == 0)
         hint = " (insert.mode=upsert writes records with a key that is already there)";
     snprintf(s->sqlstate, sizeof(s->sqlstate), "%s", st ? st : "");
@@ -372,12 +373,59 @@ static int table_missing(pgsink_t *s, const pg_shape_t *sh)
     return missing;
 }
 
-/* Whether a failed CREATE TABLE IF NOT EXISTS lost a race with another
- * task creating the same table: the next try finds it. */
+/* Whether a failed CREATE TABLE IF NOT EXISTS (or ADD COLUMN) lost a race
+ * with another task doing the same: the next try finds it done. */
 static bool create_race(const pgsink_t *s)
 {
     return strcmp(s->sqlstate, "23505") == 0 || strcmp(s->sqlstate, "42P07") == 0 ||
-           strcmp(s->sqlstate, "42710") == 0;
+           strcmp(s->sqlstate, "42710") == 0 || strcmp(s->sqlstate, "42701") == 0;
+}
+
+/* auto.evolve: adds the shape's columns the table lacks (when the table is
+ * there at all: a missing one fails the INSERT with its own message). */
+static int evolve(pgsink_t *s, const pg_shape_t *sh)
+{
+    pg_buf_clear(&s->sql);
+    pg_buf_ident(&s->sql, sh->table);
+    if (s->sql.failed)
+        return SL_CONNECT_ENOMEM;
+    const char *v = s->sql.p;
+    PGresult *r = PQexecParams(s->conn, "SELECT attname FROM pg_attribute WHERE attrelid = "
+                               "to_regclass($1) AND attnum > 0 AND NOT attisdropped", 1, NULL,
+                               &v, NULL, NULL, 0);
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
+        return result_error(s, r, "reading a table's columns");
+    int have = PQntuples(r);
+    int rc = SL_CONNECT_OK;
+    for (size_t i = 0; have && !rc && i < sh->ncols; i++) {
+        const pg_col_t *c = &sh->cols[i];
+        bool found = false;
+        for (int k = 0; k < have && !found; k++)
+            found = strcmp(PQgetvalue(r, k, 0), c->name) == 0;
+        if (found)
+            continue;
+        if (!c->optional || c->pk) {
+            snprintf(s->err, sizeof(s->err), "table \"%s\" lacks column \"%s\", which "
+                     "auto.evolve does not add: its field is not optional%s", sh->table, c->name,
+                     c->pk ? " (a key column)" : "");
+            rc = SL_CONNECT_EIO;
+            break;
+        }
+        pg_buf_clear(&s->sql);
+        pg_sql_add_column(&s->sql, sh, c);
+        if (s->sql.failed) {
+            rc = SL_CONNECT_ENOMEM;
+            break;
+        }
+        char doing[200];
+        snprintf(doing, sizeof(doing), "adding column \"%s\" to table \"%s\"", c->name,
+                 sh->table);
+        host->log(s->ctx, SL_CONNECT_LOG_INFO, "auto.evolve: %s", doing);
+        if ((rc = run_sql(s, s->sql.p, 0, doing)) == SL_CONNECT_EIO && create_race(s))
+            rc = SL_CONNECT_EAGAIN;
+    }
+    PQclear(r);
+    return rc;
 }
 
 /* The statements of one run: its rows (the last per key for upserts) in
@@ -402,6 +450,11 @@ static int write_run(pgsink_t *s, run_t *run)
         int rc = run_sql(s, s->sql.p, 0, doing);
         if (rc == SL_CONNECT_EIO && create_race(s))
             rc = SL_CONNECT_EAGAIN;
+        if (rc)
+            return rc;
+    }
+    if (!sh->del && s->opts.auto_evolve && !sh->ensured) {
+        int rc = evolve(s, sh);
         if (rc)
             return rc;
     }
@@ -521,10 +574,12 @@ static int collect(pgsink_t *s)
     return SL_CONNECT_OK;
 }
 
-/* Whether a run must ask PostgreSQL something before its statements. */
+/* Whether a run must ask PostgreSQL something before its statements
+ * (whether a table is there, which columns it has). */
 static bool needs_answer(const pgsink_t *s, const run_t *run)
 {
-    return run->shape->del && s->auto_create && !run->shape->ensured;
+    const pg_shape_t *sh = run->shape;
+    return !sh->ensured && (sh->del ? s->auto_create : s->opts.auto_evolve);
 }
 
 static int write_all(pgsink_t *s);

@@ -1,8 +1,9 @@
 /*
  * postgres_sql.c - PostgresSink's SQL text: a growable buffer, quoted
  * identifiers, Connect types as PostgreSQL column types, and the CREATE
- * TABLE / INSERT (.. ON CONFLICT) / DELETE statements for a shape, with
- * every value a $n parameter. Also table.name.format and connection.url.
+ * TABLE / ALTER TABLE ADD COLUMN / INSERT (.. ON CONFLICT) / DELETE
+ * statements for a shape, with every value a $n parameter. Also
+ * table.name.format and connection.url.
  * No libpq here: everything is unit-tested without a server.
  */
 #include <stdarg.h>
@@ -251,6 +252,15 @@ void pg_sql_delete(pg_buf_t *b, const pg_shape_t *s, size_t nrows)
     pg_buf_str(b, ") IN (");
     param_rows(b, s->ncols, nrows);
     pg_buf_str(b, ")");
+}
+
+void pg_sql_add_column(pg_buf_t *b, const pg_shape_t *s, const pg_col_t *c)
+{
+    pg_buf_str(b, "ALTER TABLE ");
+    pg_buf_ident(b, s->table);
+    pg_buf_str(b, " ADD COLUMN ");
+    pg_buf_ident(b, c->name);
+    pg_buf_fmt(b, " %s", pg_type_sql(c->type, c->logical));
 }
 
 size_t pg_rows_per_statement(size_t ncols, size_t batch_size)

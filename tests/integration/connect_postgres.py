@@ -18,9 +18,10 @@ Steps:
     writes are retried (lost connection: retriable) and the table is exact;
   - upsert by record_value (pk.fields) into a table made beforehand (a column
     the records lack keeps its default);
-  - clear refusals: auto.evolve=true, schemaless values, a missing table
-    without auto.create, a tombstone without delete.enabled, PostgreSQL not
-    reachable.
+  - auto.evolve: a new optional field becomes a column, a new required one
+    fails the task clearly;
+  - clear refusals: schemaless values, a missing table without auto.create,
+    a tombstone without delete.enabled, PostgreSQL not reachable.
 Every wait is bounded; nothing asserts a duration.
 
 Usage: connect_postgres.py BUILD_DIR
@@ -387,8 +388,41 @@ def refused(name, needle, **kw):
         w.stop()
 
 
-with t.step("refused clearly: auto.evolve=true"):
-    refused("pg-evolve", "auto.evolve=true is not supported", topics="users", auto_evolve="true")
+def evolve_msg(seq, version):
+    fields = [{"field": "seq", "type": "int64", "optional": False},
+              {"field": "kind", "type": "string", "optional": False}]
+    payload = {"seq": seq, "kind": "k%d" % seq}
+    if version >= 2:
+        fields.append({"field": "note", "type": "string", "optional": True})
+        payload["note"] = "note-%d" % seq
+    if version >= 3:
+        fields.append({"field": "must", "type": "int32", "optional": False})
+        payload["must"] = seq
+    return {"topic": "evolve", "value": envelope({"type": "struct", "optional": False,
+                                                  "fields": fields}, payload)}
+
+
+with t.step("auto.evolve: a new optional field becomes a column; a required one is refused"):
+    ck.produce_all(producer, [evolve_msg(q, 1) for q in range(100)])
+    props = sink_props("pg-evolve", topics="evolve", insert_mode="upsert", pk_mode="record_value",
+                       pk_fields="seq", auto_create="true", auto_evolve="true")
+    w = Worker(worker_props, props)
+    wait_until("the evolve table (version 1)", lambda: (
+        pg.scalar("SELECT count(*) FROM evolve", db=DB) == "100", "rows"), w)
+    ck.produce_all(producer, [evolve_msg(q, 2) for q in range(100, 200)])
+
+    def evolved():
+        got = pg.query("SELECT seq, kind, note FROM evolve ORDER BY seq", db=DB)
+        want = [[str(q), "k%d" % q, "note-%d" % q if q >= 100 else None] for q in range(200)]
+        return got == want, "%d rows, want 200" % len(got)
+    wait_until("the evolve table to hold every row with its note", evolved, w)
+    t.expect('adding column "note" to table "evolve"' in w.text(),
+             "the worker log does not show the column added\n" + w.text()[-2000:])
+    ck.produce_all(producer, [evolve_msg(200, 3)])
+    w.wait_log('lacks column "must", which auto.evolve does not add: its field is not optional')
+    w.stop()
+    t.eq(pg.scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = 'evolve'",
+                   db=DB), "3", "columns (none added for the refused field)")
 
 with t.step("refused clearly: schemaless JSON values"):
     ck.produce_all(producer, [{"topic": "loose", "value": b'{"id": 1}'}])
