@@ -1,7 +1,9 @@
 /*
  * func_math.c - the mathematical functions: ABS, CEIL, FLOOR, ROUND, TRUNC,
  * SQRT, CBRT, RANDOM, SIGN, EXP, LN, LOG, POWER, the trigonometric and
- * hyperbolic functions, DEGREES, RADIANS, PI, GREATEST, LEAST.
+ * hyperbolic functions, DEGREES, RADIANS, PI, GREATEST, LEAST; GEO_DISTANCE
+ * (the haversine great-circle distance, ksqlDB's earth radii and unit
+ * names).
  *
  * Result types follow ksqlDB: ABS, CEIL and FLOOR keep their argument's
  * type (a DECIMAL keeps its precision and scale); ROUND of an integer or a
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include "func_int.h"
@@ -617,6 +620,76 @@ static const sl_sql_overload_t GREATEST_O[] = {
     {SL_SQL_P_ANY, 1, true, SL_SQL_T_NULL, resolve_greatest, eval_greatest, NULL, "GREATEST(val T, vals T...)",
      "the largest non-NULL argument"},
 };
+/* --- GEO_DISTANCE ---------------------------------------------------------------- */
+
+/* Earth's radius in the unit named u[0..n) (NULL or blank: kilometers);
+ * 0 when the name is none of ksqlDB's. */
+static double earth_radius(const char *u, uint32_t n)
+{
+    static const char *const miles[] = {"mi", "mile", "miles"};
+    static const char *const kms[] = {"km", "kilometer", "kilometers", "kilometre", "kilometres"};
+    while (n > 0 && (*u == ' ' || *u == '\t'))
+        u++, n--;
+    while (n > 0 && (u[n - 1] == ' ' || u[n - 1] == '\t'))
+        n--;
+    if (!u || n == 0)
+        return 6371;
+    for (size_t i = 0; i < SL_ARRAY_LEN(miles); i++)
+        if (strlen(miles[i]) == n && strncasecmp(miles[i], u, n) == 0)
+            return 3959;
+    for (size_t i = 0; i < SL_ARRAY_LEN(kms); i++)
+        if (strlen(kms[i]) == n && strncasecmp(kms[i], u, n) == 0)
+            return 6371;
+    return 0;
+}
+
+static double haversin(double v)
+{
+    double s = sin(v / 2);
+    return s * s;
+}
+
+static void eval_geo_distance(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                              sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    if (sl_sql_fn_null_arg(args, 4, out))
+        return;
+    double lat1 = args[0].u.f64, lon1 = args[1].u.f64, lat2 = args[2].u.f64, lon2 = args[3].u.f64;
+    if (lat1 < -90 || lat2 < -90 || lat1 > 90 || lat2 > 90) {
+        sl_sql_fn_fail(cx, out, "valid latitude values for GeoDistance function are in the range of -90 to 90 "
+                                "decimal degrees");
+        return;
+    }
+    if (lon1 < -180 || lon2 < -180 || lon1 > 180 || lon2 > 180) {
+        sl_sql_fn_fail(cx, out, "valid longitude values for GeoDistance function are in the range of -180 to +180 "
+                                "decimal degrees");
+        return;
+    }
+    bool named = n > 4 && args[4].kind != SL_SQL_T_NULL;
+    double r = earth_radius(named ? args[4].u.s.ptr : NULL, named ? args[4].u.s.len : 0);
+    if (r == 0) {
+        sl_sql_fn_fail(cx, out, "GeoDistance function units parameter must be one of mi, mile, miles, km, "
+                                "kilometer, kilometers, kilometre or kilometres. Values are case-insensitive.");
+        return;
+    }
+    const double rad = M_PI / 180;
+    double a = haversin((lat2 - lat1) * rad) + haversin((lon2 - lon1) * rad) * cos(lat1 * rad) * cos(lat2 * rad);
+    *out = sl_sql_double(2 * asin(sqrt(a)) * r);
+}
+
+static const sl_sql_tkind_t P_DOUBLE4[] = {SL_SQL_T_DOUBLE, SL_SQL_T_DOUBLE, SL_SQL_T_DOUBLE, SL_SQL_T_DOUBLE};
+static const sl_sql_tkind_t P_DOUBLE4_STR[] = {SL_SQL_T_DOUBLE, SL_SQL_T_DOUBLE, SL_SQL_T_DOUBLE, SL_SQL_T_DOUBLE,
+                                               SL_SQL_T_STRING};
+static const sl_sql_overload_t GEO_DISTANCE_O[] = {
+    SL_SQL_OV(P_DOUBLE4, SL_SQL_T_DOUBLE, eval_geo_distance,
+              "GEO_DISTANCE(lat1 DOUBLE, lon1 DOUBLE, lat2 DOUBLE, lon2 DOUBLE)",
+              "the great-circle distance of two points in kilometers"),
+    SL_SQL_OV(P_DOUBLE4_STR, SL_SQL_T_DOUBLE, eval_geo_distance,
+              "GEO_DISTANCE(lat1 DOUBLE, lon1 DOUBLE, lat2 DOUBLE, lon2 DOUBLE, units VARCHAR)",
+              "the great-circle distance of two points in kilometers (KM) or miles (MI)"),
+};
+
 static const sl_sql_overload_t LEAST_O[] = {
     {SL_SQL_P_ANY, 1, true, SL_SQL_T_NULL, resolve_least, eval_least, NULL, "LEAST(val T, vals T...)",
      "the smallest non-NULL argument"},
@@ -636,6 +709,9 @@ const sl_sql_func_t sl_sql_funcs_math[] = {
     SL_SQL_FN("DEGREES", "MATHEMATICAL", "Converts radians to degrees.", DEGREES_O),
     SL_SQL_FN("EXP", "MATHEMATICAL", "Returns e raised to the power of a number.", EXP_O),
     SL_SQL_FN("FLOOR", "MATHEMATICAL", "Rounds a number down to the nearest integral value.", FLOOR_O),
+    SL_SQL_FN("GEO_DISTANCE", "OTHER",
+              "The great-circle distance of two points given as latitude and longitude in degrees (haversine).",
+              GEO_DISTANCE_O),
     SL_SQL_FN("GREATEST", "MATHEMATICAL", "Returns the largest of its arguments, ignoring NULLs.", GREATEST_O),
     SL_SQL_FN("LEAST", "MATHEMATICAL", "Returns the smallest of its arguments, ignoring NULLs.", LEAST_O),
     SL_SQL_FN("LN", "MATHEMATICAL", "Returns the natural logarithm of a number.", LN_O),

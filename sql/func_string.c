@@ -2,7 +2,7 @@
  * func_string.c - the string functions: CONCAT, CONCAT_WS, LCASE, UCASE,
  * INITCAP, TRIM, LEN, SUBSTRING, REPLACE, SPLIT, SPLIT_TO_MAP, INSTR, LPAD,
  * RPAD, MASK and its LEFT/RIGHT forms, CHR, ELT, FIELD, TO_BYTES, FROM_BYTES,
- * REGEXP_EXTRACT(_ALL), REGEXP_REPLACE, REGEXP_SPLIT_TO_ARRAY; and the translation of Java regular
+ * ENCODE, REGEXP_EXTRACT(_ALL), REGEXP_REPLACE, REGEXP_SPLIT_TO_ARRAY; and the translation of Java regular
  * expressions to POSIX ones (func_int.h says which subset).
  *
  * Positions and lengths count characters (UTF-8 code points), as ksqlDB
@@ -823,42 +823,34 @@ static int encoding_of(const sl_sql_datum_t *d, sl_sql_eval_t *cx, sl_sql_datum_
     return -1;
 }
 
-/* TO_BYTES(str, encoding): hex digits (either case), the UTF-8 bytes, ASCII
- * ('?' for other characters) or base64 (MIME: other characters skipped). */
-static void eval_to_bytes(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+/* Text s[0..len) in encoding enc as bytes into sb: hex digits (either
+ * case), the UTF-8 bytes, ASCII ('?' for other characters) or base64
+ * (MIME: other characters skipped). false with *out NULL and the reason
+ * noted when the text is not in that encoding. */
+static bool text_to_bytes(int enc, const char *s, uint32_t len, sl_sql_sb_t *sb, sl_sql_eval_t *cx,
                           sl_sql_datum_t *out)
 {
-    SL_UNUSED(call);
-    if (sl_sql_fn_null_arg(args, n, out))
-        return;
-    int enc = encoding_of(&args[1], cx, out);
-    if (enc < 0)
-        return;
-    const char *s = args[0].u.s.ptr;
-    uint32_t len = args[0].u.s.len;
-    sl_sql_sb_t sb;
-    sl_sql_sb_init(&sb, cx->arena, len);
     if (enc == ENC_HEX) {
         if (len % 2) {
             sl_sql_fn_fail(cx, out, "Invalid input length %u", (unsigned)len);
-            return;
+            return false;
         }
         for (uint32_t i = 0; i < len; i += 2) {
             int hi = sl_hex_value(s[i]), lo = sl_hex_value(s[i + 1]);
             if (hi < 0 || lo < 0) {
                 sl_sql_fn_fail(cx, out, "Unrecognized character: %c", hi < 0 ? s[i] : s[i + 1]);
-                return;
+                return false;
             }
             char b = (char)(hi << 4 | lo);
-            sl_sql_sb_put(&sb, &b, 1);
+            sl_sql_sb_put(sb, &b, 1);
         }
     } else if (enc == ENC_UTF8) {
-        sl_sql_sb_put(&sb, s, len);
+        sl_sql_sb_put(sb, s, len);
     } else if (enc == ENC_ASCII) {
         for (uint32_t i = 0; i < len;) {
             uint32_t step = sl_sql_utf8_step(s + i, len - i);
             char b = step == 1 && (unsigned char)s[i] < 0x80 ? s[i] : '?';
-            sl_sql_sb_put(&sb, &b, 1);
+            sl_sql_sb_put(sb, &b, 1);
             i += step;
         }
     } else {
@@ -874,16 +866,72 @@ static void eval_to_bytes(const sl_sql_expr_t *call, const sl_sql_datum_t *args,
         uint32_t blen;
         if (!clean || !sl_sql_base64_read(clean, k, cx->arena, &bytes, &blen)) {
             sl_sql_fn_fail(cx, out, "Input is not valid base64: '%.*s'", (int)SL_MIN(len, 50u), s);
-            return;
+            return false;
         }
-        sl_sql_sb_put(&sb, bytes, blen);
+        sl_sql_sb_put(sb, bytes, blen);
     }
-    if (sl_sql_sb_done(&sb, cx, out))
+    return true;
+}
+
+/* Bytes b[0..len) as text in encoding enc onto sb: hex (upper or lower
+ * case), the bytes as UTF-8 or ASCII (U+FFFD for what does not decode),
+ * or base64 (MIME: lines of 76, or one line). */
+static void bytes_to_text(int enc, const unsigned char *b, uint32_t len, bool lower_hex, bool mime, sl_sql_sb_t *sb,
+                          sl_sql_eval_t *cx)
+{
+    if (enc == ENC_HEX) {
+        const char *hex = lower_hex ? "0123456789abcdef" : "0123456789ABCDEF";
+        for (uint32_t i = 0; i < len; i++) {
+            char h[2] = {hex[b[i] >> 4], hex[b[i] & 15]};
+            sl_sql_sb_put(sb, h, 2);
+        }
+    } else if (enc == ENC_BASE64) {
+        sl_buf_t buf;
+        sl_buf_init(&buf);
+        sl_sql_base64_write(b, len, &buf);
+        size_t line = mime ? 76 : buf.len;
+        for (size_t i = 0; sl_buf_err(&buf) == SL_OK && i < buf.len; i += line) {
+            if (i)
+                sl_sql_sb_put(sb, "\r\n", 2);
+            sl_sql_sb_put(sb, buf.data + i, SL_MIN(line, buf.len - i));
+        }
+        if (sl_buf_err(&buf) != SL_OK)
+            sb->oom = true;
+        sl_buf_free(&buf);
+    } else if (enc == ENC_UTF8) {
+        const char *text;
+        uint32_t tlen;
+        if (!sl_sql_utf8_text((const char *)b, len, cx->arena, &text, &tlen))
+            sb->oom = true;
+        else
+            sl_sql_sb_put(sb, text, tlen);
+    } else {
+        for (uint32_t i = 0; i < len; i++) {
+            if (b[i] < 0x80)
+                sl_sql_sb_put(sb, b + i, 1);
+            else
+                sl_sql_utf8_put(sb, 0xFFFD);
+        }
+    }
+}
+
+/* TO_BYTES(str, encoding). */
+static void eval_to_bytes(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                          sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    int enc = encoding_of(&args[1], cx, out);
+    if (enc < 0)
+        return;
+    sl_sql_sb_t sb;
+    sl_sql_sb_init(&sb, cx->arena, args[0].u.s.len);
+    if (text_to_bytes(enc, args[0].u.s.ptr, args[0].u.s.len, &sb, cx, out) && sl_sql_sb_done(&sb, cx, out))
         out->kind = SL_SQL_T_BYTES;
 }
 
-/* FROM_BYTES(bytes, encoding): upper-case hex, the bytes as UTF-8 or ASCII
- * (U+FFFD for what does not decode), or MIME base64 (lines of 76). */
+/* FROM_BYTES(bytes, encoding): hex in upper case, base64 in MIME lines. */
 static void eval_from_bytes(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
                             sl_sql_datum_t *out)
 {
@@ -893,44 +941,57 @@ static void eval_from_bytes(const sl_sql_expr_t *call, const sl_sql_datum_t *arg
     int enc = encoding_of(&args[1], cx, out);
     if (enc < 0)
         return;
-    const unsigned char *b = (const unsigned char *)args[0].u.s.ptr;
-    uint32_t len = args[0].u.s.len;
     sl_sql_sb_t sb;
-    sl_sql_sb_init(&sb, cx->arena, len * 2);
-    if (enc == ENC_HEX) {
-        static const char hex[] = "0123456789ABCDEF";
-        for (uint32_t i = 0; i < len; i++) {
-            char h[2] = {hex[b[i] >> 4], hex[b[i] & 15]};
-            sl_sql_sb_put(&sb, h, 2);
-        }
-    } else if (enc == ENC_BASE64) {
-        sl_buf_t buf;
-        sl_buf_init(&buf);
-        sl_sql_base64_write(b, len, &buf);
-        for (size_t i = 0; sl_buf_err(&buf) == SL_OK && i < buf.len; i += 76) {
-            if (i)
-                sl_sql_sb_put(&sb, "\r\n", 2);
-            sl_sql_sb_put(&sb, buf.data + i, SL_MIN((size_t)76, buf.len - i));
-        }
-        if (sl_buf_err(&buf) != SL_OK)
-            sb.oom = true;
-        sl_buf_free(&buf);
-    } else if (enc == ENC_UTF8) {
-        const char *text;
-        uint32_t tlen;
-        if (!sl_sql_utf8_text((const char *)b, len, cx->arena, &text, &tlen))
-            sb.oom = true;
-        else
-            sl_sql_sb_put(&sb, text, tlen);
-    } else {
-        for (uint32_t i = 0; i < len; i++) {
-            if (b[i] < 0x80)
-                sl_sql_sb_put(&sb, b + i, 1);
-            else
-                sl_sql_utf8_put(&sb, 0xFFFD);
-        }
-    }
+    sl_sql_sb_init(&sb, cx->arena, args[0].u.s.len * 2);
+    bytes_to_text(enc, (const unsigned char *)args[0].u.s.ptr, args[0].u.s.len, false, true, &sb, cx);
     sl_sql_sb_done(&sb, cx, out);
+}
+
+/* ENCODE(str, inputEncoding, outputEncoding), as ksqlDB's: the text
+ * decoded from one encoding and written in another (the two must differ);
+ * hex input may start with 0x (an odd digit count gets a leading 0) or be
+ * written X'..'; hex output is lower case, base64 one line. */
+static void eval_encode(const sl_sql_expr_t *call, const sl_sql_datum_t *args, uint32_t n, sl_sql_eval_t *cx,
+                        sl_sql_datum_t *out)
+{
+    SL_UNUSED(call);
+    if (sl_sql_fn_null_arg(args, n, out))
+        return;
+    bool had_error = cx->error[0] != '\0';
+    int from = encoding_of(&args[1], cx, out), to = encoding_of(&args[2], cx, out);
+    if (from < 0 || to < 0 || from == to) {
+        if (!had_error)
+            cx->error[0] = '\0'; /* ksqlDB's own sentence, not encoding_of's */
+        sl_sql_fn_fail(cx, out, "Supported input and output encodings are: hex, utf8, ascii and base64");
+        return;
+    }
+    const char *s = args[0].u.s.ptr;
+    uint32_t len = args[0].u.s.len;
+    char *padded = NULL;
+    if (from == ENC_HEX && len >= 2 && s[0] == '0' && s[1] == 'x') {
+        s += 2;
+        len -= 2;
+        if (len % 2 && (padded = sl_arena_alloc(cx->arena, len + 1u))) {
+            padded[0] = '0';
+            memcpy(padded + 1, s, len);
+            s = padded;
+            len++;
+        }
+    } else if (from == ENC_HEX && len >= 3 && (s[0] == 'x' || s[0] == 'X') && s[1] == '\'' && s[len - 1] == '\'') {
+        s += 2;
+        len -= 3;
+    }
+    sl_sql_sb_t bytes, text;
+    sl_sql_sb_init(&bytes, cx->arena, len);
+    if (!text_to_bytes(from, s, len, &bytes, cx, out))
+        return;
+    if (bytes.oom) {
+        sl_sql_fn_fail(cx, out, "out of memory");
+        return;
+    }
+    sl_sql_sb_init(&text, cx->arena, bytes.len * 2);
+    bytes_to_text(to, (const unsigned char *)(bytes.p ? bytes.p : ""), bytes.len, true, false, &text, cx);
+    sl_sql_sb_done(&text, cx, out);
 }
 
 /* --- Characters or bytes ---------------------------------------------------------
@@ -1557,6 +1618,11 @@ static const sl_sql_overload_t TO_BYTES_O[] = {
     SL_SQL_OV(SL_SQL_P_STRING2, SL_SQL_T_BYTES, eval_to_bytes, "TO_BYTES(str VARCHAR, encoding VARCHAR)",
               "str decoded from 'hex', 'utf8', 'ascii' or 'base64' into BYTES"),
 };
+static const sl_sql_overload_t ENCODE_O[] = {
+    SL_SQL_OV(SL_SQL_P_STRING3, SL_SQL_T_STRING, eval_encode,
+              "ENCODE(str VARCHAR, inputEncoding VARCHAR, outputEncoding VARCHAR)",
+              "str read in inputEncoding and written in outputEncoding (hex, utf8, ascii, base64)"),
+};
 static const sl_sql_overload_t FROM_BYTES_O[] = {
     SL_SQL_OV(P_BYTES_STR, SL_SQL_T_STRING, eval_from_bytes, "FROM_BYTES(bytes BYTES, encoding VARCHAR)",
               "bytes encoded as 'hex', 'utf8', 'ascii' or 'base64' text"),
@@ -1605,6 +1671,8 @@ const sl_sql_func_t sl_sql_funcs_string[] = {
     SL_SQL_FN("CHR", "STRING", "Returns the character of a code point.", CHR_O),
     SL_SQL_FN("ELT", "STRING", "Returns the n-th of its string arguments.", ELT_O),
     SL_SQL_FN("FIELD", "STRING", "Returns the position of a string among the others.", FIELD_O),
+    SL_SQL_FN("ENCODE", "STRING", "Converts a string from one encoding (hex, utf8, ascii, base64) to another.",
+              ENCODE_O),
     SL_SQL_FN("FROM_BYTES", "STRING", "Encodes BYTES as text in hex, utf8, ascii or base64.", FROM_BYTES_O),
     SL_SQL_FN("TO_BYTES", "STRING", "Decodes text in hex, utf8, ascii or base64 into BYTES.", TO_BYTES_O),
     SL_SQL_FN("REGEXP_EXTRACT_ALL", "STRING", "Extracts every match of a regular expression or of one of its groups.",
