@@ -12,5 +12,6 @@ list(APPEND SL_SQL_SRCS
   ${CMAKE_CURRENT_SOURCE_DIR}/func_collection.c
   ${CMAKE_CURRENT_SOURCE_DIR}/func_misc.c
   ${CMAKE_CURRENT_SOURCE_DIR}/func_lambda.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/func_url.c
   ${CMAKE_CURRENT_SOURCE_DIR}/func_table.c
 )

@@ -11,7 +11,7 @@
  *   functions    func_registry.c holds every built-in function by
  *                upper-case name: scalar (func_math.c, func_string.c,
  *                func_time.c, func_json.c, func_collection.c,
- *                func_misc.c, func_lambda.c), aggregate (func_agg*.c) and table
+ *                func_misc.c, func_lambda.c, func_url.c), aggregate (func_agg*.c) and table
  *                (func_table.c) functions, each group an array the registry
  *                lists.
  *
@@ -300,6 +300,7 @@ extern const sl_sql_func_t sl_sql_funcs_json[];
 extern const sl_sql_func_t sl_sql_funcs_collection[];
 extern const sl_sql_func_t sl_sql_funcs_misc[];
 extern const sl_sql_func_t sl_sql_funcs_lambda[];
+extern const sl_sql_func_t sl_sql_funcs_url[];
 extern const sl_sql_func_t sl_sql_funcs_agg[];
 extern const sl_sql_func_t sl_sql_funcs_table[];
 

@@ -12,7 +12,8 @@
 static const sl_sql_func_t *const groups[] = {
     /* one line per group */
     sl_sql_funcs_math, sl_sql_funcs_string, sl_sql_funcs_time,  sl_sql_funcs_json,
-    sl_sql_funcs_collection, sl_sql_funcs_misc, sl_sql_funcs_lambda, sl_sql_funcs_table, sl_sql_funcs_agg,
+    sl_sql_funcs_collection, sl_sql_funcs_misc, sl_sql_funcs_lambda, sl_sql_funcs_url,
+    sl_sql_funcs_table, sl_sql_funcs_agg,
 };
 
 #define N_GROUPS (sizeof groups / sizeof groups[0])
