@@ -85,7 +85,8 @@ static int parse_opts(sl_connect_ctx_t *ctx, pg_opts_t *o)
 {
     char err[400];
     int rc = pg_opts_parse(o, pg_host->config_get(ctx, "insert.mode"),
-                           pg_host->config_get(ctx, "pk.mode"), pg_host->config_get(ctx, "pk.fields"),
+                           pg_host->config_get(ctx, "pk.mode"),
+                           pg_host->config_get(ctx, "pk.fields"),
                            config_bool(ctx, "delete.enabled"), config_bool(ctx, "auto.evolve"),
                            err, sizeof(err));
     if (rc)
@@ -149,7 +150,7 @@ static int sink_start(sl_connect_ctx_t *ctx, void **task)
     if (bs < 1 || bs > 1000000 || retries < 0 || retries > 1000 || backoff < 0 ||
         backoff > 3600000) {
         pg_host->set_error(ctx, "batch.size (1..1000000), max.retries (0..1000) or "
-                        "retry.backoff.ms (0..3600000) out of range");
+                           "retry.backoff.ms (0..3600000) out of range");
         sink_stop(s);
         return SL_CONNECT_ECONFIG;
     }
@@ -282,8 +283,8 @@ static int sink_flush(void *task, const sl_connect_tpo_t *offsets, size_t n)
     s->err[0] = '\0';
     int rc = pg_sink_write(s);
     for (int attempt = 1; rc == SL_CONNECT_EAGAIN && attempt <= s->max_retries; attempt++) {
-        pg_host->log(s->ctx, SL_CONNECT_LOG_WARN, "%s; retry %d of %d in %lld ms", s->err, attempt,
-                  s->max_retries, (long long)s->backoff_ms);
+        pg_host->log(s->ctx, SL_CONNECT_LOG_WARN, "%s; retry %d of %d in %lld ms", s->err,
+                     attempt, s->max_retries, (long long)s->backoff_ms);
         sleep_ms(s->backoff_ms);
         rc = pg_sink_write(s);
     }

@@ -328,7 +328,7 @@ static int write_run(pgsink_t *s, run_t *run)
     size_t nslots = pg_rows_slots(run->nrows);
     if (!pg_grow((void **)&s->keep, &s->keepcap, run->nrows, sizeof(*s->keep)) ||
         !pg_grow((void **)&s->slots, &s->slotcap, nslots > run->nrows ? nslots : run->nrows,
-              sizeof(*s->slots)))
+                 sizeof(*s->slots)))
         return SL_CONNECT_ENOMEM;
     bool dedupe = conflict == PG_CONFLICT_UPDATE;
     if (dedupe)
@@ -371,8 +371,8 @@ static void drop_sent(pgsink_t *s)
 {
     for (size_t i = 0; i < s->sent_runs; i++)
         s->runs[i].shape->ensured |= !s->runs[i].skipped;
-    pg_host->log(s->ctx, SL_CONNECT_LOG_DEBUG, "wrote %zu rows (%zu runs) in %.1f ms, pipelined",
-              s->sent_rows, s->sent_runs, ms_since(&s->sent_at));
+    pg_host->log(s->ctx, SL_CONNECT_LOG_DEBUG, "wrote %zu rows (%zu runs) in %.1f ms, "
+                 "pipelined", s->sent_rows, s->sent_runs, ms_since(&s->sent_at));
     if (s->sent_runs == s->nruns) {
         pg_sink_buffer_clear(s);
     } else {
@@ -523,8 +523,8 @@ int pg_sink_write(pgsink_t *s)
     }
     for (size_t i = 0; i < s->nruns; i++)
         s->runs[i].shape->ensured |= !s->runs[i].skipped;
-    pg_host->log(s->ctx, SL_CONNECT_LOG_DEBUG, "wrote %zu rows (%zu runs) in %.1f ms", s->nrows,
-              s->nruns, ms_since(&t0));
+    pg_host->log(s->ctx, SL_CONNECT_LOG_DEBUG, "wrote %zu rows (%zu runs) in %.1f ms",
+                 s->nrows, s->nruns, ms_since(&t0));
     pg_sink_buffer_clear(s);
     s->writes++;
     return SL_CONNECT_OK;
