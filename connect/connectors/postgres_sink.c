@@ -3,7 +3,8 @@
  * through libpq, with the keys and behaviour of Confluent's JDBC sink
  * (connection.url, insert.mode insert|upsert, pk.mode, pk.fields,
  * auto.create, auto.evolve (optional columns only), table.name.format,
- * batch.size, delete.enabled, max.retries, retry.backoff.ms).
+ * batch.size, delete.enabled, max.retries, retry.backoff.ms,
+ * connection.attempts, connection.backoff.ms).
  *
  * put() turns records into rows of parameters (postgres_rows.c) and keeps
  * them; once batch.size rows wait, and at every flush(), one transaction
@@ -68,6 +69,10 @@ static const sl_connect_configdef_t defs[] = {
      "The table's name, ${topic} replaced by the record's topic (one identifier, quoted)."},
     {"batch.size", SL_CFG_INT, "3000", SL_IMPORTANCE_MEDIUM,
      "Rows buffered before a write, and most rows per statement."},
+    {"connection.attempts", SL_CFG_INT, "3", SL_IMPORTANCE_LOW,
+     "How often a starting task tries to connect before it fails."},
+    {"connection.backoff.ms", SL_CFG_LONG, "10000", SL_IMPORTANCE_LOW,
+     "The wait between those tries."},
     {"max.retries", SL_CFG_INT, "10", SL_IMPORTANCE_MEDIUM,
      "How often flush retries a write that failed retriably (a lost connection)."},
     {"retry.backoff.ms", SL_CFG_INT, "3000", SL_IMPORTANCE_MEDIUM,
@@ -121,6 +126,13 @@ static void sink_stop(void *task)
     free(s);
 }
 
+static void sleep_ms(int64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
 static int sink_start(sl_connect_ctx_t *ctx, void **task)
 {
     pgsink_t *s = calloc(1, sizeof(*s));
@@ -157,8 +169,22 @@ static int sink_start(sl_connect_ctx_t *ctx, void **task)
     s->batch_size = (size_t)bs;
     s->max_retries = (int)retries;
     s->backoff_ms = backoff;
-    /* Connect now so that a wrong URL or password fails the task at once. */
-    if ((rc = pg_sink_connect(s))) {
+    /* Connect now, so that a wrong URL or password fails the task with
+     * libpq's reason after connection.attempts tries. */
+    int64_t attempts = pg_host->config_int(ctx, "connection.attempts", 3);
+    int64_t wait = pg_host->config_int(ctx, "connection.backoff.ms", 10000);
+    if (attempts < 1 || attempts > 1000 || wait < 0 || wait > 3600000) {
+        pg_host->set_error(ctx, "connection.attempts (1..1000) or connection.backoff.ms "
+                           "(0..3600000) out of range");
+        sink_stop(s);
+        return SL_CONNECT_ECONFIG;
+    }
+    for (int64_t i = 1; (rc = pg_sink_connect(s)) == SL_CONNECT_EAGAIN && i < attempts; i++) {
+        pg_host->log(ctx, SL_CONNECT_LOG_WARN, "%s; attempt %lld of %lld in %lld ms", s->err,
+                     (long long)i + 1, (long long)attempts, (long long)wait);
+        sleep_ms(wait);
+    }
+    if (rc) {
         pg_host->set_error(ctx, "%s", s->err);
         sink_stop(s);
         return rc == SL_CONNECT_EAGAIN ? SL_CONNECT_EIO : rc;
@@ -266,13 +292,6 @@ static int sink_put(void *task, const sl_connect_record_t *recs, size_t n)
         snprintf(s->err, sizeof(s->err), "out of memory");
     pg_host->set_error(s->ctx, "%s", s->err);
     return rc;
-}
-
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
 }
 
 static int sink_flush(void *task, const sl_connect_tpo_t *offsets, size_t n)

@@ -440,7 +440,8 @@ with t.step("refused clearly: a tombstone without delete.enabled"):
 
 with t.step("refused clearly: PostgreSQL not reachable"):
     closed = "jdbc:postgresql://127.0.0.1:%d/%s" % (sluiced.free_port(), DB)
-    refused("pg-closed", "cannot connect to PostgreSQL", topics="users", connection_url=closed)
+    refused("pg-closed", "cannot connect to PostgreSQL", topics="users", connection_url=closed,
+            connection_attempts="2", connection_backoff_ms="100")
 
 pg.close()
 t.done()
